@@ -1,0 +1,1 @@
+"""Adapters at the edge: they read and write bytes and know no database."""

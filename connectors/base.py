@@ -1,0 +1,50 @@
+"""The connector contract: what every source adapter hands to the hub.
+
+A connector reads bytes from where a source delivers them and returns rows as plain strings,
+numbered as the sender would count them, plus rejections for what it could not read. It knows no
+database, no keys and no mapping: turning a row into a case summary is the mapping's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a file or a row was not accepted. ``reason`` never contains the rejected value."""
+
+    file: str
+    row: int | None
+    field: str | None
+    reason: str
+
+    def describe(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.field:
+            where += f", field {self.field!r}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One data row of a delivered file, keyed by canonical column name."""
+
+    file: str
+    row_number: int  # 1-based line number in the file, header = 1
+    fields: dict[str, str]
+
+
+@dataclass
+class FileBatch:
+    """Everything a connector read from one delivered file."""
+
+    path: Path
+    content_hash: str
+    rows: list[RawRow] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    rejected_whole: bool = False

@@ -1,0 +1,113 @@
+"""Recognise how a delivered CSV file is written: its text encoding and its delimiter.
+
+Providers export from Excel, from case-management software and from hand-written scripts, so the
+same format arrives as UTF-8 (with or without BOM) or Windows-1252, separated by ``,`` or ``;``.
+These helpers decide both per file, from the bytes alone, and say *why* they cannot when a file
+is something else (UTF-16, binary), so the receipt can tell the sender what to change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+DELIMITERS = (",", ";")
+_SEPARATOR_HINT = re.compile(r"sep=([,;])", re.IGNORECASE)
+
+
+class UnsupportedEncoding(Exception):
+    """The bytes are not text in one of the accepted encodings; ``reason`` is for the receipt."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """A file's text and the encoding it was read with (reported on the receipt)."""
+
+    text: str
+    encoding: str  # "utf-8", "utf-8-sig" or "cp1252"
+
+
+def decode_bytes(data: bytes) -> DecodedText:
+    """Decode a whole file, deciding the encoding once for the file, never per line.
+
+    Valid UTF-8 wins (a BOM is dropped); anything else is read as Windows-1252, which is what
+    Excel writes for "CSV (Trennzeichen-getrennt)". Mixing the two per line would turn a name
+    into mojibake silently, so the decision is per file.
+    """
+    if data.startswith(_UTF16_BOMS):
+        raise UnsupportedEncoding("file is UTF-16 (Excel 'Unicode text'); export as CSV in UTF-8 or Windows-1252")
+    if b"\x00" in data:
+        raise UnsupportedEncoding("file contains NUL bytes: it is UTF-16 without BOM or not a text file")
+    if data.startswith(UTF8_BOM):
+        try:
+            return DecodedText(data[len(UTF8_BOM) :].decode("utf-8"), "utf-8-sig")
+        except UnicodeDecodeError:
+            raise UnsupportedEncoding("file starts with a UTF-8 byte-order mark but is not valid UTF-8") from None
+    try:
+        return DecodedText(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return DecodedText(data.decode("cp1252"), "cp1252")
+    except UnicodeDecodeError:
+        # Only five byte values are undefined in Windows-1252; hitting one means another encoding.
+        raise UnsupportedEncoding("file is neither valid UTF-8 nor Windows-1252") from None
+
+
+def first_logical_line(text: str) -> str:
+    """The header record as written: up to the first line break that is not inside quotes."""
+    in_quotes = False
+    for index, char in enumerate(text):
+        if char == '"':
+            in_quotes = not in_quotes
+        elif char in "\r\n" and not in_quotes:
+            return text[:index]
+    return text
+
+
+def first_content_line(text: str) -> str:
+    """The first logical line with anything but whitespace and delimiters: the header (or a hint)."""
+    rest = text
+    while rest:
+        line = first_logical_line(rest)
+        if line.strip(" \t" + "".join(DELIMITERS)):
+            return line
+        rest = rest[len(line) :].lstrip("\r\n") if line else rest.lstrip("\r\n")
+    return ""
+
+
+def separator_hint(line: str) -> str | None:
+    """The delimiter named by Excel's optional first line ``sep=;``, if the line is one."""
+    match = _SEPARATOR_HINT.fullmatch(line.strip())
+    return match[1] if match else None
+
+
+def count_outside_quotes(line: str, char: str) -> int:
+    """How often ``char`` occurs in ``line`` outside double-quoted sections."""
+    in_quotes = False
+    count = 0
+    for current in line:
+        if current == '"':
+            in_quotes = not in_quotes
+        elif current == char and not in_quotes:
+            count += 1
+    return count
+
+
+def detect_delimiter(header_line: str) -> str:
+    """Pick ``,`` or ``;`` by counting each outside quotes in the header line.
+
+    csv.Sniffer guesses from data rows and is thrown off by commas inside German street names or
+    decimal numbers; the header is written by software and its separators are unambiguous. On a
+    tie (a one-column header) ``,`` is assumed; the missing required columns then reject the file.
+    """
+    counts = {delimiter: count_outside_quotes(header_line, delimiter) for delimiter in DELIMITERS}
+    if counts[";"] > counts[","]:
+        return ";"
+    return ","

@@ -1,0 +1,320 @@
+"""The `kim-hub` command line. Thin: every command calls a flow or one of the rooms below.
+
+Exit codes: 0 ok, 1 the run finished but rows were rejected, 2 usage or configuration error,
+3 the hub refused to run (e.g. an exposed key file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from connectors.errors import ConfigError, FatalError, HubError
+from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, SourceConfig
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+LINKS_HEADER = ("source", "record_id", "person_id", "link_status", "score")
+DEMO_PERSONS = 1500
+DEMO_SEED = 7
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except ConfigError as exc:
+        print(f"kim-hub: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FatalError as exc:
+        print(f"kim-hub: refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except HubError as exc:
+        print(f"kim-hub: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kim-hub",
+        description="Integration hub for KIM NRW: pseudonymised master index across providers, job centre and "
+        "foreigners authority. Every command works on one home folder (--home, $KIM_HUB_HOME, or ./kim-home).",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, handler: Any, help_text: str, home: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if home:
+            sub.add_argument("--home", help="the hub's home folder (default: $KIM_HUB_HOME or ./kim-home)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("init", cmd_init, "Create the home folder: hub.toml with the default sources, secret key, database.")
+
+    sources = commands.add_parser("sources", help="List or add the sources the hub pulls from.")
+    source_commands = sources.add_subparsers(title="sources commands", metavar="SUBCOMMAND")
+    add = source_commands.add_parser("add", help="Add a source and create its inbox folder.")
+    add.add_argument("name", help="source name, e.g. caritas (letters, digits, - and _)")
+    add.add_argument("--connector", default="provider-csv", help="registered connector (default: provider-csv)")
+    add.add_argument("--home", help="the hub's home folder")
+    add.set_defaults(handler=cmd_sources_add)
+    listing = source_commands.add_parser("list", help="Show the configured sources and installed connectors.")
+    listing.add_argument("--home", help="the hub's home folder")
+    listing.set_defaults(handler=cmd_sources_list)
+
+    ingest = command("ingest", cmd_ingest, "Run one sync cycle (a Prefect flow) over the inboxes, then link.")
+    ingest.add_argument("--source", action="append", help="only this source (repeatable)")
+
+    links = command("links", cmd_links, "Print every ingested record with its person pseudonym.")
+    links.add_argument("--format", choices=("csv", "json"), default="csv")
+    links.add_argument("--out", help="write to this file instead of standard output")
+
+    generate = command("generate", cmd_generate, "Write synthetic drop files (with truth.csv) for demos, tests and benchmarks.", home=False)
+    generate.add_argument("outdir", help="folder to write inbox/<source>/*.csv and truth.csv into")
+    generate.add_argument("--persons", type=int, required=True, help="number of synthetic persons")
+    generate.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
+
+    command("schema", cmd_schema, "Print the JSON Schema of the standard case summary.", home=False)
+    demo = command("demo", cmd_demo, "Generate demo data into the home's inboxes, run one full cycle, report (what `make run` does).")
+    demo.add_argument("--persons", type=int, default=DEMO_PERSONS, help=f"synthetic persons (default {DEMO_PERSONS})")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED)
+    return parser
+
+
+def _home(args: argparse.Namespace) -> HubHome:
+    return HubHome.resolve(getattr(args, "home", None))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    home = _home(args)
+    initialise(home)
+    print(f"kim-hub home ready: {home.path}")
+    print(f"  configuration  {home.config_file}")
+    print(f"  inboxes        {home.path / 'inbox'}/<source>/")
+    return EXIT_OK
+
+
+def initialise(home: HubHome) -> HubConfig:
+    """Create (or complete) a home; safe to run again: nothing existing is overwritten."""
+    from hub_db.database import upgrade
+    from hub_db.keystore import create_key
+
+    home.path.mkdir(parents=True, exist_ok=True)
+    if home.exists():
+        config = home.load_config()
+    else:
+        config = HubConfig(sources={name: SourceConfig() for name in DEFAULT_SOURCES})
+        home.save_config(config)
+    for name in config.sources:
+        home.inbox(name).mkdir(parents=True, exist_ok=True)
+    home.var.mkdir(parents=True, exist_ok=True)
+    home.reports.mkdir(parents=True, exist_ok=True)
+    create_key(home.key_dir(config))
+    upgrade(home.database_url(config))
+    return config
+
+
+def cmd_sources_add(args: argparse.Namespace) -> int:
+    from connectors.registry import load_connector
+
+    home = _home(args)
+    config = home.load_config()
+    if not args.name.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"source name {args.name!r}: use letters, digits, '-' and '_' only")
+    load_connector(args.connector)
+    config.sources[args.name] = SourceConfig(connector=args.connector)
+    home.save_config(config)
+    home.inbox(args.name).mkdir(parents=True, exist_ok=True)
+    print(f"source {args.name} added ({args.connector}); drop files into {home.inbox(args.name)}")
+    return EXIT_OK
+
+
+def cmd_sources_list(args: argparse.Namespace) -> int:
+    from connectors.registry import available_connectors
+
+    home = _home(args)
+    config = home.load_config()
+    print("sources:")
+    for name, source in config.sources.items():
+        print(f"  {name:12} {source.connector:14} {home.inbox(name)}")
+    print("installed connectors: " + ", ".join(sorted(available_connectors())))
+    return EXIT_OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    home = _home(args)
+    summary = run_sync(home, args.source)
+    _print_summary(summary)
+    return EXIT_REJECTED if summary["records_rejected"] else EXIT_OK
+
+
+def run_sync(home: HubHome, sources: list[str] | None = None) -> dict:
+    """Run the real Prefect sync flow for a home and return its summary."""
+    from hub_db.keystore import load_keys
+
+    config = home.load_config()
+    unknown = sorted(set(sources or ()) - set(config.sources))
+    if unknown:
+        raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
+    load_keys(home.key_dir(config))  # refuse early, before Prefect starts, if the key is exposed
+    from flows.runtime import prepare_prefect
+
+    prepare_prefect(home)
+    from flows.sync import sync_flow
+
+    with _status("running sync flow"):
+        return sync_flow(str(home.path), sources)
+
+
+class _status:
+    """A spinner on a terminal; silence otherwise (cron, CI, pipes)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.live: Any = None
+
+    def __enter__(self) -> _status:
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self.live = Console(stderr=True).status(self.text)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+
+def _print_summary(summary: dict) -> None:
+    print(f"{'source':12} {'files':>5} {'skipped':>7} {'rows':>6} {'new/chg':>7} {'same':>6} {'rejected':>8}")
+    for source, counts in summary["sources"].items():
+        print(
+            f"{source:12} {counts['files_ingested'] + counts['files_rejected']:>5} {counts['files_skipped']:>7} "
+            f"{counts['records_in']:>6} {counts['records_accepted']:>7} {counts['records_unchanged']:>6} "
+            f"{counts['records_rejected']:>8}"
+        )
+    linking = summary["linking"]
+    print(
+        f"master index: {linking['records_linked']} records linked, {linking['persons_created']} persons created, "
+        f"{linking['persons_merged']} merged, {linking['persons_split']} split, {linking['review_items']} for review"
+    )
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    rows = link_rows(_home(args))
+    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    try:
+        if args.format == "json":
+            json.dump([dict(zip(LINKS_HEADER, row)) for row in rows], out, indent=1)
+            out.write("\n")
+        else:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(LINKS_HEADER)
+            writer.writerows(rows)
+    finally:
+        if args.out:
+            out.close()
+    return EXIT_OK
+
+
+def link_rows(home: HubHome) -> list[tuple]:
+    """(source, record_id, pseudonym, status, score) for every record, ordered by source and id."""
+    from sqlalchemy import select
+
+    from hub_db.database import make_engine
+    from hub_db.models import Link, Person, SourceRecord
+
+    config = home.load_config()
+    engine = make_engine(home.database_url(config))
+    query = (
+        select(SourceRecord.source, SourceRecord.record_id, Person.pseudonym, Link.status, Link.score)
+        .outerjoin(Link, Link.record_id == SourceRecord.id)
+        .outerjoin(Person, Person.id == Link.person_id)
+        .order_by(SourceRecord.source, SourceRecord.record_id)
+    )
+    with engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(query)]
+    engine.dispose()
+    return rows
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from synth import generate
+
+    if args.persons < 1:
+        raise ConfigError("--persons must be at least 1")
+    started = time.perf_counter()
+    summary = generate(Path(args.outdir), args.persons, args.seed)
+    elapsed = time.perf_counter() - started
+    print(f"{summary.persons} persons, {summary.records} records written to {args.outdir} in {elapsed:.1f} s")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from mappings.case_summary import CaseSummary
+
+    print(json.dumps(CaseSummary.model_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from linkage.evaluate import pairwise_score
+    from synth import generate
+
+    home = _home(args)
+    initialise(home)
+    with tempfile.TemporaryDirectory() as scratch:
+        generated = generate(Path(scratch), args.persons, args.seed)
+        for source_inbox in (Path(scratch) / "inbox").iterdir():
+            target = home.inbox(source_inbox.name)
+            target.mkdir(parents=True, exist_ok=True)
+            for file in source_inbox.iterdir():
+                shutil.copy2(file, target / file.name)
+        truth_file = home.reports / "demo-truth.csv"
+        shutil.copy2(Path(scratch) / "truth.csv", truth_file)
+    started = time.perf_counter()
+    summary = run_sync(home)
+    elapsed = time.perf_counter() - started
+    _print_summary(summary)
+
+    rows = link_rows(home)
+    links_file = home.reports / "links.csv"
+    with links_file.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(LINKS_HEADER)
+        writer.writerows(rows)
+    with truth_file.open(encoding="utf-8") as handle:
+        truth = {(r["source"], r["record_id"]): r["person"] for r in csv.DictReader(handle)}
+    score = pairwise_score(truth, {(r[0], r[1]): r[2] for r in rows})
+    report = {
+        "persons_generated": generated.persons,
+        "records": len(rows),
+        "persons_in_index": len({r[2] for r in rows}),
+        "pairwise": {"precision": round(score.precision, 4), "recall": round(score.recall, 4), "f1": round(score.f1, 4)},
+        "sync_seconds": round(elapsed, 1),
+        "summary": summary,
+    }
+    report_file = home.reports / "demo-report.json"
+    report_file.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(
+        f"\ndemo: {len(rows)} records of {generated.persons} synthetic persons -> {report['persons_in_index']} persons in the index; "
+        f"pairwise P {score.precision:.3f} R {score.recall:.3f} F1 {score.f1:.3f} against the generator's truth"
+    )
+    print(f"results:  {links_file}   (kim-hub links --home {home.path})")
+    print(f"report:   {report_file}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

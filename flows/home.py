@@ -1,0 +1,140 @@
+"""The hub's home folder and its typed configuration (hub.toml).
+
+Everything an installation owns lives under one folder, so that backing up, moving or deleting an
+installation is one operation and nothing leaks into the operator's home directory:
+
+    hub.toml            configuration (this module's HubConfig)
+    inbox/<source>/     where providers drop their export files
+    var/hub.db          the embedded SQLite database (any SQLAlchemy URL can replace it)
+    var/prefect/        Prefect's own state (PREFECT_HOME), never ~/.prefect
+    keys/               the secret key (0700 folder, 0600 files)
+    reports/            run summaries
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from connectors.errors import ConfigError
+
+DEFAULT_HOME = "./kim-home"
+HOME_ENV = "KIM_HUB_HOME"
+CONFIG_FILE = "hub.toml"
+DEFAULT_SOURCES = ("abh", "jobcenter", "caritas", "awo", "diakonie", "stadt")
+
+
+class SourceConfig(BaseModel):
+    """One delivering body and how its data reaches the hub."""
+
+    connector: str = Field(default="provider-csv", description="registered connector name")
+    options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
+
+
+class LinkageConfig(BaseModel):
+    """Decision thresholds, as match probabilities (the model's weights are learnt, not set)."""
+
+    auto_link_probability: float = Field(default=0.95, gt=0, lt=1, description="link automatically at or above")
+    review_probability: float = Field(default=0.5, gt=0, lt=1, description="queue for review at or above")
+    reestimate_growth: float = Field(
+        default=0.2, ge=0, description="re-learn the model when the index grew by this share since the last estimate"
+    )
+
+
+class HubConfig(BaseModel):
+    """hub.toml, validated."""
+
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in var/hub.db")
+    key_dir: str = Field(default="keys", description="folder of the key files, relative to the home")
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    linkage: LinkageConfig = LinkageConfig()
+
+
+class HubHome:
+    """Paths and configuration of one installation."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+
+    @classmethod
+    def resolve(cls, explicit: str | None) -> HubHome:
+        """--home beats KIM_HUB_HOME beats ./kim-home."""
+        return cls(Path(explicit or os.environ.get(HOME_ENV) or DEFAULT_HOME))
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / CONFIG_FILE
+
+    @property
+    def var(self) -> Path:
+        return self.path / "var"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.var / "prefect"
+
+    @property
+    def reports(self) -> Path:
+        return self.path / "reports"
+
+    def inbox(self, source: str) -> Path:
+        return self.path / "inbox" / source
+
+    def key_dir(self, config: HubConfig) -> Path:
+        return self.path / config.key_dir
+
+    def database_url(self, config: HubConfig) -> str:
+        return config.database_url or f"sqlite:///{self.var / 'hub.db'}"
+
+    def exists(self) -> bool:
+        return self.config_file.exists()
+
+    def load_config(self) -> HubConfig:
+        if not self.config_file.exists():
+            raise ConfigError(f"{self.config_file} not found: run 'kim-hub init --home {self.path}' first")
+        try:
+            data = tomllib.loads(self.config_file.read_text(encoding="utf-8"))
+            return HubConfig.model_validate(data)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{self.config_file}: not valid TOML ({exc})") from None
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"{self.config_file}: {problems}") from None
+
+    def save_config(self, config: HubConfig) -> None:
+        self.config_file.write_text(render_config(config), encoding="utf-8")
+
+
+def render_config(config: HubConfig) -> str:
+    """hub.toml text with a comment per setting (written by init and `sources add`)."""
+    lines = [
+        "# kim-hub configuration. Paths are relative to this folder.",
+        "",
+        "# SQLAlchemy URL of the hub database; empty = embedded SQLite in var/hub.db.",
+        "# PostgreSQL: postgresql+psycopg://user@host/kimhub",
+        f"database_url = {_toml_string(config.database_url)}",
+        "# Folder of the secret key files (mode 0600). Back it up together with the database.",
+        f"key_dir = {_toml_string(config.key_dir)}",
+        "",
+        "[linkage]",
+        "# Match probability at or above which records are linked automatically.",
+        f"auto_link_probability = {config.linkage.auto_link_probability}",
+        "# Match probability at or above which a pair goes to the review queue.",
+        f"review_probability = {config.linkage.review_probability}",
+        "# Re-learn the linkage model once the index grew by this share.",
+        f"reestimate_growth = {config.linkage.reestimate_growth}",
+    ]
+    for name, source in config.sources.items():
+        lines += ["", f"[sources.{name}]", f"connector = {_toml_string(source.connector)}"]
+        if source.options:
+            lines.append(f"[sources.{name}.options]")
+            lines += [f"{key} = {_toml_string(value)}" for key, value in source.options.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

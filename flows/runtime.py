@@ -1,0 +1,69 @@
+"""Process set-up before Prefect is imported: its state inside the hub's home, nothing leaked.
+
+Prefect reads its settings when it is first imported, so the CLI calls ``prepare_prefect``
+before any flow module is loaded. A developer's own Prefect profile (say a PREFECT_API_URL
+pointing at a shared server) must not capture a hub's runs unless hub configuration asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from flows.home import HubHome
+
+PREFECT_ENVIRONMENT = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_LOGGING_LOG_PRINTS": "false",
+    "PREFECT_CLI_COLORS": "false",
+}
+API_URL_OVERRIDE = "KIM_HUB_PREFECT_API_URL"
+
+
+def prepare_prefect(home: HubHome) -> None:
+    """Point Prefect at the home's var/prefect and switch off what phones home."""
+    home.prefect_home.mkdir(parents=True, exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(home.prefect_home)
+    os.environ["PREFECT_PROFILES_PATH"] = str(home.prefect_home / "profiles.toml")
+    for key, value in PREFECT_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+    api_url = os.environ.get(API_URL_OVERRIDE)
+    if api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+    else:
+        os.environ.pop("PREFECT_API_URL", None)
+
+
+class RedactingFilter(logging.Filter):
+    """Last line of defence: masks anything shaped like an AZR number or a birth date.
+
+    The hub never logs identity on purpose; this catches what a third-party library might echo
+    (for instance a value inside an exception message).
+    """
+
+    PATTERNS = (
+        re.compile(r"\b\d{12}\b"),  # AZR number
+        re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b"),  # DD.MM.YYYY
+        re.compile(r"\b(19|20)\d{2}-\d{2}-\d{2}\b"),  # ISO date
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for pattern in self.PATTERNS:
+            redacted = pattern.sub("[redacted]", redacted)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def install_redaction() -> None:
+    """Attach the redacting filter to every handler of the root and Prefect loggers."""
+    for name in ("", "prefect", "kim_hub"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())

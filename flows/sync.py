@@ -1,0 +1,73 @@
+"""The sync flow: every configured source pulled, mapped, pseudonymised, stored, then linked.
+
+Tasks work on whole sources (never on single records: a Prefect task run costs milliseconds) and
+return counts only, so no personal data reaches Prefect's results, logs or database. Only
+transient errors are retried.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+
+from connectors.errors import TransientError
+from flows.home import HubHome
+from flows.ingest import SourceOutcome, ingest_source, link_index
+from flows.runtime import install_redaction
+from hub_db.database import make_engine, session_factory
+from hub_db.keystore import load_keys
+
+
+def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
+    """Retry condition: only errors that may go away by themselves."""
+    try:
+        state.result()
+    except TransientError:
+        return True
+    except Exception:  # noqa: BLE001 - everything else is final
+        return False
+    return False
+
+
+@task(name="ingest-source", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
+def ingest_source_task(home_path: str, source: str) -> dict:
+    """Pull one source's new files into the hub; returns counts."""
+    home = HubHome(Path(home_path))
+    config = home.load_config()
+    engine = make_engine(home.database_url(config))
+    try:
+        keys = load_keys(home.key_dir(config))
+        outcome: SourceOutcome = ingest_source(home, config, source, keys, session_factory(engine))
+    finally:
+        engine.dispose()
+    get_run_logger().info("source %s: %s", source, outcome.as_dict())
+    return outcome.as_dict()
+
+
+@task(name="link-master-index", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
+def link_task(home_path: str) -> dict:
+    """Link new and changed records into the master index; returns counts."""
+    home = HubHome(Path(home_path))
+    config = home.load_config()
+    engine = make_engine(home.database_url(config))
+    try:
+        outcome = link_index(session_factory(engine), config)
+    finally:
+        engine.dispose()
+    get_run_logger().info("master index: %s", outcome.__dict__)
+    return dict(outcome.__dict__)
+
+
+@flow(name="kim-hub-sync", persist_result=False, log_prints=False)
+def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
+    """One sync cycle: all (or the named) sources, then linking. Returns the run summary."""
+    install_redaction()
+    home = HubHome(Path(home_path))
+    config = home.load_config()
+    selected = sources or list(config.sources)
+    per_source = {source: ingest_source_task(home_path, source) for source in selected}
+    linking = link_task(home_path)
+    summary = {"sources": per_source, "linking": linking, "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values())}
+    get_run_logger().info("run summary: %s", summary)
+    return summary

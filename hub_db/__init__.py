@@ -1,0 +1,1 @@
+"""What the hub stores: SQLAlchemy models, migrations, and one module per stored concern."""

@@ -1,0 +1,151 @@
+"""The hub's tables. No column holds clear identity: identity lives only as keyed encodings.
+
+    source_records   one row per (source, record_id): case data, encodings, key id, content hash
+    persons          random pseudonyms; a merged person is retired, never deleted
+    links            record → person, with status and score
+    link_events      every create / merge / split / move of a person, with before and after
+    ingest_files     the ledger: one row per delivered file (by content hash) and its counts
+    rejected_rows    receipts for rows that did not land: file, row, field, reason (no values)
+    model_versions   learnt linkage parameters, versioned
+    review_items     pairs between the thresholds, awaiting a coordinator's decision
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class SourceRecord(Base):
+    __tablename__ = "source_records"
+    __table_args__ = (UniqueConstraint("source", "record_id", name="uq_source_record"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    record_id: Mapped[str] = mapped_column(String(64))
+    case_data: Mapped[dict] = mapped_column(JSON)
+    encoding: Mapped[str] = mapped_column(Text, doc="RecordEncoding as JSON: keyed tokens only")
+    key_id: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64), doc="keyed hash of the mapped row")
+    needs_link: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_files.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+
+class Link(Base):
+    __tablename__ = "links"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), doc="auto | review | manual | single")
+    score: Mapped[float | None] = mapped_column(Float, doc="match probability of the link that joined it")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class LinkEvent(Base):
+    __tablename__ = "link_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), doc="create | merge | split | move")
+    before: Mapped[list] = mapped_column(JSON, doc="pseudonyms before")
+    after: Mapped[list] = mapped_column(JSON, doc="pseudonyms after")
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class IngestFile(Base):
+    __tablename__ = "ingest_files"
+    __table_args__ = (UniqueConstraint("source", "content_hash", name="uq_source_file_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), doc="done | rejected")
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class RejectedRow(Base):
+    __tablename__ = "rejected_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("ingest_files.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_count: Mapped[int] = mapped_column(Integer)
+    parameters: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ReviewItem(Base):
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("record_a", "record_b", name="uq_review_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_a: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    record_b: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open", doc="open | same | different")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+__all__ = [
+    "Base",
+    "SourceRecord",
+    "Person",
+    "Link",
+    "LinkEvent",
+    "IngestFile",
+    "RejectedRow",
+    "ModelVersion",
+    "ReviewItem",
+]

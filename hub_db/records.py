@@ -1,0 +1,106 @@
+"""Storing pseudonymised source records and the file ledger, one file per transaction.
+
+A file's records, its rejected rows and its ledger entry are written in one transaction: a crash
+leaves either all of them or none, and the ledger (keyed by the file's content hash) makes the
+re-run skip a file that did land. An unchanged row (same keyed content hash) changes nothing; a
+changed row replaces the stored one and is queued for re-linking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.base import Rejection
+from hub_db.models import IngestFile, RejectedRow, SourceRecord
+from linkage.pseudonymise import PseudonymisedRecord
+
+LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one delivered file."""
+
+    source: str
+    file_name: str
+    status: str  # done | rejected | skipped
+    rows_total: int = 0
+    accepted: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+def already_ingested(session: Session, source: str, content_hash: str) -> bool:
+    """True when this exact file content was ingested for this source before."""
+    query = select(IngestFile.id).where(IngestFile.source == source, IngestFile.content_hash == content_hash)
+    return session.execute(query).first() is not None
+
+
+def store_file(
+    session: Session,
+    source: str,
+    file_name: str,
+    content_hash: str,
+    rows_total: int,
+    records: Sequence[PseudonymisedRecord],
+    rejections: Sequence[Rejection],
+    rejected_whole: bool = False,
+) -> FileOutcome:
+    """Write one file's records, rejections and ledger entry (the caller commits)."""
+    ledger = IngestFile(source=source, file_name=file_name, content_hash=content_hash, status="rejected" if rejected_whole else "done")
+    session.add(ledger)
+    session.flush()
+    accepted = unchanged = 0
+    if not rejected_whole:
+        accepted, unchanged = _upsert(session, records, ledger.id)
+    rejected_rows = {r.row for r in rejections if r.row is not None}
+    for rejection in rejections:
+        session.add(
+            RejectedRow(
+                file_id=ledger.id,
+                source=source,
+                file_name=file_name,
+                row_number=rejection.row,
+                field=rejection.field,
+                reason=rejection.reason[:300],
+            )
+        )
+    ledger.rows_total = rows_total
+    ledger.rows_accepted = accepted
+    ledger.rows_unchanged = unchanged
+    ledger.rows_rejected = rows_total if rejected_whole else len(rejected_rows)
+    return FileOutcome(source, file_name, ledger.status, rows_total, accepted, unchanged, ledger.rows_rejected)
+
+
+def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: int) -> tuple[int, int]:
+    """Insert new records, replace changed ones; returns (accepted incl. changed, unchanged)."""
+    existing: dict[tuple[str, str], SourceRecord] = {}
+    for start in range(0, len(records), LOOKUP_CHUNK):
+        chunk = records[start : start + LOOKUP_CHUNK]
+        source = chunk[0].source
+        ids = [r.record_id for r in chunk]
+        query = select(SourceRecord).where(SourceRecord.source == source, SourceRecord.record_id.in_(ids))
+        for row in session.execute(query).scalars():
+            existing[(row.source, row.record_id)] = row
+    accepted = unchanged = 0
+    for record in records:
+        stored = existing.get((record.source, record.record_id))
+        if stored is not None and stored.content_hash == record.content_hash:
+            unchanged += 1
+            continue
+        if stored is None:
+            stored = SourceRecord(source=record.source, record_id=record.record_id)
+            session.add(stored)
+            existing[(record.source, record.record_id)] = stored
+        stored.case_data = record.case_data
+        stored.encoding = record.encoding
+        stored.key_id = record.key_id
+        stored.content_hash = record.content_hash
+        stored.needs_link = True
+        stored.file_id = file_id
+        accepted += 1
+    return accepted, unchanged

@@ -1,0 +1,1 @@
+"""Record linkage as pure functions: normalise → encode (keyed) → block → compare → estimate → cluster."""

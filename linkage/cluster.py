@@ -1,0 +1,107 @@
+"""Clustering scored pairs into persons, without chaining siblings together.
+
+Plain connected components over "probably the same" pairs chain a family into one person: the
+sister matches the brother on family name, address and 01.01. birth year, the brother matches his
+own duplicate, and so on. Here clusters grow greedily from the strongest pair down, and two
+clusters merge only when
+
+* no pair between them is a cannot-link (two AZR numbers not even one digit apart, or a
+  coordinator's "different" decision), and
+* the *average* match weight over all record pairs between them clears the threshold, so one
+  strong pair cannot pull in a whole household.
+
+Pairs a coordinator marked "same" are merged first and are never undone by the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Match weights (log2 odds) that separate automatic links, review and no link."""
+
+    auto: float = 6.0
+    review: float = 0.0
+
+
+@dataclass
+class Clustering:
+    """Clusters of record ids, the weight each record joined with, and pairs left for review."""
+
+    clusters: list[list[int]]
+    join_weight: dict[int, float]
+    review_pairs: list[tuple[int, int, float]] = field(default_factory=list)
+
+
+def cluster(
+    record_ids: Iterable[int],
+    scored_pairs: Iterable[tuple[int, int, float]],
+    pair_weight: Callable[[int, int], float],
+    cannot_link: Callable[[int, int], bool],
+    thresholds: Thresholds = Thresholds(),
+    must_link: Iterable[tuple[int, int]] = (),
+) -> Clustering:
+    """Greedy average-linkage clustering with cannot-link constraints.
+
+    ``pair_weight`` scores pairs that blocking did not produce (needed for the cluster average);
+    ``cannot_link`` says when two records can never be one person.
+    """
+    members: dict[int, list[int]] = {r: [r] for r in record_ids}
+    owner: dict[int, int] = {r: r for r in members}
+    join_weight: dict[int, float] = {}
+    known: dict[tuple[int, int], float] = {}
+
+    def weight(a: int, b: int) -> float:
+        key = (a, b) if a < b else (b, a)
+        if key not in known:
+            known[key] = pair_weight(*key)
+        return known[key]
+
+    def merge(a_root: int, b_root: int) -> None:
+        if len(members[a_root]) < len(members[b_root]):
+            a_root, b_root = b_root, a_root
+        for r in members[b_root]:
+            owner[r] = a_root
+        members[a_root].extend(members.pop(b_root))
+
+    for a, b in must_link:
+        if a in owner and b in owner and owner[a] != owner[b]:
+            merge(owner[a], owner[b])
+
+    ordered = sorted(((w, a, b) for a, b, w in scored_pairs), reverse=True)
+    for w, a, b in ordered:
+        known[(a, b) if a < b else (b, a)] = w
+    review: list[tuple[int, int, float]] = []
+    for w, a, b in ordered:
+        if w < thresholds.review:
+            break
+        ra, rb = owner[a], owner[b]
+        if ra == rb:
+            continue
+        if w >= thresholds.auto and _may_merge(members[ra], members[rb], weight, cannot_link, thresholds.auto):
+            for r in (a, b):
+                join_weight[r] = max(join_weight.get(r, w), w)
+            merge(ra, rb)
+        else:
+            review.append((a, b, w))
+    still_open = [(a, b, w) for a, b, w in review if owner[a] != owner[b]]
+    return Clustering(clusters=list(members.values()), join_weight=join_weight, review_pairs=still_open)
+
+
+def _may_merge(
+    left: list[int],
+    right: list[int],
+    weight: Callable[[int, int], float],
+    cannot_link: Callable[[int, int], bool],
+    threshold: float,
+) -> bool:
+    total = 0.0
+    for a in left:
+        for b in right:
+            if cannot_link(a, b):
+                return False
+            total += weight(a, b)
+    return total / (len(left) * len(right)) >= threshold

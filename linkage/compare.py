@@ -1,0 +1,200 @@
+"""Comparison vectors: how two encoded records agree, field by field, in graded levels.
+
+Each field gets an agreement level (higher = stronger agreement, ``MISSING`` = no evidence either
+way). The levels are what the Fellegi–Sunter model weighs; their order and meaning are fixed here,
+their weights are learnt from the data (``linkage.estimate``). Names are compared in both
+orientations (given/family swapped at intake) and over every recorded spelling of each record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linkage.encode import DateCode, NameCode, RecordEncoding
+from linkage.keyed import dice
+
+MISSING = -1
+
+# field name → human meaning of each level (index = level). Used by EM, review and reports.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "family_name": ("different", "similar spelling", "close spelling", "transliteration variant", "same"),
+    "given_names": ("different", "similar spelling", "transliteration variant", "one name shared", "same"),
+    "birth_date": (
+        "different",
+        "same year, day/month differ",
+        "same year, one date imprecise",
+        "one part differs",
+        "day and month swapped",
+        "same placeholder date",
+        "same",
+    ),
+    "sex": ("different", "same"),
+    "nationality": ("different", "shared"),
+    "birth_place": ("different", "similar spelling", "same"),
+    "address": ("different", "same postcode", "same street and number"),
+    "azr": ("different", "one digit differs", "same"),
+    "jobcenter_no": ("different", "same"),
+}
+FIELDS: tuple[str, ...] = tuple(LEVELS)
+FAMILY, GIVEN, DATE = 0, 1, 2
+
+NAME_BLOOM_CLOSE = 0.75
+NAME_BLOOM_SIMILAR = 0.55
+PLACE_BLOOM_SIMILAR = 0.6
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The levels of one record pair plus the tokens that term-frequency adjustment needs."""
+
+    levels: tuple[int, ...]
+    family_token: int | None  # the shared canonical family-name token (for frequency weights)
+    given_token: int | None
+    date_token: int | None
+    swapped: bool
+
+
+def compare(a: RecordEncoding, b: RecordEncoding) -> Comparison:
+    """Compare two records on every field."""
+    family, given, family_token, given_token, swapped = _compare_names(a.names, b.names)
+    date_level, date_token = _compare_dates(a.birth_date, b.birth_date)
+    return Comparison(
+        levels=(
+            family,
+            given,
+            date_level,
+            _equal_level(a.sex, b.sex),
+            _nationality_level(a.nationalities, b.nationalities),
+            _place_level(a.birth_place, b.birth_place),
+            _address_level(a, b),
+            _identifier_level(a.azr, b.azr, a.azr_neighbours, b.azr_neighbours),
+            _equal_level(a.jobcenter_no, b.jobcenter_no),
+        ),
+        family_token=family_token,
+        given_token=given_token,
+        date_token=date_token,
+        swapped=swapped,
+    )
+
+
+def _compare_names(
+    a_names: tuple[NameCode, ...], b_names: tuple[NameCode, ...]
+) -> tuple[int, int, int | None, int | None, bool]:
+    best = (MISSING, MISSING, None, None, False)
+    best_total = -10
+    for a in a_names:
+        for b in b_names:
+            for swapped in (False, True):
+                if swapped:
+                    fam = _family_level(a.family, b.given, a.family_joined, b.given_joined, a.family_bloom, b.given_bloom)
+                    giv = _given_level(a.given, b.family, a.given_bloom, b.family_bloom)
+                else:
+                    fam = _family_level(a.family, b.family, a.family_joined, b.family_joined, a.family_bloom, b.family_bloom)
+                    giv = _given_level(a.given, b.given, a.given_bloom, b.given_bloom)
+                # a swap must explain both parts better, or it is just a coincidence of one token
+                total = fam[0] + giv[0] - (1 if swapped else 0)
+                if total > best_total:
+                    best_total = total
+                    best = (fam[0], giv[0], fam[1], giv[1], swapped)
+    return best
+
+
+def _family_level(
+    a: tuple[tuple[int, int], ...],
+    b: tuple[tuple[int, int], ...],
+    a_joined: int | None,
+    b_joined: int | None,
+    a_bloom: int,
+    b_bloom: int,
+) -> tuple[int, int | None]:
+    if not a or not b:
+        return MISSING, None
+    shared = {c for c, _ in a} & {c for c, _ in b}
+    if shared:
+        return 4, min(shared)
+    if a_joined is not None and a_joined == b_joined:
+        return 4, a_joined
+    if {s for _, s in a} & {s for _, s in b}:
+        return 3, None
+    similarity = dice(a_bloom, b_bloom)
+    if similarity >= NAME_BLOOM_CLOSE:
+        return 2, None
+    if similarity >= NAME_BLOOM_SIMILAR:
+        return 1, None
+    return 0, None
+
+
+def _given_level(
+    a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...], a_bloom: int, b_bloom: int
+) -> tuple[int, int | None]:
+    if not a or not b:
+        return MISSING, None
+    a_canon, b_canon = {c for c, _ in a}, {c for c, _ in b}
+    shared = a_canon & b_canon
+    if shared:
+        return (4 if a_canon == b_canon else 3), min(shared)
+    if {s for _, s in a} & {s for _, s in b}:
+        return 2, None
+    if dice(a_bloom, b_bloom) >= NAME_BLOOM_SIMILAR:
+        return 1, None
+    return 0, None
+
+
+def _compare_dates(a: DateCode | None, b: DateCode | None) -> tuple[int, int | None]:
+    if a is None or b is None:
+        return MISSING, None
+    if a.ymd is not None and a.ymd == b.ymd:
+        return (5 if a.placeholder or b.placeholder else 6), a.ymd
+    imprecise = a.placeholder or b.placeholder or a.ymd is None or b.ymd is None
+    if a.year == b.year:
+        if imprecise:
+            return 2, None
+        if a.ydm is not None and a.ydm == b.ymd:
+            return 4, None
+        if a.ym == b.ym:
+            return 3, None
+        return 1, None
+    if not imprecise and a.md is not None and a.md == b.md:
+        return 3, None  # year mistyped
+    return 0, None
+
+
+def _equal_level(a: object | None, b: object | None) -> int:
+    if a is None or b is None:
+        return MISSING
+    return 1 if a == b else 0
+
+
+def _nationality_level(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    if not a or not b:
+        return MISSING
+    return 1 if set(a) & set(b) else 0
+
+
+def _place_level(a: tuple[int, int, int] | None, b: tuple[int, int, int] | None) -> int:
+    if a is None or b is None:
+        return MISSING
+    if a[0] == b[0] or a[1] == b[1]:
+        return 2
+    return 1 if dice(a[2], b[2]) >= PLACE_BLOOM_SIMILAR else 0
+
+
+def _address_level(a: RecordEncoding, b: RecordEncoding) -> int:
+    if a.street is not None and a.street == b.street and a.postcode == b.postcode:
+        return 2
+    if a.postcode is None or b.postcode is None:
+        return MISSING if a.street is None or b.street is None else 0
+    return 1 if a.postcode == b.postcode else 0
+
+
+def _identifier_level(a: int | None, b: int | None, a_near: tuple[int, ...], b_near: tuple[int, ...]) -> int:
+    if a is None or b is None:
+        return MISSING
+    if a == b:
+        return 2
+    return 1 if set(a_near) & set(b_near) else 0
+
+
+def identifiers_conflict(a: RecordEncoding, b: RecordEncoding) -> bool:
+    """Two valid AZR numbers that are not even one digit apart belong to two people."""
+    return _identifier_level(a.azr, b.azr, a.azr_neighbours, b.azr_neighbours) == 0

@@ -1,0 +1,207 @@
+"""Pseudonymisation: identity in, keyed encodings out.
+
+This is the only place where clear identity meets the keys. What comes out can be compared
+(equal tokens, Bloom-filter similarity) but not read: names become keyed tokens of their
+canonical and skeleton forms plus a keyed Bloom filter, dates become keyed tokens of their parts,
+identifiers keyed tokens of themselves and of their one-digit-deleted neighbours (so a single
+mistyped digit is still noticed without storing the number).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+
+from linkage.keyed import EncodingKeys, bigrams
+from linkage.normalise import article_free, canonical, fold, name_tokens, skeleton, variant_group
+from mappings.case_summary import BirthDate, Identity, PersonName
+
+
+@dataclass(frozen=True)
+class NameCode:
+    """One spelling of a name, encoded. Token lists hold (canonical, skeleton) token pairs."""
+
+    family: tuple[tuple[int, int], ...]
+    given: tuple[tuple[int, int], ...]
+    family_joined: int | None
+    given_joined: int | None
+    family_bloom: int
+    given_bloom: int
+
+
+@dataclass(frozen=True)
+class DateCode:
+    """A birth date as keyed tokens of its parts; precision and placeholder flag in clear."""
+
+    ymd: int | None
+    ydm: int | None  # day and month swapped, to notice swaps
+    ym: int | None
+    md: int | None
+    year: int
+    precision: str
+    placeholder: bool
+
+
+@dataclass(frozen=True)
+class RecordEncoding:
+    """Everything the master index knows of a record's identity."""
+
+    key_id: str
+    names: tuple[NameCode, ...]
+    birth_date: DateCode | None
+    sex: str | None
+    nationalities: tuple[int, ...]
+    birth_place: tuple[int, int, int] | None  # canonical token, skeleton token, Bloom filter
+    street: int | None
+    postcode: int | None
+    azr: int | None
+    azr_neighbours: tuple[int, ...]
+    jobcenter_no: int | None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> RecordEncoding:
+        data = json.loads(text)
+        names = tuple(
+            NameCode(
+                family=tuple(tuple(t) for t in n["family"]),  # type: ignore[misc]
+                given=tuple(tuple(t) for t in n["given"]),  # type: ignore[misc]
+                family_joined=n["family_joined"],
+                given_joined=n["given_joined"],
+                family_bloom=n["family_bloom"],
+                given_bloom=n["given_bloom"],
+            )
+            for n in data["names"]
+        )
+        date = DateCode(**data["birth_date"]) if data["birth_date"] else None
+        place = tuple(data["birth_place"]) if data["birth_place"] else None
+        return cls(
+            key_id=data["key_id"],
+            names=names,
+            birth_date=date,
+            sex=data["sex"],
+            nationalities=tuple(data["nationalities"]),
+            birth_place=place,  # type: ignore[arg-type]
+            street=data["street"],
+            postcode=data["postcode"],
+            azr=data["azr"],
+            azr_neighbours=tuple(data["azr_neighbours"]),
+            jobcenter_no=data["jobcenter_no"],
+        )
+
+
+def encode_identity(identity: Identity, keys: EncodingKeys) -> RecordEncoding:
+    """Turn one record's identity into keyed encodings; the identity can be dropped afterwards."""
+    names = tuple(
+        code
+        for name in (identity.name, *identity.variant_names)
+        if (code := _encode_name(name, keys)) is not None
+    )
+    return RecordEncoding(
+        key_id=keys.key_id,
+        names=names,
+        birth_date=_encode_date(identity.birth_date, keys),
+        sex=identity.sex if identity.sex in ("M", "F", "X") else None,
+        nationalities=tuple(sorted({keys.token("identifier", f"nat:{n}") for n in identity.nationalities if n not in ("XXX",)})),
+        birth_place=_encode_place(identity.birth_place, keys),
+        street=_optional_token(keys, "address", _street_key(identity.street)),
+        postcode=_optional_token(keys, "address", f"plz:{identity.postcode}" if identity.postcode else None),
+        azr=_optional_token(keys, "identifier", f"azr:{identity.azr_number}" if identity.azr_number else None),
+        azr_neighbours=_digit_neighbours(identity.azr_number, keys),
+        jobcenter_no=_optional_token(
+            keys, "identifier", f"jc:{identity.jobcenter_customer_no.upper()}" if identity.jobcenter_customer_no else None
+        ),
+    )
+
+
+def _encode_name(name: PersonName, keys: EncodingKeys) -> NameCode | None:
+    family = _name_part_tokens(name.family_name)
+    given = _name_part_tokens(name.given_names)
+    if not family and not given:
+        return None
+    return NameCode(
+        family=_token_codes(family, keys),
+        given=_token_codes(given, keys),
+        family_joined=_joined_token(family, keys),
+        given_joined=_joined_token(given, keys),
+        family_bloom=keys.bloom(bigrams(_joined_canonical(family))),
+        given_bloom=keys.bloom(bigrams(_joined_canonical(given))),
+    )
+
+
+def _name_part_tokens(text: str) -> list[str]:
+    """Folded tokens of one name field, each article-glued token followed by its bare form."""
+    tokens: list[str] = []
+    for token in name_tokens(text):
+        tokens.append(token)
+        bare = article_free(token)
+        if bare:
+            tokens.append(bare)
+    return tokens
+
+
+def _token_codes(tokens: list[str], keys: EncodingKeys) -> tuple[tuple[int, int], ...]:
+    codes = []
+    for token in tokens:
+        group = variant_group(canonical(token))
+        codes.append((keys.token("name", f"c:{group}"), keys.token("name", f"s:{skeleton(group)}")))
+    return tuple(codes)
+
+
+def _joined_canonical(tokens: list[str]) -> str:
+    """Compound names split or merged (Abdul Rahman / Abdulrahman) agree once joined."""
+    primary = [t for t in tokens if article_free(t) is None]
+    return canonical("".join(primary))
+
+
+def _joined_token(tokens: list[str], keys: EncodingKeys) -> int | None:
+    joined = _joined_canonical(tokens)
+    return keys.token("name", f"j:{variant_group(joined)}") if joined else None
+
+
+def _encode_date(date: BirthDate | None, keys: EncodingKeys) -> DateCode | None:
+    if date is None:
+        return None
+    token = lambda value: keys.token("date", value)  # noqa: E731 - local shorthand
+    has_month = date.month is not None
+    has_day = date.day is not None and has_month
+    return DateCode(
+        ymd=token(f"{date.year}-{date.month}-{date.day}") if has_day else None,
+        ydm=token(f"{date.year}-{date.day}-{date.month}") if has_day else None,
+        ym=token(f"ym:{date.year}-{date.month}") if has_month else None,
+        md=token(f"md:{date.month}-{date.day}") if has_day else None,
+        year=token(f"y:{date.year}"),
+        precision=date.precision,
+        placeholder=date.placeholder,
+    )
+
+
+def _encode_place(place: str | None, keys: EncodingKeys) -> tuple[int, int, int] | None:
+    folded = "".join(fold(place or "").split())
+    if not folded:
+        return None
+    key = canonical(folded)
+    return (keys.token("place", f"c:{key}"), keys.token("place", f"s:{skeleton(key)}"), keys.bloom(bigrams(key)))
+
+
+def _street_key(street: str | None) -> str | None:
+    """Street and house number: 'Kölner Straße 12' = 'KOELNER STR. 12'."""
+    words = [fold(part) or part for part in re.findall(r"[^\W\d_]+|\d+\s*[a-zA-Z]?\b", street or "")]
+    folded = "".join(w.replace(" ", "") for w in words).replace("strasse", "str")
+    return f"str:{folded.lower()}" if folded else None
+
+
+def _optional_token(keys: EncodingKeys, purpose: str, value: str | None) -> int | None:
+    return keys.token(purpose, value) if value else None
+
+
+def _digit_neighbours(number: str | None, keys: EncodingKeys) -> tuple[int, ...]:
+    """Tokens of the number with one digit blanked: two numbers one substitution apart share one."""
+    if not number:
+        return ()
+    return tuple(
+        sorted({keys.token("identifier", f"azr~{i}:{number[:i]}_{number[i + 1:]}") for i in range(len(number))})
+    )

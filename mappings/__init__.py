@@ -1,0 +1,1 @@
+"""Source rows → standard case summaries; code lists and column maps kept as data."""

@@ -1,0 +1,110 @@
+"""The standard case summary: what every connector's mapping produces.
+
+A summary is split in two on purpose. ``Identity`` holds everything that identifies a person; it
+exists only in memory between the mapping and the pseudonymisation step, which turns it into keyed
+encodings and drops it. ``CaseData`` holds the case facts that the hub stores and exchanges. Keeping
+them in separate models makes "identity never leaves pseudonymisation in clear" a property of the
+types rather than of discipline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Sex = Literal["M", "F", "X", "U"]
+Rechtskreis = Literal["AsylbLG", "SGB II", "SGB III", "SGB VIII", "SGB XII", "none"]
+CaseStatus = Literal["intake", "assessment", "agreement", "active", "paused", "closed"]
+DatePrecision = Literal["day", "month", "year"]
+
+
+class BirthDate(BaseModel):
+    """A birth date as registered, possibly partial.
+
+    ``placeholder`` marks the registers' stand-ins for an unknown day (01.01.YYYY, 00.00.YYYY):
+    such a date is weak evidence, neither a mismatch nor a strong match.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    year: int = Field(ge=1880, le=2100)
+    month: int | None = Field(default=None, ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+    precision: DatePrecision
+    placeholder: bool = False
+
+
+class PersonName(BaseModel):
+    """One spelling of a person's name (a record may carry variant spellings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    family_name: str = ""
+    given_names: str = ""
+
+
+class Identity(BaseModel):
+    """Identifying data of one record. Never stored, logged or returned by a task in clear."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: PersonName
+    variant_names: tuple[PersonName, ...] = ()
+    birth_date: BirthDate | None = None
+    sex: Sex | None = None
+    nationalities: tuple[str, ...] = Field(default=(), description="ISO 3166-1 alpha-3 codes; XXA stateless, XXX unclear")
+    birth_place: str | None = None
+    street: str | None = None
+    postcode: str | None = None
+    azr_number: str | None = Field(default=None, description="12-digit AZR number")
+    jobcenter_customer_no: str | None = None
+    household_no: str | None = Field(default=None, description="BG-Nummer: the job centre's household number")
+
+    def __repr__(self) -> str:  # keep identity out of tracebacks and debug logs
+        return "Identity(<redacted>)"
+
+    __str__ = __repr__
+
+
+class Consent(BaseModel):
+    """What the person agreed may be shared, as the source recorded it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recipients: tuple[str, ...] = ()
+    valid_until: dt.date | None = None
+    withdrawn_at: dt.date | None = None
+
+
+class CaseData(BaseModel):
+    """The case facts of one record: stored and exchanged, never identifying on their own."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    record_id: str = Field(min_length=1, max_length=64)
+    rechtskreis: Rechtskreis | None = None
+    residence_status: str | None = None
+    case_status: CaseStatus | None = None
+    case_opened: dt.date | None = None
+    case_closed: dt.date | None = None
+    district: str | None = None
+    goals: dict[str, str] = Field(default_factory=dict)
+    consent: Consent = Consent()
+    updated_at: dt.date | None = None
+
+    @field_validator("record_id")
+    @classmethod
+    def _strip_record_id(cls, value: str) -> str:
+        return value.strip()
+
+
+class CaseSummary(BaseModel):
+    """One source record in the hub's standard form: identity plus case data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    identity: Identity
+    case: CaseData

@@ -1,0 +1,239 @@
+"""One row of the standard provider export → a CaseSummary (shared/formats/provider-csv.md).
+
+Every field is read independently and every problem is collected, so a sender learns all that is
+wrong with a row from one receipt instead of fixing it one field per delivery. A row with any
+problem is rejected as a whole: a half-mapped row would look like a complete record to linkage.
+Rejection reasons name the column and the kind of problem only, never the value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from connectors.base import FileBatch, RawRow, Rejection
+from mappings.case_summary import (
+    BirthDate,
+    CaseData,
+    CaseStatus,
+    CaseSummary,
+    Consent,
+    Identity,
+    PersonName,
+    Rechtskreis,
+)
+from mappings.codelists import (
+    UnknownCodeError,
+    literal_code,
+    nationality_to_iso3,
+    residence_status_code,
+    sex_code,
+)
+from mappings.dates import InvalidDateError, parse_birth_date, parse_date
+
+REQUIRED_FIELDS = ("record_id", "family_name", "given_names")
+RECORD_ID_MAX_LENGTH = 64  # CaseData.record_id
+_AZR_NUMBER = re.compile(r"\d{12}")
+_POSTCODE = re.compile(r"\d{5}")
+_WHITESPACE = re.compile(r"\s+")
+
+T = TypeVar("T")
+
+
+class _FieldProblem(Exception):
+    """A problem with one field; ``reason`` is safe to show (no value in it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _RowReader:
+    """Reads the fields of one row, collecting a Rejection per bad field instead of stopping."""
+
+    def __init__(self, row: RawRow) -> None:
+        self.row = row
+        self.rejections: list[Rejection] = []
+
+    def text(self, column: str) -> str | None:
+        """The stripped value, or None when the column is absent or empty (= unknown)."""
+        value = self.row.fields.get(column, "").strip()
+        return value or None
+
+    def reject(self, column: str | None, reason: str) -> None:
+        self.rejections.append(Rejection(self.row.file, self.row.row_number, column, reason))
+
+    def parse(self, column: str, parser: Callable[[str], T]) -> T | None:
+        """Apply ``parser`` to a non-empty value; None when empty or when the value is rejected."""
+        value = self.text(column)
+        if value is None:
+            return None
+        try:
+            return parser(value)
+        except InvalidDateError as exc:
+            self.reject(column, exc.problem)
+        except UnknownCodeError as exc:
+            self.reject(column, f"unknown {exc.code_list} code")
+        except _FieldProblem as exc:
+            self.reject(column, exc.reason)
+        return None
+
+
+# --- field parsers: value in, normalised value out, _FieldProblem on bad input ----------------
+
+
+def _azr_number(value: str) -> str:
+    digits = _WHITESPACE.sub("", value)
+    if not _AZR_NUMBER.fullmatch(digits):
+        raise _FieldProblem("AZR number must be 12 digits")
+    return digits
+
+
+def _postcode(value: str) -> str:
+    if not _POSTCODE.fullmatch(value):
+        raise _FieldProblem("postcode must be 5 digits")
+    return value
+
+
+def _jobcenter_customer_no(value: str) -> str:
+    return _WHITESPACE.sub("", value).upper()
+
+
+def _nationalities(value: str) -> tuple[str, ...]:
+    """One nationality, or several separated by ``|`` (dual nationality); "ohne Angabe" adds none."""
+    codes = [nationality_to_iso3(part) for part in value.split("|")]
+    return tuple(dict.fromkeys(code for code in codes if code))
+
+
+def _goals(value: str) -> dict[str, str]:
+    """``sprache:active|arbeit:planned`` → {"sprache": "active", "arbeit": "planned"}."""
+    goals: dict[str, str] = {}
+    for entry in (part.strip() for part in value.split("|")):
+        if not entry:
+            continue
+        field, separator, status = (piece.strip() for piece in entry.partition(":"))
+        if not separator or not field or not status:
+            raise _FieldProblem("each goal must be written as field:status")
+        if field in goals:
+            raise _FieldProblem("a goal field is listed twice")
+        goals[field] = status
+    return goals
+
+
+def _recipients(value: str) -> tuple[str, ...]:
+    parts = (part.strip().lower() for part in value.split("|"))
+    return tuple(dict.fromkeys(part for part in parts if part))
+
+
+def _date(column: str) -> Callable[[str], dt.date]:
+    return lambda value: parse_date(value, column)
+
+
+def _birth_date(value: str) -> BirthDate:
+    return parse_birth_date(value, "birth_date")
+
+
+def _literal(literal: Any, code_list: str) -> Callable[[str], str | None]:
+    return lambda value: literal_code(value, literal, code_list)
+
+
+# --- the mapping -------------------------------------------------------------------------------
+
+
+def _validation_rejections(reader: _RowReader, error: ValidationError) -> None:
+    """Turn pydantic's errors into rejections without echoing the input value."""
+    for detail in error.errors(include_url=False, include_input=False):
+        column = str(detail["loc"][-1]) if detail["loc"] else None
+        reader.reject(column, f"invalid value ({detail['type']})")
+
+
+def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
+    """Map one row of a provider CSV to a CaseSummary, or return every problem found in it.
+
+    ``source`` is the inbox name of the provider (``caritas``); record ids are unique only within
+    it. Empty optional fields mean "unknown" and become None.
+    """
+    reader = _RowReader(row)
+    for column in REQUIRED_FIELDS:
+        if reader.text(column) is None:
+            reader.reject(column, "required field is empty")
+    record_id = reader.text("record_id")
+    if record_id is not None and len(record_id) > RECORD_ID_MAX_LENGTH:
+        reader.reject("record_id", f"longer than {RECORD_ID_MAX_LENGTH} characters")
+
+    updated_at = reader.parse("updated_at", _date("updated_at"))
+    identity_fields: dict[str, Any] = {
+        "birth_date": reader.parse("birth_date", _birth_date),
+        "sex": reader.parse("sex", sex_code),
+        "nationalities": reader.parse("nationality", _nationalities) or (),
+        "birth_place": reader.text("birth_place"),
+        "street": reader.text("street"),
+        "postcode": reader.parse("postcode", _postcode),
+        "azr_number": reader.parse("azr_number", _azr_number),
+        "jobcenter_customer_no": reader.parse("jobcenter_customer_no", _jobcenter_customer_no),
+    }
+    case_fields: dict[str, Any] = {
+        "rechtskreis": reader.parse("rechtskreis", _literal(Rechtskreis, "Rechtskreis")),
+        "residence_status": reader.parse("residence_status", lambda v: residence_status_code(v, updated_at)),
+        "case_status": reader.parse("case_status", _literal(CaseStatus, "case status")),
+        "case_opened": reader.parse("case_opened", _date("case_opened")),
+        "case_closed": reader.parse("case_closed", _date("case_closed")),
+        "district": reader.text("district"),
+        "goals": reader.parse("goals", _goals) or {},
+        "updated_at": updated_at,
+    }
+    consent = Consent(
+        recipients=reader.parse("consent_recipients", _recipients) or (),
+        valid_until=reader.parse("consent_valid_until", _date("consent_valid_until")),
+        withdrawn_at=reader.parse("consent_withdrawn", _date("consent_withdrawn")),
+    )
+    opened, closed = case_fields["case_opened"], case_fields["case_closed"]
+    if opened is not None and closed is not None and closed < opened:
+        reader.reject("case_closed", "case closed before it was opened")
+    if reader.rejections:
+        return reader.rejections
+
+    try:
+        return CaseSummary(
+            identity=Identity(
+                name=PersonName(
+                    family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or ""
+                ),
+                **identity_fields,
+            ),
+            case=CaseData(source=source, record_id=record_id or "", consent=consent, **case_fields),
+        )
+    except ValidationError as error:
+        _validation_rejections(reader, error)
+        return reader.rejections
+
+
+def map_provider_batch(source: str, batch: FileBatch) -> tuple[list[CaseSummary], list[Rejection]]:
+    """Map every row of a batch; also reject record ids that occur in more than one row.
+
+    A record id is the provider's key: two rows with the same id in one file cannot both be the
+    current state, and choosing one silently could overwrite the newer case, so all are rejected.
+    """
+    summaries: list[CaseSummary] = []
+    rejections: list[Rejection] = list(batch.rejections)
+    rows_by_id: dict[str, list[int]] = {}
+    for row in batch.rows:
+        rows_by_id.setdefault(row.fields.get("record_id", "").strip(), []).append(row.row_number)
+    for row in batch.rows:
+        rows = rows_by_id.get(row.fields.get("record_id", "").strip(), [])
+        if len(rows) > 1 and row.fields.get("record_id", "").strip():
+            others = ", ".join(str(number) for number in rows if number != row.row_number)
+            rejections.append(
+                Rejection(row.file, row.row_number, "record_id", f"record id also used in row(s) {others}")
+            )
+            continue
+        result = map_provider_row(source, row)
+        if isinstance(result, CaseSummary):
+            summaries.append(result)
+        else:
+            rejections.extend(result)
+    return summaries, rejections
