@@ -22,8 +22,10 @@ from hub_db.models import Link, LinkEvent, ModelVersion, Person, ReviewItem, Sou
 from linkage.blocking import candidate_pairs
 from linkage.cluster import Clustering, Thresholds, cluster
 from linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
+from linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from linkage.encode import RecordEncoding
-from linkage.estimate import MatchModel, calibrate_prior, estimate, probability
+from linkage.estimate import MatchModel, probability
+from linkage.link import learn_model
 
 
 @dataclass(frozen=True)
@@ -93,17 +95,24 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
 
 
 def current_model(session: Session, encodings: dict[int, RecordEncoding], policy: LinkPolicy) -> tuple[MatchModel, int]:
-    """The stored model, re-learnt first when none exists or the index has grown enough."""
+    """The stored model, re-learnt first when the index has grown enough since it was learnt.
+
+    A small index (fewer than MIN_RECORDS_TO_ESTIMATE records) uses the shipped default model:
+    EM on a handful of records would learn noise.
+    """
     latest = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
-    if latest is not None and len(encodings) < latest.record_count * (1 + policy.reestimate_growth):
+    too_small = len(encodings) < MIN_RECORDS_TO_ESTIMATE
+    grown = latest is None or len(encodings) >= latest.record_count * (1 + policy.reestimate_growth)
+    if latest is not None and (too_small or not grown):
         return MatchModel.from_dict(latest.parameters).applied_to(encodings.values()), latest.id
-    model = estimate(encodings)
-    pairs = candidate_pairs(encodings)
-    calibrate_prior(model, [compare(encodings[a], encodings[b]) for a, b in pairs])
-    stored = ModelVersion(record_count=len(encodings), parameters=model.to_dict())
+    if too_small:
+        model, learnt_on = default_model(), 0
+    else:
+        model, learnt_on = learn_model(encodings), len(encodings)
+    stored = ModelVersion(record_count=learnt_on, parameters=model.to_dict())
     session.add(stored)
     session.flush()
-    return model, stored.id
+    return model.applied_to(encodings.values()), stored.id
 
 
 def _cluster_scope(

@@ -87,10 +87,10 @@ def _compare_names(
             for swapped in (False, True):
                 if swapped:
                     fam = _family_level(a.family, b.given, a.family_joined, b.given_joined, a.family_bloom, b.given_bloom)
-                    giv = _given_level(a.given, b.family, a.given_bloom, b.family_bloom)
+                    giv = _given_level(a.given, b.family, a.given_joined, b.family_joined, a.given_bloom, b.family_bloom)
                 else:
                     fam = _family_level(a.family, b.family, a.family_joined, b.family_joined, a.family_bloom, b.family_bloom)
-                    giv = _given_level(a.given, b.given, a.given_bloom, b.given_bloom)
+                    giv = _given_level(a.given, b.given, a.given_joined, b.given_joined, a.given_bloom, b.given_bloom)
                 # a swap must explain both parts better, or it is just a coincidence of one token
                 total = fam[0] + giv[0] - (1 if swapped else 0)
                 if total > best_total:
@@ -125,10 +125,17 @@ def _family_level(
 
 
 def _given_level(
-    a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...], a_bloom: int, b_bloom: int
+    a: tuple[tuple[int, int], ...],
+    b: tuple[tuple[int, int], ...],
+    a_joined: int | None,
+    b_joined: int | None,
+    a_bloom: int,
+    b_bloom: int,
 ) -> tuple[int, int | None]:
     if not a or not b:
         return MISSING, None
+    if a_joined is not None and a_joined == b_joined:
+        return 4, a_joined
     a_canon, b_canon = {c for c, _ in a}, {c for c, _ in b}
     shared = a_canon & b_canon
     if shared:

@@ -223,9 +223,17 @@ def _name_key(enc: RecordEncoding) -> Iterable[int]:
     }
 
 
+def _identifier_key(enc: RecordEncoding) -> Iterable[int]:
+    """The AZR number: pairs sharing it are nearly all matches, which pins down m for the
+    fields that a shared name or date cannot (a different birth date between two records of
+    one person is rare, but common-name strangers make it look frequent in the name session)."""
+    return (enc.azr,) if enc.azr is not None else ()
+
+
 _TRAINING_SESSIONS = (
     (("birth_date",), _date_key),
     (("family_name", "given_names", "sex", "nationality", "birth_place"), _name_key),
+    (("azr", "jobcenter_no"), _identifier_key),
 )
 SESSION_MAX_BLOCK = 60
 SESSION_MAX_PAIRS = 200_000

@@ -1,0 +1,32 @@
+import os
+
+import pytest
+
+from connectors.errors import FatalError
+from hub_db.keystore import create_key, current_key_id, load_keys
+
+
+def test_key_created_private_and_never_overwritten(tmp_path) -> None:
+    path = create_key(tmp_path / "keys")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "keys").stat().st_mode & 0o777 == 0o700
+    content = path.read_bytes()
+    create_key(tmp_path / "keys")
+    assert path.read_bytes() == content
+    assert current_key_id(tmp_path / "keys") == "k1"
+
+
+def test_same_key_same_encoding_other_key_other_encoding(tmp_path) -> None:
+    create_key(tmp_path / "a")
+    create_key(tmp_path / "b")
+    a1, a2, b = load_keys(tmp_path / "a"), load_keys(tmp_path / "a"), load_keys(tmp_path / "b")
+    assert a1.token("name", "c:hadad") == a2.token("name", "c:hadad")
+    assert a1.token("name", "c:hadad") != b.token("name", "c:hadad")
+    assert a1.token("name", "c:hadad") != a1.token("date", "c:hadad")  # per-purpose keys
+
+
+def test_refuses_a_world_readable_key(tmp_path) -> None:
+    path = create_key(tmp_path / "keys")
+    os.chmod(path, 0o644)
+    with pytest.raises(FatalError, match="chmod 600"):
+        load_keys(tmp_path / "keys")
