@@ -84,6 +84,20 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--persons", type=int, required=True, help="number of synthetic persons")
     generate.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
 
+    review = commands.add_parser("review", help="The review queue: uncertain pairs, with evidence but no names.")
+    review_commands = review.add_subparsers(title="review commands", metavar="SUBCOMMAND")
+    review_list = review_commands.add_parser("list", help="Show review items with per-field evidence and score.")
+    review_list.add_argument("--home", help="the hub's home folder")
+    review_list.add_argument("--status", choices=("open", "same", "different", "all"), default="open")
+    review_list.add_argument("--limit", type=int, default=50, help="show at most this many (0 = all)")
+    review_list.add_argument("--format", choices=("text", "json"), default="text")
+    review_list.set_defaults(handler=cmd_review_list)
+    review_decide = review_commands.add_parser("decide", help="Decide a review item: the clustering respects it from then on.")
+    review_decide.add_argument("item", type=int, help="review item id (from 'review list')")
+    review_decide.add_argument("decision", choices=("same", "different"))
+    review_decide.add_argument("--home", help="the hub's home folder")
+    review_decide.set_defaults(handler=cmd_review_decide)
+
     command("schema", cmd_schema, "Print the JSON Schema of the standard case summary.", home=False)
     demo = command("demo", cmd_demo, "Generate demo data into the home's inboxes, run one full cycle, report (what `make run` does).")
     demo.add_argument("--persons", type=int, default=DEMO_PERSONS, help=f"synthetic persons (default {DEMO_PERSONS})")
@@ -247,6 +261,43 @@ def link_rows(home: HubHome) -> list[tuple]:
         rows = [tuple(row) for row in connection.execute(query)]
     engine.dispose()
     return rows
+
+
+def _sessions(home: HubHome) -> Any:
+    from hub_db.database import make_engine, session_factory
+
+    return session_factory(make_engine(home.database_url(home.load_config())))
+
+
+def cmd_review_list(args: argparse.Namespace) -> int:
+    from hub_db.review import list_items
+
+    with _sessions(_home(args))() as session:
+        items = list_items(session, args.status, args.limit or None)
+    if args.format == "json":
+        print(json.dumps([item.__dict__ for item in items], indent=1, default=str))
+        return EXIT_OK
+    if not items:
+        print(f"no {args.status} review items")
+    for item in items:
+        print(f"#{item.id}  p={item.score:.3f}  {item.status}")
+        for label, (source, record_id, pseudonym) in (("A", item.a), ("B", item.b)):
+            print(f"   {label}: {source}/{record_id}  person {pseudonym or '-'}")
+        for field, words in item.evidence.items():
+            print(f"      {field.replace('_', ' '):13} {words}")
+    return EXIT_OK
+
+
+def cmd_review_decide(args: argparse.Namespace) -> int:
+    from hub_db.master_index import LinkPolicy
+    from hub_db.review import decide
+
+    home = _home(args)
+    config = home.load_config()
+    with _sessions(home)() as session, session.begin():
+        outcome = decide(session, args.item, args.decision, LinkPolicy(**config.linkage.model_dump()))
+    print(f"review item {args.item}: {args.decision}; {outcome.records_linked} records re-linked")
+    return EXIT_OK
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hub_db.models import Link, LinkEvent, ModelVersion, Person, ReviewItem, SourceRecord
@@ -237,31 +237,35 @@ def _write_links(session: Session, records: list[int], person_id: int, result: C
 def _store_review_items(
     session: Session, result: Clustering, scope: set[int], encodings: dict[int, RecordEncoding], model: MatchModel
 ) -> int:
-    """Replace the open review items of the scope by the pairs this run left undecided."""
-    scope_list = list(scope)
-    for start in range(0, len(scope_list), 500):
-        chunk = scope_list[start : start + 500]
-        session.execute(
-            delete(ReviewItem).where(
-                ReviewItem.status == "open", or_(ReviewItem.record_a.in_(chunk), ReviewItem.record_b.in_(chunk))
-            )
-        )
+    """Bring the scope's open review items in line with the pairs this run left undecided.
+
+    One item per pair of clusters (their most probable pair). An item that is still open keeps
+    its id, so a coordinator's list does not renumber between runs; decided items are kept.
+    """
     cluster_of = {r: i for i, records in enumerate(result.clusters) for r in records}
     best: dict[tuple[int, int], tuple[float, int, int]] = {}
     for a, b, weight in result.review_pairs:
-        key = tuple(sorted((cluster_of[a], cluster_of[b])))
+        key = (min(cluster_of[a], cluster_of[b]), max(cluster_of[a], cluster_of[b]))
         if key not in best or weight > best[key][0]:
-            best[key] = (weight, min(a, b), max(a, b))  # type: ignore[index]
-    decided = {
-        (a, b) for a, b in session.execute(select(ReviewItem.record_a, ReviewItem.record_b).where(ReviewItem.status != "open")).all()
-    }
-    count = 0
-    for weight, a, b in best.values():
-        if (a, b) in decided:
-            continue
-        session.add(ReviewItem(record_a=a, record_b=b, score=round(probability(weight), 4), evidence=evidence(encodings[a], encodings[b])))
-        count += 1
-    return count
+            best[key] = (weight, min(a, b), max(a, b))
+    wanted = {(a, b): weight for weight, a, b in best.values()}
+    existing: dict[tuple[int, int], ReviewItem] = {}
+    scope_list = sorted(scope)
+    for start in range(0, len(scope_list), 500):
+        chunk = scope_list[start : start + 500]
+        query = select(ReviewItem).where(or_(ReviewItem.record_a.in_(chunk), ReviewItem.record_b.in_(chunk)))
+        existing.update({(item.record_a, item.record_b): item for item in session.execute(query).scalars()})
+    for pair, item in existing.items():
+        if item.status == "open" and pair not in wanted:
+            session.delete(item)
+    for (a, b), weight in wanted.items():
+        item = existing.get((a, b))
+        if item is None:
+            session.add(ReviewItem(record_a=a, record_b=b, score=round(probability(weight), 4), evidence=evidence(encodings[a], encodings[b])))
+        elif item.status == "open":
+            item.score = round(probability(weight), 4)
+            item.evidence = evidence(encodings[a], encodings[b])
+    return sum(1 for pair in wanted if pair not in existing or existing[pair].status == "open")
 
 
 def evidence(a: RecordEncoding, b: RecordEncoding) -> dict[str, str]:
@@ -272,7 +276,7 @@ def evidence(a: RecordEncoding, b: RecordEncoding) -> dict[str, str]:
     }
     if comparison.swapped:
         described["family_name"] += " (given and family name swapped)"
-    for record, name in ((a, "a"), (b, "b")):
+    for record, name in ((a, "A"), (b, "B")):
         if record.birth_date and record.birth_date.placeholder:
             described["birth_date"] += f"; placeholder date in record {name}"
     return described

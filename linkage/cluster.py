@@ -10,6 +10,10 @@ clusters merge only when
 * the *average* match weight over all record pairs between them clears the threshold, so one
   strong pair cannot pull in a whole household.
 
+A refused merge becomes a review item only when the clusters' average clears the review
+threshold: a sibling who matches one record of her brother's cluster but not the others is not
+a question for a coordinator, and neither is a pair with two different AZR numbers.
+
 Pairs a coordinator marked "same" are merged first and are never undone by the score.
 """
 
@@ -81,27 +85,30 @@ def cluster(
         ra, rb = owner[a], owner[b]
         if ra == rb:
             continue
-        if w >= thresholds.auto and _may_merge(members[ra], members[rb], weight, cannot_link, thresholds.auto):
+        average = _cluster_average(members[ra], members[rb], weight, cannot_link)
+        if average is None:
+            continue  # a cannot-link: not a question for review either
+        if w >= thresholds.auto and average >= thresholds.auto:
             for r in (a, b):
                 join_weight[r] = max(join_weight.get(r, w), w)
             merge(ra, rb)
-        else:
-            review.append((a, b, w))
+        elif average >= thresholds.review:
+            review.append((a, b, min(w, average)))
     still_open = [(a, b, w) for a, b, w in review if owner[a] != owner[b]]
     return Clustering(clusters=list(members.values()), join_weight=join_weight, review_pairs=still_open)
 
 
-def _may_merge(
+def _cluster_average(
     left: list[int],
     right: list[int],
     weight: Callable[[int, int], float],
     cannot_link: Callable[[int, int], bool],
-    threshold: float,
-) -> bool:
+) -> float | None:
+    """Mean weight over all pairs between two clusters; None when any pair cannot link."""
     total = 0.0
     for a in left:
         for b in right:
             if cannot_link(a, b):
-                return False
+                return None
             total += weight(a, b)
-    return total / (len(left) * len(right)) >= threshold
+    return total / (len(left) * len(right))

@@ -185,25 +185,22 @@ def estimate(encodings: Mapping[int, RecordEncoding], seed: int = 0) -> MatchMod
 def calibrate_prior(model: MatchModel, candidates: Sequence[Comparison]) -> float:
     """Set how many matching pairs the index holds per record, which gives the prior.
 
-    The share of matches among the candidate pairs is found as a fixed point (the mean posterior
-    of the candidates under that share), then spread over all record pairs. The prior falls as
-    the index grows, so a bigger population, with more people of the same name and placeholder
-    date, needs more evidence for a link: precision does not decay with size.
+    As Splink's ``estimate_probability_two_random_records_match``: count the candidate pairs
+    that agree exactly on family name, given names and a precise birth date (almost all of them
+    are matches), and divide by the share of all matches that agree so (from m). The prior then
+    falls as the index grows, so a bigger population, with more people of the same name and
+    placeholder date, needs more evidence for a link: precision does not decay with size.
     """
     n = model.record_count
-    if not candidates or n < 2:
-        return model.prior
-    prior_log_odds = math.log2(model.prior / (1 - model.prior))
-    factors = np.array([model.score(c) for c in candidates]) - prior_log_odds
-    share = 0.1
-    for _ in range(200):
-        log_odds = factors + math.log2(share / (1 - share))
-        new_share = float(np.mean(1 / (1 + np.exp2(-np.clip(log_odds, -60, 60)))))
-        new_share = min(max(new_share, 1e-9), 1 - 1e-9)
-        if abs(new_share - share) < 1e-7:
-            break
-        share = new_share
-    model.matches_per_record = share * len(candidates) / n
+    top = {name: len(LEVELS[name]) - 1 for name in ("family_name", "given_names", "birth_date")}
+    agreeing = sum(
+        1
+        for c in candidates
+        if c.levels[FAMILY] == top["family_name"] and c.levels[GIVEN] == top["given_names"] and c.levels[DATE] == top["birth_date"]
+    )
+    recall = model.m["family_name"][top["family_name"]] * model.m["given_names"][top["given_names"]] * model.m["birth_date"][top["birth_date"]]
+    if n >= 2 and agreeing and recall > 0:
+        model.matches_per_record = agreeing / recall / n
     return model.prior
 
 

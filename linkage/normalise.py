@@ -31,13 +31,18 @@ _CYRILLIC = {
     "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu", "я": "ia", "ы": "y", "э": "e", "ё": "e",
     "ъ": "",
 }
-_SPECIAL_LETTERS = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ı": "i", "ð": "d", "þ": "th"}
+_SPECIAL_LETTERS = {
+    "ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ı": "i", "ð": "d", "þ": "th",
+    # scholarly (Ševčenko) and Turkish (Şükran, Çelik, Doğan) letters spell sounds that other
+    # transliterations write with two letters; NFKD would drop the diacritic and the sound
+    "š": "sh", "č": "ch", "ž": "zh", "ş": "sh", "ç": "ch", "ğ": "", "ǧ": "g",
+}
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue"}
 
 # Ordered rewrite rules: longest German/English clusters first. Each pair maps spellings of one
 # sound onto one form; the order matters (dsch before sch, tsch before ch).
 _REWRITES: tuple[tuple[str, str], ...] = (
-    ("dsch", "j"), ("tsch", "ch"), ("sch", "sh"), ("dzh", "j"), ("zh", "j"), ("dj", "j"),
+    ("dsch", "j"), ("tsch", "ch"), ("sch", "sh"), ("dzh", "j"), ("zh", "sh"), ("dj", "j"),
     ("ph", "f"), ("th", "t"), ("dh", "d"), ("gh", "g"), ("kh", "h"), ("ch", "h"), ("ck", "k"),
     ("sh", "s"), ("ts", "z"), ("tz", "z"),
     ("ae", "a"), ("oe", "o"), ("ue", "u"), ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ei", "i"),

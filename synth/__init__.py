@@ -7,7 +7,7 @@ truth, independent of the shipped samples (shared/README.md). Usage::
     summary = generate(Path("out"), persons=10_000, seed=1)
 """
 
-from synth.generate import DEFAULT_EXPORT_DAY, GenerationSummary, generate
+from synth.generator import DEFAULT_EXPORT_DAY, GenerationSummary, generate
 from synth.sources import SOURCE_NAMES
 
 __all__ = ["DEFAULT_EXPORT_DAY", "GenerationSummary", "SOURCE_NAMES", "generate"]

@@ -59,20 +59,23 @@ class Permutation:
 
 
 class IdSequence:
-    """Unique ids in [low, low + span). Ordinary records count up from the bottom, duplicate
-    intakes count down from the top, so a duplicate's id is no arithmetic neighbour of the
-    original's."""
+    """Unique ids in [low, low + span) for one chunk of the population.
 
-    def __init__(self, low: int, span: int, rng: random.Random) -> None:
+    Every chunk of `stride` persons owns counter slots [chunk*stride, (chunk+1)*stride) for
+    ordinary records (a person has at most one per source) and the mirror slots counted down
+    from the top for duplicate intakes, so chunks generated in parallel never collide and a
+    duplicate's id is no arithmetic neighbour of the original's."""
+
+    def __init__(self, low: int, perm: Permutation, chunk: int, stride: int) -> None:
+        if 2 * (chunk + 1) * stride > perm.p:
+            raise OverflowError("id space too small for this many persons")
         self.low = low
-        self.perm = Permutation(span, rng)
-        self.up = 0
-        self.down = self.perm.p - 1
+        self.perm = perm
+        self.up = chunk * stride
+        self.down = perm.p - 1 - chunk * stride
 
     def next(self, duplicate: bool = False) -> int:
         """Next unused id."""
-        if self.up > self.down:
-            raise OverflowError("id space exhausted")
         if duplicate:
             i, self.down = self.down, self.down - 1
         else:
@@ -80,9 +83,9 @@ class IdSequence:
         return self.low + self.perm(i)
 
 
-def record_id_digits(expected_rows: int) -> int:
-    """Digits for provider ids: 7, more when a run could fill a tenth of the space."""
+def record_id_digits(capacity: int) -> int:
+    """Digits for provider ids: 7, more when the counter slots would not fit comfortably."""
     digits = 7
-    while expected_rows * 10 > 9 * 10 ** (digits - 1):
+    while 9 * 10 ** (digits - 1) < capacity * 1.1:
         digits += 1
     return digits

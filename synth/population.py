@@ -122,6 +122,7 @@ class HouseholdFactory:
     def __init__(self, r: Rand, ref_day: datetime.date, azr_of: Callable[[int], str], pid_width: int) -> None:
         self.r = r
         self.ref_year = ref_day.year
+        self.ref_date = (ref_day.year, ref_day.month, ref_day.day)
         self.azr_of = azr_of
         self.pid_width = pid_width
         self.tables = [OriginTables(o) for o in data.ORIGINS]
@@ -146,6 +147,8 @@ class HouseholdFactory:
         person.by = self.ref_year - age - (1 if r() < 0.5 else 0)
         person.bm = 1 + int(r() * 12)
         person.bd = 1 + int(r() * _DAYS_IN_MONTH[person.bm - 1])
+        if (person.by, person.bm, person.bd) > self.ref_date:  # not born yet: a year earlier
+            person.by -= 1
         person.unknown_day = unknown_day
 
     def _sex(self, p_male: float) -> str:

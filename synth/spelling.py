@@ -104,7 +104,7 @@ RULES: dict[str, tuple[_Rule, ...]] = {
         (r"^h(?=[aeiou])", ("x",), INTL), (r"aa", ("a",), INTL), (r"(?<=[^aeiou])o$", ("a",), INTL),
         (r"ii", ("i", "ee"), INTL), (r"uu", ("u", "oo"), INTL), (r"dh", ("d",), INTL),
         (r"sh", ("sch",), DE), (r"kh", ("ch",), DE), (r"j", ("dsch",), DE),
-        (r"e(?=[dm]$)", ("i",), INTL), (r"^abdi", ("abdul ", "abdi ", "cabdi"), INTL),
+        (r"^abdi", ("abdul ", "abdi ", "cabdi"), INTL),
         (r"^y", ("j",), DE), _DOUBLE_TO_SINGLE,
     ),
     "westafrican": _rules(

@@ -1,10 +1,11 @@
-"""Write a source's export with rows in random order, in bounded memory.
+"""Write the exports with rows in random order, in bounded memory, from parallel chunks.
 
 Rows are produced person by person, so written as they come they would list a household, or
-a person's duplicate intake, side by side: a hint no real export gives. Each row goes to one
-of k buckets at random (in memory when one bucket suffices, temporary files otherwise); at
-the end every bucket is shuffled and appended. That is an exact uniform shuffle needing
-memory for one bucket only, which keeps million-person runs possible.
+a person's duplicate intake, side by side: a hint no real export gives. Each chunk of the
+population sends every row to one of k buckets at random (a temporary part file per chunk
+and bucket); at the end each bucket's parts are joined, shuffled and appended to the export.
+That is a uniform shuffle that holds one bucket in memory, which keeps million-person runs
+possible, and it lets chunks run in separate processes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import csv
 import io
 import math
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -39,6 +41,16 @@ def _cp1252_replace(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error(CP1252_ERRORS, _cp1252_replace)
 
 
+def bucket_count(expected_rows: int) -> int:
+    """How many shuffle buckets a source needs."""
+    return max(1, math.ceil(expected_rows / BUCKET_ROWS))
+
+
+def part_path(tmpdir: Path, source: str, bucket: int, chunk: int) -> Path:
+    """Temporary file of one chunk's rows for one bucket of one source."""
+    return tmpdir / f"{source}.b{bucket}.c{chunk}.part"
+
+
 def _body_encoding(profile: SourceProfile) -> tuple[str, str]:
     """(encoding, error handler) for rows: the BOM belongs to the header only."""
     if profile.encoding == "cp1252":
@@ -46,58 +58,60 @@ def _body_encoding(profile: SourceProfile) -> tuple[str, str]:
     return "utf-8", "strict"
 
 
-class ShuffledCsvSink:
-    """A CSV export whose rows are written in uniformly random order (see module doc)."""
+class BucketWriter:
+    """One chunk's rows of one source, spread at random over the source's buckets."""
 
-    def __init__(self, path: Path, profile: SourceProfile, expected_rows: int, tmpdir: Path,
+    def __init__(self, profile: SourceProfile, buckets: int, tmpdir: Path, chunk: int,
                  rng: random.Random) -> None:
-        self.path = path
-        self.profile = profile
-        self.rng = rng
-        self.rows = 0
-        self.k = max(1, math.ceil(expected_rows / BUCKET_ROWS))
         encoding, errors = _body_encoding(profile)
-        self._streams: list[IO[str]] = []
-        self._parts: list[Path] = []
-        for i in range(self.k):
-            if self.k == 1:
-                self._streams.append(io.StringIO())
-            else:
-                part = tmpdir / f"{profile.name}.{i}.part"
-                self._parts.append(part)
-                self._streams.append(open(part, "w", encoding=encoding, errors=errors, newline=""))
-        self._writers = [csv.writer(s, delimiter=profile.delimiter, lineterminator=profile.lineterminator)
-                         for s in self._streams]
-        self.write = self._writers[0].writerow if self.k == 1 else self._write_bucketed
+        self.k = buckets
+        self._random = rng.random
+        self._files: list[IO[str]] = [
+            open(part_path(tmpdir, profile.name, b, chunk), "w", encoding=encoding, errors=errors, newline="")
+            for b in range(buckets)]
+        self._writers = [csv.writer(f, delimiter=profile.delimiter, lineterminator=profile.lineterminator)
+                         for f in self._files]
+        self.write = self._writers[0].writerow if buckets == 1 else self._write_bucketed
 
-    def _write_bucketed(self, row: list[str]) -> None:
+    def _write_bucketed(self, row: Sequence[str]) -> None:
         """Append row to a random bucket."""
-        self._writers[int(self.rng.random() * self.k)].writerow(row)
+        self._writers[int(self._random() * self.k)].writerow(row)
 
-    def _header_bytes(self) -> bytes:
-        """Header line in the file's encoding (with BOM for utf-8-sig)."""
-        buf = io.StringIO()
-        csv.writer(buf, delimiter=self.profile.delimiter,
-                   lineterminator=self.profile.lineterminator).writerow(self.profile.header())
-        return buf.getvalue().encode(self.profile.encoding)
+    def close(self) -> None:
+        """Flush and close the part files."""
+        for f in self._files:
+            f.close()
 
-    def finish(self) -> None:
-        """Shuffle each bucket and write the final file; remove temporary parts."""
-        encoding, errors = _body_encoding(self.profile)
-        with open(self.path, "wb") as out:
-            out.write(self._header_bytes())
-            for i, stream in enumerate(self._streams):
-                if self.k == 1:
-                    assert isinstance(stream, io.StringIO)
-                    body = stream.getvalue().encode(encoding, errors)
-                else:
-                    stream.close()
-                    body = self._parts[i].read_bytes()
-                    self._parts[i].unlink()
-                lines = body.split(b"\n")
-                lines.pop()  # after the final line terminator
-                self.rows += len(lines)
-                self.rng.shuffle(lines)
-                if lines:
-                    out.write(b"\n".join(lines))
-                    out.write(b"\n")
+
+def header_bytes(profile: SourceProfile) -> bytes:
+    """Header line in the file's encoding (with BOM for utf-8-sig)."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=profile.delimiter, lineterminator=profile.lineterminator).writerow(profile.header())
+    return buf.getvalue().encode(profile.encoding)
+
+
+def merge_buckets(path: Path, profile: SourceProfile, buckets: int, chunks: int, tmpdir: Path,
+                  seed: int) -> int:
+    """Write the export: header, then each bucket's rows (all chunks) shuffled; returns rows.
+
+    Rows never contain line breaks (names and codes are single-line), so a bucket can be
+    shuffled as byte lines; a CRLF terminator keeps its CR at the end of each line."""
+    rows = 0
+    with open(path, "wb") as out:
+        out.write(header_bytes(profile))
+        for b in range(buckets):
+            parts = [part_path(tmpdir, profile.name, b, c) for c in range(chunks)]
+            lines: list[bytes] = []
+            for part in parts:
+                body = part.read_bytes()
+                part.unlink()
+                if body:
+                    chunk_lines = body.split(b"\n")
+                    chunk_lines.pop()  # after the final line terminator
+                    lines.extend(chunk_lines)
+            random.Random(f"{seed}:order:{profile.name}:{b}").shuffle(lines)
+            rows += len(lines)
+            if lines:
+                out.write(b"\n".join(lines))
+                out.write(b"\n")
+    return rows

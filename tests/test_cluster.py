@@ -10,13 +10,21 @@ def test_one_strong_pair_cannot_pull_in_a_household() -> None:
     weights = {(1, 2): 20.0, (2, 3): 6.0, (1, 3): -15.0}
     result = cluster([1, 2, 3], [(a, b, w) for (a, b), w in weights.items()], lambda a, b: weights[(a, b)], lambda a, b: False, T)
     assert sorted(map(sorted, result.clusters)) == [[1, 2], [3]]
-    assert [(a, b) for a, b, _ in result.review_pairs] == [(2, 3)]
+    assert result.review_pairs == []  # the cluster as a whole clearly does not match: no question
+
+
+def test_an_uncertain_cluster_pair_goes_to_review() -> None:
+    weights = {(1, 2): 20.0, (2, 3): 6.0, (1, 3): 2.0}  # average 4: above review, below auto
+    result = cluster([1, 2, 3], [(a, b, w) for (a, b), w in weights.items()], lambda a, b: weights[(a, b)], lambda a, b: False, T)
+    assert sorted(map(sorted, result.clusters)) == [[1, 2], [3]]
+    assert {(a, b) for a, b, _ in result.review_pairs} == {(2, 3), (1, 3)}  # one question: {1, 2} vs {3}
 
 
 def test_cannot_link_wins_over_a_high_score() -> None:
     weights = {(1, 2): 25.0}
     result = cluster([1, 2], [(1, 2, 25.0)], lambda a, b: weights[(a, b)], lambda a, b: True, T)
     assert sorted(map(sorted, result.clusters)) == [[1], [2]]
+    assert result.review_pairs == []
 
 
 def test_must_link_merges_regardless_of_score() -> None:

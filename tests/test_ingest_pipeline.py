@@ -114,3 +114,39 @@ def test_pseudonyms_stay_stable_as_records_arrive(hub) -> None:
     assert second[("jobcenter", "962D000001")] == first[("caritas", "C-1")]
     assert second[("jobcenter", "962D000002")] not in first.values()
     assert link_index(sessions, config).records_linked == 0
+
+
+def test_review_decisions_bind_the_clustering(hub) -> None:
+    from hub_db.master_index import LinkPolicy
+    from hub_db.models import ReviewItem
+    from hub_db.review import decide, list_items
+
+    home, config, sessions, keys = hub
+    drop(home, "caritas", "c.csv", GOOD)
+    drop(home, "jobcenter", "j.csv", ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"])
+    for source in ("caritas", "jobcenter"):
+        ingest_source(home, config, source, keys, sessions)
+    link_index(sessions, config)
+    person = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
+    assert person[("caritas", "C-1")] == person[("jobcenter", "962D000001")]
+    assert person[("caritas", "C-1")] != person[("caritas", "C-2")]
+
+    with sessions() as session, session.begin():
+        ids = {r.record_id: r.id for r in session.execute(select(SourceRecord)).scalars()}
+        session.add(ReviewItem(record_a=ids["C-1"], record_b=ids["962D000001"], score=0.9, evidence={}))
+    with sessions() as session:
+        entries = list_items(session)
+        assert entries[0].a[0] == "caritas" and entries[0].b == ("jobcenter", "962D000001", person[("jobcenter", "962D000001")])
+    with sessions() as session, session.begin():
+        decide(session, entries[0].id, "different", LinkPolicy())
+    after = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
+    assert after[("caritas", "C-1")] != after[("jobcenter", "962D000001")]
+    with sessions() as session, session.begin():
+        item = ReviewItem(record_a=ids["C-1"], record_b=ids["C-2"], score=0.6, evidence={})
+        session.add(item)
+    with sessions() as session, session.begin():
+        decide(session, item.id, "same", LinkPolicy())
+    final = {(s, r): (p, status) for s, r, p, status, _score in link_rows(home)}
+    assert final[("caritas", "C-1")][0] == final[("caritas", "C-2")][0]
+    assert final[("caritas", "C-2")][1] == "manual"
+    assert final[("caritas", "C-1")][0] != final[("jobcenter", "962D000001")][0]  # the earlier decision holds
