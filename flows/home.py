@@ -37,8 +37,8 @@ class SourceConfig(BaseModel):
 class LinkageConfig(BaseModel):
     """Decision thresholds, as match probabilities (the model's weights are learnt, not set)."""
 
-    auto_link_probability: float = Field(default=0.95, gt=0, lt=1, description="link automatically at or above")
-    review_probability: float = Field(default=0.5, gt=0, lt=1, description="queue for review at or above")
+    auto_link_probability: float = Field(default=0.7, gt=0, lt=1, description="link automatically at or above")
+    review_probability: float = Field(default=0.3, gt=0, lt=1, description="queue for review at or above")
     reestimate_growth: float = Field(
         default=0.2, ge=0, description="re-learn the model when the index grew by this share since the last estimate"
     )

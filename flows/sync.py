@@ -7,6 +7,7 @@ transient errors are retried.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -30,7 +31,7 @@ def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def
     return False
 
 
-@task(name="ingest-source", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
+@task(name="ingest-source", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def ingest_source_task(home_path: str, source: str) -> dict:
     """Pull one source's new files into the hub; returns counts."""
     home = HubHome(Path(home_path))
@@ -59,7 +60,12 @@ def link_task(home_path: str) -> dict:
     return dict(outcome.__dict__)
 
 
-@flow(name="kim-hub-sync", persist_result=False, log_prints=False)
+def _run_name() -> str:
+    """Run names that say when, instead of Prefect's random adjective-animal names."""
+    return "sync-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+@flow(name="kim-hub-sync", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
     """One sync cycle: all (or the named) sources, then linking. Returns the run summary."""
     install_redaction()

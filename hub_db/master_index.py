@@ -10,7 +10,6 @@ every merge and split is recorded as an event with before, after and reason.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from hub_db.models import Link, LinkEvent, ModelVersion, Person, ReviewItem, SourceRecord
 from linkage.blocking import candidate_pairs
-from linkage.cluster import Clustering, Thresholds, cluster
-from linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
+from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds, cluster
+from linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict, individual_evidence
 from linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, probability
@@ -32,12 +31,12 @@ from linkage.link import learn_model
 class LinkPolicy:
     """When to link, when to ask, when to re-learn (from hub.toml's [linkage])."""
 
-    auto_link_probability: float = 0.95
-    review_probability: float = 0.5
+    auto_link_probability: float = DEFAULT_AUTO_PROBABILITY
+    review_probability: float = DEFAULT_REVIEW_PROBABILITY
     reestimate_growth: float = 0.2
 
     def thresholds(self) -> Thresholds:
-        return Thresholds(auto=_log_odds(self.auto_link_probability), review=_log_odds(self.review_probability))
+        return Thresholds.from_probabilities(self.auto_link_probability, self.review_probability)
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,6 @@ class LinkOutcome:
     persons_split: int = 0
     review_items: int = 0
     model_version: int | None = None
-
-
-def _log_odds(p: float) -> float:
-    return math.log2(p / (1 - p))
 
 
 def new_pseudonym() -> str:
@@ -123,15 +118,16 @@ def _cluster_scope(
     thresholds: Thresholds,
 ) -> Clustering:
     scoped = {r: encodings[r] for r in scope}
-    scored = [(a, b, model.score(compare(scoped[a], scoped[b]))) for a, b in candidate_pairs(scoped)]
+    comparisons = {(a, b): compare(scoped[a], scoped[b]) for a, b in candidate_pairs(scoped)}
     same, different = _decisions(session, scope)
     return cluster(
         scope,
-        scored,
+        [(a, b, model.score(c)) for (a, b), c in comparisons.items()],
         pair_weight=lambda a, b: model.score(compare(encodings[a], encodings[b])),
         cannot_link=lambda a, b: (min(a, b), max(a, b)) in different or identifiers_conflict(encodings[a], encodings[b]),
         thresholds=thresholds,
         must_link=same,
+        may_link_automatically=lambda a, b: individual_evidence(comparisons[(a, b)]),
     )
 
 

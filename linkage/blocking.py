@@ -26,12 +26,13 @@ def blocking_keys(enc: RecordEncoding) -> set[tuple[str, int, int]]:
     ymd = date.ymd if date and date.ymd is not None else 0
     for name in enc.names:
         tokens = name.family + name.given  # both parts: tolerates given/family swaps
-        for canon, skel in tokens:
+        for canon, skel, sound in tokens:
             keys.add(("skel+year", skel, year))
+            keys.add(("phonetic+year", sound, year))
             if ymd:
                 keys.add(("canon+date", canon, ymd))
-        family_skels = {s for _, s in name.family}
-        given_skels = {s for _, s in name.given}
+        family_skels = {t[1] for t in name.family}
+        given_skels = {t[1] for t in name.given}
         for f in family_skels:
             for g in given_skels:
                 keys.add(("skel+skel", min(f, g), max(f, g)))

@@ -100,8 +100,8 @@ def _compare_names(
 
 
 def _family_level(
-    a: tuple[tuple[int, int], ...],
-    b: tuple[tuple[int, int], ...],
+    a: tuple[tuple[int, int, int], ...],
+    b: tuple[tuple[int, int, int], ...],
     a_joined: int | None,
     b_joined: int | None,
     a_bloom: int,
@@ -109,12 +109,12 @@ def _family_level(
 ) -> tuple[int, int | None]:
     if not a or not b:
         return MISSING, None
-    shared = {c for c, _ in a} & {c for c, _ in b}
+    shared = {t[0] for t in a} & {t[0] for t in b}
     if shared:
         return 4, min(shared)
     if a_joined is not None and a_joined == b_joined:
         return 4, a_joined
-    if {s for _, s in a} & {s for _, s in b}:
+    if _sounds_alike(a, b):
         return 3, None
     similarity = dice(a_bloom, b_bloom)
     if similarity >= NAME_BLOOM_CLOSE:
@@ -125,8 +125,8 @@ def _family_level(
 
 
 def _given_level(
-    a: tuple[tuple[int, int], ...],
-    b: tuple[tuple[int, int], ...],
+    a: tuple[tuple[int, int, int], ...],
+    b: tuple[tuple[int, int, int], ...],
     a_joined: int | None,
     b_joined: int | None,
     a_bloom: int,
@@ -136,15 +136,21 @@ def _given_level(
         return MISSING, None
     if a_joined is not None and a_joined == b_joined:
         return 4, a_joined
-    a_canon, b_canon = {c for c, _ in a}, {c for c, _ in b}
+    a_canon, b_canon = {t[0] for t in a}, {t[0] for t in b}
     shared = a_canon & b_canon
     if shared:
         return (4 if a_canon == b_canon else 3), min(shared)
-    if {s for _, s in a} & {s for _, s in b}:
+    if _sounds_alike(a, b):
         return 2, None
     if dice(a_bloom, b_bloom) >= NAME_BLOOM_SIMILAR:
         return 1, None
     return 0, None
+
+
+def _sounds_alike(a: tuple[tuple[int, int, int], ...], b: tuple[tuple[int, int, int], ...]) -> bool:
+    """A name part shared by consonant skeleton (Kölner Phonetik serves blocking only: as a
+    comparison level it added false agreement without finding more true matches)."""
+    return bool({t[1] for t in a} & {t[1] for t in b})
 
 
 def _compare_dates(a: DateCode | None, b: DateCode | None) -> tuple[int, int | None]:
@@ -200,6 +206,20 @@ def _identifier_level(a: int | None, b: int | None, a_near: tuple[int, ...], b_n
     if a == b:
         return 2
     return 1 if set(a_near) & set(b_near) else 0
+
+
+def individual_evidence(comparison: Comparison) -> bool:
+    """Does the pair agree on something only the *person* has, not the household?
+
+    Siblings share family name, address, birth place, nationality and often a 01.01. birth year;
+    none of that tells one sister from the other. An automatic link therefore needs agreement on
+    the given name (any level), on an identifier, or — where a record has no given name — on a
+    precise birth date. Without it a pair can at most go to review.
+    """
+    levels = dict(zip(FIELDS, comparison.levels))
+    if levels["given_names"] >= 1 or levels["azr"] >= 1 or levels["jobcenter_no"] == 1:
+        return True
+    return levels["given_names"] == MISSING and levels["birth_date"] == len(LEVELS["birth_date"]) - 1
 
 
 def identifiers_conflict(a: RecordEncoding, b: RecordEncoding) -> bool:

@@ -14,16 +14,16 @@ import re
 from dataclasses import asdict, dataclass
 
 from linkage.keyed import EncodingKeys, bigrams
-from linkage.normalise import article_free, canonical, fold, name_tokens, skeleton, variant_group
+from linkage.normalise import article_free, canonical, fold, name_tokens, phonetic, skeleton, variant_group
 from mappings.case_summary import BirthDate, Identity, PersonName
 
 
 @dataclass(frozen=True)
 class NameCode:
-    """One spelling of a name, encoded. Token lists hold (canonical, skeleton) token pairs."""
+    """One spelling of a name, encoded. Token lists hold (canonical, skeleton, phonetic) tokens."""
 
-    family: tuple[tuple[int, int], ...]
-    given: tuple[tuple[int, int], ...]
+    family: tuple[tuple[int, int, int], ...]
+    given: tuple[tuple[int, int, int], ...]
     family_joined: int | None
     given_joined: int | None
     family_bloom: int
@@ -143,11 +143,18 @@ def _name_part_tokens(text: str) -> list[str]:
     return tokens
 
 
-def _token_codes(tokens: list[str], keys: EncodingKeys) -> tuple[tuple[int, int], ...]:
+def _token_codes(tokens: list[str], keys: EncodingKeys) -> tuple[tuple[int, int, int], ...]:
+    """(canonical, skeleton, Kölner Phonetik) tokens of each name part."""
     codes = []
     for token in tokens:
         group = variant_group(canonical(token))
-        codes.append((keys.token("name", f"c:{group}"), keys.token("name", f"s:{skeleton(group)}")))
+        codes.append(
+            (
+                keys.token("name", f"c:{group}"),
+                keys.token("name", f"s:{skeleton(group)}"),
+                keys.token("name", f"p:{phonetic(token)}"),
+            )
+        )
     return tuple(codes)
 
 

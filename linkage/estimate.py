@@ -39,6 +39,8 @@ class MatchModel:
     u_random: dict[str, list[float]]  # among random pairs: the base for frequency adjustment
     matches_per_record: float  # expected matching pairs per record: turns into the prior for any size
     record_count: int
+    # u of the household fields among non-matches that share a family name (see household_u)
+    u_same_family: dict[str, list[float]] = field(default_factory=dict)
     family_freq: dict[int, int] = field(default_factory=dict)
     given_freq: dict[int, int] = field(default_factory=dict)
     date_freq: dict[int, int] = field(default_factory=dict)
@@ -49,16 +51,18 @@ class MatchModel:
         n = max(self.record_count, 2)
         return min(max(2 * self.matches_per_record / (n - 1), 1e-12), 0.5)
 
-    def level_weight(self, field_name: str, level: int) -> float:
+    def level_weight(self, field_name: str, level: int, same_family: bool = False) -> float:
         if level == MISSING:
             return 0.0
-        return math.log2(self.m[field_name][level] / self.u[field_name][level])
+        u = self.u_same_family.get(field_name) if same_family else None
+        return math.log2(self.m[field_name][level] / (u or self.u[field_name])[level])
 
     def score(self, comparison: Comparison) -> float:
         """Match weight (log2 Bayes factor plus prior log-odds) of one compared pair."""
         total = math.log2(self.prior / (1 - self.prior))
+        same_family = comparison.levels[FAMILY] >= SAME_FAMILY_LEVEL
         for index, (field_name, level) in enumerate(zip(FIELDS, comparison.levels)):
-            weight = self.level_weight(field_name, level)
+            weight = self.level_weight(field_name, level, same_family)
             top = len(LEVELS[field_name]) - 1
             if level == top and index in (FAMILY, GIVEN, DATE):
                 weight = self._frequency_adjusted(index, comparison, weight)
@@ -94,6 +98,7 @@ class MatchModel:
             u_random=self.u_random,
             matches_per_record=self.matches_per_record,
             record_count=len(encodings),
+            u_same_family=self.u_same_family,
             family_freq=dict(family),
             given_freq=dict(given),
             date_freq=dict(dates),
@@ -108,6 +113,7 @@ class MatchModel:
             "u_random": self.u_random,
             "matches_per_record": self.matches_per_record,
             "record_count": self.record_count,
+            "u_same_family": self.u_same_family,
         }
 
     @classmethod
@@ -118,6 +124,7 @@ class MatchModel:
             u_random=data["u_random"],
             matches_per_record=data["matches_per_record"],
             record_count=data["record_count"],
+            u_same_family=data.get("u_same_family", {}),
         )
 
 
@@ -134,8 +141,8 @@ def value_frequencies(encodings: Iterable[RecordEncoding]) -> tuple[Counter, Cou
     given: Counter[int] = Counter()
     dates: Counter[int] = Counter()
     for enc in encodings:
-        fam_tokens = {c for name in enc.names for c, _ in name.family}
-        giv_tokens = {c for name in enc.names for c, _ in name.given}
+        fam_tokens = {t[0] for name in enc.names for t in name.family}
+        giv_tokens = {t[0] for name in enc.names for t in name.given}
         family.update(fam_tokens | giv_tokens)  # swapped names put family tokens in given
         given.update(giv_tokens | fam_tokens)
         if enc.birth_date and enc.birth_date.ymd is not None:
@@ -174,6 +181,7 @@ def estimate(encodings: Mapping[int, RecordEncoding], seed: int = 0) -> MatchMod
         m=m_final,
         u=u_random,
         u_random=u_random,
+        u_same_family=household_u(encodings, seed),
         matches_per_record=0.5,
         record_count=len(encodings),
         family_freq=dict(family),
@@ -204,6 +212,45 @@ def calibrate_prior(model: MatchModel, candidates: Sequence[Comparison]) -> floa
     return model.prior
 
 
+HOUSEHOLD_FIELDS = ("birth_date", "sex", "nationality", "birth_place", "address")
+SAME_FAMILY_LEVEL = 3  # family name the same or a transliteration variant
+
+
+def household_u(encodings: Mapping[int, RecordEncoding], seed: int = 0) -> dict[str, list[float]]:
+    """u of the household fields among different people who share a family name.
+
+    Fellegi–Sunter multiplies evidence as if fields were independent. Within a family they are
+    not: siblings and cousins share the family name *and* the address, birth place, nationality
+    and often a 01.01. birth year. Counting all of that as independent agreement links sisters.
+    By the chain rule P(γ | non-match) = P(family | U) · P(rest | family, U), so once the family
+    name agrees, the rest must be weighed with u conditioned on a shared family name. Those
+    pairs are taken from the family-name blocks, keeping only pairs whose given names differ
+    (almost all non-matches; given names say nothing about a shared address among them).
+    """
+    pairs = _pairs_sharing(encodings, _family_key, seed)
+    counts = {name: [SMOOTHING] * len(LEVELS[name]) for name in HOUSEHOLD_FIELDS}
+    used = 0
+    for a, b in pairs:
+        levels = compare(encodings[a], encodings[b]).levels
+        if levels[GIVEN] not in (0,) or levels[FAMILY] < SAME_FAMILY_LEVEL:
+            continue
+        used += 1
+        for name in HOUSEHOLD_FIELDS:
+            level = levels[FIELDS.index(name)]
+            if level != MISSING:
+                counts[name][level] += 1
+    if used < MIN_HOUSEHOLD_PAIRS:
+        return {}
+    return {name: _normalised(values) for name, values in counts.items()}
+
+
+MIN_HOUSEHOLD_PAIRS = 50
+
+
+def _family_key(enc: RecordEncoding) -> Iterable[int]:
+    return {t[0] for name in enc.names for t in name.family}
+
+
 def _date_key(enc: RecordEncoding) -> Iterable[int]:
     if enc.birth_date is not None and enc.birth_date.ymd is not None:
         yield enc.birth_date.ymd
@@ -216,7 +263,7 @@ def _name_key(enc: RecordEncoding) -> Iterable[int]:
     A shared name also means a shared origin, so in this session sex, nationality and birth
     place agree far more often than between random records; they are left out of it too."""
     return {
-        hash((f, g)) for name in enc.names for f, _ in name.family for g, _ in name.given
+        hash((f[0], g[0])) for name in enc.names for f in name.family for g in name.given
     }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from linkage.blocking import candidate_pairs
 from linkage.cluster import Clustering, Thresholds, cluster
-from linkage.compare import compare, identifiers_conflict
+from linkage.compare import compare, identifiers_conflict, individual_evidence
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, calibrate_prior, estimate
 
@@ -29,12 +29,13 @@ def link_all(
 ) -> tuple[Clustering, MatchModel]:
     """Block, compare, score and cluster every record; learns the model when none is given."""
     model = (model or learn_model(encodings)).applied_to(list(encodings.values()))
-    scored = [(a, b, model.score(compare(encodings[a], encodings[b]))) for a, b in candidate_pairs(encodings)]
+    comparisons = {(a, b): compare(encodings[a], encodings[b]) for a, b in candidate_pairs(encodings)}
     result = cluster(
         encodings,
-        scored,
+        [(a, b, model.score(c)) for (a, b), c in comparisons.items()],
         pair_weight=lambda a, b: model.score(compare(encodings[a], encodings[b])),
         cannot_link=lambda a, b: identifiers_conflict(encodings[a], encodings[b]),
         thresholds=thresholds,
+        may_link_automatically=lambda a, b: individual_evidence(comparisons[(a, b)]),
     )
     return result, model

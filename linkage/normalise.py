@@ -22,6 +22,8 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
+import cologne_phonetics
+
 # Cyrillic → Latin (Ukrainian/Russian passport style); also turns homoglyphs (Cyrillic "о" in a
 # Latin name) into the Latin letter they look like.
 _CYRILLIC = {
@@ -94,6 +96,12 @@ def skeleton(token: str) -> str:
     if not key:
         return ""
     return _squeeze(key[0] + "".join(c for c in key[1:] if c not in _VOWELS))
+
+
+@lru_cache(maxsize=200_000)
+def phonetic(token: str) -> str:
+    """Kölner Phonetik of the folded token: how a German clerk hears a name they write down."""
+    return "".join(code for _word, code in cologne_phonetics.encode(token)) if token else ""
 
 
 def _squeeze(text: str) -> str:
