@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = command("ingest", cmd_ingest, "Run one sync cycle (a Prefect flow) over the inboxes, then link.")
     ingest.add_argument("--source", action="append", help="only this source (repeatable)")
+    ingest.add_argument("--verbose", action="store_true", help="show Prefect's run log on the terminal")
+
+    estimate = command("reestimate", cmd_reestimate, "Re-learn the linkage model from the whole index (a Prefect flow); stores a new version.")
+    estimate.add_argument("--relink", action="store_true", help="then re-cluster the whole index under the new model")
 
     links = command("links", cmd_links, "Print every ingested record with its person pseudonym.")
     links.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -167,12 +171,12 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     home = _home(args)
-    summary = run_sync(home, args.source)
+    summary = run_sync(home, args.source, verbose=args.verbose)
     _print_summary(summary)
     return EXIT_REJECTED if summary["records_rejected"] else EXIT_OK
 
 
-def run_sync(home: HubHome, sources: list[str] | None = None) -> dict:
+def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = False) -> dict:
     """Run the real Prefect sync flow for a home and return its summary."""
     from hub_db.keystore import load_keys
 
@@ -183,7 +187,7 @@ def run_sync(home: HubHome, sources: list[str] | None = None) -> dict:
     load_keys(home.key_dir(config))  # refuse early, before Prefect starts, if the key is exposed
     from flows.runtime import prepare_prefect
 
-    prepare_prefect(home)
+    prepare_prefect(home, verbose)
     from flows.sync import sync_flow
 
     with _status("running sync flow"):
@@ -223,6 +227,22 @@ def _print_summary(summary: dict) -> None:
         f"master index: {linking['records_linked']} records linked, {linking['persons_created']} persons created, "
         f"{linking['persons_merged']} merged, {linking['persons_split']} split, {linking['review_items']} for review"
     )
+
+
+def cmd_reestimate(args: argparse.Namespace) -> int:
+    home = _home(args)
+    home.load_config()
+    from flows.runtime import prepare_prefect
+
+    prepare_prefect(home)
+    from flows.sync import reestimate_flow
+
+    with _status("re-estimating the linkage model"):
+        summary = reestimate_flow(str(home.path), args.relink)
+    print(f"model version {summary['model_version']} stored")
+    if summary["linking"]:
+        print(f"re-linked {summary['linking']['records_linked']} records")
+    return EXIT_OK
 
 
 def cmd_links(args: argparse.Namespace) -> int:

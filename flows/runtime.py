@@ -21,16 +21,28 @@ PREFECT_ENVIRONMENT = {
     "PREFECT_LOGGING_LOG_PRINTS": "false",
     "PREFECT_CLI_COLORS": "false",
 }
+# Run logs still reach Prefect's database and UI; the terminal shows only warnings unless
+# `--verbose` asks for everything.
+QUIET_CONSOLE = {
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "WARNING",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": "WARNING",
+}
 API_URL_OVERRIDE = "KIM_HUB_PREFECT_API_URL"
 
 
-def prepare_prefect(home: HubHome) -> None:
+def prepare_prefect(home: HubHome, verbose: bool = False) -> None:
     """Point Prefect at the home's var/prefect and switch off what phones home."""
     home.prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ["PREFECT_HOME"] = str(home.prefect_home)
     os.environ["PREFECT_PROFILES_PATH"] = str(home.prefect_home / "profiles.toml")
     for key, value in PREFECT_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
+    for key, value in QUIET_CONSOLE.items():
+        if verbose:
+            os.environ[key] = "INFO"
+        else:
+            os.environ.setdefault(key, value)
     api_url = os.environ.get(API_URL_OVERRIDE)
     if api_url:
         os.environ["PREFECT_API_URL"] = api_url

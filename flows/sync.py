@@ -18,6 +18,7 @@ from flows.ingest import SourceOutcome, ingest_source, link_index
 from flows.runtime import install_redaction
 from hub_db.database import make_engine, session_factory
 from hub_db.keystore import load_keys
+from hub_db.master_index import reestimate
 
 
 def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
@@ -76,4 +77,23 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
     linking = link_task(home_path)
     summary = {"sources": per_source, "linking": linking, "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values())}
     get_run_logger().info("run summary: %s", summary)
+    return summary
+
+
+@flow(name="kim-hub-reestimate", flow_run_name=_run_name, persist_result=False, log_prints=False)
+def reestimate_flow(home_path: str, relink: bool = False) -> dict:
+    """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
+    install_redaction()
+    home = HubHome(Path(home_path))
+    config = home.load_config()
+    engine = make_engine(home.database_url(config))
+    try:
+        sessions = session_factory(engine)
+        with sessions() as session, session.begin():
+            version = reestimate(session, relink)
+        linking = link_index(sessions, config) if relink else None
+    finally:
+        engine.dispose()
+    summary = {"model_version": version, "linking": linking.__dict__ if linking else None}
+    get_run_logger().info("re-estimated: %s", summary)
     return summary

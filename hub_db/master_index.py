@@ -110,6 +110,26 @@ def current_model(session: Session, encodings: dict[int, RecordEncoding], policy
     return model.applied_to(encodings.values()), stored.id
 
 
+def reestimate(session: Session, relink: bool = False) -> int:
+    """Learn the model anew from the whole index and store it as a new version.
+
+    With ``relink`` every record is queued for linking, so the next link run re-clusters the
+    whole index under the new parameters (pseudonyms stay with the persons they overlap most).
+    """
+    rows = session.execute(select(SourceRecord.id, SourceRecord.encoding)).all()
+    encodings = {row.id: RecordEncoding.from_json(row.encoding) for row in rows}
+    if len(encodings) < MIN_RECORDS_TO_ESTIMATE:
+        model, learnt_on = default_model(), 0
+    else:
+        model, learnt_on = learn_model(encodings), len(encodings)
+    stored = ModelVersion(record_count=learnt_on, parameters=model.to_dict())
+    session.add(stored)
+    if relink:
+        session.execute(update(SourceRecord).values(needs_link=True))
+    session.flush()
+    return stored.id
+
+
 def _cluster_scope(
     session: Session,
     scope: set[int],

@@ -150,3 +150,23 @@ def test_review_decisions_bind_the_clustering(hub) -> None:
     assert final[("caritas", "C-1")][0] == final[("caritas", "C-2")][0]
     assert final[("caritas", "C-2")][1] == "manual"
     assert final[("caritas", "C-1")][0] != final[("jobcenter", "962D000001")][0]  # the earlier decision holds
+
+
+def test_reestimate_stores_a_version_and_relinking_keeps_pseudonyms(hub) -> None:
+    from hub_db.master_index import reestimate
+    from hub_db.models import ModelVersion
+
+    home, config, sessions, keys = hub
+    drop(home, "caritas", "c.csv", GOOD)
+    drop(home, "jobcenter", "j.csv", ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"])
+    for source in ("caritas", "jobcenter"):
+        ingest_source(home, config, source, keys, sessions)
+    link_index(sessions, config)
+    before = link_rows(home)
+    with sessions() as session, session.begin():
+        version = reestimate(session, relink=True)
+    assert link_index(sessions, config).records_linked == 3
+    assert link_rows(home) == before
+    with sessions() as session:
+        versions = session.execute(select(ModelVersion.id)).scalars().all()
+    assert version == max(versions) and len(versions) == 2
