@@ -51,6 +51,13 @@ class LinkOutcome:
     model_version: int | None = None
 
 
+IN_CHUNK = 1000  # bound parameters per IN (...): PostgreSQL allows 65,535 per statement
+
+
+def chunked(values: list[int], size: int = IN_CHUNK) -> list[list[int]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
 def new_pseudonym() -> str:
     """A random person pseudonym: carries nothing of the person, so it can be shown anywhere."""
     return "P-" + secrets.token_hex(6).upper()
@@ -85,7 +92,8 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     result = _cluster_scope(session, scope, encodings, model, thresholds)
     created, merged, split = _assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, encodings, model)
-    session.execute(update(SourceRecord).where(SourceRecord.id.in_(pending)).values(needs_link=False))
+    for chunk in chunked(sorted(pending)):
+        session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk)).values(needs_link=False))
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 
 
@@ -230,7 +238,8 @@ def _assign_persons(
             )
     retired = old_persons_in_scope - taken
     if retired:
-        session.execute(update(Person).where(Person.id.in_(retired)).values(retired_at=_utcnow()))
+        for chunk in chunked(sorted(retired)):
+            session.execute(update(Person).where(Person.id.in_(chunk)).values(retired_at=_utcnow()))
     return created, merged, split
 
 
@@ -266,9 +275,7 @@ def _store_review_items(
             best[key] = (weight, min(a, b), max(a, b))
     wanted = {(a, b): weight for weight, a, b in best.values()}
     existing: dict[tuple[int, int], ReviewItem] = {}
-    scope_list = sorted(scope)
-    for start in range(0, len(scope_list), 500):
-        chunk = scope_list[start : start + 500]
+    for chunk in chunked(sorted(scope)):
         query = select(ReviewItem).where(or_(ReviewItem.record_a.in_(chunk), ReviewItem.record_b.in_(chunk)))
         existing.update({(item.record_a, item.record_b): item for item in session.execute(query).scalars()})
     for pair, item in existing.items():

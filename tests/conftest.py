@@ -34,3 +34,36 @@ def kim_hub_command() -> list[str]:
     """How tests run the real CLI: the installed console script of this interpreter's venv."""
     script = Path(sys.executable).parent / "kim-hub"
     return [str(script)] if script.exists() else [sys.executable, "-m", "flows.cli"]
+
+
+POSTGRES_ENV = "KIM_HUB_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """A fresh, empty hub database on each backend (SQLite file; PostgreSQL database).
+
+    PostgreSQL comes from $KIM_HUB_TEST_POSTGRES_URL (.ci/run starts a server and sets it). In CI
+    a missing server is an error, never a silent skip.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_ENV} is not set: CI must test against PostgreSQL")
+        pytest.skip(f"{POSTGRES_ENV} not set (run .ci/postgres.sh to start a server)")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"kimhub_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
