@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkage.encode import DateCode, NameCode, RecordEncoding
+from linkage.encode import DateCode, NameCode, NamePart, RecordEncoding
 from linkage.keyed import dice
 
 MISSING = -1
@@ -83,40 +83,35 @@ def _compare_names(
     best = (MISSING, MISSING, None, None, False)
     best_total = -10
     for a in a_names:
+        a_family, a_given = a.parts
         for b in b_names:
+            b_family, b_given = b.parts
             for swapped in (False, True):
                 if swapped:
-                    fam = _family_level(a.family, b.given, a.family_joined, b.given_joined, a.family_bloom, b.given_bloom)
-                    giv = _given_level(a.given, b.family, a.given_joined, b.family_joined, a.given_bloom, b.family_bloom)
+                    fam, giv = _family_level(a_family, b_given), _given_level(a_given, b_family)
                 else:
-                    fam = _family_level(a.family, b.family, a.family_joined, b.family_joined, a.family_bloom, b.family_bloom)
-                    giv = _given_level(a.given, b.given, a.given_joined, b.given_joined, a.given_bloom, b.given_bloom)
+                    fam, giv = _family_level(a_family, b_family), _given_level(a_given, b_given)
                 # a swap must explain both parts better, or it is just a coincidence of one token
                 total = fam[0] + giv[0] - (1 if swapped else 0)
                 if total > best_total:
                     best_total = total
                     best = (fam[0], giv[0], fam[1], giv[1], swapped)
+                if best_total >= 8:  # both parts the same: nothing can beat it
+                    return best
     return best
 
 
-def _family_level(
-    a: tuple[tuple[int, int, int], ...],
-    b: tuple[tuple[int, int, int], ...],
-    a_joined: int | None,
-    b_joined: int | None,
-    a_bloom: int,
-    b_bloom: int,
-) -> tuple[int, int | None]:
-    if not a or not b:
+def _family_level(a: NamePart, b: NamePart) -> tuple[int, int | None]:
+    if a.empty or b.empty:
         return MISSING, None
-    shared = {t[0] for t in a} & {t[0] for t in b}
+    shared = a.canonical & b.canonical
     if shared:
         return 4, min(shared)
-    if a_joined is not None and a_joined == b_joined:
-        return 4, a_joined
-    if _sounds_alike(a, b):
+    if a.joined is not None and a.joined == b.joined:
+        return 4, a.joined
+    if a.skeletons & b.skeletons:
         return 3, None
-    similarity = dice(a_bloom, b_bloom)
+    similarity = dice(a.bloom, b.bloom)
     if similarity >= NAME_BLOOM_CLOSE:
         return 2, None
     if similarity >= NAME_BLOOM_SIMILAR:
@@ -124,33 +119,21 @@ def _family_level(
     return 0, None
 
 
-def _given_level(
-    a: tuple[tuple[int, int, int], ...],
-    b: tuple[tuple[int, int, int], ...],
-    a_joined: int | None,
-    b_joined: int | None,
-    a_bloom: int,
-    b_bloom: int,
-) -> tuple[int, int | None]:
-    if not a or not b:
+def _given_level(a: NamePart, b: NamePart) -> tuple[int, int | None]:
+    """Skeleton agreement counts; Kölner Phonetik serves blocking only (as a comparison level it
+    added false agreement without finding more true matches)."""
+    if a.empty or b.empty:
         return MISSING, None
-    if a_joined is not None and a_joined == b_joined:
-        return 4, a_joined
-    a_canon, b_canon = {t[0] for t in a}, {t[0] for t in b}
-    shared = a_canon & b_canon
+    if a.joined is not None and a.joined == b.joined:
+        return 4, a.joined
+    shared = a.canonical & b.canonical
     if shared:
-        return (4 if a_canon == b_canon else 3), min(shared)
-    if _sounds_alike(a, b):
+        return (4 if a.canonical == b.canonical else 3), min(shared)
+    if a.skeletons & b.skeletons:
         return 2, None
-    if dice(a_bloom, b_bloom) >= NAME_BLOOM_SIMILAR:
+    if dice(a.bloom, b.bloom) >= NAME_BLOOM_SIMILAR:
         return 1, None
     return 0, None
-
-
-def _sounds_alike(a: tuple[tuple[int, int, int], ...], b: tuple[tuple[int, int, int], ...]) -> bool:
-    """A name part shared by consonant skeleton (Kölner Phonetik serves blocking only: as a
-    comparison level it added false agreement without finding more true matches)."""
-    return bool({t[1] for t in a} & {t[1] for t in b})
 
 
 def _compare_dates(a: DateCode | None, b: DateCode | None) -> tuple[int, int | None]:

@@ -12,10 +12,25 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 from linkage.keyed import EncodingKeys, bigrams
 from linkage.normalise import article_free, canonical, fold, name_tokens, phonetic, skeleton, variant_group
 from mappings.case_summary import BirthDate, Identity, PersonName
+
+
+@dataclass(frozen=True)
+class NamePart:
+    """One name field (family or given) as sets, the shape comparison works on."""
+
+    canonical: frozenset[int]
+    skeletons: frozenset[int]
+    joined: int | None
+    bloom: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.canonical
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,14 @@ class NameCode:
     given_joined: int | None
     family_bloom: int
     given_bloom: int
+
+    @cached_property
+    def parts(self) -> tuple[NamePart, NamePart]:
+        """(family, given) as sets; computed once per record, used by every comparison."""
+        return (
+            NamePart(frozenset(t[0] for t in self.family), frozenset(t[1] for t in self.family), self.family_joined, self.family_bloom),
+            NamePart(frozenset(t[0] for t in self.given), frozenset(t[1] for t in self.given), self.given_joined, self.given_bloom),
+        )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import random
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, MISSING, Compar
 from linkage.encode import RecordEncoding
 
 RANDOM_PAIRS = 60_000
+_TOP_LEVEL = [len(LEVELS[name]) - 1 for name in FIELDS]
 EM_ITERATIONS = 40
 SMOOTHING = 1.0  # pseudo-count per level: no level gets probability 0
 TF_MIN_U = 1e-5
@@ -57,14 +59,28 @@ class MatchModel:
         u = self.u_same_family.get(field_name) if same_family else None
         return math.log2(self.m[field_name][level] / (u or self.u[field_name])[level])
 
+    @cached_property
+    def _weights(self) -> dict[bool, list[list[float]]]:
+        """Level weights per field, for pairs without and with a shared family name.
+
+        Index -1 (MISSING) holds 0: a missing value is no evidence either way."""
+        return {
+            same_family: [
+                [self.level_weight(name, level, same_family) for level in range(len(LEVELS[name]))] + [0.0]
+                for name in FIELDS
+            ]
+            for same_family in (False, True)
+        }
+
     def score(self, comparison: Comparison) -> float:
         """Match weight (log2 Bayes factor plus prior log-odds) of one compared pair."""
-        total = math.log2(self.prior / (1 - self.prior))
-        same_family = comparison.levels[FAMILY] >= SAME_FAMILY_LEVEL
-        for index, (field_name, level) in enumerate(zip(FIELDS, comparison.levels)):
-            weight = self.level_weight(field_name, level, same_family)
-            top = len(LEVELS[field_name]) - 1
-            if level == top and index in (FAMILY, GIVEN, DATE):
+        prior = self.prior
+        total = math.log2(prior / (1 - prior))
+        levels = comparison.levels
+        table = self._weights[levels[FAMILY] >= SAME_FAMILY_LEVEL]
+        for index, level in enumerate(levels):
+            weight = table[index][level]
+            if index <= DATE and level == _TOP_LEVEL[index]:
                 weight = self._frequency_adjusted(index, comparison, weight)
             total += weight
         return total

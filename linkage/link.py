@@ -6,19 +6,21 @@ function runs them from scratch, for the benchmarks and for tests that need a co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from linkage.blocking import candidate_pairs
 from linkage.cluster import Clustering, Thresholds, cluster
-from linkage.compare import compare, identifiers_conflict, individual_evidence
+from linkage.compare import Comparison, compare, identifiers_conflict, individual_evidence
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, calibrate_prior, estimate
 
 
-def learn_model(encodings: Mapping[int, RecordEncoding]) -> MatchModel:
+def learn_model(encodings: Mapping[int, RecordEncoding], candidates: Sequence[Comparison] | None = None) -> MatchModel:
     """Estimate m/u by EM and calibrate the prior on the blocked candidate pairs."""
     model = estimate(encodings)
-    calibrate_prior(model, [compare(encodings[a], encodings[b]) for a, b in candidate_pairs(encodings)])
+    if candidates is None:
+        candidates = [compare(encodings[a], encodings[b]) for a, b in candidate_pairs(encodings)]
+    calibrate_prior(model, candidates)
     return model
 
 
@@ -28,8 +30,8 @@ def link_all(
     model: MatchModel | None = None,
 ) -> tuple[Clustering, MatchModel]:
     """Block, compare, score and cluster every record; learns the model when none is given."""
-    model = (model or learn_model(encodings)).applied_to(list(encodings.values()))
     comparisons = {(a, b): compare(encodings[a], encodings[b]) for a, b in candidate_pairs(encodings)}
+    model = (model or learn_model(encodings, list(comparisons.values()))).applied_to(list(encodings.values()))
     result = cluster(
         encodings,
         [(a, b, model.score(c)) for (a, b), c in comparisons.items()],
