@@ -8,9 +8,13 @@ transient errors are retried.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
+from sqlalchemy.exc import OperationalError
 
 from connectors.errors import TransientError
 from flows.home import HubHome
@@ -32,6 +36,19 @@ def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def
     return False
 
 
+@contextmanager
+def _transient_database_errors() -> Iterator[None]:
+    """A locked or unreachable database is worth a retry; Prefect retries TransientError only.
+
+    Each file is one transaction and the ledger makes a retry skip what already landed, so a
+    retried task neither loses nor duplicates anything.
+    """
+    try:
+        yield
+    except (OperationalError, DBAPIInterfaceError) as exc:
+        raise TransientError(f"database temporarily unavailable ({type(exc.orig).__name__})") from None
+
+
 @task(name="ingest-source", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def ingest_source_task(home_path: str, source: str) -> dict:
     """Pull one source's new files into the hub; returns counts."""
@@ -40,7 +57,8 @@ def ingest_source_task(home_path: str, source: str) -> dict:
     engine = make_engine(home.database_url(config))
     try:
         keys = load_keys(home.key_dir(config))
-        outcome: SourceOutcome = ingest_source(home, config, source, keys, session_factory(engine))
+        with _transient_database_errors():
+            outcome: SourceOutcome = ingest_source(home, config, source, keys, session_factory(engine))
     finally:
         engine.dispose()
     get_run_logger().info("source %s: %s", source, outcome.as_dict())
@@ -54,7 +72,8 @@ def link_task(home_path: str) -> dict:
     config = home.load_config()
     engine = make_engine(home.database_url(config))
     try:
-        outcome = link_index(session_factory(engine), config)
+        with _transient_database_errors():
+            outcome = link_index(session_factory(engine), config)
     finally:
         engine.dispose()
     get_run_logger().info("master index: %s", outcome.__dict__)

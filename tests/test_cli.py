@@ -88,3 +88,26 @@ def test_generate_writes_drop_files_and_truth(tmp_path) -> None:
     assert main(["generate", str(tmp_path / "out"), "--persons", "50", "--seed", "3"]) == 0
     assert (tmp_path / "out" / "truth.csv").exists()
     assert len(list((tmp_path / "out" / "inbox").rglob("*.csv"))) == 6
+
+
+def test_locked_database_is_a_transient_error_and_only_that_is_retried() -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from connectors.errors import TransientError
+    from flows.sync import _is_transient, _transient_database_errors
+
+    with pytest.raises(TransientError):
+        with _transient_database_errors():
+            raise OperationalError("UPDATE ...", {}, sqlite3.OperationalError("database is locked"))
+
+    class _State:
+        def __init__(self, exc: Exception) -> None:
+            self.exc = exc
+
+        def result(self) -> None:
+            raise self.exc
+
+    assert _is_transient(None, None, _State(TransientError("x")))
+    assert not _is_transient(None, None, _State(ValueError("x")))

@@ -154,6 +154,17 @@ def test_review_decisions_bind_the_clustering(hub) -> None:
     assert final[("caritas", "C-2")][1] == "manual"
     assert final[("caritas", "C-1")][0] != final[("jobcenter", "962D000001")][0]  # the earlier decision holds
 
+    from hub_db.models import LinkEvent
+
+    with sessions() as session:
+        events = session.execute(select(LinkEvent).order_by(LinkEvent.id)).scalars().all()
+    kinds = [e.kind for e in events]
+    assert "split" in kinds and "merge" in kinds
+    split = next(e for e in events if e.kind == "split")
+    assert split.before == [person[("caritas", "C-1")]] and len(split.after) == 2
+    merge = next(e for e in events if e.kind == "merge")
+    assert final[("caritas", "C-1")][0] in merge.after and len(merge.before) == 2
+
 
 def test_reestimate_stores_a_version_and_relinking_keeps_pseudonyms(hub) -> None:
     from hub_db.master_index import reestimate
