@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -351,7 +352,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             target = home.inbox(source_inbox.name)
             target.mkdir(parents=True, exist_ok=True)
             for file in source_inbox.iterdir():
-                shutil.copy2(file, target / file.name)
+                shutil.copyfile(file, target / file.name)
+                delivered = time.time() - 60  # a finished delivery: past the settle time
+                os.utime(target / file.name, (delivered, delivered))
         truth_file = home.reports / "demo-truth.csv"
         shutil.copy2(Path(scratch) / "truth.csv", truth_file)
     started = time.perf_counter()

@@ -5,6 +5,8 @@ installation is one operation and nothing leaks into the operator's home directo
 
     hub.toml            configuration (this module's HubConfig)
     inbox/<source>/     where providers drop their export files
+    processing/, archive/, failed/<source>/   a file's way after the inbox
+    outbox/<source>/receipts/                 receipts for the provider
     var/hub.db          the embedded SQLite database (any SQLAlchemy URL can replace it)
     var/prefect/        Prefect's own state (PREFECT_HOME), never ~/.prefect
     keys/               the secret key (0700 folder, 0600 files)
@@ -31,6 +33,8 @@ class SourceConfig(BaseModel):
     """One delivering body and how its data reaches the hub."""
 
     connector: str = Field(default="provider-csv", description="registered connector name")
+    settle_seconds: float = Field(default=2.0, ge=0, description="a file must be unchanged this long before it is read")
+    archive_days: float = Field(default=30, ge=0, description="keep processed files in archive/ this many days")
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
 
 
@@ -128,7 +132,13 @@ def render_config(config: HubConfig) -> str:
         f"reestimate_growth = {config.linkage.reestimate_growth}",
     ]
     for name, source in config.sources.items():
-        lines += ["", f"[sources.{name}]", f"connector = {_toml_string(source.connector)}"]
+        lines += [
+            "",
+            f"[sources.{name}]",
+            f"connector = {_toml_string(source.connector)}",
+            f"settle_seconds = {source.settle_seconds}",
+            f"archive_days = {source.archive_days}",
+        ]
         if source.options:
             lines.append(f"[sources.{name}.options]")
             lines += [f"{key} = {_toml_string(value)}" for key, value in source.options.items()]

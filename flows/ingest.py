@@ -2,10 +2,12 @@
 
 The data path, top to bottom, per delivered file:
 
+    drop folder              inbox → processing (atomic claim) … → archive / failed
     connector.read_file      bytes → rows (+ rejections for unreadable rows)
     mapping                  row → CaseSummary (+ rejections naming row and field)
     pseudonymise             identity → keyed encodings; identity dropped here
     hub_db.records           store records, rejections and the ledger entry in one transaction
+    receipt                  outbox/<source>/receipts/<file>.receipt.json + .txt
 
 Linking into the master index runs once after all sources (``link_index``).
 """
@@ -19,10 +21,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import FileBatch, RawRow, Rejection
+from connectors.drop_folder import DropFolder
+from connectors.receipts import Receipt, write_receipt
 from connectors.registry import load_connector
 from flows.home import HubConfig, HubHome
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
-from hub_db.records import FileOutcome, already_ingested, store_file
+from hub_db.models import IngestFile
+from hub_db.records import FileOutcome, ledger_entry, rejections_of, store_file
 from linkage.keyed import EncodingKeys
 from linkage.pseudonymise import PseudonymisedRecord, pseudonymise
 from mappings.case_summary import CaseSummary
@@ -66,33 +71,30 @@ class SourceOutcome:
         return {k: v for k, v in self.__dict__.items() if k != "files"}
 
 
-def delivered_files(inbox: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    """Files in a source's inbox, oldest name first; partial uploads (.part) are left alone."""
-    if not inbox.is_dir():
-        return []
-    return sorted(
-        p for p in inbox.iterdir() if p.is_file() and not p.is_symlink() and p.suffix.lower() in suffixes
-    )
-
-
 def ingest_source(
     home: HubHome,
     config: HubConfig,
     source: str,
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
-    on_file: Callable[[FileOutcome], None] | None = None,
 ) -> SourceOutcome:
-    """Read, map, pseudonymise and store every new file in one source's inbox."""
+    """Claim, read, map, pseudonymise and store every ready file of one source; write receipts."""
     connector = load_connector(config.sources[source].connector)
     mapper = MAPPINGS[getattr(connector, "row_format", connector.name)]
     suffixes = tuple(getattr(connector, "file_suffixes", (".csv",)))
+    folder = DropFolder.under(home.path, source)
+    receipts = home.path / "outbox" / source / "receipts"
     outcome = SourceOutcome(source)
-    for path in delivered_files(home.inbox(source), suffixes):
-        result = ingest_file(path, source, connector, mapper, keys, sessions)
+    settings = config.sources[source]
+    for path in folder.pending(suffixes, settings.settle_seconds):
+        claimed = folder.claim(path)
+        if claimed is None:
+            continue  # another run claimed it first
+        result, receipt = ingest_file(claimed, source, connector, mapper, keys, sessions)
+        write_receipt(receipts, receipt)
+        folder.finish(claimed, failed=result.status == "rejected")
         outcome.add(result)
-        if on_file:
-            on_file(result)
+    folder.purge_archive(settings.archive_days)
     return outcome
 
 
@@ -103,14 +105,21 @@ def ingest_file(
     mapper: RowMapper,
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
-) -> FileOutcome:
-    """One file, one transaction: either all of it lands (with its receipts) or nothing does."""
+) -> tuple[FileOutcome, Receipt]:
+    """One file, one transaction: either all of it lands (with its rejections) or nothing does.
+
+    A file whose content is already in the ledger is not imported again: after a crash between
+    commit and archiving, the same file comes back and gets its original receipt; the same
+    content under another name is a duplicate delivery.
+    """
     batch: FileBatch = connector.read_file(path)  # type: ignore[attr-defined]
     with sessions() as session, session.begin():
-        if already_ingested(session, source, batch.content_hash):
-            return FileOutcome(source, path.name, "skipped")
+        earlier = ledger_entry(session, source, batch.content_hash)
+        if earlier is not None:
+            receipt = _receipt(session, earlier, path.name)
+            return FileOutcome(source, path.name, "skipped", ledger_id=earlier.id), receipt
         records, rejections = _map_and_pseudonymise(source, batch, mapper, keys)
-        return store_file(
+        result = store_file(
             session,
             source=source,
             file_name=path.name,
@@ -119,7 +128,28 @@ def ingest_file(
             records=records,
             rejections=rejections,
             rejected_whole=batch.rejected_whole,
+            unknown_columns=batch.unknown_columns,
         )
+        session.flush()
+        return result, _receipt(session, session.get(IngestFile, result.ledger_id), path.name)
+
+
+def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt:
+    """The receipt of a ledger entry, rebuilt from the database (so re-runs write the same)."""
+    duplicate = ledger.file_name != delivered_as
+    return Receipt(
+        source=ledger.source,
+        file_name=delivered_as,
+        content_hash=ledger.content_hash,
+        status="duplicate" if duplicate else ledger.status,
+        received_at=ledger.created_at.isoformat(timespec="seconds"),
+        rows_total=0 if duplicate else ledger.rows_total,
+        accepted=0 if duplicate else ledger.rows_accepted,
+        unchanged=0 if duplicate else ledger.rows_unchanged,
+        rejected=0 if duplicate else ledger.rows_rejected,
+        rejections=[] if duplicate else rejections_of(session, ledger.id),
+        unknown_columns=[] if duplicate else list(ledger.unknown_columns or []),
+    )
 
 
 def _map_and_pseudonymise(

@@ -99,6 +99,7 @@ class IngestFile(Base):
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    unknown_columns: Mapped[list] = mapped_column(JSON, default=list, doc="header names the mapping ignored")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

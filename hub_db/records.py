@@ -32,12 +32,19 @@ class FileOutcome:
     accepted: int = 0
     unchanged: int = 0
     rejected: int = 0
+    ledger_id: int | None = None
 
 
-def already_ingested(session: Session, source: str, content_hash: str) -> bool:
-    """True when this exact file content was ingested for this source before."""
-    query = select(IngestFile.id).where(IngestFile.source == source, IngestFile.content_hash == content_hash)
-    return session.execute(query).first() is not None
+def ledger_entry(session: Session, source: str, content_hash: str) -> IngestFile | None:
+    """The ledger entry of this exact file content for this source, if it was ingested before."""
+    query = select(IngestFile).where(IngestFile.source == source, IngestFile.content_hash == content_hash)
+    return session.execute(query).scalar_one_or_none()
+
+
+def rejections_of(session: Session, ledger_id: int) -> list[Rejection]:
+    """The stored rejections of one file, in row order (for its receipt)."""
+    query = select(RejectedRow).where(RejectedRow.file_id == ledger_id).order_by(RejectedRow.row_number, RejectedRow.id)
+    return [Rejection(r.file_name, r.row_number, r.field, r.reason) for r in session.execute(query).scalars()]
 
 
 def store_file(
@@ -49,9 +56,16 @@ def store_file(
     records: Sequence[PseudonymisedRecord],
     rejections: Sequence[Rejection],
     rejected_whole: bool = False,
+    unknown_columns: Sequence[str] = (),
 ) -> FileOutcome:
     """Write one file's records, rejections and ledger entry (the caller commits)."""
-    ledger = IngestFile(source=source, file_name=file_name, content_hash=content_hash, status="rejected" if rejected_whole else "done")
+    ledger = IngestFile(
+        source=source,
+        file_name=file_name,
+        content_hash=content_hash,
+        status="rejected" if rejected_whole else "done",
+        unknown_columns=list(unknown_columns),
+    )
     session.add(ledger)
     session.flush()
     accepted = unchanged = 0
@@ -73,7 +87,7 @@ def store_file(
     ledger.rows_accepted = accepted
     ledger.rows_unchanged = unchanged
     ledger.rows_rejected = rows_total if rejected_whole else len(rejected_rows)
-    return FileOutcome(source, file_name, ledger.status, rows_total, accepted, unchanged, ledger.rows_rejected)
+    return FileOutcome(source, file_name, ledger.status, rows_total, accepted, unchanged, ledger.rows_rejected, ledger.id)
 
 
 def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: int) -> tuple[int, int]:

@@ -5,6 +5,9 @@ Real files, real SQLite; the flow wrapper is tested end to end in tests/e2e.
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,8 @@ def hub(tmp_path: Path, database_url: str):
 def drop(home: HubHome, source: str, name: str, rows: list[str]) -> Path:
     path = home.inbox(source) / name
     path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    finished = time.time() - 60  # delivered a minute ago: settled
+    os.utime(path, (finished, finished))
     return path
 
 
@@ -70,14 +75,71 @@ def test_good_rows_land_and_bad_rows_get_receipts(hub) -> None:
             assert value not in r.reason
 
 
-def test_same_file_twice_is_skipped(hub) -> None:
+def test_same_file_twice_is_skipped_and_the_provider_is_told(hub) -> None:
+    home, config, sessions, keys = hub
+    receipts = home.path / "outbox" / "caritas" / "receipts"
+    drop(home, "caritas", "a.csv", GOOD)
+    ingest_source(home, config, "caritas", keys, sessions)
+    assert not list(home.inbox("caritas").iterdir())
+    assert (home.path / "archive" / "caritas" / "a.csv").exists()
+    first = json.loads((receipts / "a.csv.receipt.json").read_text())
+    assert (first["status"], first["accepted"], first["rejected"]) == ("done", 2, 0)
+
+    drop(home, "caritas", "b.csv", GOOD)  # the same content again, under another name
+    again = ingest_source(home, config, "caritas", keys, sessions)
+    assert (again.files_skipped, again.records_accepted) == (1, 0)
+    assert json.loads((receipts / "b.csv.receipt.json").read_text())["status"] == "duplicate"
+    assert "already received" in (receipts / "b.csv.receipt.txt").read_text()
+    with sessions() as session:
+        assert len(session.execute(select(IngestFile)).scalars().all()) == 1
+
+
+def test_receipt_names_rows_and_fields_never_values(hub) -> None:
+    home, config, sessions, keys = hub
+    drop(home, "caritas", "mixed.csv", GOOD + BAD)
+    ingest_source(home, config, "caritas", keys, sessions)
+    folder = home.path / "outbox" / "caritas" / "receipts"
+    receipt = json.loads((folder / "mixed.csv.receipt.json").read_text())
+    assert (receipt["rows_total"], receipt["accepted"], receipt["rejected"]) == (5, 2, 3)
+    assert {(r["row"], r["field"]) for r in receipt["rejections"]} >= {(4, "birth_date"), (5, "family_name"), (6, "nationality")}
+    text = (folder / "mixed.csv.receipt.txt").read_text()
+    assert "Zeile 4, birth_date" in text
+    for value in ("31.02.1990", "XYZ", "12345", "Quux", "Zed", "Haddad"):
+        assert value not in text and value not in json.dumps(receipt)
+
+
+def test_files_still_being_written_are_left_alone(hub) -> None:
+    home, config, sessions, keys = hub
+    fresh = home.inbox("caritas") / "fresh.csv"
+    fresh.write_text(HEADER + GOOD[0] + "\n", encoding="utf-8")  # mtime now: not settled
+    partial = drop(home, "caritas", "upload.csv.part", GOOD)
+    outcome = ingest_source(home, config, "caritas", keys, sessions)
+    assert outcome.files_seen == 0
+    assert fresh.exists() and partial.exists()
+
+
+def test_a_crash_after_commit_finishes_the_file_exactly_once(hub) -> None:
     home, config, sessions, keys = hub
     drop(home, "caritas", "a.csv", GOOD)
     ingest_source(home, config, "caritas", keys, sessions)
-    second = ingest_source(home, config, "caritas", keys, sessions)
-    assert (second.files_skipped, second.records_accepted) == (1, 0)
-    with sessions() as session:
-        assert len(session.execute(select(IngestFile)).scalars().all()) == 1
+    # simulate a crash between commit and archiving: the file is back in processing/
+    archived = home.path / "archive" / "caritas" / "a.csv"
+    archived.rename(home.path / "processing" / "caritas" / "a.csv")
+    (home.path / "outbox" / "caritas" / "receipts" / "a.csv.receipt.json").unlink()
+    rerun = ingest_source(home, config, "caritas", keys, sessions)
+    assert (rerun.files_skipped, rerun.records_accepted) == (1, 0)
+    assert archived.exists() and not list((home.path / "processing" / "caritas").iterdir())
+    receipt = json.loads((home.path / "outbox" / "caritas" / "receipts" / "a.csv.receipt.json").read_text())
+    assert (receipt["status"], receipt["accepted"]) == ("done", 2)  # the original receipt, rebuilt
+
+
+def test_a_crash_before_commit_imports_the_claimed_file(hub) -> None:
+    home, config, sessions, keys = hub
+    claimed = home.path / "processing" / "caritas"
+    claimed.mkdir(parents=True)
+    (claimed / "a.csv").write_text(HEADER + "\n".join(GOOD) + "\n", encoding="utf-8")
+    outcome = ingest_source(home, config, "caritas", keys, sessions)
+    assert outcome.records_accepted == 2
 
 
 def test_unchanged_rows_change_nothing_and_changed_rows_update(hub) -> None:

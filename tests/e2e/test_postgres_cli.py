@@ -23,7 +23,7 @@ def test_standard_sample_on_postgresql(tmp_path, database_url: str) -> None:
     run_cli("init", home=home.path)
     for source_dir in (STANDARD / "inbox").iterdir():
         for file in source_dir.iterdir():
-            shutil.copyfile(file, home.inbox(source_dir.name) / file.name)
+            shutil.copy2(file, home.inbox(source_dir.name) / file.name)
     assert run_cli("ingest", home=home.path).returncode == 0
     assert not (home.var / "hub.db").exists(), "nothing may fall back to SQLite"
     rows = csv.DictReader(io.StringIO(run_cli("links", home=home.path).stdout))

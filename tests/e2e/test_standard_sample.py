@@ -43,7 +43,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> dict:
     run_cli("init", home=home)
     for source_dir in (STANDARD / "inbox").iterdir():
         for file in source_dir.iterdir():
-            shutil.copyfile(file, home / "inbox" / source_dir.name / file.name)
+            shutil.copy2(file, home / "inbox" / source_dir.name / file.name)
     started = time.perf_counter()
     first = run_cli("ingest", home=home)
     elapsed = time.perf_counter() - started

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 17:34:15.345558
+Create Date: 2026-11-25 18:12:16.062439
 """
 import sqlalchemy as sa
 from alembic import op
@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('rows_accepted', sa.Integer(), nullable=False),
     sa.Column('rows_unchanged', sa.Integer(), nullable=False),
     sa.Column('rows_rejected', sa.Integer(), nullable=False),
+    sa.Column('unknown_columns', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source', 'content_hash', name='uq_source_file_hash')

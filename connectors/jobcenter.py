@@ -1,0 +1,173 @@
+"""Read the job centre's nightly full export (shared/formats/jobcenter-export.md) into a FileBatch.
+
+The export is a *snapshot*: whoever is missing from it has left SGB II benefits. A truncated file
+would therefore look like hundreds of people leaving at once, so the file is trusted only when
+its trailer ``#Anzahl Datensätze;N`` is present and N equals the number of data rows. Otherwise
+the whole file is rejected (no rows returned) and the hub keeps yesterday's state.
+
+This module owns the file only: encoding, ``;``, header names (via mappings/columns/jobcenter.toml),
+the trailer and row numbers. What a field means is mappings/jobcenter.py's job. Bad content never
+raises; only an unreadable file raises BadInputError. Row numbers are physical line numbers,
+header = 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import ClassVar
+
+from connectors.base import FileBatch, RawRow, Rejection
+from connectors.column_map import ColumnMap
+from connectors.csv_dialect import UnsupportedEncoding, decode_bytes
+from connectors.errors import BadInputError
+
+DELIMITER = ";"
+_TRAILER_LABEL = re.compile(r"#\s*anzahl\s+datens(?:ä|ae|a)tze", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def jobcenter_column_map() -> ColumnMap:
+    """The job-centre header map, shipped as data in ``mappings/columns/jobcenter.toml``."""
+    resource = resources.files("mappings").joinpath("columns", "jobcenter.toml")
+    with resources.as_file(resource) as path:
+        return ColumnMap.from_toml(Path(path))
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One CSV record and the physical line it starts on."""
+
+    number: int
+    cells: list[str]
+
+    @property
+    def blank(self) -> bool:
+        return all(not cell.strip() for cell in self.cells)
+
+
+class _Damaged(Exception):
+    """The file cannot be trusted as a whole; ``reason`` is safe to show (no values)."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+def _lines(text: str) -> Iterator[_Line]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, quotechar='"', doublequote=True)
+    previous = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise _Damaged("CSV syntax error (unbalanced quotes?)", previous + 1) from None
+        yield _Line(previous + 1, cells)
+        previous = reader.line_num
+
+
+def _trailer_count(line: _Line) -> int | None:
+    """N from ``#Anzahl Datensätze;N``; None if the line is not a trailer at all."""
+    if not line.cells or not _TRAILER_LABEL.fullmatch(line.cells[0].strip()):
+        return None
+    values = [cell.strip() for cell in line.cells[1:] if cell.strip()]
+    if len(values) != 1 or not values[0].isdigit():
+        raise _Damaged("trailer line does not end in a row count", line.number)
+    return int(values[0])
+
+
+def _header_positions(line: _Line, column_map: ColumnMap) -> tuple[dict[int, str], list[str]]:
+    """Column position → canonical name, plus unknown headers; _Damaged if columns are missing or doubled."""
+    positions: dict[int, str] = {}
+    unknown: list[str] = []
+    for index, cell in enumerate(line.cells):
+        canonical = column_map.canonical(cell)
+        if canonical is None:
+            unknown.append(cell.strip() or f"(unnamed column {index + 1})")
+        elif canonical in positions.values():
+            raise _Damaged(f"column {canonical!r} appears twice in the header", line.number)
+        else:
+            positions[index] = canonical
+    missing = [name for name in column_map.required if name not in positions.values()]
+    if missing:
+        raise _Damaged(f"required column(s) missing from the header: {', '.join(missing)}", line.number)
+    return positions, unknown
+
+
+def read_jobcenter_export(path: Path, column_map: ColumnMap | None = None) -> FileBatch:
+    """Read one ``JC_KIM_<date>.csv``; never raises for bad content, only for an unreadable file.
+
+    Returns the data rows keyed by canonical column name, or — when the file is damaged
+    (no header, no trailer, count mismatch, CSV syntax error, wrong encoding) — no rows, one
+    Rejection saying why and ``rejected_whole=True``.
+    """
+    column_map = column_map or jobcenter_column_map()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{path.name}: file cannot be read ({exc.__class__.__name__})") from exc
+    batch = FileBatch(path=path, content_hash=hashlib.sha256(data).hexdigest())
+    try:
+        _read_into(batch, data, column_map)
+    except _Damaged as damaged:
+        batch.rows.clear()
+        batch.rejections[:] = [Rejection(path.name, damaged.line, None, damaged.reason)]
+        batch.unknown_columns.clear()
+        batch.rejected_whole = True
+    return batch
+
+
+def _read_into(batch: FileBatch, data: bytes, column_map: ColumnMap) -> None:
+    file = batch.path.name
+    try:
+        text = decode_bytes(data).text  # Windows-1252 as specified; valid UTF-8 is read as such
+    except UnsupportedEncoding as exc:
+        raise _Damaged(exc.reason) from None
+    lines = [line for line in _lines(text) if not line.blank]
+    if not lines:
+        raise _Damaged("file is empty")
+    if _trailer_count(lines[0]) is not None:
+        raise _Damaged("file has no header line", lines[0].number)
+    positions, unknown = _header_positions(lines[0], column_map)
+    expected = _trailer_count(lines[-1]) if len(lines) > 1 else None
+    if expected is None:
+        raise _Damaged("no trailer line '#Anzahl Datensätze;N' at the end: the file is truncated or damaged")
+    data_lines = lines[1:-1]
+    for line in data_lines:
+        if _trailer_count(line) is not None:
+            raise _Damaged("a trailer line appears before the end of the file", line.number)
+    if len(data_lines) != expected:
+        raise _Damaged(f"trailer announces {expected} rows but the file holds {len(data_lines)}: truncated or damaged")
+
+    batch.unknown_columns.extend(unknown)
+    width = len(lines[0].cells)
+    for line in data_lines:
+        if len(line.cells) != width:
+            reason = f"row has {len(line.cells)} fields but the header has {width}"
+            batch.rejections.append(Rejection(file, line.number, None, reason))
+            continue
+        fields = {name: line.cells[index] for index, name in positions.items()}
+        batch.rows.append(RawRow(file=file, row_number=line.number, fields=fields))
+
+
+class JobcenterConnector:
+    """Connector for the job centre's export dropped into ``inbox/jobcenter/``."""
+
+    name: ClassVar[str] = "jobcenter-export"
+    row_format: ClassVar[str] = "jobcenter-export"
+    file_suffixes: ClassVar[tuple[str, ...]] = (".csv",)
+
+    @classmethod
+    def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:
+        """Read one delivered export; see ``read_jobcenter_export``."""
+        return read_jobcenter_export(Path(path), column_map)

@@ -1,0 +1,93 @@
+"""Receipts: what the hub tells a provider about a delivered file.
+
+A receipt lands where the provider looks (``outbox/<source>/receipts/``) as JSON for machines
+and as a short German/English text for people. It counts what was accepted, unchanged and
+rejected, and lists every rejected row by number, field and reason — never the rejected value,
+so a receipt may be forwarded without becoming a data-protection incident itself. Receipts are
+written atomically and rebuilt from the ledger, so a re-run after a crash writes the same one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from connectors.base import Rejection
+
+STATUS_TEXT = {
+    "done": ("angenommen", "accepted"),
+    "rejected": ("ganz abgelehnt", "rejected as a whole"),
+    "duplicate": ("bereits erhalten, nicht erneut eingelesen", "already received, not imported again"),
+}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    source: str
+    file_name: str
+    content_hash: str
+    status: str  # done | rejected | duplicate
+    received_at: str
+    rows_total: int = 0
+    accepted: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+
+    def as_json(self) -> str:
+        data = asdict(self)
+        data["rejections"] = [{"row": r.row, "field": r.field, "reason": r.reason} for r in self.rejections]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def as_text(self) -> str:
+        german, english = STATUS_TEXT.get(self.status, (self.status, self.status))
+        lines = [
+            f"Empfangsbestätigung / Receipt: {_printable(self.file_name)}",
+            f"Quelle / source: {self.source}    Eingang / received: {self.received_at}",
+            f"Status: {german} / {english}",
+            f"Zeilen / rows: {self.rows_total}   neu oder geändert / new or changed: {self.accepted}   "
+            f"unverändert / unchanged: {self.unchanged}   abgelehnt / rejected: {self.rejected}",
+        ]
+        if self.unknown_columns:
+            lines.append("Unbekannte Spalten (ignoriert) / unknown columns (ignored): " + ", ".join(map(_printable, self.unknown_columns)))
+        if self.rejections:
+            lines.append("")
+            lines.append("Abgelehnt / rejected (Zeile / row, Feld / field: Grund / reason):")
+            for rejection in self.rejections:
+                where = f"Zeile {rejection.row}" if rejection.row is not None else "Datei / file"
+                field_name = f", {rejection.field}" if rejection.field else ""
+                lines.append(f"  {where}{field_name}: {_printable(rejection.reason)}")
+        return "\n".join(lines) + "\n"
+
+
+def write_receipt(folder: Path, receipt: Receipt) -> Path:
+    """Write ``<file>.receipt.json`` and ``.receipt.txt`` atomically; returns the JSON path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = _safe_name(receipt.file_name)
+    json_path = folder / f"{base}.receipt.json"
+    _atomic_write(json_path, receipt.as_json())
+    _atomic_write(folder / f"{base}.receipt.txt", receipt.as_text())
+    return json_path
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def _safe_name(name: str) -> str:
+    """A file name that cannot leave the receipts folder or hide control characters."""
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(name).name)
+    return cleaned.lstrip(".") or "file"
+
+
+def _printable(text: str) -> str:
+    """No control characters, and nothing a spreadsheet would run as a formula."""
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -1,0 +1,129 @@
+"""One foreigners-authority message (flattened by connectors/abh_xml.py) → a CaseSummary.
+
+The authority is the source of residence status and of variant spellings: it writes names as in
+the passport and records other spellings of the same person (``abweichendeSchreibweise``), which
+arrive here as ``identity.variant_names`` so linkage can match on any of them.
+
+Record id. The schema offers no case number (Aktenzeichen); the only stable per-person key in it
+is ``azrNummer`` (optional in the schema). The AZR number must never be stored in clear, but a
+record id is stored and shown in clear (review lists, receipts), so the record id is a one-way
+digest of it, ``abh_record_id``. The digest is *not* keyed — 12 digits can be enumerated — so it
+only keeps the number out of sight; the AZR number itself goes into ``identity.azr_number`` and is
+pseudonymised like every identifier. A message without an AZR number is rejected: without a key
+its next message could not update the same record. Should the authority add a case number, switch
+``abh_record_id`` to it (one function).
+
+Message type → case facts: the authority runs no case, so ``case_status`` stays empty except for
+``wegzug`` (moved away: the case leaves the city → ``closed`` on the message date);
+``einbuergerung`` without a status element means ``EINGEBUERGERT``. No Rechtskreis is derived: that
+is a rule of the hub (gap detection), not a fact the authority reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import RawRow, Rejection
+from mappings.case_summary import CaseData, CaseSummary, Identity, PersonName
+from mappings.codelists import residence_status_code, sex_code
+from mappings.dates import parse_birth_date, parse_date
+from mappings.provider_csv import (  # shared field rules: one definition of "a valid AZR number"
+    _azr_number,
+    _FieldProblem,
+    _nationalities,
+    _postcode,
+    _RowReader,
+    _validation_rejections,
+)
+
+MESSAGE_TYPES = frozenset({"bestand", "statusaenderung", "zuzug", "wegzug", "einbuergerung", "berichtigung"})
+NATURALISED = "EINGEBUERGERT"
+_RECORD_ID_CONTEXT = b"kim-hub/abh/record-id/v1\x00"
+
+
+def abh_record_id(azr_number: str) -> str:
+    """The record id of the authority's person record: ``ABH-`` + 20 hex digits of a SHA-256 digest."""
+    return "ABH-" + hashlib.sha256(_RECORD_ID_CONTEXT + azr_number.encode("ascii")).hexdigest()[:20]
+
+
+def _message_date(value: str) -> dt.date:
+    try:
+        return dt.datetime.fromisoformat(value).date()
+    except ValueError:
+        raise _FieldProblem("not an ISO date-time") from None
+
+
+def _message_type(value: str) -> str:
+    if value not in MESSAGE_TYPES:
+        raise _FieldProblem("unknown message type")
+    return value
+
+
+def _variant_names(value: str) -> tuple[PersonName, ...]:
+    """``[["family", "given"], …]`` → PersonNames; empty pairs are dropped, repeats kept once."""
+    try:
+        pairs = json.loads(value)
+    except json.JSONDecodeError:
+        raise _FieldProblem("not a JSON list of [family name, given names] pairs") from None
+    if not isinstance(pairs, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in pairs
+    ):
+        raise _FieldProblem("not a JSON list of [family name, given names] pairs")
+    names = (PersonName(family_name=family.strip(), given_names=given.strip()) for family, given in pairs)
+    return tuple(dict.fromkeys(name for name in names if name.family_name or name.given_names))
+
+
+def map_abh_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
+    """Map one flattened message to a CaseSummary, or return every problem found in it."""
+    reader = _RowReader(row)
+    azr_number = reader.parse("azr_number", _azr_number)
+    if reader.text("azr_number") is None:
+        reader.reject("azr_number", "message has no azrNummer, the only per-person key of the ABH schema")
+    name = PersonName(family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or "")
+    if not name.family_name and not name.given_names:
+        reader.reject("family_name", "neither family name nor given names are given")
+    message_type = reader.parse("message_type", _message_type)
+    if reader.text("message_type") is None:
+        reader.reject("message_type", "required field is empty")
+    message_date = reader.parse("message_time", _message_date)
+    if reader.text("message_time") is None:
+        reader.reject("message_time", "required field is empty")
+
+    variants = reader.parse("variant_names", _variant_names) or ()
+    identity_fields: dict[str, Any] = {
+        "variant_names": tuple(variant for variant in variants if variant != name),
+        "birth_date": reader.parse("birth_date", lambda v: parse_birth_date(v, "birth_date")),
+        "sex": reader.parse("sex", sex_code),  # m/w/d via sex.csv; x (passport X) → X
+        "nationalities": reader.parse("nationality", _nationalities) or (),
+        "birth_place": reader.text("birth_place"),
+        "street": reader.text("street"),
+        "postcode": reader.parse("postcode", _postcode),
+        "azr_number": azr_number,
+    }
+    valid_from = reader.parse("residence_valid_from", lambda v: parse_date(v, "residence_valid_from"))
+    residence_status = reader.parse("residence_status", lambda v: residence_status_code(v, valid_from or message_date))
+    if residence_status is None and message_type == "einbuergerung":
+        residence_status = NATURALISED
+    moved_away = message_type == "wegzug"
+    case_fields: dict[str, Any] = {
+        "residence_status": residence_status,
+        "case_status": "closed" if moved_away else None,
+        "case_closed": message_date if moved_away else None,
+        "updated_at": message_date,
+    }
+    if reader.rejections or azr_number is None:
+        return reader.rejections
+
+    try:
+        return CaseSummary(
+            identity=Identity(name=name, **identity_fields),
+            case=CaseData(source=source, record_id=abh_record_id(azr_number), **case_fields),
+        )
+    except ValidationError as error:
+        _validation_rejections(reader, error)
+        return reader.rejections

@@ -1,0 +1,135 @@
+"""One row of the job centre's export → a CaseSummary (shared/formats/jobcenter-export.md).
+
+The job centre is one SGB II case per person: the Kundennummer is both the record id and an
+identifier other sources may carry (``jobcenter_customer_no``); the BG-Nummer (Bedarfsgemeinschaft,
+the benefit household) is kept as ``household_no`` because household members are the hardest
+false matches. The export carries no residence status. Its ``Status`` is mapped onto the hub's
+case status through ``mappings/codes/jobcenter_status.csv`` (data, so a new status is a line).
+
+As for provider rows, every field problem of a row is collected and the row is rejected whole;
+reasons name the field and the kind of problem, never the value.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any, get_args
+
+from pydantic import ValidationError
+
+from connectors.base import RawRow, Rejection
+from connectors.errors import ConfigError
+from mappings.case_summary import CaseData, CaseStatus, CaseSummary, Identity, PersonName
+from mappings.codelists import UnknownCodeError, sex_code, spelling_key
+from mappings.dates import parse_birth_date, parse_date
+from mappings.provider_csv import (  # shared field rules: one definition of "a valid AZR number"
+    _azr_number,
+    _FieldProblem,
+    _nationalities,
+    _postcode,
+    _RowReader,
+    _validation_rejections,
+)
+
+RECHTSKREIS = "SGB II"
+_CUSTOMER_NO = re.compile(r"\d{3}[A-Z]\d{6}")
+_HOUSEHOLD_NO = re.compile(r"\d{5}//\d{7}")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def jobcenter_status_codes() -> dict[str, CaseStatus]:
+    """Spelling key of a job-centre ``Status`` → the hub's case status (from jobcenter_status.csv)."""
+    text = resources.files("mappings").joinpath("codes", "jobcenter_status.csv").read_text(encoding="utf-8-sig")
+    allowed = set(get_args(CaseStatus))
+    codes: dict[str, CaseStatus] = {}
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        value, status = (row.get("value") or "").strip(), (row.get("case_status") or "").strip()
+        if status not in allowed:
+            raise ConfigError("job-centre status code list: target is not one of the hub's case status codes")
+        key = spelling_key(value)
+        if not key or key in codes:
+            raise ConfigError("job-centre status code list: empty or repeated value")
+        codes[key] = status  # type: ignore[assignment]  # checked against CaseStatus above
+    return codes
+
+
+def _case_status(value: str) -> CaseStatus:
+    found = jobcenter_status_codes().get(spelling_key(value))
+    if found is None:
+        raise UnknownCodeError("job-centre status")
+    return found
+
+
+def _customer_no(value: str) -> str:
+    """``962d 104711`` → ``962D104711``; the pattern is 3 digits, one letter, 6 digits."""
+    compact = _WHITESPACE.sub("", value).upper()
+    if not _CUSTOMER_NO.fullmatch(compact):
+        raise _FieldProblem("customer number must be 3 digits, one letter and 6 digits")
+    return compact
+
+
+def _household_no(value: str) -> str:
+    compact = _WHITESPACE.sub("", value)
+    if not _HOUSEHOLD_NO.fullmatch(compact):
+        raise _FieldProblem("BG number must be 5 digits, '//' and 7 digits")
+    return compact
+
+
+def _date(field: str) -> Any:
+    return lambda value: parse_date(value, field)
+
+
+def map_jobcenter_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
+    """Map one export row to a CaseSummary, or return every problem found in it.
+
+    Field names in rejections are the canonical names of mappings/columns/jobcenter.toml.
+    """
+    reader = _RowReader(row)
+    customer_no = reader.parse("customer_no", _customer_no)
+    if reader.text("customer_no") is None:
+        reader.reject("customer_no", "required field is empty")
+    family_name, given_names = reader.text("family_name") or "", reader.text("given_names") or ""
+    if not family_name and not given_names:
+        reader.reject("family_name", "neither family name nor given names are given")
+
+    identity_fields: dict[str, Any] = {
+        "birth_date": reader.parse("birth_date", lambda v: parse_birth_date(v, "birth_date")),
+        "sex": reader.parse("sex", sex_code),
+        "nationalities": reader.parse("nationality", _nationalities) or (),
+        "street": reader.text("street"),
+        "postcode": reader.parse("postcode", _postcode),
+        "azr_number": reader.parse("azr_number", _azr_number),
+        "household_no": reader.parse("household_no", _household_no),
+    }
+    opened: dt.date | None = reader.parse("benefits_start", _date("benefits_start"))
+    closed: dt.date | None = reader.parse("benefits_end", _date("benefits_end"))
+    if opened is not None and closed is not None and closed < opened:
+        reader.reject("benefits_end", "benefits end before they start")
+    case_fields: dict[str, Any] = {
+        "rechtskreis": RECHTSKREIS,
+        "case_status": reader.parse("benefit_status", _case_status),
+        "case_opened": opened,
+        "case_closed": closed,
+        "updated_at": reader.parse("exported_at", _date("exported_at")),
+    }
+    if reader.rejections or customer_no is None:
+        return reader.rejections
+
+    try:
+        return CaseSummary(
+            identity=Identity(
+                name=PersonName(family_name=family_name, given_names=given_names),
+                jobcenter_customer_no=customer_no,
+                **identity_fields,
+            ),
+            case=CaseData(source=source, record_id=customer_no, **case_fields),
+        )
+    except ValidationError as error:
+        _validation_rejections(reader, error)
+        return reader.rejections
