@@ -48,6 +48,9 @@ class BenchData:
     truth: list[str]  # person label per record
     keys: list[str]  # "source/record_id" per record, for error listings
     rejected: int = 0  # rows the intake path rejected (left out of both tools and the truth)
+    # records from the AZR's keeper (source "abh", as `kim-hub init` configures it): for kim-hub,
+    # two such records with AZR numbers more than a typo apart are two people
+    azr_authoritative: list[bool] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -91,6 +94,7 @@ def load_inbox(name: str, folder: Path) -> BenchData:
                 continue
             key = (source, mapped.case.record_id)
             data.identities.append(mapped.identity)
+            data.azr_authoritative.append(source == "abh")
             data.truth.append(truth_of[key])
             data.keys.append(f"{source}/{mapped.case.record_id}")
     return data

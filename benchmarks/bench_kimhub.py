@@ -10,6 +10,7 @@ import os
 import time
 
 from bench_data import BenchData
+
 from linkage.cluster import Thresholds
 from linkage.encode import RecordEncoding, encode_identity
 from linkage.keyed import EncodingKeys
@@ -21,7 +22,8 @@ NAME = "kim-hub"
 def prepare(data: BenchData) -> dict[int, RecordEncoding]:
     """Pseudonymisation: clear identity → keyed encodings (a new random key every run)."""
     keys = EncodingKeys.from_master(os.urandom(32), "bench")
-    return {i: encode_identity(identity, keys) for i, identity in enumerate(data.identities)}
+    authoritative = data.azr_authoritative or [False] * len(data.identities)
+    return {i: encode_identity(identity, keys, authoritative[i]) for i, identity in enumerate(data.identities)}
 
 
 def link(encodings: dict[int, RecordEncoding], thresholds: list | None = None) -> dict:

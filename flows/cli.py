@@ -132,7 +132,7 @@ def initialise(home: HubHome) -> HubConfig:
     if home.exists():
         config = home.load_config()
     else:
-        config = HubConfig(sources={name: SourceConfig() for name in DEFAULT_SOURCES})
+        config = HubConfig(sources={name: SourceConfig(azr_authoritative=name == "abh") for name in DEFAULT_SOURCES})
         home.save_config(config)
     for name in config.sources:
         home.inbox(name).mkdir(parents=True, exist_ok=True)

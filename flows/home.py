@@ -35,6 +35,9 @@ class SourceConfig(BaseModel):
     connector: str = Field(default="provider-csv", description="registered connector name")
     settle_seconds: float = Field(default=2.0, ge=0, description="a file must be unchanged this long before it is read")
     archive_days: float = Field(default=30, ge=0, description="keep processed files in archive/ this many days")
+    azr_authoritative: bool = Field(
+        default=False, description="this source keeps the AZR register (the foreigners authority): different numbers = different people"
+    )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
 
 
@@ -138,6 +141,7 @@ def render_config(config: HubConfig) -> str:
             f"connector = {_toml_string(source.connector)}",
             f"settle_seconds = {source.settle_seconds}",
             f"archive_days = {source.archive_days}",
+            f"azr_authoritative = {str(source.azr_authoritative).lower()}",
         ]
         if source.options:
             lines.append(f"[sources.{name}.options]")

@@ -90,7 +90,7 @@ def ingest_source(
         claimed = folder.claim(path)
         if claimed is None:
             continue  # another run claimed it first
-        result, receipt = ingest_file(claimed, source, connector, mapper, keys, sessions)
+        result, receipt = ingest_file(claimed, source, connector, mapper, keys, sessions, settings.azr_authoritative)
         write_receipt(receipts, receipt)
         folder.finish(claimed, failed=result.status == "rejected")
         outcome.add(result)
@@ -105,6 +105,7 @@ def ingest_file(
     mapper: RowMapper,
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
+    azr_authoritative: bool = False,
 ) -> tuple[FileOutcome, Receipt]:
     """One file, one transaction: either all of it lands (with its rejections) or nothing does.
 
@@ -118,7 +119,7 @@ def ingest_file(
         if earlier is not None:
             receipt = _receipt(session, earlier, path.name)
             return FileOutcome(source, path.name, "skipped", ledger_id=earlier.id), receipt
-        records, rejections = _map_and_pseudonymise(source, batch, mapper, keys)
+        records, rejections = _map_and_pseudonymise(source, batch, mapper, keys, azr_authoritative)
         result = store_file(
             session,
             source=source,
@@ -153,7 +154,7 @@ def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt
 
 
 def _map_and_pseudonymise(
-    source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys
+    source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool
 ) -> tuple[list[PseudonymisedRecord], list[Rejection]]:
     rejections = list(batch.rejections)
     records: dict[str, PseudonymisedRecord] = {}
@@ -164,7 +165,7 @@ def _map_and_pseudonymise(
         if mapped.case.record_id in records:
             rejections.append(Rejection(row.file, row.row_number, "record_id", "record_id occurs twice in this file"))
             continue
-        records[mapped.case.record_id] = pseudonymise(mapped, keys)
+        records[mapped.case.record_id] = pseudonymise(mapped, keys, azr_authoritative)
     return list(records.values()), rejections
 
 

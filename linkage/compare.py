@@ -32,7 +32,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "nationality": ("different", "shared"),
     "birth_place": ("different", "similar spelling", "same"),
     "address": ("different", "same postcode", "same street and number"),
-    "azr": ("different", "one digit differs", "same"),
+    "azr": ("different", "one typo apart", "same"),
     "jobcenter_no": ("different", "same"),
 }
 FIELDS: tuple[str, ...] = tuple(LEVELS)
@@ -206,5 +206,12 @@ def individual_evidence(comparison: Comparison) -> bool:
 
 
 def identifiers_conflict(a: RecordEncoding, b: RecordEncoding) -> bool:
-    """Two valid AZR numbers that are not even one digit apart belong to two people."""
+    """Two AZR numbers from the register's keeper, more than a typo apart: two people.
+
+    Only the foreigners authority's own records carry this weight; an AZR number typed into a
+    job-centre or provider system may be a family member's, so there a difference is strong
+    evidence (weighed by the model), not a veto.
+    """
+    if not (a.azr_authoritative and b.azr_authoritative):
+        return False
     return _identifier_level(a.azr, b.azr, a.azr_neighbours, b.azr_neighbours) == 0

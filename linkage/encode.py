@@ -81,6 +81,7 @@ class RecordEncoding:
     azr: int | None
     azr_neighbours: tuple[int, ...]
     jobcenter_no: int | None
+    azr_authoritative: bool = False  # from the register's own keeper: a different number is another person
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -113,11 +114,16 @@ class RecordEncoding:
             azr=data["azr"],
             azr_neighbours=tuple(data["azr_neighbours"]),
             jobcenter_no=data["jobcenter_no"],
+            azr_authoritative=data.get("azr_authoritative", False),
         )
 
 
-def encode_identity(identity: Identity, keys: EncodingKeys) -> RecordEncoding:
-    """Turn one record's identity into keyed encodings; the identity can be dropped afterwards."""
+def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: bool = False) -> RecordEncoding:
+    """Turn one record's identity into keyed encodings; the identity can be dropped afterwards.
+
+    ``azr_authoritative`` marks records of the body that keeps the AZR (the foreigners
+    authority): two such records with AZR numbers more than a typo apart are two people.
+    """
     names = tuple(
         code
         for name in (identity.name, *identity.variant_names)
@@ -137,6 +143,7 @@ def encode_identity(identity: Identity, keys: EncodingKeys) -> RecordEncoding:
         jobcenter_no=_optional_token(
             keys, "identifier", f"jc:{identity.jobcenter_customer_no.upper()}" if identity.jobcenter_customer_no else None
         ),
+        azr_authoritative=azr_authoritative and identity.azr_number is not None,
     )
 
 
@@ -229,9 +236,13 @@ def _optional_token(keys: EncodingKeys, purpose: str, value: str | None) -> int 
 
 
 def _digit_neighbours(number: str | None, keys: EncodingKeys) -> tuple[int, ...]:
-    """Tokens of the number with one digit blanked: two numbers one substitution apart share one."""
+    """Tokens of the number with one digit, or two neighbouring digits, blanked.
+
+    Two numbers one typo apart share one of them: a mistyped digit shares the one-blank token at
+    its position, two swapped neighbours share the two-blank token at theirs.
+    """
     if not number:
         return ()
-    return tuple(
-        sorted({keys.token("identifier", f"azr~{i}:{number[:i]}_{number[i + 1:]}") for i in range(len(number))})
-    )
+    singles = {keys.token("identifier", f"azr~{i}:{number[:i]}_{number[i + 1:]}") for i in range(len(number))}
+    pairs = {keys.token("identifier", f"azr~~{i}:{number[:i]}__{number[i + 2:]}") for i in range(len(number) - 1)}
+    return tuple(sorted(singles | pairs))

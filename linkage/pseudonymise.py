@@ -27,15 +27,15 @@ class PseudonymisedRecord:
     content_hash: str
 
 
-def pseudonymise(summary: CaseSummary, keys: EncodingKeys) -> PseudonymisedRecord:
-    """Encode a summary's identity and drop it."""
+def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bool = False) -> PseudonymisedRecord:
+    """Encode a summary's identity and drop it (``azr_authoritative``: see encode_identity)."""
     canonical = json.dumps(summary.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     content_hash = format(keys.token("content", canonical), "016x")
     return PseudonymisedRecord(
         source=summary.case.source,
         record_id=summary.case.record_id,
         case_data=summary.case.model_dump(mode="json", exclude={"source", "record_id"}),
-        encoding=encode_identity(summary.identity, keys).to_json(),
+        encoding=encode_identity(summary.identity, keys, azr_authoritative).to_json(),
         key_id=keys.key_id,
         content_hash=content_hash,
     )

@@ -78,13 +78,18 @@ def test_missing_family_name_is_absent_not_different(keys) -> None:
 
 
 def test_azr_numbers_equal_mistyped_or_conflicting(keys) -> None:
-    a = encode_identity(person("X", "Y", azr_number="123456789012"), keys)
-    typo = encode_identity(person("X", "Y", azr_number="123456789013"), keys)
-    other = encode_identity(person("X", "Y", azr_number="987654321098"), keys)
+    a = encode_identity(person("X", "Y", azr_number="123456789012"), keys, azr_authoritative=True)
+    typo = encode_identity(person("X", "Y", azr_number="123456789013"), keys, azr_authoritative=True)
+    swap = encode_identity(person("X", "Y", azr_number="123456798012"), keys, azr_authoritative=True)
+    other = encode_identity(person("X", "Y", azr_number="987654321098"), keys, azr_authoritative=True)
+    typed_in = encode_identity(person("X", "Y", azr_number="987654321098"), keys)  # a provider's copy
     assert compare(a, a).levels[FIELDS.index("azr")] == 2
     assert compare(a, typo).levels[FIELDS.index("azr")] == 1
-    assert not identifiers_conflict(a, typo)
+    assert compare(a, swap).levels[FIELDS.index("azr")] == 1
+    assert compare(a, other).levels[FIELDS.index("azr")] == 0
+    assert not identifiers_conflict(a, typo) and not identifiers_conflict(a, swap)
     assert identifiers_conflict(a, other)
+    assert not identifiers_conflict(a, typed_in)  # strong evidence, but no veto
 
 
 def test_encoding_round_trips_through_json_and_carries_key_id(keys) -> None:

@@ -65,7 +65,14 @@ CASES: dict[str, tuple[list[Identity], bool]] = {
         ],
         True,
     ),
-    "two different AZR numbers are two people, even with the same name and date": (
+    "two swapped AZR digits do not separate": (
+        [
+            person("Sultani", "Wahid", (1979, 12, 3), sex="M", azr_number="555123456789"),
+            person("Sultani", "Wahid", (1979, 12, 3), sex="M", azr_number="555123465789"),
+        ],
+        True,
+    ),
+    "two different AZR numbers of the foreigners authority are two people, even with the same name and date": (
         [
             person("Ahmadi", "Mohammad", (1990, 1, 1), sex="M", azr_number="111111111111"),
             person("Ahmadi", "Mohammad", (1990, 1, 1), sex="M", azr_number="222222222222"),
@@ -104,7 +111,7 @@ def linked(tmp_path_factory: pytest.TempPathFactory, keys):
         case_ids[name] = []
         for identity in identities:
             case_ids[name].append(len(encodings))
-            encodings[len(encodings)] = encode_identity(identity, keys)
+            encodings[len(encodings)] = encode_identity(identity, keys, azr_authoritative=True)
     result, _model = link_all(encodings, Thresholds(), model=default_model())
     person_of = {r: i for i, members in enumerate(result.clusters) for r in members}
     return {name: len({person_of[r] for r in ids}) == 1 for name, ids in case_ids.items()}

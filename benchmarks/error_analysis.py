@@ -1,0 +1,176 @@
+"""Which comparison fails: kim-hub's false negatives and false positives on a benchmark data set.
+
+    .venv/bin/python benchmarks/error_analysis.py --dataset febrl3 [--sample 15] [--seed 1]
+
+Runs kim-hub as the benchmark does (fresh key, ``link_all`` with defaults), then
+
+* counts every missed true pair (false negative) by cause: never blocked, blocked by a
+  cannot-link (identifiers not one digit apart), scored below the automatic threshold, or
+  scored above it but not merged (cluster average, no individual evidence, …);
+* tabulates the level of each field among missed pairs against all true pairs;
+* prints a sample of false negatives and false positives with their comparison levels
+  (``linkage.compare.compare(...).levels``), match weight and the clear values.
+
+Clear values are printed: use it on synthetic data only (FEBRL, samples, generated).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+if sys.path and Path(sys.path[0] or ".").resolve() == _HERE:
+    sys.path.pop(0)  # benchmarks/linkage.py would shadow the project's linkage package
+sys.path.insert(0, str(_HERE.parent))
+if str(_HERE) not in sys.path:
+    sys.path.append(str(_HERE))
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import tempfile  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
+from itertools import combinations  # noqa: E402
+
+import bench_data  # noqa: E402
+import bench_kimhub  # noqa: E402
+
+from linkage import compare as compare_module  # noqa: E402
+from linkage.blocking import candidate_pairs  # noqa: E402
+from linkage.cluster import Thresholds  # noqa: E402
+from linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict  # noqa: E402
+from linkage.link import link_all  # noqa: E402
+from mappings.case_summary import Identity  # noqa: E402
+
+
+def clear(identity: Identity) -> str:
+    bd = identity.birth_date
+    date = "-" if bd is None else f"{bd.year:04d}-{bd.month or 0:02d}-{bd.day or 0:02d}"
+    parts = [
+        f"{identity.name.given_names or '-'} {identity.name.family_name or '-'}",
+        date,
+        identity.street or "-",
+        identity.postcode or "-",
+        f"id {identity.azr_number or '-'}",
+    ]
+    if identity.sex or identity.nationalities or identity.birth_place:
+        parts += [identity.sex or "-", "|".join(identity.nationalities) or "-", identity.birth_place or "-"]
+    return " | ".join(parts)
+
+
+def identifier_difference(a: str | None, b: str | None) -> str:
+    """How two clear identifiers differ (to see which corruption the cannot-link rule meets)."""
+    a, b = a or "", b or ""
+    if len(a) != len(b):
+        return "different length (digit inserted or deleted)"
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+        return "two adjacent digits transposed"
+    if len(diff) == 2:
+        return "two digits differ"
+    return f"{len(diff)} of {len(a)} digits differ"
+
+
+def level_shares(rows: list[tuple[int, ...]], index: int) -> str:
+    """Share of each level of one field among the rows where the field is present."""
+    present = [r[index] for r in rows if r[index] != MISSING]
+    if not present:
+        return "(missing)"
+    counts = Counter(present)
+    return " ".join(f"{level}:{counts[level] / len(present):.0%}" for level in sorted(counts))
+
+
+def level_text(levels: tuple[int, ...]) -> str:
+    out = []
+    for name, level in zip(FIELDS, levels):
+        if level == MISSING:
+            continue
+        out.append(f"{name}={level}({LEVELS[name][level]})")
+    return ", ".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="febrl3", choices=bench_data.DATASETS)
+    parser.add_argument("--sample", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--persons", type=int, default=20000, help="for --dataset generated")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="kim-errors-") as scratch:
+        folder = None
+        if args.dataset == "generated":
+            from synth import generate
+
+            generate(Path(scratch), args.persons, args.seed)
+            folder = Path(scratch)
+        data = bench_data.load(args.dataset, folder)
+    encodings = bench_kimhub.prepare(data)
+    result, model = link_all(encodings)
+    thresholds = Thresholds()
+    cluster_of = {r: c for c, members in enumerate(result.clusters) for r in members}
+    blocked = candidate_pairs(encodings)
+    individual = getattr(compare_module, "individual_evidence", None)
+
+    by_person: dict[str, list[int]] = defaultdict(list)
+    for record, person in enumerate(data.truth):
+        by_person[person].append(record)
+    true_pairs = [(a, b) for members in by_person.values() for a, b in combinations(sorted(members), 2)]
+    by_cluster: dict[int, list[int]] = defaultdict(list)
+    for record, c in cluster_of.items():
+        by_cluster[c].append(record)
+    predicted = [(a, b) for members in by_cluster.values() for a, b in combinations(sorted(members), 2)]
+    fn = [p for p in true_pairs if cluster_of[p[0]] != cluster_of[p[1]]]
+    fp = [p for p in predicted if data.truth[p[0]] != data.truth[p[1]]]
+    print(
+        f"{args.dataset}: {len(data)} records, {len(true_pairs)} true pairs, {len(predicted)} predicted pairs, "
+        f"{len(fn)} false negatives, {len(fp)} false positives; auto threshold {thresholds.auto}"
+    )
+
+    def cause(a: int, b: int) -> tuple[str, float]:
+        comparison = compare(encodings[a], encodings[b])
+        weight = model.score(comparison)
+        if identifiers_conflict(encodings[a], encodings[b]):
+            return "cannot-link (identifiers differ in more than one digit)", weight
+        if (a, b) not in blocked:
+            return "never blocked together", weight
+        if weight < thresholds.auto:
+            return "blocked, weight below the auto threshold", weight
+        if individual is not None and not individual(comparison):
+            return "weight above threshold, but no individual evidence", weight
+        return "weight above threshold, not merged (cluster average / order)", weight
+
+    causes = Counter(cause(a, b)[0] for a, b in fn)
+    print("\nfalse negatives by cause:")
+    for text, count in causes.most_common():
+        print(f"  {count:6d}  {text}")
+    conflicts = [(a, b) for a, b in true_pairs if identifiers_conflict(encodings[a], encodings[b])]
+    if conflicts:
+        kinds = Counter(identifier_difference(data.identities[a].azr_number, data.identities[b].azr_number) for a, b in conflicts)
+        print(f"\ntrue pairs whose identifiers conflict (a cannot-link): {len(conflicts)} of {len(true_pairs)}")
+        for text, count in kinds.most_common():
+            print(f"  {count:6d}  {text}")
+
+    print("\nlevels among all true pairs vs. missed true pairs (share of pairs with the field present):")
+    all_levels = [compare(encodings[a], encodings[b]).levels for a, b in true_pairs]
+    fn_levels = [compare(encodings[a], encodings[b]).levels for a, b in fn]
+    for i, name in enumerate(FIELDS):
+        if all(r[i] == MISSING for r in all_levels):
+            continue
+        print(f"  {name:12} true {level_shares(all_levels, i):40} missed {level_shares(fn_levels, i)}")
+
+    rng = random.Random(args.seed)
+    for title, pairs in (("FALSE NEGATIVES", fn), ("FALSE POSITIVES", fp)):
+        print(f"\n{title}: {min(args.sample, len(pairs))} of {len(pairs)}")
+        for a, b in sorted(rng.sample(pairs, min(args.sample, len(pairs)))):
+            comparison = compare(encodings[a], encodings[b])
+            why, weight = cause(a, b) if title.startswith("FALSE N") else ("linked", model.score(comparison))
+            print(f"- {data.keys[a]} ~ {data.keys[b]}  weight {weight:+.1f}  [{why}]")
+            print(f"    levels: {level_text(comparison.levels)}")
+            print(f"    a: {clear(data.identities[a])}")
+            print(f"    b: {clear(data.identities[b])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,219 @@
+"""Connector for providers whose case-management system has an API (docs/provider-api.openapi.yaml).
+
+    pull(state)       GET /cases page by page → one FileBatch of provider-export rows + new state
+    push(summaries)   POST /summaries in chunks (the exchange feature)
+    check()           GET /health → HealthResult; never raises
+
+Rows carry the canonical fields of the standard provider export (``row_format = "provider-csv"``),
+so the hub maps them with ``mappings.provider_csv.map_provider_row`` like a delivered CSV file.
+State is data the hub stores: ``{"updated_since": <newest updated_at seen>}``. It is returned only
+after the last page arrived, so a failure mid-way keeps the old state and a re-pull repeats pages,
+never skips them. The token is a SecretStr; it is sent in a header and appears in no repr, log line
+or error message. Retry policy and error mapping: connectors/rest_http.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from connectors.base import FileBatch
+from connectors.column_map import provider_csv_column_map
+from connectors.errors import BadInputError, ConfigError
+from connectors.rest_http import HttpClient, RetryPolicy
+from connectors.rest_rows import build_batch
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+class RestConfig(BaseModel):
+    """Where a provider's API is and how patiently to talk to it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = Field(description="API root, e.g. https://cases.provider.example/kim/v1 (https; http only for localhost)")
+    token: SecretStr = Field(description="bearer token; secret: never logged, never in repr or errors")
+    page_size: int = Field(default=500, ge=1, le=1000, description="records per page, and summaries per POST")
+    timeout_seconds: float = Field(default=30, gt=0, description="connect and read timeout per request")
+    max_retries: int = Field(default=5, ge=0, description="retries after the first attempt (429, 502-504, network)")
+    backoff_seconds: float = Field(default=1.0, ge=0, description="first backoff; doubles per retry, with jitter")
+    max_backoff_seconds: float = Field(default=60, ge=0, description="cap on any wait, Retry-After included")
+
+    @field_validator("base_url")
+    @classmethod
+    def _https_only(cls, value: str) -> str:
+        """The token travels in every request: plain http would expose it on the wire."""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("base_url must be an http(s) URL with a host")
+        if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+            raise ValueError("base_url must use https (http is allowed for localhost only)")
+        return value
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str], environ: Mapping[str, str] | None = None) -> RestConfig:
+        """Build from a source's ``options`` in hub.toml; the token comes from the variable ``token_env`` names.
+
+        The token itself is refused in hub.toml, so the file can be shared and versioned. Errors
+        name options, not values.
+        """
+        environ = os.environ if environ is None else environ
+        settings: dict[str, Any] = dict(options)
+        if "token" in settings:
+            raise ConfigError("rest connector: do not put the token in hub.toml; set token_env to an environment variable")
+        variable = settings.pop("token_env", "")
+        if not variable:
+            raise ConfigError("rest connector: option token_env (the environment variable holding the token) is missing")
+        if not environ.get(variable):
+            raise ConfigError(f"rest connector: environment variable {variable} is not set")
+        try:
+            return cls(token=SecretStr(environ[variable]), **settings)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
+            raise ConfigError(f"rest connector: invalid options ({problems})") from None
+
+
+@dataclass
+class PullResult:
+    """What one pull read, and the state to store once the batch has been stored."""
+
+    batch: FileBatch
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """How many summaries the provider stored."""
+
+    accepted: int
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """Whether the API is reachable and accepts the token; ``detail`` is for people."""
+
+    ok: bool
+    detail: str
+
+
+class RestConnector:
+    """Pulls case records from, and pushes summaries to, one provider API."""
+
+    name: ClassVar[str] = "rest"
+    row_format: ClassVar[str] = "provider-csv"
+    config_model: ClassVar[type[RestConfig]] = RestConfig
+
+    def __init__(
+        self,
+        config: RestConfig,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        parts = urlsplit(config.base_url)
+        self.host = parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "unknown"
+        policy = RetryPolicy(config.max_retries, config.backoff_seconds, config.max_backoff_seconds)
+        self._http = HttpClient(
+            config.base_url,
+            config.token,
+            config.timeout_seconds,
+            policy,
+            session or requests.Session(),
+            sleep,
+            rng or random.Random(),
+        )
+
+    def __repr__(self) -> str:
+        return f"RestConnector(host={self.host!r})"
+
+    def pull(self, state: Mapping[str, Any]) -> PullResult:
+        """Every record changed since ``state["updated_since"]`` (all records when absent).
+
+        Raises (and so keeps the caller's old state) when any page fails; see rest_http for which.
+        """
+        since = state.get("updated_since")
+        since = str(since) if since else None
+        params: dict[str, str | int] = {"page_size": self.config.page_size}
+        if since:
+            params["updated_since"] = since
+        items: list[Any] = []
+        seen_cursors: set[str] = set()
+        while True:
+            page, cursor = self._page(params)
+            items.extend(page)
+            if cursor is None:
+                break
+            if cursor in seen_cursors:
+                raise BadInputError("GET /cases: the API returned the same cursor twice; paging stopped")
+            seen_cursors.add(cursor)
+            params = {"page_size": self.config.page_size, "cursor": cursor}
+        columns = provider_csv_column_map().canonical_columns
+        batch, newest = build_batch(items, self.host, columns, since)
+        new_state = dict(state)
+        if newest:
+            new_state["updated_since"] = newest
+        return PullResult(batch=batch, state=new_state)
+
+    def _page(self, params: Mapping[str, str | int]) -> tuple[list[Any], str | None]:
+        response = self._http.send("GET", "/cases", params=params)
+        body = _json_body(response, "GET /cases")
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise BadInputError("GET /cases: response has no 'items' list")
+        cursor = body.get("next_cursor")
+        if cursor is not None and not isinstance(cursor, str):
+            raise BadInputError("GET /cases: next_cursor must be a string or null")
+        return body["items"], cursor or None
+
+    def push(self, summaries: Sequence[Mapping[str, Any]]) -> PushResult:
+        """POST summaries in chunks of ``page_size``; summaries must be JSON-ready (``model_dump(mode="json")``).
+
+        A failure raises after earlier chunks were stored; the API is idempotent per summary, so
+        the caller simply pushes all of them again.
+        """
+        accepted = 0
+        size = self.config.page_size
+        for start in range(0, len(summaries), size):
+            chunk = list(summaries[start : start + size])
+            try:
+                body = json.dumps({"summaries": chunk}, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            except (TypeError, ValueError):
+                raise BadInputError(f"POST /summaries: summaries {start + 1}-{start + len(chunk)} are not JSON-ready") from None
+            response = self._http.send("POST", "/summaries", body=body)
+            answer = _json_body(response, "POST /summaries")
+            count = answer.get("accepted") if isinstance(answer, dict) else None
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise BadInputError("POST /summaries: response has no 'accepted' count")
+            accepted += count
+        return PushResult(accepted=accepted)
+
+    def check(self) -> HealthResult:
+        """One GET /health without retries, so a status page answers quickly; never raises."""
+        try:
+            response = self._http.attempt("GET", "/health")
+        except Exception as exc:  # noqa: BLE001 - check() reports, it does not raise
+            return HealthResult(False, f"connection failed ({type(exc).__name__})")
+        status = response.status_code
+        if status < 300:
+            return HealthResult(True, f"HTTP {status}")
+        if status in (401, 403):
+            return HealthResult(False, f"token rejected (HTTP {status})")
+        if status >= 500:
+            return HealthResult(False, f"server error (HTTP {status})")
+        return HealthResult(False, f"unexpected answer (HTTP {status})")
+
+
+def _json_body(response: requests.Response, where: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise BadInputError(f"{where}: response is not JSON") from None

@@ -1,0 +1,309 @@
+"""The foreigners authority's XML messages: hardened parsing, schema, counts, and the mapping.
+
+Fixtures in tests/fixtures/abh/ are synthetic and hand-made; damaged variants are derived from
+good.xml in the tests. Hostile documents (XXE, billion laughs) must be refused without being
+resolved and without an exception escaping ``read_file``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from connectors.abh_xml import AbhFileBatch, AbhXmlConnector, abh_schema, flatten_message, read_abh_xml
+from connectors.base import RawRow, Rejection
+from connectors.errors import BadInputError
+from connectors.safe_xml import XmlRejected, hardened_parser, parse_untrusted
+from mappings.abh_xml import abh_record_id, map_abh_row
+from mappings.case_summary import BirthDate, CaseSummary, PersonName
+
+FIXTURES = Path(__file__).parent / "fixtures" / "abh"
+GOOD = FIXTURES / "good.xml"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+NATIVE_INBOX = SHARED / "samples" / "native" / "inbox" / "abh"
+UUID_1 = "00000000-0000-4000-8000-000000000001"
+UUID_2 = "00000000-0000-4000-8000-000000000002"
+
+
+def good_text() -> str:
+    return GOOD.read_text(encoding="utf-8")
+
+
+def write(tmp_path: Path, text: str, name: str = "ABH_20261124_001.xml") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def assert_rejected_whole(batch: AbhFileBatch, words: str) -> Rejection:
+    assert batch.rejected_whole, batch.rejections
+    assert batch.rows == []
+    assert len(batch.rejections) == 1
+    assert words in batch.rejections[0].reason, batch.rejections[0].reason
+    return batch.rejections[0]
+
+
+def summaries(batch: AbhFileBatch) -> list[CaseSummary]:
+    results = [map_abh_row("abh", row) for row in batch.rows]
+    assert all(isinstance(result, CaseSummary) for result in results), results
+    return results  # type: ignore[return-value]
+
+
+# --- the connector's contract and a good file ------------------------------------------------------
+
+
+def test_connector_declares_its_formats() -> None:
+    assert AbhXmlConnector.name == "abh-xml"
+    assert AbhXmlConnector.row_format == "abh-xml"
+    assert AbhXmlConnector.file_suffixes == (".xml",)
+
+
+def test_schema_is_shipped_as_package_data() -> None:
+    schema = abh_schema()
+    assert {"abhMeldungen", "meldung", "azrNummer", "anzahl", "nachrichtUUID"} <= schema.names
+
+
+@pytest.mark.skipif(not (SHARED / "formats" / "abh-meldung.xsd").exists(), reason="shared formats not available")
+def test_shipped_schema_is_the_shared_one() -> None:
+    shipped = Path(__file__).resolve().parents[1] / "mappings" / "schemas" / "abh-meldung.xsd"
+    assert shipped.read_bytes() == (SHARED / "formats" / "abh-meldung.xsd").read_bytes()
+
+
+def test_good_file_gives_one_row_per_message_numbered_by_line() -> None:
+    batch = AbhXmlConnector.read_file(GOOD)
+    assert not batch.rejected_whole and batch.rejections == [] and batch.superseded == []
+    assert [row.row_number for row in batch.rows] == [4, 5, 16, 17]
+    first = batch.rows[0].fields
+    assert first["message_uuid"] == UUID_1 and first["message_type"] == "bestand"
+    assert first["azr_number"] == "200000000001"
+    assert first["street"] == "Musterstraße 1a" and first["postcode"] == "51373"
+    assert first["residence_status"] == "AE_25_2_GFK" and first["residence_valid_from"] == "2025-04-15"
+    assert [row.fields["birth_date"] for row in batch.rows] == ["1990-01-01", "1988", "1979-06", ""]
+    assert batch.rows[1].fields["nationality"] == "423|439"
+
+
+def test_good_file_maps_every_message() -> None:
+    first, second, third, fourth = summaries(AbhXmlConnector.read_file(GOOD))
+    assert first.case.record_id == abh_record_id("200000000001")
+    assert "200000000001" not in first.case.record_id
+    assert first.identity.azr_number == "200000000001"
+    assert first.identity.nationalities == ("SYR",) and second.identity.nationalities == ("AFG", "IRN")
+    assert fourth.identity.nationalities == ("XXA",)
+    assert [s.identity.sex for s in (first, second, third, fourth)] == ["M", "X", "F", "X"]
+    assert first.case.residence_status == "AE_25_2_GFK"
+    assert second.case.residence_status == "DULDUNG"  # "duldung" normalised via the code list
+    assert fourth.case.residence_status == "EINGEBUERGERT"  # einbuergerung without a status element
+    assert third.case.case_status == "closed" and third.case.case_closed == dt.date(2026, 11, 23)  # wegzug
+    assert first.case.case_status is None and first.case.rechtskreis is None
+    assert first.case.updated_at == dt.date(2026, 11, 24)
+    assert second.identity.name == PersonName(family_name="", given_names="Gulbadin")
+    assert first.identity.birth_place == "MUSTERSTADT"
+
+
+def test_variant_spellings_arrive_as_variant_names() -> None:
+    first, second, *_ = summaries(AbhXmlConnector.read_file(GOOD))
+    assert first.identity.variant_names == (
+        PersonName(family_name="Al-Testi", given_names="Muhammad Ali"),
+        PersonName(family_name="ALTESTI", given_names="MOHAMMED"),
+    )  # the third variant repeats the main name and is dropped
+    assert second.identity.variant_names == ()
+
+
+def test_partial_birth_dates() -> None:
+    first, second, third, fourth = summaries(AbhXmlConnector.read_file(GOOD))
+    assert first.identity.birth_date == BirthDate(year=1990, month=1, day=1, precision="day", placeholder=True)
+    assert second.identity.birth_date == BirthDate(year=1988, precision="year")
+    assert third.identity.birth_date == BirthDate(year=1979, month=6, precision="month")
+    assert fourth.identity.birth_date is None  # <unbekannt>true</unbekannt>
+
+
+def test_time_zone_suffixes_of_xsd_dates_are_dropped() -> None:
+    message = etree.fromstring(
+        b'<meldung xmlns="urn:kim-hub:abh:1"><person><geburtsdatum><jahr>1980Z</jahr></geburtsdatum></person>'
+        b'<aufenthalt><status code="NE" gueltigAb="2020-01-02+01:00"/></aufenthalt></meldung>'
+    )
+    fields = flatten_message(message)
+    assert fields["birth_date"] == "1980" and fields["residence_valid_from"] == "2020-01-02"
+
+
+# --- whole-file rejections ------------------------------------------------------------------------
+
+
+def test_file_failing_the_schema_names_line_and_element_not_value(tmp_path: Path) -> None:
+    text = good_text().replace("<azrNummer>200000000002</azrNummer>", "<azrNummer>20000000002</azrNummer>")
+    rejection = assert_rejected_whole(read_abh_xml(write(tmp_path, text)), "ABH schema")
+    assert rejection.row == 7 and "azrNummer" in rejection.reason
+    assert "20000000002" not in rejection.reason
+
+
+def test_unknown_message_type_fails_the_schema(tmp_path: Path) -> None:
+    text = good_text().replace('typ="wegzug"', 'typ="umzug"')
+    rejection = assert_rejected_whole(read_abh_xml(write(tmp_path, text)), "allowed codes")
+    assert rejection.row == 16 and "umzug" not in rejection.reason
+
+
+def test_wrong_namespace_is_rejected_whole(tmp_path: Path) -> None:
+    text = good_text().replace('xmlns="urn:kim-hub:abh:1"', 'xmlns="urn:kim-hub:abh:2"')
+    assert_rejected_whole(read_abh_xml(write(tmp_path, text)), "namespace")
+    text = good_text().replace(' xmlns="urn:kim-hub:abh:1"', "")
+    assert_rejected_whole(read_abh_xml(write(tmp_path, text)), "namespace")
+
+
+def test_anzahl_mismatch_is_rejected_whole(tmp_path: Path) -> None:
+    text = good_text().replace('anzahl="4"', 'anzahl="5"')
+    assert_rejected_whole(read_abh_xml(write(tmp_path, text)), "anzahl announces 5 messages but the file holds 4")
+
+
+def test_truncated_xml_is_rejected_whole_with_a_line(tmp_path: Path) -> None:
+    text = good_text()
+    rejection = assert_rejected_whole(read_abh_xml(write(tmp_path, text[: text.index("<meldung", 600)])), "well-formed")
+    assert rejection.row is not None
+
+
+def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = write(tmp_path, good_text())
+    batch = AbhXmlConnector.read_file(path, max_bytes=100)
+    assert_rejected_whole(batch, "larger than the limit")
+    assert len(batch.content_hash) == 64
+
+
+def test_utf16_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ABH_20261124_001.xml"
+    path.write_bytes(good_text().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"))
+    assert_rejected_whole(read_abh_xml(path), "UTF-16")
+
+
+def test_unreadable_file_raises_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError):
+        read_abh_xml(tmp_path / "missing.xml")
+
+
+# --- hostile documents ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["xxe.xml", "billion_laughs.xml"])
+def test_doctype_payloads_are_refused_without_resolving(fixture: str) -> None:
+    started = time.perf_counter()
+    batch = read_abh_xml(FIXTURES / fixture)
+    assert time.perf_counter() - started < 1.0
+    rejection = assert_rejected_whole(batch, "document type declarations")
+    assert rejection.row == 2
+    assert "root:" not in rejection.reason and "lol" not in rejection.reason
+
+
+def test_doctype_after_a_comment_is_refused_too() -> None:
+    data = b'<?xml version="1.0"?>\n<!-- c -->\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    with pytest.raises(XmlRejected, match="document type") as caught:
+        parse_untrusted(data)
+    assert caught.value.line == 3
+
+
+def test_hardened_parser_alone_resolves_no_external_entity() -> None:
+    """Second line of defence: even if the prolog check were bypassed, nothing is read from disk."""
+    data = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    root = etree.fromstring(data, hardened_parser())
+    assert "root:" not in etree.tostring(root, encoding="unicode")
+    assert not (root.text or "")
+
+
+def test_doctype_text_inside_an_element_is_not_a_declaration(tmp_path: Path) -> None:
+    text = good_text().replace("<geburtsort>MUSTERSTADT</geburtsort>", "<geburtsort><![CDATA[<!DOCTYPE]]></geburtsort>")
+    batch = read_abh_xml(write(tmp_path, text))
+    assert not batch.rejected_whole and batch.rows[0].fields["birth_place"] == "<!DOCTYPE"
+
+
+# --- message-level rules ----------------------------------------------------------------------------
+
+
+def test_duplicate_uuid_rejects_the_repetition(tmp_path: Path) -> None:
+    text = good_text().replace(UUID_2, UUID_1)
+    batch = read_abh_xml(write(tmp_path, text))
+    assert not batch.rejected_whole
+    assert [row.row_number for row in batch.rows] == [4, 16, 17]
+    assert [(r.row, r.field) for r in batch.rejections] == [(5, "message_uuid")]
+    assert "row 4" in batch.rejections[0].reason and UUID_1 not in batch.rejections[0].reason
+
+
+def test_later_message_about_the_same_person_supersedes_the_earlier(tmp_path: Path) -> None:
+    text = good_text().replace("<azrNummer>200000000003</azrNummer>", "<azrNummer>200000000001</azrNummer>")
+    text = text.replace('zeitpunkt="2026-11-23T08:30:00+01:00"', 'zeitpunkt="2026-11-25T08:30:00+01:00"')
+    batch = read_abh_xml(write(tmp_path, text))
+    assert batch.rejections == []
+    assert [row.row_number for row in batch.rows] == [5, 16, 17]
+    assert [(s.row, s.superseded_by_row) for s in batch.superseded] == [(4, 16)]
+    assert "superseded" in batch.superseded[0].describe()
+
+
+def test_older_message_later_in_the_file_does_not_win(tmp_path: Path) -> None:
+    text = good_text().replace("<azrNummer>200000000003</azrNummer>", "<azrNummer>200000000001</azrNummer>")
+    batch = read_abh_xml(write(tmp_path, text))  # row 16 is dated 23.11., row 4 24.11.
+    assert [row.row_number for row in batch.rows] == [4, 5, 17]
+    assert [(s.row, s.superseded_by_row) for s in batch.superseded] == [(16, 4)]
+
+
+def test_equal_times_keep_the_message_later_in_the_file(tmp_path: Path) -> None:
+    text = good_text().replace("<azrNummer>200000000002</azrNummer>", "<azrNummer>200000000001</azrNummer>")
+    batch = read_abh_xml(write(tmp_path, text))
+    assert [(s.row, s.superseded_by_row) for s in batch.superseded] == [(4, 5)]
+
+
+def message_row(**changes: str) -> RawRow:
+    fields = dict(AbhXmlConnector.read_file(GOOD).rows[0].fields)
+    fields.update(changes)
+    return RawRow("ABH_20261124_001.xml", 4, fields)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"azr_number": ""}, "azr_number"),
+        ({"residence_status": "AE_99_Z"}, "residence_status"),
+        ({"nationality": "475|123456"}, "nationality"),
+        ({"birth_date": "1990-02-30"}, "birth_date"),
+        ({"postcode": "ABC12"}, "postcode"),
+        ({"variant_names": "Al-Testi\tMuhammad"}, "variant_names"),
+        ({"message_time": "gestern"}, "message_time"),
+        ({"message_type": "umzug"}, "message_type"),
+        ({"family_name": "", "given_names": ""}, "family_name"),
+    ],
+)
+def test_row_problems_reject_the_message_naming_row_and_field(changes: dict[str, str], field: str) -> None:
+    result = map_abh_row("abh", message_row(**changes))
+    assert isinstance(result, list) and [(r.row, r.field) for r in result] == [(4, field)]
+    for value in changes.values():
+        if len(value) >= 3:
+            assert all(value not in r.reason for r in result), result
+
+
+def test_message_without_azr_number_reaches_the_mapping_and_is_rejected(tmp_path: Path) -> None:
+    text = good_text().replace("<azrNummer>200000000002</azrNummer>", "")
+    batch = read_abh_xml(write(tmp_path, text))
+    assert not batch.rejected_whole and len(batch.rows) == 4
+    result = map_abh_row("abh", batch.rows[1])
+    assert isinstance(result, list) and result[0].field == "azr_number"
+
+
+# --- the native sample ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not NATIVE_INBOX.is_dir(), reason="shared native samples not available")
+def test_native_sample_messages_map_without_rejections() -> None:
+    files = sorted(NATIVE_INBOX.glob("*.xml"))
+    assert files
+    total = 0
+    for path in files:
+        batch = AbhXmlConnector.read_file(path)
+        assert not batch.rejected_whole, [r.describe() for r in batch.rejections]
+        assert batch.rejections == [] and batch.superseded == []
+        results = [map_abh_row("abh", row) for row in batch.rows]
+        rejected = [r for result in results if isinstance(result, list) for r in result]
+        assert len(rejected) <= len(batch.rows) // 100, [r.describe() for r in rejected[:10]]
+        mapped = [result for result in results if isinstance(result, CaseSummary)]
+        assert len({s.case.record_id for s in mapped}) == len(mapped)
+        assert any(s.identity.variant_names for s in mapped)
+        total += len(batch.rows)
+    assert total > 2000
