@@ -99,11 +99,7 @@ def abh_schema() -> _Schema:
     with resources.as_file(resource) as path:
         xsd = load_schema(Path(path))
         document = etree.parse(str(path), hardened_parser())
-    names = {
-        str(node.get("name"))
-        for node in document.iter(f"{_XS}element", f"{_XS}attribute")
-        if node.get("name")
-    }
+    names = {str(node.get("name")) for node in document.iter(f"{_XS}element", f"{_XS}attribute") if node.get("name")}
     return _Schema(xsd, frozenset(names))
 
 

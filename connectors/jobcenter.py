@@ -171,3 +171,19 @@ class JobcenterConnector:
     def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:
         """Read one delivered export; see ``read_jobcenter_export``."""
         return read_jobcenter_export(Path(path), column_map)
+
+    @classmethod
+    def accepts(cls, path: Path) -> bool:
+        """Is this a job-centre export? Its header names every required column of the map.
+
+        Lets one inbox take both the native export and a provider-CSV file."""
+        if path.suffix.lower() not in cls.file_suffixes:
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+        first_line = head.decode("cp1252", errors="replace").lstrip("\ufeff").splitlines()[:1]
+        if not first_line:
+            return False
+        column_map = jobcenter_column_map()
+        found = {column_map.canonical(cell) for cell in first_line[0].split(";")}
+        return set(column_map.required) <= found

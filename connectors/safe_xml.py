@@ -77,9 +77,7 @@ def check_prolog(data: bytes) -> None:
                 raise XmlRejected("not well-formed XML: unterminated comment", _line_at(data, position))
             position = end + 3
         elif data.startswith(b"<!", position):
-            raise XmlRejected(
-                "document type declarations (DOCTYPE, entities) are not accepted", _line_at(data, position)
-            )
+            raise XmlRejected("document type declarations (DOCTYPE, entities) are not accepted", _line_at(data, position))
         else:
             return
 

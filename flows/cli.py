@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import ConfigError, FatalError, HubError
-from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, SourceConfig
+from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, SourceConfig, default_source
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 LINKS_HEADER = ("source", "record_id", "person_id", "link_status", "score")
@@ -132,7 +132,7 @@ def initialise(home: HubHome) -> HubConfig:
     if home.exists():
         config = home.load_config()
     else:
-        config = HubConfig(sources={name: SourceConfig(azr_authoritative=name == "abh") for name in DEFAULT_SOURCES})
+        config = HubConfig(sources={name: default_source(name) for name in DEFAULT_SOURCES})
         home.save_config(config)
     for name in config.sources:
         home.inbox(name).mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     if not args.name.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(f"source name {args.name!r}: use letters, digits, '-' and '_' only")
     load_connector(args.connector)
-    config.sources[args.name] = SourceConfig(connector=args.connector)
+    config.sources[args.name] = SourceConfig(connectors=[args.connector])
     home.save_config(config)
     home.inbox(args.name).mkdir(parents=True, exist_ok=True)
     print(f"source {args.name} added ({args.connector}); drop files into {home.inbox(args.name)}")
@@ -165,7 +165,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     config = home.load_config()
     print("sources:")
     for name, source in config.sources.items():
-        print(f"  {name:12} {source.connector:14} {home.inbox(name)}")
+        print(f"  {name:12} {', '.join(source.connectors):30} {home.inbox(name)}")
     print("installed connectors: " + ", ".join(sorted(available_connectors())))
     return EXIT_OK
 

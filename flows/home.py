@@ -32,13 +32,24 @@ DEFAULT_SOURCES = ("abh", "jobcenter", "caritas", "awo", "diakonie", "stadt")
 class SourceConfig(BaseModel):
     """One delivering body and how its data reaches the hub."""
 
-    connector: str = Field(default="provider-csv", description="registered connector name")
+    connectors: list[str] = Field(
+        default_factory=lambda: ["provider-csv"],
+        min_length=1,
+        description="registered connectors, tried in order: the first that accepts a file reads it",
+    )
     settle_seconds: float = Field(default=2.0, ge=0, description="a file must be unchanged this long before it is read")
     archive_days: float = Field(default=30, ge=0, description="keep processed files in archive/ this many days")
     azr_authoritative: bool = Field(
         default=False, description="this source keeps the AZR register (the foreigners authority): different numbers = different people"
     )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
+
+
+def default_source(name: str) -> SourceConfig:
+    """What `kim-hub init` configures: the authority's XML and the job centre's export where they
+    apply, the standard provider CSV everywhere (also accepted from the authority and job centre)."""
+    native = {"abh": ["abh-xml"], "jobcenter": ["jobcenter-export"]}.get(name, [])
+    return SourceConfig(connectors=[*native, "provider-csv"], azr_authoritative=name == "abh")
 
 
 class LinkageConfig(BaseModel):
@@ -138,7 +149,7 @@ def render_config(config: HubConfig) -> str:
         lines += [
             "",
             f"[sources.{name}]",
-            f"connector = {_toml_string(source.connector)}",
+            "connectors = [" + ", ".join(_toml_string(c) for c in source.connectors) + "]",
             f"settle_seconds = {source.settle_seconds}",
             f"archive_days = {source.archive_days}",
             f"azr_authoritative = {str(source.azr_authoritative).lower()}",

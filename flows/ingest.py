@@ -14,9 +14,12 @@ Linking into the master index runs once after all sources (``link_index``).
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,15 +31,22 @@ from flows.home import HubConfig, HubHome
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from hub_db.models import IngestFile
 from hub_db.records import FileOutcome, ledger_entry, rejections_of, store_file
+from hub_db.source_state import load_state, save_state
 from linkage.keyed import EncodingKeys
 from linkage.pseudonymise import PseudonymisedRecord, pseudonymise
+from mappings.abh_xml import map_abh_row
 from mappings.case_summary import CaseSummary
+from mappings.jobcenter import map_jobcenter_row
 from mappings.provider_csv import map_provider_row
 
 RowMapper = Callable[[str, RawRow], "CaseSummary | list[Rejection]"]
 
 # Which mapping turns a connector's rows into case summaries (by the connector's row format).
-MAPPINGS: dict[str, RowMapper] = {"provider-csv": map_provider_row}
+MAPPINGS: dict[str, RowMapper] = {
+    "provider-csv": map_provider_row,
+    "jobcenter-export": map_jobcenter_row,
+    "abh-xml": map_abh_row,
+}
 
 
 @dataclass
@@ -78,61 +88,112 @@ def ingest_source(
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
 ) -> SourceOutcome:
-    """Claim, read, map, pseudonymise and store every ready file of one source; write receipts."""
-    connector = load_connector(config.sources[source].connector)
-    mapper = MAPPINGS[getattr(connector, "row_format", connector.name)]
-    suffixes = tuple(getattr(connector, "file_suffixes", (".csv",)))
+    """One source's cycle: its ready files (claim, read, map, pseudonymise, store, receipt),
+    then its API connectors (pull from the stored cursor)."""
+    settings = config.sources[source]
+    connectors = [load_connector(name) for name in settings.connectors]
+    readers = [c for c in connectors if hasattr(c, "read_file")]
+    pullers = [c for c in connectors if hasattr(c, "pull")]
     folder = DropFolder.under(home.path, source)
     receipts = home.path / "outbox" / source / "receipts"
+    suffixes = tuple(sorted({suffix for reader in readers for suffix in getattr(reader, "file_suffixes", (".csv",))}))
     outcome = SourceOutcome(source)
-    settings = config.sources[source]
     for path in folder.pending(suffixes, settings.settle_seconds):
         claimed = folder.claim(path)
         if claimed is None:
             continue  # another run claimed it first
-        result, receipt = ingest_file(claimed, source, connector, mapper, keys, sessions, settings.azr_authoritative)
+        reader = _reader_for(claimed, readers)
+        batch = reader.read_file(claimed) if reader else _unreadable(claimed, settings.connectors)
+        result, receipt = store_batch(batch, claimed.name, source, _mapper(reader), keys, sessions, settings.azr_authoritative)
         write_receipt(receipts, receipt)
         folder.finish(claimed, failed=result.status == "rejected")
         outcome.add(result)
     folder.purge_archive(settings.archive_days)
+    for puller in pullers:
+        outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative))
     return outcome
 
 
-def ingest_file(
-    path: Path,
+def _reader_for(path: Path, readers: list[Any]) -> Any | None:
+    """The first configured connector that takes this file (its own test, else its suffixes)."""
+    for reader in readers:
+        accepts = getattr(reader, "accepts", None)
+        if accepts(path) if accepts else path.suffix.lower() in getattr(reader, "file_suffixes", (".csv",)):
+            return reader
+    return None
+
+
+def _unreadable(path: Path, configured: list[str]) -> FileBatch:
+    """A file no configured connector takes: rejected whole, so the sender hears about it."""
+    reason = f"no configured connector ({', '.join(configured)}) reads this kind of file"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return FileBatch(path, digest, rejections=[Rejection(path.name, None, None, reason)], rejected_whole=True)
+
+
+def _mapper(connector: Any | None) -> RowMapper:
+    if connector is None:
+        return map_provider_row  # never called: the batch is rejected whole
+    return MAPPINGS[getattr(connector, "row_format", connector.name)]
+
+
+def pull_source(
+    connector_class: Any,
+    options: dict[str, str],
     source: str,
-    connector: type,
+    keys: EncodingKeys,
+    sessions: sessionmaker[Session],
+    azr_authoritative: bool = False,
+) -> FileOutcome:
+    """Pull an API connector from its stored cursor; the batch and the new cursor commit together."""
+    connector = connector_class(connector_class.config_model.from_options(options))
+    with sessions() as session:
+        state = load_state(session, source, connector_class.name)
+    pulled = connector.pull(state)
+    label = "api-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    result, _receipt_ = store_batch(
+        pulled.batch, label, source, _mapper(connector_class), keys, sessions, azr_authoritative,
+        new_state=(connector_class.name, pulled.state),
+    )
+    return result
+
+
+def store_batch(
+    batch: FileBatch,
+    delivered_as: str,
+    source: str,
     mapper: RowMapper,
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
     azr_authoritative: bool = False,
+    new_state: tuple[str, dict] | None = None,
 ) -> tuple[FileOutcome, Receipt]:
-    """One file, one transaction: either all of it lands (with its rejections) or nothing does.
+    """One batch, one transaction: either all of it lands (with its rejections) or nothing does.
 
-    A file whose content is already in the ledger is not imported again: after a crash between
-    commit and archiving, the same file comes back and gets its original receipt; the same
-    content under another name is a duplicate delivery.
+    Content already in the ledger is not imported again: after a crash between commit and
+    archiving, the same file comes back and gets its original receipt; the same content under
+    another name is a duplicate delivery. A pull's new cursor commits with its records.
     """
-    batch: FileBatch = connector.read_file(path)  # type: ignore[attr-defined]
     with sessions() as session, session.begin():
+        if new_state is not None:
+            save_state(session, source, *new_state)
         earlier = ledger_entry(session, source, batch.content_hash)
         if earlier is not None:
-            receipt = _receipt(session, earlier, path.name)
-            return FileOutcome(source, path.name, "skipped", ledger_id=earlier.id), receipt
+            receipt = _receipt(session, earlier, delivered_as)
+            return FileOutcome(source, delivered_as, "skipped", ledger_id=earlier.id), receipt
         records, rejections = _map_and_pseudonymise(source, batch, mapper, keys, azr_authoritative)
         result = store_file(
             session,
             source=source,
-            file_name=path.name,
+            file_name=delivered_as,
             content_hash=batch.content_hash,
-            rows_total=len(batch.rows) + _unread_rows(batch),
+            rows_total=len(batch.rows) + _unread_rows(batch) + len(getattr(batch, "superseded", ())),
             records=records,
             rejections=rejections,
             rejected_whole=batch.rejected_whole,
             unknown_columns=batch.unknown_columns,
         )
         session.flush()
-        return result, _receipt(session, session.get(IngestFile, result.ledger_id), path.name)
+        return result, _receipt(session, session.get(IngestFile, result.ledger_id), delivered_as)
 
 
 def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt:

@@ -8,6 +8,7 @@
     rejected_rows    receipts for rows that did not land: file, row, field, reason (no values)
     model_versions   learnt linkage parameters, versioned
     review_items     pairs between the thresholds, awaiting a coordinator's decision
+    source_states    connector cursors (REST updated_since), committed with their records
 """
 
 from __future__ import annotations
@@ -116,6 +117,15 @@ class RejectedRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class SourceState(Base):
+    __tablename__ = "source_states"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    connector: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[dict] = mapped_column(JSON, doc="connector cursor, e.g. updated_since")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
 class ModelVersion(Base):
     __tablename__ = "model_versions"
 
@@ -149,4 +159,5 @@ __all__ = [
     "RejectedRow",
     "ModelVersion",
     "ReviewItem",
+    "SourceState",
 ]

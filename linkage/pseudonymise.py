@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from linkage.encode import encode_identity
 from linkage.keyed import EncodingKeys
-from mappings.case_summary import CaseSummary
+from mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseSummary
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,17 @@ def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bo
     content_hash = format(keys.token("content", canonical), "016x")
     return PseudonymisedRecord(
         source=summary.case.source,
-        record_id=summary.case.record_id,
+        record_id=stored_record_id(summary.case.record_id, keys),
         case_data=summary.case.model_dump(mode="json", exclude={"source", "record_id"}),
         encoding=encode_identity(summary.identity, keys, azr_authoritative).to_json(),
         key_id=keys.key_id,
         content_hash=content_hash,
     )
+
+
+def stored_record_id(record_id: str, keys: EncodingKeys) -> str:
+    """The record id as stored: identifying ids (``keyed:<kind>:<value>``) become keyed tokens."""
+    if not record_id.startswith(KEYED_RECORD_ID_PREFIX):
+        return record_id
+    kind, _, value = record_id[len(KEYED_RECORD_ID_PREFIX) :].partition(":")
+    return f"{kind.upper()}-{keys.token('identifier', f'record:{kind}:{value}'):016X}"

@@ -22,14 +22,13 @@ is a rule of the hub (gap detection), not a fact the authority reported.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from typing import Any
 
 from pydantic import ValidationError
 
 from connectors.base import RawRow, Rejection
-from mappings.case_summary import CaseData, CaseSummary, Identity, PersonName
+from mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseSummary, Identity, PersonName
 from mappings.codelists import residence_status_code, sex_code
 from mappings.dates import parse_birth_date, parse_date
 from mappings.provider_csv import (  # shared field rules: one definition of "a valid AZR number"
@@ -43,12 +42,15 @@ from mappings.provider_csv import (  # shared field rules: one definition of "a 
 
 MESSAGE_TYPES = frozenset({"bestand", "statusaenderung", "zuzug", "wegzug", "einbuergerung", "berichtigung"})
 NATURALISED = "EINGEBUERGERT"
-_RECORD_ID_CONTEXT = b"kim-hub/abh/record-id/v1\x00"
 
 
 def abh_record_id(azr_number: str) -> str:
-    """The record id of the authority's person record: ``ABH-`` + 20 hex digits of a SHA-256 digest."""
-    return "ABH-" + hashlib.sha256(_RECORD_ID_CONTEXT + azr_number.encode("ascii")).hexdigest()[:20]
+    """The authority's person key is the AZR number itself: marked for keyed replacement.
+
+    Pseudonymisation turns it into ``ABH-`` + a keyed token (see KEYED_RECORD_ID_PREFIX): an
+    unkeyed hash of a 12-digit number could be reversed by trying all numbers.
+    """
+    return f"{KEYED_RECORD_ID_PREFIX}abh:{azr_number}"
 
 
 def _message_date(value: str) -> dt.date:

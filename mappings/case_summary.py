@@ -14,6 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# A record id that would identify the person (the authority's XML offers only the AZR number as
+# a stable key) is written with this prefix by its mapping; pseudonymisation replaces it by a keyed
+# token, so the clear number never becomes a stored record id.
+KEYED_RECORD_ID_PREFIX = "keyed:"
+
 Sex = Literal["M", "F", "X", "U"]
 Rechtskreis = Literal["AsylbLG", "SGB II", "SGB III", "SGB VIII", "SGB XII", "none"]
 CaseStatus = Literal["intake", "assessment", "agreement", "active", "paused", "closed"]

@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any, get_args
@@ -81,7 +82,7 @@ def _household_no(value: str) -> str:
     return compact
 
 
-def _date(field: str) -> Any:
+def _date(field: str) -> Callable[[str], dt.date]:
     return lambda value: parse_date(value, field)
 
 

@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 import requests
 import responses
+from pydantic import SecretStr
 from responses import matchers
 
 from connectors.base import RawRow
+from connectors.column_map import provider_csv_column_map
 from connectors.errors import BadInputError, ConfigError, HubError, TransientError
 from connectors.rest import HealthResult, PushResult, RestConfig, RestConnector
 from connectors.rest_http import retry_after_seconds
@@ -266,7 +268,7 @@ def test_tls_failure_is_config_error() -> None:
 @responses.activate
 def test_token_never_in_errors_reprs_or_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    config = RestConfig(base_url=BASE, token=TOKEN)
+    config = RestConfig(base_url=BASE, token=SecretStr(TOKEN))
     connector = make_connector(max_retries=1)
     texts = [repr(config), str(config), repr(connector), repr(connector._http), str(config.model_dump())]
 
@@ -277,7 +279,7 @@ def test_token_never_in_errors_reprs_or_logs(caplog: pytest.LogCaptureFixture) -
         {"body": requests.ConnectionError(f"refused; Authorization: Bearer {TOKEN}")},
     ):
         responses.reset()
-        responses.get(CASES, **failure)  # type: ignore[arg-type]
+        responses.get(CASES, **failure)
         with pytest.raises(HubError) as caught:
             connector.pull({"updated_since": "2026-03-01T08:00:00+01:00"})
         texts += [str(caught.value), repr(caught.value), "".join(traceback.format_exception(caught.value))]
@@ -300,8 +302,8 @@ def test_token_is_sent_as_bearer_header() -> None:
 
 def test_config_refuses_plain_http_except_localhost() -> None:
     with pytest.raises(ValueError, match="https"):
-        RestConfig(base_url="http://provider.example/api", token=TOKEN)
-    assert RestConfig(base_url="http://localhost:8080/api", token=TOKEN).base_url.startswith("http://localhost")
+        RestConfig(base_url="http://provider.example/api", token=SecretStr(TOKEN))
+    assert RestConfig(base_url="http://localhost:8080/api", token=SecretStr(TOKEN)).base_url.startswith("http://localhost")
 
 
 def test_config_from_options_reads_token_from_environment() -> None:
@@ -473,3 +475,11 @@ def test_check_reports_without_raising(answer: dict[str, Any], expected: HealthR
 def test_connector_contract() -> None:
     assert RestConnector.name == "rest" and RestConnector.row_format == "provider-csv"
     assert RestConnector.config_model is RestConfig
+
+
+def test_openapi_case_record_has_exactly_the_provider_columns() -> None:
+    yaml = pytest.importorskip("yaml")
+    spec = yaml.safe_load((Path(__file__).resolve().parent.parent / "docs" / "provider-api.openapi.yaml").read_text())
+    documented = set(spec["components"]["schemas"]["CaseRecord"]["properties"])
+    assert documented == set(provider_csv_column_map().canonical_columns)
+    assert set(spec["paths"]) == {"/cases", "/summaries", "/health"}

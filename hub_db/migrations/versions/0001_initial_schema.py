@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:12:16.062439
+Create Date: 2026-11-25 18:20:41.403422
 """
 import sqlalchemy as sa
 from alembic import op
@@ -60,6 +60,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['merged_into'], ['persons.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('pseudonym')
+    )
+    op.create_table('source_states',
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('connector', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('source', 'connector')
     )
     op.create_table('rejected_rows',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -142,6 +149,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rejected_rows_file_id'))
 
     op.drop_table('rejected_rows')
+    op.drop_table('source_states')
     op.drop_table('persons')
     op.drop_table('model_versions')
     op.drop_table('link_events')
