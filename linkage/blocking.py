@@ -31,11 +31,12 @@ def blocking_keys(enc: RecordEncoding) -> set[tuple[str, int, int]]:
             keys.add(("phonetic+year", sound, year))
             if ymd:
                 keys.add(("canon+date", canon, ymd))
-        family_skels = {t[1] for t in name.family}
-        given_skels = {t[1] for t in name.given}
-        for f in family_skels:
-            for g in given_skels:
-                keys.add(("skel+skel", min(f, g), max(f, g)))
+        # any two name parts, wherever the intake put them: swapped fields, patronymic chains
+        # (Helen Tesfamariam / Helen Tesfamariam Nahum) and one-part family names all keep a key
+        skeletons = sorted({t[1] for t in tokens})
+        for i, first in enumerate(skeletons):
+            for second in skeletons[i + 1 :]:
+                keys.add(("skel+skel", first, second))
         if name.family_joined is not None:
             keys.add(("joined+year", name.family_joined, year))
     if enc.azr is not None:

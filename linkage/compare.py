@@ -141,6 +141,8 @@ def _compare_dates(a: DateCode | None, b: DateCode | None) -> tuple[int, int | N
         return MISSING, None
     if a.ymd is not None and a.ymd == b.ymd:
         return (5 if a.placeholder or b.placeholder else 6), a.ymd
+    if a.placeholder and b.placeholder and a.year == b.year:
+        return 5, a.ymd or b.ymd  # 01.01.1990 and 00.00.1990: one convention for "day unknown"
     imprecise = a.placeholder or b.placeholder or a.ymd is None or b.ymd is None
     if a.year == b.year:
         if imprecise:
