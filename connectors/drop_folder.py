@@ -43,11 +43,14 @@ class DropFolder:
             failed=home / "failed" / source,
         )
 
-    def pending(self, suffixes: tuple[str, ...], settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> list[Path]:
-        """Files to work on: leftovers of a crashed run first, then settled inbox files."""
-        leftovers = _regular_files(self.processing, suffixes)
+    def pending(self, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> list[Path]:
+        """Files to work on: leftovers of a crashed run first, then settled inbox files.
+
+        Every delivered file is taken, whatever its type: one that no connector reads is
+        returned to the sender through failed/ and a receipt, instead of lying unnoticed."""
+        leftovers = _regular_files(self.processing)
         now = time.time()
-        fresh = [p for p in _regular_files(self.inbox, suffixes) if now - p.stat().st_mtime >= settle_seconds]
+        fresh = [p for p in _regular_files(self.inbox) if now - p.stat().st_mtime >= settle_seconds]
         return leftovers + fresh
 
     def claim(self, path: Path) -> Path | None:
@@ -83,7 +86,7 @@ class DropFolder:
         return removed
 
 
-def _regular_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+def _regular_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     files = []
@@ -93,8 +96,7 @@ def _regular_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
             continue
         if path.is_symlink() or not path.is_file():
             continue  # a symlink could point anywhere outside the inbox
-        if path.suffix.lower() in suffixes:
-            files.append(path)
+        files.append(path)
     return files
 
 

@@ -96,9 +96,8 @@ def ingest_source(
     pullers = [c for c in connectors if hasattr(c, "pull")]
     folder = DropFolder.under(home.path, source)
     receipts = home.path / "outbox" / source / "receipts"
-    suffixes = tuple(sorted({suffix for reader in readers for suffix in getattr(reader, "file_suffixes", (".csv",))}))
     outcome = SourceOutcome(source)
-    for path in folder.pending(suffixes, settings.settle_seconds):
+    for path in folder.pending(settings.settle_seconds):
         claimed = folder.claim(path)
         if claimed is None:
             continue  # another run claimed it first

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from flows.cli import initialise, link_rows
-from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, SourceConfig
+from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
 from flows.ingest import ingest_source, link_index
 from hub_db.database import make_engine, session_factory
 from hub_db.keystore import load_keys
@@ -37,7 +37,7 @@ def hub(tmp_path: Path, database_url: str):
     """A home on each database backend (see conftest.database_url)."""
     home = HubHome(tmp_path / "home")
     home.path.mkdir(parents=True)
-    home.save_config(HubConfig(database_url=database_url, sources={n: SourceConfig() for n in DEFAULT_SOURCES}))
+    home.save_config(HubConfig(database_url=database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES}))
     config = initialise(home)
     engine = make_engine(home.database_url(config))
     sessions = session_factory(engine)

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, SourceConfig
+from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
 from linkage.evaluate import pairwise_score
 from tests.e2e.test_standard_sample import F1_FLOOR, STANDARD, _truth, run_cli
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 def test_standard_sample_on_postgresql(tmp_path, database_url: str) -> None:
     home = HubHome(tmp_path / "home")
     home.path.mkdir()
-    home.save_config(HubConfig(database_url=database_url, sources={n: SourceConfig() for n in DEFAULT_SOURCES}))
+    home.save_config(HubConfig(database_url=database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES}))
     run_cli("init", home=home.path)
     for source_dir in (STANDARD / "inbox").iterdir():
         for file in source_dir.iterdir():
