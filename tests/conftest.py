@@ -74,3 +74,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path):
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, database_url: str):
+    """A home on each database backend (see conftest.database_url)."""
+    from flows.cli import initialise
+    from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+    from hub_db.database import make_engine, session_factory
+    from hub_db.keystore import load_keys
+
+    home = HubHome(tmp_path / "home")
+    home.path.mkdir(parents=True)
+    home.save_config(HubConfig(database_url=database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES}))
+    config = initialise(home)
+    engine = make_engine(home.database_url(config))
+    sessions = session_factory(engine)
+    keys = load_keys(home.key_dir(config))
+    yield home, config, sessions, keys
+    engine.dispose()

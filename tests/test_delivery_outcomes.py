@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from flows.ingest import ingest_source
 from hub_db.models import SourceRecord
-from tests.test_ingest_pipeline import BAD, GOOD, drop, hub  # noqa: F401 - the fixture
+from tests.test_ingest_pipeline import BAD, GOOD, drop
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -10,14 +10,11 @@ import os
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from flows.cli import initialise, link_rows
-from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+from flows.cli import link_rows
+from flows.home import HubHome
 from flows.ingest import ingest_source, link_index
-from hub_db.database import make_engine, session_factory
-from hub_db.keystore import load_keys
 from hub_db.models import IngestFile, RejectedRow, SourceRecord
 
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,azr_number,case_status\n"
@@ -30,20 +27,6 @@ BAD = [
     "C-4,,Noor,1991-01-05,F,SYR,Testweg 4,51373,,active",  # missing family name
     "C-5,Zed,Omar,1992-02-06,F,XYZ,Testweg 5,51373,12345,active",  # unknown code, short AZR
 ]
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str):
-    """A home on each database backend (see conftest.database_url)."""
-    home = HubHome(tmp_path / "home")
-    home.path.mkdir(parents=True)
-    home.save_config(HubConfig(database_url=database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES}))
-    config = initialise(home)
-    engine = make_engine(home.database_url(config))
-    sessions = session_factory(engine)
-    keys = load_keys(home.key_dir(config))
-    yield home, config, sessions, keys
-    engine.dispose()
 
 
 def drop(home: HubHome, source: str, name: str, rows: list[str]) -> Path:
