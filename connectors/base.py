@@ -7,8 +7,10 @@ database, no keys and no mapping: turning a row into a case summary is the mappi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,41 @@ class FileBatch:
     rejections: list[Rejection] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     rejected_whole: bool = False
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """Whether the API is reachable and accepts the token; ``detail`` is for people."""
+
+    ok: bool
+    detail: str
+
+
+@runtime_checkable
+class FileConnector(Protocol):
+    """A source that delivers files into its inbox (provider CSV, job-centre export, ABH XML).
+
+    ``read_file`` never raises for bad content: what it cannot use becomes rejections. An
+    optional ``accepts(path)`` lets several connectors share one inbox.
+    """
+
+    name: ClassVar[str]
+    row_format: ClassVar[str]
+    file_suffixes: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def read_file(cls, path: Path) -> FileBatch: ...
+
+
+@runtime_checkable
+class PullConnector(Protocol):
+    """A source the hub asks (a REST API). State (the cursor) is data the hub keeps and passes
+    in; ``check`` returns a HealthResult instead of raising."""
+
+    name: ClassVar[str]
+    row_format: ClassVar[str]
+    config_model: ClassVar[type]
+
+    def pull(self, state: Mapping[str, Any]) -> Any: ...
+
+    def check(self) -> HealthResult: ...

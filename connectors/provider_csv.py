@@ -185,11 +185,13 @@ def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBa
 class ProviderCsvConnector:
     """Connector for providers that drop the standard CSV export into ``inbox/<source>/``.
 
-    Kept deliberately small: the fuller contract (typed config, ``pull(state)`` over a folder
-    and a file ledger) builds on ``read_file``.
+    A file connector (connectors.base.FileConnector): the drop folder, the ledger and the
+    receipts around it are the hub's, not the connector's.
     """
 
     name: ClassVar[str] = "provider-csv"
+    row_format: ClassVar[str] = "provider-csv"
+    file_suffixes: ClassVar[tuple[str, ...]] = (".csv",)
 
     @classmethod
     def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from connectors.base import FileBatch
+from connectors.base import FileBatch, HealthResult
 from connectors.column_map import provider_csv_column_map
 from connectors.errors import BadInputError, ConfigError
 from connectors.rest_http import HttpClient, RetryPolicy
@@ -95,14 +95,6 @@ class PushResult:
     """How many summaries the provider stored."""
 
     accepted: int
-
-
-@dataclass(frozen=True)
-class HealthResult:
-    """Whether the API is reachable and accepts the token; ``detail`` is for people."""
-
-    ok: bool
-    detail: str
 
 
 class RestConnector:

@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = source_commands.add_parser("list", help="Show the configured sources and installed connectors.")
     listing.add_argument("--home", help="the hub's home folder")
     listing.set_defaults(handler=cmd_sources_list)
+    checking = source_commands.add_parser("check", help="Check every source: connectors installed, folders usable, APIs reachable.")
+    checking.add_argument("--home", help="the hub's home folder")
+    checking.set_defaults(handler=cmd_sources_check)
 
     ingest = command("ingest", cmd_ingest, "Run one sync cycle (a Prefect flow) over the inboxes, then link.")
     ingest.add_argument("--source", action="append", help="only this source (repeatable)")
@@ -168,6 +171,17 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
         print(f"  {name:12} {', '.join(source.connectors):30} {home.inbox(name)}")
     print("installed connectors: " + ", ".join(sorted(available_connectors())))
     return EXIT_OK
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    from flows.source_check import check_sources
+
+    home = _home(args)
+    results = check_sources(home, home.load_config())
+    for source, checks in results.items():
+        for what, health in checks:
+            print(f"{'ok  ' if health.ok else 'FAIL'} {source:12} {what:22} {health.detail}")
+    return EXIT_OK if all(h.ok for checks in results.values() for _w, h in checks) else EXIT_REJECTED
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

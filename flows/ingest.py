@@ -132,7 +132,7 @@ def _unreadable(path: Path, configured: list[str]) -> FileBatch:
 def _mapper(connector: Any | None) -> RowMapper:
     if connector is None:
         return map_provider_row  # never called: the batch is rejected whole
-    return MAPPINGS[getattr(connector, "row_format", connector.name)]
+    return MAPPINGS[connector.row_format]
 
 
 def pull_source(
