@@ -166,6 +166,8 @@ class JobcenterConnector:
     name: ClassVar[str] = "jobcenter-export"
     row_format: ClassVar[str] = "jobcenter-export"
     file_suffixes: ClassVar[tuple[str, ...]] = (".csv",)
+    # the export lists everyone currently receiving SGB II: an absence is an Abgang
+    full_snapshot: ClassVar[bool] = True
 
     @classmethod
     def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:

@@ -30,10 +30,10 @@ from connectors.registry import load_connector
 from flows.home import HubConfig, HubHome
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from hub_db.models import IngestFile
-from hub_db.records import FileOutcome, ledger_entry, rejections_of, store_file
+from hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
 from hub_db.source_state import load_state, save_state
 from linkage.keyed import EncodingKeys
-from linkage.pseudonymise import PseudonymisedRecord, pseudonymise
+from linkage.pseudonymise import PseudonymisedRecord, pseudonymise, stored_record_id
 from mappings.abh_xml import map_abh_row
 from mappings.case_summary import CaseSummary
 from mappings.jobcenter import map_jobcenter_row
@@ -103,7 +103,10 @@ def ingest_source(
             continue  # another run claimed it first
         reader = _reader_for(claimed, readers)
         batch = reader.read_file(claimed) if reader else _unreadable(claimed, settings.connectors)
-        result, receipt = store_batch(batch, claimed.name, source, _mapper(reader), keys, sessions, settings.azr_authoritative)
+        result, receipt = store_batch(
+            batch, claimed.name, source, _mapper(reader), keys, sessions, settings.azr_authoritative,
+            full_snapshot=getattr(reader, "full_snapshot", False),
+        )
         write_receipt(receipts, receipt)
         folder.finish(claimed, failed=result.status == "rejected")
         outcome.add(result)
@@ -165,12 +168,14 @@ def store_batch(
     sessions: sessionmaker[Session],
     azr_authoritative: bool = False,
     new_state: tuple[str, dict] | None = None,
+    full_snapshot: bool = False,
 ) -> tuple[FileOutcome, Receipt]:
     """One batch, one transaction: either all of it lands (with its rejections) or nothing does.
 
     Content already in the ledger is not imported again: after a crash between commit and
     archiving, the same file comes back and gets its original receipt; the same content under
-    another name is a duplicate delivery. A pull's new cursor commits with its records.
+    another name is a duplicate delivery. A pull's new cursor commits with its records. A full
+    snapshot (the job centre's export) also turns absences into dated Abgang events.
     """
     with sessions() as session, session.begin():
         if new_state is not None:
@@ -179,7 +184,7 @@ def store_batch(
         if earlier is not None:
             receipt = _receipt(session, earlier, delivered_as)
             return FileOutcome(source, delivered_as, "skipped", ledger_id=earlier.id), receipt
-        records, rejections = _map_and_pseudonymise(source, batch, mapper, keys, azr_authoritative)
+        records, rejections, present = _map_and_pseudonymise(source, batch, mapper, keys, azr_authoritative)
         result = store_file(
             session,
             source=source,
@@ -191,6 +196,8 @@ def store_batch(
             rejected_whole=batch.rejected_whole,
             unknown_columns=batch.unknown_columns,
         )
+        if full_snapshot and not batch.rejected_whole:
+            apply_snapshot(session, source, present, _snapshot_date(records))
         session.flush()
         return result, _receipt(session, session.get(IngestFile, result.ledger_id), delivered_as)
 
@@ -215,18 +222,32 @@ def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt
 
 def _map_and_pseudonymise(
     source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool
-) -> tuple[list[PseudonymisedRecord], list[Rejection]]:
+) -> tuple[list[PseudonymisedRecord], list[Rejection], set[str]]:
+    """Mapped and encoded records, all rejections, and the record ids the file names at all
+    (a rejected row still says that person is in a full snapshot)."""
     rejections = list(batch.rejections)
     records: dict[str, PseudonymisedRecord] = {}
+    present: set[str] = set()
     for row, mapped in _mapped_rows(source, batch, mapper):
         if isinstance(mapped, list):
             rejections += mapped
+            raw_id = row.fields.get("record_id") or row.fields.get("customer_no") or ""
+            if raw_id.strip():
+                present.add(stored_record_id(raw_id.strip().upper(), keys))
             continue
         if mapped.case.record_id in records:
             rejections.append(Rejection(row.file, row.row_number, "record_id", "record_id occurs twice in this file"))
             continue
         records[mapped.case.record_id] = pseudonymise(mapped, keys, azr_authoritative)
-    return list(records.values()), rejections
+    present |= {record.record_id for record in records.values()}
+    return list(records.values()), rejections, present
+
+
+def _snapshot_date(records: list[PseudonymisedRecord]) -> dt.date:
+    """The export's own date (its rows' Stand), else today."""
+    dates = [record.case_data.get("updated_at") for record in records]
+    known = [dt.date.fromisoformat(d) for d in dates if d]
+    return max(known) if known else dt.date.today()
 
 
 def _mapped_rows(source: str, batch: FileBatch, mapper: RowMapper) -> Iterator[tuple[RawRow, CaseSummary | list[Rejection]]]:

@@ -8,6 +8,7 @@
     rejected_rows    receipts for rows that did not land: file, row, field, reason (no values)
     model_versions   learnt linkage parameters, versioned
     review_items     pairs between the thresholds, awaiting a coordinator's decision
+    record_events    dated changes per record (status messages, Abgang/Zugang): the Rechtskreis history
     source_states    connector cursors (REST updated_since), committed with their records
 """
 
@@ -18,6 +19,7 @@ import datetime as dt
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -52,6 +54,18 @@ class SourceRecord(Base):
     file_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_files.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class RecordEvent(Base):
+    __tablename__ = "record_events"
+    __table_args__ = (UniqueConstraint("record_id", "kind", "occurred_on", name="uq_record_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), doc="statusaenderung, wegzug, einbuergerung, abgang, zugang, …")
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict, doc="residence_status / rechtskreis after the event")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class Person(Base):
@@ -160,4 +174,5 @@ __all__ = [
     "ModelVersion",
     "ReviewItem",
     "SourceState",
+    "RecordEvent",
 ]

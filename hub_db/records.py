@@ -8,6 +8,7 @@ changed row replaces the stored one and is queued for re-linking.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import Rejection
-from hub_db.models import IngestFile, RejectedRow, SourceRecord
+from hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord
 from linkage.pseudonymise import PseudonymisedRecord
 
 LOOKUP_CHUNK = 500
@@ -101,6 +102,7 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
         for row in session.execute(query).scalars():
             existing[(row.source, row.record_id)] = row
     accepted = unchanged = 0
+    changed: list[SourceRecord] = []
     for record in records:
         stored = existing.get((record.source, record.record_id))
         if stored is not None and stored.content_hash == record.content_hash:
@@ -117,4 +119,48 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
         stored.needs_link = True
         stored.file_id = file_id
         accepted += 1
+        changed.append(stored)
+    session.flush()
+    for stored in changed:
+        for event in stored.case_data.get("events", ()):
+            add_event(session, stored.id, event["kind"], dt.date.fromisoformat(event["on"]), _event_detail(event))
     return accepted, unchanged
+
+
+def _event_detail(event: dict) -> dict:
+    return {k: v for k, v in event.items() if k not in ("kind", "on") and v is not None}
+
+
+def add_event(session: Session, record_pk: int, kind: str, on: dt.date, detail: dict | None = None) -> bool:
+    """Record a dated event once (the same kind on the same day for a record is one event)."""
+    query = select(RecordEvent.id).where(RecordEvent.record_id == record_pk, RecordEvent.kind == kind, RecordEvent.occurred_on == on)
+    if session.execute(query).first() is not None:
+        return False
+    session.add(RecordEvent(record_id=record_pk, kind=kind, occurred_on=on, detail=detail or {}))
+    return True
+
+
+def apply_snapshot(session: Session, source: str, present: set[str], on: dt.date) -> tuple[int, int]:
+    """A full export lists everyone currently in the source: compare it with what the hub holds.
+
+    A record missing from today's export has left (``abgang``, e.g. no longer in SGB II); one
+    that is back after an Abgang re-entered (``zugang``). Neither deletes anything: they are
+    dated events of the record's history. Returns (abgang, zugang) counts.
+    """
+    stored = dict(session.execute(select(SourceRecord.record_id, SourceRecord.id).where(SourceRecord.source == source)).all())
+    last_kind: dict[int, str] = {}
+    query = (
+        select(RecordEvent.record_id, RecordEvent.kind)
+        .join(SourceRecord, SourceRecord.id == RecordEvent.record_id)
+        .where(SourceRecord.source == source, RecordEvent.kind.in_(("abgang", "zugang")))
+        .order_by(RecordEvent.occurred_on, RecordEvent.id)
+    )
+    for record_pk, kind in session.execute(query).all():
+        last_kind[record_pk] = kind
+    gone = back = 0
+    for record_id, record_pk in stored.items():
+        if record_id not in present and last_kind.get(record_pk) != "abgang":
+            gone += add_event(session, record_pk, "abgang", on)
+        elif record_id in present and last_kind.get(record_pk) == "abgang":
+            back += add_event(session, record_pk, "zugang", on)
+    return gone, back

@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.base import RawRow, Rejection
-from mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseSummary, Identity, PersonName
+from mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseEvent, CaseSummary, Identity, PersonName
 from mappings.codelists import residence_status_code, sex_code
 from mappings.dates import parse_birth_date, parse_date
 from mappings.provider_csv import (  # shared field rules: one definition of "a valid AZR number"
@@ -118,6 +118,8 @@ def map_abh_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
         "case_closed": message_date if moved_away else None,
         "updated_at": message_date,
     }
+    if message_type and message_type != "bestand" and message_date:
+        case_fields["events"] = (CaseEvent(kind=message_type, on=message_date, residence_status=residence_status),)
     if reader.rejections or azr_number is None:
         return reader.rejections
 

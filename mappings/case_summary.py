@@ -83,6 +83,19 @@ class Consent(BaseModel):
     withdrawn_at: dt.date | None = None
 
 
+class CaseEvent(BaseModel):
+    """A dated change the source reported: a residence-status message of the authority, a
+    job-centre Abgang (left SGB II) or Zugang. Events build the Rechtskreis history; they are
+    kept even when the record itself is later replaced."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(min_length=1, max_length=32, description="e.g. statusaenderung, wegzug, einbuergerung, abgang, zugang")
+    on: dt.date
+    residence_status: str | None = None
+    rechtskreis: Rechtskreis | None = None
+
+
 class CaseData(BaseModel):
     """The case facts of one record: stored and exchanged, never identifying on their own."""
 
@@ -99,6 +112,7 @@ class CaseData(BaseModel):
     goals: dict[str, str] = Field(default_factory=dict)
     consent: Consent = Consent()
     updated_at: dt.date | None = None
+    events: tuple[CaseEvent, ...] = ()
 
     @field_validator("record_id")
     @classmethod

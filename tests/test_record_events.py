@@ -1,0 +1,61 @@
+"""Dated events: the job centre's full snapshot turns absences into Abgang (and returns into
+Zugang); the authority's status messages become events. Nothing is deleted."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from flows.ingest import ingest_source
+from hub_db.models import RecordEvent, SourceRecord
+from tests.test_delivery_outcomes import FIXTURES, deliver
+
+
+def export(rows: list[bytes]) -> bytes:
+    lines = (FIXTURES / "jobcenter" / "JC_KIM_20261124.csv").read_bytes().split(b"\r\n")
+    header = lines[0]
+    return b"\r\n".join([header, *rows, "#Anzahl Datensätze;{}".format(len(rows)).encode("cp1252")]) + b"\r\n"
+
+
+def fixture_rows() -> list[bytes]:
+    lines = (FIXTURES / "jobcenter" / "JC_KIM_20261124.csv").read_bytes().split(b"\r\n")
+    return [line for line in lines[1:] if line and not line.startswith(b"#")]
+
+
+def events(sessions) -> list[tuple[str, str, str]]:
+    with sessions() as session:
+        query = select(SourceRecord.record_id, RecordEvent.kind, RecordEvent.occurred_on).join(SourceRecord, SourceRecord.id == RecordEvent.record_id)
+        return sorted((r, k, d.isoformat()) for r, k, d in session.execute(query).all())
+
+
+def test_missing_from_the_snapshot_is_an_abgang_and_coming_back_a_zugang(hub) -> None:
+    home, config, sessions, keys = hub
+    rows = fixture_rows()
+    deliver(home, "jobcenter", "JC_KIM_20261124.csv", export(rows))
+    ingest_source(home, config, "jobcenter", keys, sessions)
+    assert events(sessions) == []
+    first_id = rows[0].split(b";")[0].decode()
+
+    day2 = [row.replace(b"24.11.2026 23:15", b"25.11.2026 23:15") for row in rows[1:]]
+    deliver(home, "jobcenter", "JC_KIM_20261125.csv", export(day2))
+    ingest_source(home, config, "jobcenter", keys, sessions)
+    assert events(sessions) == [(first_id, "abgang", "2026-11-25")]
+    with sessions() as session:  # history, not deletion
+        assert session.execute(select(SourceRecord).where(SourceRecord.record_id == first_id)).scalar_one()
+
+    day3 = [row.replace(b"24.11.2026 23:15", b"26.11.2026 23:15") for row in rows]
+    deliver(home, "jobcenter", "JC_KIM_20261126.csv", export(day3))
+    ingest_source(home, config, "jobcenter", keys, sessions)
+    assert events(sessions) == [(first_id, "abgang", "2026-11-25"), (first_id, "zugang", "2026-11-26")]
+
+
+def test_authority_status_messages_become_dated_events(hub) -> None:
+    home, config, sessions, keys = hub
+    good = (FIXTURES / "abh" / "good.xml").read_text(encoding="utf-8")
+    assert 'typ="' in good
+    deliver(home, "abh", "a.xml", good.encode("utf-8"))
+    ingest_source(home, config, "abh", keys, sessions)
+    kinds = {kind for _record, kind, _on in events(sessions)}
+    expected = {t for t in ("statusaenderung", "wegzug", "einbuergerung", "zuzug", "berichtigung") if f'typ="{t}"' in good}
+    assert kinds == expected and kinds, "every non-bestand message type in the fixture is an event"
+    for record_id, _kind, _on in events(sessions):
+        assert record_id.startswith("ABH-")  # the keyed id, never the AZR number
