@@ -34,7 +34,7 @@ from connectors.errors import BadInputError
 
 
 @dataclass(frozen=True)
-class _Record:
+class Record:
     """One CSV record with the physical lines it occupies."""
 
     first_line: int
@@ -52,7 +52,7 @@ class _CsvSyntaxError(Exception):
         self.line = line
 
 
-def _records(text: str, delimiter: str) -> Iterator[_Record]:
+def _records(text: str, delimiter: str) -> Iterator[Record]:
     """RFC 4180 records with their line numbers (the csv module counts physical lines)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     previous_line = 0
@@ -63,7 +63,7 @@ def _records(text: str, delimiter: str) -> Iterator[_Record]:
             return
         except csv.Error:
             raise _CsvSyntaxError(previous_line + 1) from None
-        yield _Record(previous_line + 1, reader.line_num, cells)
+        yield Record(previous_line + 1, reader.line_num, cells)
         previous_line = reader.line_num
 
 
@@ -108,7 +108,7 @@ def _resolve_header(cells: list[str], column_map: ColumnMap, file: str, line: in
     return _Header(positions, len(cells), unknown)
 
 
-def _ragged_reason(record: _Record, width: int, at_end: bool) -> str:
+def _ragged_reason(record: Record, width: int, at_end: bool) -> str:
     reason = f"row has {len(record.cells)} fields but the header has {width}"
     if record.last_line > record.first_line and at_end:
         reason += "; a quoted field runs to the end of the file (unclosed quote?)"
@@ -145,7 +145,7 @@ def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBa
     first_line = first_content_line(text)
     hint = separator_hint(first_line)
     delimiter = hint or detect_delimiter(first_line)
-    records: list[_Record] = []
+    records: list[Record] = []
     syntax_error_line: int | None = None
     try:
         for record in _records(text, delimiter):
@@ -153,17 +153,32 @@ def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBa
     except _CsvSyntaxError as exc:
         syntax_error_line = exc.line
 
+    return fill_batch(batch, records, column_map, delimiter if hint else None, syntax_error_line)
+
+
+def fill_batch(
+    batch: FileBatch,
+    records: list[Record],
+    column_map: ColumnMap,
+    separator: str | None = None,
+    syntax_error_line: int | None = None,
+) -> FileBatch:
+    """Header and rows of a table, whatever it was read from (CSV text or a spreadsheet)."""
+    file = batch.path.name
     header: _Header | None = None
+    hint = separator
     for position, record in enumerate(records):
         if record.blank:
             continue
-        if header is None and hint is not None and separator_hint(delimiter.join(record.cells)) == hint:
+        if header is None and hint is not None and separator_hint(hint.join(record.cells)) == hint:
             hint = None  # Excel's "sep=;" line: not the header, skipped once
             continue
         if header is None:
             resolved = _resolve_header(record.cells, column_map, file, record.first_line)
             if isinstance(resolved, list):
-                return reject_file(resolved)
+                batch.rejections.extend(resolved)
+                batch.rejected_whole = True
+                return batch
             header = resolved
             batch.unknown_columns.extend(header.unknown)
             continue
@@ -178,7 +193,8 @@ def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBa
         reason = "CSV syntax error; this row and the rest of the file were not read"
         batch.rejections.append(Rejection(file, syntax_error_line, None, reason))
     if header is None:
-        return reject_file([Rejection(file, None, None, "file has no header line")])
+        batch.rejections.append(Rejection(file, None, None, "file has no header line"))
+        batch.rejected_whole = True
     return batch
 
 
@@ -191,9 +207,13 @@ class ProviderCsvConnector:
 
     name: ClassVar[str] = "provider-csv"
     row_format: ClassVar[str] = "provider-csv"
-    file_suffixes: ClassVar[tuple[str, ...]] = (".csv",)
+    file_suffixes: ClassVar[tuple[str, ...]] = (".csv", ".xlsx")
 
     @classmethod
     def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:
-        """Read one delivered file; see ``read_provider_csv``."""
+        """Read one delivered file: CSV (``read_provider_csv``) or an Excel export (``read_provider_xlsx``)."""
+        if Path(path).suffix.lower() == ".xlsx":
+            from connectors.provider_xlsx import read_provider_xlsx
+
+            return read_provider_xlsx(Path(path), column_map)
         return read_provider_csv(Path(path), column_map)

@@ -82,6 +82,7 @@ class RecordEncoding:
     azr_neighbours: tuple[int, ...]
     jobcenter_no: int | None
     azr_authoritative: bool = False  # from the register's own keeper: a different number is another person
+    household: int | None = None  # the job centre's BG-Nummer, keyed: who shares a household
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -115,6 +116,7 @@ class RecordEncoding:
             azr_neighbours=tuple(data["azr_neighbours"]),
             jobcenter_no=data["jobcenter_no"],
             azr_authoritative=data.get("azr_authoritative", False),
+            household=data.get("household"),
         )
 
 
@@ -144,6 +146,7 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
             keys, "identifier", f"jc:{identity.jobcenter_customer_no.upper()}" if identity.jobcenter_customer_no else None
         ),
         azr_authoritative=azr_authoritative and identity.azr_number is not None,
+        household=_optional_token(keys, "identifier", f"bg:{identity.household_no}" if identity.household_no else None),
     )
 
 

@@ -1,0 +1,72 @@
+"""Provider exports saved from Excel as ``.xlsx``: the first sheet, read like the CSV format.
+
+openpyxl reads the workbook read-only and with ``data_only=True``: a formula cell gives its
+cached value and is never evaluated. Cells become the strings a CSV export would have held (dates
+as ISO dates, whole numbers without ``.0``), then the CSV reader's header and row rules apply, so
+both formats behave the same. Row numbers are the sheet's row numbers, as Excel shows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zipfile
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from connectors.base import FileBatch, Rejection
+from connectors.column_map import ColumnMap, provider_csv_column_map
+from connectors.errors import BadInputError
+from connectors.provider_csv import Record, fill_batch
+
+MAX_XLSX_BYTES = 50 * 1024 * 1024
+MAX_COLUMNS = 200
+
+
+def read_provider_xlsx(path: Path, column_map: ColumnMap | None = None) -> FileBatch:
+    """Read the first worksheet of an Excel export; never raises for bad content."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{path.name}: file cannot be read ({exc.__class__.__name__})") from exc
+    batch = FileBatch(path=path, content_hash=hashlib.sha256(data).hexdigest())
+    if len(data) > MAX_XLSX_BYTES:
+        return _reject(batch, f"file larger than {MAX_XLSX_BYTES // (1024 * 1024)} MB")
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return _reject(batch, "not a readable .xlsx workbook; export the sheet as .xlsx or CSV")
+    try:
+        sheet = workbook.worksheets[0]
+        records = [
+            Record(first_line=number, last_line=number, cells=[_cell_text(v) for v in row[:MAX_COLUMNS]])
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
+    finally:
+        workbook.close()
+    width = max((len(r.cells) for r in records), default=0)
+    # a sheet pads short rows with empty cells: trailing empty columns are not ragged rows
+    while width and all(len(r.cells) < width or not r.cells[width - 1] for r in records):
+        width -= 1
+    records = [Record(r.first_line, r.last_line, (r.cells + [""] * width)[:width]) for r in records]
+    return fill_batch(batch, records, column_map or provider_csv_column_map())
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _reject(batch: FileBatch, reason: str) -> FileBatch:
+    batch.rejections.append(Rejection(batch.path.name, None, None, reason))
+    batch.rejected_whole = True
+    return batch
