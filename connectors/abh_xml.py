@@ -8,7 +8,8 @@ the file whole, with a reason that names a line and an element, never a value.
 
 Within a valid file:
 
-* a repeated ``nachrichtUUID`` is the same message delivered twice: the repetition is rejected;
+* a repeated ``nachrichtUUID`` is the same message delivered twice: the repetition is ignored
+  (listed as superseded, not rejected);
 * several messages about the same person (same ``azrNummer``, the only per-person key the schema
   offers) are collapsed: the latest ``zeitpunkt`` wins (document order breaks ties) and the
   others are reported in ``AbhFileBatch.superseded`` — history, not errors.
@@ -240,9 +241,8 @@ def read_abh_xml(path: Path, max_bytes: int = MAX_XML_BYTES) -> AbhFileBatch:
     for message in messages:
         row = RawRow(file=file, row_number=message.sourceline or 0, fields=flatten_message(message))
         uuid = row.fields["message_uuid"]
-        if uuid in first_row_of_uuid:
-            reason = f"duplicate message: nachrichtUUID already used in row {first_row_of_uuid[uuid]}"
-            batch.rejections.append(Rejection(file, row.row_number, "message_uuid", reason))
+        if uuid in first_row_of_uuid:  # the same message delivered twice: ignored, noted on the receipt
+            batch.superseded.append(SupersededMessage(file, row.row_number, first_row_of_uuid[uuid]))
             continue
         first_row_of_uuid[uuid] = row.row_number
         rows.append(row)

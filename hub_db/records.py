@@ -105,8 +105,8 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     changed: list[SourceRecord] = []
     for record in records:
         stored = existing.get((record.source, record.record_id))
-        if stored is not None and stored.content_hash == record.content_hash:
-            unchanged += 1
+        if stored is not None and (stored.content_hash == record.content_hash or _is_stale(stored, record)):
+            unchanged += 1  # the same row again, or an older state replayed after a newer one
             continue
         if stored is None:
             stored = SourceRecord(source=record.source, record_id=record.record_id)
@@ -164,3 +164,9 @@ def apply_snapshot(session: Session, source: str, present: set[str], on: dt.date
         elif record_id in present and last_kind.get(record_pk) == "abgang":
             back += add_event(session, record_pk, "zugang", on)
     return gone, back
+
+
+def _is_stale(stored: SourceRecord, record: PseudonymisedRecord) -> bool:
+    """A row older than what the hub holds (a replayed message, an old file) changes nothing."""
+    held, offered = stored.case_data.get("updated_at"), record.case_data.get("updated_at")
+    return bool(held and offered and offered < held)

@@ -224,13 +224,13 @@ def test_doctype_text_inside_an_element_is_not_a_declaration(tmp_path: Path) -> 
 # --- message-level rules ----------------------------------------------------------------------------
 
 
-def test_duplicate_uuid_rejects_the_repetition(tmp_path: Path) -> None:
+def test_duplicate_uuid_is_ignored_not_rejected(tmp_path: Path) -> None:
     text = good_text().replace(UUID_2, UUID_1)
     batch = read_abh_xml(write(tmp_path, text))
-    assert not batch.rejected_whole
+    assert not batch.rejected_whole and not batch.rejections
     assert [row.row_number for row in batch.rows] == [4, 16, 17]
-    assert [(r.row, r.field) for r in batch.rejections] == [(5, "message_uuid")]
-    assert "row 4" in batch.rejections[0].reason and UUID_1 not in batch.rejections[0].reason
+    assert [(m.row, m.superseded_by_row) for m in batch.superseded] == [(5, 4)]
+    assert UUID_1 not in batch.superseded[0].describe()
 
 
 def test_later_message_about_the_same_person_supersedes_the_earlier(tmp_path: Path) -> None:

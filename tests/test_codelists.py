@@ -204,3 +204,15 @@ def test_unknown_literal_code() -> None:
     with pytest.raises(UnknownCodeError) as caught:
         literal_code("SGB IX", Rechtskreis, "Rechtskreis")
     assert caught.value.code_list == "Rechtskreis"
+
+
+def test_rechtskreis_code_list_matches_the_case_summary_type() -> None:
+    import csv
+    import typing
+    from importlib import resources
+
+    from mappings.case_summary import Rechtskreis
+
+    text = resources.files("mappings").joinpath("codes/rechtskreis.csv").read_text(encoding="utf-8")
+    codes = {row["code"] for row in csv.DictReader(text.splitlines())}
+    assert codes == set(typing.get_args(Rechtskreis))

@@ -3,6 +3,9 @@ Zugang); the authority's status messages become events. Nothing is deleted."""
 
 from __future__ import annotations
 
+import os
+import time
+
 from sqlalchemy import select
 
 from flows.ingest import ingest_source
@@ -59,3 +62,23 @@ def test_authority_status_messages_become_dated_events(hub) -> None:
     assert kinds == expected and kinds, "every non-bestand message type in the fixture is an event"
     for record_id, _kind, _on in events(sessions):
         assert record_id.startswith("ABH-")  # the keyed id, never the AZR number
+
+
+def test_an_older_row_replayed_after_a_newer_one_changes_nothing(hub) -> None:
+    from tests.test_ingest_pipeline import HEADER, drop
+
+    home, config, sessions, keys = hub
+    newer = "C-9,Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,,active"
+    drop(home, "caritas", "new.csv", [newer])
+    path = home.inbox("caritas") / "new.csv"
+    path.write_text(HEADER.rstrip("\n") + ",updated_at\n" + newer + ",2026-11-20\n", encoding="utf-8")
+    os.utime(path, (time.time() - 60, time.time() - 60))
+    ingest_source(home, config, "caritas", keys, sessions)
+    old = home.inbox("caritas") / "old.csv"
+    old.write_text(HEADER.rstrip("\n") + ",updated_at\n" + newer.replace(",active", ",intake") + ",2026-10-01\n", encoding="utf-8")
+    os.utime(old, (time.time() - 60, time.time() - 60))
+    outcome = ingest_source(home, config, "caritas", keys, sessions)
+    assert (outcome.records_accepted, outcome.records_unchanged) == (0, 1)
+    with sessions() as session:
+        stored = session.execute(select(SourceRecord).where(SourceRecord.record_id == "C-9")).scalar_one()
+    assert stored.case_data["case_status"] == "active"
