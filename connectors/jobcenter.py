@@ -18,7 +18,6 @@ import hashlib
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +27,7 @@ from connectors.base import FileBatch, RawRow, Rejection
 from connectors.column_map import ColumnMap
 from connectors.csv_dialect import UnsupportedEncoding, decode_bytes
 from connectors.errors import BadInputError
+from connectors.provider_csv import Record
 
 DELIMITER = ";"
 _TRAILER_LABEL = re.compile(r"#\s*anzahl\s+datens(?:ä|ae|a)tze", re.IGNORECASE)
@@ -41,18 +41,6 @@ def jobcenter_column_map() -> ColumnMap:
         return ColumnMap.from_toml(Path(path))
 
 
-@dataclass(frozen=True)
-class _Line:
-    """One CSV record and the physical line it starts on."""
-
-    number: int
-    cells: list[str]
-
-    @property
-    def blank(self) -> bool:
-        return all(not cell.strip() for cell in self.cells)
-
-
 class _Damaged(Exception):
     """The file cannot be trusted as a whole; ``reason`` is safe to show (no values)."""
 
@@ -62,7 +50,7 @@ class _Damaged(Exception):
         self.line = line
 
 
-def _lines(text: str) -> Iterator[_Line]:
+def _lines(text: str) -> Iterator[Record]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, quotechar='"', doublequote=True)
     previous = 0
     while True:
@@ -72,21 +60,21 @@ def _lines(text: str) -> Iterator[_Line]:
             return
         except csv.Error:
             raise _Damaged("CSV syntax error (unbalanced quotes?)", previous + 1) from None
-        yield _Line(previous + 1, cells)
+        yield Record(previous + 1, previous + 1, cells)
         previous = reader.line_num
 
 
-def _trailer_count(line: _Line) -> int | None:
+def _trailer_count(line: Record) -> int | None:
     """N from ``#Anzahl Datensätze;N``; None if the line is not a trailer at all."""
     if not line.cells or not _TRAILER_LABEL.fullmatch(line.cells[0].strip()):
         return None
     values = [cell.strip() for cell in line.cells[1:] if cell.strip()]
     if len(values) != 1 or not values[0].isdigit():
-        raise _Damaged("trailer line does not end in a row count", line.number)
+        raise _Damaged("trailer line does not end in a row count", line.first_line)
     return int(values[0])
 
 
-def _header_positions(line: _Line, column_map: ColumnMap) -> tuple[dict[int, str], list[str]]:
+def _header_positions(line: Record, column_map: ColumnMap) -> tuple[dict[int, str], list[str]]:
     """Column position → canonical name, plus unknown headers; _Damaged if columns are missing or doubled."""
     positions: dict[int, str] = {}
     unknown: list[str] = []
@@ -95,12 +83,12 @@ def _header_positions(line: _Line, column_map: ColumnMap) -> tuple[dict[int, str
         if canonical is None:
             unknown.append(cell.strip() or f"(unnamed column {index + 1})")
         elif canonical in positions.values():
-            raise _Damaged(f"column {canonical!r} appears twice in the header", line.number)
+            raise _Damaged(f"column {canonical!r} appears twice in the header", line.first_line)
         else:
             positions[index] = canonical
     missing = [name for name in column_map.required if name not in positions.values()]
     if missing:
-        raise _Damaged(f"required column(s) missing from the header: {', '.join(missing)}", line.number)
+        raise _Damaged(f"required column(s) missing from the header: {', '.join(missing)}", line.first_line)
     return positions, unknown
 
 
@@ -137,7 +125,7 @@ def _read_into(batch: FileBatch, data: bytes, column_map: ColumnMap) -> None:
     if not lines:
         raise _Damaged("file is empty")
     if _trailer_count(lines[0]) is not None:
-        raise _Damaged("file has no header line", lines[0].number)
+        raise _Damaged("file has no header line", lines[0].first_line)
     positions, unknown = _header_positions(lines[0], column_map)
     expected = _trailer_count(lines[-1]) if len(lines) > 1 else None
     if expected is None:
@@ -145,7 +133,7 @@ def _read_into(batch: FileBatch, data: bytes, column_map: ColumnMap) -> None:
     data_lines = lines[1:-1]
     for line in data_lines:
         if _trailer_count(line) is not None:
-            raise _Damaged("a trailer line appears before the end of the file", line.number)
+            raise _Damaged("a trailer line appears before the end of the file", line.first_line)
     if len(data_lines) != expected:
         raise _Damaged(f"trailer announces {expected} rows but the file holds {len(data_lines)}: truncated or damaged")
 
@@ -154,10 +142,10 @@ def _read_into(batch: FileBatch, data: bytes, column_map: ColumnMap) -> None:
     for line in data_lines:
         if len(line.cells) != width:
             reason = f"row has {len(line.cells)} fields but the header has {width}"
-            batch.rejections.append(Rejection(file, line.number, None, reason))
+            batch.rejections.append(Rejection(file, line.first_line, None, reason))
             continue
         fields = {name: line.cells[index] for index, name in positions.items()}
-        batch.rows.append(RawRow(file=file, row_number=line.number, fields=fields))
+        batch.rows.append(RawRow(file=file, row_number=line.first_line, fields=fields))
 
 
 class JobcenterConnector:

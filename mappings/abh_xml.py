@@ -31,13 +31,13 @@ from connectors.base import RawRow, Rejection
 from mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseEvent, CaseSummary, Identity, PersonName
 from mappings.codelists import residence_status_code, sex_code
 from mappings.dates import parse_birth_date, parse_date
-from mappings.provider_csv import (  # shared field rules: one definition of "a valid AZR number"
-    _azr_number,
-    _FieldProblem,
-    _nationalities,
-    _postcode,
-    _RowReader,
-    _validation_rejections,
+from mappings.row_reader import (
+    FieldProblem,
+    RowReader,
+    parse_azr_number,
+    parse_nationalities,
+    parse_postcode,
+    validation_rejections,
 )
 
 MESSAGE_TYPES = frozenset({"bestand", "statusaenderung", "zuzug", "wegzug", "einbuergerung", "berichtigung"})
@@ -57,12 +57,12 @@ def _message_date(value: str) -> dt.date:
     try:
         return dt.datetime.fromisoformat(value).date()
     except ValueError:
-        raise _FieldProblem("not an ISO date-time") from None
+        raise FieldProblem("not an ISO date-time") from None
 
 
 def _message_type(value: str) -> str:
     if value not in MESSAGE_TYPES:
-        raise _FieldProblem("unknown message type")
+        raise FieldProblem("unknown message type")
     return value
 
 
@@ -71,19 +71,19 @@ def _variant_names(value: str) -> tuple[PersonName, ...]:
     try:
         pairs = json.loads(value)
     except json.JSONDecodeError:
-        raise _FieldProblem("not a JSON list of [family name, given names] pairs") from None
+        raise FieldProblem("not a JSON list of [family name, given names] pairs") from None
     if not isinstance(pairs, list) or not all(
         isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in pairs
     ):
-        raise _FieldProblem("not a JSON list of [family name, given names] pairs")
+        raise FieldProblem("not a JSON list of [family name, given names] pairs")
     names = (PersonName(family_name=family.strip(), given_names=given.strip()) for family, given in pairs)
     return tuple(dict.fromkeys(name for name in names if name.family_name or name.given_names))
 
 
 def map_abh_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
     """Map one flattened message to a CaseSummary, or return every problem found in it."""
-    reader = _RowReader(row)
-    azr_number = reader.parse("azr_number", _azr_number)
+    reader = RowReader(row)
+    azr_number = reader.parse("azr_number", parse_azr_number)
     if reader.text("azr_number") is None:
         reader.reject("azr_number", "message has no azrNummer, the only per-person key of the ABH schema")
     name = PersonName(family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or "")
@@ -101,10 +101,10 @@ def map_abh_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
         "variant_names": tuple(variant for variant in variants if variant != name),
         "birth_date": reader.parse("birth_date", lambda v: parse_birth_date(v, "birth_date")),
         "sex": reader.parse("sex", sex_code),  # m/w/d via sex.csv; x (passport X) → X
-        "nationalities": reader.parse("nationality", _nationalities) or (),
+        "nationalities": reader.parse("nationality", parse_nationalities) or (),
         "birth_place": reader.text("birth_place"),
         "street": reader.text("street"),
-        "postcode": reader.parse("postcode", _postcode),
+        "postcode": reader.parse("postcode", parse_postcode),
         "azr_number": azr_number,
     }
     valid_from = reader.parse("residence_valid_from", lambda v: parse_date(v, "residence_valid_from"))
@@ -129,5 +129,5 @@ def map_abh_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
             case=CaseData(source=source, record_id=abh_record_id(azr_number), **case_fields),
         )
     except ValidationError as error:
-        _validation_rejections(reader, error)
+        validation_rejections(reader, error)
         return reader.rejections

@@ -28,19 +28,19 @@ from connectors.errors import ConfigError
 from mappings.case_summary import CaseData, CaseStatus, CaseSummary, Identity, PersonName
 from mappings.codelists import UnknownCodeError, sex_code, spelling_key
 from mappings.dates import parse_birth_date, parse_date
-from mappings.provider_csv import (  # shared field rules: one definition of "a valid AZR number"
-    _azr_number,
-    _FieldProblem,
-    _nationalities,
-    _postcode,
-    _RowReader,
-    _validation_rejections,
+from mappings.row_reader import (
+    FieldProblem,
+    RowReader,
+    parse_azr_number,
+    parse_nationalities,
+    parse_postcode,
+    validation_rejections,
 )
 
 RECHTSKREIS = "SGB II"
 _CUSTOMER_NO = re.compile(r"\d{3}[A-Z]\d{6}")
 _HOUSEHOLD_NO = re.compile(r"\d{5}//\d{7}")
-_WHITESPACE = re.compile(r"\s+")
+WHITESPACE = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=1)
@@ -69,16 +69,16 @@ def _case_status(value: str) -> CaseStatus:
 
 def _customer_no(value: str) -> str:
     """``962d 104711`` → ``962D104711``; the pattern is 3 digits, one letter, 6 digits."""
-    compact = _WHITESPACE.sub("", value).upper()
+    compact = WHITESPACE.sub("", value).upper()
     if not _CUSTOMER_NO.fullmatch(compact):
-        raise _FieldProblem("customer number must be 3 digits, one letter and 6 digits")
+        raise FieldProblem("customer number must be 3 digits, one letter and 6 digits")
     return compact
 
 
 def _household_no(value: str) -> str:
-    compact = _WHITESPACE.sub("", value)
+    compact = WHITESPACE.sub("", value)
     if not _HOUSEHOLD_NO.fullmatch(compact):
-        raise _FieldProblem("BG number must be 5 digits, '//' and 7 digits")
+        raise FieldProblem("BG number must be 5 digits, '//' and 7 digits")
     return compact
 
 
@@ -91,7 +91,7 @@ def map_jobcenter_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]
 
     Field names in rejections are the canonical names of mappings/columns/jobcenter.toml.
     """
-    reader = _RowReader(row)
+    reader = RowReader(row)
     customer_no = reader.parse("customer_no", _customer_no)
     if reader.text("customer_no") is None:
         reader.reject("customer_no", "required field is empty")
@@ -102,10 +102,10 @@ def map_jobcenter_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]
     identity_fields: dict[str, Any] = {
         "birth_date": reader.parse("birth_date", lambda v: parse_birth_date(v, "birth_date")),
         "sex": reader.parse("sex", sex_code),
-        "nationalities": reader.parse("nationality", _nationalities) or (),
+        "nationalities": reader.parse("nationality", parse_nationalities) or (),
         "street": reader.text("street"),
-        "postcode": reader.parse("postcode", _postcode),
-        "azr_number": reader.parse("azr_number", _azr_number),
+        "postcode": reader.parse("postcode", parse_postcode),
+        "azr_number": reader.parse("azr_number", parse_azr_number),
         "household_no": reader.parse("household_no", _household_no),
     }
     opened: dt.date | None = reader.parse("benefits_start", _date("benefits_start"))
@@ -132,5 +132,5 @@ def map_jobcenter_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]
             case=CaseData(source=source, record_id=customer_no, **case_fields),
         )
     except ValidationError as error:
-        _validation_rejections(reader, error)
+        validation_rejections(reader, error)
         return reader.rejections

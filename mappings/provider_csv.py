@@ -9,9 +9,8 @@ Rejection reasons name the column and the kind of problem only, never the value.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -27,86 +26,30 @@ from mappings.case_summary import (
     Rechtskreis,
 )
 from mappings.codelists import (
-    UnknownCodeError,
     literal_code,
-    nationality_to_iso3,
     residence_status_code,
     sex_code,
 )
-from mappings.dates import InvalidDateError, parse_birth_date, parse_date
+from mappings.dates import parse_birth_date, parse_date
+from mappings.row_reader import (
+    WHITESPACE,
+    FieldProblem,
+    RowReader,
+    parse_azr_number,
+    parse_nationalities,
+    parse_postcode,
+    validation_rejections,
+)
 
 REQUIRED_FIELDS = ("record_id", "family_name", "given_names")
 RECORD_ID_MAX_LENGTH = 64  # CaseData.record_id
-_AZR_NUMBER = re.compile(r"\d{12}")
-_POSTCODE = re.compile(r"\d{5}")
-_WHITESPACE = re.compile(r"\s+")
-
-T = TypeVar("T")
 
 
-class _FieldProblem(Exception):
-    """A problem with one field; ``reason`` is safe to show (no value in it)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _RowReader:
-    """Reads the fields of one row, collecting a Rejection per bad field instead of stopping."""
-
-    def __init__(self, row: RawRow) -> None:
-        self.row = row
-        self.rejections: list[Rejection] = []
-
-    def text(self, column: str) -> str | None:
-        """The stripped value, or None when the column is absent or empty (= unknown)."""
-        value = self.row.fields.get(column, "").strip()
-        return value or None
-
-    def reject(self, column: str | None, reason: str) -> None:
-        self.rejections.append(Rejection(self.row.file, self.row.row_number, column, reason))
-
-    def parse(self, column: str, parser: Callable[[str], T]) -> T | None:
-        """Apply ``parser`` to a non-empty value; None when empty or when the value is rejected."""
-        value = self.text(column)
-        if value is None:
-            return None
-        try:
-            return parser(value)
-        except InvalidDateError as exc:
-            self.reject(column, exc.problem)
-        except UnknownCodeError as exc:
-            self.reject(column, f"unknown {exc.code_list} code")
-        except _FieldProblem as exc:
-            self.reject(column, exc.reason)
-        return None
-
-
-# --- field parsers: value in, normalised value out, _FieldProblem on bad input ----------------
-
-
-def _azr_number(value: str) -> str:
-    digits = _WHITESPACE.sub("", value)
-    if not _AZR_NUMBER.fullmatch(digits):
-        raise _FieldProblem("AZR number must be 12 digits")
-    return digits
-
-
-def _postcode(value: str) -> str:
-    if not _POSTCODE.fullmatch(value):
-        raise _FieldProblem("postcode must be 5 digits")
-    return value
+# --- field parsers: value in, normalised value out, FieldProblem on bad input ----------------
 
 
 def _jobcenter_customer_no(value: str) -> str:
-    return _WHITESPACE.sub("", value).upper()
-
-
-def _nationalities(value: str) -> tuple[str, ...]:
-    """One nationality, or several separated by ``|`` (dual nationality); "ohne Angabe" adds none."""
-    codes = [nationality_to_iso3(part) for part in value.split("|")]
-    return tuple(dict.fromkeys(code for code in codes if code))
+    return WHITESPACE.sub("", value).upper()
 
 
 def _goals(value: str) -> dict[str, str]:
@@ -117,9 +60,9 @@ def _goals(value: str) -> dict[str, str]:
             continue
         field, separator, status = (piece.strip() for piece in entry.partition(":"))
         if not separator or not field or not status:
-            raise _FieldProblem("each goal must be written as field:status")
+            raise FieldProblem("each goal must be written as field:status")
         if field in goals:
-            raise _FieldProblem("a goal field is listed twice")
+            raise FieldProblem("a goal field is listed twice")
         goals[field] = status
     return goals
 
@@ -144,20 +87,13 @@ def _literal(literal: Any, code_list: str) -> Callable[[str], str | None]:
 # --- the mapping -------------------------------------------------------------------------------
 
 
-def _validation_rejections(reader: _RowReader, error: ValidationError) -> None:
-    """Turn pydantic's errors into rejections without echoing the input value."""
-    for detail in error.errors(include_url=False, include_input=False):
-        column = str(detail["loc"][-1]) if detail["loc"] else None
-        reader.reject(column, f"invalid value ({detail['type']})")
-
-
 def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
     """Map one row of a provider CSV to a CaseSummary, or return every problem found in it.
 
     ``source`` is the inbox name of the provider (``caritas``); record ids are unique only within
     it. Empty optional fields mean "unknown" and become None.
     """
-    reader = _RowReader(row)
+    reader = RowReader(row)
     for column in REQUIRED_FIELDS:
         if reader.text(column) is None:
             reader.reject(column, "required field is empty")
@@ -169,11 +105,11 @@ def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
     identity_fields: dict[str, Any] = {
         "birth_date": reader.parse("birth_date", _birth_date),
         "sex": reader.parse("sex", sex_code),
-        "nationalities": reader.parse("nationality", _nationalities) or (),
+        "nationalities": reader.parse("nationality", parse_nationalities) or (),
         "birth_place": reader.text("birth_place"),
         "street": reader.text("street"),
-        "postcode": reader.parse("postcode", _postcode),
-        "azr_number": reader.parse("azr_number", _azr_number),
+        "postcode": reader.parse("postcode", parse_postcode),
+        "azr_number": reader.parse("azr_number", parse_azr_number),
         "jobcenter_customer_no": reader.parse("jobcenter_customer_no", _jobcenter_customer_no),
     }
     case_fields: dict[str, Any] = {
@@ -208,7 +144,7 @@ def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
             case=CaseData(source=source, record_id=record_id or "", consent=consent, **case_fields),
         )
     except ValidationError as error:
-        _validation_rejections(reader, error)
+        validation_rejections(reader, error)
         return reader.rejections
 
 
