@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     estimate = command("reestimate", cmd_reestimate, "Re-learn the linkage model from the whole index (a Prefect flow); stores a new version.")
     estimate.add_argument("--relink", action="store_true", help="then re-cluster the whole index under the new model")
 
+    erase_command = command("erase", cmd_erase, "Erase one record everywhere in the hub (and its person with its last record).")
+    erase_command.add_argument("--source", required=True)
+    erase_command.add_argument("--record-id", required=True, help="the source's record id as `kim-hub links` shows it")
+    command("retention", cmd_retention, "Erase records whose case closed longer ago than their source's retention_days (a flow).")
+
     links = command("links", cmd_links, "Print every ingested record with its person pseudonym.")
     links.add_argument("--format", choices=("csv", "json"), default="csv")
     links.add_argument("--out", help="write to this file instead of standard output")
@@ -257,6 +262,32 @@ def cmd_reestimate(args: argparse.Namespace) -> int:
     print(f"model version {summary['model_version']} stored")
     if summary["linking"]:
         print(f"re-linked {summary['linking']['records_linked']} records")
+    return EXIT_OK
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from flows.erasure import erase
+
+    home = _home(args)
+    outcome = erase(home, _sessions(home), args.source, args.record_id)
+    if not outcome.records_erased:
+        print(f"no record {args.source}/{args.record_id}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"erased 1 record; {outcome.persons_erased} person(s) erased with it")
+    return EXIT_OK
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    home = _home(args)
+    home.load_config()
+    from flows.runtime import prepare_prefect
+
+    prepare_prefect(home)
+    from flows.sync import retention_flow
+
+    summary = retention_flow(str(home.path))
+    for source, counts in summary.items():
+        print(f"{source:12} {counts['records_erased']} records and {counts['persons_erased']} persons erased")
     return EXIT_OK
 
 

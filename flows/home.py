@@ -39,6 +39,9 @@ class SourceConfig(BaseModel):
     )
     settle_seconds: float = Field(default=2.0, ge=0, description="a file must be unchanged this long before it is read")
     archive_days: float = Field(default=30, ge=0, description="keep processed files in archive/ this many days")
+    retention_days: float | None = Field(
+        default=None, ge=0, description="erase a record this many days after its case closed; empty = keep"
+    )
     azr_authoritative: bool = Field(
         default=False, description="this source keeps the AZR register (the foreigners authority): different numbers = different people"
     )
@@ -154,6 +157,8 @@ def render_config(config: HubConfig) -> str:
             f"archive_days = {source.archive_days}",
             f"azr_authoritative = {str(source.azr_authoritative).lower()}",
         ]
+        if source.retention_days is not None:
+            lines.append(f"retention_days = {source.retention_days}")
         if source.options:
             lines.append(f"[sources.{name}.options]")
             lines += [f"{key} = {_toml_string(value)}" for key, value in source.options.items()]

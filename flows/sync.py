@@ -17,6 +17,7 @@ from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from connectors.errors import TransientError
+from flows.erasure import apply_retention
 from flows.home import HubHome
 from flows.ingest import SourceOutcome, ingest_source, link_index
 from flows.runtime import install_redaction
@@ -116,3 +117,18 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict:
     summary = {"model_version": version, "linking": linking.__dict__ if linking else None}
     get_run_logger().info("re-estimated: %s", summary)
     return summary
+
+
+@flow(name="kim-hub-retention", flow_run_name=_run_name, persist_result=False, log_prints=False)
+def retention_flow(home_path: str) -> dict:
+    """Erase records whose case closed longer ago than their source's retention period."""
+    install_redaction()
+    home = HubHome(Path(home_path))
+    config = home.load_config()
+    engine = make_engine(home.database_url(config))
+    try:
+        erased = apply_retention(home, config, session_factory(engine))
+    finally:
+        engine.dispose()
+    get_run_logger().info("retention: %s", erased)
+    return erased

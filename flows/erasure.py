@@ -1,0 +1,38 @@
+"""Erasure requests and the retention rule, applied to the database and the source's archive."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.drop_folder import DropFolder
+from flows.home import HubConfig, HubHome
+from hub_db.erasure import ErasureOutcome, erase_record, erase_records, expired_records
+
+
+def erase(home: HubHome, sessions: sessionmaker[Session], source: str, record_id: str) -> ErasureOutcome:
+    """Erase one record everywhere; the source's archived deliveries (which hold it in clear) go too."""
+    with sessions() as session, session.begin():
+        outcome = erase_record(session, source, record_id)
+    if outcome.records_erased:
+        DropFolder.under(home.path, source).purge_archive(older_than_days=0)
+    return outcome
+
+
+def apply_retention(
+    home: HubHome, config: HubConfig, sessions: sessionmaker[Session], today: dt.date | None = None
+) -> dict[str, dict[str, int]]:
+    """Erase, per source with a retention period, the records of cases closed longer ago."""
+    summary: dict[str, dict[str, int]] = {}
+    for source, settings in config.sources.items():
+        if settings.retention_days is None:
+            continue
+        with sessions() as session, session.begin():
+            outcome = erase_records(
+                session, expired_records(session, source, settings.retention_days, today), "retention period over"
+            )
+        if outcome.records_erased:
+            DropFolder.under(home.path, source).purge_archive(older_than_days=0)
+        summary[source] = {"records_erased": outcome.records_erased, "persons_erased": outcome.persons_erased}
+    return summary

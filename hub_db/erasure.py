@@ -1,0 +1,76 @@
+"""Erasure and retention: a record removed everywhere in the hub, its person with its last record.
+
+What goes: the record (case data, encodings), its links, review items and dated events, the
+person when no record of it is left, and that person's pseudonym from the link history (events
+keep their shape, the pseudonym becomes "erased"). What stays: one "erase" event saying that an
+erasure happened, with no record id and no pseudonym — the audit needs the fact, not the person.
+Delivered files in the source's archive/ still hold the row in clear, so the caller purges them
+(flows do; see ``purge_source_archive``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from hub_db.models import Link, LinkEvent, Person, RecordEvent, ReviewItem, SourceRecord
+
+ERASED = "erased"
+
+
+@dataclass(frozen=True)
+class ErasureOutcome:
+    records_erased: int = 0
+    persons_erased: int = 0
+
+
+def erase_records(session: Session, record_pks: list[int], reason: str) -> ErasureOutcome:
+    """Erase these records (primary keys) and every person left without records (caller commits)."""
+    if not record_pks:
+        return ErasureOutcome()
+    persons = set(session.execute(select(Link.person_id).where(Link.record_id.in_(record_pks))).scalars())
+    for table, column in ((ReviewItem, ReviewItem.record_a), (ReviewItem, ReviewItem.record_b), (RecordEvent, RecordEvent.record_id), (Link, Link.record_id)):
+        session.execute(delete(table).where(column.in_(record_pks)))
+    session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_pks)))
+    still_linked = set(
+        session.execute(select(Link.person_id).where(Link.person_id.in_(persons)).group_by(Link.person_id)).scalars()
+    )
+    orphans = persons - still_linked
+    if orphans:
+        _forget_pseudonyms(session, orphans)
+    session.add(LinkEvent(kind="erase", before=[], after=[], records=len(record_pks), reason=reason[:200]))
+    return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans))
+
+
+def erase_record(session: Session, source: str, record_id: str, reason: str = "erasure request") -> ErasureOutcome:
+    """Erase one record by its source and local id; an unknown record erases nothing."""
+    pk = session.execute(
+        select(SourceRecord.id).where(SourceRecord.source == source, SourceRecord.record_id == record_id)
+    ).scalar_one_or_none()
+    return erase_records(session, [pk] if pk is not None else [], reason)
+
+
+def expired_records(session: Session, source: str, retention_days: float, today: dt.date | None = None) -> list[int]:
+    """Records of closed cases whose closure is older than the source's retention period."""
+    cutoff = (today or dt.date.today()) - dt.timedelta(days=retention_days)
+    rows = session.execute(select(SourceRecord.id, SourceRecord.case_data).where(SourceRecord.source == source)).all()
+    expired = []
+    for pk, case in rows:
+        closed = case.get("case_closed")
+        if case.get("case_status") == "closed" and closed and dt.date.fromisoformat(closed) < cutoff:
+            expired.append(pk)
+    return expired
+
+
+def _forget_pseudonyms(session: Session, person_ids: set[int]) -> None:
+    pseudonyms = set(session.execute(select(Person.pseudonym).where(Person.id.in_(person_ids))).scalars())
+    for event in session.execute(select(LinkEvent)).scalars():
+        before = [ERASED if p in pseudonyms else p for p in event.before]
+        after = [ERASED if p in pseudonyms else p for p in event.after]
+        if before != event.before or after != event.after:
+            event.before, event.after = before, after
+    session.execute(Person.__table__.update().where(Person.merged_into.in_(person_ids)).values(merged_into=None))
+    session.execute(delete(Person).where(Person.id.in_(person_ids)))
