@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     erase_command = command("erase", cmd_erase, "Erase one record everywhere in the hub (and its person with its last record).")
     erase_command.add_argument("--source", required=True)
     erase_command.add_argument("--record-id", required=True, help="the source's record id as `kim-hub links` shows it")
+    command("serve", cmd_serve, "Run the flows on their schedules (Prefect deployments; one per source plus maintenance) until stopped.")
     command("retention", cmd_retention, "Erase records whose case closed longer ago than their source's retention_days (a flow).")
 
     links = command("links", cmd_links, "Print every ingested record with its person pseudonym.")
@@ -274,6 +275,18 @@ def cmd_erase(args: argparse.Namespace) -> int:
         print(f"no record {args.source}/{args.record_id}", file=sys.stderr)
         return EXIT_USAGE
     print(f"erased 1 record; {outcome.persons_erased} person(s) erased with it")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    home = _home(args)
+    home.load_config()
+    from flows.runtime import prepare_prefect
+
+    prepare_prefect(home, verbose=True)
+    from flows.schedule import serve
+
+    serve(home)
     return EXIT_OK
 
 

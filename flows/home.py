@@ -39,6 +39,7 @@ class SourceConfig(BaseModel):
     )
     settle_seconds: float = Field(default=2.0, ge=0, description="a file must be unchanged this long before it is read")
     archive_days: float = Field(default=30, ge=0, description="keep processed files in archive/ this many days")
+    schedule: str = Field(default="*/15 * * * *", description="cron schedule of this source's sync runs (kim-hub serve)")
     retention_days: float | None = Field(
         default=None, ge=0, description="erase a record this many days after its case closed; empty = keep"
     )
@@ -65,6 +66,13 @@ class LinkageConfig(BaseModel):
     )
 
 
+class SchedulesConfig(BaseModel):
+    """Cron schedules of the maintenance flows that `kim-hub serve` registers."""
+
+    retention: str = Field(default="30 2 * * *", description="erase records past their retention period")
+    reestimate: str = Field(default="0 3 * * 0", description="re-learn the linkage model")
+
+
 class HubConfig(BaseModel):
     """hub.toml, validated."""
 
@@ -72,6 +80,7 @@ class HubConfig(BaseModel):
     key_dir: str = Field(default="keys", description="folder of the key files, relative to the home")
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     linkage: LinkageConfig = LinkageConfig()
+    schedules: SchedulesConfig = SchedulesConfig()
 
 
 class HubHome:
@@ -147,12 +156,18 @@ def render_config(config: HubConfig) -> str:
         f"review_probability = {config.linkage.review_probability}",
         "# Re-learn the linkage model once the index grew by this share.",
         f"reestimate_growth = {config.linkage.reestimate_growth}",
+        "",
+        "[schedules]",
+        "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",
+        f"retention = {_toml_string(config.schedules.retention)}",
+        f"reestimate = {_toml_string(config.schedules.reestimate)}",
     ]
     for name, source in config.sources.items():
         lines += [
             "",
             f"[sources.{name}]",
             "connectors = [" + ", ".join(_toml_string(c) for c in source.connectors) + "]",
+            f"schedule = {_toml_string(source.schedule)}",
             f"settle_seconds = {source.settle_seconds}",
             f"archive_days = {source.archive_days}",
             f"azr_authoritative = {str(source.azr_authoritative).lower()}",

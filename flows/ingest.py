@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import FileBatch, RawRow, Rejection
 from connectors.drop_folder import DropFolder
+from connectors.errors import BadInputError
 from connectors.receipts import Receipt, write_receipt
 from connectors.registry import load_connector
 from flows.home import HubConfig, HubHome
@@ -40,6 +41,10 @@ from mappings.jobcenter import map_jobcenter_row
 from mappings.provider_csv import map_provider_row
 
 RowMapper = Callable[[str, RawRow], "CaseSummary | list[Rejection]"]
+
+# Connectors read a whole file into memory (several times its size while parsing): larger files
+# are refused with a receipt instead. A nightly full export of ~300,000 people is about 100 MB.
+MAX_FILE_BYTES = 256 * 1024 * 1024
 
 # Which mapping turns a connector's rows into case summaries (by the connector's row format).
 MAPPINGS: dict[str, RowMapper] = {
@@ -101,10 +106,9 @@ def ingest_source(
         claimed = folder.claim(path)
         if claimed is None:
             continue  # another run claimed it first
-        reader = _reader_for(claimed, readers)
-        batch = reader.read_file(claimed) if reader else _unreadable(claimed, settings.connectors)
+        batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
         result, receipt = store_batch(
-            batch, claimed.name, source, _mapper(reader), keys, sessions, settings.azr_authoritative,
+            batch, _display_name(claimed.name), source, _mapper(reader), keys, sessions, settings.azr_authoritative,
             full_snapshot=getattr(reader, "full_snapshot", False),
         )
         write_receipt(receipts, receipt)
@@ -114,6 +118,33 @@ def ingest_source(
     for puller in pullers:
         outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative))
     return outcome
+
+
+def _read_delivery(path: Path, readers: list[Any], configured: list[str], options: dict[str, str]) -> tuple[FileBatch, Any | None]:
+    """Read a claimed file with the first connector that takes it, or reject it whole.
+
+    Connectors read a file into memory, so a file above the size limit (source option
+    ``max_file_bytes``, default MAX_FILE_BYTES) is refused unread; a file a connector cannot
+    read at all (BadInputError) is rejected whole too: one bad delivery never stops the run.
+    """
+    limit = int(options.get("max_file_bytes", MAX_FILE_BYTES))
+    size = path.stat().st_size
+    if size > limit:
+        reason = f"file has {size} bytes, more than the limit of {limit}; split the export into smaller files"
+        return _rejected_whole(path, reason), None
+    reader = _reader_for(path, readers)
+    if reader is None:
+        return _unreadable(path, configured), None
+    try:
+        return reader.read_file(path), reader
+    except BadInputError as exc:
+        return _rejected_whole(path, str(exc)), None
+
+
+def _display_name(name: str) -> str:
+    """The file name as text the database and receipts can hold: bytes that are not UTF-8
+    (a name written by a Windows-1252 system) become U+FFFD instead of stopping the run."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _reader_for(path: Path, readers: list[Any]) -> Any | None:
@@ -127,8 +158,12 @@ def _reader_for(path: Path, readers: list[Any]) -> Any | None:
 
 def _unreadable(path: Path, configured: list[str]) -> FileBatch:
     """A file no configured connector takes: rejected whole, so the sender hears about it."""
-    reason = f"no configured connector ({', '.join(configured)}) reads this kind of file"
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _rejected_whole(path, f"no configured connector ({', '.join(configured)}) reads this kind of file")
+
+
+def _rejected_whole(path: Path, reason: str) -> FileBatch:
+    with path.open("rb") as handle:  # hashed in chunks: a refused file is never held in memory
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
     return FileBatch(path, digest, rejections=[Rejection(path.name, None, None, reason)], rejected_whole=True)
 
 

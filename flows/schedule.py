@@ -1,0 +1,54 @@
+"""`kim-hub serve`: the hub's flows as scheduled Prefect deployments on this host.
+
+One sync deployment per source (its own cron from hub.toml), plus retention and re-estimation.
+Every deployment has a concurrency limit of 1, so two runs of the same source never overlap;
+the flows are idempotent anyway (ledger, content hashes), so a run that finds nothing new ends
+after its checks. For several machines the same deployments go to a work pool instead
+(docs/operations.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.home import HubConfig, HubHome
+
+
+def deployments(home: HubHome, config: HubConfig) -> list[Any]:
+    """The RunnerDeployments `serve` registers (built, not started: testable without a server)."""
+    from flows.sync import reestimate_flow, retention_flow, sync_flow
+
+    home_path = str(home.path)
+    built = [
+        sync_flow.to_deployment(
+            name=f"sync-{source}",
+            cron=settings.schedule,
+            parameters={"home_path": home_path, "sources": [source]},
+            concurrency_limit=1,
+            tags=["kim-hub", f"source:{source}"],
+            description=f"Pull, pseudonymise and link the deliveries of {source}.",
+        )
+        for source, settings in config.sources.items()
+    ]
+    built.append(
+        retention_flow.to_deployment(
+            name="retention", cron=config.schedules.retention, parameters={"home_path": home_path}, concurrency_limit=1, tags=["kim-hub"]
+        )
+    )
+    built.append(
+        reestimate_flow.to_deployment(
+            name="reestimate",
+            cron=config.schedules.reestimate,
+            parameters={"home_path": home_path, "relink": False},
+            concurrency_limit=1,
+            tags=["kim-hub"],
+        )
+    )
+    return built
+
+
+def serve(home: HubHome) -> None:
+    """Register the deployments and run their schedules until interrupted (Ctrl-C)."""
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*deployments(home, home.load_config()))

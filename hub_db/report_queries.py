@@ -1,0 +1,208 @@
+"""Collect what the coordinator's report and the state monitoring count, as plain facts.
+
+Nothing here aggregates by rules or decides what is shown: the queries read the stored tables
+and hand back small frozen dataclasses (``HubFacts``) that ``reporting/`` turns into counts,
+charts and suppressed tables without a database. No clear identity exists in the database; from
+the keyed encodings only what is stored in clear is read — which identity fields are present,
+the birth date's precision and placeholder flag, and sex — never a token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub_db.models import IngestFile, Link, Person, RecordEvent, RejectedRow, ReviewItem, SourceRecord
+from hub_db.review import list_items
+
+STREAM_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class EventFact:
+    """A dated event of a record (status message, job-centre Abgang/Zugang)."""
+
+    kind: str
+    on: dt.date
+    rechtskreis: str | None = None
+    residence_status: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordFact:
+    """One stored record as the report sees it: case facts, its person, and identity *presence*."""
+
+    source: str
+    person: str | None  # pseudonym; None while the record is not linked yet
+    link_status: str | None
+    rechtskreis: str | None = None
+    residence_status: str | None = None
+    case_status: str | None = None
+    case_opened: dt.date | None = None
+    case_closed: dt.date | None = None
+    district: str | None = None
+    updated_at: dt.date | None = None
+    sex: str | None = None
+    birth_precision: str | None = None  # day | month | year; None: no birth date
+    birth_placeholder: bool = False
+    present: frozenset[str] = frozenset()  # identity fields the encoding carries (not their values)
+    events: tuple[EventFact, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryFact:
+    """Ledger counts of one source on one day of delivery."""
+
+    source: str
+    day: dt.date
+    files: int
+    rows: int
+    accepted: int
+    unchanged: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class RejectionFact:
+    """How many rejection receipts one source got for one field and reason (reasons carry no values)."""
+
+    source: str
+    field: str | None
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ReviewFact:
+    """An open review item: sources and pseudonyms only, with the per-field evidence in words."""
+
+    id: int
+    score: float
+    source_a: str
+    person_a: str | None
+    source_b: str
+    person_b: str | None
+    evidence: dict[str, str]
+
+
+@dataclass(frozen=True)
+class HubFacts:
+    records: tuple[RecordFact, ...]
+    deliveries: tuple[DeliveryFact, ...]
+    rejections: tuple[RejectionFact, ...]
+    reviews: tuple[ReviewFact, ...]
+    open_reviews: int
+
+
+def collect_facts(session: Session, review_limit: int = 200) -> HubFacts:
+    """Everything the report needs, read in a handful of queries (records streamed in chunks)."""
+    return HubFacts(
+        records=tuple(record_facts(session)),
+        deliveries=tuple(delivery_facts(session)),
+        rejections=tuple(rejection_facts(session)),
+        reviews=tuple(review_facts(session, review_limit)),
+        open_reviews=session.execute(select(func.count()).select_from(ReviewItem).where(ReviewItem.status == "open")).scalar_one(),
+    )
+
+
+def record_facts(session: Session) -> list[RecordFact]:
+    events: dict[int, list[EventFact]] = defaultdict(list)
+    for record_pk, kind, on, detail in session.execute(
+        select(RecordEvent.record_id, RecordEvent.kind, RecordEvent.occurred_on, RecordEvent.detail).order_by(RecordEvent.occurred_on, RecordEvent.id)
+    ):
+        detail = detail or {}
+        events[record_pk].append(EventFact(kind, on, detail.get("rechtskreis"), detail.get("residence_status")))
+    query = (
+        select(SourceRecord.id, SourceRecord.source, SourceRecord.case_data, SourceRecord.encoding, Person.pseudonym, Link.status)
+        .outerjoin(Link, Link.record_id == SourceRecord.id)
+        .outerjoin(Person, Person.id == Link.person_id)
+        .order_by(SourceRecord.id)
+        .execution_options(yield_per=STREAM_CHUNK)
+    )
+    facts = []
+    for record_pk, source, case_data, encoding, pseudonym, link_status in session.execute(query):
+        facts.append(_record_fact(source, case_data or {}, encoding, pseudonym, link_status, tuple(events.get(record_pk, ()))))
+    return facts
+
+
+def _date(value: object) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _record_fact(source: str, case: dict, encoding_json: str, pseudonym: str | None, link_status: str | None, events: tuple[EventFact, ...]) -> RecordFact:
+    encoding = json.loads(encoding_json) if encoding_json else {}
+    present = set()
+    names = encoding.get("names") or []
+    if any(n.get("family") for n in names):
+        present.add("family_name")
+    if any(n.get("given") for n in names):
+        present.add("given_names")
+    for field, key in (("nationality", "nationalities"), ("birth_place", "birth_place"), ("street", "street"), ("postcode", "postcode"), ("azr_number", "azr")):
+        if encoding.get(key):
+            present.add(field)
+    birth = encoding.get("birth_date") or None
+    if birth:
+        present.add("birth_date")
+    sex = encoding.get("sex")
+    if sex and sex != "U":
+        present.add("sex")
+    return RecordFact(
+        source=source,
+        person=pseudonym,
+        link_status=link_status,
+        rechtskreis=case.get("rechtskreis"),
+        residence_status=case.get("residence_status"),
+        case_status=case.get("case_status"),
+        case_opened=_date(case.get("case_opened")),
+        case_closed=_date(case.get("case_closed")),
+        district=case.get("district") or None,
+        updated_at=_date(case.get("updated_at")),
+        sex=sex,
+        birth_precision=birth.get("precision") if birth else None,
+        birth_placeholder=bool(birth and birth.get("placeholder")),
+        present=frozenset(present),
+        events=events,
+    )
+
+
+def delivery_facts(session: Session) -> list[DeliveryFact]:
+    """Ledger counts per source and day of delivery (a sync run ingests a source's files together)."""
+    grouped: dict[tuple[str, dt.date], list[int]] = {}
+    query = select(
+        IngestFile.source, IngestFile.created_at, IngestFile.rows_total, IngestFile.rows_accepted, IngestFile.rows_unchanged, IngestFile.rows_rejected
+    )
+    for source, created, total, accepted, unchanged, rejected in session.execute(query):
+        counts = grouped.setdefault((source, created.date()), [0, 0, 0, 0, 0])
+        for i, value in enumerate((1, total, accepted, unchanged, rejected)):
+            counts[i] += value or 0
+    return [DeliveryFact(source, day, *counts) for (source, day), counts in sorted(grouped.items())]
+
+
+def rejection_facts(session: Session) -> list[RejectionFact]:
+    query = (
+        select(RejectedRow.source, RejectedRow.field, RejectedRow.reason, func.count())
+        .group_by(RejectedRow.source, RejectedRow.field, RejectedRow.reason)
+        .order_by(RejectedRow.source, RejectedRow.field, RejectedRow.reason)
+    )
+    return [RejectionFact(source, field, reason, count) for source, field, reason, count in session.execute(query)]
+
+
+def review_facts(session: Session, limit: int) -> list[ReviewFact]:
+    """Open review items, most probable first; record ids are left out (pseudonyms only)."""
+    return [
+        ReviewFact(item.id, item.score, item.a[0], item.a[2], item.b[0], item.b[2], dict(item.evidence or {}))
+        for item in list_items(session, "open", limit or None)
+    ]
+
+
+__all__ = ["EventFact", "RecordFact", "DeliveryFact", "RejectionFact", "ReviewFact", "HubFacts", "collect_facts"]
