@@ -9,6 +9,7 @@ written atomically and rebuilt from the ledger, so a re-run after a crash writes
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -81,10 +82,20 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+MAX_NAME_CHARS = 150  # + ".receipt.json" stays far below the usual 255-byte limit of a file name
+
+
 def _safe_name(name: str) -> str:
-    """A file name that cannot leave the receipts folder or hide control characters."""
+    """A file name that cannot leave the receipts folder or hide control characters.
+
+    A name that had to be changed (or shortened) gets a short digest of the original, so two
+    deliveries whose names clean up alike never overwrite each other's receipt."""
     cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(name).name)
-    return cleaned.lstrip(".") or "file"
+    cleaned = cleaned.lstrip(".") or "file"
+    if cleaned != name or len(cleaned) > MAX_NAME_CHARS:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+        cleaned = f"{cleaned[:MAX_NAME_CHARS]}~{digest}"
+    return cleaned
 
 
 def _printable(text: str) -> str:

@@ -90,7 +90,7 @@ def check_receipts_name_file_row_and_field(ran: dict) -> None:
         for rejection in receipt["rejections"]:
             assert rejection["reason"].strip()
             assert rejection["row"] is None or rejection["row"] >= 1
-        text = path.with_name(path.name.replace(".json", ".txt")).read_text(encoding="utf-8")
+        text = path.with_name(path.name.removesuffix(".json") + ".txt").read_text(encoding="utf-8")
         assert all(c.isprintable() or c == "\n" for c in text), f"{path.name}: control character in the text receipt"
 
 
