@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     erase_command = command("erase", cmd_erase, "Erase one record everywhere in the hub (and its person with its last record).")
     erase_command.add_argument("--source", required=True)
     erase_command.add_argument("--record-id", required=True, help="the source's record id as `kim-hub links` shows it")
+    keys = commands.add_parser("keys", help="The secret key: rotate it.")
+    key_commands = keys.add_subparsers(title="keys commands", metavar="SUBCOMMAND")
+    rotate = key_commands.add_parser("rotate", help="New key version; every encoding re-made from the kept deliveries; old key destroyed.")
+    rotate.add_argument("--home", help="the hub's home folder")
+    rotate.set_defaults(handler=cmd_keys_rotate)
+
     command("serve", cmd_serve, "Run the flows on their schedules (Prefect deployments; one per source plus maintenance) until stopped.")
     command("retention", cmd_retention, "Erase records whose case closed longer ago than their source's retention_days (a flow).")
 
@@ -276,6 +282,19 @@ def cmd_erase(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"erased 1 record; {outcome.persons_erased} person(s) erased with it")
     return EXIT_OK
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from flows.rotation import rotate_keys
+
+    home = _home(args)
+    outcome = rotate_keys(home, home.load_config(), _sessions(home))
+    if outcome.complete:
+        print(f"key {outcome.new_key} is current; {outcome.records_rekeyed} records re-keyed; key {outcome.old_key} destroyed")
+        return EXIT_OK
+    missing = ", ".join(f"{source}: {count}" for source, count in outcome.missing.items())
+    print(f"rotation not done, key {outcome.old_key} stays current: records without a kept delivery ({missing})", file=sys.stderr)
+    return EXIT_REJECTED
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -132,7 +132,7 @@ def _read_delivery(path: Path, readers: list[Any], configured: list[str], option
     if size > limit:
         reason = f"file has {size} bytes, more than the limit of {limit}; split the export into smaller files"
         return _rejected_whole(path, reason), None
-    reader = _reader_for(path, readers)
+    reader = reader_for(path, readers)
     if reader is None:
         return _unreadable(path, configured), None
     try:
@@ -147,7 +147,7 @@ def _display_name(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _reader_for(path: Path, readers: list[Any]) -> Any | None:
+def reader_for(path: Path, readers: list[Any]) -> Any | None:
     """The first configured connector that takes this file (its own test, else its suffixes)."""
     for reader in readers:
         accepts = getattr(reader, "accepts", None)

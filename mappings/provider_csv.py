@@ -43,6 +43,7 @@ from mappings.row_reader import (
 
 REQUIRED_FIELDS = ("record_id", "family_name", "given_names")
 RECORD_ID_MAX_LENGTH = 64  # CaseData.record_id
+FORMULA_START = ("=", "+", "-", "@")
 
 
 # --- field parsers: value in, normalised value out, FieldProblem on bad input ----------------
@@ -100,6 +101,9 @@ def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
     record_id = reader.text("record_id")
     if record_id is not None and len(record_id) > RECORD_ID_MAX_LENGTH:
         reader.reject("record_id", f"longer than {RECORD_ID_MAX_LENGTH} characters")
+    elif record_id is not None and (record_id.startswith(FORMULA_START) or not record_id.isprintable()):
+        # record ids go back out in clear (links CSV, receipts): nothing a spreadsheet would run
+        reader.reject("record_id", "starts with =, +, - or @ (a spreadsheet formula) or holds control characters")
 
     updated_at = reader.parse("updated_at", _date("updated_at"))
     identity_fields: dict[str, Any] = {

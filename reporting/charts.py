@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import io
 import re
-from html import escape
 from collections.abc import Sequence
+from html import escape
 
 import matplotlib
 

@@ -74,6 +74,7 @@ LABELS: dict[str, dict[str, str]] = {
     "no_rejections": {"de": "Keine Abweisungen.", "en": "No rejections."},
     "no_data": {"de": "Keine Daten.", "en": "No data."},
     "total": {"de": "gesamt", "en": "total"},
+    "cases": {"de": "Fälle", "en": "cases"},
     "unknown": {"de": "unbekannt", "en": "unknown"},
     "left": {"de": "Abgang (Ziel unbekannt)", "en": "left (destination unknown)"},
     "run_title": {"de": "Letzter Lauf", "en": "Last run"},

@@ -131,9 +131,14 @@ def check_no_formula_reaches_csv_outputs_or_text_receipts_unescaped(ran: dict) -
     links = ran["links"].read_text(encoding="utf-8")
     assert not _cells_starting_a_formula(links), "links CSV carries a formula"
     for path in (ran["home"] / "outbox").rglob("*.receipt.txt"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            for piece in line.replace(":", ",").split(","):
-                assert not piece.strip(" ").startswith(("=", "+", "@")), f"{path.name}: {line!r}"
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            assert not line.strip().startswith(FORMULA_START), f"{path.name}: {line!r}"
+            value = line.split(": ", 1)[-1]  # what follows a label (file name, columns, reason)
+            assert not value.startswith(FORMULA_START), f"{path.name}: {line!r}"
+        for formula in FORMULAS:
+            at = text.find(formula.strip())
+            assert at <= 0 or text[at - 1] == "'", f"{path.name}: unescaped {formula!r}"
 
 
 def check_formula_record_ids_are_rejected_with_a_reason(ran: dict) -> None:

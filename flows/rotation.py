@@ -1,0 +1,118 @@
+"""Key rotation: every encoding re-made with a new key, not a single link lost, the old key destroyed.
+
+HMAC encodings cannot be re-keyed in place — that is the point of them — so identity is
+re-derived from the sources' own deliveries still in ``archive/`` (and ``processing/``). For each
+stored record the newest delivered row whose *old* keyed content hash equals the stored one is
+exactly the state the hub holds; it is encoded again with the new key. Links, persons, events and
+review items hang on the record's primary key, so they are untouched: no link can be lost.
+
+All records are re-keyed in one transaction. When a record cannot be found in any delivery (its
+archive was purged, say), nothing changes: the new key is discarded, the old one stays current,
+and the operator learns how many records per source are missing — a fresh full delivery of those
+sources, then another rotation, completes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.drop_folder import DropFolder
+from connectors.registry import load_connector
+from flows.home import HubConfig, HubHome
+from flows.ingest import MAPPINGS, reader_for
+from hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
+from hub_db.models import SourceRecord
+from linkage.keyed import EncodingKeys
+from linkage.pseudonymise import pseudonymise
+from mappings.case_summary import CaseSummary
+
+
+@dataclass
+class RotationOutcome:
+    old_key: str
+    new_key: str
+    records_rekeyed: int = 0
+    missing: dict[str, int] = field(default_factory=dict)  # source → records without a delivery
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+class _Incomplete(Exception):
+    """Some record has no delivery to re-derive it from."""
+
+
+def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session]) -> RotationOutcome:
+    """Re-key every record with a new key version; switch and destroy the old key only if all were."""
+    key_dir = home.key_dir(config)
+    old_id = current_key_id(key_dir)
+    new_id = next_key_id(key_dir)
+    create_key(key_dir, new_id, make_current=False)
+    old_keys, new_keys = load_keys(key_dir, old_id), load_keys(key_dir, new_id)
+    outcome = RotationOutcome(old_id, new_id)
+    try:
+        with sessions() as session, session.begin():
+            for source, settings in config.sources.items():
+                outcome.records_rekeyed += _rekey_source(
+                    session, home, source, settings.connectors, settings.azr_authoritative, old_keys, new_keys, outcome
+                )
+            if not outcome.complete:
+                raise _Incomplete  # roll back: all records under one key, or none moved
+    except _Incomplete:
+        pass
+    if outcome.complete:
+        set_current(key_dir, new_id)
+        destroy_key(key_dir, old_id)
+    else:
+        destroy_key(key_dir, new_id)
+        outcome.records_rekeyed = 0
+    return outcome
+
+
+def _rekey_source(
+    session: Session,
+    home: HubHome,
+    source: str,
+    connector_names: list[str],
+    azr_authoritative: bool,
+    old_keys: EncodingKeys,
+    new_keys: EncodingKeys,
+    outcome: RotationOutcome,
+) -> int:
+    stored = {r.record_id: r for r in session.execute(select(SourceRecord).where(SourceRecord.source == source)).scalars()}
+    pending = {record_id for record_id, record in stored.items() if record.key_id == old_keys.key_id}
+    readers = [c for c in (load_connector(n) for n in connector_names) if hasattr(c, "read_file")]
+    for summary in _delivered_summaries(home, source, readers):
+        old = pseudonymise(summary, old_keys, azr_authoritative)
+        record = stored.get(old.record_id)
+        if old.record_id not in pending or record is None or record.content_hash != old.content_hash:
+            continue  # not held, already re-keyed, or an older state than the one held
+        new = pseudonymise(summary, new_keys, azr_authoritative)
+        record.record_id, record.encoding, record.key_id, record.content_hash = new.record_id, new.encoding, new.key_id, new.content_hash
+        pending.discard(old.record_id)
+    if pending:
+        outcome.missing[source] = len(pending)
+    return len(stored) - len(pending)
+
+
+def _delivered_summaries(home: HubHome, source: str, readers: list) -> list[CaseSummary]:
+    """Every mappable row of the source's kept deliveries, newest file last."""
+    folder = DropFolder.under(home.path, source)
+    files: list[Path] = []
+    for directory in (folder.archive, folder.processing):
+        if directory.is_dir():
+            files += [p for p in directory.iterdir() if p.is_file() and not p.is_symlink()]
+    summaries: list[CaseSummary] = []
+    for path in sorted(files, key=lambda p: p.stat().st_mtime):
+        reader = reader_for(path, readers)
+        if reader is None:
+            continue
+        batch = reader.read_file(path)
+        mapper = MAPPINGS[reader.row_format]
+        summaries += [m for m in (mapper(source, row) for row in batch.rows) if isinstance(m, CaseSummary)]
+    return summaries

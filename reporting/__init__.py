@@ -1,0 +1,30 @@
+"""The coordinator's report and the state monitoring: pure aggregation, suppression and rendering.
+
+Takes facts collected by ``hub_db.report_queries`` (no database here, no Prefect):
+
+    model        HubFacts → report dict (the JSON document, schema in docs/report.schema.json)
+    html         report dict → one self-contained HTML page with inline SVG charts
+    charts       counts → SVG (matplotlib, server-side)
+    markdown     report dict → the aggregate-only summary attached to a Prefect run
+    monitoring   records → per-period count tables for the state, suppressed
+    suppression  small-cell suppression rules (primary and secondary)
+"""
+
+from reporting.html import render_html
+from reporting.markdown import report_markdown
+from reporting.model import build_report, count_index, diff_counts
+from reporting.monitoring import monitoring_csv, monitoring_document, parse_period
+from reporting.suppression import DEFAULT_THRESHOLD, suppress_table
+
+__all__ = [
+    "build_report",
+    "count_index",
+    "diff_counts",
+    "render_html",
+    "report_markdown",
+    "monitoring_document",
+    "monitoring_csv",
+    "parse_period",
+    "suppress_table",
+    "DEFAULT_THRESHOLD",
+]
