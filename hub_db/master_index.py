@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from hub_db.models import Link, LinkEvent, ModelVersion, Person, ReviewItem, SourceRecord
 from linkage.blocking import candidate_pairs
 from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds, cluster
-from linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict, individual_evidence
+from linkage.compare import FIELDS, LEVELS, MISSING, Comparison, compare, identifiers_conflict, individual_evidence
 from linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, probability
@@ -70,7 +70,11 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     if not pending:
         return LinkOutcome()
     encodings = {row.id: RecordEncoding.from_json(row.encoding) for row in rows}
-    model, version = current_model(session, encodings, policy)
+    # every comparison is made once per run: the pairs touching new records serve the model (on a
+    # first run they are all pairs), the scope search and the clustering alike
+    comparisons = {(a, b): compare(encodings[a], encodings[b]) for a, b in candidate_pairs(encodings, focus=pending)}
+    all_pairs = list(comparisons.values()) if len(pending) == len(encodings) else None
+    model, version = current_model(session, encodings, policy, all_pairs)
     thresholds = policy.thresholds()
 
     links = {record: person for record, person in session.execute(select(Link.record_id, Link.person_id)).all()}
@@ -79,8 +83,8 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
         members[person].add(record)
 
     scope = set(pending)
-    for a, b in candidate_pairs(encodings, focus=pending):
-        if model.score(compare(encodings[a], encodings[b])) >= thresholds.review:
+    for (a, b), comparison in comparisons.items():
+        if model.score(comparison) >= thresholds.review:
             for record in (a, b):
                 if record in links:
                     scope |= members[links[record]]
@@ -89,7 +93,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
         if record in links:
             scope |= members[links[record]]
 
-    result = _cluster_scope(session, scope, encodings, model, thresholds)
+    result = _cluster_scope(session, scope, encodings, model, thresholds, comparisons)
     created, merged, split = _assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, encodings, model)
     for chunk in chunked(sorted(pending)):
@@ -97,25 +101,41 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 
 
-def current_model(session: Session, encodings: dict[int, RecordEncoding], policy: LinkPolicy) -> tuple[MatchModel, int]:
+def current_model(
+    session: Session,
+    encodings: dict[int, RecordEncoding],
+    policy: LinkPolicy,
+    candidates: list[Comparison] | None = None,
+) -> tuple[MatchModel, int]:
     """The stored model, re-learnt first when the index has grown enough since it was learnt.
 
-    A small index (fewer than MIN_RECORDS_TO_ESTIMATE records) uses the shipped default model:
-    EM on a handful of records would learn noise.
+    ``candidates``: the compared candidate pairs of the whole index, when the caller has them.
     """
     latest = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
     too_small = len(encodings) < MIN_RECORDS_TO_ESTIMATE
     grown = latest is None or len(encodings) >= latest.record_count * (1 + policy.reestimate_growth)
     if latest is not None and (too_small or not grown):
         return MatchModel.from_dict(latest.parameters).applied_to(encodings.values()), latest.id
-    if too_small:
+    model, version = _store_new_model(session, encodings, candidates)
+    return model.applied_to(encodings.values()), version
+
+
+def _store_new_model(
+    session: Session, encodings: dict[int, RecordEncoding], candidates: list[Comparison] | None = None
+) -> tuple[MatchModel, int]:
+    """Learn (or, for a small index, take the shipped default) and store a new model version.
+
+    A small index (fewer than MIN_RECORDS_TO_ESTIMATE records) uses the shipped default model:
+    EM on a handful of records would learn noise.
+    """
+    if len(encodings) < MIN_RECORDS_TO_ESTIMATE:
         model, learnt_on = default_model(), 0
     else:
-        model, learnt_on = learn_model(encodings), len(encodings)
+        model, learnt_on = learn_model(encodings, candidates), len(encodings)
     stored = ModelVersion(record_count=learnt_on, parameters=model.to_dict())
     session.add(stored)
     session.flush()
-    return model.applied_to(encodings.values()), stored.id
+    return model, stored.id
 
 
 def reestimate(session: Session, relink: bool = False) -> int:
@@ -125,17 +145,10 @@ def reestimate(session: Session, relink: bool = False) -> int:
     whole index under the new parameters (pseudonyms stay with the persons they overlap most).
     """
     rows = session.execute(select(SourceRecord.id, SourceRecord.encoding)).all()
-    encodings = {row.id: RecordEncoding.from_json(row.encoding) for row in rows}
-    if len(encodings) < MIN_RECORDS_TO_ESTIMATE:
-        model, learnt_on = default_model(), 0
-    else:
-        model, learnt_on = learn_model(encodings), len(encodings)
-    stored = ModelVersion(record_count=learnt_on, parameters=model.to_dict())
-    session.add(stored)
+    _model, version = _store_new_model(session, {row.id: RecordEncoding.from_json(row.encoding) for row in rows})
     if relink:
         session.execute(update(SourceRecord).values(needs_link=True))
-    session.flush()
-    return stored.id
+    return version
 
 
 def _cluster_scope(
@@ -144,9 +157,10 @@ def _cluster_scope(
     encodings: dict[int, RecordEncoding],
     model: MatchModel,
     thresholds: Thresholds,
+    known: dict[tuple[int, int], Comparison],
 ) -> Clustering:
     scoped = {r: encodings[r] for r in scope}
-    comparisons = {(a, b): compare(scoped[a], scoped[b]) for a, b in candidate_pairs(scoped)}
+    comparisons = {pair: known.get(pair) or compare(scoped[pair[0]], scoped[pair[1]]) for pair in candidate_pairs(scoped)}
     same, different = _decisions(session, scope)
     return cluster(
         scope,
@@ -195,13 +209,14 @@ def _assign_persons(
             if r in links:
                 clusters_of_old[links[r]].add(index)
 
+    newcomers = {index: Person(pseudonym=new_pseudonym()) for index in range(len(result.clusters)) if index not in owner_of_cluster}
+    session.add_all(newcomers.values())
+    session.flush()  # one flush gives every new person its id
     person_of_cluster: dict[int, int] = {}
     for index, records in enumerate(result.clusters):
         person_id = owner_of_cluster.get(index)
         if person_id is None:
-            person = Person(pseudonym=new_pseudonym())
-            session.add(person)
-            session.flush()
+            person = newcomers[index]
             person_id = person.id
             pseudonyms[person_id] = person.pseudonym
             if not any(r in links for r in records):

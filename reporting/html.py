@@ -164,8 +164,10 @@ def _rechtskreis(report: dict, lang: str) -> str:
         return _section("rechtskreis_title", lang, _note(label("no_data", lang)))
     names = [_code(k, lang) for k in persons]
     chart = charts.bar_chart(names, list(persons.values()), label("rechtskreis_title", lang), label("persons", lang))
-    rows = [(_code(r["rechtskreis"], lang), _code(r["residence_status"], lang), r["persons"]) for r in report["rechtskreis"]["by_residence_status"]]
-    table = _table([label("rechtskreis", lang), label("residence_status", lang), label("persons", lang)], rows, [False, False, True])
+    cells = {(r["residence_status"], r["rechtskreis"]): r["persons"] for r in report["rechtskreis"]["by_residence_status"]}
+    statuses = sorted({status for status, _rk in cells})
+    rows = [(_code(status, lang), *(cells.get((status, rk), "") for rk in persons)) for status in statuses]
+    table = _table([f'{label("residence_status", lang)} / {label("rechtskreis", lang)}', *names], rows, [False] + [True] * len(names))
     return _section("rechtskreis_title", lang, chart + table)
 
 

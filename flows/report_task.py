@@ -1,0 +1,27 @@
+"""The report step of a sync run: publish reports/report.{json,html} and attach the aggregates.
+
+The artifact on the Prefect run carries counts only (``reporting.markdown``): no pseudonyms, no
+review items, so nothing that points at a person reaches Prefect's database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+
+from flows.home import HubHome
+from flows.report_cli import write_reports
+from reporting.markdown import report_markdown
+
+ARTIFACT_KEY = "kim-hub-report"
+
+
+@task(name="write-report", persist_result=False)
+def report_task(home_path: str, run_summary: dict | None = None, lang: str = "de") -> dict:
+    """Write the run's report into reports/ and attach its aggregates; returns the totals."""
+    report = write_reports(HubHome(Path(home_path)), run_summary, lang)
+    create_markdown_artifact(key=ARTIFACT_KEY, markdown=report_markdown(report, lang), description="kim-hub: counts of this sync run's report")
+    get_run_logger().info("report: %s", report["totals"])
+    return dict(report["totals"])

@@ -1,0 +1,171 @@
+"""The coordinator's report and the monitoring on a small home: counts, JSON Schema, no identity.
+
+Real files through the real ingest (no Prefect), on SQLite and PostgreSQL (the ``hub`` fixture).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from sqlalchemy import select
+
+from flows.ingest import ingest_source, link_index
+from flows.report_cli import PREVIOUS_JSON, REPORT_HTML, REPORT_JSON, add_commands, make_report, write_reports
+from hub_db.models import SourceRecord
+from hub_db.records import add_event
+from reporting.html import render_html
+from reporting.markdown import report_markdown
+from reporting.monitoring import monitoring_csv, monitoring_document, parse_period
+from tests.test_ingest_pipeline import drop
+
+SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "report.schema.json"
+HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,postcode,rechtskreis,case_status,case_opened,case_closed,district\n"
+CARITAS = [
+    "C-1,Haddad,Samira,1988-03-14,F,SYR,51373,AsylbLG,active,2026-10-05,,Opladen",
+    "C-2,Testova,Marta,1975-11-02,F,UKR,51375,SGB II,closed,2025-01-10,2026-11-02,Opladen",
+    "C-3,Rahimi,Ahmad,01.01.1990,M,AFG,51377,AsylbLG,intake,2026-11-20,,Wiesdorf",
+    "C-4,Quux,Yara,31.02.1990,F,SYR,51373,AsylbLG,active,2026-10-01,,Opladen",  # rejected: impossible date
+]
+JOBCENTER = ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,51373,SGB II,active,2026-11-01,,Opladen"]
+STADT = ["S-1,Haddad,Samira,14.03.1988,F,SYR,51373,AsylbLG,active,2026-09-01,,Opladen"]
+CLEAR_IDENTITY = ("Haddad", "HADDAD", "Samira", "SAMIRA", "Testova", "Marta", "Rahimi", "Ahmad", "Quux", "Yara", "1988-03-14", "14.03.1988", "962D000001")
+
+
+def _deliver(path: Path, rows: list[str]) -> None:
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def build_home(hub) -> tuple:
+    """Three persons; Samira in three sources, who then leaves the job centre (an Abgang)."""
+    home, config, sessions, keys = hub
+    for source, rows in (("caritas", CARITAS), ("jobcenter", JOBCENTER), ("stadt", STADT)):
+        path = drop(home, source, f"{source}.csv", [])
+        _deliver(path, rows)
+        import os
+        import time
+
+        os.utime(path, (time.time() - 60, time.time() - 60))
+        ingest_source(home, config, source, keys, sessions)
+    link_index(sessions, config)
+    with sessions() as session, session.begin():
+        record = session.execute(select(SourceRecord).where(SourceRecord.record_id == "962D000001")).scalar_one()
+        add_event(session, record.id, "abgang", dt.date(2026, 11, 24))
+    return hub
+
+
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_report_counts_on_a_small_home(hub) -> None:
+    home, *_ = build_home(hub)
+    report = make_report(home)
+    totals = report["totals"]
+    assert (totals["records"], totals["persons"], totals["persons_multi_source"], totals["records_unlinked"]) == (5, 3, 1, 0)
+    assert totals["rejected_rows"] == 1
+    assert report["persons_by_source_count"] == {"1": 2, "2": 0, "3+": 1}
+    overlap = dict(zip(report["overlap"]["sources"], report["overlap"]["matrix"]))
+    assert overlap["caritas"] == [3, 1, 1]  # caritas, jobcenter, stadt
+    assert overlap["jobcenter"][2] == 1
+    # Samira: AsylbLG (Caritas, city) → SGB II (job centre) → left the job centre
+    transitions = {(t["from"], t["to"]): t["persons"] for t in report["rechtskreis"]["transitions"]}
+    assert transitions == {("AsylbLG", "SGB II"): 1, ("SGB II", "left"): 1}
+    # her running cases are AsylbLG; Marta's only case is closed (SGB II); Ahmad AsylbLG
+    assert report["rechtskreis"]["persons"] == {"AsylbLG": 2, "SGB II": 1}
+    gaps = report["chain_gaps"]["by_district"]
+    assert [(g["district"], g["persons"]) for g in gaps] == [("Opladen", 1)]
+    assert "exchange" in report["chain_gaps"]["note"]
+    quality = {q["source"]: q for q in report["data_quality"]}
+    assert quality["caritas"]["birth_date_placeholder_share"] == round(1 / 3, 4)
+    assert quality["caritas"]["rejected_rows"] == 1
+    assert {r["field"] for r in quality["caritas"]["rejections"]} == {"birth_date"}
+    assert quality["caritas"]["missing_share"]["azr_number"] == 1.0
+    assert quality["caritas"]["missing_share"]["district"] == 0.0
+    validator().validate(report)
+
+
+def test_published_reports_keep_the_previous_and_show_the_changes(hub) -> None:
+    home, config, sessions, keys = build_home(hub)
+    first = write_reports(home, run={"sources": {}, "linking": None, "records_rejected": 0})
+    assert first["changes"] == {"previous_generated_at": None, "counts": []}
+    assert (home.reports / REPORT_HTML).exists()
+    path = drop(home, "caritas", "more.csv", [])
+    _deliver(path, ["C-9,Neumann,Jakob,1969-07-21,M,DEU,51377,none,intake,2026-11-21,,Wiesdorf"])
+    import os
+    import time
+
+    os.utime(path, (time.time() - 60, time.time() - 60))
+    ingest_source(home, config, "caritas", keys, sessions)
+    link_index(sessions, config)
+    second = write_reports(home)
+    assert json.loads((home.reports / PREVIOUS_JSON).read_text())["generated_at"] == first["generated_at"]
+    assert json.loads((home.reports / REPORT_JSON).read_text()) == second
+    changes = {c["key"]: (c["previous"], c["current"], c["delta"]) for c in second["changes"]["counts"]}
+    assert changes["totals.records"] == (5, 6, 1)
+    assert changes["records.caritas"] == (3, 4, 1)
+    assert changes["rechtskreis.none"] == (None, 1, 1)
+    validator().validate(second)
+
+
+def test_reports_hold_pseudonyms_and_counts_never_clear_identity(hub) -> None:
+    home, *_ = build_home(hub)
+    report = write_reports(home)
+    texts = {
+        "json": (home.reports / REPORT_JSON).read_text(encoding="utf-8"),
+        "html": (home.reports / REPORT_HTML).read_text(encoding="utf-8"),
+        "html-en": render_html(report, "en"),
+        "markdown": report_markdown(report),
+    }
+    for kind, text in texts.items():
+        for value in CLEAR_IDENTITY:
+            assert value not in text, f"{value!r} in the {kind} report"
+    assert "P-" not in texts["markdown"], "the Prefect artifact carries counts only"
+    assert texts["html"].count("<svg") >= 5 and "<script" not in texts["html"]
+    assert "Rechtskreiswechsel" in texts["html"] and "Changes of Rechtskreis" in texts["html-en"]
+
+
+def test_monitoring_suppresses_small_cells_and_leaves_out_the_age_band(hub) -> None:
+    home, *_ = build_home(hub)
+    records = make_report.__globals__["collect"](home).records
+    document = monitoring_document(records, parse_period("2026-Q4"), dt.datetime(2026, 12, 31, tzinfo=dt.timezone.utc))
+    assert set(document["tables"]) == {"cases_by_case_status", "cases_by_rechtskreis", "cases_by_district", "cases_by_sex", "cases_opened", "cases_closed"}
+    assert "age_band" in document["not_reported"]
+    cells = [c for t in document["tables"].values() for row in t["cells"] for c in row]
+    assert all(c in ("0", "<5", "x") for c in cells), "every count in this tiny home is small"
+    assert "<5" in cells
+    assert "Haddad" not in monitoring_csv(document)
+
+
+def test_monitoring_and_report_commands(hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home, *_ = build_home(hub)
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+
+    def run(*argv: str) -> int:
+        args = parser.parse_args(list(argv))
+        return args.handler(args)
+
+    assert run("monitoring", "--home", str(home.path), "--period", "2026-Q4", "--format", "json", "--threshold", "3") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["threshold"] == 3 and document["period"] == "2026-Q4"
+    assert run("report", "--home", str(home.path), "--format", "json", "--out", str(tmp_path / "r.json"), "--lang", "en") == 0
+    validator().validate(json.loads((tmp_path / "r.json").read_text()))
+    assert not (home.reports / REPORT_JSON).exists(), "--out leaves the published baseline alone"
+    assert run("report", "--home", str(home.path)) == 0
+    assert (home.reports / REPORT_HTML).exists() and (home.reports / REPORT_JSON).exists()
+
+
+def test_periods() -> None:
+    q4 = parse_period("2026-q4")
+    assert (q4.start, q4.end) == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    assert parse_period("2026-02").end == dt.date(2026, 2, 28)
+    assert parse_period("2025").start == dt.date(2025, 1, 1)
+    with pytest.raises(ValueError):
+        parse_period("Q4/2026")
