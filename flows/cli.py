@@ -122,6 +122,10 @@ def _parser() -> argparse.ArgumentParser:
     demo = command("demo", cmd_demo, "Generate demo data into the home's inboxes, run one full cycle, report (what `make run` does).")
     demo.add_argument("--persons", type=int, default=DEMO_PERSONS, help=f"synthetic persons (default {DEMO_PERSONS})")
     demo.add_argument("--seed", type=int, default=DEMO_SEED)
+
+    from flows.report_cli import add_commands as add_report_commands
+
+    add_report_commands(commands)
     return parser
 
 
@@ -331,13 +335,26 @@ def cmd_links(args: argparse.Namespace) -> int:
             json.dump([dict(zip(LINKS_HEADER, row)) for row in rows], out, indent=1)
             out.write("\n")
         else:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(LINKS_HEADER)
-            writer.writerows(rows)
+            write_links_csv(out, rows)
     finally:
         if args.out:
             out.close()
     return EXIT_OK
+
+
+def write_links_csv(handle: Any, rows: list[tuple]) -> None:
+    """The links CSV: header exactly as documented, cells safe to open in a spreadsheet."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(LINKS_HEADER)
+    writer.writerows([[_spreadsheet_safe(cell) for cell in row] for row in rows])
+
+
+def _spreadsheet_safe(cell: object) -> object:
+    """A CSV cell Excel would run as a formula is prefixed with ' (second line of defence: the
+    mappings already reject such record ids)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
+        return "'" + cell
+    return cell
 
 
 def link_rows(home: HubHome) -> list[tuple]:
@@ -442,9 +459,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     rows = link_rows(home)
     links_file = home.reports / "links.csv"
     with links_file.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(LINKS_HEADER)
-        writer.writerows(rows)
+        write_links_csv(handle, rows)
     with truth_file.open(encoding="utf-8") as handle:
         truth = {(r["source"], r["record_id"]): r["person"] for r in csv.DictReader(handle)}
     score = pairwise_score(truth, {(r[0], r[1]): r[2] for r in rows})
@@ -463,7 +478,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"pairwise P {score.precision:.3f} R {score.recall:.3f} F1 {score.f1:.3f} against the generator's truth"
     )
     print(f"results:  {links_file}   (kim-hub links --home {home.path})")
-    print(f"report:   {report_file}")
+    print(f"summary:  {report_file}")
+    print(f"report:   {home.reports / 'report.html'}   (open it in a browser; kim-hub report --home {home.path})")
     return EXIT_OK
 
 

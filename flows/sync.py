@@ -20,6 +20,7 @@ from connectors.errors import TransientError
 from flows.erasure import apply_retention
 from flows.home import HubHome
 from flows.ingest import SourceOutcome, ingest_source, link_index
+from flows.report_task import report_task
 from flows.runtime import install_redaction
 from hub_db.database import make_engine, session_factory
 from hub_db.keystore import load_keys
@@ -97,6 +98,10 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
     linking = link_task(home_path)
     summary = {"sources": per_source, "linking": linking, "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values())}
     get_run_logger().info("run summary: %s", summary)
+    try:
+        report_task(home_path, summary)
+    except Exception as exc:  # noqa: BLE001 - the report must never undo a completed sync
+        get_run_logger().warning("report not written: %s", type(exc).__name__)
     return summary
 
 

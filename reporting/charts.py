@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("svg")
 
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # Colour-blind safe (Okabe–Ito), and distinct in grey when printed.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -37,7 +38,13 @@ def _svg(figure: Figure, title: str) -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     text = buffer.getvalue()
     text = text[text.index("<svg") :]  # drop the XML declaration and DOCTYPE: inline SVG in HTML
-    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart" role="img" preserveAspectRatio="xMidYMid meet"', text, count=1)
+    # drawn size becomes the largest size: a small matrix is not blown up to the page width
+    text = re.sub(
+        r'<svg([^>]*?) width="([\d.]+)pt" height="[^"]*"',
+        r'<svg\1 class="chart" role="img" preserveAspectRatio="xMidYMid meet" style="max-width: min(100%, \2pt)"',
+        text,
+        count=1,
+    )
     return text.replace(">", f"><title>{escape(title)}</title>", 1)
 
 
@@ -63,6 +70,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[int], title: str, xlabel: 
             axes.set_xticks(list(positions), [str(x) for x in labels])
             axes.set_xlabel(xlabel)
         axes.bar_label(bars, labels=[str(v) for v in values], padding=2)
+        (axes.xaxis if horizontal else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
         axes.margins(x=0.12) if horizontal else axes.margins(y=0.15)
         axes.set_title(title, loc="left", fontweight="bold")
         return _svg(figure, title)

@@ -32,7 +32,7 @@ from tests.conftest import kim_hub_command
 
 pytestmark = pytest.mark.e2e
 
-PERSONS = 600
+PERSONS = 200
 
 
 def _cli(home: Path, *args: str) -> subprocess.Popen:
@@ -95,6 +95,7 @@ def _clear_values(drops: Path) -> tuple[set[str], set[str]]:
     """Name and street words (5+ letters), birth dates and AZR numbers of the generated input."""
     words: set[str] = set()
     numbers: set[str] = set()
+    case_values: set[str] = set()
     for path in (drops / "inbox").rglob("*.csv"):
         raw = path.read_bytes()
         try:
@@ -109,11 +110,23 @@ def _clear_values(drops: Path) -> tuple[set[str], set[str]]:
                 for word in re.findall(r"[^\W\d_]{5,}", record.get(key) or ""):
                     if word.lower() not in {"strasse", "straße", "platz", "allee", "landstraße"}:
                         words |= {word, word.upper(), word.lower()}
-            for key in ("azr_number", "azr_nummer", "azr-nummer", "birth_date", "geburtsdatum"):
-                value = (record.get(key) or "").strip()
-                if len(value) >= 8 and value not in {"1970-01-01", "01.01.1970"}:
-                    numbers.add(value)
-    return words, numbers
+            for key, value in record.items():
+                value = (value or "").strip()
+                if key in ("azr_number", "azr_nummer", "azr-nummer", "birth_date", "geburtsdatum"):
+                    numbers.add(value) if len(value) >= 8 else None
+                else:
+                    case_values.add(value)  # case dates (opened, updated …) are stored in clear by design
+    case_values |= {_other_date_form(v) for v in case_values}
+    return words, numbers - case_values - {"1970-01-01", "01.01.1970"}
+
+
+def _other_date_form(value: str) -> str:
+    """01.02.2025 <-> 2025-02-01: the database keeps case dates as ISO dates."""
+    if m := re.fullmatch(r"(\d{2})\.(\d{2})\.(\d{4})", value):
+        return f"{m[3]}-{m[2]}-{m[1]}"
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value):
+        return f"{m[3]}.{m[2]}.{m[1]}"
+    return value
 
 
 def test_no_clear_identity_or_key_anywhere_after_the_runs(runs: dict) -> None:

@@ -1,0 +1,55 @@
+"""The report page in a real browser (headless Chromium): charts and tables render, no identity.
+
+Skipped only on a developer machine without Chromium; in CI (``CI`` set) a missing browser fails.
+The screenshot is kept next to the test's files for a human look at readability.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flows.report_cli import REPORT_HTML, write_reports
+from tests.test_report import CLEAR_IDENTITY, build_home
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def chromium() -> str:
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("CI"):
+        pytest.fail("no Chromium in CI: install it (apt-get install -y chromium)")
+    pytest.skip("no Chromium installed (apt-get install -y chromium)")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_report_renders_in_a_browser_without_clear_identity(hub, tmp_path: Path, lang: str) -> None:
+    home, *_ = build_home(hub)
+    write_reports(home, lang=lang)
+    page = home.reports / REPORT_HTML
+    screenshot = tmp_path / f"report-{lang}.png"
+    result = subprocess.run(
+        [
+            chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,3000", f"--screenshot={screenshot}", "--dump-dom", page.as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    dom = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert screenshot.exists() and screenshot.stat().st_size > 10_000
+    assert dom.count("<svg") >= 5, "the charts are in the rendered DOM"
+    assert dom.count("<table") >= 6, "the tables are in the rendered DOM"
+    assert ("Abgleichsbericht" if lang == "de" else "matching report") in dom
+    html = page.read_text(encoding="utf-8")
+    for value in CLEAR_IDENTITY:
+        assert value not in html and value not in dom
