@@ -13,9 +13,7 @@ header = 1.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -27,7 +25,7 @@ from connectors.base import FileBatch, RawRow, Rejection
 from connectors.column_map import ColumnMap
 from connectors.csv_dialect import UnsupportedEncoding, decode_bytes
 from connectors.errors import BadInputError
-from connectors.provider_csv import Record
+from connectors.provider_csv import CsvSyntaxError, Record, csv_records
 
 DELIMITER = ";"
 _TRAILER_LABEL = re.compile(r"#\s*anzahl\s+datens(?:ä|ae|a)tze", re.IGNORECASE)
@@ -51,17 +49,11 @@ class _Damaged(Exception):
 
 
 def _lines(text: str) -> Iterator[Record]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, quotechar='"', doublequote=True)
-    previous = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            raise _Damaged("CSV syntax error (unbalanced quotes?)", previous + 1) from None
-        yield Record(previous + 1, previous + 1, cells)
-        previous = reader.line_num
+    """The export's records with line numbers; broken quoting damages the whole file."""
+    try:
+        yield from csv_records(text, DELIMITER)
+    except CsvSyntaxError as exc:
+        raise _Damaged("CSV syntax error (unbalanced quotes?)", exc.line) from None
 
 
 def _trailer_count(line: Record) -> int | None:

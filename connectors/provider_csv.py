@@ -46,13 +46,13 @@ class Record:
         return all(not cell.strip() for cell in self.cells)
 
 
-class _CsvSyntaxError(Exception):
+class CsvSyntaxError(Exception):
     def __init__(self, line: int) -> None:
         super().__init__(line)
         self.line = line
 
 
-def _records(text: str, delimiter: str) -> Iterator[Record]:
+def csv_records(text: str, delimiter: str) -> Iterator[Record]:
     """RFC 4180 records with their line numbers (the csv module counts physical lines)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     previous_line = 0
@@ -62,7 +62,7 @@ def _records(text: str, delimiter: str) -> Iterator[Record]:
         except StopIteration:
             return
         except csv.Error:
-            raise _CsvSyntaxError(previous_line + 1) from None
+            raise CsvSyntaxError(previous_line + 1) from None
         yield Record(previous_line + 1, reader.line_num, cells)
         previous_line = reader.line_num
 
@@ -148,9 +148,9 @@ def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBa
     records: list[Record] = []
     syntax_error_line: int | None = None
     try:
-        for record in _records(text, delimiter):
+        for record in csv_records(text, delimiter):
             records.append(record)
-    except _CsvSyntaxError as exc:
+    except CsvSyntaxError as exc:
         syntax_error_line = exc.line
 
     return fill_batch(batch, records, column_map, delimiter if hint else None, syntax_error_line)

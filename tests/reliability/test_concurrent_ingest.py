@@ -15,49 +15,26 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from hub_db.database import make_engine, session_factory
-from hub_db.dump import canonical_dump
 from synth import generate
-from tests.conftest import kim_hub_command
+from tests.reliability.hub_processes import deliver as _deliver
+from tests.reliability.hub_processes import dump as _dump
+from tests.reliability.hub_processes import start_cli
 
 pytestmark = pytest.mark.e2e
 
 PERSONS = 200
 
 
-def _cli(home: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([*kim_hub_command(), *args, "--home", str(home)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _deliver(drops: Path, home: Path) -> None:
-    past = time.time() - 60
-    for path in (drops / "inbox").rglob("*.csv"):
-        target = home / "inbox" / path.parent.name / path.name
-        shutil.copyfile(path, target)
-        os.utime(target, (past, past))
-
-
-def _dump(home: Path) -> dict:
-    engine = make_engine(f"sqlite:///{home / 'var' / 'hub.db'}")
-    with session_factory(engine)() as session:
-        dump = canonical_dump(session)
-    engine.dispose()
-    return dump
-
-
 def _home(root: Path, name: str, keys_from: Path | None = None) -> Path:
     home = root / name
-    init = _cli(home, "init")
+    init = start_cli(home, "init")
     assert init.wait(timeout=120) == 0, init.stderr.read() if init.stderr else ""
     if keys_from is not None:
         shutil.rmtree(home / "keys")
@@ -71,12 +48,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("concurrent")
     generate(root / "drops", PERSONS, seed=11, workers=1)
     clean = _home(root, "clean")
-    single = _cli(clean, "ingest")
+    single = start_cli(clean, "ingest")
     single.communicate(timeout=600)
     assert single.returncode in (0, 1)
 
     shared = _home(root, "shared", keys_from=clean)
-    first, second = _cli(shared, "ingest", "--verbose"), _cli(shared, "ingest", "--verbose")
+    first, second = start_cli(shared, "ingest", "--verbose"), start_cli(shared, "ingest", "--verbose")
     outputs = [first.communicate(timeout=600), second.communicate(timeout=600)]
     return {"root": root, "clean": clean, "shared": shared, "codes": (first.returncode, second.returncode), "outputs": outputs}
 

@@ -12,41 +12,20 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from hub_db.database import make_engine, session_factory
-from hub_db.dump import canonical_dump
 from synth import generate
-from tests.conftest import kim_hub_command
+from tests.reliability.hub_processes import deliver as _deliver
+from tests.reliability.hub_processes import dump as _dump
+from tests.reliability.hub_processes import start_cli
 
 pytestmark = pytest.mark.e2e
 
 TRIALS = int(os.environ.get("KIM_HUB_CRASH_TRIALS", "4"))
 PERSONS = 1200
-
-
-def _cli(home: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([*kim_hub_command(), *args, "--home", str(home)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-
-def _deliver(drops: Path, home: Path) -> None:
-    past = time.time() - 60
-    for path in (drops / "inbox").rglob("*.csv"):
-        target = home / "inbox" / path.parent.name / path.name
-        shutil.copyfile(path, target)
-        os.utime(target, (past, past))
-
-
-def _dump(home: Path) -> dict:
-    engine = make_engine(f"sqlite:///{home / 'var' / 'hub.db'}")
-    with session_factory(engine)() as session:
-        dump = canonical_dump(session)
-    engine.dispose()
-    return dump
 
 
 def _receipts(home: Path) -> list[str]:
@@ -58,10 +37,10 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("crash")
     generate(root / "drops", PERSONS, seed=5, workers=1)
     home = root / "clean"
-    assert _cli(home, "init").wait(timeout=120) == 0
+    assert start_cli(home, "init", capture=False).wait(timeout=120) == 0
     _deliver(root / "drops", home)
     started = time.perf_counter()
-    run = _cli(home, "ingest")
+    run = start_cli(home, "ingest", capture=False)
     assert run.wait(timeout=600) in (0, 1), run.stderr.read() if run.stderr else ""
     return {"root": root, "home": home, "seconds": time.perf_counter() - started, "dump": _dump(home), "receipts": _receipts(home)}
 
@@ -70,18 +49,18 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_sigkill_then_rerun_equals_a_clean_run(clean_run: dict, trial: int) -> None:
     rng = random.Random(trial)
     home = clean_run["root"] / f"trial{trial}"
-    assert _cli(home, "init").wait(timeout=120) == 0
+    assert start_cli(home, "init", capture=False).wait(timeout=120) == 0
     shutil.rmtree(home / "keys")
     shutil.copytree(clean_run["home"] / "keys", home / "keys")  # same key: same keyed content hashes
     _deliver(clean_run["root"] / "drops", home)
 
-    victim = _cli(home, "ingest")
+    victim = start_cli(home, "ingest", capture=False)
     time.sleep(rng.uniform(0.3, 1.0) * clean_run["seconds"])
     if victim.poll() is None:
         os.kill(victim.pid, signal.SIGKILL)
     victim.wait(timeout=60)
 
-    rerun = _cli(home, "ingest")
+    rerun = start_cli(home, "ingest", capture=False)
     assert rerun.wait(timeout=600) in (0, 1), rerun.stderr.read() if rerun.stderr else ""
     assert _dump(home) == clean_run["dump"]
     assert _receipts(home) == clean_run["receipts"]
