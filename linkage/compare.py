@@ -43,7 +43,7 @@ NAME_BLOOM_SIMILAR = 0.55
 PLACE_BLOOM_SIMILAR = 0.6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """The levels of one record pair plus the tokens that term-frequency adjustment needs."""
 

@@ -19,7 +19,7 @@ from linkage.normalise import article_free, canonical, fold, name_tokens, phonet
 from mappings.case_summary import BirthDate, Identity, PersonName
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NamePart:
     """One name field (family or given) as sets, the shape comparison works on."""
 
@@ -53,7 +53,7 @@ class NameCode:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DateCode:
     """A birth date as keyed tokens of its parts; precision and placeholder flag in clear."""
 
