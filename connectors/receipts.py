@@ -68,14 +68,14 @@ class Receipt:
 def write_receipt(folder: Path, receipt: Receipt) -> Path:
     """Write ``<file>.receipt.json`` and ``.receipt.txt`` atomically; returns the JSON path."""
     folder.mkdir(parents=True, exist_ok=True)
-    base = _safe_name(receipt.file_name)
+    base = safe_file_name(receipt.file_name)
     json_path = folder / f"{base}.receipt.json"
-    _atomic_write(json_path, receipt.as_json())
-    _atomic_write(folder / f"{base}.receipt.txt", receipt.as_text())
+    atomic_write(json_path, receipt.as_json())
+    atomic_write(folder / f"{base}.receipt.txt", receipt.as_text())
     return json_path
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
@@ -85,7 +85,7 @@ def _atomic_write(path: Path, text: str) -> None:
 MAX_NAME_CHARS = 150  # + ".receipt.json" stays far below the usual 255-byte limit of a file name
 
 
-def _safe_name(name: str) -> str:
+def safe_file_name(name: str) -> str:
     """A file name that cannot leave the receipts folder or hide control characters.
 
     A name that had to be changed (or shortened) gets a short digest of the original, so two

@@ -92,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--home", help="the hub's home folder")
     rotate.set_defaults(handler=cmd_keys_rotate)
 
+    command("push", cmd_push, "Send changed case summaries and due withdrawal notices to the bodies' outboxes (a flow).")
+    audit_command = command("audit", cmd_audit, "Show the audit trail: transfers, withdrawal notices, review decisions, erasures, link events.")
+    audit_command.add_argument("--kind", help="only this kind (transfer, withdrawal_notice, review_decision, erasure, link)")
+    audit_command.add_argument("--limit", type=int, default=50)
+
     command("serve", cmd_serve, "Run the flows on their schedules (Prefect deployments; one per source plus maintenance) until stopped.")
     command("retention", cmd_retention, "Erase records whose case closed longer ago than their source's retention_days (a flow).")
 
@@ -299,6 +304,31 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     missing = ", ".join(f"{source}: {count}" for source, count in outcome.missing.items())
     print(f"rotation not done, key {outcome.old_key} stays current: records without a kept delivery ({missing})", file=sys.stderr)
     return EXIT_REJECTED
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    home = _home(args)
+    home.load_config()
+    from flows.runtime import prepare_prefect
+
+    prepare_prefect(home)
+    from flows.sync import push_flow
+
+    outcome = push_flow(str(home.path))
+    print(
+        f"{outcome['summaries_sent']} summaries sent, {outcome['withdrawal_notices']} withdrawal notices, "
+        f"{outcome['unchanged']} unchanged, {outcome['without_consent']} without consent"
+    )
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from hub_db.audit_view import audit_entries
+
+    with _sessions(_home(args))() as session:
+        for when, kind, detail in audit_entries(session, args.kind, args.limit):
+            print(f"{when:%Y-%m-%d %H:%M:%S}  {kind:18} {json.dumps(detail, ensure_ascii=False)}")
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -73,6 +73,15 @@ class SchedulesConfig(BaseModel):
     reestimate: str = Field(default="0 3 * * 0", description="re-learn the linkage model")
 
 
+class ExchangeConfig(BaseModel):
+    """The exchange of case summaries between the bodies."""
+
+    authority_route_open: bool = Field(
+        default=False,
+        description="send summaries to the foreigners authority (also needs a consent naming abh explicitly)",
+    )
+
+
 class HubConfig(BaseModel):
     """hub.toml, validated."""
 
@@ -81,6 +90,7 @@ class HubConfig(BaseModel):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     linkage: LinkageConfig = LinkageConfig()
     schedules: SchedulesConfig = SchedulesConfig()
+    exchange: ExchangeConfig = ExchangeConfig()
 
 
 class HubHome:
@@ -156,6 +166,11 @@ def render_config(config: HubConfig) -> str:
         f"review_probability = {config.linkage.review_probability}",
         "# Re-learn the linkage model once the index grew by this share.",
         f"reestimate_growth = {config.linkage.reestimate_growth}",
+        "",
+        "[exchange]",
+        "# The foreigners authority is inbound only unless this route is opened here AND a",
+        "# person's consent names abh explicitly.",
+        f"authority_route_open = {str(config.exchange.authority_route_open).lower()}",
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",

@@ -20,6 +20,7 @@ from connectors.errors import TransientError
 from flows.erasure import apply_retention
 from flows.home import HubHome
 from flows.ingest import SourceOutcome, ingest_source, link_index
+from flows.push import push_all
 from flows.report_task import report_task
 from flows.runtime import install_redaction
 from hub_db.database import make_engine, session_factory
@@ -87,6 +88,28 @@ def _run_name() -> str:
     return "sync-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+@task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
+def push_task(home_path: str) -> dict:
+    """Send changed case summaries and due withdrawal notices; returns counts."""
+    home = HubHome(Path(home_path))
+    config = home.load_config()
+    engine = make_engine(home.database_url(config))
+    try:
+        with _transient_database_errors():
+            outcome = push_all(home, config, session_factory(engine))
+    finally:
+        engine.dispose()
+    get_run_logger().info("push: %s", outcome.__dict__)
+    return dict(outcome.__dict__)
+
+
+@flow(name="kim-hub-push", flow_run_name=_run_name, persist_result=False, log_prints=False)
+def push_flow(home_path: str) -> dict:
+    """Only the push step (after a consent change, or on its own schedule)."""
+    install_redaction()
+    return push_task(home_path)
+
+
 @flow(name="kim-hub-sync", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
     """One sync cycle: all (or the named) sources, then linking. Returns the run summary."""
@@ -96,7 +119,8 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
     selected = sources or list(config.sources)
     per_source = {source: ingest_source_task(home_path, source) for source in selected}
     linking = link_task(home_path)
-    summary = {"sources": per_source, "linking": linking, "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values())}
+    pushed = push_task(home_path)
+    summary = {"sources": per_source, "linking": linking, "push": pushed, "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values())}
     get_run_logger().info("run summary: %s", summary)
     try:
         report_task(home_path, summary)

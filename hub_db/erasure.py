@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from hub_db.models import Link, LinkEvent, Person, RecordEvent, ReviewItem, SourceRecord
+from hub_db.models import AuditEntry, Link, LinkEvent, Person, RecordEvent, ReviewItem, SourceRecord, Transfer
 
 ERASED = "erased"
 
@@ -32,7 +32,7 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
     if not record_pks:
         return ErasureOutcome()
     persons = set(session.execute(select(Link.person_id).where(Link.record_id.in_(record_pks))).scalars())
-    for table, column in ((ReviewItem, ReviewItem.record_a), (ReviewItem, ReviewItem.record_b), (RecordEvent, RecordEvent.record_id), (Link, Link.record_id)):
+    for table, column in ((ReviewItem, ReviewItem.record_a), (ReviewItem, ReviewItem.record_b), (RecordEvent, RecordEvent.record_id), (Transfer, Transfer.recipient_record), (Link, Link.record_id)):
         session.execute(delete(table).where(column.in_(record_pks)))
     session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_pks)))
     still_linked = set(
@@ -42,6 +42,7 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
     if orphans:
         _forget_pseudonyms(session, orphans)
     session.add(LinkEvent(kind="erase", before=[], after=[], records=len(record_pks), reason=reason[:200]))
+    session.add(AuditEntry(kind="erasure", detail={"records": len(record_pks), "persons": len(orphans), "reason": reason[:200]}))
     return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans))
 
 

@@ -9,6 +9,8 @@
     model_versions   learnt linkage parameters, versioned
     review_items     pairs between the thresholds, awaiting a coordinator's decision
     record_events    dated changes per record (status messages, Abgang/Zugang): the Rechtskreis history
+    transfers        what was sent to which recipient record (content hash: only changes are sent)
+    audit            append-only: transfers, withdrawal notices, review decisions, erasures
     source_states    connector cursors (REST updated_since), committed with their records
 """
 
@@ -131,6 +133,27 @@ class RejectedRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class Transfer(Base):
+    __tablename__ = "transfers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_record: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"), index=True)
+    recipient_source: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), doc="summary | withdrawal")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    consent_of: Mapped[list] = mapped_column(JSON, doc="sources whose records' consent covered it")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True, doc="transfer | withdrawal_notice | review_decision | erasure")
+    detail: Mapped[dict] = mapped_column(JSON, doc="who, to whom, which consent, content hash — never identity")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 class SourceState(Base):
     __tablename__ = "source_states"
 
@@ -175,4 +198,6 @@ __all__ = [
     "ReviewItem",
     "SourceState",
     "RecordEvent",
+    "Transfer",
+    "AuditEntry",
 ]

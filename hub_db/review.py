@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from connectors.errors import ConfigError
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from hub_db.models import Link, Person, ReviewItem, SourceRecord
+from hub_db.transfers import audit
 
 DECISIONS = ("same", "different")
 
@@ -65,6 +66,7 @@ def decide(session: Session, item_id: int, decision: str, policy: LinkPolicy) ->
         raise ConfigError(f"no review item {item_id}")
     item.status = decision
     item.decided_at = dt.datetime.now(dt.timezone.utc)
+    audit(session, "review_decision", item=item.id, decision=decision, score=item.score)
     session.execute(update(SourceRecord).where(SourceRecord.id.in_((item.record_a, item.record_b))).values(needs_link=True))
     session.flush()
     return link_pending(session, policy)

@@ -1,0 +1,1 @@
+"""Exchange rules as pure functions: consent, case summaries per recipient. No database, no I/O."""

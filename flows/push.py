@@ -1,0 +1,85 @@
+"""The push step: each linked person's case summary to every body that knows the person.
+
+Runs after linking (and as `kim-hub push`). Per recipient record it builds the summary the
+consent of the person's other records allows, and delivers it only when its content changed
+since the last transfer — so a re-run sends nothing new. A withdrawal stops everything at once
+and sends every earlier recipient one withdrawal notice. Delivery is a file in
+``outbox/<recipient>/summaries/`` written atomically (REST delivery is the connector's push,
+wired when a recipient uses the REST connector).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.receipts import atomic_write, safe_file_name
+from exchange.consent import withdrawn
+from exchange.summary import HeldRecord, content_hash, summary_for
+from flows.home import HubConfig, HubHome
+from hub_db.transfers import last_transfer, persons_with_records, record_transfer
+
+
+@dataclass
+class PushOutcome:
+    summaries_sent: int = 0
+    withdrawal_notices: int = 0
+    unchanged: int = 0
+    without_consent: int = 0
+
+
+def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], today: dt.date | None = None) -> PushOutcome:
+    """Send every changed summary and due withdrawal notice (one transaction)."""
+    today = today or dt.date.today()
+    outcome = PushOutcome()
+    with sessions() as session, session.begin():
+        for records in persons_with_records(session).values():
+            held = [record for _pk, record in records]
+            person_withdrew = withdrawn([r.case.get("consent") or {} for r in held], today)
+            for pk, recipient in records:
+                _push_one(session, home, pk, recipient, held, person_withdrew, today, config.exchange.authority_route_open, outcome)
+    return outcome
+
+
+def _push_one(
+    session: Session,
+    home: HubHome,
+    pk: int,
+    recipient: HeldRecord,
+    held: list[HeldRecord],
+    person_withdrew: bool,
+    today: dt.date,
+    authority_route_open: bool,
+    outcome: PushOutcome,
+) -> None:
+    previous = last_transfer(session, pk)
+    summary = None if person_withdrew else summary_for(recipient, held, today, authority_route_open)
+    if summary is None:
+        if previous is not None and previous.kind == "summary":  # consent gone: tell who had data
+            notice = {"recipient": recipient.source, "record_id": recipient.record_id, "notice": "consent withdrawn: delete the data received"}
+            _deliver(home, recipient, notice, "withdrawal")
+            record_transfer(session, pk, recipient, "withdrawal", content_hash(notice), [])
+            outcome.withdrawal_notices += 1
+        else:
+            outcome.without_consent += 1
+        return
+    digest = content_hash(summary)
+    if previous is not None and previous.kind == "summary" and previous.content_hash == digest:
+        outcome.unchanged += 1
+        return
+    _deliver(home, recipient, summary, "summary")
+    record_transfer(session, pk, recipient, "summary", digest, summary["based_on_consent_of"])
+    outcome.summaries_sent += 1
+
+
+def _deliver(home: HubHome, recipient: HeldRecord, document: dict, kind: str) -> Path:
+    folder = home.path / "outbox" / recipient.source / "summaries"
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {**document, "kind": kind, "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    path = folder / f"{safe_file_name(recipient.record_id)}.{kind}.json"
+    atomic_write(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return path

@@ -1,0 +1,54 @@
+"""What the hub sent to whom, and the append-only audit trail.
+
+A transfer row per summary or notice sent to one recipient record, with the content hash that
+makes re-runs send nothing new. Every transfer, withdrawal notice, review decision and erasure
+also goes to the audit table, which is only ever appended to — pseudonymous facts, no identity.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange.summary import HeldRecord
+from hub_db.models import AuditEntry, Link, SourceRecord, Transfer
+
+
+def audit(session: Session, kind: str, **detail: object) -> None:
+    session.add(AuditEntry(kind=kind, detail=detail))
+
+
+def persons_with_records(session: Session) -> dict[int, list[tuple[int, HeldRecord]]]:
+    """Person id → its records (primary key, held record); only persons known to 2+ records."""
+    rows = session.execute(
+        select(Link.person_id, SourceRecord.id, SourceRecord.source, SourceRecord.record_id, SourceRecord.case_data).join(
+            SourceRecord, SourceRecord.id == Link.record_id
+        )
+    ).all()
+    persons: dict[int, list[tuple[int, HeldRecord]]] = defaultdict(list)
+    for person, pk, source, record_id, case in rows:
+        persons[person].append((pk, HeldRecord(source, record_id, case)))
+    return {p: records for p, records in persons.items() if len(records) > 1}
+
+
+def last_transfer(session: Session, recipient_pk: int) -> Transfer | None:
+    query = select(Transfer).where(Transfer.recipient_record == recipient_pk).order_by(Transfer.id.desc()).limit(1)
+    return session.execute(query).scalar_one_or_none()
+
+
+def record_transfer(
+    session: Session, recipient_pk: int, recipient: HeldRecord, kind: str, content_hash: str, consent_of: list[str]
+) -> None:
+    session.add(
+        Transfer(recipient_record=recipient_pk, recipient_source=recipient.source, kind=kind, content_hash=content_hash, consent_of=consent_of)
+    )
+    audit(
+        session,
+        "transfer" if kind == "summary" else "withdrawal_notice",
+        recipient=recipient.source,
+        recipient_record=recipient.record_id,
+        consent_of=consent_of,
+        content_hash=content_hash,
+    )
