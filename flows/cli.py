@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     audit_command.add_argument("--kind", help="only this kind (transfer, withdrawal_notice, review_decision, erasure, link)")
     audit_command.add_argument("--limit", type=int, default=50)
 
+    gaps = command("gaps", cmd_gaps, "Chain gaps by district: recognised, newly in SGB II or a closed case, and no active case anywhere.")
+    gaps.add_argument("--format", choices=("text", "json"), default="text")
+
     command("serve", cmd_serve, "Run the flows on their schedules (Prefect deployments; one per source plus maintenance) until stopped.")
     command("retention", cmd_retention, "Erase records whose case closed longer ago than their source's retention_days (a flow).")
 
@@ -328,6 +331,36 @@ def cmd_audit(args: argparse.Namespace) -> int:
     with _sessions(_home(args))() as session:
         for when, kind, detail in audit_entries(session, args.kind, args.limit):
             print(f"{when:%Y-%m-%d %H:%M:%S}  {kind:18} {json.dumps(detail, ensure_ascii=False)}")
+    return EXIT_OK
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from exchange.gaps import find_gap
+    from hub_db.transfers import persons_with_records, pseudonyms
+
+    home = _home(args)
+    config = home.load_config()
+    settings = config.exchange
+    with _sessions(home)() as session:
+        names = pseudonyms(session)
+        found = [
+            gap
+            for person, records in persons_with_records(session, minimum=1).items()
+            if (gap := find_gap(names[person], [r for _pk, r in records], settings.case_management_sources, settings.gap_days, dt.date.today()))
+        ]
+    found.sort(key=lambda g: (g.district, g.since, g.pseudonym))
+    if args.format == "json":
+        print(json.dumps([{**g.__dict__, "since": g.since.isoformat()} for g in found], indent=1))
+        return EXIT_OK
+    district = None
+    for gap in found:
+        if gap.district != district:
+            district = gap.district
+            print(f"\n{district}")
+        print(f"  {gap.pseudonym}  {gap.trigger:12} since {gap.since}  known to: {', '.join(gap.bodies)}")
+    print(f"\n{len(found)} gaps")
     return EXIT_OK
 
 

@@ -80,6 +80,11 @@ class ExchangeConfig(BaseModel):
         default=False,
         description="send summaries to the foreigners authority (also needs a consent naming abh explicitly)",
     )
+    case_management_sources: list[str] = Field(
+        default_factory=lambda: ["caritas", "awo", "diakonie", "stadt"],
+        description="bodies whose active case means a person is picked up (for chain gaps)",
+    )
+    gap_days: int = Field(default=30, ge=0, description="a trigger without an active case this long is a gap")
 
 
 class HubConfig(BaseModel):
@@ -171,6 +176,10 @@ def render_config(config: HubConfig) -> str:
         "# The foreigners authority is inbound only unless this route is opened here AND a",
         "# person's consent names abh explicitly.",
         f"authority_route_open = {str(config.exchange.authority_route_open).lower()}",
+        "# Bodies whose active case means a person is picked up, and how long a recognition,",
+        "# SGB II entry or closed case may stay without one before `kim-hub gaps` lists it.",
+        "case_management_sources = [" + ", ".join(_toml_string(s) for s in config.exchange.case_management_sources) + "]",
+        f"gap_days = {config.exchange.gap_days}",
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",

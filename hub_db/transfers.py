@@ -13,15 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange.summary import HeldRecord
-from hub_db.models import AuditEntry, Link, SourceRecord, Transfer
+from hub_db.models import AuditEntry, Link, Person, SourceRecord, Transfer
 
 
 def audit(session: Session, kind: str, **detail: object) -> None:
     session.add(AuditEntry(kind=kind, detail=detail))
 
 
-def persons_with_records(session: Session) -> dict[int, list[tuple[int, HeldRecord]]]:
-    """Person id → its records (primary key, held record); only persons known to 2+ records."""
+def persons_with_records(session: Session, minimum: int = 2) -> dict[int, list[tuple[int, HeldRecord]]]:
+    """Person id → its records (primary key, held record), for persons with ``minimum``+ records."""
     rows = session.execute(
         select(Link.person_id, SourceRecord.id, SourceRecord.source, SourceRecord.record_id, SourceRecord.case_data).join(
             SourceRecord, SourceRecord.id == Link.record_id
@@ -30,7 +30,11 @@ def persons_with_records(session: Session) -> dict[int, list[tuple[int, HeldReco
     persons: dict[int, list[tuple[int, HeldRecord]]] = defaultdict(list)
     for person, pk, source, record_id, case in rows:
         persons[person].append((pk, HeldRecord(source, record_id, case)))
-    return {p: records for p, records in persons.items() if len(records) > 1}
+    return {p: records for p, records in persons.items() if len(records) >= minimum}
+
+
+def pseudonyms(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Person.id, Person.pseudonym)).all())
 
 
 def last_transfer(session: Session, recipient_pk: int) -> Transfer | None:

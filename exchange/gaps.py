@@ -1,0 +1,64 @@
+"""Chain gaps: someone changed legal framework (or a case ended) and nobody has picked them up.
+
+Pure rules over what the hub holds per person. A *trigger* is a dated change that should lead to
+case management somewhere: a recognition (the authority's status message to a protection or
+residence title), an entry into SGB II (the job centre's Zugang, or its first record), or a case
+closed at a provider. A *gap* is a trigger older than ``gap_days`` after which the person has no
+active case at any case-management provider. Nothing here sees identity: persons are pseudonyms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from exchange.summary import ACTIVE, HeldRecord
+
+RECOGNISED_PREFIXES = ("AE_", "NE", "BLAUE_KARTE", "DAUERAUFENTHALT_EU", "EINGEBUERGERT")
+JOBCENTRE = "jobcenter"
+
+
+@dataclass(frozen=True)
+class Gap:
+    pseudonym: str
+    district: str
+    trigger: str  # recognised | sgb2_entry | case_closed
+    since: dt.date
+    bodies: tuple[str, ...]  # who knows the person (and may act)
+
+
+def find_gap(
+    pseudonym: str, records: Sequence[HeldRecord], providers: Sequence[str], gap_days: int, today: dt.date
+) -> Gap | None:
+    """The person's gap, if there is one (the latest trigger counts)."""
+    if any(r.source in providers and r.case.get("case_status") in ACTIVE for r in records):
+        return None
+    triggers = [t for r in records for t in _triggers(r, providers)]
+    if not triggers:
+        return None
+    kind, since = max(triggers, key=lambda t: t[1])
+    if (today - since).days < gap_days:
+        return None
+    district = next((r.case.get("district") for r in sorted(records, key=_recency, reverse=True) if r.case.get("district")), None)
+    return Gap(pseudonym, district or "unbekannt", kind, since, tuple(sorted({r.source for r in records})))
+
+
+def _triggers(record: HeldRecord, providers: Sequence[str]) -> list[tuple[str, dt.date]]:
+    found = []
+    for event in record.case.get("events") or ():
+        status = event.get("residence_status") or ""
+        on = dt.date.fromisoformat(event["on"])
+        if event["kind"] in ("statusaenderung", "einbuergerung") and status.startswith(RECOGNISED_PREFIXES):
+            found.append(("recognised", on))
+        if event["kind"] == "zugang":
+            found.append(("sgb2_entry", on))
+    if record.source == JOBCENTRE and record.case.get("case_opened") and record.case.get("case_status") in ACTIVE:
+        found.append(("sgb2_entry", dt.date.fromisoformat(record.case["case_opened"])))
+    if record.source in providers and record.case.get("case_status") == "closed" and record.case.get("case_closed"):
+        found.append(("case_closed", dt.date.fromisoformat(record.case["case_closed"])))
+    return found
+
+
+def _recency(record: HeldRecord) -> str:
+    return record.case.get("updated_at") or ""
