@@ -141,6 +141,17 @@ def _home(args: argparse.Namespace) -> HubHome:
     return HubHome.resolve(getattr(args, "home", None))
 
 
+def _flows(home: HubHome, verbose: bool = False) -> Any:
+    """The flows module, imported only after Prefect is pointed at this home (see flows.runtime)."""
+    home.load_config()
+    from flows.runtime import prepare_prefect
+
+    prepare_prefect(home, verbose)
+    import flows.sync
+
+    return flows.sync
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     home = _home(args)
     initialise(home)
@@ -224,13 +235,8 @@ def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = Fa
     if unknown:
         raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
     load_keys(home.key_dir(config))  # refuse early, before Prefect starts, if the key is exposed
-    from flows.runtime import prepare_prefect
-
-    prepare_prefect(home, verbose)
-    from flows.sync import sync_flow
-
     with _status("running sync flow"):
-        return sync_flow(str(home.path), sources)
+        return _flows(home, verbose).sync_flow(str(home.path), sources)
 
 
 class _status:
@@ -270,14 +276,8 @@ def _print_summary(summary: dict) -> None:
 
 def cmd_reestimate(args: argparse.Namespace) -> int:
     home = _home(args)
-    home.load_config()
-    from flows.runtime import prepare_prefect
-
-    prepare_prefect(home)
-    from flows.sync import reestimate_flow
-
     with _status("re-estimating the linkage model"):
-        summary = reestimate_flow(str(home.path), args.relink)
+        summary = _flows(home).reestimate_flow(str(home.path), args.relink)
     print(f"model version {summary['model_version']} stored")
     if summary["linking"]:
         print(f"re-linked {summary['linking']['records_linked']} records")
@@ -311,13 +311,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 def cmd_push(args: argparse.Namespace) -> int:
     home = _home(args)
-    home.load_config()
-    from flows.runtime import prepare_prefect
-
-    prepare_prefect(home)
-    from flows.sync import push_flow
-
-    outcome = push_flow(str(home.path))
+    outcome = _flows(home).push_flow(str(home.path))
     print(
         f"{outcome['summaries_sent']} summaries sent, {outcome['withdrawal_notices']} withdrawal notices, "
         f"{outcome['unchanged']} unchanged, {outcome['without_consent']} without consent"
@@ -366,10 +360,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     home = _home(args)
-    home.load_config()
-    from flows.runtime import prepare_prefect
-
-    prepare_prefect(home, verbose=True)
+    _flows(home, verbose=True)
     from flows.schedule import serve
 
     serve(home)
@@ -378,13 +369,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     home = _home(args)
-    home.load_config()
-    from flows.runtime import prepare_prefect
-
-    prepare_prefect(home)
-    from flows.sync import retention_flow
-
-    summary = retention_flow(str(home.path))
+    summary = _flows(home).retention_flow(str(home.path))
+    if not summary:
+        print("no source has retention_days set in hub.toml: nothing to erase")
     for source, counts in summary.items():
         print(f"{source:12} {counts['records_erased']} records and {counts['persons_erased']} persons erased")
     return EXIT_OK

@@ -15,10 +15,11 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.errors import TransientError
 from flows.erasure import apply_retention
-from flows.home import HubHome
+from flows.home import HubConfig, HubHome
 from flows.ingest import SourceOutcome, ingest_source, link_index
 from flows.push import push_all
 from flows.report_task import report_task
@@ -52,18 +53,24 @@ def _transient_database_errors() -> Iterator[None]:
         raise TransientError(f"database temporarily unavailable ({type(exc.orig).__name__})") from None
 
 
-@task(name="ingest-source", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
-def ingest_source_task(home_path: str, source: str) -> dict:
-    """Pull one source's new files into the hub; returns counts."""
+@contextmanager
+def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Session]]]:
+    """The home, its config and a session factory for one task; database errors made transient."""
     home = HubHome(Path(home_path))
     config = home.load_config()
     engine = make_engine(home.database_url(config))
     try:
-        keys = load_keys(home.key_dir(config))
         with _transient_database_errors():
-            outcome: SourceOutcome = ingest_source(home, config, source, keys, session_factory(engine))
+            yield home, config, session_factory(engine)
     finally:
         engine.dispose()
+
+
+@task(name="ingest-source", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
+def ingest_source_task(home_path: str, source: str) -> dict:
+    """Pull one source's new files into the hub; returns counts."""
+    with _hub(home_path) as (home, config, sessions):
+        outcome: SourceOutcome = ingest_source(home, config, source, load_keys(home.key_dir(config)), sessions)
     get_run_logger().info("source %s: %s", source, outcome.as_dict())
     return outcome.as_dict()
 
@@ -71,14 +78,8 @@ def ingest_source_task(home_path: str, source: str) -> dict:
 @task(name="link-master-index", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def link_task(home_path: str) -> dict:
     """Link new and changed records into the master index; returns counts."""
-    home = HubHome(Path(home_path))
-    config = home.load_config()
-    engine = make_engine(home.database_url(config))
-    try:
-        with _transient_database_errors():
-            outcome = link_index(session_factory(engine), config)
-    finally:
-        engine.dispose()
+    with _hub(home_path) as (_home, config, sessions):
+        outcome = link_index(sessions, config)
     get_run_logger().info("master index: %s", outcome.__dict__)
     return dict(outcome.__dict__)
 
@@ -91,14 +92,8 @@ def _run_name() -> str:
 @task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def push_task(home_path: str) -> dict:
     """Send changed case summaries and due withdrawal notices; returns counts."""
-    home = HubHome(Path(home_path))
-    config = home.load_config()
-    engine = make_engine(home.database_url(config))
-    try:
-        with _transient_database_errors():
-            outcome = push_all(home, config, session_factory(engine))
-    finally:
-        engine.dispose()
+    with _hub(home_path) as (home, config, sessions):
+        outcome = push_all(home, config, sessions)
     get_run_logger().info("push: %s", outcome.__dict__)
     return dict(outcome.__dict__)
 
@@ -133,16 +128,10 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
 def reestimate_flow(home_path: str, relink: bool = False) -> dict:
     """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
     install_redaction()
-    home = HubHome(Path(home_path))
-    config = home.load_config()
-    engine = make_engine(home.database_url(config))
-    try:
-        sessions = session_factory(engine)
+    with _hub(home_path) as (_home, config, sessions):
         with sessions() as session, session.begin():
             version = reestimate(session, relink)
         linking = link_index(sessions, config) if relink else None
-    finally:
-        engine.dispose()
     summary = {"model_version": version, "linking": linking.__dict__ if linking else None}
     get_run_logger().info("re-estimated: %s", summary)
     return summary
@@ -152,12 +141,7 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict:
 def retention_flow(home_path: str) -> dict:
     """Erase records whose case closed longer ago than their source's retention period."""
     install_redaction()
-    home = HubHome(Path(home_path))
-    config = home.load_config()
-    engine = make_engine(home.database_url(config))
-    try:
-        erased = apply_retention(home, config, session_factory(engine))
-    finally:
-        engine.dispose()
+    with _hub(home_path) as (home, config, sessions):
+        erased = apply_retention(home, config, sessions)
     get_run_logger().info("retention: %s", erased)
     return erased
