@@ -26,11 +26,21 @@ class HeldRecord:
     source: str
     record_id: str
     case: Mapping[str, Any]  # the stored case data (consent, status, dates, goals, events, …)
+    key: int | None = None  # the hub's own record key, to know later what a summary was built from
+
+
+def consenting(recipient: HeldRecord, others: Sequence[HeldRecord], today: dt.date, authority_route_open: bool) -> list[HeldRecord]:
+    """The person's other records whose consent reaches the recipient's body."""
+    return [
+        r
+        for r in others
+        if r.source != recipient.source and may_receive(r.case.get("consent") or {}, recipient.source, today, authority_route_open)
+    ]
 
 
 def summary_for(recipient: HeldRecord, others: Sequence[HeldRecord], today: dt.date, authority_route_open: bool) -> dict | None:
     """The summary for ``recipient`` from the records that consent to it; None when none does."""
-    shared = [r for r in others if r.source != recipient.source and may_receive(r.case.get("consent") or {}, recipient.source, today, authority_route_open)]
+    shared = consenting(recipient, others, today, authority_route_open)
     if not shared:
         return None
     events = sorted(

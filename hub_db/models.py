@@ -139,9 +139,10 @@ class Transfer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recipient_record: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"), index=True)
     recipient_source: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16), doc="summary | withdrawal")
+    kind: Mapped[str] = mapped_column(String(16), doc="summary | withdrawal | correction")
     content_hash: Mapped[str] = mapped_column(String(64))
     consent_of: Mapped[list] = mapped_column(JSON, doc="sources whose records' consent covered it")
+    origins: Mapped[list] = mapped_column(JSON, default=list, doc="hub keys of the records it was built from")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

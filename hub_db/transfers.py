@@ -29,7 +29,7 @@ def persons_with_records(session: Session, minimum: int = 2) -> dict[int, list[t
     ).all()
     persons: dict[int, list[tuple[int, HeldRecord]]] = defaultdict(list)
     for person, pk, source, record_id, case in rows:
-        persons[person].append((pk, HeldRecord(source, record_id, case)))
+        persons[person].append((pk, HeldRecord(source, record_id, case, pk)))
     return {p: records for p, records in persons.items() if len(records) >= minimum}
 
 
@@ -43,14 +43,27 @@ def last_transfer(session: Session, recipient_pk: int) -> Transfer | None:
 
 
 def record_transfer(
-    session: Session, recipient_pk: int, recipient: HeldRecord, kind: str, content_hash: str, consent_of: list[str]
+    session: Session,
+    recipient_pk: int,
+    recipient: HeldRecord,
+    kind: str,
+    content_hash: str,
+    consent_of: list[str],
+    origins: list[int] | None = None,
 ) -> None:
     session.add(
-        Transfer(recipient_record=recipient_pk, recipient_source=recipient.source, kind=kind, content_hash=content_hash, consent_of=consent_of)
+        Transfer(
+            recipient_record=recipient_pk,
+            recipient_source=recipient.source,
+            kind=kind,
+            content_hash=content_hash,
+            consent_of=consent_of,
+            origins=origins or [],
+        )
     )
     audit(
         session,
-        "transfer" if kind == "summary" else "withdrawal_notice",
+        {"summary": "transfer", "withdrawal": "withdrawal_notice"}.get(kind, f"{kind}_notice"),
         recipient=recipient.source,
         recipient_record=recipient.record_id,
         consent_of=consent_of,

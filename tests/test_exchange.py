@@ -106,3 +106,26 @@ def test_consent_rule_details() -> None:
     assert may_receive({"recipients": ["abh"]}, "abh", TODAY, authority_route_open=True)
     assert not may_receive({"recipients": ["kim"], "valid_until": "2026-11-24"}, "awo", TODAY)
     assert may_receive({"recipients": ["awo"]}, "awo", TODAY) and not may_receive({"recipients": ["awo"]}, "stadt", TODAY)
+
+
+def test_a_split_sends_a_correction_to_who_got_data_under_the_wrong_link(hub) -> None:
+    from hub_db.master_index import LinkPolicy
+    from hub_db.models import ReviewItem, SourceRecord
+    from hub_db.review import decide
+
+    home, config, sessions, keys = hub
+    deliver(home, "caritas", "c.csv", person_at("C-1"))
+    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
+    sync(hub)
+    push_all(home, config, sessions, TODAY)
+    with sessions() as session, session.begin():  # a coordinator finds they are two people
+        ids = {r.record_id: r.id for r in session.execute(select(SourceRecord)).scalars()}
+        item = ReviewItem(record_a=ids["C-1"], record_b=ids["962D000001"], score=0.9, evidence={})
+        session.add(item)
+    with sessions() as session, session.begin():
+        decide(session, item.id, "different", LinkPolicy())
+    outcome = push_all(home, config, sessions, TODAY)
+    assert outcome.corrections == 2 and outcome.summaries_sent == 0
+    assert "C-1.correction.json" in summaries(home, "caritas")
+    assert "962D000001.correction.json" in summaries(home, "jobcenter")
+    assert push_all(home, config, sessions, TODAY).corrections == 0  # once

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:08:42.569381
+Create Date: 2026-11-25 19:21:29.391960
 """
 import sqlalchemy as sa
 from alembic import op
@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('consent_of', sa.JSON(), nullable=False),
+    sa.Column('origins', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['recipient_record'], ['source_records.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
