@@ -7,10 +7,25 @@ database, no keys and no mapping: turning a row into a case summary is the mappi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
+
+
+def read_delivery(path: Path) -> tuple[bytes, FileBatch]:
+    """A delivered file's bytes and an empty batch keyed by their SHA-256 (the ledger's key).
+
+    Only an unreadable file raises (BadInputError); bad *content* is the connector's to reject.
+    """
+    from connectors.errors import BadInputError
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{path.name}: file cannot be read ({exc.__class__.__name__})") from exc
+    return data, FileBatch(path=path, content_hash=hashlib.sha256(data).hexdigest())
 
 
 @dataclass(frozen=True)

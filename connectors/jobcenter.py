@@ -13,7 +13,6 @@ header = 1.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -21,10 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.base import FileBatch, RawRow, Rejection
+from connectors.base import FileBatch, RawRow, Rejection, read_delivery
 from connectors.column_map import ColumnMap
 from connectors.csv_dialect import UnsupportedEncoding, decode_bytes
-from connectors.errors import BadInputError
 from connectors.provider_csv import CsvSyntaxError, Record, csv_records
 
 DELIMITER = ";"
@@ -92,11 +90,7 @@ def read_jobcenter_export(path: Path, column_map: ColumnMap | None = None) -> Fi
     Rejection saying why and ``rejected_whole=True``.
     """
     column_map = column_map or jobcenter_column_map()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"{path.name}: file cannot be read ({exc.__class__.__name__})") from exc
-    batch = FileBatch(path=path, content_hash=hashlib.sha256(data).hexdigest())
+    data, batch = read_delivery(path)
     try:
         _read_into(batch, data, column_map)
     except _Damaged as damaged:

@@ -14,14 +14,13 @@ the line it starts on (a spreadsheet would show it as a single row).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.base import FileBatch, RawRow, Rejection
+from connectors.base import FileBatch, RawRow, Rejection, read_delivery
 from connectors.column_map import ColumnMap, provider_csv_column_map
 from connectors.csv_dialect import (
     UnsupportedEncoding,
@@ -30,7 +29,6 @@ from connectors.csv_dialect import (
     first_content_line,
     separator_hint,
 )
-from connectors.errors import BadInputError
 
 
 @dataclass(frozen=True)
@@ -125,11 +123,7 @@ def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBa
     bytes as delivered, so a re-delivered file is recognised whatever its name.
     """
     column_map = column_map or provider_csv_column_map()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"{path.name}: file cannot be read ({exc.__class__.__name__})") from exc
-    batch = FileBatch(path=path, content_hash=hashlib.sha256(data).hexdigest())
+    data, batch = read_delivery(path)
     file = path.name
 
     def reject_file(rejections: list[Rejection]) -> FileBatch:

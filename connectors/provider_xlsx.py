@@ -9,16 +9,14 @@ both formats behave the same. Row numbers are the sheet's row numbers, as Excel 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from connectors.base import FileBatch, Rejection
+from connectors.base import FileBatch, Rejection, read_delivery
 from connectors.column_map import ColumnMap, provider_csv_column_map
-from connectors.errors import BadInputError
 from connectors.provider_csv import Record, fill_batch
 
 MAX_XLSX_BYTES = 50 * 1024 * 1024
@@ -27,11 +25,7 @@ MAX_COLUMNS = 200
 
 def read_provider_xlsx(path: Path, column_map: ColumnMap | None = None) -> FileBatch:
     """Read the first worksheet of an Excel export; never raises for bad content."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"{path.name}: file cannot be read ({exc.__class__.__name__})") from exc
-    batch = FileBatch(path=path, content_hash=hashlib.sha256(data).hexdigest())
+    data, batch = read_delivery(path)
     if len(data) > MAX_XLSX_BYTES:
         return _reject(batch, f"file larger than {MAX_XLSX_BYTES // (1024 * 1024)} MB")
     try:

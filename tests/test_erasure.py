@@ -8,20 +8,9 @@ from sqlalchemy import select, text
 
 from flows.cli import link_rows
 from flows.erasure import apply_retention, erase
-from flows.ingest import ingest_source, link_index
+from flows.ingest import ingest_source
 from hub_db.models import LinkEvent, Person, SourceRecord
-from tests.test_ingest_pipeline import GOOD, drop
-
-SAMIRA_AT_JOBCENTRE = "962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"
-
-
-def ingest_two_sources(hub) -> None:
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "c.csv", GOOD)
-    drop(home, "jobcenter", "j.csv", [SAMIRA_AT_JOBCENTRE])
-    for source in ("caritas", "jobcenter"):
-        ingest_source(home, config, source, keys, sessions)
-    link_index(sessions, config)
+from tests.test_ingest_pipeline import drop, ingest_samira_in_two_sources
 
 
 def dump_text(sessions) -> str:
@@ -36,7 +25,7 @@ def dump_text(sessions) -> str:
 
 def test_erasing_one_of_two_records_keeps_the_person_erasing_both_removes_it(hub) -> None:
     home, config, sessions, keys = hub
-    ingest_two_sources(hub)
+    ingest_samira_in_two_sources(hub)
     before = {(s, r): p for s, r, p, _st, _sc in link_rows(home)}
     pseudonym = before[("caritas", "C-1")]
     assert before[("jobcenter", "962D000001")] == pseudonym

@@ -29,6 +29,19 @@ BAD = [
 ]
 
 
+SAMIRA_AT_JOBCENTRE = "962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"
+
+
+def ingest_samira_in_two_sources(hub) -> None:
+    """GOOD at caritas plus the same Samira at the job centre, ingested and linked."""
+    home, config, sessions, keys = hub
+    drop(home, "caritas", "c.csv", GOOD)
+    drop(home, "jobcenter", "j.csv", [SAMIRA_AT_JOBCENTRE])
+    for source in ("caritas", "jobcenter"):
+        ingest_source(home, config, source, keys, sessions)
+    link_index(sessions, config)
+
+
 def drop(home: HubHome, source: str, name: str, rows: list[str]) -> Path:
     path = home.inbox(source) / name
     path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
@@ -151,7 +164,7 @@ def test_pseudonyms_stay_stable_as_records_arrive(hub) -> None:
     first = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
     # the job centre knows Samira Haddad too (other spelling), and someone new
     drop(home, "jobcenter", "j.csv", [
-        "962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active",
+        SAMIRA_AT_JOBCENTRE,
         "962D000002,Neumann,Jakob,1969-07-21,M,DEU,Andereweg 2,51377,,active",
     ])
     ingest_source(home, config, "jobcenter", keys, sessions)
@@ -170,11 +183,7 @@ def test_review_decisions_bind_the_clustering(hub) -> None:
     from hub_db.review import decide, list_items
 
     home, config, sessions, keys = hub
-    drop(home, "caritas", "c.csv", GOOD)
-    drop(home, "jobcenter", "j.csv", ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"])
-    for source in ("caritas", "jobcenter"):
-        ingest_source(home, config, source, keys, sessions)
-    link_index(sessions, config)
+    ingest_samira_in_two_sources(hub)
     person = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
     assert person[("caritas", "C-1")] == person[("jobcenter", "962D000001")]
     assert person[("caritas", "C-1")] != person[("caritas", "C-2")]
@@ -216,11 +225,7 @@ def test_reestimate_stores_a_version_and_relinking_keeps_pseudonyms(hub) -> None
     from hub_db.models import ModelVersion
 
     home, config, sessions, keys = hub
-    drop(home, "caritas", "c.csv", GOOD)
-    drop(home, "jobcenter", "j.csv", ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"])
-    for source in ("caritas", "jobcenter"):
-        ingest_source(home, config, source, keys, sessions)
-    link_index(sessions, config)
+    ingest_samira_in_two_sources(hub)
     before = link_rows(home)
     with sessions() as session, session.begin():
         version = reestimate(session, relink=True)

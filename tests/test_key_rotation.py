@@ -12,7 +12,7 @@ from flows.rotation import rotate_keys
 from hub_db.keystore import current_key_id, load_keys
 from hub_db.models import SourceRecord
 from tests.test_delivery_outcomes import FIXTURES, deliver
-from tests.test_ingest_pipeline import GOOD, drop
+from tests.test_ingest_pipeline import GOOD, SAMIRA_AT_JOBCENTRE, drop
 
 
 def partition(home) -> list[list[tuple[str, str]]]:
@@ -26,7 +26,7 @@ def partition(home) -> list[list[tuple[str, str]]]:
 def test_rotation_rekeys_everything_and_keeps_every_link(hub) -> None:
     home, config, sessions, keys = hub
     drop(home, "caritas", "c.csv", GOOD)
-    drop(home, "jobcenter", "j.csv", ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"])
+    drop(home, "jobcenter", "j.csv", [SAMIRA_AT_JOBCENTRE])
     deliver(home, "abh", "a.xml", (FIXTURES / "abh" / "good.xml").read_bytes())
     for source in ("caritas", "jobcenter", "abh"):
         ingest_source(home, config, source, keys, sessions)
