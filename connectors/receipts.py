@@ -102,3 +102,11 @@ def _printable(text: str) -> str:
     """No control characters, and nothing a spreadsheet would run as a formula."""
     text = "".join(c if c.isprintable() else "?" for c in text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A CSV cell Excel would run as a formula is prefixed with ' (second line of defence: the
+    mappings already reject formula-like ids and references)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
+        return "'" + cell
+    return cell

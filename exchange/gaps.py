@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exchange.summary import ACTIVE, HeldRecord
+from exchange.summary import ACTIVE, HeldRecord, latest_district
 
 RECOGNISED_PREFIXES = ("AE_", "NE", "BLAUE_KARTE", "DAUERAUFENTHALT_EU", "EINGEBUERGERT")
 JOBCENTRE = "jobcenter"
@@ -40,8 +40,7 @@ def find_gap(
     kind, since = max(triggers, key=lambda t: t[1])
     if (today - since).days < gap_days:
         return None
-    district = next((r.case.get("district") for r in sorted(records, key=_recency, reverse=True) if r.case.get("district")), None)
-    return Gap(pseudonym, district or "unbekannt", kind, since, tuple(sorted({r.source for r in records})))
+    return Gap(pseudonym, latest_district(records), kind, since, tuple(sorted({r.source for r in records})))
 
 
 def _triggers(record: HeldRecord, providers: Sequence[str]) -> list[tuple[str, dt.date]]:
@@ -58,7 +57,3 @@ def _triggers(record: HeldRecord, providers: Sequence[str]) -> list[tuple[str, d
     if record.source in providers and record.case.get("case_status") == "closed" and record.case.get("case_closed"):
         found.append(("case_closed", dt.date.fromisoformat(record.case["case_closed"])))
     return found
-
-
-def _recency(record: HeldRecord) -> str:
-    return record.case.get("updated_at") or ""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import ConfigError, FatalError, HubError
+from connectors.receipts import spreadsheet_safe
 from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, SourceConfig, default_source
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
@@ -99,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
 
     gaps = command("gaps", cmd_gaps, "Chain gaps by district: recognised, newly in SGB II or a closed case, and no active case anywhere.")
     gaps.add_argument("--format", choices=("text", "json"), default="text")
+    changes = command("transitions", cmd_transitions, "Rechtskreiswechsel by district: reported changes of residence status or legal framework.")
+    changes.add_argument("--format", choices=("text", "json"), default="text")
 
     command("serve", cmd_serve, "Run the flows on their schedules (Prefect deployments; one per source plus maintenance) until stopped.")
     command("retention", cmd_retention, "Erase records whose case closed longer ago than their source's retention_days (a flow).")
@@ -293,6 +296,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
         print(f"no record {args.source}/{args.record_id}", file=sys.stderr)
         return EXIT_USAGE
     print(f"erased 1 record; {outcome.persons_erased} person(s) erased with it")
+    pushed = _flows(home).push_flow(str(home.path))  # erasure notices to who received its data
+    print(push_line(pushed))
     return EXIT_OK
 
 
@@ -312,11 +317,19 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     home = _home(args)
     outcome = _flows(home).push_flow(str(home.path))
-    print(
+    print(push_line(outcome))
+    for body, reason in sorted(outcome["failed"].items()):
+        print(f"{body}: not delivered, retried next run ({reason})", file=sys.stderr)
+    return EXIT_REJECTED if outcome["failed"] else EXIT_OK
+
+
+def push_line(outcome: dict) -> str:
+    """One line on what a push sent."""
+    return (
         f"{outcome['summaries_sent']} summaries sent, {outcome['withdrawal_notices']} withdrawal notices, "
+        f"{outcome['corrections']} corrections, {outcome['erasure_notices']} erasure notices, "
         f"{outcome['unchanged']} unchanged, {outcome['without_consent']} without consent"
     )
-    return EXIT_OK
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -332,30 +345,52 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from exchange.gaps import find_gap
-    from hub_db.transfers import persons_with_records, pseudonyms
 
-    home = _home(args)
-    config = home.load_config()
-    settings = config.exchange
-    with _sessions(home)() as session:
-        names = pseudonyms(session)
-        found = [
-            gap
-            for person, records in persons_with_records(session, minimum=1).items()
-            if (gap := find_gap(names[person], [r for _pk, r in records], settings.case_management_sources, settings.gap_days, dt.date.today()))
-        ]
-    found.sort(key=lambda g: (g.district, g.since, g.pseudonym))
+    settings = _home(args).load_config().exchange
+    today = dt.date.today()
+
+    def gaps_of(pseudonym: str, records: list) -> list:
+        gap = find_gap(pseudonym, records, settings.case_management_sources, settings.gap_days, today)
+        return [gap] if gap else []
+
+    found = _per_person(args, gaps_of, order=lambda g: (g.district, g.since, g.pseudonym))
     if args.format == "json":
         print(json.dumps([{**g.__dict__, "since": g.since.isoformat()} for g in found], indent=1))
         return EXIT_OK
-    district = None
-    for gap in found:
-        if gap.district != district:
-            district = gap.district
-            print(f"\n{district}")
-        print(f"  {gap.pseudonym}  {gap.trigger:12} since {gap.since}  known to: {', '.join(gap.bodies)}")
+    _by_district(found, lambda g: f"{g.pseudonym}  {g.trigger:12} since {g.since}  known to: {', '.join(g.bodies)}")
     print(f"\n{len(found)} gaps")
     return EXIT_OK
+
+
+def cmd_transitions(args: argparse.Namespace) -> int:
+    from exchange.transitions import transitions_of
+
+    found = _per_person(args, transitions_of, order=lambda t: (t.district, t.on, t.pseudonym))
+    if args.format == "json":
+        print(json.dumps([{**t.__dict__, "on": t.on.isoformat()} for t in found], indent=1))
+        return EXIT_OK
+    _by_district(found, lambda t: f"{t.pseudonym}  {t.on}  {t.kind:15} {t.before} → {t.after}  known to: {', '.join(t.bodies)}")
+    print(f"\n{len(found)} changes")
+    return EXIT_OK
+
+
+def _per_person(args: argparse.Namespace, rule: Any, order: Any) -> list:
+    """Apply a per-person rule (pseudonym, held records → findings) to every person in the index."""
+    from hub_db.transfers import persons_with_records, pseudonyms
+
+    with _sessions(_home(args))() as session:
+        names = pseudonyms(session)
+        found = [f for person, records in persons_with_records(session, minimum=1).items() for f in rule(names[person], [r for _pk, r in records])]
+    return sorted(found, key=order)
+
+
+def _by_district(found: list, line: Any) -> None:
+    district = None
+    for item in found:
+        if item.district != district:
+            district = item.district
+            print(f"\n{district}")
+        print("  " + line(item))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -396,15 +431,7 @@ def write_links_csv(handle: Any, rows: list[tuple]) -> None:
     """The links CSV: header exactly as documented, cells safe to open in a spreadsheet."""
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(LINKS_HEADER)
-    writer.writerows([[_spreadsheet_safe(cell) for cell in row] for row in rows])
-
-
-def _spreadsheet_safe(cell: object) -> object:
-    """A CSV cell Excel would run as a formula is prefixed with ' (second line of defence: the
-    mappings already reject such record ids)."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
-        return "'" + cell
-    return cell
+    writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
 
 
 def link_rows(home: HubHome) -> list[tuple]:

@@ -1,4 +1,6 @@
-"""Erasure requests and the retention rule, applied to the database and the source's archive."""
+"""Erasure requests and the retention rule, applied to the database, the source's archive and the
+outboxes. Recipients who received data of an erased record get an erasure notice from the next
+push (the CLI and the retention flow run one right after)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import datetime as dt
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.drop_folder import DropFolder
+from connectors.outbox import OutboxSink
 from flows.home import HubConfig, HubHome
 from hub_db.erasure import ErasureOutcome, erase_record, erase_records, expired_records
 
@@ -15,8 +18,7 @@ def erase(home: HubHome, sessions: sessionmaker[Session], source: str, record_id
     """Erase one record everywhere; the source's archived deliveries (which hold it in clear) go too."""
     with sessions() as session, session.begin():
         outcome = erase_record(session, source, record_id)
-    if outcome.records_erased:
-        DropFolder.under(home.path, source).purge_archive(older_than_days=0)
+    _clear_files(home, outcome)
     return outcome
 
 
@@ -32,7 +34,14 @@ def apply_retention(
             outcome = erase_records(
                 session, expired_records(session, source, settings.retention_days, today), "retention period over"
             )
-        if outcome.records_erased:
-            DropFolder.under(home.path, source).purge_archive(older_than_days=0)
+        _clear_files(home, outcome)
         summary[source] = {"records_erased": outcome.records_erased, "persons_erased": outcome.persons_erased}
     return summary
+
+
+def _clear_files(home: HubHome, outcome: ErasureOutcome) -> None:
+    """The erased records' rows in archived deliveries, and documents addressed to them."""
+    for source in sorted({source for source, _record_id in outcome.erased}):
+        DropFolder.under(home.path, source).purge_archive(older_than_days=0)
+    for source, record_id in outcome.erased:
+        OutboxSink(home.outbox(source, "summaries")).forget(record_id)

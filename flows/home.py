@@ -85,6 +85,10 @@ class ExchangeConfig(BaseModel):
         description="bodies whose active case means a person is picked up (for chain gaps)",
     )
     gap_days: int = Field(default=30, ge=0, description="a trigger without an active case this long is a gap")
+    purposes: list[str] = Field(
+        default_factory=lambda: ["kim"],
+        description="consent purposes the exchange serves; a consent for another purpose covers no transfer",
+    )
 
 
 class HubConfig(BaseModel):
@@ -124,6 +128,10 @@ class HubHome:
     @property
     def reports(self) -> Path:
         return self.path / "reports"
+
+    def outbox(self, body: str, kind: str) -> Path:
+        """Where the hub leaves files for a body: ``receipts`` of its deliveries, ``summaries`` for it."""
+        return self.path / "outbox" / body / kind
 
     def inbox(self, source: str) -> Path:
         return self.path / "inbox" / source
@@ -180,6 +188,8 @@ def render_config(config: HubConfig) -> str:
         "# SGB II entry or closed case may stay without one before `kim-hub gaps` lists it.",
         "case_management_sources = [" + ", ".join(_toml_string(s) for s in config.exchange.case_management_sources) + "]",
         f"gap_days = {config.exchange.gap_days}",
+        "# Consent purposes the exchange serves (an empty purpose in a source's consent means kim).",
+        "purposes = [" + ", ".join(_toml_string(s) for s in config.exchange.purposes) + "]",
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",

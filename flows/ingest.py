@@ -100,7 +100,7 @@ def ingest_source(
     readers = [c for c in connectors if hasattr(c, "read_file")]
     pullers = [c for c in connectors if hasattr(c, "pull")]
     folder = DropFolder.under(home.path, source)
-    receipts = home.path / "outbox" / source / "receipts"
+    receipts = home.outbox(source, "receipts")
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
         claimed = folder.claim(path)

@@ -1,29 +1,42 @@
 """The push step: each linked person's case summary to every body that knows the person.
 
-Runs after linking (and as `kim-hub push`). Per recipient record it builds the summary the
-consent of the person's other records allows, and delivers it only when its content changed
-since the last transfer — so a re-run sends nothing new. A withdrawal stops everything at once
-and sends every earlier recipient one withdrawal notice; when a wrongly merged person was split,
-every recipient whose summary drew on records that are no longer the same person gets a
-correction first. Delivery is a file in
-``outbox/<recipient>/summaries/`` written atomically (REST delivery is the connector's push,
-wired when a recipient uses the REST connector).
+Runs after linking (and as `kim-hub push`). It first *plans* — per recipient record, the summary
+the consent of the person's other records allows, sent only when its content changed since the
+last transfer, so a re-run sends nothing new — and then *delivers* per body through that body's
+sink: its API when one of the body's connectors can push (``rest``), otherwise files in
+``outbox/<body>/summaries/``. A body's transfers are recorded only after its delivery succeeded,
+so an unreachable API loses nothing (its documents are planned again next run) and holds up no
+other body.
+
+Notices come before summaries: a withdrawal (or a consent that no longer covers anything) stops
+everything and tells every earlier recipient once; when records a recipient's summary drew on now
+belong to someone else (a split) it gets a correction, and when they were erased an erasure notice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass
-from pathlib import Path
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.receipts import atomic_write, safe_file_name
-from exchange.consent import withdrawn
-from exchange.summary import HeldRecord, consenting, content_hash, summary_for
+from connectors.errors import HubError
+from connectors.outbox import OutboxSink
+from connectors.registry import load_connector
+from exchange.consent import ConsentPolicy, withdrawn
+from exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, summary_for
 from flows.home import HubConfig, HubHome
-from hub_db.transfers import last_transfer, persons_with_records, record_transfer
+from hub_db.transfers import existing_records, last_transfer, persons_with_records, record_transfer
+
+NOTICES = {
+    "correction": "correction: part of the summary received belonged to another person; delete it and use the next summary",
+    "erasure": "erasure: part of the summary received was erased at the hub (retention or request); delete it and use the next summary",
+    "withdrawal": "consent withdrawn: delete the data received",
+    "withdrawal-scope": "consent no longer covers this transfer (expired or narrowed): delete the data received",
+}
 
 
 @dataclass
@@ -31,70 +44,118 @@ class PushOutcome:
     summaries_sent: int = 0
     withdrawal_notices: int = 0
     corrections: int = 0
+    erasure_notices: int = 0
     unchanged: int = 0
     without_consent: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # body → why its delivery failed (retried next run)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One document for one recipient record, and what to record once it was delivered."""
+
+    recipient_pk: int
+    recipient: HeldRecord
+    kind: str  # summary | correction | erasure | withdrawal
+    document: dict
+    consents: list[dict]
+    origins: list[int]
+
+
+class Sink(Protocol):
+    """The connector contract's push side: an API connector or the outbox folder."""
+
+    def push(self, documents: Sequence[Mapping[str, Any]]) -> object: ...
 
 
 def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], today: dt.date | None = None) -> PushOutcome:
-    """Send every changed summary and due withdrawal notice (one transaction)."""
-    today = today or dt.date.today()
+    """Plan every due document, deliver per body, record what was delivered."""
+    policy = ConsentPolicy(today or dt.date.today(), config.exchange.authority_route_open, tuple(config.exchange.purposes))
     outcome = PushOutcome()
-    with sessions() as session, session.begin():
-        for records in persons_with_records(session, minimum=1).values():
-            held = [record for _pk, record in records]
-            person_withdrew = withdrawn([r.case.get("consent") or {} for r in held], today)
-            for pk, recipient in records:
-                _push_one(session, home, pk, recipient, held, person_withdrew, today, config.exchange.authority_route_open, outcome)
+    with sessions() as session:
+        deliveries = plan_deliveries(session, policy, outcome)
+    by_body: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        by_body[delivery.recipient.source].append(delivery)
+    sent_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    for body, planned in sorted(by_body.items()):
+        try:
+            sink_for(home, config, body).push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in planned])
+        except HubError as error:
+            outcome.failed[body] = str(error)
+            continue
+        with sessions() as session, session.begin():
+            for d in planned:
+                record_transfer(session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins)
+        _count(outcome, planned)
     return outcome
 
 
-def _push_one(
+def sink_for(home: HubHome, config: HubConfig, body: str) -> Sink:
+    """The body's first connector that can push (its API), else its outbox folder."""
+    source = config.sources.get(body)
+    for name in source.connectors if source is not None else ():
+        connector_class = load_connector(name)
+        if hasattr(connector_class, "push"):
+            return connector_class(connector_class.config_model.from_options(source.options))
+    return OutboxSink(home.outbox(body, "summaries"))
+
+
+def plan_deliveries(session: Session, policy: ConsentPolicy, outcome: PushOutcome) -> list[Delivery]:
+    """Every document due, per person and recipient record, notices first."""
+    deliveries: list[Delivery] = []
+    for records in persons_with_records(session, minimum=1).values():
+        held = [record for _pk, record in records]
+        person_withdrew = withdrawn([r.case.get("consent") or {} for r in held], policy.today)
+        for pk, recipient in records:
+            deliveries += _plan_one(session, pk, recipient, held, person_withdrew, policy, outcome)
+    return deliveries
+
+
+def _plan_one(
     session: Session,
-    home: HubHome,
     pk: int,
     recipient: HeldRecord,
     held: list[HeldRecord],
     person_withdrew: bool,
-    today: dt.date,
-    authority_route_open: bool,
+    policy: ConsentPolicy,
     outcome: PushOutcome,
-) -> None:
+) -> list[Delivery]:
     previous = last_transfer(session, pk)
-    if previous is not None and previous.kind == "summary" and not set(previous.origins) <= {r.key for r in held}:
-        # the person was split: what was sent came partly from someone else's records
-        notice = {
-            "recipient": recipient.source,
-            "record_id": recipient.record_id,
-            "notice": "correction: part of the summary received belonged to another person; delete it and use the next summary",
-        }
-        _deliver(home, recipient, notice, "correction")
-        record_transfer(session, pk, recipient, "correction", content_hash(notice), [])
-        outcome.corrections += 1
-        previous = last_transfer(session, pk)
-    summary = None if person_withdrew else summary_for(recipient, held, today, authority_route_open)
+    had_summary = previous is not None and previous.kind == "summary"
+    planned: list[Delivery] = []
+    if had_summary and not set(previous.origins) <= {r.key for r in held}:
+        missing = set(previous.origins) - {r.key for r in held}
+        kind = "correction" if existing_records(session, missing) else "erasure"
+        planned.append(_notice(pk, recipient, kind, NOTICES[kind]))
+        had_summary = False
+    shared = [] if person_withdrew else consenting(recipient, held, policy)
+    summary = summary_for(recipient, shared) if shared else None
     if summary is None:
-        if previous is not None and previous.kind == "summary":  # consent gone: tell who had data
-            notice = {"recipient": recipient.source, "record_id": recipient.record_id, "notice": "consent withdrawn: delete the data received"}
-            _deliver(home, recipient, notice, "withdrawal")
-            record_transfer(session, pk, recipient, "withdrawal", content_hash(notice), [])
-            outcome.withdrawal_notices += 1
-        elif len(held) > 1:
+        if had_summary:  # consent gone or narrowed to nothing: tell who had data
+            planned.append(_notice(pk, recipient, "withdrawal", NOTICES["withdrawal" if person_withdrew else "withdrawal-scope"]))
+        elif len(held) > 1 and not planned:
             outcome.without_consent += 1
-        return
-    digest = content_hash(summary)
-    if previous is not None and previous.kind == "summary" and previous.content_hash == digest:
+        return planned
+    if had_summary and previous.content_hash == content_hash(summary):
         outcome.unchanged += 1
-        return
-    _deliver(home, recipient, summary, "summary")
-    origins = [r.key for r in consenting(recipient, held, today, authority_route_open) if r.key is not None]
-    record_transfer(session, pk, recipient, "summary", digest, summary["based_on_consent_of"], origins)
-    outcome.summaries_sent += 1
+        return planned
+    origins = sorted(s.record.key for s in shared if s.record.key is not None)
+    planned.append(Delivery(pk, recipient, "summary", summary, consent_receipt(shared), origins))
+    return planned
 
 
-def _deliver(home: HubHome, recipient: HeldRecord, document: dict, kind: str) -> Path:
-    folder = home.path / "outbox" / recipient.source / "summaries"
-    folder.mkdir(parents=True, exist_ok=True)
-    document = {**document, "kind": kind, "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    path = folder / f"{safe_file_name(recipient.record_id)}.{kind}.json"
-    atomic_write(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    return path
+def _notice(pk: int, recipient: HeldRecord, kind: str, text: str) -> Delivery:
+    return Delivery(pk, recipient, kind, {"recipient": recipient.source, "record_id": recipient.record_id, "notice": text}, [], [])
+
+
+def _count(outcome: PushOutcome, delivered: Sequence[Delivery]) -> None:
+    for d in delivered:
+        if d.kind == "summary":
+            outcome.summaries_sent += 1
+        elif d.kind == "withdrawal":
+            outcome.withdrawal_notices += 1
+        elif d.kind == "correction":
+            outcome.corrections += 1
+        else:
+            outcome.erasure_notices += 1

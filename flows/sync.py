@@ -91,7 +91,7 @@ def _run_name() -> str:
 
 @task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def push_task(home_path: str) -> dict:
-    """Send changed case summaries and due withdrawal notices; returns counts."""
+    """Send changed case summaries and due notices; returns counts (a body whose delivery failed is retried next run)."""
     with _hub(home_path) as (home, config, sessions):
         outcome = push_all(home, config, sessions)
     get_run_logger().info("push: %s", outcome.__dict__)
@@ -144,4 +144,6 @@ def retention_flow(home_path: str) -> dict:
     with _hub(home_path) as (home, config, sessions):
         erased = apply_retention(home, config, sessions)
     get_run_logger().info("retention: %s", erased)
+    if any(counts["records_erased"] for counts in erased.values()):
+        push_task(home_path)  # erasure notices to who received the erased records' data
     return erased

@@ -1,11 +1,12 @@
 """Erasure and retention: a record removed everywhere in the hub, its person with its last record.
 
-What goes: the record (case data, encodings), its links, review items and dated events, the
-person when no record of it is left, and that person's pseudonym from the link history (events
-keep their shape, the pseudonym becomes "erased"). What stays: one "erase" event saying that an
-erasure happened, with no record id and no pseudonym — the audit needs the fact, not the person.
-Delivered files in the source's archive/ still hold the row in clear, so the caller purges them
-(flows do; see ``purge_source_archive``).
+What goes: the record (case data, encodings), its links, review items, dated events and the
+transfers addressed to it, the person when no record of it is left, and that person's pseudonym
+from the link history (events keep their shape, the pseudonym becomes "erased"); audit entries of
+transfers to the record keep their shape with the record id replaced by "erased". What stays: one
+"erase" event saying that an erasure happened, with no record id and no pseudonym — the audit
+needs the fact, not the person. Delivered files in the source's archive/ still hold the row in
+clear, and the outbox may hold documents addressed to it: the caller removes both (flows/erasure.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ERASED = "erased"
 class ErasureOutcome:
     records_erased: int = 0
     persons_erased: int = 0
+    erased: tuple[tuple[str, str], ...] = ()  # (source, record id) of each erased record, for the outboxes
 
 
 def erase_records(session: Session, record_pks: list[int], reason: str) -> ErasureOutcome:
@@ -32,6 +34,8 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
     if not record_pks:
         return ErasureOutcome()
     persons = set(session.execute(select(Link.person_id).where(Link.record_id.in_(record_pks))).scalars())
+    erased = tuple((source, record_id) for source, record_id in session.execute(select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))))
+    _redact_transfer_audit(session, set(erased))
     for table, column in ((ReviewItem, ReviewItem.record_a), (ReviewItem, ReviewItem.record_b), (RecordEvent, RecordEvent.record_id), (Transfer, Transfer.recipient_record), (Link, Link.record_id)):
         session.execute(delete(table).where(column.in_(record_pks)))
     session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_pks)))
@@ -43,7 +47,7 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
         _forget_pseudonyms(session, orphans)
     session.add(LinkEvent(kind="erase", before=[], after=[], records=len(record_pks), reason=reason[:200]))
     session.add(AuditEntry(kind="erasure", detail={"records": len(record_pks), "persons": len(orphans), "reason": reason[:200]}))
-    return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans))
+    return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans), erased=erased)
 
 
 def erase_record(session: Session, source: str, record_id: str, reason: str = "erasure request") -> ErasureOutcome:
@@ -75,3 +79,12 @@ def _forget_pseudonyms(session: Session, person_ids: set[int]) -> None:
             event.before, event.after = before, after
     session.execute(Person.__table__.update().where(Person.merged_into.in_(person_ids)).values(merged_into=None))
     session.execute(delete(Person).where(Person.id.in_(person_ids)))
+
+
+def _redact_transfer_audit(session: Session, erased: set[tuple[str, str]]) -> None:
+    """Audit entries of documents sent to an erased record keep their shape, not its id."""
+    entries = session.execute(select(AuditEntry).where(AuditEntry.kind != "erasure")).scalars()
+    for entry in entries:
+        detail = entry.detail or {}
+        if (detail.get("recipient"), detail.get("recipient_record")) in erased:
+            entry.detail = {**detail, "recipient_record": ERASED}

@@ -48,9 +48,13 @@ def record_transfer(
     recipient: HeldRecord,
     kind: str,
     content_hash: str,
-    consent_of: list[str],
+    consents: list[dict] | None = None,
     origins: list[int] | None = None,
 ) -> None:
+    """A delivered document: the transfer row (for change detection) and its audit entry (which
+    categories, on which consents — source, purpose, evidence reference — and the content hash)."""
+    consents = consents or []
+    consent_of = sorted({c["source"] for c in consents})
     session.add(
         Transfer(
             recipient_record=recipient_pk,
@@ -66,6 +70,14 @@ def record_transfer(
         {"summary": "transfer", "withdrawal": "withdrawal_notice"}.get(kind, f"{kind}_notice"),
         recipient=recipient.source,
         recipient_record=recipient.record_id,
-        consent_of=consent_of,
+        categories=sorted({category for c in consents for category in c["categories"]}),
+        consents=consents,
         content_hash=content_hash,
     )
+
+
+def existing_records(session: Session, keys: set[int]) -> set[int]:
+    """Which of these record keys still exist (the others were erased)."""
+    if not keys:
+        return set()
+    return set(session.execute(select(SourceRecord.id).where(SourceRecord.id.in_(sorted(keys)))).scalars())

@@ -73,14 +73,37 @@ class Identity(BaseModel):
     __str__ = __repr__
 
 
+ConsentCategory = Literal["identity", "residence", "benefits", "case", "referrals"]
+CONSENT_CATEGORIES: tuple[ConsentCategory, ...] = ("identity", "residence", "benefits", "case", "referrals")
+ReferralStatus = Literal["open", "accepted", "done", "declined"]
+
+
 class Consent(BaseModel):
-    """What the person agreed may be shared, as the source recorded it."""
+    """What the person agreed may be shared, as the source recorded it (§ 67b SGB X).
+
+    ``categories`` empty means the whole standard summary: the standard export's consent columns
+    name recipients only, and its format defines them as "may receive the summary". ``purpose``
+    empty means the KIM integration management the export exists for.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     recipients: tuple[str, ...] = ()
+    categories: tuple[ConsentCategory, ...] = ()
+    purpose: str | None = Field(default=None, max_length=64)
+    valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     withdrawn_at: dt.date | None = None
+    evidence_ref: str | None = Field(default=None, max_length=64, description="where the signed consent is kept at the source")
+
+
+class Referral(BaseModel):
+    """A referral the source made to another body or service (``sprachkurs``, ``awo``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    to: str = Field(min_length=1, max_length=32)
+    status: ReferralStatus
 
 
 class CaseEvent(BaseModel):
@@ -110,6 +133,7 @@ class CaseData(BaseModel):
     case_closed: dt.date | None = None
     district: str | None = None
     goals: dict[str, str] = Field(default_factory=dict)
+    referrals: tuple[Referral, ...] = ()
     consent: Consent = Consent()
     updated_at: dt.date | None = None
     events: tuple[CaseEvent, ...] = ()

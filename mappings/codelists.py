@@ -28,7 +28,7 @@ from importlib import resources
 from typing import Any, get_args
 
 from connectors.errors import BadInputError, ConfigError
-from mappings.case_summary import Sex
+from mappings.case_summary import CONSENT_CATEGORIES, ConsentCategory, Sex
 
 
 class UnknownCodeError(BadInputError, LookupError):
@@ -273,6 +273,31 @@ def sex_code(value: str) -> Sex | None:
     if found is None:
         raise UnknownCodeError("sex")
     return found  # type: ignore[return-value]  # checked against get_args(Sex) on load
+
+
+# --- consent categories --------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _consent_category_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for row in _read_code_file("consent_categories.csv"):
+        if row["category"] not in CONSENT_CATEGORIES:
+            raise ConfigError("consent category code list: target is not one of the hub's consent categories")
+        _file_under(index, _spelling_keys(row["value"]), row["category"], "consent category")
+    return index
+
+
+def consent_categories(value: str) -> tuple[ConsentCategory, ...]:
+    """``Aufenthalt|fall`` → ("residence", "case"), in the hub's order; empty → ()."""
+    index = _consent_category_index()
+    found = set()
+    for part in _split(value):
+        category = index.get(spelling_key(part))
+        if category is None:
+            raise UnknownCodeError("consent category")
+        found.add(category)
+    return tuple(c for c in CONSENT_CATEGORIES if c in found)
 
 
 # --- codes defined by the case summary's Literal types --------------------------------------

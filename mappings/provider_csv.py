@@ -24,8 +24,11 @@ from mappings.case_summary import (
     Identity,
     PersonName,
     Rechtskreis,
+    Referral,
+    ReferralStatus,
 )
 from mappings.codelists import (
+    consent_categories,
     literal_code,
     residence_status_code,
     sex_code,
@@ -44,6 +47,7 @@ from mappings.row_reader import (
 REQUIRED_FIELDS = ("record_id", "family_name", "given_names")
 RECORD_ID_MAX_LENGTH = 64  # CaseData.record_id
 FORMULA_START = ("=", "+", "-", "@")
+REFERRAL_STATUS_DE = {"offen": "open", "angenommen": "accepted", "erledigt": "done", "abgeschlossen": "done", "abgelehnt": "declined"}
 
 
 # --- field parsers: value in, normalised value out, FieldProblem on bad input ----------------
@@ -66,6 +70,35 @@ def _goals(value: str) -> dict[str, str]:
             raise FieldProblem("a goal field is listed twice")
         goals[field] = status
     return goals
+
+
+def _referrals(value: str) -> tuple[Referral, ...]:
+    """``sprachkurs:open|awo:done`` → Referrals; the same target twice is a mistake, not two referrals."""
+    referrals: dict[str, Referral] = {}
+    for entry in (part.strip() for part in value.split("|")):
+        if not entry:
+            continue
+        target, separator, status = (piece.strip() for piece in entry.partition(":"))
+        if not separator or not target or not status:
+            raise FieldProblem("each referral must be written as target:status")
+        if target.lower() in referrals:
+            raise FieldProblem("a referral target is listed twice")
+        status_code = literal_code(REFERRAL_STATUS_DE.get(status.casefold(), status), ReferralStatus, "referral status")
+        referrals[target.lower()] = Referral(to=target.lower(), status=status_code)  # type: ignore[arg-type]
+    return tuple(referrals.values())
+
+
+def _reference(column: str) -> Callable[[str], str]:
+    """A source's own reference (evidence of consent, purpose code): printable, never a formula."""
+
+    def parse(value: str) -> str:
+        if value.startswith(FORMULA_START) or not value.isprintable():
+            raise FieldProblem("starts with =, +, - or @ (a spreadsheet formula) or holds control characters")
+        if len(value) > 64:
+            raise FieldProblem("longer than 64 characters")
+        return value
+
+    return parse
 
 
 def _recipients(value: str) -> tuple[str, ...]:
@@ -124,16 +157,23 @@ def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
         "case_closed": reader.parse("case_closed", _date("case_closed")),
         "district": reader.text("district"),
         "goals": reader.parse("goals", _goals) or {},
+        "referrals": reader.parse("referrals", _referrals) or (),
         "updated_at": updated_at,
     }
     consent = Consent(
         recipients=reader.parse("consent_recipients", _recipients) or (),
+        categories=reader.parse("consent_categories", consent_categories) or (),
+        purpose=reader.parse("consent_purpose", _reference("consent_purpose")),
+        valid_from=reader.parse("consent_valid_from", _date("consent_valid_from")),
         valid_until=reader.parse("consent_valid_until", _date("consent_valid_until")),
         withdrawn_at=reader.parse("consent_withdrawn", _date("consent_withdrawn")),
+        evidence_ref=reader.parse("consent_evidence", _reference("consent_evidence")),
     )
     opened, closed = case_fields["case_opened"], case_fields["case_closed"]
     if opened is not None and closed is not None and closed < opened:
         reader.reject("case_closed", "case closed before it was opened")
+    if consent.valid_from and consent.valid_until and consent.valid_until < consent.valid_from:
+        reader.reject("consent_valid_until", "consent ends before it begins")
     if reader.rejections:
         return reader.rejections
 

@@ -4,17 +4,21 @@ unless both switches are on; re-runs send nothing new; every transfer is audited
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
 import time
 
+import responses
+
 from sqlalchemy import select
 
-from exchange.consent import may_receive
+from exchange.consent import ConsentPolicy, granted_categories, may_receive
 from flows.ingest import ingest_source, link_index
 from flows.push import push_all
 from hub_db.models import AuditEntry, Transfer
+from mappings.case_summary import CONSENT_CATEGORIES
 
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,case_opened,consent_recipients,consent_withdrawn,updated_at\n"
 TODAY = dt.date(2026, 11, 25)
@@ -101,11 +105,17 @@ def test_the_authority_receives_only_with_route_open_and_explicit_consent(hub) -
 
 
 def test_consent_rule_details() -> None:
-    assert not may_receive({"recipients": ["kim"]}, "abh", TODAY, authority_route_open=True)  # kim is not enough
-    assert not may_receive({"recipients": ["abh"]}, "abh", TODAY, authority_route_open=False)
-    assert may_receive({"recipients": ["abh"]}, "abh", TODAY, authority_route_open=True)
-    assert not may_receive({"recipients": ["kim"], "valid_until": "2026-11-24"}, "awo", TODAY)
-    assert may_receive({"recipients": ["awo"]}, "awo", TODAY) and not may_receive({"recipients": ["awo"]}, "stadt", TODAY)
+    closed, open_route = ConsentPolicy(TODAY), ConsentPolicy(TODAY, authority_route_open=True)
+    assert not may_receive({"recipients": ["kim"]}, "abh", open_route)  # kim is not enough
+    assert not may_receive({"recipients": ["abh"]}, "abh", closed)
+    assert may_receive({"recipients": ["abh"]}, "abh", open_route)
+    assert not may_receive({"recipients": ["kim"], "valid_until": "2026-11-24"}, "awo", closed)
+    assert not may_receive({"recipients": ["kim"], "valid_from": "2026-11-26"}, "awo", closed)  # not yet
+    assert may_receive({"recipients": ["awo"]}, "awo", closed) and not may_receive({"recipients": ["awo"]}, "stadt", closed)
+    assert not may_receive({"recipients": ["kim"], "purpose": "research"}, "awo", closed)  # another purpose
+    assert may_receive({"recipients": ["kim"], "purpose": "KIM"}, "awo", closed)
+    assert granted_categories({"recipients": ["kim"]}, "awo", closed) == set(CONSENT_CATEGORIES)  # none listed: all
+    assert granted_categories({"recipients": ["kim"], "categories": ["case"]}, "awo", closed) == {"case"}
 
 
 def test_a_split_sends_a_correction_to_who_got_data_under_the_wrong_link(hub) -> None:
@@ -129,3 +139,78 @@ def test_a_split_sends_a_correction_to_who_got_data_under_the_wrong_link(hub) ->
     assert "C-1.correction.json" in summaries(home, "caritas")
     assert "962D000001.correction.json" in summaries(home, "jobcenter")
     assert push_all(home, config, sessions, TODAY).corrections == 0  # once
+
+
+API = "http://localhost:8765/kim/v1"
+CARITAS_BY_API = {
+    "record_id": "C-1", "family_name": "Haddad", "given_names": "Samira", "birth_date": "1988-03-14", "sex": "F",
+    "nationality": "SYR", "street": "Testweg 1", "postcode": "51373", "case_status": "active", "case_opened": "2026-01-15",
+    "goals": {"sprache": "active"}, "referrals": {"sprachkurs": "open"}, "consent_recipients": ["kim"],
+    "consent_categories": ["identity", "case"], "consent_evidence": "EW-2026-17", "updated_at": "2026-11-20T10:00:00+01:00",
+}
+
+
+@responses.activate
+def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_retried(hub, monkeypatch) -> None:
+    from flows.home import SourceConfig
+
+    home, config, sessions, keys = hub
+    monkeypatch.setenv("KIM_TEST_CARITAS_TOKEN", "t0ken-for-tests")
+    config.sources["caritas"] = SourceConfig(connectors=["rest"], options={"base_url": API, "token_env": "KIM_TEST_CARITAS_TOKEN", "max_retries": "0"})
+    responses.add(responses.GET, f"{API}/cases", json={"items": [CARITAS_BY_API], "next_cursor": None})
+    deliver(home, "jobcenter", "j.csv", person_at("962D000001", status="assessment"))
+    sync(hub)
+
+    responses.add(responses.POST, f"{API}/summaries", status=503)
+    first = push_all(home, config, sessions, TODAY)
+    assert list(first.failed) == ["caritas"] and first.summaries_sent == 1  # the job centre is not held up
+    to_jobcenter = summaries(home, "jobcenter")["962D000001.summary.json"]
+    # caritas consented to identity and case only: its case shows, its referral does not
+    assert to_jobcenter["cases_elsewhere"] == [{"body": "caritas", "since": "2026-01-15", "closed": None, "status": "active", "goals": {"sprache": "active"}, "active": True}]
+    assert to_jobcenter["open_referrals"] == [] and to_jobcenter["categories"] == ["case", "identity"]
+
+    received: list[dict] = []
+
+    def accept(request):
+        body = json.loads(request.body)
+        received.extend(body["summaries"])
+        return 200, {}, json.dumps({"accepted": len(body["summaries"])})
+
+    responses.remove(responses.POST, f"{API}/summaries")  # the API is back
+    responses.add_callback(responses.POST, f"{API}/summaries", callback=accept)
+    second = push_all(home, config, sessions, TODAY)
+    assert (second.summaries_sent, second.unchanged, second.failed) == (1, 1, {})
+    assert [(d["kind"], d["record_id"]) for d in received] == [("summary", "C-1")]
+    assert "962D000001" not in json.dumps(received) and "Haddad" not in json.dumps(received)
+    assert not summaries(home, "caritas")  # an API body gets no files
+    assert push_all(home, config, sessions, TODAY).summaries_sent == 0
+
+    with sessions() as session:
+        entries = session.execute(select(AuditEntry).where(AuditEntry.kind == "transfer")).scalars().all()
+    to_job = next(e.detail for e in entries if e.detail["recipient"] == "jobcenter")
+    assert to_job["categories"] == ["case", "identity"]
+    assert to_job["consents"] == [{"source": "caritas", "categories": ["case", "identity"], "purpose": "kim", "evidence_ref": "EW-2026-17", "valid_until": None}]
+
+
+def test_erasure_takes_back_outbox_files_and_notifies_who_received_the_data(hub) -> None:
+    from flows.erasure import erase
+
+    home, config, sessions, keys = hub
+    deliver(home, "caritas", "c.csv", person_at("C-1"))
+    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
+    sync(hub)
+    push_all(home, config, sessions, TODAY)
+    assert erase(home, sessions, "caritas", "C-1").records_erased == 1
+    caritas_outbox = home.outbox("caritas", "summaries")
+    assert not any("C-1" in p.read_text() for p in caritas_outbox.iterdir())  # nothing addressed to it is left
+
+    outcome = push_all(home, config, sessions, TODAY)
+    assert (outcome.erasure_notices, outcome.summaries_sent) == (1, 0)
+    to_jobcenter = summaries(home, "jobcenter")
+    assert "962D000001.erasure.json" in to_jobcenter and "962D000001.summary.json" not in to_jobcenter  # taken back
+    rows = [row for p in home.outbox("jobcenter", "summaries").glob("*.csv") for row in csv.DictReader(p.open(encoding="utf-8"))]
+    assert [row["kind"] for row in rows] == ["erasure"]  # the earlier summary row is taken back too
+    with sessions() as session:
+        details = [e.detail for e in session.execute(select(AuditEntry)).scalars()]
+    assert "C-1" not in json.dumps(details)
+    assert push_all(home, config, sessions, TODAY).erasure_notices == 0  # once

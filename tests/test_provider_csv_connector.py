@@ -6,6 +6,7 @@ All values are synthetic. Reasons are checked for leaked values wherever rows ar
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from connectors.column_map import ColumnMap, normalise_header, provider_csv_colu
 from connectors.csv_dialect import count_outside_quotes, decode_bytes, detect_delimiter
 from connectors.errors import BadInputError, ConfigError
 from connectors.provider_csv import ProviderCsvConnector, read_provider_csv
+from tests.conftest import ROOT, SHARED
+
+HUB_EXTENSION_COLUMNS = {"referrals", "consent_categories", "consent_purpose", "consent_valid_from", "consent_evidence"}
 
 HEADER = "record_id,family_name,given_names,birth_date,street"
 
@@ -268,7 +272,12 @@ def test_connector_class_wraps_the_reader(tmp_path: Path) -> None:
 def test_shipped_column_map_covers_every_documented_column() -> None:
     column_map = provider_csv_column_map()
     assert column_map.required == ("record_id", "family_name", "given_names")
-    assert len(column_map.canonical_columns) == 22
+    documented = set(re.findall(r"^\| ([a-z_]+) \|", (SHARED / "formats" / "provider-csv.md").read_text(), re.MULTILINE)) - {"column"}
+    assert len(documented) == 22 and documented <= set(column_map.canonical_columns)
+    # the hub's consent and referral extensions, documented in docs/exchange.md
+    assert set(column_map.canonical_columns) - documented == HUB_EXTENSION_COLUMNS
+    exchange_doc = (ROOT / "docs" / "exchange.md").read_text()
+    assert all(f"`{column}`" in exchange_doc for column in HUB_EXTENSION_COLUMNS)
     assert column_map.canonical("Kundennummer_Traeger") == "record_id"
     assert column_map.canonical("einwilligung widerrufen") == "consent_withdrawn"
     assert column_map.canonical("Stand") == "updated_at"

@@ -1,0 +1,136 @@
+"""Pure exchange rules: field-by-field consent categories, the outbox files, Rechtskreiswechsel."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+from connectors.base import RawRow
+from connectors.outbox import OutboxSink
+from exchange.consent import ConsentPolicy
+from exchange.summary import HeldRecord, consenting, summary_for
+from exchange.transitions import transitions_of
+from mappings.provider_csv import map_provider_row
+
+TODAY = dt.date(2026, 11, 25)
+POLICY = ConsentPolicy(TODAY)
+
+
+def held(source: str, consent: dict | None = None, **case) -> HeldRecord:
+    base = {
+        "residence_status": "AE_25_2_GFK",
+        "rechtskreis": "SGB II",
+        "case_status": "active",
+        "case_opened": "2026-02-01",
+        "goals": {"sprache": "active"},
+        "referrals": [{"to": "sprachkurs", "status": "open"}, {"to": "awo", "status": "done"}],
+        "events": [{"kind": "statusaenderung", "on": "2026-03-01", "residence_status": "AE_25_2_GFK"}],
+        "updated_at": "2026-11-01",
+        "consent": consent if consent is not None else {"recipients": ["kim"]},
+    }
+    return HeldRecord(source, f"{source}-1", {**base, **case})
+
+
+def summary(*others: HeldRecord, recipient: str = "jobcenter") -> dict | None:
+    me = HeldRecord(recipient, "962D000001", {})
+    return summary_for(me, consenting(me, list(others), POLICY))
+
+
+def test_without_categories_the_whole_summary_is_shared() -> None:
+    shared = summary(held("caritas"))
+    assert shared["residence_status"] == "AE_25_2_GFK" and shared["rechtskreis"] == "SGB II"
+    assert shared["cases_elsewhere"] == [{"body": "caritas", "since": "2026-02-01", "closed": None, "status": "active", "goals": {"sprache": "active"}, "active": True}]
+    assert shared["open_referrals"] == [{"to": "sprachkurs", "status": "open", "by": "caritas"}]  # done ones are not open
+    assert shared["rechtskreis_history"] == [{"on": "2026-03-01", "kind": "statusaenderung", "body": "caritas", "residence_status": "AE_25_2_GFK"}]
+
+
+def test_each_category_releases_only_its_fields() -> None:
+    only_case = summary(held("caritas", {"recipients": ["kim"], "categories": ["identity", "case"]}))
+    assert only_case["residence_status"] is None and only_case["rechtskreis"] is None
+    assert only_case["rechtskreis_history"] == [] and only_case["open_referrals"] == []
+    assert only_case["cases_elsewhere"][0]["status"] == "active"
+
+    only_residence = summary(held("caritas", {"recipients": ["kim"], "categories": ["residence"]}))
+    assert only_residence["residence_status"] == "AE_25_2_GFK"
+    assert only_residence["cases_elsewhere"] == [] and only_residence["based_on_consent_of"] == []
+    assert "body" not in only_residence["rechtskreis_history"][0]  # no identity: the body stays unnamed
+
+    identity_only = summary(held("caritas", {"recipients": ["kim"], "categories": ["identity"]}))
+    assert identity_only["cases_elsewhere"] == [{"body": "caritas", "since": "2026-02-01", "closed": None}]
+
+
+def test_each_record_is_filtered_by_its_own_consent() -> None:
+    shared = summary(
+        held("caritas", {"recipients": ["kim"], "categories": ["identity"]}),
+        held("stadt", {"recipients": ["jobcenter"]}, case_status="paused", updated_at="2026-10-01"),
+        held("awo", {"recipients": ["stadt"]}),  # not for the job centre at all
+    )
+    assert {c["body"]: c.get("status") for c in shared["cases_elsewhere"]} == {"caritas": None, "stadt": "paused"}
+    assert shared["based_on_consent_of"] == ["caritas", "stadt"]
+
+
+def test_nothing_shareable_means_no_summary() -> None:
+    assert summary(held("caritas", {"recipients": ["kim"], "categories": ["referrals"]}, referrals=[])) is None
+    assert summary(held("caritas", {"recipients": ["kim"], "purpose": "forschung"})) is None
+
+
+def test_mapping_reads_the_consent_and_referral_columns() -> None:
+    fields = {
+        "record_id": "C-1", "family_name": "Haddad", "given_names": "Samira",
+        "consent_recipients": "kim", "consent_categories": "Aufenthalt|fall|identität", "consent_purpose": "kim",
+        "consent_valid_from": "01.02.2026", "consent_evidence": "EW-2026-17", "referrals": "Sprachkurs:offen|awo:open",
+    }
+    mapped = map_provider_row("caritas", RawRow("c.csv", 2, fields))
+    assert not isinstance(mapped, list), mapped
+    consent = mapped.case.consent
+    assert consent.categories == ("identity", "residence", "case")
+    assert (consent.purpose, consent.evidence_ref, consent.valid_from) == ("kim", "EW-2026-17", dt.date(2026, 2, 1))
+    bad = map_provider_row("caritas", RawRow("c.csv", 3, {**fields, "consent_categories": "gesundheit", "consent_evidence": "=HYPERLINK(1)", "referrals": "awo:open"}))
+    assert {(r.field, r.reason) for r in bad} == {
+        ("consent_categories", "unknown consent category code"),
+        ("consent_evidence", "starts with =, +, - or @ (a spreadsheet formula) or holds control characters"),
+    }
+    assert "gesundheit" not in json.dumps([r.reason for r in bad])
+
+
+def test_referral_status_must_be_known() -> None:
+    fields = {"record_id": "C-1", "family_name": "Haddad", "given_names": "Samira", "referrals": "awo:vielleicht"}
+    assert [(r.field, r.reason) for r in map_provider_row("caritas", RawRow("c.csv", 2, fields))] == [("referrals", "unknown referral status code")]
+
+
+def test_outbox_writes_json_and_one_csv_per_delivery_and_forgets_erased_records(tmp_path: Path) -> None:
+    sink = OutboxSink(tmp_path / "summaries")
+    documents = [
+        {"kind": "summary", "record_id": "C-1", "residence_status": "AE_25_2_GFK", "cases_elsewhere": [{"body": "jobcenter", "status": "active", "since": "2026-01-15"}]},
+        {"kind": "withdrawal", "record_id": "C-2", "notice": "=cmd|' /C calc'!A0"},
+    ]
+    assert sink.push(documents) == 2
+    assert sink.push(documents) == 2  # the same delivery again: same files, no second CSV
+    assert sorted(p.name for p in sink.folder.glob("*.json")) == ["C-1.summary.json", "C-2.withdrawal.json"]
+    tables = list(sink.folder.glob("summaries-*.csv"))
+    assert len(tables) == 1
+    rows = list(csv.DictReader(io.StringIO(tables[0].read_text())))
+    assert rows[0]["cases_elsewhere"] == "jobcenter:active:2026-01-15:" and rows[1]["notice"].startswith("'=")
+    assert sink.forget("C-1") == 2  # its JSON and its CSV row
+    assert [r["record_id"] for r in csv.DictReader(io.StringIO(tables[0].read_text()))] == ["C-2"]
+
+
+def test_transitions_are_the_reported_changes_with_what_came_before() -> None:
+    records = [
+        HeldRecord("stadt", "KI-1", {"rechtskreis": "AsylbLG", "residence_status": "GESTATTUNG", "updated_at": "2025-06-01", "district": "Mitte"}),
+        HeldRecord("abh", "keyed-1", {"residence_status": "AE_25_2_GFK", "updated_at": "2026-03-01",
+                                      "events": [{"kind": "statusaenderung", "on": "2026-03-01", "residence_status": "AE_25_2_GFK"}]}),
+        HeldRecord("jobcenter", "962D1", {"rechtskreis": "SGB II", "updated_at": "2026-04-10",
+                                          "events": [{"kind": "zugang", "on": "2026-04-10"}, {"kind": "abgang", "on": "2026-10-01"}]}),
+    ]
+    found = [(t.on.isoformat(), t.kind, t.before, t.after) for t in transitions_of("P-1", records)]
+    assert found == [
+        ("2026-03-01", "statusaenderung", "GESTATTUNG", "AE_25_2_GFK"),
+        ("2026-04-10", "zugang", "AsylbLG", "SGB II"),
+        ("2026-10-01", "abgang", "SGB II", "left"),
+    ]
+    assert {t.district for t in transitions_of("P-1", records)} == {"Mitte"}
+    assert transitions_of("P-2", [records[0]]) == []  # nothing reported, nothing listed
