@@ -114,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("outdir", help="folder to write inbox/<source>/*.csv and truth.csv into")
     generate.add_argument("--persons", type=int, required=True, help="number of synthetic persons")
     generate.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
+    generate.add_argument("--status-messages", action="store_true", help="also the authority's status messages (recognitions) as XML, for gaps and transitions")
 
     review = commands.add_parser("review", help="The review queue: uncertain pairs, with evidence but no names.")
     review_commands = review.add_subparsers(title="review commands", metavar="SUBCOMMAND")
@@ -499,6 +500,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ConfigError("--persons must be at least 1")
     started = time.perf_counter()
     summary = generate(Path(args.outdir), args.persons, args.seed)
+    if args.status_messages:
+        from synth.generator import DEFAULT_EXPORT_DAY
+        from synth.status_messages import write_status_messages
+
+        messages = write_status_messages(Path(args.outdir), DEFAULT_EXPORT_DAY, args.seed)
+        print(f"{len(messages)} status messages of the foreigners authority (Rechtskreiswechsel)")
     elapsed = time.perf_counter() - started
     print(f"{summary.persons} persons, {summary.records} records written to {args.outdir} in {elapsed:.1f} s")
     return EXIT_OK

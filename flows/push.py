@@ -30,6 +30,7 @@ from exchange.consent import ConsentPolicy, withdrawn
 from exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, summary_for
 from flows.home import HubConfig, HubHome
 from hub_db.transfers import existing_records, last_transfer, persons_with_records, record_transfer
+from linkage.pseudonymise import HUB_KEYED_ID
 
 NOTICES = {
     "correction": "correction: part of the summary received belonged to another person; delete it and use the next summary",
@@ -108,6 +109,8 @@ def plan_deliveries(session: Session, policy: ConsentPolicy, outcome: PushOutcom
         held = [record for _pk, record in records]
         person_withdrew = withdrawn([r.case.get("consent") or {} for r in held], policy.today)
         for pk, recipient in records:
+            if recipient.case.get(HUB_KEYED_ID):
+                continue  # a record known to its source by no id the hub could address (the authority's messages)
             deliveries += _plan_one(session, pk, recipient, held, person_withdrew, policy, outcome)
     return deliveries
 

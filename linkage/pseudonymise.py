@@ -14,6 +14,8 @@ from linkage.encode import encode_identity
 from linkage.keyed import EncodingKeys
 from mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseSummary
 
+HUB_KEYED_ID = "hub_keyed_id"  # case-data flag: the record id is the hub's token, not the source's
+
 
 @dataclass(frozen=True)
 class PseudonymisedRecord:
@@ -31,10 +33,13 @@ def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bo
     """Encode a summary's identity and drop it (``azr_authoritative``: see encode_identity)."""
     canonical = json.dumps(summary.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     content_hash = format(keys.token("content", canonical), "016x")
+    case_data = summary.case.model_dump(mode="json", exclude={"source", "record_id"})
+    if summary.case.record_id.startswith(KEYED_RECORD_ID_PREFIX):
+        case_data[HUB_KEYED_ID] = True  # the source does not know this id: nothing can be addressed to it
     return PseudonymisedRecord(
         source=summary.case.source,
         record_id=stored_record_id(summary.case.record_id, keys),
-        case_data=summary.case.model_dump(mode="json", exclude={"source", "record_id"}),
+        case_data=case_data,
         encoding=encode_identity(summary.identity, keys, azr_authoritative).to_json(),
         key_id=keys.key_id,
         content_hash=content_hash,

@@ -11,7 +11,6 @@ import os
 import time
 
 import responses
-
 from sqlalchemy import select
 
 from exchange.consent import ConsentPolicy, granted_categories, may_receive
