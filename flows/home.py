@@ -71,6 +71,8 @@ class SchedulesConfig(BaseModel):
 
     retention: str = Field(default="30 2 * * *", description="erase records past their retention period")
     reestimate: str = Field(default="0 3 * * 0", description="re-learn the linkage model")
+    push: str = Field(default="0 6 * * *", description="send due summaries and notices (consents that began or ended since the last sync)")
+    report: str = Field(default="0 7 * * *", description="write the coordinators' report")
 
 
 class ExchangeConfig(BaseModel):
@@ -195,6 +197,8 @@ def render_config(config: HubConfig) -> str:
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",
         f"retention = {_toml_string(config.schedules.retention)}",
         f"reestimate = {_toml_string(config.schedules.reestimate)}",
+        f"push = {_toml_string(config.schedules.push)}",
+        f"report = {_toml_string(config.schedules.report)}",
     ]
     for name, source in config.sources.items():
         lines += [

@@ -1,6 +1,7 @@
 """`kim-hub serve`: the hub's flows as scheduled Prefect deployments on this host.
 
-One sync deployment per source (its own cron from hub.toml), plus retention and re-estimation.
+One sync deployment per source (its own cron from hub.toml), plus push, report, retention and
+re-estimation on the crons of ``[schedules]``.
 Every deployment has a concurrency limit of 1, so two runs of the same source never overlap;
 the flows are idempotent anyway (ledger, content hashes), so a run that finds nothing new ends
 after its checks. For several machines the same deployments go to a work pool instead
@@ -16,7 +17,7 @@ from flows.home import HubConfig, HubHome
 
 def deployments(home: HubHome, config: HubConfig) -> list[Any]:
     """The RunnerDeployments `serve` registers (built, not started: testable without a server)."""
-    from flows.sync import reestimate_flow, retention_flow, sync_flow
+    from flows.sync import push_flow, reestimate_flow, report_flow, retention_flow, sync_flow
 
     home_path = str(home.path)
     built = [
@@ -30,20 +31,18 @@ def deployments(home: HubHome, config: HubConfig) -> list[Any]:
         )
         for source, settings in config.sources.items()
     ]
-    built.append(
-        retention_flow.to_deployment(
-            name="retention", cron=config.schedules.retention, parameters={"home_path": home_path}, concurrency_limit=1, tags=["kim-hub"]
-        )
+    maintenance = (
+        (push_flow, "push", config.schedules.push, {}),
+        (report_flow, "report", config.schedules.report, {}),
+        (retention_flow, "retention", config.schedules.retention, {}),
+        (reestimate_flow, "reestimate", config.schedules.reestimate, {"relink": False}),
     )
-    built.append(
-        reestimate_flow.to_deployment(
-            name="reestimate",
-            cron=config.schedules.reestimate,
-            parameters={"home_path": home_path, "relink": False},
-            concurrency_limit=1,
-            tags=["kim-hub"],
+    for flow, name, cron, extra in maintenance:
+        built.append(
+            flow.to_deployment(
+                name=name, cron=cron, parameters={"home_path": home_path, **extra}, concurrency_limit=1, tags=["kim-hub"], description=flow.description
+            )
         )
-    )
     return built
 
 

@@ -105,6 +105,13 @@ def push_flow(home_path: str) -> dict:
     return push_task(home_path)
 
 
+@flow(name="kim-hub-report", flow_run_name=_run_name, persist_result=False, log_prints=False)
+def report_flow(home_path: str) -> dict:
+    """Only the report (on its own schedule: the index changes between syncs by review and retention)."""
+    install_redaction()
+    return report_task(home_path)
+
+
 @flow(name="kim-hub-sync", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
     """One sync cycle: all (or the named) sources, then linking. Returns the run summary."""

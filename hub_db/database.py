@@ -13,7 +13,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the hub database; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for the hub database; SQLite gets WAL, foreign keys, a busy timeout and secure delete."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
@@ -23,6 +23,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # erased or replaced rows are overwritten, not left in free pages for a disk image to show
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

@@ -12,7 +12,7 @@ def test_one_deployment_per_source_plus_maintenance_each_limited_to_one_run(tmp_
     config = initialise(home)
     config.sources["caritas"].schedule = "5 * * * *"
     built = {d.name: d for d in deployments(home, config)}
-    assert set(built) == {f"sync-{s}" for s in config.sources} | {"retention", "reestimate"}
+    assert set(built) == {f"sync-{s}" for s in config.sources} | {"push", "report", "retention", "reestimate"}
     caritas = built["sync-caritas"]
     assert caritas.parameters == {"home_path": str(home.path), "sources": ["caritas"]}
     assert caritas.schedules[0].schedule.cron == "5 * * * *"
