@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -355,11 +356,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         return [gap] if gap else []
 
     found = _per_person(args, gaps_of, order=lambda g: (g.district, g.since, g.pseudonym))
-    if args.format == "json":
-        print(json.dumps([{**g.__dict__, "since": g.since.isoformat()} for g in found], indent=1))
-        return EXIT_OK
-    _by_district(found, lambda g: f"{g.pseudonym}  {g.trigger:12} since {g.since}  known to: {', '.join(g.bodies)}")
-    print(f"\n{len(found)} gaps")
+    _print_by_district(args, found, "gaps", lambda g: f"{g.pseudonym}  {g.trigger:12} since {g.since}  known to: {', '.join(g.bodies)}")
     return EXIT_OK
 
 
@@ -367,11 +364,7 @@ def cmd_transitions(args: argparse.Namespace) -> int:
     from exchange.transitions import transitions_of
 
     found = _per_person(args, transitions_of, order=lambda t: (t.district, t.on, t.pseudonym))
-    if args.format == "json":
-        print(json.dumps([{**t.__dict__, "on": t.on.isoformat()} for t in found], indent=1))
-        return EXIT_OK
-    _by_district(found, lambda t: f"{t.pseudonym}  {t.on}  {t.kind:15} {t.before} → {t.after}  known to: {', '.join(t.bodies)}")
-    print(f"\n{len(found)} changes")
+    _print_by_district(args, found, "changes", lambda t: f"{t.pseudonym}  {t.on}  {t.kind:15} {t.before} → {t.after}  known to: {', '.join(t.bodies)}")
     return EXIT_OK
 
 
@@ -385,13 +378,18 @@ def _per_person(args: argparse.Namespace, rule: Any, order: Any) -> list:
     return sorted(found, key=order)
 
 
-def _by_district(found: list, line: Any) -> None:
+def _print_by_district(args: argparse.Namespace, found: list, noun: str, line: Any) -> None:
+    """Findings as JSON (dates ISO), or as text grouped under their district with a total."""
+    if args.format == "json":
+        print(json.dumps([asdict(item) for item in found], indent=1, default=str))
+        return
     district = None
     for item in found:
         if item.district != district:
             district = item.district
             print(f"\n{district}")
         print("  " + line(item))
+    print(f"\n{len(found)} {noun}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

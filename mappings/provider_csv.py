@@ -57,35 +57,32 @@ def _jobcenter_customer_no(value: str) -> str:
     return WHITESPACE.sub("", value).upper()
 
 
-def _goals(value: str) -> dict[str, str]:
-    """``sprache:active|arbeit:planned`` → {"sprache": "active", "arbeit": "planned"}."""
-    goals: dict[str, str] = {}
+def _pairs(value: str, what: str, form: str) -> dict[str, str]:
+    """``a:x|b:y`` → {"a": "x", "b": "y"}: the export's way of writing small maps in one cell."""
+    pairs: dict[str, str] = {}
     for entry in (part.strip() for part in value.split("|")):
         if not entry:
             continue
-        field, separator, status = (piece.strip() for piece in entry.partition(":"))
-        if not separator or not field or not status:
-            raise FieldProblem("each goal must be written as field:status")
-        if field in goals:
-            raise FieldProblem("a goal field is listed twice")
-        goals[field] = status
-    return goals
+        key, separator, status = (piece.strip() for piece in entry.partition(":"))
+        if not separator or not key or not status:
+            raise FieldProblem(f"each {what} must be written as {form}")
+        if key.casefold() in {k.casefold() for k in pairs}:
+            raise FieldProblem(f"a {what} is listed twice")
+        pairs[key] = status
+    return pairs
+
+
+def _goals(value: str) -> dict[str, str]:
+    """``sprache:active|arbeit:planned`` → {"sprache": "active", "arbeit": "planned"}."""
+    return _pairs(value, "goal", "field:status")
 
 
 def _referrals(value: str) -> tuple[Referral, ...]:
-    """``sprachkurs:open|awo:done`` → Referrals; the same target twice is a mistake, not two referrals."""
-    referrals: dict[str, Referral] = {}
-    for entry in (part.strip() for part in value.split("|")):
-        if not entry:
-            continue
-        target, separator, status = (piece.strip() for piece in entry.partition(":"))
-        if not separator or not target or not status:
-            raise FieldProblem("each referral must be written as target:status")
-        if target.lower() in referrals:
-            raise FieldProblem("a referral target is listed twice")
-        status_code = literal_code(REFERRAL_STATUS_DE.get(status.casefold(), status), ReferralStatus, "referral status")
-        referrals[target.lower()] = Referral(to=target.lower(), status=status_code)  # type: ignore[arg-type]
-    return tuple(referrals.values())
+    """``sprachkurs:open|awo:done`` → Referrals (German statuses such as ``offen`` accepted)."""
+    return tuple(
+        Referral(to=target.lower(), status=literal_code(REFERRAL_STATUS_DE.get(status.casefold(), status), ReferralStatus, "referral status"))  # type: ignore[arg-type]
+        for target, status in _pairs(value, "referral", "target:status").items()
+    )
 
 
 def _reference(column: str) -> Callable[[str], str]:

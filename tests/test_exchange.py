@@ -41,6 +41,15 @@ def sync(hub) -> None:
     link_index(sessions, config)
 
 
+def samira_exchanged(hub) -> None:
+    """Samira at caritas and the job centre, both consenting to kim, linked and pushed once."""
+    home, config, sessions, keys = hub
+    deliver(home, "caritas", "c.csv", person_at("C-1"))
+    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
+    sync(hub)
+    push_all(home, config, sessions, TODAY)
+
+
 def summaries(home, source: str) -> dict[str, dict]:
     folder = home.path / "outbox" / source / "summaries"
     return {p.name: json.loads(p.read_text()) for p in folder.glob("*.json")} if folder.exists() else {}
@@ -70,10 +79,7 @@ def test_both_bodies_receive_each_others_summary_under_their_own_ids(hub) -> Non
 
 def test_withdrawal_stops_transfers_and_sends_one_notice(hub) -> None:
     home, config, sessions, keys = hub
-    deliver(home, "caritas", "c.csv", person_at("C-1"))
-    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
-    sync(hub)
-    push_all(home, config, sessions, TODAY)
+    samira_exchanged(hub)
     deliver(home, "caritas", "c2.csv", person_at("C-1", withdrawn="2026-11-24", updated="2026-11-24"))
     sync(hub)
     outcome = push_all(home, config, sessions, TODAY)
@@ -123,10 +129,7 @@ def test_a_split_sends_a_correction_to_who_got_data_under_the_wrong_link(hub) ->
     from hub_db.review import decide
 
     home, config, sessions, keys = hub
-    deliver(home, "caritas", "c.csv", person_at("C-1"))
-    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
-    sync(hub)
-    push_all(home, config, sessions, TODAY)
+    samira_exchanged(hub)
     with sessions() as session, session.begin():  # a coordinator finds they are two people
         ids = {r.record_id: r.id for r in session.execute(select(SourceRecord)).scalars()}
         item = ReviewItem(record_a=ids["C-1"], record_b=ids["962D000001"], score=0.9, evidence={})
@@ -195,10 +198,7 @@ def test_erasure_takes_back_outbox_files_and_notifies_who_received_the_data(hub)
     from flows.erasure import erase
 
     home, config, sessions, keys = hub
-    deliver(home, "caritas", "c.csv", person_at("C-1"))
-    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
-    sync(hub)
-    push_all(home, config, sessions, TODAY)
+    samira_exchanged(hub)
     assert erase(home, sessions, "caritas", "C-1").records_erased == 1
     caritas_outbox = home.outbox("caritas", "summaries")
     assert not any("C-1" in p.read_text() for p in caritas_outbox.iterdir())  # nothing addressed to it is left
