@@ -85,11 +85,14 @@ def learn_model(
     """
     arr = encodings if isinstance(encodings, EncodingArrays) else from_encodings(encodings)
     model = estimate(arr)
-    if agreeing is None:
-        a, b = candidate_pair_arrays(arr)
-        agreeing = sum(count_agreeing(compare_pairs(arr, a[s : s + BATCH], b[s : s + BATCH])) for s in range(0, len(a), BATCH))
-    calibrate_prior_from_count(model, agreeing)
+    calibrate_prior_from_count(model, count_agreeing_pairs(arr) if agreeing is None else agreeing)
     return model
+
+
+def count_agreeing_pairs(arr: EncodingArrays) -> int:
+    """Exactly agreeing candidate pairs of the whole index, compared batch by batch."""
+    a, b = candidate_pair_arrays(arr)
+    return sum(count_agreeing(compare_pairs(arr, a[s : s + BATCH], b[s : s + BATCH])) for s in range(0, len(a), BATCH))
 
 
 class LazyEncodings(Mapping[int, RecordEncoding]):
