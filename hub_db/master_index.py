@@ -95,7 +95,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
 
 def load_index(session: Session) -> EncodingArrays:
     """Every stored encoding as columns (``linkage.columnar``)."""
-    return from_json_rows(session.execute(select(SourceRecord.id, SourceRecord.encoding)).tuples())
+    return from_json_rows(session.execute(select(SourceRecord.id, SourceRecord.encoding)))
 
 
 def current_model(session: Session, arr: EncodingArrays, policy: LinkPolicy = LinkPolicy()) -> tuple[MatchModel, int]:

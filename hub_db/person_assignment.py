@@ -90,10 +90,10 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
 
 def _pseudonyms_of(session: Session, person_ids: list[int]) -> dict[int, str]:
     if len(person_ids) > 50 * IN_CHUNK:  # most of the index: one scan beats many IN lists
-        return dict(session.execute(select(Person.id, Person.pseudonym)).tuples().all())
+        return dict(session.execute(select(Person.id, Person.pseudonym)).all())
     found: dict[int, str] = {}
     for chunk in chunked(person_ids):
-        found.update(session.execute(select(Person.id, Person.pseudonym).where(Person.id.in_(chunk))).tuples().all())
+        found.update(session.execute(select(Person.id, Person.pseudonym).where(Person.id.in_(chunk))).all())
     return found
 
 

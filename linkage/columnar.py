@@ -217,74 +217,106 @@ def _as_dict(enc: RecordEncoding) -> dict:
 
 
 def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
-    """One pass over the records filling flat lists, then one array per field."""
+    """One pass over the records filling flat Python lists, then one array per field (setting
+    numpy cells one by one would cost more than the whole comparison)."""
     n = len(items)
     v_max = max([len(d["names"]) for _, d in items] + [1])
     t_max = max([len(name[part]) for _, d in items for name in d["names"] for part in ("family", "given")] + [1])
     k_nat = max([len(d["nationalities"]) for _, d in items] + [1])
     k_azr = max([len(d["azr_neighbours"]) for _, d in items] + [1])
-    tok = {key: np.full((n, v_max, t_max), NONE, dtype=np.int64) for key in ("fam_c", "fam_s", "fam_p", "giv_c", "giv_s", "giv_p")}
-    joined = {key: np.full((n, v_max), NONE, dtype=np.int64) for key in ("fam_j", "giv_j")}
-    blooms = {key: np.zeros((n, v_max, WORDS), dtype=np.uint64) for key in ("fam_bloom", "giv_bloom")}
-    scalars = {
-        key: np.full(n, NONE, dtype=np.int64)
-        for key in ("d_ymd", "d_ydm", "d_ym", "d_md", "d_year", "place_c", "place_s", "street", "postcode", "azr", "jobcenter", "household")
-    }
-    nat = np.full((n, k_nat), NONE, dtype=np.int64)
-    azr_nb = np.full((n, k_azr), NONE, dtype=np.int64)
-    place_bloom = np.zeros((n, WORDS), dtype=np.uint64)
-    n_names = np.zeros(n, dtype=np.int8)
-    d_has = np.zeros(n, dtype=bool)
-    d_placeholder = np.zeros(n, dtype=bool)
-    d_precision = np.full(n, NONE, dtype=np.int8)
-    sex = np.full(n, NONE, dtype=np.int8)
-    azr_auth = np.zeros(n, dtype=bool)
-    key_id = np.empty(n, dtype=object)
-    ids = np.fromiter((rid for rid, _ in items), dtype=np.int64, count=n)
+    token_at: dict[str, list[int]] = {"fam": [], "giv": []}  # flat positions i*V*T + v*T + t
+    token_val: dict[str, list[tuple[int, int, int]]] = {"fam": [], "giv": []}
+    joined_at: dict[str, list[int]] = {"fam": [], "giv": []}
+    joined_val: dict[str, list[int]] = {"fam": [], "giv": []}
+    bloom_bytes = {"fam": bytearray(n * v_max * WORDS * 8), "giv": bytearray(n * v_max * WORDS * 8)}
+    place_bytes = bytearray(n * WORDS * 8)
+    columns: dict[str, list] = {key: [NONE] * n for key in ("d_ymd", "d_ydm", "d_ym", "d_md", "d_year", "place_c", "place_s", "street", "postcode", "azr", "jobcenter", "household")}
+    flags: dict[str, list] = {key: [False] * n for key in ("d_has", "d_placeholder", "azr_auth")}
+    d_precision, sex, n_names, key_id = [NONE] * n, [NONE] * n, [0] * n, [""] * n
+    nat_rows: list[list[int]] = []
+    azr_rows: list[list[int]] = []
+    size = WORDS * 8
     for i, (_rid, d) in enumerate(items):
         key_id[i] = d["key_id"]
         n_names[i] = len(d["names"])
         for v, name in enumerate(d["names"]):
+            base = (i * v_max + v) * t_max
             for part, prefix in (("family", "fam"), ("given", "giv")):
-                for t, (c, s, p) in enumerate(name[part]):
-                    tok[prefix + "_c"][i, v, t] = c
-                    tok[prefix + "_s"][i, v, t] = s
-                    tok[prefix + "_p"][i, v, t] = p
+                tokens = name[part]
+                token_at[prefix].extend(range(base, base + len(tokens)))
+                token_val[prefix].extend(tokens)
                 if name[part + "_joined"] is not None:
-                    joined[prefix + "_j"][i, v] = name[part + "_joined"]
-                blooms[prefix + "_bloom"][i, v] = _bloom_words(name[part + "_bloom"])
+                    joined_at[prefix].append(i * v_max + v)
+                    joined_val[prefix].append(name[part + "_joined"])
+                offset = (i * v_max + v) * size
+                bloom_bytes[prefix][offset : offset + size] = name[part + "_bloom"].to_bytes(size, "little")
         date = d["birth_date"]
         if date:
-            d_has[i] = True
-            d_placeholder[i] = date["placeholder"]
+            flags["d_has"][i] = True
+            flags["d_placeholder"][i] = date["placeholder"]
             d_precision[i] = PRECISIONS.index(date["precision"])
-            scalars["d_year"][i] = date["year"]
+            columns["d_year"][i] = date["year"]
             for key in ("ymd", "ydm", "ym", "md"):
                 if date[key] is not None:
-                    scalars["d_" + key][i] = date[key]
+                    columns["d_" + key][i] = date[key]
         if d["sex"] is not None:
             sex[i] = SEXES.index(d["sex"])
-        nat[i, : len(d["nationalities"])] = d["nationalities"]
+        nat_rows.append(d["nationalities"])
         place = d["birth_place"]
         if place:
-            scalars["place_c"][i], scalars["place_s"][i] = place[0], place[1]
-            place_bloom[i] = _bloom_words(place[2])
+            columns["place_c"][i], columns["place_s"][i] = place[0], place[1]
+            place_bytes[i * size : (i + 1) * size] = place[2].to_bytes(size, "little")
         for key, column in (("street", "street"), ("postcode", "postcode"), ("azr", "azr"), ("jobcenter_no", "jobcenter"), ("household", "household")):
-            if d.get(key) is not None:
-                scalars[column][i] = d[key]
-        azr_nb[i, : len(d["azr_neighbours"])] = d["azr_neighbours"]
-        azr_auth[i] = bool(d.get("azr_authoritative", False))
+            value = d.get(key)
+            if value is not None:
+                columns[column][i] = value
+        azr_rows.append(d["azr_neighbours"])
+        flags["azr_auth"][i] = bool(d.get("azr_authoritative", False))
+    tok: dict[str, np.ndarray] = {}
+    for prefix in ("fam", "giv"):
+        values = np.array(token_val[prefix], dtype=np.int64).reshape(-1, 3)
+        at = np.array(token_at[prefix], dtype=np.int64)
+        for k, suffix in enumerate(("_c", "_s", "_p")):
+            flat = np.full(n * v_max * t_max, NONE, dtype=np.int64)
+            flat[at] = values[:, k]
+            tok[prefix + suffix] = flat.reshape(n, v_max, t_max)
+        flat = np.full(n * v_max, NONE, dtype=np.int64)
+        flat[np.array(joined_at[prefix], dtype=np.int64)] = np.array(joined_val[prefix], dtype=np.int64)
+        tok[prefix + "_j"] = flat.reshape(n, v_max)
+        tok[prefix + "_bloom"] = np.frombuffer(bytes(bloom_bytes[prefix]), dtype="<u8").reshape(n, v_max, WORDS).astype(np.uint64)
+    place_bloom = np.frombuffer(bytes(place_bytes), dtype="<u8").reshape(n, WORDS).astype(np.uint64)
+    arrays = {key: np.array(values, dtype=np.int64) for key, values in columns.items()}
     return EncodingArrays(
-        ids=ids, key_id=key_id, n_names=n_names, **tok, **joined, **blooms,
-        fam_pop=popcount(blooms["fam_bloom"]).sum(axis=-1, dtype=np.int32),
-        giv_pop=popcount(blooms["giv_bloom"]).sum(axis=-1, dtype=np.int32),
-        d_ymd=scalars["d_ymd"], d_ydm=scalars["d_ydm"], d_ym=scalars["d_ym"], d_md=scalars["d_md"], d_year=scalars["d_year"],
-        d_has=d_has, d_placeholder=d_placeholder, d_precision=d_precision, sex=sex, nat=nat,
-        place_c=scalars["place_c"], place_s=scalars["place_s"], place_bloom=place_bloom,
+        ids=np.fromiter((rid for rid, _ in items), dtype=np.int64, count=n),
+        key_id=np.array(key_id, dtype=object),
+        n_names=np.array(n_names, dtype=np.int8),
+        **tok,
+        fam_pop=popcount(tok["fam_bloom"]).sum(axis=-1, dtype=np.int32),
+        giv_pop=popcount(tok["giv_bloom"]).sum(axis=-1, dtype=np.int32),
+        **{key: arrays[key] for key in ("d_ymd", "d_ydm", "d_ym", "d_md", "d_year")},
+        d_has=np.array(flags["d_has"], dtype=bool),
+        d_placeholder=np.array(flags["d_placeholder"], dtype=bool),
+        d_precision=np.array(d_precision, dtype=np.int8),
+        sex=np.array(sex, dtype=np.int8),
+        nat=_padded(nat_rows, k_nat),
+        place_c=arrays["place_c"], place_s=arrays["place_s"], place_bloom=place_bloom,
         place_pop=popcount(place_bloom).sum(axis=-1, dtype=np.int32),
-        street=scalars["street"], postcode=scalars["postcode"], azr=scalars["azr"], azr_nb=azr_nb, azr_auth=azr_auth,
-        jobcenter=scalars["jobcenter"], household=scalars["household"],
+        street=arrays["street"], postcode=arrays["postcode"], azr=arrays["azr"], azr_nb=_padded(azr_rows, k_azr),
+        azr_auth=np.array(flags["azr_auth"], dtype=bool),
+        jobcenter=arrays["jobcenter"], household=arrays["household"],
     )
+
+
+def _padded(rows: list[list[int]], width: int) -> np.ndarray:
+    """Ragged rows as an [n, width] array padded with NONE."""
+    out = np.full((len(rows), width), NONE, dtype=np.int64)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    if lengths.sum():
+        flat = np.fromiter((t for r in rows for t in r), dtype=np.int64, count=int(lengths.sum()))
+        row_of = np.repeat(np.arange(len(rows)), lengths)
+        col_of = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        out[row_of, col_of] = flat
+    return out
 
 
 def _bloom_words(bits: int) -> np.ndarray:

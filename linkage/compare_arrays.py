@@ -248,5 +248,8 @@ def _address_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndar
 def _identifier_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     azr_a, azr_b = arr.azr[a], arr.azr[b]
     missing = (azr_a == NONE) | (azr_b == NONE)
-    near = _any_shared(arr.azr_nb[a], arr.azr_nb[b])
-    return np.select([missing, azr_a == azr_b, near], [MISSING, 2, 1], 0)
+    level = np.where(missing, MISSING, np.where(azr_a == azr_b, 2, 0))
+    differ = np.flatnonzero(level == 0)  # only these need the (wide) neighbour comparison
+    if len(differ):
+        level[differ] = _any_shared(arr.azr_nb[a[differ]], arr.azr_nb[b[differ]]).astype(np.int64)
+    return level
