@@ -179,41 +179,13 @@ def _pad_to(column: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def from_encodings(encodings: Mapping[int, RecordEncoding]) -> EncodingArrays:
     """Columns of encoded records (as objects), in ascending id order."""
-    return _build([(rid, _as_dict(encodings[rid])) for rid in sorted(encodings)])
+    return _build([(rid, encodings[rid].as_dict()) for rid in sorted(encodings)])
 
 
 def from_json_rows(rows: Iterable[tuple[int, str]]) -> EncodingArrays:
     """Columns straight from stored JSON encodings, without building objects first."""
     # stdlib json: Bloom filters are 1024-bit integers, which faster parsers turn into floats
     return _build(sorted(((rid, json.loads(text)) for rid, text in rows), key=lambda item: item[0]))
-
-
-def _as_dict(enc: RecordEncoding) -> dict:
-    date = enc.birth_date
-    return {
-        "key_id": enc.key_id,
-        "names": [
-            {
-                "family": n.family, "given": n.given, "family_joined": n.family_joined, "given_joined": n.given_joined,
-                "family_bloom": n.family_bloom, "given_bloom": n.given_bloom,
-            }
-            for n in enc.names
-        ],
-        "birth_date": None if date is None else {
-            "ymd": date.ymd, "ydm": date.ydm, "ym": date.ym, "md": date.md, "year": date.year,
-            "precision": date.precision, "placeholder": date.placeholder,
-        },
-        "sex": enc.sex,
-        "nationalities": enc.nationalities,
-        "birth_place": enc.birth_place,
-        "street": enc.street,
-        "postcode": enc.postcode,
-        "azr": enc.azr,
-        "azr_neighbours": enc.azr_neighbours,
-        "jobcenter_no": enc.jobcenter_no,
-        "azr_authoritative": enc.azr_authoritative,
-        "household": enc.household,
-    }
 
 
 def _build(items: list[tuple[int, dict]]) -> EncodingArrays:

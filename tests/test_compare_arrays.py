@@ -79,3 +79,13 @@ def test_levels_tokens_and_scores_match_the_reference(population) -> None:
         assert bool(evidence(got.levels[k : k + 1])[0]) == individual_evidence(want)
         assert bool(conflicts(arrays, a[k : k + 1], b[k : k + 1])[0]) == identifiers_conflict(x, y)
         assert scores[k] == pytest.approx(model.score(want), abs=1e-9)
+
+
+def test_stored_json_keeps_its_format(population) -> None:
+    """to_json builds the dict by hand (fast); it must stay what dataclasses.asdict gave."""
+    import dataclasses
+    import json
+
+    encodings, _arrays = population
+    for encoding in list(encodings.values())[:200]:
+        assert encoding.to_json() == json.dumps(dataclasses.asdict(encoding), separators=(",", ":"))
