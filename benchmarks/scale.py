@@ -5,8 +5,10 @@
 Runs the hub's own data path (drop folder → connectors → mapping → pseudonymisation → store →
 master index) without Prefect, so the figures are the hub's work, not the orchestrator's start-up
 (a flow run adds a constant ~8 s with Prefect's temporary server). Reports wall time, records/s,
-peak RSS, database size and pairwise F1 against the generator's truth; `--profile` writes a
-pyinstrument-style cProfile summary of the link step.
+peak RSS, database size and pairwise F1 against the generator's truth, then loads the index for
+online questions (``hub_db.online.OnlineIndex``) and times ``--online-calls`` single-record links
+(records re-read from the drops, which the index holds, plus new persons); `--profile` writes a
+cProfile summary of the ingest and link steps next to the work directory.
 """
 
 from __future__ import annotations
@@ -28,12 +30,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text  # noqa: E402
+
+from connectors.provider_csv import ProviderCsvConnector  # noqa: E402
 from flows.cli import initialise, link_rows  # noqa: E402
 from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source  # noqa: E402
 from flows.ingest import ingest_source, link_index  # noqa: E402
 from hub_db.database import make_engine, session_factory  # noqa: E402
 from hub_db.keystore import load_keys  # noqa: E402
+from hub_db.online import OnlineIndex  # noqa: E402
+from linkage.encode import encode_identity  # noqa: E402
 from linkage.evaluate import pairwise_score  # noqa: E402
+from linkage.pseudonymise import stored_record_id  # noqa: E402
+from mappings.case_summary import CaseSummary  # noqa: E402
+from mappings.provider_csv import map_provider_row  # noqa: E402
 from synth import generate  # noqa: E402
 
 DELTA_SHARE = 0.01
@@ -98,22 +108,30 @@ def count_persons(drops: Path) -> int:
         return len({row["person"] for row in csv.DictReader(handle)})
 
 
+def _profiled(profile: Path | None, step, *args):  # noqa: ANN001, ANN202 - any step
+    """Run one step, under cProfile when asked (summary written to ``profile``)."""
+    if profile is None:
+        return step(*args)
+    profiler = cProfile.Profile()
+    result = profiler.runcall(step, *args)
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(30)
+    profile.write_text(stream.getvalue())
+    return result
+
+
 def run_cycle(home: HubHome, config: HubConfig, profile: Path | None) -> dict:
     engine = make_engine(home.database_url(config))
     sessions = session_factory(engine)
     keys = load_keys(home.key_dir(config))
     started = time.perf_counter()
-    records = sum(ingest_source(home, config, source, keys, sessions).records_in for source in config.sources)
+
+    def ingest_all() -> int:
+        return sum(ingest_source(home, config, source, keys, sessions).records_in for source in config.sources)
+
+    records = _profiled(profile.with_name(profile.stem + "-ingest.txt") if profile else None, ingest_all)
     ingested = time.perf_counter()
-    profiler = cProfile.Profile() if profile else None
-    if profiler:
-        profiler.enable()
-    linked = link_index(sessions, config)
-    if profiler:
-        profiler.disable()
-        stream = io.StringIO()
-        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(25)
-        profile.write_text(stream.getvalue())
+    linked = _profiled(profile, link_index, sessions, config)
     done = time.perf_counter()
     engine.dispose()
     return {
@@ -127,12 +145,76 @@ def run_cycle(home: HubHome, config: HubConfig, profile: Path | None) -> dict:
     }
 
 
+def sample_records(drops: Path, keys, rng: random.Random, count: int) -> list[tuple[tuple[str, str] | None, object]]:  # noqa: ANN001
+    """``count`` encoded records from the drop files, with their (source, stored record id)."""
+    files = sorted((drops / "inbox").rglob("*.csv"))
+    out = []
+    for path in files:
+        batch = ProviderCsvConnector.read_file(path)
+        rows = rng.sample(batch.rows, min(len(batch.rows), count // len(files) + 1))
+        for row in rows:
+            mapped = map_provider_row(path.parent.name, row)
+            if isinstance(mapped, CaseSummary):
+                key = (path.parent.name, stored_record_id(mapped.case.record_id, keys))
+                out.append((key, encode_identity(mapped.identity, keys)))
+    return out[:count]
+
+
+def measure_online(home: HubHome, config: HubConfig, drops: Path, seed: int, calls: int) -> dict:
+    """Load the index for online questions, then time single-record links (p50/p95/max)."""
+    engine = make_engine(home.database_url(config))
+    sessions = session_factory(engine)
+    keys = load_keys(home.key_dir(config))
+    rng = random.Random(seed)
+    known = sample_records(drops, keys, rng, calls * 2 // 3)
+    fresh_drops = Path(tempfile.mkdtemp(prefix="kimhub-online-"))
+    generate(fresh_drops, max(calls, 50), seed + 2000, day=None)
+    fresh = [(None, enc) for _key, enc in sample_records(fresh_drops, keys, rng, calls - len(known))]
+    person_of = {(s, r): p for s, r, p, _st, _sc in link_rows(home)}
+    started = time.perf_counter()
+    with sessions() as session:
+        index = OnlineIndex(session)
+    loaded = time.perf_counter()
+    timings, agree, statuses = [], 0, {"auto": 0, "review": 0, "new": 0}
+    for key, encoding in known + fresh:
+        t0 = time.perf_counter()
+        answer = index.link(encoding)
+        timings.append(time.perf_counter() - t0)
+        statuses[answer.status] += 1
+        agree += key is not None and answer.pseudonym == person_of.get(key)
+    engine.dispose()
+    ms = sorted(t * 1000 for t in timings)
+    return {
+        "load_s": round(loaded - started, 1),
+        "calls": len(ms),
+        "p50_ms": round(ms[len(ms) // 2], 1),
+        "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 1),
+        "max_ms": round(ms[-1], 1),
+        "answers": statuses,
+        "known_records_found": f"{agree}/{len(known)}",
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+def database_size_mb(home: HubHome, config: HubConfig) -> float | None:
+    url = home.database_url(config)
+    if url.startswith("sqlite"):
+        database = home.var / "hub.db"
+        return round(database.stat().st_size / 2**20, 1) if database.exists() else None
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        size = connection.execute(text("select pg_database_size(current_database())")).scalar_one()
+    engine.dispose()
+    return round(size / 2**20, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", default="", help="default: SQLite in the temporary home")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--online-calls", type=int, default=300)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kimhub-scale-"))
@@ -153,7 +235,7 @@ def main() -> None:
 
     delta_rows = make_delta(drops, home, args.seed)
     delta = run_cycle(home, config, work / "profile-delta.txt" if args.profile else None)
-    database = home.var / "hub.db"
+    online = measure_online(home, config, drops, args.seed, args.online_calls)
     result = {
         "persons": generated.persons,
         "records": generated.records,
@@ -163,7 +245,8 @@ def main() -> None:
         "pairwise": {"precision": round(score.precision, 4), "recall": round(score.recall, 4), "f1": round(score.f1, 4)},
         "delta_rows": delta_rows,
         "delta": delta,
-        "db_size_mb": round(database.stat().st_size / 2**20, 1) if database.exists() else None,
+        "online": online,
+        "db_size_mb": database_size_mb(home, config),
         "work_dir": str(work),
     }
     print(json.dumps(result, indent=2))

@@ -10,21 +10,24 @@ every merge and split is recorded as an event with before, after and reason.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from hub_db.models import Link, LinkEvent, ModelVersion, Person, ReviewItem, SourceRecord
-from linkage.blocking import candidate_pairs
-from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds, cluster
-from linkage.compare import FIELDS, LEVELS, MISSING, Comparison, compare, identifiers_conflict, individual_evidence
+from hub_db.models import Link, ModelVersion, ReviewItem, SourceRecord
+from hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
+from linkage.blocking_arrays import candidate_pair_arrays
+from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
+from linkage.columnar import EncodingArrays, from_json_rows
+from linkage.compare import FIELDS, LEVELS, MISSING, compare
 from linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from linkage.encode import RecordEncoding
-from linkage.estimate import MatchModel, probability
-from linkage.link import learn_model
+from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate, probability
+from linkage.link import LazyEncodings, ScoredPairs, cluster_scored, count_agreeing_pairs, score_candidates
 
 
 @dataclass(frozen=True)
@@ -51,91 +54,93 @@ class LinkOutcome:
     model_version: int | None = None
 
 
-IN_CHUNK = 1000  # bound parameters per IN (...): PostgreSQL allows 65,535 per statement
-
-
-def chunked(values: list[int], size: int = IN_CHUNK) -> list[list[int]]:
-    return [values[start : start + size] for start in range(0, len(values), size)]
-
-
-def new_pseudonym() -> str:
-    """A random person pseudonym: carries nothing of the person, so it can be shown anywhere."""
-    return "P-" + secrets.token_hex(6).upper()
-
-
 def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOutcome:
     """Link every record waiting for it into the master index (the caller commits)."""
-    rows = session.execute(select(SourceRecord.id, SourceRecord.encoding, SourceRecord.needs_link)).all()
-    pending = {row.id for row in rows if row.needs_link}
+    pending = set(session.execute(select(SourceRecord.id).where(SourceRecord.needs_link.is_(True))).scalars())
     if not pending:
         return LinkOutcome()
-    encodings = {row.id: RecordEncoding.from_json(row.encoding) for row in rows}
-    # every comparison is made once per run: the pairs touching new records serve the model (on a
-    # first run they are all pairs), the scope search and the clustering alike
-    comparisons = {(a, b): compare(encodings[a], encodings[b]) for a, b in candidate_pairs(encodings, focus=pending)}
-    all_pairs = list(comparisons.values()) if len(pending) == len(encodings) else None
-    model, version = current_model(session, encodings, policy, all_pairs)
+    arr = load_index(session)
+    focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
+    everything = bool(focus.all())
     thresholds = policy.thresholds()
+    # every candidate pair is compared once per run: the pairs touching new records serve the
+    # model (on a first run they are all pairs), the scope search and the clustering alike
+    a, b = candidate_pair_arrays(arr, focus=None if everything else focus)
+    stored, version = _stored_model(session, len(arr), policy)
+    params = stored if stored is not None else _new_parameters(arr)
+    model = params.applied_to(arr)
+    scored = score_candidates(arr, model, a, b, floor=thresholds.review)
+    if stored is None:
+        params, version = _store_new_model(session, arr, params, scored.agreeing if everything else None)
+        model.matches_per_record = params.matches_per_record
 
-    links = {record: person for record, person in session.execute(select(Link.record_id, Link.person_id)).all()}
+    links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     members: dict[int, set[int]] = defaultdict(set)
     for record, person in links.items():
         members[person].add(record)
-
-    scope = set(pending)
-    for (a, b), comparison in comparisons.items():
-        if model.score(comparison) >= thresholds.review:
-            for record in (a, b):
-                if record in links:
-                    scope |= members[links[record]]
-                scope.add(record)
-    for record in list(scope):  # a changed record drags its old person along
+    strong = scored.weights(model) >= thresholds.review
+    touched = pending | set(arr.ids[scored.a[strong]].tolist()) | set(arr.ids[scored.b[strong]].tolist())
+    scope = set(touched)
+    for record in touched:  # a record drags its old person along
         if record in links:
             scope |= members[links[record]]
 
-    result = _cluster_scope(session, scope, encodings, model, thresholds, comparisons)
-    created, merged, split = _assign_persons(session, result, links, version)
-    review_count = _store_review_items(session, result, scope, encodings, model)
+    result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything and len(scope) == len(arr) else None)
+    created, merged, split = assign_persons(session, result, links, version)
+    review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     for chunk in chunked(sorted(pending)):
         session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk)).values(needs_link=False))
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 
 
-def current_model(
-    session: Session,
-    encodings: dict[int, RecordEncoding],
-    policy: LinkPolicy,
-    candidates: list[Comparison] | None = None,
-) -> tuple[MatchModel, int]:
-    """The stored model, re-learnt first when the index has grown enough since it was learnt.
+def load_index(session: Session) -> EncodingArrays:
+    """Every stored encoding as columns (``linkage.columnar``)."""
+    return from_json_rows(session.execute(select(SourceRecord.id, SourceRecord.encoding)))
 
-    ``candidates``: the compared candidate pairs of the whole index, when the caller has them.
-    """
+
+def current_model(session: Session, arr: EncodingArrays, policy: LinkPolicy = LinkPolicy()) -> tuple[MatchModel, int]:
+    """The model the next run would use, applied to the index as it is (learnt first if due)."""
+    stored, version = _stored_model(session, len(arr), policy)
+    if stored is None:
+        stored, version = _store_new_model(session, arr, _new_parameters(arr))
+    return stored.applied_to(arr), version
+
+
+def _stored_model(session: Session, records: int, policy: LinkPolicy) -> tuple[MatchModel | None, int]:
+    """The latest stored parameters and their version, or (None, 0) when they are due for
+    re-learning: the index has grown enough since (``reestimate_growth``), or there are none."""
     latest = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
-    too_small = len(encodings) < MIN_RECORDS_TO_ESTIMATE
-    grown = latest is None or len(encodings) >= latest.record_count * (1 + policy.reestimate_growth)
+    too_small = records < MIN_RECORDS_TO_ESTIMATE
+    grown = latest is None or records >= latest.record_count * (1 + policy.reestimate_growth)
     if latest is not None and (too_small or not grown):
-        return MatchModel.from_dict(latest.parameters).applied_to(encodings.values()), latest.id
-    model, version = _store_new_model(session, encodings, candidates)
-    return model.applied_to(encodings.values()), version
+        return MatchModel.from_dict(latest.parameters), latest.id
+    return None, 0
+
+
+def _new_parameters(arr: EncodingArrays) -> MatchModel:
+    """Parameters for a new version, before the prior is calibrated: the shipped default for a
+    small index (fewer than MIN_RECORDS_TO_ESTIMATE records; EM would learn noise), else EM."""
+    return default_model() if len(arr) < MIN_RECORDS_TO_ESTIMATE else estimate(arr)
 
 
 def _store_new_model(
-    session: Session, encodings: dict[int, RecordEncoding], candidates: list[Comparison] | None = None
+    session: Session, arr: EncodingArrays, params: MatchModel, agreeing: int | None = None
 ) -> tuple[MatchModel, int]:
-    """Learn (or, for a small index, take the shipped default) and store a new model version.
+    """Calibrate the prior of learnt parameters and store them as a new model version.
 
-    A small index (fewer than MIN_RECORDS_TO_ESTIMATE records) uses the shipped default model:
-    EM on a handful of records would learn noise.
+    ``agreeing``: the count of exactly agreeing candidate pairs over the whole index, when the
+    caller compared them all; otherwise they are compared here. The shipped default keeps its own.
     """
-    if len(encodings) < MIN_RECORDS_TO_ESTIMATE:
-        model, learnt_on = default_model(), 0
-    else:
-        model, learnt_on = learn_model(encodings, candidates), len(encodings)
-    stored = ModelVersion(record_count=learnt_on, parameters=model.to_dict())
+    learnt_on = 0
+    if len(arr) >= MIN_RECORDS_TO_ESTIMATE:
+        if agreeing is None:
+            agreeing = count_agreeing_pairs(arr)
+        calibrate_prior_from_count(params, agreeing)
+        learnt_on = len(arr)
+    stored = ModelVersion(record_count=learnt_on, parameters=params.to_dict())
     session.add(stored)
     session.flush()
-    return model, stored.id
+    return params, stored.id
 
 
 def reestimate(session: Session, relink: bool = False) -> int:
@@ -144,8 +149,8 @@ def reestimate(session: Session, relink: bool = False) -> int:
     With ``relink`` every record is queued for linking, so the next link run re-clusters the
     whole index under the new parameters (pseudonyms stay with the persons they overlap most).
     """
-    rows = session.execute(select(SourceRecord.id, SourceRecord.encoding)).all()
-    _model, version = _store_new_model(session, {row.id: RecordEncoding.from_json(row.encoding) for row in rows})
+    arr = load_index(session)
+    _model, version = _store_new_model(session, arr, _new_parameters(arr))
     if relink:
         session.execute(update(SourceRecord).values(needs_link=True))
     return version
@@ -154,22 +159,24 @@ def reestimate(session: Session, relink: bool = False) -> int:
 def _cluster_scope(
     session: Session,
     scope: set[int],
-    encodings: dict[int, RecordEncoding],
+    arr: EncodingArrays,
     model: MatchModel,
     thresholds: Thresholds,
-    known: dict[tuple[int, int], Comparison],
+    scored: ScoredPairs | None,
 ) -> Clustering:
-    scoped = {r: encodings[r] for r in scope}
-    comparisons = {pair: known.get(pair) or compare(scoped[pair[0]], scoped[pair[1]]) for pair in candidate_pairs(scoped)}
+    """Cluster the scope's records; ``scored``: its pairs already scored (the whole index)."""
+    sub = arr if scored is not None else arr.take(np.sort(arr.index_of(np.fromiter(scope, dtype=np.int64, count=len(scope)))))
+    if scored is None:
+        a, b = candidate_pair_arrays(sub)
+        scored = score_candidates(sub, model, a, b, floor=thresholds.review)
     same, different = _decisions(session, scope)
-    return cluster(
-        scope,
-        [(a, b, model.score(c)) for (a, b), c in comparisons.items()],
-        pair_weight=lambda a, b: model.score(compare(encodings[a], encodings[b])),
-        cannot_link=lambda a, b: (min(a, b), max(a, b)) in different or identifiers_conflict(encodings[a], encodings[b]),
-        thresholds=thresholds,
+    return cluster_scored(
+        sub,
+        scored,
+        model,
+        thresholds,
         must_link=same,
-        may_link_automatically=lambda a, b: individual_evidence(comparisons[(a, b)]),
+        cannot_link=lambda a, b: (min(a, b), max(a, b)) in different,
     )
 
 
@@ -185,97 +192,8 @@ def _decisions(session: Session, scope: set[int]) -> tuple[list[tuple[int, int]]
     return same, different
 
 
-def _assign_persons(
-    session: Session, result: Clustering, links: dict[int, int], model_version: int
-) -> tuple[int, int, int]:
-    """Give each cluster a person: the old one it overlaps most, else a new pseudonym."""
-    overlaps = []
-    for index, records in enumerate(result.clusters):
-        counts = Counter(links[r] for r in records if r in links)
-        overlaps += [(count, -person, index, person) for person, count in counts.items()]
-    owner_of_cluster: dict[int, int] = {}
-    taken: set[int] = set()
-    for _count, _neg, index, person in sorted(overlaps, reverse=True):
-        if index not in owner_of_cluster and person not in taken:
-            owner_of_cluster[index] = person
-            taken.add(person)
-
-    pseudonyms = dict(session.execute(select(Person.id, Person.pseudonym)).all())
-    created = merged = split = 0
-    old_persons_in_scope = {links[r] for records in result.clusters for r in records if r in links}
-    clusters_of_old: dict[int, set[int]] = defaultdict(set)
-    for index, records in enumerate(result.clusters):
-        for r in records:
-            if r in links:
-                clusters_of_old[links[r]].add(index)
-
-    newcomers = {index: Person(pseudonym=new_pseudonym()) for index in range(len(result.clusters)) if index not in owner_of_cluster}
-    session.add_all(newcomers.values())
-    session.flush()  # one flush gives every new person its id
-    person_of_cluster: dict[int, int] = {}
-    for index, records in enumerate(result.clusters):
-        person_id = owner_of_cluster.get(index)
-        if person_id is None:
-            person = newcomers[index]
-            person_id = person.id
-            pseudonyms[person_id] = person.pseudonym
-            if not any(r in links for r in records):
-                session.add(LinkEvent(kind="create", before=[], after=[person.pseudonym], records=len(records), reason="new records", model_version=model_version))
-            created += 1
-        person_of_cluster[index] = person_id
-        predecessors = sorted({links[r] for r in records if r in links} - {person_id})
-        if predecessors:
-            session.add(
-                LinkEvent(
-                    kind="merge" if owner_of_cluster.get(index) else "move",
-                    before=[pseudonyms[p] for p in predecessors] + ([pseudonyms[person_id]] if owner_of_cluster.get(index) else []),
-                    after=[pseudonyms[person_id]],
-                    records=len(records),
-                    reason="linkage evidence",
-                    model_version=model_version,
-                )
-            )
-            merged += len(predecessors)
-        _write_links(session, records, person_id, result, links)
-
-    for old, indexes in clusters_of_old.items():
-        if len(indexes) > 1:
-            split += 1
-            session.add(
-                LinkEvent(
-                    kind="split",
-                    before=[pseudonyms[old]],
-                    after=sorted({pseudonyms[person_of_cluster[i]] for i in indexes}),
-                    records=sum(len(result.clusters[i]) for i in indexes),
-                    reason="records no longer link",
-                    model_version=model_version,
-                )
-            )
-    retired = old_persons_in_scope - taken
-    if retired:
-        for chunk in chunked(sorted(retired)):
-            session.execute(update(Person).where(Person.id.in_(chunk)).values(retired_at=_utcnow()))
-    return created, merged, split
-
-
-def _write_links(session: Session, records: list[int], person_id: int, result: Clustering, links: dict[int, int]) -> None:
-    review_records = {r for a, b, _w in result.review_pairs for r in (a, b)}
-    for record in records:
-        if len(records) == 1:
-            status, score = ("review" if record in review_records else "single"), None
-        else:
-            weight = result.join_weight.get(record)
-            status, score = "auto", (round(probability(weight), 4) if weight is not None else None)
-            if weight is None:
-                status = "manual"
-        if record in links:
-            session.execute(update(Link).where(Link.record_id == record).values(person_id=person_id, status=status, score=score))
-        else:
-            session.add(Link(record_id=record, person_id=person_id, status=status, score=score))
-
-
 def _store_review_items(
-    session: Session, result: Clustering, scope: set[int], encodings: dict[int, RecordEncoding], model: MatchModel
+    session: Session, result: Clustering, scope: set[int], encodings: Mapping[int, RecordEncoding], model: MatchModel
 ) -> int:
     """Bring the scope's open review items in line with the pairs this run left undecided.
 
@@ -290,7 +208,10 @@ def _store_review_items(
             best[key] = (weight, min(a, b), max(a, b))
     wanted = {(a, b): weight for weight, a, b in best.values()}
     existing: dict[tuple[int, int], ReviewItem] = {}
-    for chunk in chunked(sorted(scope)):
+    if len(scope) > 50 * IN_CHUNK:  # most of the index: one scan beats many IN lists
+        items = session.execute(select(ReviewItem)).scalars()
+        existing = {(i.record_a, i.record_b): i for i in items if i.record_a in scope or i.record_b in scope}
+    for chunk in chunked(sorted(scope)) if not existing and len(scope) <= 50 * IN_CHUNK else []:
         query = select(ReviewItem).where(or_(ReviewItem.record_a.in_(chunk), ReviewItem.record_b.in_(chunk)))
         existing.update({(item.record_a, item.record_b): item for item in session.execute(query).scalars()})
     for pair, item in existing.items():

@@ -18,8 +18,13 @@ import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linkage.estimate import MatchModel
+
+if TYPE_CHECKING:
+    from linkage.encode import RecordEncoding
+    from linkage.keyed import EncodingKeys
 
 MIN_RECORDS_TO_ESTIMATE = 1000
 TRAINING_PERSONS = 4000
@@ -35,25 +40,32 @@ def default_model() -> MatchModel:
 
 def train_default_model(persons: int = TRAINING_PERSONS, seed: int = TRAINING_SEED) -> MatchModel:
     """Generate a population, read it like any inbox, and learn the model from it."""
-    from connectors.provider_csv import ProviderCsvConnector
-    from linkage.encode import encode_identity
     from linkage.keyed import EncodingKeys
     from linkage.link import learn_model
+
+    keys = EncodingKeys.from_master(os.urandom(32), "training")
+    with tempfile.TemporaryDirectory() as scratch:
+        encodings = encode_population(Path(scratch), persons, seed, keys)
+    return learn_model(encodings)
+
+
+def encode_population(scratch: Path, persons: int, seed: int, keys: EncodingKeys) -> dict[int, RecordEncoding]:
+    """A generated population's records, read and encoded as an inbox would be (ids 0, 1, …)."""
+    from connectors.provider_csv import ProviderCsvConnector
+    from linkage.encode import encode_identity
     from mappings.case_summary import CaseSummary
     from mappings.provider_csv import map_provider_row
     from synth import generate
 
-    keys = EncodingKeys.from_master(os.urandom(32), "training")
-    encodings = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        generate(Path(scratch), persons, seed)
-        for path in sorted(Path(scratch, "inbox").rglob("*.csv")):
-            batch = ProviderCsvConnector.read_file(path)
-            for row in batch.rows:
-                mapped = map_provider_row(path.parent.name, row)
-                if isinstance(mapped, CaseSummary):
-                    encodings[len(encodings)] = encode_identity(mapped.identity, keys)
-    return learn_model(encodings)
+    encodings: dict[int, RecordEncoding] = {}
+    generate(scratch, persons, seed)
+    for path in sorted(Path(scratch, "inbox").rglob("*.csv")):
+        batch = ProviderCsvConnector.read_file(path)
+        for row in batch.rows:
+            mapped = map_provider_row(path.parent.name, row)
+            if isinstance(mapped, CaseSummary):
+                encodings[len(encodings)] = encode_identity(mapped.identity, keys)
+    return encodings
 
 
 if __name__ == "__main__":

@@ -22,7 +22,10 @@ from functools import cached_property
 
 import numpy as np
 
-from linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, MISSING, Comparison, compare
+from linkage.blocking_arrays import key_hash, pairs_sharing, unique_keys
+from linkage.columnar import NONE, EncodingArrays, from_encodings
+from linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, MISSING, Comparison
+from linkage.compare_arrays import PairLevels, compare_pairs
 from linkage.encode import RecordEncoding
 
 RANDOM_PAIRS = 60_000
@@ -52,6 +55,11 @@ class MatchModel:
         """Probability that two random records of the index are the same person."""
         n = max(self.record_count, 2)
         return min(max(2 * self.matches_per_record / (n - 1), 1e-12), 0.5)
+
+    @property
+    def prior_log_odds(self) -> float:
+        prior = self.prior
+        return math.log2(prior / (1 - prior))
 
     def level_weight(self, field_name: str, level: int, same_family: bool = False) -> float:
         if level == MISSING:
@@ -85,6 +93,45 @@ class MatchModel:
             total += weight
         return total
 
+    def score_levels(self, pairs: PairLevels, with_prior: bool = True) -> np.ndarray:
+        """``score`` for every pair of a ``PairLevels`` batch at once (same tables, same order);
+        without the prior: the Bayes factor alone."""
+        total = np.full(len(pairs), self.prior_log_odds if with_prior else 0.0)
+        same_family = pairs.levels[:, FAMILY] >= SAME_FAMILY_LEVEL
+        tokens = {FAMILY: pairs.family_token, GIVEN: pairs.given_token, DATE: pairs.date_token}
+        for index in range(len(FIELDS)):
+            column = pairs.levels[:, index].astype(np.intp)
+            plain = np.asarray(self._weights[False][index])[column]
+            household = np.asarray(self._weights[True][index])[column]
+            weight = np.where(same_family, household, plain)
+            if index <= DATE:
+                top = column == _TOP_LEVEL[index]
+                weight = np.where(top, weight + self._frequency_adjustments(index, tokens[index]), weight)
+            total += weight
+        return total
+
+    @cached_property
+    def _frequency_arrays(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The value-frequency tables as sorted arrays (token, count), for lookups in bulk."""
+        out = {}
+        for index, table in ((FAMILY, self.family_freq), (GIVEN, self.given_freq), (DATE, self.date_freq)):
+            keys = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
+            counts = np.fromiter(table.values(), dtype=np.float64, count=len(table))
+            order = np.argsort(keys)
+            out[index] = (keys[order], counts[order])
+        return out
+
+    def _frequency_adjustments(self, index: int, tokens: np.ndarray) -> np.ndarray:
+        """Per pair: the term the frequency adjustment adds (0 where the token is unknown)."""
+        keys, counts = self._frequency_arrays[index]
+        if len(keys) == 0:
+            return np.zeros(len(tokens))
+        at = np.minimum(np.searchsorted(keys, tokens), len(keys) - 1)
+        known = (tokens != NONE) & (keys[at] == tokens)
+        u_value = np.maximum(counts[at] / max(self.record_count, 1), TF_MIN_U)
+        u_level = self.u_random[FIELDS[index]][len(LEVELS[FIELDS[index]]) - 1]
+        return np.where(known, np.log2(u_level / u_value), 0.0)
+
     def _frequency_adjusted(self, index: int, comparison: Comparison, weight: float) -> float:
         """Replace u of an exact agreement by the frequency of the agreeing value (Splink's TF)."""
         table, token = {
@@ -105,9 +152,12 @@ class MatchModel:
         """log2 Bayes factor of a pair, without the prior."""
         return self.score(comparison) - math.log2(self.prior / (1 - self.prior))
 
-    def applied_to(self, encodings: Collection[RecordEncoding]) -> MatchModel:
+    def applied_to(self, encodings: Collection[RecordEncoding] | EncodingArrays) -> MatchModel:
         """The same parameters applied to the index as it is now (its size and value frequencies)."""
-        family, given, dates = value_frequencies(encodings)
+        if isinstance(encodings, EncodingArrays):
+            family, given, dates = value_frequencies_arrays(encodings)
+        else:
+            family, given, dates = value_frequencies(encodings)
         return MatchModel(
             m=self.m,
             u=self.u,
@@ -166,7 +216,19 @@ def value_frequencies(encodings: Iterable[RecordEncoding]) -> tuple[Counter, Cou
     return family, given, dates
 
 
-def estimate(encodings: Mapping[int, RecordEncoding], seed: int = 0) -> MatchModel:
+def value_frequencies_arrays(arr: EncodingArrays) -> tuple[Counter, Counter, Counter]:
+    """``value_frequencies`` on columns: each record counts a token once, however often it has it."""
+    tokens = np.concatenate([arr.fam_c, arr.giv_c], axis=2).reshape(len(arr), -1)
+    tokens = np.sort(tokens, axis=1)
+    first = np.ones(tokens.shape, dtype=bool)
+    first[:, 1:] = tokens[:, 1:] != tokens[:, :-1]
+    names, name_counts = np.unique(tokens[first & (tokens != NONE)], return_counts=True)
+    dates, date_counts = np.unique(arr.d_ymd[arr.d_ymd != NONE], return_counts=True)
+    family = Counter(dict(zip(names.tolist(), name_counts.tolist())))
+    return family, Counter(family), Counter(dict(zip(dates.tolist(), date_counts.tolist())))
+
+
+def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int = 0) -> MatchModel:
     """Learn u from random pairs, then m by EM in training sessions (Splink's approach).
 
     Each session takes the pairs that share one field's value (the same full birth date; a
@@ -175,11 +237,12 @@ def estimate(encodings: Mapping[int, RecordEncoding], seed: int = 0) -> MatchMod
     EM with fixed u assumes. Every field's m thus comes from a session that did not block on it.
     The prior is the share of matches among all candidate pairs, estimated last.
     """
-    u_random = _estimate_u(encodings, seed)
+    arr = encodings if isinstance(encodings, EncodingArrays) else from_encodings(encodings)
+    u_random = _estimate_u(arr, seed)
     m_estimates: dict[str, list[list[float]]] = {name: [] for name in FIELDS}
     for blocked_fields, key_of in _TRAINING_SESSIONS:
-        pairs = _pairs_sharing(encodings, key_of, seed)
-        gamma = _gamma(encodings, pairs)
+        a, b = _pairs_sharing(arr, key_of, seed)
+        gamma = compare_pairs(arr, a, b).levels
         if len(gamma) == 0:
             continue
         for name in blocked_fields:
@@ -192,21 +255,21 @@ def estimate(encodings: Mapping[int, RecordEncoding], seed: int = 0) -> MatchMod
         name: _normalised(list(np.mean(m_estimates[name], axis=0))) if m_estimates[name] else _initial_m(name)
         for name in FIELDS
     }
-    family, given, dates = value_frequencies(encodings.values())
+    family, given, dates = value_frequencies_arrays(arr)
     return MatchModel(
         m=m_final,
         u=u_random,
         u_random=u_random,
-        u_same_family=household_u(encodings, seed),
+        u_same_family=household_u(arr, seed),
         matches_per_record=0.5,
-        record_count=len(encodings),
+        record_count=len(arr),
         family_freq=dict(family),
         given_freq=dict(given),
         date_freq=dict(dates),
     )
 
 
-def calibrate_prior(model: MatchModel, candidates: Sequence[Comparison]) -> float:
+def calibrate_prior(model: MatchModel, candidates: Sequence[Comparison] | PairLevels) -> float:
     """Set how many matching pairs the index holds per record, which gives the prior.
 
     As Splink's ``estimate_probability_two_random_records_match``: count the candidate pairs
@@ -215,13 +278,26 @@ def calibrate_prior(model: MatchModel, candidates: Sequence[Comparison]) -> floa
     falls as the index grows, so a bigger population, with more people of the same name and
     placeholder date, needs more evidence for a link: precision does not decay with size.
     """
+    top = {name: len(LEVELS[name]) - 1 for name in ("family_name", "given_names", "birth_date")}
+    if isinstance(candidates, PairLevels):
+        levels = candidates.levels
+        agreeing = int(
+            ((levels[:, FAMILY] == top["family_name"]) & (levels[:, GIVEN] == top["given_names"]) & (levels[:, DATE] == top["birth_date"])).sum()
+        )
+    else:
+        agreeing = sum(
+            1
+            for c in candidates
+            if c.levels[FAMILY] == top["family_name"] and c.levels[GIVEN] == top["given_names"] and c.levels[DATE] == top["birth_date"]
+        )
+    return calibrate_prior_from_count(model, agreeing)
+
+
+def calibrate_prior_from_count(model: MatchModel, agreeing: int) -> float:
+    """``calibrate_prior`` from the count of exactly agreeing candidate pairs alone (what a
+    batched pass over the candidates leaves behind)."""
     n = model.record_count
     top = {name: len(LEVELS[name]) - 1 for name in ("family_name", "given_names", "birth_date")}
-    agreeing = sum(
-        1
-        for c in candidates
-        if c.levels[FAMILY] == top["family_name"] and c.levels[GIVEN] == top["given_names"] and c.levels[DATE] == top["birth_date"]
-    )
     recall = model.m["family_name"][top["family_name"]] * model.m["given_names"][top["given_names"]] * model.m["birth_date"][top["birth_date"]]
     if n >= 2 and agreeing and recall > 0:
         model.matches_per_record = agreeing / recall / n
@@ -232,7 +308,7 @@ HOUSEHOLD_FIELDS = ("birth_date", "sex", "nationality", "birth_place", "address"
 SAME_FAMILY_LEVEL = 3  # family name the same or a transliteration variant
 
 
-def household_u(encodings: Mapping[int, RecordEncoding], seed: int = 0) -> dict[str, list[float]]:
+def household_u(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int = 0) -> dict[str, list[float]]:
     """u of the household fields among different people who share a family name.
 
     Fellegi–Sunter multiplies evidence as if fields were independent. Within a family they are
@@ -243,51 +319,54 @@ def household_u(encodings: Mapping[int, RecordEncoding], seed: int = 0) -> dict[
     pairs are taken from the family-name blocks, keeping only pairs whose given names differ
     (almost all non-matches; given names say nothing about a shared address among them).
     """
-    pairs = _pairs_sharing(encodings, _family_key, seed)
-    counts = {name: [SMOOTHING] * len(LEVELS[name]) for name in HOUSEHOLD_FIELDS}
-    used = 0
-    for a, b in pairs:
-        levels = compare(encodings[a], encodings[b]).levels
-        if levels[GIVEN] not in (0,) or levels[FAMILY] < SAME_FAMILY_LEVEL:
-            continue
-        used += 1
-        for name in HOUSEHOLD_FIELDS:
-            level = levels[FIELDS.index(name)]
-            if level != MISSING:
-                counts[name][level] += 1
-    if used < MIN_HOUSEHOLD_PAIRS:
+    arr = encodings if isinstance(encodings, EncodingArrays) else from_encodings(encodings)
+    a, b = _pairs_sharing(arr, _family_key, seed)
+    levels = compare_pairs(arr, a, b).levels
+    levels = levels[(levels[:, GIVEN] == 0) & (levels[:, FAMILY] >= SAME_FAMILY_LEVEL)]
+    if len(levels) < MIN_HOUSEHOLD_PAIRS:
         return {}
+    counts = {}
+    for name in HOUSEHOLD_FIELDS:
+        column = levels[:, FIELDS.index(name)]
+        counts[name] = [SMOOTHING + float((column == level).sum()) for level in range(len(LEVELS[name]))]
     return {name: _normalised(values) for name, values in counts.items()}
 
 
 MIN_HOUSEHOLD_PAIRS = 50
 
 
-def _family_key(enc: RecordEncoding) -> Iterable[int]:
-    return {t[0] for name in enc.names for t in name.family}
+def _family_key(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Every canonical family-name token of every spelling, with its row."""
+    rows = np.broadcast_to(np.arange(len(arr))[:, None, None], arr.fam_c.shape)
+    present = arr.fam_c != NONE
+    return arr.fam_c[present], rows[present]
 
 
-def _date_key(enc: RecordEncoding) -> Iterable[int]:
-    if enc.birth_date is not None and enc.birth_date.ymd is not None:
-        yield enc.birth_date.ymd
+def _date_key(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
+    present = arr.d_ymd != NONE
+    return arr.d_ymd[present], np.flatnonzero(present)
 
 
-def _name_key(enc: RecordEncoding) -> Iterable[int]:
+def _name_key(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     """Family and given token together: blocking on the family name alone fills the block with
     siblings, whom EM would take for matches (same address, place, nationality).
 
     A shared name also means a shared origin, so in this session sex, nationality and birth
     place agree far more often than between random records; they are left out of it too."""
-    return {
-        hash((f[0], g[0])) for name in enc.names for f in name.family for g in name.given
-    }
+    family = arr.fam_c[:, :, :, None]
+    given = arr.giv_c[:, :, None, :]
+    family, given = np.broadcast_arrays(family, given)
+    rows = np.broadcast_to(np.arange(len(arr))[:, None, None, None], family.shape)
+    present = (family != NONE) & (given != NONE)
+    return key_hash("name-session", family[present], given[present]), rows[present]
 
 
-def _identifier_key(enc: RecordEncoding) -> Iterable[int]:
+def _identifier_key(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     """The AZR number: pairs sharing it are nearly all matches, which pins down m for the
     fields that a shared name or date cannot (a different birth date between two records of
     one person is rare, but common-name strangers make it look frequent in the name session)."""
-    return (enc.azr,) if enc.azr is not None else ()
+    present = arr.azr != NONE
+    return arr.azr[present], np.flatnonzero(present)
 
 
 _TRAINING_SESSIONS = (
@@ -299,43 +378,34 @@ SESSION_MAX_BLOCK = 60
 SESSION_MAX_PAIRS = 200_000
 
 
-def _pairs_sharing(encodings: Mapping[int, RecordEncoding], key_of, seed: int) -> list[tuple[int, int]]:
-    blocks: dict[int, list[int]] = {}
-    for record_id, enc in encodings.items():
-        for key in key_of(enc):
-            blocks.setdefault(key, []).append(record_id)
-    pairs = set()
-    for members in blocks.values():
-        if 2 <= len(members) <= SESSION_MAX_BLOCK:
-            for i, a in enumerate(members):
-                for b in members[i + 1 :]:
-                    pairs.add((a, b))
-    ordered = sorted(pairs)
-    if len(ordered) > SESSION_MAX_PAIRS:
-        ordered = random.Random(seed).sample(ordered, SESSION_MAX_PAIRS)
-    return ordered
-
-
-def _gamma(encodings: Mapping[int, RecordEncoding], pairs: Sequence[tuple[int, int]]) -> np.ndarray:
-    rows = [compare(encodings[a], encodings[b]).levels for a, b in pairs]
-    return np.array(rows, dtype=np.int8).reshape(-1, len(FIELDS))
+def _pairs_sharing(arr: EncodingArrays, key_of, seed: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Row pairs sharing a session key (blocks of at most SESSION_MAX_BLOCK), sampled down to
+    SESSION_MAX_PAIRS with a seeded generator."""
+    keys, rows = key_of(arr)
+    h, r = unique_keys(keys.astype(np.uint64), rows.astype(np.int64))
+    a, b = pairs_sharing(h, r, len(arr), SESSION_MAX_BLOCK)
+    if len(a) > SESSION_MAX_PAIRS:
+        chosen = np.array(random.Random(seed).sample(range(len(a)), SESSION_MAX_PAIRS), dtype=np.int64)
+        a, b = a[chosen], b[chosen]
+    return a, b
 
 
 def _initial_m(name: str) -> list[float]:
     return _normalised([2.0**level for level in range(len(LEVELS[name]))])
 
 
-def _estimate_u(encodings: Mapping[int, RecordEncoding], seed: int) -> dict[str, list[float]]:
-    ids = list(encodings)
+def _estimate_u(arr: EncodingArrays, seed: int) -> dict[str, list[float]]:
+    n = len(arr)
     rng = random.Random(seed)
     counts = {name: [SMOOTHING] * len(levels) for name, levels in LEVELS.items()}
-    if len(ids) >= 2:
-        n_pairs = min(RANDOM_PAIRS, len(ids) * (len(ids) - 1) // 2)
-        for _ in range(n_pairs):
-            a, b = rng.sample(ids, 2)
-            for name, level in zip(FIELDS, compare(encodings[a], encodings[b]).levels):
-                if level != MISSING:
-                    counts[name][level] += 1
+    if n >= 2:
+        n_pairs = min(RANDOM_PAIRS, n * (n - 1) // 2)
+        drawn = np.array([rng.sample(range(n), 2) for _ in range(n_pairs)], dtype=np.int64)
+        levels = compare_pairs(arr, drawn[:, 0], drawn[:, 1]).levels
+        for j, name in enumerate(FIELDS):
+            column = levels[:, j]
+            for level in range(len(LEVELS[name])):
+                counts[name][level] += float((column == level).sum())
     return {name: _normalised(values) for name, values in counts.items()}
 
 

@@ -1,27 +1,165 @@
-"""The whole linkage step on a set of encoded records, as one pure function.
+"""The whole linkage step on a set of encoded records, as pure functions over columns.
 
-``hub_db.master_index`` runs the same steps incrementally against the stored index; this
-function runs them from scratch, for the benchmarks and for tests that need a complete result.
+``hub_db.master_index`` runs the same steps incrementally against the stored index; ``link_all``
+runs them from scratch, for the benchmarks and for tests that need a complete result.
+
+Candidate pairs are compared and scored in batches (``linkage.compare_arrays``), and only pairs
+whose Bayes factor reaches ``floor`` are kept: the clustering never starts from a pair below the
+review threshold, and the prior's log-odds is never positive, so a pair whose Bayes factor alone
+misses the review threshold can never matter as a starting pair. (Where the clustering needs the
+weight of such a pair for a cluster average it recomputes it exactly, one pair at a time.) Memory
+thus grows with the pairs that might be one person, not with all blocked pairs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 
-from linkage.blocking import candidate_pairs
+import numpy as np
+
+from linkage.blocking_arrays import candidate_pair_arrays
 from linkage.cluster import Clustering, Thresholds, cluster
-from linkage.compare import Comparison, compare, identifiers_conflict, individual_evidence
+from linkage.columnar import NONE, EncodingArrays, from_encodings
+from linkage.compare import DATE, FAMILY, GIVEN, LEVELS, compare
+from linkage.compare_arrays import BATCH, PairLevels, compare_pairs, individual_evidence
 from linkage.encode import RecordEncoding
-from linkage.estimate import MatchModel, calibrate_prior, estimate
+from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate
+
+_TOP = (len(LEVELS["family_name"]) - 1, len(LEVELS["given_names"]) - 1, len(LEVELS["birth_date"]) - 1)
 
 
-def learn_model(encodings: Mapping[int, RecordEncoding], candidates: Sequence[Comparison] | None = None) -> MatchModel:
-    """Estimate m/u by EM and calibrate the prior on the blocked candidate pairs."""
-    model = estimate(encodings)
-    if candidates is None:
-        candidates = [compare(encodings[a], encodings[b]) for a, b in candidate_pairs(encodings)]
-    calibrate_prior(model, candidates)
+@dataclass
+class ScoredPairs:
+    """Candidate pairs (rows of the arrays) that may matter, with Bayes factor and evidence flag."""
+
+    a: np.ndarray
+    b: np.ndarray
+    bayes: np.ndarray  # log2 Bayes factor without the prior
+    evidence: np.ndarray  # individual_evidence: may the pair link automatically?
+    agreeing: int = 0  # all candidate pairs agreeing exactly on names and date (calibrates the prior)
+    compared: int = 0  # all candidate pairs compared
+
+    def weights(self, model: MatchModel) -> np.ndarray:
+        """Match weights (Bayes factor plus the model's prior log-odds)."""
+        return self.bayes + model.prior_log_odds
+
+    def select(self, mask: np.ndarray) -> ScoredPairs:
+        return ScoredPairs(self.a[mask], self.b[mask], self.bayes[mask], self.evidence[mask], self.agreeing, self.compared)
+
+
+def score_candidates(
+    arr: EncodingArrays, model: MatchModel, a: np.ndarray, b: np.ndarray, floor: float
+) -> ScoredPairs:
+    """Compare and score row pairs batch by batch; keep those with Bayes factor ≥ ``floor``."""
+    kept: list[tuple[np.ndarray, ...]] = []
+    agreeing = 0
+    for start in range(0, len(a), BATCH):
+        pa, pb = a[start : start + BATCH], b[start : start + BATCH]
+        levels = compare_pairs(arr, pa, pb)
+        agreeing += count_agreeing(levels)
+        bayes = model.score_levels(levels, with_prior=False)
+        keep = bayes >= floor
+        kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(levels.levels[keep])))
+    if not kept:
+        empty = np.empty(0, np.int64)
+        return ScoredPairs(empty, empty, np.empty(0), np.empty(0, bool))
+    columns = [np.concatenate(parts) for parts in zip(*kept)]
+    return ScoredPairs(*columns, agreeing=agreeing, compared=len(a))
+
+
+def count_agreeing(levels: PairLevels) -> int:
+    """Pairs agreeing exactly on family name, given names and a precise date (see calibrate_prior)."""
+    lv = levels.levels
+    return int(((lv[:, FAMILY] == _TOP[0]) & (lv[:, GIVEN] == _TOP[1]) & (lv[:, DATE] == _TOP[2])).sum())
+
+
+def learn_model(
+    encodings: Mapping[int, RecordEncoding] | EncodingArrays, agreeing: int | None = None
+) -> MatchModel:
+    """Estimate m/u by EM and calibrate the prior on the blocked candidate pairs.
+
+    ``agreeing``: the count of exactly agreeing candidate pairs, when the caller has compared
+    all candidate pairs already; otherwise they are compared here.
+    """
+    arr = encodings if isinstance(encodings, EncodingArrays) else from_encodings(encodings)
+    model = estimate(arr)
+    calibrate_prior_from_count(model, count_agreeing_pairs(arr) if agreeing is None else agreeing)
     return model
+
+
+def count_agreeing_pairs(arr: EncodingArrays) -> int:
+    """Exactly agreeing candidate pairs of the whole index, compared batch by batch."""
+    a, b = candidate_pair_arrays(arr)
+    return sum(count_agreeing(compare_pairs(arr, a[s : s + BATCH], b[s : s + BATCH])) for s in range(0, len(a), BATCH))
+
+
+class LazyEncodings(Mapping[int, RecordEncoding]):
+    """Record id → ``RecordEncoding``, rebuilt from the arrays only when asked for.
+
+    The clustering and the review evidence look at a few pairs one by one; decoding every
+    record of a large index up front would cost more memory than all the arrays together.
+    """
+
+    def __init__(self, arr: EncodingArrays, cache: int = 200_000) -> None:
+        self.arr = arr
+        self._get = lru_cache(maxsize=cache)(self._decode)
+
+    def _decode(self, record_id: int) -> RecordEncoding:
+        row = int(np.searchsorted(self.arr.ids, record_id))
+        if row >= len(self.arr) or self.arr.ids[row] != record_id:
+            raise KeyError(record_id)
+        return self.arr.record(row)
+
+    def __getitem__(self, record_id: int) -> RecordEncoding:
+        return self._get(record_id)
+
+    def __iter__(self):  # noqa: ANN204 - iterator of ids
+        return iter(self.arr.ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self.arr)
+
+
+def authoritative_conflict(arr: EncodingArrays) -> Callable[[int, int], bool]:
+    """``identifiers_conflict`` by record id, from the few records of the AZR's keeper only."""
+    rows = np.flatnonzero(arr.azr_auth & (arr.azr != NONE))
+    held = {int(arr.ids[r]): (int(arr.azr[r]), {int(t) for t in arr.azr_nb[r] if t != NONE}) for r in rows}
+
+    def conflict(a: int, b: int) -> bool:
+        x, y = held.get(a), held.get(b)
+        return x is not None and y is not None and x[0] != y[0] and not (x[1] & y[1])
+
+    return conflict
+
+
+def cluster_scored(
+    arr: EncodingArrays,
+    scored: ScoredPairs,
+    model: MatchModel,
+    thresholds: Thresholds,
+    record_ids: list[int] | None = None,
+    must_link: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    cannot_link: Callable[[int, int], bool] | None = None,
+    encodings: Mapping[int, RecordEncoding] | None = None,
+) -> Clustering:
+    """Cluster the records (ids) of ``arr`` from their scored pairs (see ``linkage.cluster``)."""
+    encodings = encodings if encodings is not None else LazyEncodings(arr)
+    weights = scored.weights(model)
+    strong = weights >= thresholds.review
+    ids_a, ids_b = arr.ids[scored.a[strong]].tolist(), arr.ids[scored.b[strong]].tolist()
+    may_link = dict(zip(zip(ids_a, ids_b), scored.evidence[strong].tolist()))
+    conflict = authoritative_conflict(arr)
+    return cluster(
+        arr.ids.tolist() if record_ids is None else record_ids,
+        zip(ids_a, ids_b, weights[strong].tolist()),
+        pair_weight=lambda a, b: model.score(compare(encodings[a], encodings[b])),
+        cannot_link=(lambda a, b: cannot_link(a, b) or conflict(a, b)) if cannot_link else conflict,
+        thresholds=thresholds,
+        must_link=must_link,
+        may_link_automatically=lambda a, b: may_link[(a, b)],
+    )
 
 
 def link_all(
@@ -30,14 +168,12 @@ def link_all(
     model: MatchModel | None = None,
 ) -> tuple[Clustering, MatchModel]:
     """Block, compare, score and cluster every record; learns the model when none is given."""
-    comparisons = {(a, b): compare(encodings[a], encodings[b]) for a, b in candidate_pairs(encodings)}
-    model = (model or learn_model(encodings, list(comparisons.values()))).applied_to(list(encodings.values()))
-    result = cluster(
-        encodings,
-        [(a, b, model.score(c)) for (a, b), c in comparisons.items()],
-        pair_weight=lambda a, b: model.score(compare(encodings[a], encodings[b])),
-        cannot_link=lambda a, b: identifiers_conflict(encodings[a], encodings[b]),
-        thresholds=thresholds,
-        may_link_automatically=lambda a, b: individual_evidence(comparisons[(a, b)]),
-    )
-    return result, model
+    arr = from_encodings(encodings)
+    a, b = candidate_pair_arrays(arr)
+    learnt = model or estimate(arr)
+    applied = learnt.applied_to(arr)
+    scored = score_candidates(arr, applied, a, b, floor=thresholds.review)
+    if model is None:
+        calibrate_prior_from_count(learnt, scored.agreeing)
+        applied = learnt.applied_to(arr)
+    return cluster_scored(arr, scored, applied, thresholds, encodings=encodings), applied

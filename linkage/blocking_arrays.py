@@ -1,0 +1,149 @@
+"""Blocking on columns: the keys of ``linkage.blocking`` for every record at once, grouped by sorting.
+
+Same keys, same rule (keys shared by more than ``max_block`` records are dropped), same result as
+``linkage.blocking.candidate_pairs``, but without a Python set of tuples: each key becomes one
+64-bit hash, (hash, row) pairs are sorted once, and the pairs within each group are generated as
+index arrays. A pair comes back once, as (lower row, higher row) — rows are in id order, so that is
+(lower id, higher id) as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linkage.blocking import DEFAULT_MAX_BLOCK
+from linkage.columnar import NONE, EncodingArrays
+
+_KINDS = {kind: i + 1 for i, kind in enumerate(
+    ("skel+year", "phonetic+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session")
+)}
+PAIR_BATCH = 4_000_000  # raw (not yet de-duplicated) pairs generated at a time: bounds memory
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a cheap, well-spread 64-bit hash."""
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def key_hash(kind: str, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per (kind, token, token) key."""
+    with np.errstate(over="ignore"):
+        seed = np.uint64(_KINDS[kind]) * np.uint64(0x9E3779B97F4A7C15)
+        return _mix(_mix(first.astype(np.uint64) + seed) + second.astype(np.uint64))
+
+
+def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(key hash, row) of every blocking key of every record, each (key, row) once, sorted."""
+    n = len(arr)
+    rows = np.arange(n, dtype=np.int64)
+    year = np.where(arr.d_has, arr.d_year, 0)
+    ymd = np.where(arr.d_ymd != NONE, arr.d_ymd, 0)
+    hashes: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+
+    def add(kind: str, first: np.ndarray, second: np.ndarray, mask: np.ndarray, who: np.ndarray) -> None:
+        hashes.append(key_hash(kind, first[mask], second[mask]))
+        owners.append(who[mask])
+
+    canon = np.concatenate([arr.fam_c, arr.giv_c], axis=2)  # [n, V, 2T]: family and given tokens
+    skel = np.concatenate([arr.fam_s, arr.giv_s], axis=2)
+    sound = np.concatenate([arr.fam_p, arr.giv_p], axis=2)
+    present = canon != NONE
+    who = np.broadcast_to(rows[:, None, None], canon.shape)
+    year3 = np.broadcast_to(year[:, None, None], canon.shape)
+    ymd3 = np.broadcast_to(ymd[:, None, None], canon.shape)
+    add("skel+year", skel, year3, present, who)
+    add("phonetic+year", sound, year3, present, who)
+    add("canon+date", canon, ymd3, present & (ymd3 != 0), who)
+    width = canon.shape[2]
+    for p in range(width):
+        for q in range(p + 1, width):
+            sp, sq = skel[:, :, p], skel[:, :, q]
+            mask = present[:, :, p] & present[:, :, q] & (sp != sq)
+            add("skel+skel", np.minimum(sp, sq), np.maximum(sp, sq), mask, who[:, :, 0])
+    add("joined+year", arr.fam_j, np.broadcast_to(year[:, None], arr.fam_j.shape), arr.fam_j != NONE, who[:, :, 0])
+    zero = np.zeros(n, dtype=np.int64)
+    add("azr", arr.azr, zero, arr.azr != NONE, rows)
+    add("jc", arr.jobcenter, zero, arr.jobcenter != NONE, rows)
+    add("date+postcode", ymd, arr.postcode, (ymd != 0) & (arr.postcode != NONE), rows)
+    add("street+year", arr.street, year, (arr.street != NONE) & (year != 0), rows)
+    return unique_keys(np.concatenate(hashes), np.concatenate(owners))
+
+
+def candidate_pair_arrays(
+    arr: EncodingArrays, focus: np.ndarray | None = None, max_block: int = DEFAULT_MAX_BLOCK
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (a < b) that share a blocking key, as two int64 arrays sorted by (a, b).
+
+    ``focus``: a boolean mask of rows; then only pairs involving at least one focus row.
+    """
+    h, r = block_keys(arr)
+    return pairs_sharing(h, r, len(arr), max_block, focus)
+
+
+def pairs_sharing(
+    h: np.ndarray, r: np.ndarray, n_rows: int, max_block: int, focus: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (a < b) within each group of equal keys of 2 to ``max_block`` members.
+
+    ``h``/``r``: key and row, sorted by (key, row), each (key, row) once (see ``unique_keys``).
+    """
+    if len(h) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    sizes = np.diff(np.r_[starts, len(h)])
+    wanted = (sizes >= 2) & (sizes <= max_block)
+    if focus is not None:
+        wanted &= np.maximum.reduceat(focus[r].astype(np.int8), starts).astype(bool)
+    starts, sizes = starts[wanted], sizes[wanted]
+    n = np.int64(max(n_rows, 1))
+    found: list[np.ndarray] = []
+    cumulative = np.cumsum(sizes * (sizes - 1) // 2)
+    first = 0
+    while first < len(starts):
+        done = cumulative[first - 1] if first else 0
+        last = max(int(np.searchsorted(cumulative, done + PAIR_BATCH, side="right")), first + 1)
+        a, b = _pairs_within(r, starts[first:last], sizes[first:last])
+        if focus is not None:
+            inside = focus[a] | focus[b]
+            a, b = a[inside], b[inside]
+        found.append(_sorted_unique(a * n + b))
+        first = last
+    if not found:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    codes = _sorted_unique(np.concatenate(found)) if len(found) > 1 else found[0]
+    return codes // n, codes % n
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting: numpy 2's hash-based unique is several times slower on int64 codes."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
+def unique_keys(h: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(key, row) sorted, each once: a record with a key twice is still one member of its block."""
+    order = np.lexsort((r, h))
+    h, r = h[order], r[order]
+    keep = np.ones(len(h), dtype=bool)
+    keep[1:] = (h[1:] != h[:-1]) | (r[1:] != r[:-1])
+    return h[keep], r[keep]
+
+
+def _pairs_within(rows: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (earlier, later) member pair of each group; members are sorted within a group."""
+    heads = np.cumsum(sizes) - sizes  # where each group begins in the concatenated member list
+    member_pos = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(heads, sizes) + np.repeat(starts, sizes)
+    rank = member_pos - np.repeat(starts, sizes)
+    follow = np.repeat(sizes, sizes) - 1 - rank  # how many later members each member pairs with
+    left = np.repeat(member_pos, follow)
+    offsets = np.arange(len(left), dtype=np.int64) - np.repeat(np.cumsum(follow) - follow, follow)
+    right = left + 1 + offsets
+    return rows[left], rows[right]

@@ -1,0 +1,303 @@
+"""Encodings as columns: the whole index as a few numpy arrays instead of a million objects.
+
+Comparing records one pair at a time in Python costs microseconds per pair and hundreds of bytes
+per pair object; at a million records that is hours and gigabytes. Here every field of every
+record is one cell of a numpy array (row ``i`` = the ``i``-th record, in ascending id order), so
+blocking (``linkage.blocking_arrays``) and comparison (``linkage.compare_arrays``) work on whole
+arrays of candidate pairs at once. The arrays hold exactly what ``RecordEncoding`` holds (keyed
+tokens, Bloom filters as packed 64-bit words; never clear identity), so ``record(i)`` gives the
+object back for the few pairs the clustering still looks at one by one.
+
+Conventions: ``NONE`` (-1) marks a missing token (keyed tokens are 63-bit, never negative);
+multi-valued fields are padded with ``NONE`` to the widest record.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from linkage.encode import DateCode, NameCode, RecordEncoding
+from linkage.keyed import BLOOM_BITS
+
+NONE = -1
+WORDS = BLOOM_BITS // 64
+SEXES = ("M", "F", "X")
+PRECISIONS = ("day", "month", "year")
+_MASK64 = (1 << 64) - 1
+
+if hasattr(np, "bitwise_count"):
+    def popcount(words: np.ndarray) -> np.ndarray:
+        """Set bits per 64-bit word."""
+        return np.bitwise_count(words)
+else:  # numpy < 2: a byte table
+    _BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+    def popcount(words: np.ndarray) -> np.ndarray:
+        """Set bits per 64-bit word."""
+        as_bytes = words.view(np.uint8).reshape(*words.shape, 8)
+        return _BYTE_BITS[as_bytes].sum(axis=-1, dtype=np.uint8)
+
+
+@dataclass
+class EncodingArrays:
+    """The encodings of a set of records, one array per field; row order = ascending id."""
+
+    ids: np.ndarray  # int64 [n]
+    key_id: np.ndarray  # object [n]: key version of each record (usually one value)
+    n_names: np.ndarray  # int8 [n]: spellings recorded (0 = no name)
+    fam_c: np.ndarray  # int64 [n, V, T]: canonical tokens of the family name, per spelling
+    fam_s: np.ndarray  # skeleton tokens
+    fam_p: np.ndarray  # phonetic tokens (blocking only)
+    giv_c: np.ndarray
+    giv_s: np.ndarray
+    giv_p: np.ndarray
+    fam_j: np.ndarray  # int64 [n, V]: joined-name token
+    giv_j: np.ndarray
+    fam_bloom: np.ndarray  # uint64 [n, V, WORDS]
+    giv_bloom: np.ndarray
+    fam_pop: np.ndarray  # int32 [n, V]: set bits of the Bloom filter
+    giv_pop: np.ndarray
+    d_ymd: np.ndarray  # int64 [n]; all NONE with d_has False when there is no date
+    d_ydm: np.ndarray
+    d_ym: np.ndarray
+    d_md: np.ndarray
+    d_year: np.ndarray
+    d_has: np.ndarray  # bool [n]
+    d_placeholder: np.ndarray  # bool [n]
+    d_precision: np.ndarray  # int8 [n]: index into PRECISIONS, NONE without a date
+    sex: np.ndarray  # int8 [n]: index into SEXES or NONE
+    nat: np.ndarray  # int64 [n, K]
+    place_c: np.ndarray  # int64 [n]
+    place_s: np.ndarray
+    place_bloom: np.ndarray  # uint64 [n, WORDS]
+    place_pop: np.ndarray  # int32 [n]
+    street: np.ndarray  # int64 [n]
+    postcode: np.ndarray
+    azr: np.ndarray
+    azr_nb: np.ndarray  # int64 [n, K]
+    azr_auth: np.ndarray  # bool [n]
+    jobcenter: np.ndarray  # int64 [n]
+    household: np.ndarray  # int64 [n]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index_of(self, record_ids: np.ndarray | Iterable[int]) -> np.ndarray:
+        """Row positions of record ids (all must be present)."""
+        wanted = np.asarray(list(record_ids) if not isinstance(record_ids, np.ndarray) else record_ids, dtype=np.int64)
+        return np.searchsorted(self.ids, wanted)
+
+    def take(self, rows: np.ndarray) -> EncodingArrays:
+        """A subset of rows (kept in the given order; pass sorted rows to keep id order)."""
+        return EncodingArrays(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    def record(self, i: int) -> RecordEncoding:
+        """Row ``i`` as the object the one-pair code (``linkage.compare``) works on."""
+        names = tuple(self._name(i, v) for v in range(int(self.n_names[i])))
+        date = None
+        if self.d_has[i]:
+            date = DateCode(
+                ymd=_opt(self.d_ymd[i]), ydm=_opt(self.d_ydm[i]), ym=_opt(self.d_ym[i]), md=_opt(self.d_md[i]),
+                year=int(self.d_year[i]), precision=PRECISIONS[self.d_precision[i]], placeholder=bool(self.d_placeholder[i]),
+            )
+        place = None
+        if self.place_c[i] != NONE:
+            place = (int(self.place_c[i]), int(self.place_s[i]), _bloom_int(self.place_bloom[i]))
+        return RecordEncoding(
+            key_id=str(self.key_id[i]),
+            names=names,
+            birth_date=date,
+            sex=SEXES[self.sex[i]] if self.sex[i] != NONE else None,
+            nationalities=tuple(int(t) for t in self.nat[i] if t != NONE),
+            birth_place=place,
+            street=_opt(self.street[i]),
+            postcode=_opt(self.postcode[i]),
+            azr=_opt(self.azr[i]),
+            azr_neighbours=tuple(int(t) for t in self.azr_nb[i] if t != NONE),
+            jobcenter_no=_opt(self.jobcenter[i]),
+            azr_authoritative=bool(self.azr_auth[i]),
+            household=_opt(self.household[i]),
+        )
+
+    def _name(self, i: int, v: int) -> NameCode:
+        def tokens(c: np.ndarray, s: np.ndarray, p: np.ndarray) -> tuple[tuple[int, int, int], ...]:
+            return tuple((int(x), int(y), int(z)) for x, y, z in zip(c[i, v], s[i, v], p[i, v]) if x != NONE)
+
+        return NameCode(
+            family=tokens(self.fam_c, self.fam_s, self.fam_p),
+            given=tokens(self.giv_c, self.giv_s, self.giv_p),
+            family_joined=_opt(self.fam_j[i, v]),
+            given_joined=_opt(self.giv_j[i, v]),
+            family_bloom=_bloom_int(self.fam_bloom[i, v]),
+            given_bloom=_bloom_int(self.giv_bloom[i, v]),
+        )
+
+    def to_bytes(self) -> bytes:
+        """The arrays as one ``.npz`` blob (a cache; the JSON column stays the record of truth)."""
+        buffer = io.BytesIO()
+        np.savez(buffer, **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "key_id"}, key_id=self.key_id.astype(str))
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> EncodingArrays:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            values = {f.name: data[f.name] for f in fields(cls)}
+        values["key_id"] = values["key_id"].astype(object)
+        return cls(**values)
+
+
+def concat(parts: list[EncodingArrays]) -> EncodingArrays:
+    """Rows of several array sets, padded to the widest; the caller keeps ids sorted."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return from_encodings({})
+    if len(parts) == 1:
+        return parts[0]
+    out = {}
+    for f in fields(EncodingArrays):
+        columns = [getattr(p, f.name) for p in parts]
+        if columns[0].ndim > 1:
+            shape = tuple(max(c.shape[d] for c in columns) for d in range(1, columns[0].ndim))
+            columns = [_pad_to(c, shape) for c in columns]
+        out[f.name] = np.concatenate(columns)
+    return EncodingArrays(**out)
+
+
+def _pad_to(column: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    if column.shape[1:] == shape:
+        return column
+    fill = 0 if column.dtype in (np.uint64, np.int32) else NONE
+    padded = np.full((len(column), *shape), fill, dtype=column.dtype)
+    padded[tuple(slice(0, s) for s in column.shape)] = column
+    return padded
+
+
+def from_encodings(encodings: Mapping[int, RecordEncoding]) -> EncodingArrays:
+    """Columns of encoded records (as objects), in ascending id order."""
+    return _build([(rid, encodings[rid].as_dict()) for rid in sorted(encodings)])
+
+
+def from_json_rows(rows: Iterable[tuple[int, str]]) -> EncodingArrays:
+    """Columns straight from stored JSON encodings, without building objects first."""
+    # stdlib json: Bloom filters are 1024-bit integers, which faster parsers turn into floats
+    return _build(sorted(((rid, json.loads(text)) for rid, text in rows), key=lambda item: item[0]))
+
+
+def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
+    """One pass over the records filling flat Python lists, then one array per field (setting
+    numpy cells one by one would cost more than the whole comparison)."""
+    n = len(items)
+    v_max = max([len(d["names"]) for _, d in items] + [1])
+    t_max = max([len(name[part]) for _, d in items for name in d["names"] for part in ("family", "given")] + [1])
+    k_nat = max([len(d["nationalities"]) for _, d in items] + [1])
+    k_azr = max([len(d["azr_neighbours"]) for _, d in items] + [1])
+    token_at: dict[str, list[int]] = {"fam": [], "giv": []}  # flat positions i*V*T + v*T + t
+    token_val: dict[str, list[tuple[int, int, int]]] = {"fam": [], "giv": []}
+    joined_at: dict[str, list[int]] = {"fam": [], "giv": []}
+    joined_val: dict[str, list[int]] = {"fam": [], "giv": []}
+    bloom_bytes = {"fam": bytearray(n * v_max * WORDS * 8), "giv": bytearray(n * v_max * WORDS * 8)}
+    place_bytes = bytearray(n * WORDS * 8)
+    columns: dict[str, list] = {key: [NONE] * n for key in ("d_ymd", "d_ydm", "d_ym", "d_md", "d_year", "place_c", "place_s", "street", "postcode", "azr", "jobcenter", "household")}
+    flags: dict[str, list] = {key: [False] * n for key in ("d_has", "d_placeholder", "azr_auth")}
+    d_precision, sex, n_names, key_id = [NONE] * n, [NONE] * n, [0] * n, [""] * n
+    nat_rows: list[list[int]] = []
+    azr_rows: list[list[int]] = []
+    size = WORDS * 8
+    for i, (_rid, d) in enumerate(items):
+        key_id[i] = d["key_id"]
+        n_names[i] = len(d["names"])
+        for v, name in enumerate(d["names"]):
+            base = (i * v_max + v) * t_max
+            for part, prefix in (("family", "fam"), ("given", "giv")):
+                tokens = name[part]
+                token_at[prefix].extend(range(base, base + len(tokens)))
+                token_val[prefix].extend(tokens)
+                if name[part + "_joined"] is not None:
+                    joined_at[prefix].append(i * v_max + v)
+                    joined_val[prefix].append(name[part + "_joined"])
+                offset = (i * v_max + v) * size
+                bloom_bytes[prefix][offset : offset + size] = name[part + "_bloom"].to_bytes(size, "little")
+        date = d["birth_date"]
+        if date:
+            flags["d_has"][i] = True
+            flags["d_placeholder"][i] = date["placeholder"]
+            d_precision[i] = PRECISIONS.index(date["precision"])
+            columns["d_year"][i] = date["year"]
+            for key in ("ymd", "ydm", "ym", "md"):
+                if date[key] is not None:
+                    columns["d_" + key][i] = date[key]
+        if d["sex"] is not None:
+            sex[i] = SEXES.index(d["sex"])
+        nat_rows.append(d["nationalities"])
+        place = d["birth_place"]
+        if place:
+            columns["place_c"][i], columns["place_s"][i] = place[0], place[1]
+            place_bytes[i * size : (i + 1) * size] = place[2].to_bytes(size, "little")
+        for key, column in (("street", "street"), ("postcode", "postcode"), ("azr", "azr"), ("jobcenter_no", "jobcenter"), ("household", "household")):
+            value = d.get(key)
+            if value is not None:
+                columns[column][i] = value
+        azr_rows.append(d["azr_neighbours"])
+        flags["azr_auth"][i] = bool(d.get("azr_authoritative", False))
+    tok: dict[str, np.ndarray] = {}
+    for prefix in ("fam", "giv"):
+        values = np.array(token_val[prefix], dtype=np.int64).reshape(-1, 3)
+        at = np.array(token_at[prefix], dtype=np.int64)
+        for k, suffix in enumerate(("_c", "_s", "_p")):
+            flat = np.full(n * v_max * t_max, NONE, dtype=np.int64)
+            flat[at] = values[:, k]
+            tok[prefix + suffix] = flat.reshape(n, v_max, t_max)
+        flat = np.full(n * v_max, NONE, dtype=np.int64)
+        flat[np.array(joined_at[prefix], dtype=np.int64)] = np.array(joined_val[prefix], dtype=np.int64)
+        tok[prefix + "_j"] = flat.reshape(n, v_max)
+        tok[prefix + "_bloom"] = np.frombuffer(bytes(bloom_bytes[prefix]), dtype="<u8").reshape(n, v_max, WORDS).astype(np.uint64)
+    place_bloom = np.frombuffer(bytes(place_bytes), dtype="<u8").reshape(n, WORDS).astype(np.uint64)
+    arrays = {key: np.array(values, dtype=np.int64) for key, values in columns.items()}
+    return EncodingArrays(
+        ids=np.fromiter((rid for rid, _ in items), dtype=np.int64, count=n),
+        key_id=np.array(key_id, dtype=object),
+        n_names=np.array(n_names, dtype=np.int8),
+        **tok,
+        fam_pop=popcount(tok["fam_bloom"]).sum(axis=-1, dtype=np.int32),
+        giv_pop=popcount(tok["giv_bloom"]).sum(axis=-1, dtype=np.int32),
+        **{key: arrays[key] for key in ("d_ymd", "d_ydm", "d_ym", "d_md", "d_year")},
+        d_has=np.array(flags["d_has"], dtype=bool),
+        d_placeholder=np.array(flags["d_placeholder"], dtype=bool),
+        d_precision=np.array(d_precision, dtype=np.int8),
+        sex=np.array(sex, dtype=np.int8),
+        nat=_padded(nat_rows, k_nat),
+        place_c=arrays["place_c"], place_s=arrays["place_s"], place_bloom=place_bloom,
+        place_pop=popcount(place_bloom).sum(axis=-1, dtype=np.int32),
+        street=arrays["street"], postcode=arrays["postcode"], azr=arrays["azr"], azr_nb=_padded(azr_rows, k_azr),
+        azr_auth=np.array(flags["azr_auth"], dtype=bool),
+        jobcenter=arrays["jobcenter"], household=arrays["household"],
+    )
+
+
+def _padded(rows: list[list[int]], width: int) -> np.ndarray:
+    """Ragged rows as an [n, width] array padded with NONE."""
+    out = np.full((len(rows), width), NONE, dtype=np.int64)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    if lengths.sum():
+        flat = np.fromiter((t for r in rows for t in r), dtype=np.int64, count=int(lengths.sum()))
+        row_of = np.repeat(np.arange(len(rows)), lengths)
+        col_of = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        out[row_of, col_of] = flat
+    return out
+
+
+def _bloom_words(bits: int) -> np.ndarray:
+    return np.frombuffer(bits.to_bytes(WORDS * 8, "little"), dtype="<u8")
+
+
+def _bloom_int(words: np.ndarray) -> int:
+    return int.from_bytes(np.ascontiguousarray(words, dtype="<u8").tobytes(), "little")
+
+
+def _opt(value: np.integer) -> int | None:
+    return None if value == NONE else int(value)
