@@ -103,17 +103,17 @@ def ingest_source(
     receipts = home.path / "outbox" / source / "receipts"
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
-        claimed = folder.claim(path)
-        if claimed is None:
-            continue  # another run claimed it first
-        batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
-        result, receipt = store_batch(
-            batch, _display_name(claimed.name), source, _mapper(reader), keys, sessions, settings.azr_authoritative,
-            full_snapshot=getattr(reader, "full_snapshot", False),
-        )
-        write_receipt(receipts, receipt)
-        folder.finish(claimed, failed=result.status == "rejected")
-        outcome.add(result)
+        with folder.claimed(path) as claimed:
+            if claimed is None:
+                continue  # another run claimed it first, or is still working on it
+            batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
+            result, receipt = store_batch(
+                batch, _display_name(claimed.name), source, _mapper(reader), keys, sessions, settings.azr_authoritative,
+                full_snapshot=getattr(reader, "full_snapshot", False),
+            )
+            write_receipt(receipts, receipt)
+            folder.finish(claimed, failed=result.status == "rejected")
+            outcome.add(result)
     folder.purge_archive(settings.archive_days)
     for puller in pullers:
         outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative))
