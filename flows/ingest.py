@@ -29,6 +29,7 @@ from connectors.errors import BadInputError
 from connectors.receipts import Receipt, write_receipt
 from connectors.registry import load_connector
 from flows.home import HubConfig, HubHome
+from hub_db.locks import LINKING, hold
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from hub_db.models import IngestFile
 from hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
@@ -213,6 +214,7 @@ def store_batch(
     snapshot (the job centre's export) also turns absences into dated Abgang events.
     """
     with sessions() as session, session.begin():
+        hold(session, LINKING, shared=True)  # imports run side by side, never during linking
         if new_state is not None:
             save_state(session, source, *new_state)
         earlier = ledger_entry(session, source, batch.content_hash)

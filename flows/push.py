@@ -23,6 +23,7 @@ from connectors.receipts import atomic_write, safe_file_name
 from exchange.consent import withdrawn
 from exchange.summary import HeldRecord, consenting, content_hash, summary_for
 from flows.home import HubConfig, HubHome
+from hub_db.locks import PUSHING, hold
 from hub_db.transfers import last_transfer, persons_with_records, record_transfer
 
 
@@ -40,6 +41,7 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
     today = today or dt.date.today()
     outcome = PushOutcome()
     with sessions() as session, session.begin():
+        hold(session, PUSHING)  # a second push (a sync run's, `kim-hub push`) waits, then sends nothing twice
         for records in persons_with_records(session, minimum=1).values():
             held = [record for _pk, record in records]
             person_withdrew = withdrawn([r.case.get("consent") or {} for r in held], today)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from hub_db.locks import LINKING, hold
 from hub_db.models import Link, LinkEvent, ModelVersion, Person, ReviewItem, SourceRecord
 from linkage.blocking import candidate_pairs
 from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds, cluster
@@ -64,7 +65,10 @@ def new_pseudonym() -> str:
 
 
 def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOutcome:
-    """Link every record waiting for it into the master index (the caller commits)."""
+    """Link every record waiting for it into the master index (the caller commits).
+
+    One linking at a time (hub_db.locks): the lock is taken before anything is read."""
+    hold(session, LINKING)
     rows = session.execute(select(SourceRecord.id, SourceRecord.encoding, SourceRecord.needs_link)).all()
     pending = {row.id for row in rows if row.needs_link}
     if not pending:
