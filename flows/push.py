@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.receipts import atomic_write, safe_file_name
 from exchange.consent import withdrawn
 from exchange.summary import HeldRecord, consenting, content_hash, summary_for
+from flows.crashpoints import crash_point
 from flows.home import HubConfig, HubHome
 from hub_db.locks import PUSHING, hold
 from hub_db.transfers import last_transfer, persons_with_records, record_transfer
@@ -99,4 +100,5 @@ def _deliver(home: HubHome, recipient: HeldRecord, document: dict, kind: str) ->
     document = {**document, "kind": kind, "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     path = folder / f"{safe_file_name(recipient.record_id)}.{kind}.json"
     atomic_write(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    crash_point("push")
     return path
