@@ -6,7 +6,10 @@ written, never import one twice and never lose one. So:
 * a file is *ready* when it is a regular file (no symlink, nothing hidden, no ``.part`` suffix)
   whose modification time has settled for a few seconds;
 * it is *claimed* by an atomic rename into ``processing/<source>/`` — a second hub process that
-  lists the inbox at the same moment either gets the file or a FileNotFoundError, never both;
+  lists the inbox at the same moment either gets the file or a FileNotFoundError, never both —
+  and locked (``flock``) while it is worked on: a file in processing/ is a crashed run's leftover
+  only when nobody holds its lock (the kernel drops the lock of a dead process), so a second
+  process never takes over a file the first is still importing;
 * after its records are committed it moves to ``archive/<source>/`` (or ``failed/<source>/``
   when it was rejected whole). A crash in between leaves it in processing/, where the next run
   picks it up first; the ledger (content hash) makes that second pass a no-op for the database.
@@ -18,8 +21,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock; one hub process per home there
+    fcntl = None  # type: ignore[assignment]
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial")
 DEFAULT_SETTLE_SECONDS = 2.0
@@ -65,6 +75,26 @@ class DropFolder:
             return None
         return target
 
+    @contextmanager
+    def claimed(self, path: Path) -> Iterator[Path | None]:
+        """Claim a file and hold it for this process until the block ends (None: not ours).
+
+        A leftover in processing/ that another live process holds (its lock is taken), or that
+        was finished and moved on while we waited, is not ours.
+        """
+        target = self.claim(path)
+        try:
+            handle = os.open(target, os.O_RDONLY) if target is not None else None
+        except FileNotFoundError:
+            handle = None
+        if handle is None:
+            yield None
+            return
+        try:
+            yield target if _lock(handle) and _same_file(handle, target) else None
+        finally:
+            os.close(handle)  # releases the lock
+
     def finish(self, path: Path, failed: bool = False) -> Path:
         """Move a processed file to archive/ or failed/, never overwriting an earlier one."""
         folder = self.failed if failed else self.archive
@@ -84,6 +114,27 @@ class DropFolder:
                 path.unlink()
                 removed += 1
         return removed
+
+
+def _lock(handle: int) -> bool:
+    """Take the file's exclusive lock without waiting; False if another process holds it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _same_file(handle: int, path: Path) -> bool:
+    """Is the locked file still the one at ``path`` (not finished and moved on meanwhile)?"""
+    try:
+        here = os.stat(path)
+    except FileNotFoundError:
+        return False
+    locked = os.fstat(handle)
+    return (here.st_dev, here.st_ino) == (locked.st_dev, locked.st_ino)
 
 
 def _regular_files(folder: Path) -> list[Path]:

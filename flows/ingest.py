@@ -28,7 +28,9 @@ from connectors.drop_folder import DropFolder
 from connectors.errors import BadInputError
 from connectors.receipts import Receipt, write_receipt
 from connectors.registry import load_connector
+from flows.crashpoints import crash_point
 from flows.home import HubConfig, HubHome
+from hub_db.locks import LINKING, hold
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from hub_db.models import IngestFile
 from hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
@@ -103,17 +105,20 @@ def ingest_source(
     receipts = home.outbox(source, "receipts")
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
-        claimed = folder.claim(path)
-        if claimed is None:
-            continue  # another run claimed it first
-        batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
-        result, receipt = store_batch(
-            batch, _display_name(claimed.name), source, _mapper(reader), keys, sessions, settings.azr_authoritative,
-            full_snapshot=getattr(reader, "full_snapshot", False),
-        )
-        write_receipt(receipts, receipt)
-        folder.finish(claimed, failed=result.status == "rejected")
-        outcome.add(result)
+        with folder.claimed(path) as claimed:
+            if claimed is None:
+                continue  # another run claimed it first, or is still working on it
+            crash_point("claim")
+            batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
+            result, receipt = store_batch(
+                batch, _display_name(claimed.name), source, _mapper(reader), keys, sessions, settings.azr_authoritative,
+                full_snapshot=getattr(reader, "full_snapshot", False),
+            )
+            crash_point("ledger")
+            write_receipt(receipts, receipt)
+            crash_point("receipt")
+            folder.finish(claimed, failed=result.status == "rejected")
+            outcome.add(result)
     folder.purge_archive(settings.archive_days)
     for puller in pullers:
         outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative))
@@ -213,6 +218,7 @@ def store_batch(
     snapshot (the job centre's export) also turns absences into dated Abgang events.
     """
     with sessions() as session, session.begin():
+        hold(session, LINKING, shared=True)  # imports run side by side, never during linking
         if new_state is not None:
             save_state(session, source, *new_state)
         earlier = ledger_entry(session, source, batch.content_hash)
@@ -234,6 +240,7 @@ def store_batch(
         if full_snapshot and not batch.rejected_whole:
             apply_snapshot(session, source, present, _snapshot_date(records))
         session.flush()
+        crash_point("upsert")
         return result, _receipt(session, session.get(IngestFile, result.ledger_id), delivered_as)
 
 
@@ -299,4 +306,7 @@ def link_index(sessions: sessionmaker[Session], config: HubConfig) -> LinkOutcom
     """Link all new and changed records into the master index, in one transaction."""
     policy = LinkPolicy(**config.linkage.model_dump())
     with sessions() as session, session.begin():
-        return link_pending(session, policy)
+        outcome = link_pending(session, policy)
+        session.flush()
+        crash_point("link")
+        return outcome

@@ -28,7 +28,9 @@ from connectors.outbox import OutboxSink
 from connectors.registry import load_connector
 from exchange.consent import ConsentPolicy, withdrawn
 from exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, summary_for
+from flows.crashpoints import crash_point
 from flows.home import HubConfig, HubHome
+from hub_db.locks import PUSHING, hold
 from hub_db.transfers import existing_records, last_transfer, persons_with_records, record_transfer
 from linkage.pseudonymise import HUB_KEYED_ID
 
@@ -70,25 +72,30 @@ class Sink(Protocol):
 
 
 def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], today: dt.date | None = None) -> PushOutcome:
-    """Plan every due document, deliver per body, record what was delivered."""
+    """Plan every due document, deliver per body, record what was delivered — one push at a time.
+
+    The whole push is one transaction that first takes the push lock (hub_db.locks), so a second
+    push (a sync run's, `kim-hub push`) waits and then finds everything sent. A crash before the
+    commit records nothing; the re-run delivers the same documents again, which the sinks take
+    as a replacement (same file names, CSV named by content; the API is idempotent per document)."""
     policy = ConsentPolicy(today or dt.date.today(), config.exchange.authority_route_open, tuple(config.exchange.purposes))
     outcome = PushOutcome()
-    with sessions() as session:
-        deliveries = plan_deliveries(session, policy, outcome)
-    by_body: dict[str, list[Delivery]] = defaultdict(list)
-    for delivery in deliveries:
-        by_body[delivery.recipient.source].append(delivery)
-    sent_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    for body, planned in sorted(by_body.items()):
-        try:
-            sink_for(home, config, body).push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in planned])
-        except HubError as error:
-            outcome.failed[body] = str(error)
-            continue
-        with sessions() as session, session.begin():
+    with sessions() as session, session.begin():
+        hold(session, PUSHING)
+        by_body: dict[str, list[Delivery]] = defaultdict(list)
+        for delivery in plan_deliveries(session, policy, outcome):
+            by_body[delivery.recipient.source].append(delivery)
+        sent_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        for body, planned in sorted(by_body.items()):
+            try:
+                sink_for(home, config, body).push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in planned])
+            except HubError as error:
+                outcome.failed[body] = str(error)
+                continue
+            crash_point("push")
             for d in planned:
                 record_transfer(session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins)
-        _count(outcome, planned)
+            _count(outcome, planned)
     return outcome
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from hub_db.locks import LINKING, hold
 from hub_db.models import AuditEntry, Link, LinkEvent, Person, RecordEvent, ReviewItem, SourceRecord, Transfer
 
 ERASED = "erased"
@@ -33,6 +34,7 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
     """Erase these records (primary keys) and every person left without records (caller commits)."""
     if not record_pks:
         return ErasureOutcome()
+    hold(session, LINKING)  # a linking run must not link what is being erased
     persons = set(session.execute(select(Link.person_id).where(Link.record_id.in_(record_pks))).scalars())
     erased = tuple((source, record_id) for source, record_id in session.execute(select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))))
     _redact_transfer_audit(session, set(erased))

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from hub_db.locks import LINKING, hold
 from hub_db.models import Link, ModelVersion, ReviewItem, SourceRecord
 from hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
 from linkage.blocking_arrays import candidate_pair_arrays
@@ -55,7 +56,10 @@ class LinkOutcome:
 
 
 def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOutcome:
-    """Link every record waiting for it into the master index (the caller commits)."""
+    """Link every record waiting for it into the master index (the caller commits).
+
+    One linking at a time (hub_db.locks): the lock is taken before anything is read."""
+    hold(session, LINKING)
     pending = set(session.execute(select(SourceRecord.id).where(SourceRecord.needs_link.is_(True))).scalars())
     if not pending:
         return LinkOutcome()

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
 from connectors.errors import ConfigError
+from hub_db.locks import LINKING, hold
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from hub_db.models import Link, Person, ReviewItem, SourceRecord
 from hub_db.transfers import audit
@@ -61,6 +62,7 @@ def decide(session: Session, item_id: int, decision: str, policy: LinkPolicy) ->
     """Store a coordinator's decision and re-link the two records under it (caller commits)."""
     if decision not in DECISIONS:
         raise ConfigError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    hold(session, LINKING)  # before its first write: a linking run must not hold rows it needs
     item = session.get(ReviewItem, item_id)
     if item is None:
         raise ConfigError(f"no review item {item_id}")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from connectors.drop_folder import DropFolder
 from flows.cli import link_rows
 from flows.home import HubHome
 from flows.ingest import ingest_source, link_index
@@ -136,6 +137,18 @@ def test_a_crash_before_commit_imports_the_claimed_file(hub) -> None:
     (claimed / "a.csv").write_text(HEADER + "\n".join(GOOD) + "\n", encoding="utf-8")
     outcome = ingest_source(home, config, "caritas", keys, sessions)
     assert outcome.records_accepted == 2
+
+
+def test_a_file_a_live_run_is_importing_is_left_to_it(hub) -> None:
+    home, config, sessions, keys = hub
+    drop(home, "caritas", "a.csv", GOOD)
+    folder = DropFolder.under(home.path, "caritas")
+    with folder.claimed(folder.pending(0)[0]) as held:  # another run holds a.csv in processing/
+        assert held == folder.processing / "a.csv"
+        assert ingest_source(home, config, "caritas", keys, sessions).files_seen == 0
+        assert held.exists()
+    # that run died without finishing it: nobody holds the leftover now, so the next run imports it
+    assert ingest_source(home, config, "caritas", keys, sessions).records_accepted == 2
 
 
 def test_unchanged_rows_change_nothing_and_changed_rows_update(hub) -> None:

@@ -1,71 +1,163 @@
-"""Two `kim-hub ingest` processes on the same home at once (issue #8), and a leak scan of
-everything the runs left behind.
+"""Hub processes on one home at once (issue #8), and a leak scan of everything they left behind.
 
-Each process claims files by atomic rename and commits each file with its ledger entry, so
-whichever process gets a file imports it; the other never sees it. Afterwards the canonical dump
-must equal that of a single clean run with the same key: no record doubled, none lost, every
-file taken, both processes exiting 0 or 1. The same home is then byte-scanned — database,
-Prefect's database, reports, receipts, outboxes and both processes' output (with --verbose, so
-Prefect's run log is included) — for the input's clear names, birth dates, addresses and AZR
-numbers, and for the key itself.
+Two `kim-hub ingest` at once, on SQLite and on PostgreSQL: each process claims files by atomic
+rename and commits each file with its ledger entry, so whichever process gets a file imports it;
+linking and pushing are serialised by a lock. Afterwards the canonical dump must equal that of a
+single clean run with the same key: no record doubled, none lost, every file taken, both
+processes exiting 0 or 1. SQLite runs the way a single operator does (each process starts
+Prefect's temporary server); PostgreSQL the way production does (one Prefect server).
+
+`kim-hub push` while `kim-hub ingest` runs (both backends): no summary sent twice, none lost,
+no deadlock; after one more ingest and push the home equals one that ran them one after the other.
+
+The SQLite home is then byte-scanned — database, Prefect's database, reports, receipts, outboxes
+and both processes' output (with --verbose, so Prefect's run log is included) — for the input's
+clear names, birth dates, addresses and AZR numbers, and for the key itself.
 """
 
 from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import io
 import re
-import shutil
 import sqlite3
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from synth import generate
-from tests.reliability.hub_processes import deliver as _deliver
-from tests.reliability.hub_processes import dump as _dump
-from tests.reliability.hub_processes import start_cli
+from flows.home import HubHome
+from hub_db.database import make_engine, session_factory
+from hub_db.models import AuditEntry, SourceRecord, Transfer
+from synth import DEFAULT_EXPORT_DAY, generate
+from tests.conftest import postgres_database
+from tests.reliability.hub_processes import create_home, deliver, dump, files_in, outbox, settled, start_cli, use_keys_of
 
 pytestmark = pytest.mark.e2e
 
-PERSONS = 200
+PERSONS = 400
+PARTS = 5  # files per source, so that both processes get some
+TIMEOUT = 600  # a run still going after this is a deadlock
 
 
-def _home(root: Path, name: str, keys_from: Path | None = None) -> Path:
-    home = root / name
-    init = start_cli(home, "init")
-    assert init.wait(timeout=120) == 0, init.stderr.read() if init.stderr else ""
-    if keys_from is not None:
-        shutil.rmtree(home / "keys")
-        shutil.copytree(keys_from / "keys", home / "keys")  # same key: same encodings, comparable dumps
-    _deliver(root / "drops", home)
-    return home
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, empty hub databases on one backend ("" = the home's own SQLite)."""
+    if request.param == "sqlite":
+        yield lambda: ""
+        return
+    with ExitStack() as databases:
+        yield lambda: databases.enter_context(postgres_database())
+
+
+def _finish(run: subprocess.Popen, codes: tuple[int, ...] = (0, 1)) -> tuple[str, str]:
+    out, err = run.communicate(timeout=TIMEOUT)
+    assert run.returncode in codes and "Traceback" not in err, err[-3000:]
+    return out, err
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def runs(tmp_path_factory: pytest.TempPathFactory, backend: Callable[[], str], prefect_api: str) -> dict:
     root = tmp_path_factory.mktemp("concurrent")
     generate(root / "drops", PERSONS, seed=11, workers=1)
-    clean = _home(root, "clean")
-    single = start_cli(clean, "ingest")
-    single.communicate(timeout=600)
-    assert single.returncode in (0, 1)
+    api = prefect_api if backend() else None  # see the module docstring
+    clean = create_home(root / "clean", backend(), api)
+    deliver(root / "drops", clean, PARTS)
+    _finish(start_cli(clean, "ingest", api=api))
 
-    shared = _home(root, "shared", keys_from=clean)
-    first, second = start_cli(shared, "ingest", "--verbose"), start_cli(shared, "ingest", "--verbose")
-    outputs = [first.communicate(timeout=600), second.communicate(timeout=600)]
-    return {"root": root, "clean": clean, "shared": shared, "codes": (first.returncode, second.returncode), "outputs": outputs}
+    shared = create_home(root / "shared", backend(), api)
+    use_keys_of(shared, clean)
+    deliver(root / "drops", shared, PARTS)
+    first, second = start_cli(shared, "ingest", "--verbose", api=api), start_cli(shared, "ingest", "--verbose", api=api)
+    outputs = [first.communicate(timeout=TIMEOUT), second.communicate(timeout=TIMEOUT)]
+    return {"root": root, "clean": clean, "shared": shared, "codes": (first.returncode, second.returncode), "outputs": outputs, "api": api}
 
 
 def test_two_concurrent_ingests_equal_one_clean_run(runs: dict) -> None:
-    assert set(runs["codes"]) <= {0, 1}, [err[-2000:] for _out, err in runs["outputs"]]
+    for code, (_out, err) in zip(runs["codes"], runs["outputs"]):
+        assert code in (0, 1) and "Traceback" not in err, err[-3000:]
     shared: Path = runs["shared"]
-    assert not list((shared / "inbox").rglob("*.csv")), "a delivered file was not taken"
-    assert not list((shared / "processing").rglob("*.csv")), "a claimed file was left behind"
-    archived = sorted(p.name for p in (shared / "archive").rglob("*.csv"))
-    assert archived == sorted(p.name for p in (runs["root"] / "drops" / "inbox").rglob("*.csv")), "a file lost or doubled"
-    assert _dump(shared) == _dump(runs["clean"])
+    assert not files_in(shared, "inbox"), "a delivered file was not taken"
+    assert not files_in(shared, "processing"), "a claimed file was left behind"
+    assert files_in(shared, "archive") == files_in(runs["clean"], "archive"), "a file lost or doubled"
+    assert settled(dump(shared)) == settled(dump(runs["clean"]))
+    assert outbox(shared) == outbox(runs["clean"])
+    _transfer_history(shared)  # every transfer audited, nothing left unlinked
+
+
+def _transfer_history(home: Path) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(source, record id) of each recipient → its transfers (kind, content hash) in order."""
+    hub = HubHome(home)
+    engine = make_engine(hub.database_url(hub.load_config()))
+    with session_factory(engine)() as session:
+        query = select(SourceRecord.source, SourceRecord.record_id, Transfer.kind, Transfer.content_hash).join(
+            SourceRecord, SourceRecord.id == Transfer.recipient_record
+        ).order_by(Transfer.id)
+        history: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for source, record_id, kind, digest in session.execute(query).all():
+            history.setdefault((source, record_id), []).append((kind, digest))
+        audited = len(session.execute(select(AuditEntry.id).where(AuditEntry.kind == "transfer")).all())
+        waiting = session.execute(select(SourceRecord.id).where(SourceRecord.needs_link.is_(True))).all()
+    engine.dispose()
+    assert audited == sum(kind == "summary" for transfers in history.values() for kind, _digest in transfers), "a transfer without its audit entry"
+    assert not waiting, "records left waiting for linking"
+    return history
+
+
+@pytest.fixture(scope="module")
+def push_during_ingest(tmp_path_factory: pytest.TempPathFactory, backend: Callable[[], str], prefect_api: str) -> dict:
+    """Two homes that hold the first delivery when the second (every record changed) arrives:
+    one runs ingest, then push; the other runs pairs of pushes while its ingest runs, then one
+    more ingest and push."""
+    root = tmp_path_factory.mktemp("push-during-ingest")
+    generate(root / "round1", PERSONS, seed=13, workers=1)
+    generate(root / "round2", PERSONS, seed=13, day=DEFAULT_EXPORT_DAY + dt.timedelta(days=18), workers=1)
+    homes = {}
+    for name in ("sequential", "overlapping"):
+        home = homes[name] = create_home(root / name, backend(), prefect_api)
+        if name != "sequential":
+            use_keys_of(home, homes["sequential"])
+        deliver(root / "round1", home, PARTS)
+        _finish(start_cli(home, "ingest", api=prefect_api))
+        deliver(root / "round2", home, PARTS)
+
+    sequential = homes["sequential"]
+    _finish(start_cli(sequential, "ingest", api=prefect_api))
+    _finish(start_cli(sequential, "push", api=prefect_api), (0,))
+
+    overlapping = homes["overlapping"]
+    ingest = start_cli(overlapping, "ingest", api=prefect_api)
+    pushes = []
+    while ingest.poll() is None:  # two pushes at once (they overlap each other), as long as the ingest runs
+        together = [start_cli(overlapping, "push", api=prefect_api) for _ in range(2)]
+        pushes += [_finish(push, (0,))[0].strip() for push in together]
+    _finish(ingest)
+    history = _transfer_history(overlapping)
+    _finish(start_cli(overlapping, "ingest", api=prefect_api))
+    _finish(start_cli(overlapping, "push", api=prefect_api), (0,))
+    return {"sequential": sequential, "overlapping": overlapping, "pushes": pushes, "history": history}
+
+
+def test_a_push_during_an_ingest_sends_nothing_twice_and_loses_nothing(push_during_ingest: dict) -> None:
+    print(f"\npushes during the ingest: {push_during_ingest['pushes']}")
+    assert push_during_ingest["pushes"]
+    for recipient, transfers in push_during_ingest["history"].items():
+        repeated = [a for a, b in zip(transfers, transfers[1:]) if a == b]
+        assert not repeated, f"{recipient}: the same {repeated[0][0]} sent twice in a row"
+
+    overlapping, sequential = push_during_ingest["overlapping"], push_during_ingest["sequential"]
+    final, wanted = _transfer_history(overlapping), _transfer_history(sequential)
+    assert {r: t[-1] for r, t in final.items()} == {r: t[-1] for r, t in wanted.items()}, "a recipient's last summary differs"
+    got, want = dump(overlapping), dump(sequential)
+    for part in ("transfers", "audit"):  # a push between the ingest's files and its linking may send an interim summary
+        got.pop(part), want.pop(part)
+    assert got == want
+    assert outbox(overlapping) == outbox(sequential)
 
 
 def _clear_values(drops: Path) -> tuple[set[str], set[str]]:
@@ -106,6 +198,7 @@ def _other_date_form(value: str) -> str:
     return value
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the home that holds its databases
 def test_no_clear_identity_or_key_anywhere_after_the_runs(runs: dict) -> None:
     home: Path = runs["shared"]
     sqlite3.connect(home / "var" / "hub.db").execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
