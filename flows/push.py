@@ -92,8 +92,8 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
             except HubError as error:
                 outcome.failed[body] = str(error)
                 continue
-            crash_point("push")
             for d in planned:
+                crash_point("push")  # delivered, its transfer not yet committed
                 record_transfer(session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins)
             _count(outcome, planned)
     return outcome

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -96,18 +98,28 @@ def settled(state: dict) -> dict:
 def outbox(home: Path) -> dict[str, object]:
     """Every receipt and summary the home sent, by path; JSON without its send/receive time.
 
-    Hidden files (an atomic write's temporary file) are not deliveries and are left out."""
+    Hidden files (an atomic write's temporary file) are not deliveries and are left out. The
+    summaries CSVs (one per push) count as what a recipient importing them in order ends with:
+    the last row per record and kind — a push that ran between an ingest's files may have sent an
+    interim row that a later one superseded, and that is a delivery, not a duplicate."""
     found: dict[str, object] = {}
-    for path in sorted((home / "outbox").rglob("*")):
+    latest_rows: dict[str, dict[tuple[str, str], dict]] = {}
+    for path in sorted((home / "outbox").rglob("*"), key=lambda p: (p.stat().st_mtime_ns, str(p)) if p.is_file() else (0, str(p))):
         if not path.is_file() or path.name.startswith("."):
             continue
         name = str(path.relative_to(home / "outbox"))
         if path.suffix == ".json":
             document = json.loads(path.read_text(encoding="utf-8"))
             found[name] = {k: v for k, v in document.items() if k not in ("sent_at", "received_at")}
+        elif path.name.startswith("summaries-") and path.suffix == ".csv":
+            rows = latest_rows.setdefault(str(path.parent.relative_to(home / "outbox")), {})
+            for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+                rows[(row["record_id"], row["kind"])] = row
         else:
             found[name] = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if "received" not in line)
-    return found
+    for folder, rows in latest_rows.items():
+        found[f"{folder}/summaries-*.csv"] = sorted(tuple(sorted(row.items())) for row in rows.values())
+    return dict(sorted(found.items()))
 
 
 def files_in(home: Path, folder: str) -> list[str]:
