@@ -110,3 +110,17 @@ def hub(tmp_path: Path, database_url: str):
     keys = load_keys(home.key_dir(config))
     yield home, config, sessions, keys
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory):
+    """One Prefect API server for every CLI process of the session that asks for it.
+
+    Without it every `kim-hub` process starts Prefect's temporary server (~8 s each); with it, a
+    crash trial costs a few seconds and 50 of them fit into a CI run. The hub is pointed at it the
+    way an operator would (KIM_HUB_PREFECT_API_URL), so the code path stays the production one.
+    """
+    from tests.reliability.hub_processes import prefect_server
+
+    with prefect_server(tmp_path_factory.mktemp("prefect-server")) as api:
+        yield api
