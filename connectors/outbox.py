@@ -40,6 +40,8 @@ class OutboxSink:
         if not documents:
             return 0
         self.folder.mkdir(parents=True, exist_ok=True)
+        for leftover in self.folder.glob(".tmp-*"):  # a write a killed push left half done (pushes hold a lock)
+            leftover.unlink(missing_ok=True)
         for document in documents:
             if document["kind"] != "summary":
                 self._remove(document["record_id"], kinds={"summary"})

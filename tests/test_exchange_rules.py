@@ -108,7 +108,9 @@ def test_outbox_writes_json_and_one_csv_per_delivery_and_forgets_erased_records(
         {"kind": "withdrawal", "record_id": "C-2", "notice": "=cmd|' /C calc'!A0"},
     ]
     assert sink.push(documents) == 2
+    (sink.folder / ".tmp-killed").write_text("half a summary")  # what a killed push leaves
     assert sink.push(documents) == 2  # the same delivery again: same files, no second CSV
+    assert not (sink.folder / ".tmp-killed").exists()
     assert sorted(p.name for p in sink.folder.glob("*.json")) == ["C-1.summary.json", "C-2.withdrawal.json"]
     tables = list(sink.folder.glob("summaries-*.csv"))
     assert len(tables) == 1
