@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
+from itertools import islice
 
 import numpy as np
 from sqlalchemy import delete, insert, select
@@ -35,6 +36,7 @@ from linkage.columnar import NONE, EncodingArrays, from_json_rows
 FORMAT = 1
 PIECE_BYTES = 32 * 2**20  # one stored piece of a column: well below SQLite's and PostgreSQL's value limits
 IN_CHUNK = 1000
+PARSE_CHUNK = 20_000  # records parsed from JSON at once (their dicts, not the arrays, dominate memory)
 REWRITE_SHARE = 0.2
 MAX_SEGMENTS = 12
 _COLUMNS = [f.name for f in fields(EncodingArrays)]
@@ -76,8 +78,11 @@ def load(session: Session) -> LoadedIndex:
     segments = len(parts)
     del parts  # the segments' columns are released one by one while assembling
     stale = ids[~usable]
-    fresh = from_json_rows(_json_rows(session, stale, n))
-    sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
+    rows = _json_rows(session, stale, n)
+    while chunk := list(islice(rows, PARSE_CHUNK)):  # parsed dicts are ~5 KB a record: a chunk at a time
+        fresh = from_json_rows(chunk)
+        del chunk
+        sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
     arrays = _assemble(ids, sources)
     return LoadedIndex(arrays, digests, ~usable, segments)
 
@@ -153,6 +158,8 @@ def _winners(parts, ids: np.ndarray, valid):  # noqa: ANN001, ANN202 - internal 
 def _assemble(ids: np.ndarray, sources: list) -> EncodingArrays:
     """One array set for ``ids`` filled column by column from (arrays, rows, positions) sources;
     each source column is released once copied, so the peak is the result plus one column."""
+    if not sources:
+        sources = [(from_json_rows([]), np.empty(0, np.int64), np.empty(0, np.int64))]
     out = {}
     for name in _COLUMNS:
         columns = [getattr(arrays, name) for arrays, _rows, _pos in sources]
