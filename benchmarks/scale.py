@@ -131,6 +131,7 @@ def run_cycle(home: HubHome, config: HubConfig, profile: Path | None) -> dict:
 
     records = _profiled(profile.with_name(profile.stem + "-ingest.txt") if profile else None, ingest_all)
     ingested = time.perf_counter()
+    ingest_peak = peak_rss_mb()
     linked = _profiled(profile, link_index, sessions, config)
     done = time.perf_counter()
     engine.dispose()
@@ -141,6 +142,7 @@ def run_cycle(home: HubHome, config: HubConfig, profile: Path | None) -> dict:
         "total_s": round(done - started, 1),
         "records_per_s": round(records / (done - started), 1) if records else 0,
         "records_linked": linked.records_linked,
+        "ingest_peak_rss_mb": round(ingest_peak),  # this process only (ingest workers come on top)
         "peak_rss_mb": round(peak_rss_mb()),
     }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from connectors.errors import BadInputError
 from connectors.receipts import Receipt, write_receipt
 from connectors.registry import load_connector
 from flows.crashpoints import crash_point
+from flows.encode_pool import encode_rows
 from flows.home import HubConfig, HubHome
 from hub_db.locks import LINKING, hold
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
@@ -36,7 +37,7 @@ from hub_db.models import IngestFile
 from hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
 from hub_db.source_state import load_state, save_state
 from linkage.keyed import EncodingKeys
-from linkage.pseudonymise import PseudonymisedRecord, pseudonymise, stored_record_id
+from linkage.pseudonymise import PseudonymisedRecord, stored_record_id
 from mappings.abh_xml import map_abh_row
 from mappings.case_summary import CaseSummary
 from mappings.jobcenter import map_jobcenter_row
@@ -266,22 +267,23 @@ def _map_and_pseudonymise(
     source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool
 ) -> tuple[list[PseudonymisedRecord], list[Rejection], set[str]]:
     """Mapped and encoded records, all rejections, and the record ids the file names at all
-    (a rejected row still says that person is in a full snapshot)."""
+    (a rejected row still says that person is in a full snapshot). Big files are mapped and
+    encoded in worker processes (``flows.encode_pool``); storing stays here, in file order."""
     rejections = list(batch.rejections)
     records: dict[str, PseudonymisedRecord] = {}
     present: set[str] = set()
-    for row, mapped in _mapped_rows(source, batch, mapper):
-        if isinstance(mapped, list):
-            rejections += mapped
+    for row, encoded in zip(batch.rows, encode_rows(source, batch.rows, mapper, keys, azr_authoritative)):
+        if isinstance(encoded, list):
+            rejections += encoded
             raw_id = row.fields.get("record_id") or row.fields.get("customer_no") or ""
             if raw_id.strip():
                 present.add(stored_record_id(raw_id.strip().upper(), keys))
             continue
-        if mapped.case.record_id in records:
+        if encoded.record_id in records:  # the stored (keyed) id: one to one with the source's id
             rejections.append(Rejection(row.file, row.row_number, "record_id", "record_id occurs twice in this file"))
             continue
-        records[mapped.case.record_id] = pseudonymise(mapped, keys, azr_authoritative)
-    present |= {record.record_id for record in records.values()}
+        records[encoded.record_id] = encoded
+    present |= set(records)
     return list(records.values()), rejections, present
 
 
@@ -290,11 +292,6 @@ def _snapshot_date(records: list[PseudonymisedRecord]) -> dt.date:
     dates = [record.case_data.get("updated_at") for record in records]
     known = [dt.date.fromisoformat(d) for d in dates if d]
     return max(known) if known else dt.date.today()
-
-
-def _mapped_rows(source: str, batch: FileBatch, mapper: RowMapper) -> Iterator[tuple[RawRow, CaseSummary | list[Rejection]]]:
-    for row in batch.rows:
-        yield row, mapper(source, row)
 
 
 def _unread_rows(batch: FileBatch) -> int:

@@ -1,6 +1,6 @@
 """Erasure and retention: a record removed everywhere in the hub, its person with its last record.
 
-What goes: the record (case data, encodings), its links, review items, dated events and the
+What goes: the record (case data, encodings, its rows of the index snapshot), its links, review items, dated events and the
 transfers addressed to it, the person when no record of it is left, and that person's pseudonym
 from the link history (events keep their shape, the pseudonym becomes "erased"); audit entries of
 transfers to the record keep their shape with the record id replaced by "erased". What stays: one
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from hub_db import index_snapshot
 from hub_db.locks import LINKING, hold
 from hub_db.models import AuditEntry, Link, LinkEvent, Person, RecordEvent, ReviewItem, SourceRecord, Transfer
 
@@ -41,6 +42,7 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
     for table, column in ((ReviewItem, ReviewItem.record_a), (ReviewItem, ReviewItem.record_b), (RecordEvent, RecordEvent.record_id), (Transfer, Transfer.recipient_record), (Link, Link.record_id)):
         session.execute(delete(table).where(column.in_(record_pks)))
     session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_pks)))
+    index_snapshot.forget(session, record_pks)  # the columnar copy of their encodings goes too
     still_linked = set(
         session.execute(select(Link.person_id).where(Link.person_id.in_(persons)).group_by(Link.person_id)).scalars()
     )

@@ -18,12 +18,13 @@ import numpy as np
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from hub_db import index_snapshot
 from hub_db.locks import LINKING, hold
 from hub_db.models import Link, ModelVersion, ReviewItem, SourceRecord
 from hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
 from linkage.blocking_arrays import candidate_pair_arrays
 from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
-from linkage.columnar import EncodingArrays, from_json_rows
+from linkage.columnar import EncodingArrays
 from linkage.compare import FIELDS, LEVELS, MISSING, compare
 from linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from linkage.encode import RecordEncoding
@@ -63,7 +64,8 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     pending = set(session.execute(select(SourceRecord.id).where(SourceRecord.needs_link.is_(True))).scalars())
     if not pending:
         return LinkOutcome()
-    arr = load_index(session)
+    loaded = index_snapshot.load(session)
+    arr = loaded.arrays
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
     thresholds = policy.thresholds()
@@ -94,12 +96,13 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     for chunk in chunked(sorted(pending)):
         session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk)).values(needs_link=False))
+    index_snapshot.save(session, loaded)  # committed with the links, or not at all
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 
 
 def load_index(session: Session) -> EncodingArrays:
-    """Every stored encoding as columns (``linkage.columnar``)."""
-    return from_json_rows(session.execute(select(SourceRecord.id, SourceRecord.encoding)))
+    """Every stored encoding as columns (``linkage.columnar``), from the snapshot where it is current."""
+    return index_snapshot.load(session).arrays
 
 
 def current_model(session: Session, arr: EncodingArrays, policy: LinkPolicy = LinkPolicy()) -> tuple[MatchModel, int]:

@@ -12,6 +12,7 @@
     transfers        what was sent to which recipient record (content hash: only changes are sent)
     audit            append-only: transfers, withdrawal notices, review decisions, erasures
     source_states    connector cursors (REST updated_since), committed with their records
+    index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -187,6 +189,18 @@ class ReviewItem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class IndexSegment(Base):
+    """One piece of one column of the columnar index snapshot (keyed encodings only, no ids in clear)."""
+
+    __tablename__ = "index_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, index=True, doc="0 = the whole index; later ones override by record")
+    field: Mapped[str] = mapped_column(String(32), doc="an EncodingArrays column, _digest, or _meta")
+    part: Mapped[int] = mapped_column(Integer, doc="order of the pieces of one column")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 __all__ = [
     "Base",
     "SourceRecord",
@@ -201,4 +215,5 @@ __all__ = [
     "RecordEvent",
     "Transfer",
     "AuditEntry",
+    "IndexSegment",
 ]

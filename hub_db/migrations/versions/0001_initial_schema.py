@@ -25,6 +25,17 @@ def upgrade() -> None:
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_kind'), ['kind'], unique=False)
 
+    op.create_table('index_segments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('segment', sa.Integer(), nullable=False),
+    sa.Column('field', sa.String(length=32), nullable=False),
+    sa.Column('part', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('index_segments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_index_segments_segment'), ['segment'], unique=False)
+
     op.create_table('ingest_files',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
@@ -204,6 +215,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ingest_files_source'))
 
     op.drop_table('ingest_files')
+    with op.batch_alter_table('index_segments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_index_segments_segment'))
+
+    op.drop_table('index_segments')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_kind'))
 

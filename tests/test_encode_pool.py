@@ -1,0 +1,48 @@
+"""Ingest's worker processes give exactly what one process gives: same records, same rejections,
+the same duplicate winning, in the same order."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from connectors.provider_csv import ProviderCsvConnector
+from flows import encode_pool
+from flows.ingest import _map_and_pseudonymise
+from mappings.provider_csv import map_provider_row
+from synth import generate
+
+
+@pytest.fixture
+def batch(tmp_path: Path):
+    generate(tmp_path / "drops", 150, seed=11, workers=1)
+    path = next((tmp_path / "drops" / "inbox" / "caritas").glob("*.csv"))
+    batch = ProviderCsvConnector.read_file(path)
+    first = batch.rows[0]
+    broken = dataclasses.replace(batch.rows[1], fields={**batch.rows[1].fields, "birth_date": "not a date"})
+    twice = dataclasses.replace(first, row_number=len(batch.rows) + 2, fields={**first.fields, "case_status": "paused"})
+    return dataclasses.replace(batch, rows=[first, broken, *batch.rows[2:], twice])
+
+
+def test_the_pool_gives_what_one_process_gives(batch, keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIM_HUB_INGEST_WORKERS", "1")
+    alone = _map_and_pseudonymise("caritas", batch, map_provider_row, keys, False)
+    monkeypatch.setenv("KIM_HUB_INGEST_WORKERS", "2")
+    monkeypatch.setattr(encode_pool, "POOL_MIN_ROWS", 10)
+    monkeypatch.setattr(encode_pool, "CHUNK_ROWS", 7)  # many chunks, a short last one
+    pooled = _map_and_pseudonymise("caritas", batch, map_provider_row, keys, False)
+    assert encode_pool._pool is not None, "the pool was used"
+    assert pooled == alone
+    records, rejections, _present = pooled
+    assert any(r.field == "record_id" for r in rejections), "the duplicate is rejected, the first row kept"
+    assert any(r.row == 3 for r in rejections), "the broken row is rejected"
+    assert records[0].case_data["case_status"] != "paused" or batch.rows[0].fields["case_status"] == "paused"
+
+
+def test_one_worker_never_starts_a_pool(batch, keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    encode_pool._reset_pool()
+    monkeypatch.setattr(encode_pool, "POOL_MIN_ROWS", 10)
+    encode_pool.encode_rows("caritas", batch.rows, map_provider_row, keys, False, workers=1)
+    assert encode_pool._pool is None

@@ -1,0 +1,165 @@
+"""The stored columnar snapshot of the index is only ever a faster way to the same arrays.
+
+Every test compares what ``index_snapshot.load`` gives with the arrays built straight from the
+JSON encodings (the record of truth), after the things that could make a snapshot lie: a later
+delivery, a record changed behind the link queue's back (as a key rotation does), a damaged or
+foreign-format snapshot, a link run that rolled back, and an erasure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, select, update
+
+from flows.ingest import ingest_source, link_index
+from hub_db import index_snapshot
+from hub_db.erasure import erase_records
+from hub_db.master_index import link_pending
+from hub_db.models import IndexSegment, SourceRecord
+from linkage.columnar import EncodingArrays, from_json_rows
+from synth import generate
+
+
+def _deliver(hub, persons: int, seed: int, prefix: str = "") -> None:  # noqa: ANN001 - the conftest fixture
+    home, config, sessions, keys = hub
+    drops = home.path.parent / f"drops-{seed}"
+    generate(drops, persons, seed)
+    past = time.time() - 60
+    for path in (drops / "inbox").rglob("*.csv"):
+        target = home.inbox(path.parent.name) / f"{prefix}{path.name}"
+        text = path.read_text(encoding="utf-8-sig" if path.read_bytes().startswith(b"\xef\xbb\xbf") else "cp1252" if not _utf8(path) else "utf-8")
+        if prefix:  # fresh ids: a new file of new persons
+            lines = text.splitlines()
+            text = "\n".join(lines[:1] + [prefix + line for line in lines[1:]]) + "\n"
+        target.write_text(text, encoding="utf-8")
+        os.utime(target, (past, past))
+    for source in config.sources:
+        ingest_source(home, config, source, keys, sessions)
+
+
+def _utf8(path: Path) -> bool:
+    try:
+        path.read_bytes().decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _truth(session) -> EncodingArrays:  # noqa: ANN001
+    return from_json_rows(session.execute(select(SourceRecord.id, SourceRecord.encoding)))
+
+
+def _same(a: EncodingArrays, b: EncodingArrays) -> None:
+    assert np.array_equal(a.ids, b.ids)
+    for f in fields(EncodingArrays):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if x.ndim > 1:  # padding width may differ: compare the common part, the rest must be padding
+            width = tuple(slice(0, min(p, q)) for p, q in zip(x.shape[1:], y.shape[1:]))
+            assert np.array_equal(x[(slice(None), *width)], y[(slice(None), *width)]), f.name
+            assert x.shape == y.shape or f.name not in ("ids",)
+        else:
+            assert np.array_equal(x, y), f.name
+
+
+def _segments(session) -> list[int]:  # noqa: ANN001
+    return sorted(set(session.execute(select(IndexSegment.segment)).scalars()))
+
+
+def test_the_snapshot_gives_the_json_arrays_and_a_delta_only_appends(hub) -> None:
+    _home, config, sessions, _keys = hub
+    _deliver(hub, 40, seed=3)
+    link_index(sessions, config)
+    with sessions() as session:
+        assert _segments(session) == [0]
+        loaded = index_snapshot.load(session)
+        assert not loaded.reread.any(), "a fresh snapshot is used whole"
+        _same(loaded.arrays, _truth(session))
+    _deliver(hub, 5, seed=4, prefix="N")
+    link_index(sessions, config)
+    with sessions() as session:
+        assert _segments(session) == [0, 1], "the delta run appends its rows"
+        loaded = index_snapshot.load(session)
+        assert not loaded.reread.any()
+        _same(loaded.arrays, _truth(session))
+
+
+def test_a_record_changed_behind_the_queue_is_read_again(hub) -> None:
+    """A key rotation rewrites encodings, key id and content hash without queueing the record."""
+    _home, config, sessions, _keys = hub
+    _deliver(hub, 30, seed=5)
+    link_index(sessions, config)
+    with sessions() as session, session.begin():
+        first, second = session.execute(select(SourceRecord).order_by(SourceRecord.id).limit(2)).scalars()
+        session.execute(update(SourceRecord).where(SourceRecord.id == first.id).values(
+            encoding=second.encoding, content_hash="f" * 16, key_id="k-rotated"))
+        session.execute(update(SourceRecord).where(SourceRecord.id == second.id).values(key_id="k-rotated"))
+    with sessions() as session:
+        loaded = index_snapshot.load(session)
+        assert loaded.reread.sum() == 2
+        _same(loaded.arrays, _truth(session))
+
+
+def test_a_damaged_or_foreign_snapshot_is_rebuilt_never_trusted(hub) -> None:
+    _home, config, sessions, _keys = hub
+    _deliver(hub, 30, seed=6)
+    link_index(sessions, config)
+    with sessions() as session, session.begin():
+        piece = session.execute(select(IndexSegment).where(IndexSegment.field == "fam_bloom")).scalars().first()
+        piece.data = bytes(piece.data)[:-8]  # a short piece
+    with sessions() as session:
+        loaded = index_snapshot.load(session)
+        assert loaded.reread.all() and loaded.segments == 0
+        _same(loaded.arrays, _truth(session))
+    with sessions() as session, session.begin():  # the next run writes it anew
+        session.execute(update(SourceRecord).where(SourceRecord.id == 1).values(needs_link=True))
+        link_pending(session)
+    with sessions() as session, session.begin():
+        assert _segments(session) == [0] and not index_snapshot.load(session).reread.any()
+        meta = session.execute(select(IndexSegment).where(IndexSegment.field == "_meta")).scalar_one()
+        meta.data = json.dumps({**json.loads(meta.data), "format": 999}).encode()
+    with sessions() as session:
+        assert index_snapshot.load(session).reread.all()
+
+
+def test_a_link_run_that_rolls_back_leaves_no_snapshot(hub) -> None:
+    _home, _config, sessions, _keys = hub
+    _deliver(hub, 20, seed=7)
+    with sessions() as session:
+        session.begin()
+        link_pending(session)
+        assert _segments(session) == [0]
+        session.rollback()  # as a crash before the commit would
+    with sessions() as session:
+        assert _segments(session) == []
+        loaded = index_snapshot.load(session)
+        assert loaded.reread.all()
+        _same(loaded.arrays, _truth(session))
+
+
+def test_erased_records_leave_the_snapshot(hub) -> None:
+    _home, config, sessions, _keys = hub
+    _deliver(hub, 30, seed=8)
+    link_index(sessions, config)
+    _deliver(hub, 4, seed=9, prefix="N")
+    link_index(sessions, config)  # a second segment, so erasure must reach both
+    with sessions() as session, session.begin():
+        gone = [int(i) for i in session.execute(select(SourceRecord.id).order_by(SourceRecord.id.desc()).limit(2)).scalars()]
+        gone.append(int(session.execute(select(SourceRecord.id).order_by(SourceRecord.id).limit(1)).scalar_one()))
+        erase_records(session, gone, "test")
+    with sessions() as session:
+        assert _segments(session) == [0], "rewritten as one segment"
+        stored = {int(i) for part, _d in index_snapshot._read_segments(session) for i in part.ids}
+        assert stored and not stored & set(gone)
+        loaded = index_snapshot.load(session)
+        assert not loaded.reread.any()
+        _same(loaded.arrays, _truth(session))
+    with sessions() as session, session.begin():  # no snapshot at all: erasure has nothing to rewrite
+        session.execute(delete(IndexSegment))
+        erase_records(session, [int(loaded.arrays.ids[0])], "test")
+        assert _segments(session) == []
