@@ -42,9 +42,8 @@ class OutboxSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         for leftover in self.folder.glob(".tmp-*"):  # a write a killed push left half done (pushes hold a lock)
             leftover.unlink(missing_ok=True)
+        self._remove({d["record_id"] for d in documents if d["kind"] != "summary"}, kinds={"summary"})
         for document in documents:
-            if document["kind"] != "summary":
-                self._remove(document["record_id"], kinds={"summary"})
             name = f"{safe_file_name(document['record_id'])}.{document['kind']}.json"
             atomic_write(self.folder / name, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         table = summaries_csv(documents)
@@ -54,18 +53,20 @@ class OutboxSink:
 
     def forget(self, record_id: str) -> int:
         """Remove everything addressed to an erased record (its JSON files and its CSV rows)."""
-        return self._remove(record_id, kinds=None)
+        return self._remove({record_id}, kinds=None)
 
-    def _remove(self, record_id: str, kinds: set[str] | None) -> int:
-        if not self.folder.exists():
+    def _remove(self, record_ids: set[str], kinds: set[str] | None) -> int:
+        """Documents of these kinds (None: all) addressed to these records: JSON files, CSV rows (one pass)."""
+        if not record_ids or not self.folder.exists():
             return 0
         removed = 0
-        for kind in kinds or KINDS:
-            path = self.folder / f"{safe_file_name(record_id)}.{kind}.json"
-            if path.exists():
-                path.unlink()
-                removed += 1
-        ids = {record_id, str(spreadsheet_safe(record_id))}
+        for record_id in record_ids:
+            for kind in kinds or KINDS:
+                path = self.folder / f"{safe_file_name(record_id)}.{kind}.json"
+                if path.exists():
+                    path.unlink()
+                    removed += 1
+        ids = record_ids | {str(spreadsheet_safe(record_id)) for record_id in record_ids}
         for path in self.folder.glob("summaries-*.csv"):
             rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
             kept = [row for row in rows if not (row["record_id"] in ids and (kinds is None or row["kind"] in kinds))]
