@@ -72,13 +72,12 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     # every candidate pair is compared once per run: the pairs touching new records serve the
     # model (on a first run they are all pairs), the scope search and the clustering alike
     a, b = candidate_pair_arrays(arr, focus=None if everything else focus)
-    stored, version = _stored_model(session, len(arr), policy)
-    params = stored if stored is not None else _new_parameters(arr)
+    params, version = _stored_model(session, len(arr), policy)
+    if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
+        agreeing = count_agreeing_pairs(arr, a, b) if everything else None
+        params, version = _store_new_model(session, arr, _new_parameters(arr), agreeing)
     model = params.applied_to(arr)
-    scored = score_candidates(arr, model, a, b, floor=thresholds.review)
-    if stored is None:
-        params, version = _store_new_model(session, arr, params, scored.agreeing if everything else None)
-        model.matches_per_record = params.matches_per_record
+    scored = score_candidates(arr, model, a, b, thresholds.review)
 
     links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     members: dict[int, set[int]] = defaultdict(set)
@@ -175,7 +174,7 @@ def _cluster_scope(
     sub = arr if scored is not None else arr.take(np.sort(arr.index_of(np.fromiter(scope, dtype=np.int64, count=len(scope)))))
     if scored is None:
         a, b = candidate_pair_arrays(sub)
-        scored = score_candidates(sub, model, a, b, floor=thresholds.review)
+        scored = score_candidates(sub, model, a, b, thresholds.review)
     same, different = _decisions(session, scope)
     return cluster_scored(
         sub,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linkage.columnar import NONE, EncodingArrays, popcount
-from linkage.compare import FIELDS, MISSING, NAME_BLOOM_CLOSE, NAME_BLOOM_SIMILAR, PLACE_BLOOM_SIMILAR
+from linkage.compare import FAMILY, FIELDS, MISSING, NAME_BLOOM_CLOSE, NAME_BLOOM_SIMILAR, PLACE_BLOOM_SIMILAR
 
 BATCH = 200_000  # pairs compared at a time: bounds the temporary [pairs, tokens, tokens] arrays
 _BIG = np.iinfo(np.int64).max
@@ -65,23 +65,51 @@ def identifiers_conflict(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> n
 
 
 def _compare_batch(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> PairLevels:
-    family, given, family_token, given_token, swapped = _compare_names(arr, a, b)
+    levels, date_token = cheap_levels(arr, a, b)
+    return complete_levels(arr, a, b, levels, date_token)
+
+
+def cheap_levels(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Levels of every field but the names, and the date token: a few cheap passes per batch.
+
+    The name columns are left MISSING and the AZR level 0 ("differ") is provisional:
+    ``complete_levels`` compares the names and turns AZR 0 into 1 where the numbers are one typo
+    apart. Split this way, a caller can drop hopeless pairs before the costly part (see
+    ``linkage.weight_bound``)."""
     date, date_token = _compare_dates(arr, a, b)
+    azr_a, azr_b = arr.azr[a], arr.azr[b]
+    missing = np.full(len(a), MISSING)
     levels = np.stack(
         [
-            family,
-            given,
+            missing,
+            missing,
             date,
             _equal_level(arr.sex[a], arr.sex[b]),
             _nationality_level(arr.nat[a], arr.nat[b]),
             _place_level(arr, a, b),
             _address_level(arr, a, b),
-            _identifier_level(arr, a, b),
+            np.where((azr_a == NONE) | (azr_b == NONE), MISSING, np.where(azr_a == azr_b, 2, 0)),
             _equal_level(arr.jobcenter[a], arr.jobcenter[b]),
         ],
         axis=1,
     ).astype(np.int8)
+    return levels, date_token
+
+
+def complete_levels(arr: EncodingArrays, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray) -> PairLevels:
+    """``cheap_levels`` finished: names compared, AZR numbers one typo apart found."""
+    family, given, family_token, given_token, swapped = _compare_names(arr, a, b)
+    levels[:, FAMILY] = family
+    levels[:, _GIVEN] = given
+    differ = np.flatnonzero(levels[:, _AZR] == 0)  # only these need the (wide) neighbour comparison
+    if len(differ):
+        levels[differ, _AZR] = _any_shared(arr.azr_nb[a[differ]], arr.azr_nb[b[differ]])
     return PairLevels(levels, family_token, given_token, date_token, swapped)
+
+
+def date_levels(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The birth-date level alone (one cheap pass; see ``linkage.link.count_agreeing_pairs``)."""
+    return _compare_dates(arr, a, b)[0]
 
 
 @dataclass

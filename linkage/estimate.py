@@ -67,6 +67,11 @@ class MatchModel:
         u = self.u_same_family.get(field_name) if same_family else None
         return math.log2(self.m[field_name][level] / (u or self.u[field_name])[level])
 
+    @property
+    def level_weights(self) -> dict[bool, list[list[float]]]:
+        """Level weights per field (index -1: MISSING), for pairs without and with a shared family name."""
+        return self._weights
+
     @cached_property
     def _weights(self) -> dict[bool, list[list[float]]]:
         """Level weights per field, for pairs without and with a shared family name.
@@ -106,7 +111,7 @@ class MatchModel:
             weight = np.where(same_family, household, plain)
             if index <= DATE:
                 top = column == _TOP_LEVEL[index]
-                weight = np.where(top, weight + self._frequency_adjustments(index, tokens[index]), weight)
+                weight = np.where(top, weight + self.frequency_adjustments(index, tokens[index]), weight)
             total += weight
         return total
 
@@ -121,7 +126,7 @@ class MatchModel:
             out[index] = (keys[order], counts[order])
         return out
 
-    def _frequency_adjustments(self, index: int, tokens: np.ndarray) -> np.ndarray:
+    def frequency_adjustments(self, index: int, tokens: np.ndarray) -> np.ndarray:
         """Per pair: the term the frequency adjustment adds (0 where the token is unknown)."""
         keys, counts = self._frequency_arrays[index]
         if len(keys) == 0:
