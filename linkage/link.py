@@ -24,7 +24,15 @@ from linkage.blocking_arrays import candidate_pair_arrays
 from linkage.cluster import Clustering, Thresholds, cluster
 from linkage.columnar import NONE, EncodingArrays, from_encodings
 from linkage.compare import DATE, FAMILY, GIVEN, LEVELS, compare
-from linkage.compare_arrays import BATCH, PairLevels, cheap_levels, compare_pairs, complete_levels, date_levels, individual_evidence
+from linkage.compare_arrays import (
+    BATCH,
+    PairLevels,
+    cheap_levels,
+    compare_pairs,
+    complete_levels,
+    date_levels,
+    individual_evidence,
+)
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate
 from linkage.weight_bound import BayesFactorBound
