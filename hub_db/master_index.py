@@ -22,7 +22,7 @@ from hub_db import index_snapshot
 from hub_db.locks import LINKING, hold
 from hub_db.models import Link, ModelVersion, ReviewItem, SourceRecord
 from hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
-from linkage.blocking_arrays import candidate_pair_arrays
+from linkage.blocking_arrays import candidate_pair_chunks
 from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
 from linkage.columnar import EncodingArrays
 from linkage.compare import FIELDS, LEVELS, MISSING, compare
@@ -69,15 +69,13 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
     thresholds = policy.thresholds()
-    # every candidate pair is compared once per run: the pairs touching new records serve the
-    # model (on a first run they are all pairs), the scope search and the clustering alike
-    a, b = candidate_pair_arrays(arr, focus=None if everything else focus)
     params, version = _stored_model(session, len(arr), policy)
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
-        agreeing = count_agreeing_pairs(arr, a, b) if everything else None
-        params, version = _store_new_model(session, arr, _new_parameters(arr), agreeing)
+        params, version = _store_new_model(session, arr, _new_parameters(arr))
     model = params.applied_to(arr)
-    scored = score_candidates(arr, model, a, b, thresholds.review)
+    # the pairs touching new records (on a first run, all pairs) are compared once and serve
+    # the scope search and, on a first run, the clustering
+    scored = score_candidates(arr, model, candidate_pair_chunks(arr, focus=None if everything else focus), thresholds.review)
 
     links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     members: dict[int, set[int]] = defaultdict(set)
@@ -129,19 +127,15 @@ def _new_parameters(arr: EncodingArrays) -> MatchModel:
     return default_model() if len(arr) < MIN_RECORDS_TO_ESTIMATE else estimate(arr)
 
 
-def _store_new_model(
-    session: Session, arr: EncodingArrays, params: MatchModel, agreeing: int | None = None
-) -> tuple[MatchModel, int]:
+def _store_new_model(session: Session, arr: EncodingArrays, params: MatchModel) -> tuple[MatchModel, int]:
     """Calibrate the prior of learnt parameters and store them as a new model version.
 
-    ``agreeing``: the count of exactly agreeing candidate pairs over the whole index, when the
-    caller compared them all; otherwise they are compared here. The shipped default keeps its own.
+    The prior comes from the index's exactly agreeing candidate pairs (a pass that compares
+    names only for pairs born on the same day). The shipped default keeps its own.
     """
     learnt_on = 0
     if len(arr) >= MIN_RECORDS_TO_ESTIMATE:
-        if agreeing is None:
-            agreeing = count_agreeing_pairs(arr)
-        calibrate_prior_from_count(params, agreeing)
+        calibrate_prior_from_count(params, count_agreeing_pairs(arr))
         learnt_on = len(arr)
     stored = ModelVersion(record_count=learnt_on, parameters=params.to_dict())
     session.add(stored)
@@ -173,8 +167,7 @@ def _cluster_scope(
     """Cluster the scope's records; ``scored``: its pairs already scored (the whole index)."""
     sub = arr if scored is not None else arr.take(np.sort(arr.index_of(np.fromiter(scope, dtype=np.int64, count=len(scope)))))
     if scored is None:
-        a, b = candidate_pair_arrays(sub)
-        scored = score_candidates(sub, model, a, b, thresholds.review)
+        scored = score_candidates(sub, model, candidate_pair_chunks(sub), thresholds.review)
     same, different = _decisions(session, scope)
     return cluster_scored(
         sub,

@@ -9,6 +9,8 @@ index arrays. A pair comes back once, as (lower row, higher row) — rows are in
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 from linkage.blocking import DEFAULT_MAX_BLOCK
@@ -82,8 +84,16 @@ def candidate_pair_arrays(
 
     ``focus``: a boolean mask of rows; then only pairs involving at least one focus row.
     """
+    return _joined(candidate_pair_chunks(arr, focus, max_block))
+
+
+def candidate_pair_chunks(
+    arr: EncodingArrays, focus: np.ndarray | None = None, max_block: int = DEFAULT_MAX_BLOCK, chunk: int = PAIR_BATCH
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``candidate_pair_arrays`` in pieces of about ``chunk`` raw pairs, in (a, b) order, so
+    that a caller scoring them piece by piece never holds all candidate pairs at once."""
     h, r = block_keys(arr)
-    return pairs_sharing(h, r, len(arr), max_block, focus)
+    return pair_chunks_sharing(h, r, len(arr), max_block, focus, chunk)
 
 
 def pairs_sharing(
@@ -93,31 +103,59 @@ def pairs_sharing(
 
     ``h``/``r``: key and row, sorted by (key, row), each (key, row) once (see ``unique_keys``).
     """
+    return _joined(pair_chunks_sharing(h, r, n_rows, max_block, focus))
+
+
+def pair_chunks_sharing(
+    h: np.ndarray, r: np.ndarray, n_rows: int, max_block: int, focus: np.ndarray | None = None, chunk: int = PAIR_BATCH
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``pairs_sharing`` in pieces by ranges of the first row ``a``.
+
+    A pair shared through several keys is made once per key; cutting by the pair's first row
+    (not by group) keeps every copy in the same piece, so removing duplicates within a piece is
+    exact and the pieces concatenate to the sorted, duplicate-free whole.
+    """
     if len(h) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
     sizes = np.diff(np.r_[starts, len(h)])
     wanted = (sizes >= 2) & (sizes <= max_block)
     if focus is not None:
         wanted &= np.maximum.reduceat(focus[r].astype(np.int8), starts).astype(bool)
     starts, sizes = starts[wanted], sizes[wanted]
+    if len(starts) == 0:
+        return
+    heads = np.cumsum(sizes) - sizes  # where each group begins in the concatenated member list
+    member = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(heads, sizes) + np.repeat(starts, sizes)
+    later = np.repeat(starts + sizes, sizes) - member - 1  # members after this one in its group
+    member, later = member[later > 0], later[later > 0]
+    first_row = r[member]  # members are sorted by row within a group: the earlier row is a
+    order = np.argsort(first_row, kind="stable")
+    member, later, first_row = member[order], later[order], first_row[order]
+    cumulative = np.cumsum(later)
     n = np.int64(max(n_rows, 1))
-    found: list[np.ndarray] = []
-    cumulative = np.cumsum(sizes * (sizes - 1) // 2)
-    first = 0
-    while first < len(starts):
-        done = cumulative[first - 1] if first else 0
-        last = max(int(np.searchsorted(cumulative, done + PAIR_BATCH, side="right")), first + 1)
-        a, b = _pairs_within(r, starts[first:last], sizes[first:last])
+    begin = 0
+    while begin < len(member):
+        done = cumulative[begin - 1] if begin else 0
+        end = max(int(np.searchsorted(cumulative, done + chunk, side="right")), begin + 1)
+        end = int(np.searchsorted(first_row, first_row[end - 1], side="right"))  # a row's pairs stay together
+        left = np.repeat(member[begin:end], later[begin:end])
+        offsets = np.arange(len(left), dtype=np.int64) - np.repeat(np.cumsum(later[begin:end]) - later[begin:end], later[begin:end])
+        a, b = r[left], r[left + 1 + offsets]
         if focus is not None:
             inside = focus[a] | focus[b]
             a, b = a[inside], b[inside]
-        found.append(_sorted_unique(a * n + b))
-        first = last
-    if not found:
+        codes = _sorted_unique(a * n + b)
+        if len(codes):
+            yield codes // n, codes % n
+        begin = end
+
+
+def _joined(chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    parts = list(chunks)
+    if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    codes = _sorted_unique(np.concatenate(found)) if len(found) > 1 else found[0]
-    return codes // n, codes % n
+    return np.concatenate([a for a, _b in parts]), np.concatenate([b for _a, b in parts])
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -135,15 +173,3 @@ def unique_keys(h: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = np.ones(len(h), dtype=bool)
     keep[1:] = (h[1:] != h[:-1]) | (r[1:] != r[:-1])
     return h[keep], r[keep]
-
-
-def _pairs_within(rows: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (earlier, later) member pair of each group; members are sorted within a group."""
-    heads = np.cumsum(sizes) - sizes  # where each group begins in the concatenated member list
-    member_pos = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(heads, sizes) + np.repeat(starts, sizes)
-    rank = member_pos - np.repeat(starts, sizes)
-    follow = np.repeat(sizes, sizes) - 1 - rank  # how many later members each member pairs with
-    left = np.repeat(member_pos, follow)
-    offsets = np.arange(len(left), dtype=np.int64) - np.repeat(np.cumsum(follow) - follow, follow)
-    right = left + 1 + offsets
-    return rows[left], rows[right]

@@ -14,13 +14,13 @@ compared. Memory thus grows with the pairs that might be one person, not with al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from linkage.blocking_arrays import candidate_pair_arrays
+from linkage.blocking_arrays import candidate_pair_chunks
 from linkage.cluster import Clustering, Thresholds, cluster
 from linkage.columnar import NONE, EncodingArrays, from_encodings
 from linkage.compare import DATE, FAMILY, GIVEN, LEVELS, compare
@@ -37,6 +37,7 @@ from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate
 from linkage.weight_bound import BayesFactorBound
 
+PairChunks = Iterable[tuple[np.ndarray, np.ndarray]]  # (a, b) row arrays, piece by piece
 _TOP = (len(LEVELS["family_name"]) - 1, len(LEVELS["given_names"]) - 1, len(LEVELS["birth_date"]) - 1)
 
 
@@ -57,21 +58,23 @@ class ScoredPairs:
         return ScoredPairs(self.a[mask], self.b[mask], self.bayes[mask], self.evidence[mask])
 
 
-def score_candidates(arr: EncodingArrays, model: MatchModel, a: np.ndarray, b: np.ndarray, review: float) -> ScoredPairs:
-    """Compare and score row pairs batch by batch; keep those whose match weight (with the
-    model's prior) reaches ``review``. Pairs whose bound misses it are not compared in full."""
+def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairChunks, review: float) -> ScoredPairs:
+    """Compare and score row pairs (pieces of (a, b) arrays) batch by batch; keep those whose
+    match weight (with the model's prior) reaches ``review``. Pairs whose bound misses it are
+    not compared in full."""
     floor = review - model.prior_log_odds
     bound = BayesFactorBound(arr, model)
     kept: list[tuple[np.ndarray, ...]] = []
-    for start in range(0, len(a), BATCH):
-        pa, pb = a[start : start + BATCH], b[start : start + BATCH]
-        levels, date_token = cheap_levels(arr, pa, pb)
-        hopeful = np.flatnonzero(bound.upper(pa, pb, levels, date_token) >= floor)
-        pa, pb = pa[hopeful], pb[hopeful]
-        full = complete_levels(arr, pa, pb, levels[hopeful], date_token[hopeful])
-        bayes = model.score_levels(full, with_prior=False)
-        keep = bayes >= floor
-        kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep])))
+    for a, b in pairs:
+        for start in range(0, len(a), BATCH):
+            pa, pb = a[start : start + BATCH], b[start : start + BATCH]
+            levels, date_token = cheap_levels(arr, pa, pb)
+            hopeful = np.flatnonzero(bound.upper(pa, pb, levels, date_token) >= floor)
+            pa, pb = pa[hopeful], pb[hopeful]
+            full = complete_levels(arr, pa, pb, levels[hopeful], date_token[hopeful])
+            bayes = model.score_levels(full, with_prior=False)
+            keep = bayes >= floor
+            kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep])))
     if not kept:
         empty = np.empty(0, np.int64)
         return ScoredPairs(empty, empty, np.empty(0), np.empty(0, bool))
@@ -92,16 +95,13 @@ def learn_model(encodings: Mapping[int, RecordEncoding] | EncodingArrays) -> Mat
     return model
 
 
-def count_agreeing_pairs(arr: EncodingArrays, a: np.ndarray | None = None, b: np.ndarray | None = None) -> int:
+def count_agreeing_pairs(arr: EncodingArrays, pairs: PairChunks | None = None) -> int:
     """Candidate pairs (all of the index's, unless given) agreeing exactly on names and a precise
     date. Only pairs born on the same precise day can, so only their names are compared."""
-    if a is None or b is None:
-        a, b = candidate_pair_arrays(arr)
     total = 0
-    for start in range(0, len(a), 10 * BATCH):
-        pa, pb = a[start : start + 10 * BATCH], b[start : start + 10 * BATCH]
-        same_day = np.flatnonzero(date_levels(arr, pa, pb) == _TOP[2])
-        total += count_agreeing(compare_pairs(arr, pa[same_day], pb[same_day]))
+    for a, b in candidate_pair_chunks(arr) if pairs is None else pairs:
+        same_day = np.flatnonzero(date_levels(arr, a, b) == _TOP[2])
+        total += count_agreeing(compare_pairs(arr, a[same_day], b[same_day]))
     return total
 
 
@@ -179,10 +179,9 @@ def link_all(
 ) -> tuple[Clustering, MatchModel]:
     """Block, compare, score and cluster every record; learns the model when none is given."""
     arr = from_encodings(encodings)
-    a, b = candidate_pair_arrays(arr)
     learnt = model or estimate(arr)
     if model is None:
-        calibrate_prior_from_count(learnt, count_agreeing_pairs(arr, a, b))
+        calibrate_prior_from_count(learnt, count_agreeing_pairs(arr))
     applied = learnt.applied_to(arr)
-    scored = score_candidates(arr, applied, a, b, thresholds.review)
+    scored = score_candidates(arr, applied, candidate_pair_chunks(arr), thresholds.review)
     return cluster_scored(arr, scored, applied, thresholds, encodings=encodings), applied

@@ -33,7 +33,7 @@ def scored_population():
         arr = from_encodings(encode_population(Path(scratch), 1500, 5, keys))
     a, b = candidate_pair_arrays(arr)
     model = estimate(arr)
-    calibrate_prior_from_count(model, count_agreeing_pairs(arr, a, b))
+    calibrate_prior_from_count(model, count_agreeing_pairs(arr, [(a, b)]))
     model = model.applied_to(arr)
     return arr, model, a, b, compare_pairs(arr, a, b)
 
@@ -52,7 +52,7 @@ def test_scoring_keeps_exactly_the_pairs_that_reach_review(scored_population) ->
     arr, model, a, b, full = scored_population
     review = Thresholds().review
     weights = model.score_levels(full)
-    scored = score_candidates(arr, model, a, b, review)
+    scored = score_candidates(arr, model, [(a, b)], review)
     expected = set(zip(a[weights >= review].tolist(), b[weights >= review].tolist()))
     assert set(zip(scored.a.tolist(), scored.b.tolist())) == expected
     assert expected  # the population has matches to keep
@@ -61,4 +61,4 @@ def test_scoring_keeps_exactly_the_pairs_that_reach_review(scored_population) ->
 
 def test_agreeing_pairs_are_counted_from_same_day_pairs_alone(scored_population) -> None:
     arr, _model, a, b, full = scored_population
-    assert count_agreeing_pairs(arr, a, b) == count_agreeing(full) > 0
+    assert count_agreeing_pairs(arr) == count_agreeing_pairs(arr, [(a, b)]) == count_agreeing(full) > 0
