@@ -7,7 +7,6 @@ about another, and every encoding carries the id of the key version that made it
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,13 +57,13 @@ class EncodingKeys:
 
 @lru_cache(maxsize=500_000)
 def _token(key: bytes, value: str) -> int:
-    digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(key, value.encode(), "sha256")
     return int.from_bytes(digest[:8], "big") >> 1
 
 
 @lru_cache(maxsize=200_000)
 def _bloom_positions(key: bytes, gram: str) -> int:
-    digest = hmac.new(key, gram.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(key, gram.encode(), "sha256")
     first = int.from_bytes(digest[:4], "big")
     step = int.from_bytes(digest[4:8], "big") | 1
     mask = 0

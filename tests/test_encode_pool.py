@@ -46,3 +46,16 @@ def test_one_worker_never_starts_a_pool(batch, keys, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(encode_pool, "POOL_MIN_ROWS", 10)
     encode_pool.encode_rows("caritas", batch.rows, map_provider_row, keys, False, workers=1)
     assert encode_pool._pool is None
+
+
+def test_by_default_one_worker_per_usable_core_up_to_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KIM_HUB_INGEST_WORKERS", raising=False)
+    monkeypatch.setattr(encode_pool.os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert encode_pool.workers_wanted() == 2
+    monkeypatch.setattr(encode_pool.os, "sched_getaffinity", lambda _pid: set(range(16)))
+    assert encode_pool.workers_wanted() == 4
+    monkeypatch.setattr(encode_pool.os, "sched_getaffinity", lambda _pid: {0})
+    assert encode_pool.workers_wanted() == 1
+    monkeypatch.setenv("KIM_HUB_INGEST_WORKERS", "1")
+    monkeypatch.setattr(encode_pool.os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert encode_pool.workers_wanted() == 1
