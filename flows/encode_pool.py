@@ -2,9 +2,9 @@
 
 Mapping a row (pydantic) and encoding its identity (dozens of HMAC tokens, Bloom filters) is
 about 80 % of ingest and needs no database, so a big file is cut into chunks that worker
-processes turn into records while the parent waits. The parent then stores them exactly as
-before: in file order, one transaction per file with its ledger entry, the file moved on only
-after the commit. Results come back in row order, so which duplicate wins, which row is
+processes turn into records while the parent stores the chunks already done: in file order,
+one transaction per file with its ledger entry, the file moved on only after the commit.
+Results come back in row order, so which duplicate wins, which row is
 rejected and what is stored are what one process gives. Workers get the keys with each chunk
 (through a pipe, never on disk) and keep nothing between chunks but their token caches.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
@@ -59,18 +59,26 @@ def encode_rows(
     keys: EncodingKeys,
     azr_authoritative: bool,
     workers: int | None = None,
-) -> list[Encoded]:
-    """Per row, in row order: the pseudonymised record, or the mapping's rejections."""
+) -> Iterator[list[Encoded]]:
+    """Per chunk of rows, in row order: each row's pseudonymised record, or its rejections.
+
+    Lazy: a chunk is yielded as soon as it (and every chunk before it) is done, so the caller
+    stores it while the workers go on with the next ones."""
     workers = workers_wanted() if workers is None else workers
-    if workers <= 1 or len(rows) < POOL_MIN_ROWS:
-        return encode_chunk(source, rows, mapper, keys, azr_authoritative)
     chunks = [rows[start : start + CHUNK_ROWS] for start in range(0, len(rows), CHUNK_ROWS)]
+    if workers <= 1 or len(rows) < POOL_MIN_ROWS:
+        for chunk in chunks:
+            yield encode_chunk(source, chunk, mapper, keys, azr_authoritative)
+        return
+    done = 0
     try:
-        parts = list(_get_pool(workers).map(encode_chunk, repeat(source), chunks, repeat(mapper), repeat(keys), repeat(azr_authoritative)))
-    except BrokenProcessPool:  # a worker died (killed, out of memory): this file in-process
+        for part in _get_pool(workers).map(encode_chunk, repeat(source), chunks, repeat(mapper), repeat(keys), repeat(azr_authoritative)):
+            yield part
+            done += 1
+    except BrokenProcessPool:  # a worker died (killed, out of memory): the rest in-process
         _reset_pool()
-        return encode_chunk(source, rows, mapper, keys, azr_authoritative)
-    return [item for part in parts for item in part]
+        for chunk in chunks[done:]:
+            yield encode_chunk(source, chunk, mapper, keys, azr_authoritative)
 
 
 def encode_chunk(source: str, rows: Sequence[RawRow], mapper: Callable, keys: EncodingKeys, azr_authoritative: bool) -> list[Encoded]:

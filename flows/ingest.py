@@ -29,7 +29,7 @@ from connectors.errors import BadInputError
 from connectors.receipts import Receipt, write_receipt
 from connectors.registry import load_connector
 from flows.crashpoints import crash_point
-from flows.encode_pool import encode_rows
+from flows.encoded_file import EncodedFile
 from flows.home import HubConfig, HubHome
 from hub_db.locks import LINKING, hold
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
@@ -37,7 +37,6 @@ from hub_db.models import IngestFile
 from hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
 from hub_db.source_state import load_state, save_state
 from linkage.keyed import EncodingKeys
-from linkage.pseudonymise import PseudonymisedRecord, stored_record_id
 from mappings.abh_xml import map_abh_row
 from mappings.case_summary import CaseSummary
 from mappings.jobcenter import map_jobcenter_row
@@ -226,7 +225,11 @@ def store_batch(
         if earlier is not None:
             receipt = _receipt(session, earlier, delivered_as)
             return FileOutcome(source, delivered_as, "skipped", ledger_id=earlier.id), receipt
-        records, rejections, present = _map_and_pseudonymise(source, batch, mapper, keys, azr_authoritative)
+        encoded = EncodedFile(source, batch, mapper, keys, azr_authoritative)
+        # SQLite's first write takes its only write lock until commit: there the whole file is
+        # encoded first, so other imports wait only while it is stored. PostgreSQL locks rows:
+        # chunks are stored while the next ones are encoded, and never all held at once.
+        records = list(encoded) if session.get_bind().dialect.name == "sqlite" else encoded
         result = store_file(
             session,
             source=source,
@@ -234,12 +237,12 @@ def store_batch(
             content_hash=batch.content_hash,
             rows_total=len(batch.rows) + _unread_rows(batch) + len(getattr(batch, "superseded", ())),
             records=records,
-            rejections=rejections,
+            rejections=encoded.rejections,  # complete once store_file has taken the records
             rejected_whole=batch.rejected_whole,
             unknown_columns=batch.unknown_columns,
         )
         if full_snapshot and not batch.rejected_whole:
-            apply_snapshot(session, source, present, _snapshot_date(records))
+            apply_snapshot(session, source, encoded.present, encoded.snapshot_date())
         session.flush()
         crash_point("upsert")
         return result, _receipt(session, session.get(IngestFile, result.ledger_id), delivered_as)
@@ -261,37 +264,6 @@ def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt
         rejections=[] if duplicate else rejections_of(session, ledger.id),
         unknown_columns=[] if duplicate else list(ledger.unknown_columns or []),
     )
-
-
-def _map_and_pseudonymise(
-    source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool
-) -> tuple[list[PseudonymisedRecord], list[Rejection], set[str]]:
-    """Mapped and encoded records, all rejections, and the record ids the file names at all
-    (a rejected row still says that person is in a full snapshot). Big files are mapped and
-    encoded in worker processes (``flows.encode_pool``); storing stays here, in file order."""
-    rejections = list(batch.rejections)
-    records: dict[str, PseudonymisedRecord] = {}
-    present: set[str] = set()
-    for row, encoded in zip(batch.rows, encode_rows(source, batch.rows, mapper, keys, azr_authoritative)):
-        if isinstance(encoded, list):
-            rejections += encoded
-            raw_id = row.fields.get("record_id") or row.fields.get("customer_no") or ""
-            if raw_id.strip():
-                present.add(stored_record_id(raw_id.strip().upper(), keys))
-            continue
-        if encoded.record_id in records:  # the stored (keyed) id: one to one with the source's id
-            rejections.append(Rejection(row.file, row.row_number, "record_id", "record_id occurs twice in this file"))
-            continue
-        records[encoded.record_id] = encoded
-    present |= set(records)
-    return list(records.values()), rejections, present
-
-
-def _snapshot_date(records: list[PseudonymisedRecord]) -> dt.date:
-    """The export's own date (its rows' Stand), else today."""
-    dates = [record.case_data.get("updated_at") for record in records]
-    known = [dt.date.fromisoformat(d) for d in dates if d]
-    return max(known) if known else dt.date.today()
 
 
 def _unread_rows(batch: FileBatch) -> int:

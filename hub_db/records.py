@@ -9,7 +9,7 @@ changed row replaces the stored one and is queued for re-linking.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
@@ -54,12 +54,16 @@ def store_file(
     file_name: str,
     content_hash: str,
     rows_total: int,
-    records: Sequence[PseudonymisedRecord],
+    records: Iterable[Sequence[PseudonymisedRecord]],
     rejections: Sequence[Rejection],
     rejected_whole: bool = False,
     unknown_columns: Sequence[str] = (),
 ) -> FileOutcome:
-    """Write one file's records, rejections and ledger entry (the caller commits)."""
+    """Write one file's records, rejections and ledger entry (the caller commits).
+
+    ``records`` come in chunks, stored as they come (they may still be being encoded);
+    ``rejections`` is read only after the last chunk, so a list the encoder fills as it goes
+    is complete by then."""
     ledger = IngestFile(
         source=source,
         file_name=file_name,
@@ -70,8 +74,10 @@ def store_file(
     session.add(ledger)
     session.flush()
     accepted = unchanged = 0
-    if not rejected_whole:
-        accepted, unchanged = _upsert(session, records, ledger.id)
+    for chunk in records:
+        if chunk and not rejected_whole:
+            added, same = _upsert(session, chunk, ledger.id)
+            accepted, unchanged = accepted + added, unchanged + same
     rejected_rows = {r.row for r in rejections if r.row is not None}
     for rejection in rejections:
         session.add(

@@ -10,7 +10,7 @@ import pytest
 
 from connectors.provider_csv import ProviderCsvConnector
 from flows import encode_pool
-from flows.ingest import _map_and_pseudonymise
+from flows.encoded_file import EncodedFile
 from mappings.provider_csv import map_provider_row
 from synth import generate
 
@@ -26,13 +26,20 @@ def batch(tmp_path: Path):
     return dataclasses.replace(batch, rows=[first, broken, *batch.rows[2:], twice])
 
 
+def encoded(batch, keys) -> tuple[list, list, set]:  # noqa: ANN001
+    """(records in order, rejections, ids named) as the ingest gets them."""
+    file = EncodedFile("caritas", batch, map_provider_row, keys, False)
+    records = [record for chunk in file for record in chunk]
+    return records, file.rejections, file.present
+
+
 def test_the_pool_gives_what_one_process_gives(batch, keys, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIM_HUB_INGEST_WORKERS", "1")
-    alone = _map_and_pseudonymise("caritas", batch, map_provider_row, keys, False)
+    alone = encoded(batch, keys)
     monkeypatch.setenv("KIM_HUB_INGEST_WORKERS", "2")
     monkeypatch.setattr(encode_pool, "POOL_MIN_ROWS", 10)
     monkeypatch.setattr(encode_pool, "CHUNK_ROWS", 7)  # many chunks, a short last one
-    pooled = _map_and_pseudonymise("caritas", batch, map_provider_row, keys, False)
+    pooled = encoded(batch, keys)
     assert encode_pool._pool is not None, "the pool was used"
     assert pooled == alone
     records, rejections, _present = pooled
@@ -44,7 +51,7 @@ def test_the_pool_gives_what_one_process_gives(batch, keys, monkeypatch: pytest.
 def test_one_worker_never_starts_a_pool(batch, keys, monkeypatch: pytest.MonkeyPatch) -> None:
     encode_pool._reset_pool()
     monkeypatch.setattr(encode_pool, "POOL_MIN_ROWS", 10)
-    encode_pool.encode_rows("caritas", batch.rows, map_provider_row, keys, False, workers=1)
+    list(encode_pool.encode_rows("caritas", batch.rows, map_provider_row, keys, False, workers=1))
     assert encode_pool._pool is None
 
 
