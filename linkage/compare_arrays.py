@@ -98,13 +98,24 @@ def cheap_levels(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> tuple[np.
 
 def complete_levels(arr: EncodingArrays, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray) -> PairLevels:
     """``cheap_levels`` finished: names compared, AZR numbers one typo apart found."""
+    pairs = with_names(arr, a, b, levels, date_token)
+    resolve_azr_typos(arr, a, b, pairs.levels, np.flatnonzero(pairs.levels[:, _AZR] == 0))
+    return pairs
+
+
+def with_names(arr: EncodingArrays, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray) -> PairLevels:
+    """``cheap_levels`` with the names compared; AZR level 0 still provisional."""
     family, given, family_token, given_token, swapped = _compare_names(arr, a, b)
     levels[:, FAMILY] = family
     levels[:, _GIVEN] = given
-    differ = np.flatnonzero(levels[:, _AZR] == 0)  # only these need the (wide) neighbour comparison
-    if len(differ):
-        levels[differ, _AZR] = _any_shared(arr.azr_nb[a[differ]], arr.azr_nb[b[differ]])
     return PairLevels(levels, family_token, given_token, date_token, swapped)
+
+
+def resolve_azr_typos(arr: EncodingArrays, a: np.ndarray, b: np.ndarray, levels: np.ndarray, rows: np.ndarray) -> None:
+    """Set AZR level 1 on those ``rows`` (pairs whose numbers differ) one typo apart: the wide
+    neighbour comparison, so callers limit it to the rows where it can matter."""
+    if len(rows):
+        levels[rows, _AZR] = _any_shared(arr.azr_nb[a[rows]], arr.azr_nb[b[rows]])
 
 
 def date_levels(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -23,20 +23,22 @@ import numpy as np
 from linkage.blocking_arrays import candidate_pair_chunks
 from linkage.cluster import Clustering, Thresholds, cluster
 from linkage.columnar import NONE, EncodingArrays, from_encodings
-from linkage.compare import DATE, FAMILY, GIVEN, LEVELS, compare
+from linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, compare
 from linkage.compare_arrays import (
     BATCH,
     PairLevels,
     cheap_levels,
     compare_pairs,
-    complete_levels,
     date_levels,
     individual_evidence,
+    resolve_azr_typos,
+    with_names,
 )
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate
 from linkage.weight_bound import BayesFactorBound
 
+_AZR = FIELDS.index("azr")
 PairChunks = Iterable[tuple[np.ndarray, np.ndarray]]  # (a, b) row arrays, piece by piece
 _TOP = (len(LEVELS["family_name"]) - 1, len(LEVELS["given_names"]) - 1, len(LEVELS["birth_date"]) - 1)
 
@@ -71,14 +73,28 @@ def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairChunks, 
             levels, date_token = cheap_levels(arr, pa, pb)
             hopeful = np.flatnonzero(bound.upper(pa, pb, levels, date_token) >= floor)
             pa, pb = pa[hopeful], pb[hopeful]
-            full = complete_levels(arr, pa, pb, levels[hopeful], date_token[hopeful])
-            bayes = model.score_levels(full, with_prior=False)
+            full = with_names(arr, pa, pb, levels[hopeful], date_token[hopeful])
+            bayes = _with_azr_typos(arr, model, pa, pb, full, floor)
             keep = bayes >= floor
             kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep])))
     if not kept:
         empty = np.empty(0, np.int64)
         return ScoredPairs(empty, empty, np.empty(0), np.empty(0, bool))
     return ScoredPairs(*(np.concatenate(parts) for parts in zip(*kept)))
+
+
+def _with_azr_typos(arr: EncodingArrays, model: MatchModel, a: np.ndarray, b: np.ndarray, pairs: PairLevels, floor: float) -> np.ndarray:
+    """Bayes factors with the differing AZR numbers checked for a typo, but only where the
+    answer can decide whether the pair reaches ``floor`` (there ``pairs.levels`` is completed)."""
+    bayes = model.score_levels(pairs, with_prior=False)  # differing numbers scored as "different"
+    differ = np.flatnonzero(pairs.levels[:, _AZR] == 0)
+    if len(differ):
+        as_typo = pairs.select(differ)
+        as_typo.levels[:, _AZR] = 1
+        decides = differ[(bayes[differ] >= floor) | (model.score_levels(as_typo, with_prior=False) >= floor)]
+        resolve_azr_typos(arr, a, b, pairs.levels, decides)
+        bayes[decides] = model.score_levels(pairs.select(decides), with_prior=False)
+    return bayes
 
 
 def count_agreeing(levels: PairLevels) -> int:
