@@ -80,7 +80,7 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
             records = sum(len(result.clusters[i]) for i in indexes)
             events.append(_event("split", [pseudonyms[old]], after, records, "records no longer link", model_version))
     if events:
-        session.execute(insert(LinkEvent), events)
+        session.execute(insert(LinkEvent.__table__), events)  # Core executemany: no per-row ORM work
     _write_links(session, result, person_of_cluster, links)
     retired = set(clusters_of_old) - taken
     for chunk in chunked(sorted(retired)):
@@ -98,12 +98,20 @@ def _pseudonyms_of(session: Session, person_ids: list[int]) -> dict[int, str]:
 
 
 def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
-    """Insert persons in one statement; their ids in the order given."""
+    """Insert persons; their ids in the order given.
+
+    One executemany, then the ids looked up by their (unique) pseudonyms: INSERT … RETURNING
+    in parameter order runs row by row on SQLite, several times slower for a first run's
+    hundreds of thousands of persons."""
     if not pseudonyms:
         return []
     now = _utcnow()
-    statement = insert(Person).returning(Person.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, [{"pseudonym": p, "created_at": now} for p in pseudonyms]).scalars())
+    session.execute(insert(Person.__table__), [{"pseudonym": p, "created_at": now} for p in pseudonyms])
+    id_of: dict[str, int] = {}
+    for start in range(0, len(pseudonyms), IN_CHUNK):
+        chunk = pseudonyms[start : start + IN_CHUNK]
+        id_of.update((p, i) for i, p in session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk))).all())
+    return [id_of[p] for p in pseudonyms]
 
 
 def _event(kind: str, before: list[str], after: list[str], records: int, reason: str, model_version: int) -> dict:
@@ -130,7 +138,7 @@ def _write_links(session: Session, result: Clustering, person_of_cluster: dict[i
             row = {"record_id": record, "person_id": person_id, "status": status, "score": score, "updated_at": now}
             (changed if record in links else new).append(row)
     if new:
-        session.execute(insert(Link), new)
+        session.execute(insert(Link.__table__), new)
     if changed:
         session.execute(update(Link), changed)
 

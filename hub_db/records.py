@@ -160,7 +160,7 @@ def _add_events(session: Session, stored: list[tuple[int, dict]], new: bool) -> 
     if wanted:
         now = dt.datetime.now(dt.timezone.utc)
         rows = [{"record_id": pk, "kind": kind, "occurred_on": on, "detail": detail, "created_at": now} for (pk, kind, on), detail in wanted.items()]
-        session.execute(insert(RecordEvent), rows)
+        session.execute(insert(RecordEvent.__table__), rows)  # Core executemany: no per-row ORM work
 
 
 def _event_detail(event: dict) -> dict:
