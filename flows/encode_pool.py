@@ -31,6 +31,7 @@ from itertools import repeat
 
 from connectors.base import RawRow, Rejection
 from linkage.keyed import EncodingKeys
+from linkage.parallel import usable_cores
 from linkage.pseudonymise import PseudonymisedRecord, pseudonymise
 
 POOL_MIN_ROWS = 5000
@@ -48,8 +49,7 @@ def workers_wanted() -> int:
     configured = os.environ.get("KIM_HUB_INGEST_WORKERS", "").strip()
     if configured:
         return max(1, int(configured))
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(usable, DEFAULT_MAX_WORKERS))
+    return max(1, min(usable_cores(), DEFAULT_MAX_WORKERS))
 
 
 def encode_rows(

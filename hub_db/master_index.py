@@ -22,7 +22,7 @@ from hub_db import index_snapshot
 from hub_db.locks import LINKING, hold
 from hub_db.models import Link, ModelVersion, ReviewItem, SourceRecord
 from hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
-from linkage.blocking_arrays import candidate_pair_chunks
+from linkage.blocking_arrays import candidate_pair_pieces
 from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
 from linkage.columnar import EncodingArrays
 from linkage.compare import FIELDS, LEVELS, MISSING, compare
@@ -75,7 +75,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     model = params.applied_to(arr)
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
     # the scope search and, on a first run, the clustering
-    scored = score_candidates(arr, model, candidate_pair_chunks(arr, focus=None if everything else focus), thresholds.review)
+    scored = score_candidates(arr, model, candidate_pair_pieces(arr, focus=None if everything else focus), thresholds.review)
 
     links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     members: dict[int, set[int]] = defaultdict(set)
@@ -167,7 +167,7 @@ def _cluster_scope(
     """Cluster the scope's records; ``scored``: its pairs already scored (the whole index)."""
     sub = arr if scored is not None else arr.take(np.sort(arr.index_of(np.fromiter(scope, dtype=np.int64, count=len(scope)))))
     if scored is None:
-        scored = score_candidates(sub, model, candidate_pair_chunks(sub), thresholds.review)
+        scored = score_candidates(sub, model, candidate_pair_pieces(sub), thresholds.review)
     same, different = _decisions(session, scope)
     return cluster_scored(
         sub,

@@ -9,7 +9,7 @@ index arrays. A pair comes back once, as (lower row, higher row) — rows are in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -84,16 +84,16 @@ def candidate_pair_arrays(
 
     ``focus``: a boolean mask of rows; then only pairs involving at least one focus row.
     """
-    return _joined(candidate_pair_chunks(arr, focus, max_block))
+    return _joined(candidate_pair_pieces(arr, focus, max_block))
 
 
-def candidate_pair_chunks(
+def candidate_pair_pieces(
     arr: EncodingArrays, focus: np.ndarray | None = None, max_block: int = DEFAULT_MAX_BLOCK, chunk: int = PAIR_BATCH
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+) -> PairPieces:
     """``candidate_pair_arrays`` in pieces of about ``chunk`` raw pairs, in (a, b) order, so
     that a caller scoring them piece by piece never holds all candidate pairs at once."""
     h, r = block_keys(arr)
-    return pair_chunks_sharing(h, r, len(arr), max_block, focus, chunk)
+    return PairPieces(h, r, len(arr), max_block, focus, chunk)
 
 
 def pairs_sharing(
@@ -103,56 +103,68 @@ def pairs_sharing(
 
     ``h``/``r``: key and row, sorted by (key, row), each (key, row) once (see ``unique_keys``).
     """
-    return _joined(pair_chunks_sharing(h, r, n_rows, max_block, focus))
+    return _joined(PairPieces(h, r, n_rows, max_block, focus))
 
 
-def pair_chunks_sharing(
-    h: np.ndarray, r: np.ndarray, n_rows: int, max_block: int, focus: np.ndarray | None = None, chunk: int = PAIR_BATCH
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``pairs_sharing`` in pieces by ranges of the first row ``a``.
+class PairPieces(Sequence[tuple[np.ndarray, np.ndarray]]):
+    """``pairs_sharing`` in pieces by ranges of the first row ``a``, each made when asked for.
 
     A pair shared through several keys is made once per key; cutting by the pair's first row
     (not by group) keeps every copy in the same piece, so removing duplicates within a piece is
-    exact and the pieces concatenate to the sorted, duplicate-free whole.
+    exact and the pieces concatenate to the sorted, duplicate-free whole. Making a piece reads
+    only what is fixed here, so pieces can be made (and scored) in parallel threads.
     """
-    if len(h) == 0:
-        return
-    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
-    sizes = np.diff(np.r_[starts, len(h)])
-    wanted = (sizes >= 2) & (sizes <= max_block)
-    if focus is not None:
-        wanted &= np.maximum.reduceat(focus[r].astype(np.int8), starts).astype(bool)
-    starts, sizes = starts[wanted], sizes[wanted]
-    if len(starts) == 0:
-        return
-    heads = np.cumsum(sizes) - sizes  # where each group begins in the concatenated member list
-    member = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(heads, sizes) + np.repeat(starts, sizes)
-    later = np.repeat(starts + sizes, sizes) - member - 1  # members after this one in its group
-    member, later = member[later > 0], later[later > 0]
-    first_row = r[member]  # members are sorted by row within a group: the earlier row is a
-    order = np.argsort(first_row, kind="stable")
-    member, later, first_row = member[order], later[order], first_row[order]
-    cumulative = np.cumsum(later)
-    n = np.int64(max(n_rows, 1))
-    begin = 0
-    while begin < len(member):
-        done = cumulative[begin - 1] if begin else 0
-        end = max(int(np.searchsorted(cumulative, done + chunk, side="right")), begin + 1)
-        end = int(np.searchsorted(first_row, first_row[end - 1], side="right"))  # a row's pairs stay together
-        left = np.repeat(member[begin:end], later[begin:end])
-        offsets = np.arange(len(left), dtype=np.int64) - np.repeat(np.cumsum(later[begin:end]) - later[begin:end], later[begin:end])
-        a, b = r[left], r[left + 1 + offsets]
+
+    def __init__(
+        self, h: np.ndarray, r: np.ndarray, n_rows: int, max_block: int, focus: np.ndarray | None = None, chunk: int = PAIR_BATCH
+    ) -> None:
+        self.r, self.focus, self.n = r, focus, np.int64(max(n_rows, 1))
+        self.member = self.later = np.empty(0, np.int64)
+        self.bounds: list[tuple[int, int]] = []
+        if len(h) == 0:
+            return
+        starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+        sizes = np.diff(np.r_[starts, len(h)])
+        wanted = (sizes >= 2) & (sizes <= max_block)
         if focus is not None:
-            inside = focus[a] | focus[b]
+            wanted &= np.maximum.reduceat(focus[r].astype(np.int8), starts).astype(bool)
+        starts, sizes = starts[wanted], sizes[wanted]
+        if len(starts) == 0:
+            return
+        heads = np.cumsum(sizes) - sizes  # where each group begins in the concatenated member list
+        member = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(heads, sizes) + np.repeat(starts, sizes)
+        later = np.repeat(starts + sizes, sizes) - member - 1  # members after this one in its group
+        member, later = member[later > 0], later[later > 0]
+        first_row = r[member]  # members are sorted by row within a group: the earlier row is a
+        order = np.argsort(first_row, kind="stable")
+        self.member, self.later, first_row = member[order], later[order], first_row[order]
+        cumulative = np.cumsum(self.later)
+        begin = 0
+        while begin < len(self.member):
+            done = cumulative[begin - 1] if begin else 0
+            end = max(int(np.searchsorted(cumulative, done + chunk, side="right")), begin + 1)
+            end = int(np.searchsorted(first_row, first_row[end - 1], side="right"))  # a row's pairs stay together
+            self.bounds.append((begin, end))
+            begin = end
+
+    def __len__(self) -> int:
+        return len(self.bounds)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
+        begin, end = self.bounds[index]
+        member, later = self.member[begin:end], self.later[begin:end]
+        left = np.repeat(member, later)
+        offsets = np.arange(len(left), dtype=np.int64) - np.repeat(np.cumsum(later) - later, later)
+        a, b = self.r[left], self.r[left + 1 + offsets]
+        if self.focus is not None:
+            inside = self.focus[a] | self.focus[b]
             a, b = a[inside], b[inside]
-        codes = _sorted_unique(a * n + b)
-        if len(codes):
-            yield codes // n, codes % n
-        begin = end
+        codes = _sorted_unique(a * self.n + b)
+        return codes // self.n, codes % self.n
 
 
-def _joined(chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    parts = list(chunks)
+def _joined(pieces: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    parts = list(pieces)
     if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate([a for a, _b in parts]), np.concatenate([b for _a, b in parts])

@@ -14,13 +14,13 @@ compared. Memory thus grows with the pairs that might be one person, not with al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from linkage.blocking_arrays import candidate_pair_chunks
+from linkage.blocking_arrays import candidate_pair_pieces
 from linkage.cluster import Clustering, Thresholds, cluster
 from linkage.columnar import NONE, EncodingArrays, from_encodings
 from linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, compare
@@ -36,10 +36,11 @@ from linkage.compare_arrays import (
 )
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate
+from linkage.parallel import map_in_threads
 from linkage.weight_bound import BayesFactorBound
 
 _AZR = FIELDS.index("azr")
-PairChunks = Iterable[tuple[np.ndarray, np.ndarray]]  # (a, b) row arrays, piece by piece
+PairPieces = Sequence[tuple[np.ndarray, np.ndarray]]  # (a, b) row arrays, piece by piece (see blocking_arrays.PairPieces)
 _TOP = (len(LEVELS["family_name"]) - 1, len(LEVELS["given_names"]) - 1, len(LEVELS["birth_date"]) - 1)
 
 
@@ -60,14 +61,16 @@ class ScoredPairs:
         return ScoredPairs(self.a[mask], self.b[mask], self.bayes[mask], self.evidence[mask])
 
 
-def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairChunks, review: float) -> ScoredPairs:
-    """Compare and score row pairs (pieces of (a, b) arrays) batch by batch; keep those whose
-    match weight (with the model's prior) reaches ``review``. Pairs whose bound misses it are
-    not compared in full."""
+def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairPieces, review: float) -> ScoredPairs:
+    """Compare and score row pairs piece by piece (in threads: ``linkage.parallel``); keep
+    those whose match weight (with the model's prior) reaches ``review``. Pairs whose bound
+    misses it are not compared in full."""
     floor = review - model.prior_log_odds
     bound = BayesFactorBound(arr, model)
-    kept: list[tuple[np.ndarray, ...]] = []
-    for a, b in pairs:
+
+    def score_piece(index: int) -> list[tuple[np.ndarray, ...]]:
+        a, b = pairs[index]
+        kept = []
         for start in range(0, len(a), BATCH):
             pa, pb = a[start : start + BATCH], b[start : start + BATCH]
             levels, date_token = cheap_levels(arr, pa, pb)
@@ -77,6 +80,9 @@ def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairChunks, 
             bayes = _with_azr_typos(arr, model, pa, pb, full, floor)
             keep = bayes >= floor
             kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep])))
+        return kept
+
+    kept = [part for parts in map_in_threads(score_piece, len(pairs)) for part in parts]
     if not kept:
         empty = np.empty(0, np.int64)
         return ScoredPairs(empty, empty, np.empty(0), np.empty(0, bool))
@@ -111,14 +117,17 @@ def learn_model(encodings: Mapping[int, RecordEncoding] | EncodingArrays) -> Mat
     return model
 
 
-def count_agreeing_pairs(arr: EncodingArrays, pairs: PairChunks | None = None) -> int:
+def count_agreeing_pairs(arr: EncodingArrays, pairs: PairPieces | None = None) -> int:
     """Candidate pairs (all of the index's, unless given) agreeing exactly on names and a precise
     date. Only pairs born on the same precise day can, so only their names are compared."""
-    total = 0
-    for a, b in candidate_pair_chunks(arr) if pairs is None else pairs:
+    pieces = candidate_pair_pieces(arr) if pairs is None else pairs
+
+    def count_piece(index: int) -> int:
+        a, b = pieces[index]
         same_day = np.flatnonzero(date_levels(arr, a, b) == _TOP[2])
-        total += count_agreeing(compare_pairs(arr, a[same_day], b[same_day]))
-    return total
+        return count_agreeing(compare_pairs(arr, a[same_day], b[same_day]))
+
+    return sum(map_in_threads(count_piece, len(pieces)))
 
 
 class LazyEncodings(Mapping[int, RecordEncoding]):
@@ -199,5 +208,5 @@ def link_all(
     if model is None:
         calibrate_prior_from_count(learnt, count_agreeing_pairs(arr))
     applied = learnt.applied_to(arr)
-    scored = score_candidates(arr, applied, candidate_pair_chunks(arr), thresholds.review)
+    scored = score_candidates(arr, applied, candidate_pair_pieces(arr), thresholds.review)
     return cluster_scored(arr, scored, applied, thresholds, encodings=encodings), applied

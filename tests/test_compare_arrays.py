@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from linkage.blocking import candidate_pairs
-from linkage.blocking_arrays import candidate_pair_arrays, candidate_pair_chunks
+from linkage.blocking_arrays import candidate_pair_arrays, candidate_pair_pieces
 from linkage.columnar import EncodingArrays, from_encodings, from_json_rows
 from linkage.compare import compare, identifiers_conflict, individual_evidence
 from linkage.compare_arrays import compare_pairs
@@ -94,7 +94,7 @@ def test_stored_json_keeps_its_format(population) -> None:
 def test_pair_chunks_join_to_the_sorted_whole(population) -> None:
     _encodings, arrays = population
     a, b = candidate_pair_arrays(arrays)
-    chunks = list(candidate_pair_chunks(arrays, chunk=500))
+    chunks = list(candidate_pair_pieces(arrays, chunk=500))
     assert len(chunks) > 3  # really cut into pieces
     assert all(ca[-1] < cb[0] for (ca, _), (cb, _) in zip(chunks, chunks[1:]))  # by first row, no row split
     assert np.array_equal(np.concatenate([c[0] for c in chunks]), a)
