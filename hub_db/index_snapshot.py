@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from hub_db.models import IndexSegment, SourceRecord
 from linkage.columnar import NONE, EncodingArrays, from_json_rows
+from linkage.parallel import map_in_processes, worker_processes
 
 FORMAT = 1
 PIECE_BYTES = 32 * 2**20  # one stored piece of a column: well below SQLite's and PostgreSQL's value limits
@@ -79,9 +80,9 @@ def load(session: Session) -> LoadedIndex:
     del parts  # the segments' columns are released one by one while assembling
     stale = ids[~usable]
     rows = _json_rows(session, stale, n)
-    while chunk := list(islice(rows, PARSE_CHUNK)):  # parsed dicts are ~5 KB a record: a chunk at a time
-        fresh = from_json_rows(chunk)
-        del chunk
+    chunks = iter(lambda: list(islice(rows, PARSE_CHUNK)), [])  # parsed dicts are ~5 KB a record: a chunk at a time
+    workers = worker_processes() if len(stale) >= 2 * PARSE_CHUNK else 1  # a first run parses everything
+    for fresh in map_in_processes(from_json_rows, chunks, workers):
         sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
     arrays = _assemble(ids, sources)
     return LoadedIndex(arrays, digests, ~usable, segments)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub_db import index_snapshot
@@ -91,8 +91,8 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything and len(scope) == len(arr) else None)
     created, merged, split = assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
-    for chunk in chunked(sorted(pending)):
-        session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk)).values(needs_link=False))
+    linked = update(SourceRecord.__table__).where(SourceRecord.id == bindparam("pk")).values(needs_link=False)
+    session.execute(linked, [{"pk": pk} for pk in sorted(pending)])  # one executemany
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 

@@ -1,25 +1,43 @@
-"""Numpy work of the link run spread over threads: one per usable core.
+"""Spreading the hub's heavy work over the cores: threads for numpy, processes for Python.
 
 Comparing and scoring candidate pairs is long array passes, during which numpy releases the
 GIL, so threads share the cores without copying the index into other processes: on the 2-core
 machine two threads score 21.8 million candidate pairs in 10.8 s instead of 20.3 s.
 ``KIM_HUB_LINK_THREADS`` sets the number (1: everything in the calling thread).
+
+Pure-Python work (mapping and pseudonymising rows, parsing stored encodings) holds the GIL, so
+it goes to worker processes instead (``map_in_processes``): one pool per process, started on
+first use and reused. It uses ``forkserver`` (a worker forked from a Prefect process would
+inherit its threads' locks), so the program that starts it needs the usual
+``if __name__ == "__main__"`` guard. Should a worker die, the rest is done in-process.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
 MAX_THREADS = 4  # each holds a piece of candidate pairs and its temporaries: bounds memory
+MAX_PROCESSES = 4  # beyond that the parent, storing or assembling alone, is the limit
 
 
 def usable_cores() -> int:
     """Cores this process may run on (its affinity, where the platform tells)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def worker_processes() -> int:
+    """Worker processes for pure-Python work: ``KIM_HUB_WORKERS``, else the usable cores up to
+    ``MAX_PROCESSES`` (1: everything in-process)."""
+    configured = os.environ.get("KIM_HUB_WORKERS", "").strip()
+    return max(1, int(configured)) if configured else max(1, min(usable_cores(), MAX_PROCESSES))
 
 
 def link_threads() -> int:
@@ -34,3 +52,50 @@ def map_in_threads(task: Callable[[int], T], count: int) -> list[T]:
         return [task(i) for i in range(count)]
     with ThreadPoolExecutor(threads, thread_name_prefix="kim-hub-link") as pool:
         return list(pool.map(task, range(count)))
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def map_in_processes(task: Callable[[A], T], items: Iterable[A], workers: int) -> Iterator[T]:
+    """``task(item)`` for each item, in order, computed by ``workers`` processes (``task`` must
+    be a module-level function). Lazy, with a few items in flight: items are taken from
+    ``items`` only as results are collected, so a large input is never held whole."""
+    if workers <= 1:
+        yield from map(task, items)
+        return
+    pending: deque[tuple[A, Future[T]]] = deque()
+    source = iter(items)
+    pool = _get_pool(workers)
+    try:
+        for item in source:
+            pending.append((item, pool.submit(task, item)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft()[1].result()
+        while pending:
+            yield pending.popleft()[1].result()
+    except BrokenProcessPool:  # a worker died (killed, out of memory): the rest in-process
+        _reset_pool()
+        for item, _future in pending:
+            yield task(item)
+        yield from map(task, source)
+
+
+def _get_pool(workers: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    if _pool is None or _pool_size != workers:
+        _reset_pool()
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            context.set_forkserver_preload([__name__])
+        _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context), workers
+    return _pool
+
+
+def _reset_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+    _pool = None

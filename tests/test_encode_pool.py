@@ -11,6 +11,7 @@ import pytest
 from connectors.provider_csv import ProviderCsvConnector
 from flows import encode_pool
 from flows.encoded_file import EncodedFile
+from linkage import parallel
 from mappings.provider_csv import map_provider_row
 from synth import generate
 
@@ -34,13 +35,13 @@ def encoded(batch, keys) -> tuple[list, list, set]:  # noqa: ANN001
 
 
 def test_the_pool_gives_what_one_process_gives(batch, keys, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KIM_HUB_INGEST_WORKERS", "1")
+    monkeypatch.setenv("KIM_HUB_WORKERS", "1")
     alone = encoded(batch, keys)
-    monkeypatch.setenv("KIM_HUB_INGEST_WORKERS", "2")
+    monkeypatch.setenv("KIM_HUB_WORKERS", "2")
     monkeypatch.setattr(encode_pool, "POOL_MIN_ROWS", 10)
     monkeypatch.setattr(encode_pool, "CHUNK_ROWS", 7)  # many chunks, a short last one
     pooled = encoded(batch, keys)
-    assert encode_pool._pool is not None, "the pool was used"
+    assert parallel._pool is not None, "the pool was used"
     assert pooled == alone
     records, rejections, _present = pooled
     assert any(r.field == "record_id" for r in rejections), "the duplicate is rejected, the first row kept"
@@ -49,20 +50,20 @@ def test_the_pool_gives_what_one_process_gives(batch, keys, monkeypatch: pytest.
 
 
 def test_one_worker_never_starts_a_pool(batch, keys, monkeypatch: pytest.MonkeyPatch) -> None:
-    encode_pool._reset_pool()
+    parallel._reset_pool()
     monkeypatch.setattr(encode_pool, "POOL_MIN_ROWS", 10)
     list(encode_pool.encode_rows("caritas", batch.rows, map_provider_row, keys, False, workers=1))
-    assert encode_pool._pool is None
+    assert parallel._pool is None
 
 
 def test_by_default_one_worker_per_usable_core_up_to_four(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("KIM_HUB_INGEST_WORKERS", raising=False)
-    monkeypatch.setattr(encode_pool.os, "sched_getaffinity", lambda _pid: {0, 1})
-    assert encode_pool.workers_wanted() == 2
-    monkeypatch.setattr(encode_pool.os, "sched_getaffinity", lambda _pid: set(range(16)))
-    assert encode_pool.workers_wanted() == 4
-    monkeypatch.setattr(encode_pool.os, "sched_getaffinity", lambda _pid: {0})
-    assert encode_pool.workers_wanted() == 1
-    monkeypatch.setenv("KIM_HUB_INGEST_WORKERS", "1")
-    monkeypatch.setattr(encode_pool.os, "sched_getaffinity", lambda _pid: {0, 1})
-    assert encode_pool.workers_wanted() == 1
+    monkeypatch.delenv("KIM_HUB_WORKERS", raising=False)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert parallel.worker_processes() == 2
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: set(range(16)))
+    assert parallel.worker_processes() == 4
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: {0})
+    assert parallel.worker_processes() == 1
+    monkeypatch.setenv("KIM_HUB_WORKERS", "1")
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert parallel.worker_processes() == 1

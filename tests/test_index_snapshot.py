@@ -163,3 +163,18 @@ def test_erased_records_leave_the_snapshot(hub) -> None:
         session.execute(delete(IndexSegment))
         erase_records(session, [int(loaded.arrays.ids[0])], "test")
         assert _segments(session) == []
+
+
+def test_a_first_load_parsed_in_worker_processes_gives_the_json_arrays(hub, monkeypatch) -> None:  # noqa: ANN001
+    from linkage import parallel
+
+    _home, _config, sessions, _keys = hub
+    _deliver(hub, 60, seed=9)
+    monkeypatch.setattr(index_snapshot, "PARSE_CHUNK", 17)  # many chunks, a short last one
+    monkeypatch.setenv("KIM_HUB_WORKERS", "2")
+    parallel._reset_pool()
+    with sessions() as session:
+        loaded = index_snapshot.load(session)
+        assert parallel._pool is not None, "the chunks went to worker processes"
+        assert loaded.reread.all()
+        _same(loaded.arrays, _truth(session))
