@@ -133,10 +133,25 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     if changed:
         session.execute(update(SourceRecord), changed)
     rows = list(fresh.values())
-    new_ids = session.execute(insert(SourceRecord).returning(SourceRecord.id, sort_by_parameter_order=True), rows).scalars().all() if rows else []
+    if rows:  # one executemany; INSERT … RETURNING in order would go row by row on SQLite
+        session.execute(insert(SourceRecord.__table__), rows)
+    new_ids = _ids_of(session, [(row["source"], row["record_id"]) for row in rows])
     _add_events(session, [(pk, row["case_data"]) for pk, row in zip(new_ids, rows)], new=True)
     _add_events(session, [(row["id"], row["case_data"]) for row in changed], new=False)
     return accepted, unchanged
+
+
+def _ids_of(session: Session, keys: list[tuple[str, str]]) -> list[int]:
+    """Primary keys of stored records by (source, record id), in the order given."""
+    found: dict[tuple[str, str], int] = {}
+    for source in {source for source, _record_id in keys}:
+        wanted = [record_id for s, record_id in keys if s == source]
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            query = select(SourceRecord.id, SourceRecord.record_id).where(
+                SourceRecord.source == source, SourceRecord.record_id.in_(wanted[start : start + LOOKUP_CHUNK])
+            )
+            found.update(((source, record_id), pk) for pk, record_id in session.execute(query).all())
+    return [found[key] for key in keys]
 
 
 def _add_events(session: Session, stored: list[tuple[int, dict]], new: bool) -> None:
