@@ -72,14 +72,21 @@ def map_in_processes(task: Callable[[A], T], items: Iterable[A], workers: int) -
         for item in source:
             pending.append((item, pool.submit(task, item)))
             if len(pending) >= 2 * workers:
-                yield pending.popleft()[1].result()
+                yield _next_result(pending)
         while pending:
-            yield pending.popleft()[1].result()
+            yield _next_result(pending)
     except BrokenProcessPool:  # a worker died (killed, out of memory): the rest in-process
         _reset_pool()
         for item, _future in pending:
             yield task(item)
         yield from map(task, source)
+
+
+def _next_result(pending: deque[tuple[A, Future[T]]]) -> T:
+    """The oldest item's result; the item stays pending until its result is in hand."""
+    result = pending[0][1].result()
+    pending.popleft()
+    return result
 
 
 def _get_pool(workers: int) -> ProcessPoolExecutor:
