@@ -54,7 +54,13 @@ def test_serve_registers_every_deployment_and_runs_a_sync(tmp_path: Path, prefec
         assert all(d["schedules"] for d in registered.values()), "every deployment runs on a schedule"
 
         deployment = registered["sync-caritas"]
-        run = requests.post(f"{prefect_api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=10).json()
+
+        def created() -> dict | None:
+            # the server's SQLite can be busy for a moment while serve creates the scheduled runs
+            answer = requests.post(f"{prefect_api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=10)
+            return answer.json() if answer.ok and "id" in answer.json() else None
+
+        run = _until("the flow run to be created", created)
 
         def finished() -> dict | None:
             state = requests.get(f"{prefect_api}/flow_runs/{run['id']}", timeout=10).json()["state"]
