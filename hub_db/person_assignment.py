@@ -23,7 +23,7 @@ from linkage.estimate import probability
 IN_CHUNK = 1000  # bound parameters per IN (...): PostgreSQL allows 65,535 per statement
 
 
-def chunked(values: list[int], size: int = IN_CHUNK) -> list[list[int]]:
+def chunked(values: list, size: int = IN_CHUNK) -> list[list]:
     return [values[start : start + size] for start in range(0, len(values), size)]
 
 
@@ -108,8 +108,7 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
     now = _utcnow()
     session.execute(insert(Person.__table__), [{"pseudonym": p, "created_at": now} for p in pseudonyms])
     id_of: dict[str, int] = {}
-    for start in range(0, len(pseudonyms), IN_CHUNK):
-        chunk = pseudonyms[start : start + IN_CHUNK]
+    for chunk in chunked(pseudonyms):
         id_of.update((p, i) for i, p in session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk))).all())
     return [id_of[p] for p in pseudonyms]
 

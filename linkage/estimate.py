@@ -67,13 +67,8 @@ class MatchModel:
         u = self.u_same_family.get(field_name) if same_family else None
         return math.log2(self.m[field_name][level] / (u or self.u[field_name])[level])
 
-    @property
-    def level_weights(self) -> dict[bool, list[list[float]]]:
-        """Level weights per field (index -1: MISSING), for pairs without and with a shared family name."""
-        return self._weights
-
     @cached_property
-    def _weights(self) -> dict[bool, list[list[float]]]:
+    def level_weights(self) -> dict[bool, list[list[float]]]:
         """Level weights per field, for pairs without and with a shared family name.
 
         Index -1 (MISSING) holds 0: a missing value is no evidence either way."""
@@ -90,7 +85,7 @@ class MatchModel:
         prior = self.prior
         total = math.log2(prior / (1 - prior))
         levels = comparison.levels
-        table = self._weights[levels[FAMILY] >= SAME_FAMILY_LEVEL]
+        table = self.level_weights[levels[FAMILY] >= SAME_FAMILY_LEVEL]
         for index, level in enumerate(levels):
             weight = table[index][level]
             if index <= DATE and level == _TOP_LEVEL[index]:
@@ -106,8 +101,8 @@ class MatchModel:
         tokens = {FAMILY: pairs.family_token, GIVEN: pairs.given_token, DATE: pairs.date_token}
         for index in range(len(FIELDS)):
             column = pairs.levels[:, index].astype(np.intp)
-            plain = np.asarray(self._weights[False][index])[column]
-            household = np.asarray(self._weights[True][index])[column]
+            plain = np.asarray(self.level_weights[False][index])[column]
+            household = np.asarray(self.level_weights[True][index])[column]
             weight = np.where(same_family, household, plain)
             if index <= DATE:
                 top = column == _TOP_LEVEL[index]
