@@ -19,6 +19,7 @@ The folder knows files only; whether a file's content was already imported is th
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -60,7 +61,7 @@ class DropFolder:
         returned to the sender through failed/ and a receipt, instead of lying unnoticed."""
         leftovers = _regular_files(self.processing)
         now = time.time()
-        fresh = [p for p in _regular_files(self.inbox) if now - p.stat().st_mtime >= settle_seconds]
+        fresh = [p for p in _regular_files(self.inbox) if now - _modified(p) >= settle_seconds]
         return leftovers + fresh
 
     def claim(self, path: Path) -> Path | None:
@@ -135,6 +136,15 @@ def _same_file(handle: int, path: Path) -> bool:
         return False
     locked = os.fstat(handle)
     return (here.st_dev, here.st_ino) == (locked.st_dev, locked.st_ino)
+
+
+def _modified(path: Path) -> float:
+    """Its modification time; never settled (infinitely new) when another run claimed it since
+    it was listed."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return math.inf
 
 
 def _regular_files(folder: Path) -> list[Path]:

@@ -247,3 +247,16 @@ def test_reestimate_stores_a_version_and_relinking_keeps_pseudonyms(hub) -> None
     with sessions() as session:
         versions = session.execute(select(ModelVersion.id)).scalars().all()
     assert version == max(versions) and len(versions) == 2
+
+
+def test_a_file_another_run_claims_while_listing_is_skipped(hub, monkeypatch) -> None:  # noqa: ANN001
+    """Two runs at once: a file listed in the inbox may be renamed to processing/ before its stat."""
+    from connectors import drop_folder
+
+    home, _config, _sessions, _keys = hub
+    drop(home, "caritas", "a.csv", GOOD)
+    folder = DropFolder.under(home.path, "caritas")
+    gone = folder.inbox / "taken-by-the-other-run.csv"
+    listed = drop_folder._regular_files
+    monkeypatch.setattr(drop_folder, "_regular_files", lambda path: listed(path) + ([gone] if path == folder.inbox else []))
+    assert folder.pending(0) == [folder.inbox / "a.csv"]
