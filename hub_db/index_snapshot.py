@@ -30,8 +30,10 @@ import numpy as np
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from hub_db.link_queue import waiting
 from hub_db.models import IndexSegment, SourceRecord
 from linkage.columnar import NONE, EncodingArrays, from_json_rows
+from linkage.memory import return_freed_memory
 from linkage.parallel import map_in_processes, worker_processes
 
 FORMAT = 1
@@ -60,13 +62,14 @@ class LoadedIndex:
 def load(session: Session) -> LoadedIndex:
     """Every stored encoding as columns: the snapshot's rows that are still current, the rest from JSON."""
     current = session.execute(
-        select(SourceRecord.id, SourceRecord.key_id, SourceRecord.content_hash, SourceRecord.needs_link).order_by(SourceRecord.id)
+        select(SourceRecord.id, SourceRecord.key_id, SourceRecord.content_hash).order_by(SourceRecord.id)
     ).all()
     n = len(current)
     ids = np.fromiter((r[0] for r in current), dtype=np.int64, count=n)
     key_ids = np.array([r[1] for r in current], dtype=object)
     digests = np.fromiter((digest(r[2]) for r in current), dtype=np.int64, count=n)
-    pending = np.fromiter((bool(r[3]) for r in current), dtype=bool, count=n)
+    queued = waiting(session)
+    pending = np.isin(ids, np.fromiter(queued, dtype=np.int64, count=len(queued)))
     del current
     try:
         parts = _read_segments(session)
@@ -85,6 +88,8 @@ def load(session: Session) -> LoadedIndex:
     for fresh in map_in_processes(from_json_rows, chunks, workers):
         sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
     arrays = _assemble(ids, sources)
+    if len(stale) >= PARSE_CHUNK:
+        return_freed_memory()  # the parsed texts' heap, which would otherwise stay with the run
     return LoadedIndex(arrays, digests, ~usable, segments)
 
 

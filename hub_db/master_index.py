@@ -1,6 +1,6 @@
 """The master index: which records are one person, kept stable as records arrive.
 
-Linking is incremental. Only records that are new or changed (``needs_link``) start a run; the
+Linking is incremental. Only records that are new or changed (``hub_db.link_queue``) start a run; the
 persons they might belong to (found through blocking) are re-clustered together with them, and
 everything else stays as it is. Pseudonyms are random and stable: a re-clustered group keeps the
 pseudonym of the old person it overlaps most, a group with no predecessor gets a new one, and
@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hub_db import index_snapshot
+from hub_db.link_queue import dequeue, enqueue_all, waiting
 from hub_db.locks import LINKING, hold
-from hub_db.models import Link, ModelVersion, ReviewItem, SourceRecord
+from hub_db.models import Link, ModelVersion, ReviewItem
 from hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
 from linkage.blocking_arrays import candidate_pair_pieces
 from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
@@ -61,7 +62,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
 
     One linking at a time (hub_db.locks): the lock is taken before anything is read."""
     hold(session, LINKING)
-    pending = set(session.execute(select(SourceRecord.id).where(SourceRecord.needs_link.is_(True))).scalars())
+    pending = waiting(session)
     if not pending:
         return LinkOutcome()
     loaded = index_snapshot.load(session)
@@ -91,8 +92,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything and len(scope) == len(arr) else None)
     created, merged, split = assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
-    linked = update(SourceRecord.__table__).where(SourceRecord.id == bindparam("pk")).values(needs_link=False)
-    session.execute(linked, [{"pk": pk} for pk in sorted(pending)])  # one executemany
+    dequeue(session, pending)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 
@@ -152,7 +152,7 @@ def reestimate(session: Session, relink: bool = False) -> int:
     arr = load_index(session)
     _model, version = _store_new_model(session, arr, _new_parameters(arr))
     if relink:
-        session.execute(update(SourceRecord).values(needs_link=True))
+        enqueue_all(session)
     return version
 
 

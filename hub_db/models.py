@@ -1,6 +1,7 @@
 """The hub's tables. No column holds clear identity: identity lives only as keyed encodings.
 
     source_records   one row per (source, record_id): case data, encodings, key id, content hash
+    link_queue       records waiting for the next link run (new, changed, or re-queued)
     persons          random pseudonyms; a merged person is retired, never deleted
     links            record → person, with status and score
     link_events      every create / merge / split / move of a person, with before and after
@@ -21,7 +22,6 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Date,
     DateTime,
     Float,
@@ -54,10 +54,21 @@ class SourceRecord(Base):
     encoding: Mapped[str] = mapped_column(Text, doc="RecordEncoding as JSON: keyed tokens only")
     key_id: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64), doc="keyed hash of the mapped row")
-    needs_link: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     file_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_files.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class LinkQueueEntry(Base):
+    """A record waiting for the next link run.
+
+    A narrow table of its own rather than a flag on the wide ``source_records`` row: SQLite
+    rewrites a whole row to change one column, so clearing a first run's million flags rewrote
+    every stored encoding (gigabytes of write-ahead log); deleting small rows does not."""
+
+    __tablename__ = "link_queue"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"), primary_key=True)
 
 
 class RecordEvent(Base):

@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 from collections import Counter, defaultdict
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Executable, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub_db.models import Link, LinkEvent, Person
@@ -21,6 +21,7 @@ from linkage.cluster import Clustering
 from linkage.estimate import probability
 
 IN_CHUNK = 1000  # bound parameters per IN (...): PostgreSQL allows 65,535 per statement
+WRITE_CHUNK = 20_000  # rows per executemany: a first run's million link rows are never all held as dicts
 
 
 def chunked(values: list, size: int = IN_CHUNK) -> list[list]:
@@ -59,7 +60,7 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
     person_of_cluster = dict(owner_of_cluster) | dict(zip(newcomers, new_ids))
     pseudonyms.update(zip(new_ids, fresh))
 
-    events: list[dict] = []
+    events = _BatchedRows(session, insert(LinkEvent.__table__))
     created = merged = split = 0
     for index, records in enumerate(result.clusters):
         person_id = person_of_cluster[index]
@@ -79,8 +80,7 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
             after = sorted({pseudonyms[person_of_cluster[i]] for i in indexes})
             records = sum(len(result.clusters[i]) for i in indexes)
             events.append(_event("split", [pseudonyms[old]], after, records, "records no longer link", model_version))
-    if events:
-        session.execute(insert(LinkEvent.__table__), events)  # Core executemany: no per-row ORM work
+    events.flush()
     _write_links(session, result, person_of_cluster, links)
     retired = set(clusters_of_old) - taken
     for chunk in chunked(sorted(retired)):
@@ -106,7 +106,8 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
     if not pseudonyms:
         return []
     now = _utcnow()
-    session.execute(insert(Person.__table__), [{"pseudonym": p, "created_at": now} for p in pseudonyms])
+    for chunk in chunked(pseudonyms, WRITE_CHUNK):
+        session.execute(insert(Person.__table__), [{"pseudonym": p, "created_at": now} for p in chunk])
     id_of: dict[str, int] = {}
     for chunk in chunked(pseudonyms):
         id_of.update((p, i) for i, p in session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk))).all())
@@ -124,8 +125,8 @@ def _write_links(session: Session, result: Clustering, person_of_cluster: dict[i
     """One link per record: status and score of how it joined its cluster."""
     review_records = {r for a, b, _w in result.review_pairs for r in (a, b)}
     now = _utcnow()
-    new: list[dict] = []
-    changed: list[dict] = []
+    new = _BatchedRows(session, insert(Link.__table__))
+    changed = _BatchedRows(session, update(Link))  # ORM bulk update by primary key
     for index, records in enumerate(result.clusters):
         person_id = person_of_cluster[index]
         for record in records:
@@ -136,10 +137,25 @@ def _write_links(session: Session, result: Clustering, person_of_cluster: dict[i
                 status, score = ("auto", round(probability(weight), 4)) if weight is not None else ("manual", None)
             row = {"record_id": record, "person_id": person_id, "status": status, "score": score, "updated_at": now}
             (changed if record in links else new).append(row)
-    if new:
-        session.execute(insert(Link.__table__), new)
-    if changed:
-        session.execute(update(Link), changed)
+    new.flush()
+    changed.flush()
+
+
+class _BatchedRows:
+    """Rows for one statement, executed as one executemany every WRITE_CHUNK rows (no per-row ORM work)."""
+
+    def __init__(self, session: Session, statement: Executable) -> None:
+        self.session, self.statement, self.rows = session, statement, []
+
+    def append(self, row: dict) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= WRITE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.session.execute(self.statement, self.rows)
+            self.rows = []
 
 
 def _utcnow() -> dt.datetime:

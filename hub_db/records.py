@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from connectors.base import Rejection
+from hub_db.link_queue import enqueue, enqueue_new
 from hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord
 from linkage.pseudonymise import PseudonymisedRecord
 
@@ -123,7 +124,7 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
             continue
         values = {
             "case_data": record.case_data, "encoding": record.encoding, "key_id": record.key_id,
-            "content_hash": record.content_hash, "needs_link": True, "file_id": file_id, "updated_at": now,
+            "content_hash": record.content_hash, "file_id": file_id, "updated_at": now,
         }
         accepted += 1
         if stored is None:
@@ -136,6 +137,8 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     if rows:  # one executemany; INSERT … RETURNING in order would go row by row on SQLite
         session.execute(insert(SourceRecord.__table__), rows)
     new_ids = _ids_of(session, [(row["source"], row["record_id"]) for row in rows])
+    enqueue_new(session, new_ids)
+    enqueue(session, [row["id"] for row in changed])
     _add_events(session, [(pk, row["case_data"]) for pk, row in zip(new_ids, rows)], new=True)
     _add_events(session, [(row["id"], row["case_data"]) for row in changed], new=False)
     return accepted, unchanged

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from connectors.errors import ConfigError
+from hub_db.link_queue import enqueue
 from hub_db.locks import LINKING, hold
 from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from hub_db.models import Link, Person, ReviewItem, SourceRecord
@@ -69,6 +70,6 @@ def decide(session: Session, item_id: int, decision: str, policy: LinkPolicy) ->
     item.status = decision
     item.decided_at = dt.datetime.now(dt.timezone.utc)
     audit(session, "review_decision", item=item.id, decision=decision, score=item.score)
-    session.execute(update(SourceRecord).where(SourceRecord.id.in_((item.record_a, item.record_b))).values(needs_link=True))
+    enqueue(session, (item.record_a, item.record_b))
     session.flush()
     return link_pending(session, policy)

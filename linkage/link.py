@@ -34,12 +34,14 @@ from linkage.compare_arrays import (
     resolve_azr_typos,
     with_names,
 )
+from linkage.components import component_batches, component_labels
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate
 from linkage.parallel import map_in_threads
 from linkage.weight_bound import BayesFactorBound
 
 _AZR = FIELDS.index("azr")
+CLUSTER_BATCH_PAIRS = 100_000  # scored pairs clustered at once (whole components; see cluster_scored)
 PairPieces = Sequence[tuple[np.ndarray, np.ndarray]]  # (a, b) row arrays, piece by piece (see blocking_arrays.PairPieces)
 _TOP = (len(LEVELS["family_name"]) - 1, len(LEVELS["given_names"]) - 1, len(LEVELS["birth_date"]) - 1)
 
@@ -174,27 +176,47 @@ def cluster_scored(
     scored: ScoredPairs,
     model: MatchModel,
     thresholds: Thresholds,
-    record_ids: list[int] | None = None,
     must_link: list[tuple[int, int]] = (),  # type: ignore[assignment]
     cannot_link: Callable[[int, int], bool] | None = None,
     encodings: Mapping[int, RecordEncoding] | None = None,
 ) -> Clustering:
-    """Cluster the records (ids) of ``arr`` from their scored pairs (see ``linkage.cluster``)."""
+    """Cluster the records (ids) of ``arr`` from their scored pairs (see ``linkage.cluster``).
+
+    A batch of whole components at a time (``linkage.components``: the same result as all at
+    once); a record without any pair reaching review is a cluster of its own and never enters
+    the clustering's tables, which at a million records would otherwise hold gigabytes."""
     encodings = encodings if encodings is not None else LazyEncodings(arr)
     weights = scored.weights(model)
-    strong = weights >= thresholds.review
-    ids_a, ids_b = arr.ids[scored.a[strong]].tolist(), arr.ids[scored.b[strong]].tolist()
-    may_link = dict(zip(zip(ids_a, ids_b), scored.evidence[strong].tolist()))
+    strong = np.flatnonzero(weights >= thresholds.review)
+    decided = np.array(list(must_link), dtype=np.int64).reshape(-1, 2)
+    decided = decided[np.isin(decided, arr.ids).all(axis=1)]
+    must_rows = arr.index_of(decided.ravel()).reshape(-1, 2)
+    edge_a = np.concatenate([scored.a[strong], must_rows[:, 0]])
+    edge_b = np.concatenate([scored.b[strong], must_rows[:, 1]])
+    labels = component_labels(len(arr), edge_a, edge_b)
     conflict = authoritative_conflict(arr)
-    return cluster(
-        arr.ids.tolist() if record_ids is None else record_ids,
-        zip(ids_a, ids_b, weights[strong].tolist()),
-        pair_weight=lambda a, b: model.score(compare(encodings[a], encodings[b])),
-        cannot_link=(lambda a, b: cannot_link(a, b) or conflict(a, b)) if cannot_link else conflict,
-        thresholds=thresholds,
-        must_link=must_link,
-        may_link_automatically=lambda a, b: may_link[(a, b)],
-    )
+    rule_out = (lambda a, b: cannot_link(a, b) or conflict(a, b)) if cannot_link else conflict
+    result = Clustering(clusters=[], join_weight={})
+    for batch in component_batches(labels, edge_a, CLUSTER_BATCH_PAIRS):
+        pairs = batch.edges[batch.edges < len(strong)]
+        forced = batch.edges[batch.edges >= len(strong)] - len(strong)
+        ids_a, ids_b = arr.ids[scored.a[strong[pairs]]].tolist(), arr.ids[scored.b[strong[pairs]]].tolist()
+        may_link = dict(zip(zip(ids_a, ids_b), scored.evidence[strong[pairs]].tolist()))
+        part = cluster(
+            arr.ids[batch.rows].tolist(),
+            zip(ids_a, ids_b, weights[strong[pairs]].tolist()),
+            pair_weight=lambda a, b: model.score(compare(encodings[a], encodings[b])),
+            cannot_link=rule_out,
+            thresholds=thresholds,
+            must_link=[(int(a), int(b)) for a, b in decided[forced]],
+            may_link_automatically=lambda a, b: may_link[(a, b)],  # noqa: B023 - called within this batch's cluster()
+        )
+        result.clusters += part.clusters
+        result.join_weight.update(part.join_weight)
+        result.review_pairs += part.review_pairs
+    alone = np.bincount(labels, minlength=len(arr))[labels] == 1
+    result.clusters += [[record] for record in arr.ids[alone].tolist()]
+    return result
 
 
 def link_all(

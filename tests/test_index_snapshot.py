@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 from flows.ingest import ingest_source, link_index
 from hub_db import index_snapshot
 from hub_db.erasure import erase_records
+from hub_db.link_queue import enqueue
 from hub_db.master_index import link_pending
 from hub_db.models import IndexSegment, SourceRecord
 from linkage.columnar import EncodingArrays, from_json_rows
@@ -117,7 +118,7 @@ def test_a_damaged_or_foreign_snapshot_is_rebuilt_never_trusted(hub) -> None:
         assert loaded.reread.all() and loaded.segments == 0
         _same(loaded.arrays, _truth(session))
     with sessions() as session, session.begin():  # the next run writes it anew
-        session.execute(update(SourceRecord).where(SourceRecord.id == 1).values(needs_link=True))
+        enqueue(session, [1])
         link_pending(session)
     with sessions() as session, session.begin():
         assert _segments(session) == [0] and not index_snapshot.load(session).reread.any()

@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from flows.home import HubHome
 from hub_db.database import make_engine, session_factory
-from hub_db.models import AuditEntry, SourceRecord, Transfer
+from hub_db.models import AuditEntry, LinkQueueEntry, SourceRecord, Transfer
 from synth import DEFAULT_EXPORT_DAY, generate
 from tests.conftest import postgres_database
 from tests.reliability.hub_processes import create_home, deliver, dump, files_in, outbox, settled, start_cli, use_keys_of
@@ -105,7 +105,7 @@ def _transfer_history(home: Path) -> dict[tuple[str, str], list[tuple[str, str]]
         for source, record_id, kind, digest in session.execute(query).all():
             history.setdefault((source, record_id), []).append((kind, digest))
         audited = len(session.execute(select(AuditEntry.id).where(AuditEntry.kind == "transfer")).all())
-        waiting = session.execute(select(SourceRecord.id).where(SourceRecord.needs_link.is_(True))).all()
+        waiting = session.execute(select(LinkQueueEntry.record_id)).all()
     engine.dispose()
     assert audited == sum(kind == "summary" for transfers in history.values() for kind, _digest in transfers), "a transfer without its audit entry"
     assert not waiting, "records left waiting for linking"

@@ -1,0 +1,47 @@
+"""The queue of records waiting for linking: filled by imports, decisions and re-estimation,
+emptied by the link run that links them (in the same transaction as their links)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hub_db.models import LinkQueueEntry, SourceRecord
+
+_QUEUE = LinkQueueEntry.__table__
+_INSERT_IGNORING_QUEUED = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def enqueue(session: Session, record_pks: Iterable[int]) -> None:
+    """Queue records for the next link run; a record already waiting stays queued once."""
+    rows = [{"record_id": pk} for pk in sorted(set(record_pks))]
+    if rows:
+        statement = _INSERT_IGNORING_QUEUED[session.get_bind().dialect.name](_QUEUE).on_conflict_do_nothing()
+        session.execute(statement, rows)
+
+
+def enqueue_new(session: Session, record_pks: list[int]) -> None:
+    """Queue records that were just inserted (none of them can be waiting yet): a plain insert."""
+    if record_pks:
+        session.execute(insert(_QUEUE), [{"record_id": pk} for pk in record_pks])
+
+
+def enqueue_all(session: Session) -> None:
+    """Queue every stored record (a re-estimation that re-links the whole index)."""
+    session.execute(delete(_QUEUE))
+    session.execute(insert(_QUEUE).from_select(["record_id"], select(SourceRecord.id)))
+
+
+def waiting(session: Session) -> set[int]:
+    """Primary keys of the records waiting for linking."""
+    return set(session.execute(select(LinkQueueEntry.record_id)).scalars())
+
+
+def dequeue(session: Session, record_pks: Iterable[int]) -> None:
+    """Take linked records off the queue (one executemany)."""
+    rows = [{"pk": pk} for pk in sorted(record_pks)]
+    if rows:
+        session.execute(delete(_QUEUE).where(_QUEUE.c.record_id == bindparam("pk")), rows)

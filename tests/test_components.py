@@ -1,0 +1,123 @@
+"""Clustering component by component must give exactly what clustering everything at once gives.
+
+``linkage.components`` finds the connected components of the scored pairs in numpy, and
+``cluster_scored`` clusters a batch of whole components at a time, leaving records without any
+pair out of the Python tables. Checked against a plain union-find and, on a generated population
+with coordinators' decisions, against one ``cluster`` call over the whole index.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import linkage.link as link
+from linkage.blocking_arrays import candidate_pair_pieces
+from linkage.cluster import Thresholds, cluster
+from linkage.columnar import from_encodings
+from linkage.compare import compare
+from linkage.components import component_batches, component_labels
+from linkage.default_model import encode_population
+from linkage.estimate import calibrate_prior_from_count, estimate
+from linkage.keyed import EncodingKeys
+from linkage.link import LazyEncodings, authoritative_conflict, cluster_scored, count_agreeing_pairs, score_candidates
+
+
+def _union_find_labels(n: int, edges: list[tuple[int, int]]) -> list[int]:
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    return [root(x) for x in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_labels_are_the_smallest_row_of_each_component(seed: int) -> None:
+    rng = random.Random(seed)
+    n = rng.randint(1, 400)
+    edges = [(rng.randrange(n), rng.randrange(n)) for _ in range(rng.randint(0, n))]
+    chain = list(range(n))
+    rng.shuffle(chain)
+    edges += list(zip(chain[: n // 3], chain[1 : n // 3 + 1]))  # one long chain: many propagation passes
+    edges = [(a, b) for a, b in edges if a != b]
+    a = np.array([e[0] for e in edges], dtype=np.int64)
+    b = np.array([e[1] for e in edges], dtype=np.int64)
+    assert component_labels(n, a, b).tolist() == _union_find_labels(n, edges)
+
+
+def test_batches_hold_whole_components_and_every_edge_once() -> None:
+    rng = random.Random(3)
+    n = 500
+    edges = [(a, b) for a, b in ((rng.randrange(n), rng.randrange(n)) for _ in range(300)) if a != b]
+    a = np.array([e[0] for e in edges], dtype=np.int64)
+    b = np.array([e[1] for e in edges], dtype=np.int64)
+    labels = component_labels(n, a, b)
+    batches = list(component_batches(labels, a, max_edges=20))
+    assert len(batches) > 5
+    seen_edges = np.concatenate([batch.edges for batch in batches])
+    assert sorted(seen_edges.tolist()) == list(range(len(edges)))
+    seen_rows = np.concatenate([batch.rows for batch in batches])
+    assert sorted(seen_rows.tolist()) == sorted(set(a.tolist()) | set(b.tolist()))
+    for batch in batches:
+        rows = set(batch.rows.tolist())
+        assert {int(x) for x in a[batch.edges]} | {int(x) for x in b[batch.edges]} <= rows
+        assert set(labels[batch.rows].tolist()).isdisjoint(
+            set(labels[np.setdiff1d(np.arange(n), batch.rows)].tolist())
+        )  # no component is cut between batches
+
+
+def _canonical(result) -> tuple:
+    return (
+        sorted(sorted(c) for c in result.clusters),
+        sorted(result.join_weight.items()),
+        sorted((min(a, b), max(a, b), round(w, 9)) for a, b, w in result.review_pairs),
+    )
+
+
+def test_clustering_by_batches_equals_clustering_everything_at_once(monkeypatch) -> None:
+    keys = EncodingKeys.from_master(os.urandom(32), "components")
+    with tempfile.TemporaryDirectory() as scratch:
+        encodings = encode_population(Path(scratch), 1200, 9, keys)
+    arr = from_encodings(encodings)
+    model = estimate(arr)
+    calibrate_prior_from_count(model, count_agreeing_pairs(arr))
+    model = model.applied_to(arr)
+    thresholds = Thresholds()
+    scored = score_candidates(arr, model, candidate_pair_pieces(arr), thresholds.review)
+    weights = scored.weights(model)
+    ids_a, ids_b = arr.ids[scored.a].tolist(), arr.ids[scored.b].tolist()
+    rng = random.Random(5)
+    pairs = list(zip(ids_a, ids_b))
+    same = rng.sample(pairs, 5) + [(int(arr.ids[0]), int(arr.ids[-1]))]  # one joins otherwise unrelated records
+    different = set(rng.sample(pairs, 5))
+    cannot = lambda a, b: (min(a, b), max(a, b)) in different  # noqa: E731
+    conflict = authoritative_conflict(arr)
+    may_link = dict(zip(pairs, scored.evidence.tolist()))
+    lazy = LazyEncodings(arr)
+    whole = cluster(
+        arr.ids.tolist(),
+        zip(ids_a, ids_b, weights.tolist()),
+        pair_weight=lambda a, b: model.score(compare(lazy[a], lazy[b])),
+        cannot_link=lambda a, b: cannot(a, b) or conflict(a, b),
+        thresholds=thresholds,
+        must_link=same,
+        may_link_automatically=lambda a, b: may_link[(a, b)],
+    )
+    monkeypatch.setattr(link, "CLUSTER_BATCH_PAIRS", 40)
+    batched = cluster_scored(arr, scored, model, thresholds, must_link=same, cannot_link=cannot)
+    assert _canonical(batched) == _canonical(whole)
+    assert sum(len(c) for c in batched.clusters) == len(arr)
+    assert sum(1 for c in batched.clusters if len(c) > 1) > 100  # real clusters, not only singletons
+    assert batched.review_pairs  # and pairs left for review
