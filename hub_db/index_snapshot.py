@@ -89,7 +89,7 @@ def load(session: Session) -> LoadedIndex:
         sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
     arrays = _assemble(ids, sources)
     if len(stale) >= PARSE_CHUNK:
-        return_freed_memory()  # the parsed texts' heap, which would otherwise stay with the run
+        return_freed_memory()  # the parsed chunks' heap, kept by the allocator otherwise (linkage.memory)
     return LoadedIndex(arrays, digests, ~usable, segments)
 
 
@@ -191,7 +191,8 @@ def _json_rows(session: Session, wanted: np.ndarray, total: int):  # noqa: ANN20
         return iter(())
     if len(wanted) > total // 4:
         keep = set(wanted.tolist())
-        return ((rid, text) for rid, text in session.execute(select(SourceRecord.id, SourceRecord.encoding)) if rid in keep)
+        scan = session.execute(select(SourceRecord.id, SourceRecord.encoding), execution_options={"yield_per": PARSE_CHUNK})
+        return ((rid, text) for rid, text in scan if rid in keep)  # streamed: the ORM buffers every row otherwise
     rows = []
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK].tolist()

@@ -79,22 +79,27 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     scored = score_candidates(arr, model, candidate_pair_pieces(arr, focus=None if everything else focus), thresholds.review)
 
     links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
-    members: dict[int, set[int]] = defaultdict(set)
-    for record, person in links.items():
-        members[person].add(record)
-    strong = scored.weights(model) >= thresholds.review
-    touched = pending | set(arr.ids[scored.a[strong]].tolist()) | set(arr.ids[scored.b[strong]].tolist())
-    scope = set(touched)
-    for record in touched:  # a record drags its old person along
-        if record in links:
-            scope |= members[links[record]]
-
-    result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything and len(scope) == len(arr) else None)
+    scope = pending if everything else _scope(pending, arr.ids, scored, scored.weights(model) >= thresholds.review, links)
+    result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None)
     created, merged, split = assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     dequeue(session, pending)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
+
+
+def _scope(pending: set[int], ids: np.ndarray, scored: ScoredPairs, strong: np.ndarray, links: dict[int, int]) -> set[int]:
+    """The records to re-cluster: the pending ones, those they may link with, and every record
+    of those records' current persons (a record drags its old person along)."""
+    touched = pending | set(ids[scored.a[strong]].tolist()) | set(ids[scored.b[strong]].tolist())
+    members: dict[int, set[int]] = defaultdict(set)
+    for record, person in links.items():
+        members[person].add(record)
+    scope = set(touched)
+    for record in touched:
+        if record in links:
+            scope |= members[links[record]]
+    return scope
 
 
 def load_index(session: Session) -> EncodingArrays:

@@ -22,6 +22,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from linkage.memory import return_freed_memory
+
 T = TypeVar("T")
 A = TypeVar("A")
 MAX_THREADS = 4  # each holds a piece of candidate pairs and its temporaries: bounds memory
@@ -51,7 +53,9 @@ def map_in_threads(task: Callable[[int], T], count: int) -> list[T]:
     if threads <= 1:
         return [task(i) for i in range(count)]
     with ThreadPoolExecutor(threads, thread_name_prefix="kim-hub-link") as pool:
-        return list(pool.map(task, range(count)))
+        results = list(pool.map(task, range(count)))
+    return_freed_memory()  # each thread's malloc arena keeps the temporaries it freed
+    return results
 
 
 _pool: ProcessPoolExecutor | None = None

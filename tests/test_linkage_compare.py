@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from linkage.columnar import from_encodings
 from linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
 from linkage.encode import RecordEncoding, encode_identity
+from linkage.link import authoritative_conflict
 from mappings.case_summary import BirthDate, Identity, PersonName
 
 
@@ -90,6 +92,12 @@ def test_azr_numbers_equal_mistyped_or_conflicting(keys) -> None:
     assert not identifiers_conflict(a, typo) and not identifiers_conflict(a, swap)
     assert identifiers_conflict(a, other)
     assert not identifiers_conflict(a, typed_in)  # strong evidence, but no veto
+    unnumbered = encode_identity(person("X", "Y"), keys, azr_authoritative=True)
+    records = dict(enumerate((a, typo, swap, other, typed_in, unnumbered), start=10))
+    by_id = authoritative_conflict(from_encodings(records))  # what the clustering asks, by record id
+    for x in records:
+        for y in records:
+            assert by_id(x, y) == identifiers_conflict(records[x], records[y]), (x, y)
 
 
 def test_encoding_round_trips_through_json_and_carries_key_id(keys) -> None:
