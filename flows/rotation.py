@@ -26,6 +26,7 @@ from flows.home import HubConfig, HubHome
 from flows.ingest import MAPPINGS, reader_for
 from hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
 from hub_db.models import SourceRecord
+from linkage.encode import forget_cached_encodings
 from linkage.keyed import EncodingKeys
 from linkage.pseudonymise import pseudonymise
 from mappings.case_summary import CaseSummary
@@ -71,6 +72,7 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
     else:
         destroy_key(key_dir, new_id)
         outcome.records_rekeyed = 0
+    forget_cached_encodings()  # nothing derived from the destroyed key stays in this process
     return outcome
 
 

@@ -17,7 +17,7 @@ from linkage.blocking import DEFAULT_MAX_BLOCK
 from linkage.columnar import NONE, EncodingArrays
 
 _KINDS = {kind: i + 1 for i, kind in enumerate(
-    ("skel+year", "phonetic+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session")
+    ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session")
 )}
 PAIR_BATCH = 4_000_000  # raw (not yet de-duplicated) pairs generated at a time: bounds memory
 
@@ -54,14 +54,16 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
 
     canon = np.concatenate([arr.fam_c, arr.giv_c], axis=2)  # [n, V, 2T]: family and given tokens
     skel = np.concatenate([arr.fam_s, arr.giv_s], axis=2)
-    sound = np.concatenate([arr.fam_p, arr.giv_p], axis=2)
     present = canon != NONE
     who = np.broadcast_to(rows[:, None, None], canon.shape)
     year3 = np.broadcast_to(year[:, None, None], canon.shape)
     ymd3 = np.broadcast_to(ymd[:, None, None], canon.shape)
     add("skel+year", skel, year3, present, who)
-    add("phonetic+year", sound, year3, present, who)
     add("canon+date", canon, ymd3, present & (ymd3 != 0), who)
+    family_sound, given_sound = arr.fam_p[:, :, 0], arr.giv_p[:, :, 0]  # per spelling: the parts' first tokens
+    both = (family_sound != NONE) & (given_sound != NONE)
+    whole_name = key_hash("phonetic-name+year", np.minimum(family_sound, given_sound), np.maximum(family_sound, given_sound))
+    add("phonetic-name+year", whole_name, np.broadcast_to(year[:, None], both.shape), both, who[:, :, 0])
     width = canon.shape[2]
     for p in range(width):
         for q in range(p + 1, width):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from linkage.keyed import EncodingKeys, bigrams
+from linkage.keyed import EncodingKeys, bigrams, forget_cached_tokens
 from linkage.normalise import article_free, canonical, fold, name_tokens, phonetic, skeleton, variant_group
 from mappings.case_summary import BirthDate, Identity, PersonName
 
@@ -180,18 +180,40 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
 
 
 def _encode_name(name: PersonName, keys: EncodingKeys) -> NameCode | None:
-    family = _name_part_tokens(name.family_name)
-    given = _name_part_tokens(name.given_names)
-    if not family and not given:
+    family = _encoded_part(name.family_name, keys)
+    given = _encoded_part(name.given_names, keys)
+    if not family.tokens and not given.tokens:
         return None
     return NameCode(
-        family=_token_codes(family, keys),
-        given=_token_codes(given, keys),
-        family_joined=_joined_token(family, keys),
-        given_joined=_joined_token(given, keys),
-        family_bloom=keys.bloom(bigrams(_joined_canonical(family))),
-        given_bloom=keys.bloom(bigrams(_joined_canonical(given))),
+        family=family.tokens,
+        given=given.tokens,
+        family_joined=family.joined,
+        given_joined=given.joined,
+        family_bloom=family.bloom,
+        given_bloom=given.bloom,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _EncodedPart:
+    tokens: tuple[tuple[int, int, int], ...]
+    joined: int | None
+    bloom: int
+
+
+@lru_cache(maxsize=100_000)
+def _encoded_part(text: str, keys: EncodingKeys) -> _EncodedPart:
+    """One name field encoded; cached, because family and given names repeat across a
+    population (encoding each anew was a third of the pseudonymisation time)."""
+    tokens = _name_part_tokens(text)
+    return _EncodedPart(_token_codes(tokens, keys), _joined_token(tokens, keys), keys.bloom(bigrams(_joined_canonical(tokens))))
+
+
+def forget_cached_encodings() -> None:
+    """Drop every cached token, Bloom position and encoded name part of this process: after a
+    key rotation nothing derived from a destroyed key stays in memory."""
+    _encoded_part.cache_clear()
+    forget_cached_tokens()
 
 
 def _name_part_tokens(text: str) -> list[str]:

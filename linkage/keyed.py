@@ -42,6 +42,9 @@ class EncodingKeys:
             raise ValueError("the master key must have at least 32 bytes")
         return cls(key_id, {purpose: derive_key(master, key_id, purpose) for purpose in PURPOSES})
 
+    def __hash__(self) -> int:  # the keys themselves: caches of encodings must not outlive a rotation
+        return hash((self.key_id, *sorted(self.keys.items())))
+
     def token(self, purpose: str, value: str) -> int:
         """A 63-bit keyed token of ``value`` (fits a signed 64-bit integer column)."""
         return _token(self.keys[purpose], value)
@@ -70,6 +73,12 @@ def _bloom_positions(key: bytes, gram: str) -> int:
     for i in range(BLOOM_HASHES):
         mask |= 1 << ((first + i * step) % BLOOM_BITS)
     return mask
+
+
+def forget_cached_tokens() -> None:
+    """Empty the token and Bloom caches (their keys include the secret key bytes)."""
+    _token.cache_clear()
+    _bloom_positions.cache_clear()
 
 
 def bigrams(text: str) -> list[str]:

@@ -11,6 +11,8 @@ from flows.ingest import ingest_source, link_index
 from flows.rotation import rotate_keys
 from hub_db.keystore import current_key_id, load_keys
 from hub_db.models import SourceRecord
+from linkage.encode import _encoded_part
+from linkage.keyed import _bloom_positions, _token
 from tests.test_delivery_outcomes import FIXTURES, deliver
 from tests.test_ingest_pipeline import GOOD, SAMIRA_AT_JOBCENTRE, drop
 
@@ -39,6 +41,8 @@ def test_rotation_rekeys_everything_and_keeps_every_link(hub) -> None:
     assert outcome.complete and outcome.records_rekeyed == len(old_ids)
     key_dir = home.key_dir(config)
     assert current_key_id(key_dir) == "k2" and not (key_dir / "hub-k1.key").exists()
+    # nothing derived from the destroyed key stays cached in this process (the caches key on it)
+    assert _token.cache_info().currsize == _bloom_positions.cache_info().currsize == _encoded_part.cache_info().currsize == 0
     with sessions() as session:
         records = session.execute(select(SourceRecord)).scalars().all()
     assert {r.key_id for r in records} == {"k2"}
