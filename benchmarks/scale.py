@@ -24,6 +24,7 @@ import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -51,6 +52,48 @@ DELTA_SHARE = 0.01
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TreeRssSampler:
+    """Peak resident memory of this process plus its worker processes (sampled every 0.2 s from
+    /proc): the ingest's workers are alive throughout, so RUSAGE_CHILDREN would not count them."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeRssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_mb = max(self.peak_mb, sum(_rss_kb(pid) for pid in _tree(os.getpid())) / 1024)
+
+
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            todo += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:  # the process ended meanwhile
+        pass
+    return 0
 
 
 def deliver_all(drops: Path, home: HubHome) -> None:
@@ -129,10 +172,12 @@ def run_cycle(home: HubHome, config: HubConfig, profile: Path | None) -> dict:
     def ingest_all() -> int:
         return sum(ingest_source(home, config, source, keys, sessions).records_in for source in config.sources)
 
-    records = _profiled(profile.with_name(profile.stem + "-ingest.txt") if profile else None, ingest_all)
+    with TreeRssSampler() as ingest_tree:
+        records = _profiled(profile.with_name(profile.stem + "-ingest.txt") if profile else None, ingest_all)
     ingested = time.perf_counter()
     ingest_peak = peak_rss_mb()
-    linked = _profiled(profile, link_index, sessions, config)
+    with TreeRssSampler() as link_tree:
+        linked = _profiled(profile, link_index, sessions, config)
     done = time.perf_counter()
     engine.dispose()
     return {
@@ -144,6 +189,7 @@ def run_cycle(home: HubHome, config: HubConfig, profile: Path | None) -> dict:
         "records_linked": linked.records_linked,
         "ingest_peak_rss_mb": round(ingest_peak),  # this process only (ingest workers come on top)
         "peak_rss_mb": round(peak_rss_mb()),
+        "peak_rss_with_workers_mb": round(max(ingest_tree.peak_mb, link_tree.peak_mb)),  # sampled, all processes
     }
 
 

@@ -204,7 +204,7 @@ class _EncodedPart:
 @lru_cache(maxsize=100_000)
 def _encoded_part(text: str, keys: EncodingKeys) -> _EncodedPart:
     """One name field encoded; cached, because family and given names repeat across a
-    population (encoding each anew was a third of the pseudonymisation time)."""
+    population (encoding each anew was over a quarter of the pseudonymisation time)."""
     tokens = _name_part_tokens(text)
     return _EncodedPart(_token_codes(tokens, keys), _joined_token(tokens, keys), keys.bloom(bigrams(_joined_canonical(tokens))))
 

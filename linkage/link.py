@@ -139,7 +139,7 @@ class LazyEncodings(Mapping[int, RecordEncoding]):
     record of a large index up front would cost more memory than all the arrays together.
     """
 
-    def __init__(self, arr: EncodingArrays, cache: int = 50_000) -> None:
+    def __init__(self, arr: EncodingArrays, cache: int = 50_000) -> None:  # a batch of components at a time: pairs come close together
         self.arr = arr
         self._get = lru_cache(maxsize=cache)(self._decode)
 
