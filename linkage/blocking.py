@@ -21,11 +21,12 @@ from collections.abc import Iterable, Mapping
 from linkage.encode import RecordEncoding
 
 DEFAULT_MAX_BLOCK = 400
+BlockKey = tuple[str | int, ...]  # (kind, token, token[, token])
 
 
-def blocking_keys(enc: RecordEncoding) -> set[tuple[str, int, ...]]:
+def blocking_keys(enc: RecordEncoding) -> set[BlockKey]:
     """The blocking keys of one record: (kind, token, token[, token]) tuples."""
-    keys: set[tuple[str, int, ...]] = set()
+    keys: set[BlockKey] = set()
     date = enc.birth_date
     year = date.year if date else 0
     ymd = date.ymd if date and date.ymd is not None else 0
@@ -67,7 +68,7 @@ def candidate_pairs(
     With ``focus`` only pairs that involve at least one focus record are returned: what an
     incremental run needs when a batch of new records meets an existing index.
     """
-    blocks: dict[tuple[str, int, ...], list[int]] = defaultdict(list)
+    blocks: dict[BlockKey, list[int]] = defaultdict(list)
     for record_id, enc in encodings.items():
         for key in blocking_keys(enc):
             blocks[key].append(record_id)

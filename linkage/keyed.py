@@ -42,7 +42,7 @@ class EncodingKeys:
             raise ValueError("the master key must have at least 32 bytes")
         return cls(key_id, {purpose: derive_key(master, key_id, purpose) for purpose in PURPOSES})
 
-    def __hash__(self) -> int:  # the keys themselves: caches of encodings must not outlive a rotation
+    def __hash__(self) -> int:  # for the encoding caches: one entry per key set, never shared across keys
         return hash((self.key_id, *sorted(self.keys.items())))
 
     def token(self, purpose: str, value: str) -> int:
