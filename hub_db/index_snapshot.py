@@ -59,8 +59,10 @@ class LoadedIndex:
     segments: int  # segments the snapshot had (0: none usable)
 
 
-def load(session: Session) -> LoadedIndex:
-    """Every stored encoding as columns: the snapshot's rows that are still current, the rest from JSON."""
+def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
+    """Every stored encoding as columns: the snapshot's rows that are still current, the rest from JSON.
+
+    ``queued``: the link queue, when the caller has just read it (else it is read here)."""
     current = session.execute(
         select(SourceRecord.id, SourceRecord.key_id, SourceRecord.content_hash).order_by(SourceRecord.id)
     ).all()
@@ -68,7 +70,7 @@ def load(session: Session) -> LoadedIndex:
     ids = np.fromiter((r[0] for r in current), dtype=np.int64, count=n)
     key_ids = np.array([r[1] for r in current], dtype=object)
     digests = np.fromiter((digest(r[2]) for r in current), dtype=np.int64, count=n)
-    queued = waiting(session)
+    queued = waiting(session) if queued is None else queued
     pending = np.isin(ids, np.fromiter(queued, dtype=np.int64, count=len(queued)))
     del current
     try:

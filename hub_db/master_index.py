@@ -65,7 +65,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     pending = waiting(session)
     if not pending:
         return LinkOutcome()
-    loaded = index_snapshot.load(session)
+    loaded = index_snapshot.load(session, queued=pending)
     arr = loaded.arrays
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
