@@ -42,7 +42,7 @@ IN_CHUNK = 1000
 PARSE_CHUNK = 20_000  # records parsed from JSON at once (their dicts, not the arrays, dominate memory)
 REWRITE_SHARE = 0.2
 MAX_SEGMENTS = 12
-_COLUMNS = [f.name for f in fields(EncodingArrays)]
+_COLUMNS = [f.name for f in fields(EncodingArrays) if f.name != "body"]  # the body comes from the records' rows
 
 
 class SnapshotUnusable(Exception):
@@ -64,12 +64,13 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
 
     ``queued``: the link queue, when the caller has just read it (else it is read here)."""
     current = session.execute(
-        select(SourceRecord.id, SourceRecord.key_id, SourceRecord.content_hash).order_by(SourceRecord.id)
+        select(SourceRecord.id, SourceRecord.key_id, SourceRecord.content_hash, SourceRecord.source).order_by(SourceRecord.id)
     ).all()
     n = len(current)
     ids = np.fromiter((r[0] for r in current), dtype=np.int64, count=n)
     key_ids = np.array([r[1] for r in current], dtype=object)
     digests = np.fromiter((digest(r[2]) for r in current), dtype=np.int64, count=n)
+    bodies = body_codes([r[3] for r in current])
     queued = waiting(session) if queued is None else queued
     pending = np.isin(ids, np.fromiter(queued, dtype=np.int64, count=len(queued)))
     del current
@@ -90,9 +91,16 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     for fresh in map_in_processes(from_json_rows, chunks, workers):
         sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
     arrays = _assemble(ids, sources)
+    arrays.body = bodies
     if len(stale) >= PARSE_CHUNK:
         return_freed_memory()  # the parsed chunks' heap, kept by the allocator otherwise (linkage.memory)
     return LoadedIndex(arrays, digests, ~usable, segments)
+
+
+def body_codes(sources: list[str]) -> np.ndarray:
+    """Per record, its source as a small number (the sorted source names' positions)."""
+    position = {name: code for code, name in enumerate(sorted(set(sources)))}
+    return np.fromiter((position[name] for name in sources), dtype=np.int16, count=len(sources))
 
 
 def save(session: Session, loaded: LoadedIndex) -> None:
@@ -184,6 +192,7 @@ def _assemble(ids: np.ndarray, sources: list) -> EncodingArrays:
         del columns, first
         out[name] = column
     out["ids"] = ids.copy()
+    out["body"] = np.full(len(ids), NONE, dtype=np.int16)
     return EncodingArrays(**out)
 
 
@@ -214,6 +223,7 @@ def _read_segments(session: Session) -> list[tuple[EncodingArrays, np.ndarray]]:
         if any(len(c) != meta["rows"] for c in columns.values()):
             raise SnapshotUnusable(f"segment {segment}: columns of different lengths")
         columns["key_id"] = columns["key_id"].astype(object)
+        columns["body"] = np.full(meta["rows"], NONE, dtype=np.int16)
         digests = columns.pop("_digest")
         arrays = EncodingArrays(**columns)
         if len(arrays.ids) > 1 and not (np.diff(arrays.ids) > 0).all():

@@ -29,8 +29,8 @@ from linkage.columnar import EncodingArrays
 from linkage.compare import FIELDS, LEVELS, MISSING, compare
 from linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from linkage.encode import RecordEncoding
-from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate, probability
-from linkage.link import LazyEncodings, ScoredPairs, cluster_scored, count_agreeing_pairs, score_candidates
+from linkage.estimate import MatchModel, estimate, probability
+from linkage.link import LazyEncodings, ScoredPairs, calibrate_priors, cluster_scored, score_candidates
 
 
 @dataclass(frozen=True)
@@ -135,12 +135,13 @@ def _new_parameters(arr: EncodingArrays) -> MatchModel:
 def _store_new_model(session: Session, arr: EncodingArrays, params: MatchModel) -> tuple[MatchModel, int]:
     """Calibrate the prior of learnt parameters and store them as a new model version.
 
-    The prior comes from the index's exactly agreeing candidate pairs (a pass that compares
-    names only for pairs born on the same day). The shipped default keeps its own.
+    The prior, and its shifts for pairs from one body and from two, come from the index's exactly
+    agreeing candidate pairs (a pass that compares names only for pairs born on the same day).
+    The shipped default keeps its own prior and no shifts.
     """
     learnt_on = 0
     if len(arr) >= MIN_RECORDS_TO_ESTIMATE:
-        calibrate_prior_from_count(params, count_agreeing_pairs(arr))
+        calibrate_priors(params, arr)
         learnt_on = len(arr)
     stored = ModelVersion(record_count=learnt_on, parameters=params.to_dict())
     session.add(stored)

@@ -9,6 +9,8 @@ that a record joins a person only when the *average* weight over all of that per
 clears the automatic threshold, the best pair carries individual evidence and no AZR conflict
 stands in the way. It only answers: storing the record and linking it for good stays with the
 regular (incremental) link run, which may still revise the answer with the full picture.
+A question does not say which body asks, so its pairs get the overall prior, not the shift the
+batch run gives pairs from one body or from two (``MatchModel.prior_shifts``).
 """
 
 from __future__ import annotations

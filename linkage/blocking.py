@@ -4,8 +4,14 @@ Comparing every pair is quadratic; instead each record gets a handful of keys bu
 encodings, and only records sharing a key are compared. The keys are chosen so that each known
 kind of variation still leaves at least one key intact: a transliterated family name keeps its
 skeleton, a swapped name keeps its tokens, a name misspelt in both parts keeps its sound, a
-mistyped date keeps the name keys, a missing name keeps the AZR number. Keys shared by too many records (common name + placeholder date) are
-dropped: they cost quadratic time and carry little evidence.
+mistyped date keeps the name keys, a missing name keeps the AZR number, a missing birth date
+keeps the address with each name token. Keys shared by too many records (common name +
+placeholder date) are dropped: they cost quadratic time and carry little evidence.
+
+The address-and-name key needs no date: without it a record lacking a birth date had only name
+keys, and in a big index those (common name, year unknown) exceed the block limit. At a million
+generated records it found 13,300 of the 22,600 true pairs blocking missed, 8,800 of them above
+the automatic threshold, for 5 % more candidate pairs.
 
 The sound (Kölner Phonetik) of the whole name is one key, not one per name token: per token it
 made the largest blocks of all (86 million of 180 million candidate pairs at a million records)
@@ -55,6 +61,10 @@ def blocking_keys(enc: RecordEncoding) -> set[BlockKey]:
         keys.add(("date+postcode", ymd, enc.postcode))
     if enc.street is not None and year:
         keys.add(("street+year", enc.street, year))
+    if enc.street is not None:  # a household's address and name: also without a birth date
+        for name in enc.names:
+            for _canon, skel, _sound in name.family + name.given:
+                keys.add(("street+skel", enc.street, skel))
     return keys
 
 

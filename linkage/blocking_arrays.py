@@ -17,7 +17,7 @@ from linkage.blocking import DEFAULT_MAX_BLOCK
 from linkage.columnar import NONE, EncodingArrays
 
 _KINDS = {kind: i + 1 for i, kind in enumerate(
-    ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session")
+    ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session", "street+skel")
 )}
 PAIR_BATCH = 4_000_000  # raw (not yet de-duplicated) pairs generated at a time: bounds memory
 
@@ -76,6 +76,8 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     add("jc", arr.jobcenter, zero, arr.jobcenter != NONE, rows)
     add("date+postcode", ymd, arr.postcode, (ymd != 0) & (arr.postcode != NONE), rows)
     add("street+year", arr.street, year, (arr.street != NONE) & (year != 0), rows)
+    street3 = np.broadcast_to(arr.street[:, None, None], skel.shape)
+    add("street+skel", street3, skel, present & (street3 != NONE), who)
     return unique_keys(np.concatenate(hashes), np.concatenate(owners))
 
 

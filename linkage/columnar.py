@@ -83,6 +83,9 @@ class EncodingArrays:
     azr_auth: np.ndarray  # bool [n]
     jobcenter: np.ndarray  # int64 [n]
     household: np.ndarray  # int64 [n]
+    # int16 [n]: which body (source) holds the record, NONE when unknown. Not part of the
+    # encoding: the index load sets it from the records' rows (the prior differs by kind of pair)
+    body: np.ndarray
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -276,6 +279,7 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
         street=arrays["street"], postcode=arrays["postcode"], azr=arrays["azr"], azr_nb=_padded(azr_rows, k_azr),
         azr_auth=np.array(flags["azr_auth"], dtype=bool),
         jobcenter=arrays["jobcenter"], household=arrays["household"],
+        body=np.full(n, NONE, dtype=np.int16),
     )
 
 

@@ -49,6 +49,9 @@ class MatchModel:
     family_freq: dict[int, int] = field(default_factory=dict)
     given_freq: dict[int, int] = field(default_factory=dict)
     date_freq: dict[int, int] = field(default_factory=dict)
+    # log2 odds added to the prior for a pair from one body and from two bodies (see calibrate_body_priors)
+    same_body_shift: float = 0.0
+    other_body_shift: float = 0.0
 
     @property
     def prior(self) -> float:
@@ -148,6 +151,17 @@ class MatchModel:
         # only ever weaken or strengthen relative to the average agreeing value
         return weight + math.log2(u_level / u_value)
 
+    def prior_shift(self, body_a: int, body_b: int) -> float:
+        """What a pair's kind (one body or two) adds to the prior log-odds; 0 where a body is unknown."""
+        if body_a == NONE or body_b == NONE:
+            return 0.0
+        return self.same_body_shift if body_a == body_b else self.other_body_shift
+
+    def prior_shifts(self, body_a: np.ndarray, body_b: np.ndarray) -> np.ndarray:
+        """``prior_shift`` of many pairs."""
+        known = (body_a != NONE) & (body_b != NONE)
+        return np.where(known, np.where(body_a == body_b, self.same_body_shift, self.other_body_shift), 0.0)
+
     def bayes_factor(self, comparison: Comparison) -> float:
         """log2 Bayes factor of a pair, without the prior."""
         return self.score(comparison) - math.log2(self.prior / (1 - self.prior))
@@ -168,6 +182,8 @@ class MatchModel:
             family_freq=dict(family),
             given_freq=dict(given),
             date_freq=dict(dates),
+            same_body_shift=self.same_body_shift,
+            other_body_shift=self.other_body_shift,
         )
 
     def to_dict(self) -> dict:
@@ -180,6 +196,8 @@ class MatchModel:
             "matches_per_record": self.matches_per_record,
             "record_count": self.record_count,
             "u_same_family": self.u_same_family,
+            "same_body_shift": self.same_body_shift,
+            "other_body_shift": self.other_body_shift,
         }
 
     @classmethod
@@ -191,6 +209,8 @@ class MatchModel:
             matches_per_record=data["matches_per_record"],
             record_count=data["record_count"],
             u_same_family=data.get("u_same_family", {}),
+            same_body_shift=data.get("same_body_shift", 0.0),
+            other_body_shift=data.get("other_body_shift", 0.0),
         )
 
 
@@ -297,11 +317,41 @@ def calibrate_prior_from_count(model: MatchModel, agreeing: int) -> float:
     """``calibrate_prior`` from the count of exactly agreeing candidate pairs alone (what a
     batched pass over the candidates leaves behind)."""
     n = model.record_count
-    top = {name: len(LEVELS[name]) - 1 for name in ("family_name", "given_names", "birth_date")}
-    recall = model.m["family_name"][top["family_name"]] * model.m["given_names"][top["given_names"]] * model.m["birth_date"][top["birth_date"]]
+    recall = _exact_agreement_recall(model)
     if n >= 2 and agreeing and recall > 0:
         model.matches_per_record = agreeing / recall / n
     return model.prior
+
+
+def calibrate_body_priors(model: MatchModel, bodies: np.ndarray, same_body: int, other_bodies: int) -> None:
+    """One prior for pairs from one body and one for pairs from two bodies, as shifts of the
+    overall prior, each calibrated like it from its own count of exactly agreeing pairs.
+
+    A body seldom keeps two records of one person (a duplicate intake), while a person served
+    by two bodies has a record in each: measured on a million generated records, pairs from one
+    body are one person 3.6 to 4.4 bits less often than the overall prior says, pairs across
+    bodies 0.5 to 0.8 bits more often. One prior for both over-links duplicates within a body
+    and under-links across bodies, the Rechtskreiswechsel the hub exists for. A kind without
+    any agreeing pair (or unknown bodies) keeps the overall prior."""
+    model.same_body_shift = model.other_body_shift = 0.0
+    known = bodies[bodies != NONE]
+    recall = _exact_agreement_recall(model)
+    if len(known) < 2 or recall <= 0:
+        return
+    per_body = np.bincount(known).astype(np.float64)
+    pairs_same = float((per_body * (per_body - 1) / 2).sum())
+    pairs_other = len(known) * (len(known) - 1) / 2 - pairs_same
+    overall = model.prior_log_odds
+    for count, pairs, name in ((same_body, pairs_same, "same_body_shift"), (other_bodies, pairs_other, "other_body_shift")):
+        if count and pairs:
+            share = min(count / recall / pairs, 0.5)
+            setattr(model, name, math.log2(share / (1 - share)) - overall)
+
+
+def _exact_agreement_recall(model: MatchModel) -> float:
+    """Share of all matching pairs that agree exactly on family name, given names and date (from m)."""
+    top = {name: len(LEVELS[name]) - 1 for name in ("family_name", "given_names", "birth_date")}
+    return model.m["family_name"][top["family_name"]] * model.m["given_names"][top["given_names"]] * model.m["birth_date"][top["birth_date"]]
 
 
 HOUSEHOLD_FIELDS = ("birth_date", "sex", "nationality", "birth_place", "address")

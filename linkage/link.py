@@ -36,7 +36,7 @@ from linkage.compare_arrays import (
 )
 from linkage.components import component_batches, component_labels
 from linkage.encode import RecordEncoding
-from linkage.estimate import MatchModel, calibrate_prior_from_count, estimate
+from linkage.estimate import MatchModel, calibrate_body_priors, calibrate_prior_from_count, estimate
 from linkage.parallel import map_in_threads
 from linkage.weight_bound import BayesFactorBound
 
@@ -52,11 +52,11 @@ class ScoredPairs:
 
     a: np.ndarray
     b: np.ndarray
-    bayes: np.ndarray  # log2 Bayes factor without the prior
+    bayes: np.ndarray  # log2 Bayes factor plus the prior shift of the pair's kind (MatchModel.prior_shifts)
     evidence: np.ndarray  # individual_evidence: may the pair link automatically?
 
     def weights(self, model: MatchModel) -> np.ndarray:
-        """Match weights (Bayes factor plus the model's prior log-odds)."""
+        """Match weights (Bayes factor and shift plus the model's overall prior log-odds)."""
         return self.bayes + model.prior_log_odds
 
     def select(self, mask: np.ndarray) -> ScoredPairs:
@@ -76,10 +76,11 @@ def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairPieces, 
         for start in range(0, len(a), BATCH):
             pa, pb = a[start : start + BATCH], b[start : start + BATCH]
             levels, date_token = cheap_levels(arr, pa, pb)
-            hopeful = np.flatnonzero(bound.upper(pa, pb, levels, date_token) >= floor)
-            pa, pb = pa[hopeful], pb[hopeful]
+            shift = model.prior_shifts(arr.body[pa], arr.body[pb])
+            hopeful = np.flatnonzero(bound.upper(pa, pb, levels, date_token) + shift >= floor)
+            pa, pb, shift = pa[hopeful], pb[hopeful], shift[hopeful]
             full = with_names(arr, pa, pb, levels[hopeful], date_token[hopeful])
-            bayes = _with_azr_typos(arr, model, pa, pb, full, floor)
+            bayes = _with_azr_typos(arr, model, pa, pb, full, floor - shift) + shift
             keep = bayes >= floor
             kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep])))
         return kept
@@ -91,45 +92,69 @@ def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairPieces, 
     return ScoredPairs(*(np.concatenate(parts) for parts in zip(*kept)))
 
 
-def _with_azr_typos(arr: EncodingArrays, model: MatchModel, a: np.ndarray, b: np.ndarray, pairs: PairLevels, floor: float) -> np.ndarray:
+def _with_azr_typos(arr: EncodingArrays, model: MatchModel, a: np.ndarray, b: np.ndarray, pairs: PairLevels, floor: np.ndarray) -> np.ndarray:
     """Bayes factors with the differing AZR numbers checked for a typo, but only where the
-    answer can decide whether the pair reaches ``floor`` (there ``pairs.levels`` is completed)."""
+    answer can decide whether the pair reaches its ``floor`` (there ``pairs.levels`` is completed)."""
     bayes = model.score_levels(pairs, with_prior=False)  # differing numbers scored as "different"
     differ = np.flatnonzero(pairs.levels[:, _AZR] == 0)
     if len(differ):
         as_typo = pairs.select(differ)
         as_typo.levels[:, _AZR] = 1
-        decides = differ[(bayes[differ] >= floor) | (model.score_levels(as_typo, with_prior=False) >= floor)]
+        decides = differ[(bayes[differ] >= floor[differ]) | (model.score_levels(as_typo, with_prior=False) >= floor[differ])]
         resolve_azr_typos(arr, a, b, pairs.levels, decides)
         bayes[decides] = model.score_levels(pairs.select(decides), with_prior=False)
     return bayes
 
 
-def count_agreeing(levels: PairLevels) -> int:
-    """Pairs agreeing exactly on family name, given names and a precise date (see calibrate_prior)."""
+def agrees_exactly(levels: PairLevels) -> np.ndarray:
+    """Per pair: does it agree exactly on family name, given names and a precise date (see calibrate_prior)?"""
     lv = levels.levels
-    return int(((lv[:, FAMILY] == _TOP[0]) & (lv[:, GIVEN] == _TOP[1]) & (lv[:, DATE] == _TOP[2])).sum())
+    return (lv[:, FAMILY] == _TOP[0]) & (lv[:, GIVEN] == _TOP[1]) & (lv[:, DATE] == _TOP[2])
 
 
 def learn_model(encodings: Mapping[int, RecordEncoding] | EncodingArrays) -> MatchModel:
     """Estimate m/u by EM and calibrate the prior on the blocked candidate pairs."""
     arr = encodings if isinstance(encodings, EncodingArrays) else from_encodings(encodings)
     model = estimate(arr)
-    calibrate_prior_from_count(model, count_agreeing_pairs(arr))
+    calibrate_priors(model, arr)
     return model
 
 
-def count_agreeing_pairs(arr: EncodingArrays, pairs: PairPieces | None = None) -> int:
+def calibrate_priors(model: MatchModel, arr: EncodingArrays, pairs: PairPieces | None = None) -> None:
+    """The overall prior and its shifts for pairs from one body and from two, from the index's
+    exactly agreeing candidate pairs (``estimate.calibrate_prior``, ``estimate.calibrate_body_priors``)."""
+    agreeing = count_agreeing_pairs(arr, pairs)
+    calibrate_prior_from_count(model, agreeing.total)
+    calibrate_body_priors(model, arr.body, agreeing.same_body, agreeing.other_bodies)
+
+
+@dataclass(frozen=True)
+class AgreeingPairs:
+    """Candidate pairs agreeing exactly on names and a precise date, by kind of pair."""
+
+    same_body: int
+    other_bodies: int  # and pairs whose bodies are not known
+
+    @property
+    def total(self) -> int:
+        return self.same_body + self.other_bodies
+
+
+def count_agreeing_pairs(arr: EncodingArrays, pairs: PairPieces | None = None) -> AgreeingPairs:
     """Candidate pairs (all of the index's, unless given) agreeing exactly on names and a precise
     date. Only pairs born on the same precise day can, so only their names are compared."""
     pieces = candidate_pair_pieces(arr) if pairs is None else pairs
 
-    def count_piece(index: int) -> int:
+    def count_piece(index: int) -> tuple[int, int]:
         a, b = pieces[index]
         same_day = np.flatnonzero(date_levels(arr, a, b) == _TOP[2])
-        return count_agreeing(compare_pairs(arr, a[same_day], b[same_day]))
+        a, b = a[same_day], b[same_day]
+        agreeing = agrees_exactly(compare_pairs(arr, a, b))
+        same_body = agreeing & (arr.body[a] == arr.body[b]) & (arr.body[a] != NONE)
+        return int(same_body.sum()), int((agreeing & ~same_body).sum())
 
-    return sum(map_in_threads(count_piece, len(pieces)))
+    counts = map_in_threads(count_piece, len(pieces))
+    return AgreeingPairs(sum(same for same, _ in counts), sum(other for _, other in counts))
 
 
 class LazyEncodings(Mapping[int, RecordEncoding]):
@@ -208,6 +233,11 @@ def cluster_scored(
     edge_b = np.concatenate([scored.b[strong], must_rows[:, 1]])
     labels = component_labels(len(arr), edge_a, edge_b)
     conflict = authoritative_conflict(arr)
+
+    def pair_weight(a: int, b: int) -> float:  # a pair below review, weighed one at a time for a cluster average
+        body_a, body_b = arr.body[np.searchsorted(arr.ids, (a, b))]
+        return model.score(compare(encodings[a], encodings[b])) + model.prior_shift(int(body_a), int(body_b))
+
     rule_out = (lambda a, b: cannot_link(a, b) or conflict(a, b)) if cannot_link else conflict
     result = Clustering(clusters=[], join_weight={})
     for batch in component_batches(labels, edge_a, CLUSTER_BATCH_PAIRS):
@@ -218,7 +248,7 @@ def cluster_scored(
         part = cluster(
             arr.ids[batch.rows].tolist(),
             zip(ids_a, ids_b, weights[strong[pairs]].tolist()),
-            pair_weight=lambda a, b: model.score(compare(encodings[a], encodings[b])),
+            pair_weight=pair_weight,
             cannot_link=rule_out,
             thresholds=thresholds,
             must_link=[(int(a), int(b)) for a, b in decided[forced]],
@@ -241,7 +271,7 @@ def link_all(
     arr = from_encodings(encodings)
     learnt = model or estimate(arr)
     if model is None:
-        calibrate_prior_from_count(learnt, count_agreeing_pairs(arr))
+        calibrate_priors(learnt, arr)
     applied = learnt.applied_to(arr)
     scored = score_candidates(arr, applied, candidate_pair_pieces(arr), thresholds.review)
     return cluster_scored(arr, scored, applied, thresholds, encodings=encodings), applied

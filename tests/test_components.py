@@ -3,11 +3,13 @@
 ``linkage.components`` finds the connected components of the scored pairs in numpy, and
 ``cluster_scored`` clusters a batch of whole components at a time, leaving records without any
 pair out of the Python tables. Checked against a plain union-find and, on a generated population
-with coordinators' decisions, against one ``cluster`` call over the whole index.
+with coordinators' decisions and records of three bodies (whose pairs carry a prior shift),
+against one ``cluster`` call over the whole index.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import tempfile
@@ -23,9 +25,9 @@ from linkage.columnar import from_encodings
 from linkage.compare import compare
 from linkage.components import component_batches, component_labels
 from linkage.default_model import encode_population
-from linkage.estimate import calibrate_prior_from_count, estimate
+from linkage.estimate import estimate
 from linkage.keyed import EncodingKeys
-from linkage.link import LazyEncodings, authoritative_conflict, cluster_scored, count_agreeing_pairs, score_candidates
+from linkage.link import LazyEncodings, authoritative_conflict, calibrate_priors, cluster_scored, score_candidates
 
 
 def _union_find_labels(n: int, edges: list[tuple[int, int]]) -> list[int]:
@@ -91,9 +93,10 @@ def test_clustering_by_batches_equals_clustering_everything_at_once(monkeypatch)
     with tempfile.TemporaryDirectory() as scratch:
         encodings = encode_population(Path(scratch), 1200, 9, keys)
     arr = from_encodings(encodings)
+    arr.body = np.random.default_rng(2).integers(0, 3, len(arr)).astype(np.int16)  # three bodies
     model = estimate(arr)
-    calibrate_prior_from_count(model, count_agreeing_pairs(arr))
-    model = model.applied_to(arr)
+    calibrate_priors(model, arr)
+    model = dataclasses.replace(model.applied_to(arr), same_body_shift=-3.0, other_body_shift=1.0)
     thresholds = Thresholds()
     scored = score_candidates(arr, model, candidate_pair_pieces(arr), thresholds.review)
     weights = scored.weights(model)
@@ -106,10 +109,11 @@ def test_clustering_by_batches_equals_clustering_everything_at_once(monkeypatch)
     conflict = authoritative_conflict(arr)
     may_link = dict(zip(pairs, scored.evidence.tolist()))
     lazy = LazyEncodings(arr)
+    body = dict(zip(arr.ids.tolist(), arr.body.tolist()))
     whole = cluster(
         arr.ids.tolist(),
         zip(ids_a, ids_b, weights.tolist()),
-        pair_weight=lambda a, b: model.score(compare(lazy[a], lazy[b])),
+        pair_weight=lambda a, b: model.score(compare(lazy[a], lazy[b])) + model.prior_shift(body[a], body[b]),
         cannot_link=lambda a, b: cannot(a, b) or conflict(a, b),
         thresholds=thresholds,
         must_link=same,

@@ -53,7 +53,12 @@ def _utf8(path: Path) -> bool:
 
 
 def _truth(session) -> EncodingArrays:  # noqa: ANN001
-    return from_json_rows(session.execute(select(SourceRecord.id, SourceRecord.encoding)))
+    """The arrays straight from the records' JSON, each row with its source's body number."""
+    rows = session.execute(select(SourceRecord.id, SourceRecord.encoding, SourceRecord.source).order_by(SourceRecord.id)).all()
+    arrays = from_json_rows((pk, encoding) for pk, encoding, _source in rows)
+    names = sorted({source for *_, source in rows})
+    arrays.body = np.array([names.index(source) for *_, source in rows], dtype=np.int16)
+    return arrays
 
 
 def _same(a: EncodingArrays, b: EncodingArrays) -> None:

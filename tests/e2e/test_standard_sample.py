@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import sqlite3
@@ -76,6 +77,13 @@ def test_linkage_beats_floor_against_truth(ingested: dict) -> None:
     score = pairwise_score(_truth(), predicted)
     print(f"standard sample: P {score.precision:.4f} R {score.recall:.4f} F1 {score.f1:.4f} in {ingested['seconds']:.1f} s")
     assert score.f1 >= F1_FLOOR
+
+
+def test_the_learnt_prior_knows_a_body_seldom_holds_one_person_twice(ingested: dict) -> None:
+    with sqlite3.connect(ingested["home"] / "var" / "hub.db") as db:
+        (parameters,) = db.execute("SELECT parameters FROM model_versions ORDER BY id DESC LIMIT 1").fetchone()
+    learnt = json.loads(parameters)
+    assert learnt["same_body_shift"] < 0 < learnt["other_body_shift"]
 
 
 def test_reingest_changes_nothing(ingested: dict) -> None:

@@ -1,0 +1,34 @@
+"""Blocking keys that must survive a big index, where common keys exceed the block limit."""
+
+from __future__ import annotations
+
+import os
+
+from linkage.blocking import candidate_pairs
+from linkage.blocking_arrays import candidate_pair_arrays
+from linkage.columnar import from_encodings
+from linkage.encode import encode_identity
+from linkage.keyed import EncodingKeys
+from mappings.case_summary import Identity, PersonName
+
+KEYS = EncodingKeys.from_master(os.urandom(32), "blocking")
+
+
+def undated(family: str, given: str, street: str) -> Identity:
+    return Identity(name=PersonName(family_name=family, given_names=given), street=street, postcode="51373")
+
+
+def test_records_without_birth_date_meet_by_address_and_name_when_name_blocks_are_too_big() -> None:
+    """Without a birth date a record has no date or year key; in a big index its name keys
+    (a common family name, year unknown) are shared by more records than a block may hold.
+    Its address with its name still finds the other record of the same household member."""
+    crowd = {i: encode_identity(undated("Rahimi", "Zahra", f"Feldweg {i}"), KEYS) for i in range(4)}  # namesakes
+    records = crowd | {
+        10: encode_identity(undated("Rahimi", "Zahra", "Teststraße 12"), KEYS),
+        11: encode_identity(undated("RAHIMI", "Zahra", "Teststr. 12"), KEYS),
+    }
+    assert (10, 11) in candidate_pairs(records, max_block=3)
+    arrays = from_encodings(records)
+    a, b = candidate_pair_arrays(arrays, max_block=3)
+    assert (10, 11) in set(zip(arrays.ids[a].tolist(), arrays.ids[b].tolist()))
+    assert (0, 1) not in candidate_pairs(records, max_block=3)  # the name alone is still too common
