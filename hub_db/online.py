@@ -9,8 +9,9 @@ that a record joins a person only when the *average* weight over all of that per
 clears the automatic threshold, the best pair carries individual evidence and no AZR conflict
 stands in the way. It only answers: storing the record and linking it for good stays with the
 regular (incremental) link run, which may still revise the answer with the full picture.
-A question does not say which body asks, so its pairs get the overall prior, not the shift the
-batch run gives pairs from one body or from two (``MatchModel.prior_shifts``).
+A question may name the source the record comes from: its pairs then get the prior the batch
+run gives pairs from one body or from two (``MatchModel.prior_shifts``); without it, the
+overall prior.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub_db.master_index import LinkPolicy, current_model, load_index
-from hub_db.models import Link, Person
+from hub_db.models import Link, Person, SourceRecord
 from linkage.blocking import DEFAULT_MAX_BLOCK
 from linkage.blocking_arrays import block_keys
 from linkage.columnar import concat, from_encodings
@@ -52,6 +53,8 @@ class OnlineIndex:
         self.keys, self.rows = block_keys(self.arr)
         person_of = dict(session.execute(select(Link.record_id, Link.person_id)).all())
         self.pseudonym = dict(session.execute(select(Person.id, Person.pseudonym)).all())
+        sources = session.execute(select(SourceRecord.source).distinct()).scalars()
+        self.body_of = {name: code for code, name in enumerate(sorted(sources))}  # as index_snapshot.body_codes
         self.person = np.array([person_of.get(int(i), -1) for i in self.arr.ids], dtype=np.int64)
         rows_of: dict[int, list[int]] = defaultdict(list)
         for row, person in enumerate(self.person.tolist()):
@@ -59,9 +62,12 @@ class OnlineIndex:
                 rows_of[person].append(row)
         self.rows_of = {person: np.array(rows, dtype=np.int64) for person, rows in rows_of.items()}
 
-    def link(self, encoding: RecordEncoding) -> OnlineAnswer:
-        """The person this record would join, by the batch run's rules."""
+    def link(self, encoding: RecordEncoding, source: str | None = None) -> OnlineAnswer:
+        """The person this record would join, by the batch run's rules (``source``: the body the
+        record comes from, when known; a source the index does not hold yet is another body)."""
         single = from_encodings({-1: encoding})
+        if source is not None:
+            single.body[:] = self.body_of.get(source, len(self.body_of))
         candidates = self._candidates(single)
         if len(candidates) == 0:
             return OnlineAnswer("new", None, None)
@@ -102,5 +108,5 @@ class OnlineIndex:
         index = np.arange(len(rows), dtype=np.int64)
         new = np.full(len(rows), len(rows), dtype=np.int64)
         levels = compare_pairs(pool, index, new)  # index rows have lower ids: they come first
-        weights = self.model.score_levels(levels)
+        weights = self.model.score_levels(levels) + self.model.prior_shifts(pool.body[index], pool.body[new])
         return weights, individual_evidence(levels.levels), identifiers_conflict(pool, index, new)

@@ -17,7 +17,7 @@ from linkage.blocking import DEFAULT_MAX_BLOCK
 from linkage.columnar import NONE, EncodingArrays
 
 _KINDS = {kind: i + 1 for i, kind in enumerate(
-    ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session", "street+skel")
+    ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session", "street+skel", "name+day")
 )}
 PAIR_BATCH = 4_000_000  # raw (not yet de-duplicated) pairs generated at a time: bounds memory
 
@@ -98,6 +98,28 @@ def candidate_pair_pieces(
     that a caller scoring them piece by piece never holds all candidate pairs at once."""
     h, r = block_keys(arr)
     return PairPieces(h, r, len(arr), max_block, focus, chunk)
+
+
+def same_day_name_pieces(arr: EncodingArrays) -> PairPieces:
+    """Pairs sharing a name token (canonical or joined) and a precise birth date, from blocks of
+    any size: every pair that can agree exactly on both names and the date is among them.
+
+    What the prior's calibration counts (``linkage.link.count_agreeing_pairs``), at a million
+    records in 0.8 million pairs instead of the 160 million candidate pairs."""
+    n = len(arr)
+    rows = np.arange(n, dtype=np.int64)
+    precise = (arr.d_ymd != NONE) & ~arr.d_placeholder
+    canon = np.concatenate([arr.fam_c, arr.giv_c], axis=2)
+    joined = np.concatenate([arr.fam_j, arr.giv_j], axis=1)  # "Abdul Rahman" = "Abdulrahman" is "same" too
+    hashes, owners = [], []
+    for tokens in (canon, joined):
+        shape = tokens.shape
+        present = (tokens != NONE) & precise.reshape(-1, *([1] * (tokens.ndim - 1)))
+        day = np.broadcast_to(arr.d_ymd.reshape(-1, *([1] * (tokens.ndim - 1))), shape)
+        hashes.append(key_hash("name+day", tokens[present], day[present]))
+        owners.append(np.broadcast_to(rows.reshape(-1, *([1] * (tokens.ndim - 1))), shape)[present])
+    h, r = unique_keys(np.concatenate(hashes), np.concatenate(owners))
+    return PairPieces(h, r, n, max_block=max(n, 2))
 
 
 def pairs_sharing(

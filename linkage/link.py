@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from linkage.blocking_arrays import candidate_pair_pieces
+from linkage.blocking_arrays import candidate_pair_pieces, same_day_name_pieces
 from linkage.cluster import Clustering, Thresholds, cluster
 from linkage.columnar import NONE, EncodingArrays, from_encodings
 from linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, compare
@@ -141,9 +141,13 @@ class AgreeingPairs:
 
 
 def count_agreeing_pairs(arr: EncodingArrays, pairs: PairPieces | None = None) -> AgreeingPairs:
-    """Candidate pairs (all of the index's, unless given) agreeing exactly on names and a precise
-    date. Only pairs born on the same precise day can, so only their names are compared."""
-    pieces = candidate_pair_pieces(arr) if pairs is None else pairs
+    """Pairs of the index (of ``pairs``, when given) agreeing exactly on names and a precise date.
+
+    Such a pair shares a name token and the day, so only those pairs are compared
+    (``blocking_arrays.same_day_name_pieces``): the count equals that over all candidate pairs
+    (362,069 at a million records, both ways) in 4 s instead of 24 s, and also holds the rare
+    pair whose blocks all exceeded the blocking's size limit, as the calibration assumes."""
+    pieces = same_day_name_pieces(arr) if pairs is None else pairs
 
     def count_piece(index: int) -> tuple[int, int]:
         a, b = pieces[index]

@@ -1,15 +1,20 @@
-"""Blocking keys that must survive a big index, where common keys exceed the block limit."""
+"""Blocking keys that must survive a big index, where common keys exceed the block limit, and the
+same-day pairs the prior is calibrated on."""
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from linkage.blocking import candidate_pairs
-from linkage.blocking_arrays import candidate_pair_arrays
+from linkage.blocking_arrays import candidate_pair_arrays, same_day_name_pieces
 from linkage.columnar import from_encodings
+from linkage.compare_arrays import compare_pairs
 from linkage.encode import encode_identity
 from linkage.keyed import EncodingKeys
-from mappings.case_summary import Identity, PersonName
+from linkage.link import agrees_exactly, count_agreeing_pairs
+from mappings.case_summary import BirthDate, Identity, PersonName
 
 KEYS = EncodingKeys.from_master(os.urandom(32), "blocking")
 
@@ -32,3 +37,19 @@ def test_records_without_birth_date_meet_by_address_and_name_when_name_blocks_ar
     a, b = candidate_pair_arrays(arrays, max_block=3)
     assert (10, 11) in set(zip(arrays.ids[a].tolist(), arrays.ids[b].tolist()))
     assert (0, 1) not in candidate_pairs(records, max_block=3)  # the name alone is still too common
+
+
+def test_the_same_day_pairs_hold_every_exactly_agreeing_pair() -> None:
+    """The prior's calibration counts exactly agreeing pairs among pairs sharing a name token and
+    the day. Compound names written apart and together agree exactly on their joined token only."""
+    born = BirthDate(year=1990, month=5, day=17, precision="day", placeholder=False)
+    records = {
+        1: encode_identity(Identity(name=PersonName(family_name="Abdul Rahman", given_names="Nur Ali"), birth_date=born), KEYS),
+        2: encode_identity(Identity(name=PersonName(family_name="Abdulrahman", given_names="Nurali"), birth_date=born), KEYS),
+        3: encode_identity(Identity(name=PersonName(family_name="Abdul Rahman", given_names="Nur Ali"), birth_date=None), KEYS),
+    }
+    arrays = from_encodings(records)
+    a, b = candidate_pair_arrays(arrays)
+    assert agrees_exactly(compare_pairs(arrays, a, b)).sum() == 1
+    assert count_agreeing_pairs(arrays).total == 1
+    assert len(np.concatenate([a for a, _b in same_day_name_pieces(arrays)])) == 1  # the undated record is in no pair

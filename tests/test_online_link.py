@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from flows.cli import link_rows
 from hub_db.online import OnlineIndex
 from linkage.encode import encode_identity
@@ -25,3 +29,18 @@ def test_a_known_person_is_found_and_a_stranger_is_new(hub) -> None:
     assert answer.status == "auto" and {answer.pseudonym} == samira
     stranger = encode_identity(_identity("Novak", "Ivana", 1961, 7, 30, sex="F"), keys)
     assert index.link(stranger).status == "new"
+
+
+def test_the_asking_body_sets_the_prior_of_its_pairs(hub) -> None:
+    """Samira has a record at caritas and one at the job centre. Asked from the job centre, one of
+    the two pairs is from one body (a lower prior), the other across bodies; asked from a body the
+    index does not hold yet, both are across; asked without a body, both keep the overall prior."""
+    _home, _config, sessions, keys = hub
+    ingest_samira_in_two_sources(hub)
+    with sessions() as session:
+        index = OnlineIndex(session)
+    index.model = dataclasses.replace(index.model, same_body_shift=-3.0, other_body_shift=1.0)
+    again = encode_identity(_identity("Haddad", "Samira", 1988, 3, 14, sex="F", nationalities=("SYR",), street="Testweg 1", postcode="51373"), keys)
+    plain = index.link(again).weight
+    assert index.link(again, source="jobcenter").weight == pytest.approx(plain + (-3.0 + 1.0) / 2)
+    assert index.link(again, source="diakonie").weight == pytest.approx(plain + 1.0)
