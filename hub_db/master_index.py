@@ -136,7 +136,7 @@ def _store_new_model(session: Session, arr: EncodingArrays, params: MatchModel) 
     """Calibrate the prior of learnt parameters and store them as a new model version.
 
     The prior, and its shifts for pairs from one body and from two, come from the index's exactly
-    agreeing candidate pairs (a pass that compares names only for pairs born on the same day).
+    agreeing pairs (compared only where two records share a name token and a precise birth date).
     The shipped default keeps its own prior and no shifts.
     """
     learnt_on = 0

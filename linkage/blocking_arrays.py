@@ -113,11 +113,10 @@ def same_day_name_pieces(arr: EncodingArrays) -> PairPieces:
     joined = np.concatenate([arr.fam_j, arr.giv_j], axis=1)  # "Abdul Rahman" = "Abdulrahman" is "same" too
     hashes, owners = [], []
     for tokens in (canon, joined):
-        shape = tokens.shape
-        present = (tokens != NONE) & precise.reshape(-1, *([1] * (tokens.ndim - 1)))
-        day = np.broadcast_to(arr.d_ymd.reshape(-1, *([1] * (tokens.ndim - 1))), shape)
-        hashes.append(key_hash("name+day", tokens[present], day[present]))
-        owners.append(np.broadcast_to(rows.reshape(-1, *([1] * (tokens.ndim - 1))), shape)[present])
+        beside = (slice(None),) + (None,) * (tokens.ndim - 1)  # a record's value next to each of its tokens
+        present = (tokens != NONE) & precise[beside]
+        hashes.append(key_hash("name+day", tokens[present], np.broadcast_to(arr.d_ymd[beside], tokens.shape)[present]))
+        owners.append(np.broadcast_to(rows[beside], tokens.shape)[present])
     h, r = unique_keys(np.concatenate(hashes), np.concatenate(owners))
     return PairPieces(h, r, n, max_block=max(n, 2))
 

@@ -314,8 +314,8 @@ def calibrate_prior(model: MatchModel, candidates: Sequence[Comparison] | PairLe
 
 
 def calibrate_prior_from_count(model: MatchModel, agreeing: int) -> float:
-    """``calibrate_prior`` from the count of exactly agreeing candidate pairs alone (what a
-    batched pass over the candidates leaves behind)."""
+    """``calibrate_prior`` from the count of exactly agreeing pairs alone (what a batched pass
+    over the pairs leaves behind; ``linkage.link.count_agreeing_pairs``)."""
     n = model.record_count
     recall = _exact_agreement_recall(model)
     if n >= 2 and agreeing and recall > 0:
