@@ -69,27 +69,30 @@ def map_in_processes(task: Callable[[A], T], items: Iterable[A], workers: int) -
     if workers <= 1:
         yield from map(task, items)
         return
-    pending: deque[tuple[A, Future[T]]] = deque()
+    waiting: deque[A] = deque()  # taken from ``items``, result not yet given back
+    futures: deque[Future[T]] = deque()
     source = iter(items)
     pool = _get_pool(workers)
     try:
         for item in source:
-            pending.append((item, pool.submit(task, item)))
-            if len(pending) >= 2 * workers:
-                yield _next_result(pending)
-        while pending:
-            yield _next_result(pending)
+            waiting.append(item)  # before submitting: once a worker has died, submit raises too
+            futures.append(pool.submit(task, item))
+            if len(waiting) >= 2 * workers:
+                yield _next_result(waiting, futures)
+        while waiting:
+            yield _next_result(waiting, futures)
     except BrokenProcessPool:  # a worker died (killed, out of memory): the rest in-process
         _reset_pool()
-        for item, _future in pending:
+        for item in waiting:
             yield task(item)
         yield from map(task, source)
 
 
-def _next_result(pending: deque[tuple[A, Future[T]]]) -> T:
-    """The oldest item's result; the item stays pending until its result is in hand."""
-    result = pending[0][1].result()
-    pending.popleft()
+def _next_result(waiting: deque[A], futures: deque[Future[T]]) -> T:
+    """The oldest item's result; the item stays waiting until its result is in hand."""
+    result = futures[0].result()
+    futures.popleft()
+    waiting.popleft()
     return result
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -29,6 +31,33 @@ def test_a_dead_worker_loses_no_item() -> None:
     items = [(os.getpid(), i, 7) for i in range(25)]
     assert list(parallel.map_in_processes(double_unless_in_a_worker, items, workers=2)) == [2 * i for i in range(25)]
     assert parallel._pool is None, "the broken pool was dropped; the rest ran in-process"
+
+
+class _PoolThatBreaksOnSubmit:
+    """A pool whose workers died while the caller was away: the next submit raises."""
+
+    def __init__(self, good_submits: int) -> None:
+        self.left = good_submits
+
+    def submit(self, task, item):  # noqa: ANN001, ANN201 - the executor's signature
+        if self.left == 0:
+            raise BrokenProcessPool("a worker died")
+        self.left -= 1
+        done: Future = Future()
+        done.set_result(task(item))
+        return done
+
+    def shutdown(self, wait: bool, cancel_futures: bool) -> None:
+        pass
+
+
+@pytest.mark.parametrize("good_submits", [0, 1, 3, 4, 9])
+def test_an_item_whose_submit_finds_the_pool_broken_is_not_lost(monkeypatch: pytest.MonkeyPatch, good_submits: int) -> None:
+    """Which call notices a dead worker is a race: the result of an earlier item, or the submit
+    of the next one. Either way every item is given back once, in order (CI saw the second)."""
+    monkeypatch.setattr(parallel, "_get_pool", lambda workers: _PoolThatBreaksOnSubmit(good_submits))
+    items = [(os.getpid(), i, -1) for i in range(12)]
+    assert list(parallel.map_in_processes(double_unless_in_a_worker, items, workers=2)) == [2 * i for i in range(12)]
 
 
 def test_threads_give_results_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
