@@ -23,6 +23,7 @@ rewrites it without the erased records (``forget``): no encoding of an erased re
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from itertools import islice
 
@@ -97,9 +98,14 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     return LoadedIndex(arrays, digests, ~usable, segments)
 
 
+def body_numbers(sources: Iterable[str]) -> dict[str, int]:
+    """Each source's body number: its position among the sorted source names."""
+    return {name: code for code, name in enumerate(sorted(set(sources)))}
+
+
 def body_codes(sources: list[str]) -> np.ndarray:
-    """Per record, its source as a small number (the sorted source names' positions)."""
-    position = {name: code for code, name in enumerate(sorted(set(sources)))}
+    """Per record, its source's body number."""
+    position = body_numbers(sources)
     return np.fromiter((position[name] for name in sources), dtype=np.int16, count=len(sources))
 
 

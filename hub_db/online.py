@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub_db.index_snapshot import body_numbers
 from hub_db.master_index import LinkPolicy, current_model, load_index
 from hub_db.models import Link, Person, SourceRecord
 from linkage.blocking import DEFAULT_MAX_BLOCK
@@ -53,8 +54,7 @@ class OnlineIndex:
         self.keys, self.rows = block_keys(self.arr)
         person_of = dict(session.execute(select(Link.record_id, Link.person_id)).all())
         self.pseudonym = dict(session.execute(select(Person.id, Person.pseudonym)).all())
-        sources = session.execute(select(SourceRecord.source).distinct()).scalars()
-        self.body_of = {name: code for code, name in enumerate(sorted(sources))}  # as index_snapshot.body_codes
+        self.body_of = body_numbers(session.execute(select(SourceRecord.source).distinct()).scalars())
         self.person = np.array([person_of.get(int(i), -1) for i in self.arr.ids], dtype=np.int64)
         rows_of: dict[int, list[int]] = defaultdict(list)
         for row, person in enumerate(self.person.tolist()):
