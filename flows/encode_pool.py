@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 
 from connectors.base import RawRow, Rejection
+from linkage.gc_pause import cyclic_gc_paused
 from linkage.keyed import EncodingKeys
 from linkage.parallel import map_in_processes, worker_processes
 from linkage.pseudonymise import PseudonymisedRecord, pseudonymise
@@ -54,7 +55,8 @@ def encode_rows(
 def encode_chunk(source: str, rows: Sequence[RawRow], mapper: Callable, keys: EncodingKeys, azr_authoritative: bool) -> list[Encoded]:
     """One chunk in this process (what each worker runs)."""
     out: list[Encoded] = []
-    for row in rows:
-        mapped = mapper(source, row)
-        out.append(mapped if isinstance(mapped, list) else pseudonymise(mapped, keys, azr_authoritative))
+    with cyclic_gc_paused():
+        for row in rows:
+            mapped = mapper(source, row)
+            out.append(mapped if isinstance(mapped, list) else pseudonymise(mapped, keys, azr_authoritative))
     return out

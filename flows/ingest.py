@@ -36,6 +36,7 @@ from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from hub_db.models import IngestFile
 from hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
 from hub_db.source_state import load_state, save_state
+from linkage.gc_pause import cyclic_gc_paused
 from linkage.keyed import EncodingKeys
 from mappings.abh_xml import map_abh_row
 from mappings.case_summary import CaseSummary
@@ -105,7 +106,7 @@ def ingest_source(
     receipts = home.outbox(source, "receipts")
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
-        with folder.claimed(path) as claimed:
+        with folder.claimed(path) as claimed, cyclic_gc_paused():  # a file is one bulk load (linkage.gc_pause)
             if claimed is None:
                 continue  # another run claimed it first, or is still working on it
             crash_point("claim")

@@ -30,6 +30,7 @@ from linkage.compare import FIELDS, LEVELS, MISSING, compare
 from linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from linkage.encode import RecordEncoding
 from linkage.estimate import MatchModel, estimate, probability
+from linkage.gc_pause import cyclic_gc_paused
 from linkage.link import LazyEncodings, ScoredPairs, calibrate_priors, cluster_scored, score_candidates
 
 
@@ -57,6 +58,7 @@ class LinkOutcome:
     model_version: int | None = None
 
 
+@cyclic_gc_paused()  # a first run builds a million records' links and events (linkage.gc_pause)
 def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOutcome:
     """Link every record waiting for it into the master index (the caller commits).
 

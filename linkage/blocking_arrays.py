@@ -17,7 +17,7 @@ from linkage.blocking import DEFAULT_MAX_BLOCK
 from linkage.columnar import NONE, EncodingArrays
 
 _KINDS = {kind: i + 1 for i, kind in enumerate(
-    ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session", "street+skel", "name+day")
+    ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session", "street+skel", "name+day", "day+sex+nat")
 )}
 PAIR_BATCH = 4_000_000  # raw (not yet de-duplicated) pairs generated at a time: bounds memory
 
@@ -78,6 +78,10 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     add("street+year", arr.street, year, (arr.street != NONE) & (year != 0), rows)
     street3 = np.broadcast_to(arr.street[:, None, None], skel.shape)
     add("street+skel", street3, skel, present & (street3 != NONE), who)
+    real_day = (ymd != 0) & ~arr.d_placeholder
+    day_sex = key_hash("day+sex+nat", ymd, np.where(arr.sex != NONE, arr.sex.astype(np.int64) + 1, 0))
+    nat_rows = np.broadcast_to(rows[:, None], arr.nat.shape)
+    add("day+sex+nat", np.broadcast_to(day_sex[:, None], arr.nat.shape), arr.nat, real_day[:, None] & (arr.nat != NONE), nat_rows)
     return unique_keys(np.concatenate(hashes), np.concatenate(owners))
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from linkage.encode import DateCode, NameCode, RecordEncoding
+from linkage.gc_pause import cyclic_gc_paused
 from linkage.keyed import BLOOM_BITS
 
 NONE = -1
@@ -185,6 +186,7 @@ def from_encodings(encodings: Mapping[int, RecordEncoding]) -> EncodingArrays:
     return _build([(rid, encodings[rid].as_dict()) for rid in sorted(encodings)])
 
 
+@cyclic_gc_paused()  # a chunk's parsed dicts only pile up until the arrays are built (linkage.gc_pause)
 def from_json_rows(rows: Iterable[tuple[int, str]]) -> EncodingArrays:
     """Columns straight from stored JSON encodings, without building objects first."""
     # stdlib json: Bloom filters are 1024-bit integers, which faster parsers turn into floats

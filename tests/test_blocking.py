@@ -53,3 +53,28 @@ def test_the_same_day_pairs_hold_every_exactly_agreeing_pair() -> None:
     assert agrees_exactly(compare_pairs(arrays, a, b)).sum() == 1
     assert count_agreeing_pairs(arrays).total == 1
     assert len(np.concatenate([a for a, _b in same_day_name_pieces(arrays)])) == 1  # the undated record is in no pair
+
+
+def test_a_real_birthday_with_sex_and_nationality_holds_names_spelt_beyond_recognition() -> None:
+    """Both name parts transcribed differently (no shared token, skeleton or sound) and another
+    address: the real birthday, sex and nationality are the only key left. A placeholder day
+    (01.01.) gets no such key: it is shared by far too many people to say anything."""
+    def person(family: str, given: str, born: BirthDate, street: str) -> Identity:
+        return Identity(
+            name=PersonName(family_name=family, given_names=given), birth_date=born, sex="F",
+            nationalities=["SYR"], street=street, postcode="51373" if street.startswith("T") else "50667",
+        )
+
+    real = BirthDate(year=1990, month=5, day=17, precision="day", placeholder=False)
+    placeholder = BirthDate(year=1990, month=1, day=1, precision="day", placeholder=True)
+    records = {
+        1: encode_identity(person("Chaudhry", "Khadija", real, "Teststraße 1"), KEYS),
+        2: encode_identity(person("Shodri", "Hatidsche", real, "Feldweg 9"), KEYS),
+        3: encode_identity(person("Chaudhry", "Khadija", placeholder, "Teststraße 1"), KEYS),
+        4: encode_identity(person("Shodri", "Hatidsche", placeholder, "Feldweg 9"), KEYS),
+    }
+    arrays = from_encodings(records)
+    a, b = candidate_pair_arrays(arrays)
+    assert set(zip(arrays.ids[a].tolist(), arrays.ids[b].tolist())) == candidate_pairs(records)
+    assert (1, 2) in candidate_pairs(records)
+    assert (3, 4) not in candidate_pairs(records)

@@ -1,0 +1,40 @@
+"""Pausing Python's cyclic garbage collector while a bulk step builds millions of objects.
+
+The collector runs whenever allocations outnumber frees by a few hundred, and while a heap only
+grows (a file's rows read, its records collected, a million links written) every object it holds
+is traversed again and again: at 100,000 generated persons the pauses took ingest from 46.4 s
+to 37.1 s and a first link run from 37.2 s to 30.2 s, with the same results. Those objects form
+no reference cycles, so nothing is lost by not looking for them; reference counting still frees
+everything else at once. The collector resumes when the outermost pause ends (several threads
+may pause at once: a count decides), so cycles a step does leave, such as the tracebacks of
+rejected rows, are collected then, one step's worth at most.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_lock = threading.Lock()
+_pauses = 0
+_resume = False  # whether the collector ran when the first pause began
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """The collector off for the ``with`` block (and any overlapping ones), then as it was."""
+    global _pauses, _resume
+    with _lock:
+        if _pauses == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _pauses -= 1
+            if _pauses == 0 and _resume:
+                gc.enable()
