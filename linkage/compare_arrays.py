@@ -18,6 +18,7 @@ from linkage.compare import FAMILY, FIELDS, MISSING, NAME_BLOOM_CLOSE, NAME_BLOO
 
 BATCH = 200_000  # pairs compared at a time: bounds the temporary [pairs, tokens, tokens] arrays
 _BIG = np.iinfo(np.int64).max
+_BEST_SWAPPED = 7  # the best total a swapped comparison can reach (4 + 4 - 1)
 _AZR, _JC, _GIVEN, _DATE = FIELDS.index("azr"), FIELDS.index("jobcenter_no"), FIELDS.index("given_names"), FIELDS.index("birth_date")
 
 
@@ -125,13 +126,15 @@ def date_levels(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray
 
 @dataclass
 class _Part:
-    """One name field of one spelling, for a batch of records."""
+    """One name field of one spelling, for a batch of records. Skeletons and Bloom filters
+    (128 bytes a record) are gathered only for the pairs whose tokens leave the level open."""
 
     c: np.ndarray  # [p, T]
-    s: np.ndarray
     j: np.ndarray  # [p]
-    bloom: np.ndarray  # [p, WORDS]
-    pop: np.ndarray  # [p]
+    rows: np.ndarray  # [p]: the records' rows, for what is gathered later
+    skeletons: np.ndarray  # [n, T]: this spelling's skeleton tokens of every record
+    blooms: np.ndarray  # [n, WORDS]: its Bloom filters
+    pops: np.ndarray  # [n]: their set bits
 
     @property
     def empty(self) -> np.ndarray:
@@ -139,13 +142,19 @@ class _Part:
 
 
 def _part(arr: EncodingArrays, rows: np.ndarray, v: int, family: bool) -> _Part:
-    if family:
-        return _Part(arr.fam_c[rows, v], arr.fam_s[rows, v], arr.fam_j[rows, v], arr.fam_bloom[rows, v], arr.fam_pop[rows, v])
-    return _Part(arr.giv_c[rows, v], arr.giv_s[rows, v], arr.giv_j[rows, v], arr.giv_bloom[rows, v], arr.giv_pop[rows, v])
+    """Row gathers by ``np.take`` on the spelling's [n, T] view: several times faster than
+    indexing [n, V, T] with (rows, v)."""
+    c, s, j, bloom, pop = (
+        (arr.fam_c, arr.fam_s, arr.fam_j, arr.fam_bloom, arr.fam_pop) if family else (arr.giv_c, arr.giv_s, arr.giv_j, arr.giv_bloom, arr.giv_pop)
+    )
+    return _Part(np.take(c[:, v], rows, axis=0), np.take(j[:, v], rows), rows, s[:, v], bloom[:, v], pop[:, v])
 
 
 def _compare_names(arr: EncodingArrays, a: np.ndarray, b: np.ndarray):  # noqa: ANN202 - five arrays
-    """Best (family, given) levels over all spelling pairs and both orientations, as in compare."""
+    """Best (family, given) levels over all spelling pairs and both orientations, as in compare.
+
+    The swapped orientation costs a point, so it can only win where the best so far is below
+    7 (4 + 4 - 1); it is compared only there."""
     p = len(a)
     best_total = np.full(p, -10, dtype=np.int64)
     fam = np.full(p, MISSING, dtype=np.int64)
@@ -156,15 +165,14 @@ def _compare_names(arr: EncodingArrays, a: np.ndarray, b: np.ndarray):  # noqa: 
     names_a, names_b = arr.n_names[a], arr.n_names[b]
     for va in range(arr.fam_c.shape[1]):
         for vb in range(arr.fam_c.shape[1]):
-            sel = np.flatnonzero((names_a > va) & (names_b > vb))
-            if len(sel) == 0:
-                continue
-            ra, rb = a[sel], b[sel]
-            a_fam, a_giv = _part(arr, ra, va, True), _part(arr, ra, va, False)
-            b_fam, b_giv = _part(arr, rb, vb, True), _part(arr, rb, vb, False)
+            both = np.flatnonzero((names_a > va) & (names_b > vb))
             for swap in (False, True):
-                f_level, f_token = _family_level(a_fam, b_giv if swap else b_fam)
-                g_level, g_token = _given_level(a_giv, b_fam if swap else b_giv)
+                sel = both[best_total[both] < _BEST_SWAPPED] if swap else both
+                if len(sel) == 0:
+                    continue
+                ra, rb = a[sel], b[sel]
+                f_level, f_token = _family_level(_part(arr, ra, va, True), _part(arr, rb, vb, not swap))
+                g_level, g_token = _given_level(_part(arr, ra, va, False), _part(arr, rb, vb, swap))
                 total = f_level + g_level - (1 if swap else 0)
                 better = total > best_total[sel]
                 where = sel[better]
@@ -175,15 +183,51 @@ def _compare_names(arr: EncodingArrays, a: np.ndarray, b: np.ndarray):  # noqa: 
     return fam, giv, fam_tok, giv_tok, swapped
 
 
-def _shared(x: _Part, y: _Part) -> tuple[np.ndarray, np.ndarray]:
-    """[p, Tx, Ty] equality of canonical tokens (padding never equal) and the smallest shared token."""
-    eq = (x.c[:, :, None] == y.c[:, None, :]) & (x.c[:, :, None] != NONE)
-    smallest = np.where(eq.any(axis=2), x.c, _BIG).min(axis=1)
-    return eq, smallest
+def _members(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """[p, Tx]: is x's token (not padding) among y's tokens of the same pair?
+
+    Column by column: token lists are a few columns wide, and numpy's passes over a short inner
+    axis ([p, T, T] broadcasts and their reductions) cost several times more than whole columns."""
+    found = np.empty(x.shape, dtype=bool)
+    for i in range(x.shape[1]):
+        column = x[:, i]
+        hit = column == y[:, 0]
+        for j in range(1, y.shape[1]):
+            hit |= column == y[:, j]
+        found[:, i] = hit & (column != NONE)
+    return found
 
 
-def _skeletons_shared(x: _Part, y: _Part) -> np.ndarray:
-    return ((x.s[:, :, None] == y.s[:, None, :]) & (x.s[:, :, None] != NONE)).any(axis=(1, 2))
+def _any_column(m: np.ndarray) -> np.ndarray:
+    """Per row: is any of the few columns true?"""
+    out = m[:, 0].copy()
+    for k in range(1, m.shape[1]):
+        out |= m[:, k]
+    return out
+
+
+def _smallest_where(m: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row: the smallest value whose column is true (``_BIG`` if none)."""
+    out = np.where(m[:, 0], values[:, 0], _BIG)
+    for k in range(1, m.shape[1]):
+        np.minimum(out, np.where(m[:, k], values[:, k], _BIG), out=out)
+    return out
+
+
+def _fuzzy_levels(x: _Part, y: _Part, open_: np.ndarray, skeleton_level: int, close: float | None) -> np.ndarray:
+    """Levels of the pairs ``open_``, which no token decided: ``skeleton_level`` for a shared
+    skeleton, else by the Dice coefficient of their Bloom filters: 2 from ``close`` (if given),
+    1 from similar, else 0."""
+    xa, ya = x.rows[open_], y.rows[open_]
+    skeleton = _any_column(_members(np.take(x.skeletons, xa, axis=0), np.take(y.skeletons, ya, axis=0)))
+    level = np.where(skeleton, skeleton_level, 0)
+    ra, rb = xa[~skeleton], ya[~skeleton]
+    dice = _dice(np.take(x.blooms, ra, axis=0), np.take(y.blooms, rb, axis=0), x.pops[ra], y.pops[rb])
+    by_dice = np.where(dice >= NAME_BLOOM_SIMILAR, 1, 0)
+    if close is not None:
+        by_dice = np.where(dice >= close, 2, by_dice)
+    level[~skeleton] = by_dice
+    return level
 
 
 def _dice(x_bloom: np.ndarray, y_bloom: np.ndarray, x_pop: np.ndarray, y_pop: np.ndarray) -> np.ndarray:
@@ -194,32 +238,28 @@ def _dice(x_bloom: np.ndarray, y_bloom: np.ndarray, x_pop: np.ndarray, y_pop: np
 
 
 def _family_level(x: _Part, y: _Part) -> tuple[np.ndarray, np.ndarray]:
-    eq, smallest = _shared(x, y)
-    shared = eq.any(axis=(1, 2))
+    in_y = _members(x.c, y.c)
+    shared = _any_column(in_y)
+    smallest = _smallest_where(in_y, x.c)
     joined = (x.j != NONE) & (x.j == y.j)
-    dice = _dice(x.bloom, y.bloom, x.pop, y.pop)
     missing = x.empty | y.empty
-    level = np.select(
-        [missing, shared, joined, _skeletons_shared(x, y), dice >= NAME_BLOOM_CLOSE, dice >= NAME_BLOOM_SIMILAR],
-        [MISSING, 4, 4, 3, 2, 1],
-        0,
-    )
+    level = np.select([missing, shared | joined], [MISSING, 4], 0)
+    open_ = np.flatnonzero(~(missing | shared | joined))
+    level[open_] = _fuzzy_levels(x, y, open_, 3, NAME_BLOOM_CLOSE)
     token = np.select([missing, shared, joined], [NONE, smallest, x.j], NONE)
     return level, token
 
 
 def _given_level(x: _Part, y: _Part) -> tuple[np.ndarray, np.ndarray]:
-    eq, smallest = _shared(x, y)
-    shared = eq.any(axis=(1, 2))
-    same_set = (eq.any(axis=2) | (x.c == NONE)).all(axis=1) & (eq.any(axis=1) | (y.c == NONE)).all(axis=1)
+    in_y, in_x = _members(x.c, y.c), _members(y.c, x.c)
+    shared = _any_column(in_y)
+    smallest = _smallest_where(in_y, x.c)
+    same_set = ~_any_column(~in_y & (x.c != NONE)) & ~_any_column(~in_x & (y.c != NONE))
     joined = (x.j != NONE) & (x.j == y.j)
-    dice = _dice(x.bloom, y.bloom, x.pop, y.pop)
     missing = x.empty | y.empty
-    level = np.select(
-        [missing, joined, shared & same_set, shared, _skeletons_shared(x, y), dice >= NAME_BLOOM_SIMILAR],
-        [MISSING, 4, 4, 3, 2, 1],
-        0,
-    )
+    level = np.select([missing, joined, shared & same_set, shared], [MISSING, 4, 4, 3], 0)
+    open_ = np.flatnonzero(~(missing | shared | joined))
+    level[open_] = _fuzzy_levels(x, y, open_, 2, None)
     token = np.select([missing, joined, shared], [NONE, x.j, smallest], NONE)
     return level, token
 
@@ -263,14 +303,21 @@ def _any_shared(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _nationality_level(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     missing = (x[:, 0] == NONE) | (y[:, 0] == NONE)
-    return np.where(missing, MISSING, _any_shared(x, y).astype(np.int64))
+    return np.where(missing, MISSING, _any_column(_members(x, y)).astype(np.int64))
 
 
 def _place_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    missing = (arr.place_c[a] == NONE) | (arr.place_c[b] == NONE)
-    same = (arr.place_c[a] == arr.place_c[b]) | (arr.place_s[a] == arr.place_s[b])
-    dice = _dice(arr.place_bloom[a], arr.place_bloom[b], arr.place_pop[a], arr.place_pop[b])
-    return np.select([missing, same, dice >= PLACE_BLOOM_SIMILAR], [MISSING, 2, 1], 0)
+    """Birth places; the Bloom filters are gathered only for pairs whose tokens differ (most
+    records have no birth place, and gathering 128 bytes for every pair was most of this pass)."""
+    place_a, place_b = arr.place_c[a], arr.place_c[b]
+    missing = (place_a == NONE) | (place_b == NONE)
+    same = (place_a == place_b) | (arr.place_s[a] == arr.place_s[b])
+    level = np.select([missing, same], [MISSING, 2], 0)
+    open_ = np.flatnonzero(~(missing | same))
+    ra, rb = a[open_], b[open_]
+    dice = _dice(np.take(arr.place_bloom, ra, axis=0), np.take(arr.place_bloom, rb, axis=0), arr.place_pop[ra], arr.place_pop[rb])
+    level[open_] = np.where(dice >= PLACE_BLOOM_SIMILAR, 1, 0)
+    return level
 
 
 def _address_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
