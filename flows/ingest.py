@@ -38,6 +38,7 @@ from hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections
 from hub_db.source_state import load_state, save_state
 from linkage.gc_pause import cyclic_gc_paused
 from linkage.keyed import EncodingKeys
+from linkage.parallel import release_workers
 from mappings.abh_xml import map_abh_row
 from mappings.case_summary import CaseSummary
 from mappings.jobcenter import map_jobcenter_row
@@ -275,6 +276,7 @@ def _unread_rows(batch: FileBatch) -> int:
 def link_index(sessions: sessionmaker[Session], config: HubConfig) -> LinkOutcome:
     """Link all new and changed records into the master index, in one transaction."""
     policy = LinkPolicy(**config.linkage.model_dump())
+    release_workers()  # the ingest's idle workers and their caches (a first run's parse starts fresh ones)
     with sessions() as session, session.begin():
         outcome = link_pending(session, policy)
         session.flush()

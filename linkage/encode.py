@@ -169,11 +169,9 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
         birth_place=_encode_place(identity.birth_place, keys),
         street=_optional_token(keys, "address", _street_key(identity.street)),
         postcode=_optional_token(keys, "address", f"plz:{identity.postcode}" if identity.postcode else None),
-        azr=_optional_token(keys, "identifier", f"azr:{identity.azr_number}" if identity.azr_number else None),
+        azr=keys.unique_token("identifier", f"azr:{identity.azr_number}") if identity.azr_number else None,
         azr_neighbours=_digit_neighbours(identity.azr_number, keys),
-        jobcenter_no=_optional_token(
-            keys, "identifier", f"jc:{identity.jobcenter_customer_no.upper()}" if identity.jobcenter_customer_no else None
-        ),
+        jobcenter_no=keys.unique_token("identifier", f"jc:{identity.jobcenter_customer_no.upper()}") if identity.jobcenter_customer_no else None,
         azr_authoritative=azr_authoritative and identity.azr_number is not None,
         household=_optional_token(keys, "identifier", f"bg:{identity.household_no}" if identity.household_no else None),
     )
@@ -297,6 +295,6 @@ def _digit_neighbours(number: str | None, keys: EncodingKeys) -> tuple[int, ...]
     """
     if not number:
         return ()
-    singles = {keys.token("identifier", f"azr~{i}:{number[:i]}_{number[i + 1:]}") for i in range(len(number))}
-    pairs = {keys.token("identifier", f"azr~~{i}:{number[:i]}__{number[i + 2:]}") for i in range(len(number) - 1)}
+    singles = {keys.unique_token("identifier", f"azr~{i}:{number[:i]}_{number[i + 1:]}") for i in range(len(number))}
+    pairs = {keys.unique_token("identifier", f"azr~~{i}:{number[:i]}__{number[i + 2:]}") for i in range(len(number) - 1)}
     return tuple(sorted(singles | pairs))

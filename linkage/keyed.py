@@ -46,8 +46,14 @@ class EncodingKeys:
         return hash((self.key_id, *sorted(self.keys.items())))
 
     def token(self, purpose: str, value: str) -> int:
-        """A 63-bit keyed token of ``value`` (fits a signed 64-bit integer column)."""
+        """A 63-bit keyed token of ``value`` (fits a signed 64-bit integer column); cached, for
+        values a population repeats (name parts, dates, places, streets)."""
         return _token(self.keys[purpose], value)
+
+    def unique_token(self, purpose: str, value: str) -> int:
+        """``token`` for values that hardly repeat (a row's content, an AZR number and its 23
+        digit neighbours): caching them would only push the repeating values out of the cache."""
+        return _token.__wrapped__(self.keys[purpose], value)
 
     def bloom(self, grams: list[str]) -> int:
         """A keyed Bloom filter (as an int bitset) over q-grams; compared by Dice coefficient."""

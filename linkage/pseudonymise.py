@@ -32,7 +32,7 @@ class PseudonymisedRecord:
 def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bool = False) -> PseudonymisedRecord:
     """Encode a summary's identity and drop it (``azr_authoritative``: see encode_identity)."""
     canonical = json.dumps(summary.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    content_hash = format(keys.token("content", canonical), "016x")
+    content_hash = format(keys.unique_token("content", canonical), "016x")
     case_data = summary.case.model_dump(mode="json", exclude={"source", "record_id"})
     if summary.case.record_id.startswith(KEYED_RECORD_ID_PREFIX):
         case_data[HUB_KEYED_ID] = True  # the source does not know this id: nothing can be addressed to it
@@ -51,4 +51,4 @@ def stored_record_id(record_id: str, keys: EncodingKeys) -> str:
     if not record_id.startswith(KEYED_RECORD_ID_PREFIX):
         return record_id
     kind, _, value = record_id[len(KEYED_RECORD_ID_PREFIX) :].partition(":")
-    return f"{kind.upper()}-{keys.token('identifier', f'record:{kind}:{value}'):016X}"
+    return f"{kind.upper()}-{keys.unique_token('identifier', f'record:{kind}:{value}'):016X}"

@@ -23,8 +23,10 @@ from linkage.compare_arrays import compare_pairs
 from linkage.compare_arrays import identifiers_conflict as conflicts
 from linkage.compare_arrays import individual_evidence as evidence
 from linkage.default_model import encode_population
+from linkage.encode import encode_identity
 from linkage.estimate import estimate
 from linkage.keyed import EncodingKeys
+from mappings.case_summary import Identity, PersonName
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +108,6 @@ def test_name_levels_match_the_reference_on_every_pair_of_dense_name_variants() 
     in the other field and sometimes with a second spelling: every pair of them, so each name
     rule (shared token, joined token, skeleton, Bloom similarity, the swapped orientation and
     when it can still win) meets the reference many times."""
-    from mappings.case_summary import Identity, PersonName
-    from linkage.encode import encode_identity
-
     families = [
         ["Ahmadi", "Achmadi", "Ahmady"], ["Karim", "Kareem", "Karimi"], ["Ali", "Aly", "Alee"], ["Hassan", "Hasan", "Hassen"],
         ["Hussein", "Husain", "Hossein"], ["Nur", "Noor", "Nour"], ["Abdul", "Abdoul"], ["Rahman", "Rachman", "Rahmann"],

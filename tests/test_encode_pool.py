@@ -50,7 +50,7 @@ def test_the_pool_gives_what_one_process_gives(batch, keys, monkeypatch: pytest.
 
 
 def test_one_worker_never_starts_a_pool(batch, keys, monkeypatch: pytest.MonkeyPatch) -> None:
-    parallel._reset_pool()
+    parallel.release_workers()
     monkeypatch.setattr(encode_pool, "POOL_MIN_ROWS", 10)
     list(encode_pool.encode_rows("caritas", batch.rows, map_provider_row, keys, False, workers=1))
     assert parallel._pool is None

@@ -178,7 +178,7 @@ def test_a_first_load_parsed_in_worker_processes_gives_the_json_arrays(hub, monk
     _deliver(hub, 60, seed=9)
     monkeypatch.setattr(index_snapshot, "PARSE_CHUNK", 17)  # many chunks, a short last one
     monkeypatch.setenv("KIM_HUB_WORKERS", "2")
-    parallel._reset_pool()
+    parallel.release_workers()
     with sessions() as session:
         loaded = index_snapshot.load(session)
         assert parallel._pool is not None, "the chunks went to worker processes"

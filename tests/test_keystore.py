@@ -4,6 +4,7 @@ import pytest
 
 from connectors.errors import FatalError
 from hub_db.keystore import create_key, current_key_id, load_keys
+from linkage.keyed import _token, forget_cached_tokens
 
 
 def test_key_created_private_and_never_overwritten(tmp_path) -> None:
@@ -30,3 +31,14 @@ def test_refuses_a_world_readable_key(tmp_path) -> None:
     os.chmod(path, 0o644)
     with pytest.raises(FatalError, match="chmod 600"):
         load_keys(tmp_path / "keys")
+
+
+def test_a_unique_token_equals_the_cached_one_and_stays_out_of_the_cache(tmp_path) -> None:
+    """Stored encodings must not depend on which of the two made them; only the cache differs."""
+    create_key(tmp_path / "keys")
+    keys = load_keys(tmp_path / "keys")
+    forget_cached_tokens()
+    unique = keys.unique_token("identifier", "azr~3:012_456789012")
+    assert _token.cache_info().currsize == 0
+    assert unique == keys.token("identifier", "azr~3:012_456789012")
+    assert _token.cache_info().currsize == 1

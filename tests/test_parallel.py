@@ -20,14 +20,14 @@ def double_unless_in_a_worker(item: tuple[int, int, int]) -> int:
 
 
 def test_processes_give_results_in_order() -> None:
-    parallel._reset_pool()
+    parallel.release_workers()
     items = [(os.getpid(), i, -1) for i in range(25)]
     assert list(parallel.map_in_processes(double_unless_in_a_worker, items, workers=2)) == [2 * i for i in range(25)]
     assert parallel._pool is not None
 
 
 def test_a_dead_worker_loses_no_item() -> None:
-    parallel._reset_pool()
+    parallel.release_workers()
     items = [(os.getpid(), i, 7) for i in range(25)]
     assert list(parallel.map_in_processes(double_unless_in_a_worker, items, workers=2)) == [2 * i for i in range(25)]
     assert parallel._pool is None, "the broken pool was dropped; the rest ran in-process"
