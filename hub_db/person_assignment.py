@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Executable, insert, select, update
+from sqlalchemy import Executable, Table, select, update
 from sqlalchemy.orm import Session
 
 from hub_db.models import Link, LinkEvent, Person
@@ -60,7 +62,8 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
     person_of_cluster = dict(owner_of_cluster) | dict(zip(newcomers, new_ids))
     pseudonyms.update(zip(new_ids, fresh))
 
-    events = _BatchedRows(session, insert(LinkEvent.__table__))
+    events = _DriverInsert(session, LinkEvent.__table__)
+    now = _utcnow()  # one time for the run's events
     created = merged = split = 0
     for index, records in enumerate(result.clusters):
         person_id = person_of_cluster[index]
@@ -68,18 +71,18 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
         if not kept:
             created += 1
             if not any(r in links for r in records):
-                events.append(_event("create", [], [pseudonyms[person_id]], len(records), "new records", model_version))
+                events.append(_event("create", [], [pseudonyms[person_id]], len(records), "new records", model_version, now))
         predecessors = sorted({links[r] for r in records if r in links} - {person_id})
         if predecessors:
             before = [pseudonyms[p] for p in predecessors] + ([pseudonyms[person_id]] if kept else [])
-            events.append(_event("merge" if kept else "move", before, [pseudonyms[person_id]], len(records), "linkage evidence", model_version))
+            events.append(_event("merge" if kept else "move", before, [pseudonyms[person_id]], len(records), "linkage evidence", model_version, now))
             merged += len(predecessors)
     for old, indexes in clusters_of_old.items():
         if len(indexes) > 1:
             split += 1
             after = sorted({pseudonyms[person_of_cluster[i]] for i in indexes})
             records = sum(len(result.clusters[i]) for i in indexes)
-            events.append(_event("split", [pseudonyms[old]], after, records, "records no longer link", model_version))
+            events.append(_event("split", [pseudonyms[old]], after, records, "records no longer link", model_version, now))
     events.flush()
     _write_links(session, result, person_of_cluster, links)
     retired = set(clusters_of_old) - taken
@@ -106,18 +109,20 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
     if not pseudonyms:
         return []
     now = _utcnow()
-    for chunk in chunked(pseudonyms, WRITE_CHUNK):
-        session.execute(insert(Person.__table__), [{"pseudonym": p, "created_at": now} for p in chunk])
+    persons = _DriverInsert(session, Person.__table__)
+    for pseudonym in pseudonyms:
+        persons.append({"pseudonym": pseudonym, "created_at": now})
+    persons.flush()
     id_of: dict[str, int] = {}
     for chunk in chunked(pseudonyms):
         id_of.update((p, i) for i, p in session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk))).all())
     return [id_of[p] for p in pseudonyms]
 
 
-def _event(kind: str, before: list[str], after: list[str], records: int, reason: str, model_version: int) -> dict:
+def _event(kind: str, before: list[str], after: list[str], records: int, reason: str, model_version: int, now: dt.datetime) -> dict:
     return {
         "kind": kind, "before": before, "after": after, "records": records, "reason": reason,
-        "model_version": model_version, "created_at": _utcnow(),
+        "model_version": model_version, "created_at": now,
     }
 
 
@@ -125,7 +130,7 @@ def _write_links(session: Session, result: Clustering, person_of_cluster: dict[i
     """One link per record: status and score of how it joined its cluster."""
     review_records = {r for a, b, _w in result.review_pairs for r in (a, b)}
     now = _utcnow()
-    new = _BatchedRows(session, insert(Link.__table__))
+    new = _DriverInsert(session, Link.__table__)
     changed = _BatchedRows(session, update(Link))  # ORM bulk update by primary key
     for index, records in enumerate(result.clusters):
         person_id = person_of_cluster[index]
@@ -139,6 +144,60 @@ def _write_links(session: Session, result: Clustering, person_of_cluster: dict[i
             (changed if record in links else new).append(row)
     new.flush()
     changed.flush()
+
+
+class _DriverInsert:
+    """Rows for one table, handed to the database driver's own executemany every WRITE_CHUNK rows.
+
+    SQLAlchemy's executemany builds and converts every row's parameters in Python: that was
+    about half of writing a first run's million links and half a million persons. Here each
+    value that needs converting (times, JSON lists) goes through its column's own bind processor,
+    the same value (the run's timestamp) once, and the rows go to the driver as tuples."""
+
+    _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+    def __init__(self, session: Session, table: Table) -> None:
+        dialect = session.get_bind().dialect
+        self.session, self.table, self.dialect, self.rows = session, table, dialect, []
+        self.columns: list[str] = []
+        self.sql = ""
+        self.converting: list[tuple[int, Callable[[Any], Any]]] = []  # (column, its bind processor)
+        self.last: list[tuple[Any, Any]] = []  # per column: the last value and what it became
+
+    def append(self, row: dict) -> None:
+        if not self.columns:
+            self._prepare(list(row))
+        values = [row[name] for name in self.columns]
+        for index, processor in self.converting:
+            value = values[index]
+            if value is not None:
+                last, converted = self.last[index]
+                if value is not last:
+                    converted = processor(value)
+                    self.last[index] = (value, converted)
+                values[index] = converted
+        self.rows.append(tuple(values))
+        if len(self.rows) >= WRITE_CHUNK:
+            self.flush()
+
+    def _prepare(self, columns: list[str]) -> None:
+        quote = self.dialect.identifier_preparer.quote
+        mark = self._MARKS[self.dialect.paramstyle]
+        self.columns = columns
+        self.sql = (
+            f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([mark] * len(columns))})"
+        )
+        processors = [self.table.c[c].type.dialect_impl(self.dialect).bind_processor(self.dialect) for c in columns]
+        self.converting = [(index, processor) for index, processor in enumerate(processors) if processor is not None]
+        self.last = [(_UNSET, None)] * len(columns)
+
+    def flush(self) -> None:
+        if self.rows:
+            self.session.connection().exec_driver_sql(self.sql, self.rows)
+            self.rows = []
+
+
+_UNSET = object()
 
 
 class _BatchedRows:

@@ -16,7 +16,7 @@ from connectors.drop_folder import DropFolder
 from flows.cli import link_rows
 from flows.home import HubHome
 from flows.ingest import ingest_source, link_index
-from hub_db.link_queue import waiting
+from hub_db.link_queue import dequeue, waiting
 from hub_db.models import IngestFile, RejectedRow, SourceRecord
 
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,azr_number,case_status\n"
@@ -263,3 +263,19 @@ def test_a_file_another_run_claims_while_listing_is_skipped(hub, monkeypatch) ->
     listed = drop_folder._regular_files
     monkeypatch.setattr(drop_folder, "_regular_files", lambda path: listed(path) + ([gone] if path == folder.inbox else []))
     assert folder.pending(0) == [folder.inbox / "a.csv"]
+
+
+def test_dequeue_takes_off_exactly_the_records_given(hub) -> None:
+    """Some of the queue: only those go (one executemany); all of it: the queue is empty."""
+    home, config, sessions, keys = hub
+    drop(home, "caritas", "c.csv", GOOD)
+    ingest_source(home, config, "caritas", keys, sessions)
+    with sessions() as session, session.begin():
+        queued = sorted(waiting(session))
+        assert len(queued) == len(GOOD) >= 2
+        dequeue(session, queued[:1])
+    with sessions() as session, session.begin():
+        assert sorted(waiting(session)) == queued[1:]
+        dequeue(session, queued[1:])
+    with sessions() as session:
+        assert waiting(session) == set()
