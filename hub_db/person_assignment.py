@@ -12,18 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from typing import Any
 
-from sqlalchemy import Executable, Table, select, update
+from sqlalchemy import Executable, select, update
 from sqlalchemy.orm import Session
 
+from hub_db.bulk_insert import WRITE_CHUNK, DriverInsert
 from hub_db.models import Link, LinkEvent, Person
 from linkage.cluster import Clustering
 from linkage.estimate import probability
 
 IN_CHUNK = 1000  # bound parameters per IN (...): PostgreSQL allows 65,535 per statement
-WRITE_CHUNK = 20_000  # rows per executemany: a first run's million link rows are never all held as dicts
 
 
 def chunked(values: list, size: int = IN_CHUNK) -> list[list]:
@@ -62,7 +60,7 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
     person_of_cluster = dict(owner_of_cluster) | dict(zip(newcomers, new_ids))
     pseudonyms.update(zip(new_ids, fresh))
 
-    events = _DriverInsert(session, LinkEvent.__table__)
+    events = DriverInsert(session, LinkEvent.__table__)
     now = _utcnow()  # one time for the run's events
     created = merged = split = 0
     for index, records in enumerate(result.clusters):
@@ -109,7 +107,7 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
     if not pseudonyms:
         return []
     now = _utcnow()
-    persons = _DriverInsert(session, Person.__table__)
+    persons = DriverInsert(session, Person.__table__)
     for pseudonym in pseudonyms:
         persons.append({"pseudonym": pseudonym, "created_at": now})
     persons.flush()
@@ -130,7 +128,7 @@ def _write_links(session: Session, result: Clustering, person_of_cluster: dict[i
     """One link per record: status and score of how it joined its cluster."""
     review_records = {r for a, b, _w in result.review_pairs for r in (a, b)}
     now = _utcnow()
-    new = _DriverInsert(session, Link.__table__)
+    new = DriverInsert(session, Link.__table__)
     changed = _BatchedRows(session, update(Link))  # ORM bulk update by primary key
     for index, records in enumerate(result.clusters):
         person_id = person_of_cluster[index]
@@ -144,60 +142,6 @@ def _write_links(session: Session, result: Clustering, person_of_cluster: dict[i
             (changed if record in links else new).append(row)
     new.flush()
     changed.flush()
-
-
-class _DriverInsert:
-    """Rows for one table, handed to the database driver's own executemany every WRITE_CHUNK rows.
-
-    SQLAlchemy's executemany builds and converts every row's parameters in Python: that was
-    about half of writing a first run's million links and half a million persons. Here each
-    value that needs converting (times, JSON lists) goes through its column's own bind processor,
-    the same value (the run's timestamp) once, and the rows go to the driver as tuples."""
-
-    _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-
-    def __init__(self, session: Session, table: Table) -> None:
-        dialect = session.get_bind().dialect
-        self.session, self.table, self.dialect, self.rows = session, table, dialect, []
-        self.columns: list[str] = []
-        self.sql = ""
-        self.converting: list[tuple[int, Callable[[Any], Any]]] = []  # (column, its bind processor)
-        self.last: list[tuple[Any, Any]] = []  # per column: the last value and what it became
-
-    def append(self, row: dict) -> None:
-        if not self.columns:
-            self._prepare(list(row))
-        values = [row[name] for name in self.columns]
-        for index, processor in self.converting:
-            value = values[index]
-            if value is not None:
-                last, converted = self.last[index]
-                if value is not last:
-                    converted = processor(value)
-                    self.last[index] = (value, converted)
-                values[index] = converted
-        self.rows.append(tuple(values))
-        if len(self.rows) >= WRITE_CHUNK:
-            self.flush()
-
-    def _prepare(self, columns: list[str]) -> None:
-        quote = self.dialect.identifier_preparer.quote
-        mark = self._MARKS[self.dialect.paramstyle]
-        self.columns = columns
-        self.sql = (
-            f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([mark] * len(columns))})"
-        )
-        processors = [self.table.c[c].type.dialect_impl(self.dialect).bind_processor(self.dialect) for c in columns]
-        self.converting = [(index, processor) for index, processor in enumerate(processors) if processor is not None]
-        self.last = [(_UNSET, None)] * len(columns)
-
-    def flush(self) -> None:
-        if self.rows:
-            self.session.connection().exec_driver_sql(self.sql, self.rows)
-            self.rows = []
-
-
-_UNSET = object()
 
 
 class _BatchedRows:
