@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 from collections import Counter, defaultdict
 
-from sqlalchemy import Executable, select, update
+from sqlalchemy import Executable, func, select, update
 from sqlalchemy.orm import Session
 
 from hub_db.bulk_insert import WRITE_CHUNK, DriverInsert
@@ -103,16 +103,22 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
 
     One executemany, then the ids looked up by their (unique) pseudonyms: INSERT … RETURNING
     in parameter order runs row by row on SQLite, several times slower for a first run's
-    hundreds of thousands of persons."""
+    hundreds of thousands of persons. Many new persons are read back in one scan of the ids
+    above the highest before the insert; any not found there, by their pseudonyms."""
     if not pseudonyms:
         return []
     now = _utcnow()
+    highest_before = session.execute(select(func.max(Person.id))).scalar() or 0
     persons = DriverInsert(session, Person.__table__)
     for pseudonym in pseudonyms:
         persons.append({"pseudonym": pseudonym, "created_at": now})
     persons.flush()
+    wanted = set(pseudonyms)
     id_of: dict[str, int] = {}
-    for chunk in chunked(pseudonyms):
+    if len(pseudonyms) > 50 * IN_CHUNK:
+        scan = session.execute(select(Person.id, Person.pseudonym).where(Person.id > highest_before))
+        id_of.update((p, i) for i, p in scan if p in wanted)
+    for chunk in chunked([p for p in pseudonyms if p not in id_of]):
         id_of.update((p, i) for i, p in session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk))).all())
     return [id_of[p] for p in pseudonyms]
 

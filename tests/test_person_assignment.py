@@ -1,0 +1,23 @@
+"""New persons' ids come back in the order given, whether read back by scan or by pseudonym."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from hub_db import person_assignment
+from hub_db.models import Person
+from hub_db.person_assignment import _insert_persons, new_pseudonym
+
+
+@pytest.mark.parametrize("in_chunk", [1000, 2])  # 2: 150 persons exceed 50 chunks, read back by one scan
+def test_new_persons_get_their_own_ids_in_order(hub, monkeypatch, in_chunk: int) -> None:
+    _home, _config, sessions, _keys = hub
+    monkeypatch.setattr(person_assignment, "IN_CHUNK", in_chunk)
+    with sessions() as session, session.begin():
+        earlier = _insert_persons(session, [new_pseudonym() for _ in range(3)])
+        fresh = [new_pseudonym() for _ in range(150)]
+        ids = _insert_persons(session, fresh)
+        stored = dict(session.execute(select(Person.id, Person.pseudonym)).all())
+    assert len(set(ids)) == len(fresh) and not set(ids) & set(earlier)
+    assert [stored[i] for i in ids] == fresh
