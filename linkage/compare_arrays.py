@@ -16,7 +16,7 @@ import numpy as np
 from linkage.columnar import NONE, EncodingArrays, popcount
 from linkage.compare import FAMILY, FIELDS, MISSING, NAME_BLOOM_CLOSE, NAME_BLOOM_SIMILAR, PLACE_BLOOM_SIMILAR
 
-BATCH = 200_000  # pairs compared at a time: bounds the temporary [pairs, tokens, tokens] arrays
+BATCH = 200_000  # pairs compared at a time: bounds each batch's temporaries
 _BIG = np.iinfo(np.int64).max
 _BEST_SWAPPED = 7  # the best total a swapped comparison can reach (4 + 4 - 1)
 _AZR, _JC, _GIVEN, _DATE = FIELDS.index("azr"), FIELDS.index("jobcenter_no"), FIELDS.index("given_names"), FIELDS.index("birth_date")
@@ -298,6 +298,9 @@ def _equal_level(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _any_shared(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per pair: do the two wide token lists (23 AZR digit neighbours) share one? One broadcast:
+    column by column (``_members``) would be 529 passes, and only the few pairs whose numbers
+    differ come here."""
     return ((x[:, :, None] == y[:, None, :]) & (x[:, :, None] != NONE)).any(axis=(1, 2))
 
 
