@@ -9,7 +9,7 @@ to the driver as tuples: what is stored is exactly what SQLAlchemy would have st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Table
@@ -64,3 +64,11 @@ class DriverInsert:
         if self.rows:
             self.session.connection().exec_driver_sql(self.sql, self.rows)
             self.rows = []
+
+
+def insert_rows(session: Session, table: Table, rows: Iterable[dict]) -> None:
+    """All ``rows`` (dicts with the same keys) into ``table``, a chunk at a time."""
+    inserter = DriverInsert(session, table)
+    for row in rows:
+        inserter.append(row)
+    inserter.flush()

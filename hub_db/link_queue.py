@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hub_db.bulk_insert import DriverInsert
+from hub_db.bulk_insert import insert_rows
 from hub_db.models import LinkQueueEntry, SourceRecord
 
 _QUEUE = LinkQueueEntry.__table__
@@ -26,10 +26,7 @@ def enqueue(session: Session, record_pks: Iterable[int]) -> None:
 
 def enqueue_new(session: Session, record_pks: list[int]) -> None:
     """Queue records that were just inserted (none of them can be waiting yet): a plain insert."""
-    queued = DriverInsert(session, _QUEUE)
-    for pk in record_pks:
-        queued.append({"record_id": pk})
-    queued.flush()
+    insert_rows(session, _QUEUE, ({"record_id": pk} for pk in record_pks))
 
 
 def enqueue_all(session: Session) -> None:

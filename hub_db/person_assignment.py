@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from sqlalchemy import Executable, func, select, update
 from sqlalchemy.orm import Session
 
-from hub_db.bulk_insert import WRITE_CHUNK, DriverInsert
+from hub_db.bulk_insert import WRITE_CHUNK, DriverInsert, insert_rows
 from hub_db.models import Link, LinkEvent, Person
 from linkage.cluster import Clustering
 from linkage.estimate import probability
@@ -109,13 +109,10 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
         return []
     now = _utcnow()
     highest_before = session.execute(select(func.max(Person.id))).scalar() or 0
-    persons = DriverInsert(session, Person.__table__)
-    for pseudonym in pseudonyms:
-        persons.append({"pseudonym": pseudonym, "created_at": now})
-    persons.flush()
-    wanted = set(pseudonyms)
+    insert_rows(session, Person.__table__, ({"pseudonym": p, "created_at": now} for p in pseudonyms))
     id_of: dict[str, int] = {}
     if len(pseudonyms) > 50 * IN_CHUNK:
+        wanted = set(pseudonyms)
         scan = session.execute(select(Person.id, Person.pseudonym).where(Person.id > highest_before))
         id_of.update((p, i) for i, p in scan if p in wanted)
     for chunk in chunked([p for p in pseudonyms if p not in id_of]):

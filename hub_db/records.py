@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.base import Rejection
-from hub_db.bulk_insert import DriverInsert
+from hub_db.bulk_insert import insert_rows
 from hub_db.link_queue import enqueue, enqueue_new
 from hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord
 from linkage.pseudonymise import PseudonymisedRecord
@@ -135,10 +135,7 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     if changed:
         session.execute(update(SourceRecord), changed)
     rows = list(fresh.values())
-    inserted = DriverInsert(session, SourceRecord.__table__)  # INSERT … RETURNING in order would go row by row on SQLite
-    for row in rows:
-        inserted.append(row)
-    inserted.flush()
+    insert_rows(session, SourceRecord.__table__, rows)  # INSERT … RETURNING in order would go row by row on SQLite
     new_ids = _ids_of(session, [(row["source"], row["record_id"]) for row in rows])
     enqueue_new(session, new_ids)
     enqueue(session, [row["id"] for row in changed])
@@ -180,10 +177,8 @@ def _add_events(session: Session, stored: list[tuple[int, dict]], new: bool) -> 
                 wanted.pop(tuple(known), None)
     if wanted:
         now = dt.datetime.now(dt.timezone.utc)
-        events = DriverInsert(session, RecordEvent.__table__)
-        for (pk, kind, on), detail in wanted.items():
-            events.append({"record_id": pk, "kind": kind, "occurred_on": on, "detail": detail, "created_at": now})
-        events.flush()
+        rows = ({"record_id": pk, "kind": kind, "occurred_on": on, "detail": detail, "created_at": now} for (pk, kind, on), detail in wanted.items())
+        insert_rows(session, RecordEvent.__table__, rows)
 
 
 def _event_detail(event: dict) -> dict:
