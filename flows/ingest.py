@@ -228,17 +228,19 @@ def store_batch(
             receipt = _receipt(session, earlier, delivered_as)
             return FileOutcome(source, delivered_as, "skipped", ledger_id=earlier.id), receipt
         encoded = EncodedFile(source, batch, mapper, keys, azr_authoritative)
-        # SQLite's first write takes its only write lock until commit: there the whole file is
-        # encoded first, so other imports wait only while it is stored. PostgreSQL locks rows:
-        # chunks are stored while the next ones are encoded, and never all held at once.
-        records = list(encoded) if session.get_bind().dialect.name == "sqlite" else encoded
+        # Chunks are stored while the next ones are encoded, on both backends, and a file is
+        # never held as records all at once. On SQLite this holds its only write lock while the
+        # file is encoded: other writers wait, as they do while a link run holds it, and a timed-out
+        # import is retried (flows.sync).
+        # Encoding first and storing after left a core idle while the parent stored (1M records
+        # ingested in 162 s against 150 s, at a 2.5 GB peak against 1.1 GB).
         result = store_file(
             session,
             source=source,
             file_name=delivered_as,
             content_hash=batch.content_hash,
             rows_total=len(batch.rows) + _unread_rows(batch) + len(getattr(batch, "superseded", ())),
-            records=records,
+            records=encoded,
             rejections=encoded.rejections,  # complete once store_file has taken the records
             rejected_whole=batch.rejected_whole,
             unknown_columns=batch.unknown_columns,
