@@ -14,7 +14,13 @@ A refused merge becomes a review item only when the clusters' average clears the
 threshold: a sibling who matches one record of her brother's cluster but not the others is not
 a question for a coordinator, and neither is a pair with two different AZR numbers.
 
-Pairs a coordinator marked "same" are merged first and are never undone by the score.
+A record still on its own then joins a cluster below the automatic threshold (down to review)
+when the two are each other's clearly best candidate (``_mutual_best_joins``). A pair's weight
+assumes it competes with nobody, but in a big index a name with no or a placeholder birth date
+is shared by many: at a million generated records, 14 % of the 138,396 pairs between the two
+thresholds were one person, and 92 % of the 3,612 among them that were each record's best pair
+by at least a bit. Re-linking that index, F1 rose from 0.956 to 0.965 (0.978 to 0.980 at 5,000
+persons), precision falling from 0.989 to 0.985.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from dataclasses import dataclass, field
 
 DEFAULT_AUTO_PROBABILITY = 0.7
 DEFAULT_REVIEW_PROBABILITY = 0.3
+CLEAR_MARGIN = 1.0  # bits: a clearly best candidate is at least twice as likely as the next
 
 
 def log_odds(probability: float) -> float:
@@ -112,8 +119,59 @@ def cluster(
             merge(ra, rb)
         elif average >= thresholds.review:
             review.append((a, b, min(w, average)))
+    for record, cluster_root, average in _mutual_best_joins(ordered, owner, members, weight, cannot_link, thresholds, may_link_automatically):
+        join_weight[record] = average
+        merge(owner[record], cluster_root)
     still_open = [(a, b, w) for a, b, w in review if owner[a] != owner[b]]
     return Clustering(clusters=list(members.values()), join_weight=join_weight, review_pairs=still_open)
+
+
+def _mutual_best_joins(
+    ordered: list[tuple[float, int, int]],
+    owner: dict[int, int],
+    members: dict[int, list[int]],
+    weight: Callable[[int, int], float],
+    cannot_link: Callable[[int, int], bool],
+    thresholds: Thresholds,
+    may_link_automatically: Callable[[int, int], bool],
+) -> list[tuple[int, int, float]]:
+    """(record, root of the cluster it joins, average weight) for each record on its own whose
+    best cluster, by average weight, is at least the review threshold and CLEAR_MARGIN above
+    its next, and which is that cluster's best by the same margin; the strongest pair between
+    them must have the evidence an automatic link needs. Clusters of several records are not
+    joined with each other this way: a wrong merge of two would join every pair between them.
+
+    Candidates are the clusters a pair reaching review connects (the rest average below it)."""
+    strongest: dict[tuple[int, int], tuple[int, int]] = {}
+    for w, a, b in ordered:
+        if w < thresholds.review:
+            break
+        ra, rb = owner[a], owner[b]
+        if ra != rb:
+            strongest.setdefault((min(ra, rb), max(ra, rb)), (a, b))
+    best: dict[int, tuple[float, int]] = {}  # cluster root -> (average, the other cluster's root)
+    runner_up: dict[int, float] = {}
+    for x, y in strongest:
+        average = _cluster_average(members[x], members[y], weight, cannot_link)
+        if average is None:
+            continue  # never one person: not a competitor either
+        for me, other in ((x, y), (y, x)):
+            held = best.get(me)
+            if held is None or average > held[0]:
+                if held is not None:
+                    runner_up[me] = max(runner_up.get(me, -math.inf), held[0])
+                best[me] = (average, other)
+            else:
+                runner_up[me] = max(runner_up.get(me, -math.inf), average)
+    joins = []
+    for x, (average, y) in best.items():
+        if x > y or best.get(y, (0.0, None))[1] != x or average < thresholds.review:
+            continue
+        clear = min(average - runner_up.get(x, -math.inf), average - runner_up.get(y, -math.inf)) >= CLEAR_MARGIN
+        single, other = (x, y) if len(members[x]) == 1 else (y, x)
+        if clear and len(members[single]) == 1 and may_link_automatically(*strongest[(x, y)]):
+            joins.append((members[single][0], other, average))
+    return joins
 
 
 def _cluster_average(
