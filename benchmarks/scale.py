@@ -22,6 +22,7 @@ import os
 import pstats
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import threading
@@ -107,7 +108,7 @@ def deliver_all(drops: Path, home: HubHome) -> None:
 def make_delta(drops: Path, home: HubHome, seed: int) -> int:
     """1 % of each source's rows changed (case status) plus 1 % new persons' rows, as new files."""
     rng = random.Random(seed)
-    fresh = Path(tempfile.mkdtemp(prefix="kimhub-delta-"))
+    fresh = Path(tempfile.mkdtemp(prefix="delta-", dir=drops.parent))  # removed with the work dir
     generate(fresh, max(1, int(count_persons(drops) * DELTA_SHARE)), seed + 1000, day=None)
     past = time.time() - 60
     rows = 0
@@ -263,6 +264,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: SQLite in the temporary home")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--online-calls", type=int, default=300)
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (home, drops; 4.6 GB at 1M records); --profile keeps it too")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kimhub-scale-"))
@@ -295,12 +297,14 @@ def main() -> None:
         "delta": delta,
         "online": online,
         "db_size_mb": database_size_mb(home, config),
-        "work_dir": str(work),
+        "work_dir": str(work) if args.keep or args.profile else None,
     }
     print(json.dumps(result, indent=2))
     out = ROOT / "benchmarks" / "results" / f"scale-{generated.persons}-{result['backend']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
+    if not (args.keep or args.profile):
+        shutil.rmtree(work)
 
 
 if __name__ == "__main__":
