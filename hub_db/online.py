@@ -9,8 +9,9 @@ that a record joins a person only when the *average* weight over all of that per
 clears the automatic threshold, the best pair carries individual evidence and no AZR conflict
 stands in the way. (A record the batch run would join below the automatic threshold as the
 person's clearly best candidate, ``linkage.cluster``, is answered ``review`` here: that needs
-the person's other candidates.) It only answers: storing the record and linking it for good stays with the
-regular (incremental) link run, which may still revise the answer with the full picture.
+the person's other candidates.) It only answers: storing the record and linking it for good
+stays with the regular (incremental) link run, which may still revise the answer with the
+full picture.
 A question may name the source the record comes from: its pairs then get the prior the batch
 run gives pairs from one body or from two (``MatchModel.prior_shifts``); without it, the
 overall prior.
