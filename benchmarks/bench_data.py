@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mappings.case_summary import BirthDate, Identity, PersonName
+from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDARD = ROOT.parent / "shared" / "samples" / "standard"
@@ -76,9 +76,9 @@ def load(name: str, generated_dir: Path | None = None) -> BenchData:
 
 def load_inbox(name: str, folder: Path) -> BenchData:
     """Read ``folder/inbox/<source>/*.csv`` the way an ingest run does, plus ``folder/truth.csv``."""
-    from connectors.provider_csv import ProviderCsvConnector
-    from mappings.case_summary import CaseSummary
-    from mappings.provider_csv import map_provider_row
+    from kim_hub.connectors.provider_csv import ProviderCsvConnector
+    from kim_hub.mappings.case_summary import CaseSummary
+    from kim_hub.mappings.provider_csv import map_provider_row
 
     with (folder / "truth.csv").open(encoding="utf-8", newline="") as handle:
         truth_of = {(r["source"], r["record_id"]): r["person"] for r in csv.DictReader(handle)}

@@ -11,10 +11,10 @@ import time
 
 from bench_data import BenchData
 
-from linkage.cluster import Thresholds
-from linkage.encode import RecordEncoding, encode_identity
-from linkage.keyed import EncodingKeys
-from linkage.link import link_all
+from kim_hub.linkage.cluster import Thresholds
+from kim_hub.linkage.encode import RecordEncoding, encode_identity
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.link import link_all
 
 NAME = "kim-hub"
 

@@ -16,31 +16,24 @@ Clear values are printed: use it on synthetic data only (FEBRL, samples, generat
 
 from __future__ import annotations
 
-import sys
+import argparse
+import random
+import tempfile
+from collections import Counter, defaultdict
+from itertools import combinations
 from pathlib import Path
 
+import bench_data
+import bench_kimhub
+
+from kim_hub.linkage import compare as compare_module
+from kim_hub.linkage.blocking import candidate_pairs
+from kim_hub.linkage.cluster import Thresholds
+from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
+from kim_hub.linkage.link import link_all
+from kim_hub.mappings.case_summary import Identity
+
 _HERE = Path(__file__).resolve().parent
-if sys.path and Path(sys.path[0] or ".").resolve() == _HERE:
-    sys.path.pop(0)  # benchmarks/linkage.py would shadow the project's linkage package
-sys.path.insert(0, str(_HERE.parent))
-if str(_HERE) not in sys.path:
-    sys.path.append(str(_HERE))
-
-import argparse  # noqa: E402
-import random  # noqa: E402
-import tempfile  # noqa: E402
-from collections import Counter, defaultdict  # noqa: E402
-from itertools import combinations  # noqa: E402
-
-import bench_data  # noqa: E402
-import bench_kimhub  # noqa: E402
-
-from linkage import compare as compare_module  # noqa: E402
-from linkage.blocking import candidate_pairs  # noqa: E402
-from linkage.cluster import Thresholds  # noqa: E402
-from linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict  # noqa: E402
-from linkage.link import link_all  # noqa: E402
-from mappings.case_summary import Identity  # noqa: E402
 
 
 def clear(identity: Identity) -> str:
@@ -100,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kim-errors-") as scratch:
         folder = None
         if args.dataset == "generated":
-            from synth import generate
+            from kim_hub.synth import generate
 
             generate(Path(scratch), args.persons, args.seed)
             folder = Path(scratch)

@@ -11,28 +11,19 @@ benchmarks/README.md for what every column means. Needs the ``bench`` extra:
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
-# This file is called linkage.py and its folder is sys.path[0] when run as a script: that would
-# shadow the project's ``linkage`` package. Put the project root first and this folder (for the
-# bench_* helpers) behind it.
 _HERE = Path(__file__).resolve().parent
-if sys.path and Path(sys.path[0] or ".").resolve() == _HERE:
-    sys.path.pop(0)
-sys.path.insert(0, str(_HERE.parent))
-if str(_HERE) not in sys.path:
-    sys.path.append(str(_HERE))
-
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 TOOLS = ("kim-hub", "splink")
 RESULTS = _HERE / "results"
@@ -58,7 +49,7 @@ def worker(args: argparse.Namespace) -> None:
 
     import bench_data
 
-    from linkage.evaluate import pairwise_score
+    from kim_hub.linkage.evaluate import pairwise_score
 
     started = time.perf_counter()
     data = bench_data.load(args.dataset, Path(args.generated_dir) if args.generated_dir else None)
@@ -208,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         generated_dir = None
         generated_seconds = None
         if "generated" in datasets:
-            from synth import generate
+            from kim_hub.synth import generate
 
             t0 = time.perf_counter()
             summary = generate(Path(scratch), args.persons, args.seed)

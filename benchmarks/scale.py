@@ -23,31 +23,28 @@ import pstats
 import random
 import resource
 import shutil
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+from sqlalchemy import text
+
+from kim_hub.connectors.provider_csv import ProviderCsvConnector
+from kim_hub.flows.cli import initialise, link_rows
+from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+from kim_hub.flows.ingest import ingest_source, link_index
+from kim_hub.hub_db.database import make_engine, session_factory
+from kim_hub.hub_db.keystore import load_keys
+from kim_hub.hub_db.online import OnlineIndex
+from kim_hub.linkage.encode import encode_identity
+from kim_hub.linkage.evaluate import pairwise_score
+from kim_hub.linkage.pseudonymise import stored_record_id
+from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.synth import generate
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import text  # noqa: E402
-
-from connectors.provider_csv import ProviderCsvConnector  # noqa: E402
-from flows.cli import initialise, link_rows  # noqa: E402
-from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source  # noqa: E402
-from flows.ingest import ingest_source, link_index  # noqa: E402
-from hub_db.database import make_engine, session_factory  # noqa: E402
-from hub_db.keystore import load_keys  # noqa: E402
-from hub_db.online import OnlineIndex  # noqa: E402
-from linkage.encode import encode_identity  # noqa: E402
-from linkage.evaluate import pairwise_score  # noqa: E402
-from linkage.pseudonymise import stored_record_id  # noqa: E402
-from mappings.case_summary import CaseSummary  # noqa: E402
-from mappings.provider_csv import map_provider_row  # noqa: E402
-from synth import generate  # noqa: E402
-
 DELTA_SHARE = 0.01
 
 

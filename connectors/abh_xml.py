@@ -44,9 +44,9 @@ from typing import ClassVar
 
 from lxml import etree
 
-from connectors.base import FileBatch, RawRow, Rejection
-from connectors.errors import BadInputError
-from connectors.safe_xml import MAX_XML_BYTES, XmlRejected, hardened_parser, load_schema, parse_untrusted
+from kim_hub.connectors.base import FileBatch, RawRow, Rejection
+from kim_hub.connectors.errors import BadInputError
+from kim_hub.connectors.safe_xml import MAX_XML_BYTES, XmlRejected, hardened_parser, load_schema, parse_untrusted
 
 NAMESPACE = "urn:kim-hub:abh:1"
 ROOT_ELEMENT = "abhMeldungen"
@@ -96,7 +96,7 @@ class _Schema:
 @lru_cache(maxsize=1)
 def abh_schema() -> _Schema:
     """The XSD shipped as package data in ``mappings/schemas/abh-meldung.xsd``."""
-    resource = resources.files("mappings").joinpath("schemas", "abh-meldung.xsd")
+    resource = resources.files("kim_hub.mappings").joinpath("schemas", "abh-meldung.xsd")
     with resources.as_file(resource) as path:
         xsd = load_schema(Path(path))
         document = etree.parse(str(path), hardened_parser())

@@ -19,7 +19,7 @@ def read_delivery(path: Path) -> tuple[bytes, FileBatch]:
 
     Only an unreadable file raises (BadInputError); bad *content* is the connector's to reject.
     """
-    from connectors.errors import BadInputError
+    from kim_hub.connectors.errors import BadInputError
 
     try:
         data = path.read_bytes()

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
-from connectors.errors import ConfigError
+from kim_hub.connectors.errors import ConfigError
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _SEPARATORS = re.compile(r"[\s_\-]+")
@@ -81,6 +81,6 @@ class ColumnMap:
 @lru_cache(maxsize=1)
 def provider_csv_column_map() -> ColumnMap:
     """The column map of the standard provider export, shipped in ``mappings/columns/``."""
-    resource = resources.files("mappings").joinpath("columns", "provider_csv.toml")
+    resource = resources.files("kim_hub.mappings").joinpath("columns", "provider_csv.toml")
     with resources.as_file(resource) as path:
         return ColumnMap.from_toml(Path(path))

@@ -20,10 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.base import FileBatch, RawRow, Rejection, read_delivery
-from connectors.column_map import ColumnMap
-from connectors.csv_dialect import UnsupportedEncoding, decode_bytes
-from connectors.provider_csv import CsvSyntaxError, Record, csv_records
+from kim_hub.connectors.base import FileBatch, RawRow, Rejection, read_delivery
+from kim_hub.connectors.column_map import ColumnMap
+from kim_hub.connectors.csv_dialect import UnsupportedEncoding, decode_bytes
+from kim_hub.connectors.provider_csv import CsvSyntaxError, Record, csv_records
 
 DELIMITER = ";"
 _TRAILER_LABEL = re.compile(r"#\s*anzahl\s+datens(?:ä|ae|a)tze", re.IGNORECASE)
@@ -32,7 +32,7 @@ _TRAILER_LABEL = re.compile(r"#\s*anzahl\s+datens(?:ä|ae|a)tze", re.IGNORECASE)
 @lru_cache(maxsize=1)
 def jobcenter_column_map() -> ColumnMap:
     """The job-centre header map, shipped as data in ``mappings/columns/jobcenter.toml``."""
-    resource = resources.files("mappings").joinpath("columns", "jobcenter.toml")
+    resource = resources.files("kim_hub.mappings").joinpath("columns", "jobcenter.toml")
     with resources.as_file(resource) as path:
         return ColumnMap.from_toml(Path(path))
 

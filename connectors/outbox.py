@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from connectors.receipts import atomic_write, safe_file_name, spreadsheet_safe
+from kim_hub.connectors.receipts import atomic_write, safe_file_name, spreadsheet_safe
 
 KINDS = ("summary", "withdrawal", "correction", "erasure")
 CSV_COLUMNS = (

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.base import FileBatch, RawRow, Rejection, read_delivery
-from connectors.column_map import ColumnMap, provider_csv_column_map
-from connectors.csv_dialect import (
+from kim_hub.connectors.base import FileBatch, RawRow, Rejection, read_delivery
+from kim_hub.connectors.column_map import ColumnMap, provider_csv_column_map
+from kim_hub.connectors.csv_dialect import (
     UnsupportedEncoding,
     decode_bytes,
     detect_delimiter,
@@ -207,7 +207,7 @@ class ProviderCsvConnector:
     def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:
         """Read one delivered file: CSV (``read_provider_csv``) or an Excel export (``read_provider_xlsx``)."""
         if Path(path).suffix.lower() == ".xlsx":
-            from connectors.provider_xlsx import read_provider_xlsx
+            from kim_hub.connectors.provider_xlsx import read_provider_xlsx
 
             return read_provider_xlsx(Path(path), column_map)
         return read_provider_csv(Path(path), column_map)

@@ -15,9 +15,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from connectors.base import FileBatch, Rejection, read_delivery
-from connectors.column_map import ColumnMap, provider_csv_column_map
-from connectors.provider_csv import Record, fill_batch
+from kim_hub.connectors.base import FileBatch, Rejection, read_delivery
+from kim_hub.connectors.column_map import ColumnMap, provider_csv_column_map
+from kim_hub.connectors.provider_csv import Record, fill_batch
 
 MAX_XLSX_BYTES = 50 * 1024 * 1024
 MAX_COLUMNS = 200

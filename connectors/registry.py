@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
-from connectors.errors import ConfigError
+from kim_hub.connectors.errors import ConfigError
 
 ENTRY_POINT_GROUP = "kim_hub.connectors"
 

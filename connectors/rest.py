@@ -26,11 +26,11 @@ from urllib.parse import urlsplit
 import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from connectors.base import FileBatch, HealthResult
-from connectors.column_map import provider_csv_column_map
-from connectors.errors import BadInputError, ConfigError
-from connectors.rest_http import HttpClient, RetryPolicy
-from connectors.rest_rows import build_batch
+from kim_hub.connectors.base import FileBatch, HealthResult
+from kim_hub.connectors.column_map import provider_csv_column_map
+from kim_hub.connectors.errors import BadInputError, ConfigError
+from kim_hub.connectors.rest_http import HttpClient, RetryPolicy
+from kim_hub.connectors.rest_rows import build_batch
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 

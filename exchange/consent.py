@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mappings.case_summary import CONSENT_CATEGORIES
+from kim_hub.mappings.case_summary import CONSENT_CATEGORIES
 
 ALL_PARTNERS = "kim"
 AUTHORITY = "abh"

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exchange.summary import ACTIVE, HeldRecord, latest_district
+from kim_hub.exchange.summary import ACTIVE, HeldRecord, latest_district
 
 RECOGNISED_PREFIXES = ("AE_", "NE", "BLAUE_KARTE", "DAUERAUFENTHALT_EU", "EINGEBUERGERT")
 JOBCENTRE = "jobcenter"

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exchange.consent import ConsentPolicy, granted_categories
+from kim_hub.exchange.consent import ConsentPolicy, granted_categories
 
 ACTIVE = ("intake", "assessment", "agreement", "active", "paused")
 OPEN_REFERRALS = ("open", "accepted")

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exchange.summary import HeldRecord, latest_district
+from kim_hub.exchange.summary import HeldRecord, latest_district
 
 SGB_II = "SGB II"
 LEFT = "left"

@@ -18,9 +18,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import ConfigError, FatalError, HubError
-from connectors.receipts import spreadsheet_safe
-from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, SourceConfig, default_source
+from kim_hub.connectors.errors import ConfigError, FatalError, HubError
+from kim_hub.connectors.receipts import spreadsheet_safe
+from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, SourceConfig, default_source
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 LINKS_HEADER = ("source", "record_id", "person_id", "link_status", "score")
@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--persons", type=int, default=DEMO_PERSONS, help=f"synthetic persons (default {DEMO_PERSONS})")
     demo.add_argument("--seed", type=int, default=DEMO_SEED)
 
-    from flows.report_cli import add_commands as add_report_commands
+    from kim_hub.flows.report_cli import add_commands as add_report_commands
 
     add_report_commands(commands)
     return parser
@@ -149,12 +149,12 @@ def _home(args: argparse.Namespace) -> HubHome:
 def _flows(home: HubHome, verbose: bool = False) -> Any:
     """The flows module, imported only after Prefect is pointed at this home (see flows.runtime)."""
     home.load_config()
-    from flows.runtime import prepare_prefect
+    from kim_hub.flows.runtime import prepare_prefect
 
     prepare_prefect(home, verbose)
-    import flows.sync
+    from kim_hub.flows import sync
 
-    return flows.sync
+    return sync
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -168,8 +168,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def initialise(home: HubHome) -> HubConfig:
     """Create (or complete) a home; safe to run again: nothing existing is overwritten."""
-    from hub_db.database import upgrade
-    from hub_db.keystore import create_key
+    from kim_hub.hub_db.database import upgrade
+    from kim_hub.hub_db.keystore import create_key
 
     home.path.mkdir(parents=True, exist_ok=True)
     if home.exists():
@@ -187,7 +187,7 @@ def initialise(home: HubHome) -> HubConfig:
 
 
 def cmd_sources_add(args: argparse.Namespace) -> int:
-    from connectors.registry import load_connector
+    from kim_hub.connectors.registry import load_connector
 
     home = _home(args)
     config = home.load_config()
@@ -202,7 +202,7 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_list(args: argparse.Namespace) -> int:
-    from connectors.registry import available_connectors
+    from kim_hub.connectors.registry import available_connectors
 
     home = _home(args)
     config = home.load_config()
@@ -214,7 +214,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
-    from flows.source_check import check_sources
+    from kim_hub.flows.source_check import check_sources
 
     home = _home(args)
     results = check_sources(home, home.load_config())
@@ -233,7 +233,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = False) -> dict:
     """Run the real Prefect sync flow for a home and return its summary."""
-    from hub_db.keystore import load_keys
+    from kim_hub.hub_db.keystore import load_keys
 
     config = home.load_config()
     unknown = sorted(set(sources or ()) - set(config.sources))
@@ -290,7 +290,7 @@ def cmd_reestimate(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from flows.erasure import erase
+    from kim_hub.flows.erasure import erase
 
     home = _home(args)
     outcome = erase(home, _sessions(home), args.source, args.record_id)
@@ -304,7 +304,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from flows.rotation import rotate_keys
+    from kim_hub.flows.rotation import rotate_keys
 
     home = _home(args)
     outcome = rotate_keys(home, home.load_config(), _sessions(home))
@@ -335,7 +335,7 @@ def push_line(outcome: dict) -> str:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from hub_db.audit_view import audit_entries
+    from kim_hub.hub_db.audit_view import audit_entries
 
     with _sessions(_home(args))() as session:
         for when, kind, detail in audit_entries(session, args.kind, args.limit):
@@ -346,7 +346,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_gaps(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from exchange.gaps import find_gap
+    from kim_hub.exchange.gaps import find_gap
 
     settings = _home(args).load_config().exchange
     today = dt.date.today()
@@ -361,7 +361,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
 
 
 def cmd_transitions(args: argparse.Namespace) -> int:
-    from exchange.transitions import transitions_of
+    from kim_hub.exchange.transitions import transitions_of
 
     found = _per_person(args, transitions_of, order=lambda t: (t.district, t.on, t.pseudonym))
     _print_by_district(args, found, "changes", lambda t: f"{t.pseudonym}  {t.on}  {t.kind:15} {t.before} → {t.after}  known to: {', '.join(t.bodies)}")
@@ -370,7 +370,7 @@ def cmd_transitions(args: argparse.Namespace) -> int:
 
 def _per_person(args: argparse.Namespace, rule: Any, order: Any) -> list:
     """Apply a per-person rule (pseudonym, held records → findings) to every person in the index."""
-    from hub_db.transfers import persons_with_records, pseudonyms
+    from kim_hub.hub_db.transfers import persons_with_records, pseudonyms
 
     with _sessions(_home(args))() as session:
         names = pseudonyms(session)
@@ -395,7 +395,7 @@ def _print_by_district(args: argparse.Namespace, found: list, noun: str, line: A
 def cmd_serve(args: argparse.Namespace) -> int:
     home = _home(args)
     _flows(home, verbose=True)
-    from flows.schedule import serve
+    from kim_hub.flows.schedule import serve
 
     serve(home)
     return EXIT_OK
@@ -437,8 +437,8 @@ def link_rows(home: HubHome) -> list[tuple]:
     """(source, record_id, pseudonym, status, score) for every record, ordered by source and id."""
     from sqlalchemy import select
 
-    from hub_db.database import make_engine
-    from hub_db.models import Link, Person, SourceRecord
+    from kim_hub.hub_db.database import make_engine
+    from kim_hub.hub_db.models import Link, Person, SourceRecord
 
     config = home.load_config()
     engine = make_engine(home.database_url(config))
@@ -455,13 +455,13 @@ def link_rows(home: HubHome) -> list[tuple]:
 
 
 def _sessions(home: HubHome) -> Any:
-    from hub_db.database import make_engine, session_factory
+    from kim_hub.hub_db.database import make_engine, session_factory
 
     return session_factory(make_engine(home.database_url(home.load_config())))
 
 
 def cmd_review_list(args: argparse.Namespace) -> int:
-    from hub_db.review import list_items
+    from kim_hub.hub_db.review import list_items
 
     with _sessions(_home(args))() as session:
         items = list_items(session, args.status, args.limit or None)
@@ -480,8 +480,8 @@ def cmd_review_list(args: argparse.Namespace) -> int:
 
 
 def cmd_review_decide(args: argparse.Namespace) -> int:
-    from hub_db.master_index import LinkPolicy
-    from hub_db.review import decide
+    from kim_hub.hub_db.master_index import LinkPolicy
+    from kim_hub.hub_db.review import decide
 
     home = _home(args)
     config = home.load_config()
@@ -492,15 +492,15 @@ def cmd_review_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from synth import generate
+    from kim_hub.synth import generate
 
     if args.persons < 1:
         raise ConfigError("--persons must be at least 1")
     started = time.perf_counter()
     summary = generate(Path(args.outdir), args.persons, args.seed)
     if args.status_messages:
-        from synth.generator import DEFAULT_EXPORT_DAY
-        from synth.status_messages import write_status_messages
+        from kim_hub.synth.generator import DEFAULT_EXPORT_DAY
+        from kim_hub.synth.status_messages import write_status_messages
 
         messages = write_status_messages(Path(args.outdir), DEFAULT_EXPORT_DAY, args.seed)
         print(f"{len(messages)} status messages of the foreigners authority (Rechtskreiswechsel)")
@@ -510,15 +510,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from mappings.case_summary import CaseSummary
+    from kim_hub.mappings.case_summary import CaseSummary
 
     print(json.dumps(CaseSummary.model_json_schema(), indent=2))
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from linkage.evaluate import pairwise_score
-    from synth import generate
+    from kim_hub.linkage.evaluate import pairwise_score
+    from kim_hub.synth import generate
 
     home = _home(args)
     initialise(home)

@@ -8,10 +8,10 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.drop_folder import DropFolder
-from connectors.outbox import OutboxSink
-from flows.home import HubConfig, HubHome
-from hub_db.erasure import ErasureOutcome, erase_record, erase_records, expired_records
+from kim_hub.connectors.drop_folder import DropFolder
+from kim_hub.connectors.outbox import OutboxSink
+from kim_hub.flows.home import HubConfig, HubHome
+from kim_hub.hub_db.erasure import ErasureOutcome, erase_record, erase_records, expired_records
 
 
 def erase(home: HubHome, sessions: sessionmaker[Session], source: str, record_id: str) -> ErasureOutcome:

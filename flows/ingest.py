@@ -23,26 +23,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import FileBatch, RawRow, Rejection
-from connectors.drop_folder import DropFolder
-from connectors.errors import BadInputError
-from connectors.receipts import Receipt, write_receipt
-from connectors.registry import load_connector
-from flows.crashpoints import crash_point
-from flows.encoded_file import EncodedFile
-from flows.home import HubConfig, HubHome
-from hub_db.locks import LINKING, hold
-from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
-from hub_db.models import IngestFile
-from hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
-from hub_db.source_state import load_state, save_state
-from linkage.gc_pause import cyclic_gc_paused
-from linkage.keyed import EncodingKeys
-from linkage.parallel import release_workers
-from mappings.abh_xml import map_abh_row
-from mappings.case_summary import CaseSummary
-from mappings.jobcenter import map_jobcenter_row
-from mappings.provider_csv import map_provider_row
+from kim_hub.connectors.base import FileBatch, RawRow, Rejection
+from kim_hub.connectors.drop_folder import DropFolder
+from kim_hub.connectors.errors import BadInputError
+from kim_hub.connectors.receipts import Receipt, write_receipt
+from kim_hub.connectors.registry import load_connector
+from kim_hub.flows.crashpoints import crash_point
+from kim_hub.flows.encoded_file import EncodedFile
+from kim_hub.flows.home import HubConfig, HubHome
+from kim_hub.hub_db.locks import LINKING, hold
+from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
+from kim_hub.hub_db.models import IngestFile
+from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
+from kim_hub.hub_db.source_state import load_state, save_state
+from kim_hub.linkage.gc_pause import cyclic_gc_paused
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.parallel import release_workers
+from kim_hub.mappings.abh_xml import map_abh_row
+from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.jobcenter import map_jobcenter_row
+from kim_hub.mappings.provider_csv import map_provider_row
 
 RowMapper = Callable[[str, RawRow], "CaseSummary | list[Rejection]"]
 

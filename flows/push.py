@@ -23,16 +23,16 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.errors import HubError
-from connectors.outbox import OutboxSink
-from connectors.registry import load_connector
-from exchange.consent import ConsentPolicy, withdrawn
-from exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, summary_for
-from flows.crashpoints import crash_point
-from flows.home import HubConfig, HubHome
-from hub_db.locks import PUSHING, hold
-from hub_db.transfers import existing_records, last_transfer, persons_with_records, record_transfer
-from linkage.pseudonymise import HUB_KEYED_ID
+from kim_hub.connectors.errors import HubError
+from kim_hub.connectors.outbox import OutboxSink
+from kim_hub.connectors.registry import load_connector
+from kim_hub.exchange.consent import ConsentPolicy, withdrawn
+from kim_hub.exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, summary_for
+from kim_hub.flows.crashpoints import crash_point
+from kim_hub.flows.home import HubConfig, HubHome
+from kim_hub.hub_db.locks import PUSHING, hold
+from kim_hub.hub_db.transfers import existing_records, last_transfer, persons_with_records, record_transfer
+from kim_hub.linkage.pseudonymise import HUB_KEYED_ID
 
 NOTICES = {
     "correction": "correction: part of the summary received belonged to another person; delete it and use the next summary",

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import ConfigError
-from flows.home import HubHome
+from kim_hub.connectors.errors import ConfigError
+from kim_hub.flows.home import HubHome
 
 REPORT_JSON, REPORT_HTML, PREVIOUS_JSON = "report.json", "report.html", "report-previous.json"
 
@@ -57,8 +57,8 @@ def _now() -> dt.datetime:
 
 def collect(home: HubHome, review_limit: int = 200) -> Any:
     """The facts of a home's database (see hub_db.report_queries)."""
-    from hub_db.database import make_engine, session_factory
-    from hub_db.report_queries import collect_facts
+    from kim_hub.hub_db.database import make_engine, session_factory
+    from kim_hub.hub_db.report_queries import collect_facts
 
     engine = make_engine(home.database_url(home.load_config()))
     try:
@@ -78,7 +78,7 @@ def _previous(home: HubHome) -> dict | None:
 
 def make_report(home: HubHome, run: dict | None = None, lang: str = "de") -> dict:
     """Build the report of a home, compared with the last published one."""
-    from reporting.model import build_report
+    from kim_hub.reporting.model import build_report
 
     return build_report(collect(home), _now(), _previous(home), run, lang)
 
@@ -93,7 +93,7 @@ def _write(path: Path, text: str) -> None:
 
 def write_reports(home: HubHome, run: dict | None = None, lang: str = "de") -> dict:
     """Publish the report into reports/ (JSON + HTML), keeping the previous JSON; returns it."""
-    from reporting.html import render_html
+    from kim_hub.reporting.html import render_html
 
     report = make_report(home, run, lang)
     published = home.reports / REPORT_JSON
@@ -105,7 +105,7 @@ def write_reports(home: HubHome, run: dict | None = None, lang: str = "de") -> d
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reporting.html import render_html
+    from kim_hub.reporting.html import render_html
 
     home = HubHome.resolve(args.home)
     if not args.out:
@@ -123,8 +123,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_monitoring(args: argparse.Namespace) -> int:
-    from reporting.monitoring import monitoring_csv, monitoring_document, parse_period
-    from reporting.suppression import DEFAULT_THRESHOLD
+    from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
+    from kim_hub.reporting.suppression import DEFAULT_THRESHOLD
 
     try:
         period = parse_period(args.period)

@@ -11,9 +11,9 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows.home import HubHome
-from flows.report_cli import write_reports
-from reporting.markdown import report_markdown
+from kim_hub.flows.home import HubHome
+from kim_hub.flows.report_cli import write_reports
+from kim_hub.reporting.markdown import report_markdown
 
 ARTIFACT_KEY = "kim-hub-report"
 

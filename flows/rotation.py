@@ -20,16 +20,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.drop_folder import DropFolder
-from connectors.registry import load_connector
-from flows.home import HubConfig, HubHome
-from flows.ingest import MAPPINGS, reader_for
-from hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
-from hub_db.models import SourceRecord
-from linkage.encode import forget_cached_encodings
-from linkage.keyed import EncodingKeys
-from linkage.pseudonymise import pseudonymise
-from mappings.case_summary import CaseSummary
+from kim_hub.connectors.drop_folder import DropFolder
+from kim_hub.connectors.registry import load_connector
+from kim_hub.flows.home import HubConfig, HubHome
+from kim_hub.flows.ingest import MAPPINGS, reader_for
+from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
+from kim_hub.hub_db.models import SourceRecord
+from kim_hub.linkage.encode import forget_cached_encodings
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.pseudonymise import pseudonymise
+from kim_hub.mappings.case_summary import CaseSummary
 
 
 @dataclass

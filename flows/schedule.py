@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.home import HubConfig, HubHome
+from kim_hub.flows.home import HubConfig, HubHome
 
 
 def deployments(home: HubHome, config: HubConfig) -> list[Any]:
     """The RunnerDeployments `serve` registers (built, not started: testable without a server)."""
-    from flows.sync import push_flow, reestimate_flow, report_flow, retention_flow, sync_flow
+    from kim_hub.flows.sync import push_flow, reestimate_flow, report_flow, retention_flow, sync_flow
 
     home_path = str(home.path)
     built = [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-from connectors.base import HealthResult
-from connectors.errors import HubError
-from connectors.registry import load_connector
-from flows.home import HubConfig, HubHome
-from flows.ingest import MAPPINGS
+from kim_hub.connectors.base import HealthResult
+from kim_hub.connectors.errors import HubError
+from kim_hub.connectors.registry import load_connector
+from kim_hub.flows.home import HubConfig, HubHome
+from kim_hub.flows.ingest import MAPPINGS
 
 
 def check_sources(home: HubHome, config: HubConfig) -> dict[str, list[tuple[str, HealthResult]]]:

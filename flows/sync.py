@@ -17,16 +17,16 @@ from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.errors import TransientError
-from flows.erasure import apply_retention
-from flows.home import HubConfig, HubHome
-from flows.ingest import SourceOutcome, ingest_source, link_index
-from flows.push import push_all
-from flows.report_task import report_task
-from flows.runtime import install_redaction
-from hub_db.database import make_engine, session_factory
-from hub_db.keystore import load_keys
-from hub_db.master_index import reestimate
+from kim_hub.connectors.errors import TransientError
+from kim_hub.flows.erasure import apply_retention
+from kim_hub.flows.home import HubConfig, HubHome
+from kim_hub.flows.ingest import SourceOutcome, ingest_source, link_index
+from kim_hub.flows.push import push_all
+from kim_hub.flows.report_task import report_task
+from kim_hub.flows.runtime import install_redaction
+from kim_hub.hub_db.database import make_engine, session_factory
+from kim_hub.hub_db.keystore import load_keys
+from kim_hub.hub_db.master_index import reestimate
 
 
 def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub_db.models import AuditEntry, LinkEvent
+from kim_hub.hub_db.models import AuditEntry, LinkEvent
 
 
 def audit_entries(session: Session, kind: str | None = None, limit: int = 50) -> list[tuple[dt.datetime, str, dict]]:

@@ -38,7 +38,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def alembic_config(url: str) -> Config:
     """Alembic configured in code: no alembic.ini to find, the URL comes from hub.toml."""
     config = Config()
-    config.set_main_option("script_location", str(resources.files("hub_db") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("kim_hub.hub_db") / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub_db.models import (
+from kim_hub.hub_db.models import (
     AuditEntry,
     IngestFile,
     Link,

@@ -17,9 +17,19 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from hub_db import index_snapshot
-from hub_db.locks import LINKING, hold
-from hub_db.models import AuditEntry, Link, LinkEvent, LinkQueueEntry, Person, RecordEvent, ReviewItem, SourceRecord, Transfer
+from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db.locks import LINKING, hold
+from kim_hub.hub_db.models import (
+    AuditEntry,
+    Link,
+    LinkEvent,
+    LinkQueueEntry,
+    Person,
+    RecordEvent,
+    ReviewItem,
+    SourceRecord,
+    Transfer,
+)
 
 ERASED = "erased"
 

@@ -13,8 +13,8 @@ import secrets
 import stat
 from pathlib import Path
 
-from connectors.errors import ConfigError, FatalError
-from linkage.keyed import EncodingKeys
+from kim_hub.connectors.errors import ConfigError, FatalError
+from kim_hub.linkage.keyed import EncodingKeys
 
 KEY_BYTES = 32
 DEFAULT_KEY_ID = "k1"

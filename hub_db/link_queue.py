@@ -9,8 +9,8 @@ from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hub_db.bulk_insert import insert_rows
-from hub_db.models import LinkQueueEntry, SourceRecord
+from kim_hub.hub_db.bulk_insert import insert_rows
+from kim_hub.hub_db.models import LinkQueueEntry, SourceRecord
 
 _QUEUE = LinkQueueEntry.__table__
 _INSERT_IGNORING_QUEUED = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}

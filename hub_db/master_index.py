@@ -18,20 +18,20 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hub_db import index_snapshot
-from hub_db.link_queue import dequeue, enqueue_all, waiting
-from hub_db.locks import LINKING, hold
-from hub_db.models import Link, ModelVersion, ReviewItem
-from hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
-from linkage.blocking_arrays import candidate_pair_pieces
-from linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
-from linkage.columnar import EncodingArrays
-from linkage.compare import FIELDS, LEVELS, MISSING, compare
-from linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
-from linkage.encode import RecordEncoding
-from linkage.estimate import MatchModel, estimate, probability
-from linkage.gc_pause import cyclic_gc_paused
-from linkage.link import LazyEncodings, ScoredPairs, calibrate_priors, cluster_scored, score_candidates
+from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db.link_queue import dequeue, enqueue_all, waiting
+from kim_hub.hub_db.locks import LINKING, hold
+from kim_hub.hub_db.models import Link, ModelVersion, ReviewItem
+from kim_hub.hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
+from kim_hub.linkage.blocking_arrays import candidate_pair_pieces
+from kim_hub.linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
+from kim_hub.linkage.columnar import EncodingArrays
+from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare
+from kim_hub.linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
+from kim_hub.linkage.encode import RecordEncoding
+from kim_hub.linkage.estimate import MatchModel, estimate, probability
+from kim_hub.linkage.gc_pause import cyclic_gc_paused
+from kim_hub.linkage.link import LazyEncodings, ScoredPairs, calibrate_priors, cluster_scored, score_candidates
 
 
 @dataclass(frozen=True)

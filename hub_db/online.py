@@ -26,14 +26,14 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub_db.index_snapshot import body_numbers
-from hub_db.master_index import LinkPolicy, current_model, load_index
-from hub_db.models import Link, Person, SourceRecord
-from linkage.blocking import DEFAULT_MAX_BLOCK
-from linkage.blocking_arrays import block_keys
-from linkage.columnar import concat, from_encodings
-from linkage.compare_arrays import compare_pairs, identifiers_conflict, individual_evidence
-from linkage.encode import RecordEncoding
+from kim_hub.hub_db.index_snapshot import body_numbers
+from kim_hub.hub_db.master_index import LinkPolicy, current_model, load_index
+from kim_hub.hub_db.models import Link, Person, SourceRecord
+from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK
+from kim_hub.linkage.blocking_arrays import block_keys
+from kim_hub.linkage.columnar import concat, from_encodings
+from kim_hub.linkage.compare_arrays import compare_pairs, identifiers_conflict, individual_evidence
+from kim_hub.linkage.encode import RecordEncoding
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from collections import Counter, defaultdict
 from sqlalchemy import Executable, func, select, update
 from sqlalchemy.orm import Session
 
-from hub_db.bulk_insert import WRITE_CHUNK, DriverInsert, insert_rows
-from hub_db.models import Link, LinkEvent, Person
-from linkage.cluster import Clustering
-from linkage.estimate import probability
+from kim_hub.hub_db.bulk_insert import WRITE_CHUNK, DriverInsert, insert_rows
+from kim_hub.hub_db.models import Link, LinkEvent, Person
+from kim_hub.linkage.cluster import Clustering
+from kim_hub.linkage.estimate import probability
 
 IN_CHUNK = 1000  # bound parameters per IN (...): PostgreSQL allows 65,535 per statement
 

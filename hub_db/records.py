@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connectors.base import Rejection
-from hub_db.bulk_insert import insert_rows
-from hub_db.link_queue import enqueue, enqueue_new
-from hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord
-from linkage.pseudonymise import PseudonymisedRecord
+from kim_hub.connectors.base import Rejection
+from kim_hub.hub_db.bulk_insert import insert_rows
+from kim_hub.hub_db.link_queue import enqueue, enqueue_new
+from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord
+from kim_hub.linkage.pseudonymise import PseudonymisedRecord
 
 LOOKUP_CHUNK = 500
 

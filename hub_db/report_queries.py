@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub_db.models import IngestFile, Link, Person, RecordEvent, RejectedRow, ReviewItem, SourceRecord
-from hub_db.review import list_items
+from kim_hub.hub_db.models import IngestFile, Link, Person, RecordEvent, RejectedRow, ReviewItem, SourceRecord
+from kim_hub.hub_db.review import list_items
 
 STREAM_CHUNK = 2000
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from connectors.errors import ConfigError
-from hub_db.link_queue import enqueue
-from hub_db.locks import LINKING, hold
-from hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
-from hub_db.models import Link, Person, ReviewItem, SourceRecord
-from hub_db.transfers import audit
+from kim_hub.connectors.errors import ConfigError
+from kim_hub.hub_db.link_queue import enqueue
+from kim_hub.hub_db.locks import LINKING, hold
+from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
+from kim_hub.hub_db.models import Link, Person, ReviewItem, SourceRecord
+from kim_hub.hub_db.transfers import audit
 
 DECISIONS = ("same", "different")
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from hub_db.models import SourceState
+from kim_hub.hub_db.models import SourceState
 
 
 def load_state(session: Session, source: str, connector: str) -> dict:

@@ -12,8 +12,8 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exchange.summary import HeldRecord
-from hub_db.models import AuditEntry, Link, Person, SourceRecord, Transfer
+from kim_hub.exchange.summary import HeldRecord
+from kim_hub.hub_db.models import AuditEntry, Link, Person, SourceRecord, Transfer
 
 
 def audit(session: Session, kind: str, **detail: object) -> None:

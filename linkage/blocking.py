@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from linkage.encode import RecordEncoding
+from kim_hub.linkage.encode import RecordEncoding
 
 DEFAULT_MAX_BLOCK = 400
 SEX_CODES = {"M": 1, "F": 2, "X": 3}  # the sex as a key part; unknown is 0

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from linkage.blocking import DEFAULT_MAX_BLOCK
-from linkage.columnar import NONE, EncodingArrays
+from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK
+from kim_hub.linkage.columnar import NONE, EncodingArrays
 
 _KINDS = {kind: i + 1 for i, kind in enumerate(
     ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session", "street+skel", "name+day", "day+sex+nat")

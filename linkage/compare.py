@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkage.encode import DateCode, NameCode, NamePart, RecordEncoding
-from linkage.keyed import dice
+from kim_hub.linkage.encode import DateCode, NameCode, NamePart, RecordEncoding
+from kim_hub.linkage.keyed import dice
 
 MISSING = -1
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linkage.columnar import NONE, EncodingArrays, popcount
-from linkage.compare import FAMILY, FIELDS, MISSING, NAME_BLOOM_CLOSE, NAME_BLOOM_SIMILAR, PLACE_BLOOM_SIMILAR
+from kim_hub.linkage.columnar import NONE, EncodingArrays, popcount
+from kim_hub.linkage.compare import FAMILY, FIELDS, MISSING, NAME_BLOOM_CLOSE, NAME_BLOOM_SIMILAR, PLACE_BLOOM_SIMILAR
 
 BATCH = 200_000  # pairs compared at a time: bounds each batch's temporaries
 _BIG = np.iinfo(np.int64).max

@@ -6,7 +6,7 @@ population of the project's own generator, shipped as ``default_model.json``. Le
 do not depend on the key, so they transfer to any installation; value frequencies and the prior
 always come from the live index.
 
-Rebuild the file with ``python -m linkage.default_model`` after changing comparison levels.
+Rebuild the file with ``python -m kim_hub.linkage.default_model`` after changing comparison levels.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from linkage.estimate import MatchModel
+from kim_hub.linkage.estimate import MatchModel
 
 if TYPE_CHECKING:
-    from linkage.encode import RecordEncoding
-    from linkage.keyed import EncodingKeys
+    from kim_hub.linkage.encode import RecordEncoding
+    from kim_hub.linkage.keyed import EncodingKeys
 
 MIN_RECORDS_TO_ESTIMATE = 1000
 TRAINING_PERSONS = 4000
@@ -34,14 +34,14 @@ MODEL_FILE = "default_model.json"
 
 @lru_cache(maxsize=1)
 def default_model() -> MatchModel:
-    text = resources.files("linkage").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    text = resources.files("kim_hub.linkage").joinpath(MODEL_FILE).read_text(encoding="utf-8")
     return MatchModel.from_dict(json.loads(text))
 
 
 def train_default_model(persons: int = TRAINING_PERSONS, seed: int = TRAINING_SEED) -> MatchModel:
     """Generate a population, read it like any inbox, and learn the model from it."""
-    from linkage.keyed import EncodingKeys
-    from linkage.link import learn_model
+    from kim_hub.linkage.keyed import EncodingKeys
+    from kim_hub.linkage.link import learn_model
 
     keys = EncodingKeys.from_master(os.urandom(32), "training")
     with tempfile.TemporaryDirectory() as scratch:
@@ -51,11 +51,11 @@ def train_default_model(persons: int = TRAINING_PERSONS, seed: int = TRAINING_SE
 
 def encode_population(scratch: Path, persons: int, seed: int, keys: EncodingKeys) -> dict[int, RecordEncoding]:
     """A generated population's records, read and encoded as an inbox would be (ids 0, 1, …)."""
-    from connectors.provider_csv import ProviderCsvConnector
-    from linkage.encode import encode_identity
-    from mappings.case_summary import CaseSummary
-    from mappings.provider_csv import map_provider_row
-    from synth import generate
+    from kim_hub.connectors.provider_csv import ProviderCsvConnector
+    from kim_hub.linkage.encode import encode_identity
+    from kim_hub.mappings.case_summary import CaseSummary
+    from kim_hub.mappings.provider_csv import map_provider_row
+    from kim_hub.synth import generate
 
     encodings: dict[int, RecordEncoding] = {}
     generate(scratch, persons, seed)

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from linkage.keyed import EncodingKeys, bigrams, forget_cached_tokens
-from linkage.normalise import article_free, canonical, fold, name_tokens, phonetic, skeleton, variant_group
-from mappings.case_summary import BirthDate, Identity, PersonName
+from kim_hub.linkage.keyed import EncodingKeys, bigrams, forget_cached_tokens
+from kim_hub.linkage.normalise import article_free, canonical, fold, name_tokens, phonetic, skeleton, variant_group
+from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,11 @@ from functools import cached_property
 
 import numpy as np
 
-from linkage.blocking_arrays import key_hash, pairs_sharing, unique_keys
-from linkage.columnar import NONE, EncodingArrays, from_encodings
-from linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, MISSING, Comparison
-from linkage.compare_arrays import PairLevels, compare_pairs
-from linkage.encode import RecordEncoding
+from kim_hub.linkage.blocking_arrays import key_hash, pairs_sharing, unique_keys
+from kim_hub.linkage.columnar import NONE, EncodingArrays, from_encodings
+from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, MISSING, Comparison
+from kim_hub.linkage.compare_arrays import PairLevels, compare_pairs
+from kim_hub.linkage.encode import RecordEncoding
 
 RANDOM_PAIRS = 60_000
 _TOP_LEVEL = [len(LEVELS[name]) - 1 for name in FIELDS]

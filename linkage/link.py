@@ -20,11 +20,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from linkage.blocking_arrays import candidate_pair_pieces, same_day_name_pieces
-from linkage.cluster import Clustering, Thresholds, cluster
-from linkage.columnar import NONE, EncodingArrays, from_encodings
-from linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, compare
-from linkage.compare_arrays import (
+from kim_hub.linkage.blocking_arrays import candidate_pair_pieces, same_day_name_pieces
+from kim_hub.linkage.cluster import Clustering, Thresholds, cluster
+from kim_hub.linkage.columnar import NONE, EncodingArrays, from_encodings
+from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, compare
+from kim_hub.linkage.compare_arrays import (
     BATCH,
     PairLevels,
     cheap_levels,
@@ -34,11 +34,11 @@ from linkage.compare_arrays import (
     resolve_azr_typos,
     with_names,
 )
-from linkage.components import component_batches, component_labels
-from linkage.encode import RecordEncoding
-from linkage.estimate import MatchModel, calibrate_body_priors, calibrate_prior_from_count, estimate
-from linkage.parallel import map_in_threads
-from linkage.weight_bound import BayesFactorBound
+from kim_hub.linkage.components import component_batches, component_labels
+from kim_hub.linkage.encode import RecordEncoding
+from kim_hub.linkage.estimate import MatchModel, calibrate_body_priors, calibrate_prior_from_count, estimate
+from kim_hub.linkage.parallel import map_in_threads
+from kim_hub.linkage.weight_bound import BayesFactorBound
 
 _AZR = FIELDS.index("azr")
 CLUSTER_BATCH_PAIRS = 100_000  # scored pairs clustered at once (whole components; see cluster_scored)

@@ -136,7 +136,7 @@ def article_free(token: str) -> str | None:
 def _variant_groups() -> dict[str, str]:
     """Canonical form → group representative, from mappings/name_variants.csv (data, not code)."""
     groups: dict[str, str] = {}
-    text = resources.files("mappings").joinpath("name_variants.csv").read_text(encoding="utf-8")
+    text = resources.files("kim_hub.mappings").joinpath("name_variants.csv").read_text(encoding="utf-8")
     for row in csv.reader(line for line in text.splitlines() if line and not line.startswith("#")):
         spellings = [canonical(fold(s)) for s in row if s.strip()]
         if not spellings:

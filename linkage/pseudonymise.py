@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from linkage.encode import encode_identity
-from linkage.keyed import EncodingKeys
-from mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseSummary
+from kim_hub.linkage.encode import encode_identity
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseSummary
 
 HUB_KEYED_ID = "hub_keyed_id"  # case-data flag: the record id is the hub's token, not the source's
 

@@ -27,11 +27,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import RawRow, Rejection
-from mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseEvent, CaseSummary, Identity, PersonName
-from mappings.codelists import residence_status_code, sex_code
-from mappings.dates import parse_birth_date, parse_date
-from mappings.row_reader import (
+from kim_hub.connectors.base import RawRow, Rejection
+from kim_hub.mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseEvent, CaseSummary, Identity, PersonName
+from kim_hub.mappings.codelists import residence_status_code, sex_code
+from kim_hub.mappings.dates import parse_birth_date, parse_date
+from kim_hub.mappings.row_reader import (
     FieldProblem,
     RowReader,
     parse_azr_number,

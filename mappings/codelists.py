@@ -27,8 +27,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, get_args
 
-from connectors.errors import BadInputError, ConfigError
-from mappings.case_summary import CONSENT_CATEGORIES, ConsentCategory, Sex
+from kim_hub.connectors.errors import BadInputError, ConfigError
+from kim_hub.mappings.case_summary import CONSENT_CATEGORIES, ConsentCategory, Sex
 
 
 class UnknownCodeError(BadInputError, LookupError):
@@ -44,7 +44,7 @@ class UnknownCodeError(BadInputError, LookupError):
 
 def _read_code_file(name: str) -> Iterator[dict[str, str]]:
     """Rows of ``mappings/codes/<name>`` as dicts of stripped strings."""
-    text = resources.files("mappings").joinpath("codes", name).read_text(encoding="utf-8-sig")
+    text = resources.files("kim_hub.mappings").joinpath("codes", name).read_text(encoding="utf-8-sig")
     for row in csv.DictReader(io.StringIO(text, newline="")):
         yield {key: (value or "").strip() for key, value in row.items() if key is not None}
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from connectors.errors import BadInputError
-from mappings.case_summary import BirthDate, DatePrecision
+from kim_hub.connectors.errors import BadInputError
+from kim_hub.mappings.case_summary import BirthDate, DatePrecision
 
 _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # Excel adds " 00:00:00"; ignored
 _ISO_DAY = re.compile(rf"(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_TIME}")

@@ -23,12 +23,12 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from connectors.base import RawRow, Rejection
-from connectors.errors import ConfigError
-from mappings.case_summary import CaseData, CaseStatus, CaseSummary, Identity, PersonName
-from mappings.codelists import UnknownCodeError, sex_code, spelling_key
-from mappings.dates import parse_birth_date, parse_date
-from mappings.row_reader import (
+from kim_hub.connectors.base import RawRow, Rejection
+from kim_hub.connectors.errors import ConfigError
+from kim_hub.mappings.case_summary import CaseData, CaseStatus, CaseSummary, Identity, PersonName
+from kim_hub.mappings.codelists import UnknownCodeError, sex_code, spelling_key
+from kim_hub.mappings.dates import parse_birth_date, parse_date
+from kim_hub.mappings.row_reader import (
     FieldProblem,
     RowReader,
     parse_azr_number,
@@ -46,7 +46,7 @@ WHITESPACE = re.compile(r"\s+")
 @lru_cache(maxsize=1)
 def jobcenter_status_codes() -> dict[str, CaseStatus]:
     """Spelling key of a job-centre ``Status`` → the hub's case status (from jobcenter_status.csv)."""
-    text = resources.files("mappings").joinpath("codes", "jobcenter_status.csv").read_text(encoding="utf-8-sig")
+    text = resources.files("kim_hub.mappings").joinpath("codes", "jobcenter_status.csv").read_text(encoding="utf-8-sig")
     allowed = set(get_args(CaseStatus))
     codes: dict[str, CaseStatus] = {}
     for row in csv.DictReader(io.StringIO(text, newline="")):

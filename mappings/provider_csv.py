@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import FileBatch, RawRow, Rejection
-from mappings.case_summary import (
+from kim_hub.connectors.base import FileBatch, RawRow, Rejection
+from kim_hub.mappings.case_summary import (
     BirthDate,
     CaseData,
     CaseStatus,
@@ -27,14 +27,14 @@ from mappings.case_summary import (
     Referral,
     ReferralStatus,
 )
-from mappings.codelists import (
+from kim_hub.mappings.codelists import (
     consent_categories,
     literal_code,
     residence_status_code,
     sex_code,
 )
-from mappings.dates import parse_birth_date, parse_date
-from mappings.row_reader import (
+from kim_hub.mappings.dates import parse_birth_date, parse_date
+from kim_hub.mappings.row_reader import (
     WHITESPACE,
     FieldProblem,
     RowReader,

@@ -13,9 +13,9 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from connectors.base import RawRow, Rejection
-from mappings.codelists import UnknownCodeError, nationality_to_iso3
-from mappings.dates import InvalidDateError
+from kim_hub.connectors.base import RawRow, Rejection
+from kim_hub.mappings.codelists import UnknownCodeError, nationality_to_iso3
+from kim_hub.mappings.dates import InvalidDateError
 
 AZR_NUMBER = re.compile(r"\d{12}")
 POSTCODE = re.compile(r"\d{5}")

@@ -10,11 +10,11 @@ Takes facts collected by ``hub_db.report_queries`` (no database here, no Prefect
     suppression  small-cell suppression rules (primary and secondary)
 """
 
-from reporting.html import render_html
-from reporting.markdown import report_markdown
-from reporting.model import build_report, count_index, diff_counts
-from reporting.monitoring import monitoring_csv, monitoring_document, parse_period
-from reporting.suppression import DEFAULT_THRESHOLD, suppress_table
+from kim_hub.reporting.html import render_html
+from kim_hub.reporting.markdown import report_markdown
+from kim_hub.reporting.model import build_report, count_index, diff_counts
+from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
+from kim_hub.reporting.suppression import DEFAULT_THRESHOLD, suppress_table
 
 __all__ = [
     "build_report",

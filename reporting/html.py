@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from reporting import charts
-from reporting.i18n import label
+from kim_hub.reporting import charts
+from kim_hub.reporting.i18n import label
 
 CSS = """
 :root { --ink: #1a1a1a; --muted: #555; --rule: #ccc; --accent: #0072B2; --bg: #f6f7f9; }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporting.i18n import label
+from kim_hub.reporting.i18n import label
 
 
 def report_markdown(report: dict[str, Any], lang: str = "de") -> str:

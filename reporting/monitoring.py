@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub_db.report_queries import RecordFact
-from reporting.i18n import label
-from reporting.suppression import DEFAULT_THRESHOLD, SuppressedTable, suppress_table
+from kim_hub.hub_db.report_queries import RecordFact
+from kim_hub.reporting.i18n import label
+from kim_hub.reporting.suppression import DEFAULT_THRESHOLD, SuppressedTable, suppress_table
 
 NOT_REPORTED = {
     "age_band": "not available: the birth year is stored only as a keyed token, never in clear",

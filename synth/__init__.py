@@ -3,11 +3,11 @@
 Why: linkage quality and speed must be measured on data of any size and seed, with known
 truth, independent of the shipped samples (shared/README.md). Usage::
 
-    from synth import generate
+    from kim_hub.synth import generate
     summary = generate(Path("out"), persons=10_000, seed=1)
 """
 
-from synth.generator import DEFAULT_EXPORT_DAY, GenerationSummary, generate
-from synth.sources import SOURCE_NAMES
+from kim_hub.synth.generator import DEFAULT_EXPORT_DAY, GenerationSummary, generate
+from kim_hub.synth.sources import SOURCE_NAMES
 
 __all__ = ["DEFAULT_EXPORT_DAY", "GenerationSummary", "SOURCE_NAMES", "generate"]

@@ -1,4 +1,4 @@
-"""`python -m synth OUTDIR PERSONS [--seed N] [--day YYYY-MM-DD]`: generate and report timing."""
+"""`python -m kim_hub.synth OUTDIR PERSONS [--seed N] [--day YYYY-MM-DD]`: generate and report timing."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import datetime
 import time
 from pathlib import Path
 
-from synth import generate
+from kim_hub.synth import generate
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, generate, print counts and persons per second."""
-    ap = argparse.ArgumentParser(prog="python -m synth", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m kim_hub.synth", description=__doc__)
     ap.add_argument("outdir", type=Path)
     ap.add_argument("persons", type=int)
     ap.add_argument("--seed", type=int, default=0)

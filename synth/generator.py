@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from synth.ids import IdSequence, Permutation, record_id_digits
-from synth.population import HouseholdFactory, Person
-from synth.records import RecordRenderer, person_uniform, rechtskreis
-from synth.sources import SOURCES, SourceProfile
-from synth.writer import BucketWriter, bucket_count, merge_buckets
+from kim_hub.synth.ids import IdSequence, Permutation, record_id_digits
+from kim_hub.synth.population import HouseholdFactory, Person
+from kim_hub.synth.records import RecordRenderer, person_uniform, rechtskreis
+from kim_hub.synth.sources import SOURCES, SourceProfile
+from kim_hub.synth.writer import BucketWriter, bucket_count, merge_buckets
 
 # Fixed default export day: output must not depend on when it is generated.
 DEFAULT_EXPORT_DAY = datetime.date(2026, 3, 2)

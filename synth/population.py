@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Generic, TypeVar
 
-from synth import data
-from synth.data import Origin
-from synth.spelling import split_article
+from kim_hub.synth import data
+from kim_hub.synth.data import Origin
+from kim_hub.synth.spelling import split_article
 
 T = TypeVar("T")
 Rand = Callable[[], float]

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
-from synth import data
-from synth.population import Person, Picker
-from synth.sources import SourceProfile
-from synth.spelling import ARTICLE_FORMS, SpellingCache, ascii_fold, homoglyph, typo
+from kim_hub.synth import data
+from kim_hub.synth.population import Person, Picker
+from kim_hub.synth.sources import SourceProfile
+from kim_hub.synth.spelling import ARTICLE_FORMS, SpellingCache, ascii_fold, homoglyph, typo
 
 Rand = Callable[[], float]
 

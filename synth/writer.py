@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from synth.sources import SourceProfile
+from kim_hub.synth.sources import SourceProfile
 
 BUCKET_ROWS = 200_000  # rows per bucket held in memory while shuffling
 CP1252_ERRORS = "synth-cp1252"

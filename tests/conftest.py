@@ -34,7 +34,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
 @pytest.fixture(scope="session")
 def keys():
     """One fixed-for-the-session key set (random: tests must not depend on key values)."""
-    from linkage.keyed import EncodingKeys
+    from kim_hub.linkage.keyed import EncodingKeys
 
     return EncodingKeys.from_master(os.urandom(32), "test")
 
@@ -42,7 +42,7 @@ def keys():
 def kim_hub_command() -> list[str]:
     """How tests run the real CLI: the installed console script of this interpreter's venv."""
     script = Path(sys.executable).parent / "kim-hub"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "flows.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kim_hub.flows.cli"]
 
 
 POSTGRES_ENV = "KIM_HUB_TEST_POSTGRES_URL"
@@ -96,10 +96,10 @@ def postgres_database() -> Iterator[str]:
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str):
     """A home on each database backend (see conftest.database_url)."""
-    from flows.cli import initialise
-    from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
-    from hub_db.database import make_engine, session_factory
-    from hub_db.keystore import load_keys
+    from kim_hub.flows.cli import initialise
+    from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+    from kim_hub.hub_db.database import make_engine, session_factory
+    from kim_hub.hub_db.keystore import load_keys
 
     home = HubHome(tmp_path / "home")
     home.path.mkdir(parents=True)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from connectors.abh_xml import AbhFileBatch, AbhXmlConnector, abh_schema, flatten_message, read_abh_xml
-from connectors.base import RawRow, Rejection
-from connectors.errors import BadInputError
-from connectors.safe_xml import XmlRejected, hardened_parser, parse_untrusted
-from mappings.abh_xml import abh_record_id, map_abh_row
-from mappings.case_summary import BirthDate, CaseSummary, PersonName
+from kim_hub.connectors.abh_xml import AbhFileBatch, AbhXmlConnector, abh_schema, flatten_message, read_abh_xml
+from kim_hub.connectors.base import RawRow, Rejection
+from kim_hub.connectors.errors import BadInputError
+from kim_hub.connectors.safe_xml import XmlRejected, hardened_parser, parse_untrusted
+from kim_hub.mappings.abh_xml import abh_record_id, map_abh_row
+from kim_hub.mappings.case_summary import BirthDate, CaseSummary, PersonName
 
 FIXTURES = Path(__file__).parent / "fixtures" / "abh"
 GOOD = FIXTURES / "good.xml"
@@ -90,8 +90,8 @@ def test_good_file_maps_every_message() -> None:
     first, second, third, fourth = summaries(AbhXmlConnector.read_file(GOOD))
     assert first.case.record_id == abh_record_id("200000000001")
     # the AZR number is the authority's only person key: pseudonymisation must key it
-    from linkage.keyed import EncodingKeys
-    from linkage.pseudonymise import stored_record_id
+    from kim_hub.linkage.keyed import EncodingKeys
+    from kim_hub.linkage.pseudonymise import stored_record_id
 
     stored = stored_record_id(first.case.record_id, EncodingKeys.from_master(b"k" * 32, "t"))
     assert stored.startswith("ABH-") and "200000000001" not in stored

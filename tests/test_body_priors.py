@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from linkage.blocking_arrays import candidate_pair_arrays
-from linkage.cluster import Thresholds
-from linkage.columnar import NONE, from_encodings
-from linkage.compare import compare
-from linkage.compare_arrays import compare_pairs
-from linkage.default_model import default_model, encode_population
-from linkage.estimate import MatchModel, calibrate_body_priors, estimate
-from linkage.keyed import EncodingKeys
-from linkage.link import LazyEncodings, calibrate_priors, count_agreeing_pairs, score_candidates
+from kim_hub.linkage.blocking_arrays import candidate_pair_arrays
+from kim_hub.linkage.cluster import Thresholds
+from kim_hub.linkage.columnar import NONE, from_encodings
+from kim_hub.linkage.compare import compare
+from kim_hub.linkage.compare_arrays import compare_pairs
+from kim_hub.linkage.default_model import default_model, encode_population
+from kim_hub.linkage.estimate import MatchModel, calibrate_body_priors, estimate
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.link import LazyEncodings, calibrate_priors, count_agreeing_pairs, score_candidates
 
 
 def _log_odds(p: float) -> float:

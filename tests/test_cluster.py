@@ -1,6 +1,6 @@
 """Clustering: average linkage and cannot-link keep households apart."""
 
-from linkage.cluster import Thresholds, cluster
+from kim_hub.linkage.cluster import Thresholds, cluster
 
 T = Thresholds(auto=5.0, review=0.0)
 

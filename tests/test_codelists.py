@@ -8,9 +8,9 @@ from typing import get_args
 
 import pytest
 
-from connectors.errors import BadInputError
-from mappings.case_summary import CaseStatus, Rechtskreis
-from mappings.codelists import (
+from kim_hub.connectors.errors import BadInputError
+from kim_hub.mappings.case_summary import CaseStatus, Rechtskreis
+from kim_hub.mappings.codelists import (
     UnknownCodeError,
     is_valid_residence_status,
     literal_code,
@@ -211,8 +211,8 @@ def test_rechtskreis_code_list_matches_the_case_summary_type() -> None:
     import typing
     from importlib import resources
 
-    from mappings.case_summary import Rechtskreis
+    from kim_hub.mappings.case_summary import Rechtskreis
 
-    text = resources.files("mappings").joinpath("codes/rechtskreis.csv").read_text(encoding="utf-8")
+    text = resources.files("kim_hub.mappings").joinpath("codes/rechtskreis.csv").read_text(encoding="utf-8")
     codes = {row["code"] for row in csv.DictReader(text.splitlines())}
     assert codes == set(typing.get_args(Rechtskreis))

@@ -15,18 +15,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from linkage.blocking import candidate_pairs
-from linkage.blocking_arrays import candidate_pair_arrays, candidate_pair_pieces
-from linkage.columnar import EncodingArrays, from_encodings, from_json_rows
-from linkage.compare import compare, identifiers_conflict, individual_evidence
-from linkage.compare_arrays import compare_pairs
-from linkage.compare_arrays import identifiers_conflict as conflicts
-from linkage.compare_arrays import individual_evidence as evidence
-from linkage.default_model import encode_population
-from linkage.encode import encode_identity
-from linkage.estimate import estimate
-from linkage.keyed import EncodingKeys
-from mappings.case_summary import Identity, PersonName
+from kim_hub.linkage.blocking import candidate_pairs
+from kim_hub.linkage.blocking_arrays import candidate_pair_arrays, candidate_pair_pieces
+from kim_hub.linkage.columnar import EncodingArrays, from_encodings, from_json_rows
+from kim_hub.linkage.compare import compare, identifiers_conflict, individual_evidence
+from kim_hub.linkage.compare_arrays import compare_pairs
+from kim_hub.linkage.compare_arrays import identifiers_conflict as conflicts
+from kim_hub.linkage.compare_arrays import individual_evidence as evidence
+from kim_hub.linkage.default_model import encode_population
+from kim_hub.linkage.encode import encode_identity
+from kim_hub.linkage.estimate import estimate
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.mappings.case_summary import Identity, PersonName
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import linkage.link as link
-from linkage.blocking_arrays import candidate_pair_pieces
-from linkage.cluster import Thresholds, cluster
-from linkage.columnar import from_encodings
-from linkage.compare import compare
-from linkage.components import component_batches, component_labels
-from linkage.default_model import encode_population
-from linkage.estimate import estimate
-from linkage.keyed import EncodingKeys
-from linkage.link import LazyEncodings, authoritative_conflict, calibrate_priors, cluster_scored, score_candidates
+from kim_hub.linkage import link
+from kim_hub.linkage.blocking_arrays import candidate_pair_pieces
+from kim_hub.linkage.cluster import Thresholds, cluster
+from kim_hub.linkage.columnar import from_encodings
+from kim_hub.linkage.compare import compare
+from kim_hub.linkage.components import component_batches, component_labels
+from kim_hub.linkage.default_model import encode_population
+from kim_hub.linkage.estimate import estimate
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.link import LazyEncodings, authoritative_conflict, calibrate_priors, cluster_scored, score_candidates
 
 
 def _union_find_labels(n: int, edges: list[tuple[int, int]]) -> list[int]:

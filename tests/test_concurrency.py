@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-import flows.push
-import hub_db.master_index
-from flows.ingest import ingest_source, link_index
-from flows.push import push_all
-from hub_db.link_queue import waiting
-from hub_db.models import Link, SourceRecord, Transfer
+from kim_hub.flows import push as push_module
+from kim_hub.flows.ingest import ingest_source, link_index
+from kim_hub.flows.push import push_all
+from kim_hub.hub_db import master_index
+from kim_hub.hub_db.link_queue import waiting
+from kim_hub.hub_db.models import Link, SourceRecord, Transfer
 from tests.test_exchange import TODAY, deliver, person_at, sync
 
 STOPPED_FOR = 10.0  # seconds a stopped step waits at most (a hung test fails instead of hanging)
@@ -83,7 +83,7 @@ def test_a_second_push_waits_and_sends_nothing_twice(hub, monkeypatch) -> None:
     deliver(home, "jobcenter", "j.csv", person_at("962D000001", status="assessment"))
     sync(hub)
     stop = Stop()
-    monkeypatch.setattr(flows.push, "plan_deliveries", stop.wrap(flows.push.plan_deliveries))  # stopped holding the lock, having planned
+    monkeypatch.setattr(push_module, "plan_deliveries", stop.wrap(push_module.plan_deliveries))  # stopped holding the lock, having planned
 
     first, second = _overlap(lambda: push_all(home, config, sessions, TODAY), lambda: push_all(home, config, sessions, TODAY), stop)
     assert (first.summaries_sent, second.summaries_sent, second.unchanged) == (2, 0, 2)
@@ -98,7 +98,7 @@ def test_a_second_linking_waits_and_links_nothing_twice(hub, monkeypatch) -> Non
     for source in config.sources:
         ingest_source(home, config, source, keys, sessions)
     stop = Stop()
-    monkeypatch.setattr(hub_db.master_index, "_cluster_scope", stop.wrap(hub_db.master_index._cluster_scope))
+    monkeypatch.setattr(master_index, "_cluster_scope", stop.wrap(master_index._cluster_scope))
 
     first, second = _overlap(lambda: link_index(sessions, config), lambda: link_index(sessions, config), stop)
     assert (first.records_linked, second.records_linked) == (2, 0)
@@ -114,7 +114,7 @@ def test_a_change_imported_during_linking_is_not_lost(hub, monkeypatch) -> None:
     deliver(home, "caritas", "c2.csv", person_at("C-1", status="assessment", updated="2026-11-22"))
     ingest_source(home, config, "caritas", keys, sessions)
     stop = Stop()
-    monkeypatch.setattr(hub_db.master_index, "_cluster_scope", stop.wrap(hub_db.master_index._cluster_scope))
+    monkeypatch.setattr(master_index, "_cluster_scope", stop.wrap(master_index._cluster_scope))
     deliver(home, "caritas", "c3.csv", person_at("C-1", status="closed", updated="2026-11-24"))  # changes again meanwhile
 
     _overlap(lambda: link_index(sessions, config), lambda: ingest_source(home, config, "caritas", keys, sessions), stop)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import responses
 
-from connectors.base import FileBatch, FileConnector, HealthResult, PullConnector
-from connectors.registry import available_connectors, load_connector
-from flows.ingest import MAPPINGS
+from kim_hub.connectors.base import FileBatch, FileConnector, HealthResult, PullConnector
+from kim_hub.connectors.registry import available_connectors, load_connector
+from kim_hub.flows.ingest import MAPPINGS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SENTINEL = "Zyxwvutsrq"  # a "clear name" planted in bad rows: must never reach an error text

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from connectors.errors import BadInputError
-from mappings.case_summary import BirthDate, DatePrecision
-from mappings.dates import InvalidDateError, parse_birth_date, parse_date
+from kim_hub.connectors.errors import BadInputError
+from kim_hub.mappings.case_summary import BirthDate, DatePrecision
+from kim_hub.mappings.dates import InvalidDateError, parse_birth_date, parse_date
 
 TODAY = dt.date(2026, 11, 24)
 

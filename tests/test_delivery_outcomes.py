@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from flows.ingest import ingest_source
-from hub_db.models import SourceRecord
+from kim_hub.flows.ingest import ingest_source
+from kim_hub.hub_db.models import SourceRecord
 from tests.test_ingest_pipeline import BAD, GOOD, drop
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.provider_csv import ProviderCsvConnector
-from flows import encode_pool
-from flows.encoded_file import EncodedFile
-from linkage import parallel
-from mappings.provider_csv import map_provider_row
-from synth import generate
+from kim_hub.connectors.provider_csv import ProviderCsvConnector
+from kim_hub.flows import encode_pool
+from kim_hub.flows.encoded_file import EncodedFile
+from kim_hub.linkage import parallel
+from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.synth import generate
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-from linkage.evaluate import pairwise_score
+from kim_hub.linkage.evaluate import pairwise_score
 
 
 def test_pairwise_scores() -> None:

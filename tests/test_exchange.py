@@ -13,11 +13,11 @@ import time
 import responses
 from sqlalchemy import select
 
-from exchange.consent import ConsentPolicy, granted_categories, may_receive
-from flows.ingest import ingest_source, link_index
-from flows.push import push_all
-from hub_db.models import AuditEntry, Transfer
-from mappings.case_summary import CONSENT_CATEGORIES
+from kim_hub.exchange.consent import ConsentPolicy, granted_categories, may_receive
+from kim_hub.flows.ingest import ingest_source, link_index
+from kim_hub.flows.push import push_all
+from kim_hub.hub_db.models import AuditEntry, Transfer
+from kim_hub.mappings.case_summary import CONSENT_CATEGORIES
 
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,case_opened,consent_recipients,consent_withdrawn,updated_at\n"
 TODAY = dt.date(2026, 11, 25)
@@ -124,9 +124,9 @@ def test_consent_rule_details() -> None:
 
 
 def test_a_split_sends_a_correction_to_who_got_data_under_the_wrong_link(hub) -> None:
-    from hub_db.master_index import LinkPolicy
-    from hub_db.models import ReviewItem, SourceRecord
-    from hub_db.review import decide
+    from kim_hub.hub_db.master_index import LinkPolicy
+    from kim_hub.hub_db.models import ReviewItem, SourceRecord
+    from kim_hub.hub_db.review import decide
 
     home, config, sessions, keys = hub
     samira_exchanged(hub)
@@ -154,7 +154,7 @@ CARITAS_BY_API = {
 
 @responses.activate
 def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_retried(hub, monkeypatch) -> None:
-    from flows.home import SourceConfig
+    from kim_hub.flows.home import SourceConfig
 
     home, config, sessions, keys = hub
     monkeypatch.setenv("KIM_TEST_CARITAS_TOKEN", "t0ken-for-tests")
@@ -195,7 +195,7 @@ def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_re
 
 
 def test_erasure_takes_back_outbox_files_and_notifies_who_received_the_data(hub) -> None:
-    from flows.erasure import erase
+    from kim_hub.flows.erasure import erase
 
     home, config, sessions, keys = hub
     samira_exchanged(hub)

@@ -8,12 +8,12 @@ import io
 import json
 from pathlib import Path
 
-from connectors.base import RawRow
-from connectors.outbox import OutboxSink
-from exchange.consent import ConsentPolicy
-from exchange.summary import HeldRecord, consenting, summary_for
-from exchange.transitions import transitions_of
-from mappings.provider_csv import map_provider_row
+from kim_hub.connectors.base import RawRow
+from kim_hub.connectors.outbox import OutboxSink
+from kim_hub.exchange.consent import ConsentPolicy
+from kim_hub.exchange.summary import HeldRecord, consenting, summary_for
+from kim_hub.exchange.transitions import transitions_of
+from kim_hub.mappings.provider_csv import map_provider_row
 
 TODAY = dt.date(2026, 11, 25)
 POLICY = ConsentPolicy(TODAY)

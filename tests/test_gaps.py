@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from exchange.gaps import find_gap
-from exchange.summary import HeldRecord
+from kim_hub.exchange.gaps import find_gap
+from kim_hub.exchange.summary import HeldRecord
 
 TODAY = dt.date(2026, 11, 25)
 PROVIDERS = ("caritas", "awo", "diakonie", "stadt")

@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import delete, select, update
 
-from flows.ingest import ingest_source, link_index
-from hub_db import index_snapshot
-from hub_db.erasure import erase_records
-from hub_db.link_queue import enqueue
-from hub_db.master_index import link_pending
-from hub_db.models import IndexSegment, SourceRecord
-from linkage.columnar import EncodingArrays, from_json_rows
-from synth import generate
+from kim_hub.flows.ingest import ingest_source, link_index
+from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db.erasure import erase_records
+from kim_hub.hub_db.link_queue import enqueue
+from kim_hub.hub_db.master_index import link_pending
+from kim_hub.hub_db.models import IndexSegment, SourceRecord
+from kim_hub.linkage.columnar import EncodingArrays, from_json_rows
+from kim_hub.synth import generate
 
 
 def _deliver(hub, persons: int, seed: int, prefix: str = "") -> None:  # noqa: ANN001 - the conftest fixture
@@ -172,7 +172,7 @@ def test_erased_records_leave_the_snapshot(hub) -> None:
 
 
 def test_a_first_load_parsed_in_worker_processes_gives_the_json_arrays(hub, monkeypatch) -> None:  # noqa: ANN001
-    from linkage import parallel
+    from kim_hub.linkage import parallel
 
     _home, _config, sessions, _keys = hub
     _deliver(hub, 60, seed=9)

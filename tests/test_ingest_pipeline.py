@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from connectors.drop_folder import DropFolder
-from flows.cli import link_rows
-from flows.home import HubHome
-from flows.ingest import ingest_source, link_index
-from hub_db.link_queue import dequeue, waiting
-from hub_db.models import IngestFile, RejectedRow, SourceRecord
+from kim_hub.connectors.drop_folder import DropFolder
+from kim_hub.flows.cli import link_rows
+from kim_hub.flows.home import HubHome
+from kim_hub.flows.ingest import ingest_source, link_index
+from kim_hub.hub_db.link_queue import dequeue, waiting
+from kim_hub.hub_db.models import IngestFile, RejectedRow, SourceRecord
 
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,azr_number,case_status\n"
 GOOD = [
@@ -194,9 +194,9 @@ def test_pseudonyms_stay_stable_as_records_arrive(hub) -> None:
 
 
 def test_review_decisions_bind_the_clustering(hub) -> None:
-    from hub_db.master_index import LinkPolicy
-    from hub_db.models import ReviewItem
-    from hub_db.review import decide, list_items
+    from kim_hub.hub_db.master_index import LinkPolicy
+    from kim_hub.hub_db.models import ReviewItem
+    from kim_hub.hub_db.review import decide, list_items
 
     home, config, sessions, keys = hub
     ingest_samira_in_two_sources(hub)
@@ -224,7 +224,7 @@ def test_review_decisions_bind_the_clustering(hub) -> None:
     assert final[("caritas", "C-2")][1] == "manual"
     assert final[("caritas", "C-1")][0] != final[("jobcenter", "962D000001")][0]  # the earlier decision holds
 
-    from hub_db.models import LinkEvent
+    from kim_hub.hub_db.models import LinkEvent
 
     with sessions() as session:
         events = session.execute(select(LinkEvent).order_by(LinkEvent.id)).scalars().all()
@@ -237,8 +237,8 @@ def test_review_decisions_bind_the_clustering(hub) -> None:
 
 
 def test_reestimate_stores_a_version_and_relinking_keeps_pseudonyms(hub) -> None:
-    from hub_db.master_index import reestimate
-    from hub_db.models import ModelVersion
+    from kim_hub.hub_db.master_index import reestimate
+    from kim_hub.hub_db.models import ModelVersion
 
     home, config, sessions, keys = hub
     ingest_samira_in_two_sources(hub)
@@ -254,7 +254,7 @@ def test_reestimate_stores_a_version_and_relinking_keeps_pseudonyms(hub) -> None
 
 def test_a_file_another_run_claims_while_listing_is_skipped(hub, monkeypatch) -> None:  # noqa: ANN001
     """Two runs at once: a file listed in the inbox may be renamed to processing/ before its stat."""
-    from connectors import drop_folder
+    from kim_hub.connectors import drop_folder
 
     home, _config, _sessions, _keys = hub
     drop(home, "caritas", "a.csv", GOOD)

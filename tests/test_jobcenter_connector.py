@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import FileBatch, RawRow, Rejection
-from connectors.column_map import ColumnMap
-from connectors.errors import BadInputError
-from connectors.jobcenter import JobcenterConnector, jobcenter_column_map, read_jobcenter_export
-from mappings.case_summary import BirthDate, CaseSummary
-from mappings.jobcenter import jobcenter_status_codes, map_jobcenter_row
+from kim_hub.connectors.base import FileBatch, RawRow, Rejection
+from kim_hub.connectors.column_map import ColumnMap
+from kim_hub.connectors.errors import BadInputError
+from kim_hub.connectors.jobcenter import JobcenterConnector, jobcenter_column_map, read_jobcenter_export
+from kim_hub.mappings.case_summary import BirthDate, CaseSummary
+from kim_hub.mappings.jobcenter import jobcenter_status_codes, map_jobcenter_row
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jobcenter" / "JC_KIM_20261124.csv"
 NATIVE_INBOX = Path(__file__).resolve().parents[2] / "shared" / "samples" / "native" / "inbox" / "jobcenter"

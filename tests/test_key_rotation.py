@@ -6,13 +6,13 @@ import shutil
 
 from sqlalchemy import select
 
-from flows.cli import link_rows
-from flows.ingest import ingest_source, link_index
-from flows.rotation import rotate_keys
-from hub_db.keystore import current_key_id, load_keys
-from hub_db.models import SourceRecord
-from linkage.encode import _encoded_part
-from linkage.keyed import _bloom_positions, _token
+from kim_hub.flows.cli import link_rows
+from kim_hub.flows.ingest import ingest_source, link_index
+from kim_hub.flows.rotation import rotate_keys
+from kim_hub.hub_db.keystore import current_key_id, load_keys
+from kim_hub.hub_db.models import SourceRecord
+from kim_hub.linkage.encode import _encoded_part
+from kim_hub.linkage.keyed import _bloom_positions, _token
 from tests.test_delivery_outcomes import FIXTURES, deliver
 from tests.test_ingest_pipeline import GOOD, SAMIRA_AT_JOBCENTRE, drop
 

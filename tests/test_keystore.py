@@ -2,9 +2,9 @@ import os
 
 import pytest
 
-from connectors.errors import FatalError
-from hub_db.keystore import create_key, current_key_id, load_keys
-from linkage.keyed import _token, forget_cached_tokens
+from kim_hub.connectors.errors import FatalError
+from kim_hub.hub_db.keystore import create_key, current_key_id, load_keys
+from kim_hub.linkage.keyed import _token, forget_cached_tokens
 
 
 def test_key_created_private_and_never_overwritten(tmp_path) -> None:

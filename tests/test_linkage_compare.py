@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from linkage.columnar import from_encodings
-from linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
-from linkage.encode import RecordEncoding, encode_identity
-from linkage.link import authoritative_conflict
-from mappings.case_summary import BirthDate, Identity, PersonName
+from kim_hub.linkage.columnar import from_encodings
+from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
+from kim_hub.linkage.encode import RecordEncoding, encode_identity
+from kim_hub.linkage.link import authoritative_conflict
+from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 
 
 def person(family: str, given: str, date: tuple[int, int | None, int | None] | None = None, **extra) -> Identity:

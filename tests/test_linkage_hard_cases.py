@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from connectors.provider_csv import ProviderCsvConnector
-from linkage.cluster import Thresholds
-from linkage.default_model import default_model
-from linkage.encode import encode_identity
-from linkage.link import link_all
-from mappings.case_summary import BirthDate, CaseSummary, Identity, PersonName
-from mappings.provider_csv import map_provider_row
-from synth import generate
+from kim_hub.connectors.provider_csv import ProviderCsvConnector
+from kim_hub.linkage.cluster import Thresholds
+from kim_hub.linkage.default_model import default_model
+from kim_hub.linkage.encode import encode_identity
+from kim_hub.linkage.link import link_all
+from kim_hub.mappings.case_summary import BirthDate, CaseSummary, Identity, PersonName
+from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.synth import generate
 
 BACKGROUND_PERSONS = 800
 

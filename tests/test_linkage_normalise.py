@@ -1,4 +1,4 @@
-from linkage.normalise import article_free, canonical, fold, name_tokens, skeleton, variant_group
+from kim_hub.linkage.normalise import article_free, canonical, fold, name_tokens, skeleton, variant_group
 
 
 def test_fold_transliterates_and_folds():

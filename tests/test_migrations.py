@@ -14,8 +14,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from hub_db.database import alembic_config, upgrade
-from hub_db.models import Base
+from kim_hub.hub_db.database import alembic_config, upgrade
+from kim_hub.hub_db.models import Base
 
 _RECORD = (
     "INSERT INTO source_records (id, source, record_id, case_data, encoding, key_id, content_hash, needs_link, created_at, updated_at)"

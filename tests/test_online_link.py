@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from flows.cli import link_rows
-from hub_db.online import OnlineIndex
-from linkage.encode import encode_identity
-from mappings.case_summary import BirthDate, Identity, PersonName
+from kim_hub.flows.cli import link_rows
+from kim_hub.hub_db.online import OnlineIndex
+from kim_hub.linkage.encode import encode_identity
+from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 from tests.test_ingest_pipeline import ingest_samira_in_two_sources
 
 

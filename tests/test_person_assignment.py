@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hub_db import person_assignment
-from hub_db.models import Person
-from hub_db.person_assignment import _insert_persons, new_pseudonym
+from kim_hub.hub_db import person_assignment
+from kim_hub.hub_db.models import Person
+from kim_hub.hub_db.person_assignment import _insert_persons, new_pseudonym
 
 
 @pytest.mark.parametrize("in_chunk", [1000, 2])  # 2: 150 persons exceed 50 chunks, read back by one scan

@@ -7,13 +7,13 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import RawRow
-from linkage.encode import encode_identity
-from linkage.keyed import EncodingKeys
-from linkage.normalise import canonical, fold, name_tokens, skeleton
-from mappings.case_summary import CaseSummary, Identity, PersonName
-from mappings.dates import parse_birth_date
-from mappings.provider_csv import map_provider_row
+from kim_hub.connectors.base import RawRow
+from kim_hub.linkage.encode import encode_identity
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.normalise import canonical, fold, name_tokens, skeleton
+from kim_hub.mappings.case_summary import CaseSummary, Identity, PersonName
+from kim_hub.mappings.dates import parse_birth_date
+from kim_hub.mappings.provider_csv import map_provider_row
 
 KEY_A = EncodingKeys.from_master(os.urandom(32), "a")
 KEY_B = EncodingKeys.from_master(os.urandom(32), "b")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import FileBatch, RawRow, Rejection
-from connectors.provider_csv import read_provider_csv
-from mappings.case_summary import BirthDate, CaseSummary
-from mappings.provider_csv import map_provider_batch, map_provider_row
+from kim_hub.connectors.base import FileBatch, RawRow, Rejection
+from kim_hub.connectors.provider_csv import read_provider_csv
+from kim_hub.mappings.case_summary import BirthDate, CaseSummary
+from kim_hub.mappings.provider_csv import map_provider_batch, map_provider_row
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "standard" / "inbox"
 

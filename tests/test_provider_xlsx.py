@@ -7,9 +7,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from connectors.provider_csv import ProviderCsvConnector
-from mappings.case_summary import CaseSummary
-from mappings.provider_csv import map_provider_row
+from kim_hub.connectors.provider_csv import ProviderCsvConnector
+from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.provider_csv import map_provider_row
 
 
 def workbook(path: Path, rows: list[list[object]]) -> Path:

@@ -16,13 +16,13 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
-from flows.ingest import ingest_source, link_index
-from flows.report_cli import PREVIOUS_JSON, REPORT_HTML, REPORT_JSON, add_commands, collect, make_report, write_reports
-from hub_db.models import SourceRecord
-from hub_db.records import add_event
-from reporting.html import render_html
-from reporting.markdown import report_markdown
-from reporting.monitoring import monitoring_csv, monitoring_document, parse_period
+from kim_hub.flows.ingest import ingest_source, link_index
+from kim_hub.flows.report_cli import PREVIOUS_JSON, REPORT_HTML, REPORT_JSON, add_commands, collect, make_report, write_reports
+from kim_hub.hub_db.models import SourceRecord
+from kim_hub.hub_db.records import add_event
+from kim_hub.reporting.html import render_html
+from kim_hub.reporting.markdown import report_markdown
+from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
 from tests.test_ingest_pipeline import drop
 
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "report.schema.json"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporting.suppression import (
+from kim_hub.reporting.suppression import (
     PRIMARY,
     SECONDARY,
     lines,

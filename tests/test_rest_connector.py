@@ -21,13 +21,13 @@ import responses
 from pydantic import SecretStr
 from responses import matchers
 
-from connectors.base import RawRow
-from connectors.column_map import provider_csv_column_map
-from connectors.errors import BadInputError, ConfigError, HubError, TransientError
-from connectors.rest import HealthResult, PushResult, RestConfig, RestConnector
-from connectors.rest_http import retry_after_seconds
-from mappings.case_summary import CaseSummary
-from mappings.provider_csv import map_provider_row
+from kim_hub.connectors.base import RawRow
+from kim_hub.connectors.column_map import provider_csv_column_map
+from kim_hub.connectors.errors import BadInputError, ConfigError, HubError, TransientError
+from kim_hub.connectors.rest import HealthResult, PushResult, RestConfig, RestConnector
+from kim_hub.connectors.rest_http import retry_after_seconds
+from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.provider_csv import map_provider_row
 
 BASE = "https://provider.example/kim/v1"
 CASES = f"{BASE}/cases"

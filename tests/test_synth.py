@@ -16,17 +16,17 @@ from pathlib import Path
 
 import pytest
 
-import synth
-from synth import GenerationSummary, generate
-from synth.ids import IdSequence, Permutation, is_prime, prime_below
-from synth.sources import SOURCE_NAMES, SOURCES, SourceProfile
-from synth.spelling import ascii_fold, build_variants, split_article
+from kim_hub import synth
+from kim_hub.synth import GenerationSummary, generate
+from kim_hub.synth.ids import IdSequence, Permutation, is_prime, prime_below
+from kim_hub.synth.sources import SOURCE_NAMES, SOURCES, SourceProfile
+from kim_hub.synth.spelling import ascii_fold, build_variants, split_article
 
 PERSONS = 200
 SEED = 5
 
 # the module behind synth.generate (for its chunk size)
-_gen_module = importlib.import_module("synth.generator")
+_gen_module = importlib.import_module("kim_hub.synth.generator")
 
 
 def _read_rows(path: Path, profile: SourceProfile) -> list[list[str]]:

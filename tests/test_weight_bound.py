@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from linkage.blocking_arrays import candidate_pair_arrays
-from linkage.cluster import Thresholds
-from linkage.columnar import from_encodings
-from linkage.compare_arrays import cheap_levels, compare_pairs
-from linkage.default_model import encode_population
-from linkage.estimate import estimate
-from linkage.keyed import EncodingKeys
-from linkage.link import agrees_exactly, calibrate_priors, count_agreeing_pairs, score_candidates
-from linkage.weight_bound import BayesFactorBound
+from kim_hub.linkage.blocking_arrays import candidate_pair_arrays
+from kim_hub.linkage.cluster import Thresholds
+from kim_hub.linkage.columnar import from_encodings
+from kim_hub.linkage.compare_arrays import cheap_levels, compare_pairs
+from kim_hub.linkage.default_model import encode_population
+from kim_hub.linkage.estimate import estimate
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.link import agrees_exactly, calibrate_priors, count_agreeing_pairs, score_candidates
+from kim_hub.linkage.weight_bound import BayesFactorBound
 
 
 @pytest.fixture(scope="module")

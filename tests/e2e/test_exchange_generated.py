@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from connectors.provider_csv import read_provider_csv
-from exchange.consent import ConsentPolicy, withdrawn
-from exchange.gaps import find_gap
-from exchange.summary import HeldRecord, consenting, summary_for
-from mappings.provider_csv import map_provider_row
-from synth import generate
-from synth.status_messages import write_status_messages
+from kim_hub.connectors.provider_csv import read_provider_csv
+from kim_hub.exchange.consent import ConsentPolicy, withdrawn
+from kim_hub.exchange.gaps import find_gap
+from kim_hub.exchange.summary import HeldRecord, consenting, summary_for
+from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.synth import generate
+from kim_hub.synth.status_messages import write_status_messages
 from tests.e2e.test_standard_sample import run_cli
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from linkage.evaluate import pairwise_score
+from kim_hub.linkage.evaluate import pairwise_score
 from tests.conftest import SAMPLES, kim_hub_command
 
 pytestmark = pytest.mark.e2e

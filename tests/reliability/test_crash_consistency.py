@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.crashpoints import CRASH_ENV, POINTS
-from synth import DEFAULT_EXPORT_DAY, generate
+from kim_hub.flows.crashpoints import CRASH_ENV, POINTS
+from kim_hub.synth import DEFAULT_EXPORT_DAY, generate
 from tests.reliability.hub_processes import create_home, deliver, dump, files_in, outbox, start_cli
 
 pytestmark = pytest.mark.e2e

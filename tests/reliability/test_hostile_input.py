@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from flows.cli import main as kim_hub_main
-from flows.ingest import ingest_source
-from hub_db.models import SourceRecord
+from kim_hub.flows.cli import main as kim_hub_main
+from kim_hub.flows.ingest import ingest_source
+from kim_hub.hub_db.models import SourceRecord
 from tests.reliability.hostile_corpus import CANARIES, FIXTURES, FORMULAS, GOOD_CSV, GOOD_CSV_IDS, Delivery, corpus, deliver
 
 SOURCES = ("caritas", "awo", "diakonie", "stadt", "abh", "jobcenter")
@@ -109,7 +109,7 @@ def check_no_clear_identity_or_outside_content_anywhere(ran: dict) -> None:
         sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
     blobs = {str(p): p.read_bytes() for folder in ("var", "outbox", "reports") for p in (home / folder).rglob("*") if p.is_file()}
     with ran["sessions"]() as session:  # PostgreSQL: the rows themselves
-        from hub_db.models import RejectedRow
+        from kim_hub.hub_db.models import RejectedRow
 
         blobs["rejected rows"] = repr([r.__dict__ for r in session.execute(select(RejectedRow)).scalars()]).encode()
         blobs["records"] = repr([r.__dict__ for r in session.execute(select(SourceRecord)).scalars()]).encode()

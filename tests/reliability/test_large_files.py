@@ -25,11 +25,11 @@ SCRIPT = textwrap.dedent(
     """
     import json, os, resource, sys, time
     from pathlib import Path
-    from flows.cli import initialise
-    from flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
-    from flows.ingest import ingest_source
-    from hub_db.database import make_engine, session_factory
-    from hub_db.keystore import load_keys
+    from kim_hub.flows.cli import initialise
+    from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+    from kim_hub.flows.ingest import ingest_source
+    from kim_hub.hub_db.database import make_engine, session_factory
+    from kim_hub.hub_db.keystore import load_keys
     from tests.reliability.hostile_corpus import GOOD_CSV, HEADER
 
     home = HubHome(Path(sys.argv[1]))

@@ -24,13 +24,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.provider_csv import ProviderCsvConnector
-from linkage.encode import RecordEncoding, _joined_canonical, _name_part_tokens, encode_identity
-from linkage.keyed import BLOOM_HASHES, EncodingKeys, _bloom_positions, bigrams
-from linkage.normalise import canonical, variant_group
-from mappings.case_summary import CaseSummary
-from mappings.provider_csv import map_provider_row
-from synth import generate
+from kim_hub.connectors.provider_csv import ProviderCsvConnector
+from kim_hub.linkage.encode import RecordEncoding, _joined_canonical, _name_part_tokens, encode_identity
+from kim_hub.linkage.keyed import BLOOM_HASHES, EncodingKeys, _bloom_positions, bigrams
+from kim_hub.linkage.normalise import canonical, variant_group
+from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.synth import generate
 
 TOP_FILTERS = 60  # Bloom filters of the most frequent names aligned by rank
 

@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from linkage.keyed import EncodingKeys
+from kim_hub.linkage.keyed import EncodingKeys
 from tests.security.attack import population, run_attack
 
 pytestmark = pytest.mark.e2e
