@@ -261,7 +261,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: SQLite in the temporary home")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--online-calls", type=int, default=300)
-    parser.add_argument("--keep", action="store_true", help="keep the work dir (home, drops; 4.6 GB at 1M records); --profile keeps it too")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work dir (home, drops; 4.6 GB at 1M records); --profile keeps it too"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kimhub-scale-"))

@@ -51,9 +51,7 @@ class ColumnMap:
                 if not key:
                     raise ConfigError(f"column map: empty header spelling for column {canonical!r}")
                 if aliases.get(key, canonical) != canonical:
-                    raise ConfigError(
-                        f"column map: header {spelling!r} is listed for both {aliases[key]!r} and {canonical!r}"
-                    )
+                    raise ConfigError(f"column map: header {spelling!r} is listed for both {aliases[key]!r} and {canonical!r}")
                 aliases[key] = canonical
         required_columns = tuple(required)
         for column in required_columns:

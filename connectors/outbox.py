@@ -21,8 +21,15 @@ from kim_hub.connectors.receipts import atomic_write, safe_file_name, spreadshee
 
 KINDS = ("summary", "withdrawal", "correction", "erasure")
 CSV_COLUMNS = (
-    "kind", "record_id", "residence_status", "rechtskreis", "rechtskreis_history", "cases_elsewhere",
-    "open_referrals", "categories", "notice",
+    "kind",
+    "record_id",
+    "residence_status",
+    "rechtskreis",
+    "rechtskreis_history",
+    "cases_elsewhere",
+    "open_referrals",
+    "categories",
+    "notice",
 )
 
 
@@ -102,7 +109,9 @@ def _flat(document: Mapping[str, Any]) -> dict[str, str]:
         "record_id": document["record_id"],
         "residence_status": document.get("residence_status") or "",
         "rechtskreis": document.get("rechtskreis") or "",
-        "rechtskreis_history": joined(document.get("rechtskreis_history") or (), ("on", "kind", "body", "residence_status", "rechtskreis")),
+        "rechtskreis_history": joined(
+            document.get("rechtskreis_history") or (), ("on", "kind", "body", "residence_status", "rechtskreis")
+        ),
         "cases_elsewhere": joined(document.get("cases_elsewhere") or (), ("body", "status", "since", "closed")),
         "open_referrals": joined(document.get("open_referrals") or (), ("to", "status", "by")),
         "categories": "|".join(document.get("categories") or ()),

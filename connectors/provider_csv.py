@@ -91,9 +91,7 @@ def _resolve_header(cells: list[str], column_map: ColumnMap, file: str, line: in
             continue
         if canonical in seen:
             problems.append(
-                Rejection(
-                    file, line, canonical, f"column appears twice (columns {seen[canonical] + 1} and {index + 1})"
-                )
+                Rejection(file, line, canonical, f"column appears twice (columns {seen[canonical] + 1} and {index + 1})")
             )
             continue
         seen[canonical] = index

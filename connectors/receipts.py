@@ -54,7 +54,9 @@ class Receipt:
             f"unverändert / unchanged: {self.unchanged}   abgelehnt / rejected: {self.rejected}",
         ]
         if self.unknown_columns:
-            lines.append("Unbekannte Spalten (ignoriert) / unknown columns (ignored): " + ", ".join(map(_printable, self.unknown_columns)))
+            lines.append(
+                "Unbekannte Spalten (ignoriert) / unknown columns (ignored): " + ", ".join(map(_printable, self.unknown_columns))
+            )
         if self.rejections:
             lines.append("")
             lines.append("Abgelehnt / rejected (Zeile / row, Feld / field: Grund / reason):")

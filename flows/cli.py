@@ -74,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = source_commands.add_parser("list", help="Show the configured sources and installed connectors.")
     listing.add_argument("--home", help="the hub's home folder")
     listing.set_defaults(handler=cmd_sources_list)
-    checking = source_commands.add_parser("check", help="Check every source: connectors installed, folders usable, APIs reachable.")
+    checking = source_commands.add_parser(
+        "check", help="Check every source: connectors installed, folders usable, APIs reachable."
+    )
     checking.add_argument("--home", help="the hub's home folder")
     checking.set_defaults(handler=cmd_sources_check)
 
@@ -82,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--source", action="append", help="only this source (repeatable)")
     ingest.add_argument("--verbose", action="store_true", help="show Prefect's run log on the terminal")
 
-    estimate = command("reestimate", cmd_reestimate, "Re-learn the linkage model from the whole index (a Prefect flow); stores a new version.")
+    estimate = command(
+        "reestimate", cmd_reestimate, "Re-learn the linkage model from the whole index (a Prefect flow); stores a new version."
+    )
     estimate.add_argument("--relink", action="store_true", help="then re-cluster the whole index under the new model")
 
     erase_command = command("erase", cmd_erase, "Erase one record everywhere in the hub (and its person with its last record).")
@@ -90,32 +94,50 @@ def _parser() -> argparse.ArgumentParser:
     erase_command.add_argument("--record-id", required=True, help="the source's record id as `kim-hub links` shows it")
     keys = commands.add_parser("keys", help="The secret key: rotate it.")
     key_commands = keys.add_subparsers(title="keys commands", metavar="SUBCOMMAND")
-    rotate = key_commands.add_parser("rotate", help="New key version; every encoding re-made from the kept deliveries; old key destroyed.")
+    rotate = key_commands.add_parser(
+        "rotate", help="New key version; every encoding re-made from the kept deliveries; old key destroyed."
+    )
     rotate.add_argument("--home", help="the hub's home folder")
     rotate.set_defaults(handler=cmd_keys_rotate)
 
     command("push", cmd_push, "Send changed case summaries and due withdrawal notices to the bodies' outboxes (a flow).")
-    audit_command = command("audit", cmd_audit, "Show the audit trail: transfers, withdrawal notices, review decisions, erasures, link events.")
+    audit_command = command(
+        "audit", cmd_audit, "Show the audit trail: transfers, withdrawal notices, review decisions, erasures, link events."
+    )
     audit_command.add_argument("--kind", help="only this kind (transfer, withdrawal_notice, review_decision, erasure, link)")
     audit_command.add_argument("--limit", type=int, default=50)
 
-    gaps = command("gaps", cmd_gaps, "Chain gaps by district: recognised, newly in SGB II or a closed case, and no active case anywhere.")
+    gaps = command(
+        "gaps", cmd_gaps, "Chain gaps by district: recognised, newly in SGB II or a closed case, and no active case anywhere."
+    )
     gaps.add_argument("--format", choices=("text", "json"), default="text")
-    changes = command("transitions", cmd_transitions, "Rechtskreiswechsel by district: reported changes of residence status or legal framework.")
+    changes = command(
+        "transitions", cmd_transitions, "Rechtskreiswechsel by district: reported changes of residence status or legal framework."
+    )
     changes.add_argument("--format", choices=("text", "json"), default="text")
 
-    command("serve", cmd_serve, "Run the flows on their schedules (Prefect deployments; one per source plus maintenance) until stopped.")
+    command(
+        "serve",
+        cmd_serve,
+        "Run the flows on their schedules (Prefect deployments; one per source plus maintenance) until stopped.",
+    )
     command("retention", cmd_retention, "Erase records whose case closed longer ago than their source's retention_days (a flow).")
 
     links = command("links", cmd_links, "Print every ingested record with its person pseudonym.")
     links.add_argument("--format", choices=("csv", "json"), default="csv")
     links.add_argument("--out", help="write to this file instead of standard output")
 
-    generate = command("generate", cmd_generate, "Write synthetic drop files (with truth.csv) for demos, tests and benchmarks.", home=False)
+    generate = command(
+        "generate", cmd_generate, "Write synthetic drop files (with truth.csv) for demos, tests and benchmarks.", home=False
+    )
     generate.add_argument("outdir", help="folder to write inbox/<source>/*.csv and truth.csv into")
     generate.add_argument("--persons", type=int, required=True, help="number of synthetic persons")
     generate.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
-    generate.add_argument("--status-messages", action="store_true", help="also the authority's status messages (recognitions) as XML, for gaps and transitions")
+    generate.add_argument(
+        "--status-messages",
+        action="store_true",
+        help="also the authority's status messages (recognitions) as XML, for gaps and transitions",
+    )
 
     review = commands.add_parser("review", help="The review queue: uncertain pairs, with evidence but no names.")
     review_commands = review.add_subparsers(title="review commands", metavar="SUBCOMMAND")
@@ -132,7 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     review_decide.set_defaults(handler=cmd_review_decide)
 
     command("schema", cmd_schema, "Print the JSON Schema of the standard case summary.", home=False)
-    demo = command("demo", cmd_demo, "Generate demo data into the home's inboxes, run one full cycle, report (what `make run` does).")
+    demo = command(
+        "demo", cmd_demo, "Generate demo data into the home's inboxes, run one full cycle, report (what `make run` does)."
+    )
     demo.add_argument("--persons", type=int, default=DEMO_PERSONS, help=f"synthetic persons (default {DEMO_PERSONS})")
     demo.add_argument("--seed", type=int, default=DEMO_SEED)
 
@@ -356,7 +380,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         return [gap] if gap else []
 
     found = _per_person(args, gaps_of, order=lambda g: (g.district, g.since, g.pseudonym))
-    _print_by_district(args, found, "gaps", lambda g: f"{g.pseudonym}  {g.trigger:12} since {g.since}  known to: {', '.join(g.bodies)}")
+    _print_by_district(
+        args, found, "gaps", lambda g: f"{g.pseudonym}  {g.trigger:12} since {g.since}  known to: {', '.join(g.bodies)}"
+    )
     return EXIT_OK
 
 
@@ -364,7 +390,12 @@ def cmd_transitions(args: argparse.Namespace) -> int:
     from kim_hub.exchange.transitions import transitions_of
 
     found = _per_person(args, transitions_of, order=lambda t: (t.district, t.on, t.pseudonym))
-    _print_by_district(args, found, "changes", lambda t: f"{t.pseudonym}  {t.on}  {t.kind:15} {t.before} → {t.after}  known to: {', '.join(t.bodies)}")
+    _print_by_district(
+        args,
+        found,
+        "changes",
+        lambda t: f"{t.pseudonym}  {t.on}  {t.kind:15} {t.before} → {t.after}  known to: {', '.join(t.bodies)}",
+    )
     return EXIT_OK
 
 
@@ -374,7 +405,11 @@ def _per_person(args: argparse.Namespace, rule: Any, order: Any) -> list:
 
     with _sessions(_home(args))() as session:
         names = pseudonyms(session)
-        found = [f for person, records in persons_with_records(session, minimum=1).items() for f in rule(names[person], [r for _pk, r in records])]
+        found = [
+            f
+            for person, records in persons_with_records(session, minimum=1).items()
+            for f in rule(names[person], [r for _pk, r in records])
+        ]
     return sorted(found, key=order)
 
 

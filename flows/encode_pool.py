@@ -52,7 +52,9 @@ def encode_rows(
     return map_in_processes(task, chunks, workers if len(rows) >= POOL_MIN_ROWS else 1)
 
 
-def encode_chunk(source: str, rows: Sequence[RawRow], mapper: Callable, keys: EncodingKeys, azr_authoritative: bool) -> list[Encoded]:
+def encode_chunk(
+    source: str, rows: Sequence[RawRow], mapper: Callable, keys: EncodingKeys, azr_authoritative: bool
+) -> list[Encoded]:
     """One chunk in this process (what each worker runs)."""
     out: list[Encoded] = []
     with cyclic_gc_paused():

@@ -39,7 +39,9 @@ class EncodedFile:
                     if raw_id.strip():
                         self.present.add(stored_record_id(raw_id.strip().upper(), self.keys))
                 elif encoded.record_id in self.accepted:
-                    self.rejections.append(Rejection(row.file, row.row_number, "record_id", "record_id occurs twice in this file"))
+                    self.rejections.append(
+                        Rejection(row.file, row.row_number, "record_id", "record_id occurs twice in this file")
+                    )
                 else:
                     self.accepted.add(encoded.record_id)
                     records.append(encoded)

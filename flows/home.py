@@ -44,7 +44,8 @@ class SourceConfig(BaseModel):
         default=None, ge=0, description="erase a record this many days after its case closed; empty = keep"
     )
     azr_authoritative: bool = Field(
-        default=False, description="this source keeps the AZR register (the foreigners authority): different numbers = different people"
+        default=False,
+        description="this source keeps the AZR register (the foreigners authority): different numbers = different people",
     )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
 
@@ -71,7 +72,9 @@ class SchedulesConfig(BaseModel):
 
     retention: str = Field(default="30 2 * * *", description="erase records past their retention period")
     reestimate: str = Field(default="0 3 * * 0", description="re-learn the linkage model")
-    push: str = Field(default="0 6 * * *", description="send due summaries and notices (consents that began or ended since the last sync)")
+    push: str = Field(
+        default="0 6 * * *", description="send due summaries and notices (consents that began or ended since the last sync)"
+    )
     report: str = Field(default="0 7 * * *", description="write the coordinators' report")
 
 

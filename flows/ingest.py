@@ -113,7 +113,13 @@ def ingest_source(
             crash_point("claim")
             batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
             result, receipt = store_batch(
-                batch, _display_name(claimed.name), source, _mapper(reader), keys, sessions, settings.azr_authoritative,
+                batch,
+                _display_name(claimed.name),
+                source,
+                _mapper(reader),
+                keys,
+                sessions,
+                settings.azr_authoritative,
                 full_snapshot=getattr(reader, "full_snapshot", False),
             )
             crash_point("ledger")
@@ -127,7 +133,9 @@ def ingest_source(
     return outcome
 
 
-def _read_delivery(path: Path, readers: list[Any], configured: list[str], options: dict[str, str]) -> tuple[FileBatch, Any | None]:
+def _read_delivery(
+    path: Path, readers: list[Any], configured: list[str], options: dict[str, str]
+) -> tuple[FileBatch, Any | None]:
     """Read a claimed file with the first connector that takes it, or reject it whole.
 
     Connectors read a file into memory, so a file above the size limit (source option
@@ -195,7 +203,13 @@ def pull_source(
     pulled = connector.pull(state)
     label = "api-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     result, _receipt_ = store_batch(
-        pulled.batch, label, source, _mapper(connector_class), keys, sessions, azr_authoritative,
+        pulled.batch,
+        label,
+        source,
+        _mapper(connector_class),
+        keys,
+        sessions,
+        azr_authoritative,
         new_state=(connector_class.name, pulled.state),
     )
     return result

@@ -156,7 +156,9 @@ def _plan_one(
 
 
 def _notice(pk: int, recipient: HeldRecord, kind: str, text: str) -> Delivery:
-    return Delivery(pk, recipient, kind, {"recipient": recipient.source, "record_id": recipient.record_id, "notice": text}, [], [])
+    return Delivery(
+        pk, recipient, kind, {"recipient": recipient.source, "record_id": recipient.record_id, "notice": text}, [], []
+    )
 
 
 def _count(outcome: PushOutcome, delivered: Sequence[Delivery]) -> None:

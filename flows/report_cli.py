@@ -27,21 +27,27 @@ REPORT_JSON, REPORT_HTML, PREVIOUS_JSON = "report.json", "report.html", "report-
 
 def add_commands(commands: Any) -> None:
     """Add `report` and `monitoring` to the `kim-hub` command parser's subparsers."""
-    report = commands.add_parser("report", help="The coordinator's matching report (HTML with charts, or JSON).",
-                                 description="The coordinator's matching report: records, persons across sources, overlap, "
-                                 "Rechtskreis changes, open review items, chain gaps, data quality, changes since the last run. "
-                                 "Pseudonyms and counts only.")
+    report = commands.add_parser(
+        "report",
+        help="The coordinator's matching report (HTML with charts, or JSON).",
+        description="The coordinator's matching report: records, persons across sources, overlap, "
+        "Rechtskreis changes, open review items, chain gaps, data quality, changes since the last run. "
+        "Pseudonyms and counts only.",
+    )
     report.add_argument("--home", help="the hub's home folder (default: $KIM_HUB_HOME or ./kim-home)")
     report.add_argument("--out", help="write here ('-' for standard output) instead of publishing into reports/")
     report.add_argument("--format", choices=("html", "json"), default="html")
     report.add_argument("--lang", choices=("de", "en"), default="de", help="language of the labels (default: de)")
     report.set_defaults(handler=cmd_report)
 
-    monitoring = commands.add_parser("monitoring", help="Aggregate case counts for a period, small cells suppressed (for the state).",
-                                     description="Case counts for a period by status, Rechtskreis, district and sex, plus cases "
-                                     "opened and closed; counts below the threshold are published as <5, and further cells are "
-                                     "withheld (x) so that totals cannot reveal them. Age bands are not reported: the birth year "
-                                     "is not held in clear.")
+    monitoring = commands.add_parser(
+        "monitoring",
+        help="Aggregate case counts for a period, small cells suppressed (for the state).",
+        description="Case counts for a period by status, Rechtskreis, district and sex, plus cases "
+        "opened and closed; counts below the threshold are published as <5, and further cells are "
+        "withheld (x) so that totals cannot reveal them. Age bands are not reported: the birth year "
+        "is not held in clear.",
+    )
     monitoring.add_argument("--period", required=True, help="YYYY-Qn, YYYY-MM or YYYY (e.g. 2026-Q4)")
     monitoring.add_argument("--format", choices=("csv", "json"), default="csv")
     monitoring.add_argument("--threshold", type=int, default=None, help="smallest count shown (default 5)")

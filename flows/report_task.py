@@ -22,6 +22,8 @@ ARTIFACT_KEY = "kim-hub-report"
 def report_task(home_path: str, run_summary: dict | None = None, lang: str = "de") -> dict:
     """Write the run's report into reports/ and attach its aggregates; returns the totals."""
     report = write_reports(HubHome(Path(home_path)), run_summary, lang)
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=report_markdown(report, lang), description="kim-hub: counts of this sync run's report")
+    create_markdown_artifact(
+        key=ARTIFACT_KEY, markdown=report_markdown(report, lang), description="kim-hub: counts of this sync run's report"
+    )
     get_run_logger().info("report: %s", report["totals"])
     return dict(report["totals"])

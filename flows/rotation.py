@@ -95,7 +95,12 @@ def _rekey_source(
         if old.record_id not in pending or record is None or record.content_hash != old.content_hash:
             continue  # not held, already re-keyed, or an older state than the one held
         new = pseudonymise(summary, new_keys, azr_authoritative)
-        record.record_id, record.encoding, record.key_id, record.content_hash = new.record_id, new.encoding, new.key_id, new.content_hash
+        record.record_id, record.encoding, record.key_id, record.content_hash = (
+            new.record_id,
+            new.encoding,
+            new.key_id,
+            new.content_hash,
+        )
         pending.discard(old.record_id)
     if pending:
         outcome.missing[source] = len(pending)

@@ -40,7 +40,12 @@ def deployments(home: HubHome, config: HubConfig) -> list[Any]:
     for flow, name, cron, extra in maintenance:
         built.append(
             flow.to_deployment(
-                name=name, cron=cron, parameters={"home_path": home_path, **extra}, concurrency_limit=1, tags=["kim-hub"], description=flow.description
+                name=name,
+                cron=cron,
+                parameters={"home_path": home_path, **extra},
+                concurrency_limit=1,
+                tags=["kim-hub"],
+                description=flow.description,
             )
         )
     return built

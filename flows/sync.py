@@ -66,7 +66,14 @@ def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Sess
         engine.dispose()
 
 
-@task(name="ingest-source", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
+@task(
+    name="ingest-source",
+    task_run_name="ingest-{source}",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=_is_transient,
+    persist_result=False,
+)
 def ingest_source_task(home_path: str, source: str) -> dict:
     """Pull one source's new files into the hub; returns counts."""
     with _hub(home_path) as (home, config, sessions):
@@ -122,7 +129,12 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
     per_source = {source: ingest_source_task(home_path, source) for source in selected}
     linking = link_task(home_path)
     pushed = push_task(home_path)
-    summary = {"sources": per_source, "linking": linking, "push": pushed, "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values())}
+    summary = {
+        "sources": per_source,
+        "linking": linking,
+        "push": pushed,
+        "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values()),
+    }
     get_run_logger().info("run summary: %s", summary)
     try:
         report_task(home_path, summary)

@@ -53,9 +53,7 @@ class DriverInsert:
         quote = self.dialect.identifier_preparer.quote
         mark = self._MARKS[self.dialect.paramstyle]
         self.columns = columns
-        self.sql = (
-            f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([mark] * len(columns))})"
-        )
+        self.sql = f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([mark] * len(columns))})"
         processors = [self.table.c[c].type.dialect_impl(self.dialect).bind_processor(self.dialect) for c in columns]
         self.converting = [(index, processor) for index, processor in enumerate(processors) if processor is not None]
         self.last = [(_UNSET, None)] * len(columns)

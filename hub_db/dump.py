@@ -30,7 +30,9 @@ from kim_hub.hub_db.models import (
 
 
 def canonical_dump(session: Session) -> dict:
-    records = session.execute(select(SourceRecord.id, SourceRecord.source, SourceRecord.record_id, SourceRecord.content_hash)).all()
+    records = session.execute(
+        select(SourceRecord.id, SourceRecord.source, SourceRecord.record_id, SourceRecord.content_hash)
+    ).all()
     key = {row.id: (row.source, row.record_id) for row in records}
     persons: dict[int, list[tuple[str, str]]] = defaultdict(list)
     statuses = {}
@@ -49,10 +51,12 @@ def canonical_dump(session: Session) -> dict:
             for f in session.execute(select(IngestFile)).scalars()
         ),
         "rejected_rows": sorted(
-            (r.source, r.file_name, r.row_number or 0, r.field or "", r.reason) for r in session.execute(select(RejectedRow)).scalars()
+            (r.source, r.file_name, r.row_number or 0, r.field or "", r.reason)
+            for r in session.execute(select(RejectedRow)).scalars()
         ),
         "record_events": sorted(
-            (key[e.record_id], e.kind, e.occurred_on.isoformat(), _canonical(e.detail)) for e in session.execute(select(RecordEvent)).scalars()
+            (key[e.record_id], e.kind, e.occurred_on.isoformat(), _canonical(e.detail))
+            for e in session.execute(select(RecordEvent)).scalars()
         ),
         "link_events": sorted(
             (e.kind, len(e.before), len(e.after), e.records, e.reason) for e in session.execute(select(LinkEvent)).scalars()
@@ -62,11 +66,18 @@ def canonical_dump(session: Session) -> dict:
             for i in session.execute(select(ReviewItem)).scalars()
         ),
         "transfers": sorted(
-            (key[t.recipient_record], t.kind, t.content_hash, _canonical(sorted(t.consent_of)), _canonical(sorted(key.get(o, ("erased", "")) for o in t.origins)))
+            (
+                key[t.recipient_record],
+                t.kind,
+                t.content_hash,
+                _canonical(sorted(t.consent_of)),
+                _canonical(sorted(key.get(o, ("erased", "")) for o in t.origins)),
+            )
             for t in session.execute(select(Transfer)).scalars()
         ),
         "audit": sorted(
-            (a.kind, _canonical({k: v for k, v in a.detail.items() if k != "item"})) for a in session.execute(select(AuditEntry)).scalars()
+            (a.kind, _canonical({k: v for k, v in a.detail.items() if k != "item"}))
+            for a in session.execute(select(AuditEntry)).scalars()
         ),
     }
 

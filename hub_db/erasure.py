@@ -47,9 +47,21 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
         return ErasureOutcome()
     hold(session, LINKING)  # a linking run must not link what is being erased
     persons = set(session.execute(select(Link.person_id).where(Link.record_id.in_(record_pks))).scalars())
-    erased = tuple((source, record_id) for source, record_id in session.execute(select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))))
+    erased = tuple(
+        (source, record_id)
+        for source, record_id in session.execute(
+            select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))
+        )
+    )
     _redact_transfer_audit(session, set(erased))
-    for table, column in ((ReviewItem, ReviewItem.record_a), (ReviewItem, ReviewItem.record_b), (RecordEvent, RecordEvent.record_id), (Transfer, Transfer.recipient_record), (Link, Link.record_id), (LinkQueueEntry, LinkQueueEntry.record_id)):
+    for table, column in (
+        (ReviewItem, ReviewItem.record_a),
+        (ReviewItem, ReviewItem.record_b),
+        (RecordEvent, RecordEvent.record_id),
+        (Transfer, Transfer.recipient_record),
+        (Link, Link.record_id),
+        (LinkQueueEntry, LinkQueueEntry.record_id),
+    ):
         session.execute(delete(table).where(column.in_(record_pks)))
     session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_pks)))
     index_snapshot.forget(session, record_pks)  # the columnar copy of their encodings goes too

@@ -79,9 +79,11 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
         parts = _read_segments(session)
     except SnapshotUnusable:
         parts = []
-    sources, usable = _winners(parts, ids, lambda part, rows, pos: (
-        (part[1][rows] == digests[pos]) & (part[0].key_id[rows] == key_ids[pos]) & ~pending[pos]
-    ))
+    sources, usable = _winners(
+        parts,
+        ids,
+        lambda part, rows, pos: (part[1][rows] == digests[pos]) & (part[0].key_id[rows] == key_ids[pos]) & ~pending[pos],
+    )
     sources = [(part[0], rows, pos) for part, rows, pos in sources]
     segments = len(parts)
     del parts  # the segments' columns are released one by one while assembling
@@ -219,7 +221,9 @@ def _json_rows(session: Session, wanted: np.ndarray, total: int):  # noqa: ANN20
 
 def _read_segments(session: Session) -> list[tuple[EncodingArrays, np.ndarray]]:
     """Every stored segment as (arrays, digests), in order; SnapshotUnusable when any is damaged."""
-    metas = session.execute(select(IndexSegment.segment, IndexSegment.data).where(IndexSegment.field == "_meta").order_by(IndexSegment.segment)).all()
+    metas = session.execute(
+        select(IndexSegment.segment, IndexSegment.data).where(IndexSegment.field == "_meta").order_by(IndexSegment.segment)
+    ).all()
     parts = []
     for segment, raw in metas:
         meta = json.loads(bytes(raw))
@@ -239,7 +243,9 @@ def _read_segments(session: Session) -> list[tuple[EncodingArrays, np.ndarray]]:
 
 
 def _read_column(session: Session, segment: int, name: str, dtype: str, shape: list[int]) -> np.ndarray:
-    query = select(IndexSegment.data).where(IndexSegment.segment == segment, IndexSegment.field == name).order_by(IndexSegment.part)
+    query = (
+        select(IndexSegment.data).where(IndexSegment.segment == segment, IndexSegment.field == name).order_by(IndexSegment.part)
+    )
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     buffer = bytearray(size)
     offset = 0

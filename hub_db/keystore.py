@@ -79,8 +79,6 @@ def load_keys(key_dir: Path, key_id: str | None = None) -> EncodingKeys:
         raise ConfigError(f"key file {path} is missing")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise FatalError(
-            f"key file {path} is readable by others (mode {mode:o}); refusing to start. Fix with: chmod 600 {path}"
-        )
+        raise FatalError(f"key file {path} is readable by others (mode {mode:o}); refusing to start. Fix with: chmod 600 {path}")
     master = base64.b64decode(path.read_text().strip())
     return EncodingKeys.from_master(master, key_id)

@@ -227,7 +227,11 @@ def _store_review_items(
     for (a, b), weight in wanted.items():
         item = existing.get((a, b))
         if item is None:
-            session.add(ReviewItem(record_a=a, record_b=b, score=round(probability(weight), 4), evidence=evidence(encodings[a], encodings[b])))
+            session.add(
+                ReviewItem(
+                    record_a=a, record_b=b, score=round(probability(weight), 4), evidence=evidence(encodings[a], encodings[b])
+                )
+            )
         elif item.status == "open":
             item.score = round(probability(weight), 4)
             item.evidence = evidence(encodings[a], encodings[b])

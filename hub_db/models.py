@@ -1,19 +1,19 @@
 """The hub's tables. No column holds clear identity: identity lives only as keyed encodings.
 
-    source_records   one row per (source, record_id): case data, encodings, key id, content hash
-    link_queue       records waiting for the next link run (new, changed, or re-queued)
-    persons          random pseudonyms; a merged person is retired, never deleted
-    links            record → person, with status and score
-    link_events      every create / merge / split / move of a person, with before and after
-    ingest_files     the ledger: one row per delivered file (by content hash) and its counts
-    rejected_rows    receipts for rows that did not land: file, row, field, reason (no values)
-    model_versions   learnt linkage parameters, versioned
-    review_items     pairs between the thresholds, awaiting a coordinator's decision
-    record_events    dated changes per record (status messages, Abgang/Zugang): the Rechtskreis history
-    transfers        what was sent to which recipient record (content hash: only changes are sent)
-    audit            append-only: transfers, withdrawal notices, review decisions, erasures
-    source_states    connector cursors (REST updated_since), committed with their records
-    index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
+source_records   one row per (source, record_id): case data, encodings, key id, content hash
+link_queue       records waiting for the next link run (new, changed, or re-queued)
+persons          random pseudonyms; a merged person is retired, never deleted
+links            record → person, with status and score
+link_events      every create / merge / split / move of a person, with before and after
+ingest_files     the ledger: one row per delivered file (by content hash) and its counts
+rejected_rows    receipts for rows that did not land: file, row, field, reason (no values)
+model_versions   learnt linkage parameters, versioned
+review_items     pairs between the thresholds, awaiting a coordinator's decision
+record_events    dated changes per record (status messages, Abgang/Zugang): the Rechtskreis history
+transfers        what was sent to which recipient record (content hash: only changes are sent)
+audit            append-only: transfers, withdrawal notices, review decisions, erasures
+source_states    connector cursors (REST updated_since), committed with their records
+index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
 """
 
 from __future__ import annotations

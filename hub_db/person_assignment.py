@@ -73,7 +73,17 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
         predecessors = sorted({links[r] for r in records if r in links} - {person_id})
         if predecessors:
             before = [pseudonyms[p] for p in predecessors] + ([pseudonyms[person_id]] if kept else [])
-            events.append(_event("merge" if kept else "move", before, [pseudonyms[person_id]], len(records), "linkage evidence", model_version, now))
+            events.append(
+                _event(
+                    "merge" if kept else "move",
+                    before,
+                    [pseudonyms[person_id]],
+                    len(records),
+                    "linkage evidence",
+                    model_version,
+                    now,
+                )
+            )
             merged += len(predecessors)
     for old, indexes in clusters_of_old.items():
         if len(indexes) > 1:
@@ -116,14 +126,23 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
         scan = session.execute(select(Person.id, Person.pseudonym).where(Person.id > highest_before))
         id_of.update((p, i) for i, p in scan if p in wanted)
     for chunk in chunked([p for p in pseudonyms if p not in id_of]):
-        id_of.update((p, i) for i, p in session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk))).all())
+        id_of.update(
+            (p, i) for i, p in session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk))).all()
+        )
     return [id_of[p] for p in pseudonyms]
 
 
-def _event(kind: str, before: list[str], after: list[str], records: int, reason: str, model_version: int, now: dt.datetime) -> dict:
+def _event(
+    kind: str, before: list[str], after: list[str], records: int, reason: str, model_version: int, now: dt.datetime
+) -> dict:
     return {
-        "kind": kind, "before": before, "after": after, "records": records, "reason": reason,
-        "model_version": model_version, "created_at": now,
+        "kind": kind,
+        "before": before,
+        "after": after,
+        "records": records,
+        "reason": reason,
+        "model_version": model_version,
+        "created_at": now,
     }
 
 

@@ -124,8 +124,12 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
             unchanged += 1  # the same row again, or an older state replayed after a newer one
             continue
         values = {
-            "case_data": record.case_data, "encoding": record.encoding, "key_id": record.key_id,
-            "content_hash": record.content_hash, "file_id": file_id, "updated_at": now,
+            "case_data": record.case_data,
+            "encoding": record.encoding,
+            "key_id": record.key_id,
+            "content_hash": record.content_hash,
+            "file_id": file_id,
+            "updated_at": now,
         }
         accepted += 1
         if stored is None:
@@ -177,7 +181,10 @@ def _add_events(session: Session, stored: list[tuple[int, dict]], new: bool) -> 
                 wanted.pop(tuple(known), None)
     if wanted:
         now = dt.datetime.now(dt.timezone.utc)
-        rows = ({"record_id": pk, "kind": kind, "occurred_on": on, "detail": detail, "created_at": now} for (pk, kind, on), detail in wanted.items())
+        rows = (
+            {"record_id": pk, "kind": kind, "occurred_on": on, "detail": detail, "created_at": now}
+            for (pk, kind, on), detail in wanted.items()
+        )
         insert_rows(session, RecordEvent.__table__, rows)
 
 
@@ -187,7 +194,9 @@ def _event_detail(event: dict) -> dict:
 
 def add_event(session: Session, record_pk: int, kind: str, on: dt.date, detail: dict | None = None) -> bool:
     """Record a dated event once (the same kind on the same day for a record is one event)."""
-    query = select(RecordEvent.id).where(RecordEvent.record_id == record_pk, RecordEvent.kind == kind, RecordEvent.occurred_on == on)
+    query = select(RecordEvent.id).where(
+        RecordEvent.record_id == record_pk, RecordEvent.kind == kind, RecordEvent.occurred_on == on
+    )
     if session.execute(query).first() is not None:
         return False
     session.add(RecordEvent(record_id=record_pk, kind=kind, occurred_on=on, detail=detail or {}))

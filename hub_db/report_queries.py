@@ -106,14 +106,18 @@ def collect_facts(session: Session, review_limit: int = 200) -> HubFacts:
         deliveries=tuple(delivery_facts(session)),
         rejections=tuple(rejection_facts(session)),
         reviews=tuple(review_facts(session, review_limit)),
-        open_reviews=session.execute(select(func.count()).select_from(ReviewItem).where(ReviewItem.status == "open")).scalar_one(),
+        open_reviews=session.execute(
+            select(func.count()).select_from(ReviewItem).where(ReviewItem.status == "open")
+        ).scalar_one(),
     )
 
 
 def record_facts(session: Session) -> list[RecordFact]:
     events: dict[int, list[EventFact]] = defaultdict(list)
     for record_pk, kind, on, detail in session.execute(
-        select(RecordEvent.record_id, RecordEvent.kind, RecordEvent.occurred_on, RecordEvent.detail).order_by(RecordEvent.occurred_on, RecordEvent.id)
+        select(RecordEvent.record_id, RecordEvent.kind, RecordEvent.occurred_on, RecordEvent.detail).order_by(
+            RecordEvent.occurred_on, RecordEvent.id
+        )
     ):
         detail = detail or {}
         events[record_pk].append(EventFact(kind, on, detail.get("rechtskreis"), detail.get("residence_status")))
@@ -139,7 +143,9 @@ def _date(value: object) -> dt.date | None:
         return None
 
 
-def _record_fact(source: str, case: dict, encoding_json: str, pseudonym: str | None, link_status: str | None, events: tuple[EventFact, ...]) -> RecordFact:
+def _record_fact(
+    source: str, case: dict, encoding_json: str, pseudonym: str | None, link_status: str | None, events: tuple[EventFact, ...]
+) -> RecordFact:
     encoding = json.loads(encoding_json) if encoding_json else {}
     present = set()
     names = encoding.get("names") or []
@@ -147,7 +153,13 @@ def _record_fact(source: str, case: dict, encoding_json: str, pseudonym: str | N
         present.add("family_name")
     if any(n.get("given") for n in names):
         present.add("given_names")
-    for field, key in (("nationality", "nationalities"), ("birth_place", "birth_place"), ("street", "street"), ("postcode", "postcode"), ("azr_number", "azr")):
+    for field, key in (
+        ("nationality", "nationalities"),
+        ("birth_place", "birth_place"),
+        ("street", "street"),
+        ("postcode", "postcode"),
+        ("azr_number", "azr"),
+    ):
         if encoding.get(key):
             present.add(field)
     birth = encoding.get("birth_date") or None
@@ -179,7 +191,12 @@ def delivery_facts(session: Session) -> list[DeliveryFact]:
     """Ledger counts per source and day of delivery (a sync run ingests a source's files together)."""
     grouped: dict[tuple[str, dt.date], list[int]] = {}
     query = select(
-        IngestFile.source, IngestFile.created_at, IngestFile.rows_total, IngestFile.rows_accepted, IngestFile.rows_unchanged, IngestFile.rows_rejected
+        IngestFile.source,
+        IngestFile.created_at,
+        IngestFile.rows_total,
+        IngestFile.rows_accepted,
+        IngestFile.rows_unchanged,
+        IngestFile.rows_rejected,
     )
     for source, created, total, accepted, unchanged, rejected in session.execute(query):
         counts = grouped.setdefault((source, created.date()), [0, 0, 0, 0, 0])

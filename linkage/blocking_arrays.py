@@ -16,9 +16,26 @@ import numpy as np
 from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK
 from kim_hub.linkage.columnar import NONE, EncodingArrays
 
-_KINDS = {kind: i + 1 for i, kind in enumerate(
-    ("skel+year", "phonetic-name+year", "canon+date", "skel+skel", "joined+year", "azr", "jc", "date+postcode", "street+year", "name-session", "street+skel", "name+day", "day+sex+nat")
-)}
+_KINDS = {
+    kind: i + 1
+    for i, kind in enumerate(
+        (
+            "skel+year",
+            "phonetic-name+year",
+            "canon+date",
+            "skel+skel",
+            "joined+year",
+            "azr",
+            "jc",
+            "date+postcode",
+            "street+year",
+            "name-session",
+            "street+skel",
+            "name+day",
+            "day+sex+nat",
+        )
+    )
+}
 PAIR_BATCH = 4_000_000  # raw (not yet de-duplicated) pairs generated at a time: bounds memory
 
 

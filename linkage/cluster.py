@@ -121,7 +121,9 @@ def cluster(
             merge(ra, rb)
         elif average >= thresholds.review:
             review.append((a, b, min(w, average)))
-    for record, cluster_root, average in _mutual_best_joins(ordered, owner, members, weight, cannot_link, thresholds, may_link_automatically):
+    for record, cluster_root, average in _mutual_best_joins(
+        ordered, owner, members, weight, cannot_link, thresholds, may_link_automatically
+    ):
         join_weight[record] = average
         merge(owner[record], cluster_root)
     still_open = [(a, b, w) for a, b, w in review if owner[a] != owner[b]]

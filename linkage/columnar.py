@@ -32,6 +32,7 @@ PRECISIONS = ("day", "month", "year")
 _MASK64 = (1 << 64) - 1
 
 if hasattr(np, "bitwise_count"):
+
     def popcount(words: np.ndarray) -> np.ndarray:
         """Set bits per 64-bit word."""
         return np.bitwise_count(words)
@@ -106,8 +107,13 @@ class EncodingArrays:
         date = None
         if self.d_has[i]:
             date = DateCode(
-                ymd=_opt(self.d_ymd[i]), ydm=_opt(self.d_ydm[i]), ym=_opt(self.d_ym[i]), md=_opt(self.d_md[i]),
-                year=int(self.d_year[i]), precision=PRECISIONS[self.d_precision[i]], placeholder=bool(self.d_placeholder[i]),
+                ymd=_opt(self.d_ymd[i]),
+                ydm=_opt(self.d_ydm[i]),
+                ym=_opt(self.d_ym[i]),
+                md=_opt(self.d_md[i]),
+                year=int(self.d_year[i]),
+                precision=PRECISIONS[self.d_precision[i]],
+                placeholder=bool(self.d_placeholder[i]),
             )
         place = None
         if self.place_c[i] != NONE:
@@ -144,7 +150,9 @@ class EncodingArrays:
     def to_bytes(self) -> bytes:
         """The arrays as one ``.npz`` blob (a cache; the JSON column stays the record of truth)."""
         buffer = io.BytesIO()
-        np.savez(buffer, **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "key_id"}, key_id=self.key_id.astype(str))
+        np.savez(
+            buffer, **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "key_id"}, key_id=self.key_id.astype(str)
+        )
         return buffer.getvalue()
 
     @classmethod
@@ -207,7 +215,23 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
     joined_val: dict[str, list[int]] = {"fam": [], "giv": []}
     bloom_bytes = {"fam": bytearray(n * v_max * WORDS * 8), "giv": bytearray(n * v_max * WORDS * 8)}
     place_bytes = bytearray(n * WORDS * 8)
-    columns: dict[str, list] = {key: [NONE] * n for key in ("d_ymd", "d_ydm", "d_ym", "d_md", "d_year", "place_c", "place_s", "street", "postcode", "azr", "jobcenter", "household")}
+    columns: dict[str, list] = {
+        key: [NONE] * n
+        for key in (
+            "d_ymd",
+            "d_ydm",
+            "d_ym",
+            "d_md",
+            "d_year",
+            "place_c",
+            "place_s",
+            "street",
+            "postcode",
+            "azr",
+            "jobcenter",
+            "household",
+        )
+    }
     flags: dict[str, list] = {key: [False] * n for key in ("d_has", "d_placeholder", "azr_auth")}
     d_precision, sex, n_names, key_id = [NONE] * n, [NONE] * n, [0] * n, [""] * n
     nat_rows: list[list[int]] = []
@@ -243,7 +267,13 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
         if place:
             columns["place_c"][i], columns["place_s"][i] = place[0], place[1]
             place_bytes[i * size : (i + 1) * size] = place[2].to_bytes(size, "little")
-        for key, column in (("street", "street"), ("postcode", "postcode"), ("azr", "azr"), ("jobcenter_no", "jobcenter"), ("household", "household")):
+        for key, column in (
+            ("street", "street"),
+            ("postcode", "postcode"),
+            ("azr", "azr"),
+            ("jobcenter_no", "jobcenter"),
+            ("household", "household"),
+        ):
             value = d.get(key)
             if value is not None:
                 columns[column][i] = value
@@ -276,11 +306,17 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
         d_precision=np.array(d_precision, dtype=np.int8),
         sex=np.array(sex, dtype=np.int8),
         nat=_padded(nat_rows, k_nat),
-        place_c=arrays["place_c"], place_s=arrays["place_s"], place_bloom=place_bloom,
+        place_c=arrays["place_c"],
+        place_s=arrays["place_s"],
+        place_bloom=place_bloom,
         place_pop=popcount(place_bloom).sum(axis=-1, dtype=np.int32),
-        street=arrays["street"], postcode=arrays["postcode"], azr=arrays["azr"], azr_nb=_padded(azr_rows, k_azr),
+        street=arrays["street"],
+        postcode=arrays["postcode"],
+        azr=arrays["azr"],
+        azr_nb=_padded(azr_rows, k_azr),
         azr_auth=np.array(flags["azr_auth"], dtype=bool),
-        jobcenter=arrays["jobcenter"], household=arrays["household"],
+        jobcenter=arrays["jobcenter"],
+        household=arrays["household"],
         body=np.full(n, NONE, dtype=np.int16),
     )
 

@@ -77,9 +77,7 @@ def compare(a: RecordEncoding, b: RecordEncoding) -> Comparison:
     )
 
 
-def _compare_names(
-    a_names: tuple[NameCode, ...], b_names: tuple[NameCode, ...]
-) -> tuple[int, int, int | None, int | None, bool]:
+def _compare_names(a_names: tuple[NameCode, ...], b_names: tuple[NameCode, ...]) -> tuple[int, int, int | None, int | None, bool]:
     best = (MISSING, MISSING, None, None, False)
     best_total = -10
     for a in a_names:

@@ -19,7 +19,12 @@ from kim_hub.linkage.compare import FAMILY, FIELDS, MISSING, NAME_BLOOM_CLOSE, N
 BATCH = 200_000  # pairs compared at a time: bounds each batch's temporaries
 _BIG = np.iinfo(np.int64).max
 _BEST_SWAPPED = 7  # the best total a swapped comparison can reach (4 + 4 - 1)
-_AZR, _JC, _GIVEN, _DATE = FIELDS.index("azr"), FIELDS.index("jobcenter_no"), FIELDS.index("given_names"), FIELDS.index("birth_date")
+_AZR, _JC, _GIVEN, _DATE = (
+    FIELDS.index("azr"),
+    FIELDS.index("jobcenter_no"),
+    FIELDS.index("given_names"),
+    FIELDS.index("birth_date"),
+)
 
 
 @dataclass
@@ -36,13 +41,20 @@ class PairLevels:
         return len(self.levels)
 
     def select(self, mask: np.ndarray) -> PairLevels:
-        return PairLevels(self.levels[mask], self.family_token[mask], self.given_token[mask], self.date_token[mask], self.swapped[mask])
+        return PairLevels(
+            self.levels[mask], self.family_token[mask], self.given_token[mask], self.date_token[mask], self.swapped[mask]
+        )
 
     @staticmethod
     def concat(parts: list[PairLevels]) -> PairLevels:
         if not parts:
             return compare_pairs(None, np.empty(0, np.int64), np.empty(0, np.int64))
-        return PairLevels(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("levels", "family_token", "given_token", "date_token", "swapped")))
+        return PairLevels(
+            *(
+                np.concatenate([getattr(p, name) for p in parts])
+                for name in ("levels", "family_token", "given_token", "date_token", "swapped")
+            )
+        )
 
 
 def compare_pairs(arr: EncodingArrays | None, a: np.ndarray, b: np.ndarray) -> PairLevels:
@@ -145,7 +157,9 @@ def _part(arr: EncodingArrays, rows: np.ndarray, v: int, family: bool) -> _Part:
     """Row gathers by ``np.take`` on the spelling's [n, T] view: several times faster than
     indexing [n, V, T] with (rows, v)."""
     c, s, j, bloom, pop = (
-        (arr.fam_c, arr.fam_s, arr.fam_j, arr.fam_bloom, arr.fam_pop) if family else (arr.giv_c, arr.giv_s, arr.giv_j, arr.giv_bloom, arr.giv_pop)
+        (arr.fam_c, arr.fam_s, arr.fam_j, arr.fam_bloom, arr.fam_pop)
+        if family
+        else (arr.giv_c, arr.giv_s, arr.giv_j, arr.giv_bloom, arr.giv_pop)
     )
     return _Part(np.take(c[:, v], rows, axis=0), np.take(j[:, v], rows), rows, s[:, v], bloom[:, v], pop[:, v])
 
@@ -328,7 +342,12 @@ def _address_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndar
     no_postcode = (post_a == NONE) | (post_b == NONE)
     no_street = (street_a == NONE) | (street_b == NONE)
     return np.select(
-        [(street_a != NONE) & (street_a == street_b) & (post_a == post_b), no_postcode & no_street, no_postcode, post_a == post_b],
+        [
+            (street_a != NONE) & (street_a == street_b) & (post_a == post_b),
+            no_postcode & no_street,
+            no_postcode,
+            post_a == post_b,
+        ],
         [2, MISSING, 0, 1],
         0,
     )

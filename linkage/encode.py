@@ -48,8 +48,12 @@ class NameCode:
     def parts(self) -> tuple[NamePart, NamePart]:
         """(family, given) as sets; computed once per record, used by every comparison."""
         return (
-            NamePart(frozenset(t[0] for t in self.family), frozenset(t[1] for t in self.family), self.family_joined, self.family_bloom),
-            NamePart(frozenset(t[0] for t in self.given), frozenset(t[1] for t in self.given), self.given_joined, self.given_bloom),
+            NamePart(
+                frozenset(t[0] for t in self.family), frozenset(t[1] for t in self.family), self.family_joined, self.family_bloom
+            ),
+            NamePart(
+                frozenset(t[0] for t in self.given), frozenset(t[1] for t in self.given), self.given_joined, self.given_bloom
+            ),
         )
 
 
@@ -95,14 +99,25 @@ class RecordEncoding:
             "key_id": self.key_id,
             "names": [
                 {
-                    "family": n.family, "given": n.given, "family_joined": n.family_joined, "given_joined": n.given_joined,
-                    "family_bloom": n.family_bloom, "given_bloom": n.given_bloom,
+                    "family": n.family,
+                    "given": n.given,
+                    "family_joined": n.family_joined,
+                    "given_joined": n.given_joined,
+                    "family_bloom": n.family_bloom,
+                    "given_bloom": n.given_bloom,
                 }
                 for n in self.names
             ],
-            "birth_date": None if date is None else {
-                "ymd": date.ymd, "ydm": date.ydm, "ym": date.ym, "md": date.md, "year": date.year,
-                "precision": date.precision, "placeholder": date.placeholder,
+            "birth_date": None
+            if date is None
+            else {
+                "ymd": date.ymd,
+                "ydm": date.ydm,
+                "ym": date.ym,
+                "md": date.md,
+                "year": date.year,
+                "precision": date.precision,
+                "placeholder": date.placeholder,
             },
             "sex": self.sex,
             "nationalities": self.nationalities,
@@ -155,11 +170,7 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
     ``azr_authoritative`` marks records of the body that keeps the AZR (the foreigners
     authority): two such records with AZR numbers more than a typo apart are two people.
     """
-    names = tuple(
-        code
-        for name in (identity.name, *identity.variant_names)
-        if (code := _encode_name(name, keys)) is not None
-    )
+    names = tuple(code for name in (identity.name, *identity.variant_names) if (code := _encode_name(name, keys)) is not None)
     return RecordEncoding(
         key_id=keys.key_id,
         names=names,
@@ -171,7 +182,9 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
         postcode=_optional_token(keys, "address", f"plz:{identity.postcode}" if identity.postcode else None),
         azr=keys.unique_token("identifier", f"azr:{identity.azr_number}") if identity.azr_number else None,
         azr_neighbours=_digit_neighbours(identity.azr_number, keys),
-        jobcenter_no=keys.unique_token("identifier", f"jc:{identity.jobcenter_customer_no.upper()}") if identity.jobcenter_customer_no else None,
+        jobcenter_no=keys.unique_token("identifier", f"jc:{identity.jobcenter_customer_no.upper()}")
+        if identity.jobcenter_customer_no
+        else None,
         azr_authoritative=azr_authoritative and identity.azr_number is not None,
         household=_optional_token(keys, "identifier", f"bg:{identity.household_no}" if identity.household_no else None),
     )
@@ -295,6 +308,6 @@ def _digit_neighbours(number: str | None, keys: EncodingKeys) -> tuple[int, ...]
     """
     if not number:
         return ()
-    singles = {keys.unique_token("identifier", f"azr~{i}:{number[:i]}_{number[i + 1:]}") for i in range(len(number))}
-    pairs = {keys.unique_token("identifier", f"azr~~{i}:{number[:i]}__{number[i + 2:]}") for i in range(len(number) - 1)}
+    singles = {keys.unique_token("identifier", f"azr~{i}:{number[:i]}_{number[i + 1 :]}") for i in range(len(number))}
+    pairs = {keys.unique_token("identifier", f"azr~~{i}:{number[:i]}__{number[i + 2 :]}") for i in range(len(number) - 1)}
     return tuple(sorted(singles | pairs))

@@ -77,8 +77,7 @@ class MatchModel:
         Index -1 (MISSING) holds 0: a missing value is no evidence either way."""
         return {
             same_family: [
-                [self.level_weight(name, level, same_family) for level in range(len(LEVELS[name]))] + [0.0]
-                for name in FIELDS
+                [self.level_weight(name, level, same_family) for level in range(len(LEVELS[name]))] + [0.0] for name in FIELDS
             ]
             for same_family in (False, True)
         }
@@ -272,8 +271,7 @@ def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int
             if name not in blocked_fields:
                 m_estimates[name].append(m[name])
     m_final = {
-        name: _normalised(list(np.mean(m_estimates[name], axis=0))) if m_estimates[name] else _initial_m(name)
-        for name in FIELDS
+        name: _normalised(list(np.mean(m_estimates[name], axis=0))) if m_estimates[name] else _initial_m(name) for name in FIELDS
     }
     family, given, dates = value_frequencies_arrays(arr)
     return MatchModel(
@@ -302,13 +300,19 @@ def calibrate_prior(model: MatchModel, candidates: Sequence[Comparison] | PairLe
     if isinstance(candidates, PairLevels):
         levels = candidates.levels
         agreeing = int(
-            ((levels[:, FAMILY] == top["family_name"]) & (levels[:, GIVEN] == top["given_names"]) & (levels[:, DATE] == top["birth_date"])).sum()
+            (
+                (levels[:, FAMILY] == top["family_name"])
+                & (levels[:, GIVEN] == top["given_names"])
+                & (levels[:, DATE] == top["birth_date"])
+            ).sum()
         )
     else:
         agreeing = sum(
             1
             for c in candidates
-            if c.levels[FAMILY] == top["family_name"] and c.levels[GIVEN] == top["given_names"] and c.levels[DATE] == top["birth_date"]
+            if c.levels[FAMILY] == top["family_name"]
+            and c.levels[GIVEN] == top["given_names"]
+            and c.levels[DATE] == top["birth_date"]
         )
     return calibrate_prior_from_count(model, agreeing)
 
@@ -351,7 +355,11 @@ def calibrate_body_priors(model: MatchModel, bodies: np.ndarray, same_body: int,
 def _exact_agreement_recall(model: MatchModel) -> float:
     """Share of all matching pairs that agree exactly on family name, given names and date (from m)."""
     top = {name: len(LEVELS[name]) - 1 for name in ("family_name", "given_names", "birth_date")}
-    return model.m["family_name"][top["family_name"]] * model.m["given_names"][top["given_names"]] * model.m["birth_date"][top["birth_date"]]
+    return (
+        model.m["family_name"][top["family_name"]]
+        * model.m["given_names"][top["given_names"]]
+        * model.m["birth_date"][top["birth_date"]]
+    )
 
 
 HOUSEHOLD_FIELDS = ("birth_date", "sex", "nationality", "birth_place", "address")

@@ -92,7 +92,9 @@ def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairPieces, 
     return ScoredPairs(*(np.concatenate(parts) for parts in zip(*kept)))
 
 
-def _with_azr_typos(arr: EncodingArrays, model: MatchModel, a: np.ndarray, b: np.ndarray, pairs: PairLevels, floor: np.ndarray) -> np.ndarray:
+def _with_azr_typos(
+    arr: EncodingArrays, model: MatchModel, a: np.ndarray, b: np.ndarray, pairs: PairLevels, floor: np.ndarray
+) -> np.ndarray:
     """Bayes factors with the differing AZR numbers checked for a typo, but only where the
     answer can decide whether the pair reaches its ``floor`` (there ``pairs.levels`` is completed)."""
     bayes = model.score_levels(pairs, with_prior=False)  # differing numbers scored as "different"
@@ -168,7 +170,9 @@ class LazyEncodings(Mapping[int, RecordEncoding]):
     record of a large index up front would cost more memory than all the arrays together.
     """
 
-    def __init__(self, arr: EncodingArrays, cache: int = 50_000) -> None:  # a batch of components at a time: pairs come close together
+    def __init__(
+        self, arr: EncodingArrays, cache: int = 50_000
+    ) -> None:  # a batch of components at a time: pairs come close together
         self.arr = arr
         self._get = lru_cache(maxsize=cache)(self._decode)
 

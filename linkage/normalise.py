@@ -27,28 +27,99 @@ import cologne_phonetics
 # Cyrillic → Latin (Ukrainian/Russian passport style); also turns homoglyphs (Cyrillic "о" in a
 # Latin name) into the Latin letter they look like.
 _CYRILLIC = {
-    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie", "ж": "zh",
-    "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n",
-    "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-    "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu", "я": "ia", "ы": "y", "э": "e", "ё": "e",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "h",
+    "ґ": "g",
+    "д": "d",
+    "е": "e",
+    "є": "ie",
+    "ж": "zh",
+    "з": "z",
+    "и": "y",
+    "і": "i",
+    "ї": "i",
+    "й": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ь": "",
+    "ю": "iu",
+    "я": "ia",
+    "ы": "y",
+    "э": "e",
+    "ё": "e",
     "ъ": "",
 }
 _SPECIAL_LETTERS = {
-    "ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ı": "i", "ð": "d", "þ": "th",
+    "ß": "ss",
+    "æ": "ae",
+    "ø": "o",
+    "œ": "oe",
+    "ł": "l",
+    "đ": "d",
+    "ı": "i",
+    "ð": "d",
+    "þ": "th",
     # scholarly (Ševčenko) and Turkish (Şükran, Çelik, Doğan) letters spell sounds that other
     # transliterations write with two letters; NFKD would drop the diacritic and the sound
-    "š": "sh", "č": "ch", "ž": "zh", "ş": "sh", "ç": "ch", "ğ": "", "ǧ": "g",
+    "š": "sh",
+    "č": "ch",
+    "ž": "zh",
+    "ş": "sh",
+    "ç": "ch",
+    "ğ": "",
+    "ǧ": "g",
 }
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue"}
 
 # Ordered rewrite rules: longest German/English clusters first. Each pair maps spellings of one
 # sound onto one form; the order matters (dsch before sch, tsch before ch).
 _REWRITES: tuple[tuple[str, str], ...] = (
-    ("dsch", "j"), ("tsch", "ch"), ("sch", "sh"), ("dzh", "j"), ("zh", "sh"), ("dj", "j"),
-    ("ph", "f"), ("th", "t"), ("dh", "d"), ("gh", "g"), ("kh", "h"), ("ch", "h"), ("ck", "k"),
-    ("sh", "s"), ("ts", "z"), ("tz", "z"),
-    ("ae", "a"), ("oe", "o"), ("ue", "u"), ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ei", "i"),
-    ("w", "v"), ("q", "k"), ("c", "k"), ("x", "ks"), ("y", "i"), ("j", "i"), ("e", "i"),
+    ("dsch", "j"),
+    ("tsch", "ch"),
+    ("sch", "sh"),
+    ("dzh", "j"),
+    ("zh", "sh"),
+    ("dj", "j"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("gh", "g"),
+    ("kh", "h"),
+    ("ch", "h"),
+    ("ck", "k"),
+    ("sh", "s"),
+    ("ts", "z"),
+    ("tz", "z"),
+    ("ae", "a"),
+    ("oe", "o"),
+    ("ue", "u"),
+    ("ou", "u"),
+    ("oo", "u"),
+    ("ee", "i"),
+    ("ei", "i"),
+    ("w", "v"),
+    ("q", "k"),
+    ("c", "k"),
+    ("x", "ks"),
+    ("y", "i"),
+    ("j", "i"),
+    ("e", "i"),
 )
 _VOWELS = frozenset("aeiou")
 _ARTICLES = frozenset({"al", "el", "ul", "ed", "ad", "as", "ar", "an", "at", "az"})
@@ -126,7 +197,7 @@ def name_tokens(name: str) -> list[str]:
 def article_free(token: str) -> str | None:
     """The token without a glued Arabic article (alkhatib → khatib), or None if it has none."""
     for article in ("al", "el"):
-        rest = token[len(article):]
+        rest = token[len(article) :]
         if token.startswith(article) and len(rest) >= 4 and rest[0] not in _VOWELS:
             return rest
     return None

@@ -196,9 +196,7 @@ class ResidenceStatusPeriod:
     valid_until: dt.date | None
 
     def covers(self, on: dt.date) -> bool:
-        return (self.valid_from is None or self.valid_from <= on) and (
-            self.valid_until is None or on <= self.valid_until
-        )
+        return (self.valid_from is None or self.valid_from <= on) and (self.valid_until is None or on <= self.valid_until)
 
 
 def _optional_date(text: str, what: str) -> dt.date | None:

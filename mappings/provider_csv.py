@@ -47,7 +47,13 @@ from kim_hub.mappings.row_reader import (
 REQUIRED_FIELDS = ("record_id", "family_name", "given_names")
 RECORD_ID_MAX_LENGTH = 64  # CaseData.record_id
 FORMULA_START = ("=", "+", "-", "@")
-REFERRAL_STATUS_DE = {"offen": "open", "angenommen": "accepted", "erledigt": "done", "abgeschlossen": "done", "abgelehnt": "declined"}
+REFERRAL_STATUS_DE = {
+    "offen": "open",
+    "angenommen": "accepted",
+    "erledigt": "done",
+    "abgeschlossen": "done",
+    "abgelehnt": "declined",
+}
 
 
 # --- field parsers: value in, normalised value out, FieldProblem on bad input ----------------
@@ -80,7 +86,10 @@ def _goals(value: str) -> dict[str, str]:
 def _referrals(value: str) -> tuple[Referral, ...]:
     """``sprachkurs:open|awo:done`` → Referrals (German statuses such as ``offen`` accepted)."""
     return tuple(
-        Referral(to=target.lower(), status=literal_code(REFERRAL_STATUS_DE.get(status.casefold(), status), ReferralStatus, "referral status"))  # type: ignore[arg-type]
+        Referral(
+            to=target.lower(),
+            status=literal_code(REFERRAL_STATUS_DE.get(status.casefold(), status), ReferralStatus, "referral status"),
+        )  # type: ignore[arg-type]
         for target, status in _pairs(value, "referral", "target:status").items()
     )
 
@@ -177,9 +186,7 @@ def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
     try:
         return CaseSummary(
             identity=Identity(
-                name=PersonName(
-                    family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or ""
-                ),
+                name=PersonName(family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or ""),
                 **identity_fields,
             ),
             case=CaseData(source=source, record_id=record_id or "", consent=consent, **case_fields),
@@ -204,9 +211,7 @@ def map_provider_batch(source: str, batch: FileBatch) -> tuple[list[CaseSummary]
         rows = rows_by_id.get(row.fields.get("record_id", "").strip(), [])
         if len(rows) > 1 and row.fields.get("record_id", "").strip():
             others = ", ".join(str(number) for number in rows if number != row.row_number)
-            rejections.append(
-                Rejection(row.file, row.row_number, "record_id", f"record id also used in row(s) {others}")
-            )
+            rejections.append(Rejection(row.file, row.row_number, "record_id", f"record id also used in row(s) {others}"))
             continue
         result = map_provider_row(source, row)
         if isinstance(result, CaseSummary):

@@ -63,7 +63,6 @@ class RowReader:
         return None
 
 
-
 def parse_azr_number(value: str) -> str:
     digits = WHITESPACE.sub("", value)
     if not AZR_NUMBER.fullmatch(digits):

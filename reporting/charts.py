@@ -76,7 +76,14 @@ def bar_chart(labels: Sequence[str], values: Sequence[int], title: str, xlabel: 
         return _svg(figure, title)
 
 
-def heatmap(row_labels: Sequence[str], column_labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str, xlabel: str = "", ylabel: str = "") -> str:
+def heatmap(
+    row_labels: Sequence[str],
+    column_labels: Sequence[str],
+    matrix: Sequence[Sequence[int]],
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+) -> str:
     """A matrix of counts as shaded cells, each with its number."""
     with matplotlib.rc_context(RC):
         figure = _figure(max(3.6, 0.75 * len(column_labels) + 1.8), max(2.2, 0.42 * len(row_labels) + 1.2))

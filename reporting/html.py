@@ -51,14 +51,29 @@ th { background: var(--bg); }
 }
 """
 
-SECTIONS = ("overview", "sources_title", "spread_title", "overlap_title", "rechtskreis_title", "transitions_title", "gaps_title", "review_title", "quality_title")
+SECTIONS = (
+    "overview",
+    "sources_title",
+    "spread_title",
+    "overlap_title",
+    "rechtskreis_title",
+    "transitions_title",
+    "gaps_title",
+    "review_title",
+    "quality_title",
+)
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[bool] | None = None) -> str:
     numeric = numeric or [False] * len(headers)
     head = "".join(f'<th{" class=n" if n else ""} scope="col">{escape(str(h))}</th>' for h, n in zip(headers, numeric))
     body = "".join(
-        "<tr>" + "".join(f'<td{" class=n" if n else ""}>{cell if isinstance(cell, _Raw) else escape(_fmt(cell))}</td>' for cell, n in zip(row, numeric)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td{' class=n' if n else ''}>{cell if isinstance(cell, _Raw) else escape(_fmt(cell))}</td>"
+            for cell, n in zip(row, numeric)
+        )
+        + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -94,7 +109,13 @@ def render_html(report: dict[str, Any], lang: str | None = None) -> str:
     lang = lang or report.get("lang", "de")
     t = lambda key: label(key, lang)  # noqa: E731
     parts = [_overview(report, lang), _sources(report, lang), _spread(report, lang), _overlap(report, lang)]
-    parts += [_rechtskreis(report, lang), _transitions(report, lang), _gaps(report, lang), _review(report, lang), _quality(report, lang)]
+    parts += [
+        _rechtskreis(report, lang),
+        _transitions(report, lang),
+        _gaps(report, lang),
+        _review(report, lang),
+        _quality(report, lang),
+    ]
     contents = "".join(f'<li><a href="#{key}">{escape(t(key))}</a></li>' for key in SECTIONS)
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
@@ -102,15 +123,15 @@ def render_html(report: dict[str, Any], lang: str | None = None) -> str:
         f"<title>{escape(t('title'))}</title><style>{CSS}</style></head><body>"
         f"<header><h1>{escape(t('title'))}</h1><p>{escape(t('generated'))}: {escape(report['generated_at'])} · "
         f"{escape(t('pseudonyms_only'))}</p></header><main>"
-        f'<nav aria-label="{escape(t("contents"))}"><ol>{contents}</ol></nav>'
-        + "".join(parts)
-        + "</main></body></html>\n"
+        f'<nav aria-label="{escape(t("contents"))}"><ol>{contents}</ol></nav>' + "".join(parts) + "</main></body></html>\n"
     )
 
 
 def _overview(report: dict, lang: str) -> str:
     totals = report["totals"]
-    cards = "".join(f'<div class="card"><b>{escape(str(v))}</b><span>{escape(label(k, lang))}</span></div>' for k, v in totals.items())
+    cards = "".join(
+        f'<div class="card"><b>{escape(str(v))}</b><span>{escape(label(k, lang))}</span></div>' for k, v in totals.items()
+    )
     changes = report["changes"]
     if changes["previous_generated_at"] is None:
         diff = _note(label("no_previous", lang))
@@ -118,35 +139,75 @@ def _overview(report: dict, lang: str) -> str:
         diff = _note(label("no_changes", lang))
     else:
         rows = [
-            (c["key"], c["previous"], c["current"], _Raw(f'<span class="{"pos" if c["delta"] > 0 else "neg"}">{c["delta"]:+d}</span>'))
+            (
+                c["key"],
+                c["previous"],
+                c["current"],
+                _Raw(f'<span class="{"pos" if c["delta"] > 0 else "neg"}">{c["delta"]:+d}</span>'),
+            )
             for c in changes["counts"]
         ]
-        diff = _table([label("count", lang), label("previous", lang), label("current", lang), label("delta", lang)], rows, [False, True, True, True])
+        diff = _table(
+            [label("count", lang), label("previous", lang), label("current", lang), label("delta", lang)],
+            rows,
+            [False, True, True, True],
+        )
     since = f" ({escape(changes['previous_generated_at'])})" if changes["previous_generated_at"] else ""
     run = ""
     if report.get("run"):
-        run_rows = [(s, c.get("records_in"), c.get("records_accepted"), c.get("records_unchanged"), c.get("records_rejected")) for s, c in report["run"].get("sources", {}).items()]
+        run_rows = [
+            (s, c.get("records_in"), c.get("records_accepted"), c.get("records_unchanged"), c.get("records_rejected"))
+            for s, c in report["run"].get("sources", {}).items()
+        ]
         run = f"<h3>{escape(label('run_title', lang))}</h3>" + _table(
-            [label("source", lang), label("rows", lang), label("accepted", lang), label("unchanged", lang), label("rejected", lang)], run_rows, [False, True, True, True, True]
+            [
+                label("source", lang),
+                label("rows", lang),
+                label("accepted", lang),
+                label("unchanged", lang),
+                label("rejected", lang),
+            ],
+            run_rows,
+            [False, True, True, True, True],
         )
-    return _section("overview", lang, f'<div class="cards">{cards}</div>{run}<h3>{escape(label("changes", lang))}{since}</h3>{diff}')
+    return _section(
+        "overview", lang, f'<div class="cards">{cards}</div>{run}<h3>{escape(label("changes", lang))}{since}</h3>{diff}'
+    )
 
 
 def _sources(report: dict, lang: str) -> str:
     sources = report["sources"]
     if not sources:
         return _section("sources_title", lang, _note(label("no_data", lang)))
-    chart = charts.bar_chart([s["source"] for s in sources], [s["records"] for s in sources], label("records", lang), label("records", lang))
-    summary = _table([label("source", lang), label("records", lang), label("persons", lang)], [(s["source"], s["records"], s["persons"]) for s in sources], [False, True, True])
-    deliveries = [(s["source"], d["day"], d["files"], d["rows"], d["accepted"], d["unchanged"], d["rejected"]) for s in sources for d in s["deliveries"]]
+    chart = charts.bar_chart(
+        [s["source"] for s in sources], [s["records"] for s in sources], label("records", lang), label("records", lang)
+    )
+    summary = _table(
+        [label("source", lang), label("records", lang), label("persons", lang)],
+        [(s["source"], s["records"], s["persons"]) for s in sources],
+        [False, True, True],
+    )
+    deliveries = [
+        (s["source"], d["day"], d["files"], d["rows"], d["accepted"], d["unchanged"], d["rejected"])
+        for s in sources
+        for d in s["deliveries"]
+    ]
     headers = [label(k, lang) for k in ("source", "day", "files", "rows", "accepted", "unchanged", "rejected")]
-    return _section("sources_title", lang, chart + summary + _table(headers, deliveries, [False, False, True, True, True, True, True]))
+    return _section(
+        "sources_title", lang, chart + summary + _table(headers, deliveries, [False, False, True, True, True, True, True])
+    )
 
 
 def _spread(report: dict, lang: str) -> str:
     spread = report["persons_by_source_count"]
-    chart = charts.bar_chart(list(spread), list(spread.values()), label("spread_title", lang), label("n_sources", lang), horizontal=False)
-    return _section("spread_title", lang, chart + _table([label("n_sources", lang), label("persons", lang)], list(spread.items()), [False, True]))
+    chart = charts.bar_chart(
+        list(spread), list(spread.values()), label("spread_title", lang), label("n_sources", lang), horizontal=False
+    )
+    return _section(
+        "spread_title",
+        lang,
+        chart + _table([label("n_sources", lang), label("persons", lang)], list(spread.items()), [False, True]),
+    )
 
 
 def _overlap(report: dict, lang: str) -> str:
@@ -154,7 +215,11 @@ def _overlap(report: dict, lang: str) -> str:
     if not overlap["sources"]:
         return _section("overlap_title", lang, _note(label("no_data", lang)))
     chart = charts.heatmap(overlap["sources"], overlap["sources"], overlap["matrix"], label("overlap_title", lang))
-    table = _table([label("source", lang), *overlap["sources"]], [(s, *row) for s, row in zip(overlap["sources"], overlap["matrix"])], [False] + [True] * len(overlap["sources"]))
+    table = _table(
+        [label("source", lang), *overlap["sources"]],
+        [(s, *row) for s, row in zip(overlap["sources"], overlap["matrix"])],
+        [False] + [True] * len(overlap["sources"]),
+    )
     return _section("overlap_title", lang, chart + table)
 
 
@@ -167,7 +232,9 @@ def _rechtskreis(report: dict, lang: str) -> str:
     cells = {(r["residence_status"], r["rechtskreis"]): r["persons"] for r in report["rechtskreis"]["by_residence_status"]}
     statuses = sorted({status for status, _rk in cells})
     rows = [(_code(status, lang), *(cells.get((status, rk), "") for rk in persons)) for status in statuses]
-    table = _table([f'{label("residence_status", lang)} / {label("rechtskreis", lang)}', *names], rows, [False] + [True] * len(names))
+    table = _table(
+        [f"{label('residence_status', lang)} / {label('rechtskreis', lang)}", *names], rows, [False] + [True] * len(names)
+    )
     return _section("rechtskreis_title", lang, chart + table)
 
 
@@ -180,10 +247,19 @@ def _transitions(report: dict, lang: str) -> str:
     counts = {(m["from"], m["to"]): m["persons"] for m in moves}
     matrix = [[counts.get((a, b), 0) for b in targets] for a in origins]
     chart = charts.heatmap(
-        [_code(a, lang) for a in origins], [_code(b, lang) for b in targets], matrix, label("transitions_title", lang), label("to", lang), label("from", lang)
+        [_code(a, lang) for a in origins],
+        [_code(b, lang) for b in targets],
+        matrix,
+        label("transitions_title", lang),
+        label("to", lang),
+        label("from", lang),
     )
     rows = [(_code(m["from"], lang), _code(m["to"], lang), m["persons"]) for m in moves]
-    return _section("transitions_title", lang, chart + _table([label("from", lang), label("to", lang), label("persons", lang)], rows, [False, False, True]))
+    return _section(
+        "transitions_title",
+        lang,
+        chart + _table([label("from", lang), label("to", lang), label("persons", lang)], rows, [False, False, True]),
+    )
 
 
 def _gaps(report: dict, lang: str) -> str:
@@ -191,9 +267,29 @@ def _gaps(report: dict, lang: str) -> str:
     note = _note(label("gaps_note", lang))
     if not gaps:
         return _section("gaps_title", lang, note + _note(label("no_gaps", lang)))
-    chart = charts.bar_chart([_code(g["district"], lang) for g in gaps], [g["persons"] for g in gaps], label("gaps_title", lang), label("persons", lang))
-    rows = [(_code(g["district"], lang), g["persons"], _Raw(f'<span class="pseudonym">{escape(" ".join(g["pseudonyms"]))}{" …" if g["persons"] > len(g["pseudonyms"]) else ""}</span>')) for g in gaps]
-    return _section("gaps_title", lang, note + chart + _table([label("district", lang), label("persons", lang), label("pseudonyms", lang)], rows, [False, True, False]))
+    chart = charts.bar_chart(
+        [_code(g["district"], lang) for g in gaps],
+        [g["persons"] for g in gaps],
+        label("gaps_title", lang),
+        label("persons", lang),
+    )
+    rows = [
+        (
+            _code(g["district"], lang),
+            g["persons"],
+            _Raw(
+                f'<span class="pseudonym">{escape(" ".join(g["pseudonyms"]))}{" …" if g["persons"] > len(g["pseudonyms"]) else ""}</span>'
+            ),
+        )
+        for g in gaps
+    ]
+    return _section(
+        "gaps_title",
+        lang,
+        note
+        + chart
+        + _table([label("district", lang), label("persons", lang), label("pseudonyms", lang)], rows, [False, True, False]),
+    )
 
 
 def _review(report: dict, lang: str) -> str:
@@ -202,7 +298,9 @@ def _review(report: dict, lang: str) -> str:
         return _section("review_title", lang, _note(label("no_review", lang)))
     rows = []
     for item in review["items"]:
-        evidence = "<br>".join(f"{escape(field.replace('_', ' '))}: {escape(str(words))}" for field, words in item["evidence"].items())
+        evidence = "<br>".join(
+            f"{escape(field.replace('_', ' '))}: {escape(str(words))}" for field, words in item["evidence"].items()
+        )
         side = lambda s: _Raw(f'{escape(s["source"])} · <span class="pseudonym">{escape(s["person"] or "–")}</span>')  # noqa: E731
         rows.append((f"#{item['id']}", f"{item['score']:.3f}", side(item["a"]), side(item["b"]), _Raw(evidence)))
     shown = _note(label("review_shown", lang).format(shown=len(review["items"]), open=review["open"]))
@@ -216,20 +314,39 @@ def _quality(report: dict, lang: str) -> str:
         return _section("quality_title", lang, _note(label("no_data", lang)))
     summary_rows = [
         (
-            q["source"], q["records"], q["rejected_rows"], q["birth_date_placeholder_share"],
+            q["source"],
+            q["records"],
+            q["rejected_rows"],
+            q["birth_date_placeholder_share"],
             " / ".join(str(q["birth_date_precision"][p]) for p in ("day", "month", "year", "missing")),
         )
         for q in quality
     ]
-    headers = [label("source", lang), label("records", lang), label("rejected_rows", lang), label("placeholder_share", lang), label("precision", lang)]
+    headers = [
+        label("source", lang),
+        label("records", lang),
+        label("rejected_rows", lang),
+        label("placeholder_share", lang),
+        label("precision", lang),
+    ]
     html = _table(headers, summary_rows, [False, True, True, True, False])
     fields = list(quality[0]["missing_share"])
     html += f"<h3>{escape(label('missing_title', lang))}</h3>" + _table(
-        [label("field", lang), *(q["source"] for q in quality)], [(f, *(q["missing_share"][f] for q in quality)) for f in fields], [False] + [True] * len(quality)
+        [label("field", lang), *(q["source"] for q in quality)],
+        [(f, *(q["missing_share"][f] for q in quality)) for f in fields],
+        [False] + [True] * len(quality),
     )
     rejections = [(q["source"], r["field"], r["reason"], r["count"]) for q in quality for r in q["rejections"]]
     html += f"<h3>{escape(label('rejections_title', lang))}</h3>"
-    html += _table([label("source", lang), label("field", lang), label("reason", lang), label("count", lang)], rejections, [False, False, False, True]) if rejections else _note(label("no_rejections", lang))
+    html += (
+        _table(
+            [label("source", lang), label("field", lang), label("reason", lang), label("count", lang)],
+            rejections,
+            [False, False, False, True],
+        )
+        if rejections
+        else _note(label("no_rejections", lang))
+    )
     return _section("quality_title", lang, html)
 
 

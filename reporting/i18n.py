@@ -41,7 +41,10 @@ LABELS: dict[str, dict[str, str]] = {
     "spread_title": {"de": "Personen nach Zahl der Quellen", "en": "Persons by number of sources"},
     "n_sources": {"de": "Zahl der Quellen", "en": "Number of sources"},
     "overlap_title": {"de": "Überschneidung der Quellen (Personen in beiden)", "en": "Overlap between sources (persons in both)"},
-    "rechtskreis_title": {"de": "Personen nach Rechtskreis und Aufenthaltsstatus", "en": "Persons by Rechtskreis and residence status"},
+    "rechtskreis_title": {
+        "de": "Personen nach Rechtskreis und Aufenthaltsstatus",
+        "en": "Persons by Rechtskreis and residence status",
+    },
     "rechtskreis": {"de": "Rechtskreis", "en": "Rechtskreis"},
     "residence_status": {"de": "Aufenthaltsstatus", "en": "Residence status"},
     "transitions_title": {"de": "Rechtskreiswechsel", "en": "Changes of Rechtskreis"},

@@ -23,8 +23,18 @@ def report_markdown(report: dict[str, Any], lang: str = "de") -> str:
     lines += ["", f"{t('spread_title')}: " + ", ".join(f"{k}: {v}" for k, v in spread.items())]
     changes = report["changes"]["counts"]
     if changes:
-        lines += ["", f"## {t('changes')}", "", f"| {t('count')} | {t('previous')} | {t('current')} | {t('delta')} |", "|---|---:|---:|---:|"]
-        lines += [f"| {c['key']} | {c['previous']} | {c['current']} | {c['delta']:+d} |" for c in changes if not c["key"].startswith("chain_gaps.")]
+        lines += [
+            "",
+            f"## {t('changes')}",
+            "",
+            f"| {t('count')} | {t('previous')} | {t('current')} | {t('delta')} |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {c['key']} | {c['previous']} | {c['current']} | {c['delta']:+d} |"
+            for c in changes
+            if not c["key"].startswith("chain_gaps.")
+        ]
     return "\n".join(lines) + "\n"
 
 

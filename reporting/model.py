@@ -19,8 +19,18 @@ SCHEMA_VERSION = 1
 UNKNOWN = "unknown"
 LEFT = "left"  # a job-centre Abgang with no later framework known
 QUALITY_FIELDS = (
-    "family_name", "given_names", "birth_date", "sex", "nationality", "postcode", "azr_number",
-    "rechtskreis", "residence_status", "case_status", "case_opened", "district",
+    "family_name",
+    "given_names",
+    "birth_date",
+    "sex",
+    "nationality",
+    "postcode",
+    "azr_number",
+    "rechtskreis",
+    "residence_status",
+    "case_status",
+    "case_opened",
+    "district",
 )
 CASE_FIELDS = ("rechtskreis", "residence_status", "case_status", "case_opened", "district")
 GAP_NOTE = (
@@ -146,7 +156,14 @@ def build_report(
                 "records": records_per_source.get(source, 0),
                 "persons": sum(1 for s in person_sources.values() if source in s),
                 "deliveries": [
-                    {"day": d.day.isoformat(), "files": d.files, "rows": d.rows, "accepted": d.accepted, "unchanged": d.unchanged, "rejected": d.rejected}
+                    {
+                        "day": d.day.isoformat(),
+                        "files": d.files,
+                        "rows": d.rows,
+                        "accepted": d.accepted,
+                        "unchanged": d.unchanged,
+                        "rejected": d.rejected,
+                    }
                     for d in facts.deliveries
                     if d.source == source
                 ][-DELIVERY_DAYS_KEPT:],
@@ -160,7 +177,9 @@ def build_report(
             "by_residence_status": [
                 {"rechtskreis": rk, "residence_status": status, "persons": n} for (rk, status), n in sorted(by_status.items())
             ],
-            "transitions": [{"from": a, "to": b, "persons": n} for (a, b), n in sorted(moves.items(), key=lambda m: (-m[1], m[0]))],
+            "transitions": [
+                {"from": a, "to": b, "persons": n} for (a, b), n in sorted(moves.items(), key=lambda m: (-m[1], m[0]))
+            ],
         },
         "review": {
             "open": facts.open_reviews,
@@ -207,7 +226,9 @@ def _quality(source: str, facts: HubFacts) -> dict[str, Any]:
         "source": source,
         "records": len(records),
         "rejected_rows": sum(d.rejected for d in facts.deliveries if d.source == source),
-        "rejections": [{"field": f, "reason": r, "count": n} for (f, r), n in sorted(reasons.items(), key=lambda x: (-x[1], x[0]))],
+        "rejections": [
+            {"field": f, "reason": r, "count": n} for (f, r), n in sorted(reasons.items(), key=lambda x: (-x[1], x[0]))
+        ],
         "birth_date_placeholder_share": round(sum(r.birth_placeholder for r in dated) / len(dated), 4) if dated else None,
         "birth_date_precision": {p: sum(1 for r in records if r.birth_precision == p) for p in ("day", "month", "year")}
         | {"missing": sum(1 for r in records if not r.birth_precision)},

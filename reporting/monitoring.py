@@ -69,14 +69,18 @@ def _within(day: dt.date | None, period: Period) -> bool:
     return day is not None and period.start <= day <= period.end
 
 
-def count_table(records: Sequence[RecordFact], dimension: Callable[[RecordFact], str | None], sources: Sequence[str]) -> tuple[list[str], list[list[int]]]:
+def count_table(
+    records: Sequence[RecordFact], dimension: Callable[[RecordFact], str | None], sources: Sequence[str]
+) -> tuple[list[str], list[list[int]]]:
     """Rows = values of the dimension (``unknown`` for none), columns = sources."""
     counts = Counter((dimension(r) or "unknown", r.source) for r in records)
     rows = sorted({value for value, _source in counts})
     return rows, [[counts.get((row, source), 0) for source in sources] for row in rows]
 
 
-def monitoring_tables(records: Sequence[RecordFact], period: Period, threshold: int = DEFAULT_THRESHOLD, lang: str = "en") -> dict[str, SuppressedTable]:
+def monitoring_tables(
+    records: Sequence[RecordFact], period: Period, threshold: int = DEFAULT_THRESHOLD, lang: str = "en"
+) -> dict[str, SuppressedTable]:
     """Every published table for the period, already suppressed."""
     running = [r for r in records if runs_in(r, period)]
     sources = sorted({r.source for r in records})
@@ -90,14 +94,18 @@ def monitoring_tables(records: Sequence[RecordFact], period: Period, threshold: 
     total = label("total", lang)
     for name, dimension in dimensions.items():
         rows, cells = count_table(running, dimension, sources)
-        tables[f"cases_by_{name}"] = suppress_table([label(r, lang) if r == "unknown" else r for r in rows], sources, cells, threshold, total)
+        tables[f"cases_by_{name}"] = suppress_table(
+            [label(r, lang) if r == "unknown" else r for r in rows], sources, cells, threshold, total
+        )
     for name, day in (("cases_opened", lambda r: r.case_opened), ("cases_closed", lambda r: r.case_closed)):
         cells = [[sum(1 for r in records if r.source == s and _within(day(r), period)) for s in sources]]
         tables[name] = suppress_table([label("cases", lang)], sources, cells, threshold, total)
     return tables
 
 
-def monitoring_document(records: Sequence[RecordFact], period: Period, generated_at: dt.datetime, threshold: int = DEFAULT_THRESHOLD, lang: str = "en") -> dict[str, Any]:
+def monitoring_document(
+    records: Sequence[RecordFact], period: Period, generated_at: dt.datetime, threshold: int = DEFAULT_THRESHOLD, lang: str = "en"
+) -> dict[str, Any]:
     """The JSON document: published cells only (strings), never the unsuppressed values."""
     tables = monitoring_tables(records, period, threshold, lang)
     return {
@@ -107,7 +115,10 @@ def monitoring_document(records: Sequence[RecordFact], period: Period, generated
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "unit": "cases",
         "threshold": threshold,
-        "legend": {f"<{threshold}": f"1 to {threshold - 1} (primary suppression)", "x": "withheld so that totals do not reveal a small cell (secondary suppression)"},
+        "legend": {
+            f"<{threshold}": f"1 to {threshold - 1} (primary suppression)",
+            "x": "withheld so that totals do not reveal a small cell (secondary suppression)",
+        },
         "not_reported": NOT_REPORTED,
         "tables": {name: {"rows": list(t.rows), "columns": list(t.columns), "cells": t.published} for name, t in tables.items()},
     }
@@ -125,4 +136,13 @@ def monitoring_csv(document: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-__all__ = ["Period", "parse_period", "runs_in", "count_table", "monitoring_tables", "monitoring_document", "monitoring_csv", "NOT_REPORTED"]
+__all__ = [
+    "Period",
+    "parse_period",
+    "runs_in",
+    "count_table",
+    "monitoring_tables",
+    "monitoring_document",
+    "monitoring_csv",
+    "NOT_REPORTED",
+]

@@ -61,7 +61,10 @@ def secondary_cells(matrix: Sequence[Sequence[int]], withheld: set[Cell]) -> set
             candidates = [cell for cell in line if cell not in hidden]
             if not candidates:
                 continue
-            i, j = min(candidates, key=lambda c: (matrix[c[0]][c[1]] == 0, matrix[c[0]][c[1]], c[0] == n_rows - 1 or c[1] == n_cols - 1, c))
+            i, j = min(
+                candidates,
+                key=lambda c: (matrix[c[0]][c[1]] == 0, matrix[c[0]][c[1]], c[0] == n_rows - 1 or c[1] == n_cols - 1, c),
+            )
             hidden.add((i, j))
             changed = True
     return hidden - set(withheld)
@@ -79,7 +82,9 @@ class SuppressedTable:
 
     @property
     def published(self) -> list[list[str]]:
-        return [[publish_cell(v, s, self.threshold) for v, s in zip(row, states)] for row, states in zip(self.values, self.status)]
+        return [
+            [publish_cell(v, s, self.threshold) for v, s in zip(row, states)] for row, states in zip(self.values, self.status)
+        ]
 
 
 def publish_cell(value: int, status: str, threshold: int = DEFAULT_THRESHOLD) -> str:

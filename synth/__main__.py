@@ -21,8 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     summary = generate(args.outdir, args.persons, args.seed, day=args.day)
     elapsed = time.perf_counter() - start
-    print(f"{summary.persons} persons, {summary.records} records in {elapsed:.2f}s "
-          f"({summary.persons / elapsed:,.0f} persons/s)")
+    print(f"{summary.persons} persons, {summary.records} records in {elapsed:.2f}s ({summary.persons / elapsed:,.0f} persons/s)")
     for source, n in summary.records_by_source.items():
         print(f"  {source:10s} {n:>9,d}  {summary.files[source]}")
     return 0

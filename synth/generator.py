@@ -39,7 +39,7 @@ P_JOBCENTER_SGB2 = 0.92  # persons in SGB II are job-centre customers (children:
 P_JOBCENTER_OTHER = 0.30  # others: before/after a change of legal framework
 CHILD_AGE = 16  # providers' case management is for adults and older teenagers
 P_PROVIDER_CHILD_FACTOR = 0.15
-AZR_SPAN = 10 ** 12
+AZR_SPAN = 10**12
 JOBCENTER_LOW, JOBCENTER_SPAN = 100_000_000, 900_000_000
 TRUTH_HEADER = "source,record_id,person\n"
 TMP_DIR_NAME = ".synth-tmp"
@@ -93,8 +93,7 @@ class _SourceState:
 class _Emitter:
     """Chooses a person's sources, renders records, writes them and their truth rows."""
 
-    def __init__(self, r: Callable[[], float], states: list[_SourceState], truth: IO[str],
-                 renderer: RecordRenderer) -> None:
+    def __init__(self, r: Callable[[], float], states: list[_SourceState], truth: IO[str], renderer: RecordRenderer) -> None:
         self.r = r
         self.states = states
         self.truth_write = truth.write
@@ -204,8 +203,9 @@ def _merge_truth(path: Path, plan: _Plan) -> None:
             part.unlink()
 
 
-def generate(outdir: Path, persons: int, seed: int = 0, *, day: datetime.date | None = None,
-             workers: int | None = None) -> GenerationSummary:
+def generate(
+    outdir: Path, persons: int, seed: int = 0, *, day: datetime.date | None = None, workers: int | None = None
+) -> GenerationSummary:
     """Write a synthetic population of `persons` people as six source exports and truth.csv.
 
     Same (persons, seed, day) gives identical bytes, whatever `workers` is (default: one
@@ -220,9 +220,17 @@ def generate(outdir: Path, persons: int, seed: int = 0, *, day: datetime.date | 
     shutil.rmtree(tmpdir, ignore_errors=True)
     tmpdir.mkdir(parents=True)
     chunks = math.ceil(persons / CHUNK_PERSONS)
-    plan = _Plan(tmpdir, persons, seed, day, chunks, CHUNK_PERSONS,
-                 {src.name: bucket_count(_expected_rows(src, persons)) for src in SOURCES},
-                 record_id_digits(2 * chunks * CHUNK_PERSONS), max(7, len(str(persons))))
+    plan = _Plan(
+        tmpdir,
+        persons,
+        seed,
+        day,
+        chunks,
+        CHUNK_PERSONS,
+        {src.name: bucket_count(_expected_rows(src, persons)) for src in SOURCES},
+        record_id_digits(2 * chunks * CHUNK_PERSONS),
+        max(7, len(str(persons))),
+    )
     try:
         counts = _run_chunks(plan, (os.cpu_count() or 1) if workers is None else workers)
         files: dict[str, Path] = {}

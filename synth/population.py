@@ -92,9 +92,31 @@ class OriginTables:
 class Person:
     """One synthetic person: the truth that every record of them is a rendering of."""
 
-    __slots__ = ("pid", "index", "origin", "sex", "given", "family", "article", "stem", "alt_family",
-                 "by", "bm", "bd", "unknown_day", "age", "place", "nat", "street", "postcode",
-                 "prev_street", "prev_postcode", "status", "prev_status", "azr")
+    __slots__ = (
+        "pid",
+        "index",
+        "origin",
+        "sex",
+        "given",
+        "family",
+        "article",
+        "stem",
+        "alt_family",
+        "by",
+        "bm",
+        "bd",
+        "unknown_day",
+        "age",
+        "place",
+        "nat",
+        "street",
+        "postcode",
+        "prev_street",
+        "prev_postcode",
+        "status",
+        "prev_status",
+        "azr",
+    )
 
     def __init__(self) -> None:
         self.alt_family = ""
@@ -169,8 +191,7 @@ class HouseholdFactory:
         status = tables.statuses.pick(r)
         nat = self.previous[0].nat if related else tables.nationalities.pick(r)
         place = self.previous[0].place if related else tables.places.pick(r)
-        placeholder = (self.previous[0].unknown_day if related
-                       else r() < origin.p_placeholder_household)
+        placeholder = self.previous[0].unknown_day if related else r() < origin.p_placeholder_household
         if status in data.ASYLBLG_STATUSES and r() < P_SHELTER:
             street, postcode = data.SHELTER_ADDRESSES[int(r() * len(data.SHELTER_ADDRESSES))]
         else:
@@ -181,9 +202,11 @@ class HouseholdFactory:
         prev_status = data.PREVIOUS_STATUS.get(status, status)
         for p in members:
             p.nat = nat
-            p.place = place if r() < P_SAME_BIRTH_PLACE else (
-                data.HOST_BIRTH_PLACES[int(r() * len(data.HOST_BIRTH_PLACES))] if p.age < 8
-                else tables.places.pick(r))
+            p.place = (
+                place
+                if r() < P_SAME_BIRTH_PLACE
+                else (data.HOST_BIRTH_PLACES[int(r() * len(data.HOST_BIRTH_PLACES))] if p.age < 8 else tables.places.pick(r))
+            )
             p.street, p.postcode = street, postcode
             p.prev_street, p.prev_postcode = prev_street, prev_postcode
             p.status, p.prev_status = status, prev_status
@@ -226,8 +249,7 @@ class HouseholdFactory:
         """Registered with an unknown birth day?"""
         return self.r() < (P_PLACEHOLDER_MEMBER if placeholder_household else P_PLACEHOLDER_INDIVIDUAL)
 
-    def _members(self, tables: OriginTables, size: int, related: bool, placeholder: bool,
-                 base_family: str) -> list[Person]:
+    def _members(self, tables: OriginTables, size: int, related: bool, placeholder: bool, base_family: str) -> list[Person]:
         """Head, spouse and children (or siblings), with ages, names and placeholder flags."""
         r = self.r
         origin = tables.origin
@@ -268,8 +290,7 @@ class HouseholdFactory:
         adults = [p for p in self.previous if p.age >= 16]
         return adults[int(self.r() * len(adults))] if adults else None
 
-    def _name_members(self, tables: OriginTables, members: list[Person], roles: list[str],
-                      base_family: str) -> None:
+    def _name_members(self, tables: OriginTables, members: list[Person], roles: list[str], base_family: str) -> None:
         """Family names by the origin's naming system; second given names where customary.
 
         Children's father is the head (or an absent man for a single mother); grown-up
@@ -284,12 +305,16 @@ class HouseholdFactory:
         shared_grandfather = siblings_father and tables.male.pick(r)
         for p, role in zip(members, roles):
             # the father's given name, drawn only where the naming system needs it
-            dad = (children_father if role == "child" else siblings_father if role == "sibling"
-                   else "")
+            dad = children_father if role == "child" else siblings_father if role == "sibling" else ""
             if origin.family_mode == "patronymic":
                 p.set_family(dad or tables.male.pick(r))
-                p.alt_family = (grandfather if role == "child" and head.sex == "M"
-                                else shared_grandfather if role == "sibling" else tables.male.pick(r))
+                p.alt_family = (
+                    grandfather
+                    if role == "child" and head.sex == "M"
+                    else shared_grandfather
+                    if role == "sibling"
+                    else tables.male.pick(r)
+                )
             elif base_family:
                 own = role == "spouse" and tables.family is not None and r() < SPOUSE_KEEPS_NAME.get(origin.rules, 0.15)
                 family = tables.family.pick(r) if own and tables.family else base_family

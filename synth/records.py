@@ -66,7 +66,9 @@ _DATE_FUTURE_DAYS = CONSENT_MIN_DAYS + CONSENT_EXTRA_DAYS + 10
 
 _SEX_CODES = {"MF": {"M": "M", "F": "F", "X": "X"}, "mwd": {"M": "m", "F": "w", "X": "d"}}
 _NATIONALITY_RENDER: dict[str, dict[str, str] | None] = {
-    "iso3": None, "destatis": data.NATIONALITY_DESTATIS, "name_de": data.NATIONALITY_NAME_DE,
+    "iso3": None,
+    "destatis": data.NATIONALITY_DESTATIS,
+    "name_de": data.NATIONALITY_NAME_DE,
     "adjective_de": data.NATIONALITY_ADJECTIVE_DE,
 }
 
@@ -133,9 +135,18 @@ class RecordRenderer:
         family, given, upper = self.names(p, src, duplicate)
         street, postcode = self.address(p)
         status = p.prev_status if self.r() < src.p_status_stale else p.status
-        row = [record_id, family, given, self.birth_date(p, src), self.sex(p, src),
-               self.nationality(p, src), self.birth_place(p, src, upper), street, postcode,
-               self.azr(p, src)]
+        row = [
+            record_id,
+            family,
+            given,
+            self.birth_date(p, src),
+            self.sex(p, src),
+            self.nationality(p, src),
+            self.birth_place(p, src, upper),
+            street,
+            postcode,
+            self.azr(p, src),
+        ]
         if src.has_customer_no:
             row.append(record_id)
         row.append(rechtskreis(status, p.age, person_uniform(p)))
@@ -143,8 +154,7 @@ class RecordRenderer:
         status_, opened, closed, goals, consent, valid_until, withdrawn, updated = self._case(src)
         if p.age < CHILD_WITHOUT_GOALS_AGE:
             goals = ""  # children's cases carry no goals
-        row += (status_, opened, closed, self.district(src, postcode), goals, consent, valid_until,
-                withdrawn, updated)
+        row += (status_, opened, closed, self.district(src, postcode), goals, consent, valid_until, withdrawn, updated)
         return row
 
     def _case(self, src: SourceProfile) -> tuple[str, ...]:
@@ -207,8 +217,7 @@ class RecordRenderer:
             head, _, tail = given.rpartition(" ")
             return (tail, head) if head else (given, given)
         if p.alt_family and r() < P_PATRONYMIC_GRANDFATHER and p.origin.family_mode == "patronymic":
-            return (spell(p.alt_family, rules, r, p_canon, p_de),
-                    given + " " + spell(p.family, rules, r, p_canon, p_de))
+            return (spell(p.alt_family, rules, r, p_canon, p_de), given + " " + spell(p.family, rules, r, p_canon, p_de))
         if p.article:
             prefix, lower = self.articles.pick(r)
             stem = spell(p.stem, rules, r, p_canon, p_de)
@@ -294,7 +303,7 @@ class RecordRenderer:
         if r() < P_AZR_TYPO:
             i = int(r() * len(azr))
             wrong = str((int(azr[i]) + 1 + int(r() * 9)) % 10)
-            azr = azr[:i] + wrong + azr[i + 1:]
+            azr = azr[:i] + wrong + azr[i + 1 :]
         return azr
 
     # --- case fields ----------------------------------------------------------------------
@@ -318,8 +327,7 @@ class RecordRenderer:
             valid_until = dates.get(opened - CONSENT_MIN_DAYS - int(r() * CONSENT_EXTRA_DAYS), style)
             if r() < P_CONSENT_WITHDRAWN:
                 withdrawn = dates.get(int(r() * opened), style)
-        return (case_status, dates.get(opened, style), closed, goals, consent, valid_until, withdrawn,
-                dates.get(updated, style))
+        return (case_status, dates.get(opened, style), closed, goals, consent, valid_until, withdrawn, dates.get(updated, style))
 
     def district(self, src: SourceProfile, postcode: str) -> str:
         """The responsible district as this source names it (from the record's postcode)."""

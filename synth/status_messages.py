@@ -31,7 +31,9 @@ class StatusMessage:
     residence_status: str
 
 
-def write_status_messages(outdir: Path, day: dt.date, seed: int = 0, share: float = 0.3, max_days_ago: int = 180) -> list[StatusMessage]:
+def write_status_messages(
+    outdir: Path, day: dt.date, seed: int = 0, share: float = 0.3, max_days_ago: int = 180
+) -> list[StatusMessage]:
     """Messages for ``share`` of the recognised authority records; returns what was written."""
     rng = random.Random(f"{seed}:status-messages")
     inbox = outdir / "inbox" / "abh"
@@ -50,7 +52,9 @@ def write_status_messages(outdir: Path, day: dt.date, seed: int = 0, share: floa
     root.set("behoerde", "000000")
     root.set("anzahl", str(len(elements)))
     root.extend(elements)
-    (inbox / f"statusmeldungen-{day.isoformat()}.xml").write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    (inbox / f"statusmeldungen-{day.isoformat()}.xml").write_bytes(
+        etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    )
     with (outdir / "status_messages.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(("record_id", "on", "residence_status"))
@@ -64,7 +68,9 @@ def _message(row: dict[str, str], on: dt.date, status: str, message_id: uuid.UUI
         element.text = text
         return element
 
-    message = etree.Element(f"{{{NAMESPACE}}}meldung", nachrichtUUID=str(message_id), typ="statusaenderung", zeitpunkt=f"{on.isoformat()}T09:00:00")
+    message = etree.Element(
+        f"{{{NAMESPACE}}}meldung", nachrichtUUID=str(message_id), typ="statusaenderung", zeitpunkt=f"{on.isoformat()}T09:00:00"
+    )
     person = sub(message, "person")
     sub(person, "azrNummer", row["azr_number"])
     name = sub(person, "name")

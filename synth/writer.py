@@ -33,7 +33,7 @@ def _cp1252_replace(exc: UnicodeError) -> tuple[str, int]:
     """Codec error handler: base letter for Turkish letters, '?' for anything else."""
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
-    bad = exc.object[exc.start:exc.end]
+    bad = exc.object[exc.start : exc.end]
     folded = bad.translate(_CP1252_BASE)
     return "".join(c if c != b else "?" for c, b in zip(folded, bad)), exc.end
 
@@ -61,16 +61,15 @@ def _body_encoding(profile: SourceProfile) -> tuple[str, str]:
 class BucketWriter:
     """One chunk's rows of one source, spread at random over the source's buckets."""
 
-    def __init__(self, profile: SourceProfile, buckets: int, tmpdir: Path, chunk: int,
-                 rng: random.Random) -> None:
+    def __init__(self, profile: SourceProfile, buckets: int, tmpdir: Path, chunk: int, rng: random.Random) -> None:
         encoding, errors = _body_encoding(profile)
         self.k = buckets
         self._random = rng.random
         self._files: list[IO[str]] = [
             open(part_path(tmpdir, profile.name, b, chunk), "w", encoding=encoding, errors=errors, newline="")
-            for b in range(buckets)]
-        self._writers = [csv.writer(f, delimiter=profile.delimiter, lineterminator=profile.lineterminator)
-                         for f in self._files]
+            for b in range(buckets)
+        ]
+        self._writers = [csv.writer(f, delimiter=profile.delimiter, lineterminator=profile.lineterminator) for f in self._files]
         self.write = self._writers[0].writerow if buckets == 1 else self._write_bucketed
 
     def _write_bucketed(self, row: Sequence[str]) -> None:
@@ -90,8 +89,7 @@ def header_bytes(profile: SourceProfile) -> bytes:
     return buf.getvalue().encode(profile.encoding)
 
 
-def merge_buckets(path: Path, profile: SourceProfile, buckets: int, chunks: int, tmpdir: Path,
-                  seed: int) -> int:
+def merge_buckets(path: Path, profile: SourceProfile, buckets: int, chunks: int, tmpdir: Path, seed: int) -> int:
     """Write the export: header, then each bucket's rows (all chunks) shuffled; returns rows.
 
     Rows never contain line breaks (names and codes are single-line), so a bucket can be

@@ -59,10 +59,15 @@ def test_a_real_birthday_with_sex_and_nationality_holds_names_spelt_beyond_recog
     """Both name parts transcribed differently (no shared token, skeleton or sound) and another
     address: the real birthday, sex and nationality are the only key left. A placeholder day
     (01.01.) gets no such key: it is shared by far too many people to say anything."""
+
     def person(family: str, given: str, born: BirthDate, street: str) -> Identity:
         return Identity(
-            name=PersonName(family_name=family, given_names=given), birth_date=born, sex="F",
-            nationalities=["SYR"], street=street, postcode="51373" if street.startswith("T") else "50667",
+            name=PersonName(family_name=family, given_names=given),
+            birth_date=born,
+            sex="F",
+            nationalities=["SYR"],
+            street=street,
+            postcode="51373" if street.startswith("T") else "50667",
         )
 
     real = BirthDate(year=1990, month=5, day=17, precision="day", placeholder=False)

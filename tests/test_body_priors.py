@@ -56,7 +56,9 @@ def test_without_bodies_or_agreeing_pairs_the_overall_prior_stays() -> None:
     assert (model.same_body_shift, model.other_body_shift) == (0.0, 0.0)
     calibrate_body_priors(model, np.array([0, 0, 1, 1], dtype=np.int16), same_body=0, other_bodies=0)
     assert (model.same_body_shift, model.other_body_shift) == (0.0, 0.0)
-    assert MatchModel.from_dict({k: v for k, v in model.to_dict().items() if "shift" not in k}).same_body_shift == 0.0  # older versions
+    assert (
+        MatchModel.from_dict({k: v for k, v in model.to_dict().items() if "shift" not in k}).same_body_shift == 0.0
+    )  # older versions
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,9 @@ def bodied_population():
     arr.body = np.random.default_rng(4).integers(0, 4, len(arr)).astype(np.int16)
     model = estimate(arr)
     calibrate_priors(model, arr)
-    model = dataclasses.replace(model.applied_to(arr), same_body_shift=-3.5, other_body_shift=4.0)  # larger than measured: stresses the bound
+    model = dataclasses.replace(
+        model.applied_to(arr), same_body_shift=-3.5, other_body_shift=4.0
+    )  # larger than measured: stresses the bound
     a, b = candidate_pair_arrays(arr)
     return arr, model, a, b
 

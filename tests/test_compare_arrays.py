@@ -109,13 +109,21 @@ def test_name_levels_match_the_reference_on_every_pair_of_dense_name_variants() 
     rule (shared token, joined token, skeleton, Bloom similarity, the swapped orientation and
     when it can still win) meets the reference many times."""
     families = [
-        ["Ahmadi", "Achmadi", "Ahmady"], ["Karim", "Kareem", "Karimi"], ["Ali", "Aly", "Alee"], ["Hassan", "Hasan", "Hassen"],
-        ["Hussein", "Husain", "Hossein"], ["Nur", "Noor", "Nour"], ["Abdul", "Abdoul"], ["Rahman", "Rachman", "Rahmann"],
+        ["Ahmadi", "Achmadi", "Ahmady"],
+        ["Karim", "Kareem", "Karimi"],
+        ["Ali", "Aly", "Alee"],
+        ["Hassan", "Hasan", "Hassen"],
+        ["Hussein", "Husain", "Hossein"],
+        ["Nur", "Noor", "Nour"],
+        ["Abdul", "Abdoul"],
+        ["Rahman", "Rachman", "Rahmann"],
     ]
     rng = np.random.default_rng(11)
 
     def spelling() -> str:
-        return " ".join(str(rng.choice(families[int(i)])) for i in rng.choice(len(families), int(rng.integers(1, 3)), replace=False))
+        return " ".join(
+            str(rng.choice(families[int(i)])) for i in rng.choice(len(families), int(rng.integers(1, 3)), replace=False)
+        )
 
     def name() -> PersonName:
         family, given = spelling(), spelling()
@@ -134,5 +142,7 @@ def test_name_levels_match_the_reference_on_every_pair_of_dense_name_variants() 
     for k in range(len(a)):
         want = compare(encodings[int(ids[a[k]])], encodings[int(ids[b[k]])])
         assert tuple(got.levels[k][:2]) == want.levels[:2], k
-        assert (got.family_token[k], got.given_token[k]) == tuple(-1 if t is None else t for t in (want.family_token, want.given_token))
+        assert (got.family_token[k], got.given_token[k]) == tuple(
+            -1 if t is None else t for t in (want.family_token, want.given_token)
+        )
         assert bool(got.swapped[k]) == want.swapped

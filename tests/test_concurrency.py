@@ -83,9 +83,13 @@ def test_a_second_push_waits_and_sends_nothing_twice(hub, monkeypatch) -> None:
     deliver(home, "jobcenter", "j.csv", person_at("962D000001", status="assessment"))
     sync(hub)
     stop = Stop()
-    monkeypatch.setattr(push_module, "plan_deliveries", stop.wrap(push_module.plan_deliveries))  # stopped holding the lock, having planned
+    monkeypatch.setattr(
+        push_module, "plan_deliveries", stop.wrap(push_module.plan_deliveries)
+    )  # stopped holding the lock, having planned
 
-    first, second = _overlap(lambda: push_all(home, config, sessions, TODAY), lambda: push_all(home, config, sessions, TODAY), stop)
+    first, second = _overlap(
+        lambda: push_all(home, config, sessions, TODAY), lambda: push_all(home, config, sessions, TODAY), stop
+    )
     assert (first.summaries_sent, second.summaries_sent, second.unchanged) == (2, 0, 2)
     with sessions() as session:
         assert len(session.execute(select(Transfer)).scalars().all()) == 2

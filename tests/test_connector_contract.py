@@ -86,7 +86,7 @@ def test_file_connectors_reread_idempotently(file_connector, tmp_path: Path) -> 
     assert [r.fields for r in first.rows] == [r.fields for r in second.rows]
 
 
-@pytest.mark.parametrize("garbage", [b"", b"\x00\x01\x02binary\xff\xfe", "äöü;;\n\"unclosed".encode("utf-16"), b"a,b\n" * 3])
+@pytest.mark.parametrize("garbage", [b"", b"\x00\x01\x02binary\xff\xfe", 'äöü;;\n"unclosed'.encode("utf-16"), b"a,b\n" * 3])
 def test_file_connectors_turn_garbage_into_rejections(file_connector, tmp_path: Path, garbage: bytes) -> None:
     if not isinstance(file_connector, FileConnector):
         pytest.skip("not a file connector")
@@ -113,10 +113,19 @@ def test_no_clear_value_in_any_rejection(file_connector, tmp_path: Path) -> None
 @responses.activate
 def test_pull_connectors_round_trip_their_state(pull_connector) -> None:
     base = "https://provider.example"
-    page = {"items": [{"record_id": "R-1", "family_name": "Haddad", "given_names": "Samira", "updated_at": "2026-11-20T10:00:00+01:00"}], "next_cursor": None}
+    page = {
+        "items": [
+            {"record_id": "R-1", "family_name": "Haddad", "given_names": "Samira", "updated_at": "2026-11-20T10:00:00+01:00"}
+        ],
+        "next_cursor": None,
+    }
     responses.get(f"{base}/cases", json=page)
     responses.get(f"{base}/health", json={"status": "ok"})
-    instance = pull_connector(pull_connector.config_model.from_options({"base_url": base, "token_env": "KIM_TEST_TOKEN"}, environ={"KIM_TEST_TOKEN": "s3cret-token"}))
+    instance = pull_connector(
+        pull_connector.config_model.from_options(
+            {"base_url": base, "token_env": "KIM_TEST_TOKEN"}, environ={"KIM_TEST_TOKEN": "s3cret-token"}
+        )
+    )
     first = instance.pull({})
     again = instance.pull(dict(first.state))
     assert first.state and dict(again.state) == dict(first.state)

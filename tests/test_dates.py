@@ -13,9 +13,7 @@ from kim_hub.mappings.dates import InvalidDateError, parse_birth_date, parse_dat
 TODAY = dt.date(2026, 11, 24)
 
 
-def birth(
-    year: int, month: int | None, day: int | None, precision: DatePrecision, placeholder: bool = False
-) -> BirthDate:
+def birth(year: int, month: int | None, day: int | None, precision: DatePrecision, placeholder: bool = False) -> BirthDate:
     return BirthDate(year=year, month=month, day=day, precision=precision, placeholder=placeholder)
 
 

@@ -16,10 +16,16 @@ from tests.test_ingest_pipeline import drop, ingest_samira_in_two_sources
 def dump_text(sessions) -> str:
     """Every value of every table, as text: what a byte scan of the database would see."""
     with sessions() as session:
-        tables = [row[0] for row in session.execute(text(
-            "SELECT name FROM sqlite_master WHERE type='table'" if session.bind.dialect.name == "sqlite"
-            else "SELECT tablename FROM pg_tables WHERE schemaname='public'"
-        ))]
+        tables = [
+            row[0]
+            for row in session.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                    if session.bind.dialect.name == "sqlite"
+                    else "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+                )
+            )
+        ]
         return "\n".join(str(row) for table in tables for row in session.execute(text(f'SELECT * FROM "{table}"')))
 
 

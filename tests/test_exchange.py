@@ -30,7 +30,9 @@ def deliver(home, source: str, name: str, row: str) -> None:
     os.utime(path, (past, past))
 
 
-def person_at(record_id: str, consent: str = "kim", withdrawn: str = "", status: str = "active", updated: str = "2026-11-20") -> str:
+def person_at(
+    record_id: str, consent: str = "kim", withdrawn: str = "", status: str = "active", updated: str = "2026-11-20"
+) -> str:
     return f"{record_id},Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,{status},2026-01-15,{consent},{withdrawn},{updated}"
 
 
@@ -145,10 +147,22 @@ def test_a_split_sends_a_correction_to_who_got_data_under_the_wrong_link(hub) ->
 
 API = "http://localhost:8765/kim/v1"
 CARITAS_BY_API = {
-    "record_id": "C-1", "family_name": "Haddad", "given_names": "Samira", "birth_date": "1988-03-14", "sex": "F",
-    "nationality": "SYR", "street": "Testweg 1", "postcode": "51373", "case_status": "active", "case_opened": "2026-01-15",
-    "goals": {"sprache": "active"}, "referrals": {"sprachkurs": "open"}, "consent_recipients": ["kim"],
-    "consent_categories": ["identity", "case"], "consent_evidence": "EW-2026-17", "updated_at": "2026-11-20T10:00:00+01:00",
+    "record_id": "C-1",
+    "family_name": "Haddad",
+    "given_names": "Samira",
+    "birth_date": "1988-03-14",
+    "sex": "F",
+    "nationality": "SYR",
+    "street": "Testweg 1",
+    "postcode": "51373",
+    "case_status": "active",
+    "case_opened": "2026-01-15",
+    "goals": {"sprache": "active"},
+    "referrals": {"sprachkurs": "open"},
+    "consent_recipients": ["kim"],
+    "consent_categories": ["identity", "case"],
+    "consent_evidence": "EW-2026-17",
+    "updated_at": "2026-11-20T10:00:00+01:00",
 }
 
 
@@ -158,7 +172,9 @@ def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_re
 
     home, config, sessions, keys = hub
     monkeypatch.setenv("KIM_TEST_CARITAS_TOKEN", "t0ken-for-tests")
-    config.sources["caritas"] = SourceConfig(connectors=["rest"], options={"base_url": API, "token_env": "KIM_TEST_CARITAS_TOKEN", "max_retries": "0"})
+    config.sources["caritas"] = SourceConfig(
+        connectors=["rest"], options={"base_url": API, "token_env": "KIM_TEST_CARITAS_TOKEN", "max_retries": "0"}
+    )
     responses.add(responses.GET, f"{API}/cases", json={"items": [CARITAS_BY_API], "next_cursor": None})
     deliver(home, "jobcenter", "j.csv", person_at("962D000001", status="assessment"))
     sync(hub)
@@ -168,7 +184,16 @@ def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_re
     assert list(first.failed) == ["caritas"] and first.summaries_sent == 1  # the job centre is not held up
     to_jobcenter = summaries(home, "jobcenter")["962D000001.summary.json"]
     # caritas consented to identity and case only: its case shows, its referral does not
-    assert to_jobcenter["cases_elsewhere"] == [{"body": "caritas", "since": "2026-01-15", "closed": None, "status": "active", "goals": {"sprache": "active"}, "active": True}]
+    assert to_jobcenter["cases_elsewhere"] == [
+        {
+            "body": "caritas",
+            "since": "2026-01-15",
+            "closed": None,
+            "status": "active",
+            "goals": {"sprache": "active"},
+            "active": True,
+        }
+    ]
     assert to_jobcenter["open_referrals"] == [] and to_jobcenter["categories"] == ["case", "identity"]
 
     received: list[dict] = []
@@ -191,7 +216,15 @@ def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_re
         entries = session.execute(select(AuditEntry).where(AuditEntry.kind == "transfer")).scalars().all()
     to_job = next(e.detail for e in entries if e.detail["recipient"] == "jobcenter")
     assert to_job["categories"] == ["case", "identity"]
-    assert to_job["consents"] == [{"source": "caritas", "categories": ["case", "identity"], "purpose": "kim", "evidence_ref": "EW-2026-17", "valid_until": None}]
+    assert to_job["consents"] == [
+        {
+            "source": "caritas",
+            "categories": ["case", "identity"],
+            "purpose": "kim",
+            "evidence_ref": "EW-2026-17",
+            "valid_until": None,
+        }
+    ]
 
 
 def test_erasure_takes_back_outbox_files_and_notifies_who_received_the_data(hub) -> None:

@@ -42,9 +42,20 @@ def summary(*others: HeldRecord, recipient: str = "jobcenter") -> dict | None:
 def test_without_categories_the_whole_summary_is_shared() -> None:
     shared = summary(held("caritas"))
     assert shared["residence_status"] == "AE_25_2_GFK" and shared["rechtskreis"] == "SGB II"
-    assert shared["cases_elsewhere"] == [{"body": "caritas", "since": "2026-02-01", "closed": None, "status": "active", "goals": {"sprache": "active"}, "active": True}]
+    assert shared["cases_elsewhere"] == [
+        {
+            "body": "caritas",
+            "since": "2026-02-01",
+            "closed": None,
+            "status": "active",
+            "goals": {"sprache": "active"},
+            "active": True,
+        }
+    ]
     assert shared["open_referrals"] == [{"to": "sprachkurs", "status": "open", "by": "caritas"}]  # done ones are not open
-    assert shared["rechtskreis_history"] == [{"on": "2026-03-01", "kind": "statusaenderung", "body": "caritas", "residence_status": "AE_25_2_GFK"}]
+    assert shared["rechtskreis_history"] == [
+        {"on": "2026-03-01", "kind": "statusaenderung", "body": "caritas", "residence_status": "AE_25_2_GFK"}
+    ]
 
 
 def test_each_category_releases_only_its_fields() -> None:
@@ -79,16 +90,29 @@ def test_nothing_shareable_means_no_summary() -> None:
 
 def test_mapping_reads_the_consent_and_referral_columns() -> None:
     fields = {
-        "record_id": "C-1", "family_name": "Haddad", "given_names": "Samira",
-        "consent_recipients": "kim", "consent_categories": "Aufenthalt|fall|identität", "consent_purpose": "kim",
-        "consent_valid_from": "01.02.2026", "consent_evidence": "EW-2026-17", "referrals": "Sprachkurs:offen|awo:open",
+        "record_id": "C-1",
+        "family_name": "Haddad",
+        "given_names": "Samira",
+        "consent_recipients": "kim",
+        "consent_categories": "Aufenthalt|fall|identität",
+        "consent_purpose": "kim",
+        "consent_valid_from": "01.02.2026",
+        "consent_evidence": "EW-2026-17",
+        "referrals": "Sprachkurs:offen|awo:open",
     }
     mapped = map_provider_row("caritas", RawRow("c.csv", 2, fields))
     assert not isinstance(mapped, list), mapped
     consent = mapped.case.consent
     assert consent.categories == ("identity", "residence", "case")
     assert (consent.purpose, consent.evidence_ref, consent.valid_from) == ("kim", "EW-2026-17", dt.date(2026, 2, 1))
-    bad = map_provider_row("caritas", RawRow("c.csv", 3, {**fields, "consent_categories": "gesundheit", "consent_evidence": "=HYPERLINK(1)", "referrals": "awo:open"}))
+    bad = map_provider_row(
+        "caritas",
+        RawRow(
+            "c.csv",
+            3,
+            {**fields, "consent_categories": "gesundheit", "consent_evidence": "=HYPERLINK(1)", "referrals": "awo:open"},
+        ),
+    )
     assert {(r.field, r.reason) for r in bad} == {
         ("consent_categories", "unknown consent category code"),
         ("consent_evidence", "starts with =, +, - or @ (a spreadsheet formula) or holds control characters"),
@@ -98,13 +122,20 @@ def test_mapping_reads_the_consent_and_referral_columns() -> None:
 
 def test_referral_status_must_be_known() -> None:
     fields = {"record_id": "C-1", "family_name": "Haddad", "given_names": "Samira", "referrals": "awo:vielleicht"}
-    assert [(r.field, r.reason) for r in map_provider_row("caritas", RawRow("c.csv", 2, fields))] == [("referrals", "unknown referral status code")]
+    assert [(r.field, r.reason) for r in map_provider_row("caritas", RawRow("c.csv", 2, fields))] == [
+        ("referrals", "unknown referral status code")
+    ]
 
 
 def test_outbox_writes_json_and_one_csv_per_delivery_and_forgets_erased_records(tmp_path: Path) -> None:
     sink = OutboxSink(tmp_path / "summaries")
     documents = [
-        {"kind": "summary", "record_id": "C-1", "residence_status": "AE_25_2_GFK", "cases_elsewhere": [{"body": "jobcenter", "status": "active", "since": "2026-01-15"}]},
+        {
+            "kind": "summary",
+            "record_id": "C-1",
+            "residence_status": "AE_25_2_GFK",
+            "cases_elsewhere": [{"body": "jobcenter", "status": "active", "since": "2026-01-15"}],
+        },
         {"kind": "withdrawal", "record_id": "C-2", "notice": "=cmd|' /C calc'!A0"},
     ]
     assert sink.push(documents) == 2
@@ -122,11 +153,29 @@ def test_outbox_writes_json_and_one_csv_per_delivery_and_forgets_erased_records(
 
 def test_transitions_are_the_reported_changes_with_what_came_before() -> None:
     records = [
-        HeldRecord("stadt", "KI-1", {"rechtskreis": "AsylbLG", "residence_status": "GESTATTUNG", "updated_at": "2025-06-01", "district": "Mitte"}),
-        HeldRecord("abh", "keyed-1", {"residence_status": "AE_25_2_GFK", "updated_at": "2026-03-01",
-                                      "events": [{"kind": "statusaenderung", "on": "2026-03-01", "residence_status": "AE_25_2_GFK"}]}),
-        HeldRecord("jobcenter", "962D1", {"rechtskreis": "SGB II", "updated_at": "2026-04-10",
-                                          "events": [{"kind": "zugang", "on": "2026-04-10"}, {"kind": "abgang", "on": "2026-10-01"}]}),
+        HeldRecord(
+            "stadt",
+            "KI-1",
+            {"rechtskreis": "AsylbLG", "residence_status": "GESTATTUNG", "updated_at": "2025-06-01", "district": "Mitte"},
+        ),
+        HeldRecord(
+            "abh",
+            "keyed-1",
+            {
+                "residence_status": "AE_25_2_GFK",
+                "updated_at": "2026-03-01",
+                "events": [{"kind": "statusaenderung", "on": "2026-03-01", "residence_status": "AE_25_2_GFK"}],
+            },
+        ),
+        HeldRecord(
+            "jobcenter",
+            "962D1",
+            {
+                "rechtskreis": "SGB II",
+                "updated_at": "2026-04-10",
+                "events": [{"kind": "zugang", "on": "2026-04-10"}, {"kind": "abgang", "on": "2026-10-01"}],
+            },
+        ),
     ]
     found = [(t.on.isoformat(), t.kind, t.before, t.after) for t in transitions_of("P-1", records)]
     assert found == [

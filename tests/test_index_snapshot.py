@@ -34,7 +34,9 @@ def _deliver(hub, persons: int, seed: int, prefix: str = "") -> None:  # noqa: A
     past = time.time() - 60
     for path in (drops / "inbox").rglob("*.csv"):
         target = home.inbox(path.parent.name) / f"{prefix}{path.name}"
-        text = path.read_text(encoding="utf-8-sig" if path.read_bytes().startswith(b"\xef\xbb\xbf") else "cp1252" if not _utf8(path) else "utf-8")
+        text = path.read_text(
+            encoding="utf-8-sig" if path.read_bytes().startswith(b"\xef\xbb\xbf") else "cp1252" if not _utf8(path) else "utf-8"
+        )
         if prefix:  # fresh ids: a new file of new persons
             lines = text.splitlines()
             text = "\n".join(lines[:1] + [prefix + line for line in lines[1:]]) + "\n"
@@ -102,8 +104,11 @@ def test_a_record_changed_behind_the_queue_is_read_again(hub) -> None:
     link_index(sessions, config)
     with sessions() as session, session.begin():
         first, second = session.execute(select(SourceRecord).order_by(SourceRecord.id).limit(2)).scalars()
-        session.execute(update(SourceRecord).where(SourceRecord.id == first.id).values(
-            encoding=second.encoding, content_hash="f" * 16, key_id="k-rotated"))
+        session.execute(
+            update(SourceRecord)
+            .where(SourceRecord.id == first.id)
+            .values(encoding=second.encoding, content_hash="f" * 16, key_id="k-rotated")
+        )
         session.execute(update(SourceRecord).where(SourceRecord.id == second.id).values(key_id="k-rotated"))
     with sessions() as session:
         loaded = index_snapshot.load(session)

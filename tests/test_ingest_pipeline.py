@@ -179,10 +179,15 @@ def test_pseudonyms_stay_stable_as_records_arrive(hub) -> None:
     link_index(sessions, config)
     first = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
     # the job centre knows Samira Haddad too (other spelling), and someone new
-    drop(home, "jobcenter", "j.csv", [
-        SAMIRA_AT_JOBCENTRE,
-        "962D000002,Neumann,Jakob,1969-07-21,M,DEU,Andereweg 2,51377,,active",
-    ])
+    drop(
+        home,
+        "jobcenter",
+        "j.csv",
+        [
+            SAMIRA_AT_JOBCENTRE,
+            "962D000002,Neumann,Jakob,1969-07-21,M,DEU,Andereweg 2,51377,,active",
+        ],
+    )
     ingest_source(home, config, "jobcenter", keys, sessions)
     outcome = link_index(sessions, config)
     assert outcome.records_linked == 2

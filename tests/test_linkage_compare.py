@@ -72,7 +72,10 @@ def test_article_and_compound_variants(keys) -> None:
 def test_day_month_swap_and_year_typo(keys) -> None:
     assert levels(person("X", "Y", (1961, 8, 4)), person("X", "Y", (1961, 4, 8)), keys)["birth_date"] == "day and month swapped"
     assert levels(person("X", "Y", (1961, 8, 4)), person("X", "Y", (1962, 8, 4)), keys)["birth_date"] == "one part differs"
-    assert levels(person("X", "Y", (1961, None, None)), person("X", "Y", (1961, 8, 4)), keys)["birth_date"] == "same year, one date imprecise"
+    assert (
+        levels(person("X", "Y", (1961, None, None)), person("X", "Y", (1961, 8, 4)), keys)["birth_date"]
+        == "same year, one date imprecise"
+    )
 
 
 def test_missing_family_name_is_absent_not_different(keys) -> None:

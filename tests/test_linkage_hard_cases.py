@@ -39,8 +39,12 @@ CASES: dict[str, tuple[list[Identity], bool]] = {
     ),
     "MUHAMMAD (passport, capitals) and Mohammed with the same birth date link": (
         [
-            person("ALHASSANI", "MUHAMMAD", (1987, 6, 23), sex="M", nationalities=("SYR",), street="Probeweg 3", postcode="51379"),
-            person("Al-Hassani", "Mohammed", (1987, 6, 23), sex="M", nationalities=("SYR",), street="Probeweg 3", postcode="51379"),
+            person(
+                "ALHASSANI", "MUHAMMAD", (1987, 6, 23), sex="M", nationalities=("SYR",), street="Probeweg 3", postcode="51379"
+            ),
+            person(
+                "Al-Hassani", "Mohammed", (1987, 6, 23), sex="M", nationalities=("SYR",), street="Probeweg 3", postcode="51379"
+            ),
         ],
         True,
     ),
@@ -54,7 +58,9 @@ CASES: dict[str, tuple[list[Identity], bool]] = {
     "day and month swapped link": (
         [
             person("Kovalchuk", "Oksana", (1979, 4, 11), sex="F", nationalities=("UKR",), street="Musterweg 8", postcode="51375"),
-            person("Kowaltschuk", "Oksana", (1979, 11, 4), sex="F", nationalities=("UKR",), street="Musterweg 8", postcode="51375"),
+            person(
+                "Kowaltschuk", "Oksana", (1979, 11, 4), sex="F", nationalities=("UKR",), street="Musterweg 8", postcode="51375"
+            ),
         ],
         True,
     ),

@@ -24,7 +24,9 @@ def test_a_known_person_is_found_and_a_stranger_is_new(hub) -> None:
     samira = {p for s, _r, p, _st, _sc in link_rows(home) if s == "jobcenter"}
     with sessions() as session:
         index = OnlineIndex(session)
-    again = encode_identity(_identity("Haddad", "Samira", 1988, 3, 14, sex="F", nationalities=("SYR",), street="Testweg 1", postcode="51373"), keys)
+    again = encode_identity(
+        _identity("Haddad", "Samira", 1988, 3, 14, sex="F", nationalities=("SYR",), street="Testweg 1", postcode="51373"), keys
+    )
     answer = index.link(again)
     assert answer.status == "auto" and {answer.pseudonym} == samira
     stranger = encode_identity(_identity("Novak", "Ivana", 1961, 7, 30, sex="F"), keys)
@@ -40,7 +42,9 @@ def test_the_asking_body_sets_the_prior_of_its_pairs(hub) -> None:
     with sessions() as session:
         index = OnlineIndex(session)
     index.model = dataclasses.replace(index.model, same_body_shift=-3.0, other_body_shift=1.0)
-    again = encode_identity(_identity("Haddad", "Samira", 1988, 3, 14, sex="F", nationalities=("SYR",), street="Testweg 1", postcode="51373"), keys)
+    again = encode_identity(
+        _identity("Haddad", "Samira", 1988, 3, 14, sex="F", nationalities=("SYR",), street="Testweg 1", postcode="51373"), keys
+    )
     plain = index.link(again).weight
     assert index.link(again, source="jobcenter").weight == pytest.approx(plain + (-3.0 + 1.0) / 2)
     assert index.link(again, source="diakonie").weight == pytest.approx(plain + 1.0)

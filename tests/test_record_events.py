@@ -26,7 +26,9 @@ def fixture_rows() -> list[bytes]:
 
 def events(sessions) -> list[tuple[str, str, str]]:
     with sessions() as session:
-        query = select(SourceRecord.record_id, RecordEvent.kind, RecordEvent.occurred_on).join(SourceRecord, SourceRecord.id == RecordEvent.record_id)
+        query = select(SourceRecord.record_id, RecordEvent.kind, RecordEvent.occurred_on).join(
+            SourceRecord, SourceRecord.id == RecordEvent.record_id
+        )
         return sorted((r, k, d.isoformat()) for r, k, d in session.execute(query).all())
 
 
@@ -75,7 +77,9 @@ def test_an_older_row_replayed_after_a_newer_one_changes_nothing(hub) -> None:
     os.utime(path, (time.time() - 60, time.time() - 60))
     ingest_source(home, config, "caritas", keys, sessions)
     old = home.inbox("caritas") / "old.csv"
-    old.write_text(HEADER.rstrip("\n") + ",updated_at\n" + newer.replace(",active", ",intake") + ",2026-10-01\n", encoding="utf-8")
+    old.write_text(
+        HEADER.rstrip("\n") + ",updated_at\n" + newer.replace(",active", ",intake") + ",2026-10-01\n", encoding="utf-8"
+    )
     os.utime(old, (time.time() - 60, time.time() - 60))
     outcome = ingest_source(home, config, "caritas", keys, sessions)
     assert (outcome.records_accepted, outcome.records_unchanged) == (0, 1)

@@ -35,7 +35,21 @@ CARITAS = [
 ]
 JOBCENTER = ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,51373,SGB II,active,2026-11-01,,Opladen"]
 STADT = ["S-1,Haddad,Samira,14.03.1988,F,SYR,51373,AsylbLG,active,2026-09-01,,Opladen"]
-CLEAR_IDENTITY = ("Haddad", "HADDAD", "Samira", "SAMIRA", "Testova", "Marta", "Rahimi", "Ahmad", "Quux", "Yara", "1988-03-14", "14.03.1988", "962D000001")
+CLEAR_IDENTITY = (
+    "Haddad",
+    "HADDAD",
+    "Samira",
+    "SAMIRA",
+    "Testova",
+    "Marta",
+    "Rahimi",
+    "Ahmad",
+    "Quux",
+    "Yara",
+    "1988-03-14",
+    "14.03.1988",
+    "962D000001",
+)
 
 
 def _deliver(path: Path, rows: list[str]) -> None:
@@ -131,7 +145,14 @@ def test_monitoring_suppresses_small_cells_and_leaves_out_the_age_band(hub) -> N
     home, *_ = build_home(hub)
     records = collect(home).records
     document = monitoring_document(records, parse_period("2026-Q4"), dt.datetime(2026, 12, 31, tzinfo=dt.timezone.utc))
-    assert set(document["tables"]) == {"cases_by_case_status", "cases_by_rechtskreis", "cases_by_district", "cases_by_sex", "cases_opened", "cases_closed"}
+    assert set(document["tables"]) == {
+        "cases_by_case_status",
+        "cases_by_rechtskreis",
+        "cases_by_district",
+        "cases_by_sex",
+        "cases_opened",
+        "cases_closed",
+    }
     assert "age_band" in document["not_reported"]
     cells = [c for t in document["tables"].values() for row in t["cells"] for c in row]
     assert not any(c.isdigit() and 0 < int(c) < 5 for c in cells), "no count of 1 to 4 is published"

@@ -74,7 +74,9 @@ def test_primary_suppression_alone_is_recoverable_from_the_totals() -> None:
     """The attacker works: without secondary suppression the small cell follows from its row total."""
     matrix = with_margins(TABLE)
     primary = primary_cells(matrix)
-    published = [[publish_cell(v, PRIMARY if (i, j) in primary else "shown") for j, v in enumerate(row)] for i, row in enumerate(matrix)]
+    published = [
+        [publish_cell(v, PRIMARY if (i, j) in primary else "shown") for j, v in enumerate(row)] for i, row in enumerate(matrix)
+    ]
     assert recoverable_cells(published) == {(0, 1): 3}
 
 

@@ -168,8 +168,9 @@ def test_field_codes_follow_each_source(records: dict[tuple[str, str], dict[str,
 
 
 # --- truth and ids ----------------------------------------------------------------------------
-def test_truth_covers_every_record_exactly_once(generated: GenerationSummary,
-                                                records: dict[tuple[str, str], dict[str, str]]) -> None:
+def test_truth_covers_every_record_exactly_once(
+    generated: GenerationSummary, records: dict[tuple[str, str], dict[str, str]]
+) -> None:
     truth = _truth(generated)
     keys = [(t["source"], t["record_id"]) for t in truth]
     assert len(keys) == len(set(keys))
@@ -234,8 +235,9 @@ def test_within_source_duplicates_occur(person_of: dict[tuple[str, str], str]) -
     assert len({p for _, p in duplicated}) / PERSONS < 0.12
 
 
-def test_households_share_family_name_and_address(records: dict[tuple[str, str], dict[str, str]],
-                                                   person_of: dict[tuple[str, str], str]) -> None:
+def test_households_share_family_name_and_address(
+    records: dict[tuple[str, str], dict[str, str]], person_of: dict[tuple[str, str], str]
+) -> None:
     groups: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
     for key, rec in records.items():
         if rec["source"] == "abh" and rec["street"]:
@@ -243,8 +245,9 @@ def test_households_share_family_name_and_address(records: dict[tuple[str, str],
     assert sum(len(people) > 1 for people in groups.values()) >= 5
 
 
-def test_same_name_different_persons(records: dict[tuple[str, str], dict[str, str]],
-                                     person_of: dict[tuple[str, str], str]) -> None:
+def test_same_name_different_persons(
+    records: dict[tuple[str, str], dict[str, str]], person_of: dict[tuple[str, str], str]
+) -> None:
     by_name: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
     for key, rec in records.items():
         by_name[(rec["family_name"].lower(), rec["given_names"].lower())].add(person_of[key])
@@ -258,8 +261,9 @@ def test_authority_writes_capitals(records: dict[tuple[str, str], dict[str, str]
     assert all(not re.search("[ÄÖÜäöü]", r["family_name"] + r["given_names"]) for r in upper)
 
 
-def test_same_person_spelled_differently(records: dict[tuple[str, str], dict[str, str]],
-                                         person_of: dict[tuple[str, str], str]) -> None:
+def test_same_person_spelled_differently(
+    records: dict[tuple[str, str], dict[str, str]], person_of: dict[tuple[str, str], str]
+) -> None:
     names: dict[str, set[str]] = collections.defaultdict(set)
     for key, rec in records.items():
         names[person_of[key]].add(rec["family_name"].lower() + "|" + rec["given_names"].lower())

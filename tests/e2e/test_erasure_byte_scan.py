@@ -40,18 +40,31 @@ def scan(home: Path, needles: list[str]) -> list[str]:
 def test_an_erased_person_leaves_no_byte_anywhere_in_the_home(tmp_path: Path) -> None:
     home = tmp_path / "home"
     run_cli("init", home=home)
-    deliver(home, "caritas", [
-        f"{ERASED[0]},Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,active,2026-01-15,kim,2026-11-20",
-        f"{KEPT[0]},Oksanenko,Iryna,1979-06-02,F,UKR,Probegasse 9,51375,active,2026-02-01,kim,2026-11-20",
-    ])
-    deliver(home, "jobcenter", [
-        f"{ERASED[1]},Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,assessment,2026-01-10,kim,2026-11-19",
-        f"{KEPT[1]},Oksanenko,Iryna,1979-06-02,F,UKR,Probegasse 9,51375,active,2026-02-03,kim,2026-11-19",
-    ])
+    deliver(
+        home,
+        "caritas",
+        [
+            f"{ERASED[0]},Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,active,2026-01-15,kim,2026-11-20",
+            f"{KEPT[0]},Oksanenko,Iryna,1979-06-02,F,UKR,Probegasse 9,51375,active,2026-02-01,kim,2026-11-20",
+        ],
+    )
+    deliver(
+        home,
+        "jobcenter",
+        [
+            f"{ERASED[1]},Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,assessment,2026-01-10,kim,2026-11-19",
+            f"{KEPT[1]},Oksanenko,Iryna,1979-06-02,F,UKR,Probegasse 9,51375,active,2026-02-03,kim,2026-11-19",
+        ],
+    )
     run_cli("ingest", home=home)
-    links = {(r["source"], r["record_id"]): r["person_id"] for r in json.loads(run_cli("links", "--format", "json", home=home).stdout)}
+    links = {
+        (r["source"], r["record_id"]): r["person_id"] for r in json.loads(run_cli("links", "--format", "json", home=home).stdout)
+    }
     pseudonym = links[("caritas", ERASED[0])]
-    assert links[("jobcenter", ERASED[1])] == pseudonym and (home / "outbox" / "jobcenter" / "summaries" / f"{ERASED[1]}.summary.json").exists()
+    assert (
+        links[("jobcenter", ERASED[1])] == pseudonym
+        and (home / "outbox" / "jobcenter" / "summaries" / f"{ERASED[1]}.summary.json").exists()
+    )
     assert scan(home, [ERASED[0]]), "the scan finds an id that is there"
 
     run_cli("erase", "--source", "caritas", "--record-id", ERASED[0], home=home)

@@ -110,11 +110,15 @@ def test_every_body_receives_what_the_true_persons_consent_allows_under_its_own_
     print(f"summaries: expected {len(expected)}, sent {len(sent)}, precision {precision:.3f}, recall {recall:.3f}")
     assert len(expected) > 50 and {s for s, _ in expected} >= {"jobcenter", "caritas"}
     assert precision >= FLOOR and recall >= FLOOR
-    ids_of = {(r.source, r.record_id): {o.record_id for o in records if o is not r} for records in persons.values() for r in records}
+    ids_of = {
+        (r.source, r.record_id): {o.record_id for o in records if o is not r} for records in persons.values() for r in records
+    }
     for (source, record_id), document in sent.items():
         assert document["record_id"] == record_id and document["recipient"] == source
         text = json.dumps(document)
-        assert not any(other in text for other in ids_of.get((source, record_id), ()) if len(other) > 4), "another body's id was sent"
+        assert not any(other in text for other in ids_of.get((source, record_id), ()) if len(other) > 4), (
+            "another body's id was sent"
+        )
     assert not (home / "outbox" / "abh" / "summaries").exists()  # the route is closed by default
 
     again = run_cli("push", home=home)
@@ -136,7 +140,9 @@ def test_the_authority_receives_only_what_names_it_once_the_route_is_open(exchan
     precision, recall = precision_recall(to_authority, expected)
     print(f"to the authority: expected {len(expected)}, sent {len(to_authority)}, precision {precision:.3f}, recall {recall:.3f}")
     assert expected and precision >= FLOOR and recall >= FLOOR
-    every_consent_to_abh = [r for records in persons.values() for r in records if "abh" in (r.case.get("consent") or {}).get("recipients", ())]
+    every_consent_to_abh = [
+        r for records in persons.values() for r in records if "abh" in (r.case.get("consent") or {}).get("recipients", ())
+    ]
     assert len(expected) <= len(every_consent_to_abh)  # only consents naming abh open this route
 
 
@@ -186,11 +192,15 @@ def test_the_gap_list_matches_the_gaps_of_the_true_persons(exchanged: dict) -> N
             expected.add((person, gap.trigger, gap.since.isoformat()))
     precision, recall = precision_recall(found, expected)
     by_trigger = Counter(trigger for _p, trigger, _s in expected)
-    print(f"gaps: expected {len(expected)} {dict(by_trigger)}, listed {len(found)}, precision {precision:.3f}, recall {recall:.3f}")
+    print(
+        f"gaps: expected {len(expected)} {dict(by_trigger)}, listed {len(found)}, precision {precision:.3f}, recall {recall:.3f}"
+    )
     assert by_trigger["recognised"] >= 5 and by_trigger["sgb2_entry"] >= 5 and by_trigger["case_closed"] >= 5
     assert precision >= FLOOR and recall >= FLOOR
 
     changes = json.loads(run_cli("transitions", "--format", "json", home=home).stdout)
     messages = {(truth[("abh", m.record_id)], m.on.isoformat()) for m in exchanged["messages"]}
-    listed = {(person_of_pseudonym[c["pseudonym"]].most_common(1)[0][0], c["on"]) for c in changes if c["kind"] == "statusaenderung"}
+    listed = {
+        (person_of_pseudonym[c["pseudonym"]].most_common(1)[0][0], c["on"]) for c in changes if c["kind"] == "statusaenderung"
+    }
     assert listed and len(listed - messages) <= 0.05 * len(listed)  # every listed recognition is one the authority reported

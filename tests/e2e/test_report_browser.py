@@ -38,11 +38,24 @@ def test_report_renders_in_a_browser_without_clear_identity(hub, tmp_path: Path,
     screenshot = tmp_path / f"report-{lang}.png"
     result = subprocess.run(
         [
-            chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1200,3000", f"--screenshot={screenshot}", "--dump-dom", page.as_uri(),
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,3000",
+            f"--screenshot={screenshot}",
+            "--dump-dom",
+            page.as_uri(),
         ],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     dom = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]

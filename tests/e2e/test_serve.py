@@ -41,9 +41,15 @@ def test_serve_registers_every_deployment_and_runs_a_sync(tmp_path: Path, prefec
     inbox.write_text("record_id,family_name,given_names,birth_date\nCV-1,Haddad,Samira,1988-03-14\n", encoding="utf-8")
     os.utime(inbox, (time.time() - 60, time.time() - 60))
     environment = {**os.environ, API_URL_OVERRIDE: prefect_api}
-    serving = subprocess.Popen([*kim_hub_command(), "serve", "--home", str(home)], env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    serving = subprocess.Popen(
+        [*kim_hub_command(), "serve", "--home", str(home)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
+
         def deployments() -> dict[str, dict]:
             answer = requests.post(f"{prefect_api}/deployments/filter", json={}, timeout=10).json()
             return {d["name"]: d for d in answer} if len(answer) >= 10 else {}
@@ -70,4 +76,6 @@ def test_serve_registers_every_deployment_and_runs_a_sync(tmp_path: Path, prefec
     finally:
         os.killpg(serving.pid, signal.SIGTERM)
         serving.wait(timeout=60)
-    assert (home / "archive" / "caritas").exists() and any((home / "archive" / "caritas").iterdir()), "the served run imported the delivery"
+    assert (home / "archive" / "caritas").exists() and any((home / "archive" / "caritas").iterdir()), (
+        "the served run imported the delivery"
+    )

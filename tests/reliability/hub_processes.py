@@ -25,7 +25,9 @@ from tests.conftest import kim_hub_command
 PREFECT_STARTUP_SECONDS = 180
 
 
-def start_cli(home: Path, *args: str, capture: bool = True, api: str | None = None, env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_cli(
+    home: Path, *args: str, capture: bool = True, api: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """`kim-hub ARGS --home HOME` as a child process (not waited for).
 
     ``api``: a running Prefect server's API URL (see ``prefect_server``), so the process skips
@@ -104,7 +106,9 @@ def outbox(home: Path) -> dict[str, object]:
     interim row that a later one superseded, and that is a delivery, not a duplicate."""
     found: dict[str, object] = {}
     latest_rows: dict[str, dict[tuple[str, str], dict]] = {}
-    for path in sorted((home / "outbox").rglob("*"), key=lambda p: (p.stat().st_mtime_ns, str(p)) if p.is_file() else (0, str(p))):
+    for path in sorted(
+        (home / "outbox").rglob("*"), key=lambda p: (p.stat().st_mtime_ns, str(p)) if p.is_file() else (0, str(p))
+    ):
         if not path.is_file() or path.name.startswith("."):
             continue
         name = str(path.relative_to(home / "outbox"))
@@ -155,14 +159,19 @@ def prefect_server(workdir: Path) -> Iterator[str]:
     prefect = Path(sys.executable).parent / "prefect"
     server = subprocess.Popen(
         [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     api = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + PREFECT_STARTUP_SECONDS
         while not _healthy(api):
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Prefect server did not start: {(workdir / 'server.log').read_text(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"Prefect server did not start: {(workdir / 'server.log').read_text(errors='replace')[-2000:]}"
+                )
             time.sleep(0.2)
         yield api
     finally:

@@ -78,7 +78,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory, backend: Callable[[], str], p
     deliver(root / "drops", shared, PARTS)
     first, second = start_cli(shared, "ingest", "--verbose", api=api), start_cli(shared, "ingest", "--verbose", api=api)
     outputs = [first.communicate(timeout=TIMEOUT), second.communicate(timeout=TIMEOUT)]
-    return {"root": root, "clean": clean, "shared": shared, "codes": (first.returncode, second.returncode), "outputs": outputs, "api": api}
+    return {
+        "root": root,
+        "clean": clean,
+        "shared": shared,
+        "codes": (first.returncode, second.returncode),
+        "outputs": outputs,
+        "api": api,
+    }
 
 
 def test_two_concurrent_ingests_equal_one_clean_run(runs: dict) -> None:
@@ -98,16 +105,20 @@ def _transfer_history(home: Path) -> dict[tuple[str, str], list[tuple[str, str]]
     hub = HubHome(home)
     engine = make_engine(hub.database_url(hub.load_config()))
     with session_factory(engine)() as session:
-        query = select(SourceRecord.source, SourceRecord.record_id, Transfer.kind, Transfer.content_hash).join(
-            SourceRecord, SourceRecord.id == Transfer.recipient_record
-        ).order_by(Transfer.id)
+        query = (
+            select(SourceRecord.source, SourceRecord.record_id, Transfer.kind, Transfer.content_hash)
+            .join(SourceRecord, SourceRecord.id == Transfer.recipient_record)
+            .order_by(Transfer.id)
+        )
         history: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for source, record_id, kind, digest in session.execute(query).all():
             history.setdefault((source, record_id), []).append((kind, digest))
         audited = len(session.execute(select(AuditEntry.id).where(AuditEntry.kind == "transfer")).all())
         waiting = session.execute(select(LinkQueueEntry.record_id)).all()
     engine.dispose()
-    assert audited == sum(kind == "summary" for transfers in history.values() for kind, _digest in transfers), "a transfer without its audit entry"
+    assert audited == sum(kind == "summary" for transfers in history.values() for kind, _digest in transfers), (
+        "a transfer without its audit entry"
+    )
     assert not waiting, "records left waiting for linking"
     return history
 
@@ -205,7 +216,12 @@ def _other_date_form(value: str) -> str:
 def test_no_clear_identity_or_key_anywhere_after_the_runs(runs: dict) -> None:
     home: Path = runs["shared"]
     sqlite3.connect(home / "var" / "hub.db").execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
-    blobs = {str(p.relative_to(home)): p.read_bytes() for folder in ("var", "reports", "outbox") for p in (home / folder).rglob("*") if p.is_file()}
+    blobs = {
+        str(p.relative_to(home)): p.read_bytes()
+        for folder in ("var", "reports", "outbox")
+        for p in (home / folder).rglob("*")
+        if p.is_file()
+    }
     assert any("prefect" in name for name in blobs) and any("receipt" in name for name in blobs)
     for i, (out, err) in enumerate(runs["outputs"]):
         blobs[f"run {i} stdout"], blobs[f"run {i} stderr"] = out.encode(), err.encode()

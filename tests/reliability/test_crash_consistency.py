@@ -97,7 +97,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dic
     state_update = _state(update)
 
     pushes_update = len(state_update["dump"]["transfers"]) - len(state_first["dump"]["transfers"])
-    assert len(state_first["dump"]["transfers"]) > 20 and pushes_update > 5, "the runs must push summaries, or push is not crashed"
+    assert len(state_first["dump"]["transfers"]) > 20 and pushes_update > 5, (
+        "the runs must push summaries, or push is not crashed"
+    )
     return {
         "root": root,
         "seconds": seconds,

@@ -40,13 +40,24 @@ def _run_corpus(hub, tmp_path: Path) -> dict:
     for source in SOURCES:  # good deliveries in the same run
         deliver(home.path / "inbox", Delivery(source, b"zz_good.csv", GOOD_CSV), outside)
     deliver(home.path / "inbox", Delivery("abh", b"zz_good.xml", (FIXTURES / "abh" / "good.xml").read_bytes()), outside)
-    deliver(home.path / "inbox", Delivery("jobcenter", b"JC_KIM_20261124.csv", (FIXTURES / "jobcenter" / "JC_KIM_20261124.csv").read_bytes()), outside)
+    deliver(
+        home.path / "inbox",
+        Delivery("jobcenter", b"JC_KIM_20261124.csv", (FIXTURES / "jobcenter" / "JC_KIM_20261124.csv").read_bytes()),
+        outside,
+    )
     started = time.perf_counter()
     outcomes = {source: ingest_source(home, config, source, keys, sessions) for source in SOURCES}
     links = home.path / "reports" / "links.csv"
     assert kim_hub_main(["links", "--home", str(home.path), "--out", str(links)]) == 0
-    return {"home": home.path, "sessions": sessions, "cases": cases, "outcomes": outcomes, "outside": outside,
-            "links": links, "seconds": time.perf_counter() - started}
+    return {
+        "home": home.path,
+        "sessions": sessions,
+        "cases": cases,
+        "outcomes": outcomes,
+        "outside": outside,
+        "links": links,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def test_corpus_is_large_enough(tmp_path: Path) -> None:
@@ -148,5 +159,3 @@ def check_formula_record_ids_are_rejected_with_a_reason(ran: dict) -> None:
         assert len(found) == 1
         receipt = json.loads(found[0].read_text())
         assert any(r["field"] == "record_id" for r in receipt["rejections"])
-
-

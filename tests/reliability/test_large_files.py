@@ -61,8 +61,13 @@ SCRIPT = textwrap.dedent(
 
 def test_a_1_gb_file_is_refused_by_size_without_blowing_memory(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(home), str(GIB)], capture_output=True, text=True, timeout=300,
-                         cwd=Path(__file__).resolve().parents[2])
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(home), str(GIB)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     print(f"1 GiB deliveries: peak RSS {result['peak_mb']:.0f} MB, {result['seconds']:.1f} s")
@@ -70,6 +75,10 @@ def test_a_1_gb_file_is_refused_by_size_without_blowing_memory(tmp_path: Path) -
     for source, outcome in result["outcomes"].items():
         assert outcome["files_rejected"] == 1 and outcome["files_ingested"] == 1, (source, outcome)
         receipt_dir = home / "outbox" / source / "receipts"
-        refused = [json.loads(p.read_text()) for p in receipt_dir.glob("*.receipt.json") if json.loads(p.read_text())["status"] == "rejected"]
+        refused = [
+            json.loads(p.read_text())
+            for p in receipt_dir.glob("*.receipt.json")
+            if json.loads(p.read_text())["status"] == "rejected"
+        ]
         assert len(refused) == 1 and "limit" in refused[0]["rejections"][0]["reason"]
         assert not list((home / "processing" / source).glob("*"))

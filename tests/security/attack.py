@@ -105,7 +105,9 @@ def _rank_match(observed: Counter, public: Counter) -> dict:
     return dict(zip(tokens, plaintexts))
 
 
-def run_attack(victims: list[CaseSummary], public: list[CaseSummary], keys: EncodingKeys, oracle_alignment: bool = False) -> AttackResult:
+def run_attack(
+    victims: list[CaseSummary], public: list[CaseSummary], keys: EncodingKeys, oracle_alignment: bool = False
+) -> AttackResult:
     """``oracle_alignment``: the Bloom step is told which frequent filter is which name (a
     self-test of the pattern mining: it must then infer bigram positions correctly)."""
     encodings = [encode_identity(v.identity, keys) for v in victims]
