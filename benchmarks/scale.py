@@ -31,9 +31,6 @@ from pathlib import Path
 from sqlalchemy import text
 
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
-from kim_hub.flows.cli import initialise, link_rows
-from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
-from kim_hub.flows.ingest import ingest_source, link_index
 from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.keystore import load_keys
 from kim_hub.hub_db.online import OnlineIndex
@@ -42,6 +39,11 @@ from kim_hub.linkage.evaluate import pairwise_score
 from kim_hub.linkage.pseudonymise import stored_record_id
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+from kim_hub.pipeline.ingest import ingest_source
+from kim_hub.pipeline.linking import link_index
+from kim_hub.pipeline.links import link_rows
+from kim_hub.pipeline.setup import initialise
 from kim_hub.synth import generate
 
 ROOT = Path(__file__).resolve().parent.parent

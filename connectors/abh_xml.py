@@ -36,17 +36,20 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import ClassVar
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from kim_hub.connectors.base import FileBatch, RawRow, Rejection
-from kim_hub.connectors.errors import BadInputError
+from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector
 from kim_hub.connectors.safe_xml import MAX_XML_BYTES, XmlRejected, hardened_parser, load_schema, parse_untrusted
+from kim_hub.core.errors import BadInputError
+from kim_hub.core.rows import FileBatch, RawRow, Rejection
 
 NAMESPACE = "urn:kim-hub:abh:1"
 ROOT_ELEMENT = "abhMeldungen"
@@ -85,6 +88,10 @@ class AbhFileBatch(FileBatch):
     """A FileBatch plus the messages that were collapsed into a later one (not rejections)."""
 
     superseded: list[SupersededMessage] = field(default_factory=list)
+
+    @property
+    def superseded_rows(self) -> int:
+        return len(self.superseded)
 
 
 @dataclass(frozen=True)
@@ -274,7 +281,7 @@ def _latest_per_person(rows: list[RawRow], superseded: list[SupersededMessage]) 
     return kept
 
 
-class AbhXmlConnector:
+class AbhXmlConnector(FileConnector):
     """Connector for the foreigners authority's message files dropped into ``inbox/abh/``."""
 
     name: ClassVar[str] = "abh-xml"
@@ -285,3 +292,23 @@ class AbhXmlConnector:
     def read_file(cls, path: Path, max_bytes: int = MAX_XML_BYTES) -> AbhFileBatch:
         """Read one delivered file; see ``read_abh_xml``."""
         return read_abh_xml(Path(path), max_bytes)
+
+    @classmethod
+    def example_delivery(cls, folder: Path, persons: Sequence[ExamplePerson] = EXAMPLE_PERSONS) -> Path:
+        """A file of ``bestand`` messages; AZR numbers are made up from the position (the schema
+        has no other per-person key, so the record id cannot be chosen)."""
+        messages = "".join(
+            f'<meldung nachrichtUUID="00000000-0000-4000-8000-{number:012d}" typ="bestand" zeitpunkt="2026-11-24T22:00:00">'
+            f"<person><azrNummer>{900000000000 + number}</azrNummer><name><familienname>{escape(p.family_name)}</familienname>"
+            f"<vornamen>{escape(p.given_names)}</vornamen></name><geburtsdatum><datum>{escape(p.birth_date)}</datum></geburtsdatum>"
+            "</person></meldung>\n"
+            for number, p in enumerate(persons, start=1)
+        )
+        document = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<abhMeldungen xmlns="{NAMESPACE}" erstellt="2026-11-24T23:00:00" behoerde="000000" anzahl="{len(persons)}">\n'
+            f"{messages}</abhMeldungen>\n"
+        )
+        path = folder / "abh-example.xml"
+        path.write_text(document, encoding="utf-8")
+        return path

@@ -1,17 +1,33 @@
-"""The connector contract: what every source adapter hands to the hub.
+"""The connector contract: what every source adapter hands to the hub, declared small.
 
 A connector reads bytes from where a source delivers them and returns rows as plain strings,
 numbered as the sender would count them, plus rejections for what it could not read. It knows no
-database, no keys and no mapping: turning a row into a case summary is the mapping's job.
+database, no keys and no mapping: turning a row into a case summary is the job of the mapping
+registered for the connector's ``row_format`` (``kim_hub.mappings.registry``).
+
+There are two kinds, each a Protocol that a connector class subclasses explicitly, so that it
+inherits the defaults of the optional members and a type checker holds it to the rest:
+
+    FileConnector   files dropped into an inbox: read_file(path) → FileBatch
+    PullConnector   a source the hub asks (an API): pull(state) → PullResult, check() → HealthResult
+
+A municipality's own connector is a class in its own package, registered under the entry-point
+group ``kim_hub.connectors`` (and its mapping under ``kim_hub.mappings`` when it brings a new row
+format); nothing in the hub is edited. ``example_delivery`` gives the standard connector test suite
+(``tests/test_connector_contract.py``) a small delivery of synthetic persons in the connector's
+own format, so every installed connector is tested on its own data.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Self
+
+from kim_hub.core.errors import BadInputError
+from kim_hub.core.rows import FileBatch, HealthResult
 
 
 def read_delivery(path: Path) -> tuple[bytes, FileBatch]:
@@ -19,8 +35,6 @@ def read_delivery(path: Path) -> tuple[bytes, FileBatch]:
 
     Only an unreadable file raises (BadInputError); bad *content* is the connector's to reject.
     """
-    from kim_hub.connectors.errors import BadInputError
-
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -29,77 +43,98 @@ def read_delivery(path: Path) -> tuple[bytes, FileBatch]:
 
 
 @dataclass(frozen=True)
-class Rejection:
-    """Why a file or a row was not accepted. ``reason`` never contains the rejected value."""
+class ExamplePerson:
+    """A synthetic person for a connector's example delivery, as a sender would have typed it.
 
-    file: str
-    row: int | None
-    field: str | None
-    reason: str
+    ``birth_date`` is ISO ``YYYY-MM-DD`` text and is written as it is, in the connector's own
+    notation: the standard test suite also plants impossible dates to see them rejected.
+    """
 
-    def describe(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", row {self.row}"
-        if self.field:
-            where += f", field {self.field!r}"
-        return f"{where}: {self.reason}"
+    record_id: str
+    family_name: str
+    given_names: str
+    birth_date: str
 
 
-@dataclass(frozen=True)
-class RawRow:
-    """One data row of a delivered file, keyed by canonical column name."""
-
-    file: str
-    row_number: int  # 1-based line number in the file, header = 1
-    fields: dict[str, str]
+EXAMPLE_PERSONS = (
+    ExamplePerson("E-1", "Haddad", "Samira", "1988-03-14"),
+    ExamplePerson("E-2", "Testova", "Marta", "1975-11-02"),
+)
 
 
-@dataclass
-class FileBatch:
-    """Everything a connector read from one delivered file."""
-
-    path: Path
-    content_hash: str
-    rows: list[RawRow] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    unknown_columns: list[str] = field(default_factory=list)
-    rejected_whole: bool = False
-
-
-@dataclass(frozen=True)
-class HealthResult:
-    """Whether the API is reachable and accepts the token; ``detail`` is for people."""
-
-    ok: bool
-    detail: str
-
-
-@runtime_checkable
 class FileConnector(Protocol):
     """A source that delivers files into its inbox (provider CSV, job-centre export, ABH XML).
 
-    ``read_file`` never raises for bad content: what it cannot use becomes rejections. An
-    optional ``accepts(path)`` lets several connectors share one inbox.
+    ``read_file`` never raises for bad content: what it cannot use becomes rejections. Several
+    connectors may share one inbox; the first whose ``accepts`` takes a file reads it.
     """
 
+    kind: ClassVar[Literal["file"]] = "file"
     name: ClassVar[str]
     row_format: ClassVar[str]
-    file_suffixes: ClassVar[tuple[str, ...]]
+    file_suffixes: ClassVar[tuple[str, ...]] = (".csv",)
+    # the delivery lists everyone the source currently serves: an absence is an Abgang, not an erasure
+    full_snapshot: ClassVar[bool] = False
 
     @classmethod
     def read_file(cls, path: Path) -> FileBatch: ...
 
+    @classmethod
+    def accepts(cls, path: Path) -> bool:
+        """Does this connector read this file? By default: its suffix is one of ``file_suffixes``."""
+        return path.suffix.lower() in cls.file_suffixes
 
-@runtime_checkable
+    @classmethod
+    def example_delivery(cls, folder: Path, persons: Sequence[ExamplePerson] = EXAMPLE_PERSONS) -> Path:
+        """Write a delivery of these persons in the connector's own format into ``folder``."""
+        ...
+
+
+class ConnectorConfig(Protocol):
+    """A pull connector's typed settings, built from its source's ``options`` in hub.toml."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> Self: ...
+
+
+@dataclass
+class PullResult:
+    """What one pull read, and the state to store once the batch has been stored."""
+
+    batch: FileBatch
+    state: dict[str, Any]
+
+
 class PullConnector(Protocol):
-    """A source the hub asks (a REST API). State (the cursor) is data the hub keeps and passes
-    in; ``check`` returns a HealthResult instead of raising."""
+    """A source the hub asks (a REST API). State (the cursor) is data the hub keeps and passes in;
+    ``check`` returns a HealthResult instead of raising.
 
+    A connector that can also deliver documents to its body (``pushes = True``) is used by the
+    push step instead of the body's outbox folder.
+    """
+
+    kind: ClassVar[Literal["pull"]] = "pull"
     name: ClassVar[str]
     row_format: ClassVar[str]
-    config_model: ClassVar[type]
+    config_model: ClassVar[type[ConnectorConfig]]
+    pushes: ClassVar[bool] = False
 
-    def pull(self, state: Mapping[str, Any]) -> Any: ...
+    def __init__(self, config: Any) -> None: ...
 
-    def check(self) -> HealthResult: ...
+    def pull(self, state: Mapping[str, Any]) -> PullResult: ...
+
+    def check(self) -> HealthResult:
+        """Can the source be reached? By default nothing is checked beyond loading."""
+        return HealthResult(True, "installed")
+
+    def push(self, documents: Sequence[Mapping[str, Any]]) -> object:
+        """Deliver summaries and notices to the body (only where ``pushes`` is true)."""
+        raise NotImplementedError(f"connector {self.name} does not push")
+
+    @classmethod
+    def example_delivery(cls, folder: Path, persons: Sequence[ExamplePerson] = EXAMPLE_PERSONS) -> PullConnector:
+        """A connector that pulls a delivery of these persons from an in-memory source (no network)."""
+        ...
+
+
+Connector = type[FileConnector] | type[PullConnector]

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
-from kim_hub.connectors.errors import ConfigError
+from kim_hub.core.errors import ConfigError
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _SEPARATORS = re.compile(r"[\s_\-]+")

@@ -14,16 +14,17 @@ header = 1.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
-from kim_hub.connectors.base import FileBatch, RawRow, Rejection, read_delivery
+from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, read_delivery
 from kim_hub.connectors.column_map import ColumnMap
 from kim_hub.connectors.csv_dialect import UnsupportedEncoding, decode_bytes
-from kim_hub.connectors.provider_csv import CsvSyntaxError, Record, csv_records
+from kim_hub.connectors.table import CsvSyntaxError, Record, csv_records
+from kim_hub.core.rows import FileBatch, RawRow, Rejection
 
 DELIMITER = ";"
 _TRAILER_LABEL = re.compile(r"#\s*anzahl\s+datens(?:ä|ae|a)tze", re.IGNORECASE)
@@ -134,14 +135,13 @@ def _read_into(batch: FileBatch, data: bytes, column_map: ColumnMap) -> None:
         batch.rows.append(RawRow(file=file, row_number=line.first_line, fields=fields))
 
 
-class JobcenterConnector:
+class JobcenterConnector(FileConnector):
     """Connector for the job centre's export dropped into ``inbox/jobcenter/``."""
 
     name: ClassVar[str] = "jobcenter-export"
     row_format: ClassVar[str] = "jobcenter-export"
     file_suffixes: ClassVar[tuple[str, ...]] = (".csv",)
-    # the export lists everyone currently receiving SGB II: an absence is an Abgang
-    full_snapshot: ClassVar[bool] = True
+    full_snapshot: ClassVar[bool] = True  # the export lists everyone currently receiving SGB II
 
     @classmethod
     def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:
@@ -163,3 +163,20 @@ class JobcenterConnector:
         column_map = jobcenter_column_map()
         found = {column_map.canonical(cell) for cell in first_line[0].split(";")}
         return set(column_map.required) <= found
+
+    @classmethod
+    def example_delivery(cls, folder: Path, persons: Sequence[ExamplePerson] = EXAMPLE_PERSONS) -> Path:
+        """An export in the job centre's notation (Windows-1252, ``;``, DD.MM.YYYY, trailer);
+        customer numbers are made up from the row position, as the format has no free record id."""
+        header = "Kundennummer;Nachname;Vorname;Geburtsdatum;Status;Stand"
+        lines = [header]
+        for number, person in enumerate(persons, start=1):
+            year, _, rest = person.birth_date.partition("-")
+            month, _, day = rest.partition("-")
+            lines.append(
+                f"999E{number:06d};{person.family_name};{person.given_names};{day}.{month}.{year};Leistungsbezug;24.11.2026 23:15"
+            )
+        lines.append(f"#Anzahl Datensätze;{len(persons)}")
+        path = folder / "JC_KIM_20261124.csv"
+        path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+        return path

@@ -15,9 +15,10 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from kim_hub.connectors.base import FileBatch, Rejection, read_delivery
+from kim_hub.connectors.base import read_delivery
 from kim_hub.connectors.column_map import ColumnMap, provider_csv_column_map
-from kim_hub.connectors.provider_csv import Record, fill_batch
+from kim_hub.connectors.table import Record, fill_batch
+from kim_hub.core.rows import FileBatch, Rejection
 
 MAX_XLSX_BYTES = 50 * 1024 * 1024
 MAX_COLUMNS = 200

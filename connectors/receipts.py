@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kim_hub.connectors.base import Rejection
+from kim_hub.core.rows import Rejection
 
 STATUS_TEXT = {
     "done": ("angenommen", "accepted"),

@@ -20,17 +20,20 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from kim_hub.connectors.base import FileBatch, HealthResult
+from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, PullConnector, PullResult
 from kim_hub.connectors.column_map import provider_csv_column_map
-from kim_hub.connectors.errors import BadInputError, ConfigError
+from kim_hub.connectors.rest_example import EXAMPLE_BASE_URL, ExampleApi
 from kim_hub.connectors.rest_http import HttpClient, RetryPolicy
 from kim_hub.connectors.rest_rows import build_batch
+from kim_hub.core.errors import BadInputError, ConfigError
+from kim_hub.core.rows import HealthResult
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
@@ -82,14 +85,6 @@ class RestConfig(BaseModel):
             raise ConfigError(f"rest connector: invalid options ({problems})") from None
 
 
-@dataclass
-class PullResult:
-    """What one pull read, and the state to store once the batch has been stored."""
-
-    batch: FileBatch
-    state: dict[str, Any]
-
-
 @dataclass(frozen=True)
 class PushResult:
     """How many summaries the provider stored."""
@@ -97,12 +92,13 @@ class PushResult:
     accepted: int
 
 
-class RestConnector:
+class RestConnector(PullConnector):
     """Pulls case records from, and pushes summaries to, one provider API."""
 
     name: ClassVar[str] = "rest"
     row_format: ClassVar[str] = "provider-csv"
     config_model: ClassVar[type[RestConfig]] = RestConfig
+    pushes: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -202,6 +198,13 @@ class RestConnector:
         if status >= 500:
             return HealthResult(False, f"server error (HTTP {status})")
         return HealthResult(False, f"unexpected answer (HTTP {status})")
+
+    @classmethod
+    def example_delivery(cls, folder: Path, persons: Sequence[ExamplePerson] = EXAMPLE_PERSONS) -> RestConnector:
+        """A connector whose API is the in-memory ``ExampleApi`` serving these persons as one page."""
+        session = requests.Session()
+        session.mount(EXAMPLE_BASE_URL, ExampleApi(persons))
+        return cls(RestConfig(base_url=EXAMPLE_BASE_URL, token=SecretStr("example-token"), max_retries=0), session=session)
 
 
 def _json_body(response: requests.Response, where: str) -> Any:

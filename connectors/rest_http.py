@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import requests
 from pydantic import SecretStr
 
-from kim_hub.connectors.errors import BadInputError, ConfigError, HubError, TransientError
+from kim_hub.core.errors import BadInputError, ConfigError, HubError, TransientError
 
 log = logging.getLogger(__name__)
 

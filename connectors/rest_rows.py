@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kim_hub.connectors.base import FileBatch, RawRow, Rejection
+from kim_hub.core.rows import FileBatch, RawRow, Rejection
 
 
 class _Nested(Exception):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from kim_hub.connectors.errors import ConfigError
+from kim_hub.core.errors import ConfigError
 
 MAX_XML_BYTES = 50 * 1024 * 1024  # far above a city's daily message file (the sample: 1.3 MB for 2,000)
 

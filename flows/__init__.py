@@ -1,1 +1,10 @@
-"""Prefect flows and the command line: thin, they call the rooms below and own no rules."""
+"""The Prefect flows, their schedules and the process set-up Prefect needs; thin, no rules.
+
+    sync            the flows (sync, push, report, retention, re-estimation) and their tasks
+    schedule        `kim-hub serve`: one deployment per source plus the maintenance flows
+    report_task     the report step of a sync run, with its counts-only Prefect artifact
+    prefect_setup   Prefect's state inside the home, nothing leaked, the redacting log filter
+
+Tasks wrap the plain functions of ``pipeline`` and pass references (a home path), never
+personal data; see ../shared/PREFECT-NOTES.md for why.
+"""

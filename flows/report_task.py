@@ -11,8 +11,8 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from kim_hub.flows.home import HubHome
-from kim_hub.flows.report_cli import write_reports
+from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.reports import write_reports
 from kim_hub.reporting.markdown import report_markdown
 
 ARTIFACT_KEY = "kim-hub-report"

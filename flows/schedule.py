@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kim_hub.flows.home import HubConfig, HubHome
+from kim_hub.pipeline.home import HubConfig, HubHome
 
 
 def deployments(home: HubHome, config: HubConfig) -> list[Any]:

@@ -17,16 +17,16 @@ from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kim_hub.connectors.errors import TransientError
-from kim_hub.flows.erasure import apply_retention
-from kim_hub.flows.home import HubConfig, HubHome
-from kim_hub.flows.ingest import SourceOutcome, ingest_source, link_index
-from kim_hub.flows.push import push_all
+from kim_hub.core.errors import TransientError
+from kim_hub.flows.prefect_setup import install_redaction
 from kim_hub.flows.report_task import report_task
-from kim_hub.flows.runtime import install_redaction
-from kim_hub.hub_db.database import make_engine, session_factory
-from kim_hub.hub_db.keystore import load_keys
-from kim_hub.hub_db.master_index import reestimate
+from kim_hub.pipeline.database import open_sessions
+from kim_hub.pipeline.erasure import apply_retention
+from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.ingest import SourceOutcome, ingest_source
+from kim_hub.pipeline.linking import link_index, reestimate_model
+from kim_hub.pipeline.push import push_all
+from kim_hub.pipeline.setup import encoding_keys
 
 
 def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
@@ -58,12 +58,8 @@ def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Sess
     """The home, its config and a session factory for one task; database errors made transient."""
     home = HubHome(Path(home_path))
     config = home.load_config()
-    engine = make_engine(home.database_url(config))
-    try:
-        with _transient_database_errors():
-            yield home, config, session_factory(engine)
-    finally:
-        engine.dispose()
+    with _transient_database_errors(), open_sessions(home, config) as sessions:
+        yield home, config, sessions
 
 
 @task(
@@ -77,7 +73,7 @@ def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Sess
 def ingest_source_task(home_path: str, source: str) -> dict:
     """Pull one source's new files into the hub; returns counts."""
     with _hub(home_path) as (home, config, sessions):
-        outcome: SourceOutcome = ingest_source(home, config, source, load_keys(home.key_dir(config)), sessions)
+        outcome: SourceOutcome = ingest_source(home, config, source, encoding_keys(home, config), sessions)
     get_run_logger().info("source %s: %s", source, outcome.as_dict())
     return outcome.as_dict()
 
@@ -148,8 +144,7 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict:
     """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
     install_redaction()
     with _hub(home_path) as (_home, config, sessions):
-        with sessions() as session, session.begin():
-            version = reestimate(session, relink)
+        version = reestimate_model(sessions, relink)
         linking = link_index(sessions, config) if relink else None
     summary = {"model_version": version, "linking": linking.__dict__ if linking else None}
     get_run_logger().info("re-estimated: %s", summary)

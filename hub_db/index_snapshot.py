@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.linkage.columnar import NONE, EncodingArrays, from_json_rows
-from kim_hub.linkage.memory import return_freed_memory
-from kim_hub.linkage.parallel import map_in_processes, worker_processes
+from kim_hub.runtime.memory import return_freed_memory
+from kim_hub.runtime.parallel import map_in_processes, worker_processes
 
 FORMAT = 1
 PIECE_BYTES = 32 * 2**20  # one stored piece of a column: well below SQLite's and PostgreSQL's value limits

@@ -13,7 +13,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from kim_hub.connectors.errors import ConfigError, FatalError
+from kim_hub.core.errors import ConfigError, FatalError
 from kim_hub.linkage.keyed import EncodingKeys
 
 KEY_BYTES = 32

@@ -10,7 +10,6 @@ every merge and split is recorded as an event with before, after and reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -19,19 +18,23 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db.in_lists import IN_CHUNK, chunked
 from kim_hub.hub_db.link_queue import dequeue, enqueue_all, waiting
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import Link, ModelVersion, ReviewItem
-from kim_hub.hub_db.person_assignment import IN_CHUNK, assign_persons, chunked, new_pseudonym  # noqa: F401 - re-exported
+from kim_hub.hub_db.person_assignment import assign_persons
 from kim_hub.linkage.blocking_arrays import candidate_pair_pieces
+from kim_hub.linkage.calibrate import calibrate_priors
 from kim_hub.linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
 from kim_hub.linkage.columnar import EncodingArrays
 from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare
 from kim_hub.linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from kim_hub.linkage.encode import RecordEncoding
-from kim_hub.linkage.estimate import MatchModel, estimate, probability
-from kim_hub.linkage.gc_pause import cyclic_gc_paused
-from kim_hub.linkage.link import LazyEncodings, ScoredPairs, calibrate_priors, cluster_scored, score_candidates
+from kim_hub.linkage.estimate import estimate
+from kim_hub.linkage.incremental import recluster_scope
+from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
+from kim_hub.linkage.model import MatchModel, probability
+from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 
 @dataclass(frozen=True)
@@ -81,27 +84,14 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     scored = score_candidates(arr, model, candidate_pair_pieces(arr, focus=None if everything else focus), thresholds.review)
 
     links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
-    scope = pending if everything else _scope(pending, arr.ids, scored, scored.weights(model) >= thresholds.review, links)
+    strong = scored.weights(model) >= thresholds.review
+    scope = pending if everything else recluster_scope(pending, arr.ids, scored.a[strong], scored.b[strong], links)
     result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None)
     created, merged, split = assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     dequeue(session, pending)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
-
-
-def _scope(pending: set[int], ids: np.ndarray, scored: ScoredPairs, strong: np.ndarray, links: dict[int, int]) -> set[int]:
-    """The records to re-cluster: the pending ones, those they may link with, and every record
-    of those records' current persons (a record drags its old person along)."""
-    touched = pending | set(ids[scored.a[strong]].tolist()) | set(ids[scored.b[strong]].tolist())
-    members: dict[int, set[int]] = defaultdict(set)
-    for record, person in links.items():
-        members[person].add(record)
-    scope = set(touched)
-    for record in touched:
-        if record in links:
-            scope |= members[links[record]]
-    return scope
 
 
 def load_index(session: Session) -> EncodingArrays:
@@ -143,7 +133,7 @@ def _store_new_model(session: Session, arr: EncodingArrays, params: MatchModel) 
     """
     learnt_on = 0
     if len(arr) >= MIN_RECORDS_TO_ESTIMATE:
-        calibrate_priors(params, arr)
+        params = calibrate_priors(params, arr)
         learnt_on = len(arr)
     stored = ModelVersion(record_count=learnt_on, parameters=params.to_dict())
     session.add(stored)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kim_hub.connectors.base import Rejection
+from kim_hub.core.rows import Rejection
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.link_queue import enqueue, enqueue_new
 from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from kim_hub.connectors.errors import ConfigError
+from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.link_queue import enqueue
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kim_hub.exchange.push_plan import PreviousTransfer
 from kim_hub.exchange.summary import HeldRecord
+from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.models import AuditEntry, Link, Person, SourceRecord, Transfer
 
 
@@ -37,9 +39,16 @@ def pseudonyms(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Person.id, Person.pseudonym)).all())
 
 
-def last_transfer(session: Session, recipient_pk: int) -> Transfer | None:
-    query = select(Transfer).where(Transfer.recipient_record == recipient_pk).order_by(Transfer.id.desc()).limit(1)
-    return session.execute(query).scalar_one_or_none()
+def last_transfers(session: Session) -> dict[int, PreviousTransfer]:
+    """Each recipient record's last transfer (kind, content hash, the records it drew on)."""
+    latest = select(func.max(Transfer.id)).group_by(Transfer.recipient_record).scalar_subquery()
+    query = select(Transfer.recipient_record, Transfer.kind, Transfer.content_hash, Transfer.origins).where(
+        Transfer.id.in_(latest)
+    )
+    return {
+        recipient: PreviousTransfer(kind, digest, tuple(origins or ()))
+        for recipient, kind, digest, origins in session.execute(query)
+    }
 
 
 def record_transfer(
@@ -78,6 +87,7 @@ def record_transfer(
 
 def existing_records(session: Session, keys: set[int]) -> set[int]:
     """Which of these record keys still exist (the others were erased)."""
-    if not keys:
-        return set()
-    return set(session.execute(select(SourceRecord.id).where(SourceRecord.id.in_(sorted(keys)))).scalars())
+    found: set[int] = set()
+    for chunk in chunked(sorted(keys)):
+        found.update(session.execute(select(SourceRecord.id).where(SourceRecord.id.in_(chunk))).scalars())
+    return found

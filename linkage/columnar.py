@@ -22,8 +22,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from kim_hub.linkage.encode import DateCode, NameCode, RecordEncoding
-from kim_hub.linkage.gc_pause import cyclic_gc_paused
 from kim_hub.linkage.keyed import BLOOM_BITS
+from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 NONE = -1
 WORDS = BLOOM_BITS // 64

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseSummary
-
-HUB_KEYED_ID = "hub_keyed_id"  # case-data flag: the record id is the hub's token, not the source's
+from kim_hub.mappings.case_summary import HUB_KEYED_ID, KEYED_RECORD_ID_PREFIX, CaseSummary
 
 
 @dataclass(frozen=True)

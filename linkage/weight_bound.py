@@ -21,7 +21,7 @@ import numpy as np
 
 from kim_hub.linkage.columnar import NONE, EncodingArrays
 from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS
-from kim_hub.linkage.estimate import MatchModel
+from kim_hub.linkage.model import MatchModel
 
 _AZR = FIELDS.index("azr")
 _SLACK = 1e-9  # float sums in another order: never drop a pair on a rounding difference

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kim_hub.connectors.base import RawRow, Rejection
+from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseEvent, CaseSummary, Identity, PersonName
 from kim_hub.mappings.codelists import residence_status_code, sex_code
 from kim_hub.mappings.dates import parse_birth_date, parse_date

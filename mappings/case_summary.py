@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # a stable key) is written with this prefix by its mapping; pseudonymisation replaces it by a keyed
 # token, so the clear number never becomes a stored record id.
 KEYED_RECORD_ID_PREFIX = "keyed:"
+# The case-data flag pseudonymisation sets on such a record: its stored id is the hub's token, which
+# the source does not know, so nothing can be addressed to it.
+HUB_KEYED_ID = "hub_keyed_id"
 
 Sex = Literal["M", "F", "X", "U"]
 Rechtskreis = Literal["AsylbLG", "SGB II", "SGB III", "SGB VIII", "SGB XII", "none"]

@@ -27,7 +27,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, get_args
 
-from kim_hub.connectors.errors import BadInputError, ConfigError
+from kim_hub.core.errors import BadInputError, ConfigError
 from kim_hub.mappings.case_summary import CONSENT_CATEGORIES, ConsentCategory, Sex
 
 

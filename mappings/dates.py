@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from kim_hub.connectors.errors import BadInputError
+from kim_hub.core.errors import BadInputError
 from kim_hub.mappings.case_summary import BirthDate, DatePrecision
 
 _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # Excel adds " 00:00:00"; ignored

@@ -23,8 +23,8 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from kim_hub.connectors.base import RawRow, Rejection
-from kim_hub.connectors.errors import ConfigError
+from kim_hub.core.errors import ConfigError
+from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.case_summary import CaseData, CaseStatus, CaseSummary, Identity, PersonName
 from kim_hub.mappings.codelists import UnknownCodeError, sex_code, spelling_key
 from kim_hub.mappings.dates import parse_birth_date, parse_date

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kim_hub.connectors.base import FileBatch, RawRow, Rejection
+from kim_hub.core.rows import FileBatch, RawRow, Rejection
 from kim_hub.mappings.case_summary import (
     BirthDate,
     CaseData,

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from kim_hub.connectors.base import RawRow, Rejection
+from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.codelists import UnknownCodeError, nationality_to_iso3
 from kim_hub.mappings.dates import InvalidDateError
 

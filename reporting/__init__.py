@@ -1,6 +1,6 @@
 """The coordinator's report and the state monitoring: pure aggregation, suppression and rendering.
 
-Takes facts collected by ``hub_db.report_queries`` (no database here, no Prefect):
+Takes facts (``reporting.facts``, filled by ``hub_db.report_queries``; no database here, no Prefect):
 
     model        HubFacts → report dict (the JSON document, schema in docs/report.schema.json)
     html         report dict → one self-contained HTML page with inline SVG charts

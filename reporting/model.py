@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kim_hub.hub_db.report_queries import HubFacts, RecordFact
+from kim_hub.reporting.facts import HubFacts, RecordFact
 
 SCHEMA_VERSION = 1
 UNKNOWN = "unknown"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kim_hub.hub_db.report_queries import RecordFact
+from kim_hub.reporting.facts import RecordFact
 from kim_hub.reporting.i18n import label
 from kim_hub.reporting.suppression import DEFAULT_THRESHOLD, SuppressedTable, suppress_table
 

@@ -42,7 +42,7 @@ def keys():
 def kim_hub_command() -> list[str]:
     """How tests run the real CLI: the installed console script of this interpreter's venv."""
     script = Path(sys.executable).parent / "kim-hub"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kim_hub.flows.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kim_hub.cli"]
 
 
 POSTGRES_ENV = "KIM_HUB_TEST_POSTGRES_URL"
@@ -96,10 +96,10 @@ def postgres_database() -> Iterator[str]:
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str):
     """A home on each database backend (see conftest.database_url)."""
-    from kim_hub.flows.cli import initialise
-    from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
     from kim_hub.hub_db.database import make_engine, session_factory
     from kim_hub.hub_db.keystore import load_keys
+    from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+    from kim_hub.pipeline.setup import initialise
 
     home = HubHome(tmp_path / "home")
     home.path.mkdir(parents=True)

@@ -15,9 +15,9 @@ import pytest
 from lxml import etree
 
 from kim_hub.connectors.abh_xml import AbhFileBatch, AbhXmlConnector, abh_schema, flatten_message, read_abh_xml
-from kim_hub.connectors.base import RawRow, Rejection
-from kim_hub.connectors.errors import BadInputError
 from kim_hub.connectors.safe_xml import XmlRejected, hardened_parser, parse_untrusted
+from kim_hub.core.errors import BadInputError
+from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.abh_xml import abh_record_id, map_abh_row
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary, PersonName
 

@@ -9,11 +9,11 @@ import numpy as np
 
 from kim_hub.linkage.blocking import candidate_pairs
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays, same_day_name_pieces
+from kim_hub.linkage.calibrate import agrees_exactly, count_agreeing_pairs
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.link import agrees_exactly, count_agreeing_pairs
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 
 KEYS = EncodingKeys.from_master(os.urandom(32), "blocking")

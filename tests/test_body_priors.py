@@ -18,14 +18,17 @@ import numpy as np
 import pytest
 
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays
+from kim_hub.linkage.calibrate import body_prior_shifts, calibrate_priors, count_agreeing_pairs
 from kim_hub.linkage.cluster import Thresholds
 from kim_hub.linkage.columnar import NONE, from_encodings
 from kim_hub.linkage.compare import compare
 from kim_hub.linkage.compare_arrays import compare_pairs
-from kim_hub.linkage.default_model import default_model, encode_population
-from kim_hub.linkage.estimate import MatchModel, calibrate_body_priors, estimate
+from kim_hub.linkage.default_model import default_model
+from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.link import LazyEncodings, calibrate_priors, count_agreeing_pairs, score_candidates
+from kim_hub.linkage.link import LazyEncodings, score_candidates
+from kim_hub.linkage.model import MatchModel
+from kim_hub.synth.default_model_training import encode_population
 
 
 def _log_odds(p: float) -> float:
@@ -33,10 +36,10 @@ def _log_odds(p: float) -> float:
 
 
 def test_each_kind_of_pair_gets_the_prior_its_agreeing_pairs_give() -> None:
-    model = default_model()
-    model.record_count = 105
+    plain = dataclasses.replace(default_model(), record_count=105)
     bodies = np.array([0] * 60 + [1] * 40 + [NONE] * 5, dtype=np.int16)
-    calibrate_body_priors(model, bodies, same_body=3, other_bodies=30)
+    same, other = body_prior_shifts(plain, bodies, same_body=3, other_bodies=30)
+    model = dataclasses.replace(plain, same_body_shift=same, other_body_shift=other)
     top = [model.m[name][-1] for name in ("family_name", "given_names", "birth_date")]
     recall = top[0] * top[1] * top[2]
     pairs_same, pairs_other = 60 * 59 / 2 + 40 * 39 / 2, 60 * 40
@@ -45,17 +48,15 @@ def test_each_kind_of_pair_gets_the_prior_its_agreeing_pairs_give() -> None:
     assert model.same_body_shift < 0 < model.other_body_shift
     again = MatchModel.from_dict(model.to_dict())
     assert (again.same_body_shift, again.other_body_shift) == (model.same_body_shift, model.other_body_shift)
-    assert again.applied_to([]).other_body_shift == model.other_body_shift
+    assert again.applied_to(from_encodings({})).other_body_shift == model.other_body_shift
     shifts = model.prior_shifts(np.array([0, 0, 1, NONE]), np.array([0, 1, 0, 0]))
     assert shifts.tolist() == [model.same_body_shift, model.other_body_shift, model.other_body_shift, 0.0]
 
 
 def test_without_bodies_or_agreeing_pairs_the_overall_prior_stays() -> None:
     model = default_model()
-    calibrate_body_priors(model, np.full(50, NONE, dtype=np.int16), same_body=4, other_bodies=9)
-    assert (model.same_body_shift, model.other_body_shift) == (0.0, 0.0)
-    calibrate_body_priors(model, np.array([0, 0, 1, 1], dtype=np.int16), same_body=0, other_bodies=0)
-    assert (model.same_body_shift, model.other_body_shift) == (0.0, 0.0)
+    assert body_prior_shifts(model, np.full(50, NONE, dtype=np.int16), same_body=4, other_bodies=9) == (0.0, 0.0)
+    assert body_prior_shifts(model, np.array([0, 0, 1, 1], dtype=np.int16), same_body=0, other_bodies=0) == (0.0, 0.0)
     assert (
         MatchModel.from_dict({k: v for k, v in model.to_dict().items() if "shift" not in k}).same_body_shift == 0.0
     )  # older versions
@@ -67,8 +68,7 @@ def bodied_population():
     with tempfile.TemporaryDirectory() as scratch:
         arr = from_encodings(encode_population(Path(scratch), 1200, 11, keys))
     arr.body = np.random.default_rng(4).integers(0, 4, len(arr)).astype(np.int16)
-    model = estimate(arr)
-    calibrate_priors(model, arr)
+    model = calibrate_priors(estimate(arr), arr)
     model = dataclasses.replace(
         model.applied_to(arr), same_body_shift=-3.5, other_body_shift=4.0
     )  # larger than measured: stresses the bound

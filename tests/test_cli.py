@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from kim_hub.flows.cli import main
+from kim_hub.cli.main import main
 
 COMMANDS = ("init", "sources", "ingest", "links", "generate", "schema", "demo", "review", "reestimate")
 
@@ -95,7 +95,7 @@ def test_locked_database_is_a_transient_error_and_only_that_is_retried() -> None
 
     from sqlalchemy.exc import OperationalError
 
-    from kim_hub.connectors.errors import TransientError
+    from kim_hub.core.errors import TransientError
     from kim_hub.flows.sync import _is_transient, _transient_database_errors
 
     with pytest.raises(TransientError):

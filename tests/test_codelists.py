@@ -8,7 +8,7 @@ from typing import get_args
 
 import pytest
 
-from kim_hub.connectors.errors import BadInputError
+from kim_hub.core.errors import BadInputError
 from kim_hub.mappings.case_summary import CaseStatus, Rechtskreis
 from kim_hub.mappings.codelists import (
     UnknownCodeError,

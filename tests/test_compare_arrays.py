@@ -22,11 +22,11 @@ from kim_hub.linkage.compare import compare, identifiers_conflict, individual_ev
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.compare_arrays import identifiers_conflict as conflicts
 from kim_hub.linkage.compare_arrays import individual_evidence as evidence
-from kim_hub.linkage.default_model import encode_population
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import Identity, PersonName
+from kim_hub.synth.default_model_training import encode_population
 
 
 @pytest.fixture(scope="module")

@@ -20,14 +20,15 @@ import pytest
 
 from kim_hub.linkage import link
 from kim_hub.linkage.blocking_arrays import candidate_pair_pieces
+from kim_hub.linkage.calibrate import calibrate_priors
 from kim_hub.linkage.cluster import Thresholds, cluster
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare import compare
 from kim_hub.linkage.components import component_batches, component_labels
-from kim_hub.linkage.default_model import encode_population
 from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.link import LazyEncodings, authoritative_conflict, calibrate_priors, cluster_scored, score_candidates
+from kim_hub.linkage.link import LazyEncodings, authoritative_conflict, cluster_scored, score_candidates
+from kim_hub.synth.default_model_training import encode_population
 
 
 def _union_find_labels(n: int, edges: list[tuple[int, int]]) -> list[int]:
@@ -95,7 +96,7 @@ def test_clustering_by_batches_equals_clustering_everything_at_once(monkeypatch)
     arr = from_encodings(encodings)
     arr.body = np.random.default_rng(2).integers(0, 3, len(arr)).astype(np.int16)  # three bodies
     model = estimate(arr)
-    calibrate_priors(model, arr)
+    model = calibrate_priors(model, arr)
     model = dataclasses.replace(model.applied_to(arr), same_body_shift=-3.0, other_body_shift=1.0)
     thresholds = Thresholds()
     scored = score_candidates(arr, model, candidate_pair_pieces(arr), thresholds.review)

@@ -14,12 +14,13 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from kim_hub.flows import push as push_module
-from kim_hub.flows.ingest import ingest_source, link_index
-from kim_hub.flows.push import push_all
 from kim_hub.hub_db import master_index
 from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import Link, SourceRecord, Transfer
+from kim_hub.pipeline import push as push_module
+from kim_hub.pipeline.ingest import ingest_source
+from kim_hub.pipeline.linking import link_index
+from kim_hub.pipeline.push import push_all
 from tests.test_exchange import TODAY, deliver, person_at, sync
 
 STOPPED_FOR = 10.0  # seconds a stopped step waits at most (a hung test fails instead of hanging)

@@ -1,9 +1,13 @@
-"""The standard connector suite: every registered connector, one contract.
+"""The standard connector suite: every registered connector, one contract, on its own example data.
 
 Generated from the entry-point registry (as meltano's SDK generates tap tests from the tap
 class), so a municipality's own connector package is held to the same rules the moment it is
-installed: it declares its formats, bad input becomes rejections not exceptions, re-reading is
-idempotent, state round-trips, and no clear value ever appears in an error.
+installed: it declares a kind, a row format with a registered mapping and its example delivery;
+the example lands as case summaries, bad input becomes rejections not exceptions, re-reading is
+idempotent, state round-trips, and no clear value ever appears in an error. The cases are built
+from each connector's ``example_delivery`` with persons chosen here, so the suite needs to know
+nothing of a connector's format. The test plug-in in ``tests/plugins/`` (a row format of its own,
+registered like any installed package) is covered exactly like the hub's own connectors.
 """
 
 from __future__ import annotations
@@ -12,41 +16,19 @@ import random
 from pathlib import Path
 
 import pytest
-import responses
 
-from kim_hub.connectors.base import FileBatch, FileConnector, HealthResult, PullConnector
-from kim_hub.connectors.registry import available_connectors, load_connector
-from kim_hub.flows.ingest import MAPPINGS
+from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson
+from kim_hub.connectors.registry import available_connectors, is_file_connector, is_pull_connector, load_connector
+from kim_hub.core.rows import FileBatch, HealthResult
+from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.registry import available_mappings, load_mapping
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SENTINEL = "Zyxwvutsrq"  # a "clear name" planted in bad rows: must never reach an error text
+CANARY = "Zyxwvutsrq"  # a "clear name" planted in a bad row: must never reach an error text
+IMPOSSIBLE_DATE = "1988-13-44"
+BROKEN = (ExamplePerson("E-9", CANARY, "Samira", IMPOSSIBLE_DATE), *EXAMPLE_PERSONS)
 NAMES = sorted(available_connectors())
-FILE_CONNECTORS = [n for n in NAMES if isinstance(load_connector(n), FileConnector)]
-PULL_CONNECTORS = [n for n in NAMES if isinstance(load_connector(n), PullConnector)]
-
-
-def good_example(connector, folder: Path) -> Path:
-    """A valid delivery in the connector's own format (synthetic)."""
-    if connector.row_format == "provider-csv":
-        path = folder / "example.csv"
-        path.write_text(
-            "record_id,family_name,given_names,birth_date\nR-1,Haddad,Samira,1988-03-14\nR-2,Testova,Marta,1975-11-02\n",
-            encoding="utf-8",
-        )
-        return path
-    fixture = {"jobcenter-export": FIXTURES / "jobcenter" / "JC_KIM_20261124.csv", "abh-xml": FIXTURES / "abh" / "good.xml"}
-    return fixture[connector.row_format]
-
-
-def bad_example(connector, folder: Path) -> Path:
-    """The good example with one row broken around the sentinel value."""
-    good = good_example(connector, folder).read_bytes()
-    broken = good.replace(b"Haddad", SENTINEL.encode()).replace(b"1988-03-14", b"1988-13-44")
-    broken = broken.replace(b"Testmann", SENTINEL.encode()).replace(b"01.01.1990", b"44.13.1990")
-    broken = broken.replace(b"AL-TESTI", SENTINEL.encode()).replace(b"<datum>1990-01-01", b"<datum>1990-13-44")
-    path = folder / ("bad" + good_example(connector, folder).suffix)
-    path.write_bytes(broken)
-    return path
+FILE_CONNECTORS = [n for n in NAMES if is_file_connector(load_connector(n))]
+PULL_CONNECTORS = [n for n in NAMES if is_pull_connector(load_connector(n))]
 
 
 @pytest.fixture(params=NAMES)
@@ -64,22 +46,43 @@ def pull_connector(request: pytest.FixtureRequest):
     return load_connector(request.param)
 
 
-def test_the_registry_holds_file_and_pull_connectors() -> None:
-    assert {"provider-csv", "jobcenter-export", "abh-xml"} <= set(FILE_CONNECTORS)
+def _mapped(row_format: str, batch: FileBatch) -> tuple[list[CaseSummary], list[str]]:
+    """The batch's rows through the registered mapping: summaries, and every rejection's text."""
+    mapper = load_mapping(row_format)
+    summaries: list[CaseSummary] = []
+    texts = [r.describe() for r in batch.rejections]
+    for row in batch.rows:
+        mapped = mapper("contract", row)
+        if isinstance(mapped, CaseSummary):
+            summaries.append(mapped)
+        else:
+            texts += [r.describe() for r in mapped]
+    return summaries, texts
+
+
+def test_the_registry_holds_file_and_pull_connectors_and_the_test_plug_in() -> None:
+    assert {"provider-csv", "jobcenter-export", "abh-xml", "sozialamt-jsonl"} <= set(FILE_CONNECTORS)
     assert "rest" in PULL_CONNECTORS
+    assert set(FILE_CONNECTORS) | set(PULL_CONNECTORS) == set(NAMES), "every connector declares its kind"
 
 
-def test_every_connector_declares_name_format_and_mapping(connector) -> None:
-    assert connector.name in NAMES
-    assert connector.row_format in MAPPINGS, "the hub must know how to map its rows"
-    assert isinstance(connector, type)
-    assert hasattr(connector, "read_file") or hasattr(connector, "pull")
+def test_every_connector_declares_a_row_format_with_a_registered_mapping(connector) -> None:
+    assert connector.row_format in available_mappings(), "the hub must know how to map its rows"
+    assert callable(load_mapping(connector.row_format))
+
+
+def test_the_example_delivery_lands_as_case_summaries(file_connector, tmp_path: Path) -> None:
+    path = file_connector.example_delivery(tmp_path, EXAMPLE_PERSONS)
+    assert file_connector.accepts(path), "a connector accepts its own example"
+    summaries, problems = _mapped(file_connector.row_format, file_connector.read_file(path))
+    assert not problems
+    assert sorted(s.identity.name.family_name.casefold() for s in summaries) == sorted(
+        p.family_name.casefold() for p in EXAMPLE_PERSONS
+    )
 
 
 def test_file_connectors_reread_idempotently(file_connector, tmp_path: Path) -> None:
-    if not isinstance(file_connector, FileConnector):
-        pytest.skip("not a file connector: see the pull tests")
-    path = good_example(file_connector, tmp_path)
+    path = file_connector.example_delivery(tmp_path, EXAMPLE_PERSONS)
     first, second = file_connector.read_file(path), file_connector.read_file(path)
     assert isinstance(first, FileBatch) and first.rows
     assert first.content_hash == second.content_hash
@@ -88,8 +91,6 @@ def test_file_connectors_reread_idempotently(file_connector, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("garbage", [b"", b"\x00\x01\x02binary\xff\xfe", 'äöü;;\n"unclosed'.encode("utf-16"), b"a,b\n" * 3])
 def test_file_connectors_turn_garbage_into_rejections(file_connector, tmp_path: Path, garbage: bytes) -> None:
-    if not isinstance(file_connector, FileConnector):
-        pytest.skip("not a file connector")
     path = tmp_path / ("garbage" + file_connector.file_suffixes[0])
     path.write_bytes(garbage)
     batch = file_connector.read_file(path)  # must not raise
@@ -97,49 +98,34 @@ def test_file_connectors_turn_garbage_into_rejections(file_connector, tmp_path: 
 
 
 def test_no_clear_value_in_any_rejection(file_connector, tmp_path: Path) -> None:
-    if not isinstance(file_connector, FileConnector):
-        pytest.skip("not a file connector")
-    batch = file_connector.read_file(bad_example(file_connector, tmp_path))
-    mapper = MAPPINGS[file_connector.row_format]
-    texts = [r.describe() for r in batch.rejections]
-    for row in batch.rows:
-        mapped = mapper("contract", row)
-        if isinstance(mapped, list):
-            texts += [r.describe() for r in mapped]
-    assert texts, "the broken date must be rejected somewhere"
-    assert not [t for t in texts if SENTINEL in t or "13-44" in t or "44.13.1990" in t]
-
-
-@responses.activate
-def test_pull_connectors_round_trip_their_state(pull_connector) -> None:
-    base = "https://provider.example"
-    page = {
-        "items": [
-            {"record_id": "R-1", "family_name": "Haddad", "given_names": "Samira", "updated_at": "2026-11-20T10:00:00+01:00"}
-        ],
-        "next_cursor": None,
-    }
-    responses.get(f"{base}/cases", json=page)
-    responses.get(f"{base}/health", json={"status": "ok"})
-    instance = pull_connector(
-        pull_connector.config_model.from_options(
-            {"base_url": base, "token_env": "KIM_TEST_TOKEN"}, environ={"KIM_TEST_TOKEN": "s3cret-token"}
-        )
-    )
-    first = instance.pull({})
-    again = instance.pull(dict(first.state))
-    assert first.state and dict(again.state) == dict(first.state)
-    assert first.batch.content_hash == again.batch.content_hash
-    health = instance.check()
-    assert isinstance(health, HealthResult) and health.ok
-    assert "s3cret-token" not in repr(instance.__dict__) and "s3cret-token" not in health.detail
+    batch = file_connector.read_file(file_connector.example_delivery(tmp_path, BROKEN))
+    _summaries, texts = _mapped(file_connector.row_format, batch)
+    assert texts, "the impossible date must be rejected somewhere"
+    assert not [t for t in texts if CANARY in t or "13-44" in t or "44.13" in t]
 
 
 def test_a_random_byte_soup_never_raises(file_connector, tmp_path: Path) -> None:
-    if not isinstance(file_connector, FileConnector):
-        pytest.skip("not a file connector")
     rng = random.Random(7)
     for i in range(20):
         path = tmp_path / f"soup{i}{file_connector.file_suffixes[0]}"
         path.write_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))))
         file_connector.read_file(path)
+
+
+def test_pull_connectors_land_their_example_and_round_trip_their_state(pull_connector, tmp_path: Path) -> None:
+    instance = pull_connector.example_delivery(tmp_path, EXAMPLE_PERSONS)
+    first = instance.pull({})
+    summaries, problems = _mapped(pull_connector.row_format, first.batch)
+    assert not problems and len(summaries) == len(EXAMPLE_PERSONS)
+    again = instance.pull(dict(first.state))
+    assert first.state and dict(again.state) == dict(first.state)
+    assert first.batch.content_hash == again.batch.content_hash
+    health = instance.check()
+    assert isinstance(health, HealthResult) and health.ok
+    assert "example-token" not in repr(instance) and "example-token" not in health.detail
+
+
+def test_no_clear_value_in_a_pull_connectors_rejections(pull_connector, tmp_path: Path) -> None:
+    _summaries, texts = _mapped(pull_connector.row_format, pull_connector.example_delivery(tmp_path, BROKEN).pull({}).batch)
+    assert texts, "the impossible date must be rejected somewhere"
+    assert not [t for t in texts if CANARY in t or "13-44" in t]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from kim_hub.connectors.errors import BadInputError
+from kim_hub.core.errors import BadInputError
 from kim_hub.mappings.case_summary import BirthDate, DatePrecision
 from kim_hub.mappings.dates import InvalidDateError, parse_birth_date, parse_date
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kim_hub.flows.ingest import ingest_source
 from kim_hub.hub_db.models import SourceRecord
+from kim_hub.pipeline.ingest import ingest_source
 from tests.test_ingest_pipeline import BAD, GOOD, drop
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
-from kim_hub.flows import encode_pool
-from kim_hub.flows.encoded_file import EncodedFile
-from kim_hub.linkage import parallel
 from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.pipeline import encode_pool
+from kim_hub.pipeline.encoded_file import EncodedFile
+from kim_hub.runtime import parallel
 from kim_hub.synth import generate
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 from sqlalchemy import select, text
 
-from kim_hub.flows.cli import link_rows
-from kim_hub.flows.erasure import apply_retention, erase
-from kim_hub.flows.ingest import ingest_source
 from kim_hub.hub_db.models import LinkEvent, Person, SourceRecord
+from kim_hub.pipeline.erasure import apply_retention, erase
+from kim_hub.pipeline.ingest import ingest_source
+from kim_hub.pipeline.links import link_rows
 from tests.test_ingest_pipeline import drop, ingest_samira_in_two_sources
 
 

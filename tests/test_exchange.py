@@ -14,10 +14,11 @@ import responses
 from sqlalchemy import select
 
 from kim_hub.exchange.consent import ConsentPolicy, granted_categories, may_receive
-from kim_hub.flows.ingest import ingest_source, link_index
-from kim_hub.flows.push import push_all
 from kim_hub.hub_db.models import AuditEntry, Transfer
 from kim_hub.mappings.case_summary import CONSENT_CATEGORIES
+from kim_hub.pipeline.ingest import ingest_source
+from kim_hub.pipeline.linking import link_index
+from kim_hub.pipeline.push import push_all
 
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,case_opened,consent_recipients,consent_withdrawn,updated_at\n"
 TODAY = dt.date(2026, 11, 25)
@@ -168,7 +169,7 @@ CARITAS_BY_API = {
 
 @responses.activate
 def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_retried(hub, monkeypatch) -> None:
-    from kim_hub.flows.home import SourceConfig
+    from kim_hub.pipeline.home import SourceConfig
 
     home, config, sessions, keys = hub
     monkeypatch.setenv("KIM_TEST_CARITAS_TOKEN", "t0ken-for-tests")
@@ -228,7 +229,7 @@ def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_re
 
 
 def test_erasure_takes_back_outbox_files_and_notifies_who_received_the_data(hub) -> None:
-    from kim_hub.flows.erasure import erase
+    from kim_hub.pipeline.erasure import erase
 
     home, config, sessions, keys = hub
     samira_exchanged(hub)

@@ -8,8 +8,8 @@ import io
 import json
 from pathlib import Path
 
-from kim_hub.connectors.base import RawRow
 from kim_hub.connectors.outbox import OutboxSink
+from kim_hub.core.rows import RawRow
 from kim_hub.exchange.consent import ConsentPolicy
 from kim_hub.exchange.summary import HeldRecord, consenting, summary_for
 from kim_hub.exchange.transitions import transitions_of

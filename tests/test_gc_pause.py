@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from kim_hub.linkage.gc_pause import cyclic_gc_paused
+from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 
 def test_the_collector_is_off_inside_and_back_after_the_outermost_pause() -> None:

@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import delete, select, update
 
-from kim_hub.flows.ingest import ingest_source, link_index
 from kim_hub.hub_db import index_snapshot
 from kim_hub.hub_db.erasure import erase_records
 from kim_hub.hub_db.link_queue import enqueue
 from kim_hub.hub_db.master_index import link_pending
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.linkage.columnar import EncodingArrays, from_json_rows
+from kim_hub.pipeline.ingest import ingest_source
+from kim_hub.pipeline.linking import link_index
 from kim_hub.synth import generate
 
 
@@ -177,7 +178,7 @@ def test_erased_records_leave_the_snapshot(hub) -> None:
 
 
 def test_a_first_load_parsed_in_worker_processes_gives_the_json_arrays(hub, monkeypatch) -> None:  # noqa: ANN001
-    from kim_hub.linkage import parallel
+    from kim_hub.runtime import parallel
 
     _home, _config, sessions, _keys = hub
     _deliver(hub, 60, seed=9)

@@ -13,11 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kim_hub.connectors.drop_folder import DropFolder
-from kim_hub.flows.cli import link_rows
-from kim_hub.flows.home import HubHome
-from kim_hub.flows.ingest import ingest_source, link_index
 from kim_hub.hub_db.link_queue import dequeue, waiting
 from kim_hub.hub_db.models import IngestFile, RejectedRow, SourceRecord
+from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.ingest import ingest_source
+from kim_hub.pipeline.linking import link_index
+from kim_hub.pipeline.links import link_rows
 
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,azr_number,case_status\n"
 GOOD = [

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from kim_hub.connectors.base import FileBatch, RawRow, Rejection
 from kim_hub.connectors.column_map import ColumnMap
-from kim_hub.connectors.errors import BadInputError
 from kim_hub.connectors.jobcenter import JobcenterConnector, jobcenter_column_map, read_jobcenter_export
+from kim_hub.core.errors import BadInputError
+from kim_hub.core.rows import FileBatch, RawRow, Rejection
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary
 from kim_hub.mappings.jobcenter import jobcenter_status_codes, map_jobcenter_row
 

@@ -6,13 +6,14 @@ import shutil
 
 from sqlalchemy import select
 
-from kim_hub.flows.cli import link_rows
-from kim_hub.flows.ingest import ingest_source, link_index
-from kim_hub.flows.rotation import rotate_keys
 from kim_hub.hub_db.keystore import current_key_id, load_keys
 from kim_hub.hub_db.models import SourceRecord
 from kim_hub.linkage.encode import _encoded_part
 from kim_hub.linkage.keyed import _bloom_positions, _token
+from kim_hub.pipeline.ingest import ingest_source
+from kim_hub.pipeline.linking import link_index
+from kim_hub.pipeline.links import link_rows
+from kim_hub.pipeline.rotation import rotate_keys
 from tests.test_delivery_outcomes import FIXTURES, deliver
 from tests.test_ingest_pipeline import GOOD, SAMIRA_AT_JOBCENTRE, drop
 

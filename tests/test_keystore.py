@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from kim_hub.connectors.errors import FatalError
+from kim_hub.core.errors import FatalError
 from kim_hub.hub_db.keystore import create_key, current_key_id, load_keys
 from kim_hub.linkage.keyed import _token, forget_cached_tokens
 

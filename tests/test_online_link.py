@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from kim_hub.flows.cli import link_rows
 from kim_hub.hub_db.online import OnlineIndex
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
+from kim_hub.pipeline.links import link_rows
 from tests.test_ingest_pipeline import ingest_samira_in_two_sources
 
 

@@ -8,7 +8,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from kim_hub.linkage import parallel
+from kim_hub.runtime import parallel
 
 
 def double_unless_in_a_worker(item: tuple[int, int, int]) -> int:

@@ -7,7 +7,7 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kim_hub.connectors.base import RawRow
+from kim_hub.core.rows import RawRow
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.normalise import canonical, fold, name_tokens, skeleton

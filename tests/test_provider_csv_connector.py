@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kim_hub.connectors.base import FileBatch
 from kim_hub.connectors.column_map import ColumnMap, normalise_header, provider_csv_column_map
 from kim_hub.connectors.csv_dialect import count_outside_quotes, decode_bytes, detect_delimiter
-from kim_hub.connectors.errors import BadInputError, ConfigError
 from kim_hub.connectors.provider_csv import ProviderCsvConnector, read_provider_csv
+from kim_hub.core.errors import BadInputError, ConfigError
+from kim_hub.core.rows import FileBatch
 from tests.conftest import ROOT, SHARED
 
 HUB_EXTENSION_COLUMNS = {"referrals", "consent_categories", "consent_purpose", "consent_valid_from", "consent_evidence"}

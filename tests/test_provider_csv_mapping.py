@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kim_hub.connectors.base import FileBatch, RawRow, Rejection
 from kim_hub.connectors.provider_csv import read_provider_csv
+from kim_hub.core.rows import FileBatch, RawRow, Rejection
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_batch, map_provider_row
 

@@ -8,8 +8,8 @@ import time
 
 from sqlalchemy import select
 
-from kim_hub.flows.ingest import ingest_source
 from kim_hub.hub_db.models import RecordEvent, SourceRecord
+from kim_hub.pipeline.ingest import ingest_source
 from tests.test_delivery_outcomes import FIXTURES, deliver
 
 

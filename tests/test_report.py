@@ -5,7 +5,6 @@ Real files through the real ingest (no Prefect), on SQLite and PostgreSQL (the `
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -16,10 +15,12 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
-from kim_hub.flows.ingest import ingest_source, link_index
-from kim_hub.flows.report_cli import PREVIOUS_JSON, REPORT_HTML, REPORT_JSON, add_commands, collect, make_report, write_reports
+from kim_hub.cli.main import main
 from kim_hub.hub_db.models import SourceRecord
 from kim_hub.hub_db.records import add_event
+from kim_hub.pipeline.ingest import ingest_source
+from kim_hub.pipeline.linking import link_index
+from kim_hub.pipeline.reports import PREVIOUS_JSON, REPORT_HTML, REPORT_JSON, collect, make_report, write_reports
 from kim_hub.reporting.html import render_html
 from kim_hub.reporting.markdown import report_markdown
 from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
@@ -162,12 +163,9 @@ def test_monitoring_suppresses_small_cells_and_leaves_out_the_age_band(hub) -> N
 
 def test_monitoring_and_report_commands(hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home, *_ = build_home(hub)
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers())
 
     def run(*argv: str) -> int:
-        args = parser.parse_args(list(argv))
-        return args.handler(args)
+        return main(list(argv))
 
     assert run("monitoring", "--home", str(home.path), "--period", "2026-Q4", "--format", "json", "--threshold", "3") == 0
     document = json.loads(capsys.readouterr().out)

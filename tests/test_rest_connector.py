@@ -21,11 +21,11 @@ import responses
 from pydantic import SecretStr
 from responses import matchers
 
-from kim_hub.connectors.base import RawRow
 from kim_hub.connectors.column_map import provider_csv_column_map
-from kim_hub.connectors.errors import BadInputError, ConfigError, HubError, TransientError
 from kim_hub.connectors.rest import HealthResult, PushResult, RestConfig, RestConnector
 from kim_hub.connectors.rest_http import retry_after_seconds
+from kim_hub.core.errors import BadInputError, ConfigError, HubError, TransientError
+from kim_hub.core.rows import RawRow
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_row
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kim_hub.flows.cli import initialise
-from kim_hub.flows.home import HubHome
 from kim_hub.flows.schedule import deployments
+from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.setup import initialise
 
 
 def test_one_deployment_per_source_plus_maintenance_each_limited_to_one_run(tmp_path) -> None:

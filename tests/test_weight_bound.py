@@ -16,14 +16,15 @@ import numpy as np
 import pytest
 
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays
+from kim_hub.linkage.calibrate import agrees_exactly, calibrate_priors, count_agreeing_pairs
 from kim_hub.linkage.cluster import Thresholds
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare_arrays import cheap_levels, compare_pairs
-from kim_hub.linkage.default_model import encode_population
 from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.link import agrees_exactly, calibrate_priors, count_agreeing_pairs, score_candidates
+from kim_hub.linkage.link import score_candidates
 from kim_hub.linkage.weight_bound import BayesFactorBound
+from kim_hub.synth.default_model_training import encode_population
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def scored_population():
         arr = from_encodings(encode_population(Path(scratch), 1500, 5, keys))
     a, b = candidate_pair_arrays(arr)
     model = estimate(arr)
-    calibrate_priors(model, arr, [(a, b)])
+    model = calibrate_priors(model, arr, [(a, b)])
     model = model.applied_to(arr)
     return arr, model, a, b, compare_pairs(arr, a, b)
 

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
 from kim_hub.linkage.evaluate import pairwise_score
+from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
 from tests.e2e.test_standard_sample import F1_FLOOR, STANDARD, _truth, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kim_hub.flows.report_cli import REPORT_HTML, write_reports
+from kim_hub.pipeline.reports import REPORT_HTML, write_reports
 from tests.test_report import CLEAR_IDENTITY, build_home
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

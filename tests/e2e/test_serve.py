@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kim_hub.flows.runtime import API_URL_OVERRIDE
+from kim_hub.flows.prefect_setup import API_URL_OVERRIDE
 from tests.conftest import kim_hub_command
 from tests.e2e.test_standard_sample import run_cli
 

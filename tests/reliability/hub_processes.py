@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
-from kim_hub.flows.runtime import API_URL_OVERRIDE
+from kim_hub.flows.prefect_setup import API_URL_OVERRIDE
 from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.dump import canonical_dump
+from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
 from tests.conftest import kim_hub_command
 
 PREFECT_STARTUP_SECONDS = 180

@@ -31,9 +31,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from kim_hub.flows.home import HubHome
 from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.models import AuditEntry, LinkQueueEntry, SourceRecord, Transfer
+from kim_hub.pipeline.home import HubHome
 from kim_hub.synth import DEFAULT_EXPORT_DAY, generate
 from tests.conftest import postgres_database
 from tests.reliability.hub_processes import create_home, deliver, dump, files_in, outbox, settled, start_cli, use_keys_of

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from kim_hub.flows.crashpoints import CRASH_ENV, POINTS
+from kim_hub.runtime.crashpoints import CRASH_ENV, POINTS
 from kim_hub.synth import DEFAULT_EXPORT_DAY, generate
 from tests.reliability.hub_processes import create_home, deliver, dump, files_in, outbox, start_cli
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kim_hub.flows.cli import main as kim_hub_main
-from kim_hub.flows.ingest import ingest_source
+from kim_hub.cli.main import main as kim_hub_main
 from kim_hub.hub_db.models import SourceRecord
+from kim_hub.pipeline.ingest import ingest_source
 from tests.reliability.hostile_corpus import CANARIES, FIXTURES, FORMULAS, GOOD_CSV, GOOD_CSV_IDS, Delivery, corpus, deliver
 
 SOURCES = ("caritas", "awo", "diakonie", "stadt", "abh", "jobcenter")

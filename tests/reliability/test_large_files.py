@@ -25,9 +25,9 @@ SCRIPT = textwrap.dedent(
     """
     import json, os, resource, sys, time
     from pathlib import Path
-    from kim_hub.flows.cli import initialise
-    from kim_hub.flows.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
-    from kim_hub.flows.ingest import ingest_source
+    from kim_hub.pipeline.setup import initialise
+    from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+    from kim_hub.pipeline.ingest import ingest_source
     from kim_hub.hub_db.database import make_engine, session_factory
     from kim_hub.hub_db.keystore import load_keys
     from tests.reliability.hostile_corpus import GOOD_CSV, HEADER

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.outbox import OutboxSink
-from kim_hub.flows.home import HubConfig, HubHome
 from kim_hub.hub_db.erasure import ErasureOutcome, erase_record, erase_records, expired_records
+from kim_hub.pipeline.home import HubConfig, HubHome
 
 
 def erase(home: HubHome, sessions: sessionmaker[Session], source: str, record_id: str) -> ErasureOutcome:

@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from kim_hub.linkage.memory import return_freed_memory
+from kim_hub.runtime.memory import return_freed_memory
 
 T = TypeVar("T")
 A = TypeVar("A")

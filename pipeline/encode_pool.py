@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 
-from kim_hub.connectors.base import RawRow, Rejection
-from kim_hub.linkage.gc_pause import cyclic_gc_paused
+from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.parallel import map_in_processes, worker_processes
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, pseudonymise
+from kim_hub.runtime.gc_pause import cyclic_gc_paused
+from kim_hub.runtime.parallel import map_in_processes, worker_processes
 
 POOL_MIN_ROWS = 5000
 CHUNK_ROWS = 2000

@@ -11,7 +11,7 @@ import logging
 import os
 import re
 
-from kim_hub.flows.home import HubHome
+from kim_hub.pipeline.home import HubHome
 
 PREFECT_ENVIRONMENT = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 
-from kim_hub.connectors.base import FileBatch, Rejection
-from kim_hub.flows.encode_pool import encode_rows
+from kim_hub.core.rows import FileBatch, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, stored_record_id
+from kim_hub.pipeline.encode_pool import encode_rows
 
 
 class EncodedFile:

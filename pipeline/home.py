@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from kim_hub.connectors.errors import ConfigError
+from kim_hub.core.errors import ConfigError
 
 DEFAULT_HOME = "./kim-home"
 HOME_ENV = "KIM_HUB_HOME"

@@ -20,16 +20,18 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kim_hub.connectors.base import FileConnector
 from kim_hub.connectors.drop_folder import DropFolder
-from kim_hub.connectors.registry import load_connector
-from kim_hub.flows.home import HubConfig, HubHome
-from kim_hub.flows.ingest import MAPPINGS, reader_for
+from kim_hub.connectors.registry import is_file_connector, load_connector
 from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
 from kim_hub.hub_db.models import SourceRecord
 from kim_hub.linkage.encode import forget_cached_encodings
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import pseudonymise
 from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.registry import load_mapping
+from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.ingest import reader_for
 
 
 @dataclass
@@ -88,7 +90,7 @@ def _rekey_source(
 ) -> int:
     stored = {r.record_id: r for r in session.execute(select(SourceRecord).where(SourceRecord.source == source)).scalars()}
     pending = {record_id for record_id, record in stored.items() if record.key_id == old_keys.key_id}
-    readers = [c for c in (load_connector(n) for n in connector_names) if hasattr(c, "read_file")]
+    readers = [c for c in (load_connector(n) for n in connector_names) if is_file_connector(c)]
     for summary in _delivered_summaries(home, source, readers):
         old = pseudonymise(summary, old_keys, azr_authoritative)
         record = stored.get(old.record_id)
@@ -107,7 +109,7 @@ def _rekey_source(
     return len(stored) - len(pending)
 
 
-def _delivered_summaries(home: HubHome, source: str, readers: list) -> list[CaseSummary]:
+def _delivered_summaries(home: HubHome, source: str, readers: list[type[FileConnector]]) -> list[CaseSummary]:
     """Every mappable row of the source's kept deliveries, newest file last."""
     folder = DropFolder.under(home.path, source)
     files: list[Path] = []
@@ -120,6 +122,6 @@ def _delivered_summaries(home: HubHome, source: str, readers: list) -> list[Case
         if reader is None:
             continue
         batch = reader.read_file(path)
-        mapper = MAPPINGS[reader.row_format]
+        mapper = load_mapping(reader.row_format)
         summaries += [m for m in (mapper(source, row) for row in batch.rows) if isinstance(m, CaseSummary)]
     return summaries

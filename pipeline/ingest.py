@@ -9,53 +9,39 @@ The data path, top to bottom, per delivered file:
     hub_db.records           store records, rejections and the ledger entry in one transaction
     receipt                  outbox/<source>/receipts/<file>.receipt.json + .txt
 
-Linking into the master index runs once after all sources (``link_index``).
+Linking into the master index runs once after all sources (``pipeline.linking``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from kim_hub.connectors.base import FileBatch, RawRow, Rejection
+from kim_hub.connectors.base import FileConnector, PullConnector
 from kim_hub.connectors.drop_folder import DropFolder
-from kim_hub.connectors.errors import BadInputError
 from kim_hub.connectors.receipts import Receipt, write_receipt
-from kim_hub.connectors.registry import load_connector
-from kim_hub.flows.crashpoints import crash_point
-from kim_hub.flows.encoded_file import EncodedFile
-from kim_hub.flows.home import HubConfig, HubHome
+from kim_hub.connectors.registry import is_file_connector, is_pull_connector, load_connector
+from kim_hub.core.errors import BadInputError
+from kim_hub.core.rows import FileBatch, RawRow, Rejection
 from kim_hub.hub_db.locks import LINKING, hold
-from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from kim_hub.hub_db.models import IngestFile
 from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
 from kim_hub.hub_db.source_state import load_state, save_state
-from kim_hub.linkage.gc_pause import cyclic_gc_paused
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.parallel import release_workers
-from kim_hub.mappings.abh_xml import map_abh_row
-from kim_hub.mappings.case_summary import CaseSummary
-from kim_hub.mappings.jobcenter import map_jobcenter_row
-from kim_hub.mappings.provider_csv import map_provider_row
-
-RowMapper = Callable[[str, RawRow], "CaseSummary | list[Rejection]"]
+from kim_hub.mappings.registry import RowMapper, load_mapping
+from kim_hub.pipeline.encoded_file import EncodedFile
+from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.runtime.crashpoints import crash_point
+from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 # Connectors read a whole file into memory (several times its size while parsing): larger files
 # are refused with a receipt instead. A nightly full export of ~300,000 people is about 100 MB.
 MAX_FILE_BYTES = 256 * 1024 * 1024
-
-# Which mapping turns a connector's rows into case summaries (by the connector's row format).
-MAPPINGS: dict[str, RowMapper] = {
-    "provider-csv": map_provider_row,
-    "jobcenter-export": map_jobcenter_row,
-    "abh-xml": map_abh_row,
-}
 
 
 @dataclass
@@ -101,8 +87,8 @@ def ingest_source(
     then its API connectors (pull from the stored cursor)."""
     settings = config.sources[source]
     connectors = [load_connector(name) for name in settings.connectors]
-    readers = [c for c in connectors if hasattr(c, "read_file")]
-    pullers = [c for c in connectors if hasattr(c, "pull")]
+    readers = [c for c in connectors if is_file_connector(c)]
+    pullers = [c for c in connectors if is_pull_connector(c)]
     folder = DropFolder.under(home.path, source)
     receipts = home.outbox(source, "receipts")
     outcome = SourceOutcome(source)
@@ -120,7 +106,7 @@ def ingest_source(
                 keys,
                 sessions,
                 settings.azr_authoritative,
-                full_snapshot=getattr(reader, "full_snapshot", False),
+                full_snapshot=reader is not None and reader.full_snapshot,
             )
             crash_point("ledger")
             write_receipt(receipts, receipt)
@@ -134,8 +120,8 @@ def ingest_source(
 
 
 def _read_delivery(
-    path: Path, readers: list[Any], configured: list[str], options: dict[str, str]
-) -> tuple[FileBatch, Any | None]:
+    path: Path, readers: Sequence[type[FileConnector]], configured: list[str], options: dict[str, str]
+) -> tuple[FileBatch, type[FileConnector] | None]:
     """Read a claimed file with the first connector that takes it, or reject it whole.
 
     Connectors read a file into memory, so a file above the size limit (source option
@@ -162,13 +148,9 @@ def _display_name(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def reader_for(path: Path, readers: list[Any]) -> Any | None:
-    """The first configured connector that takes this file (its own test, else its suffixes)."""
-    for reader in readers:
-        accepts = getattr(reader, "accepts", None)
-        if accepts(path) if accepts else path.suffix.lower() in getattr(reader, "file_suffixes", (".csv",)):
-            return reader
-    return None
+def reader_for(path: Path, readers: Sequence[type[FileConnector]]) -> type[FileConnector] | None:
+    """The first configured connector that takes this file."""
+    return next((reader for reader in readers if reader.accepts(path)), None)
 
 
 def _unreadable(path: Path, configured: list[str]) -> FileBatch:
@@ -182,14 +164,18 @@ def _rejected_whole(path: Path, reason: str) -> FileBatch:
     return FileBatch(path, digest, rejections=[Rejection(path.name, None, None, reason)], rejected_whole=True)
 
 
-def _mapper(connector: Any | None) -> RowMapper:
-    if connector is None:
-        return map_provider_row  # never called: the batch is rejected whole
-    return MAPPINGS[connector.row_format]
+def _mapper(connector: type[FileConnector] | type[PullConnector] | None) -> RowMapper:
+    """The mapping registered for the connector's row format (``kim_hub.mappings.registry``)."""
+    return load_mapping(connector.row_format) if connector is not None else _no_rows
+
+
+def _no_rows(source: str, row: RawRow) -> list[Rejection]:
+    """The mapping of a file no connector read: it has no rows, so this is never asked."""
+    return [Rejection(row.file, row.row_number, None, "file rejected as a whole")]
 
 
 def pull_source(
-    connector_class: Any,
+    connector_class: type[PullConnector],
     options: dict[str, str],
     source: str,
     keys: EncodingKeys,
@@ -252,7 +238,7 @@ def store_batch(
             source=source,
             file_name=delivered_as,
             content_hash=batch.content_hash,
-            rows_total=len(batch.rows) + _unread_rows(batch) + len(getattr(batch, "superseded", ())),
+            rows_total=batch.rows_total,
             records=encoded,
             rejections=encoded.rejections,  # complete once store_file has taken the records
             rejected_whole=batch.rejected_whole,
@@ -281,19 +267,3 @@ def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt
         rejections=[] if duplicate else rejections_of(session, ledger.id),
         unknown_columns=[] if duplicate else list(ledger.unknown_columns or []),
     )
-
-
-def _unread_rows(batch: FileBatch) -> int:
-    """Rows the connector could not even split into fields (ragged, broken quoting)."""
-    return len({r.row for r in batch.rejections if r.row is not None})
-
-
-def link_index(sessions: sessionmaker[Session], config: HubConfig) -> LinkOutcome:
-    """Link all new and changed records into the master index, in one transaction."""
-    policy = LinkPolicy(**config.linkage.model_dump())
-    release_workers()  # the ingest's idle workers and their caches (a first run's parse starts fresh ones)
-    with sessions() as session, session.begin():
-        outcome = link_pending(session, policy)
-        session.flush()
-        crash_point("link")
-        return outcome

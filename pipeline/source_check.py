@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-from kim_hub.connectors.base import HealthResult
-from kim_hub.connectors.errors import HubError
-from kim_hub.connectors.registry import load_connector
-from kim_hub.flows.home import HubConfig, HubHome
-from kim_hub.flows.ingest import MAPPINGS
+from kim_hub.connectors.registry import is_pull_connector, load_connector
+from kim_hub.core.errors import HubError
+from kim_hub.core.rows import HealthResult
+from kim_hub.mappings.registry import load_mapping
+from kim_hub.pipeline.home import HubConfig, HubHome
 
 
 def check_sources(home: HubHome, config: HubConfig) -> dict[str, list[tuple[str, HealthResult]]]:
@@ -28,13 +28,9 @@ def check_sources(home: HubHome, config: HubConfig) -> dict[str, list[tuple[str,
 def _connector_health(name: str, options: dict[str, str]) -> HealthResult:
     try:
         connector = load_connector(name)
+        load_mapping(connector.row_format)
+        if is_pull_connector(connector):
+            return connector(connector.config_model.from_options(options)).check()
     except HubError as exc:
         return HealthResult(False, str(exc))
-    if getattr(connector, "row_format", None) not in MAPPINGS:
-        return HealthResult(False, f"no mapping for row format {getattr(connector, 'row_format', '?')!r}")
-    if hasattr(connector, "pull"):
-        try:
-            return connector(connector.config_model.from_options(options)).check()
-        except HubError as exc:
-            return HealthResult(False, str(exc))
     return HealthResult(True, "installed")

@@ -1,0 +1,84 @@
+"""The one helper every command family builds its commands with, and what commands share.
+
+A command gets its help text as both summary and description, an example under its help, and
+``--home`` unless it works without a home. A command group (``sources``, ``review``, ``keys``)
+is a command with subcommands of its own; called alone it prints its own help.
+
+Exit codes (the README documents them): 0 ok, 1 the run finished but rows were rejected (or a
+check failed), 2 usage or configuration error, 3 the hub refused to run (an exposed key file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from kim_hub.pipeline.home import HubHome
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+HOME_HELP = "the hub's home folder (default: $KIM_HUB_HOME or ./kim-home)"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Descriptions wrapped as usual; the examples under a command's help kept line by line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _examples(lines: tuple[str, ...]) -> str:
+    return ("example:\n" if len(lines) == 1 else "examples:\n") + "\n".join(f"  {line}" for line in lines)
+
+
+class CommandGroup:
+    """Adds commands to one level of the command line (the top level, or a group's subcommands)."""
+
+    def __init__(self, subparsers: Any) -> None:  # argparse's _SubParsersAction is private
+        self._subparsers = subparsers
+
+    @classmethod
+    def top_level(cls, parser: argparse.ArgumentParser) -> CommandGroup:
+        return cls(parser.add_subparsers(title="commands", metavar="COMMAND"))
+
+    def command(
+        self, name: str, handler: Handler, help_text: str, *examples: str, home: bool = True, description: str | None = None
+    ) -> argparse.ArgumentParser:
+        """A command running ``handler``; ``examples`` are shown under its help (at least one).
+        ``description`` (default: the help text) is the longer text of the command's own help."""
+        if not examples:
+            raise ValueError(f"command {name!r} needs an example for its help")
+        parser: argparse.ArgumentParser = self._subparsers.add_parser(
+            name,
+            help=help_text,
+            description=description or help_text,
+            epilog=_examples(examples),
+            formatter_class=HelpFormatter,
+        )
+        if home:
+            parser.add_argument("--home", help=HOME_HELP)
+        parser.set_defaults(handler=handler)
+        return parser
+
+    def group(self, name: str, help_text: str, *examples: str) -> CommandGroup:
+        """A command family with subcommands of its own (``kim-hub sources add …``)."""
+        parser: argparse.ArgumentParser = self._subparsers.add_parser(
+            name, help=help_text, description=help_text, epilog=_examples(examples), formatter_class=HelpFormatter
+        )
+        parser.set_defaults(handler=lambda _args: _print_help(parser))
+        return CommandGroup(parser.add_subparsers(title=f"{name} commands", metavar="SUBCOMMAND"))
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def home_of(args: argparse.Namespace) -> HubHome:
+    """--home beats $KIM_HUB_HOME beats ./kim-home."""
+    return HubHome.resolve(getattr(args, "home", None))

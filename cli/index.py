@@ -1,0 +1,141 @@
+"""`kim-hub links | review | erase | keys`: the master index as a coordinator and an operator see it.
+
+Record ids and pseudonyms only: the index holds no clear identity, so nothing here can show one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, CommandGroup, home_of
+
+
+def register(commands: CommandGroup) -> None:
+    links = commands.command(
+        "links",
+        cmd_links,
+        "Print every ingested record with its person pseudonym.",
+        "kim-hub links --home /srv/kim-hub > links.csv",
+        "kim-hub links --format json --out links.json --home /srv/kim-hub",
+    )
+    links.add_argument("--format", choices=("csv", "json"), default="csv")
+    links.add_argument("--out", help="write to this file instead of standard output")
+
+    review = commands.group(
+        "review",
+        "The review queue: uncertain pairs, with evidence but no names.",
+        "kim-hub review list --home /srv/kim-hub",
+        "kim-hub review decide 17 same --home /srv/kim-hub",
+    )
+    listing = review.command(
+        "list",
+        cmd_review_list,
+        "Show review items with per-field evidence and score.",
+        "kim-hub review list --limit 10 --home /srv/kim-hub",
+    )
+    listing.add_argument("--status", choices=("open", "same", "different", "all"), default="open")
+    listing.add_argument("--limit", type=int, default=50, help="show at most this many (0 = all)")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    decide = review.command(
+        "decide",
+        cmd_review_decide,
+        "Decide a review item: the clustering respects it from then on.",
+        "kim-hub review decide 17 different --home /srv/kim-hub",
+    )
+    decide.add_argument("item", type=int, help="review item id (from 'review list')")
+    decide.add_argument("decision", choices=("same", "different"))
+
+    erase = commands.command(
+        "erase",
+        cmd_erase,
+        "Erase one record everywhere in the hub (and its person with its last record).",
+        "kim-hub erase --source caritas --record-id C-4711 --home /srv/kim-hub",
+    )
+    erase.add_argument("--source", required=True)
+    erase.add_argument("--record-id", required=True, help="the source's record id as `kim-hub links` shows it")
+
+    keys = commands.group("keys", "The secret key: rotate it.", "kim-hub keys rotate --home /srv/kim-hub")
+    keys.command(
+        "rotate",
+        cmd_keys_rotate,
+        "New key version; every encoding re-made from the kept deliveries; old key destroyed.",
+        "kim-hub keys rotate --home /srv/kim-hub",
+    )
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.links import LINKS_HEADER, link_rows, write_links_csv
+
+    rows = link_rows(home_of(args))
+    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 - stdout is not ours to close
+    try:
+        if args.format == "json":
+            json.dump([dict(zip(LINKS_HEADER, row, strict=True)) for row in rows], out, indent=1)
+            out.write("\n")
+        else:
+            write_links_csv(out, rows)
+    finally:
+        if args.out:
+            out.close()
+    return EXIT_OK
+
+
+def cmd_review_list(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review import review_items
+
+    items = review_items(home_of(args), args.status, args.limit or None)
+    if args.format == "json":
+        print(json.dumps([item.__dict__ for item in items], indent=1, default=str))
+        return EXIT_OK
+    if not items:
+        print(f"no {args.status} review items")
+    for item in items:
+        print(f"#{item.id}  p={item.score:.3f}  {item.status}")
+        for label, (source, record_id, pseudonym) in (("A", item.a), ("B", item.b)):
+            print(f"   {label}: {source}/{record_id}  person {pseudonym or '-'}")
+        for field, words in item.evidence.items():
+            print(f"      {field.replace('_', ' '):13} {words}")
+    return EXIT_OK
+
+
+def cmd_review_decide(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review import decide_review
+
+    outcome = decide_review(home_of(args), args.item, args.decision)
+    print(f"review item {args.item}: {args.decision}; {outcome.records_linked} records re-linked")
+    return EXIT_OK
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from kim_hub.cli.sync import prefect_flows, push_line
+    from kim_hub.pipeline.database import open_sessions
+    from kim_hub.pipeline.erasure import erase
+
+    home = home_of(args)
+    with open_sessions(home) as sessions:
+        outcome = erase(home, sessions, args.source, args.record_id)
+    if not outcome.records_erased:
+        print(f"no record {args.source}/{args.record_id}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"erased 1 record; {outcome.persons_erased} person(s) erased with it")
+    pushed = prefect_flows(home).push_flow(str(home.path))  # erasure notices to who received its data
+    print(push_line(pushed))
+    return EXIT_OK
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.database import open_sessions
+    from kim_hub.pipeline.rotation import rotate_keys
+
+    home = home_of(args)
+    config = home.load_config()
+    with open_sessions(home, config) as sessions:
+        outcome = rotate_keys(home, config, sessions)
+    if outcome.complete:
+        print(f"key {outcome.new_key} is current; {outcome.records_rekeyed} records re-keyed; key {outcome.old_key} destroyed")
+        return EXIT_OK
+    missing = ", ".join(f"{source}: {count}" for source, count in outcome.missing.items())
+    print(f"rotation not done, key {outcome.old_key} stays current: records without a kept delivery ({missing})", file=sys.stderr)
+    return EXIT_REJECTED

@@ -1,0 +1,62 @@
+"""The `kim-hub` command line: the parser built from one module per command family, errors as exit codes.
+
+Exit codes: 0 ok, 1 the run finished but rows were rejected, 2 usage or configuration error,
+3 the hub refused to run (e.g. an exposed key file). A reader that stops early
+(`kim-hub links | head`) ends the command quietly, as any Unix tool does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from kim_hub.cli import data, exchange, index, reports, setup, sync
+from kim_hub.cli.commands import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CommandGroup, HelpFormatter
+from kim_hub.core.errors import ConfigError, FatalError, HubError
+
+FAMILIES = (setup, sync, index, exchange, reports, data)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command of every family, in the order an operator meets them."""
+    parser = argparse.ArgumentParser(
+        prog="kim-hub",
+        description="Integration hub for KIM NRW: pseudonymised master index across providers, job centre and "
+        "foreigners authority. Every command works on one home folder (--home, $KIM_HUB_HOME, or ./kim-home).",
+        epilog="example:\n  kim-hub init --home /srv/kim-hub && kim-hub ingest --home /srv/kim-hub",
+        formatter_class=HelpFormatter,
+    )
+    commands = CommandGroup.top_level(parser)
+    for family in FAMILIES:
+        family.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except ConfigError as exc:
+        print(f"kim-hub: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FatalError as exc:
+        print(f"kim-hub: refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except HubError as exc:
+        print(f"kim-hub: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """The reader closed the pipe: point stdout at /dev/null so that the interpreter's last flush
+    at exit does not fail again (Python's documented handling of SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,169 @@
+"""`kim-hub ingest | push | reestimate | retention | serve`: the Prefect flows, run from the shell.
+
+Prefect reads its settings when it is first imported, so the flows module is imported only after
+``flows.prefect_setup`` has pointed Prefect at the home (``prefect_flows``). A spinner shows on a
+terminal while a flow runs; cron, CI and pipes get silence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from types import ModuleType, TracebackType
+from typing import Any
+
+from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
+from kim_hub.core.errors import ConfigError
+from kim_hub.pipeline.home import HubHome
+
+
+def register(commands: CommandGroup) -> None:
+    ingest = commands.command(
+        "ingest",
+        cmd_ingest,
+        "Run one sync cycle (a Prefect flow) over the inboxes, then link.",
+        "kim-hub ingest --home /srv/kim-hub",
+        "kim-hub ingest --source caritas --source awo --home /srv/kim-hub",
+    )
+    ingest.add_argument("--source", action="append", help="only this source (repeatable)")
+    ingest.add_argument("--verbose", action="store_true", help="show Prefect's run log on the terminal")
+    commands.command(
+        "push",
+        cmd_push,
+        "Send changed case summaries and due withdrawal notices to the bodies' outboxes (a flow).",
+        "kim-hub push --home /srv/kim-hub",
+    )
+    estimate = commands.command(
+        "reestimate",
+        cmd_reestimate,
+        "Re-learn the linkage model from the whole index (a Prefect flow); stores a new version.",
+        "kim-hub reestimate --relink --home /srv/kim-hub",
+    )
+    estimate.add_argument("--relink", action="store_true", help="then re-cluster the whole index under the new model")
+    commands.command(
+        "retention",
+        cmd_retention,
+        "Erase records whose case closed longer ago than their source's retention_days (a flow).",
+        "kim-hub retention --home /srv/kim-hub",
+    )
+    commands.command(
+        "serve",
+        cmd_serve,
+        "Run the flows on their schedules (Prefect deployments; one per source plus maintenance) until stopped.",
+        "kim-hub serve --home /srv/kim-hub",
+    )
+
+
+def prefect_flows(home: HubHome, verbose: bool = False) -> ModuleType:
+    """The flows module, imported only after Prefect is pointed at this home."""
+    home.load_config()
+    from kim_hub.flows.prefect_setup import prepare_prefect
+
+    prepare_prefect(home, verbose)
+    from kim_hub.flows import sync
+
+    return sync
+
+
+class Status:
+    """A spinner on a terminal; silence otherwise (cron, CI, pipes)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.live: Any = None
+
+    def __enter__(self) -> Status:
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self.live = Console(stderr=True).status(self.text)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        if self.live is not None:
+            self.live.__exit__(kind, error, trace)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    home = home_of(args)
+    summary = run_sync(home, args.source, verbose=args.verbose)
+    print_summary(summary)
+    return EXIT_REJECTED if summary["records_rejected"] else EXIT_OK
+
+
+def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = False) -> dict[str, Any]:
+    """Run the real Prefect sync flow for a home and return its summary."""
+    from kim_hub.pipeline.setup import encoding_keys
+
+    config = home.load_config()
+    unknown = sorted(set(sources or ()) - set(config.sources))
+    if unknown:
+        raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
+    encoding_keys(home, config)  # refuse early, before Prefect starts, if the key is exposed
+    with Status("running sync flow"):
+        summary: dict[str, Any] = prefect_flows(home, verbose).sync_flow(str(home.path), sources)
+    return summary
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """A sync run's counts per source and of the master index, as a table."""
+    print(f"{'source':12} {'files':>5} {'skipped':>7} {'rows':>6} {'new/chg':>7} {'same':>6} {'rejected':>8}")
+    for source, counts in summary["sources"].items():
+        print(
+            f"{source:12} {counts['files_ingested'] + counts['files_rejected']:>5} {counts['files_skipped']:>7} "
+            f"{counts['records_in']:>6} {counts['records_accepted']:>7} {counts['records_unchanged']:>6} "
+            f"{counts['records_rejected']:>8}"
+        )
+    linking = summary["linking"]
+    print(
+        f"master index: {linking['records_linked']} records linked, {linking['persons_created']} persons created, "
+        f"{linking['persons_merged']} merged, {linking['persons_split']} split, {linking['review_items']} for review"
+    )
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    home = home_of(args)
+    outcome = prefect_flows(home).push_flow(str(home.path))
+    print(push_line(outcome))
+    for body, reason in sorted(outcome["failed"].items()):
+        print(f"{body}: not delivered, retried next run ({reason})", file=sys.stderr)
+    return EXIT_REJECTED if outcome["failed"] else EXIT_OK
+
+
+def push_line(outcome: dict[str, Any]) -> str:
+    """One line on what a push sent."""
+    return (
+        f"{outcome['summaries_sent']} summaries sent, {outcome['withdrawal_notices']} withdrawal notices, "
+        f"{outcome['corrections']} corrections, {outcome['erasure_notices']} erasure notices, "
+        f"{outcome['unchanged']} unchanged, {outcome['without_consent']} without consent"
+    )
+
+
+def cmd_reestimate(args: argparse.Namespace) -> int:
+    home = home_of(args)
+    with Status("re-estimating the linkage model"):
+        summary = prefect_flows(home).reestimate_flow(str(home.path), args.relink)
+    print(f"model version {summary['model_version']} stored")
+    if summary["linking"]:
+        print(f"re-linked {summary['linking']['records_linked']} records")
+    return EXIT_OK
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    home = home_of(args)
+    summary = prefect_flows(home).retention_flow(str(home.path))
+    if not summary:
+        print("no source has retention_days set in hub.toml: nothing to erase")
+    for source, counts in summary.items():
+        print(f"{source:12} {counts['records_erased']} records and {counts['persons_erased']} persons erased")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    home = home_of(args)
+    prefect_flows(home, verbose=True)
+    from kim_hub.flows.schedule import serve
+
+    serve(home)
+    return EXIT_OK

@@ -1,0 +1,40 @@
+"""Every record with its person: the `kim-hub links` export and the demo's results file."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from sqlalchemy import select
+
+from kim_hub.connectors.receipts import spreadsheet_safe
+from kim_hub.hub_db.database import make_engine
+from kim_hub.hub_db.models import Link, Person, SourceRecord
+from kim_hub.pipeline.home import HubHome
+
+LINKS_HEADER = ("source", "record_id", "person_id", "link_status", "score")
+LinkRow = tuple[Any, ...]  # (source, record_id, pseudonym, status, score)
+
+
+def link_rows(home: HubHome) -> list[LinkRow]:
+    """(source, record_id, pseudonym, status, score) for every record, ordered by source and id."""
+    config = home.load_config()
+    engine = make_engine(home.database_url(config))
+    query = (
+        select(SourceRecord.source, SourceRecord.record_id, Person.pseudonym, Link.status, Link.score)
+        .outerjoin(Link, Link.record_id == SourceRecord.id)
+        .outerjoin(Person, Person.id == Link.person_id)
+        .order_by(SourceRecord.source, SourceRecord.record_id)
+    )
+    with engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(query)]
+    engine.dispose()
+    return rows
+
+
+def write_links_csv(handle: TextIO, rows: Sequence[LinkRow]) -> None:
+    """The links CSV: header exactly as documented, cells safe to open in a spreadsheet."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(LINKS_HEADER)
+    writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])

@@ -1,0 +1,77 @@
+"""Publishing the coordinator's report: the home's facts, compared with the last published report.
+
+``write_reports`` publishes into the home's ``reports/``: ``report.json`` and ``report.html``,
+the previous JSON kept as ``report-previous.json``, the baseline of the next report's "changes
+since the previous run". Every sync run does this, and so does `kim-hub report` without ``--out``.
+The aggregation itself is pure (``reporting``); this module reads the facts and writes the files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from kim_hub.hub_db.database import make_engine, session_factory
+from kim_hub.hub_db.report_queries import collect_facts
+from kim_hub.pipeline.home import HubHome
+from kim_hub.reporting.facts import HubFacts
+from kim_hub.reporting.html import render_html
+from kim_hub.reporting.model import build_report
+
+REPORT_JSON, REPORT_HTML, PREVIOUS_JSON = "report.json", "report.html", "report-previous.json"
+
+
+def now() -> dt.datetime:
+    """The report's time stamp (UTC)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def collect(home: HubHome, review_limit: int = 200) -> HubFacts:
+    """The facts of a home's database (see hub_db.report_queries)."""
+    engine = make_engine(home.database_url(home.load_config()))
+    try:
+        with session_factory(engine)() as session:
+            return collect_facts(session, review_limit)
+    finally:
+        engine.dispose()
+
+
+def _previous(home: HubHome) -> dict[str, Any] | None:
+    path = home.reports / REPORT_JSON
+    try:
+        previous: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return previous
+
+
+def make_report(home: HubHome, run: dict[str, Any] | None = None, lang: str = "de") -> dict[str, Any]:
+    """Build the report of a home, compared with the last published one."""
+    return build_report(collect(home), now(), _previous(home), run, lang)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write atomically: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """The report document as published."""
+    return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_reports(home: HubHome, run: dict[str, Any] | None = None, lang: str = "de") -> dict[str, Any]:
+    """Publish the report into reports/ (JSON + HTML), keeping the previous JSON; returns it."""
+    report = make_report(home, run, lang)
+    published = home.reports / REPORT_JSON
+    if published.exists():
+        os.replace(published, home.reports / PREVIOUS_JSON)
+    write_atomically(home.reports / REPORT_HTML, render_html(report, lang))
+    write_atomically(published, report_json(report))
+    return report

@@ -1,0 +1,56 @@
+"""The coordinators' worklists: chain gaps and Rechtskreis transitions per person, and the audit trail.
+
+The rules are pure functions in ``exchange`` (``find_gap``, ``transitions_of``) applied to every
+person's held records; persons appear by pseudonym only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from kim_hub.exchange.gaps import Gap, find_gap
+from kim_hub.exchange.summary import HeldRecord
+from kim_hub.exchange.transitions import Transition, transitions_of
+from kim_hub.hub_db.audit_view import audit_entries
+from kim_hub.hub_db.transfers import persons_with_records, pseudonyms
+from kim_hub.pipeline.database import open_sessions
+from kim_hub.pipeline.home import HubHome
+
+Finding = TypeVar("Finding")
+
+
+def chain_gaps(home: HubHome, today: dt.date | None = None) -> list[Gap]:
+    """Persons recognised, newly in SGB II or with a closed case, and no active case anywhere for
+    ``gap_days`` (``[exchange]`` in hub.toml); by district, oldest first."""
+    settings = home.load_config().exchange
+    day = today or dt.date.today()
+
+    def gaps_of(pseudonym: str, records: Sequence[HeldRecord]) -> list[Gap]:
+        gap = find_gap(pseudonym, list(records), settings.case_management_sources, settings.gap_days, day)
+        return [gap] if gap else []
+
+    return sorted(_per_person(home, gaps_of), key=lambda g: (g.district, g.since, g.pseudonym))
+
+
+def rechtskreis_transitions(home: HubHome) -> list[Transition]:
+    """Every person's reported changes of residence status or legal framework, by district and date."""
+    return sorted(_per_person(home, transitions_of), key=lambda t: (t.district, t.on, t.pseudonym))
+
+
+def _per_person(home: HubHome, rule: Callable[[str, Sequence[HeldRecord]], Sequence[Finding]]) -> list[Finding]:
+    """Apply a per-person rule (pseudonym, held records → findings) to every person in the index."""
+    with open_sessions(home) as sessions, sessions() as session:
+        names = pseudonyms(session)
+        return [
+            finding
+            for person, records in persons_with_records(session, minimum=1).items()
+            for finding in rule(names[person], [record for _pk, record in records])
+        ]
+
+
+def audit_trail(home: HubHome, kind: str | None = None, limit: int = 50) -> list[tuple[dt.datetime, str, dict[str, Any]]]:
+    """The newest audit entries and link events, newest first."""
+    with open_sessions(home) as sessions, sessions() as session:
+        return audit_entries(session, kind, limit)

@@ -1,0 +1,65 @@
+"""A municipality's own connector, installed as a package, runs a real sync without any hub edit.
+
+The test plug-in (``tests/plugins/kim_hub_sozialamt``: a connector and a mapping for a JSON Lines
+export the hub has never seen) is put on the CLI's path like an installed package; a source is
+added for it with `kim-hub sources add`, its example delivery lands through a real Prefect sync
+run, and its records link with the same persons' records from a provider CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from kim_hub.connectors.base import ExamplePerson
+from kim_hub.connectors.provider_csv import ProviderCsvConnector
+from tests.conftest import ROOT, kim_hub_command
+
+pytestmark = pytest.mark.e2e
+
+PERSONS = (
+    ExamplePerson("1", "Haddad", "Samira", "1988-03-14"),
+    ExamplePerson("2", "Testova", "Marta", "1975-11-02"),
+    ExamplePerson("3", "Beispielenko", "Oksana", "1979-06-21"),
+)
+
+
+def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "plugins")}
+    return subprocess.run([*kim_hub_command(), *args, "--home", str(home)], capture_output=True, text=True, timeout=600, env=env)
+
+
+def _settled(path: Path) -> None:
+    past = time.time() - 60
+    os.utime(path, (past, past))
+
+
+def test_a_plug_in_connector_lands_and_links_its_own_format(tmp_path: Path) -> None:
+    from kim_hub_sozialamt import SozialamtConnector  # on the path through pytest's pythonpath
+
+    home = tmp_path / "home"
+    assert _cli("init", home=home).returncode == 0
+    added = _cli("sources", "add", "sozialamt", "--connector", "sozialamt-jsonl", home=home)
+    assert added.returncode == 0, added.stderr
+    assert "sozialamt-jsonl" in _cli("sources", "list", home=home).stdout
+    checked = _cli("sources", "check", home=home)
+    assert re.search(r"^ok +sozialamt +connector sozialamt-jsonl +installed$", checked.stdout, re.M), checked.stdout
+
+    _settled(SozialamtConnector.example_delivery(home / "inbox" / "sozialamt", PERSONS))
+    caritas = [ExamplePerson(f"C-{p.record_id}", p.family_name, p.given_names, p.birth_date) for p in PERSONS]
+    _settled(ProviderCsvConnector.example_delivery(home / "inbox" / "caritas", caritas))
+    ingest = _cli("ingest", home=home)
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
+
+    rows = list(csv.DictReader(io.StringIO(_cli("links", home=home).stdout)))
+    person = {(r["source"], r["record_id"]): r["person_id"] for r in rows}
+    assert {record for source, record in person if source == "sozialamt"} == {"AS-1", "AS-2", "AS-3"}
+    for p in PERSONS:
+        assert person[("sozialamt", f"AS-{p.record_id}")] == person[("caritas", f"C-{p.record_id}")]
