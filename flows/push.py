@@ -9,8 +9,9 @@ so an unreachable API loses nothing (its documents are planned again next run) a
 other body.
 
 Notices come before summaries: a withdrawal (or a consent that no longer covers anything) stops
-everything and tells every earlier recipient once; when records a recipient's summary drew on now
-belong to someone else (a split) it gets a correction, and when they were erased an erasure notice.
+everything and tells every earlier recipient once; a death the authority reported (``tod``) does the
+same with a notice of its own; when records a recipient's summary drew on now belong to someone else
+(a split) it gets a correction, and when they were erased an erasure notice.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from kim_hub.connectors.errors import HubError
 from kim_hub.connectors.outbox import OutboxSink
 from kim_hub.connectors.registry import load_connector
-from kim_hub.exchange.consent import ConsentPolicy, withdrawn
-from kim_hub.exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, summary_for
+from kim_hub.exchange.consent import ConsentPolicy
+from kim_hub.exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, stop_reason, summary_for
 from kim_hub.flows.crashpoints import crash_point
 from kim_hub.flows.home import HubConfig, HubHome
 from kim_hub.hub_db.locks import PUSHING, hold
@@ -38,6 +39,7 @@ NOTICES = {
     "correction": "correction: part of the summary received belonged to another person; delete it and use the next summary",
     "erasure": "erasure: part of the summary received was erased at the hub (retention or request); delete it and use the next summary",
     "withdrawal": "consent withdrawn: delete the data received",
+    "death": "death: the person was reported deceased; no further summaries follow; delete the data received",
     "withdrawal-scope": "consent no longer covers this transfer (expired or narrowed): delete the data received",
 }
 
@@ -59,7 +61,7 @@ class Delivery:
 
     recipient_pk: int
     recipient: HeldRecord
-    kind: str  # summary | correction | erasure | withdrawal
+    kind: str  # summary | correction | erasure | withdrawal (also for a death: NOTICES["death"])
     document: dict
     consents: list[dict]
     origins: list[int]
@@ -114,11 +116,11 @@ def plan_deliveries(session: Session, policy: ConsentPolicy, outcome: PushOutcom
     deliveries: list[Delivery] = []
     for records in persons_with_records(session, minimum=1).values():
         held = [record for _pk, record in records]
-        person_withdrew = withdrawn([r.case.get("consent") or {} for r in held], policy.today)
+        stopped = stop_reason(held, policy.today)  # a key of NOTICES, or None
         for pk, recipient in records:
             if recipient.case.get(HUB_KEYED_ID):
                 continue  # a record known to its source by no id the hub could address (the authority's messages)
-            deliveries += _plan_one(session, pk, recipient, held, person_withdrew, policy, outcome)
+            deliveries += _plan_one(session, pk, recipient, held, stopped, policy, outcome)
     return deliveries
 
 
@@ -127,7 +129,7 @@ def _plan_one(
     pk: int,
     recipient: HeldRecord,
     held: list[HeldRecord],
-    person_withdrew: bool,
+    stopped: str | None,
     policy: ConsentPolicy,
     outcome: PushOutcome,
 ) -> list[Delivery]:
@@ -139,11 +141,11 @@ def _plan_one(
         kind = "correction" if existing_records(session, missing) else "erasure"
         planned.append(_notice(pk, recipient, kind, NOTICES[kind]))
         had_summary = False
-    shared = [] if person_withdrew else consenting(recipient, held, policy)
+    shared = [] if stopped else consenting(recipient, held, policy)
     summary = summary_for(recipient, shared) if shared else None
     if summary is None:
-        if had_summary:  # consent gone or narrowed to nothing: tell who had data
-            planned.append(_notice(pk, recipient, "withdrawal", NOTICES["withdrawal" if person_withdrew else "withdrawal-scope"]))
+        if had_summary:  # consent gone or narrowed to nothing, or the person died: tell who had data
+            planned.append(_notice(pk, recipient, "withdrawal", NOTICES[stopped or "withdrawal-scope"]))
         elif len(held) > 1 and not planned:
             outcome.without_consent += 1
         return planned
