@@ -28,7 +28,7 @@ def register(commands: CommandGroup) -> None:
         "generate",
         cmd_generate,
         "Write synthetic drop files (with truth.csv) for demos, tests and benchmarks.",
-        "kim-hub generate /tmp/drops --persons 2000 --seed 1 --status-messages",
+        "kim-hub generate /tmp/drops --persons 2000 --seed 1 --status-messages --departures 0.05",
         home=False,
     )
     generate.add_argument("outdir", help="folder to write inbox/<source>/*.csv and truth.csv into")
@@ -38,6 +38,14 @@ def register(commands: CommandGroup) -> None:
         "--status-messages",
         action="store_true",
         help="also the authority's status messages (recognitions) as XML, for gaps and transitions",
+    )
+    generate.add_argument(
+        "--departures",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="with --status-messages: this share of the other authority records also get a message that the case "
+        "leaves the city (ausreise, zustaendigkeitswechsel, tod; schema 1.1); default 0",
     )
     commands.command(
         "schema",
@@ -61,14 +69,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.persons < 1:
         raise ConfigError("--persons must be at least 1")
+    if not 0 <= args.departures <= 1:
+        raise ConfigError("--departures must be a share between 0 and 1")
     started = time.perf_counter()
     summary = generate(Path(args.outdir), args.persons, args.seed)
     if args.status_messages:
         from kim_hub.synth.generator import DEFAULT_EXPORT_DAY
-        from kim_hub.synth.status_messages import write_status_messages
+        from kim_hub.synth.status_messages import RECOGNITION, write_status_messages
 
-        messages = write_status_messages(Path(args.outdir), DEFAULT_EXPORT_DAY, args.seed)
-        print(f"{len(messages)} status messages of the foreigners authority (Rechtskreiswechsel)")
+        messages = write_status_messages(Path(args.outdir), DEFAULT_EXPORT_DAY, args.seed, departures=args.departures)
+        departed = sum(1 for m in messages if m.kind != RECOGNITION)
+        print(f"{len(messages) - departed} status messages of the foreigners authority (Rechtskreiswechsel)")
+        if departed:
+            print(f"{departed} messages that a case leaves the city (ausreise, zustaendigkeitswechsel, tod)")
     elapsed = time.perf_counter() - started
     print(f"{summary.persons} persons, {summary.records} records written to {args.outdir} in {elapsed:.1f} s")
     return EXIT_OK

@@ -6,6 +6,13 @@ whole: it is parsed hardened (connectors/safe_xml.py), validated against the XSD
 ``mappings/schemas/``, and its ``anzahl`` must equal the number of messages. Any failure rejects
 the file whole, with a reason that names a line and an element, never a value.
 
+Versions. The shipped XSD is 1.1, which accepts every 1.0 file unchanged; 1.1 adds the message
+types ``tod``, ``zustaendigkeitswechsel`` and ``ausreise``, 6-digit nationality codes (``000166``)
+and an optional ``version`` attribute on the root. One schema reads both, so the ``version``
+attribute is not needed to read a file and a 1.1 message type is accepted whatever the file
+declares (a file is not refused whole for one attribute). What each type means for the case is the
+mapping's business (mappings/abh_xml.py).
+
 Within a valid file:
 
 * a repeated ``nachrichtUUID`` is the same message delivered twice: the repetition is ignored
@@ -18,13 +25,13 @@ Row numbers are the line on which the ``<meldung`` start tag stands (the XML dec
 which is what a person sees in an editor.
 
 Flattened fields (all strings, "" = absent):
-    message_uuid, message_type, message_time (as sent, xs:dateTime)
+    message_uuid, message_type (one of the schema's Meldungstyp codes), message_time (as sent, xs:dateTime)
     azr_number, family_name, given_names
     variant_names   JSON list of [family_name, given_names] pairs from ``abweichendeSchreibweise``,
                     e.g. ``[["MOHAMAD", "ALI"], ["Muhammad", "Ali"]]``; "" when there are none.
                     JSON because a name may contain any separator one could pick.
     birth_date      ``YYYY-MM-DD`` (datum), ``YYYY-MM`` (jahrMonat), ``YYYY`` (jahr), "" (unbekannt)
-    birth_place, sex (m/w/d/x), nationality (Destatis codes joined by ``|``)
+    birth_place, sex (m/w/d/x), nationality (Destatis codes as sent, 3 or 6 digits, joined by ``|``)
     street (strasse + hausnummer), postcode, town
     residence_status, residence_valid_from, residence_valid_until (``YYYY-MM-DD``)
 """

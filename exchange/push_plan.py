@@ -8,7 +8,8 @@ come before summaries:
   *correction* when those records still exist (a split moved them to someone else), an *erasure*
   notice when they were erased;
 * a withdrawal, or a consent that no longer covers anything, stops everything, and a recipient
-  that had a summary is told once (*withdrawal*).
+  that had a summary is told once (*withdrawal*); a death the authority reported (``tod``) does
+  the same with a notice of its own (``exchange.summary.stop_reason``).
 
 Storage fills the inputs (``hub_db.transfers``) and writes what was delivered; delivery itself is
 the pipeline's (``pipeline.push``). Nothing here reads a database or a file.
@@ -21,14 +22,15 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kim_hub.exchange.consent import ConsentPolicy, withdrawn
-from kim_hub.exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, summary_for
+from kim_hub.exchange.consent import ConsentPolicy
+from kim_hub.exchange.summary import HeldRecord, consent_receipt, consenting, content_hash, stop_reason, summary_for
 from kim_hub.mappings.case_summary import HUB_KEYED_ID
 
 NOTICES = {
     "correction": "correction: part of the summary received belonged to another person; delete it and use the next summary",
     "erasure": "erasure: part of the summary received was erased at the hub (retention or request); delete it and use the next summary",
     "withdrawal": "consent withdrawn: delete the data received",
+    "death": "death: the person was reported deceased; no further summaries follow; delete the data received",
     "withdrawal-scope": "consent no longer covers this transfer (expired or narrowed): delete the data received",
 }
 
@@ -50,7 +52,7 @@ class Delivery:
 
     recipient_pk: int
     recipient: HeldRecord
-    kind: str  # summary | correction | erasure | withdrawal
+    kind: str  # summary | correction | erasure | withdrawal (also for a death: NOTICES["death"])
     document: dict[str, Any]
     consents: list[dict[str, Any]]
     origins: list[int]
@@ -104,10 +106,10 @@ def plan_deliveries(
     plan = PushPlan()
     for records in persons.values():
         held = [record for _pk, record in records]
-        person_withdrew = withdrawn([r.case.get("consent") or {} for r in held], policy.today)
+        stopped = stop_reason(held, policy.today)  # a key of NOTICES, or None
         for pk, recipient in records:
             if addressable(recipient):
-                _plan_one(plan, pk, recipient, held, previous.get(pk), existing, person_withdrew, policy)
+                _plan_one(plan, pk, recipient, held, previous.get(pk), existing, stopped, policy)
     return plan
 
 
@@ -118,7 +120,7 @@ def _plan_one(
     held: list[HeldRecord],
     previous: PreviousTransfer | None,
     existing: Collection[int],
-    person_withdrew: bool,
+    stopped: str | None,
     policy: ConsentPolicy,
 ) -> None:
     had_summary = previous is not None and previous.kind == "summary"
@@ -128,13 +130,11 @@ def _plan_one(
         kind = "correction" if any(origin in existing for origin in gone) else "erasure"
         plan.deliveries.append(_notice(pk, recipient, kind, NOTICES[kind]))
         had_summary, noticed = False, True
-    shared = [] if person_withdrew else consenting(recipient, held, policy)
+    shared = [] if stopped else consenting(recipient, held, policy)
     summary = summary_for(recipient, shared) if shared else None
     if summary is None:
-        if had_summary:  # consent gone or narrowed to nothing: tell who had data
-            plan.deliveries.append(
-                _notice(pk, recipient, "withdrawal", NOTICES["withdrawal" if person_withdrew else "withdrawal-scope"])
-            )
+        if had_summary:  # consent gone or narrowed to nothing, or the person died: tell who had data
+            plan.deliveries.append(_notice(pk, recipient, "withdrawal", NOTICES[stopped or "withdrawal-scope"]))
         elif len(held) > 1 and not noticed:
             plan.without_consent += 1
         return

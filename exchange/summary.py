@@ -12,22 +12,29 @@ filtered field by field by the categories its consent grants:
     referrals   open referrals (to whom, status)
 
 A fact from a record whose consent lacks ``identity`` is shared without naming its body.
+
+Nothing at all goes out about a person who withdrew consent in any record, or one of whose records
+carries a death (the authority's ``tod``): ``stop_reason`` says which, and the push plan
+(``exchange.push_plan``) tells each earlier recipient once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kim_hub.exchange.consent import ConsentPolicy, granted_categories
+from kim_hub.exchange.consent import ConsentPolicy, granted_categories, withdrawn
 
 ACTIVE = ("intake", "assessment", "agreement", "active", "paused")
 OPEN_REFERRALS = ("open", "accepted")
 UNKNOWN_DISTRICT = "unbekannt"
-# which category an event of the Rechtskreis history belongs to (unknown kinds are not shared)
+DEATH = "tod"  # the authority's message kind for a death reported by the registration office
+# which category an event of the Rechtskreis history belongs to (unknown kinds are not shared);
+# a death has none: it ends the summaries instead of appearing in one
 EVENT_CATEGORY = {
     "statusaenderung": "residence",
     "einbuergerung": "residence",
@@ -35,6 +42,8 @@ EVENT_CATEGORY = {
     "zugang": "benefits",
     "zuzug": "identity",
     "wegzug": "identity",
+    "zustaendigkeitswechsel": "identity",
+    "ausreise": "identity",
 }
 
 
@@ -59,6 +68,23 @@ class SharedRecord:
     def body(self) -> str | None:
         """The record's body, or None when its consent does not allow naming it."""
         return self.record.source if "identity" in self.categories else None
+
+
+def died(records: Sequence[HeldRecord]) -> bool:
+    """Does any of the person's records carry a death?"""
+    return any(event["kind"] == DEATH for record in records for event in record.case.get("events") or ())
+
+
+def stop_reason(records: Sequence[HeldRecord], today: dt.date) -> str | None:
+    """Why nothing at all may be sent about the person: ``death``, ``withdrawal`` or None.
+
+    A death comes first: it is final whatever the consents say, and a withdrawal notice would
+    tell the recipient the wrong reason."""
+    if died(records):
+        return "death"
+    if withdrawn([record.case.get("consent") or {} for record in records], today):
+        return "withdrawal"
+    return None
 
 
 def latest_district(records: Sequence[HeldRecord]) -> str:

@@ -5,6 +5,9 @@ Only what the responsible body reported counts as a change — the authority's s
 copies of a status in provider records would otherwise look like changes back and forth. What
 the person held before (and after an exit) is read from every record's latest observation on the
 other side of the event's date. Pure: persons are pseudonyms, records are what the hub holds.
+The authority's reports of moves, departure and death (``zuzug``, ``wegzug``,
+``zustaendigkeitswechsel``, ``ausreise``, ``tod``) change no framework and are not listed here:
+they close the authority's case, and exchange/gaps.py and the push decide what follows from them.
 """
 
 from __future__ import annotations

@@ -13,10 +13,15 @@ pseudonymised like every identifier. A message without an AZR number is rejected
 its next message could not update the same record. Should the authority add a case number, switch
 ``abh_record_id`` to it (one function).
 
-Message type → case facts: the authority runs no case, so ``case_status`` stays empty except for
-``wegzug`` (moved away: the case leaves the city → ``closed`` on the message date);
-``einbuergerung`` without a status element means ``EINGEBUERGERT``. No Rechtskreis is derived: that
-is a rule of the hub (gap detection), not a fact the authority reported.
+Message type → case facts: the authority runs no case, so ``case_status`` stays empty except when
+the case leaves the city → ``closed`` on the message date: ``wegzug`` (moved away inside Germany),
+and since schema 1.1 ``zustaendigkeitswechsel`` (another foreigners authority is responsible),
+``ausreise`` (left Germany) and ``tod`` (died, reported by the registration office, § 72 AufenthV).
+Every type but ``bestand`` becomes a dated event of its own kind; what follows from it for the
+exchange (a death stops every summary, exchange/summary.py) and for chain gaps (exchange/gaps.py)
+are rules of the hub, not facts of the message. ``einbuergerung`` without a status element means
+``EINGEBUERGERT``. No Rechtskreis is derived: that is a rule of the hub (gap detection), not a fact
+the authority reported.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ from kim_hub.mappings.row_reader import (
     validation_rejections,
 )
 
-MESSAGE_TYPES = frozenset({"bestand", "statusaenderung", "zuzug", "wegzug", "einbuergerung", "berichtigung"})
+# the case leaves the city: moved away (1.0), another authority responsible, left Germany, died (1.1)
+CASE_LEAVES_CITY = frozenset({"wegzug", "zustaendigkeitswechsel", "ausreise", "tod"})
+MESSAGE_TYPES = frozenset({"bestand", "statusaenderung", "zuzug", "einbuergerung", "berichtigung"}) | CASE_LEAVES_CITY
 NATURALISED = "EINGEBUERGERT"
 
 
@@ -111,11 +118,11 @@ def map_abh_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
     residence_status = reader.parse("residence_status", lambda v: residence_status_code(v, valid_from or message_date))
     if residence_status is None and message_type == "einbuergerung":
         residence_status = NATURALISED
-    moved_away = message_type == "wegzug"
+    leaves = message_type in CASE_LEAVES_CITY
     case_fields: dict[str, Any] = {
         "residence_status": residence_status,
-        "case_status": "closed" if moved_away else None,
-        "case_closed": message_date if moved_away else None,
+        "case_status": "closed" if leaves else None,
+        "case_closed": message_date if leaves else None,
         "updated_at": message_date,
     }
     if message_type and message_type != "bestand" and message_date:

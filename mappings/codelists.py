@@ -8,7 +8,9 @@ a renamed residence title or a new legal basis is a line in a file, not a code c
 
 Files:
     nationalities.csv     iso3, destatis (``|``-separated, current first), name_de,
-                          adjective_de (``|``-separated), name_en, aliases (``|``), note
+                          adjective_de (``|``-separated), name_en, aliases (``|``), note;
+                          the 3-digit Destatis codes only: the registration offices' 6-digit
+                          form (``000166``) is read as the same code, not listed twice
     residence_status.csv  code, legal_basis, description_de, valid_from, valid_until
                           (one line per code and legal basis: laws renumber, codes stay)
     sex.csv               value, sex, description
@@ -149,17 +151,17 @@ def _nationality_index() -> _NationalityIndex:
 def nationality_to_iso3(value: str) -> str | None:
     """Map a nationality as a source wrote it to ISO 3166-1 alpha-3 (XXA stateless, XXX unclear).
 
-    Accepts the ISO code in any case, the Destatis code (``475``; Excel's ``0`` for ``000`` too),
-    the German name or adjective in any inflection (``syrische``, ``Tuerkei``, ``turkisch``) and
-    the English name. Returns None for an empty value and for Destatis 999 "ohne Angabe";
-    raises UnknownCodeError for anything else.
+    Accepts the ISO code in any case, the Destatis code (``475``; Excel's ``0`` for ``000`` too;
+    the 6-digit ``000475`` of ABH schema 1.1), the German name or adjective in any inflection
+    (``syrische``, ``Tuerkei``, ``turkisch``) and the English name. Returns None for an empty value
+    and for Destatis 999 "ohne Angabe"; raises UnknownCodeError for anything else.
     """
     text = value.strip()
     if not text:
         return None
     index = _nationality_index()
-    if text.isdigit() and len(text) <= 3:
-        found = index.by_destatis.get(text.zfill(3))
+    if destatis := _destatis_code(text):
+        found = index.by_destatis.get(destatis)
     elif len(text) == 3 and text.isalpha() and text.upper() in index.by_iso3:
         found = text.upper()
     else:
@@ -172,6 +174,22 @@ def nationality_to_iso3(value: str) -> str | None:
     if found is None:
         raise UnknownCodeError("nationality")
     return found or None  # "" is the known "no information" entry
+
+
+def _destatis_code(text: str) -> str | None:
+    """The 3-digit Destatis code a numeric value stands for, or None when it is not one.
+
+    ``475``; ``0`` (a spreadsheet dropped the zeros of ``000``); ``000475``, the 6-digit form the
+    registration offices use, whose leading three zeros carry nothing (ABH schema 1.1). Other
+    lengths and 6-digit values not starting with ``000`` are no Destatis code.
+    """
+    if not text.isdigit():
+        return None
+    if len(text) <= 3:
+        return text.zfill(3)
+    if len(text) == 6 and text.startswith("000"):
+        return text[3:]
+    return None
 
 
 def _inflected_adjective(key: str, adjectives: dict[str, str]) -> str | None:

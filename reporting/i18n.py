@@ -59,10 +59,10 @@ LABELS: dict[str, dict[str, str]] = {
     "evidence": {"de": "Belege", "en": "Evidence"},
     "gaps_title": {"de": "Lücken in der Integrationskette nach Bezirk", "en": "Chain gaps by district"},
     "gaps_note": {
-        "de": "Vorläufig: Personen, deren Datensätze alle abgeschlossen sind (Fall beendet oder Abgang beim Jobcenter). "
-        "Die Erkennung wird mit dem Issue zum Fallaustausch verfeinert.",
-        "en": "Preliminary: persons whose every record is closed (case closed, or left the job centre). "
-        "The case-summary exchange issue will refine it.",
+        "de": "Vorläufig: Personen, deren Datensätze alle abgeschlossen sind (Fall beendet oder Abgang beim Jobcenter), "
+        "außer Verstorbenen und Ausgereisten. Die Erkennung wird mit dem Issue zum Fallaustausch verfeinert.",
+        "en": "Preliminary: persons whose every record is closed (case closed, or left the job centre), "
+        "except those who died or left Germany. The case-summary exchange issue will refine it.",
     },
     "district": {"de": "Bezirk", "en": "District"},
     "pseudonyms": {"de": "Pseudonyme (Auszug)", "en": "Pseudonyms (excerpt)"},

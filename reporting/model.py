@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from kim_hub.exchange.gaps import out_of_reach
 from kim_hub.reporting.facts import HubFacts, RecordFact
 
 SCHEMA_VERSION = 1
@@ -34,8 +35,8 @@ QUALITY_FIELDS = (
 )
 CASE_FIELDS = ("rechtskreis", "residence_status", "case_status", "case_opened", "district")
 GAP_NOTE = (
-    "Preliminary: persons whose every record is closed (case closed, or left the job centre). "
-    "The case-summary exchange issue will refine chain-gap detection."
+    "Preliminary: persons whose every record is closed (case closed, or left the job centre), "
+    "except those who died or left Germany. The case-summary exchange issue will refine chain-gap detection."
 )
 PERSONS_PER_DISTRICT_LISTED = 20
 DELIVERY_DAYS_KEPT = 30
@@ -133,7 +134,7 @@ def build_report(
 
     gaps: dict[str, list[str]] = defaultdict(list)
     for person, recs in sorted(persons.items()):
-        if all(record_ended(r) for r in recs):
+        if all(record_ended(r) for r in recs) and not out_of_reach((e.on, e.kind) for r in recs for e in r.events):
             gaps[_district(recs)].append(person)
 
     report: dict[str, Any] = {

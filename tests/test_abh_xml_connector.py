@@ -1,7 +1,7 @@
 """The foreigners authority's XML messages: hardened parsing, schema, counts, and the mapping.
 
 Fixtures in tests/fixtures/abh/ are synthetic and hand-made; damaged variants are derived from
-good.xml in the tests. Hostile documents (XXE, billion laughs) must be refused without being
+good.xml (schema 1.0) and good_v11.xml (schema 1.1) in the tests. Hostile documents (XXE, billion laughs) must be refused without being
 resolved and without an exception escaping ``read_file``.
 """
 
@@ -23,6 +23,7 @@ from kim_hub.mappings.case_summary import BirthDate, CaseSummary, PersonName
 
 FIXTURES = Path(__file__).parent / "fixtures" / "abh"
 GOOD = FIXTURES / "good.xml"
+GOOD_V11 = FIXTURES / "good_v11.xml"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NATIVE_INBOX = SHARED / "samples" / "native" / "inbox" / "abh"
 UUID_1 = "00000000-0000-4000-8000-000000000001"
@@ -268,6 +269,7 @@ def message_row(**changes: str) -> RawRow:
         ({"azr_number": ""}, "azr_number"),
         ({"residence_status": "AE_99_Z"}, "residence_status"),
         ({"nationality": "475|123456"}, "nationality"),
+        ({"nationality": "100166"}, "nationality"),  # 6 digits, but not the zero-padded form of a Destatis code
         ({"birth_date": "1990-02-30"}, "birth_date"),
         ({"postcode": "ABC12"}, "postcode"),
         ({"variant_names": "Al-Testi\tMuhammad"}, "variant_names"),
@@ -290,6 +292,91 @@ def test_message_without_azr_number_reaches_the_mapping_and_is_rejected(tmp_path
     assert not batch.rejected_whole and len(batch.rows) == 4
     result = map_abh_row("abh", batch.rows[1])
     assert isinstance(result, list) and result[0].field == "azr_number"
+
+
+# --- schema 1.1: new message types, 6-digit nationality codes, the version attribute ---------------
+
+DEPARTURES = [  # (row in good_v11.xml, message type, message date)
+    (0, "tod", dt.date(2026, 11, 20)),
+    (1, "zustaendigkeitswechsel", dt.date(2026, 11, 21)),
+    (2, "ausreise", dt.date(2026, 11, 22)),
+]
+V11_CLEAR_VALUES = ("Testenko", "Iryna", "PROBE", "KARIM", "Muster", "Semira", "Beispiel", "Farid", "1961-03-08", "2000000000")
+
+
+def test_v11_file_reads_the_new_message_types_and_codes_as_sent() -> None:
+    batch = AbhXmlConnector.read_file(GOOD_V11)
+    assert not batch.rejected_whole and batch.rejections == [] and batch.superseded == []
+    assert [row.row_number for row in batch.rows] == [4, 5, 6, 7]
+    assert [row.fields["message_type"] for row in batch.rows] == ["tod", "zustaendigkeitswechsel", "ausreise", "statusaenderung"]
+    assert batch.rows[1].fields["nationality"] == "000475|423"  # 6 and 3 digits side by side; the mapping normalises
+
+
+@pytest.mark.parametrize(("row", "kind", "on"), DEPARTURES)
+def test_v11_departures_close_the_case_with_a_dated_event_of_their_kind(row: int, kind: str, on: dt.date) -> None:
+    summary = summaries(AbhXmlConnector.read_file(GOOD_V11))[row]
+    assert (summary.case.case_status, summary.case.case_closed, summary.case.updated_at) == ("closed", on, on)
+    assert [(event.kind, event.on) for event in summary.case.events] == [(kind, on)]
+    assert summary.case.rechtskreis is None  # nothing derived: consequences are the hub's rules
+
+
+def test_v11_six_digit_nationality_codes_are_the_three_digit_ones() -> None:
+    mapped = summaries(AbhXmlConnector.read_file(GOOD_V11))
+    assert [s.identity.nationalities for s in mapped] == [("UKR",), ("SYR", "AFG"), ("XXA",), ("AFG",)]
+    assert mapped[1].case.residence_status == "AE_25_2_SUB"  # a status sent with a departure is kept
+    assert mapped[3].case.case_status is None  # a 1.0 message type in a 1.1 file: as before
+
+
+def test_a_v11_message_type_needs_no_version_attribute(tmp_path: Path) -> None:
+    """The attribute is optional (default 1.0); a file is not refused whole for leaving it out."""
+    text = GOOD_V11.read_text(encoding="utf-8").replace(' version="1.1"', "")
+    batch = read_abh_xml(write(tmp_path, text))
+    assert not batch.rejected_whole and [row.fields["message_type"] for row in batch.rows][0] == "tod"
+
+
+def test_unknown_version_fails_the_schema_naming_the_attribute_not_the_value(tmp_path: Path) -> None:
+    text = GOOD_V11.read_text(encoding="utf-8").replace('version="1.1"', 'version="7.3"')
+    rejection = assert_rejected_whole(read_abh_xml(write(tmp_path, text)), "allowed codes")
+    assert rejection.row == 3 and "'version'" in rejection.reason and "7.3" not in rejection.reason
+
+
+def test_nationality_code_of_another_length_fails_the_schema(tmp_path: Path) -> None:
+    text = GOOD_V11.read_text(encoding="utf-8").replace('code="000166"', 'code="0000166"')
+    rejection = assert_rejected_whole(read_abh_xml(write(tmp_path, text)), "required form")
+    assert rejection.row == 4 and "staatsangehoerigkeit" in rejection.reason and "0000166" not in rejection.reason
+    assert not any(value in rejection.reason for value in V11_CLEAR_VALUES)
+
+
+def test_departure_message_problems_name_row_and_field_never_the_value() -> None:
+    row = AbhXmlConnector.read_file(GOOD_V11).rows[0]
+    broken = RawRow(row.file, row.row_number, {**row.fields, "birth_date": "1961-02-30", "nationality": "000166|123456"})
+    result = map_abh_row("abh", broken)
+    assert isinstance(result, list) and sorted((r.row, r.field) for r in result) == [(4, "birth_date"), (4, "nationality")]
+    assert not any(value in r.reason for r in result for value in ("1961", "123456", "Testenko", "200000000011"))
+
+
+def test_files_of_both_schema_versions_ingest(hub) -> None:
+    """The real path: a 1.0 file (no version attribute) and a 1.1 file land side by side; every
+    message type becomes a dated event; receipts hold no name, date or AZR number."""
+    from sqlalchemy import select
+
+    from kim_hub.hub_db.models import RecordEvent, SourceRecord
+    from kim_hub.pipeline.ingest import ingest_source
+    from tests.test_delivery_outcomes import deliver
+
+    home, config, sessions, keys = hub
+    assert etree.parse(str(GOOD)).getroot().get("version") is None  # a plain 1.0 file
+    deliver(home, "abh", "ABH_20261124_001.xml", GOOD.read_bytes())
+    deliver(home, "abh", "ABH_20261124_002.xml", GOOD_V11.read_bytes())
+    outcome = ingest_source(home, config, "abh", keys, sessions)
+    assert (outcome.files_ingested, outcome.files_rejected, outcome.records_accepted, outcome.records_rejected) == (2, 0, 8, 0)
+    with sessions() as session:
+        kinds = set(session.execute(select(RecordEvent.kind)).scalars())
+        closed = [r.case_data["case_status"] for r in session.execute(select(SourceRecord)).scalars()].count("closed")
+    assert kinds == {"statusaenderung", "wegzug", "einbuergerung", "tod", "zustaendigkeitswechsel", "ausreise"}
+    assert closed == 4  # wegzug, tod, zustaendigkeitswechsel, ausreise
+    receipts = "".join(p.read_text(encoding="utf-8") for p in (home.path / "outbox" / "abh" / "receipts").iterdir())
+    assert receipts and not any(value in receipts for value in (*V11_CLEAR_VALUES, "AL-TESTI", "1990-01-01"))
 
 
 # --- the native sample ------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ def test_nationality_in_every_form(iso3: str, destatis: str, name_de: str, adjec
         iso3,
         iso3.lower(),
         destatis,
+        "000" + destatis,  # the registration offices' 6-digit form (ABH schema 1.1)
         name_de,
         name_de.upper(),
         f"  {name_de.lower()} ",
@@ -94,7 +95,7 @@ def test_no_information_is_none(value: str) -> None:
     assert nationality_to_iso3(value) is None
 
 
-@pytest.mark.parametrize("value", ["Atlantis", "ABC", "100", "4750", "syr1"])
+@pytest.mark.parametrize("value", ["Atlantis", "ABC", "100", "4750", "syr1", "000100", "100475", "0000475", "00475"])
 def test_unknown_nationality_signals_unknown_code(value: str) -> None:
     with pytest.raises(UnknownCodeError) as caught:
         nationality_to_iso3(value)
@@ -116,7 +117,8 @@ def test_nationality_list_is_complete_and_well_formed() -> None:
     # every entry answers to its own codes and names
     for entry in entries:
         expected = entry.iso3 or None
-        for form in (*entry.destatis, entry.name_de, entry.name_en, *entry.adjectives_de, *entry.aliases):
+        six_digits = ("000" + code for code in entry.destatis)
+        for form in (*entry.destatis, *six_digits, entry.name_de, entry.name_en, *entry.adjectives_de, *entry.aliases):
             assert nationality_to_iso3(form) == expected, entry.name_de
 
 

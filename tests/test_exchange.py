@@ -1,6 +1,7 @@
 """Consent-bound exchange: each body gets the others' facts under its own id, only as far as
-consent reaches; withdrawal stops everything and is announced; the authority stays inbound-only
-unless both switches are on; re-runs send nothing new; every transfer is audited."""
+consent reaches; withdrawal stops everything and is announced, and so does a death the authority
+reports; the authority stays inbound-only unless both switches are on; re-runs send nothing new;
+every transfer is audited."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import json
 import os
 import time
 
+import pytest
 import responses
 from sqlalchemy import select
 
 from kim_hub.exchange.consent import ConsentPolicy, granted_categories, may_receive
+from kim_hub.exchange.push_plan import NOTICES
 from kim_hub.hub_db.models import AuditEntry, Transfer
 from kim_hub.mappings.case_summary import CONSENT_CATEGORIES
 from kim_hub.pipeline.ingest import ingest_source
@@ -89,6 +92,81 @@ def test_withdrawal_stops_transfers_and_sends_one_notice(hub) -> None:
     assert (outcome.summaries_sent, outcome.withdrawal_notices) == (0, 2)
     assert "962D000001.withdrawal.json" in summaries(home, "jobcenter")
     assert push_all(home, config, sessions, TODAY).withdrawal_notices == 0  # once
+
+
+def authority_message(kind: str, on: str = "2026-11-24") -> bytes:
+    """A schema 1.1 message file about Samira (6-digit nationality code), as the authority sends it."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<abhMeldungen xmlns="urn:kim-hub:abh:1" erstellt="{on}T23:00:00" behoerde="000000" anzahl="1" version="1.1">
+<meldung nachrichtUUID="00000000-0000-4000-8000-0000000000a1" typ="{kind}" zeitpunkt="{on}T08:00:00"><person>
+<azrNummer>200000000042</azrNummer><name><familienname>HADDAD</familienname><vornamen>SAMIRA</vornamen></name>
+<geburtsdatum><datum>1988-03-14</datum></geburtsdatum><geschlecht code="w"/><staatsangehoerigkeit code="000475"/>
+<anschrift><strasse>Testweg</strasse><hausnummer>1</hausnummer><postleitzahl>51373</postleitzahl></anschrift></person></meldung>
+</abhMeldungen>
+""".encode()
+
+
+def deliver_authority(home, kind: str) -> None:
+    path = home.inbox("abh") / f"ABH_{kind}.xml"
+    path.write_bytes(authority_message(kind))
+    past = time.time() - 60
+    os.utime(path, (past, past))
+
+
+def test_a_reported_death_stops_summaries_and_tells_each_earlier_recipient_once(hub) -> None:
+    home, config, sessions, keys = hub
+    samira_exchanged(hub)
+    deliver_authority(home, "tod")
+    deliver(home, "caritas", "c2.csv", person_at("C-1", status="paused", updated="2026-11-24"))  # news that would be sent
+    sync(hub)
+    assert one_person(sessions)
+    outcome = push_all(home, config, sessions, TODAY)
+    assert (outcome.summaries_sent, outcome.withdrawal_notices) == (0, 2)
+    for body, record_id in (("caritas", "C-1"), ("jobcenter", "962D000001")):
+        notice = summaries(home, body)[f"{record_id}.withdrawal.json"]
+        assert notice["notice"] == NOTICES["death"] and notice["record_id"] == record_id
+        assert not any(
+            value in json.dumps(notice) for value in ("HADDAD", "Haddad", "SAMIRA", "1988", "200000000042", "2026-11-24")
+        )
+    assert NOTICES["death"] != NOTICES["withdrawal"]
+    again = push_all(home, config, sessions, TODAY)
+    assert (again.summaries_sent, again.withdrawal_notices) == (0, 0)  # once, and nothing after
+    with sessions() as session:
+        audited = session.execute(select(AuditEntry).where(AuditEntry.kind == "withdrawal_notice")).scalars().all()
+    assert len(audited) == 2 and "200000000042" not in json.dumps([e.detail for e in audited])
+
+
+def test_a_death_before_any_summary_sends_nothing_at_all(hub) -> None:
+    home, config, sessions, keys = hub
+    deliver(home, "caritas", "c.csv", person_at("C-1"))
+    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
+    deliver_authority(home, "tod")
+    sync(hub)
+    assert one_person(sessions)
+    outcome = push_all(home, config, sessions, TODAY)
+    assert (outcome.summaries_sent, outcome.withdrawal_notices) == (0, 0)
+    assert not summaries(home, "caritas") and not summaries(home, "jobcenter")
+
+
+def one_person(sessions) -> bool:
+    """Are all stored records (the authority's message among them) linked to one person?"""
+    from kim_hub.hub_db.models import Link
+
+    with sessions() as session:
+        return len(set(session.execute(select(Link.person_id)).scalars())) == 1
+
+
+@pytest.mark.parametrize("kind", ["ausreise", "zustaendigkeitswechsel"])
+def test_leaving_germany_or_the_authority_closes_its_case_but_the_exchange_goes_on(hub, kind: str) -> None:
+    home, config, sessions, keys = hub
+    samira_exchanged(hub)
+    deliver_authority(home, kind)
+    deliver(home, "caritas", "c2.csv", person_at("C-1", status="paused", updated="2026-11-24"))
+    sync(hub)
+    assert one_person(sessions)
+    outcome = push_all(home, config, sessions, TODAY)
+    assert (outcome.summaries_sent, outcome.withdrawal_notices) == (1, 0)  # caritas' news still reaches the job centre
+    assert summaries(home, "jobcenter")["962D000001.summary.json"]["cases_elsewhere"][0]["status"] == "paused"
 
 
 def test_no_consent_no_transfer(hub) -> None:

@@ -1,4 +1,5 @@
-"""Pure exchange rules: field-by-field consent categories, the outbox files, Rechtskreiswechsel."""
+"""Pure exchange rules: field-by-field consent categories, the outbox files, Rechtskreiswechsel,
+what the authority's departures and deaths (schema 1.1) mean for the exchange."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from kim_hub.connectors.outbox import OutboxSink
 from kim_hub.core.rows import RawRow
 from kim_hub.exchange.consent import ConsentPolicy
-from kim_hub.exchange.summary import HeldRecord, consenting, summary_for
+from kim_hub.exchange.summary import HeldRecord, consenting, stop_reason, summary_for
 from kim_hub.exchange.transitions import transitions_of
 from kim_hub.mappings.provider_csv import map_provider_row
 
@@ -185,3 +186,39 @@ def test_transitions_are_the_reported_changes_with_what_came_before() -> None:
     ]
     assert {t.district for t in transitions_of("P-1", records)} == {"Mitte"}
     assert transitions_of("P-2", [records[0]]) == []  # nothing reported, nothing listed
+
+
+def authority_report(kind: str, on: str = "2026-11-20") -> HeldRecord:
+    """The authority's record after a message of ``kind`` (as mappings/abh_xml.py stores it)."""
+    event = {"kind": kind, "on": on}
+    return HeldRecord("abh", f"keyed-{kind}", {"case_status": "closed", "case_closed": on, "updated_at": on, "events": [event]})
+
+
+def test_a_death_stops_everything_and_says_so_before_a_withdrawal() -> None:
+    alive = [held("caritas"), held("stadt")]
+    assert stop_reason(alive, TODAY) is None
+    assert stop_reason([*alive, authority_report("tod")], TODAY) == "death"
+    withdrew = held("awo", {"recipients": ["kim"], "withdrawn_at": "2026-11-01"})
+    assert stop_reason([*alive, withdrew], TODAY) == "withdrawal"
+    assert stop_reason([*alive, withdrew, authority_report("tod")], TODAY) == "death"  # final, and the true reason
+    for kind in ("ausreise", "zustaendigkeitswechsel", "wegzug"):  # the case leaves the city; the exchange goes on
+        assert stop_reason([*alive, authority_report(kind)], TODAY) is None
+
+
+def test_departures_are_shared_as_identity_facts_and_a_death_is_never_listed() -> None:
+    caritas = held(
+        "caritas", events=[{"kind": "ausreise", "on": "2026-11-20"}, {"kind": "zustaendigkeitswechsel", "on": "2026-11-10"}]
+    )
+    history = summary(caritas)["rechtskreis_history"]
+    assert [(e["kind"], e["body"]) for e in history] == [("zustaendigkeitswechsel", "caritas"), ("ausreise", "caritas")]
+    residence_only = held(
+        "caritas", {"recipients": ["kim"], "categories": ["residence"]}, events=[{"kind": "ausreise", "on": "2026-11-20"}]
+    )
+    assert summary(residence_only)["rechtskreis_history"] == []  # a whereabouts fact needs identity
+    dead = held("caritas", events=[{"kind": "tod", "on": "2026-11-20"}, {"kind": "statusaenderung", "on": "2026-03-01"}])
+    assert [e["kind"] for e in summary(dead)["rechtskreis_history"]] == ["statusaenderung"]  # no category: never listed
+
+
+def test_departures_and_deaths_are_no_change_of_framework() -> None:
+    records = [held("stadt", events=[]), *(authority_report(kind) for kind in ("tod", "ausreise", "zustaendigkeitswechsel"))]
+    assert transitions_of("P-1", records) == []

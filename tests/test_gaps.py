@@ -29,6 +29,11 @@ def recognised(on: str) -> dict:
     return {"kind": "statusaenderung", "on": on, "residence_status": "AE_25_2_GFK"}
 
 
+def reported(kind: str, on: str) -> dict:
+    """One of the authority's reports of a move, a departure or a death (schema 1.1)."""
+    return {"kind": kind, "on": on}
+
+
 POPULATION = {
     # recognised two months ago, no case anywhere → gap
     "P-RECOGNISED": ([record("abh", events=[recognised("2026-09-20")])], "recognised"),
@@ -45,6 +50,26 @@ POPULATION = {
     ),
     # nothing happened (no trigger) → no gap
     "P-QUIET": ([record("abh")], None),
+    # recognised, then died: nobody can pick the person up → no gap
+    "P-DIED": ([record("abh", events=[recognised("2026-09-20")]), record("stadt", events=[reported("tod", "2026-10-01")])], None),
+    # a provider closed the case after the death: still no gap
+    "P-DIED-CLOSED": (
+        [record("awo", "closed", "2025-01-01", "2026-10-20"), record("abh", "closed", events=[reported("tod", "2026-10-10")])],
+        None,
+    ),
+    # recognised, then left Germany → no gap
+    "P-LEFT-GERMANY": ([record("abh", "closed", events=[recognised("2026-09-20"), reported("ausreise", "2026-10-01")])], None),
+    # left Germany and came back (a later zuzug): the recognition counts again → gap
+    "P-RETURNED": (
+        [record("abh", events=[recognised("2026-09-20"), reported("ausreise", "2026-10-01"), reported("zuzug", "2026-10-15")])],
+        "recognised",
+    ),
+    # moved inside Germany / another authority responsible: where the thread breaks most often → still a gap
+    "P-MOVED": ([record("abh", "closed", events=[recognised("2026-09-20"), reported("wegzug", "2026-10-01")])], "recognised"),
+    "P-OTHER-AUTHORITY": (
+        [record("abh", "closed", events=[recognised("2026-09-20"), reported("zustaendigkeitswechsel", "2026-10-01")])],
+        "recognised",
+    ),
 }
 
 

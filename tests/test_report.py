@@ -24,6 +24,7 @@ from kim_hub.pipeline.reports import PREVIOUS_JSON, REPORT_HTML, REPORT_JSON, co
 from kim_hub.reporting.html import render_html
 from kim_hub.reporting.markdown import report_markdown
 from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
+from tests.test_delivery_outcomes import FIXTURES
 from tests.test_ingest_pipeline import drop
 
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "report.schema.json"
@@ -103,6 +104,33 @@ def test_report_counts_on_a_small_home(hub) -> None:
     assert quality["caritas"]["missing_share"]["azr_number"] == 1.0
     assert quality["caritas"]["missing_share"]["district"] == 0.0
     validator().validate(report)
+
+
+@pytest.mark.parametrize("kind", ["tod", "ausreise"])
+def test_a_person_who_died_or_left_germany_is_no_chain_gap(hub, kind: str) -> None:
+    """Marta's only case is closed (the one gap above); then the authority reports her death or departure."""
+    home, config, sessions, keys = build_home(hub)
+    lines = (FIXTURES / "abh" / "good_v11.xml").read_text(encoding="utf-8").splitlines()
+    message = "\n".join([*lines[:4], lines[-1]]).replace('anzahl="4"', 'anzahl="1"').replace('typ="tod"', f'typ="{kind}"')
+    for fixture_value, marta in (
+        ("Testenko", "TESTOVA"),
+        ("Iryna", "MARTA"),
+        ("1961-03-08", "1975-11-02"),
+        ("</person>", MARTA_ADDRESS),
+    ):
+        message = message.replace(fixture_value, marta)
+    path = home.inbox("abh") / "ABH_20261124_001.xml"
+    path.write_text(message, encoding="utf-8")
+    os.utime(path, (time.time() - 60, time.time() - 60))
+    ingest_source(home, config, "abh", keys, sessions)
+    link_index(sessions, config)
+    report = make_report(home)
+    assert report["totals"]["persons"] == 3  # the authority's record joined Marta
+    assert report["chain_gaps"]["by_district"] == [] and report["totals"]["chain_gap_persons"] == 0
+    assert "died or left Germany" in report["chain_gaps"]["note"]
+
+
+MARTA_ADDRESS = "<anschrift><postleitzahl>51375</postleitzahl></anschrift></person>"
 
 
 def test_published_reports_keep_the_previous_and_show_the_changes(hub) -> None:

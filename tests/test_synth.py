@@ -287,3 +287,35 @@ def test_article_and_fold_helpers() -> None:
     assert split_article("Al-Khatib") == ("Al", "Khatib")
     assert split_article("Haddad") == ("", "Haddad")
     assert ascii_fold("Öztürk Şahin") == "Oeztuerk Sahin"
+
+
+def test_departure_messages_are_opt_in_and_leave_the_recognitions_as_they_were(tmp_path: Path) -> None:
+    """With ``departures`` the authority's file turns 1.1 and gains ausreise / zustaendigkeitswechsel / tod
+    messages (6-digit nationality codes) that read and map without a rejection; the recognitions of the
+    seed stay byte for byte what they were."""
+    from kim_hub.connectors.abh_xml import read_abh_xml
+    from kim_hub.mappings.abh_xml import map_abh_row
+    from kim_hub.synth.status_messages import DEPARTURE_KINDS, write_status_messages
+
+    day = datetime.date(2026, 11, 24)
+    plain, with_departures = tmp_path / "plain", tmp_path / "departures"
+    for outdir in (plain, with_departures):
+        generate(outdir, PERSONS, SEED, day=day, workers=1)
+    recognitions = write_status_messages(plain, day, SEED)
+    messages = write_status_messages(with_departures, day, SEED, departures=0.2)
+    assert [m for m in messages if m.kind == "statusaenderung"] == recognitions
+    assert (plain / "status_messages.csv").read_bytes() == (with_departures / "status_messages.csv").read_bytes()
+    assert not (plain / "departure_messages.csv").exists()
+    departed = list(csv.DictReader((with_departures / "departure_messages.csv").open(encoding="utf-8")))
+    assert {row["kind"] for row in departed} == {kind for kind, _weight in DEPARTURE_KINDS}
+
+    name = f"statusmeldungen-{day.isoformat()}.xml"
+    assert b'version="1.1"' in (with_departures / "inbox" / "abh" / name).read_bytes()
+    assert b'version="1.1"' not in (plain / "inbox" / "abh" / name).read_bytes()
+    batch = read_abh_xml(with_departures / "inbox" / "abh" / name)
+    assert not batch.rejected_whole and batch.rejections == []
+    mapped = [map_abh_row("abh", row) for row in batch.rows]
+    assert all(not isinstance(result, list) for result in mapped), [r for r in mapped if isinstance(r, list)][:3]
+    assert b'staatsangehoerigkeit code="000' in (with_departures / "inbox" / "abh" / name).read_bytes()
+    closed = collections.Counter(s.case.events[0].kind for s in mapped if s.case.case_status == "closed")  # type: ignore[union-attr]
+    assert set(closed) == {kind for kind, _weight in DEPARTURE_KINDS}

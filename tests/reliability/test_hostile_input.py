@@ -1,5 +1,5 @@
 """Hostile and broken deliveries (issue #8): the generated corpus of tests/reliability/hostile_corpus.py
-goes through the real ingest path (flows.ingest.ingest_source, real database, no Prefect).
+goes through the real ingest path (pipeline.ingest.ingest_source, real database, no Prefect).
 
 Every delivered file must end with a receipt (or, for what the hub never touches by design —
 symlinks, pipes, hidden and partial files — stay where it is), the run keeps going, the good
