@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.handler(args) or EXIT_OK)
+        code = int(args.handler(args) or EXIT_OK)
+        sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
+        return code
     except ConfigError as exc:
         print(f"kim-hub: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
