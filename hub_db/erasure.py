@@ -6,7 +6,7 @@ from the link history (events keep their shape, the pseudonym becomes "erased");
 transfers to the record keep their shape with the record id replaced by "erased". What stays: one
 "erase" event saying that an erasure happened, with no record id and no pseudonym — the audit
 needs the fact, not the person. Delivered files in the source's archive/ still hold the row in
-clear, and the outbox may hold documents addressed to it: the caller removes both (flows/erasure.py).
+clear, and the outbox may hold documents addressed to it: the caller removes both (pipeline/erasure.py).
 """
 
 from __future__ import annotations

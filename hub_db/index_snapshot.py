@@ -1,7 +1,7 @@
 """The index kept in columnar form between link runs, so a run does not re-parse every encoding.
 
-Reading a stored encoding back from JSON costs ~50 µs a record (1024-bit Bloom integers parse
-slowly): a minute per million records on every link run and every online index load. The
+Reading a stored encoding back from JSON is slow (1024-bit Bloom integers parse slowly): about a
+minute per million records on every link run and every online index load. The
 snapshot keeps the columns of ``linkage.columnar.EncodingArrays`` as raw array bytes in the
 database (table ``index_segments``), written inside the link run's own transaction: it commits or
 rolls back with the links it describes, on SQLite and PostgreSQL alike, so a crash cannot leave a
@@ -96,7 +96,7 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     arrays = _assemble(ids, sources)
     arrays.body = bodies
     if len(stale) >= PARSE_CHUNK:
-        return_freed_memory()  # the parsed chunks' heap, kept by the allocator otherwise (linkage.memory)
+        return_freed_memory()  # the parsed chunks' heap, kept by the allocator otherwise (runtime.memory)
     return LoadedIndex(arrays, digests, ~usable, segments)
 
 

@@ -44,7 +44,7 @@ def dequeue(session: Session, record_pks: Iterable[int]) -> None:
     """Take linked records (read from the queue in this transaction) off the queue.
 
     When they are all the queue holds, as after a link run (every enqueuer takes the linking
-    lock the run holds), one DELETE; else one executemany (a million rows: 2.2 s against 0.03)."""
+    lock the run holds), one DELETE (far faster than a million-row executemany); else one executemany."""
     pks = set(record_pks)
     if not pks:
         return

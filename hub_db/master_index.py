@@ -61,7 +61,7 @@ class LinkOutcome:
     model_version: int | None = None
 
 
-@cyclic_gc_paused()  # a first run builds a million records' links and events (linkage.gc_pause)
+@cyclic_gc_paused()  # a first run builds a million records' links and events (runtime.gc_pause)
 def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOutcome:
     """Link every record waiting for it into the master index (the caller commits).
 

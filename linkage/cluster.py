@@ -19,8 +19,7 @@ when the two are each other's clearly best candidate (``_mutual_best_joins``). A
 assumes it competes with nobody, but in a big index a name with no or a placeholder birth date
 is shared by many: at a million generated records, 14 % of the 138,396 pairs between the two
 thresholds were one person, and 92 % of the 3,612 among them that were each record's best pair
-by at least a bit. Re-linking that index, F1 rose from 0.956 to 0.965 (0.978 to 0.980 at 5,000
-persons), precision falling from 0.989 to 0.985.
+by at least a bit (the effect on F1: benchmarks/README.md).
 
 Pairs a coordinator marked "same" are merged first and are never undone by the score.
 """

@@ -194,7 +194,7 @@ def from_encodings(encodings: Mapping[int, RecordEncoding]) -> EncodingArrays:
     return _build([(rid, encodings[rid].as_dict()) for rid in sorted(encodings)])
 
 
-@cyclic_gc_paused()  # a chunk's parsed dicts only pile up until the arrays are built (linkage.gc_pause)
+@cyclic_gc_paused()  # a chunk's parsed dicts only pile up until the arrays are built (runtime.gc_pause)
 def from_json_rows(rows: Iterable[tuple[int, str]]) -> EncodingArrays:
     """Columns straight from stored JSON encodings, without building objects first."""
     # stdlib json: Bloom filters are 1024-bit integers, which faster parsers turn into floats

@@ -62,7 +62,7 @@ class ScoredPairs:
 
 
 def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairPieces, review: float) -> ScoredPairs:
-    """Compare and score row pairs piece by piece (in threads: ``linkage.parallel``); keep
+    """Compare and score row pairs piece by piece (in threads: ``runtime.parallel``); keep
     those whose match weight (with the model's prior) reaches ``review``. Pairs whose bound
     misses it are not compared in full."""
     floor = review - model.prior_log_odds
@@ -145,7 +145,7 @@ def authoritative_conflict(arr: EncodingArrays) -> Callable[[int, int], bool]:
     """``identifiers_conflict`` by record id, for records of the AZR's keeper only.
 
     Their numbers are read from the arrays when a pair is asked about (the clustering asks about
-    few): sets for all of them up front cost 1.2 GB and 4 s at a million records."""
+    few): sets for all of them up front cost more than a gigabyte at a million records."""
     rows = np.flatnonzero(arr.azr_auth & (arr.azr != NONE))
     row_of = dict(zip(arr.ids[rows].tolist(), rows.tolist()))
 

@@ -2,7 +2,7 @@
 
 Mapping a row (pydantic) and encoding its identity (dozens of HMAC tokens, Bloom filters) is
 about 80 % of ingest and needs no database, so a big file is cut into chunks that worker
-processes (``linkage.parallel.map_in_processes``) turn into records while the parent takes
+processes (``runtime.parallel.map_in_processes``) turn into records while the parent takes
 the chunks already done. The parent stores them in file order, one transaction per file with
 its ledger entry, the file moved on only after the commit. Results come back in row order, so
 which duplicate wins, which row is rejected and what is stored are what one process gives.
@@ -11,10 +11,9 @@ chunks but their token caches.
 
 By default there are as many workers as the process may use cores, at most four (the parent
 storing alone becomes the limit beyond that); ``KIM_HUB_WORKERS`` sets the number, and 1 keeps
-everything in-process. On the 2-core machine, otherwise idle, two workers ingest 100,000
-generated persons (216,979 rows) in 51.5 s against 78.4 s in one process. With other work
-keeping both cores busy they were slower than one (98,737 rows: 37.5 s against 29.2 s; the
-records travel back pickled and each worker warms its own token caches): there, set it to 1.
+everything in-process. On an otherwise idle machine two workers ingest faster than one process;
+with other work keeping the cores busy they were slower (the records travel back pickled and
+each worker warms its own token caches): there, set it to 1 (figures: benchmarks/README.md).
 Small files never go to the pool (starting it would cost more than it saves).
 """
 

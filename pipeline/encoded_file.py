@@ -1,6 +1,6 @@
 """A delivered file's rows as storable records, chunk by chunk: mapping and pseudonymisation.
 
-The records come chunk by chunk (``flows.encode_pool``, in worker processes for big files) so
+The records come chunk by chunk (``pipeline.encode_pool``, in worker processes for big files) so
 that storing a chunk overlaps with encoding the next ones and a big file is never held as
 records all at once. Iterating gives lists of records in row order; once iterated, the
 rejections, the ids the file names and its newest row date are complete.

@@ -93,7 +93,7 @@ def ingest_source(
     receipts = home.outbox(source, "receipts")
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
-        with folder.claimed(path) as claimed, cyclic_gc_paused():  # a file is one bulk load (linkage.gc_pause)
+        with folder.claimed(path) as claimed, cyclic_gc_paused():  # a file is one bulk load (runtime.gc_pause)
             if claimed is None:
                 continue  # another run claimed it first, or is still working on it
             crash_point("claim")
@@ -232,7 +232,7 @@ def store_batch(
         # never held as records all at once. On SQLite this holds its only write lock while the
         # file is encoded: other writers wait, as they do while a link run holds it, and a
         # timed-out import is retried (flows.sync). Encoding first and storing after left a core
-        # idle while the parent stored (1M records: 162 s against 150 s, 2.5 GB peak against 1.1).
+        # idle while the parent stored, and held twice the memory (benchmarks/README.md).
         result = store_file(
             session,
             source=source,

@@ -2,9 +2,8 @@
 
 The collector runs whenever allocations outnumber frees by a few hundred, and while a heap only
 grows (a file's rows read, its records collected, a million links written) every object it holds
-is traversed again and again. Unpickling a worker's records cost 15-25 µs a record in the parent
-with the collector on and 4 µs with it off; a first link run over a million records took 184.5 s
-instead of 201.1 s with the pauses (and 0.6 % more candidate pairs). Those objects form no
+is traversed again and again: unpickling a worker's records and a first link run over a million
+records were several times and a tenth slower with it (benchmarks/README.md). Those objects form no
 reference cycles, so nothing is lost by not looking for them; reference counting still frees
 everything else at once. The collector resumes when the outermost pause ends (several threads
 may pause at once: a count decides), so cycles a step does leave, such as the tracebacks of

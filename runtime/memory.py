@@ -2,9 +2,8 @@
 
 Parsing a million stored encodings allocates millions of mid-sized strings and dicts that are
 freed again within seconds. glibc's allocator keeps such freed heap memory for reuse instead of
-returning it, so a first link run kept about 1.7 GB it no longer used for the rest of the run
-(measured at a million records: 2.8 GB resident after loading, 1.1 GB after ``malloc_trim``),
-and that came on top of the clustering's own peak. Elsewhere (other C libraries, other
+returning it, so a first link run kept more than a gigabyte it no longer used for the rest of the
+run, on top of the clustering's own peak (figures: benchmarks/README.md). Elsewhere (other C libraries, other
 platforms) this is a no-op.
 """
 

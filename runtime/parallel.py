@@ -1,8 +1,8 @@
 """Spreading the hub's heavy work over the cores: threads for numpy, processes for Python.
 
 Comparing and scoring candidate pairs is long array passes, during which numpy releases the
-GIL, so threads share the cores without copying the index into other processes: on the 2-core
-machine two threads score 21.8 million candidate pairs in 10.8 s instead of 20.3 s.
+GIL, so threads share the cores without copying the index into other processes (two threads
+score candidate pairs almost twice as fast on two cores; benchmarks/README.md).
 ``KIM_HUB_LINK_THREADS`` sets the number (1: everything in the calling thread).
 
 Pure-Python work (mapping and pseudonymising rows, parsing stored encodings) holds the GIL, so
@@ -110,8 +110,8 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
 
 def release_workers() -> None:
     """Stop the worker processes (the next ``map_in_processes`` starts new ones). Between
-    ingest and linking they would only hold their token caches: at a million records the two
-    idle workers added about 1.1 GB to the link run's peak."""
+    ingest and linking they would only hold their token caches, which at a million records add
+    about a gigabyte to the link run's peak."""
     global _pool
     if _pool is not None:
         _pool.shutdown(wait=False, cancel_futures=True)

@@ -6,7 +6,7 @@ kill hits, a re-run must leave exactly the state of an uninterrupted run: no rec
 ledger entry, rejection, receipt, summary or transfer lost or doubled, nothing left in inbox/
 or processing/.
 
-Each trial kills one real process. Most trials aim at a named crash point (flows/crashpoints.py:
+Each trial kills one real process. Most trials aim at a named crash point (runtime/crashpoints.py:
 file claim, row upsert before commit, ledger committed, receipt written, linking before commit,
 push with summaries written but not recorded) at a random pass, because random moments mostly
 hit Prefect's start-up; the rest kill at a random moment of the run, and every fifth trial also
