@@ -55,11 +55,13 @@ def register(commands: CommandGroup) -> None:
 
 
 def prefect_flows(home: HubHome, verbose: bool = False) -> ModuleType:
-    """The flows module, imported only after Prefect is pointed at this home."""
+    """The flows module, imported only after Prefect is pointed at this home and at its API (a
+    temporary server that dies with this process unless one is configured)."""
     home.load_config()
-    from kim_hub.flows.prefect_setup import prepare_prefect
+    from kim_hub.flows.prefect_setup import connect_prefect_api, prepare_prefect
 
     prepare_prefect(home, verbose)
+    connect_prefect_api()
     from kim_hub.flows import sync
 
     return sync

@@ -1,8 +1,10 @@
-"""Process set-up before Prefect is imported: its state inside the hub's home, nothing leaked.
+"""Process set-up before Prefect is imported: its state inside the home, its API, nothing leaked.
 
-Prefect reads its settings when it is first imported, so the CLI calls ``prepare_prefect``
-before any flow module is loaded. A developer's own Prefect profile (say a PREFECT_API_URL
-pointing at a shared server) must not capture a hub's runs unless hub configuration asks for it.
+Prefect reads its settings when it is first imported, so the CLI calls ``prepare_prefect`` and
+``connect_prefect_api`` before any flow module is loaded. A developer's own Prefect profile (say a
+PREFECT_API_URL pointing at a shared server) must not capture a hub's runs unless hub
+configuration asks for it (``KIM_HUB_PREFECT_API_URL``); without one, the command gets a
+temporary API server that dies with it (``flows.temporary_api``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import logging
 import os
 import re
 
+from kim_hub.flows.temporary_api import start_temporary_api
 from kim_hub.pipeline.home import HubHome
+from kim_hub.runtime.lifetime import can_die_with_parent
 
 PREFECT_ENVIRONMENT = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -48,6 +52,13 @@ def prepare_prefect(home: HubHome, verbose: bool = False) -> None:
         os.environ["PREFECT_API_URL"] = api_url
     else:
         os.environ.pop("PREFECT_API_URL", None)
+
+
+def connect_prefect_api() -> None:
+    """Give this process a Prefect API: the configured server, else a temporary one that lives as
+    long as this process and no longer (where the platform allows; else Prefect starts its own)."""
+    if not os.environ.get("PREFECT_API_URL") and can_die_with_parent():
+        os.environ["PREFECT_API_URL"] = start_temporary_api()
 
 
 class RedactingFilter(logging.Filter):

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from kim_hub.runtime.lifetime import exit_with
 from kim_hub.runtime.memory import return_freed_memory
 
 T = TypeVar("T")
@@ -104,7 +105,9 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if "forkserver" in methods:
             context.set_forkserver_preload([__name__])
-        _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context), workers
+        # a worker exits with this process, also when it is killed (runtime.lifetime)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),))
+        _pool, _pool_size = pool, workers
     return _pool
 
 

@@ -1,0 +1,109 @@
+"""Prefect's temporary API server for one command, dying with the process that started it.
+
+Without a configured Prefect server, Prefect starts a temporary API server as a child process
+the first time a flow runs and stops it when the process exits normally. A `kim-hub ingest` that
+is killed (a cron timeout, the out-of-memory killer, SIGKILL) leaves that server running, serving
+the home's Prefect database, one more with every kill. So the hub starts the server itself, with
+the command Prefect uses for its own (uvicorn serving Prefect's app in ephemeral mode, no UI), and
+asks the kernel to kill it the moment its parent dies (``runtime.lifetime``); then it points
+Prefect at it. Where the platform has no such request, Prefect's own temporary server is used.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import closing
+from pathlib import Path
+
+from kim_hub.core.errors import TransientError
+from kim_hub.runtime.lifetime import death_signal_request
+
+STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+SERVER_ENVIRONMENT = {  # what Prefect sets for its own temporary server
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT_SERVER_UI_ENABLED": "false",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+}
+
+
+def start_temporary_api(timeout: float | None = None) -> str:
+    """Start Prefect's API on a free loopback port and return its URL once it answers.
+
+    The server is stopped when this process exits: by ``atexit`` on a normal exit, which runs
+    after Prefect has drained its log and event workers into it (they drain at thread shutdown,
+    before ``atexit``), and by the kernel when the process is killed."""
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(_prefect_package_dir()),
+            "--factory",
+            "prefect.server.api.server:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "error",
+            "--lifespan",
+            "on",
+        ],
+        env={**os.environ, **SERVER_ENVIRONMENT},
+        stdin=subprocess.DEVNULL,
+        preexec_fn=death_signal_request(os.getpid()),  # noqa: PLW1509 - prctl must run in the child before exec
+    )
+    atexit.register(_stop, server)
+    url = f"http://127.0.0.1:{port}/api"
+    _wait_until_healthy(server, url, timeout or float(os.environ.get(STARTUP_TIMEOUT_ENV, "90")))
+    return url
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _wait_until_healthy(server: subprocess.Popen[bytes], url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.poll() is not None:
+            raise TransientError(f"Prefect's temporary API server stopped while starting (exit code {server.returncode})")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:  # noqa: S310 - loopback URL built here
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TransientError(f"Prefect's temporary API server did not answer within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def _free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _prefect_package_dir() -> Path:
+    """Where Prefect is installed, found without importing it (its settings are read at import)."""
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or spec.origin is None:
+        raise TransientError("Prefect is not installed")
+    return Path(spec.origin).parent.parent
