@@ -5,7 +5,9 @@ A command gets its help text as both summary and description, an example under i
 is a command with subcommands of its own; called alone it prints its own help.
 
 Exit codes (the README documents them): 0 ok, 1 the run finished but rows were rejected (or a
-check failed), 2 usage or configuration error, 3 the hub refused to run (an exposed key file).
+check failed), 2 usage or configuration error, 3 the hub refused to run (an exposed key file),
+4 the run finished but part of it failed (a file or a source set aside, or linking, push or the
+report failed; the rest went on), 5 the command itself failed unexpectedly.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from kim_hub.pipeline.home import HubHome
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED, EXIT_PART_FAILED, EXIT_FAILED = 0, 1, 2, 3, 4, 5
 HOME_HELP = "the hub's home folder (default: $KIM_HUB_HOME or ./kim-home)"
 
 Handler = Callable[[argparse.Namespace], int]

@@ -1,8 +1,9 @@
 """The `kim-hub` command line: the parser built from one module per command family, errors as exit codes.
 
-Exit codes: 0 ok, 1 the run finished but rows were rejected, 2 usage or configuration error,
-3 the hub refused to run (e.g. an exposed key file). A reader that stops early
-(`kim-hub links | head`) ends the command quietly, as any Unix tool does.
+Exit codes: see ``cli.commands`` (0 ok, 1 rows rejected, 2 usage or configuration, 3 refused,
+4 part of the run failed, 5 the command failed). An unexpected error is one line naming its kind,
+never a traceback that could quote a value. A reader that stops early (`kim-hub links | head`)
+ends the command quietly, as any Unix tool does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import sys
 
 from kim_hub.cli import data, exchange, index, reports, setup, sync
-from kim_hub.cli.commands import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CommandGroup, HelpFormatter
+from kim_hub.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CommandGroup, HelpFormatter
 from kim_hub.core.errors import ConfigError, FatalError, HubError
 
 FAMILIES = (setup, sync, index, exchange, reports, data)
@@ -55,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
+    except Exception as error:  # noqa: BLE001 - the last line of defence: a kind, never a value
+        print(f"kim-hub: failed unexpectedly ({type(error).__name__})", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _silence_stdout() -> None:

@@ -12,7 +12,7 @@ import sys
 from types import ModuleType, TracebackType
 from typing import Any
 
-from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
+from kim_hub.cli.commands import EXIT_OK, EXIT_PART_FAILED, EXIT_REJECTED, CommandGroup, home_of
 from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.home import HubHome
 
@@ -91,6 +91,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     home = home_of(args)
     summary = run_sync(home, args.source, verbose=args.verbose)
     print_summary(summary)
+    return sync_exit_code(summary)
+
+
+def sync_exit_code(summary: dict[str, Any]) -> int:
+    """4 when part of the run failed (a file or step set aside), else 1 when rows were rejected."""
+    if summary["failed"] or summary["files_failed"]:
+        return EXIT_PART_FAILED
     return EXIT_REJECTED if summary["records_rejected"] else EXIT_OK
 
 
@@ -112,16 +119,25 @@ def print_summary(summary: dict[str, Any]) -> None:
     """A sync run's counts per source and of the master index, as a table."""
     print(f"{'source':12} {'files':>5} {'skipped':>7} {'rows':>6} {'new/chg':>7} {'same':>6} {'rejected':>8}")
     for source, counts in summary["sources"].items():
+        files = counts["files_ingested"] + counts["files_rejected"] + counts["files_failed"]
         print(
-            f"{source:12} {counts['files_ingested'] + counts['files_rejected']:>5} {counts['files_skipped']:>7} "
+            f"{source:12} {files:>5} {counts['files_skipped']:>7} "
             f"{counts['records_in']:>6} {counts['records_accepted']:>7} {counts['records_unchanged']:>6} "
             f"{counts['records_rejected']:>8}"
         )
     linking = summary["linking"]
-    print(
-        f"master index: {linking['records_linked']} records linked, {linking['persons_created']} persons created, "
-        f"{linking['persons_merged']} merged, {linking['persons_split']} split, {linking['review_items']} for review"
-    )
+    if linking is not None:
+        print(
+            f"master index: {linking['records_linked']} records linked, {linking['persons_created']} persons created, "
+            f"{linking['persons_merged']} merged, {linking['persons_split']} split, {linking['review_items']} for review"
+        )
+    if summary["files_failed"]:
+        print(
+            f"{summary['files_failed']} file(s) could not be processed and were set aside in failed/ (see their receipts)",
+            file=sys.stderr,
+        )
+    for step, kind in summary["failed"].items():
+        print(f"{step} failed ({kind}); the rest of the run went on", file=sys.stderr)
 
 
 def cmd_push(args: argparse.Namespace) -> int:

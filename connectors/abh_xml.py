@@ -54,6 +54,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector
+from kim_hub.connectors.counts import parse_count
 from kim_hub.connectors.safe_xml import MAX_XML_BYTES, XmlRejected, hardened_parser, load_schema, parse_untrusted
 from kim_hub.core.errors import BadInputError
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
@@ -217,7 +218,9 @@ def _validated_messages(data: bytes, max_bytes: int) -> list[etree._Element]:
     if first is not None:
         raise XmlRejected(_schema_reason(first, schema.names), first.line or None)
     messages = root.findall("a:meldung", _NS)
-    announced = int(root.get("anzahl", "-1"))
+    announced = parse_count(root.get("anzahl", ""))
+    if announced is None:
+        raise XmlRejected("anzahl is not a plausible message count", root.sourceline)
     if announced != len(messages):
         raise XmlRejected(f"anzahl announces {announced} messages but the file holds {len(messages)}: truncated or damaged")
     return messages

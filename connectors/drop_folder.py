@@ -13,6 +13,8 @@ written, never import one twice and never lose one. So:
 * after its records are committed it moves to ``archive/<source>/`` (or ``failed/<source>/``
   when it was rejected whole). A crash in between leaves it in processing/, where the next run
   picks it up first; the ledger (content hash) makes that second pass a no-op for the database.
+  Each pick-up is counted (a hidden ``.attempts-<name>`` beside the file, gone with the file), so
+  the hub can set aside a file it keeps dying on instead of retrying it for ever.
 
 The folder knows files only; whether a file's content was already imported is the ledger's job.
 """
@@ -96,12 +98,24 @@ class DropFolder:
         finally:
             os.close(handle)  # releases the lock
 
+    def note_attempt(self, path: Path) -> int:
+        """Count one more pick-up of a claimed file; returns how many there have been, this one
+        included (more than one: earlier runs died before finishing it)."""
+        counter = _attempts_file(path)
+        try:
+            earlier = int(counter.read_text(encoding="ascii").strip() or 0)
+        except (OSError, ValueError):
+            earlier = 0
+        counter.write_text(f"{earlier + 1}\n", encoding="ascii")
+        return earlier + 1
+
     def finish(self, path: Path, failed: bool = False) -> Path:
         """Move a processed file to archive/ or failed/, never overwriting an earlier one."""
         folder = self.failed if failed else self.archive
         folder.mkdir(parents=True, exist_ok=True)
         target = _free_name(folder, path.name)
         os.replace(path, target)
+        _attempts_file(path).unlink(missing_ok=True)
         return target
 
     def purge_archive(self, older_than_days: float) -> int:
@@ -115,6 +129,11 @@ class DropFolder:
                 path.unlink()
                 removed += 1
         return removed
+
+
+def _attempts_file(path: Path) -> Path:
+    """Where the pick-ups of a claimed file are counted: hidden, so never taken for a delivery."""
+    return path.with_name(f".attempts-{path.name}")
 
 
 def _lock(handle: int) -> bool:

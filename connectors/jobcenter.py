@@ -22,6 +22,7 @@ from typing import ClassVar
 
 from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, read_delivery
 from kim_hub.connectors.column_map import ColumnMap
+from kim_hub.connectors.counts import parse_count
 from kim_hub.connectors.csv_dialect import UnsupportedEncoding, decode_bytes
 from kim_hub.connectors.table import CsvSyntaxError, Record, csv_records
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
@@ -60,9 +61,10 @@ def _trailer_count(line: Record) -> int | None:
     if not line.cells or not _TRAILER_LABEL.fullmatch(line.cells[0].strip()):
         return None
     values = [cell.strip() for cell in line.cells[1:] if cell.strip()]
-    if len(values) != 1 or not values[0].isdigit():
+    count = parse_count(values[0]) if len(values) == 1 else None
+    if count is None:
         raise _Damaged("trailer line does not end in a row count", line.first_line)
-    return int(values[0])
+    return count
 
 
 def _header_positions(line: Record, column_map: ColumnMap) -> tuple[dict[int, str], list[str]]:

@@ -12,7 +12,7 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from kim_hub.connectors.base import read_delivery
@@ -34,11 +34,11 @@ def read_provider_xlsx(path: Path, column_map: ColumnMap | None = None) -> FileB
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
         return _reject(batch, "not a readable .xlsx workbook; export the sheet as .xlsx or CSV")
     try:
-        sheet = workbook.worksheets[0]
-        records = [
-            Record(first_line=number, last_line=number, cells=[_cell_text(v) for v in row[:MAX_COLUMNS]])
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        records = _sheet_records(workbook)
+    except UNREADABLE_SHEET:
+        return _reject(
+            batch, "the first sheet cannot be read (it is missing, damaged, or a cell holds what its type does not allow)"
+        )
     finally:
         workbook.close()
     width = max((len(r.cells) for r in records), default=0)
@@ -47,6 +47,21 @@ def read_provider_xlsx(path: Path, column_map: ColumnMap | None = None) -> FileB
         width -= 1
     records = [Record(r.first_line, r.last_line, (r.cells + [""] * width)[:width]) for r in records]
     return fill_batch(batch, records, column_map or provider_csv_column_map())
+
+
+# What openpyxl raises for a workbook that opened but whose sheet cannot be read: no sheet at all
+# (IndexError), a number cell holding text (ValueError), broken sheet XML (SyntaxError is
+# ElementTree's ParseError), a missing part of the archive (KeyError).
+UNREADABLE_SHEET = (IndexError, ValueError, TypeError, KeyError, SyntaxError, zipfile.BadZipFile, OSError)
+
+
+def _sheet_records(workbook: Workbook) -> list[Record]:
+    """The first sheet's rows as records numbered as Excel shows them."""
+    sheet = workbook.worksheets[0]
+    return [
+        Record(first_line=number, last_line=number, cells=[_cell_text(v) for v in row[:MAX_COLUMNS]])
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+    ]
 
 
 def _cell_text(value: object) -> str:

@@ -22,6 +22,7 @@ STATUS_TEXT = {
     "done": ("angenommen", "accepted"),
     "rejected": ("ganz abgelehnt", "rejected as a whole"),
     "duplicate": ("bereits erhalten, nicht erneut eingelesen", "already received, not imported again"),
+    "failed": ("nicht verarbeitet, zurückgestellt", "not processed, set aside"),
 }
 
 
@@ -30,7 +31,7 @@ class Receipt:
     source: str
     file_name: str
     content_hash: str
-    status: str  # done | rejected | duplicate
+    status: str  # done | rejected | duplicate | failed
     received_at: str
     rows_total: int = 0
     accepted: int = 0

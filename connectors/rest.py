@@ -212,3 +212,5 @@ def _json_body(response: requests.Response, where: str) -> Any:
         return response.json()
     except ValueError:
         raise BadInputError(f"{where}: response is not JSON") from None
+    except RecursionError:  # JSON nested deeper than Python's parser can follow
+        raise BadInputError(f"{where}: response is nested too deeply") from None

@@ -8,9 +8,10 @@ transient errors are retried.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
@@ -116,27 +117,41 @@ def report_flow(home_path: str) -> dict:
 
 
 @flow(name="kim-hub-sync", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
-    """One sync cycle: all (or the named) sources, then linking. Returns the run summary."""
+def sync_flow(home_path: str, sources: list[str] | None = None) -> dict[str, Any]:
+    """One sync cycle: all (or the named) sources, then linking, push and the report. Returns the
+    run summary. Each step is isolated: a source that fails (after the retries of transient
+    errors) is named in ``failed`` and the other sources, linking, push and the report still run."""
     install_redaction()
     home = HubHome(Path(home_path))
     config = home.load_config()
-    selected = sources or list(config.sources)
-    per_source = {source: ingest_source_task(home_path, source) for source in selected}
-    linking = link_task(home_path)
-    pushed = push_task(home_path)
+    failed: dict[str, str] = {}
+    per_source = {}
+    for source in sources or list(config.sources):
+        counts = _isolated(f"source {source}", failed, ingest_source_task, home_path, source)
+        if counts is not None:
+            per_source[source] = counts
     summary = {
         "sources": per_source,
-        "linking": linking,
-        "push": pushed,
+        "linking": _isolated("linking", failed, link_task, home_path),
+        "push": _isolated("push", failed, push_task, home_path),
         "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values()),
+        "files_failed": sum(int(s["files_failed"]) for s in per_source.values()),
+        "failed": failed,
     }
     get_run_logger().info("run summary: %s", summary)
-    try:
-        report_task(home_path, summary)
-    except Exception as exc:  # noqa: BLE001 - the report must never undo a completed sync
-        get_run_logger().warning("report not written: %s", type(exc).__name__)
+    _isolated("report", failed, report_task, home_path, summary)
     return summary
+
+
+def _isolated(step: str, failed: dict[str, str], task: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any] | None:
+    """Run one step of a sync; if it fails, note the kind of failure (the exception's type, never
+    its message, which may quote a value) and let the run go on."""
+    try:
+        return task(*args)
+    except Exception as error:  # noqa: BLE001 - one step's failure must not stop the others
+        failed[step] = type(error).__name__
+        get_run_logger().error("%s failed (%s); the run goes on", step, type(error).__name__)
+        return None
 
 
 @flow(name="kim-hub-reestimate", flow_run_name=_run_name, persist_result=False, log_prints=False)

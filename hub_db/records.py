@@ -30,7 +30,7 @@ class FileOutcome:
 
     source: str
     file_name: str
-    status: str  # done | rejected | skipped
+    status: str  # done | rejected | skipped | failed (set aside, nothing stored)
     rows_total: int = 0
     accepted: int = 0
     unchanged: int = 0

@@ -9,6 +9,13 @@ The data path, top to bottom, per delivered file:
     hub_db.records           store records, rejections and the ledger entry in one transaction
     receipt                  outbox/<source>/receipts/<file>.receipt.json + .txt
 
+Nothing raised while one file is read, mapped, encoded or stored stops the run: the file's
+transaction is rolled back, the file is set aside in ``failed/`` with a receipt naming the kind of
+failure (the exception's type, never its message, which may quote a value), and the next file
+follows. A file the hub was importing when the process died twice is set aside the same way
+instead of being retried for ever. Only errors that may go away by themselves (a locked or
+unreachable database) propagate, for the task's retry.
+
 Linking into the master index runs once after all sources (``pipeline.linking``).
 """
 
@@ -20,13 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.base import FileConnector, PullConnector
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.receipts import Receipt, write_receipt
 from kim_hub.connectors.registry import is_file_connector, is_pull_connector, load_connector
-from kim_hub.core.errors import BadInputError
+from kim_hub.core.errors import BadInputError, TransientError
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import IngestFile
@@ -35,13 +43,16 @@ from kim_hub.hub_db.source_state import load_state, save_state
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.registry import RowMapper, load_mapping
 from kim_hub.pipeline.encoded_file import EncodedFile
-from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.runtime.crashpoints import crash_point
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 # Connectors read a whole file into memory (several times its size while parsing): larger files
 # are refused with a receipt instead. A nightly full export of ~300,000 people is about 100 MB.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+# A leftover in processing/ is retried after the hub died while importing it, but not for ever:
+# the file the hub died on twice (out of memory, say) is set aside like a file that failed.
+MAX_INTERRUPTED_ATTEMPTS = 2
 
 
 @dataclass
@@ -53,6 +64,7 @@ class SourceOutcome:
     files_ingested: int = 0
     files_skipped: int = 0
     files_rejected: int = 0
+    files_failed: int = 0  # set aside because the hub could not process them
     records_in: int = 0
     records_accepted: int = 0
     records_unchanged: int = 0
@@ -67,6 +79,7 @@ class SourceOutcome:
             return
         self.files_ingested += outcome.status == "done"
         self.files_rejected += outcome.status == "rejected"
+        self.files_failed += outcome.status == "failed"
         self.records_in += outcome.rows_total
         self.records_accepted += outcome.accepted
         self.records_unchanged += outcome.unchanged
@@ -97,26 +110,61 @@ def ingest_source(
             if claimed is None:
                 continue  # another run claimed it first, or is still working on it
             crash_point("claim")
-            batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
-            result, receipt = store_batch(
-                batch,
-                _display_name(claimed.name),
-                source,
-                _mapper(reader),
-                keys,
-                sessions,
-                settings.azr_authoritative,
-                full_snapshot=reader is not None and reader.full_snapshot,
-            )
+            if folder.note_attempt(claimed) > MAX_INTERRUPTED_ATTEMPTS:
+                result, receipt = _set_aside(claimed, source, INTERRUPTED)
+            else:
+                result, receipt = _ingest_claimed(claimed, source, readers, settings, keys, sessions)
             crash_point("ledger")
             write_receipt(receipts, receipt)
             crash_point("receipt")
-            folder.finish(claimed, failed=result.status == "rejected")
+            folder.finish(claimed, failed=result.status in ("rejected", "failed"))
             outcome.add(result)
     folder.purge_archive(settings.archive_days)
     for puller in pullers:
         outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative))
     return outcome
+
+
+INTERRUPTED = "interrupted twice"  # the kind of failure of a file the hub died on twice
+
+
+def _ingest_claimed(
+    claimed: Path,
+    source: str,
+    readers: Sequence[type[FileConnector]],
+    settings: SourceConfig,
+    keys: EncodingKeys,
+    sessions: sessionmaker[Session],
+) -> tuple[FileOutcome, Receipt]:
+    """Read, map, encode and store one claimed file; anything it raises sets the file aside."""
+    try:
+        batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
+        return store_batch(
+            batch,
+            _display_name(claimed.name),
+            source,
+            _mapper(reader),
+            keys,
+            sessions,
+            settings.azr_authoritative,
+            full_snapshot=reader is not None and reader.full_snapshot,
+        )
+    except (TransientError, OperationalError, InterfaceError):
+        raise  # may go away by itself: the task retries, and the ledger makes the retry exact
+    except Exception as error:  # noqa: BLE001 - one file's failure must never stop the run
+        return _set_aside(claimed, source, type(error).__name__)
+
+
+def _set_aside(path: Path, source: str, kind: str) -> tuple[FileOutcome, Receipt]:
+    """The outcome and receipt of a file the hub could not process: nothing of it was stored (its
+    transaction was rolled back), so a corrected or re-sent delivery is read afresh."""
+    name = _display_name(path.name)
+    reason = f"the hub could not process this file ({kind}); nothing of it was stored; it was set aside"
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    received = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    receipt = Receipt(source, name, digest, "failed", received, rejections=[Rejection(name, None, None, reason)])
+    return FileOutcome(source, name, "failed"), receipt
 
 
 def _read_delivery(

@@ -70,7 +70,10 @@ def _alive(pid: int) -> bool:
 def test_a_killed_ingest_leaves_no_process_behind(tmp_path: Path) -> None:
     home = tmp_path / "home"
     subprocess.run([*_kim_hub(), "init", "--home", str(home)], check=True, capture_output=True)
-    persons = [ExamplePerson(f"R-{i}", f"Family{i % 997}", f"Given{i % 89}", f"19{50 + i % 50}-0{1 + i % 9}-1{i % 9}") for i in range(ROWS)]
+    persons = [
+        ExamplePerson(f"R-{i}", f"Family{i % 997}", f"Given{i % 89}", f"19{50 + i % 50}-0{1 + i % 9}-1{i % 9}")
+        for i in range(ROWS)
+    ]
     delivery = ProviderCsvConnector.example_delivery(home / "inbox" / "caritas", persons)
     os.utime(delivery, (time.time() - 60, time.time() - 60))
     run = subprocess.Popen(

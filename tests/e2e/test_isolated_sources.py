@@ -1,0 +1,56 @@
+"""One source that fails stops nothing else: the other sources land, link, push and report.
+
+A real `kim-hub ingest` (a Prefect flow) over the standard sample, beside a source whose
+connector is not installed (as after an upgrade that lost a plug-in). The run completes, says
+which source failed and why (the kind of error), and exits with 4, not with 1 ("rows rejected").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "standard"
+
+
+def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "kim-hub"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "kim_hub.cli"]
+    return subprocess.run([*command, *args, "--home", str(home)], capture_output=True, text=True, timeout=600)
+
+
+def test_a_failing_source_leaves_the_others_landed_linked_pushed_and_reported(tmp_path: Path) -> None:
+    assert SAMPLES.is_dir(), f"sample data missing: {SAMPLES}"
+    home = tmp_path / "home"
+    assert _cli("init", home=home).returncode == 0
+    with (home / "hub.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[sources.sozialamt]\nconnectors = ["not-installed-any-more"]\n')
+    (home / "inbox" / "sozialamt").mkdir()
+    for source in ("caritas", "jobcenter", "abh"):
+        for delivered in (SAMPLES / "inbox" / source).iterdir():
+            shutil.copy(delivered, home / "inbox" / source / delivered.name)
+    for path in (home / "inbox").rglob("*"):
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+    first = _cli("ingest", home=home)
+    assert first.returncode == 4, first.stderr[-3000:]
+    assert "source sozialamt failed (ConfigError)" in first.stderr
+    assert "Traceback" not in first.stderr
+    links = list(csv.DictReader(io.StringIO(_cli("links", home=home).stdout)))
+    assert {row["source"] for row in links} == {"caritas", "jobcenter", "abh"}
+    assert all(row["person_id"] for row in links), "every landed record is linked"
+    assert list((home / "outbox" / "caritas" / "summaries").glob("*.json")), "summaries were pushed"
+    assert (home / "reports" / "report.html").exists()
+
+    again = _cli("ingest", home=home)
+    assert again.returncode == 4 and "0 records linked" in again.stdout

@@ -1,0 +1,185 @@
+"""Intake that never halts: each trigger that used to stop every sync, and the isolation behind them.
+
+The triggers were found by feeding the hub what real systems and public benchmark data contain.
+Each is handled where it arises (a connector refuses what it cannot trust, with a reason that
+names no value); and whatever still escapes while one file is read, mapped, encoded or stored
+sets that file aside in ``failed/`` with a receipt naming the exception's type only, while the
+next file lands.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import responses
+from openpyxl import Workbook
+
+from kim_hub.connectors.abh_xml import AbhXmlConnector
+from kim_hub.connectors.base import ExamplePerson
+from kim_hub.connectors.jobcenter import JobcenterConnector
+from kim_hub.connectors.provider_csv import ProviderCsvConnector
+from kim_hub.connectors.rest import RestConfig, RestConnector
+from kim_hub.core.errors import BadInputError
+from kim_hub.pipeline import ingest
+from kim_hub.pipeline.database import open_sessions
+from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.setup import encoding_keys, initialise
+
+CANARY = "Zyxwvutsrq"
+PERSONS = [ExamplePerson("A-1", "Haddad", "Samira", "1988-03-14"), ExamplePerson("A-2", "Testova", "Marta", "1975-11-02")]
+
+
+def _workbook_bytes(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _with_sheet_xml(data: bytes, change: str, to: str) -> bytes:
+    """The workbook with one piece of its first sheet's XML replaced (a damage Excel never makes)."""
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as out:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert change.encode() in content
+                content = content.replace(change.encode(), to.encode())
+            out.writestr(item, content)
+    return target.getvalue()
+
+
+GOOD_SHEET = [["record_id", "family_name", "given_names", "postcode"], ["X-1", "Haddad", "Samira", 51373]]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        ("text in a number cell", lambda data: _with_sheet_xml(data, "<v>51373</v>", f"<v>{CANARY}</v>")),
+        ("broken sheet XML", lambda data: _with_sheet_xml(data, "</sheetData>", "")),
+        ("no sheet part", lambda data: _without(data, "xl/worksheets/sheet1.xml")),
+    ],
+    ids=lambda damage: damage[0],
+)
+def test_a_damaged_workbook_is_refused_whole_without_a_value(tmp_path: Path, damage) -> None:
+    _label, damaged = damage
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(damaged(_workbook_bytes(GOOD_SHEET)))
+    batch = ProviderCsvConnector.read_file(path)  # must not raise
+    assert batch.rejected_whole and not batch.rows
+    assert not [r for r in batch.rejections if CANARY in r.describe()]
+
+
+def _without(data: bytes, name: str) -> bytes:
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as out:
+        for item in source.infolist():
+            if item.filename != name:
+                out.writestr(item, source.read(item))
+    return target.getvalue()
+
+
+@pytest.mark.parametrize("count", ["²", "9" * 5000, "-1", "4 "])
+def test_a_job_centre_trailer_that_is_no_count_rejects_the_file_whole(tmp_path: Path, count: str) -> None:
+    path = JobcenterConnector.example_delivery(tmp_path, PERSONS)
+    text = path.read_bytes().decode("cp1252").replace("#Anzahl Datensätze;2", f"#Anzahl Datensätze;{count}")
+    path.write_bytes(text.encode("utf-8"))
+    batch = JobcenterConnector.read_file(path)
+    assert batch.rejected_whole and not batch.rows
+    assert ("row count" in batch.rejections[0].reason) or ("announces" in batch.rejections[0].reason)
+
+
+def test_an_authority_anzahl_of_thousands_of_digits_rejects_the_file_whole(tmp_path: Path) -> None:
+    path = AbhXmlConnector.example_delivery(tmp_path, PERSONS)
+    path.write_text(path.read_text(encoding="utf-8").replace('anzahl="2"', f'anzahl="{"9" * 5000}"'), encoding="utf-8")
+    batch = AbhXmlConnector.read_file(path)
+    assert batch.rejected_whole and "anzahl" in batch.rejections[0].reason
+
+
+@responses.activate
+def test_deeply_nested_json_from_an_api_is_bad_input_not_a_crash() -> None:
+    base = "https://provider.example"
+    responses.get(f"{base}/cases", body="[" * 200_000 + "]" * 200_000, content_type="application/json")
+    connector = RestConnector(RestConfig(base_url=base, token="t", max_retries=0))
+    with pytest.raises(BadInputError, match="nested too deeply"):
+        connector.pull({})
+
+
+def _home(tmp_path: Path) -> tuple[HubHome, HubConfig]:
+    home = HubHome(tmp_path / "home")
+    config = initialise(home)
+    for settings in config.sources.values():
+        settings.settle_seconds = 0
+    return home, config
+
+
+def _drop(path: Path) -> Path:
+    past = time.time() - 3600
+    os.utime(path, (past, past))
+    return path
+
+
+def _ingest(home: HubHome, config: HubConfig, source: str) -> ingest.SourceOutcome:
+    with open_sessions(home, config) as sessions:
+        return ingest.ingest_source(home, config, source, encoding_keys(home, config), sessions)
+
+
+def test_an_unexpected_error_sets_its_file_aside_and_the_next_file_lands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug or an unforeseen value in one file (here: a mapping that raises with a value in its
+    message) costs that file, never the run: nothing of it is stored, the receipt names the kind."""
+    home, config = _home(tmp_path)
+    inbox = home.inbox("caritas")
+    bad = _drop(ProviderCsvConnector.example_delivery(inbox, [ExamplePerson("B-1", CANARY, "Samira", "1988-03-14")]))
+    bad = _drop(bad.rename(inbox / "a_bad.csv"))
+    _drop(ProviderCsvConnector.example_delivery(inbox, PERSONS)).rename(inbox / "b_good.csv")
+    real_mapper = ingest._mapper
+
+    def mapper_that_fails_on_the_canary(connector):  # noqa: ANN001, ANN202 - test double
+        mapping = real_mapper(connector)
+
+        def mapped(source: str, row):  # noqa: ANN001, ANN202
+            if row.fields.get("family_name") == CANARY:
+                raise RuntimeError(f"cannot handle {CANARY}")
+            return mapping(source, row)
+
+        return mapped
+
+    monkeypatch.setattr(ingest, "_mapper", mapper_that_fails_on_the_canary)
+    outcome = _ingest(home, config, "caritas")
+    assert (outcome.files_failed, outcome.files_ingested, outcome.records_accepted) == (1, 1, 2)
+    assert [p.name for p in (home.path / "failed" / "caritas").iterdir()] == ["a_bad.csv"]
+    receipt = (home.outbox("caritas", "receipts") / "a_bad.csv.receipt.json").read_text(encoding="utf-8")
+    assert '"status": "failed"' in receipt and "RuntimeError" in receipt and CANARY not in receipt
+    assert not list((home.path / "processing" / "caritas").iterdir())
+
+
+def test_a_file_the_hub_died_on_twice_is_set_aside(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    processing = home.path / "processing" / "caritas"
+    processing.mkdir(parents=True)
+    leftover = ProviderCsvConnector.example_delivery(processing, PERSONS)
+    (processing / f".attempts-{leftover.name}").write_text("2\n", encoding="ascii")  # two runs died on it
+    outcome = _ingest(home, config, "caritas")
+    assert outcome.files_failed == 1 and outcome.records_accepted == 0
+    assert not list(processing.iterdir()), "the file and its counter are gone from processing/"
+    assert (home.path / "failed" / "caritas" / leftover.name).exists()
+    receipt = (home.outbox("caritas", "receipts") / f"{leftover.name}.receipt.json").read_text(encoding="utf-8")
+    assert "interrupted twice" in receipt
+
+
+def test_a_file_the_hub_died_on_once_is_finished(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    processing = home.path / "processing" / "caritas"
+    processing.mkdir(parents=True)
+    leftover = ProviderCsvConnector.example_delivery(processing, PERSONS)
+    (processing / f".attempts-{leftover.name}").write_text("1\n", encoding="ascii")
+    outcome = _ingest(home, config, "caritas")
+    assert (outcome.files_ingested, outcome.records_accepted, outcome.files_failed) == (1, 2, 0)
+    assert not list(processing.iterdir())
