@@ -198,7 +198,7 @@ def _message_time(value: str) -> dt.datetime:
     except ValueError:
         return dt.datetime.min
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return moment
 
 

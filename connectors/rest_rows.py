@@ -54,7 +54,7 @@ def instant(text: str) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _updated_at_text(text: str) -> str:

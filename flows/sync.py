@@ -89,7 +89,7 @@ def link_task(home_path: str) -> dict:
 
 def _run_name() -> str:
     """Run names that say when, instead of Prefect's random adjective-animal names."""
-    return "sync-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return "sync-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)

@@ -26,4 +26,4 @@ def audit_entries(session: Session, kind: str | None = None, limit: int = 50) ->
         if kind:
             query = query.where(AuditEntry.kind == kind)
         entries += [(entry.created_at, entry.kind, entry.detail) for entry in session.execute(query).scalars()]
-    return sorted(entries, key=lambda e: e[0].replace(tzinfo=e[0].tzinfo or dt.timezone.utc), reverse=True)[:limit]
+    return sorted(entries, key=lambda e: e[0].replace(tzinfo=e[0].tzinfo or dt.UTC), reverse=True)[:limit]

@@ -155,7 +155,7 @@ def digest(content_hash: str) -> int:
         return NONE  # never equal to a stored digest of a hex hash: the row is re-read
 
 
-def _winners(parts, ids: np.ndarray, valid):  # noqa: ANN001, ANN202 - internal plumbing
+def _winners(parts, ids: np.ndarray, valid):
     """For each id, the last segment holding it, if ``valid`` says that row may be used.
 
     Returns the sources (segment, its rows, their positions in ``ids``) and a bool per id.
@@ -204,7 +204,7 @@ def _assemble(ids: np.ndarray, sources: list) -> EncodingArrays:
     return EncodingArrays(**out)
 
 
-def _json_rows(session: Session, wanted: np.ndarray, total: int):  # noqa: ANN202 - an iterator of rows
+def _json_rows(session: Session, wanted: np.ndarray, total: int):
     """(id, encoding JSON) of the wanted records: by IN lists when few, one scan when many."""
     if len(wanted) == 0:
         return iter(())

@@ -243,4 +243,4 @@ def evidence(a: RecordEncoding, b: RecordEncoding) -> dict[str, str]:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

@@ -40,7 +40,7 @@ class Base(DeclarativeBase):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class SourceRecord(Base):
@@ -213,18 +213,18 @@ class IndexSegment(Base):
 
 
 __all__ = [
+    "AuditEntry",
     "Base",
-    "SourceRecord",
-    "Person",
+    "IndexSegment",
+    "IngestFile",
     "Link",
     "LinkEvent",
-    "IngestFile",
-    "RejectedRow",
     "ModelVersion",
-    "ReviewItem",
-    "SourceState",
+    "Person",
     "RecordEvent",
+    "RejectedRow",
+    "ReviewItem",
+    "SourceRecord",
+    "SourceState",
     "Transfer",
-    "AuditEntry",
-    "IndexSegment",
 ]

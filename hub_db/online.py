@@ -94,7 +94,7 @@ class OnlineIndex:
         status = "auto" if automatic and average >= self.thresholds.auto else "review"
         return OnlineAnswer(status, self.pseudonym[person], average)
 
-    def _candidates(self, single) -> np.ndarray:  # noqa: ANN001 - EncodingArrays of one record
+    def _candidates(self, single) -> np.ndarray:
         """Index rows sharing a blocking key with the record (keys too common are dropped)."""
         keys, _rows = block_keys(single)
         lo = np.searchsorted(self.keys, keys, side="left")
@@ -105,7 +105,7 @@ class OnlineIndex:
         members = [self.rows[start:stop] for start, stop in zip(lo[usable].tolist(), hi[usable].tolist())]
         return np.unique(np.concatenate(members))
 
-    def _weigh(self, single, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+    def _weigh(self, single, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Match weight, individual evidence and AZR conflict of the record against index rows."""
         pool = concat([self.arr.take(rows), single])
         index = np.arange(len(rows), dtype=np.int64)

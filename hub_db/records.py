@@ -116,7 +116,7 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     accepted = unchanged = 0
     fresh: dict[tuple[str, str], dict] = {}
     changed: list[dict] = []
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for record in records:
         key = (record.source, record.record_id)
         stored = existing.get(key)
@@ -180,7 +180,7 @@ def _add_events(session: Session, stored: list[tuple[int, dict]], new: bool) -> 
             for known in session.execute(query).all():
                 wanted.pop(tuple(known), None)
     if wanted:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         rows = (
             {"record_id": pk, "kind": kind, "occurred_on": on, "detail": detail, "created_at": now}
             for (pk, kind, on), detail in wanted.items()

@@ -24,4 +24,4 @@ def save_state(session: Session, source: str, connector: str, state: dict) -> No
         session.add(SourceState(source=source, connector=connector, state=state))
     else:
         row.state = state
-        row.updated_at = dt.datetime.now(dt.timezone.utc)
+        row.updated_at = dt.datetime.now(dt.UTC)

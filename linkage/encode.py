@@ -267,7 +267,7 @@ def _joined_token(tokens: list[str], keys: EncodingKeys) -> int | None:
 def _encode_date(date: BirthDate | None, keys: EncodingKeys) -> DateCode | None:
     if date is None:
         return None
-    token = lambda value: keys.token("date", value)  # noqa: E731 - local shorthand
+    token = lambda value: keys.token("date", value)
     has_month = date.month is not None
     has_day = date.day is not None and has_month
     return DateCode(

@@ -8,9 +8,8 @@ the number of shared record pairs is n·(n−1)/2.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Hashable
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ class LazyEncodings(Mapping[int, RecordEncoding]):
     def __getitem__(self, record_id: int) -> RecordEncoding:
         return self._get(record_id)
 
-    def __iter__(self):  # noqa: ANN204 - iterator of ids
+    def __iter__(self):
         return iter(self.arr.ids.tolist())
 
     def __len__(self) -> int:

@@ -187,7 +187,7 @@ def pull_source(
     with sessions() as session:
         state = load_state(session, source, connector_class.name)
     pulled = connector.pull(state)
-    label = "api-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     result, _receipt_ = store_batch(
         pulled.batch,
         label,

@@ -107,7 +107,7 @@ def _code(value: str, lang: str) -> str:
 def render_html(report: dict[str, Any], lang: str | None = None) -> str:
     """The page for one report."""
     lang = lang or report.get("lang", "de")
-    t = lambda key: label(key, lang)  # noqa: E731
+    t = lambda key: label(key, lang)
     parts = [_overview(report, lang), _sources(report, lang), _spread(report, lang), _overlap(report, lang)]
     parts += [
         _rechtskreis(report, lang),
@@ -301,7 +301,7 @@ def _review(report: dict, lang: str) -> str:
         evidence = "<br>".join(
             f"{escape(field.replace('_', ' '))}: {escape(str(words))}" for field, words in item["evidence"].items()
         )
-        side = lambda s: _Raw(f'{escape(s["source"])} · <span class="pseudonym">{escape(s["person"] or "–")}</span>')  # noqa: E731
+        side = lambda s: _Raw(f'{escape(s["source"])} · <span class="pseudonym">{escape(s["person"] or "–")}</span>')
         rows.append((f"#{item['id']}", f"{item['score']:.3f}", side(item["a"]), side(item["b"]), _Raw(evidence)))
     shown = _note(label("review_shown", lang).format(shown=len(review["items"]), open=review["open"]))
     headers = ["#", label("score", lang), f"{label('person', lang)} A", f"{label('person', lang)} B", label("evidence", lang)]

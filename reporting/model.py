@@ -265,4 +265,4 @@ def diff_counts(previous: dict | None, current: dict[str, Any]) -> dict[str, Any
     return {"previous_generated_at": previous.get("generated_at"), "counts": changed}
 
 
-__all__ = ["build_report", "count_index", "diff_counts", "record_ended", "rechtskreis_path", "transitions", "current_state"]
+__all__ = ["build_report", "count_index", "current_state", "diff_counts", "rechtskreis_path", "record_ended", "transitions"]

@@ -137,12 +137,12 @@ def monitoring_csv(document: dict[str, Any]) -> str:
 
 
 __all__ = [
+    "NOT_REPORTED",
     "Period",
+    "count_table",
+    "monitoring_csv",
+    "monitoring_document",
+    "monitoring_tables",
     "parse_period",
     "runs_in",
-    "count_table",
-    "monitoring_tables",
-    "monitoring_document",
-    "monitoring_csv",
-    "NOT_REPORTED",
 ]

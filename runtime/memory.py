@@ -16,7 +16,7 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=1)
-def _glibc_trim():  # noqa: ANN202 - a ctypes function or None
+def _glibc_trim():
     name = ctypes.util.find_library("c")
     if not name:
         return None

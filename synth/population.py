@@ -47,7 +47,7 @@ class Picker(Generic[T]):
     """Draw from a fixed list with fixed weights using one uniform number (bisect on the
     cumulative weights): much cheaper than random.choices per call."""
 
-    __slots__ = ("items", "_cum", "_total")
+    __slots__ = ("_cum", "_total", "items")
 
     def __init__(self, items: Sequence[T], weights: Sequence[float]) -> None:
         self.items = tuple(items)
@@ -55,13 +55,13 @@ class Picker(Generic[T]):
         self._total = self._cum[-1]
 
     @classmethod
-    def zipf(cls, items: Sequence[T], exponent: float) -> "Picker[T]":
+    def zipf(cls, items: Sequence[T], exponent: float) -> Picker[T]:
         """Rank-weighted picker: the first items are the common ones."""
         unique = tuple(dict.fromkeys(items))
         return cls(unique, [1.0 / (rank + 1) ** exponent for rank in range(len(unique))])
 
     @classmethod
-    def weighted(cls, pairs: Sequence[tuple[T, float]]) -> "Picker[T]":
+    def weighted(cls, pairs: Sequence[tuple[T, float]]) -> Picker[T]:
         """Picker from (item, weight) pairs."""
         return cls([p[0] for p in pairs], [p[1] for p in pairs])
 
@@ -93,29 +93,29 @@ class Person:
     """One synthetic person: the truth that every record of them is a rendering of."""
 
     __slots__ = (
-        "pid",
-        "index",
-        "origin",
-        "sex",
-        "given",
-        "family",
-        "article",
-        "stem",
-        "alt_family",
-        "by",
-        "bm",
-        "bd",
-        "unknown_day",
         "age",
-        "place",
-        "nat",
-        "street",
-        "postcode",
-        "prev_street",
-        "prev_postcode",
-        "status",
-        "prev_status",
+        "alt_family",
+        "article",
         "azr",
+        "bd",
+        "bm",
+        "by",
+        "family",
+        "given",
+        "index",
+        "nat",
+        "origin",
+        "pid",
+        "place",
+        "postcode",
+        "prev_postcode",
+        "prev_status",
+        "prev_street",
+        "sex",
+        "status",
+        "stem",
+        "street",
+        "unknown_day",
     )
 
     def __init__(self) -> None:
