@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         "generated_seconds": generated_seconds,
         "benchmark_seconds": time.perf_counter() - started,
         "table": text,
-        "results": [{k: v for k, v in r.items() if k not in ("first_pass_end",)} for r in results],
+        "results": [{k: v for k, v in r.items() if k != "first_pass_end"} for r in results],
     }
     out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(f"results: {out}")
@@ -251,7 +251,7 @@ def _git_state() -> dict:
 
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30).stdout
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False).stdout
         except (OSError, subprocess.SubprocessError):
             return ""
 

@@ -182,13 +182,13 @@ def _cases(shared: Sequence[SharedRecord]) -> list[dict]:
 
 
 def _referrals(shared: Sequence[SharedRecord]) -> list[dict]:
-    referrals = []
-    for s in shared:
-        if "referrals" not in s.categories:
-            continue
-        for referral in s.record.case.get("referrals") or ():
-            if referral["status"] in OPEN_REFERRALS:
-                referrals.append({"to": referral["to"], "status": referral["status"], **({"by": s.body} if s.body else {})})
+    referrals = [
+        {"to": referral["to"], "status": referral["status"], **({"by": s.body} if s.body else {})}
+        for s in shared
+        if "referrals" in s.categories
+        for referral in s.record.case.get("referrals") or ()
+        if referral["status"] in OPEN_REFERRALS
+    ]
     return sorted(referrals, key=lambda r: (r["to"], r.get("by") or ""))
 
 

@@ -13,14 +13,14 @@ from kim_hub.hub_db.models import AuditEntry, LinkEvent
 def audit_entries(session: Session, kind: str | None = None, limit: int = 50) -> list[tuple[dt.datetime, str, dict]]:
     entries: list[tuple[dt.datetime, str, dict]] = []
     if kind in (None, "link"):
-        for event in session.execute(select(LinkEvent).order_by(LinkEvent.id.desc()).limit(limit)).scalars():
-            entries.append(
-                (
-                    event.created_at,
-                    "link",
-                    {"event": event.kind, "before": event.before, "after": event.after, "reason": event.reason},
-                )
+        entries += [
+            (
+                event.created_at,
+                "link",
+                {"event": event.kind, "before": event.before, "after": event.after, "reason": event.reason},
             )
+            for event in session.execute(select(LinkEvent).order_by(LinkEvent.id.desc()).limit(limit)).scalars()
+        ]
     if kind != "link":
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if kind:

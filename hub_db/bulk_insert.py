@@ -9,8 +9,8 @@ to the driver as tuples: what is stored is exactly what SQLAlchemy would have st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ class DriverInsert:
     """Rows for one table (dicts with the same keys), handed to the driver every ``chunk`` rows;
     ``flush`` sends the rest."""
 
-    _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+    _MARKS: ClassVar[Mapping[str, str]] = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
     def __init__(self, session: Session, table: Table, chunk: int = WRITE_CHUNK) -> None:
         dialect = session.get_bind().dialect

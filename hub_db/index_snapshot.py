@@ -46,7 +46,7 @@ MAX_SEGMENTS = 12
 _COLUMNS = [f.name for f in fields(EncodingArrays) if f.name != "body"]  # the body comes from the records' rows
 
 
-class SnapshotUnusable(Exception):
+class SnapshotUnusableError(Exception):
     """The stored snapshot cannot be read as this version writes it: rebuild it."""
 
 
@@ -77,7 +77,7 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     del current
     try:
         parts = _read_segments(session)
-    except SnapshotUnusable:
+    except SnapshotUnusableError:
         parts = []
     sources, usable = _winners(
         parts,
@@ -132,14 +132,14 @@ def forget(session: Session, record_pks: list[int]) -> None:
         return
     try:
         parts = _read_segments(session)
-    except SnapshotUnusable:
+    except SnapshotUnusableError:
         parts = []
     session.execute(delete(IndexSegment))
     if not parts:
         return
     every = np.unique(np.concatenate([part[0].ids for part in parts]))
     keep = every[~np.isin(every, np.asarray(record_pks, dtype=np.int64))]
-    sources, found = _winners(parts, keep, lambda part, rows, pos: np.ones(len(rows), dtype=bool))
+    sources, _ = _winners(parts, keep, lambda part, rows, pos: np.ones(len(rows), dtype=bool))
     stored_digest = np.zeros(len(keep), dtype=np.int64)
     for part, rows, pos in sources:
         stored_digest[pos] = part[1][rows]
@@ -220,7 +220,7 @@ def _json_rows(session: Session, wanted: np.ndarray, total: int):
 
 
 def _read_segments(session: Session) -> list[tuple[EncodingArrays, np.ndarray]]:
-    """Every stored segment as (arrays, digests), in order; SnapshotUnusable when any is damaged."""
+    """Every stored segment as (arrays, digests), in order; SnapshotUnusableError when any is damaged."""
     metas = session.execute(
         select(IndexSegment.segment, IndexSegment.data).where(IndexSegment.field == "_meta").order_by(IndexSegment.segment)
     ).all()
@@ -228,16 +228,16 @@ def _read_segments(session: Session) -> list[tuple[EncodingArrays, np.ndarray]]:
     for segment, raw in metas:
         meta = json.loads(bytes(raw))
         if meta.get("format") != FORMAT or set(meta["columns"]) != {*_COLUMNS, "_digest"}:
-            raise SnapshotUnusable(f"segment {segment}: other format")
+            raise SnapshotUnusableError(f"segment {segment}: other format")
         columns = {name: _read_column(session, segment, name, *spec) for name, spec in meta["columns"].items()}
         if any(len(c) != meta["rows"] for c in columns.values()):
-            raise SnapshotUnusable(f"segment {segment}: columns of different lengths")
+            raise SnapshotUnusableError(f"segment {segment}: columns of different lengths")
         columns["key_id"] = columns["key_id"].astype(object)
         columns["body"] = np.full(meta["rows"], NONE, dtype=np.int16)
         digests = columns.pop("_digest")
         arrays = EncodingArrays(**columns)
         if len(arrays.ids) > 1 and not (np.diff(arrays.ids) > 0).all():
-            raise SnapshotUnusable(f"segment {segment}: ids not ascending")
+            raise SnapshotUnusableError(f"segment {segment}: ids not ascending")
         parts.append((arrays, digests))
     return parts
 
@@ -249,14 +249,14 @@ def _read_column(session: Session, segment: int, name: str, dtype: str, shape: l
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     buffer = bytearray(size)
     offset = 0
-    for (piece,) in session.execute(query):
-        piece = bytes(piece)
+    for (stored,) in session.execute(query):
+        piece = bytes(stored)
         if offset + len(piece) > size:
-            raise SnapshotUnusable(f"{name}: longer than recorded")
+            raise SnapshotUnusableError(f"{name}: longer than recorded")
         buffer[offset : offset + len(piece)] = piece
         offset += len(piece)
     if offset != size:
-        raise SnapshotUnusable(f"{name}: {offset} of {size} bytes")
+        raise SnapshotUnusableError(f"{name}: {offset} of {size} bytes")
     return np.frombuffer(buffer, dtype=dtype).reshape(shape)
 
 
@@ -265,8 +265,8 @@ def _write_segment(session: Session, segment: int, arrays: EncodingArrays, diges
     columns["key_id"] = np.asarray(arrays.key_id.astype(str))
     columns["_digest"] = np.ascontiguousarray(digests, dtype=np.int64)
     meta = {"format": FORMAT, "rows": len(arrays), "columns": {}}
-    for name, column in columns.items():
-        column = np.ascontiguousarray(column)
+    for name, values in columns.items():
+        column = np.ascontiguousarray(values)
         meta["columns"][name] = [column.dtype.str, list(column.shape)]
         raw = column.reshape(-1).view(np.uint8)
         for part, start in enumerate(range(0, max(len(raw), 1), PIECE_BYTES)):  # one piece at a time

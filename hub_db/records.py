@@ -211,15 +211,13 @@ def apply_snapshot(session: Session, source: str, present: set[str], on: dt.date
     dated events of the record's history. Returns (abgang, zugang) counts.
     """
     stored = dict(session.execute(select(SourceRecord.record_id, SourceRecord.id).where(SourceRecord.source == source)).all())
-    last_kind: dict[int, str] = {}
     query = (
         select(RecordEvent.record_id, RecordEvent.kind)
         .join(SourceRecord, SourceRecord.id == RecordEvent.record_id)
         .where(SourceRecord.source == source, RecordEvent.kind.in_(("abgang", "zugang")))
         .order_by(RecordEvent.occurred_on, RecordEvent.id)
     )
-    for record_pk, kind in session.execute(query).all():
-        last_kind[record_pk] = kind
+    last_kind: dict[int, str] = dict(session.execute(query).all())  # the latest event wins
     gone = back = 0
     for record_id, record_pk in stored.items():
         if record_id not in present and last_kind.get(record_pk) != "abgang":

@@ -38,12 +38,12 @@ def collect_facts(session: Session, review_limit: int = 200) -> HubFacts:
 
 def record_facts(session: Session) -> list[RecordFact]:
     events: dict[int, list[EventFact]] = defaultdict(list)
-    for record_pk, kind, on, detail in session.execute(
+    for record_pk, kind, on, stored_detail in session.execute(
         select(RecordEvent.record_id, RecordEvent.kind, RecordEvent.occurred_on, RecordEvent.detail).order_by(
             RecordEvent.occurred_on, RecordEvent.id
         )
     ):
-        detail = detail or {}
+        detail = stored_detail or {}
         events[record_pk].append(EventFact(kind, on, detail.get("rechtskreis"), detail.get("residence_status")))
     query = (
         select(SourceRecord.id, SourceRecord.source, SourceRecord.case_data, SourceRecord.encoding, Person.pseudonym, Link.status)

@@ -37,7 +37,7 @@ if hasattr(np, "bitwise_count"):
         """Set bits per 64-bit word."""
         return np.bitwise_count(words)
 else:  # numpy < 2: a byte table
-    _BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+    _BYTE_BITS = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
 
     def popcount(words: np.ndarray) -> np.ndarray:
         """Set bits per 64-bit word."""

@@ -176,7 +176,7 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
         names=names,
         birth_date=_encode_date(identity.birth_date, keys),
         sex=identity.sex if identity.sex in ("M", "F", "X") else None,
-        nationalities=tuple(sorted({keys.token("identifier", f"nat:{n}") for n in identity.nationalities if n not in ("XXX",)})),
+        nationalities=tuple(sorted({keys.token("identifier", f"nat:{n}") for n in identity.nationalities if n != "XXX"})),
         birth_place=_encode_place(identity.birth_place, keys),
         street=_optional_token(keys, "address", _street_key(identity.street)),
         postcode=_optional_token(keys, "address", f"plz:{identity.postcode}" if identity.postcode else None),
@@ -267,7 +267,10 @@ def _joined_token(tokens: list[str], keys: EncodingKeys) -> int | None:
 def _encode_date(date: BirthDate | None, keys: EncodingKeys) -> DateCode | None:
     if date is None:
         return None
-    token = lambda value: keys.token("date", value)
+
+    def token(value: str) -> int:
+        return keys.token("date", value)
+
     has_month = date.month is not None
     has_day = date.day is not None and has_month
     return DateCode(

@@ -148,7 +148,7 @@ class MatchModel:
 
     def prior_shift(self, body_a: int, body_b: int) -> float:
         """What a pair's kind (one body or two) adds to the prior log-odds; 0 where a body is unknown."""
-        if body_a == NONE or body_b == NONE:
+        if NONE in (body_a, body_b):
             return 0.0
         return self.same_body_shift if body_a == body_b else self.other_body_shift
 

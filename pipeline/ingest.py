@@ -188,7 +188,7 @@ def pull_source(
         state = load_state(session, source, connector_class.name)
     pulled = connector.pull(state)
     label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    result, _receipt_ = store_batch(
+    result, _ = store_batch(
         pulled.batch,
         label,
         source,

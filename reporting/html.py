@@ -107,7 +107,10 @@ def _code(value: str, lang: str) -> str:
 def render_html(report: dict[str, Any], lang: str | None = None) -> str:
     """The page for one report."""
     lang = lang or report.get("lang", "de")
-    t = lambda key: label(key, lang)
+
+    def t(key: str) -> str:
+        return label(key, lang)
+
     parts = [_overview(report, lang), _sources(report, lang), _spread(report, lang), _overlap(report, lang)]
     parts += [
         _rechtskreis(report, lang),
@@ -301,11 +304,15 @@ def _review(report: dict, lang: str) -> str:
         evidence = "<br>".join(
             f"{escape(field.replace('_', ' '))}: {escape(str(words))}" for field, words in item["evidence"].items()
         )
-        side = lambda s: _Raw(f'{escape(s["source"])} · <span class="pseudonym">{escape(s["person"] or "–")}</span>')
-        rows.append((f"#{item['id']}", f"{item['score']:.3f}", side(item["a"]), side(item["b"]), _Raw(evidence)))
+        rows.append((f"#{item['id']}", f"{item['score']:.3f}", _review_side(item["a"]), _review_side(item["b"]), _Raw(evidence)))
     shown = _note(label("review_shown", lang).format(shown=len(review["items"]), open=review["open"]))
     headers = ["#", label("score", lang), f"{label('person', lang)} A", f"{label('person', lang)} B", label("evidence", lang)]
     return _section("review_title", lang, shown + _table(headers, rows, [False, True, False, False, False]))
+
+
+def _review_side(side: dict) -> _Raw:
+    """One record of a review pair: its source and its person's pseudonym."""
+    return _Raw(f'{escape(side["source"])} · <span class="pseudonym">{escape(side["person"] or "–")}</span>')
 
 
 def _quality(report: dict, lang: str) -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 from kim_hub.exchange.gaps import out_of_reach
@@ -78,7 +79,7 @@ def rechtskreis_path(records: Iterable[RecordFact]) -> list[str | None]:
 
 def transitions(path: Sequence[str | None]) -> set[tuple[str, str]]:
     """Distinct changes of framework in one person's path (``left`` when the destination is unknown)."""
-    return {(a, b if b is not None else LEFT) for a, b in zip(path, path[1:]) if a is not None and a != b}
+    return {(a, b if b is not None else LEFT) for a, b in pairwise(path) if a is not None and a != b}
 
 
 def current_state(records: Sequence[RecordFact]) -> tuple[str, str]:

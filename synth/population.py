@@ -131,9 +131,9 @@ class Person:
 
 def feminine_family(name: str) -> str:
     """East Slavic adjectival surnames change with sex: Kovalskyi -> Kovalska, Chornyi -> Chorna."""
-    if name.endswith("skyi") or name.endswith("tskyi"):
+    if name.endswith(("skyi", "tskyi")):
         return name[:-2] + "a"
-    if name.endswith("yi") or name.endswith("ii"):
+    if name.endswith(("yi", "ii")):
         return name[:-2] + "a"
     return name
 
@@ -148,7 +148,7 @@ class HouseholdFactory:
         self.azr_of = azr_of
         self.pid_width = pid_width
         self.tables = [OriginTables(o) for o in data.ORIGINS]
-        self.origin_picker = Picker([t for t in self.tables], [t.origin.weight for t in self.tables])
+        self.origin_picker = Picker(list(self.tables), [t.origin.weight for t in self.tables])
         self.sizes = Picker.weighted(HOUSEHOLD_SIZES)
         self.streets = data.STREETS
         self.next_index = 0
