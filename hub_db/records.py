@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kim_hub.core.rows import Rejection
+from kim_hub.core.rows import FileBatch, Rejection
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.link_queue import enqueue, enqueue_new
 from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord
@@ -54,24 +54,23 @@ def store_file(
     session: Session,
     source: str,
     file_name: str,
-    content_hash: str,
-    rows_total: int,
+    batch: FileBatch,
     records: Iterable[Sequence[PseudonymisedRecord]],
     rejections: Sequence[Rejection],
-    rejected_whole: bool = False,
-    unknown_columns: Sequence[str] = (),
 ) -> FileOutcome:
     """Write one file's records, rejections and ledger entry (the caller commits).
 
-    ``records`` come in chunks, stored as they come (they may still be being encoded);
-    ``rejections`` is read only after the last chunk, so a list the encoder fills as it goes
-    is complete by then."""
+    ``batch`` is what the connector read (content hash, row count, unknown columns, whether
+    the file is rejected whole); ``records`` come in chunks, stored as they come (they may
+    still be being encoded); ``rejections`` (the batch's and the mapping's) is read only after
+    the last chunk, so a list the encoder fills as it goes is complete by then."""
+    rows_total, rejected_whole = batch.rows_total, batch.rejected_whole
     ledger = IngestFile(
         source=source,
         file_name=file_name,
-        content_hash=content_hash,
+        content_hash=batch.content_hash,
         status="rejected" if rejected_whole else "done",
-        unknown_columns=list(unknown_columns),
+        unknown_columns=list(batch.unknown_columns),
     )
     session.add(ledger)
     session.flush()

@@ -279,18 +279,7 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
                 columns[column][i] = value
         azr_rows.append(d["azr_neighbours"])
         flags["azr_auth"][i] = bool(d.get("azr_authoritative", False))
-    tok: dict[str, np.ndarray] = {}
-    for prefix in ("fam", "giv"):
-        values = np.array(token_val[prefix], dtype=np.int64).reshape(-1, 3)
-        at = np.array(token_at[prefix], dtype=np.int64)
-        for k, suffix in enumerate(("_c", "_s", "_p")):
-            flat = np.full(n * v_max * t_max, NONE, dtype=np.int64)
-            flat[at] = values[:, k]
-            tok[prefix + suffix] = flat.reshape(n, v_max, t_max)
-        flat = np.full(n * v_max, NONE, dtype=np.int64)
-        flat[np.array(joined_at[prefix], dtype=np.int64)] = np.array(joined_val[prefix], dtype=np.int64)
-        tok[prefix + "_j"] = flat.reshape(n, v_max)
-        tok[prefix + "_bloom"] = np.frombuffer(bytes(bloom_bytes[prefix]), dtype="<u8").reshape(n, v_max, WORDS).astype(np.uint64)
+    tok = _name_arrays(token_at, token_val, joined_at, joined_val, bloom_bytes, (n, v_max, t_max))
     place_bloom = np.frombuffer(bytes(place_bytes), dtype="<u8").reshape(n, WORDS).astype(np.uint64)
     arrays = {key: np.array(values, dtype=np.int64) for key, values in columns.items()}
     return EncodingArrays(
@@ -319,6 +308,31 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
         household=arrays["household"],
         body=np.full(n, NONE, dtype=np.int16),
     )
+
+
+def _name_arrays(
+    token_at: dict[str, list[int]],
+    token_val: dict[str, list[tuple[int, int, int]]],
+    joined_at: dict[str, list[int]],
+    joined_val: dict[str, list[int]],
+    bloom_bytes: dict[str, bytearray],
+    shape: tuple[int, int, int],
+) -> dict[str, np.ndarray]:
+    """The name columns (``fam_*``, ``giv_*``) from the flat lists ``_build`` filled."""
+    n, v_max, t_max = shape
+    tok: dict[str, np.ndarray] = {}
+    for prefix in ("fam", "giv"):
+        values = np.array(token_val[prefix], dtype=np.int64).reshape(-1, 3)
+        at = np.array(token_at[prefix], dtype=np.int64)
+        for k, suffix in enumerate(("_c", "_s", "_p")):
+            flat = np.full(n * v_max * t_max, NONE, dtype=np.int64)
+            flat[at] = values[:, k]
+            tok[prefix + suffix] = flat.reshape(n, v_max, t_max)
+        flat = np.full(n * v_max, NONE, dtype=np.int64)
+        flat[np.array(joined_at[prefix], dtype=np.int64)] = np.array(joined_val[prefix], dtype=np.int64)
+        tok[prefix + "_j"] = flat.reshape(n, v_max)
+        tok[prefix + "_bloom"] = np.frombuffer(bytes(bloom_bytes[prefix]), dtype="<u8").reshape(n, v_max, WORDS).astype(np.uint64)
+    return tok
 
 
 def _padded(rows: list[list[int]], width: int) -> np.ndarray:
