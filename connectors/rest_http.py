@@ -50,7 +50,7 @@ class RetryPolicy:
 
         The jitter spreads clients that failed together; the lower half keeps a real pause.
         """
-        ceiling = min(self.max_backoff_seconds, self.backoff_seconds * 2**retry)
+        ceiling = min(self.max_backoff_seconds, self.backoff_seconds * 2.0**retry)
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
@@ -70,7 +71,7 @@ def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Sess
     retry_condition_fn=_is_transient,
     persist_result=False,
 )
-def ingest_source_task(home_path: str, source: str) -> dict:
+def ingest_source_task(home_path: str, source: str) -> dict[str, Any]:
     """Pull one source's new files into the hub; returns counts."""
     with _hub(home_path) as (home, config, sessions):
         outcome: SourceOutcome = ingest_source(home, config, source, encoding_keys(home, config), sessions)
@@ -79,7 +80,7 @@ def ingest_source_task(home_path: str, source: str) -> dict:
 
 
 @task(name="link-master-index", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
-def link_task(home_path: str) -> dict:
+def link_task(home_path: str) -> dict[str, Any]:
     """Link new and changed records into the master index; returns counts."""
     with _hub(home_path) as (_home, config, sessions):
         outcome = link_index(sessions, config)
@@ -93,7 +94,7 @@ def _run_name() -> str:
 
 
 @task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
-def push_task(home_path: str) -> dict:
+def push_task(home_path: str) -> dict[str, Any]:
     """Send changed case summaries and due notices; returns counts (a body whose delivery failed is retried next run)."""
     with _hub(home_path) as (home, config, sessions):
         outcome = push_all(home, config, sessions)
@@ -102,21 +103,21 @@ def push_task(home_path: str) -> dict:
 
 
 @flow(name="kim-hub-push", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def push_flow(home_path: str) -> dict:
+def push_flow(home_path: str) -> dict[str, Any]:
     """Only the push step (after a consent change, or on its own schedule)."""
     install_redaction()
     return push_task(home_path)
 
 
 @flow(name="kim-hub-report", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def report_flow(home_path: str) -> dict:
+def report_flow(home_path: str) -> dict[str, Any]:
     """Only the report (on its own schedule: the index changes between syncs by review and retention)."""
     install_redaction()
     return report_task(home_path)
 
 
 @flow(name="kim-hub-sync", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
+def sync_flow(home_path: str, sources: list[str] | None = None) -> dict[str, Any]:
     """One sync cycle: all (or the named) sources, then linking. Returns the run summary."""
     install_redaction()
     home = HubHome(Path(home_path))
@@ -140,7 +141,7 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict:
 
 
 @flow(name="kim-hub-reestimate", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def reestimate_flow(home_path: str, relink: bool = False) -> dict:
+def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
     """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
     install_redaction()
     with _hub(home_path) as (_home, config, sessions):
@@ -152,7 +153,7 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict:
 
 
 @flow(name="kim-hub-retention", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def retention_flow(home_path: str) -> dict:
+def retention_flow(home_path: str) -> dict[str, Any]:
     """Erase records whose case closed longer ago than their source's retention period."""
     install_redaction()
     with _hub(home_path) as (home, config, sessions):

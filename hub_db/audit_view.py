@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,8 +11,8 @@ from sqlalchemy.orm import Session
 from kim_hub.hub_db.models import AuditEntry, LinkEvent
 
 
-def audit_entries(session: Session, kind: str | None = None, limit: int = 50) -> list[tuple[dt.datetime, str, dict]]:
-    entries: list[tuple[dt.datetime, str, dict]] = []
+def audit_entries(session: Session, kind: str | None = None, limit: int = 50) -> list[tuple[dt.datetime, str, dict[str, Any]]]:
+    entries: list[tuple[dt.datetime, str, dict[str, Any]]] = []
     if kind in (None, "link"):
         entries += [
             (

@@ -27,13 +27,14 @@ class DriverInsert:
 
     def __init__(self, session: Session, table: Table, chunk: int = WRITE_CHUNK) -> None:
         dialect = session.get_bind().dialect
-        self.session, self.table, self.dialect, self.chunk, self.rows = session, table, dialect, chunk, []
+        self.session, self.table, self.dialect, self.chunk = session, table, dialect, chunk
+        self.rows: list[tuple[Any, ...]] = []
         self.columns: list[str] = []
         self.sql = ""
         self.converting: list[tuple[int, Callable[[Any], Any]]] = []  # (column, its bind processor)
         self.last: list[tuple[Any, Any]] = []  # per column: the last value and what it became
 
-    def append(self, row: dict) -> None:
+    def append(self, row: dict[str, Any]) -> None:
         if not self.columns:
             self._prepare(list(row))
         values = [row[name] for name in self.columns]
@@ -64,7 +65,7 @@ class DriverInsert:
             self.rows = []
 
 
-def insert_rows(session: Session, table: Table, rows: Iterable[dict]) -> None:
+def insert_rows(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
     """All ``rows`` (dicts with the same keys) into ``table``, a chunk at a time."""
     inserter = DriverInsert(session, table)
     for row in rows:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -68,7 +69,12 @@ def _date(value: object) -> dt.date | None:
 
 
 def _record_fact(
-    source: str, case: dict, encoding_json: str, pseudonym: str | None, link_status: str | None, events: tuple[EventFact, ...]
+    source: str,
+    case: dict[str, Any],
+    encoding_json: str,
+    pseudonym: str | None,
+    link_status: str | None,
+    events: tuple[EventFact, ...],
 ) -> RecordFact:
     encoding = json.loads(encoding_json) if encoding_json else {}
     present = set()

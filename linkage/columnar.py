@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -201,7 +202,7 @@ def from_json_rows(rows: Iterable[tuple[int, str]]) -> EncodingArrays:
     return _build(sorted(((rid, json.loads(text)) for rid, text in rows), key=lambda item: item[0]))
 
 
-def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
+def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
     """One pass over the records filling flat Python lists, then one array per field (setting
     numpy cells one by one would cost more than the whole comparison)."""
     n = len(items)
@@ -215,7 +216,7 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
     joined_val: dict[str, list[int]] = {"fam": [], "giv": []}
     bloom_bytes = {"fam": bytearray(n * v_max * WORDS * 8), "giv": bytearray(n * v_max * WORDS * 8)}
     place_bytes = bytearray(n * WORDS * 8)
-    columns: dict[str, list] = {
+    columns: dict[str, list[int]] = {
         key: [NONE] * n
         for key in (
             "d_ymd",
@@ -232,7 +233,7 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
             "household",
         )
     }
-    flags: dict[str, list] = {key: [False] * n for key in ("d_has", "d_placeholder", "azr_auth")}
+    flags: dict[str, list[bool]] = {key: [False] * n for key in ("d_has", "d_placeholder", "azr_auth")}
     d_precision, sex, n_names, key_id = [NONE] * n, [NONE] * n, [0] * n, [""] * n
     nat_rows: list[list[int]] = []
     azr_rows: list[list[int]] = []

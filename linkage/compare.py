@@ -78,7 +78,7 @@ def compare(a: RecordEncoding, b: RecordEncoding) -> Comparison:
 
 
 def _compare_names(a_names: tuple[NameCode, ...], b_names: tuple[NameCode, ...]) -> tuple[int, int, int | None, int | None, bool]:
-    best = (MISSING, MISSING, None, None, False)
+    best: tuple[int, int, int | None, int | None, bool] = (MISSING, MISSING, None, None, False)
     best_total = -10
     for a in a_names:
         a_family, a_given = a.parts

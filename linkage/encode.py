@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import Any
 
 from kim_hub.linkage.keyed import EncodingKeys, bigrams, forget_cached_tokens
 from kim_hub.linkage.normalise import article_free, canonical, fold, name_tokens, phonetic, skeleton, variant_group
@@ -91,7 +92,7 @@ class RecordEncoding:
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), separators=(",", ":"))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The fields as plain data, in declaration order (as ``dataclasses.asdict`` would give,
         without its deep copies, which cost more than the whole encoding)."""
         date = self.birth_date
@@ -136,8 +137,8 @@ class RecordEncoding:
         data = json.loads(text)
         names = tuple(
             NameCode(
-                family=tuple(tuple(t) for t in n["family"]),  # type: ignore[misc]
-                given=tuple(tuple(t) for t in n["given"]),  # type: ignore[misc]
+                family=tuple(tuple(t) for t in n["family"]),
+                given=tuple(tuple(t) for t in n["given"]),
                 family_joined=n["family_joined"],
                 given_joined=n["given_joined"],
                 family_bloom=n["family_bloom"],
@@ -153,7 +154,7 @@ class RecordEncoding:
             birth_date=date,
             sex=data["sex"],
             nationalities=tuple(data["nationalities"]),
-            birth_place=place,  # type: ignore[arg-type]
+            birth_place=place,
             street=data["street"],
             postcode=data["postcode"],
             azr=data["azr"],

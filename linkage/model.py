@@ -19,6 +19,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -174,7 +175,7 @@ class MatchModel:
             other_body_shift=self.other_body_shift,
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The learnt parameters (no value frequencies: they are recomputed from the index)."""
         return {
             "fields": list(FIELDS),
@@ -189,7 +190,7 @@ class MatchModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> MatchModel:
+    def from_dict(cls, data: dict[str, Any]) -> MatchModel:
         return cls(
             m=data["m"],
             u=data["u"],

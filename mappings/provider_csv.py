@@ -89,7 +89,7 @@ def _referrals(value: str) -> tuple[Referral, ...]:
         Referral(
             to=target.lower(),
             status=literal_code(REFERRAL_STATUS_DE.get(status.casefold(), status), ReferralStatus, "referral status"),
-        )  # type: ignore[arg-type]
+        )
         for target, status in _pairs(value, "referral", "target:status").items()
     )
 

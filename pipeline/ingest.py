@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -197,7 +198,7 @@ def store_batch(
     encoded: EncodedFile,
     delivered_as: str,
     sessions: sessionmaker[Session],
-    new_state: tuple[str, dict] | None = None,
+    new_state: tuple[str, dict[str, Any]] | None = None,
     full_snapshot: bool = False,
 ) -> tuple[FileOutcome, Receipt]:
     """One batch, one transaction: either all of it lands (with its rejections) or nothing does.
@@ -236,7 +237,7 @@ def store_batch(
             apply_snapshot(session, source, encoded.present, encoded.snapshot_date())
         session.flush()
         crash_point("upsert")
-        return result, _receipt(session, session.get(IngestFile, result.ledger_id), delivered_as)
+        return result, _receipt(session, session.get_one(IngestFile, result.ledger_id), delivered_as)
 
 
 def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt:

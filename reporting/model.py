@@ -111,8 +111,8 @@ def _normalise_reason(reason: str) -> str:
 def build_report(
     facts: HubFacts,
     generated_at: dt.datetime,
-    previous: dict | None = None,
-    run: dict | None = None,
+    previous: dict[str, Any] | None = None,
+    run: dict[str, Any] | None = None,
     lang: str = "de",
 ) -> dict[str, Any]:
     """The whole report as a JSON-ready dict."""
@@ -249,7 +249,7 @@ def count_index(report: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-def diff_counts(previous: dict | None, current: dict[str, Any]) -> dict[str, Any]:
+def diff_counts(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
     """Counts that changed since the previous report (all counts when there is none)."""
     now = count_index(current)
     if previous is None:

@@ -117,6 +117,29 @@ class Person:
         "street",
         "unknown_day",
     )
+    age: int
+    alt_family: str
+    article: str
+    azr: str
+    bd: int  # birth day, month and year
+    bm: int
+    by: int
+    family: str
+    given: tuple[str, ...]
+    index: int
+    nat: str
+    origin: Origin
+    pid: str
+    place: tuple[str, ...]  # canonical birth place and its spellings
+    postcode: str
+    prev_postcode: str
+    prev_status: str
+    prev_street: str
+    sex: str
+    status: str
+    stem: str
+    street: str
+    unknown_day: bool
 
     def __init__(self) -> None:
         self.alt_family = ""
