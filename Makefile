@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOME_DIR ?= kim-home
+# the production rooms (docs/architecture.md); tests and benchmarks are linted, not type-checked
+ROOMS  := core runtime mappings connectors linkage exchange reporting synth hub_db pipeline flows cli
+TYPECHECK_DIR := .typecheck
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run test test-fast lint typecheck check bench clean
 
 install: $(VENV)/.installed
 
@@ -23,5 +26,22 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e"
 
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# mypy finds a package by its folder's name, and this package's folder is the repository root
+# (named whatever the clone is called). So a throw-away folder holds a symlink `kim_hub` to the
+# root, and mypy runs from inside it: `kim_hub` resolves through the link, and the root itself
+# is not on mypy's path (where its rooms would pass for top-level packages).
+typecheck: install
+	@mkdir -p $(TYPECHECK_DIR)
+	@ln -sfn .. $(TYPECHECK_DIR)/kim_hub
+	cd $(TYPECHECK_DIR) && MYPYPATH=. $(abspath $(VENV))/bin/mypy \
+		--config-file $(CURDIR)/pyproject.toml --cache-dir $(CURDIR)/.mypy_cache \
+		--python-executable $(abspath $(PY)) -m kim_hub $(addprefix -p kim_hub.,$(ROOMS))
+
+check: lint typecheck test
+
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache $(TYPECHECK_DIR) build *.egg-info

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +105,7 @@ def load_inbox(name: str, folder: Path) -> BenchData:
 
 
 def _clean(value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value):  # NaN
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value).strip()
 

@@ -95,6 +95,23 @@ def _filled(df: pd.DataFrame, column: str) -> bool:
 
 def settings_for(df: pd.DataFrame) -> tuple[SettingsCreator, list, list]:
     has = {c: _filled(df, c) for c in df.columns}
+    deterministic = [block_on("given_name", "surname", "dob")]
+    if has["azr"]:
+        deterministic.append(block_on("azr"))
+    settings = SettingsCreator(
+        unique_id_column_name="unique_id",
+        link_type="dedupe_only",
+        blocking_rules_to_generate_predictions=_blocking_rules(has),
+        comparisons=_comparisons(has),
+        retain_intermediate_calculation_columns=RETAIN,
+        retain_matching_columns=RETAIN,
+    )
+    em_rules = [block_on("dob"), block_on("given_name", "surname", "birth_year")]
+    return settings, deterministic, em_rules
+
+
+def _comparisons(has: dict[str, bool]) -> list:
+    """The comparison per field that is filled often enough."""
     comparisons = []
     if NAME_MODE == "combined":
         comparisons.append(cl.ForenameSurnameComparison("given_name", "surname", forename_surname_concat_col_name="full_name"))
@@ -120,7 +137,11 @@ def settings_for(df: pd.DataFrame) -> tuple[SettingsCreator, list, list]:
         comparisons.append(cl.JaroWinklerAtThresholds("birth_place", [0.9]).configure(term_frequency_adjustments=True))
     if has["jobcenter_no"]:
         comparisons.append(cl.ExactMatch("jobcenter_no"))
+    return comparisons
 
+
+def _blocking_rules(has: dict[str, bool]) -> list:
+    """Names and birth date always; identifiers and address where they are filled."""
     blocking = [
         block_on("given_name", "surname"),
         "l.given_name = r.surname and l.surname = r.given_name",
@@ -137,20 +158,7 @@ def settings_for(df: pd.DataFrame) -> tuple[SettingsCreator, list, list]:
         blocking.append(block_on("given_name", "postcode"))
     if has["jobcenter_no"]:
         blocking.append(block_on("jobcenter_no"))
-
-    deterministic = [block_on("given_name", "surname", "dob")]
-    if has["azr"]:
-        deterministic.append(block_on("azr"))
-    settings = SettingsCreator(
-        unique_id_column_name="unique_id",
-        link_type="dedupe_only",
-        blocking_rules_to_generate_predictions=blocking,
-        comparisons=comparisons,
-        retain_intermediate_calculation_columns=RETAIN,
-        retain_matching_columns=RETAIN,
-    )
-    em_rules = [block_on("dob"), block_on("given_name", "surname", "birth_year")]
-    return settings, deterministic, em_rules
+    return blocking
 
 
 def link(df: pd.DataFrame, thresholds: list[float] | None = None) -> dict:

@@ -20,6 +20,7 @@ import argparse
 import random
 import tempfile
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from kim_hub.linkage.blocking import candidate_pairs
 from kim_hub.linkage.cluster import Thresholds
 from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
 from kim_hub.linkage.link import link_all
+from kim_hub.linkage.model import MatchModel
 from kim_hub.mappings.case_summary import Identity
 
 _HERE = Path(__file__).resolve().parent
@@ -82,6 +84,49 @@ def level_text(levels: tuple[int, ...]) -> str:
     return ", ".join(out)
 
 
+@dataclass
+class _Diagnosis:
+    """Why kim-hub did not link a true pair: the first cause in the order of the linking steps."""
+
+    encodings: dict
+    model: MatchModel
+    blocked: set[tuple[int, int]]
+    thresholds: Thresholds
+
+    def cause(self, a: int, b: int) -> tuple[str, float]:
+        comparison = compare(self.encodings[a], self.encodings[b])
+        weight = self.model.score(comparison)
+        individual = getattr(compare_module, "individual_evidence", None)
+        if identifiers_conflict(self.encodings[a], self.encodings[b]):
+            return "cannot-link (identifiers differ in more than one digit)", weight
+        if (a, b) not in self.blocked:
+            return "never blocked together", weight
+        if weight < self.thresholds.auto:
+            return "blocked, weight below the auto threshold", weight
+        if individual is not None and not individual(comparison):
+            return "weight above threshold, but no individual evidence", weight
+        return "weight above threshold, not merged (cluster average / order)", weight
+
+
+def _load(dataset: str, persons: int, seed: int) -> bench_data.BenchData:
+    with tempfile.TemporaryDirectory(prefix="kim-errors-") as scratch:
+        folder = None
+        if dataset == "generated":
+            from kim_hub.synth import generate
+
+            generate(Path(scratch), persons, seed)
+            folder = Path(scratch)
+        return bench_data.load(dataset, folder)
+
+
+def _pairs_within(groups: dict) -> list[tuple[int, int]]:
+    """Every pair of records that share a group (a true person, a cluster)."""
+    by_group: dict[object, list[int]] = defaultdict(list)
+    for record, group in groups.items():
+        by_group[group].append(record)
+    return [(a, b) for members in by_group.values() for a, b in combinations(sorted(members), 2)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="febrl3", choices=bench_data.DATASETS)
@@ -90,53 +135,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--persons", type=int, default=20000, help="for --dataset generated")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="kim-errors-") as scratch:
-        folder = None
-        if args.dataset == "generated":
-            from kim_hub.synth import generate
-
-            generate(Path(scratch), args.persons, args.seed)
-            folder = Path(scratch)
-        data = bench_data.load(args.dataset, folder)
+    data = _load(args.dataset, args.persons, args.seed)
     encodings = bench_kimhub.prepare(data)
     result, model = link_all(encodings)
-    thresholds = Thresholds()
+    diagnosis = _Diagnosis(encodings, model, candidate_pairs(encodings), Thresholds())
     cluster_of = {r: c for c, members in enumerate(result.clusters) for r in members}
-    blocked = candidate_pairs(encodings)
-    individual = getattr(compare_module, "individual_evidence", None)
-
-    by_person: dict[str, list[int]] = defaultdict(list)
-    for record, person in enumerate(data.truth):
-        by_person[person].append(record)
-    true_pairs = [(a, b) for members in by_person.values() for a, b in combinations(sorted(members), 2)]
-    by_cluster: dict[int, list[int]] = defaultdict(list)
-    for record, c in cluster_of.items():
-        by_cluster[c].append(record)
-    predicted = [(a, b) for members in by_cluster.values() for a, b in combinations(sorted(members), 2)]
+    true_pairs = _pairs_within(dict(enumerate(data.truth)))
+    predicted = _pairs_within(cluster_of)
     fn = [p for p in true_pairs if cluster_of[p[0]] != cluster_of[p[1]]]
     fp = [p for p in predicted if data.truth[p[0]] != data.truth[p[1]]]
     print(
         f"{args.dataset}: {len(data)} records, {len(true_pairs)} true pairs, {len(predicted)} predicted pairs, "
-        f"{len(fn)} false negatives, {len(fp)} false positives; auto threshold {thresholds.auto}"
+        f"{len(fn)} false negatives, {len(fp)} false positives; auto threshold {diagnosis.thresholds.auto}"
     )
+    _print_causes(diagnosis, fn)
+    _print_identifier_conflicts(data, encodings, true_pairs)
+    _print_level_shares(encodings, true_pairs, fn)
+    rng = random.Random(args.seed)
+    for title, pairs in (("FALSE NEGATIVES", fn), ("FALSE POSITIVES", fp)):
+        print(f"\n{title}: {min(args.sample, len(pairs))} of {len(pairs)}")
+        for a, b in sorted(rng.sample(pairs, min(args.sample, len(pairs)))):
+            comparison = compare(encodings[a], encodings[b])
+            why, weight = diagnosis.cause(a, b) if title.startswith("FALSE N") else ("linked", model.score(comparison))
+            print(f"- {data.keys[a]} ~ {data.keys[b]}  weight {weight:+.1f}  [{why}]")
+            print(f"    levels: {level_text(comparison.levels)}")
+            print(f"    a: {clear(data.identities[a])}")
+            print(f"    b: {clear(data.identities[b])}")
+    return 0
 
-    def cause(a: int, b: int) -> tuple[str, float]:
-        comparison = compare(encodings[a], encodings[b])
-        weight = model.score(comparison)
-        if identifiers_conflict(encodings[a], encodings[b]):
-            return "cannot-link (identifiers differ in more than one digit)", weight
-        if (a, b) not in blocked:
-            return "never blocked together", weight
-        if weight < thresholds.auto:
-            return "blocked, weight below the auto threshold", weight
-        if individual is not None and not individual(comparison):
-            return "weight above threshold, but no individual evidence", weight
-        return "weight above threshold, not merged (cluster average / order)", weight
 
-    causes = Counter(cause(a, b)[0] for a, b in fn)
+def _print_causes(diagnosis: _Diagnosis, fn: list[tuple[int, int]]) -> None:
+    causes = Counter(diagnosis.cause(a, b)[0] for a, b in fn)
     print("\nfalse negatives by cause:")
     for text, count in causes.most_common():
         print(f"  {count:6d}  {text}")
+
+
+def _print_identifier_conflicts(data: bench_data.BenchData, encodings: dict, true_pairs: list[tuple[int, int]]) -> None:
     conflicts = [(a, b) for a, b in true_pairs if identifiers_conflict(encodings[a], encodings[b])]
     if conflicts:
         kinds = Counter(identifier_difference(data.identities[a].azr_number, data.identities[b].azr_number) for a, b in conflicts)
@@ -144,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         for text, count in kinds.most_common():
             print(f"  {count:6d}  {text}")
 
+
+def _print_level_shares(encodings: dict, true_pairs: list[tuple[int, int]], fn: list[tuple[int, int]]) -> None:
     print("\nlevels among all true pairs vs. missed true pairs (share of pairs with the field present):")
     all_levels = [compare(encodings[a], encodings[b]).levels for a, b in true_pairs]
     fn_levels = [compare(encodings[a], encodings[b]).levels for a, b in fn]
@@ -151,18 +188,6 @@ def main(argv: list[str] | None = None) -> int:
         if all(r[i] == MISSING for r in all_levels):
             continue
         print(f"  {name:12} true {level_shares(all_levels, i):40} missed {level_shares(fn_levels, i)}")
-
-    rng = random.Random(args.seed)
-    for title, pairs in (("FALSE NEGATIVES", fn), ("FALSE POSITIVES", fp)):
-        print(f"\n{title}: {min(args.sample, len(pairs))} of {len(pairs)}")
-        for a, b in sorted(rng.sample(pairs, min(args.sample, len(pairs)))):
-            comparison = compare(encodings[a], encodings[b])
-            why, weight = cause(a, b) if title.startswith("FALSE N") else ("linked", model.score(comparison))
-            print(f"- {data.keys[a]} ~ {data.keys[b]}  weight {weight:+.1f}  [{why}]")
-            print(f"    levels: {level_text(comparison.levels)}")
-            print(f"    a: {clear(data.identities[a])}")
-            print(f"    b: {clear(data.identities[b])}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -163,23 +163,8 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", default="standard,febrl3,febrl4,generated")
-    parser.add_argument("--tools", default=",".join(TOOLS))
-    parser.add_argument("--persons", type=int, default=20000, help="persons of the generated data set")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generated data set")
-    parser.add_argument("--repeat", type=int, default=3, help="linking runs per tool and data set (median)")
-    parser.add_argument("--out", help="JSON results file (default benchmarks/results/linkage-<date>.json)")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--tool", help=argparse.SUPPRESS)
-    parser.add_argument("--dataset", help=argparse.SUPPRESS)
-    parser.add_argument("--generated-dir", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker:
-        worker(args)
-        return 0
-
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """The data sets and tools asked for; the parser's error for an unknown one."""
     import bench_data
 
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
@@ -192,9 +177,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown tool {tool!r}; known: {', '.join(TOOLS)}")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    return datasets, tools
 
+
+def _run_all(args: argparse.Namespace, datasets: list[str], tools: list[str]) -> tuple[list[dict], float | None]:
+    """Every tool on every data set, each in a child process; the seconds generating took, if it did."""
     results: list[dict] = []
-    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kim-bench-") as scratch:
         generated_dir = None
         generated_seconds = None
@@ -212,7 +200,29 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_child(tool, dataset, args.repeat, generated_dir if dataset == "generated" else None)
                 results.append(result)
                 print("  " + table([result]).splitlines()[-1], file=sys.stderr, flush=True)
+    return results, generated_seconds
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default="standard,febrl3,febrl4,generated")
+    parser.add_argument("--tools", default=",".join(TOOLS))
+    parser.add_argument("--persons", type=int, default=20000, help="persons of the generated data set")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated data set")
+    parser.add_argument("--repeat", type=int, default=3, help="linking runs per tool and data set (median)")
+    parser.add_argument("--out", help="JSON results file (default benchmarks/results/linkage-<date>.json)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tool", help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", help=argparse.SUPPRESS)
+    parser.add_argument("--generated-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args)
+        return 0
+
+    datasets, tools = _chosen(parser, args)
+    started = time.perf_counter()
+    results, generated_seconds = _run_all(args, datasets, tools)
     text = table(results)
     print()
     print(text)
@@ -238,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         "generated_seconds": generated_seconds,
         "benchmark_seconds": time.perf_counter() - started,
         "table": text,
-        "results": [{k: v for k, v in r.items() if k not in ("first_pass_end",)} for r in results],
+        "results": [{k: v for k, v in r.items() if k != "first_pass_end"} for r in results],
     }
     out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(f"results: {out}")
@@ -251,7 +261,7 @@ def _git_state() -> dict:
 
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30).stdout
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False).stdout
         except (OSError, subprocess.SubprocessError):
             return ""
 

@@ -151,7 +151,7 @@ def count_persons(drops: Path) -> int:
         return len({row["person"] for row in csv.DictReader(handle)})
 
 
-def _profiled(profile: Path | None, step, *args):  # noqa: ANN001, ANN202 - any step
+def _profiled(profile: Path | None, step, *args):
     """Run one step, under cProfile when asked (summary written to ``profile``)."""
     if profile is None:
         return step(*args)
@@ -193,7 +193,7 @@ def run_cycle(home: HubHome, config: HubConfig, profile: Path | None) -> dict:
     }
 
 
-def sample_records(drops: Path, keys, rng: random.Random, count: int) -> list[tuple[tuple[str, str] | None, object]]:  # noqa: ANN001
+def sample_records(drops: Path, keys, rng: random.Random, count: int) -> list[tuple[tuple[str, str] | None, object]]:
     """``count`` encoded records from the drop files, with their (source, stored record id)."""
     files = sorted((drops / "inbox").rglob("*.csv"))
     out = []

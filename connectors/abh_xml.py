@@ -55,7 +55,7 @@ from lxml import etree
 
 from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector
 from kim_hub.connectors.counts import parse_count
-from kim_hub.connectors.safe_xml import MAX_XML_BYTES, XmlRejected, hardened_parser, load_schema, parse_untrusted
+from kim_hub.connectors.safe_xml import MAX_XML_BYTES, XmlRejectedError, hardened_parser, load_schema, parse_untrusted
 from kim_hub.core.errors import BadInputError
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
 
@@ -199,30 +199,30 @@ def _message_time(value: str) -> dt.datetime:
     except ValueError:
         return dt.datetime.min
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return moment
 
 
 def _validated_messages(data: bytes, max_bytes: int) -> list[etree._Element]:
-    """The ``meldung`` elements of a file that passed every whole-file check; XmlRejected otherwise."""
+    """The ``meldung`` elements of a file that passed every whole-file check; XmlRejectedError otherwise."""
     tree = parse_untrusted(data, max_bytes)
     root = tree.getroot()
     if etree.QName(root).namespace != NAMESPACE:
-        raise XmlRejected(f"root element is not in the namespace {NAMESPACE}", root.sourceline)
+        raise XmlRejectedError(f"root element is not in the namespace {NAMESPACE}", root.sourceline)
     if etree.QName(root).localname != ROOT_ELEMENT:
-        raise XmlRejected(f"root element is not {ROOT_ELEMENT}", root.sourceline)
+        raise XmlRejectedError(f"root element is not {ROOT_ELEMENT}", root.sourceline)
     schema = abh_schema()
     with _VALIDATION_LOCK:  # the schema's error log is shared state; tasks may run in threads
         valid = schema.xsd.validate(tree)
         first = None if valid else schema.xsd.error_log[0]
     if first is not None:
-        raise XmlRejected(_schema_reason(first, schema.names), first.line or None)
+        raise XmlRejectedError(_schema_reason(first, schema.names), first.line or None)
     messages = root.findall("a:meldung", _NS)
     announced = parse_count(root.get("anzahl", ""))
     if announced is None:
-        raise XmlRejected("anzahl is not a plausible message count", root.sourceline)
+        raise XmlRejectedError("anzahl is not a plausible message count", root.sourceline)
     if announced != len(messages):
-        raise XmlRejected(f"anzahl announces {announced} messages but the file holds {len(messages)}: truncated or damaged")
+        raise XmlRejectedError(f"anzahl announces {announced} messages but the file holds {len(messages)}: truncated or damaged")
     return messages
 
 
@@ -246,9 +246,9 @@ def read_abh_xml(path: Path, max_bytes: int = MAX_XML_BYTES) -> AbhFileBatch:
     batch = AbhFileBatch(path=path, content_hash=content_hash)
     try:
         if too_large:
-            raise XmlRejected(f"file is larger than the limit of {max_bytes} bytes")
+            raise XmlRejectedError(f"file is larger than the limit of {max_bytes} bytes")
         messages = _validated_messages(data, max_bytes)
-    except XmlRejected as rejected:
+    except XmlRejectedError as rejected:
         batch.rejections.append(Rejection(file, rejected.line, None, rejected.reason))
         batch.rejected_whole = True
         return batch

@@ -17,7 +17,7 @@ DELIMITERS = (",", ";")
 _SEPARATOR_HINT = re.compile(r"sep=([,;])", re.IGNORECASE)
 
 
-class UnsupportedEncoding(Exception):
+class UnsupportedEncodingError(Exception):
     """The bytes are not text in one of the accepted encodings; ``reason`` is for the receipt."""
 
     def __init__(self, reason: str) -> None:
@@ -41,14 +41,14 @@ def decode_bytes(data: bytes) -> DecodedText:
     into mojibake silently, so the decision is per file.
     """
     if data.startswith(_UTF16_BOMS):
-        raise UnsupportedEncoding("file is UTF-16 (Excel 'Unicode text'); export as CSV in UTF-8 or Windows-1252")
+        raise UnsupportedEncodingError("file is UTF-16 (Excel 'Unicode text'); export as CSV in UTF-8 or Windows-1252")
     if b"\x00" in data:
-        raise UnsupportedEncoding("file contains NUL bytes: it is UTF-16 without BOM or not a text file")
+        raise UnsupportedEncodingError("file contains NUL bytes: it is UTF-16 without BOM or not a text file")
     if data.startswith(UTF8_BOM):
         try:
             return DecodedText(data[len(UTF8_BOM) :].decode("utf-8"), "utf-8-sig")
         except UnicodeDecodeError:
-            raise UnsupportedEncoding("file starts with a UTF-8 byte-order mark but is not valid UTF-8") from None
+            raise UnsupportedEncodingError("file starts with a UTF-8 byte-order mark but is not valid UTF-8") from None
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
@@ -57,7 +57,7 @@ def decode_bytes(data: bytes) -> DecodedText:
         return DecodedText(data.decode("cp1252"), "cp1252")
     except UnicodeDecodeError:
         # Only five byte values are undefined in Windows-1252; hitting one means another encoding.
-        raise UnsupportedEncoding("file is neither valid UTF-8 nor Windows-1252") from None
+        raise UnsupportedEncodingError("file is neither valid UTF-8 nor Windows-1252") from None
 
 
 def first_logical_line(text: str) -> str:

@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-try:
+if sys.platform != "win32":  # Windows has no flock: one hub process per home there
     import fcntl
-except ImportError:  # pragma: no cover - Windows: no flock; one hub process per home there
-    fcntl = None  # type: ignore[assignment]
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial")
 DEFAULT_SETTLE_SECONDS = 2.0
@@ -90,7 +89,7 @@ class DropFolder:
             handle = os.open(target, os.O_RDONLY) if target is not None else None
         except FileNotFoundError:
             handle = None
-        if handle is None:
+        if target is None or handle is None:
             yield None
             return
         try:
@@ -138,7 +137,7 @@ def _attempts_file(path: Path) -> Path:
 
 def _lock(handle: int) -> bool:
     """Take the file's exclusive lock without waiting; False if another process holds it."""
-    if fcntl is None:
+    if sys.platform == "win32":
         return True
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

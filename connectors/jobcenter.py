@@ -23,7 +23,7 @@ from typing import ClassVar
 from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, read_delivery
 from kim_hub.connectors.column_map import ColumnMap
 from kim_hub.connectors.counts import parse_count
-from kim_hub.connectors.csv_dialect import UnsupportedEncoding, decode_bytes
+from kim_hub.connectors.csv_dialect import UnsupportedEncodingError, decode_bytes
 from kim_hub.connectors.table import CsvSyntaxError, Record, csv_records
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
 
@@ -39,7 +39,7 @@ def jobcenter_column_map() -> ColumnMap:
         return ColumnMap.from_toml(Path(path))
 
 
-class _Damaged(Exception):
+class _DamagedFileError(Exception):
     """The file cannot be trusted as a whole; ``reason`` is safe to show (no values)."""
 
     def __init__(self, reason: str, line: int | None = None) -> None:
@@ -53,7 +53,7 @@ def _lines(text: str) -> Iterator[Record]:
     try:
         yield from csv_records(text, DELIMITER)
     except CsvSyntaxError as exc:
-        raise _Damaged("CSV syntax error (unbalanced quotes?)", exc.line) from None
+        raise _DamagedFileError("CSV syntax error (unbalanced quotes?)", exc.line) from None
 
 
 def _trailer_count(line: Record) -> int | None:
@@ -63,12 +63,12 @@ def _trailer_count(line: Record) -> int | None:
     values = [cell.strip() for cell in line.cells[1:] if cell.strip()]
     count = parse_count(values[0]) if len(values) == 1 else None
     if count is None:
-        raise _Damaged("trailer line does not end in a row count", line.first_line)
+        raise _DamagedFileError("trailer line does not end in a row count", line.first_line)
     return count
 
 
 def _header_positions(line: Record, column_map: ColumnMap) -> tuple[dict[int, str], list[str]]:
-    """Column position → canonical name, plus unknown headers; _Damaged if columns are missing or doubled."""
+    """Column position → canonical name, plus unknown headers; _DamagedFileError if columns are missing or doubled."""
     positions: dict[int, str] = {}
     unknown: list[str] = []
     for index, cell in enumerate(line.cells):
@@ -76,12 +76,12 @@ def _header_positions(line: Record, column_map: ColumnMap) -> tuple[dict[int, st
         if canonical is None:
             unknown.append(cell.strip() or f"(unnamed column {index + 1})")
         elif canonical in positions.values():
-            raise _Damaged(f"column {canonical!r} appears twice in the header", line.first_line)
+            raise _DamagedFileError(f"column {canonical!r} appears twice in the header", line.first_line)
         else:
             positions[index] = canonical
     missing = [name for name in column_map.required if name not in positions.values()]
     if missing:
-        raise _Damaged(f"required column(s) missing from the header: {', '.join(missing)}", line.first_line)
+        raise _DamagedFileError(f"required column(s) missing from the header: {', '.join(missing)}", line.first_line)
     return positions, unknown
 
 
@@ -96,7 +96,7 @@ def read_jobcenter_export(path: Path, column_map: ColumnMap | None = None) -> Fi
     data, batch = read_delivery(path)
     try:
         _read_into(batch, data, column_map)
-    except _Damaged as damaged:
+    except _DamagedFileError as damaged:
         batch.rows.clear()
         batch.rejections[:] = [Rejection(path.name, damaged.line, None, damaged.reason)]
         batch.unknown_columns.clear()
@@ -108,23 +108,23 @@ def _read_into(batch: FileBatch, data: bytes, column_map: ColumnMap) -> None:
     file = batch.path.name
     try:
         text = decode_bytes(data).text  # Windows-1252 as specified; valid UTF-8 is read as such
-    except UnsupportedEncoding as exc:
-        raise _Damaged(exc.reason) from None
+    except UnsupportedEncodingError as exc:
+        raise _DamagedFileError(exc.reason) from None
     lines = [line for line in _lines(text) if not line.blank]
     if not lines:
-        raise _Damaged("file is empty")
+        raise _DamagedFileError("file is empty")
     if _trailer_count(lines[0]) is not None:
-        raise _Damaged("file has no header line", lines[0].first_line)
+        raise _DamagedFileError("file has no header line", lines[0].first_line)
     positions, unknown = _header_positions(lines[0], column_map)
     expected = _trailer_count(lines[-1]) if len(lines) > 1 else None
     if expected is None:
-        raise _Damaged("no trailer line '#Anzahl Datensätze;N' at the end: the file is truncated or damaged")
+        raise _DamagedFileError("no trailer line '#Anzahl Datensätze;N' at the end: the file is truncated or damaged")
     data_lines = lines[1:-1]
     for line in data_lines:
         if _trailer_count(line) is not None:
-            raise _Damaged("a trailer line appears before the end of the file", line.first_line)
+            raise _DamagedFileError("a trailer line appears before the end of the file", line.first_line)
     if len(data_lines) != expected:
-        raise _Damaged(f"trailer announces {expected} rows but the file holds {len(data_lines)}: truncated or damaged")
+        raise _DamagedFileError(f"trailer announces {expected} rows but the file holds {len(data_lines)}: truncated or damaged")
 
     batch.unknown_columns.extend(unknown)
     width = len(lines[0].cells)

@@ -21,7 +21,7 @@ from typing import ClassVar
 from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, read_delivery
 from kim_hub.connectors.column_map import ColumnMap, provider_csv_column_map
 from kim_hub.connectors.csv_dialect import (
-    UnsupportedEncoding,
+    UnsupportedEncodingError,
     decode_bytes,
     detect_delimiter,
     first_content_line,
@@ -50,7 +50,7 @@ def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBa
 
     try:
         text = decode_bytes(data).text
-    except UnsupportedEncoding as exc:
+    except UnsupportedEncodingError as exc:
         return reject_file([Rejection(file, None, None, exc.reason)])
 
     first_line = first_content_line(text)
@@ -60,7 +60,7 @@ def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBa
     syntax_error_line: int | None = None
     try:
         for record in csv_records(text, delimiter):
-            records.append(record)
+            records.append(record)  # noqa: PERF402 - one by one: the rows before a syntax error are kept
     except CsvSyntaxError as exc:
         syntax_error_line = exc.line
 

@@ -37,7 +37,15 @@ class ExampleApi(BaseAdapter):
             for p in persons
         ]
 
-    def send(self, request: requests.PreparedRequest, **_options: Any) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         path = urlsplit(request.url or "").path
         if request.method == "GET" and path.endswith("/cases"):
             return _json_response(request, 200, {"items": self.items, "next_cursor": None})

@@ -50,7 +50,7 @@ class RetryPolicy:
 
         The jitter spreads clients that failed together; the lower half keeps a real pause.
         """
-        ceiling = min(self.max_backoff_seconds, self.backoff_seconds * 2**retry)
+        ceiling = min(self.max_backoff_seconds, self.backoff_seconds * 2.0**retry)
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
@@ -67,8 +67,8 @@ def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> fl
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
-        return max(0.0, (when - (now or dt.datetime.now(dt.timezone.utc))).total_seconds())
+            when = when.replace(tzinfo=dt.UTC)
+        return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
     if not math.isfinite(seconds) or seconds < 0:
         return None
     return seconds

@@ -25,7 +25,7 @@ from typing import Any
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
 
 
-class _Nested(Exception):
+class _NestedValueError(Exception):
     """A value nested deeper than the flat CSV form can hold."""
 
 
@@ -36,11 +36,11 @@ def _scalar_text(value: Any) -> str:
         return value
     if isinstance(value, bool | int | float):
         return json.dumps(value)
-    raise _Nested
+    raise _NestedValueError
 
 
 def field_text(value: Any) -> str:
-    """The CSV text for one JSON value; raises _Nested for lists of lists and the like."""
+    """The CSV text for one JSON value; raises _NestedValueError for lists of lists and the like."""
     if isinstance(value, list):
         return "|".join(_scalar_text(item) for item in value)
     if isinstance(value, dict):
@@ -54,7 +54,7 @@ def instant(text: str) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _updated_at_text(text: str) -> str:
@@ -76,7 +76,7 @@ def item_to_row(item: Any, file: str, row_number: int, columns: Collection[str])
             continue
         try:
             fields[key] = field_text(value)
-        except _Nested:
+        except _NestedValueError:
             rejections.append(Rejection(file, row_number, key, "value is nested too deeply for this field"))
     if "updated_at" in fields:
         fields["updated_at"] = _updated_at_text(fields["updated_at"])

@@ -74,7 +74,7 @@ def _resolve_header(cells: list[str], column_map: ColumnMap, file: str, line: in
     for index, cell in enumerate(cells):
         canonical = column_map.canonical(cell)
         if canonical is None:
-            unknown.append(cell.strip() if cell.strip() else f"(unnamed column {index + 1})")
+            unknown.append(cell.strip() or f"(unnamed column {index + 1})")
             continue
         if canonical in seen:
             problems.append(
@@ -83,9 +83,11 @@ def _resolve_header(cells: list[str], column_map: ColumnMap, file: str, line: in
             continue
         seen[canonical] = index
         positions[index] = canonical
-    for required in column_map.required:
-        if required not in seen:
-            problems.append(Rejection(file, line, required, "required column is missing from the header"))
+    problems.extend(
+        Rejection(file, line, required, "required column is missing from the header")
+        for required in column_map.required
+        if required not in seen
+    )
     if problems:
         return problems
     return _Header(positions, len(cells), unknown)

@@ -105,7 +105,7 @@ def consenting(recipient: HeldRecord, others: Sequence[HeldRecord], policy: Cons
     return shared
 
 
-def summary_for(recipient: HeldRecord, shared: Sequence[SharedRecord]) -> dict | None:
+def summary_for(recipient: HeldRecord, shared: Sequence[SharedRecord]) -> dict[str, Any] | None:
     """The summary for ``recipient`` from what its consenting records grant; None when nothing is shareable."""
     residence = _latest(shared, "residence", "residence_status")
     rechtskreis = _latest(shared, "benefits", "rechtskreis")
@@ -127,7 +127,7 @@ def summary_for(recipient: HeldRecord, shared: Sequence[SharedRecord]) -> dict |
     }
 
 
-def consent_receipt(shared: Sequence[SharedRecord]) -> list[dict]:
+def consent_receipt(shared: Sequence[SharedRecord]) -> list[dict[str, Any]]:
     """Which consents a transfer relied on (for the audit): body, categories, purpose, evidence."""
     receipts = []
     for s in sorted(shared, key=lambda s: (s.record.source, s.record.record_id)):
@@ -148,10 +148,11 @@ def _latest(shared: Sequence[SharedRecord], category: str, field: str) -> str | 
     granting = [s.record for s in shared if category in s.categories and s.record.case.get(field)]
     if not granting:
         return None
-    return max(granting, key=lambda r: r.case.get("updated_at") or "").case[field]
+    latest: str | None = max(granting, key=lambda r: r.case.get("updated_at") or "").case[field]
+    return latest
 
 
-def _history(shared: Sequence[SharedRecord]) -> list[dict]:
+def _history(shared: Sequence[SharedRecord]) -> list[dict[str, Any]]:
     events = []
     for s in shared:
         for event in s.record.case.get("events") or ():
@@ -168,7 +169,7 @@ def _history(shared: Sequence[SharedRecord]) -> list[dict]:
     return sorted(events, key=lambda e: (e["on"], e.get("body") or "", e["kind"]))
 
 
-def _cases(shared: Sequence[SharedRecord]) -> list[dict]:
+def _cases(shared: Sequence[SharedRecord]) -> list[dict[str, Any]]:
     cases = []
     for s in shared:
         if not s.body:
@@ -181,14 +182,14 @@ def _cases(shared: Sequence[SharedRecord]) -> list[dict]:
     return sorted(cases, key=lambda c: (c["body"], c["since"] or ""))
 
 
-def _referrals(shared: Sequence[SharedRecord]) -> list[dict]:
-    referrals = []
-    for s in shared:
-        if "referrals" not in s.categories:
-            continue
-        for referral in s.record.case.get("referrals") or ():
-            if referral["status"] in OPEN_REFERRALS:
-                referrals.append({"to": referral["to"], "status": referral["status"], **({"by": s.body} if s.body else {})})
+def _referrals(shared: Sequence[SharedRecord]) -> list[dict[str, Any]]:
+    referrals = [
+        {"to": referral["to"], "status": referral["status"], **({"by": s.body} if s.body else {})}
+        for s in shared
+        if "referrals" in s.categories
+        for referral in s.record.case.get("referrals") or ()
+        if referral["status"] in OPEN_REFERRALS
+    ]
     return sorted(referrals, key=lambda r: (r["to"], r.get("by") or ""))
 
 

@@ -7,6 +7,7 @@ review items, so nothing that points at a person reaches Prefect's database.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -19,7 +20,7 @@ ARTIFACT_KEY = "kim-hub-report"
 
 
 @task(name="write-report", persist_result=False)
-def report_task(home_path: str, run_summary: dict | None = None, lang: str = "de") -> dict:
+def report_task(home_path: str, run_summary: dict[str, Any] | None = None, lang: str = "de") -> dict[str, Any]:
     """Write the run's report into reports/ and attach its aggregates; returns the totals."""
     report = write_reports(HubHome(Path(home_path)), run_summary, lang)
     create_markdown_artifact(

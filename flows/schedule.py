@@ -10,9 +10,12 @@ after its checks. For several machines the same deployments go to a work pool in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kim_hub.pipeline.home import HubConfig, HubHome
+
+if TYPE_CHECKING:
+    from prefect import Flow
 
 
 def deployments(home: HubHome, config: HubConfig) -> list[Any]:
@@ -31,7 +34,7 @@ def deployments(home: HubHome, config: HubConfig) -> list[Any]:
         )
         for source, settings in config.sources.items()
     ]
-    maintenance = (
+    maintenance: tuple[tuple[Flow[..., dict[str, Any]], str, str, dict[str, Any]], ...] = (
         (push_flow, "push", config.schedules.push, {}),
         (report_flow, "report", config.schedules.report, {}),
         (retention_flow, "retention", config.schedules.retention, {}),

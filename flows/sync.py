@@ -71,7 +71,7 @@ def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Sess
     retry_condition_fn=_is_transient,
     persist_result=False,
 )
-def ingest_source_task(home_path: str, source: str) -> dict:
+def ingest_source_task(home_path: str, source: str) -> dict[str, Any]:
     """Pull one source's new files into the hub; returns counts."""
     with _hub(home_path) as (home, config, sessions):
         outcome: SourceOutcome = ingest_source(home, config, source, encoding_keys(home, config), sessions)
@@ -80,7 +80,7 @@ def ingest_source_task(home_path: str, source: str) -> dict:
 
 
 @task(name="link-master-index", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
-def link_task(home_path: str) -> dict:
+def link_task(home_path: str) -> dict[str, Any]:
     """Link new and changed records into the master index; returns counts."""
     with _hub(home_path) as (_home, config, sessions):
         outcome = link_index(sessions, config)
@@ -90,11 +90,11 @@ def link_task(home_path: str) -> dict:
 
 def _run_name() -> str:
     """Run names that say when, instead of Prefect's random adjective-animal names."""
-    return "sync-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return "sync-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
-def push_task(home_path: str) -> dict:
+def push_task(home_path: str) -> dict[str, Any]:
     """Send changed case summaries and due notices; returns counts (a body whose delivery failed is retried next run)."""
     with _hub(home_path) as (home, config, sessions):
         outcome = push_all(home, config, sessions)
@@ -103,14 +103,14 @@ def push_task(home_path: str) -> dict:
 
 
 @flow(name="kim-hub-push", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def push_flow(home_path: str) -> dict:
+def push_flow(home_path: str) -> dict[str, Any]:
     """Only the push step (after a consent change, or on its own schedule)."""
     install_redaction()
     return push_task(home_path)
 
 
 @flow(name="kim-hub-report", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def report_flow(home_path: str) -> dict:
+def report_flow(home_path: str) -> dict[str, Any]:
     """Only the report (on its own schedule: the index changes between syncs by review and retention)."""
     install_redaction()
     return report_task(home_path)
@@ -155,7 +155,7 @@ def _isolated(step: str, failed: dict[str, str], task: Callable[..., dict[str, A
 
 
 @flow(name="kim-hub-reestimate", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def reestimate_flow(home_path: str, relink: bool = False) -> dict:
+def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
     """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
     install_redaction()
     with _hub(home_path) as (_home, config, sessions):
@@ -167,7 +167,7 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict:
 
 
 @flow(name="kim-hub-retention", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def retention_flow(home_path: str) -> dict:
+def retention_flow(home_path: str) -> dict[str, Any]:
     """Erase records whose case closed longer ago than their source's retention period."""
     install_redaction()
     with _hub(home_path) as (home, config, sessions):

@@ -41,7 +41,7 @@ def start_temporary_api(timeout: float | None = None) -> str:
     after Prefect has drained its log and event workers into it (they drain at thread shutdown,
     before ``atexit``), and by the kernel when the process is killed."""
     port = _free_port()
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+    server = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -84,7 +84,7 @@ def _wait_until_healthy(server: subprocess.Popen[bytes], url: str, timeout: floa
         if server.poll() is not None:
             raise TransientError(f"Prefect's temporary API server stopped while starting (exit code {server.returncode})")
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:  # noqa: S310 - loopback URL built here
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:

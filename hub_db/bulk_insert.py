@@ -9,8 +9,8 @@ to the driver as tuples: what is stored is exactly what SQLAlchemy would have st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -23,17 +23,18 @@ class DriverInsert:
     """Rows for one table (dicts with the same keys), handed to the driver every ``chunk`` rows;
     ``flush`` sends the rest."""
 
-    _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+    _MARKS: ClassVar[Mapping[str, str]] = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
     def __init__(self, session: Session, table: Table, chunk: int = WRITE_CHUNK) -> None:
         dialect = session.get_bind().dialect
-        self.session, self.table, self.dialect, self.chunk, self.rows = session, table, dialect, chunk, []
+        self.session, self.table, self.dialect, self.chunk = session, table, dialect, chunk
+        self.rows: list[tuple[Any, ...]] = []
         self.columns: list[str] = []
         self.sql = ""
         self.converting: list[tuple[int, Callable[[Any], Any]]] = []  # (column, its bind processor)
         self.last: list[tuple[Any, Any]] = []  # per column: the last value and what it became
 
-    def append(self, row: dict) -> None:
+    def append(self, row: dict[str, Any]) -> None:
         if not self.columns:
             self._prepare(list(row))
         values = [row[name] for name in self.columns]
@@ -64,7 +65,7 @@ class DriverInsert:
             self.rows = []
 
 
-def insert_rows(session: Session, table: Table, rows: Iterable[dict]) -> None:
+def insert_rows(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
     """All ``rows`` (dicts with the same keys) into ``table``, a chunk at a time."""
     inserter = DriverInsert(session, table)
     for row in rows:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ from kim_hub.hub_db.models import (
 )
 
 
-def canonical_dump(session: Session) -> dict:
+def canonical_dump(session: Session) -> dict[str, Any]:
     records = session.execute(
         select(SourceRecord.id, SourceRecord.source, SourceRecord.record_id, SourceRecord.content_hash)
     ).all()

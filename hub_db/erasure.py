@@ -29,6 +29,7 @@ from kim_hub.hub_db.models import (
     ReviewItem,
     SourceRecord,
     Transfer,
+    table_of,
 )
 
 ERASED = "erased"
@@ -103,7 +104,7 @@ def _forget_pseudonyms(session: Session, person_ids: set[int]) -> None:
         after = [ERASED if p in pseudonyms else p for p in event.after]
         if before != event.before or after != event.after:
             event.before, event.after = before, after
-    session.execute(Person.__table__.update().where(Person.merged_into.in_(person_ids)).values(merged_into=None))
+    session.execute(table_of(Person).update().where(Person.merged_into.in_(person_ids)).values(merged_into=None))
     session.execute(delete(Person).where(Person.id.in_(person_ids)))
 
 

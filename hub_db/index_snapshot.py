@@ -23,9 +23,10 @@ rewrites it without the erased records (``forget``): no encoding of an erased re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from itertools import islice
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, insert, select
@@ -46,7 +47,10 @@ MAX_SEGMENTS = 12
 _COLUMNS = [f.name for f in fields(EncodingArrays) if f.name != "body"]  # the body comes from the records' rows
 
 
-class SnapshotUnusable(Exception):
+Segment = tuple[EncodingArrays, np.ndarray]  # one stored segment: its arrays and each row's digest
+
+
+class SnapshotUnusableError(Exception):
     """The stored snapshot cannot be read as this version writes it: rebuild it."""
 
 
@@ -77,22 +81,24 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     del current
     try:
         parts = _read_segments(session)
-    except SnapshotUnusable:
+    except SnapshotUnusableError:
         parts = []
-    sources, usable = _winners(
+    winners, usable = _winners(
         parts,
         ids,
         lambda part, rows, pos: (part[1][rows] == digests[pos]) & (part[0].key_id[rows] == key_ids[pos]) & ~pending[pos],
     )
-    sources = [(part[0], rows, pos) for part, rows, pos in sources]
+    sources = [(part[0], rows, pos) for part, rows, pos in winners]
     segments = len(parts)
-    del parts  # the segments' columns are released one by one while assembling
+    del parts, winners  # the segments' columns are released one by one while assembling
     stale = ids[~usable]
     rows = _json_rows(session, stale, n)
     chunks = iter(lambda: list(islice(rows, PARSE_CHUNK)), [])  # parsed dicts are ~5 KB a record: a chunk at a time
     workers = worker_processes() if len(stale) >= 2 * PARSE_CHUNK else 1  # a first run parses everything
-    for fresh in map_in_processes(from_json_rows, chunks, workers):
-        sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
+    sources.extend(
+        (fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids))
+        for fresh in map_in_processes(from_json_rows, chunks, workers)
+    )
     arrays = _assemble(ids, sources)
     arrays.body = bodies
     if len(stale) >= PARSE_CHUNK:
@@ -132,18 +138,19 @@ def forget(session: Session, record_pks: list[int]) -> None:
         return
     try:
         parts = _read_segments(session)
-    except SnapshotUnusable:
+    except SnapshotUnusableError:
         parts = []
     session.execute(delete(IndexSegment))
     if not parts:
         return
     every = np.unique(np.concatenate([part[0].ids for part in parts]))
     keep = every[~np.isin(every, np.asarray(record_pks, dtype=np.int64))]
-    sources, found = _winners(parts, keep, lambda part, rows, pos: np.ones(len(rows), dtype=bool))
+    winners, _ = _winners(parts, keep, lambda part, rows, pos: np.ones(len(rows), dtype=bool))
     stored_digest = np.zeros(len(keep), dtype=np.int64)
-    for part, rows, pos in sources:
+    for part, rows, pos in winners:
         stored_digest[pos] = part[1][rows]
-    sources = [(part[0], rows, pos) for part, rows, pos in sources]
+    sources = [(part[0], rows, pos) for part, rows, pos in winners]
+    del winners
     _write_segment(session, 0, _assemble(keep, sources), stored_digest)
 
 
@@ -155,7 +162,9 @@ def digest(content_hash: str) -> int:
         return NONE  # never equal to a stored digest of a hex hash: the row is re-read
 
 
-def _winners(parts, ids: np.ndarray, valid):  # noqa: ANN001, ANN202 - internal plumbing
+def _winners(
+    parts: list[Segment], ids: np.ndarray, valid: Callable[[Segment, np.ndarray, np.ndarray], np.ndarray]
+) -> tuple[list[tuple[Segment, np.ndarray, np.ndarray]], np.ndarray]:
     """For each id, the last segment holding it, if ``valid`` says that row may be used.
 
     Returns the sources (segment, its rows, their positions in ``ids``) and a bool per id.
@@ -169,7 +178,7 @@ def _winners(parts, ids: np.ndarray, valid):  # noqa: ANN001, ANN202 - internal 
         winner[pos[inside]] = s
         row_of[pos[inside]] = np.flatnonzero(inside)
     usable = np.zeros(len(ids), dtype=bool)
-    sources = []
+    sources: list[tuple[Segment, np.ndarray, np.ndarray]] = []
     for s, part in enumerate(parts):
         pos = np.flatnonzero(winner == s)
         rows = row_of[pos]
@@ -179,12 +188,12 @@ def _winners(parts, ids: np.ndarray, valid):  # noqa: ANN001, ANN202 - internal 
     return sources, usable
 
 
-def _assemble(ids: np.ndarray, sources: list) -> EncodingArrays:
+def _assemble(ids: np.ndarray, sources: list[tuple[EncodingArrays, np.ndarray, np.ndarray]]) -> EncodingArrays:
     """One array set for ``ids`` filled column by column from (arrays, rows, positions) sources;
     each source column is released once copied, so the peak is the result plus one column."""
     if not sources:
         sources = [(from_json_rows([]), np.empty(0, np.int64), np.empty(0, np.int64))]
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for name in _COLUMNS:
         columns = [getattr(arrays, name) for arrays, _rows, _pos in sources]
         first = columns[0]
@@ -195,7 +204,8 @@ def _assemble(ids: np.ndarray, sources: list) -> EncodingArrays:
         else:
             column = np.empty(len(ids), dtype=first.dtype)
         for (arrays, rows, pos), source in zip(sources, columns):
-            column[(pos, *(slice(0, s) for s in source.shape[1:]))] = source[rows]
+            cells: tuple[np.ndarray | slice, ...] = (pos, *(slice(0, s) for s in source.shape[1:]))
+            column[cells] = source[rows]
             setattr(arrays, name, None)
         del columns, first
         out[name] = column
@@ -204,7 +214,7 @@ def _assemble(ids: np.ndarray, sources: list) -> EncodingArrays:
     return EncodingArrays(**out)
 
 
-def _json_rows(session: Session, wanted: np.ndarray, total: int):  # noqa: ANN202 - an iterator of rows
+def _json_rows(session: Session, wanted: np.ndarray, total: int) -> Iterator[tuple[int, str]]:
     """(id, encoding JSON) of the wanted records: by IN lists when few, one scan when many."""
     if len(wanted) == 0:
         return iter(())
@@ -212,15 +222,15 @@ def _json_rows(session: Session, wanted: np.ndarray, total: int):  # noqa: ANN20
         keep = set(wanted.tolist())
         scan = session.execute(select(SourceRecord.id, SourceRecord.encoding), execution_options={"yield_per": PARSE_CHUNK})
         return ((rid, text) for rid, text in scan if rid in keep)  # streamed: the ORM buffers every row otherwise
-    rows = []
+    rows: list[tuple[int, str]] = []
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK].tolist()
         rows += session.execute(select(SourceRecord.id, SourceRecord.encoding).where(SourceRecord.id.in_(chunk))).all()
     return iter(rows)
 
 
-def _read_segments(session: Session) -> list[tuple[EncodingArrays, np.ndarray]]:
-    """Every stored segment as (arrays, digests), in order; SnapshotUnusable when any is damaged."""
+def _read_segments(session: Session) -> list[Segment]:
+    """Every stored segment as (arrays, digests), in order; SnapshotUnusableError when any is damaged."""
     metas = session.execute(
         select(IndexSegment.segment, IndexSegment.data).where(IndexSegment.field == "_meta").order_by(IndexSegment.segment)
     ).all()
@@ -228,16 +238,16 @@ def _read_segments(session: Session) -> list[tuple[EncodingArrays, np.ndarray]]:
     for segment, raw in metas:
         meta = json.loads(bytes(raw))
         if meta.get("format") != FORMAT or set(meta["columns"]) != {*_COLUMNS, "_digest"}:
-            raise SnapshotUnusable(f"segment {segment}: other format")
+            raise SnapshotUnusableError(f"segment {segment}: other format")
         columns = {name: _read_column(session, segment, name, *spec) for name, spec in meta["columns"].items()}
         if any(len(c) != meta["rows"] for c in columns.values()):
-            raise SnapshotUnusable(f"segment {segment}: columns of different lengths")
+            raise SnapshotUnusableError(f"segment {segment}: columns of different lengths")
         columns["key_id"] = columns["key_id"].astype(object)
         columns["body"] = np.full(meta["rows"], NONE, dtype=np.int16)
         digests = columns.pop("_digest")
         arrays = EncodingArrays(**columns)
         if len(arrays.ids) > 1 and not (np.diff(arrays.ids) > 0).all():
-            raise SnapshotUnusable(f"segment {segment}: ids not ascending")
+            raise SnapshotUnusableError(f"segment {segment}: ids not ascending")
         parts.append((arrays, digests))
     return parts
 
@@ -249,14 +259,14 @@ def _read_column(session: Session, segment: int, name: str, dtype: str, shape: l
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     buffer = bytearray(size)
     offset = 0
-    for (piece,) in session.execute(query):
-        piece = bytes(piece)
+    for (stored,) in session.execute(query):
+        piece = bytes(stored)
         if offset + len(piece) > size:
-            raise SnapshotUnusable(f"{name}: longer than recorded")
+            raise SnapshotUnusableError(f"{name}: longer than recorded")
         buffer[offset : offset + len(piece)] = piece
         offset += len(piece)
     if offset != size:
-        raise SnapshotUnusable(f"{name}: {offset} of {size} bytes")
+        raise SnapshotUnusableError(f"{name}: {offset} of {size} bytes")
     return np.frombuffer(buffer, dtype=dtype).reshape(shape)
 
 
@@ -264,9 +274,9 @@ def _write_segment(session: Session, segment: int, arrays: EncodingArrays, diges
     columns = {name: getattr(arrays, name) for name in _COLUMNS}
     columns["key_id"] = np.asarray(arrays.key_id.astype(str))
     columns["_digest"] = np.ascontiguousarray(digests, dtype=np.int64)
-    meta = {"format": FORMAT, "rows": len(arrays), "columns": {}}
-    for name, column in columns.items():
-        column = np.ascontiguousarray(column)
+    meta: dict[str, Any] = {"format": FORMAT, "rows": len(arrays), "columns": {}}
+    for name, values in columns.items():
+        column = np.ascontiguousarray(values)
         meta["columns"][name] = [column.dtype.str, list(column.shape)]
         raw = column.reshape(-1).view(np.uint8)
         for part, start in enumerate(range(0, max(len(raw), 1), PIECE_BYTES)):  # one piece at a time

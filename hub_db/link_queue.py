@@ -3,17 +3,20 @@ emptied by the link run that links them (in the same transaction as their links)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db.bulk_insert import insert_rows
-from kim_hub.hub_db.models import LinkQueueEntry, SourceRecord
+from kim_hub.hub_db.models import LinkQueueEntry, SourceRecord, table_of
 
-_QUEUE = LinkQueueEntry.__table__
-_INSERT_IGNORING_QUEUED = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_QUEUE = table_of(LinkQueueEntry)
+_INSERT_IGNORING_QUEUED: dict[str, Callable[[Table], sqlite.Insert | postgresql.Insert]] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
 
 
 def enqueue(session: Session, record_pks: Iterable[int]) -> None:

@@ -215,16 +215,16 @@ def _store_review_items(
         if item.status == "open" and pair not in wanted:
             session.delete(item)
     for (a, b), weight in wanted.items():
-        item = existing.get((a, b))
-        if item is None:
+        stored = existing.get((a, b))
+        if stored is None:
             session.add(
                 ReviewItem(
                     record_a=a, record_b=b, score=round(probability(weight), 4), evidence=evidence(encodings[a], encodings[b])
                 )
             )
-        elif item.status == "open":
-            item.score = round(probability(weight), 4)
-            item.evidence = evidence(encodings[a], encodings[b])
+        elif stored.status == "open":
+            stored.score = round(probability(weight), 4)
+            stored.evidence = evidence(encodings[a], encodings[b])
     return sum(1 for pair in wanted if pair not in existing or existing[pair].status == "open")
 
 
@@ -243,4 +243,4 @@ def evidence(a: RecordEncoding, b: RecordEncoding) -> dict[str, str]:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

@@ -19,6 +19,7 @@ index_segments   the index's encodings as raw column bytes (a cache for link run
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -39,8 +41,13 @@ class Base(DeclarativeBase):
     pass
 
 
+def table_of(model: type[Base]) -> Table:
+    """The model's table (``Model.__table__`` is typed as any FromClause; this is what it is)."""
+    return Base.metadata.tables[model.__tablename__]
+
+
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class SourceRecord(Base):
@@ -50,7 +57,7 @@ class SourceRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(64), index=True)
     record_id: Mapped[str] = mapped_column(String(64))
-    case_data: Mapped[dict] = mapped_column(JSON)
+    case_data: Mapped[dict[str, Any]] = mapped_column(JSON)
     encoding: Mapped[str] = mapped_column(Text, doc="RecordEncoding as JSON: keyed tokens only")
     key_id: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64), doc="keyed hash of the mapped row")
@@ -79,7 +86,7 @@ class RecordEvent(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32), doc="statusaenderung, wegzug, einbuergerung, abgang, zugang, …")
     occurred_on: Mapped[dt.date] = mapped_column(Date)
-    detail: Mapped[dict] = mapped_column(JSON, default=dict, doc="residence_status / rechtskreis after the event")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, doc="residence_status / rechtskreis after the event")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -108,8 +115,8 @@ class LinkEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), doc="create | merge | split | move")
-    before: Mapped[list] = mapped_column(JSON, doc="pseudonyms before")
-    after: Mapped[list] = mapped_column(JSON, doc="pseudonyms after")
+    before: Mapped[list[str]] = mapped_column(JSON, doc="pseudonyms before")
+    after: Mapped[list[str]] = mapped_column(JSON, doc="pseudonyms after")
     records: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[int | None] = mapped_column(Integer)
@@ -129,7 +136,7 @@ class IngestFile(Base):
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
-    unknown_columns: Mapped[list] = mapped_column(JSON, default=list, doc="header names the mapping ignored")
+    unknown_columns: Mapped[list[str]] = mapped_column(JSON, default=list, doc="header names the mapping ignored")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -154,8 +161,8 @@ class Transfer(Base):
     recipient_source: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16), doc="summary | withdrawal | correction")
     content_hash: Mapped[str] = mapped_column(String(64))
-    consent_of: Mapped[list] = mapped_column(JSON, doc="sources whose records' consent covered it")
-    origins: Mapped[list] = mapped_column(JSON, default=list, doc="hub keys of the records it was built from")
+    consent_of: Mapped[list[str]] = mapped_column(JSON, doc="sources whose records' consent covered it")
+    origins: Mapped[list[int]] = mapped_column(JSON, default=list, doc="hub keys of the records it was built from")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -164,7 +171,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True, doc="transfer | withdrawal_notice | review_decision | erasure")
-    detail: Mapped[dict] = mapped_column(JSON, doc="who, to whom, which consent, content hash — never identity")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, doc="who, to whom, which consent, content hash — never identity")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -173,7 +180,7 @@ class SourceState(Base):
 
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     connector: Mapped[str] = mapped_column(String(64), primary_key=True)
-    state: Mapped[dict] = mapped_column(JSON, doc="connector cursor, e.g. updated_since")
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, doc="connector cursor, e.g. updated_since")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
 
@@ -182,7 +189,7 @@ class ModelVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_count: Mapped[int] = mapped_column(Integer)
-    parameters: Mapped[dict] = mapped_column(JSON)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -194,7 +201,7 @@ class ReviewItem(Base):
     record_a: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
     record_b: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
     score: Mapped[float] = mapped_column(Float)
-    evidence: Mapped[dict] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="open", doc="open | same | different")
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
@@ -213,18 +220,18 @@ class IndexSegment(Base):
 
 
 __all__ = [
+    "AuditEntry",
     "Base",
-    "SourceRecord",
-    "Person",
+    "IndexSegment",
+    "IngestFile",
     "Link",
     "LinkEvent",
-    "IngestFile",
-    "RejectedRow",
     "ModelVersion",
-    "ReviewItem",
-    "SourceState",
+    "Person",
     "RecordEvent",
+    "RejectedRow",
+    "ReviewItem",
+    "SourceRecord",
+    "SourceState",
     "Transfer",
-    "AuditEntry",
-    "IndexSegment",
 ]

@@ -31,7 +31,7 @@ from kim_hub.hub_db.master_index import LinkPolicy, current_model, load_index
 from kim_hub.hub_db.models import Link, Person, SourceRecord
 from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK
 from kim_hub.linkage.blocking_arrays import block_keys
-from kim_hub.linkage.columnar import concat, from_encodings
+from kim_hub.linkage.columnar import EncodingArrays, concat, from_encodings
 from kim_hub.linkage.compare_arrays import compare_pairs, identifiers_conflict, individual_evidence
 from kim_hub.linkage.encode import RecordEncoding
 
@@ -94,7 +94,7 @@ class OnlineIndex:
         status = "auto" if automatic and average >= self.thresholds.auto else "review"
         return OnlineAnswer(status, self.pseudonym[person], average)
 
-    def _candidates(self, single) -> np.ndarray:  # noqa: ANN001 - EncodingArrays of one record
+    def _candidates(self, single: EncodingArrays) -> np.ndarray:
         """Index rows sharing a blocking key with the record (keys too common are dropped)."""
         keys, _rows = block_keys(single)
         lo = np.searchsorted(self.keys, keys, side="left")
@@ -105,7 +105,7 @@ class OnlineIndex:
         members = [self.rows[start:stop] for start, stop in zip(lo[usable].tolist(), hi[usable].tolist())]
         return np.unique(np.concatenate(members))
 
-    def _weigh(self, single, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+    def _weigh(self, single: EncodingArrays, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Match weight, individual evidence and AZR conflict of the record against index rows."""
         pool = concat([self.arr.take(rows), single])
         index = np.arange(len(rows), dtype=np.int64)

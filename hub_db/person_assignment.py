@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from kim_hub.hub_db.bulk_insert import WRITE_CHUNK, DriverInsert, insert_rows
 from kim_hub.hub_db.in_lists import IN_CHUNK, chunked
-from kim_hub.hub_db.models import Link, LinkEvent, Person
+from kim_hub.hub_db.models import Link, LinkEvent, Person, table_of
 from kim_hub.linkage.cluster import Clustering
 from kim_hub.linkage.incremental import AssignmentPlan, plan_assignment
 
@@ -49,7 +49,7 @@ def assign_persons(session: Session, result: Clustering, links: dict[int, int], 
 def _write_events(
     session: Session, plan: AssignmentPlan, person_of_cluster: dict[int, int], pseudonyms: dict[int, str], model_version: int
 ) -> None:
-    events = DriverInsert(session, LinkEvent.__table__)
+    events = DriverInsert(session, table_of(LinkEvent))
     now = _utcnow()  # one time for the run's events
     for event in plan.events:
         events.append(
@@ -86,7 +86,7 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
         return []
     now = _utcnow()
     highest_before = session.execute(select(func.max(Person.id))).scalar() or 0
-    insert_rows(session, Person.__table__, ({"pseudonym": p, "created_at": now} for p in pseudonyms))
+    insert_rows(session, table_of(Person), ({"pseudonym": p, "created_at": now} for p in pseudonyms))
     id_of: dict[str, int] = {}
     if len(pseudonyms) > 50 * IN_CHUNK:
         wanted = set(pseudonyms)
@@ -101,7 +101,7 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
 def _write_links(session: Session, plan: AssignmentPlan, person_of_cluster: dict[int, int]) -> None:
     """One link per record: new ones inserted, those of records linked before updated."""
     now = _utcnow()
-    new = DriverInsert(session, Link.__table__)
+    new = DriverInsert(session, table_of(Link))
     changed = _BatchedRows(session, update(Link))  # ORM bulk update by primary key
     for link in plan.links:
         row = {
@@ -135,4 +135,4 @@ class _BatchedRows:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

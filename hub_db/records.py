@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kim_hub.core.rows import Rejection
+from kim_hub.core.rows import FileBatch, Rejection
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.link_queue import enqueue, enqueue_new
-from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord
+from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord, table_of
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord
 
 LOOKUP_CHUNK = 500
@@ -54,24 +55,23 @@ def store_file(
     session: Session,
     source: str,
     file_name: str,
-    content_hash: str,
-    rows_total: int,
+    batch: FileBatch,
     records: Iterable[Sequence[PseudonymisedRecord]],
     rejections: Sequence[Rejection],
-    rejected_whole: bool = False,
-    unknown_columns: Sequence[str] = (),
 ) -> FileOutcome:
     """Write one file's records, rejections and ledger entry (the caller commits).
 
-    ``records`` come in chunks, stored as they come (they may still be being encoded);
-    ``rejections`` is read only after the last chunk, so a list the encoder fills as it goes
-    is complete by then."""
+    ``batch`` is what the connector read (content hash, row count, unknown columns, whether
+    the file is rejected whole); ``records`` come in chunks, stored as they come (they may
+    still be being encoded); ``rejections`` (the batch's and the mapping's) is read only after
+    the last chunk, so a list the encoder fills as it goes is complete by then."""
+    rows_total, rejected_whole = batch.rows_total, batch.rejected_whole
     ledger = IngestFile(
         source=source,
         file_name=file_name,
-        content_hash=content_hash,
+        content_hash=batch.content_hash,
         status="rejected" if rejected_whole else "done",
-        unknown_columns=list(unknown_columns),
+        unknown_columns=list(batch.unknown_columns),
     )
     session.add(ledger)
     session.flush()
@@ -105,7 +105,7 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     Rows go in with one statement per kind (insert, update, events) rather than one ORM object
     each: a nightly export of 100,000 rows would otherwise spend most of its time in the flush.
     """
-    existing: dict[tuple[str, str], tuple[int, str, dict]] = {}
+    existing: dict[tuple[str, str], tuple[int, str, dict[str, Any]]] = {}
     columns = (SourceRecord.id, SourceRecord.source, SourceRecord.record_id, SourceRecord.content_hash, SourceRecord.case_data)
     for start in range(0, len(records), LOOKUP_CHUNK):
         chunk = records[start : start + LOOKUP_CHUNK]
@@ -114,9 +114,9 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
         for pk, source, record_id, content_hash, case_data in session.execute(query).all():
             existing[(source, record_id)] = (pk, content_hash, case_data)
     accepted = unchanged = 0
-    fresh: dict[tuple[str, str], dict] = {}
-    changed: list[dict] = []
-    now = dt.datetime.now(dt.timezone.utc)
+    fresh: dict[tuple[str, str], dict[str, Any]] = {}
+    changed: list[dict[str, Any]] = []
+    now = dt.datetime.now(dt.UTC)
     for record in records:
         key = (record.source, record.record_id)
         stored = existing.get(key)
@@ -139,7 +139,7 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     if changed:
         session.execute(update(SourceRecord), changed)
     rows = list(fresh.values())
-    insert_rows(session, SourceRecord.__table__, rows)  # INSERT … RETURNING in order would go row by row on SQLite
+    insert_rows(session, table_of(SourceRecord), rows)  # INSERT … RETURNING in order would go row by row on SQLite
     new_ids = _ids_of(session, [(row["source"], row["record_id"]) for row in rows])
     enqueue_new(session, new_ids)
     enqueue(session, [row["id"] for row in changed])
@@ -161,10 +161,10 @@ def _ids_of(session: Session, keys: list[tuple[str, str]]) -> list[int]:
     return [found[key] for key in keys]
 
 
-def _add_events(session: Session, stored: list[tuple[int, dict]], new: bool) -> None:
+def _add_events(session: Session, stored: list[tuple[int, dict[str, Any]]], new: bool) -> None:
     """The dated events a stored row carries, each (record, kind, day) once; ``new``: the
     records were just inserted, so none of their events can be in the table yet."""
-    wanted: dict[tuple[int, str, dt.date], dict] = {}
+    wanted: dict[tuple[int, str, dt.date], dict[str, Any]] = {}
     for pk, case_data in stored:
         for event in case_data.get("events", ()):
             key = (pk, event["kind"], dt.date.fromisoformat(event["on"]))
@@ -177,22 +177,22 @@ def _add_events(session: Session, stored: list[tuple[int, dict]], new: bool) -> 
             query = select(RecordEvent.record_id, RecordEvent.kind, RecordEvent.occurred_on).where(
                 RecordEvent.record_id.in_(pks[start : start + LOOKUP_CHUNK])
             )
-            for known in session.execute(query).all():
-                wanted.pop(tuple(known), None)
+            for record_pk, kind, occurred_on in session.execute(query).all():
+                wanted.pop((record_pk, kind, occurred_on), None)
     if wanted:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         rows = (
             {"record_id": pk, "kind": kind, "occurred_on": on, "detail": detail, "created_at": now}
             for (pk, kind, on), detail in wanted.items()
         )
-        insert_rows(session, RecordEvent.__table__, rows)
+        insert_rows(session, table_of(RecordEvent), rows)
 
 
-def _event_detail(event: dict) -> dict:
+def _event_detail(event: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in event.items() if k not in ("kind", "on") and v is not None}
 
 
-def add_event(session: Session, record_pk: int, kind: str, on: dt.date, detail: dict | None = None) -> bool:
+def add_event(session: Session, record_pk: int, kind: str, on: dt.date, detail: dict[str, Any] | None = None) -> bool:
     """Record a dated event once (the same kind on the same day for a record is one event)."""
     query = select(RecordEvent.id).where(
         RecordEvent.record_id == record_pk, RecordEvent.kind == kind, RecordEvent.occurred_on == on
@@ -211,15 +211,13 @@ def apply_snapshot(session: Session, source: str, present: set[str], on: dt.date
     dated events of the record's history. Returns (abgang, zugang) counts.
     """
     stored = dict(session.execute(select(SourceRecord.record_id, SourceRecord.id).where(SourceRecord.source == source)).all())
-    last_kind: dict[int, str] = {}
     query = (
         select(RecordEvent.record_id, RecordEvent.kind)
         .join(SourceRecord, SourceRecord.id == RecordEvent.record_id)
         .where(SourceRecord.source == source, RecordEvent.kind.in_(("abgang", "zugang")))
         .order_by(RecordEvent.occurred_on, RecordEvent.id)
     )
-    for record_pk, kind in session.execute(query).all():
-        last_kind[record_pk] = kind
+    last_kind: dict[int, str] = dict(session.execute(query).all())  # the latest event wins
     gone = back = 0
     for record_id, record_pk in stored.items():
         if record_id not in present and last_kind.get(record_pk) != "abgang":
@@ -229,7 +227,7 @@ def apply_snapshot(session: Session, source: str, present: set[str], on: dt.date
     return gone, back
 
 
-def _is_stale(held_case: dict, record: PseudonymisedRecord) -> bool:
+def _is_stale(held_case: dict[str, Any], record: PseudonymisedRecord) -> bool:
     """A row older than what the hub holds (a replayed message, an old file) changes nothing."""
     held, offered = held_case.get("updated_at"), record.case_data.get("updated_at")
     return bool(held and offered and offered < held)

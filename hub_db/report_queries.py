@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,12 +39,12 @@ def collect_facts(session: Session, review_limit: int = 200) -> HubFacts:
 
 def record_facts(session: Session) -> list[RecordFact]:
     events: dict[int, list[EventFact]] = defaultdict(list)
-    for record_pk, kind, on, detail in session.execute(
+    for record_pk, kind, on, stored_detail in session.execute(
         select(RecordEvent.record_id, RecordEvent.kind, RecordEvent.occurred_on, RecordEvent.detail).order_by(
             RecordEvent.occurred_on, RecordEvent.id
         )
     ):
-        detail = detail or {}
+        detail = stored_detail or {}
         events[record_pk].append(EventFact(kind, on, detail.get("rechtskreis"), detail.get("residence_status")))
     query = (
         select(SourceRecord.id, SourceRecord.source, SourceRecord.case_data, SourceRecord.encoding, Person.pseudonym, Link.status)
@@ -68,7 +69,12 @@ def _date(value: object) -> dt.date | None:
 
 
 def _record_fact(
-    source: str, case: dict, encoding_json: str, pseudonym: str | None, link_status: str | None, events: tuple[EventFact, ...]
+    source: str,
+    case: dict[str, Any],
+    encoding_json: str,
+    pseudonym: str | None,
+    link_status: str | None,
+    events: tuple[EventFact, ...],
 ) -> RecordFact:
     encoding = json.loads(encoding_json) if encoding_json else {}
     present = set()

@@ -68,7 +68,7 @@ def decide(session: Session, item_id: int, decision: str, policy: LinkPolicy) ->
     if item is None:
         raise ConfigError(f"no review item {item_id}")
     item.status = decision
-    item.decided_at = dt.datetime.now(dt.timezone.utc)
+    item.decided_at = dt.datetime.now(dt.UTC)
     audit(session, "review_decision", item=item.id, decision=decision, score=item.score)
     enqueue(session, (item.record_a, item.record_b))
     session.flush()

@@ -7,21 +7,22 @@ leave a cursor that has moved past records that did not land.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db.models import SourceState
 
 
-def load_state(session: Session, source: str, connector: str) -> dict:
+def load_state(session: Session, source: str, connector: str) -> dict[str, Any]:
     row = session.get(SourceState, (source, connector))
     return dict(row.state) if row else {}
 
 
-def save_state(session: Session, source: str, connector: str, state: dict) -> None:
+def save_state(session: Session, source: str, connector: str, state: dict[str, Any]) -> None:
     row = session.get(SourceState, (source, connector))
     if row is None:
         session.add(SourceState(source=source, connector=connector, state=state))
     else:
         row.state = state
-        row.updated_at = dt.datetime.now(dt.timezone.utc)
+        row.updated_at = dt.datetime.now(dt.UTC)

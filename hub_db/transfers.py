@@ -8,6 +8,7 @@ also goes to the audit table, which is only ever appended to — pseudonymous fa
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -57,7 +58,7 @@ def record_transfer(
     recipient: HeldRecord,
     kind: str,
     content_hash: str,
-    consents: list[dict] | None = None,
+    consents: list[dict[str, Any]] | None = None,
     origins: list[int] | None = None,
 ) -> None:
     """A delivered document: the transfer row (for change detection) and its audit entry (which

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from kim_hub.linkage.encode import RecordEncoding
+from kim_hub.linkage.encode import NameCode, RecordEncoding
 
 DEFAULT_MAX_BLOCK = 400
 SEX_CODES = {"M": 1, "F": 2, "X": 3}  # the sex as a key part; unknown is 0
@@ -38,31 +38,50 @@ BlockKey = tuple[str | int, ...]  # (kind, token, token[, token])
 
 def blocking_keys(enc: RecordEncoding) -> set[BlockKey]:
     """The blocking keys of one record: (kind, token, token[, token]) tuples."""
-    keys: set[BlockKey] = set()
     date = enc.birth_date
     year = date.year if date else 0
     ymd = date.ymd if date and date.ymd is not None else 0
+    keys: set[BlockKey] = set()
     for name in enc.names:
-        tokens = name.family + name.given  # both parts: tolerates given/family swaps
-        for canon, skel, _sound in tokens:
-            keys.add(("skel+year", skel, year))
-            if ymd:
-                keys.add(("canon+date", canon, ymd))
-        if name.family and name.given:  # the whole name by its sound, in either order: both parts misspelt
-            first, second = sorted((name.family[0][2], name.given[0][2]))
-            keys.add(("phonetic-name+year", first, second, year))
-        # any two name parts, wherever the intake put them: swapped fields, patronymic chains
-        # (Helen Tesfamariam / Helen Tesfamariam Nahum) and one-part family names all keep a key
-        skeletons = sorted({t[1] for t in tokens})
-        for i, first in enumerate(skeletons):
-            for second in skeletons[i + 1 :]:
-                keys.add(("skel+skel", first, second))
-        if name.family_joined is not None:
-            keys.add(("joined+year", name.family_joined, year))
+        keys |= _name_keys(name, year, ymd)
     if enc.azr is not None:
         keys.add(("azr", enc.azr, 0))
     if enc.jobcenter_no is not None:
         keys.add(("jc", enc.jobcenter_no, 0))
+    keys |= _address_keys(enc, year, ymd)
+    if (
+        date is not None and ymd and not date.placeholder
+    ):  # a real birthday with sex and nationality: names spelt beyond recognition
+        for nationality in enc.nationalities:
+            keys.add(("day+sex+nat", ymd, SEX_CODES.get(enc.sex or "", 0), nationality))
+    return keys
+
+
+def _name_keys(name: NameCode, year: int, ymd: int) -> set[BlockKey]:
+    """The keys of one spelling of the name, alone and with the birth year or date."""
+    keys: set[BlockKey] = set()
+    tokens = name.family + name.given  # both parts: tolerates given/family swaps
+    for canon, skel, _sound in tokens:
+        keys.add(("skel+year", skel, year))
+        if ymd:
+            keys.add(("canon+date", canon, ymd))
+    if name.family and name.given:  # the whole name by its sound, in either order: both parts misspelt
+        first, second = sorted((name.family[0][2], name.given[0][2]))
+        keys.add(("phonetic-name+year", first, second, year))
+    # any two name parts, wherever the intake put them: swapped fields, patronymic chains
+    # (Helen Tesfamariam / Helen Tesfamariam Nahum) and one-part family names all keep a key
+    skeletons = sorted({t[1] for t in tokens})
+    for i, first in enumerate(skeletons):
+        for second in skeletons[i + 1 :]:
+            keys.add(("skel+skel", first, second))
+    if name.family_joined is not None:
+        keys.add(("joined+year", name.family_joined, year))
+    return keys
+
+
+def _address_keys(enc: RecordEncoding, year: int, ymd: int) -> set[BlockKey]:
+    """The address with the birth date or year, and a household's address with each name part."""
+    keys: set[BlockKey] = set()
     if ymd and enc.postcode is not None:
         keys.add(("date+postcode", ymd, enc.postcode))
     if enc.street is not None and year:
@@ -71,9 +90,6 @@ def blocking_keys(enc: RecordEncoding) -> set[BlockKey]:
         for name in enc.names:
             for _canon, skel, _sound in name.family + name.given:
                 keys.add(("street+skel", enc.street, skel))
-    if ymd and not date.placeholder:  # a real birthday with sex and nationality: names spelt beyond recognition
-        for nationality in enc.nationalities:
-            keys.add(("day+sex+nat", ymd, SEX_CODES.get(enc.sex, 0), nationality))
     return keys
 
 

@@ -81,29 +81,13 @@ def cluster(
     """
     members: dict[int, list[int]] = {r: [r] for r in record_ids}
     owner: dict[int, int] = {r: r for r in members}
-    join_weight: dict[int, float] = {}
-    known: dict[tuple[int, int], float] = {}
-
-    def weight(a: int, b: int) -> float:
-        key = (a, b) if a < b else (b, a)
-        if key not in known:
-            known[key] = pair_weight(*key)
-        return known[key]
-
-    def merge(a_root: int, b_root: int) -> None:
-        if len(members[a_root]) < len(members[b_root]):
-            a_root, b_root = b_root, a_root
-        for r in members[b_root]:
-            owner[r] = a_root
-        members[a_root].extend(members.pop(b_root))
-
     for a, b in must_link:
         if a in owner and b in owner and owner[a] != owner[b]:
-            merge(owner[a], owner[b])
+            _merge(members, owner, owner[a], owner[b])
 
     ordered = sorted(((w, a, b) for a, b, w in scored_pairs), reverse=True)
-    for w, a, b in ordered:
-        known[(a, b) if a < b else (b, a)] = w
+    weight = _memoised_weight(pair_weight, ordered)
+    join_weight: dict[int, float] = {}
     review: list[tuple[int, int, float]] = []
     for w, a, b in ordered:
         if w < thresholds.review:
@@ -117,16 +101,42 @@ def cluster(
         if w >= thresholds.auto and average >= thresholds.auto and may_link_automatically(a, b):
             for r in (a, b):
                 join_weight[r] = max(join_weight.get(r, w), w)
-            merge(ra, rb)
+            _merge(members, owner, ra, rb)
         elif average >= thresholds.review:
             review.append((a, b, min(w, average)))
     for record, cluster_root, average in _mutual_best_joins(
         ordered, owner, members, weight, cannot_link, thresholds, may_link_automatically
     ):
         join_weight[record] = average
-        merge(owner[record], cluster_root)
+        _merge(members, owner, owner[record], cluster_root)
     still_open = [(a, b, w) for a, b, w in review if owner[a] != owner[b]]
     return Clustering(clusters=list(members.values()), join_weight=join_weight, review_pairs=still_open)
+
+
+def _memoised_weight(
+    pair_weight: Callable[[int, int], float], scored: Iterable[tuple[float, int, int]]
+) -> Callable[[int, int], float]:
+    """The weight of any pair: the scored ones as given, the others from ``pair_weight`` once."""
+    known: dict[tuple[int, int], float] = {}
+    for w, a, b in scored:
+        known[(a, b) if a < b else (b, a)] = w
+
+    def weight(a: int, b: int) -> float:
+        key = (a, b) if a < b else (b, a)
+        if key not in known:
+            known[key] = pair_weight(*key)
+        return known[key]
+
+    return weight
+
+
+def _merge(members: dict[int, list[int]], owner: dict[int, int], a_root: int, b_root: int) -> None:
+    """One cluster of two: the smaller one's records move to the larger one's root."""
+    if len(members[a_root]) < len(members[b_root]):
+        a_root, b_root = b_root, a_root
+    for r in members[b_root]:
+        owner[r] = a_root
+    members[a_root].extend(members.pop(b_root))
 
 
 def _mutual_best_joins(

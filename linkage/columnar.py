@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ if hasattr(np, "bitwise_count"):
         """Set bits per 64-bit word."""
         return np.bitwise_count(words)
 else:  # numpy < 2: a byte table
-    _BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+    _BYTE_BITS = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
 
     def popcount(words: np.ndarray) -> np.ndarray:
         """Set bits per 64-bit word."""
@@ -201,7 +202,7 @@ def from_json_rows(rows: Iterable[tuple[int, str]]) -> EncodingArrays:
     return _build(sorted(((rid, json.loads(text)) for rid, text in rows), key=lambda item: item[0]))
 
 
-def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
+def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
     """One pass over the records filling flat Python lists, then one array per field (setting
     numpy cells one by one would cost more than the whole comparison)."""
     n = len(items)
@@ -215,7 +216,7 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
     joined_val: dict[str, list[int]] = {"fam": [], "giv": []}
     bloom_bytes = {"fam": bytearray(n * v_max * WORDS * 8), "giv": bytearray(n * v_max * WORDS * 8)}
     place_bytes = bytearray(n * WORDS * 8)
-    columns: dict[str, list] = {
+    columns: dict[str, list[int]] = {
         key: [NONE] * n
         for key in (
             "d_ymd",
@@ -232,7 +233,7 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
             "household",
         )
     }
-    flags: dict[str, list] = {key: [False] * n for key in ("d_has", "d_placeholder", "azr_auth")}
+    flags: dict[str, list[bool]] = {key: [False] * n for key in ("d_has", "d_placeholder", "azr_auth")}
     d_precision, sex, n_names, key_id = [NONE] * n, [NONE] * n, [0] * n, [""] * n
     nat_rows: list[list[int]] = []
     azr_rows: list[list[int]] = []
@@ -279,18 +280,7 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
                 columns[column][i] = value
         azr_rows.append(d["azr_neighbours"])
         flags["azr_auth"][i] = bool(d.get("azr_authoritative", False))
-    tok: dict[str, np.ndarray] = {}
-    for prefix in ("fam", "giv"):
-        values = np.array(token_val[prefix], dtype=np.int64).reshape(-1, 3)
-        at = np.array(token_at[prefix], dtype=np.int64)
-        for k, suffix in enumerate(("_c", "_s", "_p")):
-            flat = np.full(n * v_max * t_max, NONE, dtype=np.int64)
-            flat[at] = values[:, k]
-            tok[prefix + suffix] = flat.reshape(n, v_max, t_max)
-        flat = np.full(n * v_max, NONE, dtype=np.int64)
-        flat[np.array(joined_at[prefix], dtype=np.int64)] = np.array(joined_val[prefix], dtype=np.int64)
-        tok[prefix + "_j"] = flat.reshape(n, v_max)
-        tok[prefix + "_bloom"] = np.frombuffer(bytes(bloom_bytes[prefix]), dtype="<u8").reshape(n, v_max, WORDS).astype(np.uint64)
+    tok = _name_arrays(token_at, token_val, joined_at, joined_val, bloom_bytes, (n, v_max, t_max))
     place_bloom = np.frombuffer(bytes(place_bytes), dtype="<u8").reshape(n, WORDS).astype(np.uint64)
     arrays = {key: np.array(values, dtype=np.int64) for key, values in columns.items()}
     return EncodingArrays(
@@ -319,6 +309,31 @@ def _build(items: list[tuple[int, dict]]) -> EncodingArrays:
         household=arrays["household"],
         body=np.full(n, NONE, dtype=np.int16),
     )
+
+
+def _name_arrays(
+    token_at: dict[str, list[int]],
+    token_val: dict[str, list[tuple[int, int, int]]],
+    joined_at: dict[str, list[int]],
+    joined_val: dict[str, list[int]],
+    bloom_bytes: dict[str, bytearray],
+    shape: tuple[int, int, int],
+) -> dict[str, np.ndarray]:
+    """The name columns (``fam_*``, ``giv_*``) from the flat lists ``_build`` filled."""
+    n, v_max, t_max = shape
+    tok: dict[str, np.ndarray] = {}
+    for prefix in ("fam", "giv"):
+        values = np.array(token_val[prefix], dtype=np.int64).reshape(-1, 3)
+        at = np.array(token_at[prefix], dtype=np.int64)
+        for k, suffix in enumerate(("_c", "_s", "_p")):
+            flat = np.full(n * v_max * t_max, NONE, dtype=np.int64)
+            flat[at] = values[:, k]
+            tok[prefix + suffix] = flat.reshape(n, v_max, t_max)
+        flat = np.full(n * v_max, NONE, dtype=np.int64)
+        flat[np.array(joined_at[prefix], dtype=np.int64)] = np.array(joined_val[prefix], dtype=np.int64)
+        tok[prefix + "_j"] = flat.reshape(n, v_max)
+        tok[prefix + "_bloom"] = np.frombuffer(bytes(bloom_bytes[prefix]), dtype="<u8").reshape(n, v_max, WORDS).astype(np.uint64)
+    return tok
 
 
 def _padded(rows: list[list[int]], width: int) -> np.ndarray:

@@ -78,7 +78,7 @@ def compare(a: RecordEncoding, b: RecordEncoding) -> Comparison:
 
 
 def _compare_names(a_names: tuple[NameCode, ...], b_names: tuple[NameCode, ...]) -> tuple[int, int, int | None, int | None, bool]:
-    best = (MISSING, MISSING, None, None, False)
+    best: tuple[int, int, int | None, int | None, bool] = (MISSING, MISSING, None, None, False)
     best_total = -10
     for a in a_names:
         a_family, a_given = a.parts
@@ -143,16 +143,22 @@ def _compare_dates(a: DateCode | None, b: DateCode | None) -> tuple[int, int | N
         return 5, a.ymd or b.ymd  # 01.01.1990 and 00.00.1990: one convention for "day unknown"
     imprecise = a.placeholder or b.placeholder or a.ymd is None or b.ymd is None
     if a.year == b.year:
-        if imprecise:
-            return 2, None
-        if a.ydm is not None and a.ydm == b.ymd:
-            return 4, None
-        if a.ym == b.ym:
-            return 3, None
-        return 1, None
+        return _same_year_level(a, b, imprecise), None
     if not imprecise and a.md is not None and a.md == b.md:
         return 3, None  # year mistyped
     return 0, None
+
+
+def _same_year_level(a: DateCode, b: DateCode, imprecise: bool) -> int:
+    """Two dates of one year, not equal: day and month swapped (4), the same month (3), another
+    day (1); 2 when either date lacks its day or is a placeholder."""
+    if imprecise:
+        return 2
+    if a.ydm is not None and a.ydm == b.ymd:
+        return 4
+    if a.ym == b.ym:
+        return 3
+    return 1
 
 
 def _equal_level(a: object | None, b: object | None) -> int:

@@ -164,7 +164,9 @@ def _part(arr: EncodingArrays, rows: np.ndarray, v: int, family: bool) -> _Part:
     return _Part(np.take(c[:, v], rows, axis=0), np.take(j[:, v], rows), rows, s[:, v], bloom[:, v], pop[:, v])
 
 
-def _compare_names(arr: EncodingArrays, a: np.ndarray, b: np.ndarray):  # noqa: ANN202 - five arrays
+def _compare_names(
+    arr: EncodingArrays, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Best (family, given) levels over all spelling pairs and both orientations, as in compare.
 
     The swapped orientation costs a point, so it can only win where the best so far is below

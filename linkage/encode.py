@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import Any
 
 from kim_hub.linkage.keyed import EncodingKeys, bigrams, forget_cached_tokens
 from kim_hub.linkage.normalise import article_free, canonical, fold, name_tokens, phonetic, skeleton, variant_group
@@ -91,7 +92,7 @@ class RecordEncoding:
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), separators=(",", ":"))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The fields as plain data, in declaration order (as ``dataclasses.asdict`` would give,
         without its deep copies, which cost more than the whole encoding)."""
         date = self.birth_date
@@ -136,8 +137,8 @@ class RecordEncoding:
         data = json.loads(text)
         names = tuple(
             NameCode(
-                family=tuple(tuple(t) for t in n["family"]),  # type: ignore[misc]
-                given=tuple(tuple(t) for t in n["given"]),  # type: ignore[misc]
+                family=tuple(tuple(t) for t in n["family"]),
+                given=tuple(tuple(t) for t in n["given"]),
                 family_joined=n["family_joined"],
                 given_joined=n["given_joined"],
                 family_bloom=n["family_bloom"],
@@ -153,7 +154,7 @@ class RecordEncoding:
             birth_date=date,
             sex=data["sex"],
             nationalities=tuple(data["nationalities"]),
-            birth_place=place,  # type: ignore[arg-type]
+            birth_place=place,
             street=data["street"],
             postcode=data["postcode"],
             azr=data["azr"],
@@ -176,7 +177,7 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
         names=names,
         birth_date=_encode_date(identity.birth_date, keys),
         sex=identity.sex if identity.sex in ("M", "F", "X") else None,
-        nationalities=tuple(sorted({keys.token("identifier", f"nat:{n}") for n in identity.nationalities if n not in ("XXX",)})),
+        nationalities=tuple(sorted({keys.token("identifier", f"nat:{n}") for n in identity.nationalities if n != "XXX"})),
         birth_place=_encode_place(identity.birth_place, keys),
         street=_optional_token(keys, "address", _street_key(identity.street)),
         postcode=_optional_token(keys, "address", f"plz:{identity.postcode}" if identity.postcode else None),
@@ -267,7 +268,10 @@ def _joined_token(tokens: list[str], keys: EncodingKeys) -> int | None:
 def _encode_date(date: BirthDate | None, keys: EncodingKeys) -> DateCode | None:
     if date is None:
         return None
-    token = lambda value: keys.token("date", value)  # noqa: E731 - local shorthand
+
+    def token(value: str) -> int:
+        return keys.token("date", value)
+
     has_month = date.month is not None
     has_day = date.day is not None and has_month
     return DateCode(

@@ -199,8 +199,7 @@ def _expectation_maximisation(gamma: np.ndarray, u: dict[str, list[float]]) -> t
 
 def _lookup(log_probabilities: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Per-pair log probability of each pair's level; missing levels contribute nothing."""
-    values = np.where(levels >= 0, log_probabilities[np.clip(levels, 0, None)], 0.0)
-    return values
+    return np.where(levels >= 0, log_probabilities[np.clip(levels, 0, None)], 0.0)
 
 
 def _normalised(values: list[float]) -> list[float]:

@@ -8,9 +8,11 @@ the number of shared record pairs is n·(n−1)/2.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Hashable
+from typing import TypeVar
+
+Record = TypeVar("Record", bound=Hashable)  # what identifies a record: an id, a (source, record id) pair
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ def _pairs(n: int) -> int:
     return n * (n - 1) // 2
 
 
-def pairwise_score(truth: Mapping[Hashable, Hashable], predicted: Mapping[Hashable, Hashable]) -> PairwiseScore:
+def pairwise_score(truth: Mapping[Record, Hashable], predicted: Mapping[Record, Hashable]) -> PairwiseScore:
     """Compare two labelings of the same records (records missing from ``predicted`` are singletons)."""
     true_pairs = sum(_pairs(n) for n in Counter(truth.values()).values())
     predicted_labels = {record: predicted.get(record, ("unlinked", record)) for record in truth}

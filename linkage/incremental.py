@@ -92,8 +92,8 @@ def plan_assignment(result: Clustering, links: Mapping[int, int]) -> AssignmentP
     for old, indexes in clusters_of_old.items():
         if len(indexes) > 1:
             plan.split += 1
-            records = sum(len(result.clusters[i]) for i in indexes)
-            plan.events.append(PersonEvent("split", (old,), tuple(sorted(indexes)), records, "records no longer link"))
+            moved = sum(len(result.clusters[i]) for i in indexes)
+            plan.events.append(PersonEvent("split", (old,), tuple(sorted(indexes)), moved, "records no longer link"))
     plan.links = _link_assignments(result, links)
     plan.retired = set(clusters_of_old) - set(kept.values())
     return plan

@@ -14,7 +14,7 @@ compared. Memory thus grows with the pairs that might be one person, not with al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -70,7 +70,7 @@ def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairPieces, 
 
     def score_piece(index: int) -> list[tuple[np.ndarray, ...]]:
         a, b = pairs[index]
-        kept = []
+        kept: list[tuple[np.ndarray, ...]] = []
         for start in range(0, len(a), BATCH):
             pa, pb = a[start : start + BATCH], b[start : start + BATCH]
             levels, date_token = cheap_levels(arr, pa, pb)
@@ -134,7 +134,7 @@ class LazyEncodings(Mapping[int, RecordEncoding]):
     def __getitem__(self, record_id: int) -> RecordEncoding:
         return self._get(record_id)
 
-    def __iter__(self):  # noqa: ANN204 - iterator of ids
+    def __iter__(self) -> Iterator[int]:
         return iter(self.arr.ids.tolist())
 
     def __len__(self) -> int:

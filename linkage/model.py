@@ -19,6 +19,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class MatchModel:
 
     def prior_shift(self, body_a: int, body_b: int) -> float:
         """What a pair's kind (one body or two) adds to the prior log-odds; 0 where a body is unknown."""
-        if body_a == NONE or body_b == NONE:
+        if NONE in (body_a, body_b):
             return 0.0
         return self.same_body_shift if body_a == body_b else self.other_body_shift
 
@@ -174,7 +175,7 @@ class MatchModel:
             other_body_shift=self.other_body_shift,
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The learnt parameters (no value frequencies: they are recomputed from the index)."""
         return {
             "fields": list(FIELDS),
@@ -189,7 +190,7 @@ class MatchModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> MatchModel:
+    def from_dict(cls, data: dict[str, Any]) -> MatchModel:
         return cls(
             m=data["m"],
             u=data["u"],

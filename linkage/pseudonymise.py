@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.keyed import EncodingKeys
@@ -21,7 +22,7 @@ class PseudonymisedRecord:
 
     source: str
     record_id: str
-    case_data: dict
+    case_data: dict[str, Any]
     encoding: str
     key_id: str
     content_hash: str

@@ -37,7 +37,7 @@ from kim_hub.mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, Case
 from kim_hub.mappings.codelists import residence_status_code, sex_code
 from kim_hub.mappings.dates import parse_birth_date, parse_date
 from kim_hub.mappings.row_reader import (
-    FieldProblem,
+    BadFieldError,
     RowReader,
     parse_azr_number,
     parse_nationalities,
@@ -64,12 +64,12 @@ def _message_date(value: str) -> dt.date:
     try:
         return dt.datetime.fromisoformat(value).date()
     except ValueError:
-        raise FieldProblem("not an ISO date-time") from None
+        raise BadFieldError("not an ISO date-time") from None
 
 
 def _message_type(value: str) -> str:
     if value not in MESSAGE_TYPES:
-        raise FieldProblem("unknown message type")
+        raise BadFieldError("unknown message type")
     return value
 
 
@@ -78,11 +78,11 @@ def _variant_names(value: str) -> tuple[PersonName, ...]:
     try:
         pairs = json.loads(value)
     except json.JSONDecodeError:
-        raise FieldProblem("not a JSON list of [family name, given names] pairs") from None
+        raise BadFieldError("not a JSON list of [family name, given names] pairs") from None
     if not isinstance(pairs, list) or not all(
         isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in pairs
     ):
-        raise FieldProblem("not a JSON list of [family name, given names] pairs")
+        raise BadFieldError("not a JSON list of [family name, given names] pairs")
     names = (PersonName(family_name=family.strip(), given_names=given.strip()) for family, given in pairs)
     return tuple(dict.fromkeys(name for name in names if name.family_name or name.given_names))
 

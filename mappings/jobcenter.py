@@ -29,7 +29,7 @@ from kim_hub.mappings.case_summary import CaseData, CaseStatus, CaseSummary, Ide
 from kim_hub.mappings.codelists import UnknownCodeError, sex_code, spelling_key
 from kim_hub.mappings.dates import parse_birth_date, parse_date
 from kim_hub.mappings.row_reader import (
-    FieldProblem,
+    BadFieldError,
     RowReader,
     parse_azr_number,
     parse_nationalities,
@@ -71,14 +71,14 @@ def _customer_no(value: str) -> str:
     """``962d 104711`` → ``962D104711``; the pattern is 3 digits, one letter, 6 digits."""
     compact = WHITESPACE.sub("", value).upper()
     if not _CUSTOMER_NO.fullmatch(compact):
-        raise FieldProblem("customer number must be 3 digits, one letter and 6 digits")
+        raise BadFieldError("customer number must be 3 digits, one letter and 6 digits")
     return compact
 
 
 def _household_no(value: str) -> str:
     compact = WHITESPACE.sub("", value)
     if not _HOUSEHOLD_NO.fullmatch(compact):
-        raise FieldProblem("BG number must be 5 digits, '//' and 7 digits")
+        raise BadFieldError("BG number must be 5 digits, '//' and 7 digits")
     return compact
 
 

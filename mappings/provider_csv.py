@@ -36,7 +36,7 @@ from kim_hub.mappings.codelists import (
 from kim_hub.mappings.dates import parse_birth_date, parse_date
 from kim_hub.mappings.row_reader import (
     WHITESPACE,
-    FieldProblem,
+    BadFieldError,
     RowReader,
     parse_azr_number,
     parse_nationalities,
@@ -56,7 +56,7 @@ REFERRAL_STATUS_DE = {
 }
 
 
-# --- field parsers: value in, normalised value out, FieldProblem on bad input ----------------
+# --- field parsers: value in, normalised value out, BadFieldError on bad input ----------------
 
 
 def _jobcenter_customer_no(value: str) -> str:
@@ -71,9 +71,9 @@ def _pairs(value: str, what: str, form: str) -> dict[str, str]:
             continue
         key, separator, status = (piece.strip() for piece in entry.partition(":"))
         if not separator or not key or not status:
-            raise FieldProblem(f"each {what} must be written as {form}")
+            raise BadFieldError(f"each {what} must be written as {form}")
         if key.casefold() in {k.casefold() for k in pairs}:
-            raise FieldProblem(f"a {what} is listed twice")
+            raise BadFieldError(f"a {what} is listed twice")
         pairs[key] = status
     return pairs
 
@@ -89,7 +89,7 @@ def _referrals(value: str) -> tuple[Referral, ...]:
         Referral(
             to=target.lower(),
             status=literal_code(REFERRAL_STATUS_DE.get(status.casefold(), status), ReferralStatus, "referral status"),
-        )  # type: ignore[arg-type]
+        )
         for target, status in _pairs(value, "referral", "target:status").items()
     )
 
@@ -99,9 +99,9 @@ def _reference(column: str) -> Callable[[str], str]:
 
     def parse(value: str) -> str:
         if value.startswith(FORMULA_START) or not value.isprintable():
-            raise FieldProblem("starts with =, +, - or @ (a spreadsheet formula) or holds control characters")
+            raise BadFieldError("starts with =, +, - or @ (a spreadsheet formula) or holds control characters")
         if len(value) > 64:
-            raise FieldProblem("longer than 64 characters")
+            raise BadFieldError("longer than 64 characters")
         return value
 
     return parse

@@ -24,7 +24,7 @@ WHITESPACE = re.compile(r"\s+")
 T = TypeVar("T")
 
 
-class FieldProblem(Exception):
+class BadFieldError(Exception):
     """A problem with one field; ``reason`` is safe to show (no value in it)."""
 
     def __init__(self, reason: str) -> None:
@@ -58,7 +58,7 @@ class RowReader:
             self.reject(column, exc.problem)
         except UnknownCodeError as exc:
             self.reject(column, f"unknown {exc.code_list} code")
-        except FieldProblem as exc:
+        except BadFieldError as exc:
             self.reject(column, exc.reason)
         return None
 
@@ -66,13 +66,13 @@ class RowReader:
 def parse_azr_number(value: str) -> str:
     digits = WHITESPACE.sub("", value)
     if not AZR_NUMBER.fullmatch(digits):
-        raise FieldProblem("AZR number must be 12 digits")
+        raise BadFieldError("AZR number must be 12 digits")
     return digits
 
 
 def parse_postcode(value: str) -> str:
     if not POSTCODE.fullmatch(value):
-        raise FieldProblem("postcode must be 5 digits")
+        raise BadFieldError("postcode must be 5 digits")
     return value
 
 

@@ -19,12 +19,13 @@ Small files never go to the pool (starting it would cost more than it saves).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, pseudonymise
+from kim_hub.mappings.registry import RowMapper
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 from kim_hub.runtime.parallel import map_in_processes, worker_processes
 
@@ -37,7 +38,7 @@ Encoded = PseudonymisedRecord | list[Rejection]
 def encode_rows(
     source: str,
     rows: Sequence[RawRow],
-    mapper: Callable,
+    mapper: RowMapper,
     keys: EncodingKeys,
     azr_authoritative: bool,
     workers: int | None = None,
@@ -52,7 +53,7 @@ def encode_rows(
 
 
 def encode_chunk(
-    source: str, rows: Sequence[RawRow], mapper: Callable, keys: EncodingKeys, azr_authoritative: bool
+    source: str, rows: Sequence[RawRow], mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool
 ) -> list[Encoded]:
     """One chunk in this process (what each worker runs)."""
     out: list[Encoded] = []

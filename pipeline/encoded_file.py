@@ -9,18 +9,19 @@ rejections, the ids the file names and its newest row date are complete.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from kim_hub.core.rows import FileBatch, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, stored_record_id
+from kim_hub.mappings.registry import RowMapper
 from kim_hub.pipeline.encode_pool import encode_rows
 
 
 class EncodedFile:
     """One file's rows turned into records; the first row of a record id wins, a later one is rejected."""
 
-    def __init__(self, source: str, batch: FileBatch, mapper: Callable, keys: EncodingKeys, azr_authoritative: bool) -> None:
+    def __init__(self, source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool) -> None:
         self.source, self.batch, self.mapper, self.keys, self.azr_authoritative = source, batch, mapper, keys, azr_authoritative
         self.rejections: list[Rejection] = list(batch.rejections)
         self.accepted: set[str] = set()  # stored (keyed) ids: one to one with the source's ids

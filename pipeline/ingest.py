@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -140,13 +141,9 @@ def _ingest_claimed(
     try:
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
         return store_batch(
-            batch,
+            EncodedFile(source, batch, _mapper(reader), keys, settings.azr_authoritative),
             _display_name(claimed.name),
-            source,
-            _mapper(reader),
-            keys,
             sessions,
-            settings.azr_authoritative,
             full_snapshot=reader is not None and reader.full_snapshot,
         )
     except (TransientError, OperationalError, InterfaceError):
@@ -235,38 +232,34 @@ def pull_source(
     with sessions() as session:
         state = load_state(session, source, connector_class.name)
     pulled = connector.pull(state)
-    label = "api-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    result, _receipt_ = store_batch(
-        pulled.batch,
+    label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    result, _ = store_batch(
+        EncodedFile(source, pulled.batch, _mapper(connector_class), keys, azr_authoritative),
         label,
-        source,
-        _mapper(connector_class),
-        keys,
         sessions,
-        azr_authoritative,
         new_state=(connector_class.name, pulled.state),
     )
     return result
 
 
 def store_batch(
-    batch: FileBatch,
+    encoded: EncodedFile,
     delivered_as: str,
-    source: str,
-    mapper: RowMapper,
-    keys: EncodingKeys,
     sessions: sessionmaker[Session],
-    azr_authoritative: bool = False,
-    new_state: tuple[str, dict] | None = None,
+    new_state: tuple[str, dict[str, Any]] | None = None,
     full_snapshot: bool = False,
 ) -> tuple[FileOutcome, Receipt]:
     """One batch, one transaction: either all of it lands (with its rejections) or nothing does.
+
+    ``encoded`` is the connector's batch with how its rows become records (the source's
+    mapping and keys); nothing is encoded before the ledger says the content is new.
 
     Content already in the ledger is not imported again: after a crash between commit and
     archiving, the same file comes back and gets its original receipt; the same content under
     another name is a duplicate delivery. A pull's new cursor commits with its records. A full
     snapshot (the job centre's export) also turns absences into dated Abgang events.
     """
+    source, batch = encoded.source, encoded.batch
     with sessions() as session, session.begin():
         hold(session, LINKING, shared=True)  # imports run side by side, never during linking
         if new_state is not None:
@@ -275,7 +268,6 @@ def store_batch(
         if earlier is not None:
             receipt = _receipt(session, earlier, delivered_as)
             return FileOutcome(source, delivered_as, "skipped", ledger_id=earlier.id), receipt
-        encoded = EncodedFile(source, batch, mapper, keys, azr_authoritative)
         # Chunks are stored while the next ones are encoded, on both backends, and a file is
         # never held as records all at once. On SQLite this holds its only write lock while the
         # file is encoded: other writers wait, as they do while a link run holds it, and a
@@ -285,18 +277,15 @@ def store_batch(
             session,
             source=source,
             file_name=delivered_as,
-            content_hash=batch.content_hash,
-            rows_total=batch.rows_total,
+            batch=batch,
             records=encoded,
             rejections=encoded.rejections,  # complete once store_file has taken the records
-            rejected_whole=batch.rejected_whole,
-            unknown_columns=batch.unknown_columns,
         )
         if full_snapshot and not batch.rejected_whole:
             apply_snapshot(session, source, encoded.present, encoded.snapshot_date())
         session.flush()
         crash_point("upsert")
-        return result, _receipt(session, session.get(IngestFile, result.ledger_id), delivered_as)
+        return result, _receipt(session, session.get_one(IngestFile, result.ledger_id), delivered_as)
 
 
 def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt:

@@ -62,7 +62,7 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
         previous = last_transfers(session)
         plan = plan_deliveries(persons, previous, existing_records(session, missing_origins(persons, previous)), policy)
         outcome = PushOutcome(unchanged=plan.unchanged, without_consent=plan.without_consent)
-        sent_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for body, planned in sorted(plan.by_body().items()):
             try:
                 sink_for(home, config, body).push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in planned])

@@ -26,7 +26,7 @@ REPORT_JSON, REPORT_HTML, PREVIOUS_JSON = "report.json", "report.html", "report-
 
 def now() -> dt.datetime:
     """The report's time stamp (UTC)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def collect(home: HubHome, review_limit: int = 200) -> HubFacts:

@@ -46,7 +46,7 @@ class RotationOutcome:
         return not self.missing
 
 
-class _Incomplete(Exception):
+class _IncompleteRotationError(Exception):
     """Some record has no delivery to re-derive it from."""
 
 
@@ -65,8 +65,8 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
                     session, home, source, settings.connectors, settings.azr_authoritative, old_keys, new_keys, outcome
                 )
             if not outcome.complete:
-                raise _Incomplete  # roll back: all records under one key, or none moved
-    except _Incomplete:
+                raise _IncompleteRotationError  # roll back: all records under one key, or none moved
+    except _IncompleteRotationError:
         pass
     if outcome.complete:
         set_current(key_dir, new_id)

@@ -15,9 +15,9 @@ def check_sources(home: HubHome, config: HubConfig) -> dict[str, list[tuple[str,
     """Per source: each connector loads and has a mapping, the inbox is usable, APIs answer."""
     results: dict[str, list[tuple[str, HealthResult]]] = {}
     for source, settings in config.sources.items():
-        checks: list[tuple[str, HealthResult]] = []
-        for name in settings.connectors:
-            checks.append((f"connector {name}", _connector_health(name, settings.options)))
+        checks: list[tuple[str, HealthResult]] = [
+            (f"connector {name}", _connector_health(name, settings.options)) for name in settings.connectors
+        ]
         inbox = home.inbox(source)
         usable = inbox.is_dir() and os.access(inbox, os.R_OK | os.W_OK | os.X_OK)
         checks.append(("inbox", HealthResult(usable, str(inbox) if usable else f"{inbox} missing or not writable")))

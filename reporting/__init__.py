@@ -17,14 +17,14 @@ from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, pa
 from kim_hub.reporting.suppression import DEFAULT_THRESHOLD, suppress_table
 
 __all__ = [
+    "DEFAULT_THRESHOLD",
     "build_report",
     "count_index",
     "diff_counts",
+    "monitoring_csv",
+    "monitoring_document",
+    "parse_period",
     "render_html",
     "report_markdown",
-    "monitoring_document",
-    "monitoring_csv",
-    "parse_period",
     "suppress_table",
-    "DEFAULT_THRESHOLD",
 ]

@@ -12,17 +12,22 @@ import io
 import re
 from collections.abc import Sequence
 from html import escape
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
 matplotlib.use("svg")
 
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+# imported after choosing the backend
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # Colour-blind safe (Okabe–Ito), and distinct in grey when printed.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "kim-hub",
     "font.family": "sans-serif",

@@ -107,7 +107,10 @@ def _code(value: str, lang: str) -> str:
 def render_html(report: dict[str, Any], lang: str | None = None) -> str:
     """The page for one report."""
     lang = lang or report.get("lang", "de")
-    t = lambda key: label(key, lang)  # noqa: E731
+
+    def t(key: str) -> str:
+        return label(key, lang)
+
     parts = [_overview(report, lang), _sources(report, lang), _spread(report, lang), _overlap(report, lang)]
     parts += [
         _rechtskreis(report, lang),
@@ -127,7 +130,7 @@ def render_html(report: dict[str, Any], lang: str | None = None) -> str:
     )
 
 
-def _overview(report: dict, lang: str) -> str:
+def _overview(report: dict[str, Any], lang: str) -> str:
     totals = report["totals"]
     cards = "".join(
         f'<div class="card"><b>{escape(str(v))}</b><span>{escape(label(k, lang))}</span></div>' for k, v in totals.items()
@@ -175,7 +178,7 @@ def _overview(report: dict, lang: str) -> str:
     )
 
 
-def _sources(report: dict, lang: str) -> str:
+def _sources(report: dict[str, Any], lang: str) -> str:
     sources = report["sources"]
     if not sources:
         return _section("sources_title", lang, _note(label("no_data", lang)))
@@ -198,7 +201,7 @@ def _sources(report: dict, lang: str) -> str:
     )
 
 
-def _spread(report: dict, lang: str) -> str:
+def _spread(report: dict[str, Any], lang: str) -> str:
     spread = report["persons_by_source_count"]
     chart = charts.bar_chart(
         list(spread), list(spread.values()), label("spread_title", lang), label("n_sources", lang), horizontal=False
@@ -210,7 +213,7 @@ def _spread(report: dict, lang: str) -> str:
     )
 
 
-def _overlap(report: dict, lang: str) -> str:
+def _overlap(report: dict[str, Any], lang: str) -> str:
     overlap = report["overlap"]
     if not overlap["sources"]:
         return _section("overlap_title", lang, _note(label("no_data", lang)))
@@ -223,7 +226,7 @@ def _overlap(report: dict, lang: str) -> str:
     return _section("overlap_title", lang, chart + table)
 
 
-def _rechtskreis(report: dict, lang: str) -> str:
+def _rechtskreis(report: dict[str, Any], lang: str) -> str:
     persons = report["rechtskreis"]["persons"]
     if not persons:
         return _section("rechtskreis_title", lang, _note(label("no_data", lang)))
@@ -238,7 +241,7 @@ def _rechtskreis(report: dict, lang: str) -> str:
     return _section("rechtskreis_title", lang, chart + table)
 
 
-def _transitions(report: dict, lang: str) -> str:
+def _transitions(report: dict[str, Any], lang: str) -> str:
     moves = report["rechtskreis"]["transitions"]
     if not moves:
         return _section("transitions_title", lang, _note(label("no_transitions", lang)))
@@ -262,7 +265,7 @@ def _transitions(report: dict, lang: str) -> str:
     )
 
 
-def _gaps(report: dict, lang: str) -> str:
+def _gaps(report: dict[str, Any], lang: str) -> str:
     gaps = report["chain_gaps"]["by_district"]
     note = _note(label("gaps_note", lang))
     if not gaps:
@@ -292,7 +295,7 @@ def _gaps(report: dict, lang: str) -> str:
     )
 
 
-def _review(report: dict, lang: str) -> str:
+def _review(report: dict[str, Any], lang: str) -> str:
     review = report["review"]
     if not review["items"]:
         return _section("review_title", lang, _note(label("no_review", lang)))
@@ -301,14 +304,18 @@ def _review(report: dict, lang: str) -> str:
         evidence = "<br>".join(
             f"{escape(field.replace('_', ' '))}: {escape(str(words))}" for field, words in item["evidence"].items()
         )
-        side = lambda s: _Raw(f'{escape(s["source"])} · <span class="pseudonym">{escape(s["person"] or "–")}</span>')  # noqa: E731
-        rows.append((f"#{item['id']}", f"{item['score']:.3f}", side(item["a"]), side(item["b"]), _Raw(evidence)))
+        rows.append((f"#{item['id']}", f"{item['score']:.3f}", _review_side(item["a"]), _review_side(item["b"]), _Raw(evidence)))
     shown = _note(label("review_shown", lang).format(shown=len(review["items"]), open=review["open"]))
     headers = ["#", label("score", lang), f"{label('person', lang)} A", f"{label('person', lang)} B", label("evidence", lang)]
     return _section("review_title", lang, shown + _table(headers, rows, [False, True, False, False, False]))
 
 
-def _quality(report: dict, lang: str) -> str:
+def _review_side(side: dict[str, Any]) -> _Raw:
+    """One record of a review pair: its source and its person's pseudonym."""
+    return _Raw(f'{escape(side["source"])} · <span class="pseudonym">{escape(side["person"] or "–")}</span>')
+
+
+def _quality(report: dict[str, Any], lang: str) -> str:
     quality = report["data_quality"]
     if not quality:
         return _section("quality_title", lang, _note(label("no_data", lang)))

@@ -93,4 +93,4 @@ def label(key: str, lang: str = "de") -> str:
     return entry.get(lang) or entry["de"]
 
 
-__all__ = ["LANGUAGES", "LABELS", "label"]
+__all__ = ["LABELS", "LANGUAGES", "label"]

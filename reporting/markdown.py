@@ -12,7 +12,9 @@ from kim_hub.reporting.i18n import label
 
 
 def report_markdown(report: dict[str, Any], lang: str = "de") -> str:
-    t = lambda key: label(key, lang)  # noqa: E731
+    def t(key: str) -> str:
+        return label(key, lang)
+
     lines = [f"# {t('title')}", "", f"{t('generated')}: {report['generated_at']}", ""]
     lines += [f"| {t('count')} | |", "|---|---:|"]
     lines += [f"| {t(key)} | {value} |" for key, value in report["totals"].items()]

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 from kim_hub.exchange.gaps import out_of_reach
@@ -78,7 +79,7 @@ def rechtskreis_path(records: Iterable[RecordFact]) -> list[str | None]:
 
 def transitions(path: Sequence[str | None]) -> set[tuple[str, str]]:
     """Distinct changes of framework in one person's path (``left`` when the destination is unknown)."""
-    return {(a, b if b is not None else LEFT) for a, b in zip(path, path[1:]) if a is not None and a != b}
+    return {(a, b if b is not None else LEFT) for a, b in pairwise(path) if a is not None and a != b}
 
 
 def current_state(records: Sequence[RecordFact]) -> tuple[str, str]:
@@ -110,8 +111,8 @@ def _normalise_reason(reason: str) -> str:
 def build_report(
     facts: HubFacts,
     generated_at: dt.datetime,
-    previous: dict | None = None,
-    run: dict | None = None,
+    previous: dict[str, Any] | None = None,
+    run: dict[str, Any] | None = None,
     lang: str = "de",
 ) -> dict[str, Any]:
     """The whole report as a JSON-ready dict."""
@@ -248,7 +249,7 @@ def count_index(report: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-def diff_counts(previous: dict | None, current: dict[str, Any]) -> dict[str, Any]:
+def diff_counts(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
     """Counts that changed since the previous report (all counts when there is none)."""
     now = count_index(current)
     if previous is None:
@@ -265,4 +266,4 @@ def diff_counts(previous: dict | None, current: dict[str, Any]) -> dict[str, Any
     return {"previous_generated_at": previous.get("generated_at"), "counts": changed}
 
 
-__all__ = ["build_report", "count_index", "diff_counts", "record_ended", "rechtskreis_path", "transitions", "current_state"]
+__all__ = ["build_report", "count_index", "current_state", "diff_counts", "rechtskreis_path", "record_ended", "transitions"]

@@ -97,7 +97,11 @@ def monitoring_tables(
         tables[f"cases_by_{name}"] = suppress_table(
             [label(r, lang) if r == "unknown" else r for r in rows], sources, cells, threshold, total
         )
-    for name, day in (("cases_opened", lambda r: r.case_opened), ("cases_closed", lambda r: r.case_closed)):
+    days: dict[str, Callable[[RecordFact], dt.date | None]] = {
+        "cases_opened": lambda r: r.case_opened,
+        "cases_closed": lambda r: r.case_closed,
+    }
+    for name, day in days.items():
         cells = [[sum(1 for r in records if r.source == s and _within(day(r), period)) for s in sources]]
         tables[name] = suppress_table([label("cases", lang)], sources, cells, threshold, total)
     return tables
@@ -137,12 +141,12 @@ def monitoring_csv(document: dict[str, Any]) -> str:
 
 
 __all__ = [
+    "NOT_REPORTED",
     "Period",
+    "count_table",
+    "monitoring_csv",
+    "monitoring_document",
+    "monitoring_tables",
     "parse_period",
     "runs_in",
-    "count_table",
-    "monitoring_tables",
-    "monitoring_document",
-    "monitoring_csv",
-    "NOT_REPORTED",
 ]

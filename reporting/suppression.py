@@ -164,10 +164,10 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "SECONDARY_MARK",
     "SuppressedTable",
-    "with_margins",
     "primary_cells",
-    "secondary_cells",
-    "suppress_table",
     "publish_cell",
     "recoverable_cells",
+    "secondary_cells",
+    "suppress_table",
+    "with_margins",
 ]

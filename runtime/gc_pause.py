@@ -17,24 +17,31 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_lock = threading.Lock()
-_pauses = 0
-_resume = False  # whether the collector ran when the first pause began
+
+class _Pauses:
+    """The pauses open in this process (the collector is one per process)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open = 0
+        self.resume = False  # whether the collector ran when the first pause began
+
+
+_pauses = _Pauses()
 
 
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """The collector off for the ``with`` block (and any overlapping ones), then as it was."""
-    global _pauses, _resume
-    with _lock:
-        if _pauses == 0:
-            _resume = gc.isenabled()
+    with _pauses.lock:
+        if _pauses.open == 0:
+            _pauses.resume = gc.isenabled()
             gc.disable()
-        _pauses += 1
+        _pauses.open += 1
     try:
         yield
     finally:
-        with _lock:
-            _pauses -= 1
-            if _pauses == 0 and _resume:
+        with _pauses.lock:
+            _pauses.open -= 1
+            if _pauses.open == 0 and _pauses.resume:
                 gc.enable()

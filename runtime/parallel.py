@@ -115,7 +115,7 @@ def release_workers() -> None:
     """Stop the worker processes (the next ``map_in_processes`` starts new ones). Between
     ingest and linking they would only hold their token caches, which at a million records add
     about a gigabyte to the link run's peak."""
-    global _pool
+    global _pool  # noqa: PLW0603 - the process's one worker pool is module state (kept between calls)
     if _pool is not None:
         _pool.shutdown(wait=False, cancel_futures=True)
     _pool = None

@@ -10,4 +10,4 @@ truth, independent of the shipped samples (shared/README.md). Usage::
 from kim_hub.synth.generator import DEFAULT_EXPORT_DAY, GenerationSummary, generate
 from kim_hub.synth.sources import SOURCE_NAMES
 
-__all__ = ["DEFAULT_EXPORT_DAY", "GenerationSummary", "SOURCE_NAMES", "generate"]
+__all__ = ["DEFAULT_EXPORT_DAY", "SOURCE_NAMES", "GenerationSummary", "generate"]

@@ -74,7 +74,7 @@ class _Plan:
 class _SourceState:
     """Per-source output state within a chunk: the bucket writer and the id sequence."""
 
-    __slots__ = ("profile", "write", "ids", "count")
+    __slots__ = ("count", "ids", "profile", "write")
 
     def __init__(self, profile: SourceProfile, writer: BucketWriter, ids: IdSequence) -> None:
         self.profile = profile

@@ -47,7 +47,7 @@ class Picker(Generic[T]):
     """Draw from a fixed list with fixed weights using one uniform number (bisect on the
     cumulative weights): much cheaper than random.choices per call."""
 
-    __slots__ = ("items", "_cum", "_total")
+    __slots__ = ("_cum", "_total", "items")
 
     def __init__(self, items: Sequence[T], weights: Sequence[float]) -> None:
         self.items = tuple(items)
@@ -55,13 +55,13 @@ class Picker(Generic[T]):
         self._total = self._cum[-1]
 
     @classmethod
-    def zipf(cls, items: Sequence[T], exponent: float) -> "Picker[T]":
+    def zipf(cls, items: Sequence[T], exponent: float) -> Picker[T]:
         """Rank-weighted picker: the first items are the common ones."""
         unique = tuple(dict.fromkeys(items))
         return cls(unique, [1.0 / (rank + 1) ** exponent for rank in range(len(unique))])
 
     @classmethod
-    def weighted(cls, pairs: Sequence[tuple[T, float]]) -> "Picker[T]":
+    def weighted(cls, pairs: Sequence[tuple[T, float]]) -> Picker[T]:
         """Picker from (item, weight) pairs."""
         return cls([p[0] for p in pairs], [p[1] for p in pairs])
 
@@ -93,30 +93,53 @@ class Person:
     """One synthetic person: the truth that every record of them is a rendering of."""
 
     __slots__ = (
-        "pid",
-        "index",
-        "origin",
-        "sex",
-        "given",
-        "family",
-        "article",
-        "stem",
-        "alt_family",
-        "by",
-        "bm",
-        "bd",
-        "unknown_day",
         "age",
-        "place",
-        "nat",
-        "street",
-        "postcode",
-        "prev_street",
-        "prev_postcode",
-        "status",
-        "prev_status",
+        "alt_family",
+        "article",
         "azr",
+        "bd",
+        "bm",
+        "by",
+        "family",
+        "given",
+        "index",
+        "nat",
+        "origin",
+        "pid",
+        "place",
+        "postcode",
+        "prev_postcode",
+        "prev_status",
+        "prev_street",
+        "sex",
+        "status",
+        "stem",
+        "street",
+        "unknown_day",
     )
+    age: int
+    alt_family: str
+    article: str
+    azr: str
+    bd: int  # birth day, month and year
+    bm: int
+    by: int
+    family: str
+    given: tuple[str, ...]
+    index: int
+    nat: str
+    origin: Origin
+    pid: str
+    place: tuple[str, ...]  # canonical birth place and its spellings
+    postcode: str
+    prev_postcode: str
+    prev_status: str
+    prev_street: str
+    sex: str
+    status: str
+    stem: str
+    street: str
+    unknown_day: bool
 
     def __init__(self) -> None:
         self.alt_family = ""
@@ -131,9 +154,9 @@ class Person:
 
 def feminine_family(name: str) -> str:
     """East Slavic adjectival surnames change with sex: Kovalskyi -> Kovalska, Chornyi -> Chorna."""
-    if name.endswith("skyi") or name.endswith("tskyi"):
+    if name.endswith(("skyi", "tskyi")):
         return name[:-2] + "a"
-    if name.endswith("yi") or name.endswith("ii"):
+    if name.endswith(("yi", "ii")):
         return name[:-2] + "a"
     return name
 
@@ -148,7 +171,7 @@ class HouseholdFactory:
         self.azr_of = azr_of
         self.pid_width = pid_width
         self.tables = [OriginTables(o) for o in data.ORIGINS]
-        self.origin_picker = Picker([t for t in self.tables], [t.origin.weight for t in self.tables])
+        self.origin_picker = Picker(list(self.tables), [t.origin.weight for t in self.tables])
         self.sizes = Picker.weighted(HOUSEHOLD_SIZES)
         self.streets = data.STREETS
         self.next_index = 0

@@ -424,21 +424,10 @@ def build_variants(name: str, rule_set: str) -> Variants:
         for v in _apply(rules[i], base):
             singles.append((v, i))
             found.setdefault(v, rules[i][2])
-    german = base
-    for i in applicable:
-        if rules[i][2] == DE:
-            german = rules[i][0].sub(rules[i][1][0], german)
+    german = _german_form(base, [rules[i] for i in applicable])
     if german != base:
         found.setdefault(german, DE)
-    for v, first in singles:
-        for j in applicable:
-            if rules[j][0] is rules[first][0] or rules[j][0].pattern == rules[first][0].pattern:
-                continue
-            if len(found) >= MAX_VARIANTS_PER_NAME + 1:
-                continue
-            style = DE if DE in (rules[first][2], rules[j][2]) else INTL
-            for vv in _apply(rules[j], v):
-                found.setdefault(vv, style)
+    _add_rule_pairs(found, singles, [rules[j] for j in applicable], rules)
     found.pop(base, None)
     items = list(found.items())[:MAX_VARIANTS_PER_NAME]
     if capitalise(base) != name:  # İbrahim -> Ibrahim: most software loses the capital dot
@@ -446,6 +435,31 @@ def build_variants(name: str, rule_set: str) -> Variants:
     intl = tuple(capitalise(v) for v, s in items if s == INTL)
     de = tuple(capitalise(v) for v, s in items if s == DE)
     return Variants(intl, de)
+
+
+def _german_form(base: str, applicable: list[_Rule]) -> str:
+    """The name under every German-habit rule that applies (Shevchenko -> Schewtschenko)."""
+    german = base
+    for pattern, replacements, style in applicable:
+        if style == DE:
+            german = pattern.sub(replacements[0], german)
+    return german
+
+
+def _add_rule_pairs(
+    found: dict[str, str], singles: list[tuple[str, int]], applicable: list[_Rule], rules: tuple[_Rule, ...]
+) -> None:
+    """Add the forms of a second, different rule applied to each single-rule form until the cap
+    (plus the name itself) is reached; German-habit if either rule is."""
+    for v, first in singles:
+        for second in applicable:
+            if second[0] is rules[first][0] or second[0].pattern == rules[first][0].pattern:
+                continue
+            if len(found) >= MAX_VARIANTS_PER_NAME + 1:
+                continue
+            style = DE if DE in (rules[first][2], second[2]) else INTL
+            for vv in _apply(second, v):
+                found.setdefault(vv, style)
 
 
 class SpellingCache:

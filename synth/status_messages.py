@@ -79,8 +79,8 @@ def write_status_messages(
 
 
 def _departure(record_id: str, day: dt.date, max_days_ago: int, rng: random.Random) -> StatusMessage:
-    kinds, weights = zip(*DEPARTURE_KINDS)
-    kind = rng.choices(kinds, weights)[0]
+    kinds = [name for name, _weight in DEPARTURE_KINDS]
+    kind = rng.choices(kinds, [weight for _name, weight in DEPARTURE_KINDS])[0]
     return StatusMessage(record_id, day - dt.timedelta(days=rng.randint(1, max_days_ago)), "", kind)
 
 
@@ -105,7 +105,7 @@ def _write_list(path: Path, header: tuple[str, ...], rows: list[tuple[str, str, 
 
 def _message(row: dict[str, str], sent: StatusMessage, message_id: uuid.UUID) -> etree._Element:
     def sub(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
-        element = etree.SubElement(parent, f"{{{NAMESPACE}}}{tag}", **attributes)
+        element = etree.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attrib=attributes)
         element.text = text
         return element
 

@@ -66,7 +66,7 @@ class BucketWriter:
         self.k = buckets
         self._random = rng.random
         self._files: list[IO[str]] = [
-            open(part_path(tmpdir, profile.name, b, chunk), "w", encoding=encoding, errors=errors, newline="")
+            open(part_path(tmpdir, profile.name, b, chunk), "w", encoding=encoding, errors=errors, newline="")  # noqa: SIM115 - open as long as the writer; close() closes them
             for b in range(buckets)
         ]
         self._writers = [csv.writer(f, delimiter=profile.delimiter, lineterminator=profile.lineterminator) for f in self._files]
