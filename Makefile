@@ -7,7 +7,7 @@ HOME_DIR ?= kim-home
 ROOMS  := core runtime mappings connectors linkage exchange reporting synth hub_db pipeline flows cli
 TYPECHECK_DIR := .typecheck
 
-.PHONY: install run test test-fast lint typecheck check bench clean
+.PHONY: install run test test-fast lint typecheck check clean
 
 install: $(VENV)/.installed
 
