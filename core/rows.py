@@ -1,7 +1,8 @@
 """What a delivery becomes before it is mapped: rows of plain strings, and why some were not taken.
 
-Connectors produce these, mappings read them, storage keeps the rejections and receipts show them;
-so they belong to no single room. A ``Rejection`` names a file, a row and a field, never a value.
+Connectors produce these, mappings read them, storage keeps the rejections and notes and receipts
+show them; so they belong to no single room. A ``Rejection`` (a row or file refused) and a ``Note``
+(a value of a row that landed, left out or doubted) name a file, a row and a field, never a value.
 """
 
 from __future__ import annotations
@@ -13,6 +14,25 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Rejection:
     """Why a file or a row was not accepted. ``reason`` never contains the rejected value."""
+
+    file: str
+    row: int | None
+    field: str | None
+    reason: str
+
+    def describe(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.field:
+            where += f", field {self.field!r}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """What the field contract did with one value of a row that landed (left it out, kept it with a
+    warning, repaired it). ``reason`` never contains the value."""
 
     file: str
     row: int | None

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kim_hub.core.rows import FileBatch, Rejection
+from kim_hub.core.rows import FileBatch, Note, Rejection
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.link_queue import enqueue, enqueue_new
-from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord, table_of
+from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, RowNote, SourceRecord, table_of
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord
 
 LOOKUP_CHUNK = 500
@@ -45,6 +45,12 @@ def ledger_entry(session: Session, source: str, content_hash: str) -> IngestFile
     return session.execute(query).scalar_one_or_none()
 
 
+def notes_of(session: Session, ledger_id: int) -> list[Note]:
+    """The stored notes of one file, in row order (for its receipt)."""
+    query = select(RowNote).where(RowNote.file_id == ledger_id).order_by(RowNote.row_number, RowNote.id)
+    return [Note(n.file_name, n.row_number, n.field, n.reason) for n in session.execute(query).scalars()]
+
+
 def rejections_of(session: Session, ledger_id: int) -> list[Rejection]:
     """The stored rejections of one file, in row order (for its receipt)."""
     query = select(RejectedRow).where(RejectedRow.file_id == ledger_id).order_by(RejectedRow.row_number, RejectedRow.id)
@@ -58,13 +64,15 @@ def store_file(
     batch: FileBatch,
     records: Iterable[Sequence[PseudonymisedRecord]],
     rejections: Sequence[Rejection],
+    notes: Sequence[Note] = (),
 ) -> FileOutcome:
-    """Write one file's records, rejections and ledger entry (the caller commits).
+    """Write one file's records, rejections, notes and ledger entry (the caller commits).
 
     ``batch`` is what the connector read (content hash, row count, unknown columns, whether
     the file is rejected whole); ``records`` come in chunks, stored as they come (they may
-    still be being encoded); ``rejections`` (the batch's and the mapping's) is read only after
-    the last chunk, so a list the encoder fills as it goes is complete by then."""
+    still be being encoded); ``rejections`` (the batch's and the mapping's) and ``notes`` (of
+    the rows that landed) are read only after the last chunk, so lists the encoder fills as it
+    goes are complete by then."""
     rows_total, rejected_whole = batch.rows_total, batch.rejected_whole
     ledger = IngestFile(
         source=source,
@@ -92,6 +100,19 @@ def store_file(
                 reason=rejection.reason[:300],
             )
         )
+    if not rejected_whole:
+        for note in notes:
+            session.add(
+                RowNote(
+                    file_id=ledger.id,
+                    source=source,
+                    file_name=file_name,
+                    row_number=note.row,
+                    field=note.field,
+                    reason=note.reason[:300],
+                )
+            )
+        ledger.rows_noted = len({note.row for note in notes})
     ledger.rows_total = rows_total
     ledger.rows_accepted = accepted
     ledger.rows_unchanged = unchanged

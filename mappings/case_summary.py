@@ -10,9 +10,12 @@ types rather than of discipline.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from kim_hub.core.rows import Note
 
 # A record id that would identify the person (the authority's XML offers only the AZR number as
 # a stable key) is written with this prefix by its mapping; pseudonymisation replaces it by a keyed
@@ -37,7 +40,7 @@ class BirthDate(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    year: int = Field(ge=1880, le=2100)
+    year: int = Field(ge=1000, le=2100, description="four digits; years before 1900 are implausible and kept with a warning")
     month: int | None = Field(default=None, ge=1, le=12)
     day: int | None = Field(default=None, ge=1, le=31)
     precision: DatePrecision
@@ -148,9 +151,23 @@ class CaseData(BaseModel):
 
 
 class CaseSummary(BaseModel):
-    """One source record in the hub's standard form: identity plus case data."""
+    """One source record in the hub's standard form: identity plus case data.
+
+    ``notes`` say what the field contract did to the row's values on the way here (a value left
+    out, kept with a warning, repaired). They are not part of the summary: not in its schema, its
+    JSON or its content hash, and never exchanged; the ingest puts them on the receipt."""
 
     model_config = ConfigDict(frozen=True)
 
     identity: Identity
     case: CaseData
+    _notes: tuple[Note, ...] = PrivateAttr(default=())
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return self._notes
+
+    def with_notes(self, notes: Iterable[Note]) -> Self:
+        """This summary, carrying the notes of its row."""
+        self._notes = tuple(notes)
+        return self

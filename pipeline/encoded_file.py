@@ -3,7 +3,7 @@
 The records come chunk by chunk (``pipeline.encode_pool``, in worker processes for big files) so
 that storing a chunk overlaps with encoding the next ones and a big file is never held as
 records all at once. Iterating gives lists of records in row order; once iterated, the
-rejections, the ids the file names and its newest row date are complete.
+rejections, the notes, the ids the file names and its newest row date are complete.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from kim_hub.core.rows import FileBatch, Rejection
+from kim_hub.core.rows import FileBatch, Note, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, stored_record_id
 from kim_hub.mappings.registry import RowMapper
@@ -24,6 +24,7 @@ class EncodedFile:
     def __init__(self, source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool) -> None:
         self.source, self.batch, self.mapper, self.keys, self.azr_authoritative = source, batch, mapper, keys, azr_authoritative
         self.rejections: list[Rejection] = list(batch.rejections)
+        self.notes: list[Note] = []  # of the rows that land
         self.accepted: set[str] = set()  # stored (keyed) ids: one to one with the source's ids
         self.present: set[str] = set()  # also the ids of rejected rows: the person is still in a full snapshot
         self._newest: str | None = None
@@ -45,6 +46,7 @@ class EncodedFile:
                     )
                 else:
                     self.accepted.add(encoded.record_id)
+                    self.notes += encoded.notes
                     records.append(encoded)
                     updated = encoded.case_data.get("updated_at")
                     if updated and (self._newest is None or updated > self._newest):

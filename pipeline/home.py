@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -48,6 +49,10 @@ class SourceConfig(BaseModel):
         description="this source keeps the AZR register (the foreigners authority): different numbers = different people",
     )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
+    contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
+        default_factory=dict,
+        description="field contract, tightened for this source: column → what a flawed value costs (mappings/contract.py)",
+    )
 
 
 def default_source(name: str) -> SourceConfig:
@@ -218,6 +223,9 @@ def render_config(config: HubConfig) -> str:
         if source.options:
             lines.append(f"[sources.{name}.options]")
             lines += [f"{key} = {_toml_string(value)}" for key, value in source.options.items()]
+        if source.contract:
+            lines.append(f"[sources.{name}.contract]")
+            lines += [f"{key} = {_toml_string(value)}" for key, value in source.contract.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,9 +41,11 @@ from kim_hub.core.errors import BadInputError, TransientError
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import IngestFile
-from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
+from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, notes_of, rejections_of, store_file
 from kim_hub.hub_db.source_state import load_state, save_state
 from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.contract import contract_for
 from kim_hub.mappings.registry import RowMapper, load_mapping
 from kim_hub.pipeline.encoded_file import EncodedFile
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
@@ -122,7 +126,7 @@ def ingest_source(
             outcome.add(result)
     folder.purge_archive(settings.archive_days)
     for puller in pullers:
-        outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative))
+        outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative, settings.contract))
     return outcome
 
 
@@ -141,7 +145,7 @@ def _ingest_claimed(
     try:
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
         return store_batch(
-            EncodedFile(source, batch, _mapper(reader), keys, settings.azr_authoritative),
+            EncodedFile(source, batch, _mapper(reader, settings.contract), keys, settings.azr_authoritative),
             _display_name(claimed.name),
             sessions,
             full_snapshot=reader is not None and reader.full_snapshot,
@@ -209,9 +213,20 @@ def _rejected_whole(path: Path, reason: str) -> FileBatch:
     return FileBatch(path, digest, rejections=[Rejection(path.name, None, None, reason)], rejected_whole=True)
 
 
-def _mapper(connector: type[FileConnector] | type[PullConnector] | None) -> RowMapper:
-    """The mapping registered for the connector's row format (``kim_hub.mappings.registry``)."""
-    return load_mapping(connector.row_format) if connector is not None else _no_rows
+def _mapper(connector: type[FileConnector] | type[PullConnector] | None, contract: Mapping[str, str] | None = None) -> RowMapper:
+    """The mapping of the connector's row format under the source's field contract."""
+    return source_mapper(connector.row_format, contract or {}) if connector is not None else _no_rows
+
+
+def source_mapper(row_format: str, contract: Mapping[str, str]) -> RowMapper:
+    """The mapping registered for a row format (``kim_hub.mappings.registry``), settling flawed
+    fields by the format's field contract as the source tightens it (``[sources.<name>.contract]``).
+    A plug-in mapping that takes no contract settles its fields itself."""
+    mapping = load_mapping(row_format)
+    if "contract" not in inspect.signature(mapping).parameters:
+        return mapping
+    contracted = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes a contract: checked just above
+    return partial(contracted, contract=contract_for(row_format).tightened(contract))
 
 
 def _no_rows(source: str, row: RawRow) -> list[Rejection]:
@@ -226,6 +241,7 @@ def pull_source(
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
     azr_authoritative: bool = False,
+    contract: Mapping[str, str] | None = None,
 ) -> FileOutcome:
     """Pull an API connector from its stored cursor; the batch and the new cursor commit together."""
     connector = connector_class(connector_class.config_model.from_options(options))
@@ -234,7 +250,7 @@ def pull_source(
     pulled = connector.pull(state)
     label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     result, _ = store_batch(
-        EncodedFile(source, pulled.batch, _mapper(connector_class), keys, azr_authoritative),
+        EncodedFile(source, pulled.batch, _mapper(connector_class, contract), keys, azr_authoritative),
         label,
         sessions,
         new_state=(connector_class.name, pulled.state),
@@ -280,6 +296,7 @@ def store_batch(
             batch=batch,
             records=encoded,
             rejections=encoded.rejections,  # complete once store_file has taken the records
+            notes=encoded.notes,
         )
         if full_snapshot and not batch.rejected_whole:
             apply_snapshot(session, source, encoded.present, encoded.snapshot_date())
@@ -301,6 +318,8 @@ def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt
         accepted=0 if duplicate else ledger.rows_accepted,
         unchanged=0 if duplicate else ledger.rows_unchanged,
         rejected=0 if duplicate else ledger.rows_rejected,
+        noted=0 if duplicate else ledger.rows_noted,
         rejections=[] if duplicate else rejections_of(session, ledger.id),
+        notes=[] if duplicate else notes_of(session, ledger.id),
         unknown_columns=[] if duplicate else list(ledger.unknown_columns or []),
     )
