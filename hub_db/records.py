@@ -112,7 +112,7 @@ def store_file(
                     reason=note.reason[:300],
                 )
             )
-        ledger.rows_noted = len({note.row for note in notes})
+        ledger.rows_noted = len({note.row for note in notes if note.row is not None})
     ledger.rows_total = rows_total
     ledger.rows_accepted = accepted
     ledger.rows_unchanged = unchanged

@@ -9,7 +9,7 @@ rejections, the notes, the ids the file names and its newest row date are comple
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from kim_hub.core.rows import FileBatch, Note, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
@@ -21,10 +21,18 @@ from kim_hub.pipeline.encode_pool import encode_rows
 class EncodedFile:
     """One file's rows turned into records; the first row of a record id wins, a later one is rejected."""
 
-    def __init__(self, source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool) -> None:
+    def __init__(
+        self,
+        source: str,
+        batch: FileBatch,
+        mapper: RowMapper,
+        keys: EncodingKeys,
+        azr_authoritative: bool,
+        file_notes: Sequence[Note] = (),
+    ) -> None:
         self.source, self.batch, self.mapper, self.keys, self.azr_authoritative = source, batch, mapper, keys, azr_authoritative
         self.rejections: list[Rejection] = list(batch.rejections)
-        self.notes: list[Note] = []  # of the rows that land
+        self.notes: list[Note] = list(file_notes)  # about the file, then of the rows that land
         self.accepted: set[str] = set()  # stored (keyed) ids: one to one with the source's ids
         self.present: set[str] = set()  # also the ids of rejected rows: the person is still in a full snapshot
         self._newest: str | None = None

@@ -38,7 +38,9 @@ class SourceConfig(BaseModel):
         min_length=1,
         description="registered connectors, tried in order: the first that accepts a file reads it",
     )
-    settle_seconds: float = Field(default=2.0, ge=0, description="a file must be unchanged this long before it is read")
+    settle_seconds: float = Field(
+        default=30.0, ge=0, description="a file must be unchanged this long (and at a second look) before it is read"
+    )
     archive_days: float = Field(default=30, ge=0, description="keep processed files in archive/ this many days")
     schedule: str = Field(default="*/15 * * * *", description="cron schedule of this source's sync runs (kim-hub serve)")
     retention_days: float | None = Field(

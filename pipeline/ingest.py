@@ -38,7 +38,7 @@ from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.receipts import Receipt, write_receipt
 from kim_hub.connectors.registry import is_file_connector, is_pull_connector, load_connector
 from kim_hub.core.errors import BadInputError, TransientError
-from kim_hub.core.rows import FileBatch, RawRow, Rejection
+from kim_hub.core.rows import FileBatch, Note, RawRow, Rejection
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import IngestFile
 from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, notes_of, rejections_of, store_file
@@ -111,14 +111,18 @@ def ingest_source(
     receipts = home.outbox(source, "receipts")
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
-        with folder.claimed(path) as claimed, cyclic_gc_paused():  # a file is one bulk load (runtime.gc_pause)
-            if claimed is None:
+        with folder.claimed(path) as claim, cyclic_gc_paused():  # a file is one bulk load (runtime.gc_pause)
+            if claim is None:
                 continue  # another run claimed it first, or is still working on it
+            claimed = claim.path
             crash_point("claim")
-            if folder.note_attempt(claimed) > MAX_INTERRUPTED_ATTEMPTS:
+            if claim.refused is not None:
+                result, receipt = _set_aside(claimed, source, claim.refused, hashed=False)
+            elif folder.note_attempt(claimed) > MAX_INTERRUPTED_ATTEMPTS:
                 result, receipt = _set_aside(claimed, source, INTERRUPTED)
             else:
-                result, receipt = _ingest_claimed(claimed, source, readers, settings, keys, sessions)
+                notes = [Note(_display_name(claimed.name), None, None, FUTURE_DATED)] if claim.future_dated else []
+                result, receipt = _ingest_claimed(claimed, source, readers, settings, keys, sessions, notes)
             crash_point("ledger")
             write_receipt(receipts, receipt)
             crash_point("receipt")
@@ -131,6 +135,7 @@ def ingest_source(
 
 
 INTERRUPTED = "interrupted twice"  # the kind of failure of a file the hub died on twice
+FUTURE_DATED = "the file's modification time lay in the future (a clock is wrong); it was taken once it stood still"
 
 
 def _ingest_claimed(
@@ -140,12 +145,13 @@ def _ingest_claimed(
     settings: SourceConfig,
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
+    file_notes: Sequence[Note] = (),
 ) -> tuple[FileOutcome, Receipt]:
     """Read, map, encode and store one claimed file; anything it raises sets the file aside."""
     try:
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
         return store_batch(
-            EncodedFile(source, batch, _mapper(reader, settings.contract), keys, settings.azr_authoritative),
+            EncodedFile(source, batch, _mapper(reader, settings.contract), keys, settings.azr_authoritative, file_notes),
             _display_name(claimed.name),
             sessions,
             full_snapshot=reader is not None and reader.full_snapshot,
@@ -156,13 +162,16 @@ def _ingest_claimed(
         return _set_aside(claimed, source, type(error).__name__)
 
 
-def _set_aside(path: Path, source: str, kind: str) -> tuple[FileOutcome, Receipt]:
+def _set_aside(path: Path, source: str, kind: str, hashed: bool = True) -> tuple[FileOutcome, Receipt]:
     """The outcome and receipt of a file the hub could not process: nothing of it was stored (its
-    transaction was rolled back), so a corrected or re-sent delivery is read afresh."""
+    transaction was rolled back), so a corrected or re-sent delivery is read afresh. An entry that
+    is not a regular file is never opened (``hashed=False``): its receipt carries no hash."""
     name = _display_name(path.name)
     reason = f"the hub could not process this file ({kind}); nothing of it was stored; it was set aside"
-    with path.open("rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    digest = ""
+    if hashed:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
     received = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     receipt = Receipt(source, name, digest, "failed", received, rejections=[Rejection(name, None, None, reason)])
     return FileOutcome(source, name, "failed"), receipt

@@ -146,9 +146,9 @@ def test_a_file_a_live_run_is_importing_is_left_to_it(hub) -> None:
     drop(home, "caritas", "a.csv", GOOD)
     folder = DropFolder.under(home.path, "caritas")
     with folder.claimed(folder.pending(0)[0]) as held:  # another run holds a.csv in processing/
-        assert held == folder.processing / "a.csv"
+        assert held is not None and held.path == folder.processing / "a.csv" and held.refused is None
         assert ingest_source(home, config, "caritas", keys, sessions).files_seen == 0
-        assert held.exists()
+        assert held.path.exists()
     # that run died without finishing it: nobody holds the leftover now, so the next run imports it
     assert ingest_source(home, config, "caritas", keys, sessions).records_accepted == 2
 

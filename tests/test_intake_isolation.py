@@ -183,3 +183,57 @@ def test_a_file_the_hub_died_on_once_is_finished(tmp_path: Path) -> None:
     outcome = _ingest(home, config, "caritas")
     assert (outcome.files_ingested, outcome.records_accepted, outcome.files_failed) == (1, 2, 0)
     assert not list(processing.iterdir())
+
+
+def test_what_was_swapped_in_for_a_file_is_refused_never_read(tmp_path: Path) -> None:
+    """A sender who swaps a delivery for a symlink, a pipe or a hard link between the hub's listing
+    and its claim gets a receipt; the hub reads nothing through it and never waits on it."""
+    home, config = _home(tmp_path)
+    other = home.path / "archive" / "awo"
+    other.mkdir(parents=True)
+    secret = ProviderCsvConnector.example_delivery(other, [ExamplePerson("W-1", CANARY, "Samira", "1988-03-14")])
+    processing = home.path / "processing" / "caritas"
+    processing.mkdir(parents=True)
+    (processing / "link.csv").symlink_to(secret)
+    os.mkfifo(processing / "pipe.csv")
+    os.link(secret, processing / "hard.csv")
+    outcome = _ingest(home, config, "caritas")  # returns: the pipe is never opened for a blocking read
+    assert (outcome.files_failed, outcome.records_accepted) == (3, 0)
+    failed = home.path / "failed" / "caritas"
+    assert sorted(p.name for p in failed.iterdir()) == ["hard.csv", "link.csv", "pipe.csv"]
+    assert (failed / "link.csv").is_symlink() and secret.read_text(encoding="utf-8").count(CANARY) == 1
+    receipt = (home.outbox("caritas", "receipts") / "link.csv.receipt.json").read_text(encoding="utf-8")
+    assert "not one regular file" in receipt and CANARY not in receipt
+
+
+def test_a_file_is_taken_only_once_it_stands_still(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    config.sources["caritas"].settle_seconds = 30
+    fresh = ProviderCsvConnector.example_delivery(home.inbox("caritas"), PERSONS)
+    assert _ingest(home, config, "caritas").files_seen == 0, "modified a moment ago: still being written"
+    _drop(fresh)
+    assert _ingest(home, config, "caritas").records_accepted == 2
+
+
+def test_a_future_dated_file_is_taken_with_a_note_not_waited_on(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    config.sources["caritas"].settle_seconds = 30
+    delivery = ProviderCsvConnector.example_delivery(home.inbox("caritas"), PERSONS)
+    ahead = time.time() + 7 * 86_400  # a sender's clock a week ahead
+    os.utime(delivery, (ahead, ahead))
+    outcome = _ingest(home, config, "caritas")
+    assert outcome.records_accepted == 2
+    receipt = (home.outbox("caritas", "receipts") / f"{delivery.name}.receipt.json").read_text(encoding="utf-8")
+    assert "modification time lay in the future" in receipt
+
+
+def test_archive_retention_counts_from_the_claim_not_the_senders_clock(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    config.sources["caritas"].archive_days = 30
+    delivery = ProviderCsvConnector.example_delivery(home.inbox("caritas"), PERSONS)
+    old = time.time() - 100 * 86_400  # written a hundred days ago, delivered today
+    os.utime(delivery, (old, old))
+    _ingest(home, config, "caritas")
+    archived = home.path / "archive" / "caritas" / delivery.name
+    assert archived.exists(), "kept: it arrived today"
+    assert time.time() - archived.stat().st_mtime < 3600
