@@ -60,25 +60,36 @@ def decode_bytes(data: bytes) -> DecodedText:
         raise UnsupportedEncodingError("file is neither valid UTF-8 nor Windows-1252") from None
 
 
-def first_logical_line(text: str) -> str:
-    """The header record as written: up to the first line break that is not inside quotes."""
+def first_logical_line(text: str, start: int = 0) -> str:
+    """The header record as written: from ``start`` up to the first line break outside quotes."""
+    return text[start : _logical_line_end(text, start)]
+
+
+def _logical_line_end(text: str, start: int) -> int:
     in_quotes = False
-    for index, char in enumerate(text):
+    for index in range(start, len(text)):
+        char = text[index]
         if char == '"':
             in_quotes = not in_quotes
         elif char in "\r\n" and not in_quotes:
-            return text[:index]
-    return text
+            return index
+    return len(text)
 
 
 def first_content_line(text: str) -> str:
-    """The first logical line with anything but whitespace and delimiters: the header (or a hint)."""
-    rest = text
-    while rest:
-        line = first_logical_line(rest)
+    """The first logical line with anything but whitespace and delimiters: the header (or a hint).
+
+    One pass by position: a file that opens with megabytes of blank lines costs a scan of them,
+    not a copy of the rest of the text per line."""
+    position, end = 0, len(text)
+    while position < end:
+        line_end = _logical_line_end(text, position)
+        line = text[position:line_end]
         if line.strip(" \t" + "".join(DELIMITERS)):
             return line
-        rest = rest[len(line) :].lstrip("\r\n") if line else rest.lstrip("\r\n")
+        position = line_end
+        while position < end and text[position] in "\r\n":
+            position += 1
     return ""
 
 

@@ -37,7 +37,7 @@ from kim_hub.connectors.base import FileConnector, PullConnector
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.receipts import Receipt, write_receipt
 from kim_hub.connectors.registry import is_file_connector, is_pull_connector, load_connector
-from kim_hub.core.errors import BadInputError, TransientError
+from kim_hub.core.errors import BadInputError, ConfigError, TransientError
 from kim_hub.core.rows import FileBatch, Note, RawRow, Rejection
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import IngestFile
@@ -55,6 +55,7 @@ from kim_hub.runtime.gc_pause import cyclic_gc_paused
 # Connectors read a whole file into memory (several times its size while parsing): larger files
 # are refused with a receipt instead. A nightly full export of ~300,000 people is about 100 MB.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_ROWS = 2_000_000  # rows per delivered file (source option max_rows): a city's exports hold far fewer
 # A leftover in processing/ is retried after the hub died while importing it, but not for ever:
 # the file the hub died on twice (out of memory, say) is set aside like a file that failed.
 MAX_INTERRUPTED_ATTEMPTS = 2
@@ -158,6 +159,8 @@ def _ingest_claimed(
         )
     except (TransientError, OperationalError, InterfaceError):
         raise  # may go away by itself: the task retries, and the ledger makes the retry exact
+    except ConfigError:
+        raise  # the source's configuration, not the file, is at fault: the source fails, the file waits
     except Exception as error:  # noqa: BLE001 - one file's failure must never stop the run
         return _set_aside(claimed, source, type(error).__name__)
 
@@ -186,7 +189,7 @@ def _read_delivery(
     ``max_file_bytes``, default MAX_FILE_BYTES) is refused unread; a file a connector cannot
     read at all (BadInputError) is rejected whole too: one bad delivery never stops the run.
     """
-    limit = int(options.get("max_file_bytes", MAX_FILE_BYTES))
+    limit = _count_option(options, "max_file_bytes", MAX_FILE_BYTES)
     size = path.stat().st_size
     if size > limit:
         reason = f"file has {size} bytes, more than the limit of {limit}; split the export into smaller files"
@@ -195,9 +198,24 @@ def _read_delivery(
     if reader is None:
         return _unreadable(path, configured), None
     try:
-        return reader.read_file(path), reader
+        batch = reader.read_file(path)
     except BadInputError as exc:
         return _rejected_whole(path, str(exc)), None
+    row_limit = _count_option(options, "max_rows", MAX_ROWS)
+    if len(batch.rows) > row_limit:
+        reason = f"file has more than the limit of {row_limit} rows for this source; split the export into smaller files"
+        return _rejected_whole(path, reason), None
+    return batch, reader
+
+
+def _count_option(options: Mapping[str, str], name: str, default: int) -> int:
+    """A source's numeric option (hub.toml ``[sources.<name>.options]``), else the default."""
+    value = options.get(name, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise ConfigError(f"source option {name} must be a whole number")
+    return int(value)
 
 
 def _display_name(name: str) -> str:

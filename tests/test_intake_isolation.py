@@ -237,3 +237,48 @@ def test_archive_retention_counts_from_the_claim_not_the_senders_clock(tmp_path:
     archived = home.path / "archive" / "caritas" / delivery.name
     assert archived.exists(), "kept: it arrived today"
     assert time.time() - archived.stat().st_mtime < 3600
+
+
+def _rezipped(data: bytes, extra: dict[str, bytes]) -> bytes:
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            out.writestr(item.filename, extra.pop(item.filename, source.read(item)))
+        for name, content in extra.items():
+            out.writestr(name, content)
+    return target.getvalue()
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_it_weighs_is_refused_unread(tmp_path: Path) -> None:
+    bomb = _rezipped(_workbook_bytes(GOOD_SHEET), {"xl/media/padding.xml": b"<x/>" * 5_000_000})  # 20 MB of one pattern
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(bomb)
+    assert path.stat().st_size < 1_000_000
+    batch = ProviderCsvConnector.read_file(path)
+    assert batch.rejected_whole and "zip bomb" in batch.rejections[0].reason
+
+
+def test_a_forged_dimension_record_does_not_widen_the_rows(tmp_path: Path) -> None:
+    data = _workbook_bytes(GOOD_SHEET)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    import re
+
+    forged = re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD1048576"/>', sheet)
+    assert forged != sheet
+    path = tmp_path / "wide.xlsx"
+    path.write_bytes(_rezipped(data, {"xl/worksheets/sheet1.xml": forged.encode()}))
+    started = time.perf_counter()
+    batch = ProviderCsvConnector.read_file(path)
+    assert [row.fields["family_name"] for row in batch.rows] == ["Haddad"]
+    print(f"read in {time.perf_counter() - started:.2f} s")
+
+
+def test_a_file_with_more_rows_than_its_source_allows_is_refused_whole(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    config.sources["caritas"].options["max_rows"] = "1"
+    delivery = _drop(ProviderCsvConnector.example_delivery(home.inbox("caritas"), PERSONS))
+    outcome = _ingest(home, config, "caritas")
+    assert (outcome.files_rejected, outcome.records_accepted) == (1, 0)
+    receipt = (home.outbox("caritas", "receipts") / f"{delivery.name}.receipt.json").read_text(encoding="utf-8")
+    assert "more than the limit of 1 rows" in receipt
