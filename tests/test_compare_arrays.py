@@ -83,6 +83,19 @@ def test_levels_tokens_and_scores_match_the_reference(population) -> None:
         assert scores[k] == pytest.approx(model.score(want), abs=1e-9)
 
 
+def test_every_pair_compares_the_same_either_way_round(population) -> None:
+    """Rows follow the order of imports, which concurrent hub processes interleave: the levels
+    and tokens of a pair (and so its score) must not depend on which record comes first."""
+    encodings, arrays = population
+    a, b = candidate_pair_arrays(arrays)
+    forth, back = compare_pairs(arrays, a, b), compare_pairs(arrays, b, a)
+    for name in ("levels", "family_token", "given_token", "date_token", "swapped"):
+        assert np.array_equal(getattr(forth, name), getattr(back, name)), name
+    ids = arrays.ids.tolist()
+    for x, y in zip(a.tolist(), b.tolist()):
+        assert compare(encodings[ids[x]], encodings[ids[y]]) == compare(encodings[ids[y]], encodings[ids[x]])
+
+
 def test_stored_json_keeps_its_format(population) -> None:
     """to_json builds the dict by hand (fast); it must stay what dataclasses.asdict gave."""
     import dataclasses
@@ -138,6 +151,8 @@ def test_name_levels_match_the_reference_on_every_pair_of_dense_name_variants() 
     arrays = from_encodings(encodings)
     a, b = np.triu_indices(len(arrays), 1)
     got = compare_pairs(arrays, a, b)
+    back = compare_pairs(arrays, b, a)  # either way round (test_every_pair_compares_the_same_either_way_round)
+    assert np.array_equal(got.levels, back.levels) and np.array_equal(got.family_token, back.family_token)
     ids = arrays.ids
     for k in range(len(a)):
         want = compare(encodings[int(ids[a[k]])], encodings[int(ids[b[k]])])

@@ -88,7 +88,8 @@ def dump(home: Path) -> dict:
 
 # Parts of the dump that tell how many linking and push runs it took, not what the hub holds:
 # two processes may link the same deliveries in two steps (each step's review items and events,
-# persons merged on the way) and push an interim summary between them.
+# persons merged on the way) and push an interim summary between them. (Which records each step
+# found imported may also decide a borderline pair: see test_concurrent_ingest.LINKED_IN_BATCHES.)
 RUN_HISTORY = ("link_events", "review_items", "model_versions", "person_rows", "transfers", "audit")
 
 
