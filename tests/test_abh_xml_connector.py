@@ -20,10 +20,12 @@ from kim_hub.core.errors import BadInputError
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.abh_xml import abh_record_id, map_abh_row
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary, PersonName
+from tests.support import FIXTURES, Hub
+from tests.support.data import ABH_GOOD, ABH_GOOD_V11
 
-FIXTURES = Path(__file__).parent / "fixtures" / "abh"
-GOOD = FIXTURES / "good.xml"
-GOOD_V11 = FIXTURES / "good_v11.xml"
+HOSTILE = FIXTURES / "abh"
+GOOD = ABH_GOOD
+GOOD_V11 = ABH_GOOD_V11
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NATIVE_INBOX = SHARED / "samples" / "native" / "inbox" / "abh"
 UUID_1 = "00000000-0000-4000-8000-000000000001"
@@ -194,7 +196,7 @@ def test_unreadable_file_raises_bad_input(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fixture", ["xxe.xml", "billion_laughs.xml"])
 def test_doctype_payloads_are_refused_without_resolving(fixture: str) -> None:
     started = time.perf_counter()
-    batch = read_abh_xml(FIXTURES / fixture)
+    batch = read_abh_xml(HOSTILE / fixture)
     assert time.perf_counter() - started < 1.0
     rejection = assert_rejected_whole(batch, "document type declarations")
     assert rejection.row == 2
@@ -355,27 +357,24 @@ def test_departure_message_problems_name_row_and_field_never_the_value() -> None
     assert not any(value in r.reason for r in result for value in ("1961", "123456", "Testenko", "200000000011"))
 
 
-def test_files_of_both_schema_versions_ingest(hub) -> None:
+def test_files_of_both_schema_versions_ingest(hub: Hub) -> None:
     """The real path: a 1.0 file (no version attribute) and a 1.1 file land side by side; every
     message type becomes a dated event; receipts hold no name, date or AZR number."""
     from sqlalchemy import select
 
     from kim_hub.hub_db.models import RecordEvent, SourceRecord
-    from kim_hub.pipeline.ingest import ingest_source
-    from tests.test_delivery_outcomes import deliver
 
-    home, config, sessions, keys = hub
     assert etree.parse(str(GOOD)).getroot().get("version") is None  # a plain 1.0 file
-    deliver(home, "abh", "ABH_20261124_001.xml", GOOD.read_bytes())
-    deliver(home, "abh", "ABH_20261124_002.xml", GOOD_V11.read_bytes())
-    outcome = ingest_source(home, config, "abh", keys, sessions)
+    hub.drop("abh", "ABH_20261124_001.xml", GOOD.read_bytes())
+    hub.drop("abh", "ABH_20261124_002.xml", GOOD_V11.read_bytes())
+    outcome = hub.ingest("abh")
     assert (outcome.files_ingested, outcome.files_rejected, outcome.records_accepted, outcome.records_rejected) == (2, 0, 8, 0)
-    with sessions() as session:
+    with hub.sessions() as session:
         kinds = set(session.execute(select(RecordEvent.kind)).scalars())
         closed = [r.case_data["case_status"] for r in session.execute(select(SourceRecord)).scalars()].count("closed")
     assert kinds == {"statusaenderung", "wegzug", "einbuergerung", "tod", "zustaendigkeitswechsel", "ausreise"}
     assert closed == 4  # wegzug, tod, zustaendigkeitswechsel, ausreise
-    receipts = "".join(p.read_text(encoding="utf-8") for p in (home.path / "outbox" / "abh" / "receipts").iterdir())
+    receipts = "".join(p.read_text(encoding="utf-8") for p in hub.home.outbox("abh", "receipts").iterdir())
     assert receipts and not any(value in receipts for value in (*V11_CLEAR_VALUES, "AL-TESTI", "1990-01-01"))
 
 

@@ -16,7 +16,7 @@ from kim_hub.connectors.csv_dialect import count_outside_quotes, decode_bytes, d
 from kim_hub.connectors.provider_csv import ProviderCsvConnector, read_provider_csv
 from kim_hub.core.errors import BadInputError, ConfigError
 from kim_hub.core.rows import FileBatch
-from tests.conftest import ROOT, SHARED
+from tests.support import ROOT, SHARED
 
 HUB_EXTENSION_COLUMNS = {"referrals", "consent_categories", "consent_purpose", "consent_valid_from", "consent_evidence"}
 
