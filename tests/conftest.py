@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import BACKENDS, Hub, postgres_database, random_keys, sqlite_url
+from tests.support import BACKENDS, Hub, postgres_database, seeded_keys, sqlite_url
 from tests.support.prefect import prefect_server
 
 for _variable in ("PREFECT_API_URL", "PREFECT_PROFILES_PATH", "KIM_HUB_HOME", "KIM_HUB_PREFECT_API_URL"):
@@ -32,8 +32,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def keys():
-    """One fixed-for-the-session key set (random: tests must not depend on key values)."""
-    return random_keys("test")
+    """Encoding keys from the fixed test master key (tests.support.keys): outcomes are the same on every run."""
+    return seeded_keys("test")
 
 
 @pytest.fixture(params=BACKENDS)
