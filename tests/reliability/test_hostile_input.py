@@ -65,15 +65,17 @@ def test_corpus_is_large_enough(tmp_path: Path) -> None:
 
 
 def test_hostile_corpus_through_the_ingest_path(hub: Hub, tmp_path: Path) -> None:
-    """One run of the whole corpus (per database backend), then every check on its results."""
+    """One run of the whole corpus (per database backend), then every check on its results.
+
+    How long it takes is printed, not asserted: timing is a benchmark's business (benchmarks/)."""
     ran = _run_corpus(hub, tmp_path)
+    print(f"hostile corpus: {len(ran['cases'])} deliveries ingested in {ran['seconds']:.1f} s")
     check_every_file_gets_a_receipt_and_nothing_is_left_behind(ran)
     check_receipts_name_file_row_and_field(ran)
     check_good_files_of_the_same_run_land(ran)
     check_no_clear_identity_or_outside_content_anywhere(ran)
     check_no_formula_reaches_csv_outputs_or_text_receipts_unescaped(ran)
     check_formula_record_ids_are_rejected_with_a_reason(ran)
-    assert ran["seconds"] < 90
 
 
 def check_every_file_gets_a_receipt_and_nothing_is_left_behind(ran: dict) -> None:
