@@ -20,14 +20,12 @@ from kim_hub.core.errors import BadInputError
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.abh_xml import abh_record_id, map_abh_row
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary, PersonName
-from tests.support import FIXTURES, Hub, seeded_keys
+from tests.support import FIXTURES, ROOT, Hub, sample, seeded_keys, shared
 from tests.support.data import ABH_GOOD, ABH_GOOD_V11
 
 HOSTILE = FIXTURES / "abh"
 GOOD = ABH_GOOD
 GOOD_V11 = ABH_GOOD_V11
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-NATIVE_INBOX = SHARED / "samples" / "native" / "inbox" / "abh"
 UUID_1 = "00000000-0000-4000-8000-000000000001"
 UUID_2 = "00000000-0000-4000-8000-000000000002"
 
@@ -70,10 +68,9 @@ def test_schema_is_shipped_as_package_data() -> None:
     assert {"abhMeldungen", "meldung", "azrNummer", "anzahl", "nachrichtUUID"} <= schema.names
 
 
-@pytest.mark.skipif(not (SHARED / "formats" / "abh-meldung.xsd").exists(), reason="shared formats not available")
 def test_shipped_schema_is_the_shared_one() -> None:
-    shipped = Path(__file__).resolve().parents[1] / "mappings" / "schemas" / "abh-meldung.xsd"
-    assert shipped.read_bytes() == (SHARED / "formats" / "abh-meldung.xsd").read_bytes()
+    shipped = ROOT / "mappings" / "schemas" / "abh-meldung.xsd"
+    assert shipped.read_bytes() == shared("formats", "abh-meldung.xsd").read_bytes()
 
 
 def test_good_file_gives_one_row_per_message_numbered_by_line() -> None:
@@ -395,9 +392,8 @@ def test_files_of_both_schema_versions_ingest(hub: Hub) -> None:
 # --- the native sample ------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not NATIVE_INBOX.is_dir(), reason="shared native samples not available")
 def test_native_sample_messages_map_without_rejections() -> None:
-    files = sorted(NATIVE_INBOX.glob("*.xml"))
+    files = sorted((sample("native") / "inbox" / "abh").glob("*.xml"))
     assert files
     total = 0
     for path in files:
