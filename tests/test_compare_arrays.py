@@ -8,7 +8,6 @@ same levels, tokens and score from both, and the same candidate pairs must come 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -24,14 +23,14 @@ from kim_hub.linkage.compare_arrays import identifiers_conflict as conflicts
 from kim_hub.linkage.compare_arrays import individual_evidence as evidence
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.estimate import estimate
-from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import Identity, PersonName
 from kim_hub.synth.default_model_training import encode_population
+from tests.support import seeded_keys
 
 
 @pytest.fixture(scope="module")
 def population():
-    keys = EncodingKeys.from_master(os.urandom(32), "arrays")
+    keys = seeded_keys("arrays")
     with tempfile.TemporaryDirectory() as scratch:
         encodings = encode_population(Path(scratch), 600, 7, keys)
     return encodings, from_encodings(encodings)
@@ -144,7 +143,7 @@ def test_name_levels_match_the_reference_on_every_pair_of_dense_name_variants() 
             family = family.replace(" ", "")  # Abdul Rahman / AbdulRahman
         return PersonName(family_name=family, given_names=given)
 
-    keys = EncodingKeys.from_master(os.urandom(32), "names")
+    keys = seeded_keys("names")
     encodings = {
         i: encode_identity(Identity(name=name(), variant_names=(name(),) if rng.random() < 0.3 else ()), keys) for i in range(160)
     }

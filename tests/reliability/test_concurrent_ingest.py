@@ -38,8 +38,8 @@ from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.models import AuditEntry, LinkQueueEntry, SourceRecord, Transfer
 from kim_hub.pipeline.home import HubHome
 from kim_hub.synth import DEFAULT_EXPORT_DAY, generate
-from tests.conftest import postgres_database
-from tests.reliability.hub_processes import create_home, deliver, dump, files_in, outbox, settled, start_cli, use_keys_of
+from tests.reliability.hub_processes import deliver, dump, files_in, outbox, settled
+from tests.support import init_home, postgres_database, start_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -80,12 +80,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory, backend: Callable[[], str], p
     root = tmp_path_factory.mktemp("concurrent")
     generate(root / "drops", PERSONS, seed=11, workers=1)
     api = prefect_api if backend() else None  # see the module docstring
-    clean = create_home(root / "clean", backend(), api)
+    clean = init_home(root / "clean", backend(), api)
     deliver(root / "drops", clean, PARTS)
     _finish(start_cli(clean, "ingest", api=api))
 
-    shared = create_home(root / "shared", backend(), api)
-    use_keys_of(shared, clean)
+    shared = init_home(root / "shared", backend(), api)  # the fixed test key, as the clean home's
     # Prefect's temporary server creates its own database on a home's first run; two first runs at
     # once race in Prefect's migrations (not the hub's data). A home in use has run before.
     _finish(start_cli(shared, "push", api=api), (0,))
@@ -175,9 +174,7 @@ def push_during_ingest(tmp_path_factory: pytest.TempPathFactory, backend: Callab
     generate(root / "round2", PERSONS, seed=13, day=DEFAULT_EXPORT_DAY + dt.timedelta(days=18), workers=1)
     homes = {}
     for name in ("sequential", "overlapping"):
-        home = homes[name] = create_home(root / name, backend(), prefect_api)
-        if name != "sequential":
-            use_keys_of(home, homes["sequential"])
+        home = homes[name] = init_home(root / name, backend(), prefect_api)  # both: the fixed test key
         deliver(root / "round1", home, PARTS)
         _finish(start_cli(home, "ingest", api=prefect_api))
         deliver(root / "round2", home, PARTS)
