@@ -108,6 +108,9 @@ def cluster(
         ordered, owner, members, weight, cannot_link, thresholds, may_link_automatically
     ):
         join_weight[record] = average
+        if len(members[cluster_root]) == 1:  # two records on their own: both joined by the evidence,
+            # whichever is met first (a record without a join weight was joined by a decision)
+            join_weight[members[cluster_root][0]] = average
         _merge(members, owner, owner[record], cluster_root)
     still_open = [(a, b, w) for a, b, w in review if owner[a] != owner[b]]
     return Clustering(clusters=list(members.values()), join_weight=join_weight, review_pairs=still_open)

@@ -78,25 +78,53 @@ def compare(a: RecordEncoding, b: RecordEncoding) -> Comparison:
 
 
 def _compare_names(a_names: tuple[NameCode, ...], b_names: tuple[NameCode, ...]) -> tuple[int, int, int | None, int | None, bool]:
+    """The best (family, given) levels over every spelling pair and both orientations.
+
+    Symmetric: compare(a, b) equals compare(b, a), so a pair scores the same whichever record was
+    stored first (row order follows the order of imports, which concurrent runs change). Either
+    record's intake may have swapped the names, so a swapped spelling pair is graded both ways
+    (each cross pair once on the family-name scale); and the best is chosen by its levels, then
+    the smaller token, never by which candidate came first.
+    """
     best: tuple[int, int, int | None, int | None, bool] = (MISSING, MISSING, None, None, False)
-    best_total = -10
+    best_rank: tuple[int, ...] = (-10,)
     for a in a_names:
-        a_family, a_given = a.parts
         for b in b_names:
-            b_family, b_given = b.parts
-            for swapped in (False, True):
-                if swapped:
-                    fam, giv = _family_level(a_family, b_given), _given_level(a_given, b_family)
-                else:
-                    fam, giv = _family_level(a_family, b_family), _given_level(a_given, b_given)
-                # a swap must explain both parts better, or it is just a coincidence of one token
-                total = fam[0] + giv[0] - (1 if swapped else 0)
-                if total > best_total:
-                    best_total = total
-                    best = (fam[0], giv[0], fam[1], giv[1], swapped)
-                if best_total >= 8:  # both parts the same: nothing can beat it
-                    return best
+            for candidate in _orientations(a.parts, b.parts):
+                rank = _name_rank(candidate)
+                if rank > best_rank:
+                    best, best_rank = candidate, rank
     return best
+
+
+def _orientations(
+    a: tuple[NamePart, NamePart], b: tuple[NamePart, NamePart]
+) -> list[tuple[int, int, int | None, int | None, bool]]:
+    """(family, given, family token, given token, swapped) of one spelling pair: as recorded,
+    swapped at b's intake, swapped at a's intake."""
+    (a_family, a_given), (b_family, b_given) = a, b
+    graded = (
+        (_family_level(a_family, b_family), _given_level(a_given, b_given), False),
+        (_family_level(a_family, b_given), _given_level(a_given, b_family), True),
+        (_family_level(a_given, b_family), _given_level(a_family, b_given), True),
+    )
+    return [(fam, giv, fam_token, giv_token, swapped) for (fam, fam_token), (giv, giv_token), swapped in graded]
+
+
+def _name_rank(candidate: tuple[int, int, int | None, int | None, bool]) -> tuple[int, ...]:
+    """Higher is better: the levels' total (a swap must explain both parts better, so it costs a
+    point, and at an equal total the names as recorded win), then the family level, the given
+    level, and the smaller tokens (as within one spelling pair)."""
+    fam, giv, fam_token, giv_token, swapped = candidate
+    none = -1  # columnar.NONE: tokens are non-negative
+    return (
+        fam + giv - (1 if swapped else 0),
+        not swapped,
+        fam,
+        giv,
+        -(none if fam_token is None else fam_token),
+        -(none if giv_token is None else giv_token),
+    )
 
 
 def _family_level(a: NamePart, b: NamePart) -> tuple[int, int | None]:
@@ -140,7 +168,9 @@ def _compare_dates(a: DateCode | None, b: DateCode | None) -> tuple[int, int | N
     if a.ymd is not None and a.ymd == b.ymd:
         return (5 if a.placeholder or b.placeholder else 6), a.ymd
     if a.placeholder and b.placeholder and a.year == b.year:
-        return 5, a.ymd or b.ymd  # 01.01.1990 and 00.00.1990: one convention for "day unknown"
+        # 01.01.1990 and 00.00.1990: one convention for "day unknown"; of two known dates the
+        # smaller token, so that the pair's frequency weight does not depend on which comes first
+        return 5, min((d for d in (a.ymd, b.ymd) if d is not None), default=None)
     imprecise = a.placeholder or b.placeholder or a.ymd is None or b.ymd is None
     if a.year == b.year:
         return _same_year_level(a, b, imprecise), None

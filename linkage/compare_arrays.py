@@ -10,6 +10,7 @@ tokens on every candidate pair of a generated population.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -167,10 +168,13 @@ def _part(arr: EncodingArrays, rows: np.ndarray, v: int, family: bool) -> _Part:
 def _compare_names(
     arr: EncodingArrays, a: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Best (family, given) levels over all spelling pairs and both orientations, as in compare.
+    """Best (family, given) levels over all spelling pairs and both orientations, as in compare:
+    each spelling pair as recorded, swapped at b's intake and swapped at a's, the best by the
+    same rank (``compare._name_rank``), so that (a, b) and (b, a) agree.
 
-    The swapped orientation costs a point, so it can only win where the best so far is below
-    7 (4 + 4 - 1); it is compared only there."""
+    A swapped orientation costs a point, so it can only win where the best so far is below
+    7 (4 + 4 - 1), or is a swap itself at 7; it is compared only there. Both swaps grade the
+    same two cross pairs of name parts, each part pair compared once (``_Agreement``)."""
     p = len(a)
     best_total = np.full(p, -10, dtype=np.int64)
     fam = np.full(p, MISSING, dtype=np.int64)
@@ -178,25 +182,62 @@ def _compare_names(
     fam_tok = np.full(p, NONE, dtype=np.int64)
     giv_tok = np.full(p, NONE, dtype=np.int64)
     swapped = np.zeros(p, dtype=bool)
+
+    def offer(sel: np.ndarray, family: _Agreement, given: _Agreement, swap: bool) -> None:
+        """Keep the candidate where it ranks higher than the best so far."""
+        f_level, f_token = _family_level(family)
+        g_level, g_token = _given_level(given)
+        total = f_level + g_level - (1 if swap else 0)
+        better = total > best_total[sel]
+        tie = np.flatnonzero(total == best_total[sel])  # the rest of the rank decides these
+        at = sel[tie]
+        better[tie] = _ranks_higher(
+            [
+                (np.full(len(tie), not swap), ~swapped[at]),
+                (f_level[tie], fam[at]),
+                (g_level[tie], giv[at]),
+                (fam_tok[at], f_token[tie]),  # the smaller token wins
+                (giv_tok[at], g_token[tie]),
+            ]
+        )
+        where = sel[better]
+        best_total[where] = total[better]
+        fam[where], giv[where] = f_level[better], g_level[better]
+        fam_tok[where], giv_tok[where] = f_token[better], g_token[better]
+        swapped[where] = swap
+
     names_a, names_b = arr.n_names[a], arr.n_names[b]
     for va in range(arr.fam_c.shape[1]):
         for vb in range(arr.fam_c.shape[1]):
             both = np.flatnonzero((names_a > va) & (names_b > vb))
-            for swap in (False, True):
-                sel = both[best_total[both] < _BEST_SWAPPED] if swap else both
-                if len(sel) == 0:
-                    continue
-                ra, rb = a[sel], b[sel]
-                f_level, f_token = _family_level(_part(arr, ra, va, True), _part(arr, rb, vb, not swap))
-                g_level, g_token = _given_level(_part(arr, ra, va, False), _part(arr, rb, vb, swap))
-                total = f_level + g_level - (1 if swap else 0)
-                better = total > best_total[sel]
-                where = sel[better]
-                best_total[where] = total[better]
-                fam[where], giv[where] = f_level[better], g_level[better]
-                fam_tok[where], giv_tok[where] = f_token[better], g_token[better]
-                swapped[where] = swap
+            if len(both) == 0:
+                continue
+            ra, rb = a[both], b[both]
+            offer(
+                both,
+                _Agreement(_part(arr, ra, va, True), _part(arr, rb, vb, True)),
+                _Agreement(_part(arr, ra, va, False), _part(arr, rb, vb, False)),
+                swap=False,
+            )
+            sel = both[(best_total[both] < _BEST_SWAPPED) | ((best_total[both] == _BEST_SWAPPED) & swapped[both])]
+            if len(sel) == 0:
+                continue
+            ra, rb = a[sel], b[sel]
+            family_given = _Agreement(_part(arr, ra, va, True), _part(arr, rb, vb, False))  # a's family, b's given
+            given_family = _Agreement(_part(arr, ra, va, False), _part(arr, rb, vb, True))
+            offer(sel, family_given, given_family, swap=True)  # swapped at b's intake
+            offer(sel, given_family, family_given, swap=True)  # at a's
     return fam, giv, fam_tok, giv_tok, swapped
+
+
+def _ranks_higher(keys: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Per pair: is the first of each (first, second) key greater, the first key that differs deciding?"""
+    higher = np.zeros(len(keys[0][0]), dtype=bool)
+    undecided = np.ones(len(keys[0][0]), dtype=bool)
+    for first, second in keys:
+        higher |= undecided & (first > second)
+        undecided &= first == second
+    return higher
 
 
 def _members(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -230,20 +271,38 @@ def _smallest_where(m: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fuzzy_levels(x: _Part, y: _Part, open_: np.ndarray, skeleton_level: int, close: float | None) -> np.ndarray:
-    """Levels of the pairs ``open_``, which no token decided: ``skeleton_level`` for a shared
-    skeleton, else by the Dice coefficient of their Bloom filters: 2 from ``close`` (if given),
-    1 from similar, else 0."""
-    xa, ya = x.rows[open_], y.rows[open_]
-    skeleton = _any_column(_members(np.take(x.skeletons, xa, axis=0), np.take(y.skeletons, ya, axis=0)))
-    level = np.where(skeleton, skeleton_level, 0)
-    ra, rb = xa[~skeleton], ya[~skeleton]
-    dice = _dice(np.take(x.blooms, ra, axis=0), np.take(y.blooms, rb, axis=0), x.pops[ra], y.pops[rb])
-    by_dice = np.where(dice >= NAME_BLOOM_SIMILAR, 1, 0)
-    if close is not None:
-        by_dice = np.where(dice >= close, 2, by_dice)
-    level[~skeleton] = by_dice
-    return level
+class _Agreement:
+    """One name part of a batch of records against one of another batch: what the family- and
+    the given-name scale grade, compared once (a swapped pair is graded on both scales)."""
+
+    def __init__(self, x: _Part, y: _Part) -> None:
+        self.x, self.y = x, y
+        self.in_y = _members(x.c, y.c)
+        self.shared = _any_column(self.in_y)
+        self.smallest = _smallest_where(self.in_y, x.c)
+        self.joined = (x.j != NONE) & (x.j == y.j)
+        self.missing = x.empty | y.empty
+        self.open_ = np.flatnonzero(~(self.missing | self.shared | self.joined))
+        xa, ya = x.rows[self.open_], y.rows[self.open_]
+        # of the pairs no token decided: a shared skeleton, else the Dice coefficient of the Bloom filters
+        self.skeleton = _any_column(_members(np.take(x.skeletons, xa, axis=0), np.take(y.skeletons, ya, axis=0)))
+        ra, rb = xa[~self.skeleton], ya[~self.skeleton]
+        self.dice = np.zeros(len(self.open_))
+        self.dice[~self.skeleton] = _dice(np.take(x.blooms, ra, axis=0), np.take(y.blooms, rb, axis=0), x.pops[ra], y.pops[rb])
+
+    @cached_property
+    def same_set(self) -> np.ndarray:
+        """Both parts hold the same canonical tokens (the given-name scale's "same")."""
+        in_x = _members(self.y.c, self.x.c)
+        return ~_any_column(~self.in_y & (self.x.c != NONE)) & ~_any_column(~in_x & (self.y.c != NONE))
+
+    def fuzzy_levels(self, skeleton_level: int, close: float | None) -> np.ndarray:
+        """Levels of the pairs ``open_``: ``skeleton_level`` for a shared skeleton, else by the
+        Dice coefficient: 2 from ``close`` (if given), 1 from similar, else 0."""
+        by_dice = np.where(self.dice >= NAME_BLOOM_SIMILAR, 1, 0)
+        if close is not None:
+            by_dice = np.where(self.dice >= close, 2, by_dice)
+        return np.where(self.skeleton, skeleton_level, by_dice)
 
 
 def _dice(x_bloom: np.ndarray, y_bloom: np.ndarray, x_pop: np.ndarray, y_pop: np.ndarray) -> np.ndarray:
@@ -253,30 +312,17 @@ def _dice(x_bloom: np.ndarray, y_bloom: np.ndarray, x_pop: np.ndarray, y_pop: np
         return np.where(total > 0, 2 * common / np.maximum(total, 1), 0.0)
 
 
-def _family_level(x: _Part, y: _Part) -> tuple[np.ndarray, np.ndarray]:
-    in_y = _members(x.c, y.c)
-    shared = _any_column(in_y)
-    smallest = _smallest_where(in_y, x.c)
-    joined = (x.j != NONE) & (x.j == y.j)
-    missing = x.empty | y.empty
-    level = np.select([missing, shared | joined], [MISSING, 4], 0)
-    open_ = np.flatnonzero(~(missing | shared | joined))
-    level[open_] = _fuzzy_levels(x, y, open_, 3, NAME_BLOOM_CLOSE)
-    token = np.select([missing, shared, joined], [NONE, smallest, x.j], NONE)
+def _family_level(g: _Agreement) -> tuple[np.ndarray, np.ndarray]:
+    level = np.select([g.missing, g.shared | g.joined], [MISSING, 4], 0)
+    level[g.open_] = g.fuzzy_levels(3, NAME_BLOOM_CLOSE)
+    token = np.select([g.missing, g.shared, g.joined], [NONE, g.smallest, g.x.j], NONE)
     return level, token
 
 
-def _given_level(x: _Part, y: _Part) -> tuple[np.ndarray, np.ndarray]:
-    in_y, in_x = _members(x.c, y.c), _members(y.c, x.c)
-    shared = _any_column(in_y)
-    smallest = _smallest_where(in_y, x.c)
-    same_set = ~_any_column(~in_y & (x.c != NONE)) & ~_any_column(~in_x & (y.c != NONE))
-    joined = (x.j != NONE) & (x.j == y.j)
-    missing = x.empty | y.empty
-    level = np.select([missing, joined, shared & same_set, shared], [MISSING, 4, 4, 3], 0)
-    open_ = np.flatnonzero(~(missing | shared | joined))
-    level[open_] = _fuzzy_levels(x, y, open_, 2, None)
-    token = np.select([missing, joined, shared], [NONE, x.j, smallest], NONE)
+def _given_level(g: _Agreement) -> tuple[np.ndarray, np.ndarray]:
+    level = np.select([g.missing, g.joined, g.shared & g.same_set, g.shared], [MISSING, 4, 4, 3], 0)
+    level[g.open_] = g.fuzzy_levels(2, None)
+    token = np.select([g.missing, g.joined, g.shared], [NONE, g.x.j, g.smallest], NONE)
     return level, token
 
 
@@ -305,7 +351,8 @@ def _compare_dates(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> tuple[n
         [MISSING, 5, 6, 5, 2, 4, 3, 1, 3],
         0,
     )
-    token = np.select([missing, same_day, both_placeholder], [NONE, ymd_a, np.where(ymd_a != NONE, ymd_a, ymd_b)], NONE)
+    either = np.where(ymd_a == NONE, ymd_b, np.where(ymd_b == NONE, ymd_a, np.minimum(ymd_a, ymd_b)))
+    token = np.select([missing, same_day, both_placeholder], [NONE, ymd_a, either], NONE)
     return level, token
 
 

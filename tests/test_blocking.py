@@ -3,8 +3,6 @@ same-day pairs the prior is calibrated on."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from kim_hub.linkage.blocking import candidate_pairs
@@ -13,10 +11,10 @@ from kim_hub.linkage.calibrate import agrees_exactly, count_agreeing_pairs
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.encode import encode_identity
-from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
+from tests.support import seeded_keys
 
-KEYS = EncodingKeys.from_master(os.urandom(32), "blocking")
+KEYS = seeded_keys("blocking")
 
 
 def undated(family: str, given: str, street: str) -> Identity:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import tempfile
 from pathlib import Path
 
@@ -25,10 +24,10 @@ from kim_hub.linkage.compare import compare
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.default_model import default_model
 from kim_hub.linkage.estimate import estimate
-from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.link import LazyEncodings, score_candidates
 from kim_hub.linkage.model import MatchModel
 from kim_hub.synth.default_model_training import encode_population
+from tests.support import seeded_keys
 
 
 def _log_odds(p: float) -> float:
@@ -64,7 +63,7 @@ def test_without_bodies_or_agreeing_pairs_the_overall_prior_stays() -> None:
 
 @pytest.fixture(scope="module")
 def bodied_population():
-    keys = EncodingKeys.from_master(os.urandom(32), "bodies")
+    keys = seeded_keys("bodies")
     with tempfile.TemporaryDirectory() as scratch:
         arr = from_encodings(encode_population(Path(scratch), 1200, 11, keys))
     arr.body = np.random.default_rng(4).integers(0, 4, len(arr)).astype(np.int16)

@@ -59,6 +59,9 @@ def test_a_person_takes_its_clearly_best_candidate_not_a_weaker_one() -> None:
 def test_two_lone_records_that_are_each_others_only_candidate_join() -> None:
     result = _cluster({(1, 2): 2.0})
     assert [sorted(c) for c in result.clusters] == [[1, 2]]
+    # both joined by the evidence, whichever is met first: a link without a join weight would
+    # read as a coordinator's decision ("manual")
+    assert result.join_weight == {1: 2.0, 2: 2.0}
 
 
 def test_clusters_of_several_records_are_not_joined_below_the_threshold() -> None:

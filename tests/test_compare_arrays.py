@@ -8,7 +8,6 @@ same levels, tokens and score from both, and the same candidate pairs must come 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -24,14 +23,14 @@ from kim_hub.linkage.compare_arrays import identifiers_conflict as conflicts
 from kim_hub.linkage.compare_arrays import individual_evidence as evidence
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.estimate import estimate
-from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import Identity, PersonName
 from kim_hub.synth.default_model_training import encode_population
+from tests.support import seeded_keys
 
 
 @pytest.fixture(scope="module")
 def population():
-    keys = EncodingKeys.from_master(os.urandom(32), "arrays")
+    keys = seeded_keys("arrays")
     with tempfile.TemporaryDirectory() as scratch:
         encodings = encode_population(Path(scratch), 600, 7, keys)
     return encodings, from_encodings(encodings)
@@ -83,6 +82,19 @@ def test_levels_tokens_and_scores_match_the_reference(population) -> None:
         assert scores[k] == pytest.approx(model.score(want), abs=1e-9)
 
 
+def test_every_pair_compares_the_same_either_way_round(population) -> None:
+    """Rows follow the order of imports, which concurrent hub processes interleave: the levels
+    and tokens of a pair (and so its score) must not depend on which record comes first."""
+    encodings, arrays = population
+    a, b = candidate_pair_arrays(arrays)
+    forth, back = compare_pairs(arrays, a, b), compare_pairs(arrays, b, a)
+    for name in ("levels", "family_token", "given_token", "date_token", "swapped"):
+        assert np.array_equal(getattr(forth, name), getattr(back, name)), name
+    ids = arrays.ids.tolist()
+    for x, y in zip(a.tolist(), b.tolist()):
+        assert compare(encodings[ids[x]], encodings[ids[y]]) == compare(encodings[ids[y]], encodings[ids[x]])
+
+
 def test_stored_json_keeps_its_format(population) -> None:
     """to_json builds the dict by hand (fast); it must stay what dataclasses.asdict gave."""
     import dataclasses
@@ -131,13 +143,15 @@ def test_name_levels_match_the_reference_on_every_pair_of_dense_name_variants() 
             family = family.replace(" ", "")  # Abdul Rahman / AbdulRahman
         return PersonName(family_name=family, given_names=given)
 
-    keys = EncodingKeys.from_master(os.urandom(32), "names")
+    keys = seeded_keys("names")
     encodings = {
         i: encode_identity(Identity(name=name(), variant_names=(name(),) if rng.random() < 0.3 else ()), keys) for i in range(160)
     }
     arrays = from_encodings(encodings)
     a, b = np.triu_indices(len(arrays), 1)
     got = compare_pairs(arrays, a, b)
+    back = compare_pairs(arrays, b, a)  # either way round (test_every_pair_compares_the_same_either_way_round)
+    assert np.array_equal(got.levels, back.levels) and np.array_equal(got.family_token, back.family_token)
     ids = arrays.ids
     for k in range(len(a)):
         want = compare(encodings[int(ids[a[k]])], encodings[int(ids[b[k]])])

@@ -10,7 +10,6 @@ against one ``cluster`` call over the whole index.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import tempfile
 from pathlib import Path
@@ -26,9 +25,9 @@ from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare import compare
 from kim_hub.linkage.components import component_batches, component_labels
 from kim_hub.linkage.estimate import estimate
-from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.link import LazyEncodings, authoritative_conflict, cluster_scored, score_candidates
 from kim_hub.synth.default_model_training import encode_population
+from tests.support import seeded_keys
 
 
 def _union_find_labels(n: int, edges: list[tuple[int, int]]) -> list[int]:
@@ -90,7 +89,7 @@ def _canonical(result) -> tuple:
 
 
 def test_clustering_by_batches_equals_clustering_everything_at_once(monkeypatch) -> None:
-    keys = EncodingKeys.from_master(os.urandom(32), "components")
+    keys = seeded_keys("components")
     with tempfile.TemporaryDirectory() as scratch:
         encodings = encode_population(Path(scratch), 1200, 9, keys)
     arr = from_encodings(encodings)

@@ -12,16 +12,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import select
 
 from kim_hub.hub_db import master_index
 from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import Link, SourceRecord, Transfer
 from kim_hub.pipeline import push as push_module
-from kim_hub.pipeline.ingest import ingest_source
-from kim_hub.pipeline.linking import link_index
-from kim_hub.pipeline.push import push_all
-from tests.test_exchange import TODAY, deliver, person_at, sync
+from tests.support import Hub
+from tests.support.data import TODAY, exchange_csv, person_at
 
 STOPPED_FOR = 10.0  # seconds a stopped step waits at most (a hung test fails instead of hanging)
 WAITING = 1.5  # the competing step must still be waiting after this
@@ -78,53 +77,48 @@ def _overlap(first: Callable[[], object], second: Callable[[], object], stop: St
     return first_result["value"], second_result["value"]
 
 
-def test_a_second_push_waits_and_sends_nothing_twice(hub, monkeypatch) -> None:
-    home, config, sessions, keys = hub
-    deliver(home, "caritas", "c.csv", person_at("C-1"))
-    deliver(home, "jobcenter", "j.csv", person_at("962D000001", status="assessment"))
-    sync(hub)
+def test_a_second_push_waits_and_sends_nothing_twice(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub.drop("caritas", "c.csv", exchange_csv(person_at("C-1")))
+    hub.drop("jobcenter", "j.csv", exchange_csv(person_at("962D000001", status="assessment")))
+    hub.sync()
     stop = Stop()
     monkeypatch.setattr(
         push_module, "plan_deliveries", stop.wrap(push_module.plan_deliveries)
     )  # stopped holding the lock, having planned
 
-    first, second = _overlap(
-        lambda: push_all(home, config, sessions, TODAY), lambda: push_all(home, config, sessions, TODAY), stop
-    )
+    first, second = _overlap(lambda: hub.push(TODAY), lambda: hub.push(TODAY), stop)
     assert (first.summaries_sent, second.summaries_sent, second.unchanged) == (2, 0, 2)
-    with sessions() as session:
+    with hub.sessions() as session:
         assert len(session.execute(select(Transfer)).scalars().all()) == 2
 
 
-def test_a_second_linking_waits_and_links_nothing_twice(hub, monkeypatch) -> None:
-    home, config, sessions, keys = hub
-    deliver(home, "caritas", "c.csv", person_at("C-1"))
-    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
-    for source in config.sources:
-        ingest_source(home, config, source, keys, sessions)
+def test_a_second_linking_waits_and_links_nothing_twice(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub.drop("caritas", "c.csv", exchange_csv(person_at("C-1")))
+    hub.drop("jobcenter", "j.csv", exchange_csv(person_at("962D000001")))
+    hub.ingest_all()
     stop = Stop()
     monkeypatch.setattr(master_index, "_cluster_scope", stop.wrap(master_index._cluster_scope))
 
-    first, second = _overlap(lambda: link_index(sessions, config), lambda: link_index(sessions, config), stop)
+    first, second = _overlap(hub.link, hub.link, stop)
     assert (first.records_linked, second.records_linked) == (2, 0)
-    with sessions() as session:
+    with hub.sessions() as session:
         assert len(set(session.execute(select(Link.person_id)).scalars())) == 1
 
 
-def test_a_change_imported_during_linking_is_not_lost(hub, monkeypatch) -> None:
-    home, config, sessions, keys = hub
-    deliver(home, "caritas", "c.csv", person_at("C-1"))
-    deliver(home, "jobcenter", "j.csv", person_at("962D000001"))
-    sync(hub)  # linked once: the model is stored, so the next linking writes nothing before it clusters
-    deliver(home, "caritas", "c2.csv", person_at("C-1", status="assessment", updated="2026-11-22"))
-    ingest_source(home, config, "caritas", keys, sessions)
+def test_a_change_imported_during_linking_is_not_lost(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub.drop("caritas", "c.csv", exchange_csv(person_at("C-1")))
+    hub.drop("jobcenter", "j.csv", exchange_csv(person_at("962D000001")))
+    hub.sync()  # linked once: the model is stored, so the next linking writes nothing before it clusters
+    hub.drop("caritas", "c2.csv", exchange_csv(person_at("C-1", status="assessment", updated="2026-11-22")))
+    hub.ingest("caritas")
     stop = Stop()
     monkeypatch.setattr(master_index, "_cluster_scope", stop.wrap(master_index._cluster_scope))
-    deliver(home, "caritas", "c3.csv", person_at("C-1", status="closed", updated="2026-11-24"))  # changes again meanwhile
+    # and it changes again meanwhile
+    hub.drop("caritas", "c3.csv", exchange_csv(person_at("C-1", status="closed", updated="2026-11-24")))
 
-    _overlap(lambda: link_index(sessions, config), lambda: ingest_source(home, config, "caritas", keys, sessions), stop)
-    with sessions() as session:
+    _overlap(hub.link, lambda: hub.ingest("caritas"), stop)
+    with hub.sessions() as session:
         changed = session.execute(select(SourceRecord).where(SourceRecord.record_id == "C-1")).scalar_one()
         assert changed.case_data["case_status"] == "closed"
         assert changed.id in waiting(session), "linking marked a change as linked that it never saw"
-    assert link_index(sessions, config).records_linked == 1
+    assert hub.link().records_linked == 1

@@ -9,13 +9,13 @@ foreign-format snapshot, a link run that rolled back, and an erasure.
 from __future__ import annotations
 
 import json
-import os
-import time
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import index_snapshot
 from kim_hub.hub_db.erasure import erase_records
@@ -23,28 +23,23 @@ from kim_hub.hub_db.link_queue import enqueue
 from kim_hub.hub_db.master_index import link_pending
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.linkage.columnar import EncodingArrays, from_json_rows
-from kim_hub.pipeline.ingest import ingest_source
-from kim_hub.pipeline.linking import link_index
 from kim_hub.synth import generate
+from tests.support import Hub
 
 
-def _deliver(hub, persons: int, seed: int, prefix: str = "") -> None:  # noqa: ANN001 - the conftest fixture
-    home, config, sessions, keys = hub
-    drops = home.path.parent / f"drops-{seed}"
+def _deliver(hub: Hub, persons: int, seed: int, prefix: str = "") -> None:
+    """A generated population's exports (as UTF-8), ingested; ``prefix``: new record ids."""
+    drops = hub.path.parent / f"drops-{seed}"
     generate(drops, persons, seed)
-    past = time.time() - 60
     for path in (drops / "inbox").rglob("*.csv"):
-        target = home.inbox(path.parent.name) / f"{prefix}{path.name}"
         text = path.read_text(
             encoding="utf-8-sig" if path.read_bytes().startswith(b"\xef\xbb\xbf") else "cp1252" if not _utf8(path) else "utf-8"
         )
         if prefix:  # fresh ids: a new file of new persons
             lines = text.splitlines()
             text = "\n".join(lines[:1] + [prefix + line for line in lines[1:]]) + "\n"
-        target.write_text(text, encoding="utf-8")
-        os.utime(target, (past, past))
-    for source in config.sources:
-        ingest_source(home, config, source, keys, sessions)
+        hub.drop(path.parent.name, f"{prefix}{path.name}", text)
+    hub.ingest_all()
 
 
 def _utf8(path: Path) -> bool:
@@ -55,7 +50,7 @@ def _utf8(path: Path) -> bool:
         return False
 
 
-def _truth(session) -> EncodingArrays:  # noqa: ANN001
+def _truth(session: Session) -> EncodingArrays:
     """The arrays straight from the records' JSON, each row with its source's body number."""
     rows = session.execute(select(SourceRecord.id, SourceRecord.encoding, SourceRecord.source).order_by(SourceRecord.id)).all()
     arrays = from_json_rows((pk, encoding) for pk, encoding, _source in rows)
@@ -76,34 +71,32 @@ def _same(a: EncodingArrays, b: EncodingArrays) -> None:
             assert np.array_equal(x, y), f.name
 
 
-def _segments(session) -> list[int]:  # noqa: ANN001
+def _segments(session: Session) -> list[int]:
     return sorted(set(session.execute(select(IndexSegment.segment)).scalars()))
 
 
-def test_the_snapshot_gives_the_json_arrays_and_a_delta_only_appends(hub) -> None:
-    _home, config, sessions, _keys = hub
+def test_the_snapshot_gives_the_json_arrays_and_a_delta_only_appends(hub: Hub) -> None:
     _deliver(hub, 40, seed=3)
-    link_index(sessions, config)
-    with sessions() as session:
+    hub.link()
+    with hub.sessions() as session:
         assert _segments(session) == [0]
         loaded = index_snapshot.load(session)
         assert not loaded.reread.any(), "a fresh snapshot is used whole"
         _same(loaded.arrays, _truth(session))
     _deliver(hub, 5, seed=4, prefix="N")
-    link_index(sessions, config)
-    with sessions() as session:
+    hub.link()
+    with hub.sessions() as session:
         assert _segments(session) == [0, 1], "the delta run appends its rows"
         loaded = index_snapshot.load(session)
         assert not loaded.reread.any()
         _same(loaded.arrays, _truth(session))
 
 
-def test_a_record_changed_behind_the_queue_is_read_again(hub) -> None:
+def test_a_record_changed_behind_the_queue_is_read_again(hub: Hub) -> None:
     """A key rotation rewrites encodings, key id and content hash without queueing the record."""
-    _home, config, sessions, _keys = hub
     _deliver(hub, 30, seed=5)
-    link_index(sessions, config)
-    with sessions() as session, session.begin():
+    hub.link()
+    with hub.sessions() as session, session.begin():
         first, second = session.execute(select(SourceRecord).order_by(SourceRecord.id).limit(2)).scalars()
         session.execute(
             update(SourceRecord)
@@ -111,81 +104,77 @@ def test_a_record_changed_behind_the_queue_is_read_again(hub) -> None:
             .values(encoding=second.encoding, content_hash="f" * 16, key_id="k-rotated")
         )
         session.execute(update(SourceRecord).where(SourceRecord.id == second.id).values(key_id="k-rotated"))
-    with sessions() as session:
+    with hub.sessions() as session:
         loaded = index_snapshot.load(session)
         assert loaded.reread.sum() == 2
         _same(loaded.arrays, _truth(session))
 
 
-def test_a_damaged_or_foreign_snapshot_is_rebuilt_never_trusted(hub) -> None:
-    _home, config, sessions, _keys = hub
+def test_a_damaged_or_foreign_snapshot_is_rebuilt_never_trusted(hub: Hub) -> None:
     _deliver(hub, 30, seed=6)
-    link_index(sessions, config)
-    with sessions() as session, session.begin():
+    hub.link()
+    with hub.sessions() as session, session.begin():
         piece = session.execute(select(IndexSegment).where(IndexSegment.field == "fam_bloom")).scalars().first()
         piece.data = bytes(piece.data)[:-8]  # a short piece
-    with sessions() as session:
+    with hub.sessions() as session:
         loaded = index_snapshot.load(session)
         assert loaded.reread.all() and loaded.segments == 0
         _same(loaded.arrays, _truth(session))
-    with sessions() as session, session.begin():  # the next run writes it anew
+    with hub.sessions() as session, session.begin():  # the next run writes it anew
         enqueue(session, [1])
         link_pending(session)
-    with sessions() as session, session.begin():
+    with hub.sessions() as session, session.begin():
         assert _segments(session) == [0] and not index_snapshot.load(session).reread.any()
         meta = session.execute(select(IndexSegment).where(IndexSegment.field == "_meta")).scalar_one()
         meta.data = json.dumps({**json.loads(meta.data), "format": 999}).encode()
-    with sessions() as session:
+    with hub.sessions() as session:
         assert index_snapshot.load(session).reread.all()
 
 
-def test_a_link_run_that_rolls_back_leaves_no_snapshot(hub) -> None:
-    _home, _config, sessions, _keys = hub
+def test_a_link_run_that_rolls_back_leaves_no_snapshot(hub: Hub) -> None:
     _deliver(hub, 20, seed=7)
-    with sessions() as session:
+    with hub.sessions() as session:
         session.begin()
         link_pending(session)
         assert _segments(session) == [0]
         session.rollback()  # as a crash before the commit would
-    with sessions() as session:
+    with hub.sessions() as session:
         assert _segments(session) == []
         loaded = index_snapshot.load(session)
         assert loaded.reread.all()
         _same(loaded.arrays, _truth(session))
 
 
-def test_erased_records_leave_the_snapshot(hub) -> None:
-    _home, config, sessions, _keys = hub
+def test_erased_records_leave_the_snapshot(hub: Hub) -> None:
     _deliver(hub, 30, seed=8)
-    link_index(sessions, config)
+    hub.link()
     _deliver(hub, 4, seed=9, prefix="N")
-    link_index(sessions, config)  # a second segment, so erasure must reach both
-    with sessions() as session, session.begin():
+    hub.link()  # a second segment, so erasure must reach both
+    with hub.sessions() as session, session.begin():
         gone = [int(i) for i in session.execute(select(SourceRecord.id).order_by(SourceRecord.id.desc()).limit(2)).scalars()]
         gone.append(int(session.execute(select(SourceRecord.id).order_by(SourceRecord.id).limit(1)).scalar_one()))
         erase_records(session, gone, "test")
-    with sessions() as session:
+    with hub.sessions() as session:
         assert _segments(session) == [0], "rewritten as one segment"
         stored = {int(i) for part, _d in index_snapshot._read_segments(session) for i in part.ids}
         assert stored and not stored & set(gone)
         loaded = index_snapshot.load(session)
         assert not loaded.reread.any()
         _same(loaded.arrays, _truth(session))
-    with sessions() as session, session.begin():  # no snapshot at all: erasure has nothing to rewrite
+    with hub.sessions() as session, session.begin():  # no snapshot at all: erasure has nothing to rewrite
         session.execute(delete(IndexSegment))
         erase_records(session, [int(loaded.arrays.ids[0])], "test")
         assert _segments(session) == []
 
 
-def test_a_first_load_parsed_in_worker_processes_gives_the_json_arrays(hub, monkeypatch) -> None:  # noqa: ANN001
+def test_a_first_load_parsed_in_worker_processes_gives_the_json_arrays(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     from kim_hub.runtime import parallel
 
-    _home, _config, sessions, _keys = hub
     _deliver(hub, 60, seed=9)
     monkeypatch.setattr(index_snapshot, "PARSE_CHUNK", 17)  # many chunks, a short last one
     monkeypatch.setenv("KIM_HUB_WORKERS", "2")
     parallel.release_workers()
-    with sessions() as session:
+    with hub.sessions() as session:
         loaded = index_snapshot.load(session)
         assert parallel._pool is not None, "the chunks went to worker processes"
         assert loaded.reread.all()

@@ -1,64 +1,29 @@
 """The data path without Prefect: files → rows → summaries → encodings → database → links.
 
-Real files, real SQLite; the flow wrapper is tested end to end in tests/e2e.
+Real files, real SQLite and PostgreSQL (the ``hub`` fixture); the flow wrapper is tested end to end
+in tests/e2e.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import time
-from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.hub_db.link_queue import dequeue, waiting
 from kim_hub.hub_db.models import IngestFile, RejectedRow, SourceRecord
-from kim_hub.pipeline.home import HubHome
-from kim_hub.pipeline.ingest import ingest_source
-from kim_hub.pipeline.linking import link_index
 from kim_hub.pipeline.links import link_rows
-
-HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,azr_number,case_status\n"
-GOOD = [
-    "C-1,Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,,active",
-    "C-2,Testova,Marta,1975-11-02,F,UKR,Beispielallee 7,51375,,intake",
-]
-BAD = [
-    "C-3,Quux,Yara,31.02.1990,F,SYR,Testweg 3,51373,,active",  # impossible date
-    "C-4,,Noor,1991-01-05,F,SYR,Testweg 4,51373,,active",  # missing family name
-    "C-5,Zed,Omar,1992-02-06,F,XYZ,Testweg 5,51373,12345,active",  # unknown code, short AZR
-]
+from tests.support import Hub, csv_text, samira_in_two_sources
+from tests.support.data import BAD, GOOD, HEADER, SAMIRA_AT_JOBCENTRE
 
 
-SAMIRA_AT_JOBCENTRE = "962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"
-
-
-def ingest_samira_in_two_sources(hub) -> None:
-    """GOOD at caritas plus the same Samira at the job centre, ingested and linked."""
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "c.csv", GOOD)
-    drop(home, "jobcenter", "j.csv", [SAMIRA_AT_JOBCENTRE])
-    for source in ("caritas", "jobcenter"):
-        ingest_source(home, config, source, keys, sessions)
-    link_index(sessions, config)
-
-
-def drop(home: HubHome, source: str, name: str, rows: list[str]) -> Path:
-    path = home.inbox(source) / name
-    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
-    finished = time.time() - 60  # delivered a minute ago: settled
-    os.utime(path, (finished, finished))
-    return path
-
-
-def test_good_rows_land_and_bad_rows_get_receipts(hub) -> None:
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "mixed.csv", GOOD + BAD)
-    outcome = ingest_source(home, config, "caritas", keys, sessions)
+def test_good_rows_land_and_bad_rows_get_receipts(hub: Hub) -> None:
+    hub.drop_rows("caritas", "mixed.csv", GOOD + BAD)
+    outcome = hub.ingest("caritas")
     assert (outcome.records_in, outcome.records_accepted, outcome.records_rejected) == (5, 2, 3)
-    with sessions() as session:
+    with hub.sessions() as session:
         rejected = session.execute(select(RejectedRow).order_by(RejectedRow.row_number)).scalars().all()
         stored = session.execute(select(SourceRecord.record_id)).scalars().all()
     assert sorted(stored) == ["C-1", "C-2"]
@@ -74,31 +39,29 @@ def test_good_rows_land_and_bad_rows_get_receipts(hub) -> None:
             assert value not in r.reason
 
 
-def test_same_file_twice_is_skipped_and_the_provider_is_told(hub) -> None:
-    home, config, sessions, keys = hub
-    receipts = home.path / "outbox" / "caritas" / "receipts"
-    drop(home, "caritas", "a.csv", GOOD)
-    ingest_source(home, config, "caritas", keys, sessions)
-    assert not list(home.inbox("caritas").iterdir())
-    assert (home.path / "archive" / "caritas" / "a.csv").exists()
-    first = json.loads((receipts / "a.csv.receipt.json").read_text())
+def test_same_file_twice_is_skipped_and_the_provider_is_told(hub: Hub) -> None:
+    receipts = hub.path / "outbox" / "caritas" / "receipts"
+    hub.drop_rows("caritas", "a.csv", GOOD)
+    hub.ingest("caritas")
+    assert not list(hub.home.inbox("caritas").iterdir())
+    assert (hub.path / "archive" / "caritas" / "a.csv").exists()
+    first = hub.receipt("caritas", "a.csv")
     assert (first["status"], first["accepted"], first["rejected"]) == ("done", 2, 0)
 
-    drop(home, "caritas", "b.csv", GOOD)  # the same content again, under another name
-    again = ingest_source(home, config, "caritas", keys, sessions)
+    hub.drop_rows("caritas", "b.csv", GOOD)  # the same content again, under another name
+    again = hub.ingest("caritas")
     assert (again.files_skipped, again.records_accepted) == (1, 0)
-    assert json.loads((receipts / "b.csv.receipt.json").read_text())["status"] == "duplicate"
+    assert hub.receipt("caritas", "b.csv")["status"] == "duplicate"
     assert "already received" in (receipts / "b.csv.receipt.txt").read_text()
-    with sessions() as session:
+    with hub.sessions() as session:
         assert len(session.execute(select(IngestFile)).scalars().all()) == 1
 
 
-def test_receipt_names_rows_and_fields_never_values(hub) -> None:
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "mixed.csv", GOOD + BAD)
-    ingest_source(home, config, "caritas", keys, sessions)
-    folder = home.path / "outbox" / "caritas" / "receipts"
-    receipt = json.loads((folder / "mixed.csv.receipt.json").read_text())
+def test_receipt_names_rows_and_fields_never_values(hub: Hub) -> None:
+    hub.drop_rows("caritas", "mixed.csv", GOOD + BAD)
+    hub.ingest("caritas")
+    folder = hub.path / "outbox" / "caritas" / "receipts"
+    receipt = hub.receipt("caritas", "mixed.csv")
     assert (receipt["rows_total"], receipt["accepted"], receipt["rejected"]) == (5, 2, 3)
     assert {(r["row"], r["field"]) for r in receipt["rejections"]} >= {(4, "birth_date"), (5, "family_name"), (6, "nationality")}
     text = (folder / "mixed.csv.receipt.txt").read_text()
@@ -107,81 +70,74 @@ def test_receipt_names_rows_and_fields_never_values(hub) -> None:
         assert value not in text and value not in json.dumps(receipt)
 
 
-def test_files_still_being_written_are_left_alone(hub) -> None:
-    home, config, sessions, keys = hub
-    fresh = home.inbox("caritas") / "fresh.csv"
-    fresh.write_text(HEADER + GOOD[0] + "\n", encoding="utf-8")  # mtime now: not settled
-    partial = drop(home, "caritas", "upload.csv.part", GOOD)
-    outcome = ingest_source(home, config, "caritas", keys, sessions)
+def test_files_still_being_written_are_left_alone(hub: Hub) -> None:
+    fresh = hub.home.inbox("caritas") / "fresh.csv"
+    fresh.write_text(csv_text(GOOD[:1], HEADER), encoding="utf-8")  # mtime now: not settled
+    partial = hub.drop_rows("caritas", "upload.csv.part", GOOD)
+    outcome = hub.ingest("caritas")
     assert outcome.files_seen == 0
     assert fresh.exists() and partial.exists()
 
 
-def test_a_crash_after_commit_finishes_the_file_exactly_once(hub) -> None:
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "a.csv", GOOD)
-    ingest_source(home, config, "caritas", keys, sessions)
+def test_a_crash_after_commit_finishes_the_file_exactly_once(hub: Hub) -> None:
+    hub.drop_rows("caritas", "a.csv", GOOD)
+    hub.ingest("caritas")
     # simulate a crash between commit and archiving: the file is back in processing/
-    archived = home.path / "archive" / "caritas" / "a.csv"
-    archived.rename(home.path / "processing" / "caritas" / "a.csv")
-    (home.path / "outbox" / "caritas" / "receipts" / "a.csv.receipt.json").unlink()
-    rerun = ingest_source(home, config, "caritas", keys, sessions)
+    archived = hub.path / "archive" / "caritas" / "a.csv"
+    archived.rename(hub.path / "processing" / "caritas" / "a.csv")
+    (hub.path / "outbox" / "caritas" / "receipts" / "a.csv.receipt.json").unlink()
+    rerun = hub.ingest("caritas")
     assert (rerun.files_skipped, rerun.records_accepted) == (1, 0)
-    assert archived.exists() and not list((home.path / "processing" / "caritas").iterdir())
-    receipt = json.loads((home.path / "outbox" / "caritas" / "receipts" / "a.csv.receipt.json").read_text())
+    assert archived.exists() and not list((hub.path / "processing" / "caritas").iterdir())
+    receipt = hub.receipt("caritas", "a.csv")
     assert (receipt["status"], receipt["accepted"]) == ("done", 2)  # the original receipt, rebuilt
 
 
-def test_a_crash_before_commit_imports_the_claimed_file(hub) -> None:
-    home, config, sessions, keys = hub
-    claimed = home.path / "processing" / "caritas"
+def test_a_crash_before_commit_imports_the_claimed_file(hub: Hub) -> None:
+    claimed = hub.path / "processing" / "caritas"
     claimed.mkdir(parents=True)
-    (claimed / "a.csv").write_text(HEADER + "\n".join(GOOD) + "\n", encoding="utf-8")
-    outcome = ingest_source(home, config, "caritas", keys, sessions)
+    (claimed / "a.csv").write_text(csv_text(GOOD, HEADER), encoding="utf-8")
+    outcome = hub.ingest("caritas")
     assert outcome.records_accepted == 2
 
 
-def test_a_file_a_live_run_is_importing_is_left_to_it(hub) -> None:
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "a.csv", GOOD)
-    folder = DropFolder.under(home.path, "caritas")
+def test_a_file_a_live_run_is_importing_is_left_to_it(hub: Hub) -> None:
+    hub.drop_rows("caritas", "a.csv", GOOD)
+    folder = DropFolder.under(hub.path, "caritas")
     with folder.claimed(folder.pending(0)[0]) as held:  # another run holds a.csv in processing/
         assert held is not None and held.path == folder.processing / "a.csv" and held.refused is None
-        assert ingest_source(home, config, "caritas", keys, sessions).files_seen == 0
+        assert hub.ingest("caritas").files_seen == 0
         assert held.path.exists()
     # that run died without finishing it: nobody holds the leftover now, so the next run imports it
-    assert ingest_source(home, config, "caritas", keys, sessions).records_accepted == 2
+    assert hub.ingest("caritas").records_accepted == 2
 
 
-def test_unchanged_rows_change_nothing_and_changed_rows_update(hub) -> None:
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "day1.csv", GOOD)
-    ingest_source(home, config, "caritas", keys, sessions)
-    link_index(sessions, config)
-    with sessions() as session:
+def test_unchanged_rows_change_nothing_and_changed_rows_update(hub: Hub) -> None:
+    hub.drop_rows("caritas", "day1.csv", GOOD)
+    hub.ingest("caritas")
+    hub.link()
+    with hub.sessions() as session:
         before = {r.record_id: (r.content_hash, r.updated_at) for r in session.execute(select(SourceRecord)).scalars()}
-    drop(home, "caritas", "day2.csv", [GOOD[0], GOOD[1].replace(",intake", ",active")])
-    outcome = ingest_source(home, config, "caritas", keys, sessions)
+    hub.drop_rows("caritas", "day2.csv", [GOOD[0], GOOD[1].replace(",intake", ",active")])
+    outcome = hub.ingest("caritas")
     assert (outcome.records_accepted, outcome.records_unchanged) == (1, 1)
-    with sessions() as session:
+    with hub.sessions() as session:
         after = {r.record_id: r for r in session.execute(select(SourceRecord)).scalars()}
     assert (after["C-1"].content_hash, after["C-1"].updated_at) == before["C-1"]
     assert after["C-2"].content_hash != before["C-2"][0]
     assert after["C-2"].case_data["case_status"] == "active"
-    with sessions() as session:
+    with hub.sessions() as session:
         queued = waiting(session)
     assert after["C-2"].id in queued and after["C-1"].id not in queued
 
 
-def test_pseudonyms_stay_stable_as_records_arrive(hub) -> None:
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "c.csv", GOOD)
-    ingest_source(home, config, "caritas", keys, sessions)
-    link_index(sessions, config)
-    first = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
+def test_pseudonyms_stay_stable_as_records_arrive(hub: Hub) -> None:
+    hub.drop_rows("caritas", "c.csv", GOOD)
+    hub.ingest("caritas")
+    hub.link()
+    first = hub.pseudonyms()
     # the job centre knows Samira Haddad too (other spelling), and someone new
-    drop(
-        home,
+    hub.drop_rows(
         "jobcenter",
         "j.csv",
         [
@@ -189,50 +145,49 @@ def test_pseudonyms_stay_stable_as_records_arrive(hub) -> None:
             "962D000002,Neumann,Jakob,1969-07-21,M,DEU,Andereweg 2,51377,,active",
         ],
     )
-    ingest_source(home, config, "jobcenter", keys, sessions)
-    outcome = link_index(sessions, config)
+    hub.ingest("jobcenter")
+    outcome = hub.link()
     assert outcome.records_linked == 2
-    second = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
+    second = hub.pseudonyms()
     assert all(second[key] == pseudonym for key, pseudonym in first.items())
     assert second[("jobcenter", "962D000001")] == first[("caritas", "C-1")]
     assert second[("jobcenter", "962D000002")] not in first.values()
-    assert link_index(sessions, config).records_linked == 0
+    assert hub.link().records_linked == 0
 
 
-def test_review_decisions_bind_the_clustering(hub) -> None:
+def test_review_decisions_bind_the_clustering(hub: Hub) -> None:
     from kim_hub.hub_db.master_index import LinkPolicy
     from kim_hub.hub_db.models import ReviewItem
     from kim_hub.hub_db.review import decide, list_items
 
-    home, config, sessions, keys = hub
-    ingest_samira_in_two_sources(hub)
-    person = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
+    samira_in_two_sources(hub)
+    person = hub.pseudonyms()
     assert person[("caritas", "C-1")] == person[("jobcenter", "962D000001")]
     assert person[("caritas", "C-1")] != person[("caritas", "C-2")]
 
-    with sessions() as session, session.begin():
+    with hub.sessions() as session, session.begin():
         ids = {r.record_id: r.id for r in session.execute(select(SourceRecord)).scalars()}
         session.add(ReviewItem(record_a=ids["C-1"], record_b=ids["962D000001"], score=0.9, evidence={}))
-    with sessions() as session:
+    with hub.sessions() as session:
         entries = list_items(session)
         assert entries[0].a[0] == "caritas" and entries[0].b == ("jobcenter", "962D000001", person[("jobcenter", "962D000001")])
-    with sessions() as session, session.begin():
+    with hub.sessions() as session, session.begin():
         decide(session, entries[0].id, "different", LinkPolicy())
-    after = {(s, r): p for s, r, p, _status, _score in link_rows(home)}
+    after = hub.pseudonyms()
     assert after[("caritas", "C-1")] != after[("jobcenter", "962D000001")]
-    with sessions() as session, session.begin():
+    with hub.sessions() as session, session.begin():
         item = ReviewItem(record_a=ids["C-1"], record_b=ids["C-2"], score=0.6, evidence={})
         session.add(item)
-    with sessions() as session, session.begin():
+    with hub.sessions() as session, session.begin():
         decide(session, item.id, "same", LinkPolicy())
-    final = {(s, r): (p, status) for s, r, p, status, _score in link_rows(home)}
+    final = {(s, r): (p, status) for s, r, p, status, _score in link_rows(hub.home)}
     assert final[("caritas", "C-1")][0] == final[("caritas", "C-2")][0]
     assert final[("caritas", "C-2")][1] == "manual"
     assert final[("caritas", "C-1")][0] != final[("jobcenter", "962D000001")][0]  # the earlier decision holds
 
     from kim_hub.hub_db.models import LinkEvent
 
-    with sessions() as session:
+    with hub.sessions() as session:
         events = session.execute(select(LinkEvent).order_by(LinkEvent.id)).scalars().all()
     kinds = [e.kind for e in events]
     assert "split" in kinds and "merge" in kinds
@@ -242,46 +197,43 @@ def test_review_decisions_bind_the_clustering(hub) -> None:
     assert final[("caritas", "C-1")][0] in merge.after and len(merge.before) == 2
 
 
-def test_reestimate_stores_a_version_and_relinking_keeps_pseudonyms(hub) -> None:
+def test_reestimate_stores_a_version_and_relinking_keeps_pseudonyms(hub: Hub) -> None:
     from kim_hub.hub_db.master_index import reestimate
     from kim_hub.hub_db.models import ModelVersion
 
-    home, config, sessions, keys = hub
-    ingest_samira_in_two_sources(hub)
-    before = link_rows(home)
-    with sessions() as session, session.begin():
+    samira_in_two_sources(hub)
+    before = link_rows(hub.home)
+    with hub.sessions() as session, session.begin():
         version = reestimate(session, relink=True)
-    assert link_index(sessions, config).records_linked == 3
-    assert link_rows(home) == before
-    with sessions() as session:
+    assert hub.link().records_linked == 3
+    assert link_rows(hub.home) == before
+    with hub.sessions() as session:
         versions = session.execute(select(ModelVersion.id)).scalars().all()
     assert version == max(versions) and len(versions) == 2
 
 
-def test_a_file_another_run_claims_while_listing_is_skipped(hub, monkeypatch) -> None:  # noqa: ANN001
+def test_a_file_another_run_claims_while_listing_is_skipped(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two runs at once: a file listed in the inbox may be renamed to processing/ before its stat."""
     from kim_hub.connectors import drop_folder
 
-    home, _config, _sessions, _keys = hub
-    drop(home, "caritas", "a.csv", GOOD)
-    folder = DropFolder.under(home.path, "caritas")
+    hub.drop_rows("caritas", "a.csv", GOOD)
+    folder = DropFolder.under(hub.path, "caritas")
     gone = folder.inbox / "taken-by-the-other-run.csv"
     listed = drop_folder._regular_files
     monkeypatch.setattr(drop_folder, "_regular_files", lambda path: listed(path) + ([gone] if path == folder.inbox else []))
     assert folder.pending(0) == [folder.inbox / "a.csv"]
 
 
-def test_dequeue_takes_off_exactly_the_records_given(hub) -> None:
+def test_dequeue_takes_off_exactly_the_records_given(hub: Hub) -> None:
     """Some of the queue: only those go (one executemany); all of it: the queue is empty."""
-    home, config, sessions, keys = hub
-    drop(home, "caritas", "c.csv", GOOD)
-    ingest_source(home, config, "caritas", keys, sessions)
-    with sessions() as session, session.begin():
+    hub.drop_rows("caritas", "c.csv", GOOD)
+    hub.ingest("caritas")
+    with hub.sessions() as session, session.begin():
         queued = sorted(waiting(session))
         assert len(queued) == len(GOOD) >= 2
         dequeue(session, queued[:1])
-    with sessions() as session, session.begin():
+    with hub.sessions() as session, session.begin():
         assert sorted(waiting(session)) == queued[1:]
         dequeue(session, queued[1:])
-    with sessions() as session:
+    with hub.sessions() as session:
         assert waiting(session) == set()

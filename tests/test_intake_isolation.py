@@ -10,8 +10,6 @@ next file lands.
 from __future__ import annotations
 
 import io
-import os
-import time
 import zipfile
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from kim_hub.pipeline import ingest
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.setup import encoding_keys, initialise
+from tests.support import settle
 
 CANARY = "Zyxwvutsrq"
 PERSONS = [ExamplePerson("A-1", "Haddad", "Samira", "1988-03-14"), ExamplePerson("A-2", "Testova", "Marta", "1975-11-02")]
@@ -120,12 +119,6 @@ def _home(tmp_path: Path) -> tuple[HubHome, HubConfig]:
     return home, config
 
 
-def _drop(path: Path) -> Path:
-    past = time.time() - 3600
-    os.utime(path, (past, past))
-    return path
-
-
 def _ingest(home: HubHome, config: HubConfig, source: str) -> ingest.SourceOutcome:
     with open_sessions(home, config) as sessions:
         return ingest.ingest_source(home, config, source, encoding_keys(home, config), sessions)
@@ -136,9 +129,9 @@ def test_an_unexpected_error_sets_its_file_aside_and_the_next_file_lands(tmp_pat
     message) costs that file, never the run: nothing of it is stored, the receipt names the kind."""
     home, config = _home(tmp_path)
     inbox = home.inbox("caritas")
-    bad = _drop(ProviderCsvConnector.example_delivery(inbox, [ExamplePerson("B-1", CANARY, "Samira", "1988-03-14")]))
-    bad = _drop(bad.rename(inbox / "a_bad.csv"))
-    _drop(ProviderCsvConnector.example_delivery(inbox, PERSONS)).rename(inbox / "b_good.csv")
+    bad = settle(ProviderCsvConnector.example_delivery(inbox, [ExamplePerson("B-1", CANARY, "Samira", "1988-03-14")]))
+    bad = settle(bad.rename(inbox / "a_bad.csv"))
+    settle(ProviderCsvConnector.example_delivery(inbox, PERSONS)).rename(inbox / "b_good.csv")
     real_mapper = ingest._mapper
 
     def mapper_that_fails_on_the_canary(connector, contract=None):  # noqa: ANN001, ANN202 - test double

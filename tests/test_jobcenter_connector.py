@@ -18,9 +18,10 @@ from kim_hub.core.errors import BadInputError
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary
 from kim_hub.mappings.jobcenter import jobcenter_status_codes, map_jobcenter_row
+from tests.support import sample
+from tests.support.data import JOBCENTER_EXPORT
 
-FIXTURE = Path(__file__).parent / "fixtures" / "jobcenter" / "JC_KIM_20261124.csv"
-NATIVE_INBOX = Path(__file__).resolve().parents[2] / "shared" / "samples" / "native" / "inbox" / "jobcenter"
+FIXTURE = JOBCENTER_EXPORT
 
 
 def fixture_lines() -> list[str]:
@@ -264,9 +265,8 @@ def test_afghan_without_family_name_is_accepted() -> None:
 # --- the native sample ---------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not NATIVE_INBOX.is_dir(), reason="shared native samples not available")
 def test_native_sample_exports_map_without_rejections() -> None:
-    files = sorted(NATIVE_INBOX.glob("JC_KIM_*.csv"))
+    files = sorted((sample("native") / "inbox" / "jobcenter").glob("JC_KIM_*.csv"))
     assert files
     for path in files:
         batch = JobcenterConnector.read_file(path)

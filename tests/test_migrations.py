@@ -27,7 +27,7 @@ def test_the_link_queue_migration_keeps_waiting_records_waiting(database_url: st
     config = alembic_config(database_url)
     command.upgrade(config, "0001")
     engine = create_engine(database_url)
-    now = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
     with engine.begin() as connection:
         for pk, is_waiting in ((1, True), (2, False), (3, True)):
             connection.execute(text(_RECORD), {"id": pk, "rid": f"C-{pk}", "waiting": is_waiting, "now": now})

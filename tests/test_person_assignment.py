@@ -8,13 +8,13 @@ from sqlalchemy import select
 from kim_hub.hub_db import person_assignment
 from kim_hub.hub_db.models import Person
 from kim_hub.hub_db.person_assignment import _insert_persons, new_pseudonym
+from tests.support import Hub
 
 
 @pytest.mark.parametrize("in_chunk", [1000, 2])  # 2: 150 persons exceed 50 chunks, read back by one scan
-def test_new_persons_get_their_own_ids_in_order(hub, monkeypatch, in_chunk: int) -> None:
-    _home, _config, sessions, _keys = hub
+def test_new_persons_get_their_own_ids_in_order(hub: Hub, monkeypatch: pytest.MonkeyPatch, in_chunk: int) -> None:
     monkeypatch.setattr(person_assignment, "IN_CHUNK", in_chunk)
-    with sessions() as session, session.begin():
+    with hub.sessions() as session, session.begin():
         earlier = _insert_persons(session, [new_pseudonym() for _ in range(3)])
         fresh = [new_pseudonym() for _ in range(150)]
         ids = _insert_persons(session, fresh)

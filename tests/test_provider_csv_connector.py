@@ -16,7 +16,7 @@ from kim_hub.connectors.csv_dialect import count_outside_quotes, decode_bytes, d
 from kim_hub.connectors.provider_csv import ProviderCsvConnector, read_provider_csv
 from kim_hub.core.errors import BadInputError, ConfigError
 from kim_hub.core.rows import FileBatch
-from tests.conftest import ROOT, SHARED
+from tests.support import ROOT, shared
 
 HUB_EXTENSION_COLUMNS = {"referrals", "consent_categories", "consent_purpose", "consent_valid_from", "consent_evidence"}
 
@@ -272,9 +272,7 @@ def test_connector_class_wraps_the_reader(tmp_path: Path) -> None:
 def test_shipped_column_map_covers_every_documented_column() -> None:
     column_map = provider_csv_column_map()
     assert column_map.required == ("record_id", "family_name", "given_names")
-    documented = set(re.findall(r"^\| ([a-z_]+) \|", (SHARED / "formats" / "provider-csv.md").read_text(), re.MULTILINE)) - {
-        "column"
-    }
+    documented = set(re.findall(r"^\| ([a-z_]+) \|", shared("formats", "provider-csv.md").read_text(), re.MULTILINE)) - {"column"}
     assert len(documented) == 22 and documented <= set(column_map.canonical_columns)
     # the hub's consent and referral extensions, documented in docs/exchange.md
     assert set(column_map.canonical_columns) - documented == HUB_EXTENSION_COLUMNS

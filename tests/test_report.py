@@ -7,70 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import time
 from pathlib import Path
 
 import jsonschema
 import pytest
-from sqlalchemy import select
 
 from kim_hub.cli.main import main
-from kim_hub.hub_db.models import SourceRecord
-from kim_hub.hub_db.records import add_event
-from kim_hub.pipeline.ingest import ingest_source
-from kim_hub.pipeline.linking import link_index
 from kim_hub.pipeline.reports import PREVIOUS_JSON, REPORT_HTML, REPORT_JSON, collect, make_report, write_reports
 from kim_hub.reporting.html import render_html
 from kim_hub.reporting.markdown import report_markdown
 from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
-from tests.test_delivery_outcomes import FIXTURES
-from tests.test_ingest_pipeline import drop
+from tests.support import ROOT, Hub, report_home
+from tests.support.data import ABH_GOOD_V11, CLEAR_IDENTITY, REPORT_HEADER
 
-SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "report.schema.json"
-HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,postcode,rechtskreis,case_status,case_opened,case_closed,district\n"
-CARITAS = [
-    "C-1,Haddad,Samira,1988-03-14,F,SYR,51373,AsylbLG,active,2026-10-05,,Opladen",
-    "C-2,Testova,Marta,1975-11-02,F,UKR,51375,SGB II,closed,2025-01-10,2026-11-02,Opladen",
-    "C-3,Rahimi,Ahmad,01.01.1990,M,AFG,51377,AsylbLG,intake,2026-11-20,,Wiesdorf",
-    "C-4,Quux,Yara,31.02.1990,F,SYR,51373,AsylbLG,active,2026-10-01,,Opladen",  # rejected: impossible date
-]
-JOBCENTER = ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,51373,SGB II,active,2026-11-01,,Opladen"]
-STADT = ["S-1,Haddad,Samira,14.03.1988,F,SYR,51373,AsylbLG,active,2026-09-01,,Opladen"]
-CLEAR_IDENTITY = (
-    "Haddad",
-    "HADDAD",
-    "Samira",
-    "SAMIRA",
-    "Testova",
-    "Marta",
-    "Rahimi",
-    "Ahmad",
-    "Quux",
-    "Yara",
-    "1988-03-14",
-    "14.03.1988",
-    "962D000001",
-)
-
-
-def _deliver(path: Path, rows: list[str]) -> None:
-    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
-
-
-def build_home(hub) -> tuple:
-    """Three persons; Samira in three sources, who then leaves the job centre (an Abgang)."""
-    home, config, sessions, keys = hub
-    for source, rows in (("caritas", CARITAS), ("jobcenter", JOBCENTER), ("stadt", STADT)):
-        path = drop(home, source, f"{source}.csv", [])
-        _deliver(path, rows)
-        os.utime(path, (time.time() - 60, time.time() - 60))
-        ingest_source(home, config, source, keys, sessions)
-    link_index(sessions, config)
-    with sessions() as session, session.begin():
-        record = session.execute(select(SourceRecord).where(SourceRecord.record_id == "962D000001")).scalar_one()
-        add_event(session, record.id, "abgang", dt.date(2026, 11, 24))
-    return hub
+SCHEMA = ROOT / "docs" / "report.schema.json"
 
 
 def validator() -> jsonschema.Draft202012Validator:
@@ -79,8 +29,8 @@ def validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-def test_report_counts_on_a_small_home(hub) -> None:
-    home, *_ = build_home(hub)
+def test_report_counts_on_a_small_home(hub: Hub) -> None:
+    home = report_home(hub).home
     report = make_report(home)
     totals = report["totals"]
     assert (totals["records"], totals["persons"], totals["persons_multi_source"], totals["records_unlinked"]) == (5, 3, 1, 0)
@@ -107,10 +57,10 @@ def test_report_counts_on_a_small_home(hub) -> None:
 
 
 @pytest.mark.parametrize("kind", ["tod", "ausreise"])
-def test_a_person_who_died_or_left_germany_is_no_chain_gap(hub, kind: str) -> None:
+def test_a_person_who_died_or_left_germany_is_no_chain_gap(hub: Hub, kind: str) -> None:
     """Marta's only case is closed (the one gap above); then the authority reports her death or departure."""
-    home, config, sessions, keys = build_home(hub)
-    lines = (FIXTURES / "abh" / "good_v11.xml").read_text(encoding="utf-8").splitlines()
+    home = report_home(hub).home
+    lines = ABH_GOOD_V11.read_text(encoding="utf-8").splitlines()
     message = "\n".join([*lines[:4], lines[-1]]).replace('anzahl="4"', 'anzahl="1"').replace('typ="tod"', f'typ="{kind}"')
     for fixture_value, marta in (
         ("Testenko", "TESTOVA"),
@@ -119,11 +69,9 @@ def test_a_person_who_died_or_left_germany_is_no_chain_gap(hub, kind: str) -> No
         ("</person>", MARTA_ADDRESS),
     ):
         message = message.replace(fixture_value, marta)
-    path = home.inbox("abh") / "ABH_20261124_001.xml"
-    path.write_text(message, encoding="utf-8")
-    os.utime(path, (time.time() - 60, time.time() - 60))
-    ingest_source(home, config, "abh", keys, sessions)
-    link_index(sessions, config)
+    hub.drop("abh", "ABH_20261124_001.xml", message)
+    hub.ingest("abh")
+    hub.link()
     report = make_report(home)
     assert report["totals"]["persons"] == 3  # the authority's record joined Marta
     assert report["chain_gaps"]["by_district"] == [] and report["totals"]["chain_gap_persons"] == 0
@@ -133,16 +81,16 @@ def test_a_person_who_died_or_left_germany_is_no_chain_gap(hub, kind: str) -> No
 MARTA_ADDRESS = "<anschrift><postleitzahl>51375</postleitzahl></anschrift></person>"
 
 
-def test_published_reports_keep_the_previous_and_show_the_changes(hub) -> None:
-    home, config, sessions, keys = build_home(hub)
+def test_published_reports_keep_the_previous_and_show_the_changes(hub: Hub) -> None:
+    home = report_home(hub).home
     first = write_reports(home, run={"sources": {}, "linking": None, "records_rejected": 0})
     assert first["changes"] == {"previous_generated_at": None, "counts": []}
     assert (home.reports / REPORT_HTML).exists()
-    path = drop(home, "caritas", "more.csv", [])
-    _deliver(path, ["C-9,Neumann,Jakob,1969-07-21,M,DEU,51377,none,intake,2026-11-21,,Wiesdorf"])
-    os.utime(path, (time.time() - 60, time.time() - 60))
-    ingest_source(home, config, "caritas", keys, sessions)
-    link_index(sessions, config)
+    hub.drop_rows(
+        "caritas", "more.csv", ["C-9,Neumann,Jakob,1969-07-21,M,DEU,51377,none,intake,2026-11-21,,Wiesdorf"], REPORT_HEADER
+    )
+    hub.ingest("caritas")
+    hub.link()
     second = write_reports(home)
     assert json.loads((home.reports / PREVIOUS_JSON).read_text())["generated_at"] == first["generated_at"]
     assert json.loads((home.reports / REPORT_JSON).read_text()) == second
@@ -153,8 +101,8 @@ def test_published_reports_keep_the_previous_and_show_the_changes(hub) -> None:
     validator().validate(second)
 
 
-def test_reports_hold_pseudonyms_and_counts_never_clear_identity(hub) -> None:
-    home, *_ = build_home(hub)
+def test_reports_hold_pseudonyms_and_counts_never_clear_identity(hub: Hub) -> None:
+    home = report_home(hub).home
     report = write_reports(home)
     texts = {
         "json": (home.reports / REPORT_JSON).read_text(encoding="utf-8"),
@@ -170,10 +118,10 @@ def test_reports_hold_pseudonyms_and_counts_never_clear_identity(hub) -> None:
     assert "Rechtskreiswechsel" in texts["html"] and "Changes of Rechtskreis" in texts["html-en"]
 
 
-def test_monitoring_suppresses_small_cells_and_leaves_out_the_age_band(hub) -> None:
-    home, *_ = build_home(hub)
+def test_monitoring_suppresses_small_cells_and_leaves_out_the_age_band(hub: Hub) -> None:
+    home = report_home(hub).home
     records = collect(home).records
-    document = monitoring_document(records, parse_period("2026-Q4"), dt.datetime(2026, 12, 31, tzinfo=dt.timezone.utc))
+    document = monitoring_document(records, parse_period("2026-Q4"), dt.datetime(2026, 12, 31, tzinfo=dt.UTC))
     assert set(document["tables"]) == {
         "cases_by_case_status",
         "cases_by_rechtskreis",
@@ -189,8 +137,8 @@ def test_monitoring_suppresses_small_cells_and_leaves_out_the_age_band(hub) -> N
     assert "Haddad" not in monitoring_csv(document)
 
 
-def test_monitoring_and_report_commands(hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    home, *_ = build_home(hub)
+def test_monitoring_and_report_commands(hub: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = report_home(hub).home
 
     def run(*argv: str) -> int:
         return main(list(argv))

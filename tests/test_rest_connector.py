@@ -28,6 +28,7 @@ from kim_hub.core.errors import BadInputError, ConfigError, HubError, TransientE
 from kim_hub.core.rows import RawRow
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_row
+from tests.support import ROOT
 
 BASE = "https://provider.example/kim/v1"
 CASES = f"{BASE}/cases"
@@ -154,7 +155,7 @@ def test_429_honours_retry_after_seconds() -> None:
 
 @responses.activate
 def test_429_honours_retry_after_http_date() -> None:
-    when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30)
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
     responses.get(CASES, status=429, headers={"Retry-After": email.utils.format_datetime(when, usegmt=True)})
     responses.get(CASES, json=page([]))
     sleeps: list[float] = []
@@ -165,7 +166,7 @@ def test_429_honours_retry_after_http_date() -> None:
 
 
 def test_retry_after_parsing() -> None:
-    now = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
     assert retry_after_seconds("120", now) == 120
     assert retry_after_seconds("Sun, 01 Mar 2026 12:00:10 GMT", now) == 10
     assert retry_after_seconds("Sun, 01 Mar 2026 11:00:00 GMT", now) == 0  # in the past: go now
@@ -479,7 +480,7 @@ def test_connector_contract() -> None:
 
 def test_openapi_case_record_has_exactly_the_provider_columns() -> None:
     yaml = pytest.importorskip("yaml")
-    spec = yaml.safe_load((Path(__file__).resolve().parent.parent / "docs" / "provider-api.openapi.yaml").read_text())
+    spec = yaml.safe_load((ROOT / "docs" / "provider-api.openapi.yaml").read_text())
     documented = set(spec["components"]["schemas"]["CaseRecord"]["properties"])
     assert documented == set(provider_csv_column_map().canonical_columns)
     assert set(spec["paths"]) == {"/cases", "/summaries", "/health"}

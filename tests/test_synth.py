@@ -21,6 +21,7 @@ from kim_hub.synth import GenerationSummary, generate
 from kim_hub.synth.ids import IdSequence, Permutation, is_prime, prime_below
 from kim_hub.synth.sources import SOURCE_NAMES, SOURCES, SourceProfile
 from kim_hub.synth.spelling import ascii_fold, build_variants, split_article
+from tests.support.data import truth_rows
 
 PERSONS = 200
 SEED = 5
@@ -49,8 +50,7 @@ def _records(summary: GenerationSummary) -> dict[tuple[str, str], dict[str, str]
 
 def _truth(summary: GenerationSummary) -> list[dict[str, str]]:
     assert summary.truth is not None
-    with open(summary.truth, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+    return truth_rows(summary.truth)
 
 
 def _all_bytes(outdir: Path) -> dict[str, bytes]:

@@ -8,7 +8,6 @@ as if every pair had been compared in full.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -21,15 +20,15 @@ from kim_hub.linkage.cluster import Thresholds
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare_arrays import cheap_levels, compare_pairs
 from kim_hub.linkage.estimate import estimate
-from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.link import score_candidates
 from kim_hub.linkage.weight_bound import BayesFactorBound
 from kim_hub.synth.default_model_training import encode_population
+from tests.support import seeded_keys
 
 
 @pytest.fixture(scope="module")
 def scored_population():
-    keys = EncodingKeys.from_master(os.urandom(32), "bound")
+    keys = seeded_keys("bound")
     with tempfile.TemporaryDirectory() as scratch:
         arr = from_encodings(encode_population(Path(scratch), 1500, 5, keys))
     a, b = candidate_pair_arrays(arr)

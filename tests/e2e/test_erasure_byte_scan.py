@@ -10,13 +10,11 @@ empty hub; a companion check proves the scan finds a planted id.
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_standard_sample import run_cli
+from tests.support import csv_text, deliver, init_home, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +23,8 @@ ERASED = ("CV-ERASE-7731", "962D007731")
 KEPT = ("CV-KEEP-1204", "962D001204")
 
 
-def deliver(home: Path, source: str, rows: list[str]) -> None:
-    path = home / "inbox" / source / f"{source}.csv"
-    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
-    os.utime(path, (time.time() - 60, time.time() - 60))
+def deliver_rows(home: Path, source: str, rows: list[str]) -> None:
+    deliver(home / "inbox" / source, f"{source}.csv", csv_text(rows, HEADER))
 
 
 def scan(home: Path, needles: list[str]) -> list[str]:
@@ -39,8 +35,8 @@ def scan(home: Path, needles: list[str]) -> list[str]:
 
 def test_an_erased_person_leaves_no_byte_anywhere_in_the_home(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    run_cli("init", home=home)
-    deliver(
+    init_home(home)  # the fixed test key
+    deliver_rows(
         home,
         "caritas",
         [
@@ -48,7 +44,7 @@ def test_an_erased_person_leaves_no_byte_anywhere_in_the_home(tmp_path: Path) ->
             f"{KEPT[0]},Oksanenko,Iryna,1979-06-02,F,UKR,Probegasse 9,51375,active,2026-02-01,kim,2026-11-20",
         ],
     )
-    deliver(
+    deliver_rows(
         home,
         "jobcenter",
         [

@@ -12,9 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
-import shutil
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -27,7 +24,8 @@ from kim_hub.exchange.summary import HeldRecord, consenting, summary_for
 from kim_hub.mappings.provider_csv import map_provider_row
 from kim_hub.synth import generate
 from kim_hub.synth.status_messages import write_status_messages
-from tests.e2e.test_standard_sample import run_cli
+from tests.support import copy_deliveries, init_home, run_cli
+from tests.support.data import read_truth
 
 pytestmark = pytest.mark.e2e
 
@@ -38,17 +36,9 @@ PROVIDERS = ("caritas", "awo", "diakonie", "stadt")
 FLOOR = 0.95  # precision and recall of summaries and gaps against the truth
 
 
-def deliver(files: list[Path], home: Path) -> None:
-    past = time.time() - 60
-    for path in files:
-        target = home / "inbox" / path.parent.name / path.name
-        shutil.copyfile(path, target)
-        os.utime(target, (past, past))
-
-
 def true_persons(drops: Path) -> dict[str, list[HeldRecord]]:
     """Each true person's records, mapped as the hub maps them, plus the authority's messages."""
-    truth = {(r["source"], r["record_id"]): r["person"] for r in csv.DictReader((drops / "truth.csv").open())}
+    truth = read_truth(drops / "truth.csv")
     persons: dict[str, list[HeldRecord]] = defaultdict(list)
     for path in sorted((drops / "inbox").rglob("*.csv")):
         source = path.parent.name
@@ -95,8 +85,8 @@ def exchanged(tmp_path_factory: pytest.TempPathFactory) -> dict:
     generate(drops, PERSONS, SEED, day=TODAY, workers=1)
     messages = write_status_messages(drops, TODAY, SEED)
     home = root / "home"
-    run_cli("init", home=home)
-    deliver([*(drops / "inbox").rglob("*.csv"), *(drops / "inbox").rglob("*.xml")], home)
+    init_home(home)  # the fixed test key
+    copy_deliveries([*(drops / "inbox").rglob("*.csv"), *(drops / "inbox").rglob("*.xml")], home)
     run_cli("ingest", home=home)
     links = json.loads(run_cli("links", "--format", "json", home=home).stdout)
     return {"drops": drops, "home": home, "persons": true_persons(drops), "links": links, "messages": messages}
@@ -165,7 +155,7 @@ def test_a_withdrawal_stops_the_persons_transfers_and_notifies_every_earlier_rec
         writer = csv.DictWriter(handle, fieldnames=list(row))
         writer.writeheader()
         writer.writerow({**row, "consent_withdrawn": TODAY.isoformat()})
-    deliver([update], home)
+    copy_deliveries([update], home)
     run_cli("ingest", home=home)
 
     outbox = home / "outbox"
@@ -177,7 +167,7 @@ def test_a_withdrawal_stops_the_persons_transfers_and_notifies_every_earlier_rec
 
 def test_the_gap_list_matches_the_gaps_of_the_true_persons(exchanged: dict) -> None:
     persons, home = exchanged["persons"], exchanged["home"]
-    truth = {(r["source"], r["record_id"]): r["person"] for r in csv.DictReader((exchanged["drops"] / "truth.csv").open())}
+    truth = read_truth(exchanged["drops"] / "truth.csv")
     person_of_pseudonym: dict[str, Counter] = defaultdict(Counter)
     for link in exchanged["links"]:
         if (link["source"], link["record_id"]) in truth:

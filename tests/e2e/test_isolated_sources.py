@@ -9,38 +9,27 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from tests.support import copy_deliveries, init_home, run_cli, sample
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "standard"
+pytestmark = pytest.mark.e2e
 
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).parent / "kim-hub"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "kim_hub.cli"]
-    return subprocess.run([*command, *args, "--home", str(home)], capture_output=True, text=True, timeout=600)
+    return run_cli(*args, home=home, check=False)
 
 
 def test_a_failing_source_leaves_the_others_landed_linked_pushed_and_reported(tmp_path: Path) -> None:
-    assert SAMPLES.is_dir(), f"sample data missing: {SAMPLES}"
-    home = tmp_path / "home"
-    assert _cli("init", home=home).returncode == 0
+    inbox = sample("standard") / "inbox"
+    home = init_home(tmp_path / "home")  # the fixed test key
     with (home / "hub.toml").open("a", encoding="utf-8") as config:
         config.write('\n[sources.sozialamt]\nconnectors = ["not-installed-any-more"]\n')
     (home / "inbox" / "sozialamt").mkdir()
-    for source in ("caritas", "jobcenter", "abh"):
-        for delivered in (SAMPLES / "inbox" / source).iterdir():
-            shutil.copy(delivered, home / "inbox" / source / delivered.name)
-    for path in (home / "inbox").rglob("*"):
-        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    copy_deliveries(sorted(p for source in ("caritas", "jobcenter", "abh") for p in (inbox / source).iterdir()), home)
 
     first = _cli("ingest", home=home)
     assert first.returncode == 4, first.stderr[-3000:]

@@ -18,15 +18,11 @@ import pytest
 
 from kim_hub.connectors.base import ExamplePerson
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
+from tests.support import init_home, kim_hub_command, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
 
 ROWS = 12_000  # more than a file needs to be encoded in worker processes (pipeline.encode_pool)
-
-
-def _kim_hub() -> list[str]:
-    script = Path(sys.executable).parent / "kim-hub"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kim_hub.cli"]
 
 
 def _children() -> dict[int, list[int]]:
@@ -68,16 +64,14 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_killed_ingest_leaves_no_process_behind(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    subprocess.run([*_kim_hub(), "init", "--home", str(home)], check=True, capture_output=True)
+    home = init_home(tmp_path / "home")
     persons = [
         ExamplePerson(f"R-{i}", f"Family{i % 997}", f"Given{i % 89}", f"19{50 + i % 50}-0{1 + i % 9}-1{i % 9}")
         for i in range(ROWS)
     ]
-    delivery = ProviderCsvConnector.example_delivery(home / "inbox" / "caritas", persons)
-    os.utime(delivery, (time.time() - 60, time.time() - 60))
+    settle(ProviderCsvConnector.example_delivery(home / "inbox" / "caritas", persons))
     run = subprocess.Popen(
-        [*_kim_hub(), "ingest", "--home", str(home)],
+        [*kim_hub_command(), "ingest", "--home", str(home)],
         env={**os.environ, "KIM_HUB_WORKERS": "2"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

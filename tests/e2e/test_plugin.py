@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from kim_hub.connectors.base import ExamplePerson
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
-from tests.conftest import ROOT, kim_hub_command
+from tests.support import PLUGINS, init_home, run_cli, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -31,30 +29,27 @@ PERSONS = (
 )
 
 
+PLUGIN_ON_PATH = {"PYTHONPATH": str(PLUGINS)}  # as if the plug-in package were installed
+
+
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "plugins")}
-    return subprocess.run([*kim_hub_command(), *args, "--home", str(home)], capture_output=True, text=True, timeout=600, env=env)
-
-
-def _settled(path: Path) -> None:
-    past = time.time() - 60
-    os.utime(path, (past, past))
+    return run_cli(*args, home=home, check=False, env=PLUGIN_ON_PATH)
 
 
 def test_a_plug_in_connector_lands_and_links_its_own_format(tmp_path: Path) -> None:
     from kim_hub_sozialamt import SozialamtConnector  # on the path through pytest's pythonpath
 
     home = tmp_path / "home"
-    assert _cli("init", home=home).returncode == 0
+    init_home(home, env=PLUGIN_ON_PATH)  # the fixed test key
     added = _cli("sources", "add", "sozialamt", "--connector", "sozialamt-jsonl", home=home)
     assert added.returncode == 0, added.stderr
     assert "sozialamt-jsonl" in _cli("sources", "list", home=home).stdout
     checked = _cli("sources", "check", home=home)
     assert re.search(r"^ok +sozialamt +connector sozialamt-jsonl +installed$", checked.stdout, re.M), checked.stdout
 
-    _settled(SozialamtConnector.example_delivery(home / "inbox" / "sozialamt", PERSONS))
+    settle(SozialamtConnector.example_delivery(home / "inbox" / "sozialamt", PERSONS))
     caritas = [ExamplePerson(f"C-{p.record_id}", p.family_name, p.given_names, p.birth_date) for p in PERSONS]
-    _settled(ProviderCsvConnector.example_delivery(home / "inbox" / "caritas", caritas))
+    settle(ProviderCsvConnector.example_delivery(home / "inbox" / "caritas", caritas))
     ingest = _cli("ingest", home=home)
     assert ingest.returncode == 0, ingest.stderr[-3000:]
 

@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
+from pathlib import Path
 
 import pytest
 
 from kim_hub.linkage.evaluate import pairwise_score
-from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
-from tests.e2e.test_standard_sample import F1_FLOOR, STANDARD, _truth, run_cli
+from kim_hub.pipeline.home import HubHome
+from tests.support import copy_sample, init_home, run_cli, sample
+from tests.support.data import STANDARD_F1_FLOOR, read_truth
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_standard_sample_on_postgresql(tmp_path, database_url: str) -> None:
-    home = HubHome(tmp_path / "home")
-    home.path.mkdir()
-    home.save_config(HubConfig(database_url=database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES}))
-    run_cli("init", home=home.path)
-    for source_dir in (STANDARD / "inbox").iterdir():
-        for file in source_dir.iterdir():
-            shutil.copy2(file, home.inbox(source_dir.name) / file.name)
+def test_standard_sample_on_postgresql(tmp_path: Path, database_url: str) -> None:
+    home = HubHome(init_home(tmp_path / "home", database_url))  # the fixed test key
+    copy_sample(home.path, "standard")
     assert run_cli("ingest", home=home.path).returncode == 0
     assert not (home.var / "hub.db").exists(), "nothing may fall back to SQLite"
     rows = csv.DictReader(io.StringIO(run_cli("links", home=home.path).stdout))
-    score = pairwise_score(_truth(), {(r["source"], r["record_id"]): r["person_id"] for r in rows})
-    assert score.f1 >= F1_FLOOR
+    score = pairwise_score(
+        read_truth(sample("standard") / "truth.csv"), {(r["source"], r["record_id"]): r["person_id"] for r in rows}
+    )
+    assert score.f1 >= STANDARD_F1_FLOOR
     again = run_cli("ingest", home=home.path)
     assert "0 records linked" in again.stdout

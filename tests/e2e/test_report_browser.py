@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from kim_hub.pipeline.reports import REPORT_HTML, write_reports
-from tests.test_report import CLEAR_IDENTITY, build_home
+from tests.support import Hub, report_home
+from tests.support.data import CLEAR_IDENTITY
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -31,8 +32,8 @@ def chromium() -> str:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("lang", ["de", "en"])
-def test_report_renders_in_a_browser_without_clear_identity(hub, tmp_path: Path, lang: str) -> None:
-    home, *_ = build_home(hub)
+def test_report_renders_in_a_browser_without_clear_identity(hub: Hub, tmp_path: Path, lang: str) -> None:
+    home = report_home(hub).home
     write_reports(home, lang=lang)
     page = home.reports / REPORT_HTML
     screenshot = tmp_path / f"report-{lang}.png"

@@ -16,8 +16,7 @@ import pytest
 import requests
 
 from kim_hub.flows.prefect_setup import API_URL_OVERRIDE
-from tests.conftest import kim_hub_command
-from tests.e2e.test_standard_sample import run_cli
+from tests.support import deliver, init_home, kim_hub_command
 
 pytestmark = pytest.mark.e2e
 
@@ -36,10 +35,8 @@ def _until(what: str, probe):  # type: ignore[no-untyped-def]
 
 def test_serve_registers_every_deployment_and_runs_a_sync(tmp_path: Path, prefect_api: str) -> None:
     home = tmp_path / "home"
-    run_cli("init", home=home)
-    inbox = home / "inbox" / "caritas" / "c.csv"
-    inbox.write_text("record_id,family_name,given_names,birth_date\nCV-1,Haddad,Samira,1988-03-14\n", encoding="utf-8")
-    os.utime(inbox, (time.time() - 60, time.time() - 60))
+    init_home(home)
+    deliver(home / "inbox" / "caritas", "c.csv", "record_id,family_name,given_names,birth_date\nCV-1,Haddad,Samira,1988-03-14\n")
     environment = {**os.environ, API_URL_OVERRIDE: prefect_api}
     serving = subprocess.Popen(
         [*kim_hub_command(), "serve", "--home", str(home)],

@@ -1,63 +1,22 @@
-"""Helpers for tests that drive the real `kim-hub` CLI in subprocesses against one home."""
+"""What the reliability tests compare: homes driven by the real `kim-hub` CLI in child processes.
+
+Starting the CLI and creating homes is tests.support's (``start_cli``, ``init_home``: every home
+holds the fixed test key, so two homes' encodings and dumps compare); the one Prefect server of a
+session is ``tests.support.prefect``. Here: deliveries split into parts, and the canonical views of
+a home (dump, outbox, file folders) that two runs must agree on.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from kim_hub.flows.prefect_setup import API_URL_OVERRIDE
 from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.dump import canonical_dump
-from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
-from tests.conftest import kim_hub_command
-
-PREFECT_STARTUP_SECONDS = 180
-
-
-def start_cli(
-    home: Path, *args: str, capture: bool = True, api: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.Popen:
-    """`kim-hub ARGS --home HOME` as a child process (not waited for).
-
-    ``api``: a running Prefect server's API URL (see ``prefect_server``), so the process skips
-    starting Prefect's temporary server; ``env``: extra environment (e.g. a crash point).
-    """
-    output = subprocess.PIPE if capture else subprocess.DEVNULL
-    environment = {**os.environ, **(env or {})}
-    if api:
-        environment[API_URL_OVERRIDE] = api
-    return subprocess.Popen(
-        [*kim_hub_command(), *args, "--home", str(home)], stdout=output, stderr=subprocess.PIPE, text=True, env=environment
-    )
-
-
-def create_home(path: Path, database_url: str = "", api: str | None = None) -> Path:
-    """`kim-hub init` of a new home, on SQLite or on the given database."""
-    if database_url:
-        home = HubHome(path)
-        home.path.mkdir(parents=True)
-        home.save_config(HubConfig(database_url=database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES}))
-    init = start_cli(path, "init", api=api)
-    _out, err = init.communicate(timeout=120)
-    assert init.returncode == 0, err
-    return path
-
-
-def use_keys_of(home: Path, other: Path) -> None:
-    """Give ``home`` the key of ``other``: same key, same encodings, comparable dumps."""
-    shutil.rmtree(home / "keys")
-    shutil.copytree(other / "keys", home / "keys")
+from kim_hub.pipeline.home import HubHome
+from tests.support import settle
 
 
 def deliver(drops: Path, home: Path, parts: int = 1) -> None:
@@ -66,14 +25,13 @@ def deliver(drops: Path, home: Path, parts: int = 1) -> None:
     ``parts``: split each file into that many files (same header, rows in turn), so that several
     processes have files to share and a crash can fall between the files of one source.
     """
-    past = time.time() - 60
     for path in sorted((drops / "inbox").rglob("*.csv")):
         header, *rows = path.read_bytes().splitlines(keepends=True)
         for part in range(parts):
             name = path.name if parts == 1 else f"{path.stem}_{part + 1:02d}{path.suffix}"
             target = home / "inbox" / path.parent.name / name
             target.write_bytes(header + b"".join(rows[part::parts]))
-            os.utime(target, (past, past))
+            settle(target)
 
 
 def dump(home: Path) -> dict:
@@ -88,7 +46,8 @@ def dump(home: Path) -> dict:
 
 # Parts of the dump that tell how many linking and push runs it took, not what the hub holds:
 # two processes may link the same deliveries in two steps (each step's review items and events,
-# persons merged on the way) and push an interim summary between them.
+# persons merged on the way) and push an interim summary between them. (Which records each step
+# found imported may also decide a borderline pair: see test_concurrent_ingest.LINKED_IN_BATCHES.)
 RUN_HISTORY = ("link_events", "review_items", "model_versions", "person_rows", "transfers", "audit")
 
 
@@ -129,64 +88,3 @@ def outbox(home: Path) -> dict[str, object]:
 def files_in(home: Path, folder: str) -> list[str]:
     """Delivered files in one of the home's file folders (inbox, processing, archive, failed)."""
     return sorted(str(p.relative_to(home / folder)) for p in (home / folder).rglob("*") if p.is_file())
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def prefect_server(workdir: Path) -> Iterator[str]:
-    """One Prefect API server for many CLI runs (each would otherwise start its own, ~8 s).
-
-    Its state lives in ``workdir`` (own PREFECT_HOME); yields the API URL for
-    KIM_HUB_PREFECT_API_URL once /api/health answers, and stops the server afterwards.
-    """
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    environment = {
-        **os.environ,
-        "PREFECT_HOME": str(workdir),
-        "PREFECT_PROFILES_PATH": str(workdir / "profiles.toml"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-    }
-    environment.pop("PREFECT_API_URL", None)
-    log = (workdir / "server.log").open("wb")
-    prefect = Path(sys.executable).parent / "prefect"
-    server = subprocess.Popen(
-        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + PREFECT_STARTUP_SECONDS
-        while not _healthy(api):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"Prefect server did not start: {(workdir / 'server.log').read_text(errors='replace')[-2000:]}"
-                )
-            time.sleep(0.2)
-        yield api
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-
-
-def _healthy(api: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False

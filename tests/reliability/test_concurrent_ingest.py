@@ -3,9 +3,12 @@
 Two `kim-hub ingest` at once, on SQLite and on PostgreSQL: each process claims files by atomic
 rename and commits each file with its ledger entry, so whichever process gets a file imports it;
 linking and pushing are serialised by a lock. Afterwards the canonical dump must equal that of a
-single clean run with the same key: no record doubled, none lost, every file taken, both
-processes exiting 0 or 1. SQLite runs the way a single operator does (each process starts
-Prefect's temporary server); PostgreSQL the way production does (one Prefect server).
+single clean run with the same key: no record doubled, none lost, every record linked once, every
+file taken, both processes exiting 0 or 1. Which process stored a record first must not matter
+(record ids, and so the order of a pair, follow the order of commits). Only when the two link
+runs split the records between them do persons and link statuses follow that split (see
+LINKED_IN_BATCHES). SQLite runs the way a single operator does (each process starts Prefect's
+temporary server); PostgreSQL the way production does (one Prefect server).
 
 `kim-hub push` while `kim-hub ingest` runs (both backends): no summary sent twice, none lost,
 no deadlock; after one more ingest and push the home equals one that ran them one after the other.
@@ -35,14 +38,25 @@ from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.models import AuditEntry, LinkQueueEntry, SourceRecord, Transfer
 from kim_hub.pipeline.home import HubHome
 from kim_hub.synth import DEFAULT_EXPORT_DAY, generate
-from tests.conftest import postgres_database
-from tests.reliability.hub_processes import create_home, deliver, dump, files_in, outbox, settled, start_cli, use_keys_of
+from tests.reliability.hub_processes import deliver, dump, files_in, outbox, settled
+from tests.support import init_home, postgres_database, start_cli
 
 pytestmark = pytest.mark.e2e
 
 PERSONS = 400
 PARTS = 5  # files per source, so that both processes get some
 TIMEOUT = 600  # a run still going after this is a deadlock
+
+# What depends on which records a link run found imported, besides the run history (RUN_HISTORY).
+# Usually one process's link run links every record: the other has nothing left to import, or the
+# linking waits for the file it is importing. But a link run may take the lock between two of the
+# other process's files (on PostgreSQL its waiting request comes before the next file's), and a
+# second link run then adds the rest incrementally: it re-clusters only the persons the new records
+# come close to, under the prior and value frequencies of the larger index, so a borderline pair
+# may end up otherwise than in one run over everything. That is incremental linking by design
+# (README, "Incremental and stable"), not a lost or doubled link; the summaries built from these
+# persons follow them.
+LINKED_IN_BATCHES = ("persons", "link_status")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -66,12 +80,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory, backend: Callable[[], str], p
     root = tmp_path_factory.mktemp("concurrent")
     generate(root / "drops", PERSONS, seed=11, workers=1)
     api = prefect_api if backend() else None  # see the module docstring
-    clean = create_home(root / "clean", backend(), api)
+    clean = init_home(root / "clean", backend(), api)
     deliver(root / "drops", clean, PARTS)
     _finish(start_cli(clean, "ingest", api=api))
 
-    shared = create_home(root / "shared", backend(), api)
-    use_keys_of(shared, clean)
+    shared = init_home(root / "shared", backend(), api)  # the fixed test key, as the clean home's
     # Prefect's temporary server creates its own database on a home's first run; two first runs at
     # once race in Prefect's migrations (not the hub's data). A home in use has run before.
     _finish(start_cli(shared, "push", api=api), (0,))
@@ -89,15 +102,43 @@ def runs(tmp_path_factory: pytest.TempPathFactory, backend: Callable[[], str], p
 
 
 def test_two_concurrent_ingests_equal_one_clean_run(runs: dict) -> None:
+    """Equal to the clean run, or, where the link runs split the records, equal in all that does
+    not depend on the split (LINKED_IN_BATCHES): each process reports how many records its link
+    run linked, and together they must have linked every record exactly once."""
     for code, (_out, err) in zip(runs["codes"], runs["outputs"]):
         assert code in (0, 1) and "Traceback" not in err, err[-3000:]
     shared: Path = runs["shared"]
+    clean: Path = runs["clean"]
     assert not files_in(shared, "inbox"), "a delivered file was not taken"
     assert not files_in(shared, "processing"), "a claimed file was left behind"
-    assert files_in(shared, "archive") == files_in(runs["clean"], "archive"), "a file lost or doubled"
-    assert settled(dump(shared)) == settled(dump(runs["clean"]))
-    assert outbox(shared) == outbox(runs["clean"])
-    _transfer_history(shared)  # every transfer audited, nothing left unlinked
+    assert files_in(shared, "archive") == files_in(clean, "archive"), "a file lost or doubled"
+    got, want = settled(dump(shared)), settled(dump(clean))
+    linked = [_records_linked(out) for out, _err in runs["outputs"]]
+    assert sum(linked) == len(want["records"]), f"records linked by each process {linked}: some twice or never"
+    assert sorted(tuple(r) for person in got["persons"] for r in person) == sorted((s, r) for s, r, _ in got["records"])
+    for recipient, transfers in _transfer_history(shared).items():  # every transfer audited, nothing left unlinked
+        assert all(a != b for a, b in zip(transfers, transfers[1:])), f"{recipient}: the same summary sent twice in a row"
+    if max(linked) == sum(linked):  # one link run over everything, as in the clean run
+        assert got == want
+        assert outbox(shared) == outbox(clean)
+        return
+    print(f"\nrecords linked by each process: {linked}")
+    for part in LINKED_IN_BATCHES:
+        got.pop(part), want.pop(part)
+    assert got == want
+    assert _receipts(outbox(shared)) == _receipts(outbox(clean))
+
+
+def _records_linked(stdout: str) -> int:
+    """What the process's link run linked, from the summary `kim-hub ingest` prints."""
+    found = re.findall(r"^master index: (\d+) records linked", stdout, flags=re.MULTILINE)
+    assert len(found) == 1, stdout[-3000:]
+    return int(found[0])
+
+
+def _receipts(sent: dict[str, object]) -> dict[str, object]:
+    """The receipts of an outbox (``outbox``): what the senders of the files got back."""
+    return {name: content for name, content in sent.items() if "/receipts/" in name}
 
 
 def _transfer_history(home: Path) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -133,9 +174,7 @@ def push_during_ingest(tmp_path_factory: pytest.TempPathFactory, backend: Callab
     generate(root / "round2", PERSONS, seed=13, day=DEFAULT_EXPORT_DAY + dt.timedelta(days=18), workers=1)
     homes = {}
     for name in ("sequential", "overlapping"):
-        home = homes[name] = create_home(root / name, backend(), prefect_api)
-        if name != "sequential":
-            use_keys_of(home, homes["sequential"])
+        home = homes[name] = init_home(root / name, backend(), prefect_api)  # both: the fixed test key
         deliver(root / "round1", home, PARTS)
         _finish(start_cli(home, "ingest", api=prefect_api))
         deliver(root / "round2", home, PARTS)

@@ -33,7 +33,8 @@ import pytest
 
 from kim_hub.runtime.crashpoints import CRASH_ENV, POINTS
 from kim_hub.synth import DEFAULT_EXPORT_DAY, generate
-from tests.reliability.hub_processes import create_home, deliver, dump, files_in, outbox, start_cli
+from tests.reliability.hub_processes import deliver, dump, files_in, outbox
+from tests.support import init_home, start_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +81,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dic
     root = tmp_path_factory.mktemp("crash")
     generate(root / "round1", PERSONS, seed=5, workers=1)
     generate(root / "round2", PERSONS, seed=5, day=DEFAULT_EXPORT_DAY + dt.timedelta(days=18), workers=1)
-    empty = create_home(root / "empty", api=prefect_api)
+    empty = init_home(root / "empty", api=prefect_api)
 
     first = root / "first"
     shutil.copytree(empty, first)

@@ -21,37 +21,37 @@ from sqlalchemy import select
 
 from kim_hub.cli.main import main as kim_hub_main
 from kim_hub.hub_db.models import SourceRecord
-from kim_hub.pipeline.ingest import ingest_source
-from tests.reliability.hostile_corpus import CANARIES, FIXTURES, FORMULAS, GOOD_CSV, GOOD_CSV_IDS, Delivery, corpus, deliver
+from tests.reliability.hostile_corpus import CANARIES, FORMULAS, GOOD_CSV, GOOD_CSV_IDS, Delivery, corpus, deliver
+from tests.support import Hub
+from tests.support.data import ABH_GOOD, JOBCENTER_EXPORT
 
 SOURCES = ("caritas", "awo", "diakonie", "stadt", "abh", "jobcenter")
 OUTSIDE_SECRET = "root:x:0:0:OUTSIDE-SECRET-7f3a"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _run_corpus(hub, tmp_path: Path) -> dict:
-    home, config, sessions, keys = hub
+def _run_corpus(hub: Hub, tmp_path: Path) -> dict:
     outside = tmp_path / "outside" / "secret.csv"
     outside.parent.mkdir()
     outside.write_text(OUTSIDE_SECRET + "\n")
     cases = corpus(outside)
     for case in cases:
-        deliver(home.path / "inbox", case, outside)
+        deliver(hub.path / "inbox", case, outside)
     for source in SOURCES:  # good deliveries in the same run
-        deliver(home.path / "inbox", Delivery(source, b"zz_good.csv", GOOD_CSV), outside)
-    deliver(home.path / "inbox", Delivery("abh", b"zz_good.xml", (FIXTURES / "abh" / "good.xml").read_bytes()), outside)
+        deliver(hub.path / "inbox", Delivery(source, b"zz_good.csv", GOOD_CSV), outside)
+    deliver(hub.path / "inbox", Delivery("abh", b"zz_good.xml", ABH_GOOD.read_bytes()), outside)
     deliver(
-        home.path / "inbox",
-        Delivery("jobcenter", b"JC_KIM_20261124.csv", (FIXTURES / "jobcenter" / "JC_KIM_20261124.csv").read_bytes()),
+        hub.path / "inbox",
+        Delivery("jobcenter", b"JC_KIM_20261124.csv", JOBCENTER_EXPORT.read_bytes()),
         outside,
     )
     started = time.perf_counter()
-    outcomes = {source: ingest_source(home, config, source, keys, sessions) for source in SOURCES}
-    links = home.path / "reports" / "links.csv"
-    assert kim_hub_main(["links", "--home", str(home.path), "--out", str(links)]) == 0
+    outcomes = {source: hub.ingest(source) for source in SOURCES}
+    links = hub.path / "reports" / "links.csv"
+    assert kim_hub_main(["links", "--home", str(hub.path), "--out", str(links)]) == 0
     return {
-        "home": home.path,
-        "sessions": sessions,
+        "home": hub.path,
+        "sessions": hub.sessions,
         "cases": cases,
         "outcomes": outcomes,
         "outside": outside,
@@ -64,16 +64,18 @@ def test_corpus_is_large_enough(tmp_path: Path) -> None:
     assert len(corpus(tmp_path / "x")) >= 200
 
 
-def test_hostile_corpus_through_the_ingest_path(hub, tmp_path: Path) -> None:
-    """One run of the whole corpus (per database backend), then every check on its results."""
+def test_hostile_corpus_through_the_ingest_path(hub: Hub, tmp_path: Path) -> None:
+    """One run of the whole corpus (per database backend), then every check on its results.
+
+    How long it takes is printed, not asserted: timing is a benchmark's business (benchmarks/)."""
     ran = _run_corpus(hub, tmp_path)
+    print(f"hostile corpus: {len(ran['cases'])} deliveries ingested in {ran['seconds']:.1f} s")
     check_every_file_gets_a_receipt_and_nothing_is_left_behind(ran)
     check_receipts_name_file_row_and_field(ran)
     check_good_files_of_the_same_run_land(ran)
     check_no_clear_identity_or_outside_content_anywhere(ran)
     check_no_formula_reaches_csv_outputs_or_text_receipts_unescaped(ran)
     check_formula_record_ids_are_rejected_with_a_reason(ran)
-    assert ran["seconds"] < 90
 
 
 def check_every_file_gets_a_receipt_and_nothing_is_left_behind(ran: dict) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import ROOT
+
 pytestmark = pytest.mark.e2e
 
 GIB = 1024**3
@@ -66,7 +68,7 @@ def test_a_1_gb_file_is_refused_by_size_without_blowing_memory(tmp_path: Path) -
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=ROOT,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])

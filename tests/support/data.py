@@ -1,0 +1,126 @@
+"""Test data more than one test module uses: CSV rows and headers, the report's small home, truth files.
+
+All persons are synthetic. Rows are lines of CSV without the header; ``csv_text`` (in
+``tests.support.files``) or ``Hub.drop_rows`` puts a header on top.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from tests.support.files import csv_text
+from tests.support.paths import FIXTURES
+
+# --- provider CSV: the ingest path -------------------------------------------------------------------
+
+HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,azr_number,case_status\n"
+"""The provider CSV header of ``GOOD``, ``BAD`` and ``SAMIRA_AT_JOBCENTRE``."""
+
+GOOD = [
+    "C-1,Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,,active",
+    "C-2,Testova,Marta,1975-11-02,F,UKR,Beispielallee 7,51375,,intake",
+]
+"""Two rows that map: Samira Haddad and Marta Testova at caritas."""
+
+BAD = [
+    "C-3,Quux,Yara,31.02.1990,F,SYR,Testweg 3,51373,,active",  # impossible date
+    "C-4,,Noor,1991-01-05,F,SYR,Testweg 4,51373,,active",  # missing family name
+    "C-5,Zed,Omar,1992-02-06,F,XYZ,Testweg 5,51373,12345,active",  # unknown code, short AZR
+]
+"""Three rows each rejected for a field (rows 4, 5 and 6 of a file GOOD + BAD)."""
+
+SAMIRA_AT_JOBCENTRE = "962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"
+"""The job centre's record of GOOD's Samira (capitals): one person with caritas' C-1."""
+
+# --- the exchange: consent columns ---------------------------------------------------------------------
+
+EXCHANGE_HEADER = (
+    "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,case_opened,"
+    "consent_recipients,consent_withdrawn,updated_at\n"
+)
+"""The provider CSV header of ``person_at`` rows (with consent and the row's date)."""
+
+TODAY = dt.date(2026, 11, 25)
+"""The day the exchange tests push on."""
+
+
+def exchange_csv(*rows: str) -> str:
+    """A provider CSV file of ``person_at`` rows under ``EXCHANGE_HEADER``."""
+    return csv_text(rows, EXCHANGE_HEADER)
+
+
+def person_at(
+    record_id: str, consent: str = "kim", withdrawn: str = "", status: str = "active", updated: str = "2026-11-20"
+) -> str:
+    """Samira Haddad's row under ``record_id`` (an ``EXCHANGE_HEADER`` row): consent, withdrawal, status."""
+    return f"{record_id},Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,{status},2026-01-15,{consent},{withdrawn},{updated}"
+
+
+# --- the report's small home ----------------------------------------------------------------------------
+
+REPORT_HEADER = (
+    "record_id,family_name,given_names,birth_date,sex,nationality,postcode,rechtskreis,case_status,case_opened,"
+    "case_closed,district\n"
+)
+"""The provider CSV header of ``REPORT_ROWS`` (Rechtskreis, case dates and district for the report)."""
+
+REPORT_ROWS = {
+    "caritas": [
+        "C-1,Haddad,Samira,1988-03-14,F,SYR,51373,AsylbLG,active,2026-10-05,,Opladen",
+        "C-2,Testova,Marta,1975-11-02,F,UKR,51375,SGB II,closed,2025-01-10,2026-11-02,Opladen",
+        "C-3,Rahimi,Ahmad,01.01.1990,M,AFG,51377,AsylbLG,intake,2026-11-20,,Wiesdorf",
+        "C-4,Quux,Yara,31.02.1990,F,SYR,51373,AsylbLG,active,2026-10-01,,Opladen",  # rejected: impossible date
+    ],
+    "jobcenter": ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,51373,SGB II,active,2026-11-01,,Opladen"],
+    "stadt": ["S-1,Haddad,Samira,14.03.1988,F,SYR,51373,AsylbLG,active,2026-09-01,,Opladen"],
+}
+"""Three persons: Samira in three sources, Marta (closed case), Ahmad; one rejected row."""
+
+CLEAR_IDENTITY = (
+    "Haddad",
+    "HADDAD",
+    "Samira",
+    "SAMIRA",
+    "Testova",
+    "Marta",
+    "Rahimi",
+    "Ahmad",
+    "Quux",
+    "Yara",
+    "1988-03-14",
+    "14.03.1988",
+    "962D000001",
+)
+"""Every clear value of ``REPORT_ROWS`` a report must never show."""
+
+# --- files of tests/fixtures --------------------------------------------------------------------------------
+
+JOBCENTER_EXPORT = FIXTURES / "jobcenter" / "JC_KIM_20261124.csv"
+"""A hand-made job-centre export (Windows-1252, CRLF, trailer)."""
+
+ABH_GOOD = FIXTURES / "abh" / "good.xml"
+"""The authority's messages, schema 1.0 (four messages)."""
+
+ABH_GOOD_V11 = FIXTURES / "abh" / "good_v11.xml"
+"""The authority's messages, schema 1.1 (tod, zustaendigkeitswechsel, ausreise)."""
+
+# --- the standard sample (../shared/samples/standard) -----------------------------------------------------
+
+STANDARD_F1_FLOOR = 0.97
+"""Pairwise F1 the hub must reach on the standard sample (tests/e2e): a floor, not a target.
+Measured with the fixed test key: P 0.9916 / R 0.9825 / F1 0.9871 (SQLite)."""
+
+# --- truth files -----------------------------------------------------------------------------------------------
+
+
+def truth_rows(path: Path) -> list[dict[str, str]]:
+    """Every row of a truth file (``source,record_id,person``) as written, duplicates included."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def read_truth(path: Path) -> dict[tuple[str, str], str]:
+    """A truth file as (source, record_id) → true person, what ``pairwise_score`` compares against."""
+    return {(row["source"], row["record_id"]): row["person"] for row in truth_rows(path)}

@@ -1,0 +1,47 @@
+"""Encoding keys of the tests: one fixed, documented master key, and random ones where that is the point.
+
+Linkage outcomes depend (slightly: through hash collisions and Bloom filter overlaps) on the key.
+A test that asserts an outcome must give the same answer on every run, so it uses the fixed test
+key: the homes of the ``hub`` fixture and of ``init_home`` are created with it, and
+``seeded_keys`` derives encoding keys from it. ``random_keys`` is for the few tests whose point is
+that a property holds for *any* key (say so in the test).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+from kim_hub.hub_db.keystore import DEFAULT_KEY_ID, key_path, set_current
+from kim_hub.linkage.keyed import EncodingKeys
+
+TEST_MASTER_KEY: bytes = hashlib.sha256(b"kim-hub tests: the fixed master key, never a production key").digest()
+"""32 bytes, derived from a fixed seed text: the master key of every test that asserts an outcome."""
+
+
+def seeded_keys(key_id: str = "test") -> EncodingKeys:
+    """Encoding keys derived from ``TEST_MASTER_KEY`` (different ``key_id``: different keys)."""
+    return EncodingKeys.from_master(TEST_MASTER_KEY, key_id)
+
+
+def random_keys(key_id: str = "random") -> EncodingKeys:
+    """A fresh random key: only for tests whose point is that the outcome does not depend on the key."""
+    return EncodingKeys.from_master(os.urandom(32), key_id)
+
+
+def plant_test_key(key_dir: Path, key_id: str = DEFAULT_KEY_ID) -> Path:
+    """Put ``TEST_MASTER_KEY`` into a home's key folder as its current key, before the home is created.
+
+    ``initialise`` and ``kim-hub init`` never overwrite an existing key, so the home keeps this one.
+    The file is written as the hub writes its keys (folder 0700, file 0600, ``current`` names it).
+    """
+    key_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(key_dir, 0o700)
+    path = key_path(key_dir, key_id)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(base64.b64encode(TEST_MASTER_KEY).decode() + "\n")
+    set_current(key_dir, key_id)
+    return path
