@@ -91,14 +91,12 @@ def _variant_names(value: str) -> tuple[PersonName, ...]:
 def map_abh_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
     """Map one flattened message to a CaseSummary (with the notes of its settled flaws, see
     ``mappings.contract``), or return why the message is refused (no usable AZR number, type or
-    time, or no name)."""
+    time; the AZR number is also what it links on, so a message without a name still lands)."""
     reader = RowReader(row, contract or contract_for("abh-xml"))
     azr_number = reader.parse("azr_number", parse_azr_number)
     if reader.text("azr_number") is None:
         reader.reject("azr_number", "message has no azrNummer, the only per-person key of the ABH schema")
     name = PersonName(family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or "")
-    if not name.family_name and not name.given_names:
-        reader.reject("family_name", "neither family name nor given names are given")
     message_type = reader.parse("message_type", _message_type)
     if reader.text("message_type") is None:
         reader.reject("message_type", "required field is empty")

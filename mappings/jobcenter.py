@@ -90,7 +90,7 @@ def _date(field: str) -> Callable[[str], dt.date]:
 
 def map_jobcenter_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
     """Map one export row to a CaseSummary (with the notes of its settled flaws, see
-    ``mappings.contract``), or return why the row is refused: no usable Kundennummer, or no name.
+    ``mappings.contract``), or return why the row is refused: no usable Kundennummer, or nothing to link on.
 
     Field names in rejections and notes are the canonical names of mappings/columns/jobcenter.toml.
     """
@@ -99,8 +99,6 @@ def map_jobcenter_row(source: str, row: RawRow, contract: FieldContract | None =
     if reader.text("customer_no") is None:
         reader.reject("customer_no", "required field is empty")
     family_name, given_names = reader.text("family_name") or "", reader.text("given_names") or ""
-    if not family_name and not given_names:
-        reader.reject("family_name", "neither family name nor given names are given")
 
     identity_fields: dict[str, Any] = {
         "birth_date": reader.parse("birth_date", lambda v: parse_birth_date(v, "birth_date")),
@@ -111,6 +109,7 @@ def map_jobcenter_row(source: str, row: RawRow, contract: FieldContract | None =
         "azr_number": reader.parse("azr_number", parse_azr_number),
         "household_no": reader.parse("household_no", _household_no),
     }
+    reader.require_identity(family_name, given_names, identity_fields)
     opened: dt.date | None = reader.parse("benefits_start", _date("benefits_start"))
     closed: dt.date | None = reader.parse("benefits_end", _date("benefits_end"))
     if opened is not None and closed is not None and closed < opened:

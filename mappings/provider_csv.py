@@ -52,8 +52,6 @@ from kim_hub.mappings.row_reader import (
 
 RECORD_ID_MAX_LENGTH = 64  # CaseData.record_id
 REFERRAL_TARGET_MAX_LENGTH = 32  # Referral.to
-# identity a row without any name can still be linked on
-LINKABLE_WITHOUT_A_NAME = ("birth_date", "birth_place", "street", "postcode", "azr_number", "jobcenter_customer_no")
 FORMULA_START = ("=", "+", "-", "@")
 REFERRAL_STATUS_DE = {
     "offen": "open",
@@ -162,8 +160,7 @@ def map_provider_row(source: str, row: RawRow, contract: FieldContract | None = 
         "azr_number": reader.parse("azr_number", parse_azr_number),
         "jobcenter_customer_no": reader.parse("jobcenter_customer_no", _jobcenter_customer_no),
     }
-    if not (name.family_name or name.given_names or any(identity_fields[key] for key in LINKABLE_WITHOUT_A_NAME)):
-        reader.reject("family_name", "no name, birth date, address or identifier: nothing to link the row on")
+    reader.require_identity(name.family_name, name.given_names, identity_fields)
     case_fields: dict[str, Any] = {
         "rechtskreis": reader.parse("rechtskreis", _literal(Rechtskreis, "Rechtskreis")),
         "residence_status": reader.parse("residence_status", lambda v: residence_status_code(v, updated_at)),

@@ -25,6 +25,9 @@ AZR_NUMBER = re.compile(r"\d{12}")
 POSTCODE = re.compile(r"\d{5}")
 WHITESPACE = re.compile(r"\s+")
 
+# identity a row without any name can still be linked on (canonical field names, all mappings)
+LINKABLE_WITHOUT_A_NAME = ("birth_date", "birth_place", "street", "postcode", "azr_number", "jobcenter_customer_no")
+
 T = TypeVar("T")
 FOUR_DIGIT_POSTCODE = re.compile(r"\d{4}")
 
@@ -74,6 +77,12 @@ class RowReader:
     def reject(self, column: str | None, reason: str) -> None:
         """Refuse the row: it cannot be attributed, or carries nothing to link on."""
         self.rejections.append(Rejection(self.row.file, self.row.row_number, column, reason))
+
+    def require_identity(self, family_name: str, given_names: str, identity: dict[str, object]) -> None:
+        """Refuse the row if it carries nothing to link on: no name and none of
+        ``LINKABLE_WITHOUT_A_NAME`` (one name is a name: many people here have only one)."""
+        if not (family_name or given_names or any(identity.get(key) for key in LINKABLE_WITHOUT_A_NAME)):
+            self.reject("family_name", "no name, birth date, address or identifier: nothing to link the row on")
 
     def note(self, column: str | None, reason: str) -> None:
         """Say what was done with one value of a row that lands."""

@@ -411,7 +411,8 @@ def test_pulled_rows_map_to_case_summaries() -> None:
     assert summary.case.goals == {"sprache": "active"} and summary.case.consent.recipients == ("kim",)
     assert summary.case.updated_at == dt.date(2026, 3, 1)
     assert summary.identity.birth_date is not None and summary.identity.birth_date.day == 17
-    assert isinstance(mapped[1], list) and [r.field for r in mapped[1]] == ["case_status"]
+    assert isinstance(mapped[1], CaseSummary) and [n.field for n in mapped[1].notes] == ["case_status"]
+    assert mapped[1].case.case_status is None
     assert connector.row_format == "provider-csv" and isinstance(batch.rows[0], RawRow)
 
 
