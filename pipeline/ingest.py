@@ -118,7 +118,7 @@ def ingest_source(
             claimed = claim.path
             crash_point("claim")
             if claim.refused is not None:
-                result, receipt = _set_aside(claimed, source, claim.refused, hashed=False)
+                result, receipt = _refused(claimed, source, claim.refused)
             elif folder.note_attempt(claimed) > MAX_INTERRUPTED_ATTEMPTS:
                 result, receipt = _set_aside(claimed, source, INTERRUPTED)
             else:
@@ -165,19 +165,25 @@ def _ingest_claimed(
         return _set_aside(claimed, source, type(error).__name__)
 
 
-def _set_aside(path: Path, source: str, kind: str, hashed: bool = True) -> tuple[FileOutcome, Receipt]:
+def _set_aside(path: Path, source: str, kind: str) -> tuple[FileOutcome, Receipt]:
     """The outcome and receipt of a file the hub could not process: nothing of it was stored (its
-    transaction was rolled back), so a corrected or re-sent delivery is read afresh. An entry that
-    is not a regular file is never opened (``hashed=False``): its receipt carries no hash."""
+    transaction was rolled back), so a corrected or re-sent delivery is read afresh."""
     name = _display_name(path.name)
     reason = f"the hub could not process this file ({kind}); nothing of it was stored; it was set aside"
-    digest = ""
-    if hashed:
-        with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
     received = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     receipt = Receipt(source, name, digest, "failed", received, rejections=[Rejection(name, None, None, reason)])
     return FileOutcome(source, name, "failed"), receipt
+
+
+def _refused(path: Path, source: str, reason: str) -> tuple[FileOutcome, Receipt]:
+    """The outcome and receipt of an entry that is not one regular file (a symlink, a FIFO, a
+    hard link): rejected whole and never opened, so its receipt carries no hash."""
+    name = _display_name(path.name)
+    received = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    receipt = Receipt(source, name, "", "rejected", received, rejections=[Rejection(name, None, None, reason)])
+    return FileOutcome(source, name, "rejected"), receipt
 
 
 def _read_delivery(

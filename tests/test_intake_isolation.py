@@ -194,12 +194,12 @@ def test_what_was_swapped_in_for_a_file_is_refused_never_read(tmp_path: Path) ->
     os.mkfifo(processing / "pipe.csv")
     os.link(secret, processing / "hard.csv")
     outcome = _ingest(home, config, "caritas")  # returns: the pipe is never opened for a blocking read
-    assert (outcome.files_failed, outcome.records_accepted) == (3, 0)
+    assert (outcome.files_rejected, outcome.files_failed, outcome.records_accepted) == (3, 0, 0)
     failed = home.path / "failed" / "caritas"
     assert sorted(p.name for p in failed.iterdir()) == ["hard.csv", "link.csv", "pipe.csv"]
     assert (failed / "link.csv").is_symlink() and secret.read_text(encoding="utf-8").count(CANARY) == 1
     receipt = (home.outbox("caritas", "receipts") / "link.csv.receipt.json").read_text(encoding="utf-8")
-    assert "not one regular file" in receipt and CANARY not in receipt
+    assert '"status": "rejected"' in receipt and "not one regular file" in receipt and CANARY not in receipt
 
 
 def test_a_file_is_taken_only_once_it_stands_still(tmp_path: Path) -> None:
