@@ -95,10 +95,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def sync_exit_code(summary: dict[str, Any]) -> int:
-    """4 when part of the run failed (a file or step set aside), else 1 when rows were rejected."""
+    """4 when part of the run failed (a file or step set aside), else 1 when rows or whole files
+    were rejected (the senders have receipts to act on)."""
     if summary["failed"] or summary["files_failed"]:
         return EXIT_PART_FAILED
-    return EXIT_REJECTED if summary["records_rejected"] else EXIT_OK
+    return EXIT_REJECTED if summary["records_rejected"] or summary.get("files_rejected") else EXIT_OK
 
 
 def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = False) -> dict[str, Any]:

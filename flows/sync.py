@@ -135,6 +135,7 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict[str, Any
         "linking": _isolated("linking", failed, link_task, home_path),
         "push": _isolated("push", failed, push_task, home_path),
         "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values()),
+        "files_rejected": sum(int(s["files_rejected"]) for s in per_source.values()),
         "files_failed": sum(int(s["files_failed"]) for s in per_source.values()),
         "failed": failed,
     }

@@ -68,12 +68,12 @@ def store_file(
 ) -> FileOutcome:
     """Write one file's records, rejections, notes and ledger entry (the caller commits).
 
-    ``batch`` is what the connector read (content hash, row count, unknown columns, whether
-    the file is rejected whole); ``records`` come in chunks, stored as they come (they may
+    ``batch`` is what the connector read (content hash, row count and unknown columns, complete
+    once the records are taken, and whether the file is rejected whole); ``records`` come in chunks, stored as they come (they may
     still be being encoded); ``rejections`` (the batch's and the mapping's) and ``notes`` (of
     the rows that landed) are read only after the last chunk, so lists the encoder fills as it
     goes are complete by then."""
-    rows_total, rejected_whole = batch.rows_total, batch.rejected_whole
+    rejected_whole = batch.rejected_whole
     ledger = IngestFile(
         source=source,
         file_name=file_name,
@@ -88,6 +88,8 @@ def store_file(
         if chunk and not rejected_whole:
             added, same = _upsert(session, chunk, ledger.id)
             accepted, unchanged = accepted + added, unchanged + same
+    rows_total = batch.rows_total  # complete only now: the batch's rows may have been a stream
+    ledger.unknown_columns = list(batch.unknown_columns)
     rejected_rows = {r.row for r in rejections if r.row is not None}
     for rejection in rejections:
         session.add(

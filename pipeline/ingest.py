@@ -38,7 +38,7 @@ from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.receipts import Receipt, write_receipt
 from kim_hub.connectors.registry import is_file_connector, is_pull_connector, load_connector
 from kim_hub.core.errors import BadInputError, ConfigError, TransientError
-from kim_hub.core.rows import FileBatch, Note, RawRow, Rejection
+from kim_hub.core.rows import FileBatch, Note, RawRow, Rejection, StreamRejectedError, too_many_rows
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import IngestFile
 from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, notes_of, rejections_of, store_file
@@ -151,12 +151,16 @@ def _ingest_claimed(
     """Read, map, encode and store one claimed file; anything it raises sets the file aside."""
     try:
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
-        return store_batch(
-            EncodedFile(source, batch, _mapper(reader, settings.contract), keys, settings.azr_authoritative, file_notes),
-            _display_name(claimed.name),
-            sessions,
-            full_snapshot=reader is not None and reader.full_snapshot,
-        )
+        try:
+            return store_batch(
+                EncodedFile(source, batch, _mapper(reader, settings.contract), keys, settings.azr_authoritative, file_notes),
+                _display_name(claimed.name),
+                sessions,
+                full_snapshot=reader is not None and reader.full_snapshot,
+            )
+        except StreamRejectedError as rejected:  # found part-way through a stream: its transaction rolled back
+            whole = _rejected_whole(claimed, rejected.reason)
+            return store_batch(EncodedFile(source, whole, _no_rows, keys, False), _display_name(claimed.name), sessions)
     except (TransientError, OperationalError, InterfaceError):
         raise  # may go away by itself: the task retries, and the ledger makes the retry exact
     except ConfigError:
@@ -204,13 +208,12 @@ def _read_delivery(
     if reader is None:
         return _unreadable(path, configured), None
     try:
-        batch = reader.read_file(path)
+        batch = reader.stream_file(path)
     except BadInputError as exc:
         return _rejected_whole(path, str(exc)), None
     row_limit = _count_option(options, "max_rows", MAX_ROWS)
-    if len(batch.rows) > row_limit:
-        reason = f"file has more than the limit of {row_limit} rows for this source; split the export into smaller files"
-        return _rejected_whole(path, reason), None
+    if batch.limit_rows(row_limit):  # a stream is held to the limit as it is read
+        return _rejected_whole(path, too_many_rows(row_limit)), None
     return batch, reader
 
 
