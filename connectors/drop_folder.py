@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,11 +42,20 @@ NOT_A_REGULAR_FILE = "not one regular file (a symlink, a pipe or a hard link)"
 
 @dataclass(frozen=True)
 class Claim:
-    """A file this process claimed and holds; ``refused`` says why it must not be read at all."""
+    """A file this process claimed and holds; ``refused`` says why it must not be read at all.
+
+    ``path`` is where the file lies (in processing/: its name, and where it moves on from);
+    ``readable`` is what to read it by: a name for the descriptor the claim opened and checked,
+    so every read gets exactly those bytes whatever is put at ``path`` meanwhile."""
 
     path: Path
     refused: str | None = None
     future_dated: bool = False  # its modification time lay in the future (a sender's clock is wrong)
+    readable: Path | None = None
+
+    @property
+    def to_read(self) -> Path:
+        return self.readable or self.path
 
 
 DEFAULT_SETTLE_SECONDS = 30.0  # long enough for an upload that stalls for a while; .part names are safer
@@ -131,7 +141,8 @@ class DropFolder:
                 return
             future = stat.st_mtime > time.time() + FUTURE_TOLERANCE_SECONDS
             os.utime(handle)  # from now on the file's time is its claim: archive retention counts from it
-            yield Claim(target, future_dated=future)
+            with _descriptor_named(handle, target.name) as readable:
+                yield Claim(target, future_dated=future, readable=readable)
         finally:
             os.close(handle)  # releases the lock
 
@@ -183,6 +194,27 @@ def _lock(handle: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+@contextmanager
+def _descriptor_named(handle: int, name: str) -> Iterator[Path | None]:
+    """A path that opens the descriptor ``handle`` (Linux: ``/proc/self/fd/N``) under the file's
+    own name, for readers that take a path and look at its name and suffix: a symlink ``name``
+    in a fresh folder private to this process's user (``mkdtemp``: 0700). Opening it always
+    reaches the claimed inode, never what lies at the claimed path later. None where the
+    platform has no such names (the claimed path is then read, in the hub's own folder)."""
+    magic = Path(f"/proc/self/fd/{handle}")
+    if not magic.exists():
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="kim-hub-claim-"))
+    link = folder / name
+    try:
+        link.symlink_to(magic)
+        yield link
+    finally:
+        link.unlink(missing_ok=True)
+        folder.rmdir()
 
 
 def _same_file(handle: int, path: Path) -> bool:

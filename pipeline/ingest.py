@@ -120,10 +120,10 @@ def ingest_source(
             if claim.refused is not None:
                 result, receipt = _refused(claimed, source, claim.refused)
             elif folder.note_attempt(claimed) > MAX_INTERRUPTED_ATTEMPTS:
-                result, receipt = _set_aside(claimed, source, INTERRUPTED)
+                result, receipt = _set_aside(claim.to_read, source, INTERRUPTED)
             else:
                 notes = [Note(_display_name(claimed.name), None, None, FUTURE_DATED)] if claim.future_dated else []
-                result, receipt = _ingest_claimed(claimed, source, readers, settings, keys, sessions, notes)
+                result, receipt = _ingest_claimed(claim.to_read, source, readers, settings, keys, sessions, notes)
             crash_point("ledger")
             write_receipt(receipts, receipt)
             crash_point("receipt")
@@ -148,7 +148,8 @@ def _ingest_claimed(
     sessions: sessionmaker[Session],
     file_notes: Sequence[Note] = (),
 ) -> tuple[FileOutcome, Receipt]:
-    """Read, map, encode and store one claimed file; anything it raises sets the file aside."""
+    """Read, map, encode and store one claimed file (``claimed``: what to read it by, under its
+    own name; see ``Claim.readable``); anything it raises sets the file aside."""
     try:
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
         try:

@@ -22,6 +22,7 @@ from openpyxl import Workbook
 
 from kim_hub.connectors.abh_xml import AbhXmlConnector
 from kim_hub.connectors.base import ExamplePerson
+from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.jobcenter import JobcenterConnector
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
 from kim_hub.connectors.rest import RestConfig, RestConnector
@@ -200,6 +201,24 @@ def test_what_was_swapped_in_for_a_file_is_refused_never_read(tmp_path: Path) ->
     assert (failed / "link.csv").is_symlink() and secret.read_text(encoding="utf-8").count(CANARY) == 1
     receipt = (home.outbox("caritas", "receipts") / "link.csv.receipt.json").read_text(encoding="utf-8")
     assert '"status": "rejected"' in receipt and "not one regular file" in receipt and CANARY not in receipt
+
+
+def test_the_bytes_read_are_those_of_the_file_claimed(tmp_path: Path) -> None:
+    """Every read of a claimed file goes through the descriptor the claim opened and checked:
+    what is put at its path afterwards is never read, and the name and suffix stay the file's."""
+    folder = DropFolder.under(tmp_path, "caritas")
+    folder.inbox.mkdir(parents=True)
+    delivery = settle(ProviderCsvConnector.example_delivery(folder.inbox, PERSONS))
+    with folder.claimed(delivery) as claim:
+        assert claim is not None and claim.readable is not None
+        assert claim.to_read.name == delivery.name and claim.to_read != claim.path
+        claim.path.unlink()  # what lies at the path is swapped for something else
+        claim.path.write_text(f"record_id,family_name,given_names\nX-1,{CANARY},Samira\n", encoding="utf-8")
+        batch = ProviderCsvConnector.read_file(claim.to_read)
+        assert [row.fields["family_name"] for row in batch.rows] == ["Haddad", "Testova"]
+        streamed = ProviderCsvConnector.stream_file(claim.to_read)
+        assert [row.fields["record_id"] for row in streamed.all_rows()] == ["A-1", "A-2"]
+    assert not claim.to_read.exists()  # the name for the descriptor goes with the claim
 
 
 def test_a_file_is_taken_only_once_it_stands_still(tmp_path: Path) -> None:
