@@ -13,12 +13,14 @@ or error message. Retry policy, redirects, the environment and error mapping: co
 
 A pull is bounded (``max_pages``, ``max_items``, ``max_response_bytes``): an API that pages without
 end, or answers without end, refuses the pull with a reason instead of exhausting the hub, and
-nothing of it is stored.
+nothing of it is stored. A summary whose text cannot be written as UTF-8 is refused on its own
+(``PushResult.refused``) so it cannot hold up the summaries beside it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import time
@@ -38,6 +40,8 @@ from kim_hub.connectors.rest_http import HttpClient, Limits, RetryPolicy
 from kim_hub.connectors.rest_rows import NOT_UNICODE, build_batch, is_unicode
 from kim_hub.core.errors import BadInputError, ConfigError
 from kim_hub.core.rows import HealthResult
+
+log = logging.getLogger(__name__)
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
@@ -116,9 +120,12 @@ class RestConfig(BaseModel):
 
 @dataclass(frozen=True)
 class PushResult:
-    """How many summaries the provider stored."""
+    """How many summaries the provider stored, and which were not sent at all (their positions in
+    the list given, from 0) because their text cannot be written as UTF-8: the caller must not
+    record those as delivered."""
 
     accepted: int
+    refused: tuple[int, ...] = ()
 
 
 class RestConnector(PullConnector):
@@ -202,23 +209,21 @@ class RestConnector(PullConnector):
     def push(self, summaries: Sequence[Mapping[str, Any]]) -> PushResult:
         """POST summaries in chunks of ``page_size``; summaries must be JSON-ready (``model_dump(mode="json")``).
 
-        A failure raises after earlier chunks were stored; the API is idempotent per summary, so
-        the caller simply pushes all of them again.
+        A summary whose text cannot be written as UTF-8 is left out and listed in ``refused``;
+        the others go as usual. A failure raises after earlier chunks were stored; the API is
+        idempotent per summary, so the caller simply pushes all of them again.
         """
+        encoded, refused = _encoded_summaries(summaries)
         accepted = 0
         size = self.config.page_size
-        for start in range(0, len(summaries), size):
-            chunk = list(summaries[start : start + size])
-            try:
-                body = json.dumps({"summaries": chunk}, ensure_ascii=False, allow_nan=False).encode("utf-8")
-            except (TypeError, ValueError):
-                raise BadInputError(f"POST /summaries: summaries {start + 1}-{start + len(chunk)} are not JSON-ready") from None
+        for start in range(0, len(encoded), size):
+            body = b'{"summaries":[' + b",".join(encoded[start : start + size]) + b"]}"
             answer = _json_body(self._http.send("POST", "/summaries", body=body), "POST /summaries")
             count = answer.get("accepted") if isinstance(answer, dict) else None
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise BadInputError("POST /summaries: response has no 'accepted' count")
             accepted += count
-        return PushResult(accepted=accepted)
+        return PushResult(accepted=accepted, refused=refused)
 
     def check(self) -> HealthResult:
         """One GET /health without retries, so a status page answers quickly; never raises."""
@@ -258,6 +263,28 @@ def _configured(session: requests.Session, config: RestConfig) -> requests.Sessi
 
 def _over_limit(limit: str, option: str) -> str:
     return f"GET /cases: the API has more than the limit of {limit} (option {option}); pull refused, nothing stored"
+
+
+def _encoded_summaries(summaries: Sequence[Mapping[str, Any]]) -> tuple[list[bytes], tuple[int, ...]]:
+    """Each summary as UTF-8 JSON, and the positions of those that cannot be written as UTF-8.
+
+    Text that is not Unicode (a lone surrogate) is a flaw of that one summary: refusing it alone
+    keeps it from holding up the rest. A summary that is not JSON at all is the caller's mistake
+    and raises, as before.
+    """
+    encoded: list[bytes] = []
+    refused: list[int] = []
+    for position, summary in enumerate(summaries):
+        try:
+            text = json.dumps(summary, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            raise BadInputError(f"POST /summaries: summary {position + 1} is not JSON-ready") from None
+        if is_unicode(text):
+            encoded.append(text.encode("utf-8"))
+        else:
+            log.warning("POST /summaries: summary %d not sent: %s", position + 1, NOT_UNICODE)
+            refused.append(position)
+    return encoded, tuple(refused)
 
 
 def _json_body(body: bytes, where: str) -> Any:

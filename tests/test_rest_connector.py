@@ -701,3 +701,23 @@ def test_a_cursor_that_is_not_unicode_is_bad_input(cursor: str) -> None:
             make_connector().pull({})
     else:
         assert len(make_connector().pull({}).batch.rows) == 1
+
+
+@responses.activate
+def test_a_summary_that_is_not_unicode_is_refused_alone_and_the_others_are_sent(caplog: pytest.LogCaptureFixture) -> None:
+    summaries = [{"case": {"record_id": f"W{i}"}, "name": "Rania"} for i in range(4)]
+    summaries[1]["name"] = CANARY + "\udc00"
+    posted: list[str] = []
+
+    def accept(request: Any) -> tuple[int, dict[str, str], str]:
+        chunk = json.loads(request.body)["summaries"]
+        posted.extend(s["case"]["record_id"] for s in chunk)
+        return 200, {}, json.dumps({"accepted": len(chunk)})
+
+    responses.add_callback(responses.POST, f"{BASE}/summaries", callback=accept)
+
+    result = make_connector().push(summaries)
+
+    assert result == PushResult(accepted=3, refused=(1,))
+    assert posted == ["W0", "W2", "W3"]
+    assert all(CANARY not in r.getMessage() for r in caplog.records)
