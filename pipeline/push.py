@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.outbox import OutboxSink
 from kim_hub.connectors.registry import is_pull_connector, load_connector
+from kim_hub.connectors.rest import PushResult
 from kim_hub.core.errors import HubError
 from kim_hub.exchange.consent import ConsentPolicy
 from kim_hub.exchange.push_plan import Delivery, missing_origins, plan_deliveries
@@ -65,15 +66,29 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
         sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for body, planned in sorted(plan.by_body().items()):
             try:
-                sink_for(home, config, body).push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in planned])
+                result = sink_for(home, config, body).push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in planned])
             except HubError as error:
                 outcome.failed[body] = str(error)
                 continue
-            for d in planned:
+            delivered = _delivered(planned, result)
+            if len(delivered) < len(planned):
+                refused = len(planned) - len(delivered)
+                outcome.failed[body] = (
+                    f"{refused} document(s) not sent: text that cannot be written as UTF-8; planned again next run"
+                )
+            for d in delivered:
                 crash_point("push")  # delivered, its transfer not yet committed
                 record_transfer(session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins)
-            _count(outcome, planned)
+            _count(outcome, delivered)
     return outcome
+
+
+def _delivered(planned: Sequence[Delivery], result: object) -> list[Delivery]:
+    """The documents a sink delivered: all, unless it refused some (an API connector refuses a
+    document whose text cannot be written as UTF-8). A refused one gets no transfer, so it is
+    planned again and never recorded as sent."""
+    refused = set(result.refused) if isinstance(result, PushResult) else set()
+    return [d for position, d in enumerate(planned) if position not in refused]
 
 
 def sink_for(home: HubHome, config: HubConfig, body: str) -> Sink:
