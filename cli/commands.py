@@ -5,9 +5,10 @@ A command gets its help text as both summary and description, an example under i
 is a command with subcommands of its own; called alone it prints its own help.
 
 Exit codes (the README documents them): 0 ok, 1 the run finished but rows were rejected (or a
-check failed), 2 usage or configuration error, 3 the hub refused to run (an exposed key file),
-4 the run finished but part of it failed (a file or a source set aside, or linking, push or the
-report failed; the rest went on), 5 the command itself failed unexpectedly.
+check failed), 2 usage or configuration error, 3 the hub refused to run (an exposed key file or
+key folder: open to others, a link, another user's), 4 the run finished but part of it failed (a
+file or a source set aside, or linking, push or the report failed; the rest went on), 5 the
+command itself failed unexpectedly.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_PART_FAILED, EXIT_REJECTED, CommandGroup, home_of
 from kim_hub.core.errors import ConfigError
-from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.home import HubHome, check_source_name
 
 
 def register(commands: CommandGroup) -> None:
@@ -107,6 +107,8 @@ def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = Fa
     from kim_hub.pipeline.setup import encoding_keys
 
     config = home.load_config()
+    for name in sources or ():
+        check_source_name(name, "--source")
     unknown = sorted(set(sources or ()) - set(config.sources))
     if unknown:
         raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")

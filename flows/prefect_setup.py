@@ -13,7 +13,7 @@ import logging
 import os
 import re
 
-from kim_hub.flows.temporary_api import start_temporary_api
+from kim_hub.flows.temporary_api import CLIENT_AUTH_ENV, start_temporary_api
 from kim_hub.pipeline.home import HubHome
 from kim_hub.runtime.lifetime import can_die_with_parent
 
@@ -56,9 +56,17 @@ def prepare_prefect(home: HubHome, verbose: bool = False) -> None:
 
 def connect_prefect_api() -> None:
     """Give this process a Prefect API: the configured server, else a temporary one that lives as
-    long as this process and no longer (where the platform allows; else Prefect starts its own)."""
+    long as this process and no longer (where the platform allows; else Prefect starts its own).
+
+    The temporary server requires its own random auth string, which the client is given here. An
+    API key in the environment is dropped for it: Prefect's client would send the key instead of
+    the auth string, and the server would refuse every call. A configured server's credentials
+    are the operator's (PREFECT_API_AUTH_STRING in the environment) and are left alone."""
     if not os.environ.get("PREFECT_API_URL") and can_die_with_parent():
-        os.environ["PREFECT_API_URL"] = start_temporary_api()
+        api = start_temporary_api()
+        os.environ.pop("PREFECT_API_KEY", None)
+        os.environ[CLIENT_AUTH_ENV] = api.auth_string
+        os.environ["PREFECT_API_URL"] = api.url
 
 
 class RedactingFilter(logging.Filter):
