@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, CommandGroup, home_of
+from kim_hub.cli.commands import EXIT_OK, EXIT_PART_FAILED, EXIT_REJECTED, EXIT_USAGE, CommandGroup, home_of
 from kim_hub.pipeline.home import check_source_name
 
 
@@ -121,7 +121,7 @@ def cmd_review_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from kim_hub.cli.sync import prefect_flows, push_line
+    from kim_hub.cli.sync import prefect_flows, push_line, push_part_failed, push_problems
     from kim_hub.pipeline.database import open_sessions
     from kim_hub.pipeline.erasure import erase
 
@@ -135,7 +135,9 @@ def cmd_erase(args: argparse.Namespace) -> int:
     print(f"erased 1 record; {outcome.persons_erased} person(s) erased with it")
     pushed = prefect_flows(home).push_flow(str(home.path))  # erasure notices to who received its data
     print(push_line(pushed))
-    return EXIT_OK
+    for line in push_problems(pushed):
+        print(line, file=sys.stderr)
+    return EXIT_PART_FAILED if push_part_failed(pushed) else EXIT_OK
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
