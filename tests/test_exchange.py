@@ -296,8 +296,7 @@ def test_a_document_the_api_refuses_as_not_unicode_is_not_recorded_and_holds_up_
     monkeypatch.setattr(push, "plan_deliveries", with_a_lone_surrogate_for_caritas)
     first = hub.push(TODAY)
 
-    assert list(first.failed) == ["caritas"] and "UTF-8" in first.failed["caritas"]
-    assert "Zyxwvutsrq" not in first.failed["caritas"]
+    assert first.documents_refused == {"caritas": 1} and first.failed == {}
     assert first.summaries_sent == 1 and "962D000001.summary.json" in summaries(hub, "jobcenter")  # the job centre is not held up
     assert not [call for call in responses.calls if call.request.method == "POST"]  # nothing else was due for caritas
     with hub.sessions() as session:
