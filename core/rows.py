@@ -13,8 +13,9 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
-class Rejection:
-    """Why a file or a row was not accepted. ``reason`` never contains the rejected value."""
+class Located:
+    """Something said about a file, a row of it or one field of that row; ``reason`` never
+    contains a value."""
 
     file: str
     row: int | None
@@ -31,22 +32,14 @@ class Rejection:
 
 
 @dataclass(frozen=True)
-class Note:
+class Rejection(Located):
+    """Why a file or a row was not accepted."""
+
+
+@dataclass(frozen=True)
+class Note(Located):
     """What the field contract did with one value of a row that landed (left it out, kept it with a
-    warning, repaired it). ``reason`` never contains the value."""
-
-    file: str
-    row: int | None
-    field: str | None
-    reason: str
-
-    def describe(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", row {self.row}"
-        if self.field:
-            where += f", field {self.field!r}"
-        return f"{where}: {self.reason}"
+    warning, repaired it)."""
 
 
 @dataclass(frozen=True)

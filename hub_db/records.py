@@ -11,18 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from kim_hub.core.rows import FileBatch, Note, Rejection
+from kim_hub.core.rows import FileBatch, Located, Note, Rejection
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.link_queue import enqueue, enqueue_new
 from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, RowNote, SourceRecord, table_of
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord
 
 LOOKUP_CHUNK = 500
+WRITE_CHUNK_ROWS = 5000  # rejections or notes per INSERT
 
 
 @dataclass(frozen=True)
@@ -91,35 +93,39 @@ def store_file(
     rows_total = batch.rows_total  # complete only now: the batch's rows may have been a stream
     ledger.unknown_columns = list(batch.unknown_columns)
     rejected_rows = {r.row for r in rejections if r.row is not None}
-    for rejection in rejections:
-        session.add(
-            RejectedRow(
-                file_id=ledger.id,
-                source=source,
-                file_name=file_name,
-                row_number=rejection.row,
-                field=rejection.field,
-                reason=rejection.reason[:300],
-            )
-        )
+    _store_located(session, RejectedRow, rejections, ledger.id, source, file_name)
     if not rejected_whole:
-        for note in notes:
-            session.add(
-                RowNote(
-                    file_id=ledger.id,
-                    source=source,
-                    file_name=file_name,
-                    row_number=note.row,
-                    field=note.field,
-                    reason=note.reason[:300],
-                )
-            )
+        _store_located(session, RowNote, notes, ledger.id, source, file_name)
         ledger.rows_noted = len({note.row for note in notes if note.row is not None})
     ledger.rows_total = rows_total
     ledger.rows_accepted = accepted
     ledger.rows_unchanged = unchanged
     ledger.rows_rejected = rows_total if rejected_whole else len(rejected_rows)
     return FileOutcome(source, file_name, ledger.status, rows_total, accepted, unchanged, ledger.rows_rejected, ledger.id)
+
+
+def _store_located(
+    session: Session,
+    table: type[RejectedRow] | type[RowNote],
+    problems: Sequence[Located],
+    file_id: int,
+    source: str,
+    file_name: str,
+) -> None:
+    """Rejections or notes of a file, inserted in bulk: a big delivery may have one per row."""
+    rows = (
+        {
+            "file_id": file_id,
+            "source": source,
+            "file_name": file_name,
+            "row_number": p.row,
+            "field": p.field,
+            "reason": p.reason[:300],
+        }
+        for p in problems
+    )
+    while chunk := list(islice(rows, WRITE_CHUNK_ROWS)):
+        session.execute(insert(table), chunk)
 
 
 def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: int) -> tuple[int, int]:
