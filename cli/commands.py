@@ -1,13 +1,14 @@
 """The one helper every command family builds its commands with, and what commands share.
 
-A command gets its help text as both summary and description, an example under its help, and
-``--home`` unless it works without a home. A command group (``sources``, ``review``, ``keys``)
-is a command with subcommands of its own; called alone it prints its own help.
+A command gets its help text as both summary and description, an example under its help,
+``--debug``, and ``--home`` unless it works without a home. A command group (``sources``,
+``review``, ``keys``) is a command with subcommands of its own; called alone it prints its own help.
 
 Exit codes (the README documents them): 0 ok, 1 the run finished but rows were rejected (or a
-check failed), 2 usage or configuration error, 3 the hub refused to run (an exposed key file),
-4 the run finished but part of it failed (a file or a source set aside, or linking, push or the
-report failed; the rest went on), 5 the command itself failed unexpectedly.
+check failed), 2 usage or configuration error, 3 the hub refused to run (an exposed key file or
+key folder: open to others, a link, another user's), 4 the run finished but part of it failed (a
+file or a source set aside, or linking, push or the report failed; the rest went on), 5 the
+command itself failed unexpectedly.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kim_hub.pipeline.home import HubHome
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED, EXIT_PART_FAILED, EXIT_FAILED = 0, 1, 2, 3, 4, 5
 HOME_HELP = "the hub's home folder (default: $KIM_HUB_HOME or ./kim-home)"
+DEBUG_HELP = "on failure, also show where it failed: a traceback of code locations, never values"
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -64,6 +66,8 @@ class CommandGroup:
         )
         if home:
             parser.add_argument("--home", help=HOME_HELP)
+        # not given, it leaves the top-level --debug's value alone (kim-hub --debug ingest)
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         parser.set_defaults(handler=handler)
         return parser
 

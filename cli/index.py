@@ -8,8 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
-from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, CommandGroup, home_of
+from kim_hub.cli.commands import EXIT_OK, EXIT_PART_FAILED, EXIT_REJECTED, EXIT_USAGE, CommandGroup, home_of
+from kim_hub.pipeline.home import check_source_name
 
 
 def register(commands: CommandGroup) -> None:
@@ -66,20 +70,28 @@ def register(commands: CommandGroup) -> None:
 
 
 def cmd_links(args: argparse.Namespace) -> int:
-    from kim_hub.pipeline.links import LINKS_HEADER, link_rows, write_links_csv
+    from kim_hub.pipeline.links import link_rows
+    from kim_hub.pipeline.private_files import check_target, replacing
 
+    if not args.out:
+        _write_links(sys.stdout, link_rows(home_of(args)), args.format)
+        return EXIT_OK
+    check_target(Path(args.out), "--out")  # refused before the index is read
     rows = link_rows(home_of(args))
-    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 - stdout is not ours to close
-    try:
-        if args.format == "json":
-            json.dump([dict(zip(LINKS_HEADER, row, strict=True)) for row in rows], out, indent=1)
-            out.write("\n")
-        else:
-            write_links_csv(out, rows)
-    finally:
-        if args.out:
-            out.close()
+    with replacing(Path(args.out), "--out") as out:  # a reader never sees half an export
+        _write_links(out, rows, args.format)
     return EXIT_OK
+
+
+def _write_links(out: TextIO, rows: Sequence[tuple[Any, ...]], form: str) -> None:
+    """The links export in its format (JSON: one object per record; CSV: header first)."""
+    from kim_hub.pipeline.links import LINKS_HEADER, write_links_csv
+
+    if form == "json":
+        json.dump([dict(zip(LINKS_HEADER, row, strict=True)) for row in rows], out, indent=1)
+        out.write("\n")
+    else:
+        write_links_csv(out, rows)
 
 
 def cmd_review_list(args: argparse.Namespace) -> int:
@@ -109,10 +121,11 @@ def cmd_review_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from kim_hub.cli.sync import prefect_flows, push_line
+    from kim_hub.cli.sync import prefect_flows, push_line, push_part_failed, push_problems
     from kim_hub.pipeline.database import open_sessions
     from kim_hub.pipeline.erasure import erase
 
+    check_source_name(args.source, "--source")
     home = home_of(args)
     with open_sessions(home) as sessions:
         outcome = erase(home, sessions, args.source, args.record_id)
@@ -122,7 +135,9 @@ def cmd_erase(args: argparse.Namespace) -> int:
     print(f"erased 1 record; {outcome.persons_erased} person(s) erased with it")
     pushed = prefect_flows(home).push_flow(str(home.path))  # erasure notices to who received its data
     print(push_line(pushed))
-    return EXIT_OK
+    for line in push_problems(pushed):
+        print(line, file=sys.stderr)
+    return EXIT_PART_FAILED if push_part_failed(pushed) else EXIT_OK
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:

@@ -1,9 +1,10 @@
 """The `kim-hub` command line: the parser built from one module per command family, errors as exit codes.
 
 Exit codes: see ``cli.commands`` (0 ok, 1 rows rejected, 2 usage or configuration, 3 refused,
-4 part of the run failed, 5 the command failed). An unexpected error is one line naming its kind,
-never a traceback that could quote a value. A reader that stops early (`kim-hub links | head`)
-ends the command quietly, as any Unix tool does.
+4 part of the run failed, 5 the command failed). A failed command prints one line naming the
+kind of error with a hint (``cli.errors``), never a traceback that could quote a value;
+``--debug`` (before or after the command) adds a value-free traceback. A reader that stops early
+(`kim-hub links | head`) ends the command quietly, as any Unix tool does.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import os
 import sys
 
 from kim_hub.cli import data, exchange, index, reports, setup, sync
-from kim_hub.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CommandGroup, HelpFormatter
-from kim_hub.core.errors import ConfigError, FatalError, HubError
+from kim_hub.cli.commands import DEBUG_HELP, EXIT_OK, EXIT_USAGE, CommandGroup, HelpFormatter
+from kim_hub.cli.errors import report_error
 
 FAMILIES = (setup, sync, index, exchange, reports, data)
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  kim-hub init --home /srv/kim-hub && kim-hub ingest --home /srv/kim-hub",
         formatter_class=HelpFormatter,
     )
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = CommandGroup.top_level(parser)
     for family in FAMILIES:
         family.register(commands)
@@ -44,21 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         code = int(args.handler(args) or EXIT_OK)
         sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
         return code
-    except ConfigError as exc:
-        print(f"kim-hub: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except FatalError as exc:
-        print(f"kim-hub: refused: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except HubError as exc:
-        print(f"kim-hub: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
-    except Exception as error:  # noqa: BLE001 - the last line of defence: a kind, never a value
-        print(f"kim-hub: failed unexpectedly ({type(error).__name__})", file=sys.stderr)
-        return EXIT_FAILED
+    except Exception as error:  # noqa: BLE001 - the last line of defence: a kind and a hint, never a value
+        return report_error(error, debug=getattr(args, "debug", False))
 
 
 def _silence_stdout() -> None:

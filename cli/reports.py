@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kim_hub.cli.commands import EXIT_OK, CommandGroup, home_of
 from kim_hub.core.errors import ConfigError
+from kim_hub.pipeline.private_files import check_target, write_replacing
 
 
 def register(commands: CommandGroup) -> None:
@@ -52,7 +53,7 @@ def register(commands: CommandGroup) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from kim_hub.pipeline.reports import REPORT_HTML, REPORT_JSON, make_report, report_json, write_atomically, write_reports
+    from kim_hub.pipeline.reports import REPORT_HTML, REPORT_JSON, make_report, report_json, write_reports
     from kim_hub.reporting.html import render_html
 
     home = home_of(args)
@@ -60,18 +61,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         write_reports(home, lang=args.lang)
         print(home.reports / (REPORT_HTML if args.format == "html" else REPORT_JSON))
         return EXIT_OK
+    if args.out != "-":
+        check_target(Path(args.out), "--out")  # refused before the report is made
     report = make_report(home, lang=args.lang)
     text = render_html(report, args.lang) if args.format == "html" else report_json(report)
     if args.out == "-":
         sys.stdout.write(text)
     else:
-        write_atomically(Path(args.out), text)
+        write_replacing(Path(args.out), text, "--out")
         print(args.out)
     return EXIT_OK
 
 
 def cmd_monitoring(args: argparse.Namespace) -> int:
-    from kim_hub.pipeline.reports import collect, now, write_atomically
+    from kim_hub.pipeline.reports import collect, now
     from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
     from kim_hub.reporting.suppression import DEFAULT_THRESHOLD
 
@@ -82,10 +85,12 @@ def cmd_monitoring(args: argparse.Namespace) -> int:
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     if threshold < 2:
         raise ConfigError("--threshold must be at least 2")
+    if args.out:
+        check_target(Path(args.out), "--out")
     document = monitoring_document(collect(home_of(args), review_limit=1).records, period, now(), threshold, args.lang)
     text = monitoring_csv(document) if args.format == "csv" else json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     if args.out:
-        write_atomically(Path(args.out), text)
+        write_replacing(Path(args.out), text, "--out")
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
-from kim_hub.core.errors import ConfigError
-from kim_hub.pipeline.home import SourceConfig
+from kim_hub.pipeline.home import SourceConfig, check_source_name
 
 
 def register(commands: CommandGroup) -> None:
@@ -25,7 +24,7 @@ def register(commands: CommandGroup) -> None:
     add = sources.command(
         "add", cmd_sources_add, "Add a source and create its inbox folder.", "kim-hub sources add malteser --home /srv/kim-hub"
     )
-    add.add_argument("name", help="source name, e.g. caritas (letters, digits, - and _)")
+    add.add_argument("name", help="source name, e.g. caritas (lower-case letters a-z, digits, - and _; at most 64)")
     add.add_argument("--connector", default="provider-csv", help="registered connector (default: provider-csv)")
     sources.command(
         "list",
@@ -57,8 +56,7 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
 
     home = home_of(args)
     config = home.load_config()
-    if not args.name.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"source name {args.name!r}: use letters, digits, '-' and '_' only")
+    check_source_name(args.name, "sources add")
     load_connector(args.connector)
     config.sources[args.name] = SourceConfig(connectors=[args.connector])
     home.save_config(config)

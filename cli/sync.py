@@ -14,7 +14,7 @@ from typing import Any
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_PART_FAILED, EXIT_REJECTED, CommandGroup, home_of
 from kim_hub.core.errors import ConfigError
-from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.home import HubHome, check_source_name
 
 
 def register(commands: CommandGroup) -> None:
@@ -95,10 +95,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def sync_exit_code(summary: dict[str, Any]) -> int:
-    """4 when part of the run failed (a file or step set aside), else 1 when rows were rejected."""
-    if summary["failed"] or summary["files_failed"]:
+    """4 when part of the run failed (a file or step set aside, a body not delivered to or a
+    document refused), else 1 when rows or whole files were rejected (the senders have receipts
+    to act on)."""
+    if summary["failed"] or summary["files_failed"] or push_part_failed(summary["push"]):
         return EXIT_PART_FAILED
-    return EXIT_REJECTED if summary["records_rejected"] else EXIT_OK
+    return EXIT_REJECTED if summary["records_rejected"] or summary.get("files_rejected") else EXIT_OK
 
 
 def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = False) -> dict[str, Any]:
@@ -106,6 +108,8 @@ def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = Fa
     from kim_hub.pipeline.setup import encoding_keys
 
     config = home.load_config()
+    for name in sources or ():
+        check_source_name(name, "--source")
     unknown = sorted(set(sources or ()) - set(config.sources))
     if unknown:
         raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
@@ -138,15 +142,39 @@ def print_summary(summary: dict[str, Any]) -> None:
         )
     for step, kind in summary["failed"].items():
         print(f"{step} failed ({kind}); the rest of the run went on", file=sys.stderr)
+    for line in push_problems(summary["push"]):
+        print(line, file=sys.stderr)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
     home = home_of(args)
     outcome = prefect_flows(home).push_flow(str(home.path))
     print(push_line(outcome))
-    for body, reason in sorted(outcome["failed"].items()):
-        print(f"{body}: not delivered, retried next run ({reason})", file=sys.stderr)
-    return EXIT_REJECTED if outcome["failed"] else EXIT_OK
+    for line in push_problems(outcome):
+        print(line, file=sys.stderr)
+    return EXIT_PART_FAILED if push_part_failed(outcome) else EXIT_OK
+
+
+def push_part_failed(outcome: dict[str, Any] | None) -> bool:
+    """Did part of a push fail: a body not delivered to, or a document refused? (Both are
+    planned again next run; entries left alone in an outbox are reported but delivered around.)"""
+    return bool(outcome and (outcome["failed"] or outcome["documents_refused"]))
+
+
+def push_problems(outcome: dict[str, Any] | None) -> list[str]:
+    """What the operator has to look at after a push, by body and kind, never a value."""
+    if not outcome:
+        return []
+    lines = [f"{body}: not delivered, retried next run ({reason})" for body, reason in sorted(outcome["failed"].items())]
+    lines += [
+        f"{body}: {count} document(s) refused (not encodable as UTF-8 JSON), planned again next run"
+        for body, count in sorted(outcome["documents_refused"].items())
+    ]
+    lines += [
+        f"{body}: left alone in its outbox: " + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        for body, kinds in sorted(outcome["outbox_entries_skipped"].items())
+    ]
+    return lines
 
 
 def push_line(outcome: dict[str, Any]) -> str:

@@ -30,6 +30,16 @@ from kim_hub.core.errors import BadInputError
 from kim_hub.core.rows import FileBatch, HealthResult
 
 
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a delivered file (the ledger's key), read in chunks; BadInputError if the
+    file cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise BadInputError(f"{path.name}: file cannot be read ({exc.__class__.__name__})") from exc
+
+
 def read_delivery(path: Path) -> tuple[bytes, FileBatch]:
     """A delivered file's bytes and an empty batch keyed by their SHA-256 (the ledger's key).
 
@@ -78,6 +88,12 @@ class FileConnector(Protocol):
 
     @classmethod
     def read_file(cls, path: Path) -> FileBatch: ...
+
+    @classmethod
+    def stream_file(cls, path: Path) -> FileBatch:
+        """What the ingest reads a delivery with: a batch whose rows may be a ``stream`` read as
+        they are taken, so a big delivery is never held whole. By default ``read_file``."""
+        return cls.read_file(path)
 
     @classmethod
     def accepts(cls, path: Path) -> bool:

@@ -21,20 +21,44 @@ The folder knows files only; whether a file's content was already imported is th
 
 from __future__ import annotations
 
-import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 if sys.platform != "win32":  # Windows has no flock: one hub process per home there
     import fcntl
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial")
-DEFAULT_SETTLE_SECONDS = 2.0
+SECOND_LOOK_SECONDS = 1.0  # between the two looks at a settled file (at most half the settle time)
+FUTURE_TOLERANCE_SECONDS = 60  # a modification time further ahead than this is a wrong clock
+NOT_A_REGULAR_FILE = "not one regular file (a symlink, a pipe or a hard link)"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A file this process claimed and holds; ``refused`` says why it must not be read at all.
+
+    ``path`` is where the file lies (in processing/: its name, and where it moves on from);
+    ``readable`` is what to read it by: a name for the descriptor the claim opened and checked,
+    so every read gets exactly those bytes whatever is put at ``path`` meanwhile."""
+
+    path: Path
+    refused: str | None = None
+    future_dated: bool = False  # its modification time lay in the future (a sender's clock is wrong)
+    readable: Path | None = None
+
+    @property
+    def to_read(self) -> Path:
+        return self.readable or self.path
+
+
+DEFAULT_SETTLE_SECONDS = 30.0  # long enough for an upload that stalls for a while; .part names are safer
 
 
 @dataclass(frozen=True)
@@ -58,12 +82,20 @@ class DropFolder:
     def pending(self, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> list[Path]:
         """Files to work on: leftovers of a crashed run first, then settled inbox files.
 
-        Every delivered file is taken, whatever its type: one that no connector reads is
-        returned to the sender through failed/ and a receipt, instead of lying unnoticed."""
-        leftovers = _regular_files(self.processing)
+        A file has settled when it has not been modified for ``settle_seconds`` and its size and
+        modification time are the same at a second look a moment later (an upload that stalled
+        and resumes changes one of them). A modification time in the future (a sender's clock
+        is wrong) would never age: such a file is taken once it stands still across the two
+        looks, and its claim says it was future-dated. Every delivered file is taken, whatever
+        its type: one that no connector reads is returned to the sender through failed/ and a
+        receipt, instead of lying unnoticed."""
+        leftovers = _claimed_entries(self.processing)
         now = time.time()
-        fresh = [p for p in _regular_files(self.inbox) if now - _modified(p) >= settle_seconds]
-        return leftovers + fresh
+        first = {p: _look(p) for p in _regular_files(self.inbox)}
+        candidates = [p for p, seen in first.items() if seen and (now - seen[1] / 1e9 >= settle_seconds or seen[1] / 1e9 > now)]
+        if candidates:
+            time.sleep(min(SECOND_LOOK_SECONDS, settle_seconds / 2))
+        return leftovers + [p for p in candidates if _look(p) == first[p]]
 
     def claim(self, path: Path) -> Path | None:
         """Move an inbox file into processing/ atomically; None if another run took it first."""
@@ -78,22 +110,39 @@ class DropFolder:
         return target
 
     @contextmanager
-    def claimed(self, path: Path) -> Iterator[Path | None]:
+    def claimed(self, path: Path) -> Iterator[Claim | None]:
         """Claim a file and hold it for this process until the block ends (None: not ours).
 
         A leftover in processing/ that another live process holds (its lock is taken), or that
-        was finished and moved on while we waited, is not ours.
+        was finished and moved on while we waited, is not ours. What the rename brought in is
+        opened without following a symlink and without waiting on a pipe: an entry that turns
+        out not to be one regular file (a sender swapped it for a symlink, a FIFO or a hard link
+        between listing and claim) is ours to refuse (``Claim.refused``), never to read.
         """
         target = self.claim(path)
-        try:
-            handle = os.open(target, os.O_RDONLY) if target is not None else None
-        except FileNotFoundError:
-            handle = None
-        if target is None or handle is None:
+        if target is None:
             yield None
             return
         try:
-            yield target if _lock(handle) and _same_file(handle, target) else None
+            handle = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            yield None
+            return
+        except OSError:  # ELOOP: a symlink; ENXIO and the like: a device or socket
+            yield Claim(target, refused=NOT_A_REGULAR_FILE)
+            return
+        try:
+            if not (_lock(handle) and _same_file(handle, target)):
+                yield None
+                return
+            stat = os.fstat(handle)
+            if not (S_ISREG(stat.st_mode) and stat.st_nlink == 1):
+                yield Claim(target, refused=NOT_A_REGULAR_FILE)
+                return
+            future = stat.st_mtime > time.time() + FUTURE_TOLERANCE_SECONDS
+            os.utime(handle)  # from now on the file's time is its claim: archive retention counts from it
+            with _descriptor_named(handle, target.name) as readable:
+                yield Claim(target, future_dated=future, readable=readable)
         finally:
             os.close(handle)  # releases the lock
 
@@ -109,7 +158,8 @@ class DropFolder:
         return earlier + 1
 
     def finish(self, path: Path, failed: bool = False) -> Path:
-        """Move a processed file to archive/ or failed/, never overwriting an earlier one."""
+        """Move a processed file (or a refused entry, itself: a symlink is never followed) to
+        archive/ or failed/, never overwriting an earlier one."""
         folder = self.failed if failed else self.archive
         folder.mkdir(parents=True, exist_ok=True)
         target = _free_name(folder, path.name)
@@ -146,6 +196,27 @@ def _lock(handle: int) -> bool:
     return True
 
 
+@contextmanager
+def _descriptor_named(handle: int, name: str) -> Iterator[Path | None]:
+    """A path that opens the descriptor ``handle`` (Linux: ``/proc/self/fd/N``) under the file's
+    own name, for readers that take a path and look at its name and suffix: a symlink ``name``
+    in a fresh folder private to this process's user (``mkdtemp``: 0700). Opening it always
+    reaches the claimed inode, never what lies at the claimed path later. None where the
+    platform has no such names (the claimed path is then read, in the hub's own folder)."""
+    magic = Path(f"/proc/self/fd/{handle}")
+    if not magic.exists():
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="kim-hub-claim-"))
+    link = folder / name
+    try:
+        link.symlink_to(magic)
+        yield link
+    finally:
+        link.unlink(missing_ok=True)
+        folder.rmdir()
+
+
 def _same_file(handle: int, path: Path) -> bool:
     """Is the locked file still the one at ``path`` (not finished and moved on meanwhile)?"""
     try:
@@ -156,27 +227,32 @@ def _same_file(handle: int, path: Path) -> bool:
     return (here.st_dev, here.st_ino) == (locked.st_dev, locked.st_ino)
 
 
-def _modified(path: Path) -> float:
-    """Its modification time; never settled (infinitely new) when another run claimed it since
+def _look(path: Path) -> tuple[int, int] | None:
+    """(size, modification time in ns) of a listed file; None when another run claimed it since
     it was listed."""
     try:
-        return path.stat().st_mtime
+        stat = path.stat()
     except FileNotFoundError:
-        return math.inf
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _regular_files(folder: Path) -> list[Path]:
+    """Deliveries in an inbox: regular files only (a symlink could point anywhere outside it)."""
+    return [path for path in _entries(folder) if not path.is_symlink() and path.is_file()]
+
+
+def _claimed_entries(folder: Path) -> list[Path]:
+    """Everything in processing/ but folders: what a claim's rename brought in, regular or not
+    (a sender may have swapped the file for a symlink or a pipe before the claim); the claim
+    refuses what is not one regular file, so nothing lies there for ever."""
+    return [path for path in _entries(folder) if path.is_symlink() or not path.is_dir()]
+
+
+def _entries(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    files = []
-    for path in sorted(folder.iterdir()):
-        name = path.name
-        if name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
-            continue
-        if path.is_symlink() or not path.is_file():
-            continue  # a symlink could point anywhere outside the inbox
-        files.append(path)
-    return files
+    return [p for p in sorted(folder.iterdir()) if not (p.name.startswith(".") or p.name.lower().endswith(PARTIAL_SUFFIXES))]
 
 
 def _free_name(folder: Path, name: str) -> Path:

@@ -5,6 +5,13 @@ kind per record: a re-delivery overwrites, never duplicates) and every delivery 
 systems that import tables, ``summaries-<digest>.csv``. Both are written atomically. The CSV is
 named by its content, so a run repeated after a crash rewrites the same file instead of adding a
 second copy. Cells a spreadsheet would run as formulas are defused.
+
+The folder is the body's as much as the hub's: whatever the sink finds there may have been
+planted. So the folder is opened without following symlinks and every entry is checked before it
+is touched (``connectors.outbox_folder``); an entry that is not a plain file, or a table the hub
+did not write, is left alone and counted in ``skipped`` by kind. Every document is encoded before
+the folder is touched, so a document that cannot be written fails the delivery before any file
+changed.
 """
 
 from __future__ import annotations
@@ -13,11 +20,16 @@ import csv
 import hashlib
 import io
 import json
+import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kim_hub.connectors.receipts import atomic_write, safe_file_name, spreadsheet_safe
+from kim_hub.connectors.outbox_folder import TEMPORARY_PREFIX, NotAFolderError, OutboxFolder
+from kim_hub.connectors.receipts import safe_file_name, spreadsheet_safe
+
+log = logging.getLogger(__name__)
 
 KINDS = ("summary", "withdrawal", "correction", "erasure")
 CSV_COLUMNS = (
@@ -31,13 +43,21 @@ CSV_COLUMNS = (
     "categories",
     "notice",
 )
+TABLE, DOCUMENT, LEFTOVER = "a summaries table", "a document", "a temporary file"  # roles, for warnings
+MALFORMED = "malformed CSV"
 
 
 class OutboxSink:
-    """Writes documents for one body into its outbox folder."""
+    """Writes documents for one body into its outbox folder.
 
-    def __init__(self, folder: Path) -> None:
+    ``root`` is the folder the hub owns above it (the home); everything below it is opened
+    without following a symlink. ``skipped`` counts, by kind, the entries left alone so far."""
+
+    def __init__(self, folder: Path, root: Path | None = None, body: str | None = None) -> None:
         self.folder = folder
+        self.root = root if root is not None else folder.parent
+        self.body = body or folder.parent.name
+        self.skipped: Counter[str] = Counter()
 
     def push(self, documents: Sequence[Mapping[str, Any]]) -> int:
         """Write every document as JSON and all of them as one CSV; returns how many were written.
@@ -46,45 +66,94 @@ class OutboxSink:
         (its JSON and its rows in earlier CSVs), so nobody collects what they must delete."""
         if not documents:
             return 0
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for leftover in self.folder.glob(".tmp-*"):  # a write a killed push left half done (pushes hold a lock)
-            leftover.unlink(missing_ok=True)
-        self._remove({d["record_id"] for d in documents if d["kind"] != "summary"}, kinds={"summary"})
-        for document in documents:
-            name = f"{safe_file_name(document['record_id'])}.{document['kind']}.json"
-            atomic_write(self.folder / name, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        table = summaries_csv(documents)
-        digest = hashlib.sha256(table.encode()).hexdigest()[:16]
-        atomic_write(self.folder / f"summaries-{digest}.csv", table)
+        files = _files(documents)  # encoded first: a document that cannot be written changes nothing
+        with OutboxFolder.made(self.root, self.folder, self.body, self.skipped) as folder:
+            for name in folder.names():  # a write a killed push left half done (pushes hold a lock)
+                if name.startswith(TEMPORARY_PREFIX):
+                    folder.remove(name, LEFTOVER)
+            _remove(folder, {d["record_id"] for d in documents if d["kind"] != "summary"}, kinds={"summary"})
+            for name, data in files:
+                folder.write(name, data, TABLE if name.endswith(".csv") else DOCUMENT)
         return len(documents)
 
     def forget(self, record_id: str) -> int:
-        """Remove everything addressed to an erased record (its JSON files and its CSV rows)."""
-        return self._remove({record_id}, kinds=None)
+        """Remove everything addressed to an erased record (its JSON files and its CSV rows).
 
-    def _remove(self, record_ids: set[str], kinds: set[str] | None) -> int:
-        """Documents of these kinds (None: all) addressed to these records: JSON files, CSV rows (one pass)."""
-        if not record_ids or not self.folder.exists():
+        A folder that is not one (a symlink planted in its place) holds nothing the hub wrote
+        there, so there is nothing to take back: it is reported and left alone."""
+        try:
+            opened = OutboxFolder.existing(self.root, self.folder, self.body, self.skipped)
+        except NotAFolderError as error:
+            self.skipped[error.kind] += 1
+            log.warning("outbox of %s: the folder is a %s; left as it is", self.body, error.kind)
             return 0
-        removed = 0
-        for record_id in record_ids:
-            for kind in kinds or KINDS:
-                path = self.folder / f"{safe_file_name(record_id)}.{kind}.json"
-                if path.exists():
-                    path.unlink()
-                    removed += 1
-        ids = record_ids | {str(spreadsheet_safe(record_id)) for record_id in record_ids}
-        for path in self.folder.glob("summaries-*.csv"):
-            rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-            kept = [row for row in rows if not (row["record_id"] in ids and (kinds is None or row["kind"] in kinds))]
-            if len(kept) == len(rows):
-                continue
-            removed += len(rows) - len(kept)
-            if kept:
-                atomic_write(path, _table(kept))
-            else:
-                path.unlink()
-        return removed
+        if opened is None:
+            return 0
+        with opened as folder:
+            return _remove(folder, {record_id}, kinds=None)
+
+
+def _files(documents: Sequence[Mapping[str, Any]]) -> list[tuple[str, bytes]]:
+    """Every file of a delivery, by name, as the bytes to write: one JSON per document, then the CSV."""
+    files = [
+        (f"{safe_file_name(d['record_id'])}.{d['kind']}.json", (json.dumps(d, indent=2, ensure_ascii=False) + "\n").encode())
+        for d in documents
+    ]
+    table = summaries_csv(documents).encode()
+    return [*files, (f"summaries-{hashlib.sha256(table).hexdigest()[:16]}.csv", table)]
+
+
+def _remove(folder: OutboxFolder, record_ids: set[str], kinds: set[str] | None) -> int:
+    """Documents of these kinds (None: all) addressed to these records: JSON files, CSV rows (one pass)."""
+    if not record_ids:
+        return 0
+    removed = 0
+    for record_id in record_ids:
+        for kind in kinds or KINDS:
+            removed += folder.remove(f"{safe_file_name(record_id)}.{kind}.json", DOCUMENT)
+    ids = record_ids | {str(spreadsheet_safe(record_id)) for record_id in record_ids}
+    for name in folder.names():
+        if name.startswith("summaries-") and name.endswith(".csv"):
+            removed += _take_back_rows(folder, name, ids, kinds)
+    return removed
+
+
+def _take_back_rows(folder: OutboxFolder, name: str, ids: set[str], kinds: set[str] | None) -> int:
+    """Take the rows addressed to ``ids`` out of one table; a table the hub did not write is left alone."""
+    rows = _read_table(folder, name)
+    if rows is None:
+        return 0
+    kept = [row for row in rows if not (row["record_id"] in ids and (kinds is None or row["kind"] in kinds))]
+    if len(kept) == len(rows):
+        return 0
+    if kept:
+        folder.write(name, _table(kept).encode(), TABLE)
+    else:
+        folder.remove(name, TABLE)
+    return len(rows) - len(kept)
+
+
+def _read_table(folder: OutboxFolder, name: str) -> list[dict[str, str]] | None:
+    """The rows of a table in the folder; None when it is not a plain file or not a table the hub wrote."""
+    data = folder.read_bytes(name, TABLE)
+    if data is None:
+        return None
+    rows = parse_table(data)
+    if rows is None:
+        folder.skip(MALFORMED, TABLE)
+    return rows
+
+
+def parse_table(data: bytes) -> list[dict[str, str]] | None:
+    """The rows of a summaries CSV as the hub writes them, or None when ``data`` is not one: not
+    UTF-8, not CSV, another header, a row cut short or too long (planted, or half written)."""
+    try:
+        lines = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    if not lines or tuple(lines[0]) != CSV_COLUMNS or any(len(line) != len(CSV_COLUMNS) for line in lines[1:]):
+        return None
+    return [dict(zip(CSV_COLUMNS, line, strict=True)) for line in lines[1:]]
 
 
 def summaries_csv(documents: Sequence[Mapping[str, Any]]) -> str:

@@ -14,57 +14,63 @@ the line it starts on (a spreadsheet would show it as a single row).
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TextIO
 
-from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, read_delivery
+from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, file_hash
 from kim_hub.connectors.column_map import ColumnMap, provider_csv_column_map
 from kim_hub.connectors.csv_dialect import (
     UnsupportedEncodingError,
-    decode_bytes,
     detect_delimiter,
-    first_content_line,
+    file_encoding,
+    first_content_line_in,
     separator_hint,
 )
-from kim_hub.connectors.provider_xlsx import read_provider_xlsx
-from kim_hub.connectors.table import CsvSyntaxError, Record, csv_records, fill_batch
+from kim_hub.connectors.provider_xlsx import read_provider_xlsx, stream_provider_xlsx
+from kim_hub.connectors.table import Record, csv_records, table_rows
 from kim_hub.core.rows import FileBatch, Rejection
 
 
 def read_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBatch:
-    """Read one delivered provider CSV file; never raises for bad content, only for unreadable files.
+    """Read one delivered provider CSV file whole; never raises for bad content, only for
+    unreadable files (``stream_provider_csv``, with every row read)."""
+    return stream_provider_csv(path, column_map).read_whole()
 
-    Returns every well-formed row keyed by canonical column name (unknown columns dropped and
-    listed), plus a Rejection per row or file problem. ``content_hash`` is the SHA-256 of the
-    bytes as delivered, so a re-delivered file is recognised whatever its name.
+
+def stream_provider_csv(path: Path, column_map: ColumnMap | None = None) -> FileBatch:
+    """Open one delivered provider CSV file: its header now, its rows as they are taken.
+
+    The rows are keyed by canonical column name (unknown columns dropped and listed); a row or
+    file problem becomes a Rejection on the batch. ``content_hash`` is the SHA-256 of the bytes
+    as delivered, so a re-delivered file is recognised whatever its name. The file is read in
+    passes (hash, encoding, header, rows), none holding more than a chunk or a row.
     """
     column_map = column_map or provider_csv_column_map()
-    data, batch = read_delivery(path)
-    file = path.name
-
-    def reject_file(rejections: list[Rejection]) -> FileBatch:
-        batch.rejections.extend(rejections)
+    batch = FileBatch(path=path, content_hash=file_hash(path))
+    try:
+        encoding = file_encoding(path)
+    except UnsupportedEncodingError as exc:
+        batch.rejections.append(Rejection(path.name, None, None, exc.reason))
         batch.rejected_whole = True
         return batch
-
-    try:
-        text = decode_bytes(data).text
-    except UnsupportedEncodingError as exc:
-        return reject_file([Rejection(file, None, None, exc.reason)])
-
-    first_line = first_content_line(text)
+    with _text(path, encoding) as lines:
+        first_line = first_content_line_in(lines)
     hint = separator_hint(first_line)
     delimiter = hint or detect_delimiter(first_line)
-    records: list[Record] = []
-    syntax_error_line: int | None = None
-    try:
-        for record in csv_records(text, delimiter):
-            records.append(record)  # noqa: PERF402 - one by one: the rows before a syntax error are kept
-    except CsvSyntaxError as exc:
-        syntax_error_line = exc.line
+    batch.stream = table_rows(batch, _records(path, encoding, delimiter), column_map, delimiter if hint else None)
+    return batch
 
-    return fill_batch(batch, records, column_map, delimiter if hint else None, syntax_error_line)
+
+def _text(path: Path, encoding: str) -> TextIO:
+    """The file as text, line breaks as written (a quoted field may hold one)."""
+    return path.open(encoding=encoding, newline="")
+
+
+def _records(path: Path, encoding: str, delimiter: str) -> Iterator[Record]:
+    """The file's CSV records, read as they are taken; the file is closed at the end."""
+    with _text(path, encoding) as text:
+        yield from csv_records(text, delimiter)
 
 
 class ProviderCsvConnector(FileConnector):
@@ -83,6 +89,13 @@ class ProviderCsvConnector(FileConnector):
         if Path(path).suffix.lower() == ".xlsx":
             return read_provider_xlsx(Path(path), column_map)
         return read_provider_csv(Path(path), column_map)
+
+    @classmethod
+    def stream_file(cls, path: Path) -> FileBatch:
+        """Open one delivered file with its rows to be read as they are taken (see ``FileBatch``)."""
+        if Path(path).suffix.lower() == ".xlsx":
+            return stream_provider_xlsx(Path(path))
+        return stream_provider_csv(Path(path))
 
     @classmethod
     def example_delivery(cls, folder: Path, persons: Sequence[ExamplePerson] = EXAMPLE_PERSONS) -> Path:

@@ -2,8 +2,9 @@
 
 A receipt lands where the provider looks (``outbox/<source>/receipts/``) as JSON for machines
 and as a short German/English text for people. It counts what was accepted, unchanged and
-rejected, and lists every rejected row by number, field and reason — never the rejected value,
-so a receipt may be forwarded without becoming a data-protection incident itself. Receipts are
+rejected, lists every rejected row by number, field and reason, and every note on a row that
+was accepted (a value left out, kept with a warning or repaired) — never a value, so a receipt
+may be forwarded without becoming a data-protection incident itself. Receipts are
 written atomically and rebuilt from the ledger, so a re-run after a crash writes the same one.
 """
 
@@ -16,10 +17,11 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kim_hub.core.rows import Rejection
+from kim_hub.core.rows import Note, Rejection
 
 STATUS_TEXT = {
     "done": ("angenommen", "accepted"),
+    "done_with_notes": ("angenommen, mit Hinweisen", "accepted with notes"),
     "rejected": ("ganz abgelehnt", "rejected as a whole"),
     "duplicate": ("bereits erhalten, nicht erneut eingelesen", "already received, not imported again"),
     "failed": ("nicht verarbeitet, zurückgestellt", "not processed, set aside"),
@@ -37,16 +39,25 @@ class Receipt:
     accepted: int = 0
     unchanged: int = 0
     rejected: int = 0
+    noted: int = 0  # accepted or unchanged rows with notes
     rejections: list[Rejection] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the sender reads it: "accepted with notes" when some values were settled."""
+        return "done_with_notes" if self.status == "done" and self.notes else self.status
 
     def as_json(self) -> str:
         data = asdict(self)
+        data["status"] = self.shown_status
         data["rejections"] = [{"row": r.row, "field": r.field, "reason": r.reason} for r in self.rejections]
+        data["notes"] = [{"row": n.row, "field": n.field, "reason": n.reason} for n in self.notes]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     def as_text(self) -> str:
-        german, english = STATUS_TEXT.get(self.status, (self.status, self.status))
+        german, english = STATUS_TEXT.get(self.shown_status, (self.shown_status, self.shown_status))
         lines = [
             f"Empfangsbestätigung / Receipt: {_printable(self.file_name)}",
             f"Quelle / source: {self.source}    Eingang / received: {self.received_at}",
@@ -61,11 +72,18 @@ class Receipt:
         if self.rejections:
             lines.append("")
             lines.append("Abgelehnt / rejected (Zeile / row, Feld / field: Grund / reason):")
-            for rejection in self.rejections:
-                where = f"Zeile {rejection.row}" if rejection.row is not None else "Datei / file"
-                field_name = f", {rejection.field}" if rejection.field else ""
-                lines.append(f"  {where}{field_name}: {_printable(rejection.reason)}")
+            lines += [_listed(r.row, r.field, r.reason) for r in self.rejections]
+        if self.notes:
+            lines.append("")
+            lines.append(f"Hinweise / notes ({self.noted} Zeilen / rows angenommen / accepted; Zeile / row, Feld / field):")
+            lines += [_listed(n.row, n.field, n.reason) for n in self.notes]
         return "\n".join(lines) + "\n"
+
+
+def _listed(row: int | None, column: str | None, reason: str) -> str:
+    where = f"Zeile {row}" if row is not None else "Datei / file"
+    field_name = f", {column}" if column else ""
+    return f"  {where}{field_name}: {_printable(reason)}"
 
 
 def write_receipt(folder: Path, receipt: Receipt) -> Path:

@@ -8,6 +8,7 @@ its own example the way file connectors are tested on their example files.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -63,5 +64,5 @@ def _json_response(request: requests.PreparedRequest, status: int, body: Mapping
     response.request = request
     response.url = request.url or ""
     response.headers["Content-Type"] = "application/json"
-    response._content = json.dumps(body).encode("utf-8")
+    response.raw = io.BytesIO(json.dumps(body).encode("utf-8"))  # streamed like a network answer
     return response

@@ -10,6 +10,11 @@ JSON into the text the CSV would hold; what a value means stays the mapping's jo
 
 Keys that are not canonical columns are dropped and listed, as the CSV reader does with unknown
 headers. A bad item becomes Rejections (naming row and field, never a value), never an exception.
+
+JSON may spell text that is not Unicode (``"\\ud800"``: a lone surrogate), which neither the
+database nor a UTF-8 receipt can hold. Such a value costs that value, not the person: the field is
+left out (read as unknown) and a warning names row and field. Only a record id that is not
+Unicode refuses the row, since without its id the record cannot be attributed.
 """
 
 from __future__ import annotations
@@ -17,12 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
+
+log = logging.getLogger(__name__)
+
+NOT_UNICODE = "not Unicode text (a lone surrogate)"
 
 
 class _NestedValueError(Exception):
@@ -37,6 +47,15 @@ def _scalar_text(value: Any) -> str:
     if isinstance(value, bool | int | float):
         return json.dumps(value)
     raise _NestedValueError
+
+
+def is_unicode(text: str) -> bool:
+    """Can this text be written as UTF-8? Not when it holds a lone surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def field_text(value: Any) -> str:
@@ -75,9 +94,18 @@ def item_to_row(item: Any, file: str, row_number: int, columns: Collection[str])
         if key not in columns:
             continue
         try:
-            fields[key] = field_text(value)
+            text = field_text(value)
         except _NestedValueError:
             rejections.append(Rejection(file, row_number, key, "value is nested too deeply for this field"))
+            continue
+        if is_unicode(text):
+            fields[key] = text
+        elif key == "record_id":
+            rejections.append(
+                Rejection(file, row_number, key, f"value is {NOT_UNICODE}; a record without its id cannot be attributed")
+            )
+        else:
+            log.warning("%s, row %d, field %r: value is %s; left out", file, row_number, key, NOT_UNICODE)
     if "updated_at" in fields:
         fields["updated_at"] = _updated_at_text(fields["updated_at"])
     if not fields.get("record_id", "").strip() and "record_id" not in {r.field for r in rejections}:
@@ -100,9 +128,16 @@ class NewestUpdate:
 
 
 def content_hash(items: Sequence[Any]) -> str:
-    """SHA-256 of the items' canonical JSON: equal content, equal hash, whatever the page split."""
+    """SHA-256 of the items' canonical JSON: equal content, equal hash, whatever the page split.
+
+    ``surrogatepass`` lets text that is not Unicode be hashed too (it is settled per field later)."""
     canonical = json.dumps(list(items), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _column_name(key: object) -> str:
+    """An unknown key as the receipt lists it; text that is not Unicode is spelled out as escapes."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def build_batch(items: Sequence[Any], host: str, columns: Collection[str], since: str | None) -> tuple[FileBatch, str | None]:
@@ -117,7 +152,7 @@ def build_batch(items: Sequence[Any], host: str, columns: Collection[str], since
     for row_number, item in enumerate(items, start=1):
         if isinstance(item, dict):
             newest.offer(item.get("updated_at"))
-            unknown.update(dict.fromkeys(str(key) for key in item if key not in columns))
+            unknown.update(dict.fromkeys(_column_name(key) for key in item if key not in columns))
         result = item_to_row(item, file, row_number, columns)
         if isinstance(result, RawRow):
             batch.rows.append(result)

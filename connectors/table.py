@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 from kim_hub.connectors.column_map import ColumnMap
 from kim_hub.connectors.csv_dialect import separator_hint
@@ -37,9 +38,11 @@ class CsvSyntaxError(Exception):
         self.line = line
 
 
-def csv_records(text: str, delimiter: str) -> Iterator[Record]:
-    """RFC 4180 records with their line numbers (the csv module counts physical lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+def csv_records(text: str | TextIO, delimiter: str) -> Iterator[Record]:
+    """RFC 4180 records with their line numbers (the csv module counts physical lines), from
+    text in memory or from a text stream read as it goes (newline="": quoted line breaks kept)."""
+    stream = io.StringIO(text, newline="") if isinstance(text, str) else text
+    reader = csv.reader(stream, delimiter=delimiter, quotechar='"', doublequote=True)
     previous_line = 0
     while True:
         try:
@@ -102,43 +105,99 @@ def _ragged_reason(record: Record, width: int, at_end: bool) -> str:
     return reason
 
 
-def fill_batch(
-    batch: FileBatch,
-    records: list[Record],
-    column_map: ColumnMap,
-    separator: str | None = None,
-    syntax_error_line: int | None = None,
-) -> FileBatch:
-    """Header and rows of a table, whatever it was read from (CSV text or a spreadsheet)."""
+def table_rows(
+    batch: FileBatch, records: Iterator[Record], column_map: ColumnMap, separator: str | None = None, sheet: bool = False
+) -> Iterator[RawRow]:
+    """The header now, the rows as they are taken: a table without a usable header is rejected
+    whole at once (``batch.rejected_whole``), before anything is stored; the rejections of rows
+    are added to ``batch`` as the returned iterator passes them.
+
+    ``separator``: the delimiter if the file may open with Excel's ``sep=`` line. ``sheet``: the
+    records are a spreadsheet's rows, whose width is the header's: a sheet pads short rows with
+    empty cells, and a value in a column without a header cell is an unnamed unknown column.
+    """
     file = batch.path.name
-    header: _Header | None = None
+    try:
+        header = _header(batch, records, column_map, separator, sheet)
+    except CsvSyntaxError as error:
+        _syntax_error(batch, error.line)
+        header = None
+    if header is None:
+        if not batch.rejected_whole:
+            batch.rejections.append(Rejection(file, None, None, "file has no header line"))
+            batch.rejected_whole = True
+        return iter(())
+    return _rows(batch, records, header, sheet)
+
+
+def _header(
+    batch: FileBatch, records: Iterator[Record], column_map: ColumnMap, separator: str | None, sheet: bool
+) -> _Header | None:
+    """Take records up to and including the header (blank ones and a ``sep=`` line skipped)."""
     hint = separator
-    for position, record in enumerate(records):
+    for record in records:
         if record.blank:
             continue
-        if header is None and hint is not None and separator_hint(hint.join(record.cells)) == hint:
+        if hint is not None and separator_hint(hint.join(record.cells)) == hint:
             hint = None  # Excel's "sep=;" line: not the header, skipped once
             continue
-        if header is None:
-            resolved = _resolve_header(record.cells, column_map, file, record.first_line)
-            if isinstance(resolved, list):
-                batch.rejections.extend(resolved)
-                batch.rejected_whole = True
-                return batch
-            header = resolved
-            batch.unknown_columns.extend(header.unknown)
-            continue
-        if len(record.cells) != header.width:
-            at_end = position == len(records) - 1 and syntax_error_line is None
-            reason = _ragged_reason(record, header.width, at_end)
-            batch.rejections.append(Rejection(file, record.first_line, None, reason))
-            continue
-        fields = {name: record.cells[index] for index, name in header.positions.items()}
-        batch.rows.append(RawRow(file=file, row_number=record.first_line, fields=fields))
-    if syntax_error_line is not None:
-        reason = "CSV syntax error; this row and the rest of the file were not read"
-        batch.rejections.append(Rejection(file, syntax_error_line, None, reason))
-    if header is None:
-        batch.rejections.append(Rejection(file, None, None, "file has no header line"))
-        batch.rejected_whole = True
-    return batch
+        cells = _without_trailing_blanks(record.cells) if sheet else record.cells
+        resolved = _resolve_header(cells, column_map, batch.path.name, record.first_line)
+        if isinstance(resolved, list):
+            batch.rejections.extend(resolved)
+            batch.rejected_whole = True
+            return None
+        batch.unknown_columns.extend(resolved.unknown)
+        return resolved
+    return None
+
+
+def _rows(batch: FileBatch, records: Iterator[Record], header: _Header, sheet: bool) -> Iterator[RawRow]:
+    """The data rows after the header; one record of look-ahead tells the last record (whose
+    raggedness may come from a quote left open to the end of the file)."""
+    previous: Record | None = None
+    try:
+        for record in records:
+            if previous is not None and not previous.blank:
+                yield from _row(batch, previous, header, sheet, at_end=False)
+            previous = record
+    except CsvSyntaxError as error:
+        if previous is not None and not previous.blank:
+            yield from _row(batch, previous, header, sheet, at_end=False)
+        _syntax_error(batch, error.line)
+        return
+    if previous is not None and not previous.blank:
+        yield from _row(batch, previous, header, sheet, at_end=True)
+
+
+def _row(batch: FileBatch, record: Record, header: _Header, sheet: bool, at_end: bool) -> Iterator[RawRow]:
+    cells = _fitted_to_sheet(batch, record.cells, header.width) if sheet else record.cells
+    if len(cells) != header.width:
+        reason = _ragged_reason(record, header.width, at_end)
+        batch.rejections.append(Rejection(batch.path.name, record.first_line, None, reason))
+        return
+    fields = {name: cells[index] for index, name in header.positions.items()}
+    yield RawRow(file=batch.path.name, row_number=record.first_line, fields=fields)
+
+
+def _without_trailing_blanks(cells: list[str]) -> list[str]:
+    end = len(cells)
+    while end and not cells[end - 1]:
+        end -= 1
+    return cells[:end]
+
+
+def _fitted_to_sheet(batch: FileBatch, cells: list[str], width: int) -> list[str]:
+    """A sheet row at the header's width: padded with empty cells, and a value beyond the last
+    header cell left out as an unnamed unknown column (listed once on the receipt)."""
+    for index in range(width, len(cells)):
+        if cells[index]:
+            name = f"(unnamed column {index + 1})"
+            if name not in batch.unknown_columns:
+                batch.unknown_columns.append(name)
+    return (cells + [""] * width)[:width]
+
+
+def _syntax_error(batch: FileBatch, line: int) -> None:
+    reason = "CSV syntax error; this row and the rest of the file were not read"
+    batch.rejections.append(Rejection(batch.path.name, line, None, reason))

@@ -17,6 +17,7 @@ the pipeline's (``pipeline.push``). Nothing here reads a database or a file.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,17 @@ def addressable(recipient: HeldRecord) -> bool:
     """Can anything be sent to this record? Not when its id is the hub's own token (the
     authority's messages): the source knows the record by no id the hub could address."""
     return not recipient.case.get(HUB_KEYED_ID)
+
+
+def encodable(document: Mapping[str, Any]) -> bool:
+    """Can the document travel at all? Outbox files and API bodies are UTF-8 JSON, and a value
+    with no UTF-8 form (a lone surrogate, which a JSON escape from a source can carry into the
+    hub) would fail its body's whole delivery; such a document is refused on its own instead."""
+    try:
+        json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+        return False
+    return True
 
 
 def missing_origins(persons: PersonRecords, previous: Mapping[int, PreviousTransfer]) -> set[int]:

@@ -1,4 +1,4 @@
-"""Process set-up before Prefect is imported: its state inside the home, its API, nothing leaked.
+"""Process set-up before Prefect is imported: its state inside the home, its API, its logging, nothing leaked.
 
 Prefect reads its settings when it is first imported, so the CLI calls ``prepare_prefect`` and
 ``connect_prefect_api`` before any flow module is loaded. A developer's own Prefect profile (say a
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-import re
+from pathlib import Path
 
-from kim_hub.flows.temporary_api import start_temporary_api
+from kim_hub.flows.redaction import RedactingFilter
+from kim_hub.flows.temporary_api import CLIENT_AUTH_ENV, start_temporary_api
 from kim_hub.pipeline.home import HubHome
 from kim_hub.runtime.lifetime import can_die_with_parent
 
@@ -33,13 +34,22 @@ QUIET_CONSOLE = {
     "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": "WARNING",
 }
 API_URL_OVERRIDE = "KIM_HUB_PREFECT_API_URL"
+# Prefect's own logging configuration with the redacting filter on every handler, the API log
+# handler included (flows/logging.yml); both names, as Prefect 3 reads either.
+LOGGING_CONFIG = Path(__file__).with_name("logging.yml")
+LOGGING_CONFIG_VARIABLES = ("PREFECT_LOGGING_CONFIG_PATH", "PREFECT_LOGGING_SETTINGS_PATH")
 
 
 def prepare_prefect(home: HubHome, verbose: bool = False) -> None:
-    """Point Prefect at the home's var/prefect and switch off what phones home."""
+    """Point Prefect at the home's var/prefect and at the hub's logging configuration, and switch
+    off what phones home. The logging configuration is the hub's whatever a profile or the
+    environment said: a handler without the redacting filter would store values in Prefect's
+    database. Set in the environment, it reaches the processes Prefect starts too."""
     home.prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ["PREFECT_HOME"] = str(home.prefect_home)
     os.environ["PREFECT_PROFILES_PATH"] = str(home.prefect_home / "profiles.toml")
+    for variable in LOGGING_CONFIG_VARIABLES:
+        os.environ[variable] = str(LOGGING_CONFIG)
     for key, value in PREFECT_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
     for key, value in QUIET_CONSOLE.items():
@@ -56,37 +66,27 @@ def prepare_prefect(home: HubHome, verbose: bool = False) -> None:
 
 def connect_prefect_api() -> None:
     """Give this process a Prefect API: the configured server, else a temporary one that lives as
-    long as this process and no longer (where the platform allows; else Prefect starts its own)."""
+    long as this process and no longer (where the platform allows; else Prefect starts its own).
+
+    The temporary server requires its own random auth string, which the client is given here. An
+    API key in the environment is dropped for it: Prefect's client would send the key instead of
+    the auth string, and the server would refuse every call. A configured server's credentials
+    are the operator's (PREFECT_API_AUTH_STRING in the environment) and are left alone."""
     if not os.environ.get("PREFECT_API_URL") and can_die_with_parent():
-        os.environ["PREFECT_API_URL"] = start_temporary_api()
-
-
-class RedactingFilter(logging.Filter):
-    """Last line of defence: masks anything shaped like an AZR number or a birth date.
-
-    The hub never logs identity on purpose; this catches what a third-party library might echo
-    (for instance a value inside an exception message).
-    """
-
-    PATTERNS = (
-        re.compile(r"\b\d{12}\b"),  # AZR number
-        re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b"),  # DD.MM.YYYY
-        re.compile(r"\b(19|20)\d{2}-\d{2}-\d{2}\b"),  # ISO date
-    )
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = message
-        for pattern in self.PATTERNS:
-            redacted = pattern.sub("[redacted]", redacted)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+        api = start_temporary_api()
+        os.environ.pop("PREFECT_API_KEY", None)
+        os.environ[CLIENT_AUTH_ENV] = api.auth_string
+        os.environ["PREFECT_API_URL"] = api.url
 
 
 def install_redaction() -> None:
-    """Attach the redacting filter to every handler of the root and Prefect loggers."""
-    for name in ("", "prefect", "kim_hub"):
-        for handler in logging.getLogger(name).handlers:
+    """Attach the redacting filter to every handler of every logger this process has set up.
+
+    ``flows/logging.yml`` already names the filter on each handler Prefect configures; this covers
+    a handler attached some other way before a flow starts (a library's, an operator's), and a
+    process whose Prefect was configured before ``prepare_prefect`` ran."""
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.copy().values()]  # a copy: threads add loggers
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", ()):  # a PlaceHolder (a dotted name's parent) has none
             if not any(isinstance(f, RedactingFilter) for f in handler.filters):
                 handler.addFilter(RedactingFilter())

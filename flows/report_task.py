@@ -12,6 +12,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from kim_hub.flows.boundary import step_boundary
 from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.reports import write_reports
 from kim_hub.reporting.markdown import report_markdown
@@ -21,10 +22,12 @@ ARTIFACT_KEY = "kim-hub-report"
 
 @task(name="write-report", persist_result=False)
 def report_task(home_path: str, run_summary: dict[str, Any] | None = None, lang: str = "de") -> dict[str, Any]:
-    """Write the run's report into reports/ and attach its aggregates; returns the totals."""
-    report = write_reports(HubHome(Path(home_path)), run_summary, lang)
-    create_markdown_artifact(
-        key=ARTIFACT_KEY, markdown=report_markdown(report, lang), description="kim-hub: counts of this sync run's report"
-    )
-    get_run_logger().info("report: %s", report["totals"])
-    return dict(report["totals"])
+    """Write the run's report into reports/ and attach its aggregates; returns the totals (any
+    failure leaves as a StepError: a corrupt previous report quotes its value in ``int()``'s message)."""
+    with step_boundary("write-report"):
+        report = write_reports(HubHome(Path(home_path)), run_summary, lang)
+        create_markdown_artifact(
+            key=ARTIFACT_KEY, markdown=report_markdown(report, lang), description="kim-hub: counts of this sync run's report"
+        )
+        get_run_logger().info("report: %s", report["totals"])
+        return dict(report["totals"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kim_hub.flows.prefect_setup import install_redaction
 from kim_hub.pipeline.home import HubConfig, HubHome
 
 if TYPE_CHECKING:
@@ -55,7 +56,13 @@ def deployments(home: HubHome, config: HubConfig) -> list[Any]:
 
 
 def serve(home: HubHome) -> None:
-    """Register the deployments and run their schedules until interrupted (Ctrl-C)."""
+    """Register the deployments and run their schedules until interrupted (Ctrl-C).
+
+    The runner starts each flow run in a process of its own, which inherits the hub's logging
+    configuration through the environment (``prefect_setup.prepare_prefect``: the redacting filter
+    on every handler) and runs flows whose tasks and bodies let only StepErrors out
+    (``flows.boundary``); this process's own handlers get the filter here."""
     from prefect import serve as prefect_serve
 
+    install_redaction()
     prefect_serve(*deployments(home, home.load_config()))

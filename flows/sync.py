@@ -1,8 +1,9 @@
 """The sync flow: every configured source pulled, mapped, pseudonymised, stored, then linked.
 
 Tasks work on whole sources (never on single records: a Prefect task run costs milliseconds) and
-return counts only, so no personal data reaches Prefect's results, logs or database. Only
-transient errors are retried.
+return counts only, so no personal data reaches Prefect's results, logs or database. Every task
+and flow body runs inside ``step_boundary``: what leaves it is a StepError naming the step and
+the kind of error, never a message that could quote a value. Only transient errors are retried.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.core.errors import TransientError
+from kim_hub.flows.boundary import step_boundary
 from kim_hub.flows.prefect_setup import install_redaction
+from kim_hub.flows.redaction import kind_of
 from kim_hub.flows.report_task import report_task
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.erasure import apply_retention
@@ -73,19 +76,21 @@ def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Sess
 )
 def ingest_source_task(home_path: str, source: str) -> dict[str, Any]:
     """Pull one source's new files into the hub; returns counts."""
-    with _hub(home_path) as (home, config, sessions):
-        outcome: SourceOutcome = ingest_source(home, config, source, encoding_keys(home, config), sessions)
-    get_run_logger().info("source %s: %s", source, outcome.as_dict())
-    return outcome.as_dict()
+    with step_boundary("ingest-source"):
+        with _hub(home_path) as (home, config, sessions):
+            outcome: SourceOutcome = ingest_source(home, config, source, encoding_keys(home, config), sessions)
+        get_run_logger().info("source %s: %s", source, outcome.as_dict())
+        return outcome.as_dict()
 
 
 @task(name="link-master-index", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def link_task(home_path: str) -> dict[str, Any]:
     """Link new and changed records into the master index; returns counts."""
-    with _hub(home_path) as (_home, config, sessions):
-        outcome = link_index(sessions, config)
-    get_run_logger().info("master index: %s", outcome.__dict__)
-    return dict(outcome.__dict__)
+    with step_boundary("link-master-index"):
+        with _hub(home_path) as (_home, config, sessions):
+            outcome = link_index(sessions, config)
+        get_run_logger().info("master index: %s", outcome.__dict__)
+        return dict(outcome.__dict__)
 
 
 def _run_name() -> str:
@@ -96,24 +101,27 @@ def _run_name() -> str:
 @task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def push_task(home_path: str) -> dict[str, Any]:
     """Send changed case summaries and due notices; returns counts (a body whose delivery failed is retried next run)."""
-    with _hub(home_path) as (home, config, sessions):
-        outcome = push_all(home, config, sessions)
-    get_run_logger().info("push: %s", outcome.__dict__)
-    return dict(outcome.__dict__)
+    with step_boundary("push-summaries"):
+        with _hub(home_path) as (home, config, sessions):
+            outcome = push_all(home, config, sessions)
+        get_run_logger().info("push: %s", outcome.__dict__)
+        return dict(outcome.__dict__)
 
 
 @flow(name="kim-hub-push", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def push_flow(home_path: str) -> dict[str, Any]:
     """Only the push step (after a consent change, or on its own schedule)."""
     install_redaction()
-    return push_task(home_path)
+    with step_boundary("kim-hub-push"):
+        return push_task(home_path)
 
 
 @flow(name="kim-hub-report", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def report_flow(home_path: str) -> dict[str, Any]:
     """Only the report (on its own schedule: the index changes between syncs by review and retention)."""
     install_redaction()
-    return report_task(home_path)
+    with step_boundary("kim-hub-report"):
+        return report_task(home_path)
 
 
 @flow(name="kim-hub-sync", flow_run_name=_run_name, persist_result=False, log_prints=False)
@@ -122,6 +130,12 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict[str, Any
     run summary. Each step is isolated: a source that fails (after the retries of transient
     errors) is named in ``failed`` and the other sources, linking, push and the report still run."""
     install_redaction()
+    with step_boundary("kim-hub-sync"):
+        return _sync(home_path, sources)
+
+
+def _sync(home_path: str, sources: list[str] | None) -> dict[str, Any]:
+    """The sync flow's body: each step isolated, the run summary returned."""
     home = HubHome(Path(home_path))
     config = home.load_config()
     failed: dict[str, str] = {}
@@ -135,6 +149,7 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict[str, Any
         "linking": _isolated("linking", failed, link_task, home_path),
         "push": _isolated("push", failed, push_task, home_path),
         "records_rejected": sum(int(s["records_rejected"]) for s in per_source.values()),
+        "files_rejected": sum(int(s["files_rejected"]) for s in per_source.values()),
         "files_failed": sum(int(s["files_failed"]) for s in per_source.values()),
         "failed": failed,
     }
@@ -145,12 +160,12 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict[str, Any
 
 def _isolated(step: str, failed: dict[str, str], task: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any] | None:
     """Run one step of a sync; if it fails, note the kind of failure (the exception's type, never
-    its message, which may quote a value) and let the run go on."""
+    its message, which may quote a value; a StepError's original kind) and let the run go on."""
     try:
         return task(*args)
     except Exception as error:  # noqa: BLE001 - one step's failure must not stop the others
-        failed[step] = type(error).__name__
-        get_run_logger().error("%s failed (%s); the run goes on", step, type(error).__name__)
+        failed[step] = kind_of(error)
+        get_run_logger().error("%s failed (%s); the run goes on", step, failed[step])
         return None
 
 
@@ -158,21 +173,23 @@ def _isolated(step: str, failed: dict[str, str], task: Callable[..., dict[str, A
 def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
     """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
     install_redaction()
-    with _hub(home_path) as (_home, config, sessions):
-        version = reestimate_model(sessions, relink)
-        linking = link_index(sessions, config) if relink else None
-    summary = {"model_version": version, "linking": linking.__dict__ if linking else None}
-    get_run_logger().info("re-estimated: %s", summary)
-    return summary
+    with step_boundary("kim-hub-reestimate"):
+        with _hub(home_path) as (_home, config, sessions):
+            version = reestimate_model(sessions, relink)
+            linking = link_index(sessions, config) if relink else None
+        summary = {"model_version": version, "linking": linking.__dict__ if linking else None}
+        get_run_logger().info("re-estimated: %s", summary)
+        return summary
 
 
 @flow(name="kim-hub-retention", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def retention_flow(home_path: str) -> dict[str, Any]:
     """Erase records whose case closed longer ago than their source's retention period."""
     install_redaction()
-    with _hub(home_path) as (home, config, sessions):
-        erased = apply_retention(home, config, sessions)
-    get_run_logger().info("retention: %s", erased)
-    if any(counts["records_erased"] for counts in erased.values()):
-        push_task(home_path)  # erasure notices to who received the erased records' data
-    return erased
+    with step_boundary("kim-hub-retention"):
+        with _hub(home_path) as (home, config, sessions):
+            erased = apply_retention(home, config, sessions)
+        get_run_logger().info("retention: %s", erased)
+        if any(counts["records_erased"] for counts in erased.values()):
+            push_task(home_path)  # erasure notices to who received the erased records' data
+        return erased

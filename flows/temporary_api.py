@@ -7,6 +7,12 @@ the home's Prefect database, one more with every kill. So the hub starts the ser
 the command Prefect uses for its own (uvicorn serving Prefect's app in ephemeral mode, no UI), and
 asks the kernel to kill it the moment its parent dies (``runtime.lifetime``); then it points
 Prefect at it. Where the platform has no such request, Prefect's own temporary server is used.
+
+The server listens on 127.0.0.1 only, but every local user can reach a loopback port, and
+Prefect's API reads and writes the home's run history (flow parameters, logs, results). So each
+server gets a random auth string of its own, which Prefect 3 requires of every API call once its
+server has one (``PREFECT_SERVER_API_AUTH_STRING``; the client sends ``PREFECT_API_AUTH_STRING``
+as HTTP Basic authentication). It lives only in the environment of this process and its server.
 """
 
 from __future__ import annotations
@@ -14,18 +20,22 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from kim_hub.core.errors import TransientError
 from kim_hub.runtime.lifetime import death_signal_request
 
 STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+SERVER_AUTH_ENV = "PREFECT_SERVER_API_AUTH_STRING"  # the server requires it of every API call
+CLIENT_AUTH_ENV = "PREFECT_API_AUTH_STRING"  # the client sends it
 SERVER_ENVIRONMENT = {  # what Prefect sets for its own temporary server
     "PREFECT_UI_ENABLED": "0",
     "PREFECT_SERVER_UI_ENABLED": "false",
@@ -34,13 +44,28 @@ SERVER_ENVIRONMENT = {  # what Prefect sets for its own temporary server
 }
 
 
-def start_temporary_api(timeout: float | None = None) -> str:
-    """Start Prefect's API on a free loopback port and return its URL once it answers.
+@dataclass(frozen=True)
+class TemporaryApi:
+    """A running temporary server: its URL and the auth string every client call must carry."""
+
+    url: str
+    auth_string: str
+    server: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Stop the server now (it is stopped at exit anyway; stopping twice is harmless)."""
+        _stop(self.server)
+
+
+def start_temporary_api(timeout: float | None = None) -> TemporaryApi:
+    """Start Prefect's API on a free loopback port, requiring a new random auth string, and
+    return it once it answers.
 
     The server is stopped when this process exits: by ``atexit`` on a normal exit, which runs
     after Prefect has drained its log and event workers into it (they drain at thread shutdown,
     before ``atexit``), and by the kernel when the process is killed."""
     port = _free_port()
+    auth_string = new_auth_string()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -59,17 +84,24 @@ def start_temporary_api(timeout: float | None = None) -> str:
             "--lifespan",
             "on",
         ],
-        env={**os.environ, **SERVER_ENVIRONMENT},
+        env={**os.environ, **SERVER_ENVIRONMENT, SERVER_AUTH_ENV: auth_string},
         stdin=subprocess.DEVNULL,
         preexec_fn=death_signal_request(os.getpid()),  # noqa: PLW1509 - prctl must run in the child before exec
     )
     atexit.register(_stop, server)
     url = f"http://127.0.0.1:{port}/api"
     _wait_until_healthy(server, url, timeout or float(os.environ.get(STARTUP_TIMEOUT_ENV, "90")))
-    return url
+    return TemporaryApi(url, auth_string, server)
+
+
+def new_auth_string() -> str:
+    """``user:password`` as Prefect's Basic authentication takes it; 256 random bits."""
+    return f"kim-hub:{secrets.token_urlsafe(32)}"
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
     server.terminate()
     try:
         server.wait(timeout=10)

@@ -3,12 +3,22 @@
 The database holds only keyed encodings; whoever has the database without the key cannot compute
 an encoding for a name. The key file and the database belong together (back them up together),
 but never in the same place as the data they protect.
+
+The key is trusted only where nobody else could have put or read it: the key folder and the key
+file must be the running user's own, the folder closed to group and others (0700), the file too
+(0600), and neither may be a symbolic link (a link hands the choice of key, or of where a new key
+is written, to whoever can change the link). Anything else is refused (FatalError: the command
+exits 3), with the fix; the hub never changes the mode of a folder it did not create, since a
+folder someone made shared may be shared on purpose, and quietly closing it hides the exposure.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import errno
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -18,20 +28,27 @@ from kim_hub.linkage.keyed import EncodingKeys
 
 KEY_BYTES = 32
 DEFAULT_KEY_ID = "k1"
+KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # non-blocking: a FIFO planted there must not hang us
 
 
 def key_path(key_dir: Path, key_id: str) -> Path:
+    """The key file of a key version; the id becomes part of a file name, so it is one plain word."""
+    if not KEY_ID.fullmatch(key_id):
+        raise ConfigError(f"key folder {key_dir}: a key id must be letters, digits, '-' or '_'")
     return key_dir / f"hub-{key_id}.key"
 
 
 def create_key(key_dir: Path, key_id: str = DEFAULT_KEY_ID, make_current: bool = True) -> Path:
-    """Write a new random key (mode 0600, folder 0700); an existing key is never overwritten."""
-    key_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(key_dir, 0o700)
+    """Write a new random key (mode 0600, folder 0700); an existing key is never overwritten.
+
+    The folder is created 0700 here if it is missing; an existing folder is checked, never
+    chmod-ed: a loose, foreign or linked one is refused (FatalError)."""
+    _private_folder(key_dir)
     path = key_path(key_dir, key_id)
-    if path.exists():
+    if os.path.lexists(path):  # a link there is left for load_keys to refuse, never followed
         return path
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode() + "\n")
     if make_current:
@@ -53,11 +70,14 @@ def next_key_id(key_dir: Path) -> str:
 
 
 def destroy_key(key_dir: Path, key_id: str) -> None:
-    """Overwrite a retired key file, then delete it: encodings made with it become unreadable noise."""
+    """Overwrite a retired key file, then delete it: encodings made with it become unreadable noise.
+    A link there is removed, never written through (its target is not the hub's to destroy)."""
     path = key_path(key_dir, key_id)
-    if path.exists():
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
         size = path.stat().st_size
-        with open(path, "r+b") as handle:
+        with open(os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC), "r+b") as handle:
             handle.write(secrets.token_bytes(size))
             handle.flush()
             os.fsync(handle.fileno())
@@ -65,20 +85,73 @@ def destroy_key(key_dir: Path, key_id: str) -> None:
 
 
 def current_key_id(key_dir: Path) -> str:
+    """The id of the key new encodings are made with (the folder's ``current`` marker)."""
     marker = key_dir / "current"
     if not marker.exists():
         raise ConfigError(f"no key in {key_dir}: run 'kim-hub init' first")
-    return marker.read_text().strip()
+    key_id = marker.read_text().strip()
+    if not KEY_ID.fullmatch(key_id):
+        raise FatalError(f"key folder {key_dir}: its current marker names no valid key id; refusing to start")
+    return key_id
 
 
 def load_keys(key_dir: Path, key_id: str | None = None) -> EncodingKeys:
-    """The per-purpose keys of a key version; refuses a key file others can read."""
+    """The per-purpose keys of a key version; refuses (FatalError) a key folder or key file that
+    is a link, belongs to another user, or is open to group or others."""
+    check_key_folder(key_dir)
     key_id = key_id or current_key_id(key_dir)
-    path = key_path(key_dir, key_id)
-    if not path.exists():
-        raise ConfigError(f"key file {path} is missing")
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise FatalError(f"key file {path} is readable by others (mode {mode:o}); refusing to start. Fix with: chmod 600 {path}")
-    master = base64.b64decode(path.read_text().strip())
+    master = base64.b64decode(_read_key_file(key_path(key_dir, key_id)).strip())
     return EncodingKeys.from_master(master, key_id)
+
+
+def check_key_folder(key_dir: Path) -> None:
+    """Refuse a key folder that is a link, not a folder, another user's, or open to others."""
+    try:
+        found = os.lstat(key_dir)
+    except FileNotFoundError:
+        raise ConfigError(f"no key in {key_dir}: run 'kim-hub init' first") from None
+    if stat.S_ISLNK(found.st_mode):
+        raise FatalError(
+            f"key folder {key_dir} is a symbolic link; refusing to start. Set key_dir in hub.toml to the real folder"
+        )
+    if not stat.S_ISDIR(found.st_mode):
+        raise FatalError(f"key folder {key_dir} is not a folder; refusing to start")
+    _refuse_foreign_or_open(found, f"key folder {key_dir}", f"chmod 700 {key_dir}")
+
+
+def _private_folder(key_dir: Path) -> None:
+    """The key folder, created 0700 if missing (the mode is given at creation, so it is never
+    open for a moment), else checked as it is. The umask can only take bits away from 0700."""
+    key_dir.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # there already (or a link): checked below, never chmod-ed
+        os.mkdir(key_dir, 0o700)
+    check_key_folder(key_dir)
+
+
+def _read_key_file(path: Path) -> bytes:
+    """The key file's content, read through one descriptor that was opened without following a
+    link and checked (regular, owner, mode) before a byte is read: no swap between check and read."""
+    try:
+        descriptor = os.open(path, _READ_FLAGS)
+    except FileNotFoundError:
+        raise ConfigError(f"key file {path} is missing") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise FatalError(f"key file {path} is a symbolic link; refusing to start. Put the key file itself there") from None
+        raise
+    with open(descriptor, "rb") as handle:
+        found = os.fstat(handle.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            raise FatalError(f"key file {path} is not a regular file; refusing to start")
+        _refuse_foreign_or_open(found, f"key file {path}", f"chmod 600 {path}")
+        return handle.read()
+
+
+def _refuse_foreign_or_open(found: os.stat_result, what: str, fix: str) -> None:
+    """Refuse what another user owns (they could swap or read the key) or what group or others
+    may access (mode & 0o077)."""
+    if found.st_uid != os.geteuid():
+        raise FatalError(f"{what} is not owned by the user running the hub; refusing to start")
+    mode = stat.S_IMODE(found.st_mode)
+    if mode & 0o077:
+        raise FatalError(f"{what} is accessible by group or others (mode {mode:o}); refusing to start. Fix with: {fix}")

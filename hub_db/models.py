@@ -136,12 +136,28 @@ class IngestFile(Base):
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_noted: Mapped[int] = mapped_column(Integer, default=0, server_default="0", doc="rows that landed with notes")
     unknown_columns: Mapped[list[str]] = mapped_column(JSON, default=list, doc="header names the mapping ignored")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class RejectedRow(Base):
     __tablename__ = "rejected_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("ingest_files.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class RowNote(Base):
+    """What the field contract did with one value of a row that landed (never the value)."""
+
+    __tablename__ = "row_notes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("ingest_files.id", ondelete="CASCADE"), index=True)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from kim_hub.core.rows import FileBatch, Rejection
+from kim_hub.core.rows import FileBatch, Located, Note, Rejection
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.link_queue import enqueue, enqueue_new
-from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, SourceRecord, table_of
+from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, RowNote, SourceRecord, table_of
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord
 
 LOOKUP_CHUNK = 500
+WRITE_CHUNK_ROWS = 5000  # rejections or notes per INSERT
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,12 @@ def ledger_entry(session: Session, source: str, content_hash: str) -> IngestFile
     return session.execute(query).scalar_one_or_none()
 
 
+def notes_of(session: Session, ledger_id: int) -> list[Note]:
+    """The stored notes of one file, in row order (for its receipt)."""
+    query = select(RowNote).where(RowNote.file_id == ledger_id).order_by(RowNote.row_number, RowNote.id)
+    return [Note(n.file_name, n.row_number, n.field, n.reason) for n in session.execute(query).scalars()]
+
+
 def rejections_of(session: Session, ledger_id: int) -> list[Rejection]:
     """The stored rejections of one file, in row order (for its receipt)."""
     query = select(RejectedRow).where(RejectedRow.file_id == ledger_id).order_by(RejectedRow.row_number, RejectedRow.id)
@@ -58,14 +66,16 @@ def store_file(
     batch: FileBatch,
     records: Iterable[Sequence[PseudonymisedRecord]],
     rejections: Sequence[Rejection],
+    notes: Sequence[Note] = (),
 ) -> FileOutcome:
-    """Write one file's records, rejections and ledger entry (the caller commits).
+    """Write one file's records, rejections, notes and ledger entry (the caller commits).
 
-    ``batch`` is what the connector read (content hash, row count, unknown columns, whether
-    the file is rejected whole); ``records`` come in chunks, stored as they come (they may
-    still be being encoded); ``rejections`` (the batch's and the mapping's) is read only after
-    the last chunk, so a list the encoder fills as it goes is complete by then."""
-    rows_total, rejected_whole = batch.rows_total, batch.rejected_whole
+    ``batch`` is what the connector read (content hash, row count and unknown columns, complete
+    once the records are taken, and whether the file is rejected whole); ``records`` come in chunks, stored as they come (they may
+    still be being encoded); ``rejections`` (the batch's and the mapping's) and ``notes`` (of
+    the rows that landed) are read only after the last chunk, so lists the encoder fills as it
+    goes are complete by then."""
+    rejected_whole = batch.rejected_whole
     ledger = IngestFile(
         source=source,
         file_name=file_name,
@@ -80,23 +90,42 @@ def store_file(
         if chunk and not rejected_whole:
             added, same = _upsert(session, chunk, ledger.id)
             accepted, unchanged = accepted + added, unchanged + same
+    rows_total = batch.rows_total  # complete only now: the batch's rows may have been a stream
+    ledger.unknown_columns = list(batch.unknown_columns)
     rejected_rows = {r.row for r in rejections if r.row is not None}
-    for rejection in rejections:
-        session.add(
-            RejectedRow(
-                file_id=ledger.id,
-                source=source,
-                file_name=file_name,
-                row_number=rejection.row,
-                field=rejection.field,
-                reason=rejection.reason[:300],
-            )
-        )
+    _store_located(session, RejectedRow, rejections, ledger.id, source, file_name)
+    if not rejected_whole:
+        _store_located(session, RowNote, notes, ledger.id, source, file_name)
+        ledger.rows_noted = len({note.row for note in notes if note.row is not None})
     ledger.rows_total = rows_total
     ledger.rows_accepted = accepted
     ledger.rows_unchanged = unchanged
     ledger.rows_rejected = rows_total if rejected_whole else len(rejected_rows)
     return FileOutcome(source, file_name, ledger.status, rows_total, accepted, unchanged, ledger.rows_rejected, ledger.id)
+
+
+def _store_located(
+    session: Session,
+    table: type[RejectedRow] | type[RowNote],
+    problems: Sequence[Located],
+    file_id: int,
+    source: str,
+    file_name: str,
+) -> None:
+    """Rejections or notes of a file, inserted in bulk: a big delivery may have one per row."""
+    rows = (
+        {
+            "file_id": file_id,
+            "source": source,
+            "file_name": file_name,
+            "row_number": p.row,
+            "field": p.field,
+            "reason": p.reason[:300],
+        }
+        for p in problems
+    )
+    while chunk := list(islice(rows, WRITE_CHUNK_ROWS)):
+        session.execute(insert(table), chunk)
 
 
 def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: int) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from kim_hub.core.rows import Note
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import HUB_KEYED_ID, KEYED_RECORD_ID_PREFIX, CaseSummary
@@ -26,6 +27,7 @@ class PseudonymisedRecord:
     encoding: str
     key_id: str
     content_hash: str
+    notes: tuple[Note, ...] = ()  # what the field contract did to the row's values (for its receipt)
 
 
 def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bool = False) -> PseudonymisedRecord:
@@ -42,6 +44,7 @@ def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bo
         encoding=encode_identity(summary.identity, keys, azr_authoritative).to_json(),
         key_id=keys.key_id,
         content_hash=content_hash,
+        notes=summary.notes,
     )
 
 

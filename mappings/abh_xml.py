@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseEvent, CaseSummary, Identity, PersonName
 from kim_hub.mappings.codelists import residence_status_code, sex_code
+from kim_hub.mappings.contract import FieldContract, contract_for
 from kim_hub.mappings.dates import parse_birth_date, parse_date
 from kim_hub.mappings.row_reader import (
     BadFieldError,
@@ -87,15 +88,15 @@ def _variant_names(value: str) -> tuple[PersonName, ...]:
     return tuple(dict.fromkeys(name for name in names if name.family_name or name.given_names))
 
 
-def map_abh_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
-    """Map one flattened message to a CaseSummary, or return every problem found in it."""
-    reader = RowReader(row)
+def map_abh_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
+    """Map one flattened message to a CaseSummary (with the notes of its settled flaws, see
+    ``mappings.contract``), or return why the message is refused (no usable AZR number, type or
+    time; the AZR number is also what it links on, so a message without a name still lands)."""
+    reader = RowReader(row, contract or contract_for("abh-xml"))
     azr_number = reader.parse("azr_number", parse_azr_number)
     if reader.text("azr_number") is None:
         reader.reject("azr_number", "message has no azrNummer, the only per-person key of the ABH schema")
     name = PersonName(family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or "")
-    if not name.family_name and not name.given_names:
-        reader.reject("family_name", "neither family name nor given names are given")
     message_type = reader.parse("message_type", _message_type)
     if reader.text("message_type") is None:
         reader.reject("message_type", "required field is empty")
@@ -134,7 +135,7 @@ def map_abh_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
         return CaseSummary(
             identity=Identity(name=name, **identity_fields),
             case=CaseData(source=source, record_id=abh_record_id(azr_number), **case_fields),
-        )
+        ).with_notes(reader.notes)
     except ValidationError as error:
         validation_rejections(reader, error)
         return reader.rejections

@@ -5,14 +5,23 @@ exists only in memory between the mapping and the pseudonymisation step, which t
 encodings and drops it. ``CaseData`` holds the case facts that the hub stores and exchanges. Keeping
 them in separate models makes "identity never leaves pseudonymisation in clear" a property of the
 types rather than of discipline.
+
+Every model here may hold a value of a person, so each is configured with
+``hide_input_in_errors=True``: a validation error names the field and the rule, never the input
+(pydantic would otherwise write ``input_value='…'`` into its message, and from there into a log,
+a receipt or Prefect's database). The configuration is written out in each model, not shared,
+so that pydantic's mypy plug-in still sees ``frozen``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from kim_hub.core.rows import Note
 
 # A record id that would identify the person (the authority's XML offers only the AZR number as
 # a stable key) is written with this prefix by its mapping; pseudonymisation replaces it by a keyed
@@ -35,9 +44,9 @@ class BirthDate(BaseModel):
     such a date is weak evidence, neither a mismatch nor a strong match.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    year: int = Field(ge=1880, le=2100)
+    year: int = Field(ge=1000, le=2100, description="four digits; years before 1900 are implausible and kept with a warning")
     month: int | None = Field(default=None, ge=1, le=12)
     day: int | None = Field(default=None, ge=1, le=31)
     precision: DatePrecision
@@ -47,7 +56,7 @@ class BirthDate(BaseModel):
 class PersonName(BaseModel):
     """One spelling of a person's name (a record may carry variant spellings)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     family_name: str = ""
     given_names: str = ""
@@ -56,7 +65,7 @@ class PersonName(BaseModel):
 class Identity(BaseModel):
     """Identifying data of one record. Never stored, logged or returned by a task in clear."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     name: PersonName
     variant_names: tuple[PersonName, ...] = ()
@@ -89,7 +98,7 @@ class Consent(BaseModel):
     empty means the KIM integration management the export exists for.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     recipients: tuple[str, ...] = ()
     categories: tuple[ConsentCategory, ...] = ()
@@ -103,7 +112,7 @@ class Consent(BaseModel):
 class Referral(BaseModel):
     """A referral the source made to another body or service (``sprachkurs``, ``awo``)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     to: str = Field(min_length=1, max_length=32)
     status: ReferralStatus
@@ -114,7 +123,7 @@ class CaseEvent(BaseModel):
     job-centre Abgang (left SGB II) or Zugang. Events build the Rechtskreis history; they are
     kept even when the record itself is later replaced."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     kind: str = Field(min_length=1, max_length=32, description="e.g. statusaenderung, wegzug, einbuergerung, abgang, zugang")
     on: dt.date
@@ -125,7 +134,7 @@ class CaseEvent(BaseModel):
 class CaseData(BaseModel):
     """The case facts of one record: stored and exchanged, never identifying on their own."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     source: str
     record_id: str = Field(min_length=1, max_length=64)
@@ -148,9 +157,23 @@ class CaseData(BaseModel):
 
 
 class CaseSummary(BaseModel):
-    """One source record in the hub's standard form: identity plus case data."""
+    """One source record in the hub's standard form: identity plus case data.
 
-    model_config = ConfigDict(frozen=True)
+    ``notes`` say what the field contract did to the row's values on the way here (a value left
+    out, kept with a warning, repaired). They are not part of the summary: not in its schema, its
+    JSON or its content hash, and never exchanged; the ingest puts them on the receipt."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     identity: Identity
     case: CaseData
+    _notes: tuple[Note, ...] = PrivateAttr(default=())
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return self._notes
+
+    def with_notes(self, notes: Iterable[Note]) -> Self:
+        """This summary, carrying the notes of its row."""
+        self._notes = tuple(notes)
+        return self

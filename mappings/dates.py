@@ -22,16 +22,18 @@ import re
 
 from kim_hub.core.errors import BadInputError
 from kim_hub.mappings.case_summary import BirthDate, DatePrecision
+from kim_hub.mappings.contract import Repaired
 
 _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # Excel adds " 00:00:00"; ignored
 _ISO_DAY = re.compile(rf"(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_TIME}")
+_COMPACT_DAY = re.compile(r"(\d{4})(\d{2})(\d{2})")  # YYYYMMDD, as databases export it
 _DOTTED_DAY = re.compile(rf"(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}){_TIME}")
 _DOTTED_SHORT_YEAR = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2}")
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 _DOTTED_MONTH = re.compile(r"(\d{1,2})\.(\d{4})")
 _YEAR = re.compile(r"\d{4}")
 
-BIRTH_YEAR_RANGE = (1880, 2100)  # the bounds of BirthDate.year
+PLAUSIBLE_BIRTH_YEAR = 1900  # earlier years are kept as evidence, with a warning (the field contract)
 CASE_YEAR_RANGE = (1900, 2100)
 
 
@@ -44,9 +46,17 @@ class InvalidDateError(BadInputError, ValueError):
         self.problem = problem
 
 
+class ImplausibleDateError(InvalidDateError):
+    """A date that reads but is unlikely to be true; ``value`` is what it reads as."""
+
+    def __init__(self, field: str, problem: str, value: BirthDate) -> None:
+        super().__init__(field, problem)
+        self.value = value
+
+
 def _day_month_year(text: str) -> tuple[int, int, int] | None:
-    """(day, month, year) from ``YYYY-MM-DD`` or ``DD.MM.YYYY`` (zeros kept), else None."""
-    if match := _ISO_DAY.fullmatch(text):
+    """(day, month, year) from ``YYYY-MM-DD``, ``DD.MM.YYYY`` or ``YYYYMMDD`` (zeros kept), else None."""
+    if match := _ISO_DAY.fullmatch(text) or _COMPACT_DAY.fullmatch(text):
         return int(match[3]), int(match[2]), int(match[1])
     if match := _DOTTED_DAY.fullmatch(text):
         return int(match[1]), int(match[2]), int(match[3])
@@ -85,40 +95,65 @@ def parse_date(value: str, field: str = "date") -> dt.date:
     return _checked_date(year, month, day, field)
 
 
-def parse_birth_date(value: str, field: str = "birth_date", today: dt.date | None = None) -> BirthDate:
-    """A birth date in any accepted full or partial form; see the module docstring."""
+def parse_birth_date(value: str, field: str = "birth_date", today: dt.date | None = None) -> BirthDate | Repaired[BirthDate]:
+    """A birth date in any accepted full or partial form; see the module docstring.
+
+    What data entry gets wrong is repaired where the intent is clear, and the repair is said: a
+    day that does not exist in its month leaves year and month; a month above 12 with a day that
+    could be a month was typed the other way round; any other impossible month leaves the year.
+    A year before 1900 reads but is implausible (``ImplausibleDateError`` carries what it reads
+    as); a date in the future or in no accepted form is invalid."""
     text = value.strip()
     if not text:
         raise InvalidDateError(field, "no date given")
-    today = today or dt.date.today()
-    day: int | None
-    month: int | None
-    placeholder = False
+    year, month, day, placeholder = _birth_parts(text, field)
+    repair = None
+    if month is not None and month > 12:
+        if day is not None and 1 <= day <= 12 and _exists(year, day, month):
+            month, day, repair = day, month, "day and month typed the other way round; read swapped"
+        else:
+            month, day, repair = None, None, "month does not exist; only the year kept"
+    elif month is not None and day is not None and not _exists(year, month, day):
+        day, repair = None, "day does not exist in its month; year and month kept"
+    elif month is None and day is not None:
+        day, repair = None, "a day but no month; only the year kept"
+    if (year, month or 1, day or 1) > _today_parts(today or dt.date.today(), month, day):
+        raise InvalidDateError(field, "birth date lies in the future")
+    precision: DatePrecision = "day" if day else "month" if month else "year"
+    birth = BirthDate(year=year, month=month, day=day, precision=precision, placeholder=placeholder and repair is None)
+    if year < PLAUSIBLE_BIRTH_YEAR:
+        raise ImplausibleDateError(field, f"birth year before {PLAUSIBLE_BIRTH_YEAR}", birth)
+    return Repaired(birth, repair) if repair else birth
+
+
+def _birth_parts(text: str, field: str) -> tuple[int, int | None, int | None, bool]:
+    """(year, month, day, placeholder) as written; month may exceed 12 here (repaired after)."""
     if parts := _day_month_year(text):
         day, month, year = parts
         if day == 0 and month == 0:  # 00.00.YYYY: the register's "day and month unknown"
-            day, month, placeholder = None, None, True
-        elif day == 0:  # 00.MM.YYYY: month known, day not
-            day = None
-        elif month == 0:
-            raise InvalidDateError(field, "month is 00 but a day is given")
-        else:
-            placeholder = day == 1 and month == 1
-    elif match := _ISO_MONTH.fullmatch(text):
-        year, month, day = int(match[1]), int(match[2]), None
-    elif match := _DOTTED_MONTH.fullmatch(text):
-        year, month, day = int(match[2]), int(match[1]), None
-    elif _YEAR.fullmatch(text):
-        year, month, day = int(text), None, None
-    else:
-        raise _unknown_format(field, text, "YYYY-MM-DD, DD.MM.YYYY, YYYY-MM, MM.YYYY, YYYY or 00.00.YYYY")
+            return year, None, None, True
+        if day == 0:  # 00.MM.YYYY: month known, day not
+            return year, month, None, False
+        if month == 0:  # a day with month 00: the day means nothing without its month
+            return year, None, day, False
+        return year, month, day, day == 1 and month == 1
+    if match := _ISO_MONTH.fullmatch(text):
+        return int(match[1]), int(match[2]), None, False
+    if match := _DOTTED_MONTH.fullmatch(text):
+        return int(match[2]), int(match[1]), None, False
+    if _YEAR.fullmatch(text):
+        return int(text), None, None, False
+    raise _unknown_format(field, text, "YYYY-MM-DD, DD.MM.YYYY, YYYYMMDD, YYYY-MM, MM.YYYY, YYYY or 00.00.YYYY")
 
-    if not BIRTH_YEAR_RANGE[0] <= year <= BIRTH_YEAR_RANGE[1]:
-        raise InvalidDateError(field, "year is outside the plausible range")
-    if month is not None:
-        _checked_date(year, month, day or 1, field)
-    known = (year, month or 1, day or 1)
-    if known > (today.year, today.month if month else 1, today.day if day else 1):
-        raise InvalidDateError(field, "birth date lies in the future")
-    precision: DatePrecision = "day" if day else "month" if month else "year"
-    return BirthDate(year=year, month=month, day=day, precision=precision, placeholder=placeholder)
+
+def _exists(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _today_parts(today: dt.date, month: int | None, day: int | None) -> tuple[int, int, int]:
+    """Today at the precision of a date compared with it."""
+    return today.year, today.month if month else 1, today.day if day else 1

@@ -27,9 +27,11 @@ from kim_hub.core.errors import ConfigError
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.case_summary import CaseData, CaseStatus, CaseSummary, Identity, PersonName
 from kim_hub.mappings.codelists import UnknownCodeError, sex_code, spelling_key
+from kim_hub.mappings.contract import FieldContract, contract_for
 from kim_hub.mappings.dates import parse_birth_date, parse_date
 from kim_hub.mappings.row_reader import (
     BadFieldError,
+    Problem,
     RowReader,
     parse_azr_number,
     parse_nationalities,
@@ -86,18 +88,17 @@ def _date(field: str) -> Callable[[str], dt.date]:
     return lambda value: parse_date(value, field)
 
 
-def map_jobcenter_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
-    """Map one export row to a CaseSummary, or return every problem found in it.
+def map_jobcenter_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
+    """Map one export row to a CaseSummary (with the notes of its settled flaws, see
+    ``mappings.contract``), or return why the row is refused: no usable Kundennummer, or nothing to link on.
 
-    Field names in rejections are the canonical names of mappings/columns/jobcenter.toml.
+    Field names in rejections and notes are the canonical names of mappings/columns/jobcenter.toml.
     """
-    reader = RowReader(row)
+    reader = RowReader(row, contract or contract_for("jobcenter-export"))
     customer_no = reader.parse("customer_no", _customer_no)
     if reader.text("customer_no") is None:
         reader.reject("customer_no", "required field is empty")
     family_name, given_names = reader.text("family_name") or "", reader.text("given_names") or ""
-    if not family_name and not given_names:
-        reader.reject("family_name", "neither family name nor given names are given")
 
     identity_fields: dict[str, Any] = {
         "birth_date": reader.parse("birth_date", lambda v: parse_birth_date(v, "birth_date")),
@@ -108,10 +109,11 @@ def map_jobcenter_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]
         "azr_number": reader.parse("azr_number", parse_azr_number),
         "household_no": reader.parse("household_no", _household_no),
     }
+    reader.require_identity(family_name, given_names, identity_fields)
     opened: dt.date | None = reader.parse("benefits_start", _date("benefits_start"))
     closed: dt.date | None = reader.parse("benefits_end", _date("benefits_end"))
     if opened is not None and closed is not None and closed < opened:
-        reader.reject("benefits_end", "benefits end before they start")
+        closed = reader.settle("benefits_end", Problem("benefits end before they start"))  # type: ignore[assignment]  # dropped: None
     case_fields: dict[str, Any] = {
         "rechtskreis": RECHTSKREIS,
         "case_status": reader.parse("benefit_status", _case_status),
@@ -130,7 +132,7 @@ def map_jobcenter_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]
                 **identity_fields,
             ),
             case=CaseData(source=source, record_id=customer_no, **case_fields),
-        )
+        ).with_notes(reader.notes)
     except ValidationError as error:
         validation_rejections(reader, error)
         return reader.rejections

@@ -1,9 +1,13 @@
 """One row of the standard provider export → a CaseSummary (shared/formats/provider-csv.md).
 
 Every field is read independently and every problem is collected, so a sender learns all that is
-wrong with a row from one receipt instead of fixing it one field per delivery. A row with any
-problem is rejected as a whole: a half-mapped row would look like a complete record to linkage.
-Rejection reasons name the column and the kind of problem only, never the value.
+wrong with a row from one receipt instead of fixing it one field per delivery. A row is a person:
+it is refused only when it cannot be attributed (no usable record id) or carries nothing to link
+on (no name, birth date, address or identifier); any other flaw is settled field by field by the field contract
+(``mappings.contract``: the value left out, kept with a warning, or repaired) and noted on the
+receipt. Consent is all or nothing: a consent with a field that cannot be read is not used at
+all, because a consent without its end date or categories would share more than was agreed.
+Reasons name the column and the kind of problem only, never the value.
 """
 
 from __future__ import annotations
@@ -33,10 +37,12 @@ from kim_hub.mappings.codelists import (
     residence_status_code,
     sex_code,
 )
+from kim_hub.mappings.contract import FieldContract, Repaired, contract_for
 from kim_hub.mappings.dates import parse_birth_date, parse_date
 from kim_hub.mappings.row_reader import (
     WHITESPACE,
     BadFieldError,
+    Problem,
     RowReader,
     parse_azr_number,
     parse_nationalities,
@@ -44,8 +50,8 @@ from kim_hub.mappings.row_reader import (
     validation_rejections,
 )
 
-REQUIRED_FIELDS = ("record_id", "family_name", "given_names")
 RECORD_ID_MAX_LENGTH = 64  # CaseData.record_id
+REFERRAL_TARGET_MAX_LENGTH = 32  # Referral.to
 FORMULA_START = ("=", "+", "-", "@")
 REFERRAL_STATUS_DE = {
     "offen": "open",
@@ -83,15 +89,21 @@ def _goals(value: str) -> dict[str, str]:
     return _pairs(value, "goal", "field:status")
 
 
-def _referrals(value: str) -> tuple[Referral, ...]:
-    """``sprachkurs:open|awo:done`` → Referrals (German statuses such as ``offen`` accepted)."""
-    return tuple(
+def _referrals(value: str) -> tuple[Referral, ...] | Repaired[tuple[Referral, ...]]:
+    """``sprachkurs:open|awo:done`` → Referrals (German statuses such as ``offen`` accepted); a
+    referral whose target is longer than a target can be is left out, the others kept."""
+    pairs = _pairs(value, "referral", "target:status")
+    referrals = tuple(
         Referral(
             to=target.lower(),
             status=literal_code(REFERRAL_STATUS_DE.get(status.casefold(), status), ReferralStatus, "referral status"),
         )
-        for target, status in _pairs(value, "referral", "target:status").items()
+        for target, status in pairs.items()
+        if len(target) <= REFERRAL_TARGET_MAX_LENGTH
     )
+    if len(referrals) < len(pairs):
+        return Repaired(referrals, f"a referral whose target is longer than {REFERRAL_TARGET_MAX_LENGTH} characters was left out")
+    return referrals
 
 
 def _reference(column: str) -> Callable[[str], str]:
@@ -116,7 +128,7 @@ def _date(column: str) -> Callable[[str], dt.date]:
     return lambda value: parse_date(value, column)
 
 
-def _birth_date(value: str) -> BirthDate:
+def _birth_date(value: str) -> BirthDate | Repaired[BirthDate]:
     return parse_birth_date(value, "birth_date")
 
 
@@ -127,34 +139,28 @@ def _literal(literal: Any, code_list: str) -> Callable[[str], str | None]:
 # --- the mapping -------------------------------------------------------------------------------
 
 
-def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
-    """Map one row of a provider CSV to a CaseSummary, or return every problem found in it.
+def map_provider_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
+    """Map one row of a provider CSV to a CaseSummary (with the notes of its settled flaws), or
+    return why the row is refused.
 
     ``source`` is the inbox name of the provider (``caritas``); record ids are unique only within
     it. Empty optional fields mean "unknown" and become None.
     """
-    reader = RowReader(row)
-    for column in REQUIRED_FIELDS:
-        if reader.text(column) is None:
-            reader.reject(column, "required field is empty")
-    record_id = reader.text("record_id")
-    if record_id is not None and len(record_id) > RECORD_ID_MAX_LENGTH:
-        reader.reject("record_id", f"longer than {RECORD_ID_MAX_LENGTH} characters")
-    elif record_id is not None and (record_id.startswith(FORMULA_START) or not record_id.isprintable()):
-        # record ids go back out in clear (links CSV, receipts): nothing a spreadsheet would run
-        reader.reject("record_id", "starts with =, +, - or @ (a spreadsheet formula) or holds control characters")
-
+    reader = RowReader(row, contract or contract_for("provider-csv"))
+    record_id = _record_id(reader)
     updated_at = reader.parse("updated_at", _date("updated_at"))
+    name = PersonName(family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or "")
     identity_fields: dict[str, Any] = {
         "birth_date": reader.parse("birth_date", _birth_date),
         "sex": reader.parse("sex", sex_code),
         "nationalities": reader.parse("nationality", parse_nationalities) or (),
         "birth_place": reader.text("birth_place"),
-        "street": reader.text("street"),
+        "street": _street(reader),
         "postcode": reader.parse("postcode", parse_postcode),
         "azr_number": reader.parse("azr_number", parse_azr_number),
         "jobcenter_customer_no": reader.parse("jobcenter_customer_no", _jobcenter_customer_no),
     }
+    reader.require_identity(name.family_name, name.given_names, identity_fields)
     case_fields: dict[str, Any] = {
         "rechtskreis": reader.parse("rechtskreis", _literal(Rechtskreis, "Rechtskreis")),
         "residence_status": reader.parse("residence_status", lambda v: residence_status_code(v, updated_at)),
@@ -166,6 +172,47 @@ def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
         "referrals": reader.parse("referrals", _referrals) or (),
         "updated_at": updated_at,
     }
+    opened, closed = case_fields["case_opened"], case_fields["case_closed"]
+    if opened is not None and closed is not None and closed < opened:
+        case_fields["case_closed"] = reader.settle("case_closed", Problem("case closed before it was opened"))
+    consent = _consent(reader)
+    if reader.rejections or record_id is None:
+        return reader.rejections
+    try:
+        return CaseSummary(
+            identity=Identity(name=name, **identity_fields),
+            case=CaseData(source=source, record_id=record_id, consent=consent, **case_fields),
+        ).with_notes(reader.notes)
+    except ValidationError as error:
+        validation_rejections(reader, error)
+        return reader.rejections
+
+
+def _street(reader: RowReader) -> str | None:
+    """Street and house number, also when an export keeps the number in a column of its own."""
+    street, number = reader.text("street"), reader.text("house_number")
+    return " ".join(part for part in (street, number) if part) or None
+
+
+def _record_id(reader: RowReader) -> str | None:
+    """The provider's record id, or None (and the row refused) when it cannot serve as one."""
+    record_id = reader.text("record_id")
+    if record_id is None:
+        reader.reject("record_id", "required field is empty")
+    elif len(record_id) > RECORD_ID_MAX_LENGTH:
+        reader.reject("record_id", f"longer than {RECORD_ID_MAX_LENGTH} characters")
+    elif record_id.startswith(FORMULA_START) or not record_id.isprintable():
+        # record ids go back out in clear (links CSV, receipts): nothing a spreadsheet would run
+        reader.reject("record_id", "starts with =, +, - or @ (a spreadsheet formula) or holds control characters")
+    else:
+        return record_id
+    return None
+
+
+def _consent(reader: RowReader) -> Consent:
+    """The row's consent, or none at all when any of its fields could not be used: a consent
+    missing its end or its categories would share more than the person agreed to."""
+    noted = len(reader.notes)
     consent = Consent(
         recipients=reader.parse("consent_recipients", _recipients) or (),
         categories=reader.parse("consent_categories", consent_categories) or (),
@@ -175,25 +222,14 @@ def map_provider_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
         withdrawn_at=reader.parse("consent_withdrawn", _date("consent_withdrawn")),
         evidence_ref=reader.parse("consent_evidence", _reference("consent_evidence")),
     )
-    opened, closed = case_fields["case_opened"], case_fields["case_closed"]
-    if opened is not None and closed is not None and closed < opened:
-        reader.reject("case_closed", "case closed before it was opened")
+    flawed = len(reader.notes) > noted
     if consent.valid_from and consent.valid_until and consent.valid_until < consent.valid_from:
-        reader.reject("consent_valid_until", "consent ends before it begins")
-    if reader.rejections:
-        return reader.rejections
-
-    try:
-        return CaseSummary(
-            identity=Identity(
-                name=PersonName(family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or ""),
-                **identity_fields,
-            ),
-            case=CaseData(source=source, record_id=record_id or "", consent=consent, **case_fields),
-        )
-    except ValidationError as error:
-        validation_rejections(reader, error)
-        return reader.rejections
+        reader.note("consent_valid_until", "consent ends before it begins")
+        flawed = True
+    if flawed and consent != Consent():
+        reader.note("consent_recipients", "consent not used: one of its fields cannot be read; nothing is shared on it")
+        return Consent()
+    return consent
 
 
 def map_provider_batch(source: str, batch: FileBatch) -> tuple[list[CaseSummary], list[Rejection]]:

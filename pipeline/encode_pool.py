@@ -19,8 +19,10 @@ Small files never go to the pool (starting it would cost more than it saves).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
+from itertools import chain, islice
 
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
@@ -37,19 +39,31 @@ Encoded = PseudonymisedRecord | list[Rejection]
 
 def encode_rows(
     source: str,
-    rows: Sequence[RawRow],
+    rows: Iterable[RawRow],
     mapper: RowMapper,
     keys: EncodingKeys,
     azr_authoritative: bool,
     workers: int | None = None,
-) -> Iterator[list[Encoded]]:
-    """Per chunk of rows, in row order: each row's pseudonymised record, or its rejections.
+) -> Iterator[tuple[list[RawRow], list[Encoded]]]:
+    """Per chunk of rows, in row order: the rows, and each row's pseudonymised record or its
+    rejections.
 
-    Lazy: a chunk is yielded as soon as it (and every chunk before it) is done."""
+    Lazy on both ends: rows are taken only as chunks go out (a streamed file is never held
+    whole), and a chunk is yielded as soon as it (and every chunk before it) is done."""
     workers = worker_processes() if workers is None else workers
-    chunks = (rows[start : start + CHUNK_ROWS] for start in range(0, len(rows), CHUNK_ROWS))
+    row_iterator = iter(rows)
+    first = list(islice(row_iterator, POOL_MIN_ROWS))  # enough to tell whether a pool pays
+    sent: deque[list[RawRow]] = deque()  # chunks out for encoding; results come back in this order
+
+    def chunks() -> Iterator[list[RawRow]]:
+        remaining = chain(first, row_iterator)
+        while chunk := list(islice(remaining, CHUNK_ROWS)):
+            sent.append(chunk)
+            yield chunk
+
     task = partial(encode_chunk, source, mapper=mapper, keys=keys, azr_authoritative=azr_authoritative)
-    return map_in_processes(task, chunks, workers if len(rows) >= POOL_MIN_ROWS else 1)
+    for encoded in map_in_processes(task, chunks(), workers if len(first) >= POOL_MIN_ROWS else 1):
+        yield sent.popleft(), encoded
 
 
 def encode_chunk(

@@ -1,17 +1,18 @@
 """A delivered file's rows as storable records, chunk by chunk: mapping and pseudonymisation.
 
-The records come chunk by chunk (``pipeline.encode_pool``, in worker processes for big files) so
+The rows are taken from the batch as they are encoded (a big delivery is a stream, never held
+whole), and the records come chunk by chunk (``pipeline.encode_pool``, in worker processes for big files) so
 that storing a chunk overlaps with encoding the next ones and a big file is never held as
 records all at once. Iterating gives lists of records in row order; once iterated, the
-rejections, the ids the file names and its newest row date are complete.
+rejections, the notes, the ids the file names and its newest row date are complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from kim_hub.core.rows import FileBatch, Rejection
+from kim_hub.core.rows import FileBatch, Note, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, stored_record_id
 from kim_hub.mappings.registry import RowMapper
@@ -21,36 +22,48 @@ from kim_hub.pipeline.encode_pool import encode_rows
 class EncodedFile:
     """One file's rows turned into records; the first row of a record id wins, a later one is rejected."""
 
-    def __init__(self, source: str, batch: FileBatch, mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool) -> None:
+    def __init__(
+        self,
+        source: str,
+        batch: FileBatch,
+        mapper: RowMapper,
+        keys: EncodingKeys,
+        azr_authoritative: bool,
+        file_notes: Sequence[Note] = (),
+    ) -> None:
         self.source, self.batch, self.mapper, self.keys, self.azr_authoritative = source, batch, mapper, keys, azr_authoritative
         self.rejections: list[Rejection] = list(batch.rejections)
+        self.notes: list[Note] = list(file_notes)  # about the file, then of the rows that land
         self.accepted: set[str] = set()  # stored (keyed) ids: one to one with the source's ids
-        self.present: set[str] = set()  # also the ids of rejected rows: the person is still in a full snapshot
+        self._rejected_ids: set[str] = set()  # of rows rejected: the person is still in a full snapshot
         self._newest: str | None = None
 
     def __iter__(self) -> Iterator[list[PseudonymisedRecord]]:
-        rows = iter(self.batch.rows)
-        for chunk in encode_rows(self.source, self.batch.rows, self.mapper, self.keys, self.azr_authoritative):
+        for rows, chunk in encode_rows(self.source, self.batch.all_rows(), self.mapper, self.keys, self.azr_authoritative):
             records: list[PseudonymisedRecord] = []
-            for encoded in chunk:
-                row = next(rows)
+            for row, encoded in zip(rows, chunk, strict=True):
                 if isinstance(encoded, list):
                     self.rejections += encoded
                     raw_id = row.fields.get("record_id") or row.fields.get("customer_no") or ""
                     if raw_id.strip():
-                        self.present.add(stored_record_id(raw_id.strip().upper(), self.keys))
+                        self._rejected_ids.add(stored_record_id(raw_id.strip().upper(), self.keys))
                 elif encoded.record_id in self.accepted:
                     self.rejections.append(
                         Rejection(row.file, row.row_number, "record_id", "record_id occurs twice in this file")
                     )
                 else:
                     self.accepted.add(encoded.record_id)
+                    self.notes += encoded.notes
                     records.append(encoded)
                     updated = encoded.case_data.get("updated_at")
                     if updated and (self._newest is None or updated > self._newest):
                         self._newest = updated
-            self.present |= {record.record_id for record in records}
             yield records
+
+    @property
+    def present(self) -> set[str]:
+        """Every id the file names, of rows stored or rejected (complete once iterated)."""
+        return self.accepted | self._rejected_ids
 
     def snapshot_date(self) -> dt.date:
         """The export's own date (its newest row's Stand), else today."""

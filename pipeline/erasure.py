@@ -9,9 +9,9 @@ import datetime as dt
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.drop_folder import DropFolder
-from kim_hub.connectors.outbox import OutboxSink
 from kim_hub.hub_db.erasure import ErasureOutcome, erase_record, erase_records, expired_records
 from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.push import outbox_sink
 
 
 def erase(home: HubHome, sessions: sessionmaker[Session], source: str, record_id: str) -> ErasureOutcome:
@@ -44,4 +44,4 @@ def _clear_files(home: HubHome, outcome: ErasureOutcome) -> None:
     for source in sorted({source for source, _record_id in outcome.erased}):
         DropFolder.under(home.path, source).purge_archive(older_than_days=0)
     for source, record_id in outcome.erased:
-        OutboxSink(home.outbox(source, "summaries")).forget(record_id)
+        outbox_sink(home, source).forget(record_id)

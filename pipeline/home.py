@@ -3,30 +3,63 @@
 Everything an installation owns lives under one folder, so that backing up, moving or deleting an
 installation is one operation and nothing leaks into the operator's home directory:
 
-    hub.toml            configuration (this module's HubConfig)
-    inbox/<source>/     where providers drop their export files
+    hub.toml            configuration (this module's HubConfig; mode 0600, replaced atomically)
+    inbox/<source>/     where providers drop their export files (a source name is one plain
+                        path component: ^[a-z0-9][a-z0-9_-]{0,63}$, see SOURCE_NAME_RULE)
     processing/, archive/, failed/<source>/   a file's way after the inbox
     outbox/<source>/receipts/                 receipts for the provider
     var/hub.db          the embedded SQLite database (any SQLAlchemy URL can replace it)
     var/prefect/        Prefect's own state (PREFECT_HOME), never ~/.prefect
-    keys/               the secret key (0700 folder, 0600 files)
+    keys/               the secret key (0700 folder, 0600 files; hub_db.keystore refuses others)
     reports/            run summaries
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from kim_hub.core.errors import ConfigError
+from kim_hub.pipeline.private_files import replacing
 
 DEFAULT_HOME = "./kim-home"
 HOME_ENV = "KIM_HUB_HOME"
 CONFIG_FILE = "hub.toml"
 DEFAULT_SOURCES = ("abh", "jobcenter", "caritas", "awo", "diakonie", "stadt")
+
+SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+SOURCE_NAME_RULE = (
+    "a source name must match ^[a-z0-9][a-z0-9_-]{0,63}$ (lower-case letters a-z, digits, '-' and '_', "
+    "starting with a letter or a digit, at most 64 characters)"
+)
+
+
+def is_source_name(name: str) -> bool:
+    """Whether ``name`` may name a source. A source's name becomes a folder name under the home
+    (inbox/, processing/, archive/, failed/, outbox/) and a bare key in hub.toml, so it must be
+    one plain path component and one plain TOML key: no separator, no dot, no case to fold."""
+    return SOURCE_NAME.fullmatch(name) is not None
+
+
+def check_source_name(name: str, where: str) -> str:
+    """``name`` if it follows the rule, else a ConfigError naming the rule (never the name: it
+    can be anything the operator typed, quoted back into logs)."""
+    if not is_source_name(name):
+        raise ConfigError(f"{where}: {SOURCE_NAME_RULE}")
+    return name
+
+
+def _source_names(names: Any) -> Any:
+    """The pydantic side of the rule (hub.toml on load, a HubConfig built in code): checked
+    before the sources themselves, so that no error's location quotes a name outside it."""
+    if isinstance(names, dict | list) and not all(isinstance(n, str) and is_source_name(n) for n in names):
+        raise ValueError(SOURCE_NAME_RULE)
+    return names
 
 
 class SourceConfig(BaseModel):
@@ -37,7 +70,9 @@ class SourceConfig(BaseModel):
         min_length=1,
         description="registered connectors, tried in order: the first that accepts a file reads it",
     )
-    settle_seconds: float = Field(default=2.0, ge=0, description="a file must be unchanged this long before it is read")
+    settle_seconds: float = Field(
+        default=30.0, ge=0, description="a file must be unchanged this long (and at a second look) before it is read"
+    )
     archive_days: float = Field(default=30, ge=0, description="keep processed files in archive/ this many days")
     schedule: str = Field(default="*/15 * * * *", description="cron schedule of this source's sync runs (kim-hub serve)")
     retention_days: float | None = Field(
@@ -48,6 +83,10 @@ class SourceConfig(BaseModel):
         description="this source keeps the AZR register (the foreigners authority): different numbers = different people",
     )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
+    contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
+        default_factory=dict,
+        description="field contract, tightened for this source: column → what a flawed value costs (mappings/contract.py)",
+    )
 
 
 def default_source(name: str) -> SourceConfig:
@@ -95,6 +134,12 @@ class ExchangeConfig(BaseModel):
         description="consent purposes the exchange serves; a consent for another purpose covers no transfer",
     )
 
+    @field_validator("case_management_sources", mode="before")
+    @classmethod
+    def check_source_names(cls, names: Any) -> Any:
+        """These name sources: a name outside the rule could never match one."""
+        return _source_names(names)
+
 
 class HubConfig(BaseModel):
     """hub.toml, validated."""
@@ -105,6 +150,12 @@ class HubConfig(BaseModel):
     linkage: LinkageConfig = LinkageConfig()
     schedules: SchedulesConfig = SchedulesConfig()
     exchange: ExchangeConfig = ExchangeConfig()
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def check_source_names(cls, names: Any) -> Any:
+        """Every source's name follows the rule (it becomes folders under the home)."""
+        return _source_names(names)
 
 
 class HubHome:
@@ -135,11 +186,13 @@ class HubHome:
         return self.path / "reports"
 
     def outbox(self, body: str, kind: str) -> Path:
-        """Where the hub leaves files for a body: ``receipts`` of its deliveries, ``summaries`` for it."""
-        return self.path / "outbox" / body / kind
+        """Where the hub leaves files for a body: ``receipts`` of its deliveries, ``summaries`` for it.
+        A name outside the rule is refused here too: this is where a name becomes a path."""
+        return self.path / "outbox" / check_source_name(body, "outbox") / kind
 
     def inbox(self, source: str) -> Path:
-        return self.path / "inbox" / source
+        """Where a source's deliveries arrive (a name outside the rule is refused, as for ``outbox``)."""
+        return self.path / "inbox" / check_source_name(source, "inbox")
 
     def key_dir(self, config: HubConfig) -> Path:
         return self.path / config.key_dir
@@ -163,7 +216,14 @@ class HubHome:
             raise ConfigError(f"{self.config_file}: {problems}") from None
 
     def save_config(self, config: HubConfig) -> None:
-        self.config_file.write_text(render_config(config), encoding="utf-8")
+        """Replace hub.toml atomically (mode 0600): a failed write leaves the old file whole, and
+        every later command can read what was written. A name added past validation (a dict
+        assignment) is refused here, before anything is written."""
+        for name in config.sources:
+            check_source_name(name, f"{self.config_file}: sources")
+        text = render_config(config)
+        with replacing(self.config_file, CONFIG_FILE) as handle:
+            handle.write(text)
 
 
 def render_config(config: HubConfig) -> str:
@@ -206,7 +266,7 @@ def render_config(config: HubConfig) -> str:
     for name, source in config.sources.items():
         lines += [
             "",
-            f"[sources.{name}]",
+            f"[sources.{_toml_key(name)}]",
             "connectors = [" + ", ".join(_toml_string(c) for c in source.connectors) + "]",
             f"schedule = {_toml_string(source.schedule)}",
             f"settle_seconds = {source.settle_seconds}",
@@ -216,11 +276,25 @@ def render_config(config: HubConfig) -> str:
         if source.retention_days is not None:
             lines.append(f"retention_days = {source.retention_days}")
         if source.options:
-            lines.append(f"[sources.{name}.options]")
-            lines += [f"{key} = {_toml_string(value)}" for key, value in source.options.items()]
+            lines.append(f"[sources.{_toml_key(name)}.options]")
+            lines += [f"{_toml_key(key)} = {_toml_string(value)}" for key, value in source.options.items()]
+        if source.contract:
+            lines.append(f"[sources.{_toml_key(name)}.contract]")
+            lines += [f"{_toml_key(key)} = {_toml_string(value)}" for key, value in source.contract.items()]
     return "\n".join(lines) + "\n"
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_key(key: str) -> str:
+    """A key as TOML allows it: bare where it may be (every valid source name), else quoted.
+    Option and contract keys come from a hand-edited hub.toml and can be anything."""
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
 def _toml_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    """A TOML basic string: backslash and quote escaped, and every control character TOML does
+    not allow raw (U+0000-U+001F, U+007F) written as an escape."""
+    return '"' + "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if c < " " or c == "\x7f" else c) for c in value) + '"'

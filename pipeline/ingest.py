@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+import inspect
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,25 +38,35 @@ from kim_hub.connectors.base import FileConnector, PullConnector
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.receipts import Receipt, write_receipt
 from kim_hub.connectors.registry import is_file_connector, is_pull_connector, load_connector
-from kim_hub.core.errors import BadInputError, TransientError
-from kim_hub.core.rows import FileBatch, RawRow, Rejection
+from kim_hub.core.errors import BadInputError, ConfigError, TransientError
+from kim_hub.core.rows import FileBatch, Note, RawRow, Rejection, StreamRejectedError, too_many_rows
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import IngestFile
-from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, rejections_of, store_file
+from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, notes_of, rejections_of, store_file
 from kim_hub.hub_db.source_state import load_state, save_state
 from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.contract import contract_for
 from kim_hub.mappings.registry import RowMapper, load_mapping
 from kim_hub.pipeline.encoded_file import EncodedFile
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.runtime.crashpoints import crash_point
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
-# Connectors read a whole file into memory (several times its size while parsing): larger files
-# are refused with a receipt instead. A nightly full export of ~300,000 people is about 100 MB.
+# Larger files are refused with a receipt. A nightly full export of ~300,000 people is about 100 MB.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_ROWS = 2_000_000  # rows per delivered file (source option max_rows): a city's exports hold far fewer
 # A leftover in processing/ is retried after the hub died while importing it, but not for ever:
 # the file the hub died on twice (out of memory, say) is set aside like a file that failed.
+# KIM_HUB_MAX_INTERRUPTED_ATTEMPTS changes the count: the crash-consistency test, which kills
+# the hub at random moments on purpose, must not have its files blamed for it.
+MAX_INTERRUPTED_ATTEMPTS_ENV = "KIM_HUB_MAX_INTERRUPTED_ATTEMPTS"
 MAX_INTERRUPTED_ATTEMPTS = 2
+
+
+def max_interrupted_attempts() -> int:
+    value = os.environ.get(MAX_INTERRUPTED_ATTEMPTS_ENV, "").strip()
+    return int(value) if value.isascii() and value.isdigit() else MAX_INTERRUPTED_ATTEMPTS
 
 
 @dataclass
@@ -107,14 +120,18 @@ def ingest_source(
     receipts = home.outbox(source, "receipts")
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
-        with folder.claimed(path) as claimed, cyclic_gc_paused():  # a file is one bulk load (runtime.gc_pause)
-            if claimed is None:
+        with folder.claimed(path) as claim, cyclic_gc_paused():  # a file is one bulk load (runtime.gc_pause)
+            if claim is None:
                 continue  # another run claimed it first, or is still working on it
+            claimed = claim.path
             crash_point("claim")
-            if folder.note_attempt(claimed) > MAX_INTERRUPTED_ATTEMPTS:
-                result, receipt = _set_aside(claimed, source, INTERRUPTED)
+            if claim.refused is not None:
+                result, receipt = _refused(claimed, source, claim.refused)
+            elif folder.note_attempt(claimed) > max_interrupted_attempts():
+                result, receipt = _set_aside(claim.to_read, source, INTERRUPTED)
             else:
-                result, receipt = _ingest_claimed(claimed, source, readers, settings, keys, sessions)
+                notes = [Note(_display_name(claimed.name), None, None, FUTURE_DATED)] if claim.future_dated else []
+                result, receipt = _ingest_claimed(claim.to_read, source, readers, settings, keys, sessions, notes)
             crash_point("ledger")
             write_receipt(receipts, receipt)
             crash_point("receipt")
@@ -122,11 +139,12 @@ def ingest_source(
             outcome.add(result)
     folder.purge_archive(settings.archive_days)
     for puller in pullers:
-        outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative))
+        outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative, settings.contract))
     return outcome
 
 
 INTERRUPTED = "interrupted twice"  # the kind of failure of a file the hub died on twice
+FUTURE_DATED = "the file's modification time lay in the future (a clock is wrong); it was taken once it stood still"
 
 
 def _ingest_claimed(
@@ -136,18 +154,26 @@ def _ingest_claimed(
     settings: SourceConfig,
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
+    file_notes: Sequence[Note] = (),
 ) -> tuple[FileOutcome, Receipt]:
-    """Read, map, encode and store one claimed file; anything it raises sets the file aside."""
+    """Read, map, encode and store one claimed file (``claimed``: what to read it by, under its
+    own name; see ``Claim.readable``); anything it raises sets the file aside."""
     try:
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
-        return store_batch(
-            EncodedFile(source, batch, _mapper(reader), keys, settings.azr_authoritative),
-            _display_name(claimed.name),
-            sessions,
-            full_snapshot=reader is not None and reader.full_snapshot,
-        )
+        try:
+            return store_batch(
+                EncodedFile(source, batch, _mapper(reader, settings.contract), keys, settings.azr_authoritative, file_notes),
+                _display_name(claimed.name),
+                sessions,
+                full_snapshot=reader is not None and reader.full_snapshot,
+            )
+        except StreamRejectedError as rejected:  # found part-way through a stream: its transaction rolled back
+            whole = _rejected_whole(claimed, rejected.reason)
+            return store_batch(EncodedFile(source, whole, _no_rows, keys, False), _display_name(claimed.name), sessions)
     except (TransientError, OperationalError, InterfaceError):
         raise  # may go away by itself: the task retries, and the ledger makes the retry exact
+    except ConfigError:
+        raise  # the source's configuration, not the file, is at fault: the source fails, the file waits
     except Exception as error:  # noqa: BLE001 - one file's failure must never stop the run
         return _set_aside(claimed, source, type(error).__name__)
 
@@ -164,6 +190,15 @@ def _set_aside(path: Path, source: str, kind: str) -> tuple[FileOutcome, Receipt
     return FileOutcome(source, name, "failed"), receipt
 
 
+def _refused(path: Path, source: str, reason: str) -> tuple[FileOutcome, Receipt]:
+    """The outcome and receipt of an entry that is not one regular file (a symlink, a FIFO, a
+    hard link): rejected whole and never opened, so its receipt carries no hash."""
+    name = _display_name(path.name)
+    received = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    receipt = Receipt(source, name, "", "rejected", received, rejections=[Rejection(name, None, None, reason)])
+    return FileOutcome(source, name, "rejected"), receipt
+
+
 def _read_delivery(
     path: Path, readers: Sequence[type[FileConnector]], configured: list[str], options: dict[str, str]
 ) -> tuple[FileBatch, type[FileConnector] | None]:
@@ -173,7 +208,7 @@ def _read_delivery(
     ``max_file_bytes``, default MAX_FILE_BYTES) is refused unread; a file a connector cannot
     read at all (BadInputError) is rejected whole too: one bad delivery never stops the run.
     """
-    limit = int(options.get("max_file_bytes", MAX_FILE_BYTES))
+    limit = _count_option(options, "max_file_bytes", MAX_FILE_BYTES)
     size = path.stat().st_size
     if size > limit:
         reason = f"file has {size} bytes, more than the limit of {limit}; split the export into smaller files"
@@ -182,9 +217,23 @@ def _read_delivery(
     if reader is None:
         return _unreadable(path, configured), None
     try:
-        return reader.read_file(path), reader
+        batch = reader.stream_file(path)
     except BadInputError as exc:
         return _rejected_whole(path, str(exc)), None
+    row_limit = _count_option(options, "max_rows", MAX_ROWS)
+    if batch.limit_rows(row_limit):  # a stream is held to the limit as it is read
+        return _rejected_whole(path, too_many_rows(row_limit)), None
+    return batch, reader
+
+
+def _count_option(options: Mapping[str, str], name: str, default: int) -> int:
+    """A source's numeric option (hub.toml ``[sources.<name>.options]``), else the default."""
+    value = options.get(name, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise ConfigError(f"source option {name} must be a whole number")
+    return int(value)
 
 
 def _display_name(name: str) -> str:
@@ -209,9 +258,20 @@ def _rejected_whole(path: Path, reason: str) -> FileBatch:
     return FileBatch(path, digest, rejections=[Rejection(path.name, None, None, reason)], rejected_whole=True)
 
 
-def _mapper(connector: type[FileConnector] | type[PullConnector] | None) -> RowMapper:
-    """The mapping registered for the connector's row format (``kim_hub.mappings.registry``)."""
-    return load_mapping(connector.row_format) if connector is not None else _no_rows
+def _mapper(connector: type[FileConnector] | type[PullConnector] | None, contract: Mapping[str, str] | None = None) -> RowMapper:
+    """The mapping of the connector's row format under the source's field contract."""
+    return source_mapper(connector.row_format, contract or {}) if connector is not None else _no_rows
+
+
+def source_mapper(row_format: str, contract: Mapping[str, str]) -> RowMapper:
+    """The mapping registered for a row format (``kim_hub.mappings.registry``), settling flawed
+    fields by the format's field contract as the source tightens it (``[sources.<name>.contract]``).
+    A plug-in mapping that takes no contract settles its fields itself."""
+    mapping = load_mapping(row_format)
+    if "contract" not in inspect.signature(mapping).parameters:
+        return mapping
+    contracted = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes a contract: checked just above
+    return partial(contracted, contract=contract_for(row_format).tightened(contract))
 
 
 def _no_rows(source: str, row: RawRow) -> list[Rejection]:
@@ -226,6 +286,7 @@ def pull_source(
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
     azr_authoritative: bool = False,
+    contract: Mapping[str, str] | None = None,
 ) -> FileOutcome:
     """Pull an API connector from its stored cursor; the batch and the new cursor commit together."""
     connector = connector_class(connector_class.config_model.from_options(options))
@@ -234,7 +295,7 @@ def pull_source(
     pulled = connector.pull(state)
     label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     result, _ = store_batch(
-        EncodedFile(source, pulled.batch, _mapper(connector_class), keys, azr_authoritative),
+        EncodedFile(source, pulled.batch, _mapper(connector_class, contract), keys, azr_authoritative),
         label,
         sessions,
         new_state=(connector_class.name, pulled.state),
@@ -280,6 +341,7 @@ def store_batch(
             batch=batch,
             records=encoded,
             rejections=encoded.rejections,  # complete once store_file has taken the records
+            notes=encoded.notes,
         )
         if full_snapshot and not batch.rejected_whole:
             apply_snapshot(session, source, encoded.present, encoded.snapshot_date())
@@ -301,6 +363,8 @@ def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt
         accepted=0 if duplicate else ledger.rows_accepted,
         unchanged=0 if duplicate else ledger.rows_unchanged,
         rejected=0 if duplicate else ledger.rows_rejected,
+        noted=0 if duplicate else ledger.rows_noted,
         rejections=[] if duplicate else rejections_of(session, ledger.id),
+        notes=[] if duplicate else notes_of(session, ledger.id),
         unknown_columns=[] if duplicate else list(ledger.unknown_columns or []),
     )

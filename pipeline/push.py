@@ -5,12 +5,15 @@ record was last sent, lets ``exchange.push_plan`` decide what is due (notices fi
 only when its content changed), then *delivers* per body through that body's sink: its API when
 one of the body's connectors pushes (``rest``), otherwise files in ``outbox/<body>/summaries/``.
 A body's transfers are recorded only after its delivery succeeded, so an unreachable API loses
-nothing (its documents are planned again next run) and holds up no other body.
+nothing (its documents are planned again next run) and holds up no other body. Whatever goes
+wrong while one body is delivered to stays with that body: it is recorded by kind (never a
+value) and the next body is delivered. A document that cannot be encoded is refused on its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,14 +22,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.outbox import OutboxSink
 from kim_hub.connectors.registry import is_pull_connector, load_connector
-from kim_hub.core.errors import HubError
+from kim_hub.connectors.rest import PushResult
+from kim_hub.core.errors import FatalError, HubError
 from kim_hub.exchange.consent import ConsentPolicy
-from kim_hub.exchange.push_plan import Delivery, missing_origins, plan_deliveries
+from kim_hub.exchange.push_plan import Delivery, encodable, missing_origins, plan_deliveries
 from kim_hub.exchange.summary import content_hash
 from kim_hub.hub_db.locks import PUSHING, hold
 from kim_hub.hub_db.transfers import existing_records, last_transfers, persons_with_records, record_transfer
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.runtime.crashpoints import crash_point
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,7 +45,9 @@ class PushOutcome:
     erasure_notices: int = 0
     unchanged: int = 0
     without_consent: int = 0
-    failed: dict[str, str] = field(default_factory=dict)  # body → why its delivery failed (retried next run)
+    failed: dict[str, str] = field(default_factory=dict)  # body → the kind of failure of its delivery (retried next run)
+    documents_refused: dict[str, int] = field(default_factory=dict)  # body → documents not encodable (planned again)
+    outbox_entries_skipped: dict[str, dict[str, int]] = field(default_factory=dict)  # body → kind of entry → count
 
 
 class Sink(Protocol):
@@ -64,16 +72,60 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
         outcome = PushOutcome(unchanged=plan.unchanged, without_consent=plan.without_consent)
         sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for body, planned in sorted(plan.by_body().items()):
-            try:
-                sink_for(home, config, body).push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in planned])
-            except HubError as error:
-                outcome.failed[body] = str(error)
-                continue
-            for d in planned:
+            delivered = _deliver(home, config, body, _sendable(outcome, body, planned), sent_at, outcome)
+            for d in delivered:
                 crash_point("push")  # delivered, its transfer not yet committed
                 record_transfer(session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins)
-            _count(outcome, planned)
+            _count(outcome, delivered)
     return outcome
+
+
+def _sendable(outcome: PushOutcome, body: str, planned: Sequence[Delivery]) -> list[Delivery]:
+    """The body's documents that can be encoded; the others are refused, counted and planned
+    again next run (the value that stops them is the source's to correct, and is never named)."""
+    sendable = [d for d in planned if encodable(d.document)]
+    if refused := len(planned) - len(sendable):
+        outcome.documents_refused[body] = refused
+        log.warning("push to %s: %d document(s) refused, not encodable as UTF-8 JSON; planned again next run", body, refused)
+    return sendable
+
+
+def _deliver(
+    home: HubHome, config: HubConfig, body: str, documents: Sequence[Delivery], sent_at: str, outcome: PushOutcome
+) -> Sequence[Delivery]:
+    """Deliver one body's documents through its sink; returns what was delivered (nothing when it failed).
+
+    Any failure stays with this body, so the next body is still delivered: it is recorded by its
+    kind (the hub's own message for a HubError, else the exception's type, whose message may quote
+    a value) and the documents are planned again next run. Only a FatalError stops the push: it
+    means the hub cannot go on safely. What the outbox left alone is counted either way."""
+    if not documents:
+        return []
+    sink: Sink | None = None
+    try:
+        sink = sink_for(home, config, body)
+        result = sink.push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in documents])
+    except FatalError:
+        raise
+    except Exception as error:  # noqa: BLE001 - one body's failure must not stop the others
+        outcome.failed[body] = str(error) if isinstance(error, HubError) else type(error).__name__
+        log.warning("push to %s failed (%s); its documents are planned again next run", body, outcome.failed[body])
+        return []
+    finally:
+        if isinstance(sink, OutboxSink) and sink.skipped:
+            outcome.outbox_entries_skipped[body] = dict(sink.skipped)
+    delivered = _delivered(documents, result)
+    if refused := len(documents) - len(delivered):
+        outcome.documents_refused[body] = outcome.documents_refused.get(body, 0) + refused
+    return delivered
+
+
+def _delivered(planned: Sequence[Delivery], result: object) -> list[Delivery]:
+    """The documents a sink delivered: all, unless it refused some (an API connector refuses a
+    document whose text cannot be written as UTF-8). A refused one gets no transfer, so it is
+    planned again and never recorded as sent."""
+    refused = set(result.refused) if isinstance(result, PushResult) else set()
+    return [d for position, d in enumerate(planned) if position not in refused]
 
 
 def sink_for(home: HubHome, config: HubConfig, body: str) -> Sink:
@@ -83,7 +135,15 @@ def sink_for(home: HubHome, config: HubConfig, body: str) -> Sink:
         connector = load_connector(name)
         if is_pull_connector(connector) and connector.pushes:
             return connector(connector.config_model.from_options(source.options if source else {}))
-    return OutboxSink(home.outbox(body, "summaries"))
+    return outbox_sink(home, body)
+
+
+def outbox_sink(home: HubHome, body: str) -> OutboxSink:
+    """The body's summaries folder as a sink. What lies below the hub's outbox folder is the
+    body's (it collects there, and may plant anything), so it is opened without following a
+    symlink; the outbox folder itself is the operator's and may well be a link to a share."""
+    folder = home.outbox(body, "summaries")
+    return OutboxSink(folder, root=folder.parents[1], body=body)
 
 
 def _count(outcome: PushOutcome, delivered: Sequence[Delivery]) -> None:

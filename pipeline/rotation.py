@@ -14,6 +14,7 @@ sources, then another rotation, completes it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,9 +30,8 @@ from kim_hub.linkage.encode import forget_cached_encodings
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import pseudonymise
 from kim_hub.mappings.case_summary import CaseSummary
-from kim_hub.mappings.registry import load_mapping
-from kim_hub.pipeline.home import HubConfig, HubHome
-from kim_hub.pipeline.ingest import reader_for
+from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
+from kim_hub.pipeline.ingest import reader_for, source_mapper
 
 
 @dataclass
@@ -61,9 +61,7 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
     try:
         with sessions() as session, session.begin():
             for source, settings in config.sources.items():
-                outcome.records_rekeyed += _rekey_source(
-                    session, home, source, settings.connectors, settings.azr_authoritative, old_keys, new_keys, outcome
-                )
+                outcome.records_rekeyed += _rekey_source(session, home, source, settings, old_keys, new_keys, outcome)
             if not outcome.complete:
                 raise _IncompleteRotationError  # roll back: all records under one key, or none moved
     except _IncompleteRotationError:
@@ -82,16 +80,16 @@ def _rekey_source(
     session: Session,
     home: HubHome,
     source: str,
-    connector_names: list[str],
-    azr_authoritative: bool,
+    settings: SourceConfig,
     old_keys: EncodingKeys,
     new_keys: EncodingKeys,
     outcome: RotationOutcome,
 ) -> int:
+    azr_authoritative = settings.azr_authoritative
     stored = {r.record_id: r for r in session.execute(select(SourceRecord).where(SourceRecord.source == source)).scalars()}
     pending = {record_id for record_id, record in stored.items() if record.key_id == old_keys.key_id}
-    readers = [c for c in (load_connector(n) for n in connector_names) if is_file_connector(c)]
-    for summary in _delivered_summaries(home, source, readers):
+    readers = [c for c in (load_connector(n) for n in settings.connectors) if is_file_connector(c)]
+    for summary in _delivered_summaries(home, source, readers, settings.contract):
         old = pseudonymise(summary, old_keys, azr_authoritative)
         record = stored.get(old.record_id)
         if old.record_id not in pending or record is None or record.content_hash != old.content_hash:
@@ -109,7 +107,9 @@ def _rekey_source(
     return len(stored) - len(pending)
 
 
-def _delivered_summaries(home: HubHome, source: str, readers: list[type[FileConnector]]) -> list[CaseSummary]:
+def _delivered_summaries(
+    home: HubHome, source: str, readers: list[type[FileConnector]], contract: Mapping[str, str]
+) -> list[CaseSummary]:
     """Every mappable row of the source's kept deliveries, newest file last."""
     folder = DropFolder.under(home.path, source)
     files: list[Path] = []
@@ -122,6 +122,6 @@ def _delivered_summaries(home: HubHome, source: str, readers: list[type[FileConn
         if reader is None:
             continue
         batch = reader.read_file(path)
-        mapper = load_mapping(reader.row_format)
+        mapper = source_mapper(reader.row_format, contract)
         summaries += [m for m in (mapper(source, row) for row in batch.rows) if isinstance(m, CaseSummary)]
     return summaries

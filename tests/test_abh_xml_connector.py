@@ -279,24 +279,38 @@ def message_row(**changes: str) -> RawRow:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"azr_number": ""}, "azr_number"),
+        ({"azr_number": ""}, "azr_number"),  # the message's only per-person key: nobody to attribute it to
+        ({"message_time": "gestern"}, "message_time"),
+        ({"message_type": "umzug"}, "message_type"),
+    ],
+)
+def test_a_message_that_cannot_be_attributed_is_rejected_naming_row_and_field(changes: dict[str, str], field: str) -> None:
+    result = map_abh_row("abh", message_row(**changes))
+    assert isinstance(result, list) and [(r.row, r.field) for r in result] == [(4, field)]
+    for value in changes.values():
+        if len(value) >= 3:
+            assert all(value not in r.reason for r in result), result
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
         ({"residence_status": "AE_99_Z"}, "residence_status"),
         ({"nationality": "475|123456"}, "nationality"),
         ({"nationality": "100166"}, "nationality"),  # 6 digits, but not the zero-padded form of a Destatis code
         ({"birth_date": "1990-02-30"}, "birth_date"),
         ({"postcode": "ABC12"}, "postcode"),
         ({"variant_names": "Al-Testi\tMuhammad"}, "variant_names"),
-        ({"message_time": "gestern"}, "message_time"),
-        ({"message_type": "umzug"}, "message_type"),
-        ({"family_name": "", "given_names": ""}, "family_name"),
+        ({"family_name": "", "given_names": "", "birth_date": ""}, None),  # nothing but the AZR number: it links on that
     ],
 )
-def test_row_problems_reject_the_message_naming_row_and_field(changes: dict[str, str], field: str) -> None:
+def test_a_flawed_field_lands_the_message_with_a_note_naming_row_and_field(changes: dict[str, str], field: str | None) -> None:
     result = map_abh_row("abh", message_row(**changes))
-    assert isinstance(result, list) and [(r.row, r.field) for r in result] == [(4, field)]
+    assert isinstance(result, CaseSummary)
+    assert [(n.row, n.field) for n in result.notes] == ([(4, field)] if field else [])
     for value in changes.values():
         if len(value) >= 3:
-            assert all(value not in r.reason for r in result), result
+            assert all(value not in n.reason for n in result.notes), result.notes
 
 
 def test_message_without_azr_number_reaches_the_mapping_and_is_rejected(tmp_path: Path) -> None:
@@ -364,8 +378,9 @@ def test_departure_message_problems_name_row_and_field_never_the_value() -> None
     row = AbhXmlConnector.read_file(GOOD_V11).rows[0]
     broken = RawRow(row.file, row.row_number, {**row.fields, "birth_date": "1961-02-30", "nationality": "000166|123456"})
     result = map_abh_row("abh", broken)
-    assert isinstance(result, list) and sorted((r.row, r.field) for r in result) == [(4, "birth_date"), (4, "nationality")]
-    assert not any(value in r.reason for r in result for value in ("1961", "123456", "Testenko", "200000000011"))
+    assert isinstance(result, CaseSummary)  # the death notice still lands: a flawed field is a note
+    assert sorted((n.row, n.field) for n in result.notes) == [(4, "birth_date"), (4, "nationality")]
+    assert not any(value in n.reason for n in result.notes for value in ("1961", "123456", "Testenko", "200000000011"))
 
 
 def test_files_of_both_schema_versions_ingest(hub: Hub) -> None:

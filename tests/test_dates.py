@@ -8,7 +8,8 @@ import pytest
 
 from kim_hub.core.errors import BadInputError
 from kim_hub.mappings.case_summary import BirthDate, DatePrecision
-from kim_hub.mappings.dates import InvalidDateError, parse_birth_date, parse_date
+from kim_hub.mappings.contract import Repaired
+from kim_hub.mappings.dates import ImplausibleDateError, InvalidDateError, parse_birth_date, parse_date
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -41,17 +42,40 @@ def test_birth_date_forms(value: str, expected: BirthDate) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "expected", "said"),
+    [
+        ("31.02.1990", birth(1990, 2, None, "month"), "day does not exist in its month"),
+        ("1990-02-30", birth(1990, 2, None, "month"), "day does not exist in its month"),
+        ("29.02.1991", birth(1991, 2, None, "month"), "day does not exist in its month"),
+        ("13.05.1990", birth(1990, 5, 13, "day"), None),  # an ordinary date: nothing to repair
+        ("05.13.1990", birth(1990, 5, 13, "day"), "day and month typed the other way round"),
+        ("1990-13-05", birth(1990, 5, 13, "day"), "day and month typed the other way round"),
+        ("15.13.1990", birth(1990, None, None, "year"), "month does not exist"),
+        ("1990-13", birth(1990, None, None, "year"), "month does not exist"),
+        ("13.1990", birth(1990, None, None, "year"), "month does not exist"),
+        ("15.00.1990", birth(1990, None, None, "year"), "a day but no month"),
+    ],
+)
+def test_impossible_dates_keep_what_is_certain_and_say_what_was_done(value: str, expected: BirthDate, said: str | None) -> None:
+    parsed = parse_birth_date(value, today=TODAY)
+    if said is None:
+        assert parsed == expected
+    else:
+        assert isinstance(parsed, Repaired) and parsed.value == expected and parsed.note.startswith(said)
+        assert value not in parsed.note and "1990" not in parsed.note
+
+
+def test_a_year_before_1900_reads_but_is_implausible() -> None:
+    with pytest.raises(ImplausibleDateError) as caught:
+        parse_birth_date("1850", today=TODAY)
+    assert caught.value.field == "birth_date" and caught.value.problem.startswith("birth year before 1900")
+    assert caught.value.value == birth(1850, None, None, "year") and "1850" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
     ("value", "problem"),
     [
-        ("31.02.1990", "day does not exist in that month"),
-        ("1990-02-30", "day does not exist in that month"),
-        ("29.02.1991", "day does not exist in that month"),
-        ("15.13.1990", "month is not between 01 and 12"),
-        ("1990-13", "month is not between 01 and 12"),
-        ("13.1990", "month is not between 01 and 12"),
-        ("15.00.1990", "month is 00 but a day is given"),
         ("15.03.90", "two-digit year is ambiguous; write the year with four digits"),
-        ("1850", "year is outside the plausible range"),
         ("2027", "birth date lies in the future"),
         ("12.2026", "birth date lies in the future"),
         ("25.11.2026", "birth date lies in the future"),

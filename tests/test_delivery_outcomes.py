@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.hub_db.models import SourceRecord
 from tests.support import FIXTURES, Hub
-from tests.support.data import ABH_GOOD, BAD, GOOD, JOBCENTER_EXPORT
+from tests.support.data import ABH_GOOD, FLAWED, GOOD, JOBCENTER_EXPORT, UNATTRIBUTABLE
 
 
 def stored(sessions: sessionmaker[Session], source: str) -> list[str]:
@@ -53,11 +53,11 @@ def test_hostile_or_invalid_xml_is_rejected_with_a_receipt_and_good_xml_still_la
 
 
 def test_mixed_file_lands_its_good_rows_and_a_file_nobody_reads_is_returned(hub: Hub) -> None:
-    hub.drop_rows("caritas", "mixed.csv", GOOD + BAD)
+    hub.drop_rows("caritas", "mixed.csv", GOOD + FLAWED + UNATTRIBUTABLE)
     hub.drop("caritas", "notes.xml", b"<notes/>")
     outcome = hub.ingest("caritas")
-    assert outcome.records_accepted == 2 and outcome.records_rejected == 3
-    assert hub.receipt("caritas", "mixed.csv")["status"] == "done"
+    assert outcome.records_accepted == 5 and outcome.records_rejected == 2
+    assert hub.receipt("caritas", "mixed.csv")["status"] == "done_with_notes"
     assert (hub.path / "archive" / "caritas" / "mixed.csv").exists()
     assert hub.receipt("caritas", "notes.xml")["status"] == "rejected"
     assert (hub.path / "failed" / "caritas" / "notes.xml").exists()

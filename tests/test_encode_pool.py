@@ -22,16 +22,17 @@ def batch(tmp_path: Path):
     path = next((tmp_path / "drops" / "inbox" / "caritas").glob("*.csv"))
     batch = ProviderCsvConnector.read_file(path)
     first = batch.rows[0]
-    broken = dataclasses.replace(batch.rows[1], fields={**batch.rows[1].fields, "birth_date": "not a date"})
+    flawed = dataclasses.replace(batch.rows[1], fields={**batch.rows[1].fields, "birth_date": "not a date"})
+    unattributable = dataclasses.replace(batch.rows[2], fields={**batch.rows[2].fields, "record_id": ""})
     twice = dataclasses.replace(first, row_number=len(batch.rows) + 2, fields={**first.fields, "case_status": "paused"})
-    return dataclasses.replace(batch, rows=[first, broken, *batch.rows[2:], twice])
+    return dataclasses.replace(batch, rows=[first, flawed, unattributable, *batch.rows[3:], twice])
 
 
-def encoded(batch, keys) -> tuple[list, list, set]:  # noqa: ANN001
-    """(records in order, rejections, ids named) as the ingest gets them."""
+def encoded(batch, keys) -> tuple[list, list, list, set]:  # noqa: ANN001
+    """(records in order, rejections, notes, ids named) as the ingest gets them."""
     file = EncodedFile("caritas", batch, map_provider_row, keys, False)
     records = [record for chunk in file for record in chunk]
-    return records, file.rejections, file.present
+    return records, file.rejections, file.notes, file.present
 
 
 def test_the_pool_gives_what_one_process_gives(batch, keys, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,9 +44,10 @@ def test_the_pool_gives_what_one_process_gives(batch, keys, monkeypatch: pytest.
     pooled = encoded(batch, keys)
     assert parallel._pool is not None, "the pool was used"
     assert pooled == alone
-    records, rejections, _present = pooled
-    assert any(r.field == "record_id" for r in rejections), "the duplicate is rejected, the first row kept"
-    assert any(r.row == 3 for r in rejections), "the broken row is rejected"
+    records, rejections, notes, _present = pooled
+    assert any(r.field == "record_id" and r.row == len(batch.rows) + 1 for r in rejections), "the duplicate is rejected"
+    assert any(r.row == 4 for r in rejections), "the row without a record id is rejected"
+    assert any(n.row == 3 and n.field == "birth_date" for n in notes), "the flawed row lands with a note"
     assert records[0].case_data["case_status"] != "paused" or batch.rows[0].fields["case_status"] == "paused"
 
 

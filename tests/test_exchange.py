@@ -270,6 +270,43 @@ def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_re
     ]
 
 
+@responses.activate
+def test_a_document_the_api_refuses_as_not_unicode_is_not_recorded_and_holds_up_no_one(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kim_hub.pipeline import push
+    from kim_hub.pipeline.home import SourceConfig
+
+    monkeypatch.setenv("KIM_TEST_CARITAS_TOKEN", "t0ken-for-tests")
+    hub.config.sources["caritas"] = SourceConfig(
+        connectors=["rest"], options={"base_url": API, "token_env": "KIM_TEST_CARITAS_TOKEN", "max_retries": "0"}
+    )
+    responses.add(responses.GET, f"{API}/cases", json={"items": [CARITAS_BY_API], "next_cursor": None})
+    hub.drop("jobcenter", "j.csv", exchange_csv(person_at("962D000001", status="assessment")))
+    hub.sync()
+    responses.add(responses.POST, f"{API}/summaries", json={"accepted": 1})
+    planned = push.plan_deliveries
+
+    def with_a_lone_surrogate_for_caritas(*args, **kwargs):  # no stored value can hold one: made up here
+        plan = planned(*args, **kwargs)
+        for delivery in plan.by_body().get("caritas", []):
+            delivery.document["note"] = "Zyxwvutsrq\ud800"
+        return plan
+
+    monkeypatch.setattr(push, "plan_deliveries", with_a_lone_surrogate_for_caritas)
+    first = hub.push(TODAY)
+
+    assert first.documents_refused == {"caritas": 1} and first.failed == {}
+    assert first.summaries_sent == 1 and "962D000001.summary.json" in summaries(hub, "jobcenter")  # the job centre is not held up
+    assert not [call for call in responses.calls if call.request.method == "POST"]  # nothing else was due for caritas
+    with hub.sessions() as session:
+        assert session.execute(select(Transfer.recipient_source)).scalars().all() == ["jobcenter"]  # no transfer for the refused
+
+    monkeypatch.setattr(push, "plan_deliveries", planned)
+    second = hub.push(TODAY)
+    assert (second.summaries_sent, second.failed) == (1, {})  # planned again, and sent once it can be
+
+
 def test_erasure_takes_back_outbox_files_and_notifies_who_received_the_data(hub: Hub) -> None:
     from kim_hub.pipeline.erasure import erase
 

@@ -14,6 +14,7 @@ from kim_hub.core.rows import RawRow
 from kim_hub.exchange.consent import ConsentPolicy
 from kim_hub.exchange.summary import HeldRecord, consenting, stop_reason, summary_for
 from kim_hub.exchange.transitions import transitions_of
+from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_row
 
 TODAY = dt.date(2026, 11, 25)
@@ -114,18 +115,22 @@ def test_mapping_reads_the_consent_and_referral_columns() -> None:
             {**fields, "consent_categories": "gesundheit", "consent_evidence": "=HYPERLINK(1)", "referrals": "awo:open"},
         ),
     )
-    assert {(r.field, r.reason) for r in bad} == {
-        ("consent_categories", "unknown consent category code"),
-        ("consent_evidence", "starts with =, +, - or @ (a spreadsheet formula) or holds control characters"),
-    }
-    assert "gesundheit" not in json.dumps([r.reason for r in bad])
+    assert isinstance(bad, CaseSummary)  # the person lands; a consent that is not clear in every part is no consent
+    assert bad.case.consent.recipients == () and bad.case.referrals[0].to == "awo"
+    reasons = {(n.field, n.reason) for n in bad.notes}
+    assert ("consent_categories", "unknown consent category code; left out") in reasons
+    assert (
+        "consent_evidence",
+        "starts with =, +, - or @ (a spreadsheet formula) or holds control characters; left out",
+    ) in reasons
+    assert "gesundheit" not in json.dumps([n.reason for n in bad.notes])
 
 
-def test_referral_status_must_be_known() -> None:
+def test_a_referral_of_unknown_status_is_left_out_with_a_note() -> None:
     fields = {"record_id": "C-1", "family_name": "Haddad", "given_names": "Samira", "referrals": "awo:vielleicht"}
-    assert [(r.field, r.reason) for r in map_provider_row("caritas", RawRow("c.csv", 2, fields))] == [
-        ("referrals", "unknown referral status code")
-    ]
+    mapped = map_provider_row("caritas", RawRow("c.csv", 2, fields))
+    assert isinstance(mapped, CaseSummary) and mapped.case.referrals == ()
+    assert [(n.field, n.reason) for n in mapped.notes] == [("referrals", "unknown referral status code; left out")]
 
 
 def test_outbox_writes_json_and_one_csv_per_delivery_and_forgets_erased_records(tmp_path: Path) -> None:

@@ -16,27 +16,29 @@ from kim_hub.hub_db.link_queue import dequeue, waiting
 from kim_hub.hub_db.models import IngestFile, RejectedRow, SourceRecord
 from kim_hub.pipeline.links import link_rows
 from tests.support import Hub, csv_text, samira_in_two_sources
-from tests.support.data import BAD, GOOD, HEADER, SAMIRA_AT_JOBCENTRE
+from tests.support.data import FLAWED, GOOD, HEADER, SAMIRA_AT_JOBCENTRE, UNATTRIBUTABLE
 
 
-def test_good_rows_land_and_bad_rows_get_receipts(hub: Hub) -> None:
-    hub.drop_rows("caritas", "mixed.csv", GOOD + BAD)
+def test_every_attributable_row_lands_and_a_flawed_field_becomes_a_note(hub: Hub) -> None:
+    hub.drop_rows("caritas", "mixed.csv", GOOD + FLAWED + UNATTRIBUTABLE)
     outcome = hub.ingest("caritas")
-    assert (outcome.records_in, outcome.records_accepted, outcome.records_rejected) == (5, 2, 3)
+    assert (outcome.records_in, outcome.records_accepted, outcome.records_rejected) == (7, 5, 2)
     with hub.sessions() as session:
         rejected = session.execute(select(RejectedRow).order_by(RejectedRow.row_number)).scalars().all()
         stored = session.execute(select(SourceRecord.record_id)).scalars().all()
-    assert sorted(stored) == ["C-1", "C-2"]
-    by_row = {}
-    for r in rejected:
-        by_row.setdefault(r.row_number, set()).add(r.field)
-        assert r.file_name == "mixed.csv"
+    assert sorted(stored) == ["C-1", "C-2", "C-3", "C-4", "C-5"]
+    assert {r.row_number for r in rejected} == {7, 8}
+    assert all(r.file_name == "mixed.csv" for r in rejected)
+    notes = hub.receipt("caritas", "mixed.csv")["notes"]
+    by_row: dict[int, set[str]] = {}
+    for note in notes:
+        by_row.setdefault(note["row"], set()).add(note["field"])
     assert by_row[4] == {"birth_date"}
-    assert by_row[5] == {"family_name"}
+    assert 5 not in by_row  # one name is a name: nothing to note
     assert {"nationality", "azr_number"} <= by_row[6]
-    for r in rejected:  # receipts name fields, never values
-        for value in ("31.02.1990", "XYZ", "12345", "Quux", "Zed"):
-            assert value not in r.reason
+    for text in [r.reason for r in rejected] + [n["reason"] for n in notes]:  # fields, never values
+        for value in ("31.02.1990", "XYZ", "12345", "Quux", "Zed", "Noor"):
+            assert value not in text
 
 
 def test_same_file_twice_is_skipped_and_the_provider_is_told(hub: Hub) -> None:
@@ -58,15 +60,17 @@ def test_same_file_twice_is_skipped_and_the_provider_is_told(hub: Hub) -> None:
 
 
 def test_receipt_names_rows_and_fields_never_values(hub: Hub) -> None:
-    hub.drop_rows("caritas", "mixed.csv", GOOD + BAD)
+    hub.drop_rows("caritas", "mixed.csv", GOOD + FLAWED + UNATTRIBUTABLE)
     hub.ingest("caritas")
     folder = hub.path / "outbox" / "caritas" / "receipts"
     receipt = hub.receipt("caritas", "mixed.csv")
-    assert (receipt["rows_total"], receipt["accepted"], receipt["rejected"]) == (5, 2, 3)
-    assert {(r["row"], r["field"]) for r in receipt["rejections"]} >= {(4, "birth_date"), (5, "family_name"), (6, "nationality")}
+    assert receipt["status"] == "done_with_notes"
+    assert (receipt["rows_total"], receipt["accepted"], receipt["rejected"], receipt["noted"]) == (7, 5, 2, 2)
+    assert {(r["row"], r["field"]) for r in receipt["rejections"]} == {(7, "record_id"), (8, "family_name")}
+    assert {(n["row"], n["field"]) for n in receipt["notes"]} >= {(4, "birth_date"), (6, "nationality"), (6, "azr_number")}
     text = (folder / "mixed.csv.receipt.txt").read_text()
-    assert "Zeile 4, birth_date" in text
-    for value in ("31.02.1990", "XYZ", "12345", "Quux", "Zed", "Haddad"):
+    assert "Zeile 4, birth_date" in text and "Zeile 7, record_id" in text and "mit Hinweisen" in text
+    for value in ("31.02.1990", "XYZ", "12345", "Quux", "Zed", "Haddad", "Yara"):
         assert value not in text and value not in json.dumps(receipt)
 
 
@@ -105,9 +109,9 @@ def test_a_file_a_live_run_is_importing_is_left_to_it(hub: Hub) -> None:
     hub.drop_rows("caritas", "a.csv", GOOD)
     folder = DropFolder.under(hub.path, "caritas")
     with folder.claimed(folder.pending(0)[0]) as held:  # another run holds a.csv in processing/
-        assert held == folder.processing / "a.csv"
+        assert held is not None and held.path == folder.processing / "a.csv" and held.refused is None
         assert hub.ingest("caritas").files_seen == 0
-        assert held.exists()
+        assert held.path.exists()
     # that run died without finishing it: nobody holds the leftover now, so the next run imports it
     assert hub.ingest("caritas").records_accepted == 2
 

@@ -10,6 +10,9 @@ next file lands.
 from __future__ import annotations
 
 import io
+import os
+import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from openpyxl import Workbook
 
 from kim_hub.connectors.abh_xml import AbhXmlConnector
 from kim_hub.connectors.base import ExamplePerson
+from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.jobcenter import JobcenterConnector
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
 from kim_hub.connectors.rest import RestConfig, RestConnector
@@ -134,8 +138,8 @@ def test_an_unexpected_error_sets_its_file_aside_and_the_next_file_lands(tmp_pat
     settle(ProviderCsvConnector.example_delivery(inbox, PERSONS)).rename(inbox / "b_good.csv")
     real_mapper = ingest._mapper
 
-    def mapper_that_fails_on_the_canary(connector):  # noqa: ANN001, ANN202 - test double
-        mapping = real_mapper(connector)
+    def mapper_that_fails_on_the_canary(connector, contract=None):  # noqa: ANN001, ANN202 - test double
+        mapping = real_mapper(connector, contract)
 
         def mapped(source: str, row):  # noqa: ANN001, ANN202
             if row.fields.get("family_name") == CANARY:
@@ -176,3 +180,116 @@ def test_a_file_the_hub_died_on_once_is_finished(tmp_path: Path) -> None:
     outcome = _ingest(home, config, "caritas")
     assert (outcome.files_ingested, outcome.records_accepted, outcome.files_failed) == (1, 2, 0)
     assert not list(processing.iterdir())
+
+
+def test_what_was_swapped_in_for_a_file_is_refused_never_read(tmp_path: Path) -> None:
+    """A sender who swaps a delivery for a symlink, a pipe or a hard link between the hub's listing
+    and its claim gets a receipt; the hub reads nothing through it and never waits on it."""
+    home, config = _home(tmp_path)
+    other = home.path / "archive" / "awo"
+    other.mkdir(parents=True)
+    secret = ProviderCsvConnector.example_delivery(other, [ExamplePerson("W-1", CANARY, "Samira", "1988-03-14")])
+    processing = home.path / "processing" / "caritas"
+    processing.mkdir(parents=True)
+    (processing / "link.csv").symlink_to(secret)
+    os.mkfifo(processing / "pipe.csv")
+    os.link(secret, processing / "hard.csv")
+    outcome = _ingest(home, config, "caritas")  # returns: the pipe is never opened for a blocking read
+    assert (outcome.files_rejected, outcome.files_failed, outcome.records_accepted) == (3, 0, 0)
+    failed = home.path / "failed" / "caritas"
+    assert sorted(p.name for p in failed.iterdir()) == ["hard.csv", "link.csv", "pipe.csv"]
+    assert (failed / "link.csv").is_symlink() and secret.read_text(encoding="utf-8").count(CANARY) == 1
+    receipt = (home.outbox("caritas", "receipts") / "link.csv.receipt.json").read_text(encoding="utf-8")
+    assert '"status": "rejected"' in receipt and "not one regular file" in receipt and CANARY not in receipt
+
+
+def test_the_bytes_read_are_those_of_the_file_claimed(tmp_path: Path) -> None:
+    """Every read of a claimed file goes through the descriptor the claim opened and checked:
+    what is put at its path afterwards is never read, and the name and suffix stay the file's."""
+    folder = DropFolder.under(tmp_path, "caritas")
+    folder.inbox.mkdir(parents=True)
+    delivery = settle(ProviderCsvConnector.example_delivery(folder.inbox, PERSONS))
+    with folder.claimed(delivery) as claim:
+        assert claim is not None and claim.readable is not None
+        assert claim.to_read.name == delivery.name and claim.to_read != claim.path
+        claim.path.unlink()  # what lies at the path is swapped for something else
+        claim.path.write_text(f"record_id,family_name,given_names\nX-1,{CANARY},Samira\n", encoding="utf-8")
+        batch = ProviderCsvConnector.read_file(claim.to_read)
+        assert [row.fields["family_name"] for row in batch.rows] == ["Haddad", "Testova"]
+        streamed = ProviderCsvConnector.stream_file(claim.to_read)
+        assert [row.fields["record_id"] for row in streamed.all_rows()] == ["A-1", "A-2"]
+    assert not claim.to_read.exists()  # the name for the descriptor goes with the claim
+
+
+def test_a_file_is_taken_only_once_it_stands_still(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    config.sources["caritas"].settle_seconds = 30
+    fresh = ProviderCsvConnector.example_delivery(home.inbox("caritas"), PERSONS)
+    assert _ingest(home, config, "caritas").files_seen == 0, "modified a moment ago: still being written"
+    settle(fresh)
+    assert _ingest(home, config, "caritas").records_accepted == 2
+
+
+def test_a_future_dated_file_is_taken_with_a_note_not_waited_on(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    config.sources["caritas"].settle_seconds = 30
+    delivery = ProviderCsvConnector.example_delivery(home.inbox("caritas"), PERSONS)
+    ahead = time.time() + 7 * 86_400  # a sender's clock a week ahead
+    os.utime(delivery, (ahead, ahead))
+    outcome = _ingest(home, config, "caritas")
+    assert outcome.records_accepted == 2
+    receipt = (home.outbox("caritas", "receipts") / f"{delivery.name}.receipt.json").read_text(encoding="utf-8")
+    assert "modification time lay in the future" in receipt
+
+
+def test_archive_retention_counts_from_the_claim_not_the_senders_clock(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    config.sources["caritas"].archive_days = 30
+    delivery = ProviderCsvConnector.example_delivery(home.inbox("caritas"), PERSONS)
+    old = time.time() - 100 * 86_400  # written a hundred days ago, delivered today
+    os.utime(delivery, (old, old))
+    _ingest(home, config, "caritas")
+    archived = home.path / "archive" / "caritas" / delivery.name
+    assert archived.exists(), "kept: it arrived today"
+    assert time.time() - archived.stat().st_mtime < 3600
+
+
+def _rezipped(data: bytes, extra: dict[str, bytes]) -> bytes:
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            out.writestr(item.filename, extra.pop(item.filename, source.read(item)))
+        for name, content in extra.items():
+            out.writestr(name, content)
+    return target.getvalue()
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_it_weighs_is_refused_unread(tmp_path: Path) -> None:
+    bomb = _rezipped(_workbook_bytes(GOOD_SHEET), {"xl/media/padding.xml": b"<x/>" * 5_000_000})  # 20 MB of one pattern
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(bomb)
+    assert path.stat().st_size < 1_000_000
+    batch = ProviderCsvConnector.read_file(path)
+    assert batch.rejected_whole and "zip bomb" in batch.rejections[0].reason
+
+
+def test_a_forged_dimension_record_does_not_widen_the_rows(tmp_path: Path) -> None:
+    data = _workbook_bytes(GOOD_SHEET)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    forged = re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD1048576"/>', sheet)
+    assert forged != sheet
+    path = tmp_path / "wide.xlsx"
+    path.write_bytes(_rezipped(data, {"xl/worksheets/sheet1.xml": forged.encode()}))
+    batch = ProviderCsvConnector.read_file(path)  # (unbounded, this took minutes and gigabytes)
+    assert [row.fields["family_name"] for row in batch.rows] == ["Haddad"]
+
+
+def test_a_file_with_more_rows_than_its_source_allows_is_refused_whole(tmp_path: Path) -> None:
+    home, config = _home(tmp_path)
+    config.sources["caritas"].options["max_rows"] = "1"
+    delivery = settle(ProviderCsvConnector.example_delivery(home.inbox("caritas"), PERSONS))
+    outcome = _ingest(home, config, "caritas")
+    assert (outcome.files_rejected, outcome.records_accepted) == (1, 0)
+    receipt = (home.outbox("caritas", "receipts") / f"{delivery.name}.receipt.json").read_text(encoding="utf-8")
+    assert "more than the limit of 1 rows" in receipt

@@ -15,7 +15,7 @@ import pytest
 from kim_hub.connectors.column_map import ColumnMap
 from kim_hub.connectors.jobcenter import JobcenterConnector, jobcenter_column_map, read_jobcenter_export
 from kim_hub.core.errors import BadInputError
-from kim_hub.core.rows import FileBatch, RawRow, Rejection
+from kim_hub.core.rows import FileBatch, Note, RawRow, Rejection
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary
 from kim_hub.mappings.jobcenter import jobcenter_status_codes, map_jobcenter_row
 from tests.support import sample
@@ -34,7 +34,7 @@ def write(tmp_path: Path, lines: list[str], name: str = "JC_KIM_20261125.csv") -
     return path
 
 
-def assert_clean_reasons(rejections: list[Rejection], lines: list[str]) -> None:
+def assert_clean_reasons(rejections: list[Rejection] | list[Note], lines: list[str]) -> None:
     values = {cell for line in lines[1:] if not line.startswith("#") for cell in line.split(";") if len(cell) >= 3}
     for rejection in rejections:
         for value in values:
@@ -201,7 +201,7 @@ def test_ragged_row_is_rejected_with_its_line(tmp_path: Path) -> None:
     assert [(r.row, r.field) for r in batch.rejections] == [(3, None)]
 
 
-def test_bad_date_and_unknown_codes_reject_the_row_naming_row_and_fields(tmp_path: Path) -> None:
+def test_bad_date_and_unknown_codes_land_the_row_with_notes_naming_row_and_fields(tmp_path: Path) -> None:
     lines = fixture_lines()
     cells = lines[3].split(";")
     cells[4] = "31.02.1990"  # Geburtsdatum: no such day
@@ -212,16 +212,14 @@ def test_bad_date_and_unknown_codes_reject_the_row_naming_row_and_fields(tmp_pat
     batch = read_jobcenter_export(write(tmp_path, lines))
     assert not batch.rejected_whole
     results = {row.row_number: map_jobcenter_row("jobcenter", row) for row in batch.rows}
-    rejections = results.pop(4)
-    assert isinstance(rejections, list)
-    assert {(r.row, r.field) for r in rejections} == {
-        (4, "birth_date"),
-        (4, "nationality"),
-        (4, "benefit_status"),
-        (4, "sex"),
-    }
     assert all(isinstance(result, CaseSummary) for result in results.values())
-    assert_clean_reasons(rejections, lines)
+    flawed = results[4]
+    assert isinstance(flawed, CaseSummary)
+    assert {(n.row, n.field) for n in flawed.notes} == {(4, "birth_date"), (4, "nationality"), (4, "benefit_status"), (4, "sex")}
+    birth_date = flawed.identity.birth_date
+    assert birth_date is not None and (birth_date.year, birth_date.month, birth_date.day) == (1990, 2, None)
+    assert flawed.identity.nationalities == () and flawed.identity.sex is None
+    assert_clean_reasons(list(flawed.notes), lines)
 
 
 def row(**changes: str) -> RawRow:
@@ -235,21 +233,40 @@ def row(**changes: str) -> RawRow:
     [
         ({"customer_no": "12A3456789"}, "customer_no"),
         ({"customer_no": ""}, "customer_no"),
-        ({"household_no": "12345/0000001"}, "household_no"),
-        ({"azr_number": "12345"}, "azr_number"),
-        ({"postcode": "5137"}, "postcode"),
-        ({"benefits_start": "00.03.2024"}, "benefits_start"),
-        ({"benefits_end": "01.01.2020"}, "benefits_end"),
-        ({"exported_at": "24.11.26 23:15"}, "exported_at"),
-        ({"family_name": "", "given_names": ""}, "family_name"),
+        ({"family_name": "", "given_names": "", "birth_date": "", "street": "", "postcode": "", "azr_number": ""}, "family_name"),
     ],
 )
-def test_field_problems_are_named_by_field_without_values(changes: dict[str, str], field: str) -> None:
+def test_a_row_that_cannot_be_attributed_is_rejected_naming_the_field(changes: dict[str, str], field: str) -> None:
     result = map_jobcenter_row("jobcenter", row(**changes))
     assert isinstance(result, list) and [r.field for r in result] == [field]
     for value in changes.values():
         if len(value) >= 3:
             assert all(value not in r.reason for r in result)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"household_no": "12345/0000001"}, "household_no"),
+        ({"azr_number": "12345"}, "azr_number"),
+        ({"postcode": "5137X"}, "postcode"),
+        ({"benefits_start": "00.03.2024"}, "benefits_start"),
+        ({"benefits_end": "01.01.2020"}, "benefits_end"),
+        ({"exported_at": "24.11.26 23:15"}, "exported_at"),
+    ],
+)
+def test_a_flawed_field_is_left_out_with_a_note_naming_the_field(changes: dict[str, str], field: str) -> None:
+    result = map_jobcenter_row("jobcenter", row(**changes))
+    assert isinstance(result, CaseSummary) and [n.field for n in result.notes] == [field]
+    for value in changes.values():
+        if len(value) >= 3:
+            assert all(value not in n.reason for n in result.notes)
+
+
+def test_a_one_name_person_lands_with_the_name_they_have() -> None:
+    result = map_jobcenter_row("jobcenter", row(family_name=""))
+    assert isinstance(result, CaseSummary) and result.notes == ()
+    assert result.identity.name.family_name == "" and result.identity.name.given_names
 
 
 def test_lower_case_customer_number_is_normalised() -> None:

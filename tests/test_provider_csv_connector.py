@@ -18,7 +18,14 @@ from kim_hub.core.errors import BadInputError, ConfigError
 from kim_hub.core.rows import FileBatch
 from tests.support import ROOT, shared
 
-HUB_EXTENSION_COLUMNS = {"referrals", "consent_categories", "consent_purpose", "consent_valid_from", "consent_evidence"}
+HUB_EXTENSION_COLUMNS = {
+    "referrals",
+    "house_number",
+    "consent_categories",
+    "consent_purpose",
+    "consent_valid_from",
+    "consent_evidence",
+}
 
 HEADER = "record_id,family_name,given_names,birth_date,street"
 

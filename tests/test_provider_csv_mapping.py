@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kim_hub.connectors.provider_csv import read_provider_csv
-from kim_hub.core.rows import FileBatch, RawRow, Rejection
+from kim_hub.core.rows import FileBatch, Note, RawRow, Rejection
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_batch, map_provider_row
 from tests.support import sample
@@ -45,6 +45,17 @@ FULL_ROW = {
 
 def raw(fields: dict[str, str], row_number: int = 7) -> RawRow:
     return RawRow(file="test.csv", row_number=row_number, fields=fields)
+
+
+def notes_of(fields: dict[str, str]) -> list[Note]:
+    """The notes of a row that must land; none of them may carry a value of the row."""
+    result = map_provider_row("caritas", raw(fields))
+    assert isinstance(result, CaseSummary), f"row was expected to land: {result}"
+    for note in result.notes:
+        for value in fields.values():
+            if len(value.strip()) >= 3:
+                assert value.strip() not in note.reason, note.describe()
+    return list(result.notes)
 
 
 def rejections_of(fields: dict[str, str]) -> list[Rejection]:
@@ -95,17 +106,30 @@ def test_only_required_fields() -> None:
     assert summary.case.consent.recipients == ()
 
 
-def test_empty_required_fields_are_each_rejected() -> None:
-    result = rejections_of({"record_id": " ", "family_name": "", "given_names": ""})
+def test_a_row_without_a_record_id_or_anything_to_link_on_is_rejected() -> None:
+    assert [(r.field, r.reason) for r in rejections_of({"record_id": " ", "family_name": "Testfrau", "given_names": ""})] == [
+        ("record_id", "required field is empty")
+    ]
+    result = rejections_of({"record_id": "C-1", "family_name": "", "given_names": "", "district": "Opladen"})
     assert [(r.field, r.reason) for r in result] == [
-        ("record_id", "required field is empty"),
-        ("family_name", "required field is empty"),
-        ("given_names", "required field is empty"),
+        ("family_name", "no name, birth date, address or identifier: nothing to link the row on")
     ]
     assert all(r.row == 7 and r.file == "test.csv" for r in result)
 
 
-def test_all_field_errors_of_a_row_are_collected() -> None:
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"record_id": "C-1", "family_name": "", "given_names": "Noor"},  # one name is a name
+        {"record_id": "C-1", "family_name": "Haddad", "given_names": ""},
+        {"record_id": "C-1", "family_name": "", "given_names": "", "birth_date": "1990-05-05"},
+    ],
+)
+def test_a_row_with_one_name_or_only_a_birth_date_lands(fields: dict[str, str]) -> None:
+    assert notes_of(fields) == []
+
+
+def test_every_flawed_field_of_a_row_is_noted_and_the_row_lands() -> None:
     fields = dict(
         FULL_ROW,
         birth_date="31.02.1990",
@@ -121,28 +145,35 @@ def test_all_field_errors_of_a_row_are_collected() -> None:
         consent_valid_until="morgen",
         updated_at="2026-11-31",
     )
-    result = rejections_of(fields)
-    assert {r.field: r.reason for r in result} == {
-        "updated_at": "day does not exist in that month",
-        "birth_date": "day does not exist in that month",
-        "sex": "unknown sex code",
-        "nationality": "unknown nationality code",
-        "postcode": "postcode must be 5 digits",
-        "azr_number": "AZR number must be 12 digits",
-        "rechtskreis": "unknown Rechtskreis code",
-        "residence_status": "unknown residence status code",
-        "case_status": "unknown case status code",
-        "case_opened": "month is not between 01 and 12",
-        "goals": "each goal must be written as field:status",
-        "consent_valid_until": "not a date in an accepted format (YYYY-MM-DD or DD.MM.YYYY)",
+    notes = notes_of(fields)
+    assert {n.field: n.reason for n in notes} == {
+        "updated_at": "day does not exist in that month; left out",
+        "birth_date": "day does not exist in its month; year and month kept",
+        "sex": "unknown sex code; left out",
+        "nationality": "unknown nationality code; left out",
+        "postcode": "four-digit postcode: leading zero restored",
+        "azr_number": "AZR number must be 12 digits; left out",
+        "rechtskreis": "unknown Rechtskreis code; left out",
+        "residence_status": "unknown residence status code; left out",
+        "case_status": "unknown case status code; left out",
+        "case_opened": "month is not between 01 and 12; left out",
+        "goals": "each goal must be written as field:status; left out",
+        "consent_valid_until": "not a date in an accepted format (YYYY-MM-DD or DD.MM.YYYY); left out",
+        "consent_recipients": "consent not used: one of its fields cannot be read; nothing is shared on it",
     }
-    assert all(r.row == 7 for r in result)
+    assert all(n.row == 7 for n in notes)
+    summary = map_provider_row("caritas", raw(fields))
+    assert isinstance(summary, CaseSummary)
+    assert summary.identity.postcode == "05137" and summary.identity.azr_number is None
+    assert summary.identity.birth_date == BirthDate(year=1990, month=2, precision="month")
+    assert summary.case.consent.recipients == ()  # a consent not clear in every part shares nothing
 
 
 @pytest.mark.parametrize("azr", ["12345678901", "1234567890123", "12345678901X", "1.23457E+11"])
-def test_azr_number_must_have_twelve_digits(azr: str) -> None:
-    result = rejections_of(dict(FULL_ROW, azr_number=azr))
-    assert [(r.field, r.reason) for r in result] == [("azr_number", "AZR number must be 12 digits")]
+def test_an_azr_number_without_twelve_digits_is_left_out(azr: str) -> None:
+    assert [(n.field, n.reason) for n in notes_of(dict(FULL_ROW, azr_number=azr))] == [
+        ("azr_number", "AZR number must be 12 digits; left out")
+    ]
 
 
 @pytest.mark.parametrize("value", ["SYR", "475", "Syrien", "syrische", "Syria", "syr"])
@@ -166,8 +197,8 @@ def test_sex_in_a_row(value: str, expected: str | None) -> None:
 
 
 def test_residence_status_must_exist_on_the_update_date() -> None:
-    result = rejections_of(dict(FULL_ROW, residence_status="AE_16B", updated_at="2019-05-01", case_opened=""))
-    assert [(r.field, r.reason) for r in result] == [("residence_status", "unknown residence status code")]
+    notes = notes_of(dict(FULL_ROW, residence_status="AE_16B", updated_at="2019-05-01", case_opened=""))
+    assert [(n.field, n.reason) for n in notes] == [("residence_status", "unknown residence status code; left out")]
 
 
 def test_record_id_longer_than_the_model_allows() -> None:
@@ -175,14 +206,13 @@ def test_record_id_longer_than_the_model_allows() -> None:
     assert [(r.field, r.reason) for r in result] == [("record_id", "longer than 64 characters")]
 
 
-def test_case_closed_before_opened() -> None:
-    result = rejections_of(dict(FULL_ROW, case_opened="2026-02-01", case_closed="2026-01-31"))
-    assert [r.field for r in result] == ["case_closed"]
+def test_case_closed_before_opened_is_left_out() -> None:
+    assert [n.field for n in notes_of(dict(FULL_ROW, case_opened="2026-02-01", case_closed="2026-01-31"))] == ["case_closed"]
 
 
 @pytest.mark.parametrize("goals", ["sprache:", ":active", "sprache:active|sprache:planned"])
-def test_malformed_goals(goals: str) -> None:
-    assert [r.field for r in rejections_of(dict(FULL_ROW, goals=goals))] == ["goals"]
+def test_malformed_goals_are_left_out(goals: str) -> None:
+    assert [n.field for n in notes_of(dict(FULL_ROW, goals=goals))] == ["goals"]
 
 
 def test_duplicate_record_ids_in_a_batch_are_rejected() -> None:
@@ -204,28 +234,26 @@ def test_mixed_file_good_rows_come_through_bad_rows_are_reported(tmp_path: Path)
     text = (
         "fall_id;nachname;vornamen;geburtsdatum;geschlecht;staatsangehoerigkeit;plz;azr_nummer;fallstatus;stand\r\n"
         "AWO-1;Testmann;Karl;00.00.1985;m;Afghanistan;51373;;active;24.11.2026\r\n"
-        "AWO-2;Probefrau;Erna;31.02.1985;w;Irak;5137;;active;24.11.2026\r\n"  # two field errors
+        "AWO-2;Probefrau;Erna;31.02.1985;w;Irak;5137;;active;24.11.2026\r\n"  # two flawed fields
         "AWO-3;Kurz;Zeile\r\n"  # ragged
         "\r\n"
         'AWO-4;"Muster; Mustermann";Lena;1985;d;ukrainisch;51379;123456789012;intake;2026-11-23\r\n'
-        "AWO-5;;Ohne;1990-05-05;F;SYR;51381;;closed;2026-11-20\r\n"  # required field empty
+        "AWO-5;;Ohne;1990-05-05;F;SYR;51381;;closed;2026-11-20\r\n"  # one name
+        ";;;;;;;;closed;2026-11-20\r\n"  # nobody
     )
     path = tmp_path / "awo_export.csv"
     path.write_bytes(text.encode("cp1252"))
     summaries, rejections = map_provider_batch("awo", read_provider_csv(path))
-    assert [s.case.record_id for s in summaries] == ["AWO-1", "AWO-4"]
+    assert [s.case.record_id for s in summaries] == ["AWO-1", "AWO-2", "AWO-4", "AWO-5"]
     assert summaries[0].identity.birth_date == BirthDate(year=1985, precision="year", placeholder=True)
-    assert summaries[1].identity.name.family_name == "Muster; Mustermann"
-    assert summaries[1].identity.nationalities == ("UKR",)
-    assert sorted((r.row, r.field) for r in rejections) == [
-        (3, "birth_date"),
-        (3, "postcode"),
-        (4, None),
-        (7, "family_name"),
-    ]
-    for rejection in rejections:
+    assert sorted((n.row, n.field) for n in summaries[1].notes) == [(3, "birth_date"), (3, "postcode")]
+    assert summaries[2].identity.name.family_name == "Muster; Mustermann"
+    assert summaries[2].identity.nationalities == ("UKR",)
+    assert summaries[3].identity.name.given_names == "Ohne" and not summaries[3].notes
+    assert sorted((r.row, r.field) for r in rejections) == [(4, None), (8, "family_name"), (8, "record_id")]
+    for text in [r.reason for r in rejections] + [n.reason for s in summaries for n in s.notes]:
         for secret in ("Probefrau", "Erna", "31.02", "5137", "Kurz", "Zeile", "Ohne"):
-            assert secret not in rejection.reason
+            assert secret not in text
 
 
 # --- the shared samples ------------------------------------------------------------------------------

@@ -36,8 +36,9 @@ def test_xlsx_rows_map_like_csv_rows(tmp_path: Path) -> None:
     first = map_provider_row("awo", batch.rows[0])
     assert isinstance(first, CaseSummary)
     assert first.identity.birth_date.day == 14 and first.identity.postcode == "51373"
-    second = map_provider_row("awo", batch.rows[1])
-    assert isinstance(second, list) and second[0].row == 3 and second[0].field == "birth_date"
+    second = map_provider_row("awo", batch.rows[1])  # an impossible day: year and month kept, with a note
+    assert isinstance(second, CaseSummary) and [(n.row, n.field) for n in second.notes] == [(3, "birth_date")]
+    assert second.identity.birth_date is not None and second.identity.birth_date.precision == "month"
 
 
 def test_formula_cells_are_never_evaluated_and_never_echoed(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_report_counts_on_a_small_home(hub: Hub) -> None:
     quality = {q["source"]: q for q in report["data_quality"]}
     assert quality["caritas"]["birth_date_placeholder_share"] == round(1 / 3, 4)
     assert quality["caritas"]["rejected_rows"] == 1
-    assert {r["field"] for r in quality["caritas"]["rejections"]} == {"birth_date"}
+    assert {r["field"] for r in quality["caritas"]["rejections"]} == {"record_id"}
     assert quality["caritas"]["missing_share"]["azr_number"] == 1.0
     assert quality["caritas"]["missing_share"]["district"] == 0.0
     validator().validate(report)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import io
 import json
 import logging
 import random
@@ -411,7 +412,8 @@ def test_pulled_rows_map_to_case_summaries() -> None:
     assert summary.case.goals == {"sprache": "active"} and summary.case.consent.recipients == ("kim",)
     assert summary.case.updated_at == dt.date(2026, 3, 1)
     assert summary.identity.birth_date is not None and summary.identity.birth_date.day == 17
-    assert isinstance(mapped[1], list) and [r.field for r in mapped[1]] == ["case_status"]
+    assert isinstance(mapped[1], CaseSummary) and [n.field for n in mapped[1].notes] == ["case_status"]
+    assert mapped[1].case.case_status is None
     assert connector.row_format == "provider-csv" and isinstance(batch.rows[0], RawRow)
 
 
@@ -484,3 +486,238 @@ def test_openapi_case_record_has_exactly_the_provider_columns() -> None:
     documented = set(spec["components"]["schemas"]["CaseRecord"]["properties"])
     assert documented == set(provider_csv_column_map().canonical_columns)
     assert set(spec["paths"]) == {"/cases", "/summaries", "/health"}
+
+
+# --- hardening (issue 19, item 7): redirects, environment, bounds, text that is not Unicode ----------------------
+
+CANARY = "Zyxwvutsrq"  # a made-up name: it must appear in no error message, reason or log line
+ELSEWHERE = "https://elsewhere.example/collect"
+
+
+@responses.activate
+def test_a_redirect_on_push_is_refused_and_the_summaries_are_not_sent_elsewhere() -> None:
+    responses.post(f"{BASE}/summaries", status=307, headers={"Location": f"{ELSEWHERE}?name={CANARY}"})
+    responses.post(ELSEWHERE, json={"accepted": 1})
+
+    with pytest.raises(ConfigError, match="HTTP 307") as caught:
+        make_connector().push([{"case": {"record_id": "R1"}, "name": CANARY}])
+
+    assert len(responses.calls) == 1 and responses.calls[0].request.url == f"{BASE}/summaries"
+    assert CANARY not in str(caught.value) and "elsewhere" not in str(caught.value)
+
+
+@responses.activate
+def test_a_redirect_on_pull_is_refused_without_following_it() -> None:
+    responses.get(CASES, status=302, headers={"Location": f"{ELSEWHERE}?name={CANARY}"})
+    responses.get(ELSEWHERE, json=page([record("X1", family_name=CANARY)]))
+    sleeps: list[float] = []
+
+    with pytest.raises(ConfigError, match="HTTP 302") as caught:
+        make_connector(sleeps).pull({})
+
+    assert len(responses.calls) == 1 and responses.calls[0].request.url.startswith(CASES)
+    assert sleeps == []  # final, not retried
+    assert CANARY not in str(caught.value) and "elsewhere" not in str(caught.value)
+
+
+@responses.activate
+def test_a_redirect_on_the_health_check_is_reported_not_followed() -> None:
+    responses.get(f"{BASE}/health", status=301, headers={"Location": ELSEWHERE})
+    responses.get(ELSEWHERE, json={"status": "ok"})
+
+    result = make_connector().check()
+
+    assert result == HealthResult(False, "redirected (HTTP 301); redirects are not followed")
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_the_environment_decides_neither_proxy_nor_credentials_nor_certificates(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine provider.example login eve password netrc-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    for variable in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(variable, "http://proxy.attacker.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "attacker-ca.pem"))
+    responses.get(CASES, json=page([]))
+    connector = make_connector()
+
+    connector.pull({})
+
+    sent = responses.calls[0].request
+    assert sent.headers["Authorization"] == f"Bearer {TOKEN}"  # not replaced by the netrc login
+    assert not any(sent.req_kwargs["proxies"].values())
+    assert sent.req_kwargs["verify"] is True
+    assert connector._http.session.trust_env is False
+
+
+@responses.activate
+def test_a_proxy_and_a_certificate_store_are_options_of_the_source(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    responses.get(CASES, json=page([]))
+    options = {
+        "base_url": BASE,
+        "token_env": "KIM_TEST_TOKEN",
+        "proxy": "http://proxy.city.example:3128",
+        "ca_bundle": str(bundle),
+    }
+
+    RestConnector(RestConfig.from_options(options, environ={"KIM_TEST_TOKEN": TOKEN})).pull({})
+
+    sent = responses.calls[0].request
+    assert sent.req_kwargs["proxies"] == {"http": "http://proxy.city.example:3128", "https": "http://proxy.city.example:3128"}
+    assert sent.req_kwargs["verify"] == str(bundle)
+    with pytest.raises(ConfigError, match="proxy") as caught:
+        RestConfig.from_options({**options, "proxy": f"http://{CANARY}:pw@proxy.example"}, environ={"KIM_TEST_TOKEN": TOKEN})
+    assert CANARY not in str(caught.value)
+    with pytest.raises(ConfigError, match="ca_bundle"):  # checked when the source is configured, not at the first request
+        RestConfig.from_options({**options, "ca_bundle": str(tmp_path / "missing.pem")}, environ={"KIM_TEST_TOKEN": TOKEN})
+
+
+@responses.activate
+def test_more_pages_than_the_limit_refuse_the_pull() -> None:
+    responses.get(CASES, match=[query(page_size="2")], json=page([record("P1")], "c2"))
+    responses.get(CASES, match=[query(page_size="2", cursor="c2")], json=page([record("P2")], "c3"))
+    responses.get(CASES, match=[query(page_size="2", cursor="c3")], json=page([record("P3")]))
+
+    with pytest.raises(BadInputError, match="limit of 2 pages") as caught:
+        make_connector(max_pages=2).pull({})
+
+    assert "max_pages" in str(caught.value) and len(responses.calls) == 2  # the third page is never asked for
+    assert make_connector(max_pages=3).pull({}).batch.rows  # within the limit: as before
+
+
+@responses.activate
+def test_more_items_than_the_limit_refuse_the_pull() -> None:
+    responses.get(CASES, match=[query(page_size="2")], json=page([record("I1"), record("I2", family_name=CANARY)], "c2"))
+    responses.get(CASES, match=[query(page_size="2", cursor="c2")], json=page([record("I3"), record("I4")]))
+
+    with pytest.raises(BadInputError, match="limit of 3 items") as caught:
+        make_connector(max_items=3).pull({})
+
+    assert "max_items" in str(caught.value) and CANARY not in str(caught.value)
+
+
+@responses.activate
+def test_a_response_larger_than_the_limit_refuses_the_pull() -> None:
+    responses.get(CASES, json=page([record(f"B{i}", family_name=CANARY) for i in range(50)]))
+
+    with pytest.raises(BadInputError, match="limit of 1000 bytes") as caught:
+        make_connector(max_response_bytes=1000).pull({})
+
+    assert "max_response_bytes" in str(caught.value) and CANARY not in str(caught.value)
+
+
+class _CountedBody(io.BytesIO):
+    """A response body that counts the bytes read from it."""
+
+    taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+
+class _EndlessApi(requests.adapters.BaseAdapter):
+    """Answers with a body far larger than any limit, and remembers how far it was read."""
+
+    def __init__(self, size: int, status: int = 200, **headers: str) -> None:
+        super().__init__()
+        self.body = _CountedBody(b'{"items": [' + b" " * size + b"]}")
+        self.status, self.headers = status, headers
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response.request, response.url = self.status, request, request.url or ""
+        response.headers.update({"Content-Type": "application/json", **self.headers})
+        response.raw = self.body
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_a_response_over_the_limit_is_not_read_to_its_end() -> None:
+    api = _EndlessApi(size=20_000_000)
+    session = requests.Session()
+    session.mount(BASE, api)
+    connector = RestConnector(RestConfig(base_url=BASE, token=SecretStr(TOKEN), max_response_bytes=100_000), session=session)
+
+    with pytest.raises(BadInputError, match="max_response_bytes"):
+        connector.pull({})
+
+    assert api.body.taken < 1_000_000  # reading stopped just past the limit, not at 20 MB
+
+
+def test_the_body_of_a_redirect_is_not_read_at_all() -> None:
+    """requests reads a redirect's whole body even when it does not follow it (to offer ``next``)."""
+    api = _EndlessApi(size=20_000_000, status=302, Location=f"{ELSEWHERE}?name={CANARY}")
+    session = requests.Session()
+    session.mount(BASE, api)
+    connector = RestConnector(RestConfig(base_url=BASE, token=SecretStr(TOKEN), max_response_bytes=100_000), session=session)
+
+    with pytest.raises(ConfigError, match="HTTP 302") as caught:
+        connector.pull({})
+
+    assert api.body.taken < 1_000_000 and CANARY not in str(caught.value)
+
+
+@responses.activate
+def test_text_that_is_not_unicode_costs_the_value_on_pull_never_the_pull() -> None:
+    lone = "\ud800"  # JSON "\ud800": a lone surrogate, which no database and no UTF-8 file can hold
+    items = [
+        record("U1", family_name=CANARY + lone),
+        record("U2", goals={"sprache" + lone: "active"}),
+        record("U3" + lone, family_name=CANARY),
+        record("U4", **{"remark" + lone: CANARY}),
+    ]
+    responses.get(CASES, body=json.dumps(page(items)), content_type="application/json")  # ASCII: "\ud800" escaped
+
+    batch = make_connector(page_size=10).pull({}).batch
+
+    assert [row.fields["record_id"] for row in batch.rows] == ["U1", "U2", "U4"]
+    assert "family_name" not in batch.rows[0].fields and batch.rows[0].fields["given_names"] == "Rania"
+    assert "goals" not in batch.rows[1].fields
+    assert [(r.row, r.field) for r in batch.rejections] == [(3, "record_id")]  # a record id is the person: no id, no row
+    stored = [batch.content_hash, *batch.unknown_columns, *(r.describe() for r in batch.rejections)]
+    stored += [value for row in batch.rows for value in row.fields.values()]
+    assert all(text.encode("utf-8") for text in stored)  # nothing that cannot be written as UTF-8
+    assert all(CANARY not in r.describe() for r in batch.rejections)
+    assert all(isinstance(map_provider_row("caritas", row), CaseSummary) for row in batch.rows)
+
+
+@pytest.mark.parametrize("cursor", ["\ud800", ""])
+@responses.activate
+def test_a_cursor_that_is_not_unicode_is_bad_input(cursor: str) -> None:
+    responses.get(CASES, body=json.dumps(page([record("V1")], cursor + "x")), content_type="application/json")
+    responses.get(CASES, json=page([]))
+    if cursor:
+        with pytest.raises(BadInputError, match="next_cursor"):
+            make_connector().pull({})
+    else:
+        assert len(make_connector().pull({}).batch.rows) == 1
+
+
+@responses.activate
+def test_a_summary_that_is_not_unicode_is_refused_alone_and_the_others_are_sent(caplog: pytest.LogCaptureFixture) -> None:
+    summaries = [{"case": {"record_id": f"W{i}"}, "name": "Rania"} for i in range(4)]
+    summaries[1]["name"] = CANARY + "\udc00"
+    posted: list[str] = []
+
+    def accept(request: Any) -> tuple[int, dict[str, str], str]:
+        chunk = json.loads(request.body)["summaries"]
+        posted.extend(s["case"]["record_id"] for s in chunk)
+        return 200, {}, json.dumps({"accepted": len(chunk)})
+
+    responses.add_callback(responses.POST, f"{BASE}/summaries", callback=accept)
+
+    result = make_connector().push(summaries)
+
+    assert result == PushResult(accepted=3, refused=(1,))
+    assert posted == ["W0", "W2", "W3"]
+    assert all(CANARY not in r.getMessage() for r in caplog.records)

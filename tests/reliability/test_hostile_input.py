@@ -97,12 +97,13 @@ def check_every_file_gets_a_receipt_and_nothing_is_left_behind(ran: dict) -> Non
 def check_receipts_name_file_row_and_field(ran: dict) -> None:
     for path in (ran["home"] / "outbox").rglob("*.receipt.json"):
         receipt = json.loads(path.read_text(encoding="utf-8"))
-        assert receipt["status"] in ("done", "rejected", "duplicate")
+        assert receipt["status"] in ("done", "done_with_notes", "rejected", "duplicate"), receipt
         if receipt["status"] == "rejected":
             assert receipt["rejections"], f"{path.name}: rejected without a reason"
-        for rejection in receipt["rejections"]:
-            assert rejection["reason"].strip()
-            assert rejection["row"] is None or rejection["row"] >= 1
+        assert bool(receipt["notes"]) == (receipt["status"] == "done_with_notes"), f"{path.name}: notes and status disagree"
+        for problem in receipt["rejections"] + receipt["notes"]:
+            assert problem["reason"].strip()
+            assert problem["row"] is None or problem["row"] >= 1
         text = path.with_name(path.name.removesuffix(".json") + ".txt").read_text(encoding="utf-8")
         assert all(c.isprintable() or c == "\n" for c in text), f"{path.name}: control character in the text receipt"
 

@@ -19,7 +19,7 @@ fixtures come from conftest, everything else from this package.
                             ``ingest``, ``ingest_all``, ``link``, ``sync``, ``pseudonyms``, ``receipt``)
 ``scenarios``               homes several modules start from: ``samira_in_two_sources``,
                             ``report_home``
-``data``                    CSV rows and headers (``GOOD``, ``BAD``, ``person_at`` …), fixture
+``data``                    CSV rows and headers (``GOOD``, ``FLAWED``, ``person_at`` …), fixture
                             files, ``read_truth`` / ``truth_rows`` (not re-exported here)
 ``prefect``                 ``prefect_server``: one Prefect API server for a session's CLI runs
 ==========================  ==================================================================

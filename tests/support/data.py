@@ -16,7 +16,7 @@ from tests.support.paths import FIXTURES
 # --- provider CSV: the ingest path -------------------------------------------------------------------
 
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,azr_number,case_status\n"
-"""The provider CSV header of ``GOOD``, ``BAD`` and ``SAMIRA_AT_JOBCENTRE``."""
+"""The provider CSV header of ``GOOD``, ``FLAWED``, ``UNATTRIBUTABLE`` and ``SAMIRA_AT_JOBCENTRE``."""
 
 GOOD = [
     "C-1,Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,,active",
@@ -24,12 +24,18 @@ GOOD = [
 ]
 """Two rows that map: Samira Haddad and Marta Testova at caritas."""
 
-BAD = [
-    "C-3,Quux,Yara,31.02.1990,F,SYR,Testweg 3,51373,,active",  # impossible date
-    "C-4,,Noor,1991-01-05,F,SYR,Testweg 4,51373,,active",  # missing family name
-    "C-5,Zed,Omar,1992-02-06,F,XYZ,Testweg 5,51373,12345,active",  # unknown code, short AZR
+FLAWED = [
+    "C-3,Quux,Yara,31.02.1990,F,SYR,Testweg 3,51373,,active",  # impossible date: kept as February 1990
+    "C-4,,Noor,1991-01-05,F,SYR,Testweg 4,51373,,active",  # no family name: one name is a name
+    "C-5,Zed,Omar,1992-02-06,F,XYZ,Testweg 5,51373,12345,active",  # unknown code, short AZR: both left out
 ]
-"""Three rows each rejected for a field (rows 4, 5 and 6 of a file GOOD + BAD)."""
+"""Three rows that land with a note each (rows 4, 5 and 6 of a file GOOD + FLAWED + UNATTRIBUTABLE)."""
+
+UNATTRIBUTABLE = [
+    ",Quux,Yara,1993-03-07,F,SYR,Testweg 7,51373,,active",  # no record id: nobody could correct it
+    "C-8,,,,F,SYR,,,,active",  # no name, birth date, address or identifier: nothing to link on
+]
+"""Two rows rejected whole (rows 7 and 8 of a file GOOD + FLAWED + UNATTRIBUTABLE)."""
 
 SAMIRA_AT_JOBCENTRE = "962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,Testweg 1,51373,,active"
 """The job centre's record of GOOD's Samira (capitals): one person with caritas' C-1."""
@@ -71,12 +77,12 @@ REPORT_ROWS = {
         "C-1,Haddad,Samira,1988-03-14,F,SYR,51373,AsylbLG,active,2026-10-05,,Opladen",
         "C-2,Testova,Marta,1975-11-02,F,UKR,51375,SGB II,closed,2025-01-10,2026-11-02,Opladen",
         "C-3,Rahimi,Ahmad,01.01.1990,M,AFG,51377,AsylbLG,intake,2026-11-20,,Wiesdorf",
-        "C-4,Quux,Yara,31.02.1990,F,SYR,51373,AsylbLG,active,2026-10-01,,Opladen",  # rejected: impossible date
+        ",Quux,Yara,31.01.1990,F,SYR,51373,AsylbLG,active,2026-10-01,,Opladen",  # rejected: no record id
     ],
     "jobcenter": ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,51373,SGB II,active,2026-11-01,,Opladen"],
     "stadt": ["S-1,Haddad,Samira,14.03.1988,F,SYR,51373,AsylbLG,active,2026-09-01,,Opladen"],
 }
-"""Three persons: Samira in three sources, Marta (closed case), Ahmad; one rejected row."""
+"""Three persons: Samira in three sources, Marta (closed case), Ahmad; one row rejected (no record id)."""
 
 CLEAR_IDENTITY = (
     "Haddad",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.support.paths import sample
 
-SETTLED_AGE = 60
+SETTLED_AGE = 3600
 """Seconds a delivery is back-dated: far beyond the drop folder's settle time."""
 
 

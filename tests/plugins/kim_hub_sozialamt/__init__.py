@@ -23,6 +23,7 @@ from typing import ClassVar
 from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
 from kim_hub.mappings.case_summary import CaseData, CaseSummary, Identity, PersonName
+from kim_hub.mappings.contract import FieldContract
 from kim_hub.mappings.dates import parse_birth_date
 from kim_hub.mappings.row_reader import RowReader
 
@@ -71,9 +72,10 @@ class SozialamtConnector(FileConnector):
         return path
 
 
-def map_sozialamt_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]:
-    """One case of the export → a CaseSummary; every problem named by field, never by value."""
-    reader = RowReader(row)
+def map_sozialamt_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
+    """One case of the export → a CaseSummary; every problem named by field, never by value, and
+    settled by the field contract (a format without a contract file gets the hub's defaults)."""
+    reader = RowReader(row, contract)
     record_id = reader.text("az")
     if record_id is None:
         reader.reject("az", "required field is empty")
@@ -87,4 +89,4 @@ def map_sozialamt_row(source: str, row: RawRow) -> CaseSummary | list[Rejection]
     return CaseSummary(
         identity=Identity(name=name, birth_date=birth_date),
         case=CaseData(source=source, record_id=record_id, rechtskreis="AsylbLG"),
-    )
+    ).with_notes(reader.notes)
