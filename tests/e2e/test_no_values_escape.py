@@ -12,14 +12,21 @@ Then every byte of the home is scanned — the hub's database, Prefect's databas
 (tables ``log``, ``task_run_state``, ``flow_run_state``, ``events``), receipts, reports — plus the
 command's stdout and stderr. The canaries may be only in the deliveries themselves (``inbox/``,
 ``processing/``, ``archive/``, ``failed/``) and in the one corrupt input the test planted.
+
+The same holds for REST sources whose API answers fail in every way the pull knows (items the
+mapping flags or refuses, text that is not Unicode, JSON nested past the parser, a server error
+and a redirect that quote the person): an API on a loopback port of the test serves them.
 """
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import re
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,4 +153,89 @@ def test_no_canary_escapes_a_failing_delivery_or_a_failing_task(tmp_path: Path) 
     assert (home / "var" / "prefect" / "prefect.db").exists()
     assert scan(home, everywhere=True), "the scan finds the canaries where they are"
     assert scan(home, run.stdout, run.stderr) == {}
+    assert "Traceback" not in run.stderr
+
+
+# --- REST sources whose answers fail ------------------------------------------------------------------
+
+TOKEN_VARIABLE, TOKEN = "KIM_HUB_TEST_REST_TOKEN", "canary-free-token"
+
+
+def _item(record_id: str, **fields: str) -> dict[str, str]:
+    return {"record_id": record_id, "family_name": NAME, "given_names": "Samira", "birth_date": BIRTH_ISO, **fields}
+
+
+def _page(*items: object) -> bytes:
+    return json.dumps({"items": list(items), "next_cursor": None}).encode()
+
+
+REST_ANSWERS: dict[str, tuple[int, dict[str, str], bytes]] = {
+    # an item the mapping flags (a birth date that is no date, an AZR too long) and one it refuses (no record id)
+    "mapping": (200, {}, _page(_item("R-1", birth_date=f"{BIRTH_DE}x", azr_number=f"{AZR}7"), _item("", azr_number=AZR))),
+    # text that is not Unicode: a lone surrogate beside the canary
+    "surrogate": (200, {}, _page(_item("R-2", family_name=f"{NAME}\\ud800")).replace(b"\\\\ud800", b"\\ud800")),
+    # JSON nested deeper than the parser follows, the canary at its heart
+    "nested": (200, {}, b'{"items": [' + b"[" * 100_000 + json.dumps(_item("R-3")).encode() + b"]" * 100_000 + b"]}"),
+    # a server error whose body quotes the person
+    "failing": (500, {}, json.dumps({"error": f"no such person {NAME} {AZR} {BIRTH_ISO}"}).encode()),
+    # a redirect whose target names the person
+    "redirected": (307, {"Location": f"http://127.0.0.1:9/{NAME}/{AZR}/{BIRTH_ISO}"}, b""),
+}
+
+
+class _CanaryApi(http.server.BaseHTTPRequestHandler):
+    """Each REST source's API at ``/<source>/…``: its pages of ``REST_ANSWERS``, health always fine."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        source, _, rest = self.path.lstrip("/").partition("/")
+        status, headers, body = (200, {}, b'{"status": "ok"}') if rest.startswith("health") else REST_ANSWERS[source]
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
+        """Quiet: the test's output is scanned too."""
+
+
+@pytest.fixture
+def canary_api() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CanaryApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _add_rest_sources(home: Path, api: str) -> None:
+    """One REST source per way of failing, beside the good drop-folder source caritas."""
+    tables = [
+        f'\n[sources.{source}]\nconnectors = ["rest"]\n\n[sources.{source}.options]\n'
+        f'base_url = "{api}/{source}"\ntoken_env = "{TOKEN_VARIABLE}"\nmax_retries = "0"\n'
+        for source in REST_ANSWERS
+    ]
+    config = home / "hub.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "".join(tables), encoding="utf-8")
+
+
+def test_no_canary_escapes_a_failing_rest_source(tmp_path: Path, canary_api: str) -> None:
+    home = init_home(tmp_path / "home")
+    _add_rest_sources(home, canary_api)
+    deliver(home / "inbox" / "caritas", "good.csv", csv_text(GOOD, HEADER))
+
+    run = run_cli("ingest", home=home, check=False, env={TOKEN_VARIABLE: TOKEN})
+
+    assert run.returncode == 4, run.stderr[-3000:]  # sources failed, the others went on
+    for source, kind in (("nested", "BadInputError"), ("failing", "BadInputError"), ("redirected", "ConfigError")):
+        assert f"source {source} failed ({kind})" in run.stderr, f"{source} failed the way it was made to"
+    assert "lone surrogate" in run.stderr, "the surrogate reached the connector (else this tests nothing)"
+    links = run_cli("links", "--format", "csv", home=home)
+    landed = {tuple(line.split(",")[:2]) for line in links.stdout.splitlines()[1:]}
+    assert landed == {("caritas", "C-1"), ("caritas", "C-2"), ("mapping", "R-1"), ("surrogate", "R-2")}
+    assert scan(home, run.stdout, run.stderr, links.stdout) == {}
     assert "Traceback" not in run.stderr
