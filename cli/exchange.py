@@ -34,10 +34,10 @@ def register(commands: CommandGroup) -> None:
     audit = commands.command(
         "audit",
         cmd_audit,
-        "Show the audit trail: transfers, withdrawal notices, review decisions, erasures, link events.",
+        "Show the audit trail: transfers, withdrawal notices, review decisions, erasures, purges, link events.",
         "kim-hub audit --kind transfer --limit 20 --home /srv/kim-hub",
     )
-    audit.add_argument("--kind", help="only this kind (transfer, withdrawal_notice, review_decision, erasure, link)")
+    audit.add_argument("--kind", help="only this kind (transfer, withdrawal_notice, review_decision, erasure, purge, link)")
     audit.add_argument("--limit", type=int, default=50)
 
 

@@ -43,7 +43,8 @@ def register(commands: CommandGroup) -> None:
     commands.command(
         "retention",
         cmd_retention,
-        "Erase records whose case closed longer ago than their source's retention_days (a flow).",
+        "Erase records whose case closed longer ago than their source's retention_days, and purge archived "
+        "and failed deliveries and receipts past archive_days, failed_days and receipt_days (a flow).",
         "kim-hub retention --home /srv/kim-hub",
     )
     commands.command(
@@ -198,11 +199,15 @@ def cmd_reestimate(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     home = home_of(args)
+    if not any(source.retention_days is not None for source in home.load_config().sources.values()):
+        print("no source has retention_days set in hub.toml: no records to erase")
     summary = prefect_flows(home).retention_flow(str(home.path))
-    if not summary:
-        print("no source has retention_days set in hub.toml: nothing to erase")
     for source, counts in summary.items():
-        print(f"{source:12} {counts['records_erased']} records and {counts['persons_erased']} persons erased")
+        print(
+            f"{source:12} {counts['records_erased']} records and {counts['persons_erased']} persons erased; "
+            f"purged {counts['archive_purged']} archived and {counts['failed_purged']} failed deliveries, "
+            f"{counts['receipts_purged']} receipt files"
+        )
     return EXIT_OK
 
 

@@ -11,7 +11,8 @@ written, never import one twice and never lose one. So:
   only when nobody holds its lock (the kernel drops the lock of a dead process), so a second
   process never takes over a file the first is still importing;
 * after its records are committed it moves to ``archive/<source>/`` (or ``failed/<source>/``
-  when it was rejected whole). A crash in between leaves it in processing/, where the next run
+  when it was rejected whole), where it is kept for its period (``purge_archive``,
+  ``purge_failed``; pipeline/copies.py says which and when). A crash in between leaves it in processing/, where the next run
   picks it up first; the ledger (content hash) makes that second pass a no-op for the database.
   Each pick-up is counted (a hidden ``.attempts-<name>`` beside the file, gone with the file), so
   the hub can set aside a file it keeps dying on instead of retrying it for ever.
@@ -29,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_ISDIR, S_ISREG
 
 if sys.platform != "win32":  # Windows has no flock: one hub process per home there
     import fcntl
@@ -167,17 +168,53 @@ class DropFolder:
         _attempts_file(path).unlink(missing_ok=True)
         return target
 
-    def purge_archive(self, older_than_days: float) -> int:
-        """Delete archived files past their retention; returns how many."""
-        if not self.archive.is_dir():
-            return 0
-        cutoff = time.time() - older_than_days * 86_400
-        removed = 0
-        for path in self.archive.iterdir():
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-        return removed
+    def leftovers(self) -> list[Path]:
+        """What lies in processing/: files in flight, or a crashed run's leftovers (``claimed``
+        tells them apart: only a leftover's lock is free)."""
+        return _claimed_entries(self.processing)
+
+    def purge_archive(self, older_than_days: float | None) -> int:
+        """Delete archived deliveries past their period (None: every one, for an erasure);
+        returns how many."""
+        return purge_folder(self.archive, older_than_days)
+
+    def purge_failed(self, older_than_days: float | None) -> int:
+        """Delete deliveries set aside in failed/ past their period (None: every one, for an
+        erasure); returns how many. A refused entry (a symlink, a FIFO) goes as itself: the
+        entry is removed, what a symlink points to is never touched."""
+        return purge_folder(self.failed, older_than_days)
+
+
+def purge_folder(folder: Path, older_than_days: float | None) -> int:
+    """Remove the entries of ``folder`` (never a folder in it, never following a link) kept
+    longer than ``older_than_days`` (None: all of them); returns how many.
+
+    An entry is as old as ``kept_since`` says. A missing folder, or one that is a symlink,
+    holds nothing of the hub's."""
+    if folder.is_symlink() or not folder.is_dir():
+        return 0
+    cutoff = None if older_than_days is None else time.time() - older_than_days * 86_400
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                stat = entry.stat(follow_symlinks=False)
+                if S_ISDIR(stat.st_mode) or (cutoff is not None and kept_since(stat) >= cutoff):
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue  # gone meanwhile (another run purged it)
+            removed += 1
+    return removed
+
+
+def kept_since(stat: os.stat_result) -> float:
+    """Since when the hub holds an entry: the earlier of its modification time, which the claim
+    sets to the moment of the claim (``claimed``), and its last status change (``st_ctime``,
+    which the renames into processing/ and on set, and no sender can set back or ahead). So a
+    refused entry, whose modification time is the sender's, is kept no longer than from its
+    claim either, however far ahead the sender's clock is."""
+    return min(stat.st_mtime, stat.st_ctime)
 
 
 def _attempts_file(path: Path) -> Path:

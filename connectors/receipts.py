@@ -13,10 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
+from kim_hub.connectors.drop_folder import kept_since
 from kim_hub.core.rows import Note, Rejection
 
 STATUS_TEXT = {
@@ -131,3 +135,87 @@ def spreadsheet_safe(cell: object) -> object:
     if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
         return "'" + cell
     return cell
+
+
+RECEIPT_SUFFIXES = (".receipt.json", ".receipt.txt")
+SET_ASIDE_STATUSES = frozenset({"rejected", "failed"})  # the delivery lies in failed/, not archive/
+DELIVERED_STATUSES = frozenset({"done", "done_with_notes", "duplicate"})  # the delivery lies in archive/
+STATUS_HEAD_BYTES = 8192  # the status is the fourth key of as_json, after a file name of at most 255 bytes
+_STATUS_LINE = re.compile(r'^  "status": "([a-z_]+)",?$', re.MULTILINE)
+
+
+def purge_receipts(folder: Path, delivered_days: float, set_aside_days: float) -> int:
+    """Delete the receipts in ``folder`` kept longer than their delivery's period; returns how many.
+
+    A receipt names row numbers and fields, never values, but it is still a record per delivery
+    about persons, so it goes with its delivery: ``delivered_days`` (the archive's period) for a
+    delivery that landed, ``set_aside_days`` for one rejected whole or set aside in failed/, as
+    its JSON's status says (the ``.txt`` goes with its ``.json``). A receipt whose status cannot
+    be read, and a temporary file an interrupted write left, get the shorter of the two. Only
+    regular files named as the hub names receipts are removed; nothing is followed. Age counts
+    as in ``drop_folder.kept_since`` (from when the receipt was written)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return 0
+    now = time.time()
+    shortest, longest = sorted((delivered_days, set_aside_days))
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            base = _receipt_base(entry.name)
+            if base is None:
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+                if not S_ISREG(stat.st_mode):
+                    continue
+                age_days = (now - kept_since(stat)) / 86_400
+                if age_days < shortest:
+                    continue
+                if age_days < longest:
+                    status = _status_of(folder / f"{base}.receipt.json") if base else None
+                    if age_days < _period(status, delivered_days, set_aside_days):
+                        continue
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue
+            removed += 1
+    return removed
+
+
+def _period(status: str | None, delivered_days: float, set_aside_days: float) -> float:
+    """How long a receipt of this status is kept: its delivery's period; unknown: the shorter."""
+    if status in SET_ASIDE_STATUSES:
+        return set_aside_days
+    if status in DELIVERED_STATUSES:
+        return delivered_days
+    return min(delivered_days, set_aside_days)
+
+
+def _receipt_base(name: str) -> str | None:
+    """The delivery part of a receipt's name; "" for a temporary file of ``atomic_write``; None
+    for anything else (not the hub's to remove)."""
+    if name.startswith(".tmp-"):
+        return ""
+    for suffix in RECEIPT_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def _status_of(path: Path) -> str | None:
+    """The status a receipt's JSON states, read from its first bytes without following a link
+    or waiting on a pipe; None if it cannot be read."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not S_ISREG(os.fstat(handle).st_mode):
+            return None
+        head = os.read(handle, STATUS_HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    found = _STATUS_LINE.search(head)
+    return found.group(1) if found else None

@@ -184,7 +184,8 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
 
 @flow(name="kim-hub-retention", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def retention_flow(home_path: str) -> dict[str, Any]:
-    """Erase records whose case closed longer ago than their source's retention period."""
+    """Erase records whose case closed longer ago than their source's retention period, and purge
+    the copies of deliveries (archive/, failed/, receipts) kept longer than theirs; returns counts."""
     install_redaction()
     with step_boundary("kim-hub-retention"):
         with _hub(home_path) as (home, config, sessions):

@@ -5,8 +5,9 @@ transfers addressed to it, the person when no record of it is left, and that per
 from the link history (events keep their shape, the pseudonym becomes "erased"); audit entries of
 transfers to the record keep their shape with the record id replaced by "erased". What stays: one
 "erase" event saying that an erasure happened, with no record id and no pseudonym — the audit
-needs the fact, not the person. Delivered files in the source's archive/ still hold the row in
-clear, and the outbox may hold documents addressed to it: the caller removes both (pipeline/erasure.py).
+needs the fact, not the person. Delivered files in the source's archive/ and failed/ may still
+hold the row in clear, and the outbox may hold documents addressed to it: the caller removes them
+(pipeline/erasure.py, pipeline/copies.py).
 """
 
 from __future__ import annotations

@@ -186,7 +186,9 @@ class AuditEntry(Base):
     __tablename__ = "audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True, doc="transfer | withdrawal_notice | review_decision | erasure")
+    kind: Mapped[str] = mapped_column(
+        String(32), index=True, doc="transfer | withdrawal_notice | review_decision | erasure | purge"
+    )
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, doc="who, to whom, which consent, content hash — never identity")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 

@@ -1,6 +1,9 @@
-"""Erasure requests and the retention rule, applied to the database, the source's archive and the
-outboxes. Recipients who received data of an erased record get an erasure notice from the next
-push (the CLI and the retention flow run one right after)."""
+"""Erasure requests and the retention rule, applied to the database, the source's deliveries and
+the outboxes. Recipients who received data of an erased record get an erasure notice from the
+next push (the CLI and the retention flow run one right after).
+
+The copies of deliveries (archive/, failed/, receipts) have periods of their own, applied here
+for every source whether or not its records have a retention period (``pipeline.copies``)."""
 
 from __future__ import annotations
 
@@ -8,40 +11,45 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.hub_db.erasure import ErasureOutcome, erase_record, erase_records, expired_records
+from kim_hub.pipeline.copies import purge_expired, purge_for_erasure
 from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.ingest import finish_imported_leftovers
 from kim_hub.pipeline.push import outbox_sink
 
 
 def erase(home: HubHome, sessions: sessionmaker[Session], source: str, record_id: str) -> ErasureOutcome:
-    """Erase one record everywhere; the source's archived deliveries (which hold it in clear) go too."""
+    """Erase one record everywhere; the source's archived and failed deliveries (which may hold
+    it in clear) go too."""
     with sessions() as session, session.begin():
         outcome = erase_record(session, source, record_id)
-    _clear_files(home, outcome)
+    _clear_files(home, sessions, outcome)
     return outcome
 
 
 def apply_retention(
     home: HubHome, config: HubConfig, sessions: sessionmaker[Session], today: dt.date | None = None
 ) -> dict[str, dict[str, int]]:
-    """Erase, per source with a retention period, the records of cases closed longer ago."""
+    """Per source: erase the records of cases closed longer ago than its retention period (if it
+    has one), then purge the copies of its deliveries kept longer than theirs."""
     summary: dict[str, dict[str, int]] = {}
     for source, settings in config.sources.items():
-        if settings.retention_days is None:
-            continue
-        with sessions() as session, session.begin():
-            outcome = erase_records(
-                session, expired_records(session, source, settings.retention_days, today), "retention period over"
-            )
-        _clear_files(home, outcome)
-        summary[source] = {"records_erased": outcome.records_erased, "persons_erased": outcome.persons_erased}
+        erased = ErasureOutcome()
+        if settings.retention_days is not None:
+            with sessions() as session, session.begin():
+                erased = erase_records(
+                    session, expired_records(session, source, settings.retention_days, today), "retention period over"
+                )
+            _clear_files(home, sessions, erased)
+        purged = purge_expired(home, source, settings, sessions)
+        summary[source] = {"records_erased": erased.records_erased, "persons_erased": erased.persons_erased, **purged.as_dict()}
     return summary
 
 
-def _clear_files(home: HubHome, outcome: ErasureOutcome) -> None:
-    """The erased records' rows in archived deliveries, and documents addressed to them."""
+def _clear_files(home: HubHome, sessions: sessionmaker[Session], outcome: ErasureOutcome) -> None:
+    """The erased records' rows in delivered files, and documents addressed to them."""
     for source in sorted({source for source, _record_id in outcome.erased}):
-        DropFolder.under(home.path, source).purge_archive(older_than_days=0)
+        finish_imported_leftovers(home, source, sessions)
+        purge_for_erasure(home, source, sessions)
     for source, record_id in outcome.erased:
         outbox_sink(home, source).forget(record_id)

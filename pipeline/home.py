@@ -6,8 +6,8 @@ installation is one operation and nothing leaks into the operator's home directo
     hub.toml            configuration (this module's HubConfig; mode 0600, replaced atomically)
     inbox/<source>/     where providers drop their export files (a source name is one plain
                         path component: ^[a-z0-9][a-z0-9_-]{0,63}$, see SOURCE_NAME_RULE)
-    processing/, archive/, failed/<source>/   a file's way after the inbox
-    outbox/<source>/receipts/                 receipts for the provider
+    processing/, archive/, failed/<source>/   a file's way after the inbox (archive_days, failed_days)
+    outbox/<source>/receipts/                 receipts for the provider (receipt_days)
     var/hub.db          the embedded SQLite database (any SQLAlchemy URL can replace it)
     var/prefect/        Prefect's own state (PREFECT_HOME), never ~/.prefect
     keys/               the secret key (0700 folder, 0600 files; hub_db.keystore refuses others)
@@ -74,6 +74,13 @@ class SourceConfig(BaseModel):
         default=30.0, ge=0, description="a file must be unchanged this long (and at a second look) before it is read"
     )
     archive_days: float = Field(default=30, ge=0, description="keep processed files in archive/ this many days")
+    failed_days: float = Field(default=30, ge=0, description="keep files rejected whole or set aside in failed/ this many days")
+    receipt_days: float | None = Field(
+        default=None,
+        ge=0,
+        description="keep receipts in outbox/<source>/receipts/ this many days; empty = as long as their delivery "
+        "(archive_days, or failed_days for a delivery rejected whole or set aside)",
+    )
     schedule: str = Field(default="*/15 * * * *", description="cron schedule of this source's sync runs (kim-hub serve)")
     retention_days: float | None = Field(
         default=None, ge=0, description="erase a record this many days after its case closed; empty = keep"
@@ -271,8 +278,11 @@ def render_config(config: HubConfig) -> str:
             f"schedule = {_toml_string(source.schedule)}",
             f"settle_seconds = {source.settle_seconds}",
             f"archive_days = {source.archive_days}",
+            f"failed_days = {source.failed_days}",
             f"azr_authoritative = {str(source.azr_authoritative).lower()}",
         ]
+        if source.receipt_days is not None:
+            lines.append(f"receipt_days = {source.receipt_days}")
         if source.retention_days is not None:
             lines.append(f"retention_days = {source.retention_days}")
         if source.options:

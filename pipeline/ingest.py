@@ -48,6 +48,7 @@ from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.contract import contract_for
 from kim_hub.mappings.registry import RowMapper, load_mapping
+from kim_hub.pipeline.copies import purge_expired
 from kim_hub.pipeline.encoded_file import EncodedFile
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.runtime.crashpoints import crash_point
@@ -137,10 +138,37 @@ def ingest_source(
             crash_point("receipt")
             folder.finish(claimed, failed=result.status in ("rejected", "failed"))
             outcome.add(result)
-    folder.purge_archive(settings.archive_days)
+    purge_expired(home, source, settings, sessions)  # archive/, failed/ and receipts past their periods
     for puller in pullers:
         outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative, settings.contract))
     return outcome
+
+
+def finish_imported_leftovers(home: HubHome, source: str, sessions: sessionmaker[Session]) -> int:
+    """Finish what a crashed run left in processing/ after its content was imported: write its
+    receipt (rebuilt from the ledger, as the next run would) and move it on to archive/ or
+    failed/; returns how many. An erasure calls this before it purges those folders, so the
+    erased row does not stay in a leftover the next run would archive after the purge.
+
+    A leftover not imported yet is a delivery still to come, like a file in the inbox: it stays
+    for the next run. A file another process holds is that process's to move on."""
+    folder = DropFolder.under(home.path, source)
+    finished = 0
+    for path in folder.leftovers():
+        with folder.claimed(path) as claim:
+            if claim is None or claim.refused is not None:
+                continue  # held by a live run, or not one regular file: intake refuses it into failed/
+            with claim.to_read.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            with sessions() as session:
+                earlier = ledger_entry(session, source, digest)
+                if earlier is None:
+                    continue
+                rejected = earlier.status == "rejected"
+                write_receipt(home.outbox(source, "receipts"), _receipt(session, earlier, _display_name(claim.path.name)))
+            folder.finish(claim.path, failed=rejected)
+            finished += 1
+    return finished
 
 
 INTERRUPTED = "interrupted twice"  # the kind of failure of a file the hub died on twice

@@ -63,7 +63,8 @@ def test_retention_erases_closed_cases_past_their_period(hub: Hub) -> None:
     hub.ingest("caritas")
     hub.config.sources["caritas"].retention_days = 365
     summary = apply_retention(hub.home, hub.config, hub.sessions, today=dt.date(2026, 11, 25))
-    assert summary["caritas"] == {"records_erased": 1, "persons_erased": 0}  # not linked yet: no person
+    erased = {kind: summary["caritas"][kind] for kind in ("records_erased", "persons_erased")}
+    assert erased == {"records_erased": 1, "persons_erased": 0}  # not linked yet: no person
     with hub.sessions() as session:
         left = session.execute(select(SourceRecord.record_id).where(SourceRecord.source == "caritas")).scalars().all()
     assert left == ["C-8"]

@@ -2,9 +2,11 @@
 
 Ingest (with push) through the real CLI, erase both records of a person that was exchanged
 between two bodies, and scan every byte under the home — the SQLite database with its WAL and
-free pages, Prefect's database, logs, outboxes, archives, reports — for the records' ids and
-the person's pseudonym. The other person in the same deliveries stays, so the scan is not of an
-empty hub; a companion check proves the scan finds a planted id.
+free pages, Prefect's database, logs, outboxes, archives, failed deliveries, reports — for the
+records' ids, the person's name and pseudonym. Each source also delivered the same rows as a
+UTF-16 file the hub refuses whole, so failed/ holds the person in clear until the erasure. The
+other person in the same deliveries stays, so the scan is not of an empty hub; a companion check
+proves the scan finds a planted id.
 """
 
 from __future__ import annotations
@@ -21,16 +23,19 @@ pytestmark = pytest.mark.e2e
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,case_opened,consent_recipients,updated_at\n"
 ERASED = ("CV-ERASE-7731", "962D007731")
 KEPT = ("CV-KEEP-1204", "962D001204")
+ERASED_NAME = "Haddad"  # the erased person's family name: in clear only in the delivered files
 
 
 def deliver_rows(home: Path, source: str, rows: list[str]) -> None:
     deliver(home / "inbox" / source, f"{source}.csv", csv_text(rows, HEADER))
+    # the same rows as Excel's "Unicode text" (UTF-16): refused whole, so they lie in failed/ in clear
+    deliver(home / "inbox" / source, f"{source}-unicode.csv", csv_text(rows, HEADER).encode("utf-16"))
 
 
 def scan(home: Path, needles: list[str]) -> list[str]:
     """Files under the home whose bytes contain any needle (UTF-8 and UTF-16)."""
     patterns = [n.encode(encoding) for n in needles for encoding in ("utf-8", "utf-16-le")]
-    return [str(p.relative_to(home)) for p in home.rglob("*") if p.is_file() and any(x in p.read_bytes() for x in patterns)]
+    return sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file() and any(x in p.read_bytes() for x in patterns))
 
 
 def test_an_erased_person_leaves_no_byte_anywhere_in_the_home(tmp_path: Path) -> None:
@@ -62,9 +67,15 @@ def test_an_erased_person_leaves_no_byte_anywhere_in_the_home(tmp_path: Path) ->
         and (home / "outbox" / "jobcenter" / "summaries" / f"{ERASED[1]}.summary.json").exists()
     )
     assert scan(home, [ERASED[0]]), "the scan finds an id that is there"
+    assert scan(home, [ERASED_NAME]) == [
+        "archive/caritas/caritas.csv",
+        "archive/jobcenter/jobcenter.csv",
+        "failed/caritas/caritas-unicode.csv",
+        "failed/jobcenter/jobcenter-unicode.csv",
+    ]
 
     run_cli("erase", "--source", "caritas", "--record-id", ERASED[0], home=home)
     run_cli("erase", "--source", "jobcenter", "--record-id", ERASED[1], home=home)
 
-    assert scan(home, [*ERASED, pseudonym]) == []
+    assert scan(home, [*ERASED, pseudonym, ERASED_NAME]) == []
     assert scan(home, [KEPT[0]]), "the other person is still there"
