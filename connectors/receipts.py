@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kim_hub.core.cells import spreadsheet_safe
 from kim_hub.core.rows import Note, Rejection
 
 STATUS_TEXT = {
@@ -121,13 +122,4 @@ def safe_file_name(name: str) -> str:
 
 def _printable(text: str) -> str:
     """No control characters, and nothing a spreadsheet would run as a formula."""
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def spreadsheet_safe(cell: object) -> object:
-    """A CSV cell Excel would run as a formula is prefixed with ' (second line of defence: the
-    mappings already reject formula-like ids and references)."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
-        return "'" + cell
-    return cell
+    return spreadsheet_safe("".join(c if c.isprintable() else "?" for c in text))
