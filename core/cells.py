@@ -28,10 +28,15 @@ def spreadsheet_safe(cell: object) -> object: ...
 
 def spreadsheet_safe(cell: object) -> object:
     """``cell`` as it may stand in a CSV file: a text starting with a formula trigger gets a
-    leading ``'``; anything else (numbers, None, other text) is returned as it is."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS):
-        return "'" + cell
-    return cell
+    leading ``'``; anything else (numbers, None, other text) is returned as it is.
+
+    A carriage return inside a text becomes a line feed first: the hub's CSV files end their
+    lines with ``\n``, and Python's writer then leaves a lone CR unquoted, where a spreadsheet
+    starts a new row (whose first cell could be a formula). A line feed is quoted."""
+    if not isinstance(cell, str):
+        return cell
+    text = cell.replace("\r", "\n")
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 __all__ = ["FORMULA_TRIGGERS", "spreadsheet_safe"]

@@ -104,7 +104,10 @@ def code_list(name: str, text: str, where: str) -> CodeList:
         for spelling in (code, label, *aliases):
             if len(spelling) > MAX_DISTRICT_CHARS or not spelling.isprintable():
                 raise ConfigError(f"{where}, line {number}: an alias is 1 to {MAX_DISTRICT_CHARS} printable characters")
-            file_under(spellings, spelling_keys(spelling), code, name)
+            try:
+                file_under(spellings, spelling_keys(spelling), code, name)
+            except ConfigError:
+                raise ConfigError(f"{where}, line {number}: one spelling stands for two entries") from None
     if not labels or len(labels) > MAX_LIST_ENTRIES:
         raise ConfigError(f"{where}: a code list has 1 to {MAX_LIST_ENTRIES} entries (columns code, label, aliases)")
     return CodeList(name, labels, spellings)
