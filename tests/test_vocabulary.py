@@ -27,6 +27,7 @@ from kim_hub.mappings.vocabulary import (
     shipped_districts,
 )
 from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome
+from kim_hub.pipeline.source_check import check_sources
 from kim_hub.pipeline.vocabulary import district_list_path, vocabulary
 from kim_hub.synth import data as synth_data
 from tests.support import Hub
@@ -205,3 +206,14 @@ def test_the_district_setting_is_relative_to_the_home(tmp_path: Path) -> None:
     assert district_list_path(home, HubConfig()) is None  # the shipped list
     configured = HubConfig.model_validate({"codes": {"districts": "codes/bezirke.csv"}})
     assert district_list_path(home, configured) == home.path / "codes" / "bezirke.csv"
+
+
+def test_sources_check_reports_a_district_list_the_hub_cannot_use(tmp_path: Path) -> None:
+    home = HubHome(tmp_path)
+    (tmp_path / "inbox" / "caritas").mkdir(parents=True)
+    (tmp_path / "districts.csv").write_text("code,label\n01,Innenstadt\n01,Nordstadt\n", encoding="utf-8")
+    config = HubConfig.model_validate({"sources": {"caritas": {}}, "codes": {"districts": "districts.csv"}})
+    checks = dict(check_sources(home, config)["caritas"])
+    assert not checks["district list"].ok and "line 3: the code appears twice" in checks["district list"].detail
+    shipped = dict(check_sources(home, HubConfig.model_validate({"sources": {"caritas": {}}}))["caritas"])
+    assert shipped["district list"].ok and shipped["district list"].detail == "shipped list"
