@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from kim_hub.connectors.outbox_folder import TEMPORARY_PREFIX, NotAFolderError, OutboxFolder
-from kim_hub.connectors.receipts import safe_file_name, spreadsheet_safe
+from kim_hub.connectors.receipts import safe_file_name
+from kim_hub.core.cells import spreadsheet_safe
 
 log = logging.getLogger(__name__)
 

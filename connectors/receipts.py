@@ -21,6 +21,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from kim_hub.connectors.drop_folder import kept_since
+from kim_hub.core.cells import spreadsheet_safe
 from kim_hub.core.rows import Note, Rejection
 
 STATUS_TEXT = {
@@ -125,16 +126,7 @@ def safe_file_name(name: str) -> str:
 
 def _printable(text: str) -> str:
     """No control characters, and nothing a spreadsheet would run as a formula."""
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def spreadsheet_safe(cell: object) -> object:
-    """A CSV cell Excel would run as a formula is prefixed with ' (second line of defence: the
-    mappings already reject formula-like ids and references)."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
-        return "'" + cell
-    return cell
+    return spreadsheet_safe("".join(c if c.isprintable() else "?" for c in text))
 
 
 RECEIPT_SUFFIXES = (".receipt.json", ".receipt.txt")

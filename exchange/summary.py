@@ -8,7 +8,9 @@ filtered field by field by the categories its consent grants:
     identity    that and where the person is known: the body, case since / closed, who referred
     residence   residence status and the authority's status changes
     benefits    Rechtskreis and job-centre entries / exits
-    case        case status, active or not, goals (shown on the body's entry: needs identity)
+    case        case status, active or not, goals (shown on the body's entry: needs identity;
+                only goals of the code lists, ``mappings.vocabulary``: free text stored before
+                the lists were closed never leaves the hub)
     referrals   open referrals (to whom, status)
 
 A fact from a record whose consent lacks ``identity`` is shared without naming its body.
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kim_hub.exchange.consent import ConsentPolicy, granted_categories, withdrawn
+from kim_hub.mappings.vocabulary import stored_goals
 
 ACTIVE = ("intake", "assessment", "agreement", "active", "paused")
 OPEN_REFERRALS = ("open", "accepted")
@@ -177,7 +180,9 @@ def _cases(shared: Sequence[SharedRecord]) -> list[dict[str, Any]]:
         case = s.record.case
         entry: dict[str, Any] = {"body": s.body, "since": case.get("case_opened"), "closed": case.get("case_closed")}
         if "case" in s.categories:
-            entry.update(status=case.get("case_status"), goals=case.get("goals") or {}, active=case.get("case_status") in ACTIVE)
+            entry.update(
+                status=case.get("case_status"), goals=stored_goals(case.get("goals")), active=case.get("case_status") in ACTIVE
+            )
         cases.append(entry)
     return sorted(cases, key=lambda c: (c["body"], c["since"] or ""))
 

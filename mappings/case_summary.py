@@ -100,7 +100,7 @@ class Consent(BaseModel):
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    recipients: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = Field(default=(), description="kim, or bodies of the installation (mappings.vocabulary)")
     categories: tuple[ConsentCategory, ...] = ()
     purpose: str | None = Field(default=None, max_length=64)
     valid_from: dt.date | None = None
@@ -143,8 +143,10 @@ class CaseData(BaseModel):
     case_status: CaseStatus | None = None
     case_opened: dt.date | None = None
     case_closed: dt.date | None = None
-    district: str | None = None
-    goals: dict[str, str] = Field(default_factory=dict)
+    district: str | None = Field(default=None, description="a code of the installation's district list (mappings.vocabulary)")
+    goals: dict[str, str] = Field(
+        default_factory=dict, description="goal area code (codes/goals.csv) → status (codes/goal_status.csv)"
+    )
     referrals: tuple[Referral, ...] = ()
     consent: Consent = Consent()
     updated_at: dt.date | None = None

@@ -14,6 +14,9 @@ Files:
     residence_status.csv  code, legal_basis, description_de, valid_from, valid_until
                           (one line per code and legal basis: laws renumber, codes stay)
     sex.csv               value, sex, description
+
+The closed vocabularies of free-text case fields (districts, goals, consent recipients) are
+``mappings.vocabulary``'s.
 """
 
 from __future__ import annotations
@@ -46,7 +49,11 @@ class UnknownCodeError(BadInputError, LookupError):
 
 def _read_code_file(name: str) -> Iterator[dict[str, str]]:
     """Rows of ``mappings/codes/<name>`` as dicts of stripped strings."""
-    text = resources.files("kim_hub.mappings").joinpath("codes", name).read_text(encoding="utf-8-sig")
+    return code_rows(resources.files("kim_hub.mappings").joinpath("codes", name).read_text(encoding="utf-8-sig"))
+
+
+def code_rows(text: str) -> Iterator[dict[str, str]]:
+    """Rows of a code list's CSV text (header first) as dicts of stripped strings."""
     for row in csv.DictReader(io.StringIO(text, newline="")):
         yield {key: (value or "").strip() for key, value in row.items() if key is not None}
 
@@ -73,12 +80,12 @@ def spelling_key(text: str) -> str:
     return _ascii_key(text, _UMLAUTS_SPELLED)
 
 
-def _spelling_keys(text: str) -> set[str]:
+def spelling_keys(text: str) -> set[str]:
     """Keys under which a list entry is filed: ``Türkei`` answers to Türkei, Tuerkei and Turkei."""
     return {_ascii_key(text, _UMLAUTS_SPELLED), _ascii_key(text, _UMLAUTS_DROPPED)}
 
 
-def _file_under(index: dict[str, Any], keys: set[str], value: Any, list_name: str) -> None:
+def file_under(index: dict[str, Any], keys: set[str], value: Any, list_name: str) -> None:
     for key in keys:
         if key in index and index[key] != value:
             raise ConfigError(f"{list_name} code list: one spelling stands for two entries ({key!r})")
@@ -139,12 +146,12 @@ def _nationality_index() -> _NationalityIndex:
                 raise ConfigError(f"nationality code list: ISO code {entry.iso3} appears twice")
             by_iso3[entry.iso3] = entry
         for code in entry.destatis:
-            _file_under(by_destatis, {code}, entry.iso3, "nationality")
+            file_under(by_destatis, {code}, entry.iso3, "nationality")
         for name in (entry.name_de, entry.name_en, *entry.aliases):
             if name:
-                _file_under(by_name, _spelling_keys(name), entry.iso3, "nationality")
+                file_under(by_name, spelling_keys(name), entry.iso3, "nationality")
         for adjective in entry.adjectives_de:
-            _file_under(by_adjective, _spelling_keys(adjective), entry.iso3, "nationality")
+            file_under(by_adjective, spelling_keys(adjective), entry.iso3, "nationality")
     return _NationalityIndex(by_iso3, by_destatis, by_name, by_adjective)
 
 
@@ -277,7 +284,7 @@ def _sex_index() -> dict[str, str]:
     for row in _read_code_file("sex.csv"):
         if row["sex"] not in allowed:
             raise ConfigError("sex code list: target code is not one of the hub's sex codes")
-        _file_under(index, {spelling_key(row["value"])}, row["sex"], "sex")
+        file_under(index, {spelling_key(row["value"])}, row["sex"], "sex")
     return index
 
 
@@ -300,7 +307,7 @@ def _consent_category_index() -> dict[str, str]:
     for row in _read_code_file("consent_categories.csv"):
         if row["category"] not in CONSENT_CATEGORIES:
             raise ConfigError("consent category code list: target is not one of the hub's consent categories")
-        _file_under(index, _spelling_keys(row["value"]), row["category"], "consent category")
+        file_under(index, spelling_keys(row["value"]), row["category"], "consent category")
     return index
 
 

@@ -17,7 +17,8 @@ and three actions:
 
 Repairs that need no choice are made by the column's parser and noted as well: a postcode that
 lost its leading zero in a spreadsheet gets it back, a day that does not exist in its month
-leaves year and month. The defaults per row format are data (``mappings/contracts/*.toml``); a
+leaves year and month. A value of several parts (goals, consent recipients) loses only its bad
+parts (``Partial``), under the column's rule for an invalid value. The defaults per row format are data (``mappings/contracts/*.toml``); a
 source may tighten them, never loosen them (``[sources.<name>.contract]`` in hub.toml).
 """
 
@@ -42,6 +43,17 @@ class Repaired(Generic[T]):
 
     value: T
     note: str
+
+
+@dataclass(frozen=True)
+class Partial(Generic[T]):
+    """A value of several parts some of which broke their rule (a goal outside the goal code
+    list, an unknown consent recipient): what remains, and why parts went (for the note; never a
+    value). The parts are invalid values, so the column's contract decides as for one: a
+    ``reject_row`` column refuses the row, any other keeps what remains with a note."""
+
+    value: T
+    reason: str
 
 
 class Action(StrEnum):

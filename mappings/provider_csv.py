@@ -37,7 +37,7 @@ from kim_hub.mappings.codelists import (
     residence_status_code,
     sex_code,
 )
-from kim_hub.mappings.contract import FieldContract, Repaired, contract_for
+from kim_hub.mappings.contract import FieldContract, Partial, Repaired, contract_for
 from kim_hub.mappings.dates import parse_birth_date, parse_date
 from kim_hub.mappings.row_reader import (
     WHITESPACE,
@@ -48,6 +48,16 @@ from kim_hub.mappings.row_reader import (
     parse_nationalities,
     parse_postcode,
     validation_rejections,
+)
+from kim_hub.mappings.vocabulary import (
+    MAX_LIST_CELL_CHARS,
+    GoalStatus,
+    Vocabulary,
+    consent_recipients,
+    default_vocabulary,
+    district_code,
+    known_goals,
+    plain_text,
 )
 
 RECORD_ID_MAX_LENGTH = 64  # CaseData.record_id
@@ -84,9 +94,10 @@ def _pairs(value: str, what: str, form: str) -> dict[str, str]:
     return pairs
 
 
-def _goals(value: str) -> dict[str, str]:
-    """``sprache:active|arbeit:planned`` → {"sprache": "active", "arbeit": "planned"}."""
-    return _pairs(value, "goal", "field:status")
+def _goals(value: str) -> dict[str, GoalStatus] | Partial[dict[str, GoalStatus]]:
+    """``sprache:active|Arbeit:geplant`` → {"sprache": "active", "arbeit": "planned"}: areas and
+    statuses from their code lists (``mappings.vocabulary``); a pair outside them is left out."""
+    return known_goals(_pairs(plain_text(value, MAX_LIST_CELL_CHARS), "goal", "field:status"))
 
 
 def _referrals(value: str) -> tuple[Referral, ...] | Repaired[tuple[Referral, ...]]:
@@ -119,9 +130,14 @@ def _reference(column: str) -> Callable[[str], str]:
     return parse
 
 
-def _recipients(value: str) -> tuple[str, ...]:
-    parts = (part.strip().lower() for part in value.split("|"))
-    return tuple(dict.fromkeys(part for part in parts if part))
+def _recipients(vocabulary: Vocabulary) -> Callable[[str], tuple[str, ...] | Partial[tuple[str, ...]]]:
+    """``kim|Jobcenter`` → ("kim", "jobcenter"): only ``kim`` and the installation's bodies."""
+
+    def parse(value: str) -> tuple[str, ...] | Partial[tuple[str, ...]]:
+        parts = (part.strip().lower() for part in plain_text(value, MAX_LIST_CELL_CHARS).split("|"))
+        return consent_recipients(parts, vocabulary)
+
+    return parse
 
 
 def _date(column: str) -> Callable[[str], dt.date]:
@@ -139,14 +155,18 @@ def _literal(literal: Any, code_list: str) -> Callable[[str], str | None]:
 # --- the mapping -------------------------------------------------------------------------------
 
 
-def map_provider_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
+def map_provider_row(
+    source: str, row: RawRow, contract: FieldContract | None = None, vocabulary: Vocabulary | None = None
+) -> CaseSummary | list[Rejection]:
     """Map one row of a provider CSV to a CaseSummary (with the notes of its settled flaws), or
     return why the row is refused.
 
     ``source`` is the inbox name of the provider (``caritas``); record ids are unique only within
-    it. Empty optional fields mean "unknown" and become None.
+    it. Empty optional fields mean "unknown" and become None. District, goals and consent
+    recipients are read against ``vocabulary`` (the installation's; default: the shipped lists).
     """
     reader = RowReader(row, contract or contract_for("provider-csv"))
+    vocabulary = vocabulary or default_vocabulary()
     record_id = _record_id(reader)
     updated_at = reader.parse("updated_at", _date("updated_at"))
     name = PersonName(family_name=reader.text("family_name") or "", given_names=reader.text("given_names") or "")
@@ -167,7 +187,7 @@ def map_provider_row(source: str, row: RawRow, contract: FieldContract | None = 
         "case_status": reader.parse("case_status", _literal(CaseStatus, "case status")),
         "case_opened": reader.parse("case_opened", _date("case_opened")),
         "case_closed": reader.parse("case_closed", _date("case_closed")),
-        "district": reader.text("district"),
+        "district": reader.parse("district", lambda v: district_code(v, vocabulary)),
         "goals": reader.parse("goals", _goals) or {},
         "referrals": reader.parse("referrals", _referrals) or (),
         "updated_at": updated_at,
@@ -175,7 +195,7 @@ def map_provider_row(source: str, row: RawRow, contract: FieldContract | None = 
     opened, closed = case_fields["case_opened"], case_fields["case_closed"]
     if opened is not None and closed is not None and closed < opened:
         case_fields["case_closed"] = reader.settle("case_closed", Problem("case closed before it was opened"))
-    consent = _consent(reader)
+    consent = _consent(reader, vocabulary)
     if reader.rejections or record_id is None:
         return reader.rejections
     try:
@@ -209,12 +229,15 @@ def _record_id(reader: RowReader) -> str | None:
     return None
 
 
-def _consent(reader: RowReader) -> Consent:
+def _consent(reader: RowReader, vocabulary: Vocabulary) -> Consent:
     """The row's consent, or none at all when any of its fields could not be used: a consent
-    missing its end or its categories would share more than the person agreed to."""
+    missing its end or its categories would share more than the person agreed to. A recipient
+    outside the vocabulary is only left out (noted before the count): without it the consent
+    reaches fewer bodies, never more."""
+    recipients = reader.parse("consent_recipients", _recipients(vocabulary)) or ()
     noted = len(reader.notes)
     consent = Consent(
-        recipients=reader.parse("consent_recipients", _recipients) or (),
+        recipients=recipients,
         categories=reader.parse("consent_categories", consent_categories) or (),
         purpose=reader.parse("consent_purpose", _reference("consent_purpose")),
         valid_from=reader.parse("consent_valid_from", _date("consent_valid_from")),

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from kim_hub.core.rows import Note, RawRow, Rejection
 from kim_hub.mappings.codelists import UnknownCodeError, nationality_to_iso3
-from kim_hub.mappings.contract import Action, FieldContract, Repaired
+from kim_hub.mappings.contract import Action, FieldContract, Partial, Repaired
 from kim_hub.mappings.dates import ImplausibleDateError, InvalidDateError
 
 AZR_NUMBER = re.compile(r"\d{12}")
@@ -88,10 +88,11 @@ class RowReader:
         """Say what was done with one value of a row that lands."""
         self.notes.append(Note(self.row.file, self.row.row_number, column, reason))
 
-    def parse(self, column: str, parser: Callable[[str], T | Repaired[T]]) -> T | None:
+    def parse(self, column: str, parser: Callable[[str], T | Repaired[T] | Partial[T]]) -> T | None:
         """Apply ``parser`` to a non-empty value; None when empty or when the value is dropped.
 
-        A repaired value is taken with a note; a bad one is settled by the contract."""
+        A repaired value is taken with a note; a bad one is settled by the contract, and so is
+        one that lost some of its parts (what remains is kept unless the column rejects the row)."""
         value = self.text(column)
         if value is None:
             return None
@@ -101,6 +102,12 @@ class RowReader:
             return cast("T | None", self.settle(column, _problem(error)))  # a kept implausible value is what the parser read
         if isinstance(parsed, Repaired):
             self.note(column, parsed.note)
+            return parsed.value
+        if isinstance(parsed, Partial):
+            if self.contract.on_invalid(column) is Action.REJECT_ROW:
+                self.reject(column, parsed.reason)
+                return None
+            self.note(column, f"{parsed.reason}; left out")
             return parsed.value
         return parsed
 

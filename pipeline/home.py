@@ -12,6 +12,8 @@ installation is one operation and nothing leaks into the operator's home directo
     var/prefect/        Prefect's own state (PREFECT_HOME), never ~/.prefect
     keys/               the secret key (0700 folder, 0600 files; hub_db.keystore refuses others)
     reports/            run summaries
+    codes/              (optional) the installation's own code lists, e.g. codes/districts.csv,
+                        named in hub.toml under [codes]
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from kim_hub.core.errors import ConfigError
+from kim_hub.mappings.vocabulary import DEFAULT_BODIES
 from kim_hub.pipeline.private_files import replacing
 
 DEFAULT_HOME = "./kim-home"
 HOME_ENV = "KIM_HUB_HOME"
 CONFIG_FILE = "hub.toml"
-DEFAULT_SOURCES = ("abh", "jobcenter", "caritas", "awo", "diakonie", "stadt")
+DEFAULT_SOURCES = DEFAULT_BODIES  # the mappings know them as consent recipients without an installation
 
 SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 SOURCE_NAME_RULE = (
@@ -148,6 +151,16 @@ class ExchangeConfig(BaseModel):
         return _source_names(names)
 
 
+class CodesConfig(BaseModel):
+    """The installation's own code lists (``mappings.vocabulary``)."""
+
+    districts: str = Field(
+        default="",
+        max_length=4096,
+        description="CSV file of the city's districts (code,label,aliases), relative to the home; empty = the shipped list",
+    )
+
+
 class HubConfig(BaseModel):
     """hub.toml, validated."""
 
@@ -157,6 +170,7 @@ class HubConfig(BaseModel):
     linkage: LinkageConfig = LinkageConfig()
     schedules: SchedulesConfig = SchedulesConfig()
     exchange: ExchangeConfig = ExchangeConfig()
+    codes: CodesConfig = CodesConfig()
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -262,6 +276,12 @@ def render_config(config: HubConfig) -> str:
         f"gap_days = {config.exchange.gap_days}",
         "# Consent purposes the exchange serves (an empty purpose in a source's consent means kim).",
         "purposes = [" + ", ".join(_toml_string(s) for s in config.exchange.purposes) + "]",
+        "",
+        "[codes]",
+        "# The city's districts: a CSV file with the columns code,label,aliases (relative to this",
+        "# folder). A source's district that is not in it is left out with a note on its receipt;",
+        "# reports and the monitoring show the labels. Empty = the shipped list (the demo city).",
+        f"districts = {_toml_string(config.codes.districts)}",
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",

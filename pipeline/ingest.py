@@ -48,9 +48,11 @@ from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.contract import contract_for
 from kim_hub.mappings.registry import RowMapper, load_mapping
+from kim_hub.mappings.vocabulary import Vocabulary
 from kim_hub.pipeline.copies import purge_expired
 from kim_hub.pipeline.encoded_file import EncodedFile
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
+from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.runtime.crashpoints import crash_point
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
@@ -119,6 +121,7 @@ def ingest_source(
     pullers = [c for c in connectors if is_pull_connector(c)]
     folder = DropFolder.under(home.path, source)
     receipts = home.outbox(source, "receipts")
+    words = vocabulary(home, config)  # before any claim: a broken district list fails the source, the files wait
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
         with folder.claimed(path) as claim, cyclic_gc_paused():  # a file is one bulk load (runtime.gc_pause)
@@ -132,7 +135,7 @@ def ingest_source(
                 result, receipt = _set_aside(claim.to_read, source, INTERRUPTED)
             else:
                 notes = [Note(_display_name(claimed.name), None, None, FUTURE_DATED)] if claim.future_dated else []
-                result, receipt = _ingest_claimed(claim.to_read, source, readers, settings, keys, sessions, notes)
+                result, receipt = _ingest_claimed(claim.to_read, source, readers, settings, keys, sessions, notes, words)
             crash_point("ledger")
             write_receipt(receipts, receipt)
             crash_point("receipt")
@@ -140,7 +143,9 @@ def ingest_source(
             outcome.add(result)
     purge_expired(home, source, settings, sessions)  # archive/, failed/ and receipts past their periods
     for puller in pullers:
-        outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative, settings.contract))
+        outcome.add(
+            pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative, settings.contract, words)
+        )
     return outcome
 
 
@@ -183,6 +188,7 @@ def _ingest_claimed(
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
     file_notes: Sequence[Note] = (),
+    words: Vocabulary | None = None,
 ) -> tuple[FileOutcome, Receipt]:
     """Read, map, encode and store one claimed file (``claimed``: what to read it by, under its
     own name; see ``Claim.readable``); anything it raises sets the file aside."""
@@ -190,7 +196,9 @@ def _ingest_claimed(
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
         try:
             return store_batch(
-                EncodedFile(source, batch, _mapper(reader, settings.contract), keys, settings.azr_authoritative, file_notes),
+                EncodedFile(
+                    source, batch, _mapper(reader, settings.contract, words), keys, settings.azr_authoritative, file_notes
+                ),
                 _display_name(claimed.name),
                 sessions,
                 full_snapshot=reader is not None and reader.full_snapshot,
@@ -286,20 +294,31 @@ def _rejected_whole(path: Path, reason: str) -> FileBatch:
     return FileBatch(path, digest, rejections=[Rejection(path.name, None, None, reason)], rejected_whole=True)
 
 
-def _mapper(connector: type[FileConnector] | type[PullConnector] | None, contract: Mapping[str, str] | None = None) -> RowMapper:
+def _mapper(
+    connector: type[FileConnector] | type[PullConnector] | None,
+    contract: Mapping[str, str] | None = None,
+    words: Vocabulary | None = None,
+) -> RowMapper:
     """The mapping of the connector's row format under the source's field contract."""
-    return source_mapper(connector.row_format, contract or {}) if connector is not None else _no_rows
+    return source_mapper(connector.row_format, contract or {}, words) if connector is not None else _no_rows
 
 
-def source_mapper(row_format: str, contract: Mapping[str, str]) -> RowMapper:
+def source_mapper(row_format: str, contract: Mapping[str, str], words: Vocabulary | None = None) -> RowMapper:
     """The mapping registered for a row format (``kim_hub.mappings.registry``), settling flawed
-    fields by the format's field contract as the source tightens it (``[sources.<name>.contract]``).
-    A plug-in mapping that takes no contract settles its fields itself."""
+    fields by the format's field contract as the source tightens it (``[sources.<name>.contract]``),
+    and reading district, goals and consent recipients against the installation's vocabulary
+    (``pipeline.vocabulary``). A plug-in mapping that takes neither settles its fields itself."""
     mapping = load_mapping(row_format)
-    if "contract" not in inspect.signature(mapping).parameters:
+    parameters = inspect.signature(mapping).parameters
+    settings: dict[str, Any] = {}
+    if "contract" in parameters:
+        settings["contract"] = contract_for(row_format).tightened(contract)
+    if "vocabulary" in parameters and words is not None:
+        settings["vocabulary"] = words
+    if not settings:
         return mapping
-    contracted = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes a contract: checked just above
-    return partial(contracted, contract=contract_for(row_format).tightened(contract))
+    configured = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes them: checked just above
+    return partial(configured, **settings)
 
 
 def _no_rows(source: str, row: RawRow) -> list[Rejection]:
@@ -315,6 +334,7 @@ def pull_source(
     sessions: sessionmaker[Session],
     azr_authoritative: bool = False,
     contract: Mapping[str, str] | None = None,
+    words: Vocabulary | None = None,
 ) -> FileOutcome:
     """Pull an API connector from its stored cursor; the batch and the new cursor commit together."""
     connector = connector_class(connector_class.config_model.from_options(options))
@@ -323,7 +343,7 @@ def pull_source(
     pulled = connector.pull(state)
     label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     result, _ = store_batch(
-        EncodedFile(source, pulled.batch, _mapper(connector_class, contract), keys, azr_authoritative),
+        EncodedFile(source, pulled.batch, _mapper(connector_class, contract, words), keys, azr_authoritative),
         label,
         sessions,
         new_state=(connector_class.name, pulled.state),

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from kim_hub.connectors.receipts import spreadsheet_safe
+from kim_hub.core.cells import spreadsheet_safe
 from kim_hub.hub_db.database import make_engine
 from kim_hub.hub_db.models import Link, Person, SourceRecord
 from kim_hub.pipeline.home import HubHome

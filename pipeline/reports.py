@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.report_queries import collect_facts
+from kim_hub.mappings.vocabulary import CodeList
 from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.reporting.facts import HubFacts
 from kim_hub.reporting.html import render_html
 from kim_hub.reporting.model import build_report
@@ -30,13 +33,24 @@ def now() -> dt.datetime:
 
 
 def collect(home: HubHome, review_limit: int = 200) -> HubFacts:
-    """The facts of a home's database (see hub_db.report_queries)."""
-    engine = make_engine(home.database_url(home.load_config()))
+    """The facts of a home's database (see hub_db.report_queries), each district shown by its
+    label from the installation's list (``district_labels``)."""
+    config = home.load_config()
+    engine = make_engine(home.database_url(config))
     try:
         with session_factory(engine)() as session:
-            return collect_facts(session, review_limit)
+            facts = collect_facts(session, review_limit)
     finally:
         engine.dispose()
+    return district_labels(facts, vocabulary(home, config).districts)
+
+
+def district_labels(facts: HubFacts, districts: CodeList) -> HubFacts:
+    """The facts with each record's district replaced by its label from ``districts``, and one
+    that stands for no entry (free text stored before the list was closed) by none: the report,
+    the monitoring export and their charts publish labels of the list only."""
+    records = tuple(replace(record, district=districts.label_of(record.district)) for record in facts.records)
+    return replace(facts, records=records)
 
 
 def _previous(home: HubHome) -> dict[str, Any] | None:

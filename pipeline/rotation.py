@@ -30,8 +30,10 @@ from kim_hub.linkage.encode import forget_cached_encodings
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import pseudonymise
 from kim_hub.mappings.case_summary import CaseSummary
+from kim_hub.mappings.vocabulary import Vocabulary
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.pipeline.ingest import reader_for, source_mapper
+from kim_hub.pipeline.vocabulary import vocabulary
 
 
 @dataclass
@@ -57,11 +59,12 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
     new_id = next_key_id(key_dir)
     create_key(key_dir, new_id, make_current=False)
     old_keys, new_keys = load_keys(key_dir, old_id), load_keys(key_dir, new_id)
+    words = vocabulary(home, config)  # the rows are mapped as the ingest mapped them
     outcome = RotationOutcome(old_id, new_id)
     try:
         with sessions() as session, session.begin():
             for source, settings in config.sources.items():
-                outcome.records_rekeyed += _rekey_source(session, home, source, settings, old_keys, new_keys, outcome)
+                outcome.records_rekeyed += _rekey_source(session, home, source, settings, (old_keys, new_keys), outcome, words)
             if not outcome.complete:
                 raise _IncompleteRotationError  # roll back: all records under one key, or none moved
     except _IncompleteRotationError:
@@ -81,15 +84,17 @@ def _rekey_source(
     home: HubHome,
     source: str,
     settings: SourceConfig,
-    old_keys: EncodingKeys,
-    new_keys: EncodingKeys,
+    keys: tuple[EncodingKeys, EncodingKeys],
     outcome: RotationOutcome,
+    words: Vocabulary,
 ) -> int:
+    """Re-key the records of one source with ``keys`` (old, new); returns how many were."""
+    old_keys, new_keys = keys
     azr_authoritative = settings.azr_authoritative
     stored = {r.record_id: r for r in session.execute(select(SourceRecord).where(SourceRecord.source == source)).scalars()}
     pending = {record_id for record_id, record in stored.items() if record.key_id == old_keys.key_id}
     readers = [c for c in (load_connector(n) for n in settings.connectors) if is_file_connector(c)]
-    for summary in _delivered_summaries(home, source, readers, settings.contract):
+    for summary in _delivered_summaries(home, source, readers, settings.contract, words):
         old = pseudonymise(summary, old_keys, azr_authoritative)
         record = stored.get(old.record_id)
         if old.record_id not in pending or record is None or record.content_hash != old.content_hash:
@@ -108,7 +113,7 @@ def _rekey_source(
 
 
 def _delivered_summaries(
-    home: HubHome, source: str, readers: list[type[FileConnector]], contract: Mapping[str, str]
+    home: HubHome, source: str, readers: list[type[FileConnector]], contract: Mapping[str, str], words: Vocabulary
 ) -> list[CaseSummary]:
     """Every mappable row of the source's kept deliveries, newest file last."""
     folder = DropFolder.under(home.path, source)
@@ -122,6 +127,6 @@ def _delivered_summaries(
         if reader is None:
             continue
         batch = reader.read_file(path)
-        mapper = source_mapper(reader.row_format, contract)
+        mapper = source_mapper(reader.row_format, contract, words)
         summaries += [m for m in (mapper(source, row) for row in batch.rows) if isinstance(m, CaseSummary)]
     return summaries

@@ -9,11 +9,14 @@ from kim_hub.core.errors import HubError
 from kim_hub.core.rows import HealthResult
 from kim_hub.mappings.registry import load_mapping
 from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.vocabulary import district_list, district_list_path
 
 
 def check_sources(home: HubHome, config: HubConfig) -> dict[str, list[tuple[str, HealthResult]]]:
-    """Per source: each connector loads and has a mapping, the inbox is usable, APIs answer."""
+    """Per source: each connector loads and has a mapping, the inbox is usable, APIs answer, and
+    the district list its rows are read against can be used (``pipeline.vocabulary``)."""
     results: dict[str, list[tuple[str, HealthResult]]] = {}
+    districts = _district_list_health(home, config)
     for source, settings in config.sources.items():
         checks: list[tuple[str, HealthResult]] = [
             (f"connector {name}", _connector_health(name, settings.options)) for name in settings.connectors
@@ -21,8 +24,18 @@ def check_sources(home: HubHome, config: HubConfig) -> dict[str, list[tuple[str,
         inbox = home.inbox(source)
         usable = inbox.is_dir() and os.access(inbox, os.R_OK | os.W_OK | os.X_OK)
         checks.append(("inbox", HealthResult(usable, str(inbox) if usable else f"{inbox} missing or not writable")))
+        checks.append(("district list", districts))
         results[source] = checks
     return results
+
+
+def _district_list_health(home: HubHome, config: HubConfig) -> HealthResult:
+    try:
+        districts = district_list(home, config)
+    except HubError as exc:
+        return HealthResult(False, str(exc))
+    path = district_list_path(home, config)
+    return HealthResult(True, f"{path} ({len(districts.labels)} districts)" if path and districts else "shipped list")
 
 
 def _connector_health(name: str, options: dict[str, str]) -> HealthResult:

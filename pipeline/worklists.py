@@ -1,22 +1,26 @@
 """The coordinators' worklists: chain gaps and Rechtskreis transitions per person, and the audit trail.
 
 The rules are pure functions in ``exchange`` (``find_gap``, ``transitions_of``) applied to every
-person's held records; persons appear by pseudonym only.
+person's held records; persons appear by pseudonym only, districts by their label from the
+installation's list (``pipeline.vocabulary``), never as a source wrote them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from kim_hub.exchange.gaps import Gap, find_gap
-from kim_hub.exchange.summary import HeldRecord
+from kim_hub.exchange.summary import UNKNOWN_DISTRICT, HeldRecord
 from kim_hub.exchange.transitions import Transition, transitions_of
 from kim_hub.hub_db.audit_view import audit_entries
 from kim_hub.hub_db.transfers import persons_with_records, pseudonyms
+from kim_hub.mappings.vocabulary import CodeList
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.vocabulary import vocabulary
 
 Finding = TypeVar("Finding")
 
@@ -24,19 +28,33 @@ Finding = TypeVar("Finding")
 def chain_gaps(home: HubHome, today: dt.date | None = None) -> list[Gap]:
     """Persons recognised, newly in SGB II or with a closed case, and no active case anywhere for
     ``gap_days`` (``[exchange]`` in hub.toml); by district, oldest first."""
-    settings = home.load_config().exchange
+    config = home.load_config()
+    settings, districts = config.exchange, vocabulary(home, config).districts
     day = today or dt.date.today()
 
     def gaps_of(pseudonym: str, records: Sequence[HeldRecord]) -> list[Gap]:
         gap = find_gap(pseudonym, list(records), settings.case_management_sources, settings.gap_days, day)
-        return [gap] if gap else []
+        return [_labelled(gap, districts)] if gap else []
 
     return sorted(_per_person(home, gaps_of), key=lambda g: (g.district, g.since, g.pseudonym))
 
 
 def rechtskreis_transitions(home: HubHome) -> list[Transition]:
     """Every person's reported changes of residence status or legal framework, by district and date."""
-    return sorted(_per_person(home, transitions_of), key=lambda t: (t.district, t.on, t.pseudonym))
+    districts = vocabulary(home, home.load_config()).districts
+
+    def transitions_labelled(pseudonym: str, records: Sequence[HeldRecord]) -> list[Transition]:
+        return [_labelled(transition, districts) for transition in transitions_of(pseudonym, records)]
+
+    return sorted(_per_person(home, transitions_labelled), key=lambda t: (t.district, t.on, t.pseudonym))
+
+
+Labelled = TypeVar("Labelled", Gap, Transition)
+
+
+def _labelled(finding: Labelled, districts: CodeList) -> Labelled:
+    """The finding with its district's label, or ``unbekannt`` for one the list does not hold."""
+    return replace(finding, district=districts.label_of(finding.district) or UNKNOWN_DISTRICT)
 
 
 def _per_person(home: HubHome, rule: Callable[[str, Sequence[HeldRecord]], Sequence[Finding]]) -> list[Finding]:

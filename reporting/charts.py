@@ -4,6 +4,9 @@ Each function takes plain counts and returns one ``<svg>`` element as text, read
 into the HTML page: no files, no scripts, no web fonts. Text stays text (``svg.fonttype =
 none``), so charts print sharply and are searchable; every bar carries its number, so a chart
 printed in black and white still reads. Output is deterministic (fixed hash salt, no date).
+Label text is never interpreted: mathtext is off (``text.parse_math``), so a label with ``$``
+draws as written instead of failing the report. The settings apply inside ``rc_context`` only
+and never leak into the process's matplotlib defaults.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ RC: dict[RcKeyType, Any] = {
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    # labels are data (a district's name, a source's): "$x^$" is text, never mathtext to parse
+    "text.parse_math": False,
 }
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kim_hub.core.cells import spreadsheet_safe
 from kim_hub.reporting.facts import RecordFact
 from kim_hub.reporting.i18n import label
 from kim_hub.reporting.suppression import DEFAULT_THRESHOLD, SuppressedTable, suppress_table
@@ -129,14 +130,17 @@ def monitoring_document(
 
 
 def monitoring_csv(document: dict[str, Any]) -> str:
-    """Long format: table, row, column, value (published value, e.g. ``12``, ``<5`` or ``x``)."""
+    """Long format: table, row, column, value (published value, e.g. ``12``, ``<5`` or ``x``).
+
+    Every cell is spreadsheet-safe (``core.cells``): the file is made to be opened in a
+    spreadsheet, and a row label that reads as a formula must stay text there."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("period", "table", "row", "column", "value"))
     for name, table in document["tables"].items():
         for row, cells in zip(table["rows"], table["cells"]):
             for column, value in zip(table["columns"], cells):
-                writer.writerow((document["period"], name, row, column, value))
+                writer.writerow([spreadsheet_safe(cell) for cell in (document["period"], name, row, column, value)])
     return out.getvalue()
 
 

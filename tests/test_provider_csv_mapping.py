@@ -89,7 +89,7 @@ def test_full_row_maps_every_field() -> None:
     assert case.case_status == "active"
     assert case.case_opened == dt.date(2025, 6, 15)
     assert case.case_closed is None
-    assert case.district == "Opladen"
+    assert case.district == "opladen"  # the code of the district list's "Opladen"
     assert case.goals == {"sprache": "active", "arbeit": "planned"}
     assert case.consent.recipients == ("kim", "jobcenter")
     assert case.consent.valid_until == dt.date(2027, 12, 31)

@@ -16,7 +16,8 @@ fixtures come from conftest, everything else from this package.
                             ``plant_test_key``
 ``databases``               ``sqlite_url``, ``postgres_database`` (a fresh PostgreSQL database)
 ``hub``                     ``Hub``: the ``hub`` fixture's object (``drop``, ``drop_rows``,
-                            ``ingest``, ``ingest_all``, ``link``, ``sync``, ``pseudonyms``, ``receipt``)
+                            ``ingest``, ``ingest_all``, ``link``, ``sync``, ``pseudonyms``, ``receipt``,
+                            ``use_districts``)
 ``scenarios``               homes several modules start from: ``samira_in_two_sources``,
                             ``report_home``
 ``data``                    CSV rows and headers (``GOOD``, ``FLAWED``, ``person_at`` …), fixture

@@ -75,6 +75,15 @@ class Hub:
         """A settled CSV delivery: ``header`` (default: the provider header of tests.support.data), then ``rows``."""
         return self.drop(source, name, csv_text(rows, header))
 
+    def use_districts(self, text: str, name: str = "codes/districts.csv") -> Path:
+        """Give the home its own district list (CSV ``text``), named in hub.toml (``[codes] districts``)."""
+        path = self.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        self.config = self.config.model_copy(update={"codes": self.config.codes.model_copy(update={"districts": name})})
+        self.home.save_config(self.config)
+        return path
+
     # --- the pipeline -------------------------------------------------------------------------------------
 
     def ingest(self, source: str, keys: EncodingKeys | None = None) -> SourceOutcome:
