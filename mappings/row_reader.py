@@ -149,10 +149,25 @@ def parse_postcode(value: str) -> str | Repaired[str]:
     raise BadFieldError("not a German five-digit postcode")
 
 
-def parse_nationalities(value: str) -> tuple[str, ...]:
-    """One nationality, or several separated by ``|`` (dual nationality); "ohne Angabe" adds none."""
-    codes = [nationality_to_iso3(part) for part in value.split("|")]
-    return tuple(dict.fromkeys(code for code in codes if code))
+def parse_nationalities(value: str) -> tuple[str, ...] | Repaired[tuple[str, ...]]:
+    """One nationality, or several separated by ``|`` (dual nationality); "ohne Angabe" adds none.
+
+    A code not in the list costs only itself: the others are kept, with a note (a second
+    nationality in a form the list lacks must not erase the first). Only when no part is known is
+    the whole value unknown (``UnknownCodeError``, settled by the field contract)."""
+    codes: list[str | None] = []
+    unknown = 0
+    for part in value.split("|"):
+        try:
+            codes.append(nationality_to_iso3(part))
+        except UnknownCodeError:
+            unknown += 1
+    known = tuple(dict.fromkeys(code for code in codes if code))
+    if not unknown:
+        return known
+    if not codes:
+        raise UnknownCodeError("nationality")
+    return Repaired(known, f"{unknown} nationality code(s) not in the nationality code list; left out, the others kept")
 
 
 def validation_rejections(reader: RowReader, error: ValidationError) -> None:
