@@ -20,6 +20,7 @@ from kim_hub.core.errors import BadInputError
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.abh_xml import abh_record_id, map_abh_row
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary, PersonName
+from kim_hub.mappings.contract import contract_for
 from tests.support import FIXTURES, ROOT, Hub, sample, seeded_keys, shared
 from tests.support.data import ABH_GOOD, ABH_GOOD_V11
 
@@ -435,9 +436,15 @@ def test_nationality_code_of_another_length_fails_the_schema(tmp_path: Path) -> 
 
 def test_an_unknown_second_nationality_costs_only_itself() -> None:
     row = AbhXmlConnector.read_file(GOOD_V11).rows[1]
-    result = map_abh_row("abh", RawRow(row.file, row.row_number, {**row.fields, "nationality": "000475|123456|423"}))
+    flawed = RawRow(row.file, row.row_number, {**row.fields, "nationality": "000475|123456|423"})
+    result = map_abh_row("abh", flawed)
     assert isinstance(result, CaseSummary) and result.identity.nationalities == ("SYR", "AFG")
     assert [(n.row, n.field) for n in result.notes] == [(5, "nationality")] and "123456" not in result.notes[0].reason
+    # a source held to a stricter contract gets what it asked for
+    dropped = map_abh_row("abh", flawed, contract_for("abh-xml").tightened({"nationality": "drop_value"}))
+    assert isinstance(dropped, CaseSummary) and dropped.identity.nationalities == ()
+    refused = map_abh_row("abh", flawed, contract_for("abh-xml").tightened({"nationality": "reject_row"}))
+    assert isinstance(refused, list) and [r.field for r in refused] == ["nationality"]
 
 
 def test_departure_message_problems_name_row_and_field_never_the_value() -> None:
