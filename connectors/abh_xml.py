@@ -19,13 +19,21 @@ Within a valid file:
   (listed as superseded, not rejected);
 * several messages about the same person (same ``azrNummer``, the only per-person key the schema
   offers) are collapsed: the latest ``zeitpunkt`` wins (document order breaks ties) and the
-  others are reported in ``AbhFileBatch.superseded`` — history, not errors.
+  others are reported in ``AbhFileBatch.superseded`` — history, not errors. What they reported
+  stays history: the winner carries them in ``earlier_messages`` (a death followed by a
+  correction in the same file is still a death).
 
 Row numbers are the line on which the ``<meldung`` start tag stands (the XML declaration = 1),
 which is what a person sees in an editor.
 
 Flattened fields (all strings, "" = absent):
-    message_uuid, message_type (one of the schema's Meldungstyp codes), message_time (as sent, xs:dateTime)
+    message_uuid, message_type (one of the schema's Meldungstyp codes), message_time (xs:dateTime as
+                    sent, except that the end of a day, ``T24:00:00``, is written as the next day's
+                    ``T00:00:00``, which is the same instant)
+    file_time       the file's ``erstellt`` as sent: the latest a message of the file can be from
+    earlier_messages JSON list of the messages about the same person this one superseded in the
+                    file, oldest first, each ``{"type", "time", "status", "valid_from"}`` (as in
+                    message_type, message_time, residence_status, residence_valid_from); "" when none
     azr_number, family_name, given_names
     variant_names   JSON list of [family_name, given_names] pairs from ``abweichendeSchreibweise``,
                     e.g. ``[["MOHAMAD", "ALI"], ["Muhammad", "Ali"]]``; "" when there are none.
@@ -67,6 +75,7 @@ _XS = "{http://www.w3.org/2001/XMLSchema}"
 _XS_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 _XS_YEAR_MONTH = re.compile(r"(\d{4}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 _XS_YEAR = re.compile(r"(\d{4})(?:Z|[+-]\d{2}:\d{2})?")
+_XS_END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})T24:00:00(?:\.0+)?((?:Z|[+-]\d{2}:\d{2})?)")
 _SCHEMA_ERROR = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?")
 _SCHEMA_ERROR_KINDS = (  # libxml2 error type name fragment → a reason for people
     ("PATTERN_VALID", "a value does not have the required form"),
@@ -149,6 +158,19 @@ def _xs_date(value: str, pattern: re.Pattern[str] = _XS_DATE) -> str:
     return match[1] if match else value
 
 
+def _xs_date_time(value: str) -> str:
+    """xs:dateTime allows ``24:00:00`` for the end of a day, which Python's ISO reader refuses:
+    it is the next day's ``00:00:00``. Anything else is left for the mapping to judge."""
+    match = _XS_END_OF_DAY.fullmatch(value)
+    if not match:
+        return value
+    try:
+        next_day = dt.date.fromisoformat(match[1]) + dt.timedelta(days=1)
+    except (ValueError, OverflowError):
+        return value
+    return f"{next_day.isoformat()}T00:00:00{match[2]}"
+
+
 def _birth_date(element: etree._Element | None) -> str:
     """teilbekanntesDatum → the partial forms mappings.dates reads; ``unbekannt`` → ""."""
     if element is None:
@@ -160,8 +182,9 @@ def _birth_date(element: etree._Element | None) -> str:
     return ""
 
 
-def flatten_message(message: etree._Element) -> dict[str, str]:
-    """One ``meldung`` → flat string fields (see the module docstring)."""
+def flatten_message(message: etree._Element, file_time: str = "") -> dict[str, str]:
+    """One ``meldung`` → flat string fields (see the module docstring); ``file_time``: the
+    file's ``erstellt``."""
     person = message.find("a:person", _NS)
     name = person.find("a:name", _NS) if person is not None else None
     variants = [
@@ -174,7 +197,8 @@ def flatten_message(message: etree._Element) -> dict[str, str]:
     return {
         "message_uuid": (message.get("nachrichtUUID") or "").strip(),
         "message_type": (message.get("typ") or "").strip(),
-        "message_time": (message.get("zeitpunkt") or "").strip(),
+        "message_time": _xs_date_time((message.get("zeitpunkt") or "").strip()),
+        "file_time": file_time,
         "azr_number": _text(person, "a:azrNummer"),
         "family_name": _text(name, "a:familienname"),
         "given_names": _text(name, "a:vornamen"),
@@ -189,6 +213,7 @@ def flatten_message(message: etree._Element) -> dict[str, str]:
         "residence_status": _attribute(message, "a:aufenthalt/a:status", "code"),
         "residence_valid_from": _xs_date(_attribute(message, "a:aufenthalt/a:status", "gueltigAb")),
         "residence_valid_until": _xs_date(_attribute(message, "a:aufenthalt/a:status", "gueltigBis")),
+        "earlier_messages": "",
     }
 
 
@@ -203,8 +228,9 @@ def _message_time(value: str) -> dt.datetime:
     return moment
 
 
-def _validated_messages(data: bytes, max_bytes: int) -> list[etree._Element]:
-    """The ``meldung`` elements of a file that passed every whole-file check; XmlRejectedError otherwise."""
+def _validated_messages(data: bytes, max_bytes: int) -> tuple[list[etree._Element], str]:
+    """The ``meldung`` elements of a file that passed every whole-file check, and its ``erstellt``;
+    XmlRejectedError otherwise."""
     tree = parse_untrusted(data, max_bytes)
     root = tree.getroot()
     if etree.QName(root).namespace != NAMESPACE:
@@ -223,7 +249,7 @@ def _validated_messages(data: bytes, max_bytes: int) -> list[etree._Element]:
         raise XmlRejectedError("anzahl is not a plausible message count", root.sourceline)
     if announced != len(messages):
         raise XmlRejectedError(f"anzahl announces {announced} messages but the file holds {len(messages)}: truncated or damaged")
-    return messages
+    return messages, _xs_date_time((root.get("erstellt") or "").strip())
 
 
 def _hash_file(path: Path) -> str:
@@ -247,7 +273,7 @@ def read_abh_xml(path: Path, max_bytes: int = MAX_XML_BYTES) -> AbhFileBatch:
     try:
         if too_large:
             raise XmlRejectedError(f"file is larger than the limit of {max_bytes} bytes")
-        messages = _validated_messages(data, max_bytes)
+        messages, file_time = _validated_messages(data, max_bytes)
     except XmlRejectedError as rejected:
         batch.rejections.append(Rejection(file, rejected.line, None, rejected.reason))
         batch.rejected_whole = True
@@ -256,7 +282,7 @@ def read_abh_xml(path: Path, max_bytes: int = MAX_XML_BYTES) -> AbhFileBatch:
     rows: list[RawRow] = []
     first_row_of_uuid: dict[str, int] = {}
     for message in messages:
-        row = RawRow(file=file, row_number=message.sourceline or 0, fields=flatten_message(message))
+        row = RawRow(file=file, row_number=message.sourceline or 0, fields=flatten_message(message, file_time))
         uuid = row.fields["message_uuid"]
         if uuid in first_row_of_uuid:  # the same message delivered twice: ignored, noted on the receipt
             batch.superseded.append(SupersededMessage(file, row.row_number, first_row_of_uuid[uuid]))
@@ -268,27 +294,44 @@ def read_abh_xml(path: Path, max_bytes: int = MAX_XML_BYTES) -> AbhFileBatch:
 
 
 def _latest_per_person(rows: list[RawRow], superseded: list[SupersededMessage]) -> list[RawRow]:
-    """Keep the latest message per ``azr_number`` (document order on ties); note the others.
+    """Keep the latest message per ``azr_number`` (document order on ties); note the others and
+    hand what they reported to the one kept (``earlier_messages``, oldest first).
 
     Messages without an AZR number are kept as they are: the mapping rejects them (no key).
     """
-    latest: dict[str, tuple[tuple[dt.datetime, int], RawRow]] = {}
+    ranked = [(_message_time(row.fields["message_time"]), position) for position, row in enumerate(rows)]
+    latest: dict[str, int] = {}
     for position, row in enumerate(rows):
         key = row.fields["azr_number"]
-        if not key:
-            continue
-        rank = (_message_time(row.fields["message_time"]), position)
-        if key not in latest or rank > latest[key][0]:
-            latest[key] = (rank, row)
-    kept: list[RawRow] = []
-    for row in rows:
+        if key and (key not in latest or ranked[position] > ranked[latest[key]]):
+            latest[key] = position
+    earlier: dict[int, list[int]] = {}
+    kept: list[int] = []
+    for position, row in enumerate(rows):
         key = row.fields["azr_number"]
-        winner = latest[key][1] if key else row
-        if winner is row:
-            kept.append(row)
+        winner = latest[key] if key else position
+        if winner == position:
+            kept.append(position)
         else:
-            superseded.append(SupersededMessage(row.file, row.row_number, winner.row_number))
-    return kept
+            superseded.append(SupersededMessage(row.file, row.row_number, rows[winner].row_number))
+            earlier.setdefault(winner, []).append(position)
+    return [_with_earlier(rows[p], [rows[e] for e in sorted(earlier.get(p, ()), key=ranked.__getitem__)]) for p in kept]
+
+
+def _with_earlier(row: RawRow, earlier: list[RawRow]) -> RawRow:
+    """``row`` carrying the messages it superseded (see ``earlier_messages``)."""
+    if not earlier:
+        return row
+    reported = [
+        {
+            "type": e.fields["message_type"],
+            "time": e.fields["message_time"],
+            "status": e.fields["residence_status"],
+            "valid_from": e.fields["residence_valid_from"],
+        }
+        for e in earlier
+    ]
+    return RawRow(row.file, row.row_number, {**row.fields, "earlier_messages": json.dumps(reported, ensure_ascii=False)})
 
 
 class AbhXmlConnector(FileConnector):

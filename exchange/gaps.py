@@ -42,7 +42,7 @@ def find_gap(
     """The person's gap, if there is one (the latest trigger counts)."""
     if any(r.source in providers and r.case.get("case_status") in ACTIVE for r in records):
         return None
-    if out_of_reach((dt.date.fromisoformat(e["on"]), e["kind"]) for r in records for e in r.case.get("events") or ()):
+    if person_out_of_reach(records):
         return None
     triggers = [t for r in records for t in _triggers(r, providers)]
     if not triggers:
@@ -51,6 +51,11 @@ def find_gap(
     if (today - since).days < gap_days:
         return None
     return Gap(pseudonym, latest_district(records), kind, since, tuple(sorted({r.source for r in records})))
+
+
+def person_out_of_reach(records: Sequence[HeldRecord]) -> bool:
+    """``out_of_reach`` over the events of all the person's records."""
+    return out_of_reach((dt.date.fromisoformat(e["on"]), e["kind"]) for r in records for e in r.case.get("events") or ())
 
 
 def out_of_reach(events: Iterable[tuple[dt.date, str]]) -> bool:

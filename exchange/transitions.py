@@ -8,6 +8,8 @@ other side of the event's date. Pure: persons are pseudonyms, records are what t
 The authority's reports of moves, departure and death (``zuzug``, ``wegzug``,
 ``zustaendigkeitswechsel``, ``ausreise``, ``tod``) change no framework and are not listed here:
 they close the authority's case, and exchange/gaps.py and the push decide what follows from them.
+A person out of reach (died, or left Germany and not reported back: ``gaps.out_of_reach``) leaves
+this worklist with all their changes, as they leave the chain gaps: nobody here can act on them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kim_hub.exchange.gaps import person_out_of_reach
 from kim_hub.exchange.summary import HeldRecord, latest_district
 
 SGB_II = "SGB II"
@@ -35,7 +38,9 @@ class Transition:
 
 
 def transitions_of(pseudonym: str, records: Sequence[HeldRecord]) -> list[Transition]:
-    """The person's reported changes of framework, oldest first."""
+    """The person's reported changes of framework, oldest first; none for a person out of reach."""
+    if person_out_of_reach(records):
+        return []
     residence = _observations(records, "residence_status")
     rechtskreis = _observations(records, "rechtskreis")
     district = latest_district(records)

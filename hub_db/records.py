@@ -131,6 +131,9 @@ def _store_located(
 def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: int) -> tuple[int, int]:
     """Insert new records, replace changed ones; returns (accepted incl. changed, unchanged).
 
+    A row older than the one held changes nothing of the record, but the dated events it carries
+    are history and are kept (a death message delivered after a later correction).
+
     Rows go in with one statement per kind (insert, update, events) rather than one ORM object
     each: a nightly export of 100,000 rows would otherwise spend most of its time in the flush.
     """
@@ -145,12 +148,15 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     accepted = unchanged = 0
     fresh: dict[tuple[str, str], dict[str, Any]] = {}
     changed: list[dict[str, Any]] = []
+    late: list[tuple[int, dict[str, Any]]] = []  # older rows: their state is not taken, their events are
     now = dt.datetime.now(dt.UTC)
     for record in records:
         key = (record.source, record.record_id)
         stored = existing.get(key)
         if stored is not None and (stored[1] == record.content_hash or _is_stale(stored[2], record)):
             unchanged += 1  # the same row again, or an older state replayed after a newer one
+            if stored[1] != record.content_hash:
+                late.append((stored[0], record.case_data))
             continue
         values = {
             "case_data": record.case_data,
@@ -174,6 +180,7 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     enqueue(session, [row["id"] for row in changed])
     _add_events(session, [(pk, row["case_data"]) for pk, row in zip(new_ids, rows)], new=True)
     _add_events(session, [(row["id"], row["case_data"]) for row in changed], new=False)
+    _add_events(session, late, new=False)  # a death reported late is still a death
     return accepted, unchanged
 
 

@@ -3,11 +3,18 @@
 A transfer row per summary or notice sent to one recipient record, with the content hash that
 makes re-runs send nothing new. Every transfer, withdrawal notice, review decision and erasure
 also goes to the audit table, which is only ever appended to — pseudonymous facts, no identity.
+
+The exchange's rules read each record with its whole event history (``persons_with_records``): a
+stored row carries only the events of the message or export row that last replaced it, so without
+the history a death the authority reported would be forgotten as soon as its next message about
+the person (a correction) replaced the record, and the job centre's Abgang/Zugang (events of the
+snapshot, never of a row) would not be seen at all.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +23,7 @@ from sqlalchemy.orm import Session
 from kim_hub.exchange.push_plan import PreviousTransfer
 from kim_hub.exchange.summary import HeldRecord
 from kim_hub.hub_db.in_lists import chunked
-from kim_hub.hub_db.models import AuditEntry, Link, Person, SourceRecord, Transfer
+from kim_hub.hub_db.models import AuditEntry, Link, Person, RecordEvent, SourceRecord, Transfer
 
 
 def audit(session: Session, kind: str, **detail: object) -> None:
@@ -30,10 +37,32 @@ def persons_with_records(session: Session, minimum: int = 2) -> dict[int, list[t
             SourceRecord, SourceRecord.id == Link.record_id
         )
     ).all()
+    history = event_history(session)
     persons: dict[int, list[tuple[int, HeldRecord]]] = defaultdict(list)
     for person, pk, source, record_id, case in rows:
-        persons[person].append((pk, HeldRecord(source, record_id, case, pk)))
+        persons[person].append((pk, HeldRecord(source, record_id, with_history(case, history.get(pk, ())), pk)))
     return {p: records for p, records in persons.items() if len(records) >= minimum}
+
+
+def event_history(session: Session) -> dict[int, list[dict[str, Any]]]:
+    """Record key → every dated event stored for it (``record_events``), in the shape of the
+    events a stored row carries (``kind``, ``on`` as ISO date, and the event's details)."""
+    history: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    query = select(RecordEvent.record_id, RecordEvent.kind, RecordEvent.occurred_on, RecordEvent.detail).order_by(
+        RecordEvent.occurred_on, RecordEvent.id
+    )
+    for record_pk, kind, on, detail in session.execute(query):
+        history[record_pk].append({"kind": kind, "on": on.isoformat(), **(detail or {})})
+    return history
+
+
+def with_history(case: dict[str, Any], stored: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The stored row's case data with the record's earlier events added: the row holds only the
+    events of whatever replaced it last, the history holds every one (each kind and day once)."""
+    carried = list(case.get("events") or ())
+    seen = {(event["kind"], event["on"]) for event in carried}
+    earlier = [event for event in stored if (event["kind"], event["on"]) not in seen]
+    return {**case, "events": [*earlier, *carried]} if earlier else case
 
 
 def pseudonyms(session: Session) -> dict[int, str]:

@@ -17,26 +17,35 @@ Message type → case facts: the authority runs no case, so ``case_status`` stay
 the case leaves the city → ``closed`` on the message date: ``wegzug`` (moved away inside Germany),
 and since schema 1.1 ``zustaendigkeitswechsel`` (another foreigners authority is responsible),
 ``ausreise`` (left Germany) and ``tod`` (died, reported by the registration office, § 72 AufenthV).
-Every type but ``bestand`` becomes a dated event of its own kind; what follows from it for the
-exchange (a death stops every summary, exchange/summary.py) and for chain gaps (exchange/gaps.py)
-are rules of the hub, not facts of the message. ``einbuergerung`` without a status element means
-``EINGEBUERGERT``. No Rechtskreis is derived: that is a rule of the hub (gap detection), not a fact
-the authority reported.
+Every type but ``bestand`` becomes a dated event of its own kind, and so does every message the
+file held about the same person before this one (``earlier_messages``: the connector keeps only a
+person's latest message of a file, but what the earlier ones reported is history); what follows
+for the exchange (a death stops every summary, exchange/summary.py) and for the worklists
+(exchange/gaps.py, exchange/transitions.py) are rules of the hub, not facts of the message.
+
+The message's time dates its event. The schema has checked its form, but an ``xs:dateTime`` may
+still be one no date can hold (year 10000): the file's creation time (``erstellt``) is taken
+instead, with a note — the message is from no later than its file, and the message is still
+attributable. Only a message whose time and file time both cannot be read is refused.
+
+``einbuergerung`` without a status element means ``EINGEBUERGERT``. No Rechtskreis is derived: that
+is a rule of the hub (gap detection), not a fact the authority reported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
 
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.case_summary import KEYED_RECORD_ID_PREFIX, CaseData, CaseEvent, CaseSummary, Identity, PersonName
-from kim_hub.mappings.codelists import residence_status_code, sex_code
-from kim_hub.mappings.contract import FieldContract, contract_for
-from kim_hub.mappings.dates import parse_birth_date, parse_date
+from kim_hub.mappings.codelists import UnknownCodeError, residence_status_code, sex_code
+from kim_hub.mappings.contract import FieldContract, Repaired, contract_for
+from kim_hub.mappings.dates import InvalidDateError, parse_birth_date, parse_date
 from kim_hub.mappings.row_reader import (
     BadFieldError,
     RowReader,
@@ -68,6 +77,23 @@ def _message_date(value: str) -> dt.date:
         raise BadFieldError("not an ISO date-time") from None
 
 
+def _message_date_or_file_date(file_time: str | None) -> Callable[[str], dt.date | Repaired[dt.date]]:
+    """The message's date, else (a time no date can hold) the file's creation date, with a note."""
+
+    def parse(value: str) -> dt.date | Repaired[dt.date]:
+        try:
+            return _message_date(value)
+        except BadFieldError:
+            if file_time is None:
+                raise
+        try:
+            return Repaired(_message_date(file_time), "not a date-time the hub can read; the file's creation date used")
+        except BadFieldError:
+            raise BadFieldError("not an ISO date-time, nor is the file's creation time") from None
+
+    return parse
+
+
 def _message_type(value: str) -> str:
     if value not in MESSAGE_TYPES:
         raise BadFieldError("unknown message type")
@@ -88,6 +114,44 @@ def _variant_names(value: str) -> tuple[PersonName, ...]:
     return tuple(dict.fromkeys(name for name in names if name.family_name or name.given_names))
 
 
+def _earlier_events(value: str) -> tuple[tuple[CaseEvent, ...], int]:
+    """``earlier_messages`` → the events they reported, and how many of them had a flaw: an
+    unknown type or an unreadable time leaves the event out, an unknown status leaves it without
+    a status (the connector wrote the list from messages the schema accepted, so both are rare)."""
+    try:
+        messages = json.loads(value)
+    except json.JSONDecodeError:
+        raise BadFieldError("not a JSON list of earlier messages") from None
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise BadFieldError("not a JSON list of earlier messages")
+    events: list[CaseEvent] = []
+    flawed = 0
+    for message in messages:
+        kind = str(message.get("type") or "")
+        if kind == "bestand":
+            continue
+        try:
+            on = _message_date(str(message.get("time") or ""))
+            _message_type(kind)
+        except BadFieldError:
+            flawed += 1
+            continue
+        status, status_flawed = _earlier_status(message, on)
+        flawed += status_flawed
+        events.append(CaseEvent(kind=kind, on=on, residence_status=status or (NATURALISED if kind == "einbuergerung" else None)))
+    return tuple(events), flawed
+
+
+def _earlier_status(message: dict[str, Any], on: dt.date) -> tuple[str | None, bool]:
+    """The residence status an earlier message reported (valid on its ``gueltigAb`` or date), and
+    whether it had to be left out."""
+    try:
+        valid_from = parse_date(str(message["valid_from"]), "residence_valid_from") if message.get("valid_from") else None
+        return residence_status_code(str(message.get("status") or ""), valid_from or on), False
+    except (InvalidDateError, UnknownCodeError):
+        return None, True
+
+
 def map_abh_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
     """Map one flattened message to a CaseSummary (with the notes of its settled flaws, see
     ``mappings.contract``), or return why the message is refused (no usable AZR number, type or
@@ -100,7 +164,7 @@ def map_abh_row(source: str, row: RawRow, contract: FieldContract | None = None)
     message_type = reader.parse("message_type", _message_type)
     if reader.text("message_type") is None:
         reader.reject("message_type", "required field is empty")
-    message_date = reader.parse("message_time", _message_date)
+    message_date = reader.parse("message_time", _message_date_or_file_date(reader.text("file_time")))
     if reader.text("message_time") is None:
         reader.reject("message_time", "required field is empty")
 
@@ -126,8 +190,11 @@ def map_abh_row(source: str, row: RawRow, contract: FieldContract | None = None)
         "case_closed": message_date if leaves else None,
         "updated_at": message_date,
     }
+    events = list(_reported_events(reader))
     if message_type and message_type != "bestand" and message_date:
-        case_fields["events"] = (CaseEvent(kind=message_type, on=message_date, residence_status=residence_status),)
+        events.append(CaseEvent(kind=message_type, on=message_date, residence_status=residence_status))
+    if events:  # one event per kind and day (as stored): the latest message's
+        case_fields["events"] = tuple({(event.kind, event.on): event for event in events}.values())
     if reader.rejections or azr_number is None:
         return reader.rejections
 
@@ -139,3 +206,18 @@ def map_abh_row(source: str, row: RawRow, contract: FieldContract | None = None)
     except ValidationError as error:
         validation_rejections(reader, error)
         return reader.rejections
+
+
+def _reported_events(reader: RowReader) -> tuple[CaseEvent, ...]:
+    """The events of the messages this one superseded in its file; what cannot be read of them is
+    a note on the message's row, never a refusal (the message itself is fine)."""
+    parsed = reader.parse("earlier_messages", _earlier_events)
+    if parsed is None:
+        return ()
+    events, flawed = parsed
+    if flawed:
+        reader.note(
+            "earlier_messages",
+            f"{flawed} earlier message(s) about the person in this file in part unreadable; that part left out",
+        )
+    return events

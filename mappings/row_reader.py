@@ -157,9 +157,25 @@ def parse_postcode(value: str) -> str | Repaired[str]:
 
 
 def parse_nationalities(value: str) -> tuple[str, ...]:
-    """One nationality, or several separated by ``|`` (dual nationality); "ohne Angabe" adds none."""
-    codes = [nationality_to_iso3(part) for part in value.split("|")]
-    return tuple(dict.fromkeys(code for code in codes if code))
+    """One nationality, or several separated by ``|`` (dual nationality); "ohne Angabe" adds none.
+
+    A code not in the list need not cost the others: a list with known and unknown codes reads as
+    the known ones, settled as an implausible value (by default kept with a note; a source whose
+    contract is stricter drops the whole value or refuses the row). Only when no part is known is
+    the whole value unknown (``UnknownCodeError``)."""
+    codes: list[str | None] = []
+    unknown = False
+    for part in value.split("|"):
+        try:
+            codes.append(nationality_to_iso3(part))
+        except UnknownCodeError:
+            unknown = True
+    known = tuple(dict.fromkeys(code for code in codes if code))
+    if not unknown:
+        return known
+    if not codes:
+        raise UnknownCodeError("nationality")
+    raise ImplausibleFieldError("unknown nationality code in a list of several, the known ones", known)
 
 
 def validation_rejections(reader: RowReader, error: ValidationError) -> None:

@@ -20,6 +20,7 @@ from kim_hub.core.errors import BadInputError
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.abh_xml import abh_record_id, map_abh_row
 from kim_hub.mappings.case_summary import BirthDate, CaseSummary, PersonName
+from kim_hub.mappings.contract import contract_for
 from tests.support import FIXTURES, ROOT, Hub, sample, seeded_keys, shared
 from tests.support.data import ABH_GOOD, ABH_GOOD_V11
 
@@ -280,7 +281,7 @@ def message_row(**changes: str) -> RawRow:
     ("changes", "field"),
     [
         ({"azr_number": ""}, "azr_number"),  # the message's only per-person key: nobody to attribute it to
-        ({"message_time": "gestern"}, "message_time"),
+        ({"message_time": "gestern", "file_time": "vorgestern"}, "message_time"),  # no date for its event at all
         ({"message_type": "umzug"}, "message_type"),
     ],
 )
@@ -311,6 +312,65 @@ def test_a_flawed_field_lands_the_message_with_a_note_naming_row_and_field(chang
     for value in changes.values():
         if len(value) >= 3:
             assert all(value not in n.reason for n in result.notes), result.notes
+
+
+def test_a_message_time_no_date_can_hold_takes_the_files_creation_date_with_a_note() -> None:
+    """xs:dateTime allows a year of five digits; the message is still attributable, and it is from
+    no later than its file."""
+    result = map_abh_row("abh", message_row(message_time="10000-01-01T00:00:00"))
+    assert isinstance(result, CaseSummary)
+    assert result.case.updated_at == dt.date(2026, 11, 24)  # erstellt of good.xml
+    assert [(n.row, n.field) for n in result.notes] == [(4, "message_time")] and "10000" not in result.notes[0].reason
+
+
+def test_the_end_of_a_day_is_the_next_days_midnight(tmp_path: Path) -> None:
+    """``T24:00:00`` is valid xs:dateTime (the end of the day) and an instant Python cannot write."""
+    text = good_text().replace('zeitpunkt="2026-11-22T10:00:00"', 'zeitpunkt="2026-11-22T24:00:00+01:00"')
+    assert text != good_text()
+    batch = read_abh_xml(write(tmp_path, text))
+    assert not batch.rejected_whole
+    (changed,) = [row for row in batch.rows if row.fields["message_type"] == "einbuergerung"]
+    assert changed.fields["message_time"] == "2026-11-23T00:00:00+01:00"
+    result = map_abh_row("abh", changed)
+    assert isinstance(result, CaseSummary) and result.notes == () and result.case.updated_at == dt.date(2026, 11, 23)
+
+
+def test_what_a_superseded_message_reported_stays_history(tmp_path: Path) -> None:
+    """A recognition and a death, then a correction, in one file: only the correction's facts are
+    kept, but all three are dated events (a death the file reported is never lost)."""
+    text = GOOD_V11.read_text(encoding="utf-8")
+    death = text.splitlines()[3]
+    recognition = (
+        death.replace("000000000011", "000000000021")
+        .replace('typ="tod"', 'typ="statusaenderung"')
+        .replace("</person>", '</person><aufenthalt><status code="AE_25_2_GFK" gueltigAb="2026-11-01"/></aufenthalt>')
+        .replace("2026-11-20T07:45:00", "2026-11-19T07:45:00")
+    )
+    correction = (
+        death.replace("000000000011", "000000000031")
+        .replace('typ="tod"', 'typ="berichtigung"')
+        .replace("2026-11-20T07:45:00", "2026-11-20T09:00:00")
+    )
+    text = text.replace(death, "\n".join((correction, recognition, death))).replace('anzahl="4"', 'anzahl="6"')
+    batch = read_abh_xml(write(tmp_path, text))
+    assert [(s.row, s.superseded_by_row) for s in batch.superseded] == [(5, 4), (6, 4)]
+    result = map_abh_row("abh", batch.rows[0])
+    assert isinstance(result, CaseSummary) and result.notes == ()
+    assert [(e.kind, e.on.isoformat(), e.residence_status) for e in result.case.events] == [
+        ("statusaenderung", "2026-11-19", "AE_25_2_GFK"),
+        ("tod", "2026-11-20", None),
+        ("berichtigung", "2026-11-20", None),
+    ]
+    assert result.case.case_status is None  # the facts are the latest message's
+
+
+def test_an_unreadable_earlier_message_is_a_note_never_a_refusal() -> None:
+    earlier = '[{"type": "tod", "time": "gestern", "status": "", "valid_from": ""}, {"type": "statusaenderung", "time": "2026-11-01T08:00:00", "status": "AE_99_Z", "valid_from": ""}]'
+    result = map_abh_row("abh", message_row(earlier_messages=earlier))
+    assert isinstance(result, CaseSummary)
+    assert ("statusaenderung", None) in [(e.kind, e.residence_status) for e in result.case.events]
+    assert [(n.field, n.reason.split(" ")[0]) for n in result.notes] == [("earlier_messages", "2")]
+    assert "gestern" not in result.notes[0].reason and "AE_99_Z" not in result.notes[0].reason
 
 
 def test_message_without_azr_number_reaches_the_mapping_and_is_rejected(tmp_path: Path) -> None:
@@ -374,6 +434,19 @@ def test_nationality_code_of_another_length_fails_the_schema(tmp_path: Path) -> 
     assert not any(value in rejection.reason for value in V11_CLEAR_VALUES)
 
 
+def test_an_unknown_second_nationality_costs_only_itself() -> None:
+    row = AbhXmlConnector.read_file(GOOD_V11).rows[1]
+    flawed = RawRow(row.file, row.row_number, {**row.fields, "nationality": "000475|123456|423"})
+    result = map_abh_row("abh", flawed)
+    assert isinstance(result, CaseSummary) and result.identity.nationalities == ("SYR", "AFG")
+    assert [(n.row, n.field) for n in result.notes] == [(5, "nationality")] and "123456" not in result.notes[0].reason
+    # a source held to a stricter contract gets what it asked for
+    dropped = map_abh_row("abh", flawed, contract_for("abh-xml").tightened({"nationality": "drop_value"}))
+    assert isinstance(dropped, CaseSummary) and dropped.identity.nationalities == ()
+    refused = map_abh_row("abh", flawed, contract_for("abh-xml").tightened({"nationality": "reject_row"}))
+    assert isinstance(refused, list) and [r.field for r in refused] == ["nationality"]
+
+
 def test_departure_message_problems_name_row_and_field_never_the_value() -> None:
     row = AbhXmlConnector.read_file(GOOD_V11).rows[0]
     broken = RawRow(row.file, row.row_number, {**row.fields, "birth_date": "1961-02-30", "nationality": "000166|123456"})
@@ -381,6 +454,14 @@ def test_departure_message_problems_name_row_and_field_never_the_value() -> None
     assert isinstance(result, CaseSummary)  # the death notice still lands: a flawed field is a note
     assert sorted((n.row, n.field) for n in result.notes) == [(4, "birth_date"), (4, "nationality")]
     assert not any(value in n.reason for n in result.notes for value in ("1961", "123456", "Testenko", "200000000011"))
+
+
+def test_the_fixtures_are_documents_of_their_versions() -> None:
+    """good.xml is a 1.0 document (valid against the 1.0 schema, kept as a test fixture) and so,
+    as its authors promise, a 1.1 document too; good_v11.xml is 1.1 and not 1.0."""
+    schema_10 = safe_xml.load_schema(HOSTILE / "abh-meldung-1.0.xsd")
+    assert schema_10.validate(etree.parse(str(GOOD))) and abh_schema().xsd.validate(etree.parse(str(GOOD)))
+    assert not schema_10.validate(etree.parse(str(GOOD_V11))) and abh_schema().xsd.validate(etree.parse(str(GOOD_V11)))
 
 
 def test_files_of_both_schema_versions_ingest(hub: Hub) -> None:

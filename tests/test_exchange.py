@@ -1,6 +1,7 @@
 """Consent-bound exchange: each body gets the others' facts under its own id, only as far as
 consent reaches; withdrawal stops everything and is announced, and so does a death the authority
-reports; the authority stays inbound-only unless both switches are on; re-runs send nothing new;
+reports (whatever message follows it); a death or a departure from Germany takes the person off
+the coordinators' worklists; the authority stays inbound-only unless both switches are on; re-runs send nothing new;
 every transfer is audited."""
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ import responses
 from sqlalchemy import select
 
 from kim_hub.exchange.consent import ConsentPolicy, granted_categories, may_receive
+from kim_hub.exchange.gaps import Gap
 from kim_hub.exchange.push_plan import NOTICES
+from kim_hub.exchange.transitions import Transition
 from kim_hub.hub_db.models import AuditEntry, Transfer
 from kim_hub.mappings.case_summary import CONSENT_CATEGORIES
+from kim_hub.pipeline.push import PushOutcome
+from kim_hub.pipeline.worklists import chain_gaps, rechtskreis_transitions
 from tests.support import Hub
 from tests.support.data import TODAY, exchange_csv, person_at
 
@@ -65,20 +70,37 @@ def test_withdrawal_stops_transfers_and_sends_one_notice(hub: Hub) -> None:
     assert hub.push(TODAY).withdrawal_notices == 0  # once
 
 
-def authority_message(kind: str, on: str = "2026-11-24") -> bytes:
-    """A schema 1.1 message file about Samira (6-digit nationality code), as the authority sends it."""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<abhMeldungen xmlns="urn:kim-hub:abh:1" erstellt="{on}T23:00:00" behoerde="000000" anzahl="1" version="1.1">
-<meldung nachrichtUUID="00000000-0000-4000-8000-0000000000a1" typ="{kind}" zeitpunkt="{on}T08:00:00"><person>
+def meldung(kind: str, on: str, number: int = 1, time: str = "08:00:00", status: str = "") -> str:
+    """One schema 1.1 message about Samira (6-digit nationality code); ``status``: a residence status."""
+    residence = f'<aufenthalt><status code="{status}" gueltigAb="{on}"/></aufenthalt>' if status else ""
+    return f"""<meldung nachrichtUUID="00000000-0000-4000-8000-{number:012x}" typ="{kind}" zeitpunkt="{on}T{time}"><person>
 <azrNummer>200000000042</azrNummer><name><familienname>HADDAD</familienname><vornamen>SAMIRA</vornamen></name>
 <geburtsdatum><datum>1988-03-14</datum></geburtsdatum><geschlecht code="w"/><staatsangehoerigkeit code="000475"/>
-<anschrift><strasse>Testweg</strasse><hausnummer>1</hausnummer><postleitzahl>51373</postleitzahl></anschrift></person></meldung>
-</abhMeldungen>
+<anschrift><strasse>Testweg</strasse><hausnummer>1</hausnummer><postleitzahl>51373</postleitzahl></anschrift></person>{residence}</meldung>
+"""
+
+
+def authority_file(*messages: str, created: str = "2026-11-24") -> bytes:
+    """A schema 1.1 message file, as the authority sends it."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<abhMeldungen xmlns="urn:kim-hub:abh:1" erstellt="{created}T23:00:00" behoerde="000000" anzahl="{len(messages)}" version="1.1">
+{"".join(messages)}</abhMeldungen>
 """.encode()
 
 
-def deliver_authority(hub: Hub, kind: str) -> None:
-    hub.drop("abh", f"ABH_{kind}.xml", authority_message(kind))
+def authority_message(kind: str, on: str = "2026-11-24", number: int = 0xA1) -> bytes:
+    """A file of one schema 1.1 message about Samira."""
+    return authority_file(meldung(kind, on, number), created=on)
+
+
+def deliver_authority(hub: Hub, kind: str, on: str = "2026-11-24", number: int = 0xA1) -> None:
+    hub.drop("abh", f"ABH_{kind}_{on}.xml", authority_message(kind, on, number))
+
+
+def outbox_rows(hub: Hub, body: str) -> list[dict[str, str]]:
+    """The rows of every summaries table in the body's outbox."""
+    folder = hub.home.outbox(body, "summaries")
+    return [row for p in sorted(folder.glob("*.csv")) for row in csv.DictReader(p.open(encoding="utf-8"))]
 
 
 def test_a_reported_death_stops_summaries_and_tells_each_earlier_recipient_once(hub: Hub) -> None:
@@ -97,6 +119,9 @@ def test_a_reported_death_stops_summaries_and_tells_each_earlier_recipient_once(
             value in json.dumps(notice) for value in ("HADDAD", "Haddad", "SAMIRA", "1988", "200000000042", "2026-11-24")
         )
     assert NOTICES["death"] != NOTICES["withdrawal"]
+    # what was sent before and not yet collected is taken back: nobody collects a summary about the dead
+    assert "C-1.summary.json" not in summaries(hub, "caritas") and "962D000001.summary.json" not in summaries(hub, "jobcenter")
+    assert [row["kind"] for row in outbox_rows(hub, "caritas") + outbox_rows(hub, "jobcenter")] == ["withdrawal", "withdrawal"]
     again = hub.push(TODAY)
     assert (again.summaries_sent, again.withdrawal_notices) == (0, 0)  # once, and nothing after
     with hub.sessions() as session:
@@ -113,6 +138,90 @@ def test_a_death_before_any_summary_sends_nothing_at_all(hub: Hub) -> None:
     outcome = hub.push(TODAY)
     assert (outcome.summaries_sent, outcome.withdrawal_notices) == (0, 0)
     assert not summaries(hub, "caritas") and not summaries(hub, "jobcenter")
+
+
+def death_notices_only(outcome: PushOutcome) -> bool:
+    """Both bodies told of the death once, nothing else sent."""
+    return (outcome.summaries_sent, outcome.withdrawal_notices) == (0, 2)
+
+
+def test_a_correction_after_a_death_does_not_bring_the_summaries_back(hub: Hub) -> None:
+    """The record keeps only its latest message; the death is in its history and stays decisive."""
+    samira_exchanged(hub)
+    deliver_authority(hub, "tod", "2026-11-20")
+    hub.sync()
+    assert death_notices_only(hub.push(TODAY))
+    deliver_authority(hub, "berichtigung", "2026-11-22", number=0xA2)
+    hub.drop("caritas", "c2.csv", exchange_csv(person_at("C-1", status="paused", updated="2026-11-24")))  # news
+    hub.sync()
+    assert one_person(hub)
+    outcome = hub.push(TODAY)
+    assert (outcome.summaries_sent, outcome.withdrawal_notices) == (0, 0)
+    assert "C-1.summary.json" not in summaries(hub, "caritas")
+
+
+def test_a_death_reported_after_a_later_message_still_stops_every_summary(hub: Hub) -> None:
+    """A message older than the one held changes no fact of the record, but its event is history."""
+    samira_exchanged(hub)
+    deliver_authority(hub, "berichtigung", "2026-11-22", number=0xA2)
+    hub.sync()
+    hub.push(TODAY)
+    deliver_authority(hub, "tod", "2026-11-20")  # delivered late
+    hub.sync()
+    assert one_person(hub)
+    assert death_notices_only(hub.push(TODAY))
+
+
+def test_a_death_followed_by_a_correction_in_the_same_file_is_still_a_death(hub: Hub) -> None:
+    """The file's latest message about the person is the one kept; the earlier one's event is not lost."""
+    samira_exchanged(hub)
+    hub.drop(
+        "abh",
+        "ABH_20261124.xml",
+        authority_file(meldung("tod", "2026-11-24"), meldung("berichtigung", "2026-11-24", 2, "10:00:00")),
+    )
+    hub.sync()
+    assert one_person(hub)
+    assert death_notices_only(hub.push(TODAY))
+
+
+def recognised_then(hub: Hub, *reports: tuple[str, str]) -> tuple[list[Gap], list[Transition]]:
+    """Samira, known only to the authority: recognised as a refugee in September, then each
+    report (kind, day) in a file of its own; the worklists as they stand after that."""
+    hub.drop("abh", "ABH_1.xml", authority_file(meldung("statusaenderung", "2026-09-20", status="AE_25_2_GFK")))
+    hub.ingest("abh")
+    for number, (kind, on) in enumerate(reports, start=2):
+        hub.drop("abh", f"ABH_{number}.xml", authority_file(meldung(kind, on, number), created=on))
+        hub.ingest("abh")
+    hub.sync()
+    return chain_gaps(hub.home, TODAY), rechtskreis_transitions(hub.home)
+
+
+def listed(worklists: tuple[list[Gap], list[Transition]]) -> tuple[list[str], list[str]]:
+    gaps, transitions = worklists
+    return [gap.trigger for gap in gaps], [f"{t.kind}:{t.after}" for t in transitions]
+
+
+RECOGNITION_LISTED = (["recognised"], ["statusaenderung:AE_25_2_GFK"])
+
+
+def test_a_recognition_without_a_case_is_on_both_worklists(hub: Hub) -> None:
+    assert listed(recognised_then(hub)) == RECOGNITION_LISTED
+
+
+@pytest.mark.parametrize("kind", ["tod", "ausreise"])
+def test_a_death_or_a_departure_from_germany_takes_the_person_off_the_worklists(hub: Hub, kind: str) -> None:
+    assert listed(recognised_then(hub, (kind, "2026-11-20"))) == ([], [])
+
+
+def test_a_return_after_a_departure_puts_the_person_back_with_their_history(hub: Hub) -> None:
+    assert listed(recognised_then(hub, ("ausreise", "2026-10-20"), ("zuzug", "2026-11-20"))) == RECOGNITION_LISTED
+
+
+@pytest.mark.parametrize("kind", ["zustaendigkeitswechsel", "wegzug"])
+def test_a_move_inside_germany_keeps_the_person_on_the_worklists(hub: Hub, kind: str) -> None:
+    """As for wegzug: the thread breaks most often where a person moves, so the gap still shows."""
+    assert listed(recognised_then(hub, (kind, "2026-11-20"))) == RECOGNITION_LISTED
 
 
 def one_person(hub: Hub) -> bool:

@@ -227,3 +227,21 @@ def test_departures_are_shared_as_identity_facts_and_a_death_is_never_listed() -
 def test_departures_and_deaths_are_no_change_of_framework() -> None:
     records = [held("stadt", events=[]), *(authority_report(kind) for kind in ("tod", "ausreise", "zustaendigkeitswechsel"))]
     assert transitions_of("P-1", records) == []
+
+
+def test_a_person_out_of_reach_leaves_the_transitions_worklist() -> None:
+    """Dead, or left Germany and not back: none of the person's changes is listed any more; a
+    move inside Germany or to another authority is no reason to drop them (as for the gaps)."""
+    recognition = {"kind": "statusaenderung", "on": "2026-03-01", "residence_status": "AE_25_2_GFK"}
+    stadt = HeldRecord("stadt", "KI-1", {"residence_status": "GESTATTUNG", "updated_at": "2025-06-01"})
+
+    def changes(*later: dict[str, str]) -> list[str]:
+        abh = HeldRecord("abh", "keyed-1", {"updated_at": "2026-11-20", "events": [recognition, *later]})
+        return [t.after for t in transitions_of("P-1", [stadt, abh])]
+
+    assert changes() == ["AE_25_2_GFK"]
+    assert changes({"kind": "tod", "on": "2026-11-20"}) == []
+    assert changes({"kind": "ausreise", "on": "2026-11-20"}) == []
+    assert changes({"kind": "ausreise", "on": "2026-10-01"}, {"kind": "zuzug", "on": "2026-11-20"}) == ["AE_25_2_GFK"]
+    assert changes({"kind": "zustaendigkeitswechsel", "on": "2026-11-20"}) == ["AE_25_2_GFK"]
+    assert changes({"kind": "wegzug", "on": "2026-11-20"}) == ["AE_25_2_GFK"]

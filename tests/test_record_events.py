@@ -50,6 +50,23 @@ def test_missing_from_the_snapshot_is_an_abgang_and_coming_back_a_zugang(hub: Hu
     assert events(hub.sessions) == [(first_id, "abgang", "2026-11-25"), (first_id, "zugang", "2026-11-26")]
 
 
+def test_a_snapshots_abgang_reaches_the_transitions_worklist(hub: Hub) -> None:
+    """The Abgang is an event of the record's history, not of any row: the worklists read the
+    history, so it is listed (it was stored but never seen by them)."""
+    from kim_hub.pipeline.worklists import rechtskreis_transitions
+
+    rows = fixture_rows()
+    hub.drop("jobcenter", "JC_KIM_20261124.csv", export(rows))
+    hub.sync()
+    assert [t.kind for t in rechtskreis_transitions(hub.home)] == []
+    day2 = [row.replace(b"24.11.2026 23:15", b"25.11.2026 23:15") for row in rows[1:]]
+    hub.drop("jobcenter", "JC_KIM_20261125.csv", export(day2))
+    hub.sync()
+    assert [(t.kind, t.on.isoformat(), t.before) for t in rechtskreis_transitions(hub.home)] == [
+        ("abgang", "2026-11-25", "SGB II")
+    ]
+
+
 def test_authority_status_messages_become_dated_events(hub: Hub) -> None:
     good = ABH_GOOD.read_text(encoding="utf-8")
     assert 'typ="' in good
