@@ -33,7 +33,7 @@ from tests.support import kim_hub_command, settle
 pytestmark = pytest.mark.e2e
 
 LOOSE_UMASK = 0o022
-DEMO_PERSONS = "40"  # the fewest of the demo seed with summaries for both caritas and awo
+DEMO_PERSONS = "40"  # with the demo's seed, 40 persons give both caritas and awo summaries (20 do not)
 CLI_TIMEOUT = 300
 SENDERS_FILE = "notes-from-caritas.txt"  # no connector reads it: it is rejected whole, into failed/
 
