@@ -12,8 +12,8 @@ The model (docs/operations.md, "Who may read what: file modes and groups"; the m
   them carries the body's group. A group that does not exist on the system is replaced by the
   hub's own primary group, which no body is in: that body's folders are then closed to it.
 * Everything else (hub.toml, ``var/`` with the database and Prefect's state, the key folder,
-  ``archive/``, ``failed/``, ``processing/``, ``reports/``) is the hub's account's alone:
-  folders 0700, files 0600.
+  ``archive/``, ``failed/``, ``processing/``, ``reports/``, and ``codes/`` where the operator
+  made one) is the hub's account's alone: folders 0700, files 0600.
 
 `kim-hub init` and `sources add` make the folders so and put right those that are not
 (``prepare_home``, ``prepare_source``); a run makes a missing body folder the same way, but
@@ -50,6 +50,7 @@ from kim_hub.runtime.file_modes import (
 
 GROUP_PREFIX = "kim-"
 PRIVATE_ROOMS = ("var", "reports", "archive", "failed", "processing")
+OPTIONAL_ROOMS = ("codes",)  # private too, but made by the operator (the installation's code lists), never by the hub
 HOME_SCOPE = "home"  # the scope of a finding that concerns no one source
 
 
@@ -132,7 +133,9 @@ def prepare_home(home: HubHome, config: HubConfig) -> None:
         for folder in source_folders(home, source, body_group(source, settings)):
             _make(folder, correct=True)
     _close(home.config_file)
-    for room in PRIVATE_ROOMS:
+    for room in OPTIONAL_ROOMS:
+        _close(home.path / room)
+    for room in (*PRIVATE_ROOMS, *OPTIONAL_ROOMS):
         for path in _entries_below(home.path / room):
             _close(path)
 
@@ -159,7 +162,9 @@ def check_access(home: HubHome, config: HubConfig) -> list[Deviation]:
     for folder in home_folders(home):
         found += _check_folder(HOME_SCOPE, folder)
     found += _check_config_file(home)
-    for room in PRIVATE_ROOMS:
+    for room in OPTIONAL_ROOMS:
+        found += _open_room(home.path / room)
+    for room in (*PRIVATE_ROOMS, *OPTIONAL_ROOMS):
         found += _open_entries(home.path / room)
     for source, settings in config.sources.items():
         group = body_group(source, settings)
@@ -277,6 +282,17 @@ def _check_config_file(home: HubHome) -> list[Deviation]:
         return []
     path = home.config_file
     return [Deviation(HOME_SCOPE, path, f"mode {mode:04o}, expected {PRIVATE_FILE_MODE:04o}", f"chmod 600 {path}")]
+
+
+def _open_room(room: Path) -> list[Deviation]:
+    """An optional private room, if there, open to group or others."""
+    try:
+        mode = stat.S_IMODE(os.lstat(room).st_mode)
+    except OSError:
+        return []
+    if not mode & GROUP_OR_OTHERS:
+        return []
+    return [Deviation(HOME_SCOPE, room, f"mode {mode:04o}, expected {PRIVATE_FOLDER_MODE:04o}", f"chmod -R go= {room}")]
 
 
 def _open_entries(room: Path) -> list[Deviation]:

@@ -128,6 +128,8 @@ def test_init_puts_an_older_home_right(tmp_path: Path) -> None:
     (root / "archive" / "caritas").mkdir()
     (root / "archive" / "caritas" / "old.csv").write_text("a delivery")
     (root / "reports" / "report.html").write_text("a report")
+    (root / "codes").mkdir(mode=0o755)  # the operator's district list
+    (root / "codes" / "districts.csv").write_text("code,label,aliases\n")
     for path, loose in [
         (root, 0o755),
         (root / "inbox" / "caritas", 0o755),
@@ -137,16 +139,18 @@ def test_init_puts_an_older_home_right(tmp_path: Path) -> None:
         (root / "archive" / "caritas", 0o755),
         (root / "archive" / "caritas" / "old.csv", 0o644),
         (root / "reports" / "report.html", 0o644),
+        (root / "codes", 0o755),
+        (root / "codes" / "districts.csv", 0o644),
     ]:
         os.chmod(path, loose)
-    assert len(under(home, check_access(home, home.load_config()))) >= 8
+    assert len([d for d in under(home, check_access(home, home.load_config())) if "does not exist" not in d.problem]) == 10
 
     initialise(home)
     assert mode(root) == 0o711
     assert mode(root / "inbox" / "caritas") == 0o2770
     assert mode(root / "outbox" / "caritas" / "receipts") == 0o2750
-    assert mode(root / "archive" / "caritas") == 0o700
-    for path in ("var/hub.db", "hub.toml", "archive/caritas/old.csv", "reports/report.html"):
+    assert mode(root / "archive" / "caritas") == mode(root / "codes") == 0o700
+    for path in ("var/hub.db", "hub.toml", "archive/caritas/old.csv", "reports/report.html", "codes/districts.csv"):
         assert mode(root / path) == 0o600, path
     assert [d for d in under(home, check_access(home, home.load_config())) if "does not exist" not in d.problem] == []
 
