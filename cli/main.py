@@ -4,7 +4,9 @@ Exit codes: see ``cli.commands`` (0 ok, 1 rows rejected, 2 usage or configuratio
 4 part of the run failed, 5 the command failed). A failed command prints one line naming the
 kind of error with a hint (``cli.errors``), never a traceback that could quote a value;
 ``--debug`` (before or after the command) adds a value-free traceback. A reader that stops early
-(`kim-hub links | head`) ends the command quietly, as any Unix tool does.
+(`kim-hub links | head`) ends the command quietly, as any Unix tool does. Every command runs
+under the umask 077 (and so does every process it starts: Prefect's server, `serve`'s flow runs),
+so nothing it creates is open to other accounts unless the hub opens it on purpose.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 from kim_hub.cli import data, exchange, index, reports, setup, sync
 from kim_hub.cli.commands import DEBUG_HELP, EXIT_OK, EXIT_USAGE, CommandGroup, HelpFormatter
 from kim_hub.cli.errors import report_error
+from kim_hub.runtime.file_modes import use_private_umask
 
 FAMILIES = (setup, sync, index, exchange, reports, data)
 
@@ -37,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    use_private_umask()  # before anything is created: what the hub makes is its account's (runtime.file_modes)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):

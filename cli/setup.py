@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
-from kim_hub.pipeline.home import SourceConfig, check_source_name
+from kim_hub.pipeline.home import SourceConfig, check_group_name, check_source_name
 
 
 def register(commands: CommandGroup) -> None:
@@ -26,6 +26,10 @@ def register(commands: CommandGroup) -> None:
     )
     add.add_argument("name", help="source name, e.g. caritas (lower-case letters a-z, digits, - and _; at most 64)")
     add.add_argument("--connector", default="provider-csv", help="registered connector (default: provider-csv)")
+    add.add_argument(
+        "--group",
+        help="OS group whose members are the body's accounts: it may write the inbox and read the outbox (default: kim-NAME)",
+    )
     sources.command(
         "list",
         cmd_sources_list,
@@ -35,7 +39,8 @@ def register(commands: CommandGroup) -> None:
     sources.command(
         "check",
         cmd_sources_check,
-        "Check every source: connectors installed, folders usable, APIs reachable.",
+        "Check every source: connectors installed, folders usable, APIs reachable; warn where file modes or groups "
+        "differ from the documented model (docs/operations.md).",
         "kim-hub sources check --home /srv/kim-hub",
     )
 
@@ -53,15 +58,24 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_sources_add(args: argparse.Namespace) -> int:
     from kim_hub.connectors.registry import load_connector
+    from kim_hub.pipeline.home_access import body_group, prepare_source
 
     home = home_of(args)
     config = home.load_config()
     check_source_name(args.name, "sources add")
+    if args.group is not None:
+        check_group_name(args.group, "sources add --group")
     load_connector(args.connector)
-    config.sources[args.name] = SourceConfig(connectors=[args.connector])
+    config.sources[args.name] = SourceConfig(connectors=[args.connector], group=args.group)
     home.save_config(config)
-    home.inbox(args.name).mkdir(parents=True, exist_ok=True)
+    prepare_source(home, config, args.name)
+    group = body_group(args.name, config.sources[args.name])
     print(f"source {args.name} added ({args.connector}); drop files into {home.inbox(args.name)}")
+    if not group.exists:
+        print(
+            f"group {group.name} does not exist: its inbox and outbox are closed to the body until it does "
+            "(kim-hub sources check says how)"
+        )
     return EXIT_OK
 
 
@@ -78,11 +92,18 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.home_access import HOME_SCOPE, check_access
     from kim_hub.pipeline.source_check import check_sources
 
     home = home_of(args)
-    results = check_sources(home, home.load_config())
+    config = home.load_config()
+    results = check_sources(home, config)
     for source, checks in results.items():
         for what, health in checks:
             print(f"{'ok  ' if health.ok else 'FAIL'} {source:12} {what:22} {health.detail}")
+    deviations = check_access(home, config)
+    for deviation in deviations:
+        print(f"warn {deviation.scope:12} {'modes and groups':22} {deviation.path}: {deviation.problem}; fix: {deviation.fix}")
+    if not deviations:
+        print(f"ok   {HOME_SCOPE:12} {'modes and groups':22} as documented (docs/operations.md, who may read what)")
     return EXIT_OK if all(h.ok for checks in results.values() for _w, h in checks) else EXIT_REJECTED

@@ -16,13 +16,19 @@ written, never import one twice and never lose one. So:
   picks it up first; the ledger (content hash) makes that second pass a no-op for the database.
   Each pick-up is counted (a hidden ``.attempts-<name>`` beside the file, gone with the file), so
   the hub can set aside a file it keeps dying on instead of retrying it for ever.
+* what the hub takes in is private to the hub's account from the claim on: the claimed file is
+  made 0600 (whatever mode its sender gave it), processing/, archive/ and failed/ are 0700. A
+  file the hub's account cannot change (another account's delivery, and the hub is not root)
+  is copied into a new file of the hub's, 0600, when it moves on, and the sender's is removed.
 
 The folder knows files only; whether a file's content was already imported is the ledger's job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -32,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
 
+from kim_hub.runtime.file_modes import PRIVATE_FILE_MODE, make_private_folders
+
 if sys.platform != "win32":  # Windows has no flock: one hub process per home there
     import fcntl
 
@@ -39,6 +47,7 @@ PARTIAL_SUFFIXES = (".part", ".tmp", ".partial")
 SECOND_LOOK_SECONDS = 1.0  # between the two looks at a settled file (at most half the settle time)
 FUTURE_TOLERANCE_SECONDS = 60  # a modification time further ahead than this is a wrong clock
 NOT_A_REGULAR_FILE = "not one regular file (a symlink, a pipe or a hard link)"
+NOT_READABLE = "not readable by the hub's account (the file's mode or group keeps it out: deliver it group-readable)"
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,7 @@ class DropFolder:
         """Move an inbox file into processing/ atomically; None if another run took it first."""
         if path.parent == self.processing:
             return path
-        self.processing.mkdir(parents=True, exist_ok=True)
+        make_private_folders(self.processing)
         target = self.processing / path.name
         try:
             os.rename(path, target)
@@ -129,6 +138,9 @@ class DropFolder:
         except FileNotFoundError:
             yield None
             return
+        except PermissionError:  # the sender's mode or group keeps the hub's account out
+            yield Claim(target, refused=NOT_READABLE)
+            return
         except OSError:  # ELOOP: a symlink; ENXIO and the like: a device or socket
             yield Claim(target, refused=NOT_A_REGULAR_FILE)
             return
@@ -141,6 +153,8 @@ class DropFolder:
                 yield Claim(target, refused=NOT_A_REGULAR_FILE)
                 return
             future = stat.st_mtime > time.time() + FUTURE_TOLERANCE_SECONDS
+            with contextlib.suppress(OSError):  # another account's file: made private when it moves on (finish)
+                os.fchmod(handle, PRIVATE_FILE_MODE)
             os.utime(handle)  # from now on the file's time is its claim: archive retention counts from it
             with _descriptor_named(handle, target.name) as readable:
                 yield Claim(target, future_dated=future, readable=readable)
@@ -160,11 +174,18 @@ class DropFolder:
 
     def finish(self, path: Path, failed: bool = False) -> Path:
         """Move a processed file (or a refused entry, itself: a symlink is never followed) to
-        archive/ or failed/, never overwriting an earlier one."""
+        archive/ or failed/, never overwriting an earlier one.
+
+        A delivery (one regular file with one link) arrives there 0600 and the hub's: chmod-ed
+        where the hub's account may, else copied into a file of its own (see ``_private_copy``).
+        A refused entry is moved as it is: a symlink or a second hard link leads to a file that
+        is not the delivery, whose mode is not the hub's to change."""
         folder = self.failed if failed else self.archive
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_folders(folder)
         target = _free_name(folder, path.name)
-        os.replace(path, target)
+        copied = not _made_private(path) and _private_copy(path, target)
+        if not copied:
+            os.replace(path, target)
         _attempts_file(path).unlink(missing_ok=True)
         return target
 
@@ -215,6 +236,45 @@ def kept_since(stat: os.stat_result) -> float:
     refused entry, whose modification time is the sender's, is kept no longer than from its
     claim either, however far ahead the sender's clock is."""
     return min(stat.st_mtime, stat.st_ctime)
+
+
+def _made_private(path: Path) -> bool:
+    """Make a claimed delivery 0600; False when it is one and the hub's account may not change
+    it (another account owns it). Anything but one regular file of one link is left as it is."""
+    found = os.lstat(path)
+    if not (S_ISREG(found.st_mode) and found.st_nlink == 1):
+        return True
+    try:
+        os.chmod(path, PRIVATE_FILE_MODE)  # processing/ is the hub's alone: nothing is swapped in since the lstat
+    except PermissionError:
+        return False
+    return True
+
+
+def _private_copy(path: Path, target: Path) -> bool:
+    """Put a copy of ``path`` owned by the hub's account, 0600, at ``target`` and remove
+    ``path``; False (nothing changed) when the hub cannot read it either.
+
+    The copy is a new file (O_EXCL) beside the target, flushed and then renamed into place, and
+    the sender's file is removed after that: a crash in between leaves a second copy in
+    processing/ (finished again by the next run, the ledger making it a duplicate), never none."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except PermissionError:
+        return False
+    with open(descriptor, "rb") as source:
+        created, name = tempfile.mkstemp(prefix=".copy-", dir=target.parent)  # 0600, the hub's
+        try:
+            with open(created, "wb") as copy:
+                shutil.copyfileobj(source, copy, 1 << 20)
+                copy.flush()
+                os.fsync(copy.fileno())
+            os.replace(name, target)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+    path.unlink()
+    return True
 
 
 def _attempts_file(path: Path) -> Path:

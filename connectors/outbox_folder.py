@@ -1,12 +1,15 @@
 """A body's outbox folder, opened so that nothing the body plants in it is followed.
 
-A body collects from its own outbox folder and may write there too, so whatever the hub finds in
-it is the body's: a symlink to another body's files, a FIFO that blocks whoever opens it, a
+A body collects from its own outbox folder and may be able to write there too (the hub's modes
+say read-only, but an operator may give more, or a share ignore modes), so whatever the hub finds
+in it may be the body's: a symlink to another body's files, a FIFO that blocks whoever opens it, a
 folder where a file belongs. The folder is therefore opened once, component by component below a
 folder the hub owns, never through a symlink, and every entry is worked on through that
 descriptor: lstat'ed before it is read, replaced or removed, opened without following and without
 blocking, and written only as a fresh temporary file (``O_EXCL``) renamed into place, so no
-existing path is ever opened for writing. An entry that is not a plain file where the hub expects
+existing path is ever opened for writing. What the hub creates there is the body's to read and
+nobody else's (runtime.file_modes): folders 2750, files 0640, both in the group of the folder
+they are made in (the body's group, ``kim-<body>``, set by `kim-hub init`). An entry that is not a plain file where the hub expects
 one of its own is left alone, counted by kind and reported: the body and the kind of entry, never
 its name (names carry record ids) nor its content.
 """
@@ -25,11 +28,10 @@ from types import TracebackType
 from typing import Literal, overload
 
 from kim_hub.core.errors import BadInputError
+from kim_hub.runtime.file_modes import OUTBOX_FILE_MODE, OUTBOX_MODE
 
 log = logging.getLogger(__name__)
 
-FILE_MODE = 0o600  # what tempfile.mkstemp gave the outbox files before: only the hub's user reads them
-FOLDER_MODE = 0o777  # what Path.mkdir gave the folders before: the umask decides
 TEMPORARY_PREFIX = ".tmp-"
 
 _NO_FOLLOW = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a symlink fails (ELOOP), a FIFO does not block
@@ -164,8 +166,9 @@ class OutboxFolder:
     def _temporary(self, data: bytes) -> str:
         """A new file (``O_EXCL``: never one that exists) holding ``data``; returns its name."""
         name = TEMPORARY_PREFIX + secrets.token_hex(8)
-        descriptor = os.open(name, _CREATE, FILE_MODE, dir_fd=self._descriptor)
+        descriptor = os.open(name, _CREATE, OUTBOX_FILE_MODE, dir_fd=self._descriptor)
         try:
+            share_with_group(descriptor, os.fstat(self._descriptor).st_gid)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
         except BaseException:
@@ -197,13 +200,28 @@ def _open_below(root: Path, folder: Path, create: bool) -> int | None:
     return descriptor
 
 
+def share_with_group(descriptor: int, group: int) -> None:
+    """Give a new outbox file the body's read access: mode 0640 (the umask took the group's bit
+    when it was created) in ``group``, the group of its folder. A group the hub's account is not
+    in cannot be given, and a share may refuse modes: the file then stays as it was made (at most
+    0640, the umask's bits taken) and `sources check` says so. Never worth failing a delivery for."""
+    with contextlib.suppress(OSError):
+        os.fchown(descriptor, -1, group)
+    with contextlib.suppress(OSError):
+        os.fchmod(descriptor, OUTBOX_FILE_MODE)
+
+
 def _open_child(parent: int, name: str, create: bool) -> int | None:
-    """The folder ``name`` in ``parent``, never through a symlink; None when it is missing."""
+    """The folder ``name`` in ``parent``, never through a symlink; None when it is missing. One
+    this creates is 2750 in the group of ``parent`` (the setgid of the body's folder gives it
+    that group, and the bit, anyway)."""
+    created = False
     if create:
         with contextlib.suppress(FileExistsError):  # whatever is there already is checked by the open
-            os.mkdir(name, FOLDER_MODE, dir_fd=parent)
+            os.mkdir(name, 0o700, dir_fd=parent)
+            created = True
     try:
-        return os.open(name, _FOLDER, dir_fd=parent)
+        child = os.open(name, _FOLDER, dir_fd=parent)
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -211,3 +229,9 @@ def _open_child(parent: int, name: str, create: bool) -> int | None:
             raise
         kind = entry_kind(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
         raise NotAFolderError(kind) from None
+    if created:  # best effort, as for files (share_with_group)
+        with contextlib.suppress(OSError):
+            os.fchown(child, -1, os.fstat(parent).st_gid)
+        with contextlib.suppress(OSError):
+            os.fchmod(child, OUTBOX_MODE)
+    return child

@@ -6,6 +6,8 @@ rejected, lists every rejected row by number, field and reason, and every note o
 was accepted (a value left out, kept with a warning or repaired) — never a value, so a receipt
 may be forwarded without becoming a data-protection incident itself. Receipts are
 written atomically and rebuilt from the ledger, so a re-run after a crash writes the same one.
+They are the sender's to read: files 0640 in the group of the receipts folder (the body's group,
+``kim-<body>``), the folder 2750 when the hub makes it (runtime.file_modes).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from pathlib import Path
 from stat import S_ISREG
 
 from kim_hub.connectors.drop_folder import kept_since
+from kim_hub.connectors.outbox_folder import share_with_group
 from kim_hub.core.cells import spreadsheet_safe
 from kim_hub.core.rows import Note, Rejection
+from kim_hub.runtime.file_modes import OUTBOX_MODE, make_folder
 
 STATUS_TEXT = {
     "done": ("angenommen", "accepted"),
@@ -93,7 +97,8 @@ def _listed(row: int | None, column: str | None, reason: str) -> str:
 
 def write_receipt(folder: Path, receipt: Receipt) -> Path:
     """Write ``<file>.receipt.json`` and ``.receipt.txt`` atomically; returns the JSON path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)  # the body's outbox: `kim-hub init` made it, with its group
+    make_folder(folder, OUTBOX_MODE)
     base = safe_file_name(receipt.file_name)
     json_path = folder / f"{base}.receipt.json"
     atomic_write(json_path, receipt.as_json())
@@ -102,10 +107,16 @@ def write_receipt(folder: Path, receipt: Receipt) -> Path:
 
 
 def atomic_write(path: Path, text: str) -> None:
+    """A new file (``mkstemp``: O_EXCL) beside ``path``, readable by the folder's group, renamed over it."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            share_with_group(handle.fileno(), path.parent.stat().st_gid)
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 MAX_NAME_CHARS = 150  # + ".receipt.json" stays far below the usual 255-byte limit of a file name

@@ -16,6 +16,7 @@ from pathlib import Path
 from kim_hub.flows.redaction import RedactingFilter
 from kim_hub.flows.temporary_api import CLIENT_AUTH_ENV, start_temporary_api
 from kim_hub.pipeline.home import HubHome
+from kim_hub.runtime.file_modes import make_private_folders
 from kim_hub.runtime.lifetime import can_die_with_parent
 
 PREFECT_ENVIRONMENT = {
@@ -45,7 +46,7 @@ def prepare_prefect(home: HubHome, verbose: bool = False) -> None:
     off what phones home. The logging configuration is the hub's whatever a profile or the
     environment said: a handler without the redacting filter would store values in Prefect's
     database. Set in the environment, it reaches the processes Prefect starts too."""
-    home.prefect_home.mkdir(parents=True, exist_ok=True)
+    make_private_folders(home.prefect_home)
     os.environ["PREFECT_HOME"] = str(home.prefect_home)
     os.environ["PREFECT_PROFILES_PATH"] = str(home.prefect_home / "profiles.toml")
     for variable in LOGGING_CONFIG_VARIABLES:

@@ -31,6 +31,14 @@ from kim_hub.pipeline.ingest import SourceOutcome, ingest_source
 from kim_hub.pipeline.linking import link_index, reestimate_model
 from kim_hub.pipeline.push import push_all
 from kim_hub.pipeline.setup import encoding_keys
+from kim_hub.runtime.file_modes import use_private_umask
+
+
+def _guard_process() -> None:
+    """What every flow does first, in whatever process runs it (the CLI's, a `serve` run's, a
+    worker's): logs redacted, and everything it creates private to the hub's account (umask 077)."""
+    install_redaction()
+    use_private_umask()
 
 
 def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
@@ -111,7 +119,7 @@ def push_task(home_path: str) -> dict[str, Any]:
 @flow(name="kim-hub-push", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def push_flow(home_path: str) -> dict[str, Any]:
     """Only the push step (after a consent change, or on its own schedule)."""
-    install_redaction()
+    _guard_process()
     with step_boundary("kim-hub-push"):
         return push_task(home_path)
 
@@ -119,7 +127,7 @@ def push_flow(home_path: str) -> dict[str, Any]:
 @flow(name="kim-hub-report", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def report_flow(home_path: str) -> dict[str, Any]:
     """Only the report (on its own schedule: the index changes between syncs by review and retention)."""
-    install_redaction()
+    _guard_process()
     with step_boundary("kim-hub-report"):
         return report_task(home_path)
 
@@ -129,7 +137,7 @@ def sync_flow(home_path: str, sources: list[str] | None = None) -> dict[str, Any
     """One sync cycle: all (or the named) sources, then linking, push and the report. Returns the
     run summary. Each step is isolated: a source that fails (after the retries of transient
     errors) is named in ``failed`` and the other sources, linking, push and the report still run."""
-    install_redaction()
+    _guard_process()
     with step_boundary("kim-hub-sync"):
         return _sync(home_path, sources)
 
@@ -172,7 +180,7 @@ def _isolated(step: str, failed: dict[str, str], task: Callable[..., dict[str, A
 @flow(name="kim-hub-reestimate", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
     """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
-    install_redaction()
+    _guard_process()
     with step_boundary("kim-hub-reestimate"):
         with _hub(home_path) as (_home, config, sessions):
             version = reestimate_model(sessions, relink)
@@ -186,7 +194,7 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
 def retention_flow(home_path: str) -> dict[str, Any]:
     """Erase records whose case closed longer ago than their source's retention period, and purge
     the copies of deliveries (archive/, failed/, receipts) kept longer than theirs; returns counts."""
-    install_redaction()
+    _guard_process()
     with step_boundary("kim-hub-retention"):
         with _hub(home_path) as (home, config, sessions):
             erased = apply_retention(home, config, sessions)

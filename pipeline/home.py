@@ -8,12 +8,16 @@ installation is one operation and nothing leaks into the operator's home directo
                         path component: ^[a-z0-9][a-z0-9_-]{0,63}$, see SOURCE_NAME_RULE)
     processing/, archive/, failed/<source>/   a file's way after the inbox (archive_days, failed_days)
     outbox/<source>/receipts/                 receipts for the provider (receipt_days)
+    outbox/<source>/summaries/                summaries for the body
     var/hub.db          the embedded SQLite database (any SQLAlchemy URL can replace it)
     var/prefect/        Prefect's own state (PREFECT_HOME), never ~/.prefect
     keys/               the secret key (0700 folder, 0600 files; hub_db.keystore refuses others)
     reports/            run summaries
     codes/              (optional) the installation's own code lists, e.g. codes/districts.csv,
                         named in hub.toml under [codes]
+
+Only a body's inbox and outbox are open to anyone but the hub's account, and only to the body's
+group (pipeline.home_access; runtime.file_modes lists the modes).
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ SOURCE_NAME_RULE = (
     "starting with a letter or a digit, at most 64 characters)"
 )
 
+GROUP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
+GROUP_NAME_RULE = "a group name must match ^[A-Za-z_][A-Za-z0-9_.-]{0,31}$ (as groupadd takes it)"
+
 
 def is_source_name(name: str) -> bool:
     """Whether ``name`` may name a source. A source's name becomes a folder name under the home
@@ -54,6 +61,13 @@ def check_source_name(name: str, where: str) -> str:
     can be anything the operator typed, quoted back into logs)."""
     if not is_source_name(name):
         raise ConfigError(f"{where}: {SOURCE_NAME_RULE}")
+    return name
+
+
+def check_group_name(name: str, where: str) -> str:
+    """``name`` if it may name a body's OS group, else a ConfigError naming the rule (not the name)."""
+    if GROUP_NAME.fullmatch(name) is None:
+        raise ConfigError(f"{where}: {GROUP_NAME_RULE}")
     return name
 
 
@@ -92,11 +106,23 @@ class SourceConfig(BaseModel):
         default=False,
         description="this source keeps the AZR register (the foreigners authority): different numbers = different people",
     )
+    group: str | None = Field(
+        default=None,
+        description="OS group of the body's inbox and outbox (its account's way in); empty = kim-<source>",
+    )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
     contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
         default_factory=dict,
         description="field contract, tightened for this source: column → what a flawed value costs (mappings/contract.py)",
     )
+
+    @field_validator("group")
+    @classmethod
+    def check_group_name(cls, group: str | None) -> str | None:
+        """A plain group name as useradd/groupadd take it (it is looked up, never run or quoted)."""
+        if group is not None and GROUP_NAME.fullmatch(group) is None:
+            raise ValueError(GROUP_NAME_RULE)
+        return group
 
 
 def default_source(name: str) -> SourceConfig:
@@ -305,6 +331,8 @@ def render_config(config: HubConfig) -> str:
             lines.append(f"receipt_days = {source.receipt_days}")
         if source.retention_days is not None:
             lines.append(f"retention_days = {source.retention_days}")
+        if source.group is not None:
+            lines.append(f"group = {_toml_string(source.group)}")
         if source.options:
             lines.append(f"[sources.{_toml_key(name)}.options]")
             lines += [f"{_toml_key(key)} = {_toml_string(value)}" for key, value in source.options.items()]

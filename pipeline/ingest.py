@@ -52,6 +52,7 @@ from kim_hub.mappings.vocabulary import Vocabulary
 from kim_hub.pipeline.copies import purge_expired
 from kim_hub.pipeline.encoded_file import EncodedFile
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
+from kim_hub.pipeline.home_access import ensure_source
 from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.runtime.crashpoints import crash_point
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
@@ -120,6 +121,7 @@ def ingest_source(
     readers = [c for c in connectors if is_file_connector(c)]
     pullers = [c for c in connectors if is_pull_connector(c)]
     folder = DropFolder.under(home.path, source)
+    ensure_source(home, config, source)  # a missing inbox or outbox is made with the body's group and mode
     receipts = home.outbox(source, "receipts")
     words = vocabulary(home, config)  # before any claim: a broken district list fails the source, the files wait
     outcome = SourceOutcome(source)

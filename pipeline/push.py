@@ -30,6 +30,7 @@ from kim_hub.exchange.summary import content_hash
 from kim_hub.hub_db.locks import PUSHING, hold
 from kim_hub.hub_db.transfers import existing_records, last_transfers, persons_with_records, record_transfer
 from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.home_access import ensure_source
 from kim_hub.runtime.crashpoints import crash_point
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ def sink_for(home: HubHome, config: HubConfig, body: str) -> Sink:
         connector = load_connector(name)
         if is_pull_connector(connector) and connector.pushes:
             return connector(connector.config_model.from_options(source.options if source else {}))
+    if source is not None:
+        ensure_source(home, config, body)  # a missing outbox is made with the body's group and mode
     return outbox_sink(home, body)
 
 

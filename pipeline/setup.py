@@ -1,32 +1,50 @@
 """Creating a home: folders, hub.toml with the default sources, the secret key, the database.
 
 Safe to run again: nothing that exists is overwritten, a missing part is added (a new source's
-inbox, a key, the newest database migrations).
+inbox, a key, the newest database migrations), and the modes and groups of the home's folders
+are put right (pipeline.home_access).
 """
 
 from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
 
 from kim_hub.hub_db.database import upgrade
 from kim_hub.hub_db.keystore import create_key, load_keys
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+from kim_hub.pipeline.home_access import prepare_home
+from kim_hub.runtime.file_modes import PASSAGE_MODE, PRIVATE_FILE_MODE, make_folders
 
 
 def initialise(home: HubHome) -> HubConfig:
-    """Create (or complete) a home and return its configuration."""
-    home.path.mkdir(parents=True, exist_ok=True)
+    """Create (or complete) a home and return its configuration.
+
+    Every run also puts the home's modes and groups right (pipeline.home_access): folders made
+    or corrected, the private rooms and hub.toml closed to group and others. So an upgrade, which
+    is `kim-hub init` after installing, brings an older home into the model too."""
+    make_folders(home.path, PASSAGE_MODE)  # folders above it that the hub makes are passable too, as the home
     if home.exists():
         config = home.load_config()
     else:
         config = HubConfig(sources={name: default_source(name) for name in DEFAULT_SOURCES})
         home.save_config(config)
-    for name in config.sources:
-        home.inbox(name).mkdir(parents=True, exist_ok=True)
-    home.var.mkdir(parents=True, exist_ok=True)
-    home.reports.mkdir(parents=True, exist_ok=True)
+    prepare_home(home, config)
     create_key(home.key_dir(config))
+    if not config.database_url:
+        _private_database_file(home.var / "hub.db")
     upgrade(home.database_url(config))
     return config
+
+
+def _private_database_file(path: Path) -> None:
+    """Create the embedded database's file empty and 0600 before SQLite does: SQLite gives its
+    -wal, -shm and journal files the database file's mode, so all of them stay the hub's, whatever
+    the umask of the process that first opens it. An empty file is a new database to SQLite."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE_MODE))
 
 
 def encoding_keys(home: HubHome, config: HubConfig) -> EncodingKeys:
