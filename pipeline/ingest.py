@@ -4,7 +4,8 @@ The data path, top to bottom, per delivered file:
 
     drop folder              inbox → processing (atomic claim) … → archive / failed
     connector.read_file      bytes → rows (+ rejections for unreadable rows)
-    mapping                  row → CaseSummary (+ rejections naming row and field)
+    mapping                  row → CaseSummary (+ rejections naming row and field), record ids
+                             under the record-id rule (mappings.record_ids)
     pseudonymise             identity → keyed encodings; identity dropped here
     hub_db.records           store records, rejections and the ledger entry in one transaction
     receipt                  outbox/<source>/receipts/<file>.receipt.json + .txt
@@ -47,10 +48,12 @@ from kim_hub.hub_db.source_state import load_state, save_state
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.contract import contract_for
+from kim_hub.mappings.record_ids import guarded
 from kim_hub.mappings.registry import RowMapper, load_mapping
 from kim_hub.pipeline.copies import purge_expired
 from kim_hub.pipeline.encoded_file import EncodedFile
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
+from kim_hub.pipeline.record_ids import check_form, seals_record_ids
 from kim_hub.runtime.crashpoints import crash_point
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
@@ -112,8 +115,14 @@ def ingest_source(
     sessions: sessionmaker[Session],
 ) -> SourceOutcome:
     """One source's cycle: its ready files (claim, read, map, pseudonymise, store, receipt),
-    then its API connectors (pull from the stored cursor)."""
+    then its API connectors (pull from the stored cursor).
+
+    A source whose stored record ids are not in the form its settings ask for (clear where they
+    are to be encrypted) is not ingested at all: ConfigError, the files wait (pipeline.record_ids)."""
     settings = config.sources[source]
+    sealed = seals_record_ids(settings)
+    with sessions() as session:
+        check_form(session, source, sealed)
     connectors = [load_connector(name) for name in settings.connectors]
     readers = [c for c in connectors if is_file_connector(c)]
     pullers = [c for c in connectors if is_pull_connector(c)]
@@ -140,7 +149,9 @@ def ingest_source(
             outcome.add(result)
     purge_expired(home, source, settings, sessions)  # archive/, failed/ and receipts past their periods
     for puller in pullers:
-        outcome.add(pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative, settings.contract))
+        outcome.add(
+            pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative, settings.contract, sealed)
+        )
     return outcome
 
 
@@ -188,9 +199,18 @@ def _ingest_claimed(
     own name; see ``Claim.readable``); anything it raises sets the file aside."""
     try:
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
+        sealed = seals_record_ids(settings)
         try:
             return store_batch(
-                EncodedFile(source, batch, _mapper(reader, settings.contract), keys, settings.azr_authoritative, file_notes),
+                EncodedFile(
+                    source,
+                    batch,
+                    _mapper(reader, settings.contract, sealed),
+                    keys,
+                    settings.azr_authoritative,
+                    file_notes,
+                    sealed,
+                ),
                 _display_name(claimed.name),
                 sessions,
                 full_snapshot=reader is not None and reader.full_snapshot,
@@ -286,20 +306,23 @@ def _rejected_whole(path: Path, reason: str) -> FileBatch:
     return FileBatch(path, digest, rejections=[Rejection(path.name, None, None, reason)], rejected_whole=True)
 
 
-def _mapper(connector: type[FileConnector] | type[PullConnector] | None, contract: Mapping[str, str] | None = None) -> RowMapper:
+def _mapper(
+    connector: type[FileConnector] | type[PullConnector] | None, contract: Mapping[str, str] | None = None, sealed: bool = False
+) -> RowMapper:
     """The mapping of the connector's row format under the source's field contract."""
-    return source_mapper(connector.row_format, contract or {}) if connector is not None else _no_rows
+    return source_mapper(connector.row_format, contract or {}, sealed) if connector is not None else _no_rows
 
 
-def source_mapper(row_format: str, contract: Mapping[str, str]) -> RowMapper:
+def source_mapper(row_format: str, contract: Mapping[str, str], sealed: bool = False) -> RowMapper:
     """The mapping registered for a row format (``kim_hub.mappings.registry``), settling flawed
-    fields by the format's field contract as the source tightens it (``[sources.<name>.contract]``).
-    A plug-in mapping that takes no contract settles its fields itself."""
+    fields by the format's field contract as the source tightens it (``[sources.<name>.contract]``),
+    its record ids under the record-id rule (``mappings.record_ids``; ``sealed``: the source's ids
+    are kept encrypted). A plug-in mapping that takes no contract settles its fields itself."""
     mapping = load_mapping(row_format)
-    if "contract" not in inspect.signature(mapping).parameters:
-        return mapping
-    contracted = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes a contract: checked just above
-    return partial(contracted, contract=contract_for(row_format).tightened(contract))
+    if "contract" in inspect.signature(mapping).parameters:
+        contracted = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes a contract: checked just above
+        mapping = partial(contracted, contract=contract_for(row_format).tightened(contract))
+    return guarded(mapping, sealed)
 
 
 def _no_rows(source: str, row: RawRow) -> list[Rejection]:
@@ -315,6 +338,7 @@ def pull_source(
     sessions: sessionmaker[Session],
     azr_authoritative: bool = False,
     contract: Mapping[str, str] | None = None,
+    sealed: bool = False,
 ) -> FileOutcome:
     """Pull an API connector from its stored cursor; the batch and the new cursor commit together."""
     connector = connector_class(connector_class.config_model.from_options(options))
@@ -323,7 +347,7 @@ def pull_source(
     pulled = connector.pull(state)
     label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     result, _ = store_batch(
-        EncodedFile(source, pulled.batch, _mapper(connector_class, contract), keys, azr_authoritative),
+        EncodedFile(source, pulled.batch, _mapper(connector_class, contract, sealed), keys, azr_authoritative, sealed_ids=sealed),
         label,
         sessions,
         new_state=(connector_class.name, pulled.state),
