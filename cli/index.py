@@ -154,6 +154,9 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         outcome = rotate_keys(home, config, sessions)
     if outcome.complete:
         print(f"key {outcome.new_key} is current; {outcome.records_rekeyed} records re-keyed; key {outcome.old_key} destroyed")
+        if outcome.renamed:
+            tokens = sum(len(renamed) for renamed in outcome.renamed.values())
+            print(f"{tokens} encrypted record ids re-made; {outcome.outbox_documents_renamed} outbox documents renamed to them")
         return EXIT_OK
     missing = ", ".join(f"{source}: {count}" for source, count in outcome.missing.items())
     print(f"rotation not done, key {outcome.old_key} stays current: records without a kept delivery ({missing})", file=sys.stderr)
