@@ -138,8 +138,8 @@ def test_an_unexpected_error_sets_its_file_aside_and_the_next_file_lands(tmp_pat
     settle(ProviderCsvConnector.example_delivery(inbox, PERSONS)).rename(inbox / "b_good.csv")
     real_mapper = ingest._mapper
 
-    def mapper_that_fails_on_the_canary(connector, contract=None):  # noqa: ANN001, ANN202 - test double
-        mapping = real_mapper(connector, contract)
+    def mapper_that_fails_on_the_canary(connector, contract=None, sealed=False):  # noqa: ANN001, ANN202 - test double
+        mapping = real_mapper(connector, contract, sealed)
 
         def mapped(source: str, row):  # noqa: ANN001, ANN202
             if row.fields.get("family_name") == CANARY:
