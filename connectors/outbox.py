@@ -2,13 +2,14 @@
 
 Each document lands as ``outbox/<body>/summaries/<record_id>.<kind>.json`` (the newest of each
 kind per record: a re-delivery overwrites, never duplicates) and every delivery as one CSV for
-systems that import tables, ``summaries-<digest>.csv``. A document may name its file otherwise
-(``FILE_ID``): a body whose record ids the hub keeps encrypted finds its own id inside the
-document and the table, while the file name carries only the hub's token of it, so a listing of
-the folder (a share's index, a backup catalogue, a log of the collecting job) shows no
-Kundennummer. ``FILE_ID`` is never written into the files. Both are written atomically. The CSV is
+systems that import tables, ``summaries-<digest>.csv``. Both are written atomically. The CSV is
 named by its content, so a run repeated after a crash rewrites the same file instead of adding a
 second copy. Cells a spreadsheet would run as formulas are defused.
+
+A document may name its file otherwise (``FILE_ID``, never written into the files): a body whose
+record ids the hub keeps encrypted finds its own id inside the document and the table, while the
+file name carries only the hub's token of it, so a listing of the folder (a share's index, a
+backup catalogue, the log of the job that collects it) shows no Kundennummer.
 
 The folder is the body's as much as the hub's: whatever the sink finds there may have been
 planted. So the folder is opened without following symlinks and every entry is checked before it

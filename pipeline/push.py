@@ -56,9 +56,8 @@ class PushOutcome:
     unchanged: int = 0
     without_consent: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # body → the kind of failure of its delivery (retried next run)
-    documents_refused: dict[str, int] = field(
-        default_factory=dict
-    )  # body → documents not encodable or addressable (planned again)
+    # body → documents not encodable, or whose record id does not open (planned again)
+    documents_refused: dict[str, int] = field(default_factory=dict)
     outbox_entries_skipped: dict[str, dict[str, int]] = field(default_factory=dict)  # body → kind of entry → count
 
 

@@ -29,6 +29,7 @@ from kim_hub.pipeline.erasure import erase
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig, default_source, render_config
 from kim_hub.pipeline.links import link_rows, write_links_csv
 from kim_hub.pipeline.record_ids import seals_record_ids
+from kim_hub.pipeline.rotation import rotate_keys
 from kim_hub.pipeline.setup import initialise_home
 from tests.support import Hub
 from tests.support.data import TODAY, exchange_csv, person_at
@@ -221,6 +222,27 @@ def test_erasure_also_takes_the_token_as_the_links_export_shows_it(hub: Hub) -> 
     token = hub.stored_id("jobcenter", CUSTOMER_NO)
     assert erase(hub.home, hub.sessions, "jobcenter", token).records_erased == 1
     assert not list(hub.home.outbox("jobcenter", "summaries").glob("*.json"))
+
+
+def test_a_key_rotation_re_makes_the_token_and_renames_the_job_centres_documents(hub: Hub) -> None:
+    samira_exchanged(hub)
+    old = hub.stored_id("jobcenter", CUSTOMER_NO)
+
+    outcome = rotate_keys(hub.home, hub.config, hub.sessions)
+
+    hub.keys = load_keys(hub.home.key_dir(hub.config))  # k2, with its own record-id key
+    new = hub.stored_id("jobcenter", CUSTOMER_NO)
+    assert outcome.complete and new != old and outcome.renamed == {"jobcenter": {old: new}}
+    folder = hub.home.outbox("jobcenter", "summaries")
+    assert sorted(p.name for p in folder.glob("*.json")) == [f"{new}.summary.json"] and outcome.outbox_documents_renamed == 1
+    with hub.sessions() as session:
+        audit = [e.detail for e in session.execute(select(AuditEntry)).scalars()]
+    assert {d["recipient_record"] for d in audit if d.get("recipient") == "jobcenter"} == {new}
+    again = hub.push(TODAY)  # its transfer's hash was of the old token's document: sent once more, nothing else
+    assert (again.summaries_sent, again.unchanged) == (1, 1)
+    assert json.loads((folder / f"{new}.summary.json").read_text(encoding="utf-8"))["record_id"] == CUSTOMER_NO
+    assert erase(hub.home, hub.sessions, "jobcenter", CUSTOMER_NO).records_erased == 1  # the number still finds it
+    assert not list(folder.glob("*.json"))
 
 
 # --- the upgrade of a home from before the tokens -------------------------------------------------------------
