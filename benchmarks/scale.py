@@ -39,10 +39,12 @@ from kim_hub.linkage.evaluate import pairwise_score
 from kim_hub.linkage.pseudonymise import stored_record_id
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.mappings.record_ids import guarded
 from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
 from kim_hub.pipeline.ingest import ingest_source
 from kim_hub.pipeline.linking import link_index
 from kim_hub.pipeline.links import link_rows
+from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.pipeline.setup import initialise
 from kim_hub.synth import generate
 
@@ -201,9 +203,10 @@ def sample_records(drops: Path, keys, rng: random.Random, count: int) -> list[tu
         batch = ProviderCsvConnector.read_file(path)
         rows = rng.sample(batch.rows, min(len(batch.rows), count // len(files) + 1))
         for row in rows:
-            mapped = map_provider_row(path.parent.name, row)
+            source = path.parent.name
+            mapped = guarded(map_provider_row, source == "jobcenter")(source, row)  # the job centre's ids are kept encrypted
             if isinstance(mapped, CaseSummary):
-                key = (path.parent.name, stored_record_id(mapped.case.record_id, keys))
+                key = (source, stored_record_id(mapped.case.record_id, keys, source))
                 out.append((key, encode_identity(mapped.identity, keys)))
     return out[:count]
 
@@ -281,7 +284,8 @@ def main() -> None:
     first = run_cycle(home, config, work / "profile-first.txt" if args.profile else None)
 
     with (drops / "truth.csv").open(encoding="utf-8") as handle:
-        truth = {(r["source"], r["record_id"]): r["person"] for r in csv.DictReader(handle)}
+        forms = RecordIdForms.of(home, config)  # the truth names ids as the sources wrote them; the hub stores tokens of some
+        truth = {(r["source"], forms.stored(r["source"], r["record_id"])): r["person"] for r in csv.DictReader(handle)}
     score = pairwise_score(truth, {(s, r): p for s, r, p, _st, _sc in link_rows(home)})
 
     delta_rows = make_delta(drops, home, args.seed)

@@ -98,6 +98,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kim_hub.cli.sync import print_summary, run_sync
     from kim_hub.linkage.evaluate import pairwise_score
     from kim_hub.pipeline.links import link_rows, write_links_csv
+    from kim_hub.pipeline.record_ids import RecordIdForms
     from kim_hub.pipeline.setup import initialise
 
     home = home_of(args)
@@ -112,8 +113,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     links_file = home.reports / "links.csv"
     with links_file.open("w", newline="", encoding="utf-8") as handle:
         write_links_csv(handle, rows)
+    forms = RecordIdForms.of(home, home.load_config())  # the truth names ids as written; the hub stores tokens of some
     with (home.reports / "demo-truth.csv").open(encoding="utf-8") as handle:
-        truth = {(r["source"], r["record_id"]): r["person"] for r in csv.DictReader(handle)}
+        truth = {(r["source"], forms.stored(r["source"], r["record_id"])): r["person"] for r in csv.DictReader(handle)}
     score = pairwise_score(truth, {(r[0], r[1]): r[2] for r in rows})
     report = {
         "persons_generated": generated_persons,

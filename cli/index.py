@@ -58,7 +58,11 @@ def register(commands: CommandGroup) -> None:
         "kim-hub erase --source caritas --record-id C-4711 --home /srv/kim-hub",
     )
     erase.add_argument("--source", required=True)
-    erase.add_argument("--record-id", required=True, help="the source's record id as `kim-hub links` shows it")
+    erase.add_argument(
+        "--record-id",
+        required=True,
+        help="the record id as the source knows it, or as `kim-hub links` shows it (an encrypted token)",
+    )
 
     keys = commands.group("keys", "The secret key: rotate it.", "kim-hub keys rotate --home /srv/kim-hub")
     keys.command(
@@ -130,7 +134,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     with open_sessions(home) as sessions:
         outcome = erase(home, sessions, args.source, args.record_id)
     if not outcome.records_erased:
-        print(f"no record {args.source}/{args.record_id}", file=sys.stderr)
+        print(f"no record with that id in source {args.source}", file=sys.stderr)  # the id may be a Kundennummer: not echoed
         return EXIT_USAGE
     print(f"erased 1 record; {outcome.persons_erased} person(s) erased with it")
     pushed = prefect_flows(home).push_flow(str(home.path))  # erasure notices to who received its data
@@ -150,6 +154,9 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         outcome = rotate_keys(home, config, sessions)
     if outcome.complete:
         print(f"key {outcome.new_key} is current; {outcome.records_rekeyed} records re-keyed; key {outcome.old_key} destroyed")
+        if outcome.renamed:
+            tokens = sum(len(renamed) for renamed in outcome.renamed.values())
+            print(f"{tokens} encrypted record ids re-made; {outcome.outbox_documents_renamed} outbox documents renamed to them")
         return EXIT_OK
     missing = ", ".join(f"{source}: {count}" for source, count in outcome.missing.items())
     print(f"rotation not done, key {outcome.old_key} stays current: records without a kept delivery ({missing})", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
 from kim_hub.pipeline.home import SourceConfig, check_group_name, check_source_name
@@ -46,13 +47,21 @@ def register(commands: CommandGroup) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from kim_hub.pipeline.setup import initialise
+    from kim_hub.pipeline.setup import initialise_home
 
     home = home_of(args)
-    initialise(home)
+    _config, settled = initialise_home(home)
     print(f"kim-hub home ready: {home.path}")
     print(f"  configuration  {home.config_file}")
     print(f"  inboxes        {home.path / 'inbox'}/<source>/")
+    for source, renamed in settled.encrypted.items():
+        print(f"  record ids     {source}: {len(renamed)} stored in clear, now encrypted")
+    for source, count in settled.tokens_kept.items():
+        print(
+            f"{source}: {count} record ids are stored encrypted but encrypt_record_ids is off; "
+            "its ingest stops until it is set to true again",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -65,8 +74,11 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     check_source_name(args.name, "sources add")
     if args.group is not None:
         check_group_name(args.group, "sources add --group")
-    load_connector(args.connector)
-    config.sources[args.name] = SourceConfig(connectors=[args.connector], group=args.group)
+    connector = load_connector(args.connector)
+    identifying = getattr(connector, "identifying_record_ids", False)  # the job-centre export: Kundennummern
+    config.sources[args.name] = SourceConfig(
+        connectors=[args.connector], group=args.group, encrypt_record_ids=True if identifying else None
+    )
     home.save_config(config)
     prepare_source(home, config, args.name)
     group = body_group(args.name, config.sources[args.name])

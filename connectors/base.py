@@ -85,6 +85,9 @@ class FileConnector(Protocol):
     file_suffixes: ClassVar[tuple[str, ...]] = (".csv",)
     # the delivery lists everyone the source currently serves: an absence is an Abgang, not an erasure
     full_snapshot: ClassVar[bool] = False
+    # its record ids are identifiers of the person (the job centre's Kundennummer): a source with
+    # this connector has its record ids kept encrypted unless hub.toml says otherwise
+    identifying_record_ids: ClassVar[bool] = False
 
     @classmethod
     def read_file(cls, path: Path) -> FileBatch: ...
@@ -134,6 +137,7 @@ class PullConnector(Protocol):
     row_format: ClassVar[str]
     config_model: ClassVar[type[ConnectorConfig]]
     pushes: ClassVar[bool] = False
+    identifying_record_ids: ClassVar[bool] = False  # as for FileConnector
 
     def __init__(self, config: Any) -> None: ...
 

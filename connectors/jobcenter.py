@@ -144,6 +144,7 @@ class JobcenterConnector(FileConnector):
     row_format: ClassVar[str] = "jobcenter-export"
     file_suffixes: ClassVar[tuple[str, ...]] = (".csv",)
     full_snapshot: ClassVar[bool] = True  # the export lists everyone currently receiving SGB II
+    identifying_record_ids: ClassVar[bool] = True  # the record id is the Kundennummer
 
     @classmethod
     def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:

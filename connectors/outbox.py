@@ -6,6 +6,11 @@ systems that import tables, ``summaries-<digest>.csv``. Both are written atomica
 named by its content, so a run repeated after a crash rewrites the same file instead of adding a
 second copy. Cells a spreadsheet would run as formulas are defused.
 
+A document may name its file otherwise (``FILE_ID``, never written into the files): a body whose
+record ids the hub keeps encrypted finds its own id inside the document and the table, while the
+file name carries only the hub's token of it, so a listing of the folder (a share's index, a
+backup catalogue, the log of the job that collects it) shows no Kundennummer.
+
 The folder is the body's as much as the hub's: whatever the sink finds there may have been
 planted. So the folder is opened without following symlinks and every entry is checked before it
 is touched (``connectors.outbox_folder``); an entry that is not a plain file, or a table the hub
@@ -46,6 +51,7 @@ CSV_COLUMNS = (
 )
 TABLE, DOCUMENT, LEFTOVER = "a summaries table", "a document", "a temporary file"  # roles, for warnings
 MALFORMED = "malformed CSV"
+FILE_ID = "file_id"  # a document's file name stem when it is not its record_id; not written out
 
 
 class OutboxSink:
@@ -72,13 +78,14 @@ class OutboxSink:
             for name in folder.names():  # a write a killed push left half done (pushes hold a lock)
                 if name.startswith(TEMPORARY_PREFIX):
                     folder.remove(name, LEFTOVER)
-            _remove(folder, {d["record_id"] for d in documents if d["kind"] != "summary"}, kinds={"summary"})
+            _remove(folder, {_target(d) for d in documents if d["kind"] != "summary"}, kinds={"summary"})
             for name, data in files:
                 folder.write(name, data, TABLE if name.endswith(".csv") else DOCUMENT)
         return len(documents)
 
-    def forget(self, record_id: str) -> int:
-        """Remove everything addressed to an erased record (its JSON files and its CSV rows).
+    def forget(self, record_id: str, file_id: str | None = None) -> int:
+        """Remove everything addressed to an erased record (its JSON files, named by ``file_id``
+        when that is not ``record_id``, and its CSV rows).
 
         A folder that is not one (a symlink planted in its place) holds nothing the hub wrote
         there, so there is nothing to take back: it is reported and left alone."""
@@ -91,27 +98,65 @@ class OutboxSink:
         if opened is None:
             return 0
         with opened as folder:
-            return _remove(folder, {record_id}, kinds=None)
+            return _remove(folder, {(file_id or record_id, record_id)}, kinds=None)
+
+    def rename(self, renamed: Mapping[str, str]) -> int:
+        """Give the documents named by old file ids (old → new) their new names, e.g. after the
+        hub's token of a record id changed with its key; returns how many were renamed. What is
+        not a plain file is left alone; a folder that is not one holds nothing of the hub's."""
+        try:
+            opened = OutboxFolder.existing(self.root, self.folder, self.body, self.skipped)
+        except NotAFolderError as error:
+            self.skipped[error.kind] += 1
+            log.warning("outbox of %s: the folder is a %s; left as it is", self.body, error.kind)
+            return 0
+        if opened is None:
+            return 0
+        moved = 0
+        with opened as folder:
+            for old, new in renamed.items():
+                for kind in KINDS:
+                    name = f"{safe_file_name(old)}.{kind}.json"
+                    data = folder.read_bytes(name, DOCUMENT)  # None when there is none (or not a plain file)
+                    if data is not None and folder.write(f"{safe_file_name(new)}.{kind}.json", data, DOCUMENT):
+                        folder.remove(name, DOCUMENT)
+                        moved += 1
+        return moved
 
 
 def _files(documents: Sequence[Mapping[str, Any]]) -> list[tuple[str, bytes]]:
     """Every file of a delivery, by name, as the bytes to write: one JSON per document, then the CSV."""
     files = [
-        (f"{safe_file_name(d['record_id'])}.{d['kind']}.json", (json.dumps(d, indent=2, ensure_ascii=False) + "\n").encode())
+        (
+            f"{safe_file_name(_target(d)[0])}.{d['kind']}.json",
+            (json.dumps(_written(d), indent=2, ensure_ascii=False) + "\n").encode(),
+        )
         for d in documents
     ]
     table = summaries_csv(documents).encode()
     return [*files, (f"summaries-{hashlib.sha256(table).hexdigest()[:16]}.csv", table)]
 
 
-def _remove(folder: OutboxFolder, record_ids: set[str], kinds: set[str] | None) -> int:
-    """Documents of these kinds (None: all) addressed to these records: JSON files, CSV rows (one pass)."""
-    if not record_ids:
+def _target(document: Mapping[str, Any]) -> tuple[str, str]:
+    """(file name stem, record id) of a document."""
+    return document.get(FILE_ID) or document["record_id"], document["record_id"]
+
+
+def _written(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document as its file holds it: without the hub's file name."""
+    return {key: value for key, value in document.items() if key != FILE_ID}
+
+
+def _remove(folder: OutboxFolder, targets: set[tuple[str, str]], kinds: set[str] | None) -> int:
+    """Documents of these kinds (None: all) addressed to these records, each as (file name stem,
+    record id): JSON files, CSV rows (one pass)."""
+    if not targets:
         return 0
     removed = 0
-    for record_id in record_ids:
+    for file_id, _record_id in targets:
         for kind in kinds or KINDS:
-            removed += folder.remove(f"{safe_file_name(record_id)}.{kind}.json", DOCUMENT)
+            removed += folder.remove(f"{safe_file_name(file_id)}.{kind}.json", DOCUMENT)
+    record_ids = {record_id for _file_id, record_id in targets}
     ids = record_ids | {str(spreadsheet_safe(record_id)) for record_id in record_ids}
     for name in folder.names():
         if name.startswith("summaries-") and name.endswith(".csv"):

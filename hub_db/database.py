@@ -31,6 +31,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def checkpoint(engine: Engine) -> None:
+    """SQLite: copy the write-ahead log into the database and truncate it, so page images from
+    before a change (say, clear ids just encrypted) are gone from the log as well; with
+    ``secure_delete`` the database file itself keeps none. Other databases: nothing to do."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -1,8 +1,15 @@
-"""The hub's secret key: a file outside the database, readable by its owner only.
+"""The hub's secret keys: files outside the database, readable by their owner only.
 
 The database holds only keyed encodings; whoever has the database without the key cannot compute
-an encoding for a name. The key file and the database belong together (back them up together),
+an encoding for a name. The key files and the database belong together (back them up together),
 but never in the same place as the data they protect.
+
+A key version ``k1`` is two files: ``hub-k1.key``, the master key every keyed encoding is derived
+from, and ``record-ids-k1.key``, the AES-SIV key of the record ids the hub keeps only encrypted
+(``linkage.record_ids``; the job centre's Kundennummer). They are made, made current, rotated and
+destroyed together. A home made before the record-id key existed gets it from ``kim-hub init``
+(which also encrypts the ids stored in clear until then); until then the keys refuse to load, so
+no command stores a clear id next to encrypted ones.
 
 The key is trusted only where nobody else could have put or read it: the key folder and the key
 file must be the running user's own, the folder closed to group and others (0700), the file too
@@ -25,6 +32,7 @@ from pathlib import Path
 
 from kim_hub.core.errors import ConfigError, FatalError
 from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.record_ids import KEY_BYTES as RECORD_ID_KEY_BYTES
 
 KEY_BYTES = 32
 DEFAULT_KEY_ID = "k1"
@@ -39,21 +47,37 @@ def key_path(key_dir: Path, key_id: str) -> Path:
     return key_dir / f"hub-{key_id}.key"
 
 
+def record_id_key_path(key_dir: Path, key_id: str) -> Path:
+    """The record-id key file of a key version (``record-ids-k1.key``)."""
+    key_path(key_dir, key_id)  # the same rule for the id
+    return key_dir / f"record-ids-{key_id}.key"
+
+
 def create_key(key_dir: Path, key_id: str = DEFAULT_KEY_ID, make_current: bool = True) -> Path:
-    """Write a new random key (mode 0600, folder 0700); an existing key is never overwritten.
+    """Write a new random key version (mode 0600, folder 0700): its master key and its record-id
+    key, each only where it is missing; an existing key is never overwritten. Returns the master
+    key's path.
 
     The folder is created 0700 here if it is missing; an existing folder is checked, never
     chmod-ed: a loose, foreign or linked one is refused (FatalError)."""
     _private_folder(key_dir)
     path = key_path(key_dir, key_id)
-    if os.path.lexists(path):  # a link there is left for load_keys to refuse, never followed
-        return path
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode() + "\n")
-    if make_current:
+    created = _write_new_key(path, KEY_BYTES)
+    _write_new_key(record_id_key_path(key_dir, key_id), RECORD_ID_KEY_BYTES)
+    if make_current and created:
         set_current(key_dir, key_id)
     return path
+
+
+def _write_new_key(path: Path, size: int) -> bool:
+    """A new random key of ``size`` bytes at ``path`` unless something is there (a link there is
+    left for load_keys to refuse, never followed); True when it was written."""
+    if os.path.lexists(path):
+        return False
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(base64.b64encode(secrets.token_bytes(size)).decode() + "\n")
+    return True
 
 
 def set_current(key_dir: Path, key_id: str) -> None:
@@ -70,9 +94,14 @@ def next_key_id(key_dir: Path) -> str:
 
 
 def destroy_key(key_dir: Path, key_id: str) -> None:
-    """Overwrite a retired key file, then delete it: encodings made with it become unreadable noise.
-    A link there is removed, never written through (its target is not the hub's to destroy)."""
-    path = key_path(key_dir, key_id)
+    """Overwrite a retired key version's files, then delete them: encodings and tokens made with it
+    become unreadable noise. A link there is removed, never written through (its target is not the
+    hub's to destroy)."""
+    for path in (key_path(key_dir, key_id), record_id_key_path(key_dir, key_id)):
+        _destroy_file(path)
+
+
+def _destroy_file(path: Path) -> None:
     if path.is_symlink():
         path.unlink()
     elif path.exists():
@@ -96,12 +125,22 @@ def current_key_id(key_dir: Path) -> str:
 
 
 def load_keys(key_dir: Path, key_id: str | None = None) -> EncodingKeys:
-    """The per-purpose keys of a key version; refuses (FatalError) a key folder or key file that
-    is a link, belongs to another user, or is open to group or others."""
+    """The per-purpose keys of a key version with its record-id key; refuses (FatalError) a key
+    folder or key file that is a link, belongs to another user, or is open to group or others.
+    A missing record-id key is a ConfigError naming the fix (``kim-hub init``)."""
     check_key_folder(key_dir)
     key_id = key_id or current_key_id(key_dir)
     master = base64.b64decode(_read_key_file(key_path(key_dir, key_id)).strip())
-    return EncodingKeys.from_master(master, key_id)
+    record_id_file = record_id_key_path(key_dir, key_id)
+    if not os.path.lexists(record_id_file):
+        raise ConfigError(
+            f"key version {key_id} has no record-id key ({record_id_file.name}): run 'kim-hub init' to create it "
+            "and to encrypt the record ids stored in clear until now"
+        )
+    record_id_key = base64.b64decode(_read_key_file(record_id_file).strip())
+    if len(record_id_key) != RECORD_ID_KEY_BYTES:
+        raise FatalError(f"key file {record_id_file} does not hold a {RECORD_ID_KEY_BYTES}-byte key; refusing to start")
+    return EncodingKeys.from_master(master, key_id, record_id_key)
 
 
 def check_key_folder(key_dir: Path) -> None:

@@ -56,7 +56,7 @@ class SourceRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(64), index=True)
-    record_id: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(400), doc="the source's id, or the hub's token of it (linkage.record_ids)")
     case_data: Mapped[dict[str, Any]] = mapped_column(JSON)
     encoding: Mapped[str] = mapped_column(Text, doc="RecordEncoding as JSON: keyed tokens only")
     key_id: Mapped[str] = mapped_column(String(32))

@@ -14,6 +14,9 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from kim_hub.core.errors import ConfigError
+from kim_hub.linkage.record_ids import open_record_id, seal_record_id
+
 PURPOSES = ("name", "date", "identifier", "place", "address", "bloom", "content")
 BLOOM_BITS = 1024
 BLOOM_HASHES = 6
@@ -31,19 +34,38 @@ def derive_key(master: bytes, key_id: str, purpose: str) -> bytes:
 
 @dataclass(frozen=True)
 class EncodingKeys:
-    """The per-purpose keys of one key version."""
+    """The per-purpose keys of one key version, and its record-id key.
+
+    ``record_id_key`` encrypts the record ids the hub keeps only encrypted (``linkage.record_ids``).
+    It is a key file of its own, not derived from the master key: it encrypts rather than hashes,
+    so whoever holds it can read the ids, and a key that does one thing can be handled (and, were
+    it ever leaked, judged) on its own. It belongs to the same key version and is rotated with it."""
 
     key_id: str
     keys: dict[str, bytes] = field(repr=False)
+    record_id_key: bytes | None = field(default=None, repr=False)
 
     @classmethod
-    def from_master(cls, master: bytes, key_id: str) -> EncodingKeys:
+    def from_master(cls, master: bytes, key_id: str, record_id_key: bytes | None = None) -> EncodingKeys:
         if len(master) < 32:
             raise ValueError("the master key must have at least 32 bytes")
-        return cls(key_id, {purpose: derive_key(master, key_id, purpose) for purpose in PURPOSES})
+        return cls(key_id, {purpose: derive_key(master, key_id, purpose) for purpose in PURPOSES}, record_id_key)
 
     def __hash__(self) -> int:  # for the encoding caches: one entry per key set, never shared across keys
-        return hash((self.key_id, *sorted(self.keys.items())))
+        return hash((self.key_id, *sorted(self.keys.items()), self.record_id_key))
+
+    def seal_record_id(self, source: str, record_id: str) -> str:
+        """The encrypted token of a record id of ``source`` (deterministic: the same id, the same token)."""
+        return seal_record_id(self._record_id_key(), source, record_id)
+
+    def open_record_id(self, source: str, token: str) -> str | None:
+        """The record id in a token of ``source`` made with this key version, else None."""
+        return open_record_id(self._record_id_key(), source, token)
+
+    def _record_id_key(self) -> bytes:
+        if self.record_id_key is None:
+            raise ConfigError(f"key version {self.key_id} has no record-id key: run 'kim-hub init' to create it")
+        return self.record_id_key
 
     def token(self, purpose: str, value: str) -> int:
         """A 63-bit keyed token of ``value`` (fits a signed 64-bit integer column); cached, for

@@ -2,7 +2,10 @@
 
 After this step nothing identifying is left in clear: the identity half of the summary becomes
 keyed encodings (``linkage.encode``); the case half is kept as it is; the content hash that
-detects changed rows is keyed too, so it cannot be recomputed from a guessed identity.
+detects changed rows is keyed too, so it cannot be recomputed from a guessed identity. A record id
+the mapping marked as identifying becomes a token: a keyed one-way token (``keyed:``, the
+authority's AZR-derived ids, which nobody is addressed by) or an encrypted one (``sealed:``, ids
+the hub must still address the source by: ``linkage.record_ids``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from kim_hub.core.rows import Note
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.mappings.case_summary import HUB_KEYED_ID, KEYED_RECORD_ID_PREFIX, CaseSummary
+from kim_hub.mappings.case_summary import HUB_KEYED_ID, KEYED_RECORD_ID_PREFIX, SEALED_RECORD_ID_PREFIX, CaseSummary
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bo
         case_data[HUB_KEYED_ID] = True  # the source does not know this id: nothing can be addressed to it
     return PseudonymisedRecord(
         source=summary.case.source,
-        record_id=stored_record_id(summary.case.record_id, keys),
+        record_id=stored_record_id(summary.case.record_id, keys, summary.case.source),
         case_data=case_data,
         encoding=encode_identity(summary.identity, keys, azr_authoritative).to_json(),
         key_id=keys.key_id,
@@ -48,8 +51,11 @@ def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bo
     )
 
 
-def stored_record_id(record_id: str, keys: EncodingKeys) -> str:
-    """The record id as stored: identifying ids (``keyed:<kind>:<value>``) become keyed tokens."""
+def stored_record_id(record_id: str, keys: EncodingKeys, source: str) -> str:
+    """The record id as stored: identifying ids become tokens (``keyed:<kind>:<value>`` a keyed
+    one-way token, ``sealed:<value>`` the encrypted token of the value for ``source``)."""
+    if record_id.startswith(SEALED_RECORD_ID_PREFIX):
+        return keys.seal_record_id(source, record_id[len(SEALED_RECORD_ID_PREFIX) :])
     if not record_id.startswith(KEYED_RECORD_ID_PREFIX):
         return record_id
     kind, _, value = record_id[len(KEYED_RECORD_ID_PREFIX) :].partition(":")

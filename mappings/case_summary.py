@@ -30,6 +30,12 @@ KEYED_RECORD_ID_PREFIX = "keyed:"
 # The case-data flag pseudonymisation sets on such a record: its stored id is the hub's token, which
 # the source does not know, so nothing can be addressed to it.
 HUB_KEYED_ID = "hub_keyed_id"
+# A record id the hub keeps only encrypted (the job centre's Kundennummer, and every id of a source
+# configured with ``encrypt_record_ids``) is written with this prefix (mappings.record_ids);
+# pseudonymisation replaces it by a deterministic, reversible token, so the source's own id is never
+# stored, yet summaries can still be addressed to the source by it.
+SEALED_RECORD_ID_PREFIX = "sealed:"
+RECORD_ID_MAX_LENGTH = 64  # as the source writes it; the sealed prefix may come on top
 
 Sex = Literal["M", "F", "X", "U"]
 Rechtskreis = Literal["AsylbLG", "SGB II", "SGB III", "SGB VIII", "SGB XII", "none"]
@@ -137,7 +143,7 @@ class CaseData(BaseModel):
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     source: str
-    record_id: str = Field(min_length=1, max_length=64)
+    record_id: str = Field(min_length=1, max_length=RECORD_ID_MAX_LENGTH + len(SEALED_RECORD_ID_PREFIX))
     rechtskreis: Rechtskreis | None = None
     residence_status: str | None = None
     case_status: CaseStatus | None = None

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from kim_hub.core.rows import FileBatch, Note, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, stored_record_id
+from kim_hub.mappings.record_ids import sealed_record_id
 from kim_hub.mappings.registry import RowMapper
 from kim_hub.pipeline.encode_pool import encode_rows
 
@@ -30,8 +31,10 @@ class EncodedFile:
         keys: EncodingKeys,
         azr_authoritative: bool,
         file_notes: Sequence[Note] = (),
+        sealed_ids: bool = False,
     ) -> None:
         self.source, self.batch, self.mapper, self.keys, self.azr_authoritative = source, batch, mapper, keys, azr_authoritative
+        self.sealed_ids = sealed_ids  # the source's record ids are kept encrypted (pipeline.record_ids)
         self.rejections: list[Rejection] = list(batch.rejections)
         self.notes: list[Note] = list(file_notes)  # about the file, then of the rows that land
         self.accepted: set[str] = set()  # stored (keyed) ids: one to one with the source's ids
@@ -46,7 +49,7 @@ class EncodedFile:
                     self.rejections += encoded
                     raw_id = row.fields.get("record_id") or row.fields.get("customer_no") or ""
                     if raw_id.strip():
-                        self._rejected_ids.add(stored_record_id(raw_id.strip().upper(), self.keys))
+                        self._rejected_ids.add(self._stored_id(raw_id.strip().upper()))
                 elif encoded.record_id in self.accepted:
                     self.rejections.append(
                         Rejection(row.file, row.row_number, "record_id", "record_id occurs twice in this file")
@@ -59,6 +62,10 @@ class EncodedFile:
                     if updated and (self._newest is None or updated > self._newest):
                         self._newest = updated
             yield records
+
+    def _stored_id(self, raw_id: str) -> str:
+        """How a rejected row's id would be stored (its person is still in a full snapshot)."""
+        return stored_record_id(sealed_record_id(raw_id) if self.sealed_ids else raw_id, self.keys, self.source)
 
     @property
     def present(self) -> set[str]:

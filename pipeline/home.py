@@ -110,6 +110,13 @@ class SourceConfig(BaseModel):
         default=None,
         description="OS group of the body's inbox and outbox (its account's way in); empty = kim-<source>",
     )
+    encrypt_record_ids: bool | None = Field(
+        default=None,
+        description=(
+            "keep this source's record ids only encrypted (AES-SIV token in the database, links export, review "
+            "list and outbox file names); empty = as its connectors declare (the job-centre export: yes)"
+        ),
+    )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
     contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
         default_factory=dict,
@@ -127,9 +134,14 @@ class SourceConfig(BaseModel):
 
 def default_source(name: str) -> SourceConfig:
     """What `kim-hub init` configures: the authority's XML and the job centre's export where they
-    apply, the standard provider CSV everywhere (also accepted from the authority and job centre)."""
+    apply, the standard provider CSV everywhere (also accepted from the authority and job centre);
+    the job centre's record ids (Kundennummern) kept encrypted, whichever format brings them."""
     native = {"abh": ["abh-xml"], "jobcenter": ["jobcenter-export"]}.get(name, [])
-    return SourceConfig(connectors=[*native, "provider-csv"], azr_authoritative=name == "abh")
+    return SourceConfig(
+        connectors=[*native, "provider-csv"],
+        azr_authoritative=name == "abh",
+        encrypt_record_ids=True if name == "jobcenter" else None,  # its record id is the Kundennummer
+    )
 
 
 class LinkageConfig(BaseModel):
@@ -333,6 +345,9 @@ def render_config(config: HubConfig) -> str:
             lines.append(f"retention_days = {source.retention_days}")
         if source.group is not None:
             lines.append(f"group = {_toml_string(source.group)}")
+        if source.encrypt_record_ids is not None:
+            lines.append("# record ids only as encrypted tokens (database, links, review, outbox file names)")
+            lines.append(f"encrypt_record_ids = {str(source.encrypt_record_ids).lower()}")
         if source.options:
             lines.append(f"[sources.{_toml_key(name)}.options]")
             lines += [f"{_toml_key(key)} = {_toml_string(value)}" for key, value in source.options.items()]

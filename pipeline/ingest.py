@@ -4,7 +4,8 @@ The data path, top to bottom, per delivered file:
 
     drop folder              inbox → processing (atomic claim) … → archive / failed
     connector.read_file      bytes → rows (+ rejections for unreadable rows)
-    mapping                  row → CaseSummary (+ rejections naming row and field)
+    mapping                  row → CaseSummary (+ rejections naming row and field), record ids
+                             under the record-id rule (mappings.record_ids)
     pseudonymise             identity → keyed encodings; identity dropped here
     hub_db.records           store records, rejections and the ledger entry in one transaction
     receipt                  outbox/<source>/receipts/<file>.receipt.json + .txt
@@ -47,12 +48,14 @@ from kim_hub.hub_db.source_state import load_state, save_state
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.contract import contract_for
+from kim_hub.mappings.record_ids import guarded
 from kim_hub.mappings.registry import RowMapper, load_mapping
 from kim_hub.mappings.vocabulary import Vocabulary
 from kim_hub.pipeline.copies import purge_expired
 from kim_hub.pipeline.encoded_file import EncodedFile
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.pipeline.home_access import ensure_source
+from kim_hub.pipeline.record_ids import check_form, seals_record_ids
 from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.runtime.crashpoints import crash_point
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
@@ -115,8 +118,14 @@ def ingest_source(
     sessions: sessionmaker[Session],
 ) -> SourceOutcome:
     """One source's cycle: its ready files (claim, read, map, pseudonymise, store, receipt),
-    then its API connectors (pull from the stored cursor)."""
+    then its API connectors (pull from the stored cursor).
+
+    A source whose stored record ids are not in the form its settings ask for (clear where they
+    are to be encrypted) is not ingested at all: ConfigError, the files wait (pipeline.record_ids)."""
     settings = config.sources[source]
+    sealed = seals_record_ids(settings)
+    with sessions() as session:
+        check_form(session, source, sealed)
     connectors = [load_connector(name) for name in settings.connectors]
     readers = [c for c in connectors if is_file_connector(c)]
     pullers = [c for c in connectors if is_pull_connector(c)]
@@ -145,9 +154,7 @@ def ingest_source(
             outcome.add(result)
     purge_expired(home, source, settings, sessions)  # archive/, failed/ and receipts past their periods
     for puller in pullers:
-        outcome.add(
-            pull_source(puller, settings.options, source, keys, sessions, settings.azr_authoritative, settings.contract, words)
-        )
+        outcome.add(pull_source(puller, source, settings, keys, sessions, words))
     return outcome
 
 
@@ -196,10 +203,17 @@ def _ingest_claimed(
     own name; see ``Claim.readable``); anything it raises sets the file aside."""
     try:
         batch, reader = _read_delivery(claimed, readers, settings.connectors, settings.options)
+        sealed = seals_record_ids(settings)
         try:
             return store_batch(
                 EncodedFile(
-                    source, batch, _mapper(reader, settings.contract, words), keys, settings.azr_authoritative, file_notes
+                    source,
+                    batch,
+                    _mapper(reader, settings.contract, words, sealed),
+                    keys,
+                    settings.azr_authoritative,
+                    file_notes,
+                    sealed,
                 ),
                 _display_name(claimed.name),
                 sessions,
@@ -300,16 +314,21 @@ def _mapper(
     connector: type[FileConnector] | type[PullConnector] | None,
     contract: Mapping[str, str] | None = None,
     words: Vocabulary | None = None,
+    sealed: bool = False,
 ) -> RowMapper:
     """The mapping of the connector's row format under the source's field contract."""
-    return source_mapper(connector.row_format, contract or {}, words) if connector is not None else _no_rows
+    return source_mapper(connector.row_format, contract or {}, words, sealed) if connector is not None else _no_rows
 
 
-def source_mapper(row_format: str, contract: Mapping[str, str], words: Vocabulary | None = None) -> RowMapper:
+def source_mapper(
+    row_format: str, contract: Mapping[str, str], words: Vocabulary | None = None, sealed: bool = False
+) -> RowMapper:
     """The mapping registered for a row format (``kim_hub.mappings.registry``), settling flawed
     fields by the format's field contract as the source tightens it (``[sources.<name>.contract]``),
-    and reading district, goals and consent recipients against the installation's vocabulary
-    (``pipeline.vocabulary``). A plug-in mapping that takes neither settles its fields itself."""
+    reading district, goals and consent recipients against the installation's vocabulary
+    (``pipeline.vocabulary``), and its record ids under the record-id rule (``mappings.record_ids``;
+    ``sealed``: the source's ids are kept encrypted). A plug-in mapping that takes neither contract
+    nor vocabulary settles its fields itself; the record-id rule holds for every mapping."""
     mapping = load_mapping(row_format)
     parameters = inspect.signature(mapping).parameters
     settings: dict[str, Any] = {}
@@ -317,10 +336,10 @@ def source_mapper(row_format: str, contract: Mapping[str, str], words: Vocabular
         settings["contract"] = contract_for(row_format).tightened(contract)
     if "vocabulary" in parameters and words is not None:
         settings["vocabulary"] = words
-    if not settings:
-        return mapping
-    configured = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes them: checked just above
-    return partial(configured, **settings)
+    if settings:
+        configured = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes them: checked just above
+        mapping = partial(configured, **settings)
+    return guarded(mapping, sealed)
 
 
 def _no_rows(source: str, row: RawRow) -> list[Rejection]:
@@ -330,22 +349,22 @@ def _no_rows(source: str, row: RawRow) -> list[Rejection]:
 
 def pull_source(
     connector_class: type[PullConnector],
-    options: dict[str, str],
     source: str,
+    settings: SourceConfig,
     keys: EncodingKeys,
     sessions: sessionmaker[Session],
-    azr_authoritative: bool = False,
-    contract: Mapping[str, str] | None = None,
     words: Vocabulary | None = None,
 ) -> FileOutcome:
     """Pull an API connector from its stored cursor; the batch and the new cursor commit together."""
-    connector = connector_class(connector_class.config_model.from_options(options))
+    connector = connector_class(connector_class.config_model.from_options(settings.options))
+    sealed = seals_record_ids(settings)
     with sessions() as session:
         state = load_state(session, source, connector_class.name)
     pulled = connector.pull(state)
     label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    mapper = _mapper(connector_class, settings.contract, words, sealed)
     result, _ = store_batch(
-        EncodedFile(source, pulled.batch, _mapper(connector_class, contract, words), keys, azr_authoritative),
+        EncodedFile(source, pulled.batch, mapper, keys, settings.azr_authoritative, sealed_ids=sealed),
         label,
         sessions,
         new_state=(connector_class.name, pulled.state),

@@ -8,6 +8,15 @@ A body's transfers are recorded only after its delivery succeeded, so an unreach
 nothing (its documents are planned again next run) and holds up no other body. Whatever goes
 wrong while one body is delivered to stays with that body: it is recorded by kind (never a
 value) and the next body is delivered. A document that cannot be encoded is refused on its own.
+
+Addressing. The push plan addresses each document by the recipient record's stored id. For a body
+whose record ids the hub keeps encrypted (the job centre) that is a token: the document is
+addressed by the body's own id again (the token opened, ``pipeline.record_ids``) right before it
+is handed to the body's sink, since only the body that owns the id ever receives it; its outbox
+file is still named by the token (``connectors.outbox.FILE_ID``). Everything the hub keeps — the
+transfer's content hash, the audit entry — is made from the token-addressed document: a hash of
+a document naming the Kundennummer, whose other content the database holds, would let a guess
+of the number be checked.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from kim_hub.connectors.outbox import OutboxSink
+from kim_hub.connectors.outbox import FILE_ID, OutboxSink
 from kim_hub.connectors.registry import is_pull_connector, load_connector
 from kim_hub.connectors.rest import PushResult
 from kim_hub.core.errors import FatalError, HubError
@@ -31,6 +40,7 @@ from kim_hub.hub_db.locks import PUSHING, hold
 from kim_hub.hub_db.transfers import existing_records, last_transfers, persons_with_records, record_transfer
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.home_access import ensure_source
+from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.runtime.crashpoints import crash_point
 
 log = logging.getLogger(__name__)
@@ -47,7 +57,8 @@ class PushOutcome:
     unchanged: int = 0
     without_consent: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # body → the kind of failure of its delivery (retried next run)
-    documents_refused: dict[str, int] = field(default_factory=dict)  # body → documents not encodable (planned again)
+    # body → documents not encodable, or whose record id does not open (planned again)
+    documents_refused: dict[str, int] = field(default_factory=dict)
     outbox_entries_skipped: dict[str, dict[str, int]] = field(default_factory=dict)  # body → kind of entry → count
 
 
@@ -72,8 +83,10 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
         plan = plan_deliveries(persons, previous, existing_records(session, missing_origins(persons, previous)), policy)
         outcome = PushOutcome(unchanged=plan.unchanged, without_consent=plan.without_consent)
         sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        forms = RecordIdForms.of(home, config)
         for body, planned in sorted(plan.by_body().items()):
-            delivered = _deliver(home, config, body, _sendable(outcome, body, planned), sent_at, outcome)
+            addressed = _addressed(outcome, forms, body, _sendable(outcome, body, planned))
+            delivered = _deliver(home, config, body, addressed, sent_at, outcome)
             for d in delivered:
                 crash_point("push")  # delivered, its transfer not yet committed
                 record_transfer(session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins)
@@ -91,8 +104,41 @@ def _sendable(outcome: PushOutcome, body: str, planned: Sequence[Delivery]) -> l
     return sendable
 
 
+def _addressed(outcome: PushOutcome, forms: RecordIdForms, body: str, planned: Sequence[Delivery]) -> list[Addressed]:
+    """Each document with the id its body knows the record by: the stored id, or for a body whose
+    ids are kept encrypted the token opened. A token that does not open under the current key
+    (it cannot happen unless the database and the key folder came from different backups) is
+    refused like a document that cannot be encoded, and planned again."""
+    addressed = []
+    for d in planned:
+        known = forms.address(body, d.recipient.record_id)
+        if known is None:
+            outcome.documents_refused[body] = outcome.documents_refused.get(body, 0) + 1
+            log.warning("push to %s: a document's record id does not open with the current key; planned again next run", body)
+            continue
+        addressed.append(Addressed(d, known))
+    return addressed
+
+
+@dataclass(frozen=True)
+class Addressed:
+    """A planned document and the id its body knows the recipient record by."""
+
+    delivery: Delivery
+    record_id: str
+
+    def document(self, sent_at: str, outbox: bool) -> dict[str, Any]:
+        """What the sink is given: addressed by the body's id; for an outbox also the file id
+        (the stored id) when that differs."""
+        document = {**self.delivery.document, "record_id": self.record_id, "kind": self.delivery.kind, "sent_at": sent_at}
+        stored = self.delivery.recipient.record_id
+        if outbox and stored != self.record_id:
+            document[FILE_ID] = stored
+        return document
+
+
 def _deliver(
-    home: HubHome, config: HubConfig, body: str, documents: Sequence[Delivery], sent_at: str, outcome: PushOutcome
+    home: HubHome, config: HubConfig, body: str, addressed: Sequence[Addressed], sent_at: str, outcome: PushOutcome
 ) -> Sequence[Delivery]:
     """Deliver one body's documents through its sink; returns what was delivered (nothing when it failed).
 
@@ -100,12 +146,13 @@ def _deliver(
     kind (the hub's own message for a HubError, else the exception's type, whose message may quote
     a value) and the documents are planned again next run. Only a FatalError stops the push: it
     means the hub cannot go on safely. What the outbox left alone is counted either way."""
-    if not documents:
+    if not addressed:
         return []
+    documents = [a.delivery for a in addressed]
     sink: Sink | None = None
     try:
         sink = sink_for(home, config, body)
-        result = sink.push([{**d.document, "kind": d.kind, "sent_at": sent_at} for d in documents])
+        result = sink.push([a.document(sent_at, isinstance(sink, OutboxSink)) for a in addressed])
     except FatalError:
         raise
     except Exception as error:  # noqa: BLE001 - one body's failure must not stop the others

@@ -10,6 +10,14 @@ All records are re-keyed in one transaction. When a record cannot be found in an
 archive was purged, say), nothing changes: the new key is discarded, the old one stays current,
 and the operator learns how many records per source are missing — a fresh full delivery of those
 sources, then another rotation, completes it.
+
+The record-id key of the key version rotates with it. A record id kept encrypted (the job
+centre's, ``pipeline.record_ids``) is re-derived like the rest, so it gets the new key's token in
+the same transaction; the audit entries that name the record take the new token with it. After
+the commit the body's outbox documents named by an old token are renamed to the new one, so a
+later notice or erasure finds them. The transfers' content hashes were made from documents
+addressed by the old token, so the next push sends those bodies their current summaries once
+more (under the new names): a one-time cost of a rotation, never a lost or a doubled document.
 """
 
 from __future__ import annotations
@@ -26,13 +34,17 @@ from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.registry import is_file_connector, load_connector
 from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
 from kim_hub.hub_db.models import SourceRecord
+from kim_hub.hub_db.record_ids import rename_in_audit
 from kim_hub.linkage.encode import forget_cached_encodings
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import pseudonymise
+from kim_hub.linkage.record_ids import TOKEN_PREFIX
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.vocabulary import Vocabulary
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.pipeline.ingest import reader_for, source_mapper
+from kim_hub.pipeline.push import outbox_sink
+from kim_hub.pipeline.record_ids import seals_record_ids
 from kim_hub.pipeline.vocabulary import vocabulary
 
 
@@ -42,6 +54,8 @@ class RotationOutcome:
     new_key: str
     records_rekeyed: int = 0
     missing: dict[str, int] = field(default_factory=dict)  # source → records without a delivery
+    renamed: dict[str, dict[str, str]] = field(default_factory=dict)  # source → old → new id (encrypted ids)
+    outbox_documents_renamed: int = 0
 
     @property
     def complete(self) -> bool:
@@ -72,9 +86,12 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
     if outcome.complete:
         set_current(key_dir, new_id)
         destroy_key(key_dir, old_id)
+        for source, renamed in outcome.renamed.items():
+            outcome.outbox_documents_renamed += outbox_sink(home, source).rename(renamed)
     else:
         destroy_key(key_dir, new_id)
         outcome.records_rekeyed = 0
+        outcome.renamed = {}
     forget_cached_encodings()  # nothing derived from the destroyed key stays in this process
     return outcome
 
@@ -94,7 +111,8 @@ def _rekey_source(
     stored = {r.record_id: r for r in session.execute(select(SourceRecord).where(SourceRecord.source == source)).scalars()}
     pending = {record_id for record_id, record in stored.items() if record.key_id == old_keys.key_id}
     readers = [c for c in (load_connector(n) for n in settings.connectors) if is_file_connector(c)]
-    for summary in _delivered_summaries(home, source, readers, settings.contract, words):
+    renamed: dict[str, str] = {}
+    for summary in _delivered_summaries(home, source, readers, settings.contract, words, seals_record_ids(settings)):
         old = pseudonymise(summary, old_keys, azr_authoritative)
         record = stored.get(old.record_id)
         if old.record_id not in pending or record is None or record.content_hash != old.content_hash:
@@ -107,13 +125,23 @@ def _rekey_source(
             new.content_hash,
         )
         pending.discard(old.record_id)
+        if new.record_id != old.record_id and new.record_id.startswith(TOKEN_PREFIX):
+            renamed[old.record_id] = new.record_id
     if pending:
         outcome.missing[source] = len(pending)
+    rename_in_audit(session, source, renamed)
+    if renamed:
+        outcome.renamed[source] = renamed
     return len(stored) - len(pending)
 
 
 def _delivered_summaries(
-    home: HubHome, source: str, readers: list[type[FileConnector]], contract: Mapping[str, str], words: Vocabulary
+    home: HubHome,
+    source: str,
+    readers: list[type[FileConnector]],
+    contract: Mapping[str, str],
+    words: Vocabulary,
+    sealed: bool,
 ) -> list[CaseSummary]:
     """Every mappable row of the source's kept deliveries, newest file last."""
     folder = DropFolder.under(home.path, source)
@@ -127,6 +155,6 @@ def _delivered_summaries(
         if reader is None:
             continue
         batch = reader.read_file(path)
-        mapper = source_mapper(reader.row_format, contract, words)
+        mapper = source_mapper(reader.row_format, contract, words, sealed)
         summaries += [m for m in (mapper(source, row) for row in batch.rows) if isinstance(m, CaseSummary)]
     return summaries

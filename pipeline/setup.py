@@ -1,8 +1,11 @@
-"""Creating a home: folders, hub.toml with the default sources, the secret key, the database.
+"""Creating a home: folders, hub.toml with the default sources, the secret keys, the database.
 
 Safe to run again: nothing that exists is overwritten, a missing part is added (a new source's
 inbox, a key, the newest database migrations), and the modes and groups of the home's folders
-are put right (pipeline.home_access).
+are put right (pipeline.home_access). Run on a home made before record ids were kept
+encrypted, it also adds the record-id key and encrypts the ids stored in clear of every source
+whose ids are to be encrypted (``pipeline.record_ids``), renaming that body's outbox documents
+to the tokens: the upgrade path leaves no clear id behind.
 """
 
 from __future__ import annotations
@@ -11,16 +14,26 @@ import contextlib
 import os
 from pathlib import Path
 
-from kim_hub.hub_db.database import upgrade
+from sqlalchemy.orm import Session, sessionmaker
+
+from kim_hub.hub_db.database import checkpoint, make_engine, session_factory, upgrade
 from kim_hub.hub_db.keystore import create_key, load_keys
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
 from kim_hub.pipeline.home_access import prepare_home
+from kim_hub.pipeline.push import outbox_sink
+from kim_hub.pipeline.record_ids import SettledIds, settle_record_ids
 from kim_hub.runtime.file_modes import PASSAGE_MODE, PRIVATE_FILE_MODE, make_folders
 
 
 def initialise(home: HubHome) -> HubConfig:
-    """Create (or complete) a home and return its configuration.
+    """Create (or complete) a home and return its configuration."""
+    return initialise_home(home)[0]
+
+
+def initialise_home(home: HubHome) -> tuple[HubConfig, SettledIds]:
+    """Create (or complete) a home; returns its configuration and which stored record ids it
+    encrypted (or found encrypted where they should not be).
 
     Every run also puts the home's modes and groups right (pipeline.home_access): folders made
     or corrected, the private rooms and hub.toml closed to group and others. So an upgrade, which
@@ -35,8 +48,23 @@ def initialise(home: HubHome) -> HubConfig:
     create_key(home.key_dir(config))
     if not config.database_url:
         _private_database_file(home.var / "hub.db")
-    upgrade(home.database_url(config))
-    return config
+    url = home.database_url(config)
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        settled = _settle_record_ids(home, config, session_factory(engine), encoding_keys(home, config))
+        if settled.encrypted:
+            checkpoint(engine)  # the clear ids' old pages leave the write-ahead log now, not at some later close
+    finally:
+        engine.dispose()
+    return config, settled
+
+
+def _settle_record_ids(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], keys: EncodingKeys) -> SettledIds:
+    settled = settle_record_ids(config, sessions, keys)
+    for source, renamed in settled.encrypted.items():
+        outbox_sink(home, source).rename(renamed)
+    return settled
 
 
 def _private_database_file(path: Path) -> None:

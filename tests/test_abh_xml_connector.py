@@ -93,7 +93,7 @@ def test_good_file_maps_every_message() -> None:
     # the AZR number is the authority's only person key: pseudonymisation must key it
     from kim_hub.linkage.pseudonymise import stored_record_id
 
-    stored = stored_record_id(first.case.record_id, seeded_keys("t"))
+    stored = stored_record_id(first.case.record_id, seeded_keys("t"), "abh")
     assert stored.startswith("ABH-") and "200000000001" not in stored
     assert first.identity.azr_number == "200000000001"
     assert first.identity.nationalities == ("SYR",) and second.identity.nationalities == ("AFG", "IRN")

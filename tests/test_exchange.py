@@ -33,6 +33,12 @@ def samira_exchanged(hub: Hub) -> None:
     hub.push(TODAY)
 
 
+def jobcentre_file(hub: Hub, kind: str) -> str:
+    """The name of the job centre's outbox document of this kind for Samira: named by the hub's
+    token of her Kundennummer (the document inside names the Kundennummer itself)."""
+    return f"{hub.stored_id('jobcenter', '962D000001')}.{kind}.json"
+
+
 def summaries(hub: Hub, source: str) -> dict[str, dict]:
     """The JSON files in the source's summaries outbox, by name."""
     folder = hub.home.outbox(source, "summaries")
@@ -46,7 +52,7 @@ def test_both_bodies_receive_each_others_summary_under_their_own_ids(hub: Hub) -
     outcome = hub.push(TODAY)
     assert outcome.summaries_sent == 2
     to_caritas = summaries(hub, "caritas")["C-1.summary.json"]
-    to_jobcenter = summaries(hub, "jobcenter")["962D000001.summary.json"]
+    to_jobcenter = summaries(hub, "jobcenter")[jobcentre_file(hub, "summary")]
     assert to_caritas["record_id"] == "C-1" and to_jobcenter["record_id"] == "962D000001"
     assert [c["body"] for c in to_caritas["cases_elsewhere"]] == ["jobcenter"]
     assert [c["body"] for c in to_jobcenter["cases_elsewhere"]] == ["caritas"]
@@ -66,7 +72,7 @@ def test_withdrawal_stops_transfers_and_sends_one_notice(hub: Hub) -> None:
     hub.sync()
     outcome = hub.push(TODAY)
     assert (outcome.summaries_sent, outcome.withdrawal_notices) == (0, 2)
-    assert "962D000001.withdrawal.json" in summaries(hub, "jobcenter")
+    assert jobcentre_file(hub, "withdrawal") in summaries(hub, "jobcenter")
     assert hub.push(TODAY).withdrawal_notices == 0  # once
 
 
@@ -113,7 +119,7 @@ def test_a_reported_death_stops_summaries_and_tells_each_earlier_recipient_once(
     outcome = hub.push(TODAY)
     assert (outcome.summaries_sent, outcome.withdrawal_notices) == (0, 2)
     for body, record_id in (("caritas", "C-1"), ("jobcenter", "962D000001")):
-        notice = summaries(hub, body)[f"{record_id}.withdrawal.json"]
+        notice = summaries(hub, body)[f"{hub.stored_id(body, record_id)}.withdrawal.json"]
         assert notice["notice"] == NOTICES["death"] and notice["record_id"] == record_id
         assert not any(
             value in json.dumps(notice) for value in ("HADDAD", "Haddad", "SAMIRA", "1988", "200000000042", "2026-11-24")
@@ -241,7 +247,7 @@ def test_leaving_germany_or_the_authority_closes_its_case_but_the_exchange_goes_
     assert one_person(hub)
     outcome = hub.push(TODAY)
     assert (outcome.summaries_sent, outcome.withdrawal_notices) == (1, 0)  # caritas' news still reaches the job centre
-    assert summaries(hub, "jobcenter")["962D000001.summary.json"]["cases_elsewhere"][0]["status"] == "paused"
+    assert summaries(hub, "jobcenter")[jobcentre_file(hub, "summary")]["cases_elsewhere"][0]["status"] == "paused"
 
 
 def test_no_consent_no_transfer(hub: Hub) -> None:
@@ -285,14 +291,14 @@ def test_a_split_sends_a_correction_to_who_got_data_under_the_wrong_link(hub: Hu
     samira_exchanged(hub)
     with hub.sessions() as session, session.begin():  # a coordinator finds they are two people
         ids = {r.record_id: r.id for r in session.execute(select(SourceRecord)).scalars()}
-        item = ReviewItem(record_a=ids["C-1"], record_b=ids["962D000001"], score=0.9, evidence={})
+        item = ReviewItem(record_a=ids["C-1"], record_b=ids[hub.stored_id("jobcenter", "962D000001")], score=0.9, evidence={})
         session.add(item)
     with hub.sessions() as session, session.begin():
         decide(session, item.id, "different", LinkPolicy())
     outcome = hub.push(TODAY)
     assert outcome.corrections == 2 and outcome.summaries_sent == 0
     assert "C-1.correction.json" in summaries(hub, "caritas")
-    assert "962D000001.correction.json" in summaries(hub, "jobcenter")
+    assert jobcentre_file(hub, "correction") in summaries(hub, "jobcenter")
     assert hub.push(TODAY).corrections == 0  # once
 
 
@@ -334,7 +340,7 @@ def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_re
     responses.add(responses.POST, f"{API}/summaries", status=503)
     first = hub.push(TODAY)
     assert list(first.failed) == ["caritas"] and first.summaries_sent == 1  # the job centre is not held up
-    to_jobcenter = summaries(hub, "jobcenter")["962D000001.summary.json"]
+    to_jobcenter = summaries(hub, "jobcenter")[jobcentre_file(hub, "summary")]
     # caritas consented to identity and case only: its case shows, its referral does not
     assert to_jobcenter["cases_elsewhere"] == [
         {
@@ -406,7 +412,9 @@ def test_a_document_the_api_refuses_as_not_unicode_is_not_recorded_and_holds_up_
     first = hub.push(TODAY)
 
     assert first.documents_refused == {"caritas": 1} and first.failed == {}
-    assert first.summaries_sent == 1 and "962D000001.summary.json" in summaries(hub, "jobcenter")  # the job centre is not held up
+    assert first.summaries_sent == 1 and jobcentre_file(hub, "summary") in summaries(
+        hub, "jobcenter"
+    )  # the job centre is not held up
     assert not [call for call in responses.calls if call.request.method == "POST"]  # nothing else was due for caritas
     with hub.sessions() as session:
         assert session.execute(select(Transfer.recipient_source)).scalars().all() == ["jobcenter"]  # no transfer for the refused
@@ -427,7 +435,7 @@ def test_erasure_takes_back_outbox_files_and_notifies_who_received_the_data(hub:
     outcome = hub.push(TODAY)
     assert (outcome.erasure_notices, outcome.summaries_sent) == (1, 0)
     to_jobcenter = summaries(hub, "jobcenter")
-    assert "962D000001.erasure.json" in to_jobcenter and "962D000001.summary.json" not in to_jobcenter  # taken back
+    assert jobcentre_file(hub, "erasure") in to_jobcenter and jobcentre_file(hub, "summary") not in to_jobcenter  # taken back
     rows = [
         row for p in hub.home.outbox("jobcenter", "summaries").glob("*.csv") for row in csv.DictReader(p.open(encoding="utf-8"))
     ]

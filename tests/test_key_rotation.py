@@ -12,16 +12,21 @@ from kim_hub.linkage.encode import _encoded_part
 from kim_hub.linkage.keyed import _bloom_positions, _token
 from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.links import link_rows
+from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.pipeline.rotation import rotate_keys
 from tests.support import Hub
 from tests.support.data import ABH_GOOD, GOOD, SAMIRA_AT_JOBCENTRE
 
 
 def partition(home: HubHome) -> list[list[tuple[str, str]]]:
-    """Persons as sets of records (ABH ids are keyed, so compare jobcenter/caritas ids + counts)."""
+    """Persons as sets of records (ABH ids are keyed, so compare jobcenter/caritas ids + counts;
+    the job centre's ids are tokens of the current key, so compare the ids they hold)."""
+    forms = RecordIdForms.of(home, home.load_config())
     groups: dict[str, list[tuple[str, str]]] = {}
     for source, record_id, person, _status, _score in link_rows(home):
-        groups.setdefault(person, []).append((source, record_id if source != "abh" else "abh"))
+        known = forms.address(source, record_id)
+        assert known is not None, "every token opens with the current key"
+        groups.setdefault(person, []).append((source, known if source != "abh" else "abh"))
     return sorted(sorted(g) for g in groups.values())
 
 
@@ -47,6 +52,9 @@ def test_rotation_rekeys_everything_and_keeps_every_link(hub: Hub) -> None:
     assert {r.key_id for r in records} == {"k2"}
     assert all(r.encoding != old_ids.get(r.record_id) for r in records)
     assert partition(hub.home) == before  # not a single link lost
+    tokens = {r.record_id for r in records if r.source == "jobcenter"}
+    assert len(tokens) == 1 and not tokens & set(old_ids) and not (key_dir / "record-ids-k1.key").exists()
+    assert outcome.renamed == {"jobcenter": {hub.stored_id("jobcenter", "962D000001"): tokens.pop()}}  # the new key's token
 
     # the hub keeps working under the new key: a new delivery links to the re-keyed records
     hub.drop_rows("stadt", "s.csv", [GOOD[0].replace("C-1", "S-1")])

@@ -52,6 +52,11 @@ def withdraw_at_caritas(hub: Hub) -> None:
     hub.sync()
 
 
+def jobcentre_file(hub: Hub, customer_no: str, kind: str) -> str:
+    """A job-centre document's file name: the hub's token of the Kundennummer, not the number."""
+    return f"{hub.stored_id('jobcenter', customer_no)}.{kind}.json"
+
+
 def outbox(hub: Hub, body: str) -> Path:
     return hub.home.outbox(body, "summaries")
 
@@ -154,7 +159,7 @@ def test_a_fifo_in_an_outbox_does_not_hang_the_push(hub: Hub, caplog: pytest.Log
         outcome = hub.push(TODAY)
 
     assert outcome.withdrawal_notices == 2 and not outcome.failed
-    assert "962D000001.withdrawal.json" in snapshot(outbox(hub, "jobcenter"))
+    assert jobcentre_file(hub, "962D000001", "withdrawal") in snapshot(outbox(hub, "jobcenter"))
     assert stat.S_ISFIFO(fifo.lstat().st_mode)  # left alone
     assert outcome.outbox_entries_skipped == {"jobcenter": {"FIFO": 1}}
     assert any("FIFO" in r.getMessage() and "jobcenter" in r.getMessage() for r in caplog.records)
@@ -176,7 +181,7 @@ def test_a_malformed_table_planted_in_an_outbox_is_skipped(hub: Hub, caplog: pyt
     outcome = hub.push(TODAY)
 
     assert outcome.withdrawal_notices == 2 and not outcome.failed  # the push completed, for both bodies
-    assert "962D000001.withdrawal.json" in snapshot(folder)
+    assert jobcentre_file(hub, "962D000001", "withdrawal") in snapshot(folder)
     assert {name: (folder / name).read_bytes() for name in planted} == planted  # skipped, not rewritten
     assert outcome.outbox_entries_skipped == {"jobcenter": {"malformed CSV": 3}}
     assert CANARY not in said(caplog, outcome)
@@ -220,7 +225,9 @@ def test_one_bodys_failing_sink_does_not_stop_another_bodys_delivery(
     monkeypatch.setattr(OutboxSink, "push", push_failing_at_caritas)
     first = hub.push(TODAY)  # caritas comes first and fails
 
-    assert "962D000001.summary.json" in snapshot(outbox(hub, "jobcenter"))  # the job centre still got its summary
+    assert jobcentre_file(hub, "962D000001", "summary") in snapshot(
+        outbox(hub, "jobcenter")
+    )  # the job centre still got its summary
     assert first.failed == {"caritas": "RuntimeError"} and first.summaries_sent == 1
     assert CANARY not in said(caplog, first)
 
@@ -266,7 +273,10 @@ def test_a_document_that_cannot_be_encoded_is_refused_alone(hub: Hub, caplog: py
     assert outcome.documents_refused == {"jobcenter": 1}  # Samira's summary to the job centre carries it
     assert outcome.summaries_sent == 3 and not outcome.failed  # everything else went
     to_jobcenter = snapshot(outbox(hub, "jobcenter"))
-    assert "962D000002.summary.json" in to_jobcenter and "962D000001.summary.json" not in to_jobcenter
+    assert (
+        jobcentre_file(hub, "962D000002", "summary") in to_jobcenter
+        and jobcentre_file(hub, "962D000001", "summary") not in to_jobcenter
+    )
     assert {"C-1.summary.json", "C-2.summary.json"} <= set(snapshot(outbox(hub, "caritas")))
     assert CANARY not in said(caplog, outcome)
     again = hub.push(TODAY)  # refused, so not recorded: planned (and refused) again, nothing else resent

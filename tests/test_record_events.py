@@ -35,7 +35,7 @@ def test_missing_from_the_snapshot_is_an_abgang_and_coming_back_a_zugang(hub: Hu
     hub.drop("jobcenter", "JC_KIM_20261124.csv", export(rows))
     hub.ingest("jobcenter")
     assert events(hub.sessions) == []
-    first_id = rows[0].split(b";")[0].decode()
+    first_id = hub.stored_id("jobcenter", rows[0].split(b";")[0].decode())  # its Kundennummer, as the hub keeps it
 
     day2 = [row.replace(b"24.11.2026 23:15", b"25.11.2026 23:15") for row in rows[1:]]
     hub.drop("jobcenter", "JC_KIM_20261125.csv", export(day2))

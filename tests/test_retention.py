@@ -100,7 +100,7 @@ def abh_xml(hub: Hub) -> tuple[str, str, dict[str, bytes]]:
     good = ABH_GOOD.read_bytes().replace(b"MOHAMAD ALI", CANARY.upper().encode())
     invalid = good.replace(b"<person>", b"<persona>", 1).replace(b"</person>", b"</persona>", 1)  # fails the schema
     # the authority's record id is a keyed token of the AZR number: it is in no delivered file
-    return "abh", stored_record_id(abh_record_id("200000000001"), hub.keys), {"a_good.xml": good, "b_schema.xml": invalid}
+    return "abh", stored_record_id(abh_record_id("200000000001"), hub.keys, "abh"), {"a_good.xml": good, "b_schema.xml": invalid}
 
 
 @pytest.mark.parametrize("deliveries", [provider_csv, provider_xlsx, jobcenter_export, abh_xml])

@@ -10,7 +10,7 @@ from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.hub_db.keystore import current_key_id, load_keys
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.pipeline.home import default_source
-from tests.support import ROOT, SETTLED_AGE, TEST_MASTER_KEY, Hub, deliver, init_home, seeded_keys
+from tests.support import ROOT, SETTLED_AGE, TEST_MASTER_KEY, TEST_RECORD_ID_KEY, Hub, deliver, init_home, seeded_keys
 
 TESTS = ROOT / "tests"
 
@@ -41,14 +41,15 @@ def test_no_test_module_imports_another_test_module_or_conftest() -> None:
 def test_the_hub_fixture_holds_the_fixed_test_key(hub: Hub) -> None:
     key_dir = hub.home.key_dir(hub.config)
     assert current_key_id(key_dir) == "k1"
-    assert hub.keys == load_keys(key_dir) == EncodingKeys.from_master(TEST_MASTER_KEY, "k1")
+    assert hub.keys == load_keys(key_dir) == EncodingKeys.from_master(TEST_MASTER_KEY, "k1", TEST_RECORD_ID_KEY)
     assert (key_dir / "hub-k1.key").stat().st_mode & 0o777 == 0o600 and key_dir.stat().st_mode & 0o777 == 0o700
+    assert (key_dir / "record-ids-k1.key").stat().st_mode & 0o777 == 0o600
 
 
 def test_homes_made_by_the_cli_hold_the_fixed_test_key(tmp_path: Path) -> None:
     home = init_home(tmp_path / "home")
-    assert load_keys(home / "keys") == EncodingKeys.from_master(TEST_MASTER_KEY, "k1")
-    assert seeded_keys("k1") == EncodingKeys.from_master(TEST_MASTER_KEY, "k1") != seeded_keys("k2")
+    assert load_keys(home / "keys") == EncodingKeys.from_master(TEST_MASTER_KEY, "k1", TEST_RECORD_ID_KEY)
+    assert seeded_keys("k1") == EncodingKeys.from_master(TEST_MASTER_KEY, "k1", TEST_RECORD_ID_KEY) != seeded_keys("k2")
 
 
 def test_a_delivery_is_settled_and_a_file_being_written_is_not(tmp_path: Path) -> None:

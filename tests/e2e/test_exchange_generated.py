@@ -22,10 +22,12 @@ from kim_hub.exchange.consent import ConsentPolicy, withdrawn
 from kim_hub.exchange.gaps import find_gap
 from kim_hub.exchange.summary import HeldRecord, consenting, summary_for
 from kim_hub.mappings.provider_csv import map_provider_row
+from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.synth import generate
 from kim_hub.synth.status_messages import write_status_messages
 from tests.support import copy_deliveries, init_home, run_cli
-from tests.support.data import read_truth
+from tests.support.data import read_truth, stored_truth
 
 pytestmark = pytest.mark.e2e
 
@@ -159,15 +161,17 @@ def test_a_withdrawal_stops_the_persons_transfers_and_notifies_every_earlier_rec
     run_cli("ingest", home=home)
 
     outbox = home / "outbox"
+    forms = RecordIdForms.of(HubHome(home), HubHome(home).load_config())  # the job centre's files are named by tokens
     for source, record_id in recipients:
-        assert (outbox / source / "summaries" / f"{record_id}.withdrawal.json").exists()
-        assert not (outbox / source / "summaries" / f"{record_id}.summary.json").exists()  # taken back
+        named = forms.stored(source, record_id)
+        assert (outbox / source / "summaries" / f"{named}.withdrawal.json").exists()
+        assert not (outbox / source / "summaries" / f"{named}.summary.json").exists()  # taken back
     assert run_cli("push", home=home).stdout.startswith("0 summaries sent, 0 withdrawal notices")
 
 
 def test_the_gap_list_matches_the_gaps_of_the_true_persons(exchanged: dict) -> None:
     persons, home = exchanged["persons"], exchanged["home"]
-    truth = read_truth(exchanged["drops"] / "truth.csv")
+    truth = stored_truth(exchanged["drops"] / "truth.csv", home)  # the links name the job centre's ids by token
     person_of_pseudonym: dict[str, Counter] = defaultdict(Counter)
     for link in exchanged["links"]:
         if (link["source"], link["record_id"]) in truth:

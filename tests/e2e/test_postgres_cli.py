@@ -11,7 +11,7 @@ import pytest
 from kim_hub.linkage.evaluate import pairwise_score
 from kim_hub.pipeline.home import HubHome
 from tests.support import copy_sample, init_home, run_cli, sample
-from tests.support.data import STANDARD_F1_FLOOR, read_truth
+from tests.support.data import STANDARD_F1_FLOOR, stored_truth
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ def test_standard_sample_on_postgresql(tmp_path: Path, database_url: str) -> Non
     assert not (home.var / "hub.db").exists(), "nothing may fall back to SQLite"
     rows = csv.DictReader(io.StringIO(run_cli("links", home=home.path).stdout))
     score = pairwise_score(
-        read_truth(sample("standard") / "truth.csv"), {(r["source"], r["record_id"]): r["person_id"] for r in rows}
+        stored_truth(sample("standard") / "truth.csv", home.path), {(r["source"], r["record_id"]): r["person_id"] for r in rows}
     )
     assert score.f1 >= STANDARD_F1_FLOOR
     again = run_cli("ingest", home=home.path)

@@ -19,7 +19,7 @@ import pytest
 
 from kim_hub.linkage.evaluate import pairwise_score
 from tests.support import copy_sample, init_home, run_cli, sample
-from tests.support.data import STANDARD_F1_FLOOR, read_truth
+from tests.support.data import STANDARD_F1_FLOOR, stored_truth
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def test_links_csv_contract(ingested: dict) -> None:
 def test_linkage_beats_floor_against_truth(ingested: dict) -> None:
     rows = csv.DictReader(io.StringIO(ingested["links"]))
     predicted = {(r["source"], r["record_id"]): r["person_id"] for r in rows}
-    score = pairwise_score(read_truth(sample("standard") / "truth.csv"), predicted)
+    score = pairwise_score(stored_truth(sample("standard") / "truth.csv", ingested["home"]), predicted)
     print(f"standard sample: P {score.precision:.4f} R {score.recall:.4f} F1 {score.f1:.4f} in {ingested['seconds']:.1f} s")
     assert score.f1 >= STANDARD_F1_FLOOR
 

@@ -11,13 +11,13 @@ fixtures come from conftest, everything else from this package.
                             ``deliver``, ``csv_text``, ``copy_deliveries``, ``copy_sample``
 ``cli``                     the real CLI in a child process: ``run_cli``, ``start_cli``,
                             ``init_home`` (a home with the fixed test key), ``kim_hub_command``
-``keys``                    ``TEST_MASTER_KEY`` and ``seeded_keys`` (wherever an outcome is
-                            asserted), ``random_keys`` (only where key independence is the point),
-                            ``plant_test_key``
+``keys``                    ``TEST_MASTER_KEY``, ``TEST_RECORD_ID_KEY`` and ``seeded_keys``
+                            (wherever an outcome is asserted), ``random_keys`` (only where key
+                            independence is the point), ``plant_test_key``
 ``databases``               ``sqlite_url``, ``postgres_database`` (a fresh PostgreSQL database)
 ``hub``                     ``Hub``: the ``hub`` fixture's object (``drop``, ``drop_rows``,
-                            ``ingest``, ``ingest_all``, ``link``, ``sync``, ``pseudonyms``, ``receipt``,
-                            ``use_districts``)
+                            ``ingest``, ``ingest_all``, ``link``, ``sync``, ``pseudonyms``, ``stored_id``,
+                            ``receipt``, ``use_districts``)
 ``scenarios``               homes several modules start from: ``samira_in_two_sources``,
                             ``report_home``
 ``data``                    CSV rows and headers (``GOOD``, ``FLAWED``, ``person_at`` …), fixture
@@ -32,7 +32,7 @@ from tests.support.cli import init_home, kim_hub_command, run_cli, start_cli
 from tests.support.databases import BACKENDS, POSTGRES_ENV, postgres_admin_url, postgres_database, sqlite_url
 from tests.support.files import SETTLED_AGE, copy_deliveries, copy_sample, csv_text, deliver, settle
 from tests.support.hub import Hub
-from tests.support.keys import TEST_MASTER_KEY, plant_test_key, random_keys, seeded_keys
+from tests.support.keys import TEST_MASTER_KEY, TEST_RECORD_ID_KEY, plant_test_key, random_keys, seeded_keys
 from tests.support.paths import FIXTURES, PLUGINS, ROOT, SHARED, sample, shared
 from tests.support.scenarios import report_home, samira_in_two_sources
 
@@ -45,6 +45,7 @@ __all__ = [
     "SETTLED_AGE",
     "SHARED",
     "TEST_MASTER_KEY",
+    "TEST_RECORD_ID_KEY",
     "Hub",
     "copy_deliveries",
     "copy_sample",

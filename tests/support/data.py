@@ -130,3 +130,14 @@ def truth_rows(path: Path) -> list[dict[str, str]]:
 def read_truth(path: Path) -> dict[tuple[str, str], str]:
     """A truth file as (source, record_id) → true person, what ``pairwise_score`` compares against."""
     return {(row["source"], row["record_id"]): row["person"] for row in truth_rows(path)}
+
+
+def stored_truth(path: Path, home: Path) -> dict[tuple[str, str], str]:
+    """``read_truth`` with each record id as the hub at ``home`` stores and exports it: the
+    sources whose ids it keeps encrypted (the job centre's) show tokens (pipeline.record_ids)."""
+    from kim_hub.pipeline.home import HubHome
+    from kim_hub.pipeline.record_ids import RecordIdForms
+
+    hub_home = HubHome(home)
+    forms = RecordIdForms.of(hub_home, hub_home.load_config())
+    return {(source, forms.stored(source, record_id)): person for (source, record_id), person in read_truth(path).items()}

@@ -24,6 +24,7 @@ from kim_hub.pipeline.ingest import SourceOutcome, ingest_source
 from kim_hub.pipeline.linking import link_index
 from kim_hub.pipeline.links import link_rows
 from kim_hub.pipeline.push import PushOutcome, push_all
+from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.pipeline.setup import initialise
 from tests.support.data import HEADER
 from tests.support.files import csv_text, deliver
@@ -112,6 +113,11 @@ class Hub:
     def pseudonyms(self) -> dict[tuple[str, str], str | None]:
         """(source, record id) → the person's pseudonym, for every stored record (None: not linked yet)."""
         return {(source, record_id): person for source, record_id, person, _status, _score in link_rows(self.home)}
+
+    def stored_id(self, source: str, record_id: str) -> str:
+        """The id as the hub stores and shows it: the token for a source whose ids are kept
+        encrypted (the job centre's), else the id itself (pipeline.record_ids)."""
+        return RecordIdForms.of(self.home, self.config, self.keys).stored(source, record_id)
 
     def receipt(self, source: str, name: str) -> dict:
         """The JSON receipt the hub wrote for the delivery ``name`` of ``source``."""

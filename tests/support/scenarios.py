@@ -29,6 +29,7 @@ def report_home(hub: Hub) -> Hub:
         hub.ingest(source)
     hub.link()
     with hub.sessions() as session, session.begin():
-        record = session.execute(select(SourceRecord).where(SourceRecord.record_id == "962D000001")).scalar_one()
+        at_jobcentre = SourceRecord.record_id == hub.stored_id("jobcenter", "962D000001")
+        record = session.execute(select(SourceRecord).where(at_jobcentre)).scalar_one()
         add_event(session, record.id, "abgang", dt.date(2026, 11, 24))
     return hub
