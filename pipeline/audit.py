@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.core.access import READ_PURPOSES, Access
-from kim_hub.core.errors import ConfigError
+from kim_hub.core.errors import ConfigError, TransientError
 from kim_hub.hub_db.audit_chain import CHANNELS, INDEX_OBJECT, EntryContent
 from kim_hub.hub_db.audit_log import AuditFilter, LogReport, append, auditor_of, entries, purge, verify
 from kim_hub.hub_db.keystore import load_audit_key
@@ -56,8 +57,11 @@ def record_read(
     if access.purpose is None and config.audit.require_purpose:
         raise ConfigError("--purpose is required: [audit] require_purpose is set in hub.toml")
     purpose = access.purpose or READ_PURPOSES[action]
-    with sessions() as session, session.begin():
-        append(session, "read", action, objects, detail, purpose, access.case_ref)
+    try:
+        with sessions() as session, session.begin():
+            append(session, "read", action, objects, detail, purpose, access.case_ref)
+    except OperationalError:  # SQLite: an import holds the write lock past the busy timeout
+        raise TransientError("the database is busy, so the read could not be logged and nothing is shown") from None
 
 
 def record_admin(sessions: sessionmaker[Session], action: str, detail: dict[str, Any] | None = None) -> None:
