@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.core.errors import TransientError
-from kim_hub.flows.boundary import step_boundary
+from kim_hub.flows.boundary import is_transient, step_boundary
 from kim_hub.flows.prefect_setup import install_redaction
 from kim_hub.flows.redaction import kind_of
 from kim_hub.flows.report_task import report_task
@@ -42,15 +42,7 @@ def _guard_process() -> None:
     use_private_umask()
 
 
-def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
-    """Retry condition: only errors that may go away by themselves."""
-    try:
-        state.result()
-    except TransientError:
-        return True
-    except Exception:  # noqa: BLE001 - everything else is final
-        return False
-    return False
+_is_transient = is_transient  # the tasks' retry condition (flows.boundary)
 
 
 @contextmanager
