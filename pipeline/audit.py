@@ -36,7 +36,12 @@ from kim_hub.pipeline.record_ids import RecordIdForms
 __all__ = ["AuditFilter", "list_entries", "purge_log", "record_admin", "record_read", "verify_log"]
 
 PSEUDONYM = re.compile(r"P-[0-9A-F]{12}")
-OBJECT_PREFIXES = ("record:", "person:", "file:", "review:")
+ACTOR_FILTER = re.compile(r"(?:[a-z]+:)?[\w.@+-]{1,100}")
+ACTION_FILTER = re.compile(r"[a-z_]+(?:\.[a-z_]+)*")
+OBJECT_ID = re.compile(
+    r"index|review:\d+|person:[0-9a-f]{32}|record:[a-z0-9][a-z0-9_-]{0,63}:(?:[0-9a-f]{32}|erased)"
+    r"|file:[a-z0-9][a-z0-9_-]{0,63}:[0-9a-f]{64}"
+)  # the forms hub_db.audit_chain makes: only tokens and hashes, so nothing typed in clear is looked up or logged
 OBJECT_RULE = (
     "--object is SOURCE/RECORD_ID (a source's record), P-… (a person's pseudonym), or an object id "
     "as `kim-hub audit` shows it (record:…, person:…, file:…, review:…, index)"
@@ -76,6 +81,10 @@ def list_entries(home: HubHome, wanted: AuditFilter, limit: int | None = 50) -> 
     entry: the log shows employees' actions, and who looked at it is the DPO's question too."""
     if wanted.channel is not None and wanted.channel not in CHANNELS:
         raise ConfigError(f"--channel must be one of {', '.join(CHANNELS)}")
+    if wanted.actor is not None and not ACTOR_FILTER.fullmatch(wanted.actor):
+        raise ConfigError("--actor is kind:name (os:alice) or a name: letters, digits and . @ + - _")
+    if wanted.action is not None and not ACTION_FILTER.fullmatch(wanted.action):
+        raise ConfigError("--action is an action as listed (review.list) or its family (review): a-z, _ and dots")
     config = home.load_config()
     with open_sessions(home, config) as sessions:
         with sessions() as session:
@@ -93,7 +102,7 @@ def _objects_of(session: Session, forms: RecordIdForms, typed: Sequence[str]) ->
     key, named = auditor.key, auditor.record_name
     found: list[str] = []
     for text in typed:
-        if text == INDEX_OBJECT or text.startswith(OBJECT_PREFIXES):
+        if OBJECT_ID.fullmatch(text):
             found.append(text)
         elif PSEUDONYM.fullmatch(text):
             records = session.execute(

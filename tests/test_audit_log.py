@@ -24,7 +24,7 @@ from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_chain import ChainKey, EntryContent, StoredEntry, verify_channel
 from kim_hub.hub_db.keystore import load_audit_key
 from kim_hub.hub_db.models import AuditCheckpoint, AuditEntry, ReviewItem, SourceRecord
-from kim_hub.pipeline.audit import purge_log, verify_log
+from kim_hub.pipeline.audit import AuditFilter, list_entries, purge_log, verify_log
 from kim_hub.pipeline.review import review_items
 from tests.support import Hub, run_cli, samira_in_two_sources
 from tests.support.data import TODAY, exchange_csv, person_at
@@ -176,6 +176,23 @@ def test_a_purpose_can_be_required_and_must_name_a_task(hub: Hub) -> None:
     assert refused.returncode == 2 and "--purpose is required" in refused.stderr
     assert "#" not in refused.stdout  # no entry, no data
     assert run_cli("review", "list", "--purpose", "Zuordnung prüfen", home=hub.path).returncode == 0
+
+
+def test_the_log_is_searched_by_tokens_and_hashes_never_by_an_id_in_clear(hub: Hub) -> None:
+    samira_in_two_sources(hub)
+    with hub.sessions() as session:
+        delivery = session.execute(select(AuditEntry.objects).where(AuditEntry.action == "ingest.file")).scalars().first()
+    assert delivery is not None
+    (found,) = list_entries(hub.home, AuditFilter(objects=(delivery[0],)))
+    assert found.action == "ingest.file"  # a file by its hash, as listed
+    for typed in ("record:caritas:C-1", "Haddad", "caritas/"):
+        with pytest.raises(ConfigError):
+            list_entries(hub.home, AuditFilter(objects=(typed,)))
+    with pytest.raises(ConfigError):
+        list_entries(hub.home, AuditFilter(actor="Samira Haddad"))
+    with hub.sessions() as session:
+        listings = session.execute(select(AuditEntry.detail).where(AuditEntry.action == "audit.list")).scalars().all()
+    assert listings == [{"filter": {"objects": [delivery[0]]}, "entries": 1}]  # refused filters leave no entry
 
 
 # --- inputs, changes, transfers, admin ---------------------------------------------------------------------
