@@ -71,6 +71,10 @@ def test_the_audit_log_migration_seals_the_old_entries_into_their_chains(databas
         ("review_decision", {"item": 7, "decision": "same", "score": 0.61}),
         ("withdrawal_notice", {"recipient": "caritas", "recipient_record": "erased", "categories": [], "content_hash": "h2"}),
         ("erasure", {"records": 1, "persons": 1, "reason": "erasure request"}),
+        (
+            "correction_notice",
+            {"recipient": "jobcenter", "recipient_record": "siv-SEALED", "categories": [], "content_hash": "h3"},
+        ),
     ]
     with engine.begin() as connection:
         for pk, (kind, detail) in enumerate(old, start=1):
@@ -84,10 +88,11 @@ def test_the_audit_log_migration_seals_the_old_entries_into_their_chains(databas
         refused = True
     assert refused
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM audit")).scalar_one() == 4
+        assert connection.execute(text("SELECT count(*) FROM audit")).scalar_one() == 5
 
     master = bytes(range(32))
-    upgrade(database_url, audit_key=master)
+    opened = {("jobcenter", "siv-SEALED"): "962D000002"}  # an encrypted id is named by the number it holds
+    upgrade(database_url, audit_key=master, record_name=lambda source, stored: opened.get((source, stored), stored))
     key = ChainKey(master)
     with engine.connect() as connection:
         rows = connection.execute(
@@ -99,16 +104,17 @@ def test_the_audit_log_migration_seals_the_old_entries_into_their_chains(databas
         ("change", 1, "review.decide"),
         ("transfer", 2, "transfer.withdrawal_notice"),
         ("change", 2, "erase.records"),
+        ("transfer", 3, "transfer.correction_notice"),
     ]
     assert {r.actor for r in rows} == {"migrated:before-audit-log"}
     objects = [r.objects if isinstance(r.objects, list) else json.loads(r.objects) for r in rows]
     assert objects[0] == [key.record("jobcenter", "962D000001")] and objects[1] == ["review:7"]
-    assert objects[2] == ["record:caritas:erased"]
+    assert objects[2] == ["record:caritas:erased"] and objects[4] == [key.record("jobcenter", "962D000002")]
     with engine.connect() as connection:
         dumped = json.dumps([list(map(str, r)) for r in connection.execute(text("SELECT * FROM audit_log")).all()])
-    assert "962D000001" not in dumped
+    assert "962D000001" not in dumped and "SEALED" not in dumped
     with Session(engine) as session:
         report = verify(session, key, None)
     assert report.intact, report
-    assert [(c.channel, c.entries) for c in report.channels if c.entries] == [("change", 2), ("transfer", 2)]
+    assert [(c.channel, c.entries) for c in report.channels if c.entries] == [("change", 2), ("transfer", 3)]
     engine.dispose()
