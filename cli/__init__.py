@@ -5,7 +5,8 @@ commands    the one helper that builds commands and command groups (``--home``, 
 setup       init, sources add / list / check
 sync        ingest, push, reestimate, retention, serve (the Prefect flows)
 index       links, review list / decide, erase, keys rotate
-exchange    gaps, transitions, audit
+exchange    gaps, transitions
+audit       audit (list), audit verify, audit purge
 reports     report, monitoring
 data        generate, schema, demo
 """

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from kim_hub.core.access import READ_PURPOSES, Access
 from kim_hub.pipeline.home import HubHome
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED, EXIT_PART_FAILED, EXIT_FAILED = 0, 1, 2, 3, 4, 5
@@ -64,10 +65,7 @@ class CommandGroup:
             epilog=_examples(examples),
             formatter_class=HelpFormatter,
         )
-        if home:
-            parser.add_argument("--home", help=HOME_HELP)
-        # not given, it leaves the top-level --debug's value alone (kim-hub --debug ingest)
-        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+        _common_options(parser, home)
         parser.set_defaults(handler=handler)
         return parser
 
@@ -78,6 +76,43 @@ class CommandGroup:
         )
         parser.set_defaults(handler=lambda _args: _print_help(parser))
         return CommandGroup(parser.add_subparsers(title=f"{name} commands", metavar="SUBCOMMAND"))
+
+    def command_group(
+        self, name: str, handler: Handler, help_text: str, *examples: str
+    ) -> tuple[argparse.ArgumentParser, CommandGroup]:
+        """A command that runs ``handler`` on its own and has subcommands too (``kim-hub audit``
+        lists, ``kim-hub audit verify`` verifies): its parser, for its own options, and its group."""
+        parser: argparse.ArgumentParser = self._subparsers.add_parser(
+            name, help=help_text, description=help_text, epilog=_examples(examples), formatter_class=HelpFormatter
+        )
+        _common_options(parser, home=True)
+        parser.set_defaults(handler=handler)
+        return parser, CommandGroup(parser.add_subparsers(title=f"{name} commands", metavar="SUBCOMMAND"))
+
+
+def _common_options(parser: argparse.ArgumentParser, home: bool) -> None:
+    """``--home`` and ``--debug``. Neither has a default of its own: one not given leaves the value
+    of an enclosing command alone (``kim-hub --debug ingest``, ``kim-hub audit --home H verify``);
+    ``home_of`` supplies the default."""
+    if home:
+        parser.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+
+
+def add_access_options(parser: argparse.ArgumentParser, action: str) -> None:
+    """``--purpose`` and ``--case-ref`` of a command that shows person-level data: both go into
+    the audit log's entry of the read, ``action`` (``pipeline.audit``)."""
+    parser.add_argument(
+        "--purpose",
+        help=f"why the data is read, for the audit log (default: {READ_PURPOSES[action]!r}; "
+        "required when [audit] require_purpose is set); name the task, never a person",
+    )
+    parser.add_argument("--case-ref", help="the case (Aktenzeichen) the data is read for, for the audit log")
+
+
+def access_of(args: argparse.Namespace) -> Access:
+    """The purpose and case reference given on the command line (checked: ConfigError)."""
+    return Access(getattr(args, "purpose", None), getattr(args, "case_ref", None))
 
 
 def _print_help(parser: argparse.ArgumentParser) -> int:

@@ -1,7 +1,8 @@
-"""`kim-hub gaps | transitions | audit`: chain gaps and Rechtskreiswechsel by district, and the audit trail.
+"""`kim-hub gaps | transitions`: chain gaps and Rechtskreiswechsel by district.
 
 The rules are pure functions in ``exchange``, applied to every person by ``pipeline.worklists``;
-this module prints their findings, pseudonyms and bodies only.
+this module prints their findings, pseudonyms and bodies only. Each listing is a read in the
+audit log, with ``--purpose`` and ``--case-ref``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from kim_hub.cli.commands import EXIT_OK, CommandGroup, home_of
+from kim_hub.cli.commands import EXIT_OK, CommandGroup, access_of, add_access_options, home_of
 
 
 def register(commands: CommandGroup) -> None:
@@ -24,6 +25,7 @@ def register(commands: CommandGroup) -> None:
         "kim-hub gaps --format json --home /srv/kim-hub",
     )
     gaps.add_argument("--format", choices=("text", "json"), default="text")
+    add_access_options(gaps, "gaps.list")
     changes = commands.command(
         "transitions",
         cmd_transitions,
@@ -31,14 +33,7 @@ def register(commands: CommandGroup) -> None:
         "kim-hub transitions --home /srv/kim-hub",
     )
     changes.add_argument("--format", choices=("text", "json"), default="text")
-    audit = commands.command(
-        "audit",
-        cmd_audit,
-        "Show the audit trail: transfers, withdrawal notices, review decisions, erasures, purges, link events.",
-        "kim-hub audit --kind transfer --limit 20 --home /srv/kim-hub",
-    )
-    audit.add_argument("--kind", help="only this kind (transfer, withdrawal_notice, review_decision, erasure, purge, link)")
-    audit.add_argument("--limit", type=int, default=50)
+    add_access_options(changes, "transitions.list")
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
@@ -46,7 +41,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
 
     _print_by_district(
         args,
-        chain_gaps(home_of(args)),
+        chain_gaps(home_of(args), access=access_of(args)),
         "gaps",
         lambda g: f"{g.pseudonym}  {g.trigger:12} since {g.since}  known to: {', '.join(g.bodies)}",
     )
@@ -58,7 +53,7 @@ def cmd_transitions(args: argparse.Namespace) -> int:
 
     _print_by_district(
         args,
-        rechtskreis_transitions(home_of(args)),
+        rechtskreis_transitions(home_of(args), access_of(args)),
         "changes",
         lambda t: f"{t.pseudonym}  {t.on}  {t.kind:15} {t.before} → {t.after}  known to: {', '.join(t.bodies)}",
     )
@@ -77,11 +72,3 @@ def _print_by_district(args: argparse.Namespace, found: Sequence[Any], noun: str
             print(f"\n{district}")
         print("  " + line(item))
     print(f"\n{len(found)} {noun}")
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    from kim_hub.pipeline.worklists import audit_trail
-
-    for when, kind, detail in audit_trail(home_of(args), args.kind, args.limit):
-        print(f"{when:%Y-%m-%d %H:%M:%S}  {kind:18} {json.dumps(detail, ensure_ascii=False)}")
-    return EXIT_OK

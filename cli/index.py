@@ -1,6 +1,8 @@
 """`kim-hub links | review | erase | keys`: the master index as a coordinator and an operator see it.
 
 Record ids and pseudonyms only: the index holds no clear identity, so nothing here can show one.
+`links` and `review list` show person-level data: each is a read in the audit log, with
+``--purpose`` and ``--case-ref``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from kim_hub.cli.commands import EXIT_OK, EXIT_PART_FAILED, EXIT_REJECTED, EXIT_USAGE, CommandGroup, home_of
+from kim_hub.cli.commands import (
+    EXIT_OK,
+    EXIT_PART_FAILED,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    CommandGroup,
+    access_of,
+    add_access_options,
+    home_of,
+)
 from kim_hub.pipeline.home import check_source_name
 
 
@@ -26,6 +37,7 @@ def register(commands: CommandGroup) -> None:
     )
     links.add_argument("--format", choices=("csv", "json"), default="csv")
     links.add_argument("--out", help="write to this file instead of standard output")
+    add_access_options(links, "links.export")
 
     review = commands.group(
         "review",
@@ -42,6 +54,7 @@ def register(commands: CommandGroup) -> None:
     listing.add_argument("--status", choices=("open", "same", "different", "all"), default="open")
     listing.add_argument("--limit", type=int, default=50, help="show at most this many (0 = all)")
     listing.add_argument("--format", choices=("text", "json"), default="text")
+    add_access_options(listing, "review.list")
     decide = review.command(
         "decide",
         cmd_review_decide,
@@ -77,11 +90,12 @@ def cmd_links(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.links import link_rows
     from kim_hub.pipeline.private_files import check_target, replacing
 
+    access = access_of(args)
     if not args.out:
-        _write_links(sys.stdout, link_rows(home_of(args)), args.format)
+        _write_links(sys.stdout, link_rows(home_of(args), access), args.format)
         return EXIT_OK
     check_target(Path(args.out), "--out")  # refused before the index is read
-    rows = link_rows(home_of(args))
+    rows = link_rows(home_of(args), access)
     with replacing(Path(args.out), "--out") as out:  # a reader never sees half an export
         _write_links(out, rows, args.format)
     return EXIT_OK
@@ -101,7 +115,7 @@ def _write_links(out: TextIO, rows: Sequence[tuple[Any, ...]], form: str) -> Non
 def cmd_review_list(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.review import review_items
 
-    items = review_items(home_of(args), args.status, args.limit or None)
+    items = review_items(home_of(args), args.status, args.limit or None, access_of(args))
     if args.format == "json":
         print(json.dumps([item.__dict__ for item in items], indent=1, default=str))
         return EXIT_OK

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from kim_hub.cli.commands import EXIT_OK, CommandGroup, home_of
+from kim_hub.cli.commands import EXIT_OK, CommandGroup, access_of, add_access_options, home_of
 from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.private_files import check_target, write_replacing
 
@@ -34,6 +34,7 @@ def register(commands: CommandGroup) -> None:
     report.add_argument("--out", help="write here ('-' for standard output) instead of publishing into reports/")
     report.add_argument("--format", choices=("html", "json"), default="html")
     report.add_argument("--lang", choices=("de", "en"), default="de", help="language of the labels (default: de)")
+    add_access_options(report, "report.write")
 
     monitoring = commands.command(
         "monitoring",
@@ -58,12 +59,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     home = home_of(args)
     if not args.out:
-        write_reports(home, lang=args.lang)
+        write_reports(home, lang=args.lang, access=access_of(args))
         print(home.reports / (REPORT_HTML if args.format == "html" else REPORT_JSON))
         return EXIT_OK
     if args.out != "-":
         check_target(Path(args.out), "--out")  # refused before the report is made
-    report = make_report(home, lang=args.lang)
+    report = make_report(home, lang=args.lang, access=access_of(args))
     text = render_html(report, args.lang) if args.format == "html" else report_json(report)
     if args.out == "-":
         sys.stdout.write(text)

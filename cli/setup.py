@@ -1,4 +1,6 @@
-"""`kim-hub init` and `kim-hub sources add | list | check`: a home and the sources it pulls from."""
+"""`kim-hub init` and `kim-hub sources add | list | check`: a home and the sources it pulls from.
+
+`init` and `sources add` are admin entries of the audit log (``pipeline.setup``)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import argparse
 import sys
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
-from kim_hub.pipeline.home import SourceConfig, check_group_name, check_source_name
 
 
 def register(commands: CommandGroup) -> None:
@@ -66,21 +67,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_add(args: argparse.Namespace) -> int:
-    from kim_hub.connectors.registry import load_connector
-    from kim_hub.pipeline.home_access import body_group, prepare_source
+    from kim_hub.pipeline.home_access import body_group
+    from kim_hub.pipeline.setup import add_source
 
     home = home_of(args)
-    config = home.load_config()
-    check_source_name(args.name, "sources add")
-    if args.group is not None:
-        check_group_name(args.group, "sources add --group")
-    connector = load_connector(args.connector)
-    identifying = getattr(connector, "identifying_record_ids", False)  # the job-centre export: Kundennummern
-    config.sources[args.name] = SourceConfig(
-        connectors=[args.connector], group=args.group, encrypt_record_ids=True if identifying else None
-    )
-    home.save_config(config)
-    prepare_source(home, config, args.name)
+    config = add_source(home, args.name, args.connector, args.group)
     group = body_group(args.name, config.sources[args.name])
     print(f"source {args.name} added ({args.connector}); drop files into {home.inbox(args.name)}")
     if not group.exists:

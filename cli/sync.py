@@ -44,7 +44,8 @@ def register(commands: CommandGroup) -> None:
         "retention",
         cmd_retention,
         "Erase records whose case closed longer ago than their source's retention_days, and purge archived "
-        "and failed deliveries and receipts past archive_days, failed_days and receipt_days (a flow).",
+        "and failed deliveries and receipts past archive_days, failed_days and receipt_days, and audit log "
+        "entries past their channel's period (a flow).",
         "kim-hub retention --home /srv/kim-hub",
     )
     commands.command(
@@ -202,12 +203,14 @@ def cmd_retention(args: argparse.Namespace) -> int:
     if not any(source.retention_days is not None for source in home.load_config().sources.values()):
         print("no source has retention_days set in hub.toml: no records to erase")
     summary = prefect_flows(home).retention_flow(str(home.path))
-    for source, counts in summary.items():
+    for source, counts in summary["sources"].items():
         print(
             f"{source:12} {counts['records_erased']} records and {counts['persons_erased']} persons erased; "
             f"purged {counts['archive_purged']} archived and {counts['failed_purged']} failed deliveries, "
             f"{counts['receipts_purged']} receipt files"
         )
+    for channel, count in summary["audit_log"].items():
+        print(f"audit log {channel:8} {count} entries past their retention period removed")
     return EXIT_OK
 
 

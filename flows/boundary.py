@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kim_hub.core.errors import StepError, step_error
+from kim_hub.core.errors import StepError, TransientError, step_error
 from kim_hub.flows.redaction import value_free_traceback
 
 log = logging.getLogger("kim_hub.flows")
@@ -35,6 +35,17 @@ def step_boundary(step: str) -> Iterator[None]:
     except Exception as error:  # noqa: BLE001 - every kind leaves as a StepError; BaseException (Prefect's signals) passes
         _log_locally(step, error)
         raise step_error(step, error) from None
+
+
+def is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
+    """Retry condition of the tasks: only errors that may go away by themselves."""
+    try:
+        state.result()
+    except TransientError:
+        return True
+    except Exception:  # noqa: BLE001 - everything else is final
+        return False
+    return False
 
 
 def _log_locally(step: str, error: Exception) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from kim_hub.flows.boundary import step_boundary
+from kim_hub.flows.boundary import is_transient, step_boundary
 from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.reports import write_reports
 from kim_hub.reporting.markdown import report_markdown
@@ -20,10 +20,12 @@ from kim_hub.reporting.markdown import report_markdown
 ARTIFACT_KEY = "kim-hub-report"
 
 
-@task(name="write-report", persist_result=False)
+@task(name="write-report", retries=2, retry_delay_seconds=5, retry_condition_fn=is_transient, persist_result=False)
 def report_task(home_path: str, run_summary: dict[str, Any] | None = None, lang: str = "de") -> dict[str, Any]:
     """Write the run's report into reports/ and attach its aggregates; returns the totals (any
-    failure leaves as a StepError: a corrupt previous report quotes its value in ``int()``'s message)."""
+    failure leaves as a StepError: a corrupt previous report quotes its value in ``int()``'s message).
+    Retried when its read cannot be logged yet (SQLite: another run holds the write lock); the
+    read is logged before a file is touched, so a retry starts afresh."""
     with step_boundary("write-report"):
         report = write_reports(HubHome(Path(home_path)), run_summary, lang)
         create_markdown_artifact(

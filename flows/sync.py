@@ -20,10 +20,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.core.errors import TransientError
-from kim_hub.flows.boundary import step_boundary
+from kim_hub.flows.boundary import is_transient, step_boundary
 from kim_hub.flows.prefect_setup import install_redaction
 from kim_hub.flows.redaction import kind_of
 from kim_hub.flows.report_task import report_task
+from kim_hub.pipeline.audit import purge_log
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.erasure import apply_retention
 from kim_hub.pipeline.home import HubConfig, HubHome
@@ -41,15 +42,7 @@ def _guard_process() -> None:
     use_private_umask()
 
 
-def _is_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
-    """Retry condition: only errors that may go away by themselves."""
-    try:
-        state.result()
-    except TransientError:
-        return True
-    except Exception:  # noqa: BLE001 - everything else is final
-        return False
-    return False
+_is_transient = is_transient  # the tasks' retry condition (flows.boundary)
 
 
 @contextmanager
@@ -192,13 +185,16 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
 
 @flow(name="kim-hub-retention", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def retention_flow(home_path: str) -> dict[str, Any]:
-    """Erase records whose case closed longer ago than their source's retention period, and purge
-    the copies of deliveries (archive/, failed/, receipts) kept longer than theirs; returns counts."""
+    """Erase records whose case closed longer ago than their source's retention period, purge
+    the copies of deliveries (archive/, failed/, receipts) kept longer than theirs, and audit log
+    entries older than their channel's. Returns the counts: ``sources`` (per source) and
+    ``audit_log`` (entries removed per channel)."""
     _guard_process()
     with step_boundary("kim-hub-retention"):
         with _hub(home_path) as (home, config, sessions):
             erased = apply_retention(home, config, sessions)
-        get_run_logger().info("retention: %s", erased)
+            purged = purge_log(home, config)
+        get_run_logger().info("retention: %s; audit log: %s", erased, purged)
         if any(counts["records_erased"] for counts in erased.values()):
             push_task(home_path)  # erasure notices to who received the erased records' data
-        return erased
+        return {"sources": erased, "audit_log": purged}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from kim_hub.hub_db.audit_log import Auditor, session_info
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -40,8 +43,10 @@ def checkpoint(engine: Engine) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, auditor: Auditor | None = None) -> sessionmaker[Session]:
+    """Sessions on ``engine``; with an ``auditor`` they can write the audit log (hub_db.audit_log),
+    and whatever the log must record can only be written through such sessions."""
+    return sessionmaker(engine, expire_on_commit=False, info=session_info(auditor) if auditor else None)
 
 
 def alembic_config(url: str) -> Config:
@@ -52,6 +57,13 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str) -> None:
-    """Bring the database schema to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(url), "head")
+def upgrade(url: str, audit_key: bytes | None = None, record_name: Callable[[str, str], str] | None = None) -> None:
+    """Bring the database schema to the newest migration (idempotent). ``audit_key`` seals audit
+    entries a migration moves into the log (0005), ``record_name`` names their records as the
+    log does (``Auditor.record_name``); without the key such a migration stops."""
+    config = alembic_config(url)
+    if audit_key is not None:
+        config.attributes["audit_key"] = audit_key
+    if record_name is not None:
+        config.attributes["audit_record_name"] = record_name
+    command.upgrade(config, "head")

@@ -2,12 +2,13 @@
 
 What goes: the record (case data, encodings, its rows of the index snapshot), its links, review items, dated events and the
 transfers addressed to it, the person when no record of it is left, and that person's pseudonym
-from the link history (events keep their shape, the pseudonym becomes "erased"); audit entries of
-transfers to the record keep their shape with the record id replaced by "erased". What stays: one
-"erase" event saying that an erasure happened, with no record id and no pseudonym — the audit
-needs the fact, not the person. Delivered files in the source's archive/ and failed/ may still
-hold the row in clear, and the outbox may hold documents addressed to it: the caller removes them
-(pipeline/erasure.py, pipeline/copies.py).
+from the link history (events keep their shape, the pseudonym becomes "erased"). What stays: one
+"erase" event saying that an erasure happened, with no record id and no pseudonym, and an entry
+of the audit log's change channel naming the erased records by keyed token only. The audit log
+is not rewritten: it never held a record id in clear (``hub_db.audit_log`` says why that is
+enough), and its own retention ends what it keeps. Delivered files in the source's archive/ and
+failed/ may still hold the row in clear, and the outbox may hold documents addressed to it: the
+caller removes them (pipeline/erasure.py, pipeline/copies.py).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db.audit_log import append, record_objects
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import (
-    AuditEntry,
     Link,
     LinkEvent,
     LinkQueueEntry,
@@ -55,7 +56,6 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
             select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))
         )
     )
-    _redact_transfer_audit(session, set(erased))
     for table, column in (
         (ReviewItem, ReviewItem.record_a),
         (ReviewItem, ReviewItem.record_b),
@@ -74,7 +74,13 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
     if orphans:
         _forget_pseudonyms(session, orphans)
     session.add(LinkEvent(kind="erase", before=[], after=[], records=len(record_pks), reason=reason[:200]))
-    session.add(AuditEntry(kind="erasure", detail={"records": len(record_pks), "persons": len(orphans), "reason": reason[:200]}))
+    append(
+        session,
+        "change",
+        "erase.records",
+        record_objects(session, erased),
+        {"records": len(record_pks), "persons": len(orphans), "reason": reason[:200]},
+    )
     return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans), erased=erased)
 
 
@@ -107,12 +113,3 @@ def _forget_pseudonyms(session: Session, person_ids: set[int]) -> None:
             event.before, event.after = before, after
     session.execute(table_of(Person).update().where(Person.merged_into.in_(person_ids)).values(merged_into=None))
     session.execute(delete(Person).where(Person.id.in_(person_ids)))
-
-
-def _redact_transfer_audit(session: Session, erased: set[tuple[str, str]]) -> None:
-    """Audit entries of documents sent to an erased record keep their shape, not its id."""
-    entries = session.execute(select(AuditEntry).where(AuditEntry.kind != "erasure")).scalars()
-    for entry in entries:
-        detail = entry.detail or {}
-        if (detail.get("recipient"), detail.get("recipient_record")) in erased:
-            entry.detail = {**detail, "recipient_record": ERASED}

@@ -9,7 +9,8 @@ from, and ``record-ids-k1.key``, the AES-SIV key of the record ids the hub keeps
 (``linkage.record_ids``; the job centre's Kundennummer). They are made, made current, rotated and
 destroyed together. A home made before the record-id key existed gets it from ``kim-hub init``
 (which also encrypts the ids stored in clear until then); until then the keys refuse to load, so
-no command stores a clear id next to encrypted ones.
+no command stores a clear id next to encrypted ones. Apart from the versions: ``audit.key``,
+which seals the audit log and is never rotated (``create_audit_key``, ``hub_db.audit_chain``).
 
 The key is trusted only where nobody else could have put or read it: the key folder and the key
 file must be the running user's own, the folder closed to group and others (0700), the file too
@@ -36,6 +37,7 @@ from kim_hub.linkage.record_ids import KEY_BYTES as RECORD_ID_KEY_BYTES
 
 KEY_BYTES = 32
 DEFAULT_KEY_ID = "k1"
+AUDIT_KEY_FILE = "audit.key"
 KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # non-blocking: a FIFO planted there must not hang us
 
@@ -78,6 +80,32 @@ def _write_new_key(path: Path, size: int) -> bool:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(base64.b64encode(secrets.token_bytes(size)).decode() + "\n")
     return True
+
+
+def audit_key_path(key_dir: Path) -> Path:
+    """The audit log's key file: one key, not versioned (see ``create_audit_key``)."""
+    return key_dir / AUDIT_KEY_FILE
+
+
+def create_audit_key(key_dir: Path) -> Path:
+    """Write the audit log's key if there is none (mode 0600, folder 0700, as ``create_key``).
+
+    It seals the audit log's chain and makes the tokens of record ids in it, so it is never
+    rotated with the encoding keys (`kim-hub keys rotate` destroys the old key, which would leave
+    the log unverifiable and its tokens unsearchable) and never overwritten."""
+    _private_folder(key_dir)
+    path = audit_key_path(key_dir)
+    _write_new_key(path, KEY_BYTES)  # not if anything is there: a link is left for load_audit_key to refuse
+    return path
+
+
+def load_audit_key(key_dir: Path) -> bytes:
+    """The audit log's key, held to the same rules as the encoding keys (FatalError otherwise)."""
+    check_key_folder(key_dir)
+    path = audit_key_path(key_dir)
+    if not os.path.lexists(path):
+        raise ConfigError(f"no audit key in {key_dir}: run 'kim-hub init' (it adds one to an existing home)")
+    return base64.b64decode(_read_key_file(path).strip())
 
 
 def set_current(key_dir: Path, key_id: str) -> None:

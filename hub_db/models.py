@@ -11,7 +11,8 @@ model_versions   learnt linkage parameters, versioned
 review_items     pairs between the thresholds, awaiting a coordinator's decision
 record_events    dated changes per record (status messages, Abgang/Zugang): the Rechtskreis history
 transfers        what was sent to which recipient record (content hash: only changes are sent)
-audit            append-only: transfers, withdrawal notices, review decisions, erasures
+audit_log        append-only, hash-chained per channel: reads, inputs, changes, transfers, admin
+audit_checkpoints  what retention removed from the audit log, sealed so the chain still verifies
 source_states    connector cursors (REST updated_since), committed with their records
 index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
 """
@@ -183,14 +184,41 @@ class Transfer(Base):
 
 
 class AuditEntry(Base):
-    __tablename__ = "audit"
+    """One entry of the append-only audit log, sealed into its channel's chain (hub_db/audit_log.py).
+
+    Database triggers refuse to change an entry, and to delete one that no retention checkpoint
+    covers; the chain shows what gets past them."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("channel", "seq", name="uq_audit_channel_seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(
-        String(32), index=True, doc="transfer | withdrawal_notice | review_decision | erasure | purge"
-    )
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, doc="who, to whom, which consent, content hash — never identity")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    channel: Mapped[str] = mapped_column(String(16), doc="read | change | input | transfer | admin: one chain each")
+    seq: Mapped[int] = mapped_column(Integer, doc="the entry's place in its channel's chain, from 1")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(128), doc="kind:name, e.g. os:alice (core.access.Actor)")
+    action: Mapped[str] = mapped_column(String(48), index=True, doc="review.list, ingest.file, transfer.summary, …")
+    objects: Mapped[list[str]] = mapped_column(JSON, doc="pseudonymous: record:<source>:<token>, person:<pseudonym>, …")
+    purpose: Mapped[str | None] = mapped_column(String(120), doc="why person-level data was read")
+    case_ref: Mapped[str | None] = mapped_column(String(64), doc="the case (Aktenzeichen) it was read for")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, doc="counts, consents, content hashes — never identity or content")
+    mac: Mapped[str] = mapped_column(String(64), doc="HMAC of the previous entry's mac and this entry's content")
+
+
+class AuditCheckpoint(Base):
+    """Retention removed entries 1..upto_seq of a channel; the first entry left chains to chain_mac."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    upto_seq: Mapped[int] = mapped_column(Integer)
+    chain_mac: Mapped[str] = mapped_column(String(64), doc="mac of entry upto_seq")
+    purged: Mapped[int] = mapped_column(Integer, doc="entries removed by this purge")
+    before: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), doc="entries older than this were due")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(128))
+    mac: Mapped[str] = mapped_column(String(64), doc="HMAC of the checkpoint's content: only the key makes one")
 
 
 class SourceState(Base):
@@ -238,6 +266,7 @@ class IndexSegment(Base):
 
 
 __all__ = [
+    "AuditCheckpoint",
     "AuditEntry",
     "Base",
     "IndexSegment",

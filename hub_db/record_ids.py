@@ -2,10 +2,11 @@
 
 A source whose record ids the hub encrypts (``linkage.record_ids``) must hold no clear id, and one
 whose ids are kept clear no token: two forms of one id would be two records of one case. This
-module finds ids in the wrong form and renames ids, with every place that names a record by its
-id besides the record itself: the audit entries of documents sent to it. (Links, review items,
-events and transfers name the record by its key, which never changes.) The caller commits and
-decides what the new ids are (pipeline.record_ids).
+module finds ids in the wrong form and renames ids. Nothing else names a record by its stored id:
+links, review items, events and transfers name it by its key, which never changes, and the audit
+log by a token of the id its body knows, which a new encrypted form does not change
+(``pipeline.database.auditor_for``). The caller commits and decides what the new ids are
+(pipeline.record_ids).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db.in_lists import chunked
-from kim_hub.hub_db.models import AuditEntry, SourceRecord
+from kim_hub.hub_db.models import SourceRecord
 from kim_hub.linkage.record_ids import TOKEN_PREFIX
 from kim_hub.mappings.case_summary import HUB_KEYED_ID
 
@@ -47,7 +48,7 @@ def existing_ids(session: Session, source: str, record_ids: list[str]) -> set[st
 
 
 def rename_record_ids(session: Session, source: str, renamed: Mapping[str, str]) -> None:
-    """Give records of ``source`` new ids (old → new), and the audit entries that name them too."""
+    """Give records of ``source`` new ids (old → new)."""
     if not renamed:
         return
     by_id: dict[str, SourceRecord] = {}
@@ -57,14 +58,3 @@ def rename_record_ids(session: Session, source: str, renamed: Mapping[str, str])
     for old_id, record in by_id.items():
         record.record_id = renamed[old_id]
     session.flush()
-    rename_in_audit(session, source, renamed)
-
-
-def rename_in_audit(session: Session, source: str, renamed: Mapping[str, str]) -> None:
-    """Audit entries of documents sent to records of ``source`` name their new ids (old → new)."""
-    if not renamed:
-        return
-    for entry in session.execute(select(AuditEntry).where(AuditEntry.kind != "erasure")).scalars():
-        detail = entry.detail or {}
-        if detail.get("recipient") == source and detail.get("recipient_record") in renamed:
-            entry.detail = {**detail, "recipient_record": renamed[detail["recipient_record"]]}

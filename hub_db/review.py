@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from kim_hub.core.errors import ConfigError
+from kim_hub.hub_db.audit_log import append, record_objects, review_object
 from kim_hub.hub_db.link_queue import enqueue
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from kim_hub.hub_db.models import Link, Person, ReviewItem, SourceRecord
-from kim_hub.hub_db.transfers import audit
 
 DECISIONS = ("same", "different")
 
@@ -69,7 +69,17 @@ def decide(session: Session, item_id: int, decision: str, policy: LinkPolicy) ->
         raise ConfigError(f"no review item {item_id}")
     item.status = decision
     item.decided_at = dt.datetime.now(dt.UTC)
-    audit(session, "review_decision", item=item.id, decision=decision, score=item.score)
     enqueue(session, (item.record_a, item.record_b))
     session.flush()
-    return link_pending(session, policy)
+    outcome = link_pending(session, policy)
+    pair = session.execute(
+        select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_((item.record_a, item.record_b)))
+    ).all()
+    append(
+        session,
+        "change",
+        "review.decide",
+        [review_object(item.id), *record_objects(session, [(source, record_id) for source, record_id in pair])],
+        {"decision": decision, "score": item.score, "records_linked": outcome.records_linked},
+    )
+    return outcome

@@ -1,8 +1,8 @@
-"""What the hub sent to whom, and the append-only audit trail.
+"""What the hub sent to whom.
 
 A transfer row per summary or notice sent to one recipient record, with the content hash that
-makes re-runs send nothing new. Every transfer, withdrawal notice, review decision and erasure
-also goes to the audit table, which is only ever appended to — pseudonymous facts, no identity.
+makes re-runs send nothing new. Every transfer and notice is also an entry of the audit log's
+transfer channel (``hub_db.audit_log``), committed with it — pseudonymous facts, no identity.
 
 The exchange's rules read each record with its whole event history (``persons_with_records``): a
 stored row carries only the events of the message or export row that last replaced it, so without
@@ -22,12 +22,9 @@ from sqlalchemy.orm import Session
 
 from kim_hub.exchange.push_plan import PreviousTransfer
 from kim_hub.exchange.summary import HeldRecord
+from kim_hub.hub_db.audit_log import append, record_objects
 from kim_hub.hub_db.in_lists import chunked
-from kim_hub.hub_db.models import AuditEntry, Link, Person, RecordEvent, SourceRecord, Transfer
-
-
-def audit(session: Session, kind: str, **detail: object) -> None:
-    session.add(AuditEntry(kind=kind, detail=detail))
+from kim_hub.hub_db.models import Link, Person, RecordEvent, SourceRecord, Transfer
 
 
 def persons_with_records(session: Session, minimum: int = 2) -> dict[int, list[tuple[int, HeldRecord]]]:
@@ -89,9 +86,11 @@ def record_transfer(
     content_hash: str,
     consents: list[dict[str, Any]] | None = None,
     origins: list[int] | None = None,
+    origin_ids: Sequence[tuple[str, str]] = (),
 ) -> None:
     """A delivered document: the transfer row (for change detection) and its audit entry (which
-    categories, on which consents — source, purpose, evidence reference — and the content hash)."""
+    categories, on which consents — source, purpose, evidence reference — and the content hash;
+    its objects: the recipient record and the records it drew on, ``origin_ids``, by token)."""
     consents = consents or []
     consent_of = sorted({c["source"] for c in consents})
     session.add(
@@ -104,15 +103,23 @@ def record_transfer(
             origins=origins or [],
         )
     )
-    audit(
+    append(
         session,
-        {"summary": "transfer", "withdrawal": "withdrawal_notice"}.get(kind, f"{kind}_notice"),
-        recipient=recipient.source,
-        recipient_record=recipient.record_id,
-        categories=sorted({category for c in consents for category in c["categories"]}),
-        consents=consents,
-        content_hash=content_hash,
+        "transfer",
+        transfer_action(kind),
+        record_objects(session, [(recipient.source, recipient.record_id), *origin_ids]),
+        {
+            "recipient": recipient.source,
+            "categories": sorted({category for c in consents for category in c["categories"]}),
+            "consents": consents,
+            "content_hash": content_hash,
+        },
     )
+
+
+def transfer_action(kind: str) -> str:
+    """The audit action of a transfer kind: transfer.summary, transfer.withdrawal_notice, …"""
+    return "transfer.summary" if kind == "summary" else f"transfer.{kind}_notice"
 
 
 def existing_records(session: Session, keys: set[int]) -> set[int]:

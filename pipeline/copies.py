@@ -14,8 +14,9 @@ A delivered file leaves copies under the home that hold persons in clear or spea
 row without reading each one, and for a failed delivery often not even then (it failed because
 it could not be read; an XLSX is compressed; the authority's record id is a digest of the AZR
 number, never in the file), so every archived and every failed delivery of the record's source
-goes. Every purge is audited as a fact — source, reason, how many of each kind — never a file
-name (senders name files after persons), a hash or content.
+goes. Every purge is an entry of the audit log's change channel (``copies.purge``) — source,
+reason, how many of each kind — never a file name (senders name files after persons), a hash or
+content.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.receipts import purge_receipts
-from kim_hub.hub_db.transfers import audit
+from kim_hub.hub_db.audit_log import append
 from kim_hub.pipeline.home import HubHome, SourceConfig
 
 PERIOD_OVER = "period over"
@@ -76,7 +77,7 @@ def purge_for_erasure(home: HubHome, source: str, sessions: sessionmaker[Session
 
 
 def _audit(sessions: sessionmaker[Session], source: str, reason: str, purged: CopiesPurged) -> None:
-    """The fact of a purge, in the audit trail (`kim-hub audit --kind purge`)."""
+    """The fact of a purge, in the audit log (`kim-hub audit --action copies.purge`)."""
     if purged.any:
         with sessions() as session, session.begin():
-            audit(session, "purge", source=source, reason=reason, **purged.as_dict())
+            append(session, "change", "copies.purge", (), {"source": source, "reason": reason, **purged.as_dict()})

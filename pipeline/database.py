@@ -1,26 +1,58 @@
 """Opening a home's database: the one place the command line and the flows get sessions from.
 
 Commands and flows read and write the hub's data only through the pipeline's services, so what a
-service must do around a read or a write (locks now, the audit of reads the data-protection rules
-ask for) has one place to live.
+service must do around a read or a write (locks, the audit log's entries) has one place to live:
+every session opened here carries the home's auditor (``hub_db.audit_log``), so whatever it
+writes that the log records is logged in the same transaction, in the name of ``actor``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kim_hub.core.access import Actor
+from kim_hub.hub_db.audit_log import ANCHOR_FILE, Auditor
 from kim_hub.hub_db.database import make_engine, session_factory
+from kim_hub.hub_db.keystore import load_audit_key
 from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.record_ids import RecordIdForms
+
+
+def auditor_for(home: HubHome, config: HubConfig, actor: Actor | None = None) -> Auditor:
+    """The home's auditor: its audit key (read when first needed), the actor (default: the user
+    this process runs as; the web application passes the user it authenticated), the anchor, and
+    how the log names a record (``record_names``)."""
+    key_dir = home.key_dir(config)
+    return Auditor(lambda: load_audit_key(key_dir), actor or Actor.os_user(), home.var / ANCHOR_FILE, record_names(home, config))
+
+
+def record_names(home: HubHome, config: HubConfig) -> Callable[[str, str], str]:
+    """(source, stored record id) → the id the audit log's token of the record is made of: the id
+    its body knows it by. For a source whose ids the hub keeps encrypted that is the token opened
+    (``pipeline.record_ids``), so the record keeps its name in the log when a key rotation or an
+    upgrade gives it a new token, and the log is searched by the number the body knows. A token
+    that does not open (an old key's) and a clear id not yet encrypted name themselves."""
+    forms = RecordIdForms.of(home, config)
+    sealed: dict[str, bool] = {}
+
+    def named(source: str, stored: str) -> str:
+        if source not in sealed:
+            sealed[source] = forms.sealed(source)
+        return (forms.address(source, stored) or stored) if sealed[source] else stored
+
+    return named
 
 
 @contextmanager
-def open_sessions(home: HubHome, config: HubConfig | None = None) -> Iterator[sessionmaker[Session]]:
-    """A session factory on the home's database; its connections are closed when the block ends."""
-    engine = make_engine(home.database_url(config or home.load_config()))
+def open_sessions(home: HubHome, config: HubConfig | None = None, actor: Actor | None = None) -> Iterator[sessionmaker[Session]]:
+    """A session factory on the home's database, writing the audit log as ``actor``; its
+    connections are closed when the block ends."""
+    config = config or home.load_config()
+    engine = make_engine(home.database_url(config))
     try:
-        yield session_factory(engine)
+        yield session_factory(engine, auditor_for(home, config, actor))
     finally:
         engine.dispose()

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from kim_hub.core.errors import ConfigError
+from kim_hub.hub_db.audit_chain import CHANNELS
 from kim_hub.mappings.vocabulary import DEFAULT_BODIES
 from kim_hub.pipeline.private_files import replacing
 
@@ -199,6 +200,31 @@ class CodesConfig(BaseModel):
     )
 
 
+READ_LOG_DAYS = 183  # six months: § 79 Abs. 4 SGB X for the logs of automated retrieval
+
+
+class AuditConfig(BaseModel):
+    """The audit log: how long each channel keeps its entries, and whether reads need a purpose."""
+
+    retention_days: dict[str, float] = Field(
+        default_factory=lambda: {"read": float(READ_LOG_DAYS)},
+        description="days each channel (read, change, input, transfer, admin) keeps its entries; a channel not named keeps them",
+    )
+    require_purpose: bool = Field(
+        default=False, description="reading commands refuse to run without --purpose (else each records its own default)"
+    )
+
+    @field_validator("retention_days")
+    @classmethod
+    def check_channels(cls, days: dict[str, float]) -> dict[str, float]:
+        """Only the log's channels, each at least one day."""
+        if not set(days) <= set(CHANNELS):
+            raise ValueError(f"retention_days names a channel that is not one of {', '.join(CHANNELS)}")
+        if any(value < 1 for value in days.values()):
+            raise ValueError("retention_days: each period must be at least 1 day")
+        return days
+
+
 class HubConfig(BaseModel):
     """hub.toml, validated."""
 
@@ -209,6 +235,7 @@ class HubConfig(BaseModel):
     schedules: SchedulesConfig = SchedulesConfig()
     exchange: ExchangeConfig = ExchangeConfig()
     codes: CodesConfig = CodesConfig()
+    audit: AuditConfig = AuditConfig()
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -320,6 +347,16 @@ def render_config(config: HubConfig) -> str:
         "# folder). A source's district that is not in it is left out with a note on its receipt;",
         "# reports and the monitoring show the labels. Empty = the shipped list (the demo city).",
         f"districts = {_toml_string(config.codes.districts)}",
+        "",
+        "[audit]",
+        "# Reading commands (links, review list, gaps, transitions, report) record a purpose in the",
+        "# audit log: --purpose, else their own default; true = --purpose is required.",
+        f"require_purpose = {str(config.audit.require_purpose).lower()}",
+        "",
+        "[audit.retention_days]",
+        "# Days the audit log keeps each channel's entries (read, change, input, transfer, admin);",
+        "# a channel not named here keeps them. Reads: 6 months (§ 79 Abs. 4 SGB X).",
+        *(f"{channel} = {days:g}" for channel, days in config.audit.retention_days.items()),
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",

@@ -41,6 +41,7 @@ from kim_hub.connectors.receipts import Receipt, write_receipt
 from kim_hub.connectors.registry import is_file_connector, is_pull_connector, load_connector
 from kim_hub.core.errors import BadInputError, ConfigError, TransientError
 from kim_hub.core.rows import FileBatch, Note, RawRow, Rejection, StreamRejectedError, too_many_rows
+from kim_hub.hub_db.audit_log import append, file_object
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import IngestFile
 from kim_hub.hub_db.records import FileOutcome, apply_snapshot, ledger_entry, notes_of, rejections_of, store_file
@@ -397,6 +398,7 @@ def store_batch(
         earlier = ledger_entry(session, source, batch.content_hash)
         if earlier is not None:
             receipt = _receipt(session, earlier, delivered_as)
+            _audit_input(session, source, batch.content_hash, new_state is not None, {"status": "skipped"})
             return FileOutcome(source, delivered_as, "skipped", ledger_id=earlier.id), receipt
         # Chunks are stored while the next ones are encoded, on both backends, and a file is
         # never held as records all at once. On SQLite this holds its only write lock while the
@@ -412,11 +414,26 @@ def store_batch(
             rejections=encoded.rejections,  # complete once store_file has taken the records
             notes=encoded.notes,
         )
+        counts: dict[str, Any] = {
+            "status": result.status,
+            "rows_total": result.rows_total,
+            "accepted": result.accepted,
+            "unchanged": result.unchanged,
+            "rejected": result.rejected,
+        }
         if full_snapshot and not batch.rejected_whole:
-            apply_snapshot(session, source, encoded.present, encoded.snapshot_date())
+            gone, back = apply_snapshot(session, source, encoded.present, encoded.snapshot_date())
+            counts |= {"abgang": gone, "zugang": back}
+        _audit_input(session, source, batch.content_hash, new_state is not None, counts)  # last: it locks the channel
         session.flush()
         crash_point("upsert")
         return result, _receipt(session, session.get_one(IngestFile, result.ledger_id), delivered_as)
+
+
+def _audit_input(session: Session, source: str, content_hash: str, pulled: bool, counts: dict[str, Any]) -> None:
+    """The input channel's entry of a delivery: its source and content hash (never its file name,
+    which a sender may have made of a person's name) and what became of its rows."""
+    append(session, "input", "ingest.pull" if pulled else "ingest.file", [file_object(source, content_hash)], counts)
 
 
 def _receipt(session: Session, ledger: IngestFile, delivered_as: str) -> Receipt:

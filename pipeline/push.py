@@ -84,12 +84,16 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
         outcome = PushOutcome(unchanged=plan.unchanged, without_consent=plan.without_consent)
         sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         forms = RecordIdForms.of(home, config)
+        held = {pk: (record.source, record.record_id) for records in persons.values() for pk, record in records}
         for body, planned in sorted(plan.by_body().items()):
             addressed = _addressed(outcome, forms, body, _sendable(outcome, body, planned))
             delivered = _deliver(home, config, body, addressed, sent_at, outcome)
             for d in delivered:
                 crash_point("push")  # delivered, its transfer not yet committed
-                record_transfer(session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins)
+                origin_ids = [held[pk] for pk in d.origins if pk in held]  # an erased origin has no id left
+                record_transfer(
+                    session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins, origin_ids
+                )
             _count(outcome, delivered)
     return outcome
 

@@ -4,6 +4,8 @@
 the previous JSON kept as ``report-previous.json``, the baseline of the next report's "changes
 since the previous run". Every sync run does this, and so does `kim-hub report` without ``--out``.
 The aggregation itself is pure (``reporting``); this module reads the facts and writes the files.
+The report lists pseudonyms (open review items, an excerpt of the chain gaps), so making one is a
+read of person-level data in the audit log, naming those persons (``pipeline.audit``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from kim_hub.core.access import Access
+from kim_hub.hub_db.audit_log import person_objects
 from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.report_queries import collect_facts
 from kim_hub.mappings.vocabulary import CodeList
+from kim_hub.pipeline.audit import record_read
+from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.reporting.facts import HubFacts
@@ -62,9 +68,24 @@ def _previous(home: HubHome) -> dict[str, Any] | None:
     return previous
 
 
-def make_report(home: HubHome, run: dict[str, Any] | None = None, lang: str = "de") -> dict[str, Any]:
-    """Build the report of a home, compared with the last published one."""
-    return build_report(collect(home), now(), _previous(home), run, lang)
+def make_report(
+    home: HubHome, run: dict[str, Any] | None = None, lang: str = "de", access: Access | None = None
+) -> dict[str, Any]:
+    """Build the report of a home, compared with the last published one (a read in the audit log)."""
+    report = build_report(collect(home), now(), _previous(home), run, lang)
+    config = home.load_config()
+    with open_sessions(home, config) as sessions:
+        with sessions() as session:
+            objects = person_objects(session, listed_pseudonyms(report))
+        record_read(sessions, config, "report.write", objects, access, {"persons_listed": len(objects)})
+    return report
+
+
+def listed_pseudonyms(report: dict[str, Any]) -> list[str | None]:
+    """Every pseudonym the report shows: both sides of its review items, its chain gap excerpts."""
+    review = [side["person"] for item in report["review"]["items"] for side in (item["a"], item["b"])]
+    gaps = [pseudonym for district in report["chain_gaps"]["by_district"] for pseudonym in district["pseudonyms"]]
+    return [*review, *gaps]
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -80,9 +101,11 @@ def report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
 
 
-def write_reports(home: HubHome, run: dict[str, Any] | None = None, lang: str = "de") -> dict[str, Any]:
+def write_reports(
+    home: HubHome, run: dict[str, Any] | None = None, lang: str = "de", access: Access | None = None
+) -> dict[str, Any]:
     """Publish the report into reports/ (JSON + HTML), keeping the previous JSON; returns it."""
-    report = make_report(home, run, lang)
+    report = make_report(home, run, lang, access)
     published = home.reports / REPORT_JSON
     if published.exists():
         os.replace(published, home.reports / PREVIOUS_JSON)

@@ -13,11 +13,14 @@ sources, then another rotation, completes it.
 
 The record-id key of the key version rotates with it. A record id kept encrypted (the job
 centre's, ``pipeline.record_ids``) is re-derived like the rest, so it gets the new key's token in
-the same transaction; the audit entries that name the record take the new token with it. After
+the same transaction (the audit log names records by a token of the id the body knows, which a
+rotation does not change: ``pipeline.database.auditor_for``). After
 the commit the body's outbox documents named by an old token are renamed to the new one, so a
 later notice or erasure finds them. The transfers' content hashes were made from documents
 addressed by the old token, so the next push sends those bodies their current summaries once
-more (under the new names): a one-time cost of a rotation, never a lost or a doubled document.
+more (under the new names): a one-time cost of a rotation, never a lost or a doubled document. Either way the rotation is
+an admin entry of the audit log (the audit log's own key is never rotated:
+``hub_db.keystore.create_audit_key``).
 """
 
 from __future__ import annotations
@@ -34,13 +37,13 @@ from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.registry import is_file_connector, load_connector
 from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
 from kim_hub.hub_db.models import SourceRecord
-from kim_hub.hub_db.record_ids import rename_in_audit
 from kim_hub.linkage.encode import forget_cached_encodings
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import pseudonymise
 from kim_hub.linkage.record_ids import TOKEN_PREFIX
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.vocabulary import Vocabulary
+from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.pipeline.ingest import reader_for, source_mapper
 from kim_hub.pipeline.push import outbox_sink
@@ -93,6 +96,11 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
         outcome.records_rekeyed = 0
         outcome.renamed = {}
     forget_cached_encodings()  # nothing derived from the destroyed key stays in this process
+    record_admin(
+        sessions,
+        "keys.rotate",
+        {"old_key": old_id, "new_key": new_id, "complete": outcome.complete, "records_rekeyed": outcome.records_rekeyed},
+    )
     return outcome
 
 
@@ -129,7 +137,6 @@ def _rekey_source(
             renamed[old.record_id] = new.record_id
     if pending:
         outcome.missing[source] = len(pending)
-    rename_in_audit(session, source, renamed)
     if renamed:
         outcome.renamed[source] = renamed
     return len(stored) - len(pending)

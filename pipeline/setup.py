@@ -1,11 +1,12 @@
 """Creating a home: folders, hub.toml with the default sources, the secret keys, the database.
 
 Safe to run again: nothing that exists is overwritten, a missing part is added (a new source's
-inbox, a key, the newest database migrations), and the modes and groups of the home's folders
-are put right (pipeline.home_access). Run on a home made before record ids were kept
-encrypted, it also adds the record-id key and encrypts the ids stored in clear of every source
-whose ids are to be encrypted (``pipeline.record_ids``), renaming that body's outbox documents
-to the tokens: the upgrade path leaves no clear id behind.
+inbox, a key, the audit log's key, the newest database migrations), and the modes and groups of
+the home's folders are put right (pipeline.home_access). Run on a home made before record ids
+were kept encrypted, it also adds the record-id key and encrypts the ids stored in clear of every
+source whose ids are to be encrypted (``pipeline.record_ids``), renaming that body's outbox
+documents to the tokens: the upgrade path leaves no clear id behind. Every run is an admin entry
+of the audit log, as is adding a source.
 """
 
 from __future__ import annotations
@@ -16,11 +17,22 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kim_hub.connectors.registry import load_connector
 from kim_hub.hub_db.database import checkpoint, make_engine, session_factory, upgrade
-from kim_hub.hub_db.keystore import create_key, load_keys
+from kim_hub.hub_db.keystore import create_audit_key, create_key, load_audit_key, load_keys
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
-from kim_hub.pipeline.home_access import prepare_home
+from kim_hub.pipeline.audit import record_admin
+from kim_hub.pipeline.database import auditor_for, open_sessions
+from kim_hub.pipeline.home import (
+    DEFAULT_SOURCES,
+    HubConfig,
+    HubHome,
+    SourceConfig,
+    check_group_name,
+    check_source_name,
+    default_source,
+)
+from kim_hub.pipeline.home_access import prepare_home, prepare_source
 from kim_hub.pipeline.push import outbox_sink
 from kim_hub.pipeline.record_ids import SettledIds, settle_record_ids
 from kim_hub.runtime.file_modes import PASSAGE_MODE, PRIVATE_FILE_MODE, make_folders
@@ -39,25 +51,48 @@ def initialise_home(home: HubHome) -> tuple[HubConfig, SettledIds]:
     or corrected, the private rooms and hub.toml closed to group and others. So an upgrade, which
     is `kim-hub init` after installing, brings an older home into the model too."""
     make_folders(home.path, PASSAGE_MODE)  # folders above it that the hub makes are passable too, as the home
-    if home.exists():
-        config = home.load_config()
-    else:
+    created = not home.exists()
+    if created:
         config = HubConfig(sources={name: default_source(name) for name in DEFAULT_SOURCES})
         home.save_config(config)
+    else:
+        config = home.load_config()
     prepare_home(home, config)
-    create_key(home.key_dir(config))
+    key_dir = home.key_dir(config)
+    create_key(key_dir)
+    create_audit_key(key_dir)
     if not config.database_url:
         _private_database_file(home.var / "hub.db")
     url = home.database_url(config)
-    upgrade(url)
+    auditor = auditor_for(home, config)
+    upgrade(url, load_audit_key(key_dir), auditor.record_name)  # audit entries a migration moves are sealed
     engine = make_engine(url)
     try:
-        settled = _settle_record_ids(home, config, session_factory(engine), encoding_keys(home, config))
+        settled = _settle_record_ids(home, config, session_factory(engine, auditor), encoding_keys(home, config))
         if settled.encrypted:
             checkpoint(engine)  # the clear ids' old pages leave the write-ahead log now, not at some later close
     finally:
         engine.dispose()
+    with open_sessions(home, config) as sessions:
+        record_admin(sessions, "init", {"created": created, "sources": sorted(config.sources)})
     return config, settled
+
+
+def add_source(home: HubHome, name: str, connector: str, group: str | None = None) -> HubConfig:
+    """Add a source (its connector must load; a connector whose record ids identify persons, the
+    job-centre export, makes the hub keep them encrypted), its folders with their modes and group
+    (pipeline.home_access), and an admin entry of the audit log."""
+    config = home.load_config()
+    check_source_name(name, "sources add")
+    if group is not None:
+        check_group_name(group, "sources add --group")
+    identifying = getattr(load_connector(connector), "identifying_record_ids", False)  # the job-centre export: Kundennummern
+    config.sources[name] = SourceConfig(connectors=[connector], group=group, encrypt_record_ids=True if identifying else None)
+    home.save_config(config)
+    prepare_source(home, config, name)
+    with open_sessions(home, config) as sessions:
+        record_admin(sessions, "sources.add", {"source": name, "connector": connector, "group": group})
+    return config
 
 
 def _settle_record_ids(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], keys: EncodingKeys) -> SettledIds:

@@ -1,8 +1,10 @@
-"""The coordinators' worklists: chain gaps and Rechtskreis transitions per person, and the audit trail.
+"""The coordinators' worklists: chain gaps and Rechtskreis transitions per person.
 
 The rules are pure functions in ``exchange`` (``find_gap``, ``transitions_of``) applied to every
 person's held records; persons appear by pseudonym only, districts by their label from the
-installation's list (``pipeline.vocabulary``), never as a source wrote them.
+installation's list (``pipeline.vocabulary``), never as a source wrote them. Each list is a read
+of person-level data: one audit entry naming every person on it (``pipeline.audit``), written
+before it is returned.
 """
 
 from __future__ import annotations
@@ -10,22 +12,30 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
+from kim_hub.core.access import Access
 from kim_hub.exchange.gaps import Gap, find_gap
 from kim_hub.exchange.summary import UNKNOWN_DISTRICT, HeldRecord
 from kim_hub.exchange.transitions import Transition, transitions_of
-from kim_hub.hub_db.audit_view import audit_entries
+from kim_hub.hub_db.audit_log import person_objects
 from kim_hub.hub_db.transfers import persons_with_records, pseudonyms
 from kim_hub.mappings.vocabulary import CodeList
+from kim_hub.pipeline.audit import record_read
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.vocabulary import vocabulary
 
-Finding = TypeVar("Finding")
+
+class _AboutAPerson(Protocol):
+    @property
+    def pseudonym(self) -> str: ...
 
 
-def chain_gaps(home: HubHome, today: dt.date | None = None) -> list[Gap]:
+Finding = TypeVar("Finding", bound=_AboutAPerson)
+
+
+def chain_gaps(home: HubHome, today: dt.date | None = None, access: Access | None = None) -> list[Gap]:
     """Persons recognised, newly in SGB II or with a closed case, and no active case anywhere for
     ``gap_days`` (``[exchange]`` in hub.toml); by district, oldest first."""
     config = home.load_config()
@@ -36,17 +46,19 @@ def chain_gaps(home: HubHome, today: dt.date | None = None) -> list[Gap]:
         gap = find_gap(pseudonym, list(records), settings.case_management_sources, settings.gap_days, day)
         return [_labelled(gap, districts)] if gap else []
 
-    return sorted(_per_person(home, gaps_of), key=lambda g: (g.district, g.since, g.pseudonym))
+    found = _per_person(home, gaps_of, "gaps.list", access)
+    return sorted(found, key=lambda g: (g.district, g.since, g.pseudonym))
 
 
-def rechtskreis_transitions(home: HubHome) -> list[Transition]:
+def rechtskreis_transitions(home: HubHome, access: Access | None = None) -> list[Transition]:
     """Every person's reported changes of residence status or legal framework, by district and date."""
     districts = vocabulary(home, home.load_config()).districts
 
     def transitions_labelled(pseudonym: str, records: Sequence[HeldRecord]) -> list[Transition]:
         return [_labelled(transition, districts) for transition in transitions_of(pseudonym, records)]
 
-    return sorted(_per_person(home, transitions_labelled), key=lambda t: (t.district, t.on, t.pseudonym))
+    found = _per_person(home, transitions_labelled, "transitions.list", access)
+    return sorted(found, key=lambda t: (t.district, t.on, t.pseudonym))
 
 
 Labelled = TypeVar("Labelled", Gap, Transition)
@@ -57,18 +69,23 @@ def _labelled(finding: Labelled, districts: CodeList) -> Labelled:
     return replace(finding, district=districts.label_of(finding.district) or UNKNOWN_DISTRICT)
 
 
-def _per_person(home: HubHome, rule: Callable[[str, Sequence[HeldRecord]], Sequence[Finding]]) -> list[Finding]:
-    """Apply a per-person rule (pseudonym, held records → findings) to every person in the index."""
-    with open_sessions(home) as sessions, sessions() as session:
-        names = pseudonyms(session)
-        return [
-            finding
-            for person, records in persons_with_records(session, minimum=1).items()
-            for finding in rule(names[person], [record for _pk, record in records])
-        ]
-
-
-def audit_trail(home: HubHome, kind: str | None = None, limit: int = 50) -> list[tuple[dt.datetime, str, dict[str, Any]]]:
-    """The newest audit entries and link events, newest first."""
-    with open_sessions(home) as sessions, sessions() as session:
-        return audit_entries(session, kind, limit)
+def _per_person(
+    home: HubHome,
+    rule: Callable[[str, Sequence[HeldRecord]], Sequence[Finding]],
+    action: str,
+    access: Access | None,
+) -> list[Finding]:
+    """Apply a per-person rule (pseudonym, held records → findings) to every person in the index,
+    and record the read of the persons it found."""
+    config = home.load_config()
+    with open_sessions(home, config) as sessions:
+        with sessions() as session:
+            names = pseudonyms(session)
+            found = [
+                finding
+                for person, records in persons_with_records(session, minimum=1).items()
+                for finding in rule(names[person], [record for _pk, record in records])
+            ]
+            objects = person_objects(session, [finding.pseudonym for finding in found])
+        record_read(sessions, config, action, objects, access, {"findings": len(found)})
+    return found

@@ -63,7 +63,7 @@ def test_both_bodies_receive_each_others_summary_under_their_own_ids(hub: Hub) -
     assert (again.summaries_sent, again.unchanged) == (0, 2)
     with hub.sessions() as session:
         assert len(session.execute(select(Transfer)).scalars().all()) == 2
-        assert len(session.execute(select(AuditEntry).where(AuditEntry.kind == "transfer")).scalars().all()) == 2
+        assert len(session.execute(select(AuditEntry).where(AuditEntry.action == "transfer.summary")).scalars().all()) == 2
 
 
 def test_withdrawal_stops_transfers_and_sends_one_notice(hub: Hub) -> None:
@@ -131,8 +131,8 @@ def test_a_reported_death_stops_summaries_and_tells_each_earlier_recipient_once(
     again = hub.push(TODAY)
     assert (again.summaries_sent, again.withdrawal_notices) == (0, 0)  # once, and nothing after
     with hub.sessions() as session:
-        audited = session.execute(select(AuditEntry).where(AuditEntry.kind == "withdrawal_notice")).scalars().all()
-    assert len(audited) == 2 and "200000000042" not in json.dumps([e.detail for e in audited])
+        audited = session.execute(select(AuditEntry).where(AuditEntry.action == "transfer.withdrawal_notice")).scalars().all()
+    assert len(audited) == 2 and "200000000042" not in json.dumps([(e.detail, e.objects) for e in audited])
 
 
 def test_a_death_before_any_summary_sends_nothing_at_all(hub: Hub) -> None:
@@ -371,7 +371,7 @@ def test_a_body_with_an_api_is_pulled_from_and_pushed_to_and_a_failed_push_is_re
     assert hub.push(TODAY).summaries_sent == 0
 
     with hub.sessions() as session:
-        entries = session.execute(select(AuditEntry).where(AuditEntry.kind == "transfer")).scalars().all()
+        entries = session.execute(select(AuditEntry).where(AuditEntry.action == "transfer.summary")).scalars().all()
     to_job = next(e.detail for e in entries if e.detail["recipient"] == "jobcenter")
     assert to_job["categories"] == ["case", "identity"]
     assert to_job["consents"] == [
@@ -441,6 +441,6 @@ def test_erasure_takes_back_outbox_files_and_notifies_who_received_the_data(hub:
     ]
     assert [row["kind"] for row in rows] == ["erasure"]  # the earlier summary row is taken back too
     with hub.sessions() as session:
-        details = [e.detail for e in session.execute(select(AuditEntry)).scalars()]
+        details = [(e.detail, e.objects) for e in session.execute(select(AuditEntry)).scalars()]
     assert "C-1" not in json.dumps(details)
     assert hub.push(TODAY).erasure_notices == 0  # once

@@ -55,7 +55,7 @@ def age(path: Path, days: float) -> Path:
 
 def purges(hub: Hub) -> list[dict[str, object]]:
     with hub.sessions() as session:
-        return [e.detail for e in session.execute(select(AuditEntry).where(AuditEntry.kind == "purge")).scalars()]
+        return [e.detail for e in session.execute(select(AuditEntry).where(AuditEntry.action == "copies.purge")).scalars()]
 
 
 # --- one good and one broken delivery per format, both holding the canary person ------------------
@@ -241,5 +241,5 @@ def test_the_retention_command_purges_failed_deliveries_and_their_receipts(tmp_p
     assert "purged 0 archived and 1 failed deliveries, 2 receipt files" in result.stdout
     assert not failed.exists() and (home / "archive" / "caritas" / "good.csv").exists()
     assert sorted(p.name for p in receipts.iterdir()) == ["good.csv.receipt.json", "good.csv.receipt.txt"]
-    audit = run_cli("audit", "--kind", "purge", home=home).stdout
+    audit = run_cli("audit", "--action", "copies.purge", home=home).stdout
     assert "failed_purged" in audit and "notes" not in audit

@@ -116,7 +116,7 @@ def test_every_body_receives_what_the_true_persons_consent_allows_under_its_own_
 
     again = run_cli("push", home=home)
     assert again.stdout.startswith("0 summaries sent"), again.stdout  # nothing new on a re-run
-    audit = run_cli("audit", "--kind", "transfer", "--limit", "100000", home=home).stdout.strip().splitlines()
+    audit = run_cli("audit", "--action", "transfer.summary", "--limit", "0", home=home).stdout.strip().splitlines()
     assert len(audit) == len(sent)
 
 

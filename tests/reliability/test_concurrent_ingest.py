@@ -154,7 +154,7 @@ def _transfer_history(home: Path) -> dict[tuple[str, str], list[tuple[str, str]]
         history: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for source, record_id, kind, digest in session.execute(query).all():
             history.setdefault((source, record_id), []).append((kind, digest))
-        audited = len(session.execute(select(AuditEntry.id).where(AuditEntry.kind == "transfer")).all())
+        audited = len(session.execute(select(AuditEntry.id).where(AuditEntry.action == "transfer.summary")).all())
         waiting = session.execute(select(LinkQueueEntry.record_id)).all()
     engine.dispose()
     assert audited == sum(kind == "summary" for transfers in history.values() for kind, _digest in transfers), (
