@@ -7,8 +7,8 @@ import os
 from kim_hub.connectors.registry import is_pull_connector, load_connector
 from kim_hub.core.errors import HubError
 from kim_hub.core.rows import HealthResult
-from kim_hub.mappings.registry import load_mapping
 from kim_hub.mappings.identifier_policy import identifier_policy
+from kim_hub.mappings.registry import load_mapping
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.pipeline.vocabulary import district_list, district_list_path
 
