@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
+from kim_hub.mappings.identifier_policy import identifier_policy
 from kim_hub.pipeline.home import SourceConfig, check_group_name, check_source_name
 
 
@@ -30,6 +31,12 @@ def register(commands: CommandGroup) -> None:
     add.add_argument(
         "--group",
         help="OS group whose members are the body's accounts: it may write the inbox and read the outbox (default: kim-NAME)",
+    )
+    add.add_argument(
+        "--body-kind",
+        choices=sorted(identifier_policy().body_kinds),
+        help="what the body is, for the identifier policy (legal bases are named in hub.toml; docs/operations.md, "
+        "'Identifiers the hub takes'); default: none declared, which takes no identifier",
     )
     sources.command(
         "list",
@@ -77,7 +84,10 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     connector = load_connector(args.connector)
     identifying = getattr(connector, "identifying_record_ids", False)  # the job-centre export: Kundennummern
     config.sources[args.name] = SourceConfig(
-        connectors=[args.connector], group=args.group, encrypt_record_ids=True if identifying else None
+        connectors=[args.connector],
+        group=args.group,
+        encrypt_record_ids=True if identifying else None,
+        body_kind=args.body_kind,
     )
     home.save_config(config)
     prepare_source(home, config, args.name)

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from kim_hub.cli.main import main
 from kim_hub.core.errors import ConfigError
 from kim_hub.core.rows import RawRow
 from kim_hub.hub_db.models import SourceRecord
@@ -306,3 +307,20 @@ def test_an_azr_number_alone_never_makes_an_automatic_link(keys: EncodingKeys) -
     arrays = from_encodings({0: nameless, 1: other_name, 2: same_family})
     batch = compare_pairs(arrays, np.array([0, 1]), np.array([1, 2]))
     assert list(individual_evidence_arrays(batch.levels)) == [False, True]
+
+
+def test_the_cli_writes_what_init_declares_and_adds_a_body_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = str(tmp_path / "home")
+    assert main(["init", "--home", home]) == 0
+    assert main(["sources", "add", "malteser", "--body-kind", "charity", "--home", home]) == 0
+    with pytest.raises(SystemExit) as usage:
+        main(["sources", "add", "sozialamt", "--body-kind", "ministry", "--home", home])  # not a body kind
+    assert usage.value.code == 2
+    config = HubHome(Path(home)).load_config()
+    assert config.sources["abh"].identifiers == {"azr_number": "§ 10 Abs. 4 AZRG"}
+    assert config.sources["malteser"].body_kind == "charity" and config.sources["malteser"].taken_identifiers == frozenset()
+    capsys.readouterr()
+    main(["sources", "check", "--home", home])
+    lines = [line for line in capsys.readouterr().out.splitlines() if " identifiers " in line]
+    assert any(line.split()[1] == "abh" and "takes azr_number (§ 10 Abs. 4 AZRG)" in line for line in lines)
+    assert any(line.split()[1] == "malteser" and "takes none; drops tax_id" in line for line in lines)
