@@ -80,9 +80,8 @@ def load_inbox(name: str, folder: Path) -> BenchData:
     """Read ``folder/inbox/<source>/*.csv`` the way an ingest run does, plus ``folder/truth.csv``."""
     from kim_hub.connectors.provider_csv import ProviderCsvConnector
     from kim_hub.mappings.case_summary import CaseSummary
-    from kim_hub.mappings.identifier_policy import fence_summary
+    from kim_hub.mappings.identifier_policy import fence_summary, identifier_policy
     from kim_hub.mappings.provider_csv import map_provider_row
-    from kim_hub.pipeline.home import default_source
 
     with (folder / "truth.csv").open(encoding="utf-8", newline="") as handle:
         truth_of = {(r["source"], r["record_id"]): r["person"] for r in csv.DictReader(handle)}
@@ -91,7 +90,7 @@ def load_inbox(name: str, folder: Path) -> BenchData:
         source = path.parent.name
         batch = ProviderCsvConnector.read_file(path)
         data.rejected += len(batch.rejections)
-        taken = default_source(source).taken_identifiers  # a charity's AZR column is not taken
+        taken = identifier_policy().default_taken(source)  # as `kim-hub init` declares it: a charity's AZR is not taken
         for row in batch.rows:
             mapped = map_provider_row(source, row)
             if not isinstance(mapped, CaseSummary):

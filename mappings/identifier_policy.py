@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib import resources
 from typing import Any, Literal, get_args
@@ -60,13 +60,28 @@ class IdentifierRule:
 
 
 @dataclass(frozen=True)
+class Declaration:
+    """What a source is and the legal bases it names (hub.toml; `kim-hub init`'s defaults)."""
+
+    body_kind: str | None = None
+    identifiers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class IdentifierPolicy:
-    """The whole policy: the rules per kind, the body kinds a source may declare, the free text."""
+    """The whole policy: the rules per kind, the body kinds a source may declare, the free text,
+    and what `kim-hub init` declares for its default bodies."""
 
     rules: dict[str, IdentifierRule]
     body_kinds: dict[str, str]
     free_text_columns: tuple[str, ...]
     free_text_shapes: frozenset[IdentifierKind]
+    defaults: dict[str, Declaration] = field(default_factory=dict)
+
+    def default_taken(self, source: str) -> frozenset[str]:
+        """The kinds a default body takes as `kim-hub init` declares it (none for any other name)."""
+        declared = self.defaults.get(source, Declaration())
+        return self.taken_kinds(declared.body_kind, declared.identifiers)
 
     def rule_for_field(self, field: str) -> IdentifierRule | None:
         """The rule of the kind an identity field carries, if any."""
@@ -137,7 +152,17 @@ def parse_policy(data: Mapping[str, Any]) -> IdentifierPolicy:
     free_shapes = frozenset(free_text.get("shapes", ()))
     if not set(columns) <= _FREE_TEXT.keys() or not free_shapes <= shapes:
         raise ConfigError(f"{POLICY_FILE}: free_text names a column or shape the hub does not know")
-    return IdentifierPolicy(rules, body_kinds, columns, free_shapes)
+    defaults = {
+        str(name): Declaration(entry.get("body_kind"), dict(entry.get("identifiers", {})))
+        for name, entry in data.get("defaults", {}).items()
+    }
+    policy = IdentifierPolicy(rules, body_kinds, columns, free_shapes, defaults)
+    for name, declared in defaults.items():
+        try:
+            policy.taken_kinds(declared.body_kind, declared.identifiers)
+        except ValueError as error:
+            raise ConfigError(f"{POLICY_FILE}: defaults.{name}: {error}") from None
+    return policy
 
 
 @dataclass(frozen=True)

@@ -159,33 +159,19 @@ class SourceConfig(BaseModel):
         return identifier_policy().taken_kinds(self.body_kind, self.identifiers)
 
 
-# What `kim-hub init` declares the default bodies to be, and the legal bases it names for them:
-# the foreigners authority and the job centre are public bodies named in § 10 Abs. 4 AZRG and may
-# use the AZR number between them; nothing else is named (mappings/identifier_policy.toml).
-DEFAULT_BODY_KINDS = {
-    "abh": "authority",
-    "jobcenter": "jobcentre",
-    "stadt": "municipality",
-    "caritas": "charity",
-    "awo": "charity",
-    "diakonie": "charity",
-}
-AZR_BASIS = "§ 10 Abs. 4 AZRG"
-DEFAULT_IDENTIFIERS = {"abh": {"azr_number": AZR_BASIS}, "jobcenter": {"azr_number": AZR_BASIS}}
-
-
 def default_source(name: str) -> SourceConfig:
     """What `kim-hub init` configures: the authority's XML and the job centre's export where they
     apply, the standard provider CSV everywhere (also accepted from the authority and job centre);
     the job centre's record ids (Kundennummern) kept encrypted, whichever format brings them; each
-    default body's kind and the legal bases named for it (``DEFAULT_BODY_KINDS``)."""
+    default body's kind and the legal bases named for it (``defaults`` of the identifier policy)."""
     native = {"abh": ["abh-xml"], "jobcenter": ["jobcenter-export"]}.get(name, [])
+    declared = identifier_policy().defaults.get(name)
     return SourceConfig(
         connectors=[*native, "provider-csv"],
         azr_authoritative=name == "abh",
         encrypt_record_ids=True if name == "jobcenter" else None,  # its record id is the Kundennummer
-        body_kind=DEFAULT_BODY_KINDS.get(name),
-        identifiers=dict(DEFAULT_IDENTIFIERS.get(name, {})),
+        body_kind=declared.body_kind if declared else None,
+        identifiers=dict(declared.identifiers) if declared else {},
     )
 
 

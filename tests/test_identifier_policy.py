@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from kim_hub.mappings.case_summary import BirthDate, CaseData, CaseSummary, Iden
 from kim_hub.mappings.identifier_policy import fence_summary, identifier_policy, parse_policy
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig, default_source, render_config
 from kim_hub.pipeline.source_check import check_sources
-from tests.support import Hub, sqlite_url
+from tests.support import ROOT, Hub, sqlite_url
 from tests.support.data import JOBCENTER_EXPORT
 
 HEADER = (
@@ -223,6 +224,7 @@ def test_the_defaults_of_the_policy() -> None:
         "caritas": frozenset(),
     }
     assert SourceConfig().taken_identifiers == frozenset()  # no body kind declared: nothing
+    assert policy.default_taken("abh") == {"azr_number"} and policy.default_taken("malteser") == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -269,6 +271,10 @@ def test_a_broken_policy_file_is_refused() -> None:
         parse_policy({"kinds": {"x": {"label": "x", "reason": "x", "taken": "never", "field": "passport"}}})
     with pytest.raises(ConfigError, match="free_text"):
         parse_policy({"free_text": {"columns": ["goals"]}})
+    shipped = tomllib.loads((ROOT / "mappings" / "identifier_policy.toml").read_text(encoding="utf-8"))
+    shipped["defaults"]["caritas"]["identifiers"] = {"azr_number": "§ 10 Abs. 4 AZRG"}
+    with pytest.raises(ConfigError, match="defaults.caritas: identifiers.azr_number"):
+        parse_policy(shipped)
 
 
 def test_fencing_a_summary_leaves_everything_else_alone() -> None:
