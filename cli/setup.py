@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
+from kim_hub.mappings.identifier_policy import identifier_policy
 
 
 def register(commands: CommandGroup) -> None:
@@ -31,6 +32,12 @@ def register(commands: CommandGroup) -> None:
     add.add_argument(
         "--group",
         help="OS group whose members are the body's accounts: it may write the inbox and read the outbox (default: kim-NAME)",
+    )
+    add.add_argument(
+        "--body-kind",
+        choices=sorted(identifier_policy().body_kinds),
+        help="what the body is, for the identifier policy (legal bases are named in hub.toml; docs/operations.md, "
+        "'Identifiers the hub takes'); default: none declared, which takes no identifier",
     )
     sources.command(
         "list",
@@ -71,7 +78,7 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.setup import add_source
 
     home = home_of(args)
-    config = add_source(home, args.name, args.connector, args.group)
+    config = add_source(home, args.name, args.connector, args.group, args.body_kind)
     group = body_group(args.name, config.sources[args.name])
     print(f"source {args.name} added ({args.connector}); drop files into {home.inbox(args.name)}")
     if not group.exists:

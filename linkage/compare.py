@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from kim_hub.linkage.encode import DateCode, NameCode, NamePart, RecordEncoding
 from kim_hub.linkage.keyed import dice
+from kim_hub.mappings.identifier_policy import identifier_policy
 
 MISSING = -1
 
@@ -37,6 +38,12 @@ LEVELS: dict[str, tuple[str, ...]] = {
 }
 FIELDS: tuple[str, ...] = tuple(LEVELS)
 FAMILY, GIVEN, DATE = 0, 1, 2
+
+# May agreement on the identifier be the only evidence of a link? Not for the AZR number (§ 10
+# Abs. 4 AZRG: only together with the basic personal data) nor the job centre's numbers: the
+# identifier policy says so (mappings/identifier_policy.toml, ``alone``).
+AZR_ALONE = identifier_policy().rules["azr_number"].alone
+JOBCENTER_NO_ALONE = identifier_policy().rules["jobcenter_customer_no"].alone
 
 NAME_BLOOM_CLOSE = 0.75
 NAME_BLOOM_SIMILAR = 0.55
@@ -233,10 +240,17 @@ def individual_evidence(comparison: Comparison) -> bool:
     Siblings share family name, address, birth place, nationality and often a 01.01. birth year;
     none of that tells one sister from the other. An automatic link therefore needs agreement on
     the given name (any level), on an identifier, or — where a record has no given name — on a
-    precise birth date. Without it a pair can at most go to review.
+    precise birth date. Without it a pair can at most go to review. An identifier the policy
+    does not let stand alone (the AZR number) counts only where the basic personal data agree
+    too: the family name or the birth date, at any level.
     """
     levels = dict(zip(FIELDS, comparison.levels))
-    if levels["given_names"] >= 1 or levels["azr"] >= 1 or levels["jobcenter_no"] == 1:
+    if levels["given_names"] >= 1:
+        return True
+    with_person = levels["family_name"] >= 1 or levels["birth_date"] >= 1
+    if levels["azr"] >= 1 and (AZR_ALONE or with_person):
+        return True
+    if levels["jobcenter_no"] == 1 and (JOBCENTER_NO_ALONE or with_person):
         return True
     return levels["given_names"] == MISSING and levels["birth_date"] == len(LEVELS["birth_date"]) - 1
 

@@ -15,7 +15,16 @@ from functools import cached_property
 import numpy as np
 
 from kim_hub.linkage.columnar import NONE, EncodingArrays, popcount
-from kim_hub.linkage.compare import FAMILY, FIELDS, MISSING, NAME_BLOOM_CLOSE, NAME_BLOOM_SIMILAR, PLACE_BLOOM_SIMILAR
+from kim_hub.linkage.compare import (
+    AZR_ALONE,
+    FAMILY,
+    FIELDS,
+    JOBCENTER_NO_ALONE,
+    MISSING,
+    NAME_BLOOM_CLOSE,
+    NAME_BLOOM_SIMILAR,
+    PLACE_BLOOM_SIMILAR,
+)
 
 BATCH = 200_000  # pairs compared at a time: bounds each batch's temporaries
 _BIG = np.iinfo(np.int64).max
@@ -70,7 +79,10 @@ def compare_pairs(arr: EncodingArrays | None, a: np.ndarray, b: np.ndarray) -> P
 def individual_evidence(levels: np.ndarray) -> np.ndarray:
     """``linkage.compare.individual_evidence`` for every row of a levels array."""
     given, date = levels[:, _GIVEN], levels[:, _DATE]
-    return (given >= 1) | (levels[:, _AZR] >= 1) | (levels[:, _JC] == 1) | ((given == MISSING) & (date == 6))
+    with_person = (levels[:, FAMILY] >= 1) | (date >= 1)
+    azr = (levels[:, _AZR] >= 1) & (AZR_ALONE | with_person)
+    jobcenter_no = (levels[:, _JC] == 1) & (JOBCENTER_NO_ALONE | with_person)
+    return (given >= 1) | azr | jobcenter_no | ((given == MISSING) & (date == 6))
 
 
 def identifiers_conflict(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -3,7 +3,10 @@
 EM needs a population: with a few dozen records its estimates mean nothing. Until the index holds
 ``MIN_RECORDS_TO_ESTIMATE`` records the hub uses parameters learnt (by the same EM) from a
 synthetic population of the project's own generator, shipped as ``default_model.json`` and
-rebuilt by ``python -m kim_hub.synth.default_model_training``. Level probabilities do not depend
+rebuilt by ``python -m kim_hub.synth.default_model_training`` (which reads the population under
+the identifier policy; the shipped file predates it and keeps the same fields, so it loads as it
+is: its AZR levels were learnt with a few charity numbers among the authority's and the job
+centre's, and the job-centre number is never compared by default). Level probabilities do not depend
 on the key, so they transfer to any installation; value frequencies and the prior always come
 from the live index.
 """

@@ -155,7 +155,8 @@ def _earlier_status(message: dict[str, Any], on: dt.date) -> tuple[str | None, b
 def map_abh_row(source: str, row: RawRow, contract: FieldContract | None = None) -> CaseSummary | list[Rejection]:
     """Map one flattened message to a CaseSummary (with the notes of its settled flaws, see
     ``mappings.contract``), or return why the message is refused (no usable AZR number, type or
-    time; the AZR number is also what it links on, so a message without a name still lands)."""
+    time; the AZR number is also what it links on, so a message without a name still lands, though
+    it links automatically only where the birth date agrees too: mappings/identifier_policy.toml)."""
     reader = RowReader(row, contract or contract_for("abh-xml"))
     azr_number = reader.parse("azr_number", parse_azr_number)
     if reader.text("azr_number") is None:

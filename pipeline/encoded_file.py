@@ -10,11 +10,13 @@ rejections, the notes, the ids the file names and its newest row date are comple
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from kim_hub.core.rows import FileBatch, Note, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, stored_record_id
+from kim_hub.mappings.identifier_policy import IdentifierNote, gathered
 from kim_hub.mappings.record_ids import sealed_record_id
 from kim_hub.mappings.registry import RowMapper
 from kim_hub.pipeline.encode_pool import encode_rows
@@ -37,6 +39,7 @@ class EncodedFile:
         self.sealed_ids = sealed_ids  # the source's record ids are kept encrypted (pipeline.record_ids)
         self.rejections: list[Rejection] = list(batch.rejections)
         self.notes: list[Note] = list(file_notes)  # about the file, then of the rows that land
+        self._withheld: Counter[tuple[str, str | None, str]] = Counter()  # identifiers not taken, by column
         self.accepted: set[str] = set()  # stored (keyed) ids: one to one with the source's ids
         self._rejected_ids: set[str] = set()  # of rows rejected: the person is still in a full snapshot
         self._newest: str | None = None
@@ -56,12 +59,21 @@ class EncodedFile:
                     )
                 else:
                     self.accepted.add(encoded.record_id)
-                    self.notes += encoded.notes
+                    self._take_notes(encoded.notes)
                     records.append(encoded)
                     updated = encoded.case_data.get("updated_at")
                     if updated and (self._newest is None or updated > self._newest):
                         self._newest = updated
             yield records
+        self.notes += gathered(self._withheld)  # once per column and file: a column not taken is usually full
+
+    def _take_notes(self, notes: Sequence[Note]) -> None:
+        """A row's notes; those of identifiers the policy did not take are counted, not listed."""
+        for note in notes:
+            if isinstance(note, IdentifierNote):
+                self._withheld[(note.file, note.field, note.reason)] += 1
+            else:
+                self.notes.append(note)
 
     def _stored_id(self, raw_id: str) -> str:
         """How a rejected row's id would be stored (its person is still in a full snapshot)."""

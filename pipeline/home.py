@@ -28,10 +28,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_chain import CHANNELS
+from kim_hub.mappings.identifier_policy import identifier_policy
 from kim_hub.mappings.vocabulary import DEFAULT_BODIES
 from kim_hub.pipeline.private_files import replacing
 
@@ -118,6 +119,20 @@ class SourceConfig(BaseModel):
             "list and outbox file names); empty = as its connectors declare (the job-centre export: yes)"
         ),
     )
+    body_kind: str | None = Field(
+        default=None,
+        description=(
+            "what the body is, for the identifier policy: authority, jobcentre, asylblg_office, municipality or "
+            "charity (mappings/identifier_policy.toml); empty = none declared, which takes no identifier"
+        ),
+    )
+    identifiers: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "identifier kind → the legal basis this source delivers it under (azr_number, jobcenter_customer_no, "
+            "bg_number); a kind not named here is dropped at intake with a note on the receipt"
+        ),
+    )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
     contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
         default_factory=dict,
@@ -132,16 +147,32 @@ class SourceConfig(BaseModel):
             raise ValueError(GROUP_NAME_RULE)
         return group
 
+    @model_validator(mode="after")
+    def check_identifiers(self) -> SourceConfig:
+        """The body kind and legal bases are ones the identifier policy allows (a charity cannot
+        name a basis for AZR numbers, nobody for a tax id): refused on load, before any intake."""
+        identifier_policy().taken_kinds(self.body_kind, self.identifiers)
+        return self
+
+    @property
+    def taken_identifiers(self) -> frozenset[str]:
+        """The identifier kinds this source may deliver (mappings.identifier_policy)."""
+        return identifier_policy().taken_kinds(self.body_kind, self.identifiers)
+
 
 def default_source(name: str) -> SourceConfig:
     """What `kim-hub init` configures: the authority's XML and the job centre's export where they
     apply, the standard provider CSV everywhere (also accepted from the authority and job centre);
-    the job centre's record ids (Kundennummern) kept encrypted, whichever format brings them."""
+    the job centre's record ids (Kundennummern) kept encrypted, whichever format brings them; each
+    default body's kind and the legal bases named for it (``defaults`` of the identifier policy)."""
     native = {"abh": ["abh-xml"], "jobcenter": ["jobcenter-export"]}.get(name, [])
+    declared = identifier_policy().defaults.get(name)
     return SourceConfig(
         connectors=[*native, "provider-csv"],
         azr_authoritative=name == "abh",
         encrypt_record_ids=True if name == "jobcenter" else None,  # its record id is the Kundennummer
+        body_kind=declared.body_kind if declared else None,
+        identifiers=dict(declared.identifiers) if declared else {},
     )
 
 
@@ -385,6 +416,15 @@ def render_config(config: HubConfig) -> str:
         if source.encrypt_record_ids is not None:
             lines.append("# record ids only as encrypted tokens (database, links, review, outbox file names)")
             lines.append(f"encrypt_record_ids = {str(source.encrypt_record_ids).lower()}")
+        lines += [
+            "# what the body is, for the identifier policy: authority, jobcentre, asylblg_office,",
+            '# municipality or charity (docs/operations.md, "Identifiers the hub takes")',
+            f"body_kind = {_toml_string(source.body_kind)}" if source.body_kind is not None else '# body_kind = "charity"',
+        ]
+        lines.append(f"[sources.{_toml_key(name)}.identifiers]")
+        lines.append("# identifier kind = the legal basis this source delivers it under; a kind not named is")
+        lines.append("# dropped at intake with a note on the receipt (tax ids and social insurance numbers always)")
+        lines += [f"{_toml_key(kind)} = {_toml_string(basis)}" for kind, basis in source.identifiers.items()]
         if source.options:
             lines.append(f"[sources.{_toml_key(name)}.options]")
             lines += [f"{_toml_key(key)} = {_toml_string(value)}" for key, value in source.options.items()]

@@ -5,7 +5,8 @@ The data path, top to bottom, per delivered file:
     drop folder              inbox → processing (atomic claim) … → archive / failed
     connector.read_file      bytes → rows (+ rejections for unreadable rows)
     mapping                  row → CaseSummary (+ rejections naming row and field), record ids
-                             under the record-id rule (mappings.record_ids)
+                             under the record-id rule (mappings.record_ids), identifiers under
+                             the identifier policy (mappings.identifier_policy)
     pseudonymise             identity → keyed encodings; identity dropped here
     hub_db.records           store records, rejections and the ledger entry in one transaction
     receipt                  outbox/<source>/receipts/<file>.receipt.json + .txt
@@ -49,6 +50,7 @@ from kim_hub.hub_db.source_state import load_state, save_state
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.contract import contract_for
+from kim_hub.mappings.identifier_policy import fenced
 from kim_hub.mappings.record_ids import guarded
 from kim_hub.mappings.registry import RowMapper, load_mapping
 from kim_hub.mappings.vocabulary import Vocabulary
@@ -210,7 +212,7 @@ def _ingest_claimed(
                 EncodedFile(
                     source,
                     batch,
-                    _mapper(reader, settings.contract, words, sealed),
+                    _mapper(reader, settings, words),
                     keys,
                     settings.azr_authoritative,
                     file_notes,
@@ -313,34 +315,33 @@ def _rejected_whole(path: Path, reason: str) -> FileBatch:
 
 def _mapper(
     connector: type[FileConnector] | type[PullConnector] | None,
-    contract: Mapping[str, str] | None = None,
+    settings: SourceConfig,
     words: Vocabulary | None = None,
-    sealed: bool = False,
 ) -> RowMapper:
-    """The mapping of the connector's row format under the source's field contract."""
-    return source_mapper(connector.row_format, contract or {}, words, sealed) if connector is not None else _no_rows
+    """The mapping of the connector's row format under the source's settings (``source_mapper``)."""
+    return source_mapper(connector.row_format, settings, words) if connector is not None else _no_rows
 
 
-def source_mapper(
-    row_format: str, contract: Mapping[str, str], words: Vocabulary | None = None, sealed: bool = False
-) -> RowMapper:
+def source_mapper(row_format: str, settings: SourceConfig, words: Vocabulary | None = None) -> RowMapper:
     """The mapping registered for a row format (``kim_hub.mappings.registry``), settling flawed
     fields by the format's field contract as the source tightens it (``[sources.<name>.contract]``),
     reading district, goals and consent recipients against the installation's vocabulary
-    (``pipeline.vocabulary``), and its record ids under the record-id rule (``mappings.record_ids``;
-    ``sealed``: the source's ids are kept encrypted). A plug-in mapping that takes neither contract
-    nor vocabulary settles its fields itself; the record-id rule holds for every mapping."""
+    (``pipeline.vocabulary``), its record ids under the record-id rule (``mappings.record_ids``;
+    encrypted where the source's ids are kept so) and its identifiers under the identifier policy
+    (``mappings.identifier_policy``: what the source may not deliver is dropped before anything is
+    encoded). A plug-in mapping that takes neither contract nor vocabulary settles its fields
+    itself; the record-id rule and the identifier policy hold for every mapping."""
     mapping = load_mapping(row_format)
     parameters = inspect.signature(mapping).parameters
-    settings: dict[str, Any] = {}
+    configured: dict[str, Any] = {}
     if "contract" in parameters:
-        settings["contract"] = contract_for(row_format).tightened(contract)
+        configured["contract"] = contract_for(row_format).tightened(settings.contract)
     if "vocabulary" in parameters and words is not None:
-        settings["vocabulary"] = words
-    if settings:
-        configured = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes them: checked just above
-        mapping = partial(configured, **settings)
-    return guarded(mapping, sealed)
+        configured["vocabulary"] = words
+    if configured:
+        takes_settings = cast("Callable[..., CaseSummary | list[Rejection]]", mapping)  # it takes them: checked just above
+        mapping = partial(takes_settings, **configured)
+    return fenced(guarded(mapping, seals_record_ids(settings)), settings.taken_identifiers)
 
 
 def _no_rows(source: str, row: RawRow) -> list[Rejection]:
@@ -363,7 +364,7 @@ def pull_source(
         state = load_state(session, source, connector_class.name)
     pulled = connector.pull(state)
     label = "api-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    mapper = _mapper(connector_class, settings.contract, words, sealed)
+    mapper = _mapper(connector_class, settings, words)
     result, _ = store_batch(
         EncodedFile(source, pulled.batch, mapper, keys, settings.azr_authoritative, sealed_ids=sealed),
         label,

@@ -25,7 +25,6 @@ an admin entry of the audit log (the audit log's own key is never rotated:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +46,6 @@ from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.pipeline.ingest import reader_for, source_mapper
 from kim_hub.pipeline.push import outbox_sink
-from kim_hub.pipeline.record_ids import seals_record_ids
 from kim_hub.pipeline.vocabulary import vocabulary
 
 
@@ -120,7 +118,7 @@ def _rekey_source(
     pending = {record_id for record_id, record in stored.items() if record.key_id == old_keys.key_id}
     readers = [c for c in (load_connector(n) for n in settings.connectors) if is_file_connector(c)]
     renamed: dict[str, str] = {}
-    for summary in _delivered_summaries(home, source, readers, settings.contract, words, seals_record_ids(settings)):
+    for summary in _delivered_summaries(home, source, readers, settings, words):
         old = pseudonymise(summary, old_keys, azr_authoritative)
         record = stored.get(old.record_id)
         if old.record_id not in pending or record is None or record.content_hash != old.content_hash:
@@ -146,9 +144,8 @@ def _delivered_summaries(
     home: HubHome,
     source: str,
     readers: list[type[FileConnector]],
-    contract: Mapping[str, str],
+    settings: SourceConfig,
     words: Vocabulary,
-    sealed: bool,
 ) -> list[CaseSummary]:
     """Every mappable row of the source's kept deliveries, newest file last."""
     folder = DropFolder.under(home.path, source)
@@ -162,6 +159,6 @@ def _delivered_summaries(
         if reader is None:
             continue
         batch = reader.read_file(path)
-        mapper = source_mapper(reader.row_format, contract, words, sealed)
+        mapper = source_mapper(reader.row_format, settings, words)
         summaries += [m for m in (mapper(source, row) for row in batch.rows) if isinstance(m, CaseSummary)]
     return summaries

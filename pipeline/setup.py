@@ -78,7 +78,7 @@ def initialise_home(home: HubHome) -> tuple[HubConfig, SettledIds]:
     return config, settled
 
 
-def add_source(home: HubHome, name: str, connector: str, group: str | None = None) -> HubConfig:
+def add_source(home: HubHome, name: str, connector: str, group: str | None = None, body_kind: str | None = None) -> HubConfig:
     """Add a source (its connector must load; a connector whose record ids identify persons, the
     job-centre export, makes the hub keep them encrypted), its folders with their modes and group
     (pipeline.home_access), and an admin entry of the audit log."""
@@ -87,11 +87,13 @@ def add_source(home: HubHome, name: str, connector: str, group: str | None = Non
     if group is not None:
         check_group_name(group, "sources add --group")
     identifying = getattr(load_connector(connector), "identifying_record_ids", False)  # the job-centre export: Kundennummern
-    config.sources[name] = SourceConfig(connectors=[connector], group=group, encrypt_record_ids=True if identifying else None)
+    config.sources[name] = SourceConfig(
+        connectors=[connector], group=group, encrypt_record_ids=True if identifying else None, body_kind=body_kind
+    )
     home.save_config(config)
     prepare_source(home, config, name)
     with open_sessions(home, config) as sessions:
-        record_admin(sessions, "sources.add", {"source": name, "connector": connector, "group": group})
+        record_admin(sessions, "sources.add", {"source": name, "connector": connector, "group": group, "body_kind": body_kind})
     return config
 
 

@@ -18,6 +18,7 @@ from kim_hub.core.errors import BadInputError, ConfigError
 from kim_hub.core.rows import FileBatch
 from tests.support import ROOT, shared
 
+NEVER_TAKEN_COLUMNS = {"tax_id", "social_insurance_number"}  # identifier policy: dropped from every source
 HUB_EXTENSION_COLUMNS = {
     "referrals",
     "house_number",
@@ -281,10 +282,13 @@ def test_shipped_column_map_covers_every_documented_column() -> None:
     assert column_map.required == ("record_id", "family_name", "given_names")
     documented = set(re.findall(r"^\| ([a-z_]+) \|", shared("formats", "provider-csv.md").read_text(), re.MULTILINE)) - {"column"}
     assert len(documented) == 22 and documented <= set(column_map.canonical_columns)
-    # the hub's consent and referral extensions, documented in docs/exchange.md
-    assert set(column_map.canonical_columns) - documented == HUB_EXTENSION_COLUMNS
+    # the hub's consent and referral extensions, documented in docs/exchange.md, and the identifier
+    # columns it knows only to drop them, documented in docs/operations.md
+    assert set(column_map.canonical_columns) - documented == HUB_EXTENSION_COLUMNS | NEVER_TAKEN_COLUMNS
     exchange_doc = (ROOT / "docs" / "exchange.md").read_text()
     assert all(f"`{column}`" in exchange_doc for column in HUB_EXTENSION_COLUMNS)
+    operations_doc = (ROOT / "docs" / "operations.md").read_text()
+    assert all(f"`{column}`" in operations_doc for column in NEVER_TAKEN_COLUMNS)
     assert column_map.canonical("Kundennummer_Traeger") == "record_id"
     assert column_map.canonical("einwilligung widerrufen") == "consent_withdrawn"
     assert column_map.canonical("Stand") == "updated_at"
