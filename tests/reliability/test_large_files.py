@@ -31,6 +31,7 @@ SCRIPT = textwrap.dedent(
     from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
     from kim_hub.pipeline.ingest import ingest_source
     from kim_hub.hub_db.database import make_engine, session_factory
+    from kim_hub.pipeline.database import auditor_for
     from kim_hub.hub_db.keystore import load_keys
     from tests.reliability.hostile_corpus import GOOD_CSV, HEADER
 
@@ -38,7 +39,7 @@ SCRIPT = textwrap.dedent(
     home.path.mkdir(parents=True)
     home.save_config(HubConfig(sources={n: default_source(n) for n in DEFAULT_SOURCES}))
     config = initialise(home)
-    sessions = session_factory(make_engine(home.database_url(config)))
+    sessions = session_factory(make_engine(home.database_url(config)), auditor_for(home, config))  # ingests write the audit log
     keys = load_keys(home.key_dir(config))
     size = int(sys.argv[2])
     heads = {"caritas": (HEADER + "\\n").encode(), "jobcenter": "Kundennummer;BG-Nummer;Nachname;Vorname\\r\\n".encode(),
