@@ -83,18 +83,24 @@ class OutboxSink:
                 folder.write(name, data, TABLE if name.endswith(".csv") else DOCUMENT)
         return len(documents)
 
+    def _existing_folder(self) -> OutboxFolder | None:
+        """The body's outbox folder as it is, or None when there is none, or when a non-folder (a
+        symlink planted in its place) stands there: reported and left alone, since it holds
+        nothing the hub wrote."""
+        try:
+            return OutboxFolder.existing(self.root, self.folder, self.body, self.skipped)
+        except NotAFolderError as error:
+            self.skipped[error.kind] += 1
+            log.warning("outbox of %s: the folder is a %s; left as it is", self.body, error.kind)
+            return None
+
     def forget(self, record_id: str, file_id: str | None = None) -> int:
         """Remove everything addressed to an erased record (its JSON files, named by ``file_id``
         when that is not ``record_id``, and its CSV rows).
 
         A folder that is not one (a symlink planted in its place) holds nothing the hub wrote
         there, so there is nothing to take back: it is reported and left alone."""
-        try:
-            opened = OutboxFolder.existing(self.root, self.folder, self.body, self.skipped)
-        except NotAFolderError as error:
-            self.skipped[error.kind] += 1
-            log.warning("outbox of %s: the folder is a %s; left as it is", self.body, error.kind)
-            return 0
+        opened = self._existing_folder()
         if opened is None:
             return 0
         with opened as folder:
@@ -104,12 +110,7 @@ class OutboxSink:
         """Give the documents named by old file ids (old → new) their new names, e.g. after the
         hub's token of a record id changed with its key; returns how many were renamed. What is
         not a plain file is left alone; a folder that is not one holds nothing of the hub's."""
-        try:
-            opened = OutboxFolder.existing(self.root, self.folder, self.body, self.skipped)
-        except NotAFolderError as error:
-            self.skipped[error.kind] += 1
-            log.warning("outbox of %s: the folder is a %s; left as it is", self.body, error.kind)
-            return 0
+        opened = self._existing_folder()
         if opened is None:
             return 0
         moved = 0
