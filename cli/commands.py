@@ -52,10 +52,20 @@ class CommandGroup:
         return cls(parser.add_subparsers(title="commands", metavar="COMMAND"))
 
     def command(
-        self, name: str, handler: Handler, help_text: str, *examples: str, home: bool = True, description: str | None = None
+        self,
+        name: str,
+        handler: Handler,
+        help_text: str,
+        *examples: str,
+        home: bool = True,
+        description: str | None = None,
+        catch_up: bool = True,
     ) -> argparse.ArgumentParser:
         """A command running ``handler``; ``examples`` are shown under its help (at least one).
-        ``description`` (default: the help text) is the longer text of the command's own help."""
+        ``description`` (default: the help text) is the longer text of the command's own help.
+        A command with a home first brings the home's database up to its erasure ledger
+        (``cli.main``), unless ``catch_up`` is False: a command that does it itself at the right
+        moment (init, restore) or must run without it (erasures)."""
         if not examples:
             raise ValueError(f"command {name!r} needs an example for its help")
         parser: argparse.ArgumentParser = self._subparsers.add_parser(
@@ -66,7 +76,7 @@ class CommandGroup:
             formatter_class=HelpFormatter,
         )
         _common_options(parser, home)
-        parser.set_defaults(handler=handler)
+        parser.set_defaults(handler=handler, catch_up=home and catch_up)
         return parser
 
     def group(self, name: str, help_text: str, *examples: str) -> CommandGroup:
@@ -86,7 +96,7 @@ class CommandGroup:
             name, help=help_text, description=help_text, epilog=_examples(examples), formatter_class=HelpFormatter
         )
         _common_options(parser, home=True)
-        parser.set_defaults(handler=handler)
+        parser.set_defaults(handler=handler, catch_up=True)
         return parser, CommandGroup(parser.add_subparsers(title=f"{name} commands", metavar="SUBCOMMAND"))
 
 

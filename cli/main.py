@@ -15,12 +15,12 @@ import argparse
 import os
 import sys
 
-from kim_hub.cli import audit, data, exchange, index, reports, setup, sync
-from kim_hub.cli.commands import DEBUG_HELP, EXIT_OK, EXIT_USAGE, CommandGroup, HelpFormatter
+from kim_hub.cli import audit, data, exchange, index, protection, reports, setup, sync
+from kim_hub.cli.commands import DEBUG_HELP, EXIT_OK, EXIT_USAGE, CommandGroup, HelpFormatter, home_of
 from kim_hub.cli.errors import report_error
 from kim_hub.runtime.file_modes import use_private_umask
 
-FAMILIES = (setup, sync, index, exchange, audit, reports, data)
+FAMILIES = (setup, sync, index, exchange, audit, protection, reports, data)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if getattr(args, "catch_up", False):
+            from kim_hub.pipeline.database import bring_up_to_ledger
+
+            bring_up_to_ledger(home_of(args))  # erasures since a restored backup, before the command reads anything
         code = int(args.handler(args) or EXIT_OK)
         sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
         return code

@@ -17,6 +17,7 @@ def register(commands: CommandGroup) -> None:
         cmd_init,
         "Create the home folder: hub.toml with the default sources, secret key, database.",
         "kim-hub init --home /srv/kim-hub",
+        catch_up=False,  # it brings the database up to the erasure ledger after the migrations
     )
     sources = commands.group(
         "sources",

@@ -8,6 +8,7 @@ terminal while a flow runs; cron, CI and pipes get silence.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from types import ModuleType, TracebackType
 from typing import Any
@@ -40,14 +41,22 @@ def register(commands: CommandGroup) -> None:
         "kim-hub reestimate --relink --home /srv/kim-hub",
     )
     estimate.add_argument("--relink", action="store_true", help="then re-cluster the whole index under the new model")
-    commands.command(
+    retention = commands.command(
         "retention",
         cmd_retention,
         "Erase records whose case closed longer ago than their source's retention_days, and purge archived "
         "and failed deliveries and receipts past archive_days, failed_days and receipt_days, and audit log "
         "entries past their channel's period (a flow).",
         "kim-hub retention --home /srv/kim-hub",
+        "kim-hub retention --plan --home /srv/kim-hub",
     )
+    retention.add_argument(
+        "--plan",
+        action="store_true",
+        help="only list every data category with its period, start event, where the rule is set and how many are due "
+        "now; nothing is deleted",
+    )
+    retention.add_argument("--format", choices=("text", "json"), default="text", help="with --plan: a table or JSON")
     commands.command(
         "serve",
         cmd_serve,
@@ -200,6 +209,8 @@ def cmd_reestimate(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     home = home_of(args)
+    if args.plan:
+        return print_retention_plan(home, args.format)
     if not any(source.retention_days is not None for source in home.load_config().sources.values()):
         print("no source has retention_days set in hub.toml: no records to erase")
     summary = prefect_flows(home).retention_flow(str(home.path))
@@ -211,6 +222,27 @@ def cmd_retention(args: argparse.Namespace) -> int:
         )
     for channel, count in summary["audit_log"].items():
         print(f"audit log {channel:8} {count} entries past their retention period removed")
+    return EXIT_OK
+
+
+def print_retention_plan(home: HubHome, form: str) -> int:
+    """The retention plan as a table (or JSON): nothing is deleted."""
+    from dataclasses import asdict
+
+    from kim_hub.pipeline.retention_plan import retention_plan
+
+    rules = retention_plan(home, home.load_config())
+    if form == "json":
+        print(json.dumps([asdict(rule) for rule in rules], indent=1, ensure_ascii=False))
+        return EXIT_OK
+    header = ("category", "scope", "period", "start event", "due now", "rule set by")
+    rows = [
+        (r.category, r.scope, r.period, r.start, "-" if r.due is None else f"{r.due} {r.unit}".strip(), r.rule) for r in rules
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    for row in (header, *rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    print("\nnothing was deleted: `kim-hub retention` erases and purges what is due")
     return EXIT_OK
 
 

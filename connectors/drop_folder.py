@@ -206,9 +206,10 @@ class DropFolder:
         return purge_folder(self.failed, older_than_days)
 
 
-def purge_folder(folder: Path, older_than_days: float | None) -> int:
+def purge_folder(folder: Path, older_than_days: float | None, dry_run: bool = False) -> int:
     """Remove the entries of ``folder`` (never a folder in it, never following a link) kept
-    longer than ``older_than_days`` (None: all of them); returns how many.
+    longer than ``older_than_days`` (None: all of them); returns how many (``dry_run``: only
+    counts them, for `kim-hub retention --plan`).
 
     An entry is as old as ``kept_since`` says. A missing folder, or one that is a symlink,
     holds nothing of the hub's."""
@@ -222,7 +223,8 @@ def purge_folder(folder: Path, older_than_days: float | None) -> int:
                 stat = entry.stat(follow_symlinks=False)
                 if S_ISDIR(stat.st_mode) or (cutoff is not None and kept_since(stat) >= cutoff):
                     continue
-                os.unlink(entry.path)
+                if not dry_run:
+                    os.unlink(entry.path)
             except FileNotFoundError:
                 continue  # gone meanwhile (another run purged it)
             removed += 1

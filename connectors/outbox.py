@@ -124,6 +124,38 @@ class OutboxSink:
                         moved += 1
         return moved
 
+    def addressed_records(self) -> set[str]:
+        """The record ids the documents in the outbox are addressed to (JSON documents and rows of
+        the hub's tables). A re-applied erasure knows its records only by keyed digests, and
+        matches these against them when the database no longer holds the record."""
+        try:
+            opened = OutboxFolder.existing(self.root, self.folder, self.body, self.skipped)
+        except NotAFolderError as error:
+            self.skipped[error.kind] += 1
+            return set()
+        if opened is None:
+            return set()
+        found: set[str] = set()
+        with opened as folder:
+            for name in folder.names():
+                if name.startswith(TEMPORARY_PREFIX):
+                    continue
+                if name.startswith("summaries-") and name.endswith(".csv"):
+                    found |= {row["record_id"] for row in _read_table(folder, name) or ()}
+                elif name.endswith(".json"):
+                    found |= _record_of(folder.read_bytes(name, DOCUMENT))
+        return found
+
+
+def _record_of(data: bytes | None) -> set[str]:
+    """The record id of one JSON document the hub wrote (nothing for anything else)."""
+    try:
+        document = json.loads(data) if data is not None else None
+    except ValueError:
+        return set()
+    record_id = document.get("record_id") if isinstance(document, dict) else None
+    return {record_id} if isinstance(record_id, str) else set()
+
 
 def _files(documents: Sequence[Mapping[str, Any]]) -> list[tuple[str, bytes]]:
     """Every file of a delivery, by name, as the bytes to write: one JSON per document, then the CSV."""

@@ -147,8 +147,9 @@ STATUS_HEAD_BYTES = 8192  # the status is the fourth key of as_json, after a fil
 _STATUS_LINE = re.compile(r'^  "status": "([a-z_]+)",?$', re.MULTILINE)
 
 
-def purge_receipts(folder: Path, delivered_days: float, set_aside_days: float) -> int:
-    """Delete the receipts in ``folder`` kept longer than their delivery's period; returns how many.
+def purge_receipts(folder: Path, delivered_days: float, set_aside_days: float, dry_run: bool = False) -> int:
+    """Delete the receipts in ``folder`` kept longer than their delivery's period; returns how
+    many (``dry_run``: only counts them).
 
     A receipt names row numbers and fields, never values, but it is still a record per delivery
     about persons, so it goes with its delivery: ``delivered_days`` (the archive's period) for a
@@ -178,7 +179,8 @@ def purge_receipts(folder: Path, delivered_days: float, set_aside_days: float) -
                     status = _status_of(folder / f"{base}.receipt.json") if base else None
                     if age_days < _period(status, delivered_days, set_aside_days):
                         continue
-                os.unlink(entry.path)
+                if not dry_run:
+                    os.unlink(entry.path)
             except FileNotFoundError:
                 continue
             removed += 1

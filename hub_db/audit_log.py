@@ -76,8 +76,10 @@ __all__ = [
     "LogReport",
     "append",
     "auditor_of",
+    "count",
     "entries",
     "file_object",
+    "last_sequences",
     "person_objects",
     "purge",
     "record_objects",
@@ -342,6 +344,24 @@ def _conditions(wanted: AuditFilter) -> list[Any]:
     if wanted.until:
         conditions.append(AuditEntry.created_at < wanted.until)
     return conditions
+
+
+def last_sequences(session: Session) -> dict[str, int]:
+    """Each channel's last sequence number (a channel purged to its end: its checkpoint's), for
+    what a restored database lost against the anchor (`kim-hub restore`)."""
+    found: dict[str, int] = {}
+    for channel, seq in session.execute(
+        select(AuditCheckpoint.channel, func.max(AuditCheckpoint.upto_seq)).group_by(AuditCheckpoint.channel)
+    ):
+        found[str(channel)] = int(seq)
+    for channel, seq in session.execute(select(AuditEntry.channel, func.max(AuditEntry.seq)).group_by(AuditEntry.channel)):
+        found[str(channel)] = max(found.get(str(channel), 0), int(seq))
+    return found
+
+
+def count(session: Session, wanted: AuditFilter) -> int:
+    """How many entries match (`kim-hub retention --plan`: how many a channel's period has passed)."""
+    return int(session.execute(select(func.count()).select_from(AuditEntry).where(*_conditions(wanted))).scalar_one())
 
 
 def entries(session: Session, wanted: AuditFilter, limit: int | None = 50) -> list[EntryContent]:

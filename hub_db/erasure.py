@@ -8,15 +8,19 @@ of the audit log's change channel naming the erased records by keyed token only.
 is not rewritten: it never held a record id in clear (``hub_db.audit_log`` says why that is
 enough), and its own retention ends what it keeps. Delivered files in the source's archive/ and
 failed/ may still hold the row in clear, and the outbox may hold documents addressed to it: the
-caller removes them (pipeline/erasure.py, pipeline/copies.py).
+caller removes them (pipeline/erasure.py, pipeline/copies.py). The audit entry names the
+tombstone of the erasure ledger that records the erasure (``ledger_sequence``); how far the
+database follows that ledger is ``hub_db.erasure_state``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import index_snapshot
@@ -42,10 +46,12 @@ class ErasureOutcome:
     records_erased: int = 0
     persons_erased: int = 0
     erased: tuple[tuple[str, str], ...] = ()  # (source, record id) of each erased record, for the outboxes
+    removed: Mapping[str, int] = field(default_factory=dict)  # rows removed per kind: what a tombstone counts
 
 
-def erase_records(session: Session, record_pks: list[int], reason: str) -> ErasureOutcome:
-    """Erase these records (primary keys) and every person left without records (caller commits)."""
+def erase_records(session: Session, record_pks: list[int], reason: str, sequence: int | None = None) -> ErasureOutcome:
+    """Erase these records (primary keys) and every person left without records (caller commits).
+    ``sequence``: the erasure ledger's tombstone of this erasure, named in its audit entry."""
     if not record_pks:
         return ErasureOutcome()
     hold(session, LINKING)  # a linking run must not link what is being erased
@@ -56,15 +62,18 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
             select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))
         )
     )
-    for table, column in (
-        (ReviewItem, ReviewItem.record_a),
-        (ReviewItem, ReviewItem.record_b),
-        (RecordEvent, RecordEvent.record_id),
-        (Transfer, Transfer.recipient_record),
-        (Link, Link.record_id),
-        (LinkQueueEntry, LinkQueueEntry.record_id),
+    removed = dict.fromkeys(("records", "persons", "links", "events", "review_items", "transfers"), 0)
+    for kind, table, column in (
+        ("review_items", ReviewItem, ReviewItem.record_a),
+        ("review_items", ReviewItem, ReviewItem.record_b),
+        ("events", RecordEvent, RecordEvent.record_id),
+        ("transfers", Transfer, Transfer.recipient_record),
+        ("links", Link, Link.record_id),
+        ("queue", LinkQueueEntry, LinkQueueEntry.record_id),
     ):
-        session.execute(delete(table).where(column.in_(record_pks)))
+        deleted = cast(CursorResult[tuple[()]], session.execute(delete(table).where(column.in_(record_pks))))
+        if kind in removed:
+            removed[kind] += max(deleted.rowcount, 0)
     session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_pks)))
     index_snapshot.forget(session, record_pks)  # the columnar copy of their encodings goes too
     still_linked = set(
@@ -73,23 +82,21 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
     orphans = persons - still_linked
     if orphans:
         _forget_pseudonyms(session, orphans)
+    removed.update(records=len(erased), persons=len(orphans))
     session.add(LinkEvent(kind="erase", before=[], after=[], records=len(record_pks), reason=reason[:200]))
-    append(
-        session,
-        "change",
-        "erase.records",
-        record_objects(session, erased),
-        {"records": len(record_pks), "persons": len(orphans), "reason": reason[:200]},
-    )
-    return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans), erased=erased)
+    detail: dict[str, object] = {"records": len(record_pks), "persons": len(orphans), "reason": reason[:200]}
+    if sequence is not None:
+        detail["ledger_sequence"] = sequence
+    append(session, "change", "erase.records", record_objects(session, erased), detail)
+    return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans), erased=erased, removed=removed)
 
 
-def erase_record(session: Session, source: str, record_id: str, reason: str = "erasure request") -> ErasureOutcome:
-    """Erase one record by its source and local id; an unknown record erases nothing."""
+def record_key(session: Session, source: str, record_id: str) -> list[int]:
+    """The primary key of one record by its source and stored id (none for an unknown record)."""
     pk = session.execute(
         select(SourceRecord.id).where(SourceRecord.source == source, SourceRecord.record_id == record_id)
     ).scalar_one_or_none()
-    return erase_records(session, [pk] if pk is not None else [], reason)
+    return [pk] if pk is not None else []
 
 
 def expired_records(session: Session, source: str, retention_days: float, today: dt.date | None = None) -> list[int]:

@@ -10,7 +10,9 @@ from, and ``record-ids-k1.key``, the AES-SIV key of the record ids the hub keeps
 destroyed together. A home made before the record-id key existed gets it from ``kim-hub init``
 (which also encrypts the ids stored in clear until then); until then the keys refuse to load, so
 no command stores a clear id next to encrypted ones. Apart from the versions: ``audit.key``,
-which seals the audit log and is never rotated (``create_audit_key``, ``hub_db.audit_chain``).
+which seals the audit log and is never rotated (``create_audit_key``, ``hub_db.audit_chain``), and
+``erasure.key``, the erasure ledger's, which makes its keyed record digests and seals its chain,
+never rotated either (``create_erasure_key``, ``hub_db.erasure_ledger``).
 
 The key is trusted only where nobody else could have put or read it: the key folder and the key
 file must be the running user's own, the folder closed to group and others (0700), the file too
@@ -38,6 +40,7 @@ from kim_hub.linkage.record_ids import KEY_BYTES as RECORD_ID_KEY_BYTES
 KEY_BYTES = 32
 DEFAULT_KEY_ID = "k1"
 AUDIT_KEY_FILE = "audit.key"
+ERASURE_KEY_FILE = "erasure.key"
 KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # non-blocking: a FIFO planted there must not hang us
 
@@ -105,6 +108,33 @@ def load_audit_key(key_dir: Path) -> bytes:
     path = audit_key_path(key_dir)
     if not os.path.lexists(path):
         raise ConfigError(f"no audit key in {key_dir}: run 'kim-hub init' (it adds one to an existing home)")
+    return base64.b64decode(_read_key_file(path).strip())
+
+
+def erasure_key_path(key_dir: Path) -> Path:
+    """The erasure ledger's key file: one key, not versioned (see ``create_erasure_key``)."""
+    return key_dir / ERASURE_KEY_FILE
+
+
+def create_erasure_key(key_dir: Path) -> Path:
+    """Write the erasure ledger's key if there is none (mode 0600, folder 0700, as ``create_key``).
+
+    A tombstone names an erased record only by a digest made with this key, and a restored
+    database is matched against those digests, so the key must outlive every backup: it is never
+    rotated with the encoding keys (`kim-hub keys rotate` destroys the old key version) and never
+    overwritten."""
+    _private_folder(key_dir)
+    path = erasure_key_path(key_dir)
+    _write_new_key(path, KEY_BYTES)  # a link there is left for load_erasure_key to refuse
+    return path
+
+
+def load_erasure_key(key_dir: Path) -> bytes:
+    """The erasure ledger's key, held to the same rules as the encoding keys (FatalError otherwise)."""
+    check_key_folder(key_dir)
+    path = erasure_key_path(key_dir)
+    if not os.path.lexists(path):
+        raise ConfigError(f"no erasure key in {key_dir}: run 'kim-hub init' (it adds one to an existing home)")
     return base64.b64decode(_read_key_file(path).strip())
 
 

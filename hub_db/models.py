@@ -15,6 +15,7 @@ audit_log        append-only, hash-chained per channel: reads, inputs, changes, 
 audit_checkpoints  what retention removed from the audit log, sealed so the chain still verifies
 source_states    connector cursors (REST updated_since), committed with their records
 index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
+erasure_state    the last tombstone of the erasure ledger (a file, hub_db/erasure_ledger) applied here
 """
 
 from __future__ import annotations
@@ -265,10 +266,23 @@ class IndexSegment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class ErasureMark(Base):
+    """How far this database follows the erasure ledger: the sequence of the last tombstone that
+    was applied to it, data and copies alike. A restored backup brings back its own, older mark,
+    and every tombstone after it is applied again (pipeline.tombstones). One row."""
+
+    __tablename__ = "erasure_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    applied_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
 __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "Base",
+    "ErasureMark",
     "IndexSegment",
     "IngestFile",
     "Link",

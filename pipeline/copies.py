@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from kim_hub.connectors.drop_folder import DropFolder
+from kim_hub.connectors.drop_folder import DropFolder, purge_folder
 from kim_hub.connectors.receipts import purge_receipts
 from kim_hub.hub_db.audit_log import append
 from kim_hub.pipeline.home import HubHome, SourceConfig
@@ -52,16 +52,25 @@ class CopiesPurged:
 
 def purge_expired(home: HubHome, source: str, settings: SourceConfig, sessions: sessionmaker[Session]) -> CopiesPurged:
     """Remove the source's archived and failed deliveries and receipts kept longer than their periods."""
+    purged = _past_period(home, source, settings, dry_run=False)
+    _audit(sessions, source, PERIOD_OVER, purged)
+    return purged
+
+
+def copies_due(home: HubHome, source: str, settings: SourceConfig) -> CopiesPurged:
+    """How many copies ``purge_expired`` would remove now, nothing removed (`kim-hub retention --plan`)."""
+    return _past_period(home, source, settings, dry_run=True)
+
+
+def _past_period(home: HubHome, source: str, settings: SourceConfig, dry_run: bool) -> CopiesPurged:
     folder = DropFolder.under(home.path, source)
     receipts_delivered = settings.archive_days if settings.receipt_days is None else settings.receipt_days
     receipts_set_aside = settings.failed_days if settings.receipt_days is None else settings.receipt_days
-    purged = CopiesPurged(
-        archive_purged=folder.purge_archive(settings.archive_days),
-        failed_purged=folder.purge_failed(settings.failed_days),
-        receipts_purged=purge_receipts(home.outbox(source, "receipts"), receipts_delivered, receipts_set_aside),
+    return CopiesPurged(
+        archive_purged=purge_folder(folder.archive, settings.archive_days, dry_run),
+        failed_purged=purge_folder(folder.failed, settings.failed_days, dry_run),
+        receipts_purged=purge_receipts(home.outbox(source, "receipts"), receipts_delivered, receipts_set_aside, dry_run),
     )
-    _audit(sessions, source, PERIOD_OVER, purged)
-    return purged
 
 
 def purge_for_erasure(home: HubHome, source: str, sessions: sessionmaker[Session]) -> CopiesPurged:

@@ -3,14 +3,19 @@
 Commands and flows read and write the hub's data only through the pipeline's services, so what a
 service must do around a read or a write (locks, the audit log's entries) has one place to live:
 every session opened here carries the home's auditor (``hub_db.audit_log``), so whatever it
-writes that the log records is logged in the same transaction, in the name of ``actor``.
+writes that the log records is logged in the same transaction, in the name of ``actor``. And
+first of all the erasure ledger: before the first session is handed out, a database older than
+the ledger (restored from a backup, or left behind by a crash between a tombstone and its
+commit) has every erasure since applied again (``pipeline.tombstones``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.core.access import Actor
@@ -19,6 +24,7 @@ from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.keystore import load_audit_key
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.record_ids import RecordIdForms
+from kim_hub.pipeline.tombstones import catch_up as apply_erasures
 
 
 def auditor_for(home: HubHome, config: HubConfig, actor: Actor | None = None) -> Auditor:
@@ -47,12 +53,34 @@ def record_names(home: HubHome, config: HubConfig) -> Callable[[str, str], str]:
 
 
 @contextmanager
-def open_sessions(home: HubHome, config: HubConfig | None = None, actor: Actor | None = None) -> Iterator[sessionmaker[Session]]:
-    """A session factory on the home's database, writing the audit log as ``actor``; its
-    connections are closed when the block ends."""
+def open_sessions(
+    home: HubHome, config: HubConfig | None = None, actor: Actor | None = None, *, catch_up: bool = True
+) -> Iterator[sessionmaker[Session]]:
+    """A session factory on the home's database, brought up to the erasure ledger, writing the
+    audit log as ``actor``; its connections are closed when the block ends. ``catch_up=False``
+    is for the one command that must run while the ledger is behind the database (`kim-hub
+    erasures --acknowledge-loss`)."""
     config = config or home.load_config()
     engine = make_engine(home.database_url(config))
     try:
-        yield session_factory(engine, auditor_for(home, config, actor))
+        sessions = session_factory(engine, auditor_for(home, config, actor))
+        if catch_up:
+            apply_erasures(home, config, sessions)
+        yield sessions
     finally:
         engine.dispose()
+
+
+def bring_up_to_ledger(home: HubHome) -> None:
+    """What every command does first (``cli.main``): a home's database older than its erasure
+    ledger has every erasure since applied again. Nothing for a folder that is no home (yet), nor
+    for a SQLite database that is not there (opening it would create an empty file): the
+    command itself says so."""
+    if not home.exists():
+        return
+    config = home.load_config()
+    url = make_url(home.database_url(config))
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return
+    with open_sessions(home, config):
+        pass

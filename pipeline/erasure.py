@@ -1,68 +1,92 @@
 """Erasure requests and the retention rule, applied to the database, the source's deliveries and
-the outboxes. Recipients who received data of an erased record get an erasure notice from the
-next push (the CLI and the retention flow run one right after).
+the outboxes, each recorded as a tombstone in the erasure ledger (``pipeline.tombstones``), so
+that a restored backup loses the records again. Recipients who received data of an erased
+record get an erasure notice from the next push (the CLI and the retention flow run one right
+after).
 
 The copies of deliveries (archive/, failed/, receipts) have periods of their own, applied here
-for every source whether or not its records have a retention period (``pipeline.copies``).
+for every source whether or not its records have a retention period (``pipeline.copies``), and
+so do the files in reports/ (``[retention] reports_days``).
 
 An erasure request names the record as its source knows it: for a source whose ids the hub keeps
 encrypted the clear id is encrypted to find the record (the token, as ``kim-hub links`` shows it,
 is taken too). Its outbox documents are named by the token and its table rows by the clear id,
-so both are looked for (``pipeline.record_ids``)."""
+so both are looked for (``pipeline.record_ids``), and its tombstone names it by the digest of the
+id the source knows (``pipeline.tombstones``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from kim_hub.hub_db.erasure import ErasureOutcome, erase_record, erase_records, expired_records
-from kim_hub.pipeline.copies import purge_expired, purge_for_erasure
+from kim_hub.connectors.drop_folder import purge_folder
+from kim_hub.hub_db.audit_log import append
+from kim_hub.hub_db.erasure import ErasureOutcome, expired_records, record_key
+from kim_hub.hub_db.erasure_ledger import RULE_REQUEST, RULE_RETENTION
+from kim_hub.pipeline.copies import PERIOD_OVER, purge_expired
 from kim_hub.pipeline.home import HubConfig, HubHome
-from kim_hub.pipeline.ingest import finish_imported_leftovers
-from kim_hub.pipeline.push import outbox_sink
 from kim_hub.pipeline.record_ids import RecordIdForms
+from kim_hub.pipeline.tombstones import apply_pending, erase_recorded, erasure_ledger
 
 
 def erase(
     home: HubHome, sessions: sessionmaker[Session], source: str, record_id: str, config: HubConfig | None = None
 ) -> ErasureOutcome:
-    """Erase one record everywhere; the source's archived and failed deliveries (which may hold
-    it in clear) go too.
+    """Erase one record everywhere, with its tombstone; the source's archived and failed
+    deliveries (which may hold it in clear) go too. An unknown record erases nothing and leaves
+    no tombstone.
 
     ``record_id`` as the source knows it (or as stored: the token of an encrypting source)."""
-    forms = RecordIdForms.of(home, config or home.load_config())
-    with sessions() as session, session.begin():
-        outcome = erase_record(session, source, forms.stored(source, record_id.strip()))
-    _clear_files(home, sessions, outcome, forms)
-    return outcome
+    config = config or home.load_config()
+    forms = RecordIdForms.of(home, config)
+    stored = forms.stored(source, record_id.strip())
+    ledger = erasure_ledger(home, config)
+    with ledger.locked():
+        apply_pending(home, sessions, ledger, forms)  # a tombstone is only ever added to a database that has all before it
+        return erase_recorded(home, sessions, ledger, forms, RULE_REQUEST, source, lambda s: record_key(s, source, stored))
 
 
 def apply_retention(
     home: HubHome, config: HubConfig, sessions: sessionmaker[Session], today: dt.date | None = None
 ) -> dict[str, dict[str, int]]:
     """Per source: erase the records of cases closed longer ago than its retention period (if it
-    has one), then purge the copies of its deliveries kept longer than theirs."""
+    has one), then purge the copies of its deliveries kept longer than theirs; last, the files
+    in reports/ past ``[retention] reports_days``."""
     summary: dict[str, dict[str, int]] = {}
+    ledger = erasure_ledger(home, config)
     forms = RecordIdForms.of(home, config)
-    for source, settings in config.sources.items():
-        erased = ErasureOutcome()
-        if settings.retention_days is not None:
-            with sessions() as session, session.begin():
-                erased = erase_records(
-                    session, expired_records(session, source, settings.retention_days, today), "retention period over"
-                )
-            _clear_files(home, sessions, erased, forms)
-        purged = purge_expired(home, source, settings, sessions)
-        summary[source] = {"records_erased": erased.records_erased, "persons_erased": erased.persons_erased, **purged.as_dict()}
+    with ledger.locked():
+        apply_pending(home, sessions, ledger, forms)
+        for source, settings in config.sources.items():
+            erased = ErasureOutcome()
+            if (days := settings.retention_days) is not None:
+                erased = erase_recorded(home, sessions, ledger, forms, RULE_RETENTION, source, _expired(source, days, today))
+            purged = purge_expired(home, source, settings, sessions)
+            summary[source] = {
+                "records_erased": erased.records_erased,
+                "persons_erased": erased.persons_erased,
+                **purged.as_dict(),
+            }
+    purge_reports(home, config, sessions)
     return summary
 
 
-def _clear_files(home: HubHome, sessions: sessionmaker[Session], outcome: ErasureOutcome, forms: RecordIdForms) -> None:
-    """The erased records' rows in delivered files, and documents addressed to them (files named
-    by the stored id, table rows by the id the body knows)."""
-    for source in sorted({source for source, _record_id in outcome.erased}):
-        finish_imported_leftovers(home, source, sessions)
-        purge_for_erasure(home, source, sessions)
-    for source, stored in outcome.erased:
-        outbox_sink(home, source).forget(forms.address(source, stored) or stored, file_id=stored)
+def _expired(source: str, days: float, today: dt.date | None) -> Callable[[Session], list[int]]:
+    """The finder of a source's records past its retention period (for ``erase_recorded``)."""
+    return lambda session: expired_records(session, source, days, today)
+
+
+def purge_reports(home: HubHome, config: HubConfig, sessions: sessionmaker[Session]) -> int:
+    """Remove the files in reports/ written longer ago than ``reports_days`` (none: kept); the
+    purge is audited as a count."""
+    days = config.retention.reports_days
+    if days is None:
+        return 0
+    removed = purge_folder(home.reports, days)
+    if removed:
+        with sessions() as session, session.begin():
+            append(session, "change", "reports.purge", (), {"reason": PERIOD_OVER, "reports_purged": removed})
+    return removed

@@ -10,6 +10,7 @@ installation is one operation and nothing leaks into the operator's home directo
     outbox/<source>/receipts/                 receipts for the provider (receipt_days)
     outbox/<source>/summaries/                summaries for the body
     var/hub.db          the embedded SQLite database (any SQLAlchemy URL can replace it)
+    var/erasures.ledger the erasure ledger: tombstones, kept apart from the database (erasure_ledger)
     var/prefect/        Prefect's own state (PREFECT_HOME), never ~/.prefect
     keys/               the secret key (0700 folder, 0600 files; hub_db.keystore refuses others)
     reports/            run summaries
@@ -256,17 +257,36 @@ class AuditConfig(BaseModel):
         return days
 
 
+class RetentionConfig(BaseModel):
+    """Periods of the data categories that belong to no one source (`kim-hub retention --plan`
+    lists every category with its rule; the per-source periods are under [sources.*])."""
+
+    reports_days: float | None = Field(
+        default=None,
+        ge=0,
+        description="delete a file in reports/ this many days after it was last written; empty = keep",
+    )
+
+
 class HubConfig(BaseModel):
     """hub.toml, validated."""
 
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in var/hub.db")
     key_dir: str = Field(default="keys", description="folder of the key files, relative to the home")
+    erasure_ledger: str = Field(
+        default="var/erasures.ledger",
+        min_length=1,
+        max_length=4096,
+        description="the erasure ledger (tombstones of erased records), relative to the home; kept apart from the "
+        "database and never restored with it",
+    )
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     linkage: LinkageConfig = LinkageConfig()
     schedules: SchedulesConfig = SchedulesConfig()
     exchange: ExchangeConfig = ExchangeConfig()
     codes: CodesConfig = CodesConfig()
     audit: AuditConfig = AuditConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -314,6 +334,10 @@ class HubHome:
     def key_dir(self, config: HubConfig) -> Path:
         return self.path / config.key_dir
 
+    def erasure_ledger(self, config: HubConfig) -> Path:
+        """The erasure ledger's file (hub_db.erasure_ledger)."""
+        return self.path / config.erasure_ledger
+
     def database_url(self, config: HubConfig) -> str:
         return config.database_url or f"sqlite:///{self.var / 'hub.db'}"
 
@@ -353,6 +377,10 @@ def render_config(config: HubConfig) -> str:
         f"database_url = {_toml_string(config.database_url)}",
         "# Folder of the secret key files (mode 0600). Back it up together with the database.",
         f"key_dir = {_toml_string(config.key_dir)}",
+        "# The erasure ledger: one tombstone per erasure (keyed digests and counts, no record id, no",
+        "# content). A restored database is brought up to it before any command runs, so keep it",
+        "# apart from database backups and never restore it with them (docs/operations.md).",
+        f"erasure_ledger = {_toml_string(config.erasure_ledger)}",
         "",
         "[linkage]",
         "# Match probability at or above which records are linked automatically.",
@@ -388,6 +416,14 @@ def render_config(config: HubConfig) -> str:
         "# Days the audit log keeps each channel's entries (read, change, input, transfer, admin);",
         "# a channel not named here keeps them. Reads: 6 months (§ 79 Abs. 4 SGB X).",
         *(f"{channel} = {days:g}" for channel, days in config.audit.retention_days.items()),
+        "",
+        "[retention]",
+        "# Periods of the categories that belong to no one source; each source's own periods are",
+        "# under [sources.*] (retention_days, archive_days, failed_days, receipt_days), the audit log's",
+        "# under [audit.retention_days]. Leave a setting out to keep. `kim-hub retention --plan`",
+        "# lists every category and its rule.",
+        "# reports_days: files in reports/, from their last writing.",
+        *([f"reports_days = {config.retention.reports_days:g}"] if config.retention.reports_days is not None else []),
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",

@@ -61,7 +61,7 @@ def replacing(path: Path, what: str) -> Iterator[TextIO]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
 
 
 def write_replacing(path: Path, text: str, what: str) -> None:
@@ -70,7 +70,7 @@ def write_replacing(path: Path, text: str, what: str) -> None:
         handle.write(text)
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """Make the rename itself durable. Some file systems cannot sync a folder; the file's own
     content is on disk already, so that is not worth failing the write for."""
     with contextlib.suppress(OSError):

@@ -19,7 +19,6 @@ from typing import Any
 
 from kim_hub.core.access import Access
 from kim_hub.hub_db.audit_log import person_objects
-from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.report_queries import collect_facts
 from kim_hub.mappings.vocabulary import CodeList
 from kim_hub.pipeline.audit import record_read
@@ -42,12 +41,8 @@ def collect(home: HubHome, review_limit: int = 200) -> HubFacts:
     """The facts of a home's database (see hub_db.report_queries), each district shown by its
     label from the installation's list (``district_labels``)."""
     config = home.load_config()
-    engine = make_engine(home.database_url(config))
-    try:
-        with session_factory(engine)() as session:
-            facts = collect_facts(session, review_limit)
-    finally:
-        engine.dispose()
+    with open_sessions(home, config) as sessions, sessions() as session:
+        facts = collect_facts(session, review_limit)
     return district_labels(facts, vocabulary(home, config).districts)
 
 

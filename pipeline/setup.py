@@ -6,7 +6,8 @@ the home's folders are put right (pipeline.home_access). Run on a home made befo
 were kept encrypted, it also adds the record-id key and encrypts the ids stored in clear of every
 source whose ids are to be encrypted (``pipeline.record_ids``), renaming that body's outbox
 documents to the tokens: the upgrade path leaves no clear id behind. Every run is an admin entry
-of the audit log, as is adding a source.
+of the audit log, as is adding a source; the session that writes it first brings a database
+older than the erasure ledger up to it (``pipeline.tombstones``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.registry import load_connector
 from kim_hub.hub_db.database import checkpoint, make_engine, session_factory, upgrade
-from kim_hub.hub_db.keystore import create_audit_key, create_key, load_audit_key, load_keys
+from kim_hub.hub_db.keystore import create_audit_key, create_erasure_key, create_key, load_audit_key, load_keys
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import auditor_for, open_sessions
@@ -61,6 +62,7 @@ def initialise_home(home: HubHome) -> tuple[HubConfig, SettledIds]:
     key_dir = home.key_dir(config)
     create_key(key_dir)
     create_audit_key(key_dir)
+    create_erasure_key(key_dir)
     if not config.database_url:
         _private_database_file(home.var / "hub.db")
     url = home.database_url(config)

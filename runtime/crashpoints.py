@@ -10,6 +10,11 @@ would rarely hit. Unset (always, outside those tests) a point only reads one env
     receipt   the receipt is written; the file not yet moved to archive/ or failed/
     link      the master index is re-clustered, its transaction not yet committed
     push      a summary or notice is in the outbox, its transfer not yet committed
+
+and two of an erasure (tests/test_tombstones.py: `kim-hub erase`, not an ingest):
+
+    tombstone the erasure's tombstone is in the ledger (fsync-ed), its database transaction not yet committed
+    erased    the erasure is committed; the copies in files not yet removed, the ledger not yet marked applied
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import os
 import signal
 
 CRASH_ENV = "KIM_HUB_CRASH_AT"
-POINTS = ("claim", "upsert", "ledger", "receipt", "link", "push")
+POINTS = ("claim", "upsert", "ledger", "receipt", "link", "push")  # of an ingest
+ERASURE_POINTS = ("tombstone", "erased")
 _passes: dict[str, int] = {}
 
 
