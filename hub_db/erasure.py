@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import index_snapshot
 from kim_hub.hub_db.audit_log import append, record_objects
+from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import (
     Link,
@@ -45,43 +46,47 @@ class ErasureOutcome:
 
 
 def erase_records(session: Session, record_pks: list[int], reason: str) -> ErasureOutcome:
-    """Erase these records (primary keys) and every person left without records (caller commits)."""
+    """Erase these records (primary keys) and every person left without records (caller commits).
+    Any number of records: the statements go in chunks of ``IN_CHUNK`` keys (``hub_db.in_lists``)."""
     if not record_pks:
         return ErasureOutcome()
     hold(session, LINKING)  # a linking run must not link what is being erased
-    persons = set(session.execute(select(Link.person_id).where(Link.record_id.in_(record_pks))).scalars())
-    erased = tuple(
-        (source, record_id)
-        for source, record_id in session.execute(
-            select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))
-        )
-    )
-    for table, column in (
-        (ReviewItem, ReviewItem.record_a),
-        (ReviewItem, ReviewItem.record_b),
-        (RecordEvent, RecordEvent.record_id),
-        (Transfer, Transfer.recipient_record),
-        (Link, Link.record_id),
-        (LinkQueueEntry, LinkQueueEntry.record_id),
-    ):
-        session.execute(delete(table).where(column.in_(record_pks)))
-    session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_pks)))
+    chunks = chunked(sorted(set(record_pks)))
+    persons: set[int] = set()
+    erased: list[tuple[str, str]] = []
+    for chunk in chunks:
+        persons.update(session.execute(select(Link.person_id).where(Link.record_id.in_(chunk))).scalars())
+        query = select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(chunk))
+        erased += [(source, record_id) for source, record_id in session.execute(query)]
+    for chunk in chunks:
+        for table, column in (
+            (ReviewItem, ReviewItem.record_a),
+            (ReviewItem, ReviewItem.record_b),
+            (RecordEvent, RecordEvent.record_id),
+            (Transfer, Transfer.recipient_record),
+            (Link, Link.record_id),
+            (LinkQueueEntry, LinkQueueEntry.record_id),
+        ):
+            session.execute(delete(table).where(column.in_(chunk)))
+        session.execute(delete(SourceRecord).where(SourceRecord.id.in_(chunk)))
     index_snapshot.forget(session, record_pks)  # the columnar copy of their encodings goes too
-    still_linked = set(
-        session.execute(select(Link.person_id).where(Link.person_id.in_(persons)).group_by(Link.person_id)).scalars()
-    )
+    still_linked: set[int] = set()
+    for chunk in chunked(sorted(persons)):
+        query = select(Link.person_id).where(Link.person_id.in_(chunk)).group_by(Link.person_id)
+        still_linked.update(session.execute(query).scalars())
     orphans = persons - still_linked
     if orphans:
         _forget_pseudonyms(session, orphans)
-    session.add(LinkEvent(kind="erase", before=[], after=[], records=len(record_pks), reason=reason[:200]))
+    count = sum(len(chunk) for chunk in chunks)
+    session.add(LinkEvent(kind="erase", before=[], after=[], records=count, reason=reason[:200]))
     append(
         session,
         "change",
         "erase.records",
         record_objects(session, erased),
-        {"records": len(record_pks), "persons": len(orphans), "reason": reason[:200]},
+        {"records": count, "persons": len(orphans), "reason": reason[:200]},
     )
-    return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans), erased=erased)
+    return ErasureOutcome(records_erased=count, persons_erased=len(orphans), erased=tuple(erased))
 
 
 def erase_record(session: Session, source: str, record_id: str, reason: str = "erasure request") -> ErasureOutcome:
@@ -105,11 +110,16 @@ def expired_records(session: Session, source: str, retention_days: float, today:
 
 
 def _forget_pseudonyms(session: Session, person_ids: set[int]) -> None:
-    pseudonyms = set(session.execute(select(Person.pseudonym).where(Person.id.in_(person_ids))).scalars())
+    chunks = chunked(sorted(person_ids))
+    pseudonyms: set[str] = set()
+    for chunk in chunks:
+        pseudonyms.update(session.execute(select(Person.pseudonym).where(Person.id.in_(chunk))).scalars())
     for event in session.execute(select(LinkEvent)).scalars():
         before = [ERASED if p in pseudonyms else p for p in event.before]
         after = [ERASED if p in pseudonyms else p for p in event.after]
         if before != event.before or after != event.after:
             event.before, event.after = before, after
-    session.execute(table_of(Person).update().where(Person.merged_into.in_(person_ids)).values(merged_into=None))
-    session.execute(delete(Person).where(Person.id.in_(person_ids)))
+    for chunk in chunks:
+        session.execute(table_of(Person).update().where(Person.merged_into.in_(chunk)).values(merged_into=None))
+    for chunk in chunks:
+        session.execute(delete(Person).where(Person.id.in_(chunk)))

@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_chain import CHANNELS
 from kim_hub.mappings.identifier_policy import identifier_policy
+from kim_hub.mappings.legal_bases import CONSENT, basis_key, check_declared, legal_basis
 from kim_hub.mappings.vocabulary import DEFAULT_BODIES
 from kim_hub.pipeline.private_files import replacing
 
@@ -40,6 +41,8 @@ DEFAULT_HOME = "./kim-home"
 HOME_ENV = "KIM_HUB_HOME"
 CONFIG_FILE = "hub.toml"
 DEFAULT_SOURCES = DEFAULT_BODIES  # the mappings know them as consent recipients without an installation
+# the statutes the default sources deliver under (mappings/codes/legal_bases.csv); the others: consent
+DEFAULT_LEGAL_BASES = {"jobcenter": "statute:SGB II § 50", "abh": "statute:AufenthG § 90"}
 
 SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 SOURCE_NAME_RULE = (
@@ -133,6 +136,18 @@ class SourceConfig(BaseModel):
             "bg_number); a kind not named here is dropped at intake with a note on the receipt"
         ),
     )
+    legal_basis: str = Field(
+        default=CONSENT,
+        max_length=120,
+        description="what the source delivers under: consent (each record's consent decides), or a statute of "
+        "mappings/codes/legal_bases.csv or of [legal_bases] (e.g. statute:SGB II § 50)",
+    )
+    linkage_only_days: float = Field(
+        default=30,
+        ge=0,
+        description="under a statute for linkage only: erase a record of a person the hub may not hold for KIM this "
+        "many days after it arrived",
+    )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
     contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
         default_factory=dict,
@@ -173,6 +188,7 @@ def default_source(name: str) -> SourceConfig:
         encrypt_record_ids=True if name == "jobcenter" else None,  # its record id is the Kundennummer
         body_kind=declared.body_kind if declared else None,
         identifiers=dict(declared.identifiers) if declared else {},
+        legal_basis=DEFAULT_LEGAL_BASES.get(name, CONSENT),
     )
 
 
@@ -267,12 +283,34 @@ class HubConfig(BaseModel):
     exchange: ExchangeConfig = ExchangeConfig()
     codes: CodesConfig = CodesConfig()
     audit: AuditConfig = AuditConfig()
+    legal_bases: dict[str, str] = Field(
+        default_factory=dict,
+        description="the installation's own statutes beyond the shipped list: code → kim (covers KIM case "
+        "coordination) or linkage (linkage and transfer only)",
+    )
 
     @field_validator("sources", mode="before")
     @classmethod
     def check_source_names(cls, names: Any) -> Any:
         """Every source's name follows the rule (it becomes folders under the home)."""
         return _source_names(names)
+
+    @field_validator("legal_bases")
+    @classmethod
+    def check_legal_bases(cls, declared: dict[str, str]) -> dict[str, str]:
+        """The installation's statutes: ``statute:`` codes covering kim or linkage, none shipped."""
+        check_declared(declared)
+        return declared
+
+    @model_validator(mode="after")
+    def check_sources_legal_bases(self) -> HubConfig:
+        """Every source names a legal basis of the closed list: what the hub may hold depends on it."""
+        for name, source in self.sources.items():
+            try:
+                legal_basis(source.legal_basis, self.legal_bases)
+            except ValueError as error:
+                raise ValueError(f"sources.{name}.legal_basis: {error}") from None
+        return self
 
 
 class HubHome:
@@ -329,8 +367,7 @@ class HubHome:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{self.config_file}: not valid TOML ({exc})") from None
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"{self.config_file}: {problems}") from None
+            raise ConfigError(f"{self.config_file}: {_problems(exc)}") from None
 
     def save_config(self, config: HubConfig) -> None:
         """Replace hub.toml atomically (mode 0600): a failed write leaves the old file whole, and
@@ -338,9 +375,18 @@ class HubHome:
         assignment) is refused here, before anything is written."""
         for name in config.sources:
             check_source_name(name, f"{self.config_file}: sources")
+        try:  # a value set past validation (`sources add --legal-basis`) is checked like a loaded one
+            HubConfig.model_validate(config.model_dump())
+        except ValidationError as exc:
+            raise ConfigError(f"{self.config_file}: {_problems(exc)}") from None
         text = render_config(config)
         with replacing(self.config_file, CONFIG_FILE) as handle:
             handle.write(text)
+
+
+def _problems(exc: ValidationError) -> str:
+    """A validation error's problems by location (pydantic's messages; inputs are hidden from them)."""
+    return "; ".join(": ".join(filter(None, (".".join(map(str, e["loc"])), e["msg"]))) for e in exc.errors())
 
 
 def render_config(config: HubConfig) -> str:
@@ -389,6 +435,13 @@ def render_config(config: HubConfig) -> str:
         "# a channel not named here keeps them. Reads: 6 months (§ 79 Abs. 4 SGB X).",
         *(f"{channel} = {days:g}" for channel, days in config.audit.retention_days.items()),
         "",
+        "[legal_bases]",
+        "# Statutes beyond the shipped list (mappings/codes/legal_bases.csv) that this installation's",
+        '# data-protection officers established: "kim" = covers KIM case coordination by itself',
+        '# (its persons are listed), "linkage" = linkage and transfer only. For example:',
+        '# "statute:Landesgesetz § 1" = "kim"',
+        *(f"{_toml_key(code)} = {_toml_string(covers)}" for code, covers in config.legal_bases.items()),
+        "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",
         f"retention = {_toml_string(config.schedules.retention)}",
@@ -406,7 +459,16 @@ def render_config(config: HubConfig) -> str:
             f"archive_days = {source.archive_days}",
             f"failed_days = {source.failed_days}",
             f"azr_authoritative = {str(source.azr_authoritative).lower()}",
+            '# What the source delivers under: "consent" (each record\'s consent decides whether the',
+            "# person may be listed for KIM), or a statute (see [legal_bases]).",
+            f"legal_basis = {_toml_string(source.legal_basis)}",
         ]
+        if basis_key(source.legal_basis) != CONSENT:
+            lines += [
+                "# Under a statute for linkage only: a record of a person the hub may not hold for KIM",
+                "# (no consent naming kim) is erased this many days after it arrived (`kim-hub retention`).",
+                f"linkage_only_days = {source.linkage_only_days}",
+            ]
         if source.receipt_days is not None:
             lines.append(f"receipt_days = {source.receipt_days}")
         if source.retention_days is not None:
