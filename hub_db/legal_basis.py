@@ -49,7 +49,7 @@ def linkage_only_records(
     owed_notice = {pk for pk, previous in last_transfers(session).items() if previous.kind == "summary"}
     queued = waiting(session)
     query = select(SourceRecord.id, SourceRecord.created_at).where(SourceRecord.source.in_(sorted(bases.linkage_only)))
-    arrived = {pk: created for pk, created in session.execute(query)}
+    arrived: dict[int, dt.datetime] = dict(session.execute(query).all())
     found: dict[str, list[int]] = {}
     for records in persons_with_records(session, minimum=1).values():
         if not any(record.source in bases.linkage_only for _pk, record in records):
