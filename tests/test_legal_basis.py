@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from sqlalchemy import select
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.models import AuditEntry, ReviewItem, SourceRecord
 from kim_hub.pipeline.erasure import apply_retention
+from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.pipeline.reports import write_reports
 from kim_hub.pipeline.review import decide_review, review_items
 from kim_hub.pipeline.worklists import chain_gaps, rechtskreis_transitions
@@ -63,8 +66,9 @@ def caritas_rows(customers: list[tuple] = CONSENTING, consent: str = "kim") -> s
     return csv_text(rows, CARITAS_HEADER)
 
 
-def persons_of(links: dict[tuple[str, str], str | None], customers: list[tuple]) -> set[str | None]:
-    return {links[("jobcenter", customer[0])] for customer in customers}
+def persons_of(links: dict[tuple[str, str], str | None], customers: list[tuple], stored: Callable[[str], str]) -> set[str | None]:
+    """The customers' persons in a links export; ``stored``: a Kundennummer as the hub keeps it (a token)."""
+    return {links[("jobcenter", stored(customer[0]))] for customer in customers}
 
 
 def deliver_both(hub: Hub) -> dict[tuple[str, str], str | None]:
@@ -73,21 +77,27 @@ def deliver_both(hub: Hub) -> dict[tuple[str, str], str | None]:
     hub.sync()
     links = hub.pseudonyms()
     consenting = [links[("caritas", f"CV-{c[0][-2:]}")] for c in CONSENTING]
-    assert consenting == [links[("jobcenter", c[0])] for c in CONSENTING], "each caritas record joined its customer"
-    assert len(persons_of(links, CUSTOMERS)) == len(CUSTOMERS)
+    assert consenting == [links[("jobcenter", hub.stored_id("jobcenter", c[0]))] for c in CONSENTING], "each joined its customer"
+    assert len(persons_of(links, CUSTOMERS, stored(hub))) == len(CUSTOMERS)
     return links
 
 
+def stored(hub: Hub) -> Callable[[str], str]:
+    return lambda customer_no: hub.stored_id("jobcenter", customer_no)
+
+
 def jobcentre_records(hub: Hub) -> set[str]:
+    """The job centre's stored records, by Kundennummer."""
     with hub.sessions() as session:
         query = select(SourceRecord.record_id).where(SourceRecord.source == "jobcenter")
-        return set(session.execute(query).scalars())
+        tokens = set(session.execute(query).scalars())
+    return {c[0] for c in CUSTOMERS if hub.stored_id("jobcenter", c[0]) in tokens}
 
 
 def test_the_gap_list_shows_only_the_customers_who_consented_to_kim(hub: Hub) -> None:
     links = deliver_both(hub)
     gaps = chain_gaps(hub.home, dt.date(2026, 11, 25))
-    assert {gap.pseudonym for gap in gaps} == persons_of(links, CONSENTING)
+    assert {gap.pseudonym for gap in gaps} == persons_of(links, CONSENTING, stored(hub))
     assert {(gap.trigger, gap.bodies) for gap in gaps} == {("case_closed", ("caritas", "jobcenter"))}
 
 
@@ -107,7 +117,7 @@ def test_transitions_leave_out_the_customers_held_only_for_linkage(hub: Hub) -> 
     hub.drop("jobcenter", "JC_KIM_20261125.csv", jobcentre_export([]).replace(b"24.11.2026", b"25.11.2026"))
     hub.sync()  # everyone missing from the next snapshot: an Abgang each
     listed = rechtskreis_transitions(hub.home, today=dt.date(2026, 11, 25))
-    assert {t.pseudonym for t in listed} == persons_of(links, CONSENTING)
+    assert {t.pseudonym for t in listed} == persons_of(links, CONSENTING, stored(hub))
     assert {t.kind for t in listed} == {"abgang"}
 
 
@@ -126,7 +136,7 @@ def test_retention_purges_the_customers_held_only_for_linkage_after_the_period(h
     )
     assert jobcentre_records(hub) == {c[0] for c in CONSENTING}
     assert not (hub.path / "archive" / "jobcenter" / "JC_KIM_20261124.csv").exists()  # the delivery held them in clear
-    assert set(hub.pseudonyms().values()) == persons_of(links, CONSENTING)
+    assert set(hub.pseudonyms().values()) == persons_of(links, CONSENTING, stored(hub))
     with hub.sessions() as session:
         erasures = [e.detail for e in session.execute(select(AuditEntry).where(AuditEntry.kind == "erasure")).scalars()]
     assert erasures == [{"records": 4, "persons": 4, "reason": "held only for linkage, period over"}]
@@ -157,7 +167,8 @@ def test_the_review_queue_shows_a_linkage_only_record_by_its_source_alone_and_hi
     with hub.sessions() as session:
         for source, record_id, key in session.execute(select(SourceRecord.source, SourceRecord.record_id, SourceRecord.id)):
             pk[(source, record_id)] = key
-    held_record, other, third = ("caritas", "CV-11"), ("jobcenter", NOT_CONSENTING[0][0]), ("jobcenter", NOT_CONSENTING[1][0])
+    held_record = ("caritas", "CV-11")
+    other, third = (("jobcenter", hub.stored_id("jobcenter", c[0])) for c in NOT_CONSENTING[:2])
     with hub.sessions() as session, session.begin():
         session.add(ReviewItem(record_a=pk[held_record], record_b=pk[other], score=0.5, evidence={"birth_date": "differs"}))
         session.add(ReviewItem(record_a=pk[other], record_b=pk[third], score=0.6, evidence={"birth_date": "differs"}))
@@ -165,7 +176,7 @@ def test_the_review_queue_shows_a_linkage_only_record_by_its_source_alone_and_hi
     assert len(items) == 1
     (item,) = items
     assert item.a == ("caritas", "CV-11", links[held_record])
-    assert item.b == ("jobcenter", "(linkage only)", None)  # neither the Kundennummer nor a pseudonym
+    assert item.b == ("jobcenter", "(linkage only)", None)  # neither the record's token nor a pseudonym
     hidden = next(i for i in range(1, 10) if i != item.id)
     with pytest.raises(ConfigError, match=f"no review item {hidden}$"):
         decide_review(hub.home, hidden, "different")  # as if it did not exist
@@ -174,7 +185,7 @@ def test_the_review_queue_shows_a_linkage_only_record_by_its_source_alone_and_hi
     report = write_reports(hub.home)
     assert [(r["a"]["person"], r["b"]["person"]) for r in report["review"]["items"]] == []  # decided: not open
     listed = {p for district in report["chain_gaps"]["by_district"] for p in district["pseudonyms"]}
-    assert listed <= persons_of(links, CONSENTING) and not listed & persons_of(links, NOT_CONSENTING)
+    assert listed <= persons_of(links, CONSENTING, stored(hub)) and not listed & persons_of(links, NOT_CONSENTING, stored(hub))
 
 
 # --- the Done-when, through the real command line ----------------------------------------------------------
@@ -198,10 +209,15 @@ def test_gaps_lists_none_of_the_job_centre_customers_without_consent_and_retenti
     links = {
         (r["source"], r["record_id"]): r["person_id"] for r in json.loads(run_cli("links", "--format", "json", home=home).stdout)
     }
+    forms = RecordIdForms.of(HubHome(home), HubHome(home).load_config())
+    tokens = {forms.stored("jobcenter", c[0]): c[0] for c in CUSTOMERS}  # links show the job centre's ids as tokens
+
+    def token(customer_no: str) -> str:
+        return forms.stored("jobcenter", customer_no)
 
     gaps = json.loads(run_cli("gaps", "--format", "json", home=home).stdout)
-    assert {g["pseudonym"] for g in gaps} == persons_of(links, CONSENTING)
-    assert not {g["pseudonym"] for g in gaps} & persons_of(links, NOT_CONSENTING)
+    assert {g["pseudonym"] for g in gaps} == persons_of(links, CONSENTING, token)
+    assert not {g["pseudonym"] for g in gaps} & persons_of(links, NOT_CONSENTING, token)
     text = run_cli("gaps", home=home).stdout
     assert text.rstrip().endswith(f"{len(CONSENTING)} gaps")
     assert [c[1] for c in NOT_CONSENTING if scan(home, c[1])], "their names are still in the delivered file"
@@ -216,7 +232,7 @@ def test_gaps_lists_none_of_the_job_centre_customers_without_consent_and_retenti
     assert "nur zur Verknüpfung" in (home / "reports" / "report.html").read_text(encoding="utf-8")
 
     left = {(r["source"], r["record_id"]) for r in json.loads(run_cli("links", "--format", "json", home=home).stdout)}
-    assert {record_id for source, record_id in left if source == "jobcenter"} == {c[0] for c in CONSENTING}
+    assert {tokens[record_id] for source, record_id in left if source == "jobcenter"} == {c[0] for c in CONSENTING}
     assert all(scan(home, c[1]) == [] for c in NOT_CONSENTING), "a purged customer's name is left somewhere"
     after = json.loads(run_cli("gaps", "--format", "json", home=home).stdout)
-    assert {g["pseudonym"] for g in after} == persons_of(links, CONSENTING)  # the consenting ones stay listed
+    assert {g["pseudonym"] for g in after} == persons_of(links, CONSENTING, token)  # the consenting ones stay listed
