@@ -72,8 +72,8 @@ def erase_records(session: Session, record_pks: list[int], reason: str) -> Erasu
     index_snapshot.forget(session, record_pks)  # the columnar copy of their encodings goes too
     still_linked: set[int] = set()
     for chunk in chunked(sorted(persons)):
-        query = select(Link.person_id).where(Link.person_id.in_(chunk)).group_by(Link.person_id)
-        still_linked.update(session.execute(query).scalars())
+        linked = select(Link.person_id).where(Link.person_id.in_(chunk)).group_by(Link.person_id)
+        still_linked.update(session.execute(linked).scalars())
     orphans = persons - still_linked
     if orphans:
         _forget_pseudonyms(session, orphans)

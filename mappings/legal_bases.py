@@ -13,6 +13,8 @@ installation's data-protection officers established and declared under ``[legal_
                  ``kim``: the statute covers KIM case coordination (person-level listings) by
                  itself; ``linkage``: linkage and transfer only — a person known only from such
                  sources is never listed, and their records are purged after ``linkage_only_days``
+    default_for  the default sources of ``kim-hub init`` that deliver under it (``|``-separated);
+                 every other source: ``consent``
     law          the provision, for people
     description  what it allows, and which source delivers under it
 
@@ -48,6 +50,7 @@ class LegalBasis:
     covers: Covers
     law: str = ""
     description: str = ""
+    default_for: tuple[str, ...] = ()
 
     @property
     def covers_kim(self) -> bool:
@@ -74,8 +77,15 @@ def shipped_legal_bases() -> dict[str, LegalBasis]:
         covers = row["covers"]
         if covers not in get_args(Covers):
             raise ConfigError("codes/legal_bases.csv: covers must be consent, kim or linkage")
-        bases[basis_key(row["code"])] = LegalBasis(row["code"], covers, row["law"], row["description"])  # type: ignore[arg-type]
+        defaults = tuple(name.strip() for name in row["default_for"].split("|") if name.strip())
+        bases[basis_key(row["code"])] = LegalBasis(row["code"], covers, row["law"], row["description"], defaults)  # type: ignore[arg-type]
     return bases
+
+
+def default_legal_basis(source: str) -> str:
+    """What ``kim-hub init`` declares for a default source: the shipped statute naming it in
+    ``default_for`` (the job centre, the authority), else ``consent``."""
+    return next((basis.code for basis in shipped_legal_bases().values() if source in basis.default_for), CONSENT)
 
 
 def check_declared(declared: Mapping[str, str]) -> None:
@@ -113,4 +123,4 @@ def legal_basis(code: str, declared: Mapping[str, str] | None = None) -> LegalBa
     return found
 
 
-__all__ = ["CONSENT", "LegalBasis", "basis_key", "check_declared", "legal_basis", "shipped_legal_bases"]
+__all__ = ["CONSENT", "LegalBasis", "basis_key", "check_declared", "default_legal_basis", "legal_basis", "shipped_legal_bases"]

@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_chain import CHANNELS
 from kim_hub.mappings.identifier_policy import identifier_policy
-from kim_hub.mappings.legal_bases import CONSENT, basis_key, check_declared, legal_basis
+from kim_hub.mappings.legal_bases import CONSENT, basis_key, check_declared, default_legal_basis, legal_basis
 from kim_hub.mappings.vocabulary import DEFAULT_BODIES
 from kim_hub.pipeline.private_files import replacing
 
@@ -41,8 +41,6 @@ DEFAULT_HOME = "./kim-home"
 HOME_ENV = "KIM_HUB_HOME"
 CONFIG_FILE = "hub.toml"
 DEFAULT_SOURCES = DEFAULT_BODIES  # the mappings know them as consent recipients without an installation
-# the statutes the default sources deliver under (mappings/codes/legal_bases.csv); the others: consent
-DEFAULT_LEGAL_BASES = {"jobcenter": "statute:SGB II § 50", "abh": "statute:AufenthG § 90"}
 
 SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 SOURCE_NAME_RULE = (
@@ -179,7 +177,8 @@ def default_source(name: str) -> SourceConfig:
     """What `kim-hub init` configures: the authority's XML and the job centre's export where they
     apply, the standard provider CSV everywhere (also accepted from the authority and job centre);
     the job centre's record ids (Kundennummern) kept encrypted, whichever format brings them; each
-    default body's kind and the legal bases named for it (``defaults`` of the identifier policy)."""
+    default body's kind and the legal bases named for it (``defaults`` of the identifier policy);
+    what it delivers under (``default_for`` of the legal bases)."""
     native = {"abh": ["abh-xml"], "jobcenter": ["jobcenter-export"]}.get(name, [])
     declared = identifier_policy().defaults.get(name)
     return SourceConfig(
@@ -188,7 +187,7 @@ def default_source(name: str) -> SourceConfig:
         encrypt_record_ids=True if name == "jobcenter" else None,  # its record id is the Kundennummer
         body_kind=declared.body_kind if declared else None,
         identifiers=dict(declared.identifiers) if declared else {},
-        legal_basis=DEFAULT_LEGAL_BASES.get(name, CONSENT),
+        legal_basis=default_legal_basis(name),  # mappings/codes/legal_bases.csv: default_for
     )
 
 

@@ -139,8 +139,9 @@ def test_retention_purges_the_customers_held_only_for_linkage_after_the_period(h
     assert not (hub.path / "archive" / "jobcenter" / "JC_KIM_20261124.csv").exists()  # the delivery held them in clear
     assert set(hub.pseudonyms().values()) == persons_of(links, CONSENTING, stored(hub))
     with hub.sessions() as session:
-        erasures = [e.detail for e in session.execute(select(AuditEntry).where(AuditEntry.kind == "erasure")).scalars()]
-    assert erasures == [{"records": 4, "persons": 4, "reason": "held only for linkage, period over"}]
+        query = select(AuditEntry).where(AuditEntry.channel == "change", AuditEntry.action == "erase.records")
+        erasures = [(len(e.objects), e.detail) for e in session.execute(query).scalars()]
+    assert erasures == [(4, {"records": 4, "persons": 4, "reason": "held only for linkage, period over"})]
 
     again = apply_retention(hub.home, hub.config, hub.sessions, today + dt.timedelta(days=400))
     assert again["jobcenter"]["linkage_only_purged"] == 0  # the consenting customers stay
