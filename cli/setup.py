@@ -40,6 +40,12 @@ def register(commands: CommandGroup) -> None:
         help="what the body is, for the identifier policy (legal bases are named in hub.toml; docs/operations.md, "
         "'Identifiers the hub takes'); default: none declared, which takes no identifier",
     )
+    add.add_argument(
+        "--legal-basis",
+        default="consent",
+        help="what the source delivers under: consent (default), or a statute of mappings/codes/legal_bases.csv "
+        "or of hub.toml [legal_bases], e.g. 'statute:SGB X § 69'",
+    )
     sources.command(
         "list",
         cmd_sources_list,
@@ -79,9 +85,9 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.setup import add_source
 
     home = home_of(args)
-    config = add_source(home, args.name, args.connector, args.group, args.body_kind)
+    config = add_source(home, args.name, args.connector, args.group, args.body_kind, args.legal_basis)
     group = body_group(args.name, config.sources[args.name])
-    print(f"source {args.name} added ({args.connector}); drop files into {home.inbox(args.name)}")
+    print(f"source {args.name} added ({args.connector}, {args.legal_basis}); drop files into {home.inbox(args.name)}")
     if not group.exists:
         print(
             f"group {group.name} does not exist: its inbox and outbox are closed to the body until it does "
@@ -97,7 +103,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     config = home.load_config()
     print("sources:")
     for name, source in config.sources.items():
-        print(f"  {name:12} {', '.join(source.connectors):30} {home.inbox(name)}")
+        print(f"  {name:12} {', '.join(source.connectors):30} {source.legal_basis:24} {home.inbox(name)}")
     print("installed connectors: " + ", ".join(sorted(available_connectors())))
     return EXIT_OK
 

@@ -44,9 +44,10 @@ def register(commands: CommandGroup) -> None:
     retention = commands.command(
         "retention",
         cmd_retention,
-        "Erase records whose case closed longer ago than their source's retention_days, and purge archived "
-        "and failed deliveries and receipts past archive_days, failed_days and receipt_days, and audit log "
-        "entries past their channel's period (a flow).",
+        "Erase records held only for linkage past linkage_only_days and records whose case closed longer ago "
+        "than their source's retention_days, and purge archived and failed deliveries and receipts past "
+        "archive_days, failed_days and receipt_days, and audit log entries past their channel's period (a flow); "
+        "the report shows the counts.",
         "kim-hub retention --home /srv/kim-hub",
         "kim-hub retention --plan --home /srv/kim-hub",
     )
@@ -212,16 +213,19 @@ def cmd_retention(args: argparse.Namespace) -> int:
     if args.plan:
         return print_retention_plan(home, args.format)
     if not any(source.retention_days is not None for source in home.load_config().sources.values()):
-        print("no source has retention_days set in hub.toml: no records to erase")
+        print("no source has retention_days set in hub.toml: no closed cases to erase")
     summary = prefect_flows(home).retention_flow(str(home.path))
     for source, counts in summary["sources"].items():
         print(
-            f"{source:12} {counts['records_erased']} records and {counts['persons_erased']} persons erased; "
+            f"{source:12} {counts['records_erased']} records of closed cases, {counts['linkage_only_purged']} held only "
+            f"for linkage and {counts['persons_erased']} persons erased; "
             f"purged {counts['archive_purged']} archived and {counts['failed_purged']} failed deliveries, "
             f"{counts['receipts_purged']} receipt files"
         )
     for channel, count in summary["audit_log"].items():
         print(f"audit log {channel:8} {count} entries past their retention period removed")
+    purged = sum(counts["linkage_only_purged"] for counts in summary["sources"].values())
+    print(f"{purged} linkage-only records purged")
     return EXIT_OK
 
 

@@ -62,3 +62,10 @@ def granted_categories(consent: Mapping[str, Any], recipient: str, policy: Conse
 def may_receive(consent: Mapping[str, Any], recipient: str, policy: ConsentPolicy) -> bool:
     """May ``recipient`` receive anything of the record that carries this consent?"""
     return bool(granted_categories(consent, recipient, policy))
+
+
+def covers_kim(consent: Mapping[str, Any], policy: ConsentPolicy) -> bool:
+    """Does this consent cover KIM case coordination: does it name ``kim`` (all KIM partners), for
+    a purpose the hub serves, valid today and not withdrawn? A consent that names single bodies
+    releases data to them, not to the coordination (``exchange.legal_basis``)."""
+    return may_receive(consent, ALL_PARTNERS, policy)

@@ -185,9 +185,10 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
 
 @flow(name="kim-hub-retention", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def retention_flow(home_path: str) -> dict[str, Any]:
-    """Erase records whose case closed longer ago than their source's retention period, purge
-    the copies of deliveries (archive/, failed/, receipts) kept longer than theirs, and audit log
-    entries older than their channel's. Returns the counts: ``sources`` (per source) and
+    """Erase records held only for linkage past their period and records whose case closed longer
+    ago than their source's retention period, purge the copies of deliveries (archive/, failed/,
+    receipts) kept longer than theirs and audit log entries older than their channel's, and
+    publish the report with the counts. Returns the counts: ``sources`` (per source) and
     ``audit_log`` (entries removed per channel)."""
     _guard_process()
     with step_boundary("kim-hub-retention"):
@@ -195,6 +196,12 @@ def retention_flow(home_path: str) -> dict[str, Any]:
             erased = apply_retention(home, config, sessions)
             purged = purge_log(home, config)
         get_run_logger().info("retention: %s; audit log: %s", erased, purged)
-        if any(counts["records_erased"] for counts in erased.values()):
+        if any(counts["records_erased"] or counts["linkage_only_purged"] for counts in erased.values()):
             push_task(home_path)  # erasure notices to who received the erased records' data
+        run = {
+            "kind": "retention",
+            "sources": erased,
+            "linkage_only_purged": sum(counts["linkage_only_purged"] for counts in erased.values()),
+        }
+        _isolated("report", {}, report_task, home_path, run)  # the index changed: so does the report
         return {"sources": erased, "audit_log": purged}

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import index_snapshot
 from kim_hub.hub_db.audit_log import append, record_objects
+from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import (
     Link,
@@ -51,44 +52,50 @@ class ErasureOutcome:
 
 def erase_records(session: Session, record_pks: list[int], reason: str, sequence: int | None = None) -> ErasureOutcome:
     """Erase these records (primary keys) and every person left without records (caller commits).
-    ``sequence``: the erasure ledger's tombstone of this erasure, named in its audit entry."""
+
+    Any number of records: the statements go in chunks of ``IN_CHUNK`` keys (``hub_db.in_lists``).
+    ``sequence``: the erasure ledger's tombstone of this erasure, named in its audit entry.
+    """
     if not record_pks:
         return ErasureOutcome()
     hold(session, LINKING)  # a linking run must not link what is being erased
-    persons = set(session.execute(select(Link.person_id).where(Link.record_id.in_(record_pks))).scalars())
-    erased = tuple(
-        (source, record_id)
-        for source, record_id in session.execute(
-            select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))
-        )
-    )
+    chunks = chunked(sorted(set(record_pks)))
+    persons: set[int] = set()
+    erased: list[tuple[str, str]] = []
+    for chunk in chunks:
+        persons.update(session.execute(select(Link.person_id).where(Link.record_id.in_(chunk))).scalars())
+        query = select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(chunk))
+        erased += [(source, record_id) for source, record_id in session.execute(query)]
     removed = dict.fromkeys(("records", "persons", "links", "events", "review_items", "transfers"), 0)
-    for kind, table, column in (
-        ("review_items", ReviewItem, ReviewItem.record_a),
-        ("review_items", ReviewItem, ReviewItem.record_b),
-        ("events", RecordEvent, RecordEvent.record_id),
-        ("transfers", Transfer, Transfer.recipient_record),
-        ("links", Link, Link.record_id),
-        ("queue", LinkQueueEntry, LinkQueueEntry.record_id),
-    ):
-        deleted = cast(CursorResult[tuple[()]], session.execute(delete(table).where(column.in_(record_pks))))
-        if kind in removed:
-            removed[kind] += max(deleted.rowcount, 0)
-    session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_pks)))
+    for chunk in chunks:
+        for kind, table, column in (
+            ("review_items", ReviewItem, ReviewItem.record_a),
+            ("review_items", ReviewItem, ReviewItem.record_b),
+            ("events", RecordEvent, RecordEvent.record_id),
+            ("transfers", Transfer, Transfer.recipient_record),
+            ("links", Link, Link.record_id),
+            ("queue", LinkQueueEntry, LinkQueueEntry.record_id),
+        ):
+            deleted = cast(CursorResult[tuple[()]], session.execute(delete(table).where(column.in_(chunk))))
+            if kind in removed:
+                removed[kind] += max(deleted.rowcount, 0)
+        session.execute(delete(SourceRecord).where(SourceRecord.id.in_(chunk)))
     index_snapshot.forget(session, record_pks)  # the columnar copy of their encodings goes too
-    still_linked = set(
-        session.execute(select(Link.person_id).where(Link.person_id.in_(persons)).group_by(Link.person_id)).scalars()
-    )
+    still_linked: set[int] = set()
+    for chunk in chunked(sorted(persons)):
+        linked = select(Link.person_id).where(Link.person_id.in_(chunk)).group_by(Link.person_id)
+        still_linked.update(session.execute(linked).scalars())
     orphans = persons - still_linked
     if orphans:
         _forget_pseudonyms(session, orphans)
+    count = sum(len(chunk) for chunk in chunks)
     removed.update(records=len(erased), persons=len(orphans))
-    session.add(LinkEvent(kind="erase", before=[], after=[], records=len(record_pks), reason=reason[:200]))
-    detail: dict[str, object] = {"records": len(record_pks), "persons": len(orphans), "reason": reason[:200]}
+    session.add(LinkEvent(kind="erase", before=[], after=[], records=count, reason=reason[:200]))
+    detail: dict[str, object] = {"records": count, "persons": len(orphans), "reason": reason[:200]}
     if sequence is not None:
         detail["ledger_sequence"] = sequence
     append(session, "change", "erase.records", record_objects(session, erased), detail)
-    return ErasureOutcome(records_erased=len(record_pks), persons_erased=len(orphans), erased=erased, removed=removed)
+    return ErasureOutcome(records_erased=count, persons_erased=len(orphans), erased=tuple(erased), removed=removed)
 
 
 def record_key(session: Session, source: str, record_id: str) -> list[int]:
@@ -112,11 +119,16 @@ def expired_records(session: Session, source: str, retention_days: float, today:
 
 
 def _forget_pseudonyms(session: Session, person_ids: set[int]) -> None:
-    pseudonyms = set(session.execute(select(Person.pseudonym).where(Person.id.in_(person_ids))).scalars())
+    chunks = chunked(sorted(person_ids))
+    pseudonyms: set[str] = set()
+    for chunk in chunks:
+        pseudonyms.update(session.execute(select(Person.pseudonym).where(Person.id.in_(chunk))).scalars())
     for event in session.execute(select(LinkEvent)).scalars():
         before = [ERASED if p in pseudonyms else p for p in event.before]
         after = [ERASED if p in pseudonyms else p for p in event.after]
         if before != event.before or after != event.after:
             event.before, event.after = before, after
-    session.execute(table_of(Person).update().where(Person.merged_into.in_(person_ids)).values(merged_into=None))
-    session.execute(delete(Person).where(Person.id.in_(person_ids)))
+    for chunk in chunks:
+        session.execute(table_of(Person).update().where(Person.merged_into.in_(chunk)).values(merged_into=None))
+    for chunk in chunks:
+        session.execute(delete(Person).where(Person.id.in_(chunk)))

@@ -24,16 +24,20 @@ from kim_hub.reporting.facts import DeliveryFact, EventFact, HubFacts, RecordFac
 STREAM_CHUNK = 2000
 
 
-def collect_facts(session: Session, review_limit: int = 200) -> HubFacts:
-    """Everything the report needs, read in a handful of queries (records streamed in chunks)."""
+def collect_facts(session: Session, review_limit: int = 200, held: frozenset[str] | None = None) -> HubFacts:
+    """Everything the report needs, read in a handful of queries (records streamed in chunks).
+
+    ``held``: pseudonyms of the persons the hub may hold for KIM (``hub_db.legal_basis``); the
+    review items are those a coordinator may see, and the report lists no one else by pseudonym."""
     return HubFacts(
         records=tuple(record_facts(session)),
         deliveries=tuple(delivery_facts(session)),
         rejections=tuple(rejection_facts(session)),
-        reviews=tuple(review_facts(session, review_limit)),
+        reviews=tuple(review_facts(session, review_limit, held)),
         open_reviews=session.execute(
             select(func.count()).select_from(ReviewItem).where(ReviewItem.status == "open")
         ).scalar_one(),
+        held=held,
     )
 
 
@@ -144,11 +148,12 @@ def rejection_facts(session: Session) -> list[RejectionFact]:
     return [RejectionFact(source, field, reason, count) for source, field, reason, count in session.execute(query)]
 
 
-def review_facts(session: Session, limit: int) -> list[ReviewFact]:
-    """Open review items, most probable first; record ids are left out (pseudonyms only)."""
+def review_facts(session: Session, limit: int, held: frozenset[str] | None = None) -> list[ReviewFact]:
+    """Open review items (those a coordinator may see, given ``held``), most probable first;
+    record ids are left out (pseudonyms only)."""
     return [
         ReviewFact(item.id, item.score, item.a[0], item.a[2], item.b[0], item.b[2], dict(item.evidence or {}))
-        for item in list_items(session, "open", limit or None)
+        for item in list_items(session, "open", limit or None, held)
     ]
 
 

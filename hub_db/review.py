@@ -4,12 +4,20 @@ A coordinator sees sources, local record ids, pseudonyms, the match probability 
 evidence in words ("family name: transliteration variant; birth date: placeholder") — never a
 clear name. A decision is stored on the item and from then on binds the clustering: "same" is a
 must-link, "different" a cannot-link. Both records are re-linked at once.
+
+Given the pseudonyms of the persons the hub may hold for KIM (``held``, from
+``hub_db.legal_basis``), the queue shows only items with at least one record of such a person,
+and of a record whose person is held only for linkage (a job-centre customer who never consented)
+the source alone: its local id and pseudonym are withheld. An item of two such records is not
+shown and cannot be decided, as if it did not exist; it waits unseen, and goes when the
+retention purges its records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -22,6 +30,7 @@ from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from kim_hub.hub_db.models import Link, Person, ReviewItem, SourceRecord
 
 DECISIONS = ("same", "different")
+WITHHELD = "(linkage only)"  # the record id shown for a record whose person is held only for linkage
 
 
 @dataclass(frozen=True)
@@ -34,8 +43,11 @@ class ReviewEntry:
     evidence: dict[str, str]
 
 
-def list_items(session: Session, status: str = "open", limit: int | None = None) -> list[ReviewEntry]:
-    """Review items, most probable first."""
+def list_items(
+    session: Session, status: str = "open", limit: int | None = None, held: Collection[str] | None = None
+) -> list[ReviewEntry]:
+    """Review items, most probable first; with ``held``, only those a coordinator may see, as
+    far as they may see them (see the module's docstring)."""
     rec_a, rec_b = aliased(SourceRecord), aliased(SourceRecord)
     link_a, link_b = aliased(Link), aliased(Link)
     person_a, person_b = aliased(Person), aliased(Person)
@@ -51,21 +63,47 @@ def list_items(session: Session, status: str = "open", limit: int | None = None)
     )
     if status != "all":
         query = query.where(ReviewItem.status == status)
-    if limit:
+    if limit and held is None:
         query = query.limit(limit)
-    return [
+    entries = [
         ReviewEntry(item.id, item.score, item.status, (sa, ra, pa), (sb, rb, pb), item.evidence)
         for item, sa, ra, pa, sb, rb, pb in session.execute(query).all()
     ]
+    if held is None:
+        return entries
+    visible = [seen for seen in (_as_seen(entry, held) for entry in entries) if seen is not None]
+    return visible[:limit] if limit else visible
 
 
-def decide(session: Session, item_id: int, decision: str, policy: LinkPolicy) -> LinkOutcome:
-    """Store a coordinator's decision and re-link the two records under it (caller commits)."""
+def _as_seen(entry: ReviewEntry, held: Collection[str]) -> ReviewEntry | None:
+    """The entry as a coordinator may see it: None without a held person on either side, else
+    with the source only of a side whose person is not held."""
+    a_held, b_held = entry.a[2] in held, entry.b[2] in held
+    if not (a_held or b_held):
+        return None
+    return replace(
+        entry, a=entry.a if a_held else (entry.a[0], WITHHELD, None), b=entry.b if b_held else (entry.b[0], WITHHELD, None)
+    )
+
+
+def _seen(session: Session, item: ReviewItem, held: Collection[str]) -> bool:
+    """Would the queue show the item: is either of its records' persons held for KIM?"""
+    return bool({_pseudonym_of(session, item.record_a), _pseudonym_of(session, item.record_b)} & set(held))
+
+
+def _pseudonym_of(session: Session, record_pk: int) -> str | None:
+    query = select(Person.pseudonym).join(Link, Link.person_id == Person.id).where(Link.record_id == record_pk)
+    return session.execute(query).scalar_one_or_none()
+
+
+def decide(session: Session, item_id: int, decision: str, policy: LinkPolicy, held: Collection[str] | None = None) -> LinkOutcome:
+    """Store a coordinator's decision and re-link the two records under it (caller commits).
+    With ``held``, an item the queue would not show is refused as if it did not exist."""
     if decision not in DECISIONS:
         raise ConfigError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     hold(session, LINKING)  # before its first write: a linking run must not hold rows it needs
     item = session.get(ReviewItem, item_id)
-    if item is None:
+    if item is None or (held is not None and not _seen(session, item, held)):
         raise ConfigError(f"no review item {item_id}")
     item.status = decision
     item.decided_at = dt.datetime.now(dt.UTC)

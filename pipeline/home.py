@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_chain import CHANNELS
 from kim_hub.mappings.identifier_policy import identifier_policy
+from kim_hub.mappings.legal_bases import CONSENT, basis_key, check_declared, default_legal_basis, legal_basis
 from kim_hub.mappings.vocabulary import DEFAULT_BODIES
 from kim_hub.pipeline.private_files import replacing
 
@@ -134,6 +135,18 @@ class SourceConfig(BaseModel):
             "bg_number); a kind not named here is dropped at intake with a note on the receipt"
         ),
     )
+    legal_basis: str = Field(
+        default=CONSENT,
+        max_length=120,
+        description="what the source delivers under: consent (each record's consent decides), or a statute of "
+        "mappings/codes/legal_bases.csv or of [legal_bases] (e.g. statute:SGB II § 50)",
+    )
+    linkage_only_days: float = Field(
+        default=30,
+        ge=0,
+        description="under a statute for linkage only: erase a record of a person the hub may not hold for KIM this "
+        "many days after it arrived",
+    )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
     contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
         default_factory=dict,
@@ -165,7 +178,8 @@ def default_source(name: str) -> SourceConfig:
     """What `kim-hub init` configures: the authority's XML and the job centre's export where they
     apply, the standard provider CSV everywhere (also accepted from the authority and job centre);
     the job centre's record ids (Kundennummern) kept encrypted, whichever format brings them; each
-    default body's kind and the legal bases named for it (``defaults`` of the identifier policy)."""
+    default body's kind and the legal bases named for it (``defaults`` of the identifier policy);
+    what it delivers under (``default_for`` of the legal bases)."""
     native = {"abh": ["abh-xml"], "jobcenter": ["jobcenter-export"]}.get(name, [])
     declared = identifier_policy().defaults.get(name)
     return SourceConfig(
@@ -174,6 +188,7 @@ def default_source(name: str) -> SourceConfig:
         encrypt_record_ids=True if name == "jobcenter" else None,  # its record id is the Kundennummer
         body_kind=declared.body_kind if declared else None,
         identifiers=dict(declared.identifiers) if declared else {},
+        legal_basis=default_legal_basis(name),  # mappings/codes/legal_bases.csv: default_for
     )
 
 
@@ -287,12 +302,34 @@ class HubConfig(BaseModel):
     codes: CodesConfig = CodesConfig()
     audit: AuditConfig = AuditConfig()
     retention: RetentionConfig = RetentionConfig()
+    legal_bases: dict[str, str] = Field(
+        default_factory=dict,
+        description="the installation's own statutes beyond the shipped list: code → kim (covers KIM case "
+        "coordination) or linkage (linkage and transfer only)",
+    )
 
     @field_validator("sources", mode="before")
     @classmethod
     def check_source_names(cls, names: Any) -> Any:
         """Every source's name follows the rule (it becomes folders under the home)."""
         return _source_names(names)
+
+    @field_validator("legal_bases")
+    @classmethod
+    def check_legal_bases(cls, declared: dict[str, str]) -> dict[str, str]:
+        """The installation's statutes: ``statute:`` codes covering kim or linkage, none shipped."""
+        check_declared(declared)
+        return declared
+
+    @model_validator(mode="after")
+    def check_sources_legal_bases(self) -> HubConfig:
+        """Every source names a legal basis of the closed list: what the hub may hold depends on it."""
+        for name, source in self.sources.items():
+            try:
+                legal_basis(source.legal_basis, self.legal_bases)
+            except ValueError as error:
+                raise ValueError(f"sources.{name}.legal_basis: {error}") from None
+        return self
 
 
 class HubHome:
@@ -353,8 +390,7 @@ class HubHome:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{self.config_file}: not valid TOML ({exc})") from None
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"{self.config_file}: {problems}") from None
+            raise ConfigError(f"{self.config_file}: {_problems(exc)}") from None
 
     def save_config(self, config: HubConfig) -> None:
         """Replace hub.toml atomically (mode 0600): a failed write leaves the old file whole, and
@@ -362,9 +398,18 @@ class HubHome:
         assignment) is refused here, before anything is written."""
         for name in config.sources:
             check_source_name(name, f"{self.config_file}: sources")
+        try:  # a value set past validation (`sources add --legal-basis`) is checked like a loaded one
+            HubConfig.model_validate(config.model_dump())
+        except ValidationError as exc:
+            raise ConfigError(f"{self.config_file}: {_problems(exc)}") from None
         text = render_config(config)
         with replacing(self.config_file, CONFIG_FILE) as handle:
             handle.write(text)
+
+
+def _problems(exc: ValidationError) -> str:
+    """A validation error's problems by location (pydantic's messages; inputs are hidden from them)."""
+    return "; ".join(": ".join(filter(None, (".".join(map(str, e["loc"])), e["msg"]))) for e in exc.errors())
 
 
 def render_config(config: HubConfig) -> str:
@@ -425,6 +470,13 @@ def render_config(config: HubConfig) -> str:
         "# reports_days: files in reports/, from their last writing.",
         *([f"reports_days = {config.retention.reports_days:g}"] if config.retention.reports_days is not None else []),
         "",
+        "[legal_bases]",
+        "# Statutes beyond the shipped list (mappings/codes/legal_bases.csv) that this installation's",
+        '# data-protection officers established: "kim" = covers KIM case coordination by itself',
+        '# (its persons are listed), "linkage" = linkage and transfer only. For example:',
+        '# "statute:Landesgesetz § 1" = "kim"',
+        *(f"{_toml_key(code)} = {_toml_string(covers)}" for code, covers in config.legal_bases.items()),
+        "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",
         f"retention = {_toml_string(config.schedules.retention)}",
@@ -442,7 +494,16 @@ def render_config(config: HubConfig) -> str:
             f"archive_days = {source.archive_days}",
             f"failed_days = {source.failed_days}",
             f"azr_authoritative = {str(source.azr_authoritative).lower()}",
+            '# What the source delivers under: "consent" (each record\'s consent decides whether the',
+            "# person may be listed for KIM), or a statute (see [legal_bases]).",
+            f"legal_basis = {_toml_string(source.legal_basis)}",
         ]
+        if basis_key(source.legal_basis) != CONSENT:
+            lines += [
+                "# Under a statute for linkage only: a record of a person the hub may not hold for KIM",
+                "# (no consent naming kim) is erased this many days after it arrived (`kim-hub retention`).",
+                f"linkage_only_days = {source.linkage_only_days}",
+            ]
         if source.receipt_days is not None:
             lines.append(f"receipt_days = {source.receipt_days}")
         if source.retention_days is not None:

@@ -19,11 +19,13 @@ from typing import Any
 
 from kim_hub.core.access import Access
 from kim_hub.hub_db.audit_log import person_objects
+from kim_hub.hub_db.legal_basis import held_pseudonyms
 from kim_hub.hub_db.report_queries import collect_facts
 from kim_hub.mappings.vocabulary import CodeList
 from kim_hub.pipeline.audit import record_read
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.legal_basis import kim_policy, source_bases
 from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.reporting.facts import HubFacts
 from kim_hub.reporting.html import render_html
@@ -39,10 +41,12 @@ def now() -> dt.datetime:
 
 def collect(home: HubHome, review_limit: int = 200) -> HubFacts:
     """The facts of a home's database (see hub_db.report_queries), each district shown by its
-    label from the installation's list (``district_labels``)."""
+    label from the installation's list (``district_labels``); persons listed by pseudonym only
+    when the hub may hold them for KIM (``exchange.legal_basis``)."""
     config = home.load_config()
     with open_sessions(home, config) as sessions, sessions() as session:
-        facts = collect_facts(session, review_limit)
+        held = frozenset(held_pseudonyms(session, source_bases(config), kim_policy(config)))
+        facts = collect_facts(session, review_limit, held)
     return district_labels(facts, vocabulary(home, config).districts)
 
 

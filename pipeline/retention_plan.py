@@ -16,9 +16,11 @@ from kim_hub.connectors.drop_folder import purge_folder
 from kim_hub.hub_db.audit_chain import CHANNELS
 from kim_hub.hub_db.audit_log import AuditFilter, count
 from kim_hub.hub_db.erasure import expired_records
+from kim_hub.hub_db.legal_basis import linkage_only_records
 from kim_hub.pipeline.copies import copies_due
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
+from kim_hub.pipeline.legal_basis import kim_policy, source_bases
 
 ALL = "all"
 KEPT = "kept"
@@ -40,7 +42,11 @@ class RetentionRule:
 def retention_plan(home: HubHome, config: HubConfig, today: dt.date | None = None) -> list[RetentionRule]:
     """The rules of every category, with what is due now (counts only; nothing is deleted)."""
     rules: list[RetentionRule] = []
+    bases = source_bases(config)
+    now = dt.datetime.now(dt.UTC) if today is None else dt.datetime.combine(today, dt.time(), dt.UTC)
     with open_sessions(home, config) as sessions, sessions() as session:
+        cutoffs = {s: now - dt.timedelta(days=config.sources[s].linkage_only_days) for s in bases.linkage_only}
+        linkage_only_due = linkage_only_records(session, bases, kim_policy(config, now.date()), cutoffs)
         for source, settings in config.sources.items():
             due_records = (
                 len(expired_records(session, source, settings.retention_days, today))
@@ -48,7 +54,7 @@ def retention_plan(home: HubHome, config: HubConfig, today: dt.date | None = Non
                 else None
             )
             rules += _source_rules(home, source, settings, due_records)
-        now = dt.datetime.now(dt.UTC)
+            rules.append(_linkage_only_rule(source, settings, source in bases.linkage_only, linkage_only_due.get(source, [])))
         audit = {
             channel: count(session, AuditFilter(channel=channel, until=now - dt.timedelta(days=days)))
             for channel, days in config.audit.retention_days.items()
@@ -104,15 +110,31 @@ def _source_rules(home: HubHome, source: str, settings: SourceConfig, due_record
             copies.receipts_purged,
             "files",
         ),
-        RetentionRule(
-            "linkage-only statutory records",
+    ]
+
+
+def _linkage_only_rule(source: str, settings: SourceConfig, linkage_only: bool, due: list[int]) -> RetentionRule:
+    """Records a statute lets the hub hold for linkage only (``exchange.legal_basis``): kept
+    ``linkage_only_days`` from their arrival, unless their person is held for KIM meanwhile."""
+    category = "linkage-only statutory records"
+    if not linkage_only:
+        return RetentionRule(
+            category,
             source,
             "—",
-            "delivery",
-            "not built yet: issue 20, item 2 (records held only for linkage, purged on a schedule)",
+            "—",
+            f"sources.{source}.legal_basis = {settings.legal_basis}: no record held only for linkage",
             None,
-        ),
-    ]
+        )
+    return RetentionRule(
+        category,
+        source,
+        _days(settings.linkage_only_days),
+        "arrival, unless the person is held for KIM by then",
+        f"sources.{source}.linkage_only_days (legal_basis = {settings.legal_basis})",
+        len(due),
+        "records",
+    )
 
 
 def _hub_rules(home: HubHome, config: HubConfig, audit: dict[str, int]) -> list[RetentionRule]:

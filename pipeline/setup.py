@@ -22,6 +22,7 @@ from kim_hub.connectors.registry import load_connector
 from kim_hub.hub_db.database import checkpoint, make_engine, session_factory, upgrade
 from kim_hub.hub_db.keystore import create_audit_key, create_erasure_key, create_key, load_audit_key, load_keys
 from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.mappings.legal_bases import CONSENT
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import auditor_for, open_sessions
 from kim_hub.pipeline.home import (
@@ -80,9 +81,17 @@ def initialise_home(home: HubHome) -> tuple[HubConfig, SettledIds]:
     return config, settled
 
 
-def add_source(home: HubHome, name: str, connector: str, group: str | None = None, body_kind: str | None = None) -> HubConfig:
+def add_source(
+    home: HubHome,
+    name: str,
+    connector: str,
+    group: str | None = None,
+    body_kind: str | None = None,
+    legal_basis: str = CONSENT,
+) -> HubConfig:
     """Add a source (its connector must load; a connector whose record ids identify persons, the
-    job-centre export, makes the hub keep them encrypted), its folders with their modes and group
+    job-centre export, makes the hub keep them encrypted; its legal basis must be of the closed
+    list, ``mappings.legal_bases``), its folders with their modes and group
     (pipeline.home_access), and an admin entry of the audit log."""
     config = home.load_config()
     check_source_name(name, "sources add")
@@ -90,12 +99,17 @@ def add_source(home: HubHome, name: str, connector: str, group: str | None = Non
         check_group_name(group, "sources add --group")
     identifying = getattr(load_connector(connector), "identifying_record_ids", False)  # the job-centre export: Kundennummern
     config.sources[name] = SourceConfig(
-        connectors=[connector], group=group, encrypt_record_ids=True if identifying else None, body_kind=body_kind
+        connectors=[connector],
+        group=group,
+        encrypt_record_ids=True if identifying else None,
+        body_kind=body_kind,
+        legal_basis=legal_basis,
     )
-    home.save_config(config)
+    home.save_config(config)  # refuses a legal basis outside the list, before any folder is made
     prepare_source(home, config, name)
     with open_sessions(home, config) as sessions:
-        record_admin(sessions, "sources.add", {"source": name, "connector": connector, "group": group, "body_kind": body_kind})
+        added = {"source": name, "connector": connector, "group": group, "body_kind": body_kind, "legal_basis": legal_basis}
+        record_admin(sessions, "sources.add", added)
     return config
 
 

@@ -83,5 +83,8 @@ class HubFacts:
     records: tuple[RecordFact, ...]
     deliveries: tuple[DeliveryFact, ...]
     rejections: tuple[RejectionFact, ...]
-    reviews: tuple[ReviewFact, ...]
+    reviews: tuple[ReviewFact, ...]  # only those a coordinator may see (``hub_db.review``)
     open_reviews: int
+    # pseudonyms of the persons the hub may hold for KIM (``exchange.legal_basis``): the only ones
+    # the report lists by pseudonym; None = no such restriction (facts built without a hub)
+    held: frozenset[str] | None = None

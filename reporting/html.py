@@ -157,7 +157,22 @@ def _overview(report: dict[str, Any], lang: str) -> str:
         )
     since = f" ({escape(changes['previous_generated_at'])})" if changes["previous_generated_at"] else ""
     run = ""
-    if report.get("run"):
+    if report.get("run") and report["run"].get("kind") == "retention":
+        retention_rows = [
+            (s, c.get("records_erased"), c.get("linkage_only_purged"), c.get("persons_erased"))
+            for s, c in report["run"].get("sources", {}).items()
+        ]
+        run = f"<h3>{escape(label('retention_title', lang))}</h3>" + _table(
+            [
+                label("source", lang),
+                label("closed_erased", lang),
+                label("linkage_only_purged", lang),
+                label("persons_erased", lang),
+            ],
+            retention_rows,
+            [False, True, True, True],
+        )
+    elif report.get("run"):
         run_rows = [
             (s, c.get("records_in"), c.get("records_accepted"), c.get("records_unchanged"), c.get("records_rejected"))
             for s, c in report["run"].get("sources", {}).items()

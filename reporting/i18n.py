@@ -81,6 +81,13 @@ LABELS: dict[str, dict[str, str]] = {
     "unknown": {"de": "unbekannt", "en": "unknown"},
     "left": {"de": "Abgang (Ziel unbekannt)", "en": "left (destination unknown)"},
     "run_title": {"de": "Letzter Lauf", "en": "Last run"},
+    "retention_title": {"de": "Letzter Löschlauf", "en": "Last retention run"},
+    "closed_erased": {"de": "gelöscht: Fall abgeschlossen", "en": "erased: case closed"},
+    "linkage_only_purged": {
+        "de": "gelöscht: nur zur Verknüpfung gehalten",
+        "en": "purged: held only for linkage",
+    },
+    "persons_erased": {"de": "Personen gelöscht", "en": "persons erased"},
     "contents": {"de": "Inhalt", "en": "Contents"},
 }
 

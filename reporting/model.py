@@ -135,6 +135,8 @@ def build_report(
 
     gaps: dict[str, list[str]] = defaultdict(list)
     for person, recs in sorted(persons.items()):
+        if facts.held is not None and person not in facts.held:
+            continue  # held only for linkage: in no list of persons (exchange.legal_basis)
         if all(record_ended(r) for r in recs) and not out_of_reach((e.on, e.kind) for r in recs for e in r.events):
             gaps[_district(recs)].append(person)
 

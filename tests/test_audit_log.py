@@ -33,7 +33,12 @@ OS_USER = f"os:{pwd.getpwuid(os.geteuid()).pw_name}"
 
 
 def with_review_item(hub: Hub) -> int:
-    """Samira at caritas (C-1) and the job centre, and one review item: C-1 against C-2."""
+    """Samira at caritas (C-1) and the job centre, and one review item: C-1 against C-2. The queue
+    shows only persons the hub may hold for KIM (issue 20, item 2) and these rows carry no consent:
+    caritas delivers here under a statute the installation declared as covering KIM."""
+    hub.config.legal_bases = {"statute:Testgesetz § 1": "kim"}
+    hub.config.sources["caritas"].legal_basis = "statute:Testgesetz § 1"
+    hub.home.save_config(hub.config)
     samira_in_two_sources(hub)
     with hub.sessions() as session, session.begin():
         ids = {r.record_id: r.id for r in session.execute(select(SourceRecord)).scalars()}

@@ -192,8 +192,10 @@ def test_a_death_followed_by_a_correction_in_the_same_file_is_still_a_death(hub:
 
 
 def recognised_then(hub: Hub, *reports: tuple[str, str]) -> tuple[list[Gap], list[Transition]]:
-    """Samira, known only to the authority: recognised as a refugee in September, then each
-    report (kind, day) in a file of its own; the worklists as they stand after that."""
+    """Samira, recognised as a refugee in September, then each report (kind, day) in a file of its
+    own; the worklists as they stand after that. She consented to KIM at caritas, where no case
+    runs: the authority's messages alone (a statute for linkage only) would list her nowhere."""
+    hub.drop("caritas", "c.csv", exchange_csv(person_at("C-1", status="closed")))
     hub.drop("abh", "ABH_1.xml", authority_file(meldung("statusaenderung", "2026-09-20", status="AE_25_2_GFK")))
     hub.ingest("abh")
     for number, (kind, on) in enumerate(reports, start=2):

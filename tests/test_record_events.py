@@ -52,9 +52,14 @@ def test_missing_from_the_snapshot_is_an_abgang_and_coming_back_a_zugang(hub: Hu
 
 def test_a_snapshots_abgang_reaches_the_transitions_worklist(hub: Hub) -> None:
     """The Abgang is an event of the record's history, not of any row: the worklists read the
-    history, so it is listed (it was stored but never seen by them)."""
+    history, so it is listed (it was stored but never seen by them). The job centre's customers
+    are listed here under a statute the installation declared as covering KIM: under the shipped
+    SGB II § 50 (linkage only) nobody without a consent naming kim is (tests/test_legal_basis.py)."""
     from kim_hub.pipeline.worklists import rechtskreis_transitions
 
+    hub.config.legal_bases = {"statute:Landesgesetz § 1": "kim"}
+    hub.config.sources["jobcenter"].legal_basis = "statute:Landesgesetz § 1"
+    hub.home.save_config(hub.config)
     rows = fixture_rows()
     hub.drop("jobcenter", "JC_KIM_20261124.csv", export(rows))
     hub.sync()

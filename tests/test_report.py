@@ -81,13 +81,26 @@ def test_a_person_who_died_or_left_germany_is_no_chain_gap(hub: Hub, kind: str) 
 MARTA_ADDRESS = "<anschrift><postleitzahl>51375</postleitzahl></anschrift></person>"
 
 
+def test_the_report_lists_nobody_the_hub_may_not_hold_for_kim(hub: Hub) -> None:
+    """Marta's only case is closed (the one gap above); then caritas delivers her row without a
+    consent: she is counted, but listed by pseudonym nowhere (issue 20, item 2)."""
+    home = report_home(hub).home
+    marta = "C-2,Testova,Marta,1975-11-02,F,UKR,51375,SGB II,closed,2025-01-10,2026-11-02,Opladen,"
+    hub.drop_rows("caritas", "marta.csv", [marta], REPORT_HEADER)
+    hub.ingest("caritas")
+    hub.link()
+    report = make_report(home)
+    assert report["totals"]["persons"] == 3
+    assert report["chain_gaps"]["by_district"] == [] and report["totals"]["chain_gap_persons"] == 0
+
+
 def test_published_reports_keep_the_previous_and_show_the_changes(hub: Hub) -> None:
     home = report_home(hub).home
     first = write_reports(home, run={"sources": {}, "linking": None, "records_rejected": 0})
     assert first["changes"] == {"previous_generated_at": None, "counts": []}
     assert (home.reports / REPORT_HTML).exists()
     hub.drop_rows(
-        "caritas", "more.csv", ["C-9,Neumann,Jakob,1969-07-21,M,DEU,51377,none,intake,2026-11-21,,Wiesdorf"], REPORT_HEADER
+        "caritas", "more.csv", ["C-9,Neumann,Jakob,1969-07-21,M,DEU,51377,none,intake,2026-11-21,,Wiesdorf,kim"], REPORT_HEADER
     )
     hub.ingest("caritas")
     hub.link()

@@ -162,6 +162,7 @@ def test_failed_deliveries_and_receipts_past_their_period_go_with_the_retention_
     assert summary["caritas"] == {
         "records_erased": 0,
         "persons_erased": 0,
+        "linkage_only_purged": 0,
         "archive_purged": 0,
         "failed_purged": 1,
         "receipts_purged": 2,

@@ -189,6 +189,10 @@ def test_retention_plan_lists_every_category_with_its_rule_and_deletes_nothing(h
     assert "30 days" in row and "claim" in row and "1 files" in row and "sources.caritas.archive_days" in row
     row = next(line for line in lines if line.startswith("case records") and " awo " in line)
     assert "kept" in row and "(not set)" in row
+    row = next(line for line in lines if line.startswith("linkage-only statutory records") and " jobcenter " in line)
+    assert "30 days" in row and "0 records" in row and "sources.jobcenter.linkage_only_days" in row
+    row = next(line for line in lines if line.startswith("linkage-only statutory records") and " caritas " in line)
+    assert "no record held only for linkage" in row
     row = next(line for line in lines if line.startswith("audit log: read entries"))
     assert "183 days" in row and "0 entries" in row and "audit.retention_days.read" in row
     row = next(line for line in lines if line.startswith("audit log: change entries"))

@@ -68,21 +68,22 @@ def person_at(
 
 REPORT_HEADER = (
     "record_id,family_name,given_names,birth_date,sex,nationality,postcode,rechtskreis,case_status,case_opened,"
-    "case_closed,district\n"
+    "case_closed,district,consent_recipients\n"
 )
-"""The provider CSV header of ``REPORT_ROWS`` (Rechtskreis, case dates and district for the report)."""
+"""The provider CSV header of ``REPORT_ROWS`` (Rechtskreis, case dates, district and consent for the report)."""
 
 REPORT_ROWS = {
     "caritas": [
-        "C-1,Haddad,Samira,1988-03-14,F,SYR,51373,AsylbLG,active,2026-10-05,,Opladen",
-        "C-2,Testova,Marta,1975-11-02,F,UKR,51375,SGB II,closed,2025-01-10,2026-11-02,Opladen",
-        "C-3,Rahimi,Ahmad,01.01.1990,M,AFG,51377,AsylbLG,intake,2026-11-20,,Wiesdorf",
-        ",Quux,Yara,31.01.1990,F,SYR,51373,AsylbLG,active,2026-10-01,,Opladen",  # rejected: no record id
+        "C-1,Haddad,Samira,1988-03-14,F,SYR,51373,AsylbLG,active,2026-10-05,,Opladen,kim",
+        "C-2,Testova,Marta,1975-11-02,F,UKR,51375,SGB II,closed,2025-01-10,2026-11-02,Opladen,kim",
+        "C-3,Rahimi,Ahmad,01.01.1990,M,AFG,51377,AsylbLG,intake,2026-11-20,,Wiesdorf,kim",
+        ",Quux,Yara,31.01.1990,F,SYR,51373,AsylbLG,active,2026-10-01,,Opladen,kim",  # rejected: no record id
     ],
-    "jobcenter": ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,51373,SGB II,active,2026-11-01,,Opladen"],
-    "stadt": ["S-1,Haddad,Samira,14.03.1988,F,SYR,51373,AsylbLG,active,2026-09-01,,Opladen"],
+    "jobcenter": ["962D000001,HADDAD,SAMIRA,1988-03-14,F,SYR,51373,SGB II,active,2026-11-01,,Opladen,"],
+    "stadt": ["S-1,Haddad,Samira,14.03.1988,F,SYR,51373,AsylbLG,active,2026-09-01,,Opladen,kim"],
 }
-"""Three persons: Samira in three sources, Marta (closed case), Ahmad; one row rejected (no record id)."""
+"""Three persons: Samira in three sources, Marta (closed case), Ahmad; one row rejected (no record id).
+Each consented to KIM at caritas (the job centre's export carries no consent)."""
 
 CLEAR_IDENTITY = (
     "Haddad",

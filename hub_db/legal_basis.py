@@ -1,0 +1,68 @@
+"""The legal-basis rule's inputs from the stored index: who is held for KIM, what only for linkage.
+
+The rule itself is pure (``exchange.legal_basis``); this module fills its inputs. For the
+listings only the consents count, so ``held_pseudonyms`` reads the consent of each linked record
+and nothing else of it; the retention's ``linkage_only_records`` needs the whole case (a death,
+the transfers a record takes part in) and reads the persons as the push does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kim_hub.exchange.consent import ConsentPolicy
+from kim_hub.exchange.legal_basis import SourceBases, held_for_kim, linkage_only
+from kim_hub.exchange.summary import HeldRecord
+from kim_hub.hub_db.link_queue import waiting
+from kim_hub.hub_db.models import Link, Person, SourceRecord
+from kim_hub.hub_db.transfers import last_transfers, persons_with_records
+
+
+def held_pseudonyms(session: Session, bases: SourceBases, policy: ConsentPolicy) -> set[str]:
+    """Pseudonyms of the persons the hub may hold (and list) for KIM."""
+    query = (
+        select(Person.pseudonym, SourceRecord.source, SourceRecord.record_id, SourceRecord.case_data["consent"])
+        .join(Link, Link.person_id == Person.id)
+        .join(SourceRecord, SourceRecord.id == Link.record_id)
+    )
+    persons: dict[str, list[HeldRecord]] = defaultdict(list)
+    for pseudonym, source, record_id, consent in session.execute(query):
+        persons[pseudonym].append(HeldRecord(source, record_id, {"consent": consent or {}}))
+    return {pseudonym for pseudonym, records in persons.items() if held_for_kim(records, bases, policy)}
+
+
+def linkage_only_records(
+    session: Session, bases: SourceBases, policy: ConsentPolicy, arrived_before: Mapping[str, dt.datetime]
+) -> dict[str, list[int]]:
+    """Per source, the keys of its records held only for linkage that arrived before its cutoff
+    (``arrived_before``: source → instant). A record waiting for its link run is left for the
+    next retention: it has not had the chance to join anyone yet."""
+    if not bases.linkage_only:
+        return {}
+    owed_notice = {pk for pk, previous in last_transfers(session).items() if previous.kind == "summary"}
+    queued = waiting(session)
+    query = select(SourceRecord.id, SourceRecord.created_at).where(SourceRecord.source.in_(sorted(bases.linkage_only)))
+    arrived: dict[int, dt.datetime] = dict(session.execute(query).all())
+    found: dict[str, list[int]] = {}
+    for records in persons_with_records(session, minimum=1).values():
+        if not any(record.source in bases.linkage_only for _pk, record in records):
+            continue
+        for record in linkage_only([held for _pk, held in records], bases, policy, owed_notice):
+            cutoff = arrived_before.get(record.source)
+            key = record.key
+            if cutoff is not None and key is not None and key not in queued and _utc(arrived[key]) < cutoff:
+                found.setdefault(record.source, []).append(key)
+    return {source: sorted(keys) for source, keys in sorted(found.items())}
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time as an aware UTC instant (SQLite hands them back without their zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+__all__ = ["held_pseudonyms", "linkage_only_records"]
