@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOME_DIR ?= kim-home
+# test processes (pytest-xdist): one per CPU; a test file stays on one worker, so its module-scoped
+# fixtures (a whole ingest, a Prefect server) are built once
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 # the production rooms (docs/architecture.md); tests and benchmarks are linted, not type-checked
 ROOMS  := core runtime mappings connectors linkage exchange reporting synth hub_db pipeline flows cli
 TYPECHECK_DIR := .typecheck
@@ -21,10 +25,10 @@ run: install
 	$(VENV)/bin/kim-hub demo --home $(HOME_DIR)
 
 test: install
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 test-fast: install
-	$(PY) -m pytest -q -m "not e2e"
+	$(PYTEST) -m "not e2e"
 
 lint: install
 	$(VENV)/bin/ruff check .
