@@ -60,7 +60,8 @@ def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
 
 @pytest.fixture(scope="session")
 def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One Prefect API server for every CLI process of the session that asks for it.
+    """One Prefect API server for every CLI process of the session that asks for it (with
+    pytest-xdist: of each worker process).
 
     Without it every `kim-hub` process starts Prefect's temporary server (~8 s each); with it, a
     crash trial costs a few seconds and 50 of them fit into a CI run. The hub is pointed at it the

@@ -213,11 +213,13 @@ def scan(home: Path, needle: str) -> list[str]:
     ]
 
 
-def test_gaps_lists_none_of_the_job_centre_customers_without_consent_and_retention_purges_them(tmp_path: Path) -> None:
+def test_gaps_lists_none_of_the_job_centre_customers_without_consent_and_retention_purges_them(
+    tmp_path: Path, prefect_api: str
+) -> None:
     home = init_home(tmp_path / "home")
     deliver(home / "inbox" / "jobcenter", "JC_KIM_20261124.csv", jobcentre_export())
     deliver(home / "inbox" / "caritas", "caritas.csv", caritas_rows())
-    run_cli("ingest", home=home)
+    run_cli("ingest", home=home, api=prefect_api)
     links = {
         (r["source"], r["record_id"]): r["person_id"] for r in json.loads(run_cli("links", "--format", "json", home=home).stdout)
     }
@@ -236,7 +238,7 @@ def test_gaps_lists_none_of_the_job_centre_customers_without_consent_and_retenti
 
     config = home / "hub.toml"  # the period over: 0 days
     config.write_text(config.read_text(encoding="utf-8").replace("linkage_only_days = 30", "linkage_only_days = 0"), "utf-8")
-    result = run_cli("retention", home=home)
+    result = run_cli("retention", home=home, api=prefect_api)
     assert f"\n{len(NOT_CONSENTING)} linkage-only records purged\n" in result.stdout, result.stdout
     assert "jobcenter    0 records of closed cases, 4 held only for linkage and 4 persons erased" in result.stdout
     report = json.loads((home / "reports" / "report.json").read_text(encoding="utf-8"))

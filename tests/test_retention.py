@@ -227,17 +227,17 @@ def test_a_receipt_goes_with_its_deliverys_period_and_nothing_else_in_the_folder
     assert outside.exists()
 
 
-def test_the_retention_command_purges_failed_deliveries_and_their_receipts(tmp_path: Path) -> None:
+def test_the_retention_command_purges_failed_deliveries_and_their_receipts(tmp_path: Path, prefect_api: str) -> None:
     home = init_home(tmp_path / "home")
     deliver(home / "inbox" / "caritas", "good.csv", csv_text(GOOD, HEADER))
     deliver(home / "inbox" / "caritas", "notes.xml", b"<notes/>")
-    run_cli("ingest", home=home)
+    run_cli("ingest", home=home, api=prefect_api)
     failed = home / "failed" / "caritas" / "notes.xml"
     receipts = home / "outbox" / "caritas" / "receipts"
     for path in (failed, receipts / "notes.xml.receipt.json", receipts / "notes.xml.receipt.txt"):
         age(path, 31)  # failed_days defaults to 30
 
-    result = run_cli("retention", home=home)
+    result = run_cli("retention", home=home, api=prefect_api)
 
     assert "purged 0 archived and 1 failed deliveries, 2 receipt files" in result.stdout
     assert not failed.exists() and (home / "archive" / "caritas" / "good.csv").exists()

@@ -83,7 +83,7 @@ def precision_recall(found: set, expected: set) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def exchanged(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def exchanged(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict:
     root = tmp_path_factory.mktemp("exchange")
     drops = root / "drops"
     generate(drops, PERSONS, SEED, day=TODAY, workers=1)
@@ -91,9 +91,16 @@ def exchanged(tmp_path_factory: pytest.TempPathFactory) -> dict:
     home = root / "home"
     init_home(home)  # the fixed test key
     copy_deliveries([*(drops / "inbox").rglob("*.csv"), *(drops / "inbox").rglob("*.xml")], home)
-    run_cli("ingest", home=home)
+    run_cli("ingest", home=home, api=prefect_api)
     links = json.loads(run_cli("links", "--format", "json", home=home).stdout)
-    return {"drops": drops, "home": home, "persons": true_persons(drops), "links": links, "messages": messages}
+    return {
+        "drops": drops,
+        "home": home,
+        "persons": true_persons(drops),
+        "links": links,
+        "messages": messages,
+        "api": prefect_api,
+    }
 
 
 def test_every_body_receives_what_the_true_persons_consent_allows_under_its_own_ids(exchanged: dict) -> None:
@@ -116,7 +123,7 @@ def test_every_body_receives_what_the_true_persons_consent_allows_under_its_own_
     abh_summaries = home / "outbox" / "abh" / "summaries"  # made by init for the body to collect from (file modes)
     assert not any(abh_summaries.iterdir()), "the route to the authority is closed by default"
 
-    again = run_cli("push", home=home)
+    again = run_cli("push", home=home, api=exchanged["api"])
     assert again.stdout.startswith("0 summaries sent"), again.stdout  # nothing new on a re-run
     audit = run_cli("audit", "--action", "transfer.summary", "--limit", "0", home=home).stdout.strip().splitlines()
     assert len(audit) == len(sent)
@@ -127,7 +134,7 @@ def test_the_authority_receives_only_what_names_it_once_the_route_is_open(exchan
     config = home / "hub.toml"
     config.write_text(config.read_text().replace("authority_route_open = false", "authority_route_open = true"))
     try:
-        run_cli("push", home=home)
+        run_cli("push", home=home, api=exchanged["api"])
     finally:
         config.write_text(config.read_text().replace("authority_route_open = true", "authority_route_open = false"))
     to_authority = {key for key in sent_summaries(home) if key[0] == "abh"}
@@ -161,7 +168,7 @@ def test_a_withdrawal_stops_the_persons_transfers_and_notifies_every_earlier_rec
         writer.writeheader()
         writer.writerow({**row, "consent_withdrawn": TODAY.isoformat()})
     copy_deliveries([update], home)
-    run_cli("ingest", home=home)
+    run_cli("ingest", home=home, api=exchanged["api"])
 
     outbox = home / "outbox"
     forms = RecordIdForms.of(HubHome(home), HubHome(home).load_config())  # the job centre's files are named by tokens
@@ -169,7 +176,7 @@ def test_a_withdrawal_stops_the_persons_transfers_and_notifies_every_earlier_rec
         named = forms.stored(source, record_id)
         assert (outbox / source / "summaries" / f"{named}.withdrawal.json").exists()
         assert not (outbox / source / "summaries" / f"{named}.summary.json").exists()  # taken back
-    assert run_cli("push", home=home).stdout.startswith("0 summaries sent, 0 withdrawal notices")
+    assert run_cli("push", home=home, api=exchanged["api"]).stdout.startswith("0 summaries sent, 0 withdrawal notices")
 
 
 def test_the_gap_list_matches_the_gaps_of_the_true_persons(exchanged: dict) -> None:
