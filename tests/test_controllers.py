@@ -21,7 +21,6 @@ from kim_hub.pipeline.home import (
     ControllerConfig,
     HubConfig,
     HubHome,
-    SourceConfig,
     default_config,
     default_source,
     render_config,
