@@ -73,7 +73,7 @@ def test_a_supervisor_must_be_competent_for_the_regime(case: str) -> None:
     if refusal is None:
         check_controller(regime, supervisor)
         return
-    with pytest.raises(ValueError, match=r".*") as refused:
+    with pytest.raises(ValueError) as refused:
         check_controller(regime, supervisor)
     assert refusal in str(refused.value) and SECRET not in str(refused.value)
 
