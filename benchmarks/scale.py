@@ -41,7 +41,7 @@ from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_row
 from kim_hub.mappings.record_ids import guarded
 from kim_hub.pipeline.database import auditor_for
-from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+from kim_hub.pipeline.home import HubConfig, HubHome, default_config
 from kim_hub.pipeline.ingest import ingest_source
 from kim_hub.pipeline.linking import link_index
 from kim_hub.pipeline.links import link_rows
@@ -279,7 +279,7 @@ def main() -> None:
     generate_s = time.perf_counter() - started
     home = HubHome(work / "home")
     home.path.mkdir()
-    home.save_config(HubConfig(database_url=args.database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES}))
+    home.save_config(default_config(args.database_url))
     config = initialise(home)
     deliver_all(drops, home)
     first = run_cycle(home, config, work / "profile-first.txt" if args.profile else None)

@@ -1,6 +1,7 @@
 """`kim-hub audit [verify | purge]`: the audit log listed by filter, its chains verified, its retention applied.
 
-kim-hub audit [--channel C] [--actor A] [--object O] [--action X] [--since T] [--until T] [--limit N] [--format text|json]
+kim-hub audit [--controller C] [--channel C] [--actor A] [--object O] [--action X] [--since T] [--until T] [--limit N]
+              [--format text|json]
 kim-hub audit verify     exit 1 and the first broken entry of each broken channel
 kim-hub audit purge      entries past their channel's [audit.retention_days] removed (also done by `retention`)
 """
@@ -8,12 +9,11 @@ kim-hub audit purge      entries past their channel's [audit.retention_days] rem
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
+from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of, moment_of
 from kim_hub.core.errors import ConfigError
 
 OBJECTS_SHOWN = 3  # object ids per line in text form; --format json shows all
@@ -26,7 +26,13 @@ def register(commands: CommandGroup) -> None:
         "The audit log: reads, inputs, changes, transfers and admin actions; list, verify, purge.",
         "kim-hub audit --action review.list --since 2026-12-01 --home /srv/kim-hub",
         "kim-hub audit --object caritas/C-4711 --format json --home /srv/kim-hub",
+        "kim-hub audit --controller caritas --since 2026-12-01 --limit 0 --format json --home /srv/kim-hub",
         "kim-hub audit verify --home /srv/kim-hub",
+    )
+    listing.add_argument(
+        "--controller",
+        help="only this controller's share (a name under [controllers] in hub.toml): entries about its sources' "
+        "records, files and persons, and those about the whole platform (marked)",
     )
     listing.add_argument("--channel", help="only this channel: read, change, input, transfer or admin")
     listing.add_argument("--actor", help="only this actor: kind:name (os:alice), or a name of any kind")
@@ -55,41 +61,34 @@ def register(commands: CommandGroup) -> None:
     )
 
 
-def _moment(text: str | None, option: str) -> dt.datetime | None:
-    """An ISO date or date and time as an aware time (UTC unless it names a zone)."""
-    if text is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{option} must be an ISO date (2026-12-01) or date and time (2026-12-01T08:00)") from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
-
-
 def cmd_audit(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.audit import AuditFilter, list_entries
 
     if args.limit < 0:
         raise ConfigError("--limit must be 0 (all) or more")
     wanted = AuditFilter(
+        controller=args.controller,
         channel=args.channel,
         actor=args.actor,
         action=args.action,
         objects=tuple(args.object),
-        since=_moment(args.since, "--since"),
-        until=_moment(args.until, "--until"),
+        since=moment_of(args.since, "--since"),
+        until=moment_of(args.until, "--until"),
     )
     found = list_entries(home_of(args), wanted, args.limit or None)
+    marked = args.controller is not None  # a controller's share: say which entries are everyone's
     if args.format == "json":
-        print(json.dumps([_as_json(entry) for entry in found], indent=1, ensure_ascii=False))
+        print(json.dumps([_as_json(entry, marked) for entry in found], indent=1, ensure_ascii=False))
         return EXIT_OK
     for entry in found:
-        print(_as_line(entry))
+        print(_as_line(entry, marked))
     return EXIT_OK
 
 
-def _as_json(entry: Any) -> dict[str, Any]:
-    return {
+def _as_json(entry: Any, marked: bool = False) -> dict[str, Any]:
+    from kim_hub.pipeline.audit import whole_platform
+
+    shown = {
         "channel": entry.channel,
         "seq": entry.seq,
         "at": entry.at.isoformat(),
@@ -100,16 +99,22 @@ def _as_json(entry: Any) -> dict[str, Any]:
         "case_ref": entry.case_ref,
         "detail": entry.detail,
     }
+    if marked:
+        shown["whole_platform"] = whole_platform(entry)
+    return shown
 
 
-def _as_line(entry: Any) -> str:
+def _as_line(entry: Any, marked: bool = False) -> str:
+    from kim_hub.pipeline.audit import whole_platform
+
     objects: Sequence[str] = entry.objects
     shown = " ".join(objects[:OBJECTS_SHOWN]) + (f" (+{len(objects) - OBJECTS_SHOWN})" if len(objects) > OBJECTS_SHOWN else "")
     why = f"  purpose: {entry.purpose}" if entry.purpose else ""
     case = f"  case: {entry.case_ref}" if entry.case_ref else ""
+    platform = "  [whole platform]" if marked and whole_platform(entry) else ""
     return (
         f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.channel:8} #{entry.seq:<6} {entry.actor:20} {entry.action:26}"
-        f"{why}{case}  {shown or '-'}  {json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)}"
+        f"{why}{case}  {shown or '-'}  {json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)}{platform}"
     )
 
 

@@ -14,11 +14,13 @@ command itself failed unexpectedly.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from kim_hub.core.access import READ_PURPOSES, Access
+from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.home import HubHome
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_REFUSED, EXIT_PART_FAILED, EXIT_FAILED = 0, 1, 2, 3, 4, 5
@@ -133,3 +135,15 @@ def _print_help(parser: argparse.ArgumentParser) -> int:
 def home_of(args: argparse.Namespace) -> HubHome:
     """--home beats $KIM_HUB_HOME beats ./kim-home."""
     return HubHome.resolve(getattr(args, "home", None))
+
+
+def moment_of(text: str | None, option: str) -> dt.datetime | None:
+    """An ISO date or date and time as given to ``option`` (--since, --until) as an aware time
+    (UTC unless it names a zone); None for None."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be an ISO date (2026-12-01) or date and time (2026-12-01T08:00)") from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment

@@ -46,6 +46,11 @@ def register(commands: CommandGroup) -> None:
         help="what the source delivers under: consent (default), or a statute of mappings/codes/legal_bases.csv "
         "or of hub.toml [legal_bases], e.g. 'statute:SGB X § 69'",
     )
+    add.add_argument(
+        "--controller",
+        help="the controller of the source's data, declared under [controllers] in hub.toml (e.g. caritas); "
+        "default: not declared (docs/operations.md, 'Controllers and incidents')",
+    )
     sources.command(
         "list",
         cmd_sources_list,
@@ -85,9 +90,12 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.setup import add_source
 
     home = home_of(args)
-    config = add_source(home, args.name, args.connector, args.group, args.body_kind, args.legal_basis)
+    config = add_source(home, args.name, args.connector, args.group, args.body_kind, args.legal_basis, args.controller)
     group = body_group(args.name, config.sources[args.name])
-    print(f"source {args.name} added ({args.connector}, {args.legal_basis}); drop files into {home.inbox(args.name)}")
+    controller = args.controller or "controller not declared"
+    print(
+        f"source {args.name} added ({args.connector}, {args.legal_basis}, {controller}); drop files into {home.inbox(args.name)}"
+    )
     if not group.exists:
         print(
             f"group {group.name} does not exist: its inbox and outbox are closed to the body until it does "
@@ -103,7 +111,8 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     config = home.load_config()
     print("sources:")
     for name, source in config.sources.items():
-        print(f"  {name:12} {', '.join(source.connectors):30} {source.legal_basis:24} {home.inbox(name)}")
+        controller = source.controller or "(controller not declared)"
+        print(f"  {name:12} {', '.join(source.connectors):30} {source.legal_basis:24} {controller:26} {home.inbox(name)}")
     print("installed connectors: " + ", ".join(sorted(available_connectors())))
     return EXIT_OK
 

@@ -65,6 +65,7 @@ from kim_hub.hub_db.audit_chain import (
     utc,
     verify_channel,
 )
+from kim_hub.hub_db.audit_share import STREAM_BATCH, Share
 from kim_hub.hub_db.locks import hold
 from kim_hub.hub_db.models import AuditCheckpoint, AuditEntry
 
@@ -85,7 +86,9 @@ __all__ = [
     "record_objects",
     "review_object",
     "session_info",
+    "stream",
     "verify",
+    "window",
 ]
 
 log = logging.getLogger(__name__)
@@ -307,8 +310,10 @@ class AuditFilter:
 
     ``objects``: any of these object ids (a record's token, its person, ``index``); ``actor``:
     ``kind:name``, or a bare name of any kind; ``action``: an action or a family of them
-    (``transfer`` is ``transfer.*``). The extension point for more filters is here and in
-    ``_conditions`` (issue 20 item 5 adds the sources a controller answers for)."""
+    (``transfer`` is ``transfer.*``). ``controller`` names a controller and ``share`` is what it
+    answers for (``hub_db.audit_share``): its entries and those about the whole platform, picked
+    in Python from the stream the other filters select. The extension point for more filters is
+    here and in ``_conditions``."""
 
     channel: str | None = None
     actor: str | None = None
@@ -316,6 +321,8 @@ class AuditFilter:
     objects: tuple[str, ...] = ()
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    controller: str | None = None
+    share: Share | None = field(default=None, repr=False)
 
 
 def _like_literal(text: str) -> str:
@@ -365,11 +372,36 @@ def count(session: Session, wanted: AuditFilter) -> int:
 
 
 def entries(session: Session, wanted: AuditFilter, limit: int | None = 50) -> list[EntryContent]:
-    """The entries that match, newest first (``limit`` None: all)."""
+    """The entries that match, newest first (``limit`` None: all). With a controller's
+    ``share``, the log is streamed in batches and each entry judged by it until ``limit`` match."""
     query = select(AuditEntry).where(*_conditions(wanted)).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    if limit:
-        query = query.limit(limit)
-    return [_content(row) for row in session.execute(query).scalars()]
+    if wanted.share is None:
+        if limit:
+            query = query.limit(limit)
+        return [_content(row) for row in session.execute(query).scalars()]
+    found: list[EntryContent] = []
+    for content in stream(session, query):
+        if wanted.share.concerns(content):
+            found.append(content)
+            if limit and len(found) >= limit:
+                break
+    return found
+
+
+def window(session: Session, wanted: AuditFilter) -> Iterator[EntryContent]:
+    """Every entry the filter's SQL conditions select, oldest first, streamed in batches."""
+    query = select(AuditEntry).where(*_conditions(wanted)).order_by(AuditEntry.created_at, AuditEntry.id)
+    return stream(session, query)
+
+
+def stream(session: Session, query: Any) -> Iterator[EntryContent]:
+    """The entries of ``query``, fetched ``STREAM_BATCH`` rows at a time (closed when the caller stops)."""
+    result = session.execute(query.execution_options(yield_per=STREAM_BATCH)).scalars()
+    try:
+        for row in result:
+            yield _content(row)
+    finally:
+        result.close()
 
 
 def _content(row: AuditEntry) -> EntryContent:

@@ -7,7 +7,8 @@ decisions, erasures) append their own entries in their own transactions. What is
   transitions, the report) records one entry in the ``read`` channel *before* it hands the data
   over: no entry, no data. Its purpose is the caller's (``Access``) or the service's default;
   with ``[audit] require_purpose`` the caller must name one.
-* ``list_entries`` (itself an admin entry: reading the log shows who did what), ``verify_log``,
+* ``list_entries`` (itself an admin entry: reading the log shows who did what), also one
+  controller's share of it (``--controller``: ``hub_db.audit_share``), ``verify_log``,
   ``purge_log`` (retention per channel, ``[audit.retention_days]``).
 """
 
@@ -27,13 +28,24 @@ from kim_hub.core.access import READ_PURPOSES, Access
 from kim_hub.core.errors import ConfigError, TransientError
 from kim_hub.hub_db.audit_chain import CHANNELS, INDEX_OBJECT, EntryContent
 from kim_hub.hub_db.audit_log import AuditFilter, LogReport, append, auditor_of, entries, purge, verify
+from kim_hub.hub_db.audit_share import Share, person_tokens
+from kim_hub.hub_db.audit_share import whole_platform as about_platform
 from kim_hub.hub_db.keystore import load_audit_key
 from kim_hub.hub_db.models import Link, Person, SourceRecord
 from kim_hub.pipeline.database import auditor_for, open_sessions
 from kim_hub.pipeline.home import HubConfig, HubHome, is_source_name
 from kim_hub.pipeline.record_ids import RecordIdForms
 
-__all__ = ["AuditFilter", "list_entries", "purge_log", "record_admin", "record_read", "verify_log"]
+__all__ = [
+    "AuditFilter",
+    "check_controller_named",
+    "list_entries",
+    "purge_log",
+    "record_admin",
+    "record_read",
+    "verify_log",
+    "whole_platform",
+]
 
 PSEUDONYM = re.compile(r"P-[0-9A-F]{12}")
 ACTOR_FILTER = re.compile(r"(?:[a-z]+:)?[\w.@+-]{1,100}")
@@ -86,13 +98,46 @@ def list_entries(home: HubHome, wanted: AuditFilter, limit: int | None = 50) -> 
     if wanted.action is not None and not ACTION_FILTER.fullmatch(wanted.action):
         raise ConfigError("--action is an action as listed (review.list) or its family (review): a-z, _ and dots")
     config = home.load_config()
+    if wanted.controller is not None:
+        check_controller_named(config, wanted.controller, "--controller")
     with open_sessions(home, config) as sessions:
         with sessions() as session:
             forms = RecordIdForms.of(home, config)
-            resolved = dataclasses.replace(wanted, objects=tuple(_objects_of(session, forms, wanted.objects)))
+            resolved = dataclasses.replace(
+                wanted,
+                objects=tuple(_objects_of(session, forms, wanted.objects)),
+                share=_share_of(session, config, wanted.controller),
+            )
             found = entries(session, resolved, limit)
         record_admin(sessions, "audit.list", {"filter": _described(resolved), "entries": len(found)})
     return found
+
+
+def check_controller_named(config: HubConfig, controller: str, option: str) -> None:
+    """``controller`` must be declared under [controllers]; the message names the declared ones
+    (never the value given) and says how to declare them when none is."""
+    if controller in config.controllers:
+        return
+    if not config.controllers:
+        raise ConfigError(
+            f"{option}: no controller is declared in hub.toml: declare each under [controllers] and name it in each "
+            "source (controller = …); docs/operations.md, 'Controllers and incidents'"
+        )
+    raise ConfigError(f"{option} must name a controller declared in hub.toml: {', '.join(config.controllers)}")
+
+
+def _share_of(session: Session, config: HubConfig, controller: str | None) -> Share | None:
+    """What ``controller`` answers for: its sources, and the tokens of the persons that currently
+    have a record of them (streamed; one keyed hash per person)."""
+    if controller is None:
+        return None
+    sources = frozenset(config.sources_of(controller))
+    return Share(sources, person_tokens(session, sources, auditor_of(session).key))
+
+
+def whole_platform(entry: EntryContent) -> bool:
+    """Is the entry about the whole platform, part of every controller's share (``hub_db.audit_share``)?"""
+    return about_platform(entry)
 
 
 def _objects_of(session: Session, forms: RecordIdForms, typed: Sequence[str]) -> list[str]:
@@ -132,7 +177,7 @@ def _described(wanted: AuditFilter) -> dict[str, Any]:
     """A filter as the admin entry records it: object ids (tokens), never what the operator typed."""
     return {
         name: value.isoformat() if isinstance(value, dt.datetime) else list(value) if isinstance(value, tuple) else value
-        for name, value in dataclasses.asdict(wanted).items()
+        for name, value in ((f.name, getattr(wanted, f.name)) for f in dataclasses.fields(wanted) if f.name != "share")
         if value not in (None, ())
     }
 

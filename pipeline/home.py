@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_chain import CHANNELS
+from kim_hub.mappings.controllers import check_controller, default_controller_for, default_controllers, regime, supervisor
 from kim_hub.mappings.identifier_policy import identifier_policy
 from kim_hub.mappings.legal_bases import CONSENT, basis_key, check_declared, default_legal_basis, legal_basis
 from kim_hub.mappings.vocabulary import DEFAULT_BODIES
@@ -48,6 +49,12 @@ SOURCE_NAME_RULE = (
     "a source name must match ^[a-z0-9][a-z0-9_-]{0,63}$ (lower-case letters a-z, digits, '-' and '_', "
     "starting with a letter or a digit, at most 64 characters)"
 )
+
+CONTROLLER_NAME_RULE = (
+    "a controller's name must match ^[a-z0-9][a-z0-9_-]{0,63}$ (lower-case letters a-z, digits, '-' and '_', "
+    "starting with a letter or a digit, at most 64 characters)"
+)
+CONTACT_CHARS = 254  # an e-mail address at its longest
 
 GROUP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 GROUP_NAME_RULE = "a group name must match ^[A-Za-z_][A-Za-z0-9_.-]{0,31}$ (as groupadd takes it)"
@@ -147,6 +154,12 @@ class SourceConfig(BaseModel):
         description="under a statute for linkage only: erase a record of a person the hub may not hold for KIM this "
         "many days after it arrived",
     )
+    controller: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the controller this source's data belongs to (a name under [controllers]); empty = not declared, "
+        "which `kim-hub incident` and `kim-hub audit --controller` report as such",
+    )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
     contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
         default_factory=dict,
@@ -190,6 +203,76 @@ def default_source(name: str) -> SourceConfig:
         identifiers=dict(declared.identifiers) if declared else {},
         legal_basis=default_legal_basis(name),  # mappings/codes/legal_bases.csv: default_for
     )
+
+
+def _printable(text: str | None, what: str) -> str | None:
+    if text is not None and not text.isprintable():
+        raise ValueError(f"{what} must be printable text on one line")
+    return text
+
+
+class ControllerConfig(BaseModel):
+    """One controller of the platform (SDM module 50): a body that stays controller of its own
+    sources' data, under its regime and supervisor (``mappings.controllers``)."""
+
+    name: str = Field(min_length=1, max_length=200, description="the controller's name, for people (reports, incidents)")
+    regime: str = Field(
+        description="its data-protection law: dsgvo-dsg-nrw, sgb-x, kdg or dsg-ekd (mappings/codes/data_protection_regimes.csv)"
+    )
+    supervisor: str = Field(
+        description="its supervisory authority: ldi-nrw, bfdi, kdsz-dortmund or bfd-ekd "
+        "(mappings/codes/supervisory_authorities.csv); it must be competent for the regime"
+    )
+    contact: str | None = Field(
+        default=None,
+        max_length=CONTACT_CHARS,
+        description="the functional address of its data-protection officer (datenschutz@…), never a person's own",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def check_name(cls, name: str) -> str:
+        return _printable(name, "name") or name
+
+    @field_validator("contact")
+    @classmethod
+    def check_contact(cls, contact: str | None) -> str | None:
+        return _printable(contact, "contact")
+
+    @field_validator("regime")
+    @classmethod
+    def check_regime(cls, code: str) -> str:
+        """A regime of the closed list (the message names the known codes, never the value)."""
+        return regime(code).code
+
+    @field_validator("supervisor")
+    @classmethod
+    def check_supervisor(cls, code: str) -> str:
+        """A supervisory authority of the closed list."""
+        return supervisor(code).code
+
+    @model_validator(mode="after")
+    def check_competence(self) -> ControllerConfig:
+        """The supervisor must be competent for the regime (the BfDI supervises no charity)."""
+        check_controller(self.regime, self.supervisor)
+        return self
+
+
+def default_controller(code: str) -> ControllerConfig:
+    """A controller of ``mappings/codes/controllers.csv`` as `kim-hub init` declares it."""
+    shipped = default_controllers()[code]
+    return ControllerConfig(name=shipped.name, regime=shipped.regime, supervisor=shipped.supervisor)
+
+
+def default_config(database_url: str = "") -> HubConfig:
+    """What `kim-hub init` writes: every default source (``default_source``) under its default
+    controller (``default_for`` of ``mappings/codes/controllers.csv``), and those controllers."""
+    sources = {name: default_source(name) for name in DEFAULT_SOURCES}
+    for name, source in sources.items():
+        source.controller = default_controller_for(name)
+    used = {source.controller for source in sources.values() if source.controller}
+    controllers = {code: default_controller(code) for code in default_controllers() if code in used}
+    return HubConfig(database_url=database_url, sources=sources, controllers=controllers)
 
 
 class LinkageConfig(BaseModel):
@@ -307,12 +390,24 @@ class HubConfig(BaseModel):
         description="the installation's own statutes beyond the shipped list: code → kim (covers KIM case "
         "coordination) or linkage (linkage and transfer only)",
     )
+    controllers: dict[str, ControllerConfig] = Field(
+        default_factory=dict,
+        description="the controllers of the platform by name; each source names its own (sources.*.controller)",
+    )
 
     @field_validator("sources", mode="before")
     @classmethod
     def check_source_names(cls, names: Any) -> Any:
         """Every source's name follows the rule (it becomes folders under the home)."""
         return _source_names(names)
+
+    @field_validator("controllers", mode="before")
+    @classmethod
+    def check_controller_names(cls, names: Any) -> Any:
+        """A controller's name follows the source names' rule: a bare TOML key, a plain filter value."""
+        if isinstance(names, dict) and not all(isinstance(n, str) and is_source_name(n) for n in names):
+            raise ValueError(CONTROLLER_NAME_RULE)
+        return names
 
     @field_validator("legal_bases")
     @classmethod
@@ -330,6 +425,27 @@ class HubConfig(BaseModel):
             except ValueError as error:
                 raise ValueError(f"sources.{name}.legal_basis: {error}") from None
         return self
+
+    @model_validator(mode="after")
+    def check_sources_controllers(self) -> HubConfig:
+        """A source's controller must be declared under [controllers] (the message names the
+        declared ones, never the value the source gave)."""
+        for name, source in self.sources.items():
+            if source.controller is not None and source.controller not in self.controllers:
+                declared = ", ".join(repr(c) for c in self.controllers) or "none"
+                raise ValueError(
+                    f"sources.{name}.controller: names no controller declared under [controllers] (declared: {declared})"
+                )
+        return self
+
+    def sources_of(self, controller: str) -> list[str]:
+        """The sources a controller answers for, in configuration order."""
+        return [name for name, source in self.sources.items() if source.controller == controller]
+
+    @property
+    def undeclared_sources(self) -> list[str]:
+        """Sources that name no controller (a home from before controllers were declared)."""
+        return [name for name, source in self.sources.items() if source.controller is None]
 
 
 class HubHome:
@@ -476,6 +592,7 @@ def render_config(config: HubConfig) -> str:
         '# (its persons are listed), "linkage" = linkage and transfer only. For example:',
         '# "statute:Landesgesetz § 1" = "kim"',
         *(f"{_toml_key(code)} = {_toml_string(covers)}" for code, covers in config.legal_bases.items()),
+        *_controller_lines(config),
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",
@@ -497,6 +614,10 @@ def render_config(config: HubConfig) -> str:
             '# What the source delivers under: "consent" (each record\'s consent decides whether the',
             "# person may be listed for KIM), or a statute (see [legal_bases]).",
             f"legal_basis = {_toml_string(source.legal_basis)}",
+            "# The controller of this source's data: a name under [controllers].",
+            f"controller = {_toml_string(source.controller)}"
+            if source.controller is not None
+            else '# controller = "..."  (not declared: `kim-hub incident` lists the source as such)',
         ]
         if basis_key(source.legal_basis) != CONSENT:
             lines += [
@@ -529,6 +650,35 @@ def render_config(config: HubConfig) -> str:
             lines.append(f"[sources.{_toml_key(name)}.contract]")
             lines += [f"{_toml_key(key)} = {_toml_string(value)}" for key, value in source.contract.items()]
     return "\n".join(lines) + "\n"
+
+
+def _controller_lines(config: HubConfig) -> list[str]:
+    """The [controllers.*] tables, with what each setting means (a commented example when none is declared)."""
+    lines = [
+        "",
+        "# The controllers of the platform (SDM module 50): each body stays controller of its own",
+        "# sources' data (sources.*.controller). regime: dsgvo-dsg-nrw, sgb-x, kdg or dsg-ekd;",
+        "# supervisor: ldi-nrw, bfdi, kdsz-dortmund or bfd-ekd, one competent for the regime",
+        "# (mappings/codes/). contact: the functional address of its data-protection officer.",
+        "# `kim-hub incident` and `kim-hub audit --controller` tell each its share.",
+    ]
+    if not config.controllers:
+        lines += [
+            "# [controllers.caritas]",
+            '# name = "Caritasverband"',
+            '# regime = "kdg"',
+            '# supervisor = "kdsz-dortmund"',
+            '# contact = "datenschutz@caritas.example"',
+        ]
+    for code, controller in config.controllers.items():
+        lines += [
+            f"[controllers.{_toml_key(code)}]",
+            f"name = {_toml_string(controller.name)}",
+            f"regime = {_toml_string(controller.regime)}",
+            f"supervisor = {_toml_string(controller.supervisor)}",
+            f"contact = {_toml_string(controller.contact)}" if controller.contact is not None else '# contact = "datenschutz@…"',
+        ]
+    return lines
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.registry import load_connector
+from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.database import checkpoint, make_engine, session_factory, upgrade
 from kim_hub.hub_db.keystore import create_audit_key, create_erasure_key, create_key, load_audit_key, load_keys
 from kim_hub.linkage.keyed import EncodingKeys
@@ -26,13 +27,12 @@ from kim_hub.mappings.legal_bases import CONSENT
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import auditor_for, open_sessions
 from kim_hub.pipeline.home import (
-    DEFAULT_SOURCES,
     HubConfig,
     HubHome,
     SourceConfig,
     check_group_name,
     check_source_name,
-    default_source,
+    default_config,
 )
 from kim_hub.pipeline.home_access import prepare_home, prepare_source
 from kim_hub.pipeline.push import outbox_sink
@@ -55,7 +55,7 @@ def initialise_home(home: HubHome) -> tuple[HubConfig, SettledIds]:
     make_folders(home.path, PASSAGE_MODE)  # folders above it that the hub makes are passable too, as the home
     created = not home.exists()
     if created:
-        config = HubConfig(sources={name: default_source(name) for name in DEFAULT_SOURCES})
+        config = default_config()  # the default sources under their controllers (mappings/codes/controllers.csv)
         home.save_config(config)
     else:
         config = home.load_config()
@@ -88,15 +88,23 @@ def add_source(
     group: str | None = None,
     body_kind: str | None = None,
     legal_basis: str = CONSENT,
+    controller: str | None = None,
 ) -> HubConfig:
     """Add a source (its connector must load; a connector whose record ids identify persons, the
     job-centre export, makes the hub keep them encrypted; its legal basis must be of the closed
-    list, ``mappings.legal_bases``), its folders with their modes and group
-    (pipeline.home_access), and an admin entry of the audit log."""
+    list, ``mappings.legal_bases``; its controller, if named, must be declared under
+    [controllers]), its folders with their modes and group (pipeline.home_access), and an admin
+    entry of the audit log."""
     config = home.load_config()
     check_source_name(name, "sources add")
     if group is not None:
         check_group_name(group, "sources add --group")
+    if controller is not None and controller not in config.controllers:
+        declared = ", ".join(repr(c) for c in config.controllers) or "none"
+        raise ConfigError(
+            f"sources add --controller: names no controller declared under [controllers] in hub.toml (declared: {declared}); "
+            "declare it first (docs/operations.md, 'Controllers and incidents')"
+        )
     identifying = getattr(load_connector(connector), "identifying_record_ids", False)  # the job-centre export: Kundennummern
     config.sources[name] = SourceConfig(
         connectors=[connector],
@@ -104,11 +112,19 @@ def add_source(
         encrypt_record_ids=True if identifying else None,
         body_kind=body_kind,
         legal_basis=legal_basis,
+        controller=controller,
     )
-    home.save_config(config)  # refuses a legal basis outside the list, before any folder is made
+    home.save_config(config)  # refuses a legal basis outside the list or an undeclared controller, before any folder is made
     prepare_source(home, config, name)
     with open_sessions(home, config) as sessions:
-        added = {"source": name, "connector": connector, "group": group, "body_kind": body_kind, "legal_basis": legal_basis}
+        added = {
+            "source": name,
+            "connector": connector,
+            "group": group,
+            "body_kind": body_kind,
+            "legal_basis": legal_basis,
+            "controller": controller,
+        }
         record_admin(sessions, "sources.add", added)
     return config
 

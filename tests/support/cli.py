@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from kim_hub.flows.prefect_setup import API_URL_OVERRIDE
-from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+from kim_hub.pipeline.home import HubHome, default_config
 from tests.support.keys import plant_test_key
 
 CLI_TIMEOUT = 600
@@ -77,7 +77,7 @@ def init_home(home: Path, database_url: str = "", api: str | None = None, env: d
     ``database_url``: the home's database (default: its own SQLite file); ``api``, ``env``: as for
     ``run_cli``. Two homes made here hold the same key, so their encodings and dumps compare.
     """
-    config = HubConfig(database_url=database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES})
+    config = default_config(database_url)
     if database_url:  # else `kim-hub init` writes hub.toml itself, as for an operator
         home.mkdir(parents=True)
         HubHome(home).save_config(config)

@@ -20,7 +20,7 @@ from kim_hub.hub_db.keystore import load_keys
 from kim_hub.hub_db.master_index import LinkOutcome
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.pipeline.database import auditor_for
-from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
+from kim_hub.pipeline.home import HubConfig, HubHome, default_config
 from kim_hub.pipeline.ingest import SourceOutcome, ingest_source
 from kim_hub.pipeline.linking import link_index
 from kim_hub.pipeline.links import link_rows
@@ -51,7 +51,7 @@ class Hub:
         """Create a home at ``path`` on ``database_url`` (an empty database), as ``kim-hub init`` would."""
         home = HubHome(path)
         home.path.mkdir(parents=True)
-        wanted = HubConfig(database_url=database_url, sources={n: default_source(n) for n in DEFAULT_SOURCES})
+        wanted = default_config(database_url)  # the default sources under their controllers, as init writes them
         home.save_config(wanted)
         plant_test_key(home.key_dir(wanted))
         config = initialise(home)
