@@ -21,7 +21,7 @@ from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.models import AuditEntry, ReviewItem, WebSession, WebUser
 from kim_hub.pipeline.review import REASONS, decide_review, review_items, undo_review
 from kim_hub.pipeline.web_sessions import ABSOLUTE, IDLE, MAX_FAILURES_PER_ACCOUNT, current, sign_in
-from kim_hub.pipeline.web_users import ROLES, add_user, disable_user, list_users
+from kim_hub.pipeline.web_users import ROLES, add_user, list_users
 from kim_hub.web.app import create_app
 from tests.support import Hub, review_home
 from tests.support.data import CLEAR_IDENTITY
@@ -170,11 +170,17 @@ def test_a_decision_without_the_sessions_form_token_is_refused(hub: Hub) -> None
     accounts(hub)
     client = signed_in(hub, "anna")
     item = items["caritas"]
-    for form in ({"decision": "same", "reason": "fields_agree"}, {"decision": "same", "reason": "fields_agree", "csrf": "x" * 43}):
+    for form in (
+        {"decision": "same", "reason": "fields_agree"},
+        {"decision": "same", "reason": "fields_agree", "csrf": "x" * 43},
+    ):
         assert client.post(f"/review/{item}/decide", data=form).status_code == 403
     other = signed_in(hub, "ben")  # another session's token is not this session's
     stolen = token_of(other, f"/review/{item}")
-    assert client.post(f"/review/{item}/decide", data={"decision": "same", "reason": "fields_agree", "csrf": stolen}).status_code == 403
+    assert (
+        client.post(f"/review/{item}/decide", data={"decision": "same", "reason": "fields_agree", "csrf": stolen}).status_code
+        == 403
+    )
     assert [i.status for i in review_items(hub.home, "all")] == ["open", "open"]
 
 
@@ -265,14 +271,20 @@ def test_a_reviewer_filters_the_queue_reads_the_evidence_in_german_decides_with_
     token = TOKEN.search(pair.text).group(1)
     no_reason = client.post(f"/review/{items['caritas']}/decide", data={"decision": "same", "csrf": token})
     assert no_reason.status_code == 400 and "Begründung" in no_reason.text
-    decided = client.post(f"/review/{items['caritas']}/decide", data={"decision": "same", "reason": "case_file_checked", "csrf": token})
+    decided = client.post(
+        f"/review/{items['caritas']}/decide", data={"decision": "same", "reason": "case_file_checked", "csrf": token}
+    )
     assert decided.status_code == 303
     with hub.sessions() as session:
         item = session.get(ReviewItem, items["caritas"])
         assert (item.status, item.reason) == ("same", "case_file_checked")
     (change,) = entries(hub, "review.decide")
     assert change.actor == "web:anna" and change.channel == "change"
-    assert {k: change.detail[k] for k in ("decision", "reason", "role")} == {"decision": "same", "reason": "case_file_checked", "role": "reviewer"}
+    assert {k: change.detail[k] for k in ("decision", "reason", "role")} == {
+        "decision": "same",
+        "reason": "case_file_checked",
+        "role": "reviewer",
+    }
     assert f"review:{items['caritas']}" in change.objects
     shown = client.get(f"/review/{items['caritas']}")
     assert "dieselbe Person" in shown.text and "Nach Prüfung der Akte" in shown.text
