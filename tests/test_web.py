@@ -94,9 +94,11 @@ def test_users_add_reads_the_password_from_stdin_and_never_from_an_argument(
     assert usage.value.code == 2
     assert main(["users", "list", "--home", home]) == 0
     assert "anna\treviewer\torg=caritas" in capsys.readouterr().out
-    assert sign_in(hub.home, "anna", PASSWORD, "10.0.0.1") is not None
+    before = sign_in(hub.home, "anna", PASSWORD, "10.0.0.1")
+    assert before is not None and current(hub.home, before.cookie) is not None
     assert main(["users", "disable", "anna", "--home", home]) == 0
     assert sign_in(hub.home, "anna", PASSWORD, "10.0.0.1") is None
+    assert current(hub.home, before.cookie) is None  # its session ended with it
 
 
 # --- sessions -------------------------------------------------------------------------------------------
@@ -339,3 +341,11 @@ def test_the_command_line_offers_the_pipelines_roles_and_reasons() -> None:
         assert parser.parse_args(["review", "decide", "1", "same", "--reason", reason]).reason == reason
     for role in ROLES:
         assert parser.parse_args(["users", "add", "x", "--role", role]).role == role
+
+
+def test_kim_hub_web_serves_the_home_on_the_host_and_port_given(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[tuple] = []
+    monkeypatch.setattr("kim_hub.web.server.serve", lambda *args: served.append(args))
+    assert main(["web", "--home", str(hub.path), "--host", "127.0.0.2", "--port", "9099"]) == 0
+    assert [(home.path, host, port, cert) for home, host, port, cert, _key in served] == [(hub.path, "127.0.0.2", 9099, None)]
+    assert main(["web", "--home", str(hub.path), "--certfile", "cert.pem"]) == 2  # without its key

@@ -14,6 +14,7 @@ import uvicorn
 
 from kim_hub.pipeline.home import HubHome
 from kim_hub.web.app import create_app
+from kim_hub.web.security import SecurityHeaders
 
 
 def serve(
@@ -21,7 +22,7 @@ def serve(
 ) -> None:
     """Run the application until interrupted."""
     config = uvicorn.Config(
-        create_app(home),
+        SecurityHeaders(create_app(home)),  # outermost too: an unexpected error's 500 carries the headers
         host=host,
         port=port,
         access_log=False,
