@@ -18,7 +18,7 @@ index_segments   the index's encodings as raw column bytes (a cache for link run
 erasure_state    the last tombstone of the erasure ledger (a file, hub_db/erasure_ledger) applied here
 web_users        the web application's local accounts: name, role, granted bodies and districts, argon2 hash
 web_sessions     signed-in sessions: a hash of the cookie's random id (never the id), the form token, times
-web_sign_in_failures  recent failed sign-ins by a keyed hash of the account or the address (rate limiting)
+web_sign_in_failures  recent failed sign-ins by the SHA-256 of the account or the address (rate limiting)
 """
 
 from __future__ import annotations
@@ -313,7 +313,7 @@ class WebSession(Base):
 
 
 class SignInFailure(Base):
-    """One failed sign-in, by a keyed hash of the account name or of the address tried from."""
+    """One failed sign-in, by the SHA-256 of the account name or of the address tried from."""
 
     __tablename__ = "web_sign_in_failures"
 

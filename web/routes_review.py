@@ -36,7 +36,7 @@ async def queue(request: Request) -> Response:
     bodies = granted(user)
     pairs = {
         f"{a}{PAIR_SEPARATOR}{b}": (a, b)
-        for a, b in itertools.combinations(sorted(web.home.load_config().sources), 2)
+        for a, b in itertools.combinations_with_replacement(sorted(web.home.load_config().sources), 2)
         if bodies is None or {a, b} <= bodies
     }
     pair = request.query_params.get("pair", "")

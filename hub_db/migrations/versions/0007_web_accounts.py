@@ -2,7 +2,7 @@
 
 The web application (``kim_hub.web``) signs employees in with local accounts (argon2 hashes), keeps
 their sessions server-side (only a hash of the cookie's id is stored) and counts failed sign-ins by
-a keyed hash of account and address. A review decision made there names a reason from a closed
+the SHA-256 of account and address. A review decision made there names a reason from a closed
 list (``hub_db.review.REASONS``); decisions made before carry none.
 
 Revision ID: 0007
