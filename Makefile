@@ -8,7 +8,7 @@ HOME_DIR ?= kim-home
 TEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 # the production rooms (docs/architecture.md); tests and benchmarks are linted, not type-checked
-ROOMS  := core runtime mappings connectors linkage exchange reporting synth hub_db pipeline flows cli
+ROOMS  := core runtime mappings connectors linkage exchange reporting synth hub_db pipeline flows web cli
 TYPECHECK_DIR := .typecheck
 
 .PHONY: install run test test-fast lint typecheck check clean

@@ -63,6 +63,11 @@ def register(commands: CommandGroup) -> None:
     )
     decide.add_argument("item", type=int, help="review item id (from 'review list')")
     decide.add_argument("decision", choices=("same", "different"))
+    decide.add_argument(
+        "--reason",
+        choices=("fields_agree", "fields_differ", "source_confirmed", "case_file_checked", "family_member"),
+        help="why: a code from a closed list (hub_db.review.REASONS), stored with the decision",
+    )
 
     erase = commands.command(
         "erase",
@@ -133,7 +138,7 @@ def cmd_review_list(args: argparse.Namespace) -> int:
 def cmd_review_decide(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.review import decide_review
 
-    outcome = decide_review(home_of(args), args.item, args.decision)
+    outcome = decide_review(home_of(args), args.item, args.decision, args.reason)
     print(f"review item {args.item}: {args.decision}; {outcome.records_linked} records re-linked")
     return EXIT_OK
 

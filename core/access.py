@@ -24,6 +24,7 @@ application; migrated: an entry written before the audit log recorded actors."""
 READ_PURPOSES = {
     "links.export": "export of the master index",
     "review.list": "review of uncertain matches",
+    "review.show": "review of an uncertain match",
     "gaps.list": "chain gap worklist",
     "transitions.list": "Rechtskreis transition worklist",
     "report.write": "coordination report",

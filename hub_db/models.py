@@ -16,6 +16,9 @@ audit_checkpoints  what retention removed from the audit log, sealed so the chai
 source_states    connector cursors (REST updated_since), committed with their records
 index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
 erasure_state    the last tombstone of the erasure ledger (a file, hub_db/erasure_ledger) applied here
+web_users        the web application's local accounts: name, role, granted bodies and districts, argon2 hash
+web_sessions     signed-in sessions: a hash of the cookie's random id (never the id), the form token, times
+web_sign_in_failures  recent failed sign-ins by the SHA-256 of the account or the address (rate limiting)
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -251,6 +255,7 @@ class ReviewItem(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="open", doc="open | same | different")
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(String(32), doc="why it was decided: a code of hub_db.review.REASONS")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -278,6 +283,45 @@ class ErasureMark(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
 
+class WebUser(Base):
+    """A local account of the web application (an employee, never a person of the index)."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16), doc="reviewer | coordinator | provider | operator | auditor")
+    organisations: Mapped[list[str]] = mapped_column(JSON, default=list, doc="the bodies (sources) granted")
+    districts: Mapped[list[str]] = mapped_column(JSON, default=list, doc="the district codes granted")
+    password_hash: Mapped[str] = mapped_column(String(255), doc="argon2id, with its parameters and salt")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class WebSession(Base):
+    """A signed-in browser: the SHA-256 of the cookie's random id (a stolen table signs nobody
+    in), the synchronizer token of its forms, and the times the idle and absolute limits need."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class SignInFailure(Base):
+    """One failed sign-in, by the SHA-256 of the account name or of the address tried from."""
+
+    __tablename__ = "web_sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
@@ -292,7 +336,10 @@ __all__ = [
     "RecordEvent",
     "RejectedRow",
     "ReviewItem",
+    "SignInFailure",
     "SourceRecord",
     "SourceState",
     "Transfer",
+    "WebSession",
+    "WebUser",
 ]

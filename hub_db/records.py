@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kim_hub.core.rows import FileBatch, Located, Note, Rejection
@@ -267,3 +267,16 @@ def _is_stale(held_case: dict[str, Any], record: PseudonymisedRecord) -> bool:
     """A row older than what the hub holds (a replayed message, an old file) changes nothing."""
     held, offered = held_case.get("updated_at"), record.case_data.get("updated_at")
     return bool(held and offered and offered < held)
+
+
+def deliveries_by_source(session: Session) -> dict[str, tuple[dict[str, int], dt.datetime | None]]:
+    """Per source: how many delivered files the ledger holds by status, and when the last came."""
+    query = select(IngestFile.source, IngestFile.status, func.count(), func.max(IngestFile.created_at)).group_by(
+        IngestFile.source, IngestFile.status
+    )
+    found: dict[str, tuple[dict[str, int], dt.datetime | None]] = {}
+    for source, status, count, last in session.execute(query).all():
+        counts, latest = found.get(source, ({}, None))
+        counts[status] = int(count)
+        found[source] = (counts, last if latest is None or (last is not None and last > latest) else latest)
+    return found

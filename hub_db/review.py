@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -30,6 +31,9 @@ from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
 from kim_hub.hub_db.models import Link, Person, ReviewItem, SourceRecord
 
 DECISIONS = ("same", "different")
+REASONS = ("fields_agree", "fields_differ", "source_confirmed", "case_file_checked", "family_member")
+"""Why a reviewer decided, from a closed list: a free text could quote a name, a code cannot. The
+web application words them; a decision on the command line may name none."""
 WITHHELD = "(linkage only)"  # the record id shown for a record whose person is held only for linkage
 
 
@@ -41,6 +45,7 @@ class ReviewEntry:
     a: tuple[str, str, str | None]  # source, record_id, pseudonym
     b: tuple[str, str, str | None]
     evidence: dict[str, str]
+    reason: str | None = None
 
 
 def list_items(
@@ -66,7 +71,7 @@ def list_items(
     if limit and held is None:
         query = query.limit(limit)
     entries = [
-        ReviewEntry(item.id, item.score, item.status, (sa, ra, pa), (sb, rb, pb), item.evidence)
+        ReviewEntry(item.id, item.score, item.status, (sa, ra, pa), (sb, rb, pb), item.evidence, item.reason)
         for item, sa, ra, pa, sb, rb, pb in session.execute(query).all()
     ]
     if held is None:
@@ -96,28 +101,68 @@ def _pseudonym_of(session: Session, record_pk: int) -> str | None:
     return session.execute(query).scalar_one_or_none()
 
 
-def decide(session: Session, item_id: int, decision: str, policy: LinkPolicy, held: Collection[str] | None = None) -> LinkOutcome:
-    """Store a coordinator's decision and re-link the two records under it (caller commits).
-    With ``held``, an item the queue would not show is refused as if it did not exist."""
+def decide(
+    session: Session,
+    item_id: int,
+    decision: str,
+    policy: LinkPolicy,
+    held: Collection[str] | None = None,
+    reason: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> LinkOutcome:
+    """Store a coordinator's decision (and its reason, a code of ``REASONS``) and re-link the two
+    records under it (caller commits). With ``held``, an item the queue would not show is refused
+    as if it did not exist."""
     if decision not in DECISIONS:
         raise ConfigError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    if reason is not None and reason not in REASONS:
+        raise ConfigError(f"a decision's reason must be one of {', '.join(REASONS)}")
+    item = _held_item(session, item_id, held)
+    item.status = decision
+    item.decided_at = dt.datetime.now(dt.UTC)
+    item.reason = reason
+    detail = {**(context or {}), "decision": decision, "score": item.score, **({"reason": reason} if reason else {})}
+    return _relink(session, item, "review.decide", detail, policy)
+
+
+def undo(
+    session: Session, item_id: int, policy: LinkPolicy, held: Collection[str] | None = None, context: dict[str, Any] | None = None
+) -> LinkOutcome:
+    """Take a decision back: the item is open again, its constraint no longer binds the clustering,
+    and both records are re-linked under the model alone (caller commits). The pair goes back to the
+    queue if the model is still unsure about it; the decision stays in the audit log's history.
+    An open item has nothing to undo and is refused as a usage error."""
+    item = _held_item(session, item_id, held)
+    if item.status not in DECISIONS:
+        raise ConfigError(f"review item {item_id} is not decided, so there is nothing to undo")
+    undone = item.status
+    item.status = "open"
+    item.decided_at = None
+    item.reason = None
+    return _relink(session, item, "review.undo", {**(context or {}), "undone": undone, "score": item.score}, policy)
+
+
+def _held_item(session: Session, item_id: int, held: Collection[str] | None) -> ReviewItem:
+    """The item, locked against a linking run; one the queue would not show does not exist."""
     hold(session, LINKING)  # before its first write: a linking run must not hold rows it needs
     item = session.get(ReviewItem, item_id)
     if item is None or (held is not None and not _seen(session, item, held)):
         raise ConfigError(f"no review item {item_id}")
-    item.status = decision
-    item.decided_at = dt.datetime.now(dt.UTC)
+    return item
+
+
+def _relink(session: Session, item: ReviewItem, action: str, detail: dict[str, Any], policy: LinkPolicy) -> LinkOutcome:
+    """Both records of the item re-linked now, and the change in the audit log."""
     enqueue(session, (item.record_a, item.record_b))
     session.flush()
+    item_id, record_pks = item.id, (item.record_a, item.record_b)
     outcome = link_pending(session, policy)
-    pair = session.execute(
-        select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_((item.record_a, item.record_b)))
-    ).all()
+    pair = session.execute(select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(record_pks))).all()
     append(
         session,
         "change",
-        "review.decide",
-        [review_object(item.id), *record_objects(session, [(source, record_id) for source, record_id in pair])],
-        {"decision": decision, "score": item.score, "records_linked": outcome.records_linked},
+        action,
+        [review_object(item_id), *record_objects(session, [(source, record_id) for source, record_id in pair])],
+        {**detail, "records_linked": outcome.records_linked},
     )
     return outcome

@@ -17,14 +17,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kim_hub.core.access import READ_PURPOSES, Access
+from kim_hub.core.access import READ_PURPOSES, Access, Actor
 from kim_hub.core.errors import ConfigError, TransientError
 from kim_hub.hub_db.audit_chain import CHANNELS, INDEX_OBJECT, EntryContent
 from kim_hub.hub_db.audit_log import AuditFilter, LogReport, append, auditor_of, entries, purge, verify
@@ -43,6 +43,7 @@ __all__ = [
     "purge_log",
     "record_admin",
     "record_read",
+    "record_view",
     "verify_log",
     "whole_platform",
 ]
@@ -85,6 +86,22 @@ def record_admin(sessions: sessionmaker[Session], action: str, detail: dict[str,
     """One entry in the admin channel, in a transaction of its own."""
     with sessions() as session, session.begin():
         append(session, "admin", action, (), detail)
+
+
+def record_view(
+    home: HubHome,
+    actor: Actor,
+    page: str,
+    context: Mapping[str, Any],
+    objects: Sequence[str] = (),
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """A page of the web application shown to ``actor`` that is not itself a read of person-level
+    data (those are reads, by the service that shows them): an admin entry ``web.view`` naming the
+    page, the user's role and grant (``context``) and the ids shown (``objects``), never content."""
+    config = home.load_config()
+    with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
+        append(session, "admin", "web.view", objects, {"page": page, **context, **(detail or {})})
 
 
 def list_entries(home: HubHome, wanted: AuditFilter, limit: int | None = 50) -> list[EntryContent]:

@@ -1,0 +1,135 @@
+"""Signing in and out of the web application, and the session a request's cookie stands for.
+
+The cookie holds a random id (32 bytes, ``secrets``); the database holds only its SHA-256, so a
+copy of the table signs nobody in. A session ends after ``IDLE`` without a request and, in any
+case, ``ABSOLUTE`` after it began. Each session has a synchronizer token that every form carries
+back (``web.csrf``). Failed sign-ins are counted per account and per address (both as hashes) and
+more than ``MAX_FAILURES_PER_ACCOUNT`` / ``MAX_FAILURES_PER_ADDRESS`` within ``FAILURE_WINDOW``
+refuse further attempts, with the same answer as a wrong password: the caller learns nothing
+about which accounts exist. Sign-in, sign-out and a refused sign-in are admin entries of the
+audit log (a refused one without the name tried: it may be a typo of someone's password).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from kim_hub.hub_db.web_accounts import (
+    WebSession,
+    add_failure,
+    clear_failures,
+    failures_since,
+    prune_failures,
+    session_by_hash,
+    user_by_name,
+)
+from kim_hub.pipeline.audit import record_admin
+from kim_hub.pipeline.database import open_sessions
+from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.web_users import Account, account_of, password_matches
+
+IDLE = dt.timedelta(minutes=30)
+ABSOLUTE = dt.timedelta(hours=10)
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A request's session: the account and the token its forms must carry."""
+
+    account: Account
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """What sign-in hands the browser: the cookie's id (shown once, stored only as a hash) and the session."""
+
+    cookie: str
+    signed_in: SignedIn
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
+
+
+def sign_in(home: HubHome, name: str, password: str, address: str, now: dt.datetime | None = None) -> NewSession | None:
+    """A new session if the account exists, is enabled, is not rate limited and the password
+    matches; otherwise None, whichever of these failed."""
+    moment = now or _now()
+    subjects = (_digest(f"account:{name}"), _digest(f"address:{address}"))
+    config = home.load_config()
+    with open_sessions(home, config) as sessions:
+        with sessions() as session, session.begin():
+            prune_failures(session, moment - FAILURE_WINDOW)
+            limited = (
+                failures_since(session, subjects[0], moment - FAILURE_WINDOW) >= MAX_FAILURES_PER_ACCOUNT
+                or failures_since(session, subjects[1], moment - FAILURE_WINDOW) >= MAX_FAILURES_PER_ADDRESS
+            )
+            user = user_by_name(session, name)
+            matches = password_matches(user.password_hash if user else None, password)  # always verified: same time
+            if limited or user is None or user.disabled or not matches:
+                if not limited:
+                    add_failure(session, subjects, moment)
+                created = None
+            else:
+                clear_failures(session, subjects[0])
+                cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+                session.add(
+                    WebSession(
+                        token_hash=_digest(cookie), user_id=user.id, csrf_token=csrf, created_at=moment, last_seen_at=moment
+                    )
+                )
+                created = NewSession(cookie, SignedIn(account_of(user), csrf))
+        if created is None:
+            record_admin(sessions, "web.sign_in_refused", {"rate_limited": limited})
+            return None
+    with open_sessions(home, config, created.signed_in.account.actor) as sessions:
+        record_admin(sessions, "web.sign_in", created.signed_in.account.context())
+    return created
+
+
+def current(home: HubHome, cookie: str | None, now: dt.datetime | None = None) -> SignedIn | None:
+    """The session the cookie stands for, if it has not timed out and its account is enabled;
+    it counts as used now. An expired session is removed."""
+    if not cookie:
+        return None
+    moment = now or _now()
+    with open_sessions(home) as sessions, sessions() as session, session.begin():
+        found = session_by_hash(session, _digest(cookie))
+        if found is None:
+            return None
+        stored, user = found
+        expired = moment - _aware(stored.last_seen_at) > IDLE or moment - _aware(stored.created_at) > ABSOLUTE
+        if expired or user.disabled:
+            session.delete(stored)
+            return None
+        stored.last_seen_at = moment
+        return SignedIn(account_of(user), stored.csrf_token)
+
+
+def sign_out(home: HubHome, cookie: str | None) -> None:
+    """The cookie's session ends (nothing if there is none)."""
+    if not cookie:
+        return
+    with open_sessions(home) as sessions, sessions() as session, session.begin():
+        found = session_by_hash(session, _digest(cookie))
+        if found is None:
+            return
+        session.delete(found[0])
+        account = account_of(found[1])
+    with open_sessions(home, None, account.actor) as sessions:
+        record_admin(sessions, "web.sign_out", account.context())

@@ -1,0 +1,6 @@
+"""The web application: reviewers, providers and operators, signed in, scoped by role and body, audited.
+
+Server-rendered (Starlette/FastAPI with Jinja2, served by uvicorn), no script at all, so a strict
+Content-Security-Policy holds. Pages reach the data only through ``pipeline`` (as the command line
+does), under the signed-in user as the audit log's actor (``web:<name>``).
+"""

@@ -1,0 +1,48 @@
+"""The web application on one home: its routers, the security headers, and the one answer for a
+page that does not exist or is not the user's.
+
+Routes: sign-in and start (``routes_account``), the reviewer's queue and pairs (``routes_review``),
+a provider's receipts and the operator's sources (``routes_bodies``). A 404 and a 405 (a page
+asked for by the wrong method) get the same not-found page, and the view is logged; a visitor
+who is not signed in is sent to sign in instead, from any address, existing or not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from kim_hub.pipeline.audit import record_view
+from kim_hub.pipeline.home import HubHome
+from kim_hub.web import routes_account, routes_bodies, routes_review
+from kim_hub.web.context import WebContext, context_of, who
+from kim_hub.web.security import SecurityHeaders
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    status = error.status_code if isinstance(error, HTTPException) else 500
+    web = context_of(request)
+    user = who(request)
+    if status in (404, 405):
+        if user is None:
+            return RedirectResponse("/sign-in", status_code=303)
+        record_view(web.home, user.account.actor, "not_found", user.account.context())
+        return web.render(request, "not_found.html", status=404)
+    return web.render(request, "message.html", status=status, message_key="bad_form" if status == 403 else "not_found_text")
+
+
+def create_app(home: HubHome) -> FastAPI:
+    """The application on ``home``: no API docs, no OpenAPI schema (nothing to discover)."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = WebContext(home)
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for routes in (routes_account, routes_review, routes_bodies):
+        app.include_router(routes.router)
+    return app
