@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -134,6 +135,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"results:  {links_file}   (kim-hub links --home {home.path})")
     print(f"summary:  {report_file}")
     print(f"report:   {home.reports / 'report.html'}   (open it in a browser; kim-hub report --home {home.path})")
+    command = sys.argv[0] if Path(sys.argv[0]).name == "kim-hub" else "kim-hub"  # as invoked: .venv/bin/kim-hub from make run
+    print("web app:  a reviewer account (asks for a password), then the server; sign in at http://127.0.0.1:8080/")
+    print(f"          {command} users add reviewer --role reviewer --home {home.path}")
+    print(f"          {command} web --home {home.path}")
     return EXIT_OK
 
 
