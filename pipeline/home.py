@@ -783,7 +783,8 @@ def _web_lines(config: HubConfig) -> list[str]:
     ]
     oidc = config.web.oidc
     if oidc is None:
-        return lines + [
+        return [
+            *lines,
             "# [web.oidc]",
             '# issuer = "https://sso.example/realms/kim"',
             '# client_id = "kim-hub"',
@@ -798,13 +799,14 @@ def _web_lines(config: HubConfig) -> list[str]:
             '# caritas-koeln = "caritas"',
             f'# kim-team = "{EVERY_BODY}"',
         ]
-    return lines + [
+    return [
+        *lines,
         "[web.oidc]",
         f"issuer = {_toml_string(oidc.issuer)}",
         f"client_id = {_toml_string(oidc.client_id)}",
         f"# must equal the redirect URI registered at the provider, ending in {OIDC_CALLBACK_PATH}",
         f"redirect_url = {_toml_string(oidc.redirect_url)}",
-        "# the sign-in page's button: \"Sign in with <display_name>\"",
+        '# the sign-in page\'s button: "Sign in with <display_name>"',
         f"display_name = {_toml_string(oidc.display_name)}",
         "# true = a public client (PKCE, no secret); false = the secret below is required",
         f"public_client = {str(oidc.public_client).lower()}",

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
@@ -176,7 +177,7 @@ class OidcSignIn:
                 token = client.fetch_token(
                     metadata["token_endpoint"], grant_type="authorization_code", code=code, code_verifier=pending.code_verifier
                 )
-        except Exception:  # authlib's OAuthError, requests' errors: the exchange failed, whichever
+        except (AuthlibBaseError, requests.RequestException, ValueError):  # the exchange failed, whichever way
             raise BadInputError("the provider refused to exchange the code") from None
         id_token = token.get("id_token")
         if not isinstance(id_token, str):

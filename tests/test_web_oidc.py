@@ -25,7 +25,7 @@ from kim_hub.pipeline.web_oidc import OidcSignIn, PendingSignIn, PendingSignIns,
 from kim_hub.pipeline.web_sessions import external_account_name, sign_in
 from kim_hub.pipeline.web_users import add_user
 from kim_hub.web.app import create_app
-from tests.support import Hub, review_home
+from tests.support import Hub, sqlite_url
 from tests.support.oidc_provider import CLIENT_ID, ROLES, OidcProvider, log_in_at_provider, oidc_provider
 
 APP = "http://127.0.0.1:8765"
@@ -62,7 +62,11 @@ def test_claim_values_follow_dotted_paths_and_take_strings_only() -> None:
 
 def test_claims_map_to_one_role_and_configured_bodies() -> None:
     config = oidc_config()
-    claims = {"realm_access": {"roles": ["offline_access", "kim-reviewer"]}, "organisation": ["caritas", "elsewhere"], "districts": ["01", "bad code!"]}
+    claims = {
+        "realm_access": {"roles": ["offline_access", "kim-reviewer"]},
+        "organisation": ["caritas", "elsewhere"],
+        "districts": ["01", "bad code!"],
+    }
     assert map_claims(claims, config, SOURCES) == ClaimsGrant("reviewer", ("caritas",), ("01",))
 
 
@@ -86,7 +90,9 @@ def test_organisation_mapping_translates_values_and_star_grants_every_body() -> 
         roles={"kim-reviewer": "reviewer", "kim-provider": "provider"},
     )
     reviewer = {"realm_access": {"roles": ["kim-reviewer"]}}
-    assert map_claims({**reviewer, "organisation": ["Caritas Köln"]}, config, SOURCES) == ClaimsGrant("reviewer", ("caritas",), ())
+    assert map_claims({**reviewer, "organisation": ["Caritas Köln"]}, config, SOURCES) == ClaimsGrant(
+        "reviewer", ("caritas",), ()
+    )
     assert map_claims({**reviewer, "organisation": ["caritas"]}, config, SOURCES) == ClaimsRefused("no_organisation")
     assert map_claims({**reviewer, "organisation": ["kim-team"]}, config, SOURCES) == ClaimsGrant("reviewer", (), ())
     provider = {"realm_access": {"roles": ["kim-provider"]}, "organisation": ["kim-team"]}
@@ -125,9 +131,10 @@ def test_config_round_trips_through_hub_toml_without_a_secret() -> None:
     assert "# [web.oidc]" in render_config(HubConfig())
 
 
-def test_client_secret_from_environment_else_an_owner_only_file(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_client_secret_from_environment_else_an_owner_only_file(sqlite_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     config = oidc_config()
     monkeypatch.delenv(config.client_secret_env, raising=False)
+    hub = sqlite_hub
     with pytest.raises(ConfigError, match="no client secret"):
         client_secret(hub.home, config)
     secret_file = hub.home.key_dir(hub.config) / config.client_secret_file
@@ -151,9 +158,9 @@ def test_pending_sign_ins_are_taken_once() -> None:
     assert store.take(cookie) is None
 
 
-def test_local_accounts_cannot_take_the_providers_names(hub: Hub) -> None:
+def test_local_accounts_cannot_take_the_providers_names(sqlite_hub: Hub) -> None:
     with pytest.raises(ConfigError, match="oidc-"):
-        add_user(hub.home, "oidc-someone", "reviewer", "korrekt-Pferd-Batterie")
+        add_user(sqlite_hub.home, "oidc-someone", "reviewer", "korrekt-Pferd-Batterie")
 
 
 # --- the whole flow against a real provider ---------------------------------------------------
@@ -166,14 +173,31 @@ def provider() -> Iterator[OidcProvider]:
 
 
 @pytest.fixture
-def oidc_hub(hub: Hub, provider: OidcProvider, monkeypatch: pytest.MonkeyPatch) -> Hub:
+def sqlite_hub(tmp_path: Path) -> Iterator[Hub]:
+    """A home on SQLite only, for what does not depend on the backend (the session tables are
+    exercised on both by the ``hub`` tests below)."""
+    opened = Hub.create(tmp_path / "home", sqlite_url(tmp_path / "hub.db"))
+    yield opened
+    opened.close()
+
+
+def with_provider(hub: Hub, provider: OidcProvider, monkeypatch: pytest.MonkeyPatch) -> Hub:
     """The hub with [web.oidc] pointing at the test provider (the secret in the environment)."""
-    review_home(hub)
     config = oidc_config(provider.issuer, scopes=["openid", "kim"])
     monkeypatch.setenv(config.client_secret_env, provider.client_secret)
     hub.config = hub.home.load_config().model_copy(update={"web": WebConfig(oidc=config)})
     hub.home.save_config(hub.config)
     return hub
+
+
+@pytest.fixture
+def oidc_hub(hub: Hub, provider: OidcProvider, monkeypatch: pytest.MonkeyPatch) -> Hub:
+    return with_provider(hub, provider, monkeypatch)
+
+
+@pytest.fixture
+def oidc_sqlite_hub(sqlite_hub: Hub, provider: OidcProvider, monkeypatch: pytest.MonkeyPatch) -> Hub:
+    return with_provider(sqlite_hub, provider, monkeypatch)
 
 
 def sign_in_through_provider(hub: Hub, account: str) -> tuple[TestClient, object]:
@@ -204,14 +228,19 @@ def test_a_reviewer_signs_in_through_the_provider_into_a_local_session(oidc_hub:
     assert 'http-equiv="refresh"' in answer.text  # type: ignore[attr-defined]
     assert client.get("/").headers["location"] == "/review"
     queue = client.get("/review")
-    assert queue.status_code == 200 and "jobcenter" in queue.text
+    assert queue.status_code == 200 and "caritas~jobcenter" in queue.text  # its granted pair, and only that
+    assert "awo~" not in queue.text
     assert client.get("/sources").status_code == 404  # the operator's page is not the reviewer's
     name = external_account_name(provider.issuer, "test-reviewer")
     with oidc_hub.sessions() as session:
         user = session.execute(select(WebUser).where(WebUser.name == name)).scalar_one()
         assert (user.role, user.organisations, user.districts) == ("reviewer", ["caritas", "jobcenter"], ["01"])
         assert session.execute(select(WebSession).where(WebSession.user_id == user.id)).scalar_one()
-    assert ("web.sign_in", f"web:{name}", {"role": "reviewer", "organisations": ["caritas", "jobcenter"], "districts": ["01"], "via": "oidc"}) in audit_actions(oidc_hub)
+    assert (
+        "web.sign_in",
+        f"web:{name}",
+        {"role": "reviewer", "organisations": ["caritas", "jobcenter"], "districts": ["01"], "via": "oidc"},
+    ) in audit_actions(oidc_hub)
     stored = repr(audit_actions(oidc_hub)) + repr(name)
     assert "test-reviewer" not in stored  # neither the login nor the subject in clear
     assert sign_in(oidc_hub.home, name, "!oidc", "127.0.0.1") is None  # no password signs the account in locally
@@ -229,19 +258,19 @@ def test_claims_without_one_role_are_refused_and_audited_without_the_name(oidc_h
         assert session.execute(select(WebUser).where(WebUser.name.like("oidc-%"))).first() is None
 
 
-def test_a_callback_without_its_pending_sign_in_or_replayed_is_refused(oidc_hub: Hub) -> None:
-    client, answer = sign_in_through_provider(oidc_hub, "test-reviewer")
+def test_a_callback_without_its_pending_sign_in_or_replayed_is_refused(oidc_sqlite_hub: Hub) -> None:
+    client, answer = sign_in_through_provider(oidc_sqlite_hub, "test-reviewer")
     assert answer.status_code == 200  # type: ignore[attr-defined]
     replay = client.get(str(answer.request.url).removeprefix(APP))  # type: ignore[attr-defined]
     assert replay.status_code == 401  # the pending sign-in was taken once
-    stranger = TestClient(create_app(oidc_hub.home), base_url=APP, follow_redirects=False)
+    stranger = TestClient(create_app(oidc_sqlite_hub.home), base_url=APP, follow_redirects=False)
     assert stranger.get("/sign-in/oidc/callback?code=x&state=y").status_code == 401
-    reasons = [detail["reason"] for action, _, detail in audit_actions(oidc_hub) if action == "web.sign_in_refused"]
+    reasons = [detail["reason"] for action, _, detail in audit_actions(oidc_sqlite_hub) if action == "web.sign_in_refused"]
     assert reasons == ["no_pending_sign_in", "no_pending_sign_in"]
 
 
-def test_a_foreign_state_and_a_wrong_nonce_are_refused(oidc_hub: Hub, provider: OidcProvider) -> None:
-    config = oidc_hub.config.web.oidc
+def test_a_foreign_state_and_a_wrong_nonce_are_refused(oidc_sqlite_hub: Hub, provider: OidcProvider) -> None:
+    config = oidc_sqlite_hub.config.web.oidc
     assert config is not None
     flow = OidcSignIn(config, provider.client_secret)
     url, pending = flow.begin()
@@ -260,17 +289,29 @@ def test_a_foreign_state_and_a_wrong_nonce_are_refused(oidc_hub: Hub, provider: 
     assert claims["sub"] == "test-reviewer" and claims["iss"] == provider.issuer and claims["aud"] == CLIENT_ID
 
 
-def test_a_disabled_account_and_an_unconfigured_installation(oidc_hub: Hub, provider: OidcProvider) -> None:
+def test_a_disabled_account_and_an_unconfigured_installation(oidc_sqlite_hub: Hub, provider: OidcProvider) -> None:
     from kim_hub.pipeline.web_users import disable_user
 
-    sign_in_through_provider(oidc_hub, "test-reviewer")
-    disable_user(oidc_hub.home, external_account_name(provider.issuer, "test-reviewer"))
-    _, answer = sign_in_through_provider(oidc_hub, "test-reviewer")
+    sign_in_through_provider(oidc_sqlite_hub, "test-reviewer")
+    disable_user(oidc_sqlite_hub.home, external_account_name(provider.issuer, "test-reviewer"))
+    _, answer = sign_in_through_provider(oidc_sqlite_hub, "test-reviewer")
     assert answer.status_code == 401  # type: ignore[attr-defined]
-    oidc_hub.home.save_config(oidc_hub.config.model_copy(update={"web": WebConfig()}))
-    client = TestClient(create_app(oidc_hub.home), base_url=APP, follow_redirects=False)
+    oidc_sqlite_hub.home.save_config(oidc_sqlite_hub.config.model_copy(update={"web": WebConfig()}))
+    client = TestClient(create_app(oidc_sqlite_hub.home), base_url=APP, follow_redirects=False)
     assert "sign-in/oidc" not in client.get("/sign-in").text
     assert client.get("/sign-in/oidc").headers["location"] == "/sign-in"  # does not exist: to sign-in, as any address
+
+
+def test_a_missing_client_secret_refuses_with_the_same_page_not_an_error(
+    oidc_sqlite_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = oidc_sqlite_hub.config.web.oidc
+    assert config is not None
+    monkeypatch.delenv(config.client_secret_env)
+    client = TestClient(create_app(oidc_sqlite_hub.home), base_url=APP, follow_redirects=False)
+    answer = client.get("/sign-in/oidc")
+    assert answer.status_code == 401 and 'id="sign-in-refused"' in answer.text
+    assert [detail for _, _, detail in audit_actions(oidc_sqlite_hub)] == [{"via": "oidc", "reason": "configuration"}]
 
 
 def test_the_provider_fixture_fails_loudly_without_node_modules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from kim_hub.core.errors import BadInputError, ConfigError, HubError, TransientError
+from kim_hub.core.errors import BadInputError, ConfigError, HubError
 from kim_hub.pipeline.oidc_claims import ClaimsRefused, map_claims
 from kim_hub.pipeline.web_oidc import PENDING_SECONDS, OidcSignIn
 from kim_hub.pipeline.web_sessions import ABSOLUTE, refuse_external, sign_in_external
@@ -34,20 +34,26 @@ PENDING_PATH = "/sign-in/oidc"
 
 
 def _flow(request: Request) -> OidcSignIn:
+    """The configured relying party; without [web.oidc] the page does not exist."""
     flow = context_of(request).oidc()
     if flow is None:
         raise not_found()
     return flow
 
 
+def _reason(error: HubError) -> str:
+    if isinstance(error, ConfigError):
+        return "configuration"  # e.g. no client secret, or the discovery document names another issuer
+    return "invalid_answer" if isinstance(error, BadInputError) else "provider_unreachable"
+
+
 @router.get("/sign-in/oidc")
 async def begin(request: Request) -> Response:
     web = context_of(request)
-    flow = _flow(request)
     try:
-        url, pending = flow.begin()
-    except HubError:
-        refuse_external(web.home, "provider_unreachable")
+        url, pending = _flow(request).begin()
+    except HubError as error:
+        refuse_external(web.home, _reason(error))
         return sign_in_form(request, refused=True)
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
@@ -65,12 +71,14 @@ async def begin(request: Request) -> Response:
 @router.get("/sign-in/oidc/callback")
 async def callback(request: Request) -> Response:
     web = context_of(request)
-    flow = _flow(request)
+    if web.home.load_config().web.oidc is None:
+        raise not_found()
     pending = web.pending.take(request.cookies.get(PENDING_COOKIE))
     reason = "no_pending_sign_in"
     created = None
     if pending is not None:
         try:
+            flow = _flow(request)
             claims = flow.finish(pending, dict(request.query_params))
             grant = map_claims(claims, flow.config, web.home.load_config().sources)
             if isinstance(grant, ClaimsRefused):
@@ -78,10 +86,8 @@ async def callback(request: Request) -> Response:
             else:
                 created = sign_in_external(web.home, flow.config.issuer, str(claims["sub"]), grant)
                 reason = "disabled"  # audited as such by sign_in_external when it returned None
-        except (BadInputError, ConfigError) as error:
-            reason = "invalid_answer" if isinstance(error, BadInputError) else "configuration"
-        except (TransientError, HubError):
-            reason = "provider_unreachable"
+        except HubError as error:
+            reason = _reason(error)
     if created is None:
         if reason != "disabled":
             refuse_external(web.home, reason)

@@ -85,6 +85,10 @@ def log_in_at_provider(authorization_url: str, account: str, redirect_prefix: st
                 continue
             form = _FORM.search(answer.text)
             assert answer.status_code == 200 and form, f"the provider answered {answer.status_code} without a form"
-            fields = {"prompt": "login", "login": account, "password": "any"} if 'name="login"' in answer.text else {"prompt": "consent"}
+            fields = (
+                {"prompt": "login", "login": account, "password": "any"}
+                if 'name="login"' in answer.text
+                else {"prompt": "consent"}
+            )
             answer = browser.post(urljoin(str(answer.url), unescape(form.group(1))), data=fields)
     raise AssertionError("the provider never sent the browser back")
