@@ -6,7 +6,6 @@ server-side session a local account gets. On SQLite and PostgreSQL (the ``hub`` 
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -320,4 +319,3 @@ def test_the_provider_fixture_fails_loudly_without_node_modules(monkeypatch: pyt
     monkeypatch.setattr(support, "PROVIDER_DIR", tmp_path)
     with pytest.raises(AssertionError, match="npm ci --prefix tests/support/oidc"), oidc_provider([CALLBACK]):
         pass
-    assert os.environ  # nothing skipped
