@@ -284,7 +284,9 @@ class ErasureMark(Base):
 
 
 class WebUser(Base):
-    """A local account of the web application (an employee, never a person of the index)."""
+    """An account of the web application (an employee, never a person of the index): local, or a
+    user of the OpenID provider (named ``oidc-`` + a hash of issuer and subject, with a
+    ``password_hash`` that no password matches; ``pipeline.web_sessions.sign_in_external``)."""
 
     __tablename__ = "web_users"
 
@@ -293,7 +295,9 @@ class WebUser(Base):
     role: Mapped[str] = mapped_column(String(16), doc="reviewer | coordinator | provider | operator | auditor")
     organisations: Mapped[list[str]] = mapped_column(JSON, default=list, doc="the bodies (sources) granted")
     districts: Mapped[list[str]] = mapped_column(JSON, default=list, doc="the district codes granted")
-    password_hash: Mapped[str] = mapped_column(String(255), doc="argon2id, with its parameters and salt")
+    password_hash: Mapped[str] = mapped_column(
+        String(255), doc="argon2id, with its parameters and salt; !oidc for the provider's users"
+    )
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 

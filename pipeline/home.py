@@ -366,6 +366,94 @@ class RetentionConfig(BaseModel):
     )
 
 
+WEB_ROLES = ("reviewer", "coordinator", "provider", "operator", "auditor")
+EVERY_BODY = "*"  # an organisation mapping's target that grants every body (like an account without --org)
+CLAIM_PATH = re.compile(r"[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*")
+OIDC_CALLBACK_PATH = "/sign-in/oidc/callback"
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _web_url(url: str, what: str) -> str:
+    """https, or http only to this machine itself (a test provider, a development set-up)."""
+    if re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", url):
+        return url
+    if re.fullmatch(r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]+)?(/[^\s?#]*)?", url):
+        return url
+    raise ValueError(f"{what} must be an https:// address (http:// only for localhost), without query or fragment")
+
+
+class OidcConfig(BaseModel):
+    """Sign-in through the installation's OpenID provider (Keycloak): authorization code flow with
+    PKCE. The client secret is not kept here: it is read from the environment variable
+    ``client_secret_env`` or, failing that, from the 0600 file ``client_secret_file`` under the key
+    folder (``pipeline.web_oidc``)."""
+
+    issuer: str = Field(description="the provider's issuer, e.g. https://sso.example/realms/kim (discovery below it)")
+    client_id: str = Field(min_length=1, max_length=255, description="the client registered for the hub")
+    redirect_url: str = Field(description=f"this application's address + {OIDC_CALLBACK_PATH}, as registered")
+    display_name: str = Field(default="Single sign-on", min_length=1, max_length=60, description="the sign-in button says this")
+    public_client: bool = Field(default=False, description="no client secret (PKCE only); else the secret is required")
+    client_secret_env: str = Field(default="KIM_HUB_OIDC_CLIENT_SECRET", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    client_secret_file: str = Field(default="oidc-client-secret", pattern=r"^[A-Za-z0-9_.-]+$", description="under key_dir")
+    scopes: list[str] = Field(default_factory=lambda: ["openid"], description="asked for; openid is always among them")
+    role_claim: str = Field(default="realm_access.roles", description="dotted path of the claim carrying the roles")
+    roles: dict[str, str] = Field(default_factory=dict, description="claim value → kim-hub role")
+    organisation_claim: str = Field(default="", description="dotted path of the bodies' claim; empty = every body")
+    organisations: dict[str, str] = Field(
+        default_factory=dict, description=f"claim value → source name or {EVERY_BODY!r}; empty = the values are source names"
+    )
+    district_claim: str = Field(default="", description="dotted path of the districts' claim; empty = none")
+
+    @field_validator("issuer")
+    @classmethod
+    def check_issuer(cls, url: str) -> str:
+        return _web_url(url, "web.oidc.issuer")  # kept as written: the ID token's iss must equal it exactly
+
+    @field_validator("redirect_url")
+    @classmethod
+    def check_redirect(cls, url: str) -> str:
+        _web_url(url, "web.oidc.redirect_url")
+        if not url.endswith(OIDC_CALLBACK_PATH):
+            raise ValueError(f"web.oidc.redirect_url must end with {OIDC_CALLBACK_PATH} (the application's callback)")
+        return url
+
+    @field_validator("scopes")
+    @classmethod
+    def check_scopes(cls, scopes: list[str]) -> list[str]:
+        if any(not re.fullmatch(r"[!#-\[\]-~]+", scope) for scope in scopes):
+            raise ValueError("web.oidc.scopes: each scope is one word of printable ASCII")
+        return ["openid", *(s for s in scopes if s != "openid")]
+
+    @field_validator("role_claim", "organisation_claim", "district_claim")
+    @classmethod
+    def check_claim_path(cls, path: str) -> str:
+        if path and not CLAIM_PATH.fullmatch(path):
+            raise ValueError("a claim is named by a dotted path of letters, digits, _ : and -, e.g. realm_access.roles")
+        return path
+
+    @field_validator("roles")
+    @classmethod
+    def check_roles(cls, roles: dict[str, str]) -> dict[str, str]:
+        if not roles:
+            raise ValueError("web.oidc.roles must map at least one claim value to a role")
+        if not set(roles.values()) <= set(WEB_ROLES):
+            raise ValueError(f"web.oidc.roles: each value must be one of {', '.join(WEB_ROLES)}")
+        return roles
+
+    @field_validator("organisations")
+    @classmethod
+    def check_organisations(cls, organisations: dict[str, str]) -> dict[str, str]:
+        if any(body != EVERY_BODY and not is_source_name(body) for body in organisations.values()):
+            raise ValueError(f"web.oidc.organisations: each value is a source name or {EVERY_BODY!r}")
+        return organisations
+
+
+class WebConfig(BaseModel):
+    """The web application (`kim-hub web`)."""
+
+    oidc: OidcConfig | None = Field(default=None, description="sign-in through an OpenID provider; none = local accounts only")
+
+
 class HubConfig(BaseModel):
     """hub.toml, validated."""
 
@@ -385,6 +473,7 @@ class HubConfig(BaseModel):
     codes: CodesConfig = CodesConfig()
     audit: AuditConfig = AuditConfig()
     retention: RetentionConfig = RetentionConfig()
+    web: WebConfig = WebConfig()
     legal_bases: dict[str, str] = Field(
         default_factory=dict,
         description="the installation's own statutes beyond the shipped list: code → kim (covers KIM case "
@@ -593,6 +682,7 @@ def render_config(config: HubConfig) -> str:
         '# "statute:Landesgesetz § 1" = "kim"',
         *(f"{_toml_key(code)} = {_toml_string(covers)}" for code, covers in config.legal_bases.items()),
         *_controller_lines(config),
+        *_web_lines(config),
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",
@@ -679,6 +769,62 @@ def _controller_lines(config: HubConfig) -> list[str]:
             f"contact = {_toml_string(controller.contact)}" if controller.contact is not None else '# contact = "datenschutz@…"',
         ]
     return lines
+
+
+def _web_lines(config: HubConfig) -> list[str]:
+    """[web.oidc]: sign-in through the installation's OpenID provider (a commented example when none)."""
+    lines = [
+        "",
+        "# Sign-in to the web application through the installation's OpenID provider (Keycloak),",
+        "# besides the local accounts (`kim-hub users`). The client secret is never written here:",
+        "# it is read from the environment variable client_secret_env, else from the file",
+        "# client_secret_file in the key folder (mode 0600). A user whose claims map to no role (or",
+        '# to several) is refused. docs/operations.md, "Web application", shows the Keycloak side.',
+    ]
+    oidc = config.web.oidc
+    if oidc is None:
+        return [
+            *lines,
+            "# [web.oidc]",
+            '# issuer = "https://sso.example/realms/kim"',
+            '# client_id = "kim-hub"',
+            f'# redirect_url = "https://kim-hub.example{OIDC_CALLBACK_PATH}"',
+            '# display_name = "Stadt-Login"',
+            '# role_claim = "realm_access.roles"',
+            '# organisation_claim = "organisation"',
+            '# district_claim = "districts"',
+            "# [web.oidc.roles]",
+            '# kim-reviewer = "reviewer"',
+            "# [web.oidc.organisations]",
+            '# caritas-koeln = "caritas"',
+            f'# kim-team = "{EVERY_BODY}"',
+        ]
+    return [
+        *lines,
+        "[web.oidc]",
+        f"issuer = {_toml_string(oidc.issuer)}",
+        f"client_id = {_toml_string(oidc.client_id)}",
+        f"# must equal the redirect URI registered at the provider, ending in {OIDC_CALLBACK_PATH}",
+        f"redirect_url = {_toml_string(oidc.redirect_url)}",
+        '# the sign-in page\'s button: "Sign in with <display_name>"',
+        f"display_name = {_toml_string(oidc.display_name)}",
+        "# true = a public client (PKCE, no secret); false = the secret below is required",
+        f"public_client = {str(oidc.public_client).lower()}",
+        f"client_secret_env = {_toml_string(oidc.client_secret_env)}",
+        f"client_secret_file = {_toml_string(oidc.client_secret_file)}",
+        "scopes = [" + ", ".join(_toml_string(s) for s in oidc.scopes) + "]",
+        "# dotted paths into the ID token's claims (Keycloak realm roles: realm_access.roles)",
+        f"role_claim = {_toml_string(oidc.role_claim)}",
+        "# empty = every body (like an account without --org); set = a user without a mapped body is refused",
+        f"organisation_claim = {_toml_string(oidc.organisation_claim)}",
+        f"district_claim = {_toml_string(oidc.district_claim)}",
+        "[web.oidc.roles]",
+        "# claim value = kim-hub role (reviewer, coordinator, provider, operator, auditor)",
+        *(f"{_toml_key(value)} = {_toml_string(role)}" for value, role in oidc.roles.items()),
+        "[web.oidc.organisations]",
+        f'# claim value = source name, or "{EVERY_BODY}" for every body; none listed = the values are source names',
+        *(f"{_toml_key(value)} = {_toml_string(body)}" for value, body in oidc.organisations.items()),
+    ]
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

@@ -8,6 +8,12 @@ more than ``MAX_FAILURES_PER_ACCOUNT`` / ``MAX_FAILURES_PER_ADDRESS`` within ``F
 refuse further attempts, with the same answer as a wrong password: the caller learns nothing
 about which accounts exist. Sign-in, sign-out and a refused sign-in are admin entries of the
 audit log (a refused one without the name tried: it may be a typo of someone's password).
+
+Sign-in through the OpenID provider (``pipeline.web_oidc``) ends in ``sign_in_external``: the same
+kind of session, so roles, grants, timeouts, form tokens and the audit log work unchanged. Its
+account is named ``oidc-`` + the first 32 hex digits of SHA-256(issuer, subject): never the
+e-mail address or name, and nothing else of the person is stored. Role and grant are the claims'
+of the latest sign-in; an operator may disable such an account like any other.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 
 from kim_hub.hub_db.web_accounts import (
     WebSession,
+    WebUser,
     add_failure,
     clear_failures,
     failures_since,
@@ -29,7 +36,8 @@ from kim_hub.hub_db.web_accounts import (
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubHome
-from kim_hub.pipeline.web_users import Account, account_of, password_matches
+from kim_hub.pipeline.oidc_claims import ClaimsGrant
+from kim_hub.pipeline.web_users import EXTERNAL_ACCOUNT_PREFIX, EXTERNAL_PASSWORD_HASH, Account, account_of, password_matches
 
 IDLE = dt.timedelta(minutes=30)
 ABSOLUTE = dt.timedelta(hours=10)
@@ -100,6 +108,54 @@ def sign_in(home: HubHome, name: str, password: str, address: str, now: dt.datet
     with open_sessions(home, config, created.signed_in.account.actor) as sessions:
         record_admin(sessions, "web.sign_in", created.signed_in.account.context())
     return created
+
+
+def external_account_name(issuer: str, subject: str) -> str:
+    """The account of a provider's user: by issuer and subject (``sub``), as a hash."""
+    return EXTERNAL_ACCOUNT_PREFIX + hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()[:32]
+
+
+def sign_in_external(
+    home: HubHome, issuer: str, subject: str, grant: ClaimsGrant, now: dt.datetime | None = None
+) -> NewSession | None:
+    """A new session for the provider's user, whose ID token was validated and whose claims
+    granted ``grant``; its account is made or brought up to the grant. None if an operator
+    disabled the account (audited as a refused sign-in)."""
+    moment = now or _now()
+    name = external_account_name(issuer, subject)
+    config = home.load_config()
+    with open_sessions(home, config) as sessions:
+        with sessions() as session, session.begin():
+            user = user_by_name(session, name)
+            if user is None:
+                user = WebUser(name=name, password_hash=EXTERNAL_PASSWORD_HASH, disabled=False)
+                session.add(user)
+            if not user.disabled:
+                user.role = grant.role
+                user.organisations = list(grant.organisations)
+                user.districts = list(grant.districts)
+                session.flush()
+                cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+                session.add(
+                    WebSession(
+                        token_hash=_digest(cookie), user_id=user.id, csrf_token=csrf, created_at=moment, last_seen_at=moment
+                    )
+                )
+                created: NewSession | None = NewSession(cookie, SignedIn(account_of(user), csrf))
+            else:
+                created = None
+        if created is None:
+            record_admin(sessions, "web.sign_in_refused", {"via": "oidc", "reason": "disabled"})
+            return None
+    with open_sessions(home, config, created.signed_in.account.actor) as sessions:
+        record_admin(sessions, "web.sign_in", {**created.signed_in.account.context(), "via": "oidc"})
+    return created
+
+
+def refuse_external(home: HubHome, reason: str) -> None:
+    """A refused sign-in through the provider, in the audit log: why, by kind; never who."""
+    with open_sessions(home) as sessions:
+        record_admin(sessions, "web.sign_in_refused", {"via": "oidc", "reason": reason})
 
 
 def current(home: HubHome, cookie: str | None, now: dt.datetime | None = None) -> SignedIn | None:

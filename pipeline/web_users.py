@@ -21,11 +21,14 @@ from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.web_accounts import WebUser, all_users, end_sessions, user_by_name
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import open_sessions
-from kim_hub.pipeline.home import HubHome, check_source_name
+from kim_hub.pipeline.home import WEB_ROLES, HubHome, check_source_name
 
-ROLES = ("reviewer", "coordinator", "provider", "operator", "auditor")
+ROLES = WEB_ROLES
 MIN_PASSWORD = 12
 DISTRICT_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,31}")
+
+EXTERNAL_ACCOUNT_PREFIX = "oidc-"  # accounts of the OpenID provider's users (pipeline.web_sessions)
+EXTERNAL_PASSWORD_HASH = "!oidc"  # not an argon2 hash: no password ever matches it
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not a password of any account")  # verified against when the account is unknown
@@ -61,6 +64,8 @@ def add_user(
     """A new account. Refused: a name already taken or not an actor's name, an unknown role, a
     body that is not a source name, a provider without exactly one body, a short password."""
     Actor("web", name)  # the same narrow alphabet as every actor of the audit log
+    if name.startswith(EXTERNAL_ACCOUNT_PREFIX):
+        raise ConfigError(f"a local account's name must not begin with {EXTERNAL_ACCOUNT_PREFIX} (the provider's users)")
     if role not in ROLES:
         raise ConfigError(f"--role must be one of {', '.join(ROLES)}")
     for body in organisations:

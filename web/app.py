@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from kim_hub.pipeline.audit import record_view
 from kim_hub.pipeline.home import HubHome
-from kim_hub.web import routes_account, routes_bodies, routes_review
+from kim_hub.web import routes_account, routes_bodies, routes_oidc, routes_review
 from kim_hub.web.context import WebContext, context_of, who
 from kim_hub.web.security import SecurityHeaders
 
@@ -43,6 +43,6 @@ def create_app(home: HubHome) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(HTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for routes in (routes_account, routes_review, routes_bodies):
+    for routes in (routes_account, routes_oidc, routes_review, routes_bodies):
         app.include_router(routes.router)
     return app

@@ -16,7 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.home import HubHome, OidcConfig
+from kim_hub.pipeline.web_oidc import OidcSignIn, PendingSignIns, client_secret
 from kim_hub.pipeline.web_sessions import SignedIn, current
 from kim_hub.web.i18n import LANGUAGES, evidence_text, field_label, texts
 from kim_hub.web.security import LANG_COOKIE, SESSION_COOKIE, same_token, set_cookie
@@ -32,6 +33,17 @@ def _templates() -> Environment:
 class WebContext:
     home: HubHome
     templates: Environment = field(default_factory=_templates)
+    pending: PendingSignIns = field(default_factory=PendingSignIns)
+    _oidc: tuple[OidcConfig, OidcSignIn] | None = None
+
+    def oidc(self) -> OidcSignIn | None:
+        """The relying party of ``[web.oidc]``, None without one (made anew when hub.toml changed)."""
+        config = self.home.load_config().web.oidc
+        if config is None:
+            return None
+        if self._oidc is None or self._oidc[0] != config:
+            self._oidc = (config, OidcSignIn(config, client_secret(self.home, config)))
+        return self._oidc[1]
 
     def render(self, request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         """A page in the request's language, with the signed-in user and its form token."""

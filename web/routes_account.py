@@ -16,11 +16,20 @@ router = APIRouter()
 ROLE_START = {"reviewer": "/review", "operator": "/sources"}
 
 
-def _sign_in_form(request: Request, failed: bool) -> Response:
-    token = request.cookies.get(SIGN_IN_COOKIE) if not failed else None
+def sign_in_form(request: Request, failed: bool = False, refused: bool = False) -> Response:
+    """The sign-in page: the provider's button when one is configured, and the local form."""
+    token = request.cookies.get(SIGN_IN_COOKIE) if not (failed or refused) else None
     token = token or new_token()
-    response = context_of(request).render(
-        request, "sign_in.html", status=401 if failed else 200, sign_in_token=token, failed=failed
+    web = context_of(request)
+    oidc = web.home.load_config().web.oidc
+    response = web.render(
+        request,
+        "sign_in.html",
+        status=401 if failed or refused else 200,
+        sign_in_token=token,
+        failed=failed,
+        refused=refused,
+        provider=oidc.display_name if oidc else None,
     )
     set_cookie(response, request, SIGN_IN_COOKIE, token, max_age=int(IDLE.total_seconds()))
     return response
@@ -28,7 +37,7 @@ def _sign_in_form(request: Request, failed: bool) -> Response:
 
 @router.get("/sign-in")
 async def sign_in_page(request: Request) -> Response:
-    return _sign_in_form(request, failed=False)
+    return sign_in_form(request)
 
 
 @router.post("/sign-in")
@@ -45,7 +54,7 @@ async def sign_in_post(request: Request) -> Response:
         except ConfigError:
             created = None
     if created is None:
-        return _sign_in_form(request, failed=True)
+        return sign_in_form(request, failed=True)
     redirect = RedirectResponse("/", status_code=303)
     set_cookie(redirect, request, SESSION_COOKIE, created.cookie, max_age=int(ABSOLUTE.total_seconds()))
     redirect.delete_cookie(SIGN_IN_COOKIE, path="/")
