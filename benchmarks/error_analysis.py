@@ -1,6 +1,6 @@
 """Which comparison fails: kim-hub's false negatives and false positives on a benchmark data set.
 
-    .venv/bin/python benchmarks/error_analysis.py --dataset febrl3 [--sample 15] [--seed 1]
+    .venv/bin/python benchmarks/error_analysis.py --dataset febrl3 [--sample 15] [--seed 1] [--without-identifier]
 
 Runs kim-hub as the benchmark does (fresh key, ``link_all`` with defaults), then
 
@@ -133,9 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=15)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--persons", type=int, default=20000, help="for --dataset generated")
+    parser.add_argument(
+        "--without-identifier",
+        action="store_true",
+        help="drop every AZR number (FEBRL's soc_sec_id): as benchmarks/public_csv.py measures FEBRL3",
+    )
     args = parser.parse_args(argv)
 
     data = _load(args.dataset, args.persons, args.seed)
+    if args.without_identifier:
+        data.identities = [identity.model_copy(update={"azr_number": None}) for identity in data.identities]
     encodings = bench_kimhub.prepare(data)
     result, model = link_all(encodings)
     diagnosis = _Diagnosis(encodings, model, candidate_pairs(encodings), Thresholds())

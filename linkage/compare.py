@@ -32,7 +32,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "sex": ("different", "same"),
     "nationality": ("different", "shared"),
     "birth_place": ("different", "similar spelling", "same"),
-    "address": ("different", "same postcode", "same street and number"),
+    "address": ("different", "same postcode, or same street and number", "same street and number"),
     "azr": ("different", "one typo apart", "same"),
     "jobcenter_no": ("different", "same"),
 }
@@ -219,9 +219,17 @@ def _place_level(a: tuple[int, int, int] | None, b: tuple[int, int, int] | None)
 
 
 def _address_level(a: RecordEncoding, b: RecordEncoding) -> int:
-    if a.street is not None and a.street == b.street and a.postcode == b.postcode:
-        return 2
-    if a.postcode is None or b.postcode is None:
+    """Street (with number) and postcode, each compared only where both records have it.
+
+    A postcode one record lacks is no evidence either way, so the same street and number then
+    agree fully (2); beside a different postcode (a typo, a stripped digit) they still agree in
+    part (1), as does the same postcode alone.
+    """
+    same_street = a.street is not None and a.street == b.street
+    no_postcode = a.postcode is None or b.postcode is None
+    if same_street:
+        return 2 if no_postcode or a.postcode == b.postcode else 1
+    if no_postcode:
         return MISSING if a.street is None or b.street is None else 0
     return 1 if a.postcode == b.postcode else 0
 

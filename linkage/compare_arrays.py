@@ -402,14 +402,16 @@ def _address_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndar
     street_a, street_b, post_a, post_b = arr.street[a], arr.street[b], arr.postcode[a], arr.postcode[b]
     no_postcode = (post_a == NONE) | (post_b == NONE)
     no_street = (street_a == NONE) | (street_b == NONE)
+    same_street = (street_a != NONE) & (street_a == street_b)
     return np.select(
         [
-            (street_a != NONE) & (street_a == street_b) & (post_a == post_b),
+            same_street & (no_postcode | (post_a == post_b)),
+            same_street,
             no_postcode & no_street,
             no_postcode,
             post_a == post_b,
         ],
-        [2, MISSING, 0, 1],
+        [2, 1, MISSING, 0, 1],
         0,
     )
 

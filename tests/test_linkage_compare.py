@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
 from kim_hub.linkage.encode import RecordEncoding, encode_identity
@@ -139,3 +141,32 @@ def test_encoding_round_trips_through_json_and_carries_key_id(keys) -> None:
     _collect_leaves(json.loads(text), leaves)
     for clear in (1988, 123456789012, 51373, "1988-03-14", "123456789012"):
         assert clear not in leaves
+
+
+def _address_levels(a: Identity, b: Identity, keys) -> tuple[str, str]:
+    """The address level of one pair from the reference comparison and from the array path."""
+    from kim_hub.linkage.compare_arrays import compare_pairs
+
+    encodings = {0: encode_identity(a, keys), 1: encode_identity(b, keys)}
+    reference = compare(encodings[0], encodings[1]).levels[FIELDS.index("address")]
+    arrays = compare_pairs(from_encodings(encodings), np.array([0]), np.array([1])).levels[0, FIELDS.index("address")]
+    words = tuple("absent" if lv == MISSING else LEVELS["address"][lv] for lv in (reference, int(arrays)))
+    return words  # type: ignore[return-value]
+
+
+def test_a_postcode_one_record_lacks_is_no_disagreement_on_the_address(keys) -> None:
+    got = _address_levels(
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawkesbury Crescent 40", postcode="31750"),
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawkesbury Crescent 40"),
+        keys,
+    )
+    assert got == ("same street and number", "same street and number")
+
+
+def test_same_street_and_number_beside_a_mistyped_postcode_agree_in_part(keys) -> None:
+    got = _address_levels(
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawkesbury Crescent 40", postcode="31750"),
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawkesbury Crescent 40", postcode="31570"),
+        keys,
+    )
+    assert got == ("same postcode, or same street and number",) * 2
