@@ -24,10 +24,17 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(VENV)/bin/kim-hub demo --home $(HOME_DIR)
 
-test: install
+# the real OpenID provider the sign-in tests start (Node.js; pinned by its lock file)
+OIDC_PROVIDER := tests/support/oidc
+
+$(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package-lock.json
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund
+	@touch $@
+
+test: install $(OIDC_PROVIDER)/node_modules/.installed
 	$(PYTEST)
 
-test-fast: install
+test-fast: install $(OIDC_PROVIDER)/node_modules/.installed
 	$(PYTEST) -m "not e2e"
 
 lint: install
@@ -48,4 +55,4 @@ typecheck: install
 check: lint typecheck test
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache $(TYPECHECK_DIR) build *.egg-info
+	rm -rf $(VENV) $(HOME_DIR) $(OIDC_PROVIDER)/node_modules .pytest_cache .mypy_cache .ruff_cache $(TYPECHECK_DIR) build *.egg-info
