@@ -24,6 +24,22 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 
 
+# Test folders whose files run longest (whole CLI runs, crash trials), started first: with the
+# tests spread over worker processes a file at a time (`make test`), a long file picked up last
+# would leave the other workers idle at the end.
+LONG_RUNNING_FIRST = ("tests/reliability/", "tests/e2e/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long-running folders first, each file's tests kept together and in their order."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((i for i, folder in enumerate(LONG_RUNNING_FIRST) if path.startswith(folder)), len(LONG_RUNNING_FIRST))
+
+    items.sort(key=rank)  # stable: the order within a rank is pytest's
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KIM_HUB_HOME", raising=False)
