@@ -49,6 +49,7 @@ from typing import Any
 
 from kim_hub.core.errors import FatalError
 from kim_hub.linkage.keyed import derive_key
+from kim_hub.runtime.durability import sync_folder
 
 RULE_REQUEST = "erasure request"  # `kim-hub erase`
 RULE_RETENTION = "retention period over"  # `kim-hub retention`: a closed case past its source's period
@@ -274,18 +275,8 @@ def _open_for_append(path: Path) -> int:
         os.close(descriptor)
         raise FatalError(f"erasure ledger {path} is not a regular file of the user running the hub; refusing to use it")
     if created:
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
     return descriptor
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a new file's name durable (a file system that cannot sync a folder is let be)."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def _open_for_reading(path: Path) -> int | None:

@@ -28,9 +28,10 @@ from kim_hub.hub_db.keystore import load_audit_key
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import auditor_for
 from kim_hub.pipeline.home import HubConfig, HubHome
-from kim_hub.pipeline.private_files import check_target, sync_folder
+from kim_hub.pipeline.private_files import check_target
 from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.pipeline.tombstones import CatchUp, apply_pending, erasure_ledger
+from kim_hub.runtime.durability import sync_folder
 
 
 def backup(home: HubHome, config: HubConfig, out: Path) -> None:

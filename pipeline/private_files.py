@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from kim_hub.core.errors import ConfigError
+from kim_hub.runtime.durability import sync_folder
 
 
 def check_target(path: Path, what: str) -> None:
@@ -68,14 +69,3 @@ def write_replacing(path: Path, text: str, what: str) -> None:
     """Write ``text`` as the whole new content of ``path`` (see ``replacing``)."""
     with replacing(path, what) as handle:
         handle.write(text)
-
-
-def sync_folder(folder: Path) -> None:
-    """Make the rename itself durable. Some file systems cannot sync a folder; the file's own
-    content is on disk already, so that is not worth failing the write for."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)

@@ -7,10 +7,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support import BACKENDS, Hub, postgres_database, seeded_keys, sqlite_url
+from tests.support.browser import playwright_launch_args
 from tests.support.prefect import prefect_server
 
 for _variable in ("PREFECT_API_URL", "PREFECT_PROFILES_PATH", "KIM_HUB_HOME", "KIM_HUB_PREFECT_API_URL"):
@@ -85,3 +87,9 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """
     with prefect_server(tmp_path_factory.mktemp("prefect-server")) as api:
         yield api
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    """pytest-playwright's launch options: Debian's Chromium, headless (tests.support.browser)."""
+    return playwright_launch_args()

@@ -1,13 +1,10 @@
 """The report page in a real browser (headless Chromium): charts and tables render, no identity.
 
-Skipped only on a developer machine without Chromium; in CI (``CI`` set) a missing browser fails.
 The screenshot is kept next to the test's files for a human look at readability.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,19 +12,8 @@ import pytest
 
 from kim_hub.pipeline.reports import REPORT_HTML, write_reports
 from tests.support import Hub, report_home
+from tests.support.browser import HEADLESS_FLAGS, chromium
 from tests.support.data import CLEAR_IDENTITY
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def chromium() -> str:
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("CI"):
-        pytest.fail("no Chromium in CI: install it (apt-get install -y chromium)")
-    pytest.skip("no Chromium installed (apt-get install -y chromium)")
 
 
 @pytest.mark.e2e
@@ -40,13 +26,7 @@ def test_report_renders_in_a_browser_without_clear_identity(hub: Hub, tmp_path: 
     result = subprocess.run(
         [
             chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
+            *HEADLESS_FLAGS,
             f"--user-data-dir={tmp_path / 'profile'}",
             "--window-size=1200,3000",
             f"--screenshot={screenshot}",

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import uvicorn
@@ -28,29 +27,8 @@ from kim_hub.web.app import create_app
 from tests.support import Hub, review_home, sqlite_url
 from tests.support.data import CLEAR_IDENTITY
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "korrekt-Pferd-Batterie"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, Any]:
-    """pytest-playwright's launch options: Debian's Chromium, headless, nothing fetched from outside."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("no Chromium: apt-get install -y chromium")
-    return {
-        "executable_path": CHROMIUM,
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    }
 
 
 @pytest.fixture

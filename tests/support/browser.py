@@ -1,0 +1,40 @@
+"""Debian's Chromium as every browser test starts it: headless, and asking nothing of the network.
+
+Playwright's own browser download is not reachable here, so the system binary is used (`.ci/run`
+installs Debian's package). The flags keep Chromium from reaching out (background networking,
+component updates, sync, QUIC): on a closed network those connections are refused or hang.
+A missing browser is a failure with the command that installs it, never a skip.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import pytest
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def chromium() -> str:
+    """The installed Chromium's path."""
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail("no Chromium installed: apt-get install -y chromium")
+
+
+def playwright_launch_args() -> dict[str, Any]:
+    """pytest-playwright's launch options (its ``browser_type_launch_args`` fixture, tests/conftest.py)."""
+    return {"executable_path": chromium(), "args": list(HEADLESS_FLAGS)}
