@@ -11,21 +11,17 @@ Every page is saved as a screenshot under the test's tmp folder, ``artifacts/`` 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
 from kim_hub.pipeline.audit import AuditFilter, list_entries
 from kim_hub.pipeline.web_users import add_user
-from kim_hub.web.app import create_app
 from tests.support import Hub, review_home, sqlite_url
 from tests.support.data import CLEAR_IDENTITY
+from tests.support.servers import serving_web
 
 PASSWORD = "korrekt-Pferd-Batterie"
 pytestmark = pytest.mark.e2e
@@ -39,21 +35,8 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Hub, dict[str, int]]]:
     add_user(hub.home, "anna", "reviewer", PASSWORD)
     add_user(hub.home, "carla", "provider", PASSWORD, organisations=["caritas"])
     add_user(hub.home, "otto", "operator", PASSWORD)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(hub.home), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the web application did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", hub, items
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_web(hub.home) as base:
+        yield base, hub, items
     hub.close()
 
 

@@ -11,20 +11,17 @@ itself, a navigation of the hub's own. Screenshots go to the test's tmp folder (
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
 from kim_hub.pipeline.audit import AuditFilter, list_entries
 from kim_hub.pipeline.home import OidcConfig, WebConfig
-from kim_hub.web.app import create_app
 from tests.support import Hub, review_home, sqlite_url
-from tests.support.oidc_provider import CLIENT_ID, ROLES, free_port, oidc_provider
+from tests.support.oidc_provider import CLIENT_ID, ROLES, oidc_provider
+from tests.support.servers import free_port, serving_web
 
 pytestmark = pytest.mark.e2e
 
@@ -48,18 +45,8 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str,
         )
         monkeypatch.setenv(config.client_secret_env, provider.client_secret)
         hub.home.save_config(hub.home.load_config().model_copy(update={"web": WebConfig(oidc=config)}))
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(hub.home), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "the web application did not start"
-            time.sleep(0.05)
-        yield base, hub
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serving_web(hub.home, port):
+            yield base, hub
     hub.close()
 
 

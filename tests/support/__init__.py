@@ -23,6 +23,8 @@ fixtures come from conftest, everything else from this package.
 ``data``                    CSV rows and headers (``GOOD``, ``FLAWED``, ``person_at`` …), fixture
                             files, ``read_truth`` / ``truth_rows`` (not re-exported here)
 ``prefect``                 ``prefect_server``: one Prefect API server for a session's CLI runs
+``servers``                 ``free_port``, ``serving_web`` (the web application under uvicorn, in a
+                            thread); not re-exported here
 ``browser``                 ``chromium``, ``HEADLESS_FLAGS``, ``playwright_launch_args``: Debian's
                             Chromium, headless, off the network; not re-exported here
 ``oidc_provider``           ``oidc_provider``: a real OpenID provider (Node's oidc-provider) on a free

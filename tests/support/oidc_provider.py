@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from urllib.parse import urljoin
 import httpx
 
 from tests.support.paths import ROOT
+from tests.support.servers import free_port
 
 PROVIDER_DIR = ROOT / "tests" / "support" / "oidc"
 CLIENT_ID = "kim-hub"
@@ -35,13 +35,6 @@ class OidcProvider:
     issuer: str
     client_id: str = CLIENT_ID
     client_secret: str = CLIENT_SECRET
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -7,7 +7,6 @@ the server is the ``prefect`` command of this interpreter's venv, in a child pro
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.support.servers import free_port
+
 PREFECT_STARTUP_SECONDS = 180
 """How long the server may take to answer /api/health before the session fails."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
