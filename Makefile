@@ -4,9 +4,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOME_DIR ?= kim-home
 # test processes (pytest-xdist): one per CPU; a test file stays on one worker, so its module-scoped
-# fixtures (a whole ingest, a Prefect server) are built once
+# fixtures (a whole ingest, a Prefect server) are built once. Files are handed out in the order
+# tests/conftest.py collects them, the long-running first (xdist's own order puts the files with
+# the most tests first, which left the few long reliability files to the end, on one worker).
 TEST_WORKERS ?= auto
-PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # the production rooms (docs/architecture.md); tests and benchmarks are linted, not type-checked
 ROOMS  := core runtime mappings connectors linkage exchange reporting synth hub_db pipeline flows web cli
 TYPECHECK_DIR := .typecheck

@@ -43,7 +43,7 @@ from tests.support import init_home, postgres_database, start_cli
 
 pytestmark = pytest.mark.e2e
 
-PERSONS = 400
+PERSONS = 250  # ~550 records in 5 files per source: each ingest runs long enough for the other and for pushes to overlap it
 PARTS = 5  # files per source, so that both processes get some
 TIMEOUT = 600  # a run still going after this is a deadlock
 
