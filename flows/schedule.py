@@ -25,11 +25,12 @@ def deployments(home: HubHome, config: HubConfig) -> list[Any]:
 
     home_path = str(home.path)
     built = [
-        sync_flow.to_deployment(
+        sync_flow.to_deployment(  # type: ignore[call-arg]  # _sync: Prefect's dispatch takes it, its signature does not say so
             name=f"sync-{source}",
             cron=settings.schedule,
             parameters={"home_path": home_path, "sources": [source]},
             concurrency_limit=1,
+            _sync=True,  # built here, synchronously, even if the caller's thread runs an event loop
             tags=["kim-hub", f"source:{source}"],
             description=f"Pull, pseudonymise and link the deliveries of {source}.",
         )
@@ -43,11 +44,12 @@ def deployments(home: HubHome, config: HubConfig) -> list[Any]:
     )
     for flow, name, cron, extra in maintenance:
         built.append(
-            flow.to_deployment(
+            flow.to_deployment(  # type: ignore[call-arg]
                 name=name,
                 cron=cron,
                 parameters={"home_path": home_path, **extra},
                 concurrency_limit=1,
+                _sync=True,
                 tags=["kim-hub"],
                 description=flow.description,
             )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support import BACKENDS, Hub, postgres_database, seeded_keys, sqlite_url
-from tests.support.browser import playwright_launch_args
+from tests.support.browser import launched_browser, playwright_launch_args
 from tests.support.prefect import prefect_server
 
 for _variable in ("PREFECT_API_URL", "PREFECT_PROFILES_PATH", "KIM_HUB_HOME", "KIM_HUB_PREFECT_API_URL"):
@@ -93,3 +93,11 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def browser_type_launch_args() -> dict[str, Any]:
     """pytest-playwright's launch options: Debian's Chromium, headless (tests.support.browser)."""
     return playwright_launch_args()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for one test module, Playwright stopped after it (tests.support.browser explains
+    why not pytest-playwright's session-wide one)."""
+    with launched_browser() as launched:
+        yield launched

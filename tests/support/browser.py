@@ -9,6 +9,8 @@ A missing browser is a failure with the command that installs it, never a skip.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -36,5 +38,23 @@ def chromium() -> str:
 
 
 def playwright_launch_args() -> dict[str, Any]:
-    """pytest-playwright's launch options (its ``browser_type_launch_args`` fixture, tests/conftest.py)."""
+    """Playwright's launch options for that Chromium."""
     return {"executable_path": chromium(), "args": list(HEADLESS_FLAGS)}
+
+
+@contextmanager
+def launched_browser() -> Iterator[Any]:
+    """A Playwright Chromium for one test module, stopped with it (the ``browser`` fixture).
+
+    Not pytest-playwright's session-wide browser: while Playwright's sync API is started, its
+    event loop counts as running in the test process, so every later test of the process would
+    run "inside" it (Prefect's dual sync/async APIs then hand back coroutines, asyncio.run refuses).
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**playwright_launch_args())
+        try:
+            yield browser
+        finally:
+            browser.close()
