@@ -8,7 +8,7 @@ HOME_DIR ?= kim-home
 # tests/conftest.py collects them, the long-running first (xdist's own order puts the files with
 # the most tests first, which left the few long reliability files to the end, on one worker).
 TEST_WORKERS ?= auto
-PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 # the production rooms (docs/architecture.md); tests and benchmarks are linted, not type-checked
 ROOMS  := core runtime mappings connectors linkage exchange reporting synth hub_db pipeline flows web cli
 TYPECHECK_DIR := .typecheck

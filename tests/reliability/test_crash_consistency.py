@@ -6,7 +6,8 @@ kill hits, a re-run must leave exactly the state of an uninterrupted run: no rec
 ledger entry, rejection, receipt, summary or transfer lost or doubled, nothing left in inbox/
 or processing/.
 
-Each trial kills one real process. Most trials aim at a named crash point (runtime/crashpoints.py:
+Each trial kills one real process; the first eight hit every kill once, the next eight give each
+the other scenario. Most trials aim at a named crash point (runtime/crashpoints.py:
 file claim, row upsert before commit, ledger committed, receipt written, linking before commit,
 push with summaries written but not recorded) at a random pass, because random moments mostly
 hit Prefect's start-up; the rest kill at a random moment of the run, and every fifth trial also
@@ -138,8 +139,10 @@ def _trial(reference: dict, api: str, trial: int) -> dict:
     """One trial: copy the start home, deliver, kill, re-run; what differs from the clean run."""
     started = time.perf_counter()
     rng = random.Random(trial)
-    scenario = SCENARIOS[trial % 2]
-    kill = KILLS[(trial // 2) % len(KILLS)]
+    # every kill in the first len(KILLS) trials, the scenarios alternating; the next len(KILLS)
+    # trials give each kill the other scenario
+    kill = KILLS[trial % len(KILLS)]
+    scenario = SCENARIOS[(trial + trial // len(KILLS)) % 2]
     start, drops = reference["start"][scenario]
     home = reference["root"] / f"trial{trial}"
     shutil.copytree(start, home)
@@ -187,6 +190,8 @@ def test_every_crash_point_was_hit_in_both_scenarios(trials: dict[int, Future], 
     hit = {(r["scenario"], r["killed_at"].partition(":")[0]) for r in done}
     if TRIALS >= 2 * len(KILLS):
         assert hit >= {(s, p) for s in SCENARIOS for p in (*POINTS, "random moment")}
+    if TRIALS >= len(KILLS):
+        assert {p for _s, p in hit} >= {*POINTS, "random moment"}
     seconds = sorted(r["seconds"] for r in done)
     print(
         f"\n{len(done)} crash trials, {WORKERS} at a time: {reference['trials_seconds']:.0f} s "
