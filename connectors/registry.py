@@ -8,18 +8,19 @@ is loaded, with a message naming the contract, instead of failing later inside a
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import TypeGuard
 
 from kim_hub.connectors.base import Connector, FileConnector, PullConnector
 from kim_hub.core.errors import ConfigError
+from kim_hub.core.plugins import installed
 
 ENTRY_POINT_GROUP = "kim_hub.connectors"
 
 
 def available_connectors() -> dict[str, EntryPoint]:
     """Name → entry point of every installed connector."""
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return dict(installed(ENTRY_POINT_GROUP))
 
 
 def load_connector(name: str) -> Connector:

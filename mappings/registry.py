@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from importlib.metadata import entry_points
 
 from kim_hub.core.errors import ConfigError
+from kim_hub.core.plugins import installed
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.mappings.case_summary import CaseSummary
 
@@ -22,13 +22,13 @@ RowMapper = Callable[[str, RawRow], "CaseSummary | list[Rejection]"]
 
 def available_mappings() -> set[str]:
     """The row formats an installed mapping reads."""
-    return {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return set(installed(ENTRY_POINT_GROUP))
 
 
 @cache
 def load_mapping(row_format: str) -> RowMapper:
     """The mapping registered for ``row_format``: ``(source, row) → CaseSummary | rejections``."""
-    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    found = installed(ENTRY_POINT_GROUP)
     if row_format not in found:
         known = ", ".join(sorted(found)) or "none"
         raise ConfigError(f"no mapping for row format {row_format!r} (installed: {known})")
