@@ -1,4 +1,11 @@
-"""Signing in and out, and the start page that sends each role to its own pages."""
+"""Signing in and out, and the start page that sends each role to its own pages.
+
+An account with a second factor signs in in two steps: the password form, then the code form
+(``pipeline.web_sessions.password_step`` and ``code_step``). Between them the browser holds only a
+random id in the cookie ``kim_code`` (HttpOnly, Strict, five minutes); the code form carries the
+sign-in form's token. Once any account has a second factor, a failed password step goes on to the
+same code form too, so the code form shows up whether the password was right or not.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,15 @@ from starlette.responses import RedirectResponse, Response
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.audit import record_view
-from kim_hub.pipeline.web_sessions import ABSOLUTE, IDLE, NewSession, sign_in, sign_out
+from kim_hub.pipeline.web_sessions import ABSOLUTE, IDLE, NewSession, code_step, password_step, sign_out
+from kim_hub.pipeline.web_totp import PENDING_SECONDS as CODE_SECONDS
+from kim_hub.pipeline.web_totp import PendingCode
 from kim_hub.web.context import context_of, form_of, who
 from kim_hub.web.security import SESSION_COOKIE, SIGN_IN_COOKIE, new_token, same_token, set_cookie
 
 router = APIRouter()
 ROLE_START = {"reviewer": "/review", "operator": "/sources"}
+CODE_COOKIE = "kim_code"
 
 
 def sign_in_form(request: Request, failed: bool = False, refused: bool = False) -> Response:
@@ -46,13 +56,47 @@ async def sign_in_post(request: Request) -> Response:
     form not from the sign-in page): nothing tells which."""
     form = await request.form()
     name, password = form.get("user"), form.get("password")
-    created: NewSession | None = None
+    outcome: NewSession | PendingCode | None = None
     if same_token(request.cookies.get(SIGN_IN_COOKIE), form.get("csrf")) and isinstance(name, str) and isinstance(password, str):
         address = request.client.host if request.client else "unknown"
         try:
-            created = sign_in(context_of(request).home, name, password, address)
+            outcome = password_step(context_of(request).home, name, password, address)
+        except ConfigError:
+            outcome = None
+    if isinstance(outcome, PendingCode):
+        return _code_form(request, outcome)
+    return _signed_in(request, outcome)
+
+
+@router.post("/sign-in/code")
+async def sign_in_code_post(request: Request) -> Response:
+    """The second step: the code of an account with a second factor; the same answer as the
+    password step for every failure. The pending sign-in is taken once, whatever the outcome."""
+    web = context_of(request)
+    form = await request.form()
+    pending = web.codes.take(request.cookies.get(CODE_COOKIE))
+    code = form.get("code")
+    created: NewSession | None = None
+    if pending is not None and same_token(request.cookies.get(SIGN_IN_COOKIE), form.get("csrf")) and isinstance(code, str):
+        try:
+            created = code_step(web.home, pending, code)
         except ConfigError:
             created = None
+    response = _signed_in(request, created)
+    response.delete_cookie(CODE_COOKIE, path="/")
+    return response
+
+
+def _code_form(request: Request, pending: PendingCode) -> Response:
+    web = context_of(request)
+    token = request.cookies.get(SIGN_IN_COOKIE) or ""
+    response = web.render(request, "sign_in_code.html", sign_in_token=token)
+    set_cookie(response, request, CODE_COOKIE, web.codes.add(pending), max_age=CODE_SECONDS)
+    return response
+
+
+def _signed_in(request: Request, created: NewSession | None) -> Response:
+    """To the start page with the new session's cookie; without one, the sign-in form, failed."""
     if created is None:
         return sign_in_form(request, failed=True)
     redirect = RedirectResponse("/", status_code=303)
