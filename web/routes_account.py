@@ -13,11 +13,12 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from kim_hub.core.errors import ConfigError
+from kim_hub.core.errors import ConfigError, HubError
 from kim_hub.pipeline.audit import record_view
-from kim_hub.pipeline.web_sessions import ABSOLUTE, IDLE, NewSession, code_step, password_step, sign_out
+from kim_hub.pipeline.web_sessions import ABSOLUTE, IDLE, NewSession, SignedIn, code_step, password_step, sign_out
 from kim_hub.pipeline.web_totp import PENDING_SECONDS as CODE_SECONDS
 from kim_hub.pipeline.web_totp import PendingCode
+from kim_hub.pipeline.web_users import EXTERNAL_ACCOUNT_PREFIX
 from kim_hub.web.context import context_of, form_of, who
 from kim_hub.web.security import SESSION_COOKIE, SIGN_IN_COOKIE, new_token, same_token, set_cookie
 
@@ -107,13 +108,39 @@ def _signed_in(request: Request, created: NewSession | None) -> Response:
 
 @router.post("/sign-out")
 async def sign_out_post(request: Request) -> Response:
+    """The session ends here; one that came from the OpenID provider ends there too: a page that
+    moves on to the provider's logout by itself (a redirect would be refused by the policy's
+    form-action 'self', which a form's redirect must obey as well)."""
+    web = context_of(request)
     user = who(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    onward = None
     if user is not None:
         await form_of(request, user)
-        sign_out(context_of(request).home, request.cookies.get(SESSION_COOKIE))
-    redirect = RedirectResponse("/sign-in", status_code=303)
-    redirect.delete_cookie(SESSION_COOKIE, path="/")
-    return redirect
+        sign_out(web.home, cookie)
+        onward = _provider_logout(request, user, cookie)
+    if onward is None:
+        response: Response = RedirectResponse("/sign-in", status_code=303)
+    else:
+        request.state.user = None  # signed out: the page's header shows no one
+        config = web.home.load_config().web.oidc
+        response = web.render(request, "signed_out.html", onward=onward, provider=config.display_name if config else "")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _provider_logout(request: Request, user: SignedIn, cookie: str | None) -> str | None:
+    """The provider's logout address for a session that came from it; None for a local account,
+    without a provider's logout, or when the provider cannot be reached (signed out here alone)."""
+    web = context_of(request)
+    id_token = web.id_tokens.take(cookie)
+    flow = web.oidc() if user.account.name.startswith(EXTERNAL_ACCOUNT_PREFIX) else None
+    if flow is None:
+        return None
+    try:
+        return flow.end_session_url(id_token)
+    except HubError:
+        return None
 
 
 @router.get("/")
