@@ -132,11 +132,15 @@ def cmd_users_totp(args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.web_totp import enrolled
     from kim_hub.pipeline.web_users import list_users
 
-    for account in list_users(home_of(args)):
+    home = home_of(args)
+    with_code = enrolled(home)
+    for account in list_users(home):
         orgs = ",".join(account.organisations) or "-"
         districts = ",".join(account.districts) or "-"
         state = "\tdisabled" if account.disabled else ""
-        print(f"{account.name}\t{account.role}\torg={orgs}\tdistrict={districts}{state}")
+        factor = "\ttotp" if account.name in with_code else ""
+        print(f"{account.name}\t{account.role}\torg={orgs}\tdistrict={districts}{state}{factor}")
     return EXIT_OK

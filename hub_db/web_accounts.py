@@ -27,6 +27,7 @@ __all__ = [
     "all_users",
     "clear_failures",
     "end_sessions",
+    "enrolled_names",
     "failures_since",
     "prune_failures",
     "second_factor_of",
@@ -94,3 +95,8 @@ def advance_step(session: Session, user_id: int, step: int) -> bool:
         .values(last_step=step)
     )
     return bool(moved.rowcount)  # type: ignore[attr-defined]
+
+
+def enrolled_names(session: Session) -> Sequence[str]:
+    """The names of the accounts with a second factor."""
+    return session.execute(select(WebUser.name).join(WebSecondFactor, WebSecondFactor.user_id == WebUser.id)).scalars().all()

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.keystore import create_totp_key, load_totp_key
-from kim_hub.hub_db.web_accounts import WebSecondFactor, second_factor_of, user_by_name
+from kim_hub.hub_db.web_accounts import WebSecondFactor, enrolled_names, second_factor_of, user_by_name
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubHome
@@ -120,6 +120,12 @@ def remove(home: HubHome, name: str) -> None:
                 raise ConfigError("no account of this name with a second factor")
             session.delete(factor)
         record_admin(sessions, "users.totp_remove", {"user": name})
+
+
+def enrolled(home: HubHome) -> frozenset[str]:
+    """The names of the accounts that have a second factor (for `kim-hub users list`)."""
+    with open_sessions(home) as sessions, sessions() as session:
+        return frozenset(enrolled_names(session))
 
 
 @dataclass(frozen=True)

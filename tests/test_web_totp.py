@@ -63,6 +63,11 @@ def test_enrolment_prints_the_secret_once_and_stores_it_only_sealed_under_a_key_
     uri = next(line for line in printed.splitlines() if line.startswith("otpauth://totp/"))
     secret = secret_of(uri)
     assert "issuer=kim-hub" in uri and f"secret: {secret}" in printed and len(secret) == 32
+    assert main(["users", "list", "--home", str(hub.path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "anna\treviewer\torg=-\tdistrict=-\ttotp",
+        "ben\treviewer\torg=-\tdistrict=-",
+    ]
     key_file = hub.home.key_dir(hub.config) / "web-totp.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     with hub.sessions() as session:
