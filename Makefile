@@ -33,7 +33,14 @@ $(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package-lock.json
 	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund
 	@touch $@
 
-test: install $(OIDC_PROVIDER)/node_modules/.installed
+# axe-core, which the browser test injects into every page of its walk (accessibility check)
+AXE := tests/support/axe
+
+$(AXE)/node_modules/.installed: $(AXE)/package-lock.json
+	npm ci --prefix $(AXE) --no-audit --no-fund
+	@touch $@
+
+test: install $(OIDC_PROVIDER)/node_modules/.installed $(AXE)/node_modules/.installed
 	$(PYTEST)
 
 test-fast: install $(OIDC_PROVIDER)/node_modules/.installed
@@ -57,4 +64,4 @@ typecheck: install
 check: lint typecheck test
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) $(OIDC_PROVIDER)/node_modules .pytest_cache .mypy_cache .ruff_cache $(TYPECHECK_DIR) build *.egg-info
+	rm -rf $(VENV) $(HOME_DIR) $(OIDC_PROVIDER)/node_modules $(AXE)/node_modules .pytest_cache .mypy_cache .ruff_cache $(TYPECHECK_DIR) build *.egg-info

@@ -32,7 +32,7 @@ def register(commands: CommandGroup) -> None:
 
     users = commands.group(
         "users",
-        "The web application's local accounts: add, disable, list.",
+        "The web application's local accounts: add, disable, second factor, list.",
         'echo "$PASSWORD" | kim-hub users add anna --role reviewer --password-stdin --home /srv/kim-hub',
         "kim-hub users list --home /srv/kim-hub",
     )
@@ -55,6 +55,17 @@ def register(commands: CommandGroup) -> None:
         "kim-hub users disable anna --home /srv/kim-hub",
     )
     disable.add_argument("name")
+    totp = users.command(
+        "totp",
+        cmd_users_totp,
+        "Give a local account a second factor (TOTP): prints the otpauth:// URI and the secret once.",
+        "kim-hub users totp anna --home /srv/kim-hub",
+        "kim-hub users totp anna --remove --home /srv/kim-hub",
+    )
+    totp.add_argument("name")
+    totp.add_argument(
+        "--remove", action="store_true", help="take the second factor away (a lost phone: remove, then enrol again)"
+    )
     users.command(
         "list", cmd_users_list, "List the accounts: name, role, grant, disabled.", "kim-hub users list --home /srv/kim-hub"
     )
@@ -104,12 +115,32 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_users_totp(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.web_totp import enrol, remove
+
+    home = home_of(args)
+    if args.remove:
+        remove(home, args.name)
+        print(f"account {args.name}: second factor removed; it signs in with its password alone")
+        return EXIT_OK
+    enrolment = enrol(home, args.name)
+    print(f"account {args.name}: second factor enrolled. Hand this to its owner once (it is not shown again);")
+    print("scan it as a QR code or type the secret into an authenticator app:")
+    print(enrolment.uri)
+    print(f"secret: {enrolment.secret}")
+    return EXIT_OK
+
+
 def cmd_users_list(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.web_totp import enrolled
     from kim_hub.pipeline.web_users import list_users
 
-    for account in list_users(home_of(args)):
+    home = home_of(args)
+    with_code = enrolled(home)
+    for account in list_users(home):
         orgs = ",".join(account.organisations) or "-"
         districts = ",".join(account.districts) or "-"
         state = "\tdisabled" if account.disabled else ""
-        print(f"{account.name}\t{account.role}\torg={orgs}\tdistrict={districts}{state}")
+        factor = "\ttotp" if account.name in with_code else ""
+        print(f"{account.name}\t{account.role}\torg={orgs}\tdistrict={districts}{state}{factor}")
     return EXIT_OK

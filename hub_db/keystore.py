@@ -12,7 +12,9 @@ destroyed together. A home made before the record-id key existed gets it from ``
 no command stores a clear id next to encrypted ones. Apart from the versions: ``audit.key``,
 which seals the audit log and is never rotated (``create_audit_key``, ``hub_db.audit_chain``), and
 ``erasure.key``, the erasure ledger's, which makes its keyed record digests and seals its chain,
-never rotated either (``create_erasure_key``, ``hub_db.erasure_ledger``).
+never rotated either (``create_erasure_key``, ``hub_db.erasure_ledger``); and ``web-totp.key``, which
+seals the web accounts' second-factor secrets in the database, made at the first enrolment
+(``create_totp_key``, ``pipeline.web_totp``).
 
 The key is trusted only where nobody else could have put or read it: the key folder and the key
 file must be the running user's own, the folder closed to group and others (0700), the file too
@@ -41,6 +43,7 @@ KEY_BYTES = 32
 DEFAULT_KEY_ID = "k1"
 AUDIT_KEY_FILE = "audit.key"
 ERASURE_KEY_FILE = "erasure.key"
+TOTP_KEY_FILE = "web-totp.key"
 KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # non-blocking: a FIFO planted there must not hang us
 
@@ -135,6 +138,25 @@ def load_erasure_key(key_dir: Path) -> bytes:
     path = erasure_key_path(key_dir)
     if not os.path.lexists(path):
         raise ConfigError(f"no erasure key in {key_dir}: run 'kim-hub init' (it adds one to an existing home)")
+    return base64.b64decode(_read_key_file(path).strip())
+
+
+def create_totp_key(key_dir: Path) -> Path:
+    """Write the key that seals the web accounts' TOTP secrets if there is none (mode 0600, folder
+    0700, as ``create_key``). Never rotated with the encoding keys and never overwritten: a new
+    key would leave every enrolled secret unreadable (each account would have to enrol again)."""
+    _private_folder(key_dir)
+    path = key_dir / TOTP_KEY_FILE
+    _write_new_key(path, KEY_BYTES)  # a link there is left for load_totp_key to refuse
+    return path
+
+
+def load_totp_key(key_dir: Path) -> bytes:
+    """The TOTP secrets' key, held to the same rules as the encoding keys (FatalError otherwise)."""
+    check_key_folder(key_dir)
+    path = key_dir / TOTP_KEY_FILE
+    if not os.path.lexists(path):
+        raise ConfigError(f"no {TOTP_KEY_FILE} in {key_dir}: enrol a second factor again (kim-hub users totp NAME)")
     return base64.b64decode(_read_key_file(path).strip())
 
 

@@ -19,6 +19,7 @@ erasure_state    the last tombstone of the erasure ledger (a file, hub_db/erasur
 web_users        the web application's local accounts: name, role, granted bodies and districts, argon2 hash
 web_sessions     signed-in sessions: a hash of the cookie's random id (never the id), the form token, times
 web_sign_in_failures  recent failed sign-ins by the SHA-256 of the account or the address (rate limiting)
+web_second_factors  a local account's TOTP secret, sealed with a key kept outside the database, and its last used step
 """
 
 from __future__ import annotations
@@ -314,6 +315,19 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class WebSecondFactor(Base):
+    """A local account's second factor (TOTP, RFC 6238): its secret sealed with AES-GCM under the
+    key file ``web-totp.key`` (never in clear here; ``pipeline.web_totp``), and the time step of
+    the last code accepted, so no code is accepted twice."""
+
+    __tablename__ = "web_second_factors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), primary_key=True)
+    sealed_secret: Mapped[str] = mapped_column(String(255), doc="gcm1- + base64(nonce + ciphertext), bound to the account")
+    last_step: Mapped[int | None] = mapped_column(Integer, nullable=True, doc="the 30-second step of the last accepted code")
+    enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class SignInFailure(Base):

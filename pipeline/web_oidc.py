@@ -11,6 +11,15 @@
   against the provider's JWKS (asymmetric algorithms only), then iss, aud, exp, iat, nonce, azp
   and at_hash (authlib's ``CodeIDToken``). Only then are its claims returned.
 
+* ``end_session_url``: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). Signing out
+  of a session that came from the provider also ends the provider's session: the browser goes on
+  to the discovery document's ``end_session_endpoint`` with the ID token of the sign-in as
+  ``id_token_hint``, ``client_id`` and ``post_logout_redirect_uri`` (this application's
+  ``/sign-in``, next to the callback; register it at the provider). The ID token is kept only in
+  this process's memory (``IdTokens``), by the SHA-256 of the session's cookie, until sign-out or
+  the session's absolute limit: the database stores nothing more of the provider's user. After a
+  restart the hint is missing and the provider asks the user to confirm instead.
+
 Every failure raises a ``HubError`` whose message names the step, never a value from the
 provider: ``web.routes_oidc`` answers all of them with the same page.
 """
@@ -26,6 +35,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -37,7 +47,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from kim_hub.core.errors import BadInputError, ConfigError, TransientError
-from kim_hub.pipeline.home import HubHome, OidcConfig
+from kim_hub.pipeline.home import OIDC_CALLBACK_PATH, HubHome, OidcConfig
 
 TIMEOUT = 10.0
 PENDING_SECONDS = 600
@@ -84,6 +94,38 @@ class PendingSignIns:
         if pending is None or time.monotonic() - pending.started > PENDING_SECONDS:
             return None
         return pending
+
+
+class IdTokens:
+    """The ID tokens of this process's sessions that came from the provider, by the SHA-256 of the
+    session's cookie, for the logout's ``id_token_hint``; each kept until taken at sign-out or for
+    ``keep_seconds`` (the session's absolute limit), the oldest going when there are too many."""
+
+    def __init__(self, keep_seconds: float) -> None:
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._keep = keep_seconds
+        self._lock = threading.Lock()
+
+    def add(self, session_cookie: str, id_token: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            for key in [k for k, (_, added) in self._tokens.items() if now - added > self._keep]:
+                del self._tokens[key]
+            while len(self._tokens) >= MAX_PENDING:
+                del self._tokens[next(iter(self._tokens))]
+            self._tokens[_digest(session_cookie)] = (id_token, now)
+
+    def take(self, session_cookie: str | None) -> str | None:
+        if not session_cookie:
+            return None
+        with self._lock:
+            found = self._tokens.pop(_digest(session_cookie), None)
+        return found[0] if found and time.monotonic() - found[1] <= self._keep else None
+
+
+def post_logout_url(config: OidcConfig) -> str:
+    """Where the provider sends the browser after the logout: this application's sign-in page."""
+    return config.redirect_url.removesuffix(OIDC_CALLBACK_PATH) + "/sign-in"
 
 
 def _digest(text: str) -> str:
@@ -164,8 +206,23 @@ class OidcSignIn:
             )
         return str(url), pending
 
+    def end_session_url(self, id_token: str | None) -> str | None:
+        """The provider's logout address for a session signed in with ``id_token`` (None: not
+        known any more, the provider then asks); None if the provider offers no logout."""
+        endpoint = self.metadata().get("end_session_endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+            return None
+        query = {"client_id": self.config.client_id, "post_logout_redirect_uri": post_logout_url(self.config)}
+        if id_token:
+            query["id_token_hint"] = id_token
+        return endpoint + ("&" if "?" in endpoint else "?") + urlencode(query)
+
     def finish(self, pending: PendingSignIn, answer: Mapping[str, str]) -> dict[str, object]:
         """The validated ID token's claims for the provider's answer to ``pending``."""
+        return self.finish_with_token(pending, answer)[0]
+
+    def finish_with_token(self, pending: PendingSignIn, answer: Mapping[str, str]) -> tuple[dict[str, object], str]:
+        """The validated ID token's claims, and the ID token itself (the logout's hint)."""
         state, code = answer.get("state"), answer.get("code")
         if "error" in answer or not code or not isinstance(state, str) or not secrets.compare_digest(state, pending.state):
             raise BadInputError("the provider's answer does not belong to this sign-in")
@@ -182,7 +239,7 @@ class OidcSignIn:
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise BadInputError("the provider's token answer has no ID token")
-        return self._claims(id_token, pending.nonce, token.get("access_token"))
+        return self._claims(id_token, pending.nonce, token.get("access_token")), id_token
 
     def _claims(self, id_token: str, nonce: str, access_token: object) -> dict[str, object]:
         offered = self.metadata().get("id_token_signing_alg_values_supported") or ["RS256"]

@@ -6,11 +6,16 @@ server-side session a local account gets. On SQLite and PostgreSQL (the ``hub`` 
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import tomllib
 from collections.abc import Iterator
+from html import escape, unescape
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -25,9 +30,10 @@ from kim_hub.pipeline.web_sessions import external_account_name, sign_in
 from kim_hub.pipeline.web_users import add_user
 from kim_hub.web.app import create_app
 from tests.support import Hub, sqlite_url
-from tests.support.oidc_provider import CLIENT_ID, ROLES, OidcProvider, log_in_at_provider, oidc_provider
+from tests.support.oidc_provider import CLIENT_ID, ROLES, OidcProvider, log_in_at_provider, log_out_at_provider, oidc_provider
 
 APP = "http://127.0.0.1:8765"
+TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 CALLBACK = f"{APP}/sign-in/oidc/callback"
 SOURCES = ("caritas", "jobcenter", "awo")
 
@@ -167,7 +173,7 @@ def test_local_accounts_cannot_take_the_providers_names(sqlite_hub: Hub) -> None
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[OidcProvider]:
-    with oidc_provider([CALLBACK]) as started:
+    with oidc_provider([CALLBACK], [f"{APP}/sign-in"]) as started:
         yield started
 
 
@@ -199,8 +205,9 @@ def oidc_sqlite_hub(sqlite_hub: Hub, provider: OidcProvider, monkeypatch: pytest
     return with_provider(sqlite_hub, provider, monkeypatch)
 
 
-def sign_in_through_provider(hub: Hub, account: str) -> tuple[TestClient, object]:
-    """The application's client after the provider sent it back; and the callback's answer."""
+def sign_in_through_provider(hub: Hub, account: str, at_provider: httpx.Client | None = None) -> tuple[TestClient, object]:
+    """The application's client after the provider sent it back; and the callback's answer.
+    ``at_provider``: the browser's cookies at the provider (its session), else a fresh browser."""
     client = TestClient(create_app(hub.home), base_url=APP, follow_redirects=False)
     page = client.get("/sign-in")
     assert 'href="/sign-in/oidc"' in page.text and "Stadt-Login" in page.text
@@ -211,7 +218,7 @@ def sign_in_through_provider(hub: Hub, account: str) -> tuple[TestClient, object
     assert "code_verifier" not in asked
     pending_cookie = start.headers["set-cookie"]
     assert "HttpOnly" in pending_cookie and "samesite=lax" in pending_cookie.lower() and "Path=/sign-in/oidc" in pending_cookie
-    back = log_in_at_provider(start.headers["location"], account, CALLBACK)
+    back = log_in_at_provider(start.headers["location"], account, CALLBACK, at_provider)
     return client, client.get(back.removeprefix(APP))
 
 
@@ -255,6 +262,50 @@ def test_claims_without_one_role_are_refused_and_audited_without_the_name(oidc_h
     assert refused == [{"via": "oidc", "reason": "no_role" if account == "test-norole" else "several_roles"}]
     with oidc_hub.sessions() as session:
         assert session.execute(select(WebUser).where(WebUser.name.like("oidc-%"))).first() is None
+
+
+def landing(at_provider: httpx.Client, url: str) -> str | httpx.Response:
+    """Where the provider's redirects end: the address back to the application, or its own page."""
+    for _ in range(10):
+        answer = at_provider.get(url)
+        if "location" not in answer.headers:
+            return answer
+        url = urljoin(str(answer.url), answer.headers["location"])
+        if url.startswith(APP):
+            return url
+    raise AssertionError("too many redirects")
+
+
+def test_signing_out_ends_the_session_at_the_provider_too(oidc_sqlite_hub: Hub, provider: OidcProvider) -> None:
+    """RP-initiated logout: the hub's sign-out page sends the browser on to the provider's
+    end_session_endpoint with the sign-in's ID token as hint; after confirming there, the provider
+    asks for the login again (before, its session would have signed the user straight back in)."""
+    with httpx.Client(timeout=10) as at_provider:
+        client, answer = sign_in_through_provider(oidc_sqlite_hub, "test-reviewer", at_provider)
+        assert answer.status_code == 200  # type: ignore[attr-defined]
+        silent = TestClient(create_app(oidc_sqlite_hub.home), base_url=APP, follow_redirects=False)
+        again = landing(at_provider, silent.get("/sign-in/oidc").headers["location"])
+        assert isinstance(again, str) and again.startswith(CALLBACK)  # the provider's session signs in without asking
+        token = TOKEN.search(client.get("/review").text).group(1)
+        out = client.post("/sign-out", data={"csrf": token})
+        assert out.status_code == 200 and "kim_session" not in client.cookies
+        onward = unescape(re.search(r'<a href="([^"]+)" id="continue"', out.text).group(1))
+        assert f'content="0; url={escape(onward)}"' in out.text and "Stadt-Login" in out.text
+        assert onward.startswith(f"{provider.issuer}/session/end?")
+        asked = parse_qs(urlsplit(onward).query)
+        assert asked["client_id"] == [CLIENT_ID] and asked["post_logout_redirect_uri"] == [f"{APP}/sign-in"]
+        payload = asked["id_token_hint"][0].split(".")[1]
+        assert json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"] == "test-reviewer"
+        assert client.get("/review").headers["location"] == "/sign-in"  # ended here
+        assert log_out_at_provider(onward, f"{APP}/sign-in", at_provider) == f"{APP}/sign-in"
+        login = landing(at_provider, silent.get("/sign-in/oidc").headers["location"])
+        assert isinstance(login, httpx.Response) and 'name="login"' in login.text  # ended there too: it asks
+    local = TestClient(create_app(oidc_sqlite_hub.home), base_url=APP, follow_redirects=False)
+    add_user(oidc_sqlite_hub.home, "anna", "reviewer", "korrekt-Pferd-Batterie")
+    form = TOKEN.search(local.get("/sign-in").text).group(1)
+    local.post("/sign-in", data={"user": "anna", "password": "korrekt-Pferd-Batterie", "csrf": form})
+    out = local.post("/sign-out", data={"csrf": TOKEN.search(local.get("/review").text).group(1)})
+    assert (out.status_code, out.headers["location"]) == (303, "/sign-in")  # a local account: the hub alone
 
 
 def test_a_callback_without_its_pending_sign_in_or_replayed_is_refused(oidc_sqlite_hub: Hub) -> None:

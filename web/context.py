@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from kim_hub.pipeline.home import HubHome, OidcConfig
-from kim_hub.pipeline.web_oidc import OidcSignIn, PendingSignIns, client_secret
-from kim_hub.pipeline.web_sessions import SignedIn, current
+from kim_hub.pipeline.web_oidc import IdTokens, OidcSignIn, PendingSignIns, client_secret
+from kim_hub.pipeline.web_sessions import ABSOLUTE, SignedIn, current
+from kim_hub.pipeline.web_totp import PendingCodes
 from kim_hub.web.i18n import LANGUAGES, evidence_text, field_label, texts
 from kim_hub.web.security import LANG_COOKIE, SESSION_COOKIE, same_token, set_cookie
 
@@ -34,6 +35,8 @@ class WebContext:
     home: HubHome
     templates: Environment = field(default_factory=_templates)
     pending: PendingSignIns = field(default_factory=PendingSignIns)
+    codes: PendingCodes = field(default_factory=PendingCodes)
+    id_tokens: IdTokens = field(default_factory=lambda: IdTokens(ABSOLUTE.total_seconds()))
     _oidc: tuple[OidcConfig, OidcSignIn] | None = None
 
     def oidc(self) -> OidcSignIn | None:

@@ -79,12 +79,14 @@ async def callback(request: Request) -> Response:
     if pending is not None:
         try:
             flow = _flow(request)
-            claims = flow.finish(pending, dict(request.query_params))
+            claims, id_token = flow.finish_with_token(pending, dict(request.query_params))
             grant = map_claims(claims, flow.config, web.home.load_config().sources)
             if isinstance(grant, ClaimsRefused):
                 reason = grant.reason
             else:
                 created = sign_in_external(web.home, flow.config.issuer, str(claims["sub"]), grant)
+                if created is not None:
+                    web.id_tokens.add(created.cookie, id_token)  # the logout's hint (routes_account.sign_out_post)
                 reason = "disabled"  # audited as such by sign_in_external when it returned None
         except HubError as error:
             reason = _reason(error)

@@ -1,7 +1,8 @@
 """Sign-in through a real OpenID provider in a real browser (issue 21, item 1): a reviewer clicks
 "Anmelden mit Stadt-Login", logs in at the provider's own form (panva's oidc-provider, started
 by the test: tests/support/oidc_provider.py) and lands on the review queue; a user whose claims
-carry no kim-hub role is refused.
+carry no kim-hub role is refused. Signing out of the hub ends the provider's session too
+(RP-initiated logout): the next sign-in through the provider asks for the login again.
 
 The application listens on 127.0.0.1, the provider on localhost: to the browser they are two
 sites, as the town hall's Keycloak and the hub are. So this also shows that the way back works
@@ -33,7 +34,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str,
     review_home(hub)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with oidc_provider([f"{base}/sign-in/oidc/callback"]) as provider:
+    with oidc_provider([f"{base}/sign-in/oidc/callback"], [f"{base}/sign-in"]) as provider:
         config = OidcConfig(
             issuer=provider.issuer,
             client_id=CLIENT_ID,
@@ -83,6 +84,17 @@ def test_a_reviewer_signs_in_through_the_provider_and_a_user_without_role_is_ref
     (signed_in,) = list_entries(hub.home, AuditFilter(action="web.sign_in"))
     assert signed_in.actor.startswith("web:oidc-") and signed_in.detail["role"] == "reviewer"
     assert signed_in.detail["organisations"] == ["caritas", "jobcenter"]
+    # signing out ends the provider's session too (RP-initiated logout): its confirmation page,
+    # back to the hub's sign-in page, and the next sign-in through the provider asks for the login
+    page.get_by_role("button", name="Abmelden").click()
+    page.get_by_role("button", name="Yes, sign me out").click()  # the provider's own page
+    expect(page).to_have_url(f"{base}/sign-in")
+    page.screenshot(path=str(shots / "reviewer-4-signed-out.png"), full_page=True)
+    page.get_by_role("link", name="Anmelden mit Stadt-Login").click()
+    expect(page.locator('input[name="login"]')).to_be_visible()
+    page.screenshot(path=str(shots / "reviewer-5-provider-asks-again.png"), full_page=True)
+    assert page.goto(f"{base}/review") is not None
+    expect(page).to_have_url(f"{base}/sign-in")  # and the hub's session is gone
     reviewer.close()
 
     stranger = browser.new_context(locale="de-DE")
@@ -97,4 +109,4 @@ def test_a_reviewer_signs_in_through_the_provider_and_a_user_without_role_is_ref
     stranger.close()
 
     assert refused_by_policy == []
-    assert len(list(shots.glob("*.png"))) == 6
+    assert len(list(shots.glob("*.png"))) == 8

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from html import unescape
 from urllib.parse import urljoin
@@ -28,6 +28,7 @@ CLIENT_SECRET = "test-client-secret-not-a-real-one"
 ROLES = {"kim-reviewer": "reviewer", "kim-operator": "operator"}
 ACCOUNTS = ("test-reviewer", "test-operator", "test-norole", "test-tworoles")  # as in provider.mjs
 _FORM = re.compile(r'<form[^>]*action="([^"]+)"', re.S)
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,16 @@ class OidcProvider:
 
 
 @contextmanager
-def oidc_provider(redirect_uris: Sequence[str]) -> Iterator[OidcProvider]:
+def oidc_provider(redirect_uris: Sequence[str], post_logout_redirect_uris: Sequence[str] = ()) -> Iterator[OidcProvider]:
     """The provider, listening until the block ends. Its issuer is http://localhost:<port>, so a
-    test application on 127.0.0.1 is another site to the browser, as a real provider is."""
+    test application on 127.0.0.1 is another site to the browser, as a real provider is. After its
+    logout (end_session_endpoint) it sends the browser back only to ``post_logout_redirect_uris``."""
     node = shutil.which("node")
     if node is None or not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
         raise AssertionError("the test OpenID provider is not installed: run `npm ci --prefix tests/support/oidc`")
     port = free_port()
     process = subprocess.Popen(
-        [node, "provider.mjs", str(port), CLIENT_ID, CLIENT_SECRET, ",".join(redirect_uris)],
+        [node, "provider.mjs", str(port), CLIENT_ID, CLIENT_SECRET, ",".join(redirect_uris), ",".join(post_logout_redirect_uris)],
         cwd=PROVIDER_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -63,10 +65,11 @@ def oidc_provider(redirect_uris: Sequence[str]) -> Iterator[OidcProvider]:
         process.wait(timeout=10)
 
 
-def log_in_at_provider(authorization_url: str, account: str, redirect_prefix: str) -> str:
+def log_in_at_provider(authorization_url: str, account: str, redirect_prefix: str, browser: httpx.Client | None = None) -> str:
     """A user at the provider: follows its redirects, fills its login form as ``account`` and
-    returns the address it finally sends the browser back to (under ``redirect_prefix``)."""
-    with httpx.Client(timeout=10) as browser:
+    returns the address it finally sends the browser back to (under ``redirect_prefix``). With
+    ``browser`` (its cookies: the provider's session) the same user may come back; else a new one."""
+    with httpx.Client(timeout=10) if browser is None else nullcontext(browser) as browser:
         answer = browser.get(authorization_url)
         for _ in range(10):
             location = answer.headers.get("location")
@@ -85,3 +88,18 @@ def log_in_at_provider(authorization_url: str, account: str, redirect_prefix: st
             )
             answer = browser.post(urljoin(str(answer.url), unescape(form.group(1))), data=fields)
     raise AssertionError("the provider never sent the browser back")
+
+
+def log_out_at_provider(logout_url: str, redirect_prefix: str, browser: httpx.Client) -> str:
+    """The provider's logout page (RP-initiated logout) in ``browser``: confirms "Yes, sign me out"
+    and returns the address the provider sends the browser back to (under ``redirect_prefix``)."""
+    page = browser.get(logout_url)
+    form = _FORM.search(page.text)
+    assert page.status_code == 200 and form and "op.logoutForm" in page.text, f"no logout form ({page.status_code})"
+    fields = {name: unescape(value) for name, value in _HIDDEN.findall(page.text)} | {"logout": "yes"}
+    answer = browser.post(urljoin(str(page.url), unescape(form.group(1))), data=fields)
+    location = answer.headers.get("location")
+    assert answer.status_code in (302, 303) and location, f"the provider answered {answer.status_code}"
+    target = urljoin(str(answer.url), location)
+    assert target.startswith(redirect_prefix), "the provider sent the browser elsewhere"
+    return target

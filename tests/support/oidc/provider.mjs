@@ -1,14 +1,16 @@
 // A real OpenID provider for kim-hub's sign-in tests: panva's certified oidc-provider with its
 // development login form (any login name, any password; the name picks one of ACCOUNTS below).
 //
-//   node provider.mjs <port> <client_id> <client_secret> <redirect_uri>[,<redirect_uri>...]
+//   node provider.mjs <port> <client_id> <client_secret> <redirect_uri>[,...] [<post_logout_redirect_uri>[,...]]
 //
 // Prints "ready <issuer>" once it listens. The accounts' claims are shaped like Keycloak's:
 // realm roles under realm_access.roles, plus an organisation and districts attribute (mappers
 // that add them to the ID token). Consent is granted without asking: the client is first-party.
+// RP-initiated logout (end_session_endpoint) is on by default; the optional fifth argument
+// registers the addresses it may send the browser back to.
 import Provider from 'oidc-provider';
 
-const [port, clientId, clientSecret, redirectUris] = process.argv.slice(2);
+const [port, clientId, clientSecret, redirectUris, postLogoutUris] = process.argv.slice(2);
 const issuer = `http://localhost:${port}`;
 
 const ACCOUNTS = {
@@ -23,6 +25,7 @@ const provider = new Provider(issuer, {
     client_id: clientId,
     client_secret: clientSecret,
     redirect_uris: redirectUris.split(','),
+    post_logout_redirect_uris: postLogoutUris ? postLogoutUris.split(',') : [],
     grant_types: ['authorization_code'],
     response_types: ['code'],
   }],
