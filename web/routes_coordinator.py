@@ -36,6 +36,7 @@ from kim_hub.web.i18n import texts
 from kim_hub.web.security import CSV_TYPE, inline_styles_policy
 
 router = APIRouter()
+ICON = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
 ALL = "_all"  # the CSV of every district the user is granted (a code never starts with "_")
 
 
@@ -191,6 +192,7 @@ async def report(request: Request) -> Response:
         actor=user.account.actor,
         context=user.account.context(),
     )
+    html = html.replace("<head>", f"<head>{ICON}", 1)  # the application's icon (else the browser asks for /favicon.ico)
     return HTMLResponse(html, headers={"content-security-policy": inline_styles_policy(html)})
 
 
