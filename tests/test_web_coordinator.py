@@ -145,21 +145,26 @@ def test_the_csv_export_holds_the_rows_of_the_page_spreadsheet_safe_and_is_audit
     assert not any(name in str((e.objects, e.detail)) for e in (first, *shown) for name in CLEAR_IDENTITY)
 
 
+COORDINATOR_PAGES = (
+    "/gaps",
+    "/gaps/nord",
+    "/gaps/_all/csv",
+    "/transitions",
+    "/transitions/nord/csv",
+    "/report",
+    "/monitoring",
+    "/monitoring?period=2026",
+)
+
+
 def test_reviewers_providers_and_operators_find_no_coordinator_page(home: tuple[Hub, dict[str, str]]) -> None:
     hub, _persons = home
-    for name in ("anna", "carla", "otto"):
+    coordinator = signed_in(hub, "kora")
+    assert [coordinator.get(path).status_code for path in COORDINATOR_PAGES] == [200] * len(COORDINATOR_PAGES)
+    for name in ("anna", "carla", "otto"):  # the same addresses, for every other role: not there
         client = signed_in(hub, name)
         missing = client.get("/no-such-page")
-        for path in (
-            "/gaps",
-            "/gaps/nord",
-            "/gaps/_all/csv",
-            "/transitions",
-            "/transitions/nord/csv",
-            "/report",
-            "/monitoring",
-            "/monitoring?period=2026",
-        ):
+        for path in COORDINATOR_PAGES:
             answer = client.get(path)
             assert (answer.status_code, main_of(answer.text)) == (404, main_of(missing.text)), (name, path)
     stranger = TestClient(create_app(hub.home), follow_redirects=False)
