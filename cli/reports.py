@@ -11,12 +11,10 @@ as every sync run does; with ``--out`` it is written there only and the publishe
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from kim_hub.cli.commands import EXIT_OK, CommandGroup, access_of, add_access_options, home_of
-from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.private_files import check_target, write_replacing
 
 
@@ -75,21 +73,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_monitoring(args: argparse.Namespace) -> int:
-    from kim_hub.pipeline.reports import collect, now
-    from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
-    from kim_hub.reporting.suppression import DEFAULT_THRESHOLD
+    from kim_hub.pipeline.reports import monitoring_export
 
-    try:
-        period = parse_period(args.period)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
-    if threshold < 2:
-        raise ConfigError("--threshold must be at least 2")
     if args.out:
         check_target(Path(args.out), "--out")
-    document = monitoring_document(collect(home_of(args), review_limit=1).records, period, now(), threshold, args.lang)
-    text = monitoring_csv(document) if args.format == "csv" else json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    text = monitoring_export(home_of(args), args.period, args.threshold, args.format, args.lang).text
     if args.out:
         write_replacing(Path(args.out), text, "--out")
     else:

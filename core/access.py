@@ -28,6 +28,9 @@ READ_PURPOSES = {
     "gaps.list": "chain gap worklist",
     "transitions.list": "Rechtskreis transition worklist",
     "report.write": "coordination report",
+    "gaps.export": "chain gap worklist, exported",
+    "transitions.export": "Rechtskreis transition worklist, exported",
+    "report.show": "coordination report",
 }
 """Each read's purpose when its caller names none (``Access.purpose`` None), by audit action."""
 

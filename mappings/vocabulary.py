@@ -75,10 +75,14 @@ class CodeList:
 
         A stored value is a code; one stored before the list was closed, or under a label or alias
         since renamed, is looked up like a source's spelling: only the list's labels ever come out."""
+        code = self.stored_code(value)
+        return self.labels[code] if code is not None else None
+
+    def stored_code(self, value: str | None) -> str | None:
+        """The code a stored value stands for now (``label_of``), or None when it stands for none."""
         if not value:
             return None
-        code = value if value in self.labels else self.spellings.get(spelling_key(value))
-        return self.labels[code] if code is not None else None
+        return value if value in self.labels else self.spellings.get(spelling_key(value))
 
 
 def code_list(name: str, text: str, where: str) -> CodeList:

@@ -6,6 +6,10 @@ since the previous run". Every sync run does this, and so does `kim-hub report` 
 The aggregation itself is pure (``reporting``); this module reads the facts and writes the files.
 The report lists pseudonyms (open review items, an excerpt of the chain gaps), so making one is a
 read of person-level data in the audit log, naming those persons (``pipeline.audit``).
+
+The web application shows the same report live (``live_report``: made from the database as it is,
+published nowhere) to a coordinator, and hands out the state's monitoring export
+(``monitoring_export``, which `kim-hub monitoring` writes as well): one code path for both.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kim_hub.core.access import Access
+from kim_hub.core.access import Access, Actor
+from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_log import person_objects
 from kim_hub.hub_db.legal_basis import held_pseudonyms
 from kim_hub.hub_db.report_queries import collect_facts
@@ -30,6 +36,8 @@ from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.reporting.facts import HubFacts
 from kim_hub.reporting.html import render_html
 from kim_hub.reporting.model import build_report
+from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
+from kim_hub.reporting.suppression import DEFAULT_THRESHOLD
 
 REPORT_JSON, REPORT_HTML, PREVIOUS_JSON = "report.json", "report.html", "report-previous.json"
 
@@ -72,12 +80,78 @@ def make_report(
 ) -> dict[str, Any]:
     """Build the report of a home, compared with the last published one (a read in the audit log)."""
     report = build_report(collect(home), now(), _previous(home), run, lang)
+    _record_listed(home, report, "report.write", access)
+    return report
+
+
+def live_report(
+    home: HubHome,
+    lang: str = "de",
+    *,
+    districts: Collection[str] | None = None,
+    actor: Actor | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> str:
+    """The report page (``reporting.html``) made from the database as it is now and compared with
+    the last published report, as `kim-hub report --out` makes it: the same figures, published
+    nowhere. For a reader granted ``districts`` (codes of the list; None: all) the chain gaps of
+    other districts keep their counts and lose their pseudonyms. A read ``report.show`` in the
+    audit log as ``actor``, naming the persons the page lists."""
+    report = build_report(collect(home), now(), _previous(home), None, lang)
+    if districts is not None:
+        labels = vocabulary(home, home.load_config()).districts.labels
+        report = _gap_pseudonyms_of(report, {labels[code] for code in districts if code in labels})
+    _record_listed(home, report, "report.show", None, actor, context)
+    return render_html(report, lang)
+
+
+def _gap_pseudonyms_of(report: dict[str, Any], labels: set[str]) -> dict[str, Any]:
+    """The report with the chain gap pseudonyms of districts outside ``labels`` withheld."""
+    by_district = [
+        entry if entry["district"] in labels else {**entry, "pseudonyms": []} for entry in report["chain_gaps"]["by_district"]
+    ]
+    return {**report, "chain_gaps": {**report["chain_gaps"], "by_district": by_district}}
+
+
+def _record_listed(
+    home: HubHome,
+    report: dict[str, Any],
+    action: str,
+    access: Access | None,
+    actor: Actor | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> None:
     config = home.load_config()
-    with open_sessions(home, config) as sessions:
+    with open_sessions(home, config, actor) as sessions:
         with sessions() as session:
             objects = person_objects(session, listed_pseudonyms(report))
-        record_read(sessions, config, "report.write", objects, access, {"persons_listed": len(objects)})
-    return report
+        record_read(sessions, config, action, objects, access, {**(context or {}), "persons_listed": len(objects)})
+
+
+@dataclass(frozen=True)
+class MonitoringExport:
+    """The state's monitoring export of one period: its label (``2026-Q4``) and the file's text."""
+
+    period: str
+    text: str
+
+
+def monitoring_export(
+    home: HubHome, period: str, threshold: int | None = None, file_format: str = "csv", lang: str = "en"
+) -> MonitoringExport:
+    """Aggregate case counts of ``period`` (YYYY-Qn, YYYY-MM or YYYY), small cells suppressed
+    (``reporting.monitoring``), as CSV (spreadsheet-safe) or JSON. Counts only: no read of
+    person-level data. A period or threshold it cannot take is a ConfigError naming the rule."""
+    try:
+        parsed = parse_period(period)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    if threshold < 2:
+        raise ConfigError("--threshold must be at least 2")
+    document = monitoring_document(collect(home, review_limit=1).records, parsed, now(), threshold, lang)
+    text = monitoring_csv(document) if file_format == "csv" else json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    return MonitoringExport(parsed.label, text)
 
 
 def listed_pseudonyms(report: dict[str, Any]) -> list[str | None]:

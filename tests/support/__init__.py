@@ -19,6 +19,7 @@ fixtures come from conftest, everything else from this package.
                             ``ingest``, ``ingest_all``, ``link``, ``sync``, ``pseudonyms``, ``stored_id``,
                             ``receipt``, ``use_districts``)
 ``scenarios``               homes several modules start from: ``samira_in_two_sources``,
+                            ``coordinator_home`` (two districts, three chain gaps),
                             ``report_home``, ``review_home`` (two review items)
 ``data``                    CSV rows and headers (``GOOD``, ``FLAWED``, ``person_at`` …), fixture
                             files, ``read_truth`` / ``truth_rows`` (not re-exported here)
@@ -41,7 +42,7 @@ from tests.support.files import SETTLED_AGE, copy_deliveries, copy_sample, csv_t
 from tests.support.hub import Hub
 from tests.support.keys import TEST_MASTER_KEY, TEST_RECORD_ID_KEY, plant_test_key, random_keys, seeded_keys
 from tests.support.paths import FIXTURES, PLUGINS, ROOT, SHARED, sample, shared
-from tests.support.scenarios import report_home, review_home, samira_in_two_sources
+from tests.support.scenarios import coordinator_home, report_home, review_home, samira_in_two_sources
 
 __all__ = [
     "BACKENDS",
@@ -64,6 +65,7 @@ __all__ = [
     "postgres_admin_url",
     "postgres_database",
     "random_keys",
+    "coordinator_home",
     "report_home",
     "review_home",
     "run_cli",

@@ -71,3 +71,32 @@ def review_home(hub: Hub) -> dict[str, int]:
         )
         session.add_all([within, across])
     return {"caritas": within.id, "across": across.id}
+
+
+COORDINATOR_DISTRICTS = 'code,label,aliases\nnord,"=HYPERLINK(""http://example.invalid"")",Norden\nsued,Süd,\n'
+"""Two districts; the first one's label reads as a formula in a spreadsheet (the installation's list
+may say anything printable), so every CSV of the coordinator's pages must keep it text."""
+
+COORDINATOR_ROWS = [
+    "C-1,Haddad,Samira,1988-03-14,F,SYR,51373,AsylbLG,closed,2025-01-10,2026-06-01,nord,kim",
+    "C-2,Testova,Marta,1975-11-02,F,UKR,51375,AsylbLG,closed,2025-02-10,2026-07-01,Süd,kim",
+    "C-3,Rahimi,Ahmad,01.01.1990,M,AFG,51377,AsylbLG,closed,2025-03-10,2026-08-01,,kim",
+]
+"""Three persons at caritas (REPORT_HEADER), each with a closed case and none active since: a chain
+gap in nord, in Süd and in no district (the unknown one)."""
+
+
+def coordinator_home(hub: Hub) -> dict[str, str]:
+    """The district list ``COORDINATOR_DISTRICTS`` and the three persons of ``COORDINATOR_ROWS``,
+    each entering SGB II on 2026-10-01 (a Rechtskreis transition: AsylbLG → SGB II). Returns each
+    district key's pseudonym (``nord``, ``sued``, ``_unknown``)."""
+    hub.use_districts(COORDINATOR_DISTRICTS)
+    hub.drop_rows("caritas", "caritas.csv", COORDINATOR_ROWS, header=REPORT_HEADER)
+    hub.ingest("caritas")
+    hub.link()
+    with hub.sessions() as session, session.begin():
+        for record in session.execute(select(SourceRecord)).scalars():
+            add_event(session, record.id, "zugang", dt.date(2026, 10, 1))
+    pseudonyms = hub.pseudonyms()
+    keys = {"C-1": "nord", "C-2": "sued", "C-3": "_unknown"}
+    return {keys[record_id]: pseudonym for (_source, record_id), pseudonym in pseudonyms.items() if pseudonym}
