@@ -23,6 +23,7 @@ and those drawing on one (``forget_records``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from kim_hub.hub_db.models import HeldDocument, SourceRecord
 from kim_hub.hub_db.transfers import record_transfer
 
 HELD, SUPERSEDED, ACKNOWLEDGED = "held", "superseded", "acknowledged"
+DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")  # secrets.token_hex(16): anything else is refused unlooked
 
 
 @dataclass(frozen=True)
@@ -128,11 +130,12 @@ def acknowledge_documents(session: Session, body: str, document_ids: Sequence[st
     """Record the transfer of each of the body's documents named (caller commits); an id already
     acknowledged counts as such, an id not held for this body is refused. Transfers are recorded in
     the order the push held the documents (a notice before the summary that follows it), under the
-    push lock, so a push never plans from half of an acknowledgement."""
+    push lock, so a push never plans from half of an acknowledgement. The acknowledgement itself
+    is an entry of the transfer channel (counts only), refusals included."""
     hold(session, PUSHING)
     wanted = list(dict.fromkeys(document_ids))
     found: dict[str, HeldDocument] = {}
-    for chunk in chunked(wanted):
+    for chunk in chunked([i for i in wanted if isinstance(i, str) and DOCUMENT_ID.fullmatch(i)]):
         query = select(HeldDocument).where(HeldDocument.document_id.in_(chunk), HeldDocument.body == body)
         found.update((row.document_id, row) for row in session.execute(query).scalars())
     refused = tuple(i for i in wanted if i not in found)
@@ -200,7 +203,7 @@ def stored_ids(session: Session, keys: Iterable[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for chunk in chunked(sorted(set(keys))):
         query = select(SourceRecord.id, SourceRecord.record_id).where(SourceRecord.id.in_(chunk))
-        found.update(session.execute(query).tuples().all())
+        found.update((pk, record_id) for pk, record_id in session.execute(query))
     return found
 
 

@@ -26,7 +26,6 @@ an erased record or drawn from one go with it); an acknowledged document keeps n
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +44,6 @@ __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "AckResult", "CollectedDocument", "NotC
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
 READ_ACTION = "summaries.collect"
 
 
@@ -122,11 +120,9 @@ def acknowledge(home: HubHome, body: str, document_ids: Sequence[str], actor: Ac
     _check(config, body, actor)
     if len(document_ids) > MAX_LIMIT:
         raise ConfigError(f"at most {MAX_LIMIT} documents can be acknowledged at once")
-    wellformed = [i for i in document_ids if isinstance(i, str) and DOCUMENT_ID.fullmatch(i)]
-    malformed = tuple(dict.fromkeys(i for i in document_ids if i not in wellformed))
     with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
-        done = acknowledge_documents(session, body, wellformed, dt.datetime.now(dt.UTC))
-    return AckResult(done.acknowledged, done.already, (*done.refused, *malformed))
+        done = acknowledge_documents(session, body, document_ids, dt.datetime.now(dt.UTC))
+    return AckResult(done.acknowledged, done.already, done.refused)
 
 
 def _check(config: HubConfig, body: str, actor: Actor) -> None:
