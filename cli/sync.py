@@ -162,9 +162,20 @@ def cmd_push(args: argparse.Namespace) -> int:
     home = home_of(args)
     outcome = prefect_flows(home).push_flow(str(home.path))
     print(push_line(outcome))
+    for line in collection_lines(outcome):
+        print(line)
     for line in push_problems(outcome):
         print(line, file=sys.stderr)
     return EXIT_PART_FAILED if push_part_failed(outcome) else EXIT_OK
+
+
+def collection_lines(outcome: dict[str, Any]) -> list[str]:
+    """Per body that collects over the API: what waits for it, and what the push took back."""
+    held, taken_back = outcome.get("documents_held") or {}, outcome.get("documents_taken_back") or {}
+    return [
+        f"{body}: {held.get(body, 0)} document(s) waiting to be collected, {taken_back.get(body, 0)} taken back"
+        for body in sorted(set(held) | set(taken_back))
+    ]
 
 
 def push_part_failed(outcome: dict[str, Any] | None) -> bool:

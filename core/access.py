@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 from kim_hub.core.errors import ConfigError
 
-ACTOR_KINDS = ("os", "web", "migrated")
+ACTOR_KINDS = ("os", "web", "api", "migrated")
 """os: a user of this machine (the CLI, flows, schedules); web: an authenticated user of the web
-application; migrated: an entry written before the audit log recorded actors."""
+application; api: a body calling the hub's API, named ``<body>:<token id>`` (the body and the
+token it authenticated with, never the token); migrated: an entry written before the audit log
+recorded actors."""
 
 READ_PURPOSES = {
     "links.export": "export of the master index",
@@ -31,10 +33,12 @@ READ_PURPOSES = {
     "gaps.export": "chain gap worklist, exported",
     "transitions.export": "Rechtskreis transition worklist, exported",
     "report.show": "coordination report",
+    "summaries.collect": "collection of the body's summaries over the hub's API",
 }
 """Each read's purpose when its caller names none (``Access.purpose`` None), by audit action."""
 
 _ACTOR_NAME = re.compile(r"[\w.@+-]{1,100}")
+_API_ACTOR_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}:[\w.-]{1,58}")  # <body>:<token id>, as api:… within 128
 _PURPOSE = re.compile(r"\w[\w .,;:()/§&+'-]{0,119}")
 _CASE_REF = re.compile(r"\w[\w ./:#-]{0,63}")
 
@@ -49,7 +53,10 @@ class Actor:
     def __post_init__(self) -> None:
         if self.kind not in ACTOR_KINDS:
             raise ConfigError(f"an actor's kind must be one of {', '.join(ACTOR_KINDS)}")
-        if not _ACTOR_NAME.fullmatch(self.name):
+        if self.kind == "api":
+            if not _API_ACTOR_NAME.fullmatch(self.name):
+                raise ConfigError("an API actor's name must be <body>:<token id> (letters, digits and . - _)")
+        elif not _ACTOR_NAME.fullmatch(self.name):
             raise ConfigError("an actor's name must be 1-100 letters, digits or . @ + - _")
 
     @classmethod
@@ -62,6 +69,16 @@ class Actor:
         except KeyError:
             name = ""
         return cls("os", name if _ACTOR_NAME.fullmatch(name) else f"uid-{uid}")
+
+    @classmethod
+    def api(cls, body: str, token_id: str) -> Actor:
+        """A body calling the hub's API with one of its tokens (``api:<body>:<token id>``)."""
+        return cls("api", f"{body}:{token_id}")
+
+    @property
+    def api_body(self) -> str | None:
+        """The body an API actor acts for; None for any other actor."""
+        return self.name.split(":", 1)[0] if self.kind == "api" else None
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"

@@ -1,7 +1,8 @@
 """Erasure and retention: a record removed everywhere in the hub, its person with its last record.
 
 What goes: the record (case data, encodings, its rows of the index snapshot), its links, review items, dated events and the
-transfers addressed to it, the person when no record of it is left, and that person's pseudonym
+transfers addressed to it, the documents held for collection addressed to it or drawn from it
+(``hub_db.collection``), the person when no record of it is left, and that person's pseudonym
 from the link history (events keep their shape, the pseudonym becomes "erased"). What stays: one
 "erase" event saying that an erasure happened, with no record id and no pseudonym, and an entry
 of the audit log's change channel naming the erased records by keyed token only. The audit log
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import index_snapshot
 from kim_hub.hub_db.audit_log import append, record_objects
+from kim_hub.hub_db.collection import forget_records as forget_held
 from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import (
@@ -67,6 +69,7 @@ def erase_records(session: Session, record_pks: list[int], reason: str, sequence
         query = select(SourceRecord.source, SourceRecord.record_id).where(SourceRecord.id.in_(chunk))
         erased += [(source, record_id) for source, record_id in session.execute(query)]
     removed = dict.fromkeys(("records", "persons", "links", "events", "review_items", "transfers"), 0)
+    forget_held(session, record_pks)  # documents held for collection: addressed to them, or drawing on them
     for chunk in chunks:
         for kind, table, column in (
             ("review_items", ReviewItem, ReviewItem.record_a),

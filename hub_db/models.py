@@ -11,6 +11,7 @@ model_versions   learnt linkage parameters, versioned
 review_items     pairs between the thresholds, awaiting a coordinator's decision
 record_events    dated changes per record (status messages, Abgang/Zugang): the Rechtskreis history
 transfers        what was sent to which recipient record (content hash: only changes are sent)
+held_documents   documents held for a body that collects them over the API, until it acknowledges them
 audit_log        append-only, hash-chained per channel: reads, inputs, changes, transfers, admin
 audit_checkpoints  what retention removed from the audit log, sealed so the chain still verifies
 source_states    connector cursors (REST updated_since), committed with their records
@@ -189,6 +190,32 @@ class Transfer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class HeldDocument(Base):
+    """A summary or notice the push planned for a body that collects its documents over the
+    hub's API (``[sources.<body>] summaries = "collect"``), held until the body acknowledges it.
+
+    ``document`` is addressed by the stored record id (the token of an encrypting source), like
+    everything else the hub keeps of a transfer; it is emptied once the document is acknowledged
+    or no longer due. ``seq`` is the body's paging cursor, ``document_id`` the random id the body
+    acknowledges by. The transfer is recorded only at acknowledgement (``hub_db.collection``)."""
+
+    __tablename__ = "held_documents"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(32), unique=True)
+    body: Mapped[str] = mapped_column(String(64), index=True)
+    recipient_record: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), doc="summary | withdrawal | correction | erasure")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, doc="None once acknowledged or withdrawn")
+    consents: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, doc="the consents the transfer relies on")
+    origins: Mapped[list[int]] = mapped_column(JSON, default=list, doc="hub keys of the records it was built from")
+    state: Mapped[str] = mapped_column(String(16), doc="held | superseded | acknowledged")
+    held_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    collected_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AuditEntry(Base):
     """One entry of the append-only audit log, sealed into its channel's chain (hub_db/audit_log.py).
 
@@ -345,6 +372,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ErasureMark",
+    "HeldDocument",
     "IndexSegment",
     "IngestFile",
     "Link",

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 PSEUDONYM = re.compile(r"P-[0-9A-F]{12}")
-ACTOR_FILTER = re.compile(r"(?:[a-z]+:)?[\w.@+-]{1,100}")
+ACTOR_FILTER = re.compile(r"(?:[a-z]+:)?[\w.@+-]{1,100}(?::[\w.-]{1,58})?")  # api:<body>:<token id> too
 ACTION_FILTER = re.compile(r"[a-z_]+(?:\.[a-z_]+)*")
 OBJECT_ID = re.compile(
     r"index|review:\d+|person:[0-9a-f]{32}|record:[a-z0-9][a-z0-9_-]{0,63}:(?:[0-9a-f]{32}|erased)"

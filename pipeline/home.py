@@ -160,6 +160,13 @@ class SourceConfig(BaseModel):
         description="the controller this source's data belongs to (a name under [controllers]); empty = not declared, "
         "which `kim-hub incident` and `kim-hub audit --controller` report as such",
     )
+    summaries: Literal["deliver", "collect"] = Field(
+        default="deliver",
+        description="how the body receives its summaries and notices: deliver = the hub delivers them (to the "
+        "body's API when one of its connectors pushes, else as files in outbox/<source>/summaries/); collect = "
+        "the hub holds them for the body to collect and acknowledge over the hub's API (no outbox files, no push "
+        "to its API; pipeline.api_collect)",
+    )
     options: dict[str, str] = Field(default_factory=dict, description="connector-specific options")
     contract: dict[str, Literal["drop_value", "keep_with_warning", "reject_row"]] = Field(
         default_factory=dict,
@@ -180,6 +187,11 @@ class SourceConfig(BaseModel):
         name a basis for AZR numbers, nobody for a tax id): refused on load, before any intake."""
         identifier_policy().taken_kinds(self.body_kind, self.identifiers)
         return self
+
+    @property
+    def collects(self) -> bool:
+        """Does the body collect its documents over the hub's API (``summaries = "collect"``)?"""
+        return self.summaries == "collect"
 
     @property
     def taken_identifiers(self) -> frozenset[str]:
@@ -724,6 +736,11 @@ def render_config(config: HubConfig) -> str:
         if source.encrypt_record_ids is not None:
             lines.append("# record ids only as encrypted tokens (database, links, review, outbox file names)")
             lines.append(f"encrypt_record_ids = {str(source.encrypt_record_ids).lower()}")
+        lines += [
+            '# how the body gets its summaries: "deliver" (its API connector, else outbox/<source>/summaries/)',
+            '# or "collect" (held for it to collect over the hub\'s API; docs/exchange.md)',
+            f"summaries = {_toml_string(source.summaries)}" if source.collects else '# summaries = "collect"',
+        ]
         lines += [
             "# what the body is, for the identifier policy: authority, jobcentre, asylblg_office,",
             '# municipality or charity (docs/operations.md, "Identifiers the hub takes")',

@@ -4,6 +4,10 @@ Runs after linking (and as `kim-hub push`). It reads what the hub holds and what
 record was last sent, lets ``exchange.push_plan`` decide what is due (notices first, a summary
 only when its content changed), then *delivers* per body through that body's sink: its API when
 one of the body's connectors pushes (``rest``), otherwise files in ``outbox/<body>/summaries/``.
+A body that collects its documents over the hub's API (``summaries = "collect"``) gets neither:
+its planned documents are held for it in the database (``hub_db.collection``, in this push's
+transaction), and their transfers are recorded only when it acknowledges them
+(``pipeline.api_collect``).
 A body's transfers are recorded only after its delivery succeeded, so an unreachable API loses
 nothing (its documents are planned again next run) and holds up no other body. Whatever goes
 wrong while one body is delivered to stays with that body: it is recorded by kind (never a
@@ -36,6 +40,7 @@ from kim_hub.core.errors import FatalError, HubError
 from kim_hub.exchange.consent import ConsentPolicy
 from kim_hub.exchange.push_plan import Delivery, encodable, missing_origins, plan_deliveries
 from kim_hub.exchange.summary import content_hash
+from kim_hub.hub_db.collection import bodies_holding, hold_documents
 from kim_hub.hub_db.locks import PUSHING, hold
 from kim_hub.hub_db.transfers import existing_records, last_transfers, persons_with_records, record_transfer
 from kim_hub.pipeline.home import HubConfig, HubHome
@@ -60,6 +65,10 @@ class PushOutcome:
     # body → documents not encodable, or whose record id does not open (planned again)
     documents_refused: dict[str, int] = field(default_factory=dict)
     outbox_entries_skipped: dict[str, dict[str, int]] = field(default_factory=dict)  # body → kind of entry → count
+    # bodies that collect over the API (hub_db.collection): documents waiting after this push, and
+    # those taken back as no longer due; their transfers are recorded when the body acknowledges them
+    documents_held: dict[str, int] = field(default_factory=dict)
+    documents_taken_back: dict[str, int] = field(default_factory=dict)
 
 
 class Sink(Protocol):
@@ -82,10 +91,13 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
         previous = last_transfers(session)
         plan = plan_deliveries(persons, previous, existing_records(session, missing_origins(persons, previous)), policy)
         outcome = PushOutcome(unchanged=plan.unchanged, without_consent=plan.without_consent)
-        sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        now = dt.datetime.now(dt.UTC)
+        sent_at = now.isoformat(timespec="seconds")
         forms = RecordIdForms.of(home, config)
         held = {pk: (record.source, record.record_id) for records in persons.values() for pk, record in records}
-        for body, planned in sorted(plan.by_body().items()):
+        by_body = plan.by_body()
+        _hold_for_collection(session, config, forms, by_body, outcome, now)
+        for body, planned in sorted(by_body.items()):
             addressed = _addressed(outcome, forms, body, _sendable(outcome, body, planned))
             delivered = _deliver(home, config, body, addressed, sent_at, outcome)
             for d in delivered:
@@ -96,6 +108,28 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
                 )
             _count(outcome, delivered)
     return outcome
+
+
+def _hold_for_collection(
+    session: Session,
+    config: HubConfig,
+    forms: RecordIdForms,
+    by_body: dict[str, list[Delivery]],
+    outcome: PushOutcome,
+    now: dt.datetime,
+) -> None:
+    """The documents of the bodies that collect over the API held for them (taken out of
+    ``by_body``): what waits for a body is then what the plan holds for it now. A body that no
+    longer collects has whatever still waits for it taken back (it gets its documents delivered)."""
+    collecting = {body for body, source in config.sources.items() if source.collects}
+    for body in sorted(collecting | bodies_holding(session)):
+        due = by_body.pop(body, []) if body in collecting else []
+        planned = _addressed(outcome, forms, body, _sendable(outcome, body, due))
+        held = hold_documents(session, body, [a.delivery for a in planned], now)
+        if body in collecting:
+            outcome.documents_held[body] = held.held + held.kept
+        if held.taken_back:
+            outcome.documents_taken_back[body] = held.taken_back
 
 
 def _sendable(outcome: PushOutcome, body: str, planned: Sequence[Delivery]) -> list[Delivery]:

@@ -151,6 +151,14 @@ def _hub_rules(home: HubHome, config: HubConfig, audit: dict[str, int]) -> list[
             "built in: taken back on erasure and on withdrawal",
             None,
         ),
+        RetentionRule(
+            "summaries and notices held for collection over the API (held_documents)",
+            ALL,
+            "until acknowledged (then only id, kind and content hash, with the record), or no longer due",
+            "push",
+            "built in (hub_db.collection): taken back on erasure, on withdrawal and at every push that no longer plans them",
+            None,
+        ),
     ]
     rules += [
         RetentionRule(
