@@ -13,7 +13,7 @@ from kim_hub.web.context import context_of, form_of, who
 from kim_hub.web.security import SESSION_COOKIE, SIGN_IN_COOKIE, new_token, same_token, set_cookie
 
 router = APIRouter()
-ROLE_START = {"reviewer": "/review", "operator": "/sources"}
+ROLE_START = {"reviewer": "/review", "operator": "/sources", "auditor": "/audit"}
 
 
 def sign_in_form(request: Request, failed: bool = False, refused: bool = False) -> Response:
