@@ -23,7 +23,9 @@ from kim_hub.cli.commands import (
     access_of,
     add_access_options,
     home_of,
+    moment_of,
 )
+from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.home import check_source_name
 
 
@@ -54,6 +56,12 @@ def register(commands: CommandGroup) -> None:
     listing.add_argument("--status", choices=("open", "same", "different", "all"), default="open")
     listing.add_argument("--limit", type=int, default=50, help="show at most this many (0 = all)")
     listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument("--older-than", type=int, metavar="DAYS", help="only items waiting longer than this many days")
+    listing.add_argument("--assigned-to", metavar="NAME", help="only items assigned to this reviewer account")
+    listing.add_argument("--unassigned", action="store_true", help="only items nobody has taken")
+    listing.add_argument(
+        "--postponed", action="store_true", help="only items set aside now (without it, open items set aside are not listed)"
+    )
     add_access_options(listing, "review.list")
     decide = review.command(
         "decide",
@@ -68,6 +76,33 @@ def register(commands: CommandGroup) -> None:
         choices=("fields_agree", "fields_differ", "source_confirmed", "case_file_checked", "family_member"),
         help="why: a code from a closed list (hub_db.review.REASONS), stored with the decision",
     )
+    assign = review.command(
+        "assign",
+        cmd_review_assign,
+        "Assign an open item to a reviewer account (also one another reviewer has taken).",
+        "kim-hub review assign 17 --to anna --home /srv/kim-hub",
+    )
+    assign.add_argument("item", type=int, help="review item id (from 'review list')")
+    assign.add_argument("--to", required=True, metavar="NAME", help="an active reviewer account (kim-hub users list)")
+    release = review.command(
+        "release", cmd_review_release, "Free an item whoever has it.", "kim-hub review release 17 --home /srv/kim-hub"
+    )
+    release.add_argument("item", type=int)
+    postpone = review.command(
+        "postpone",
+        cmd_review_postpone,
+        "Set an open item aside until a day (back in the queue then) or, without --until, until resumed.",
+        "kim-hub review postpone 17 --until 2027-01-15 --home /srv/kim-hub",
+    )
+    postpone.add_argument("item", type=int)
+    postpone.add_argument("--until", help="the day it returns to the queue (ISO date; UTC)")
+    resume = review.command(
+        "resume",
+        cmd_review_resume,
+        "Take a postponed item back into the queue now.",
+        "kim-hub review resume 17 --home /srv/kim-hub",
+    )
+    resume.add_argument("item", type=int)
 
     erase = commands.command(
         "erase",
@@ -120,18 +155,78 @@ def _write_links(out: TextIO, rows: Sequence[tuple[Any, ...]], form: str) -> Non
 def cmd_review_list(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.review import review_items
 
-    items = review_items(home_of(args), args.status, args.limit or None, access_of(args))
+    home = home_of(args)
+    items = review_items(home, args.status, args.limit or None, access_of(args), wanted=_queue_filter(home, args))
     if args.format == "json":
         print(json.dumps([item.__dict__ for item in items], indent=1, default=str))
         return EXIT_OK
     if not items:
         print(f"no {args.status} review items")
     for item in items:
-        print(f"#{item.id}  p={item.score:.3f}  {item.status}")
+        assigned = f"  assigned to {item.assigned_to.split(':', 1)[1]}" if item.assigned_to else ""
+        aside = (
+            f"  postponed until {item.postponed_until:%Y-%m-%d}"
+            if item.postponed_until
+            else "  postponed"
+            if item.postponed_at
+            else ""
+        )
+        print(f"#{item.id}  p={item.score:.3f}  {item.status}{assigned}{aside}")
         for label, (source, record_id, pseudonym) in (("A", item.a), ("B", item.b)):
             print(f"   {label}: {source}/{record_id}  person {pseudonym or '-'}")
         for field, words in item.evidence.items():
             print(f"      {field.replace('_', ' '):13} {words}")
+    return EXIT_OK
+
+
+def _queue_filter(home: Any, args: argparse.Namespace) -> Any:
+    """The worklist's filters of `review list`; none given: the listing as before, postponed items
+    of the open queue left out (as the web application's queue leaves them out)."""
+    from kim_hub.pipeline.review import QueueFilter
+    from kim_hub.pipeline.review_worklist import reviewer_actor
+
+    if args.older_than is not None and args.older_than < 0:
+        raise ConfigError("--older-than is a number of days, 0 or more")
+    postponed = True if args.postponed else (False if args.status == "open" else None)
+    return QueueFilter(
+        older_than_days=args.older_than,
+        assigned_to=reviewer_actor(home, args.assigned_to) if args.assigned_to else None,
+        unassigned=args.unassigned,
+        postponed=postponed,
+    )
+
+
+def cmd_review_assign(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review_worklist import assign_review, reviewer_actor
+
+    home = home_of(args)
+    assign_review(home, args.item, reviewer_actor(home, args.to), take_over=True)
+    print(f"review item {args.item}: assigned to {args.to}")
+    return EXIT_OK
+
+
+def cmd_review_release(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review_worklist import release_review
+
+    release_review(home_of(args), args.item, None)
+    print(f"review item {args.item}: released")
+    return EXIT_OK
+
+
+def cmd_review_postpone(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review_worklist import postpone_review
+
+    until = moment_of(args.until, "--until")
+    postpone_review(home_of(args), args.item, until)
+    print(f"review item {args.item}: postponed until {f'{until:%Y-%m-%d}' if until else 'resumed'}")
+    return EXIT_OK
+
+
+def cmd_review_resume(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review_worklist import resume_review
+
+    resume_review(home_of(args), args.item)
+    print(f"review item {args.item}: back in the queue")
     return EXIT_OK
 
 

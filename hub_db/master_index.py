@@ -219,12 +219,17 @@ def _store_review_items(
         if stored is None:
             session.add(
                 ReviewItem(
-                    record_a=a, record_b=b, score=round(probability(weight), 4), evidence=evidence(encodings[a], encodings[b])
+                    record_a=a,
+                    record_b=b,
+                    score=round(probability(weight), 4),
+                    evidence=evidence(encodings[a], encodings[b]),
+                    weights=field_weights(encodings[a], encodings[b], model),
                 )
             )
         elif stored.status == "open":
             stored.score = round(probability(weight), 4)
             stored.evidence = evidence(encodings[a], encodings[b])
+            stored.weights = field_weights(encodings[a], encodings[b], model)
     return sum(1 for pair in wanted if pair not in existing or existing[pair].status == "open")
 
 
@@ -240,6 +245,12 @@ def evidence(a: RecordEncoding, b: RecordEncoding) -> dict[str, str]:
         if record.birth_date and record.birth_date.placeholder:
             described["birth_date"] += f"; placeholder date in record {name}"
     return described
+
+
+def field_weights(a: RecordEncoding, b: RecordEncoding, model: MatchModel) -> dict[str, float]:
+    """What each field added to the pair's match weight (log2 Bayes factor) under the model that
+    scored it: numbers from the keyed encodings, no value in clear, for the reviewer's chart."""
+    return {field: round(weight, 3) for field, weight in zip(FIELDS, model.field_weights(compare(a, b)), strict=True)}
 
 
 def _utcnow() -> dt.datetime:

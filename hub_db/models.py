@@ -285,6 +285,15 @@ class ReviewItem(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(String(32), doc="why it was decided: a code of hub_db.review.REASONS")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    weights: Mapped[dict[str, float] | None] = mapped_column(
+        JSON, doc="per field, what it added to the match weight (log2 Bayes factor) when the pair was scored"
+    )
+    assigned_to: Mapped[str | None] = mapped_column(String(128), doc="the reviewer working on it (an actor: web:anna)")
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    postponed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), doc="set aside; None: in the queue")
+    postponed_until: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), doc="back in the queue from then on; None with postponed_at: until taken back"
+    )
 
 
 class IndexSegment(Base):

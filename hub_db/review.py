@@ -46,6 +46,20 @@ class ReviewEntry:
     b: tuple[str, str, str | None]
     evidence: dict[str, str]
     reason: str | None = None
+    created_at: dt.datetime | None = None
+    weights: dict[str, float] | None = None  # per field, its part of the match weight (log2 Bayes factor)
+    assigned_to: str | None = None  # the reviewer's actor (web:anna)
+    postponed_at: dt.datetime | None = None
+    postponed_until: dt.datetime | None = None
+
+    def postponed(self, now: dt.datetime) -> bool:
+        """Set aside at ``now``: postponed, and its date (if it has one) not yet reached."""
+        return self.postponed_at is not None and (self.postponed_until is None or _aware(self.postponed_until) > now)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive UTC; PostgreSQL an aware moment."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def list_items(
@@ -71,7 +85,20 @@ def list_items(
     if limit and held is None:
         query = query.limit(limit)
     entries = [
-        ReviewEntry(item.id, item.score, item.status, (sa, ra, pa), (sb, rb, pb), item.evidence, item.reason)
+        ReviewEntry(
+            item.id,
+            item.score,
+            item.status,
+            (sa, ra, pa),
+            (sb, rb, pb),
+            item.evidence,
+            item.reason,
+            created_at=_aware(item.created_at) if item.created_at else None,
+            weights=item.weights,
+            assigned_to=item.assigned_to,
+            postponed_at=item.postponed_at and _aware(item.postponed_at),
+            postponed_until=item.postponed_until and _aware(item.postponed_until),
+        )
         for item, sa, ra, pa, sb, rb, pb in session.execute(query).all()
     ]
     if held is None:

@@ -83,14 +83,22 @@ class MatchModel:
         """Match weight (log2 Bayes factor plus prior log-odds) of one compared pair."""
         prior = self.prior
         total = math.log2(prior / (1 - prior))
+        for weight in self.field_weights(comparison):
+            total += weight
+        return total
+
+    def field_weights(self, comparison: Comparison) -> list[float]:
+        """What each field adds to the pair's match weight (log2 Bayes factor, in ``FIELDS`` order):
+        the terms ``score`` sums, so a reviewer's chart shows the very numbers that decided."""
         levels = comparison.levels
         table = self.level_weights[levels[FAMILY] >= SAME_FAMILY_LEVEL]
+        weights = []
         for index, level in enumerate(levels):
             weight = table[index][level]
             if index <= DATE and level == TOP_LEVEL[index]:
                 weight = self._frequency_adjusted(index, comparison, weight)
-            total += weight
-        return total
+            weights.append(weight)
+        return weights
 
     def score_levels(self, pairs: PairLevels, with_prior: bool = True) -> np.ndarray:
         """``score`` for every pair of a ``PairLevels`` batch at once (same tables, same order);

@@ -104,10 +104,19 @@ def record_view(
         append(session, "admin", "web.view", objects, {"page": page, **context, **(detail or {})})
 
 
-def list_entries(home: HubHome, wanted: AuditFilter, limit: int | None = 50) -> list[EntryContent]:
+def list_entries(
+    home: HubHome,
+    wanted: AuditFilter,
+    limit: int | None = 50,
+    *,
+    actor: Actor | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> list[EntryContent]:
     """The log's entries that match, newest first. ``wanted.objects`` are as the operator names
     them (``OBJECT_RULE``); each becomes the object ids it stands for. The listing is an admin
-    entry: the log shows employees' actions, and who looked at it is the DPO's question too."""
+    entry: the log shows employees' actions, and who looked at it is the DPO's question too
+    (``actor``: who looks, default the user this process runs as; ``context``: what the entry
+    adds about them, as the web application's auditor page passes it)."""
     if wanted.channel is not None and wanted.channel not in CHANNELS:
         raise ConfigError(f"--channel must be one of {', '.join(CHANNELS)}")
     if wanted.actor is not None and not ACTOR_FILTER.fullmatch(wanted.actor):
@@ -117,7 +126,7 @@ def list_entries(home: HubHome, wanted: AuditFilter, limit: int | None = 50) -> 
     config = home.load_config()
     if wanted.controller is not None:
         check_controller_named(config, wanted.controller, "--controller")
-    with open_sessions(home, config) as sessions:
+    with open_sessions(home, config, actor) as sessions:
         with sessions() as session:
             forms = RecordIdForms.of(home, config)
             resolved = dataclasses.replace(
@@ -126,7 +135,7 @@ def list_entries(home: HubHome, wanted: AuditFilter, limit: int | None = 50) -> 
                 share=_share_of(session, config, wanted.controller),
             )
             found = entries(session, resolved, limit)
-        record_admin(sessions, "audit.list", {"filter": _described(resolved), "entries": len(found)})
+        record_admin(sessions, "audit.list", {**(context or {}), "filter": _described(resolved), "entries": len(found)})
     return found
 
 

@@ -16,6 +16,7 @@ and codes, never content.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,14 +50,29 @@ __all__ = [
 @dataclass(frozen=True)
 class QueueFilter:
     """Which items a listing keeps: both sources of a pair (in either order), a least probability,
-    and the bodies a user is granted (both records must come from them; None: every body)."""
+    and the bodies a user is granted (both records must come from them; None: every body); the
+    worklist's view (``hub_db.review_worklist``): items older than so many days, assigned to one
+    reviewer (an actor, ``web:anna``) or to none, and set aside or not (None: both)."""
 
     sources: tuple[str, str] | None = None
     min_score: float | None = None
     bodies: frozenset[str] | None = None
+    older_than_days: int | None = None
+    assigned_to: str | None = None
+    unassigned: bool = False
+    postponed: bool | None = None
 
-    def keeps(self, entry: ReviewEntry) -> bool:
+    def keeps(self, entry: ReviewEntry, now: dt.datetime | None = None) -> bool:
+        moment = now or dt.datetime.now(dt.UTC)
         if self.min_score is not None and entry.score < self.min_score:
+            return False
+        if self.older_than_days is not None and (
+            entry.created_at is None or entry.created_at > moment - dt.timedelta(days=self.older_than_days)
+        ):
+            return False
+        if (self.assigned_to is not None and entry.assigned_to != self.assigned_to) or (self.unassigned and entry.assigned_to):
+            return False
+        if self.postponed is not None and entry.postponed(moment) != self.postponed:
             return False
         if self.bodies is not None and not {entry.a[0], entry.b[0]} <= self.bodies:
             return False

@@ -2,8 +2,9 @@
 page that does not exist or is not the user's.
 
 Routes: sign-in and start (``routes_account``), the reviewer's queue and pairs (``routes_review``),
-a provider's receipts and the operator's sources (``routes_bodies``), the coordinator's worklists,
-report and monitoring export (``routes_coordinator``). A 404 and a 405 (a page
+the reviewer's worklist: take, release, postpone (``routes_worklist``), a provider's receipts and the
+operator's sources (``routes_bodies``), the coordinator's worklists, report and monitoring export
+(``routes_coordinator``), the auditor's audit log (``routes_audit``). A 404 and a 405 (a page
 asked for by the wrong method) get the same not-found page, and the view is logged; a visitor
 who is not signed in is sent to sign in instead, from any address, existing or not.
 """
@@ -20,7 +21,15 @@ from starlette.staticfiles import StaticFiles
 
 from kim_hub.pipeline.audit import record_view
 from kim_hub.pipeline.home import HubHome
-from kim_hub.web import routes_account, routes_bodies, routes_coordinator, routes_oidc, routes_review
+from kim_hub.web import (
+    routes_account,
+    routes_audit,
+    routes_bodies,
+    routes_coordinator,
+    routes_oidc,
+    routes_review,
+    routes_worklist,
+)
 from kim_hub.web.context import WebContext, context_of, who
 from kim_hub.web.security import SecurityHeaders
 
@@ -44,6 +53,6 @@ def create_app(home: HubHome) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(HTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for routes in (routes_account, routes_oidc, routes_review, routes_bodies, routes_coordinator):
+    for routes in (routes_account, routes_oidc, routes_worklist, routes_review, routes_bodies, routes_coordinator, routes_audit):
         app.include_router(routes.router)
     return app

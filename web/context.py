@@ -20,13 +20,14 @@ from kim_hub.pipeline.home import HubHome, OidcConfig
 from kim_hub.pipeline.web_oidc import IdTokens, OidcSignIn, PendingSignIns, client_secret
 from kim_hub.pipeline.web_sessions import ABSOLUTE, SignedIn, current
 from kim_hub.pipeline.web_totp import PendingCodes
+from kim_hub.web.charts import weight_chart
 from kim_hub.web.i18n import LANGUAGES, evidence_text, field_label, texts
 from kim_hub.web.security import LANG_COOKIE, SESSION_COOKIE, same_token, set_cookie
 
 
 def _templates() -> Environment:
     env = Environment(loader=PackageLoader("kim_hub.web", "templates"), autoescape=select_autoescape(["html"]))
-    env.globals.update(evidence_text=evidence_text, field_label=field_label)
+    env.globals.update(evidence_text=evidence_text, field_label=field_label, weight_chart=weight_chart)
     return env
 
 

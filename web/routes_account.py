@@ -23,7 +23,7 @@ from kim_hub.web.context import context_of, form_of, who
 from kim_hub.web.security import SESSION_COOKIE, SIGN_IN_COOKIE, new_token, same_token, set_cookie
 
 router = APIRouter()
-ROLE_START = {"reviewer": "/review", "operator": "/sources", "coordinator": "/gaps"}
+ROLE_START = {"reviewer": "/review", "operator": "/sources", "coordinator": "/gaps", "auditor": "/audit"}
 CODE_COOKIE = "kim_code"
 
 

@@ -23,6 +23,7 @@ from kim_hub.pipeline.review import (
 )
 from kim_hub.pipeline.web_sessions import SignedIn
 from kim_hub.web.context import context_of, form_of, granted, in_role, not_found
+from kim_hub.web.worklist_filter import ASSIGNED_VIEWS, days_of, worklist_filter
 
 router = APIRouter()
 QUEUE_LIMIT = 200
@@ -41,7 +42,13 @@ async def queue(request: Request) -> Response:
     }
     pair = request.query_params.get("pair", "")
     minimum = request.query_params.get("min", "")
-    wanted = QueueFilter(sources=pairs.get(pair), min_score=_probability(minimum), bodies=bodies)
+    older, assigned = request.query_params.get("older", ""), request.query_params.get("assigned", "")
+    wanted = QueueFilter(
+        sources=pairs.get(pair),
+        min_score=_probability(minimum),
+        bodies=bodies,
+        **worklist_filter(user, older, assigned, postponed=False),
+    )
     items = review_items(web.home, "open", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context())
     shown_pair = pair if pair in pairs else ""
     return web.render(
@@ -51,6 +58,9 @@ async def queue(request: Request) -> Response:
         pairs=list(pairs),
         pair=shown_pair,
         minimum=minimum,
+        older=older if days_of(older) is not None else "",
+        assigned=assigned if assigned in ASSIGNED_VIEWS else "",
+        me=str(user.account.actor),
         notice=request.query_params.get("notice"),
     )
 
@@ -69,9 +79,18 @@ def _shown(request: Request, user: SignedIn, item_id: int) -> ReviewEntry:
     return item
 
 
-def _pair_page(request: Request, item: ReviewEntry, missing: bool = False) -> Response:
+def _pair_page(
+    request: Request, item: ReviewEntry, missing: bool = False, status: int | None = None, **extra: object
+) -> Response:
     return context_of(request).render(
-        request, "pair.html", status=400 if missing else 200, item=item, decisions=DECISIONS, reasons=REASONS, missing=missing
+        request,
+        "pair.html",
+        status=status or (400 if missing else 200),
+        item=item,
+        decisions=DECISIONS,
+        reasons=REASONS,
+        missing=missing,
+        **extra,
     )
 
 

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
+from kim_hub.hub_db.master_index import field_weights, load_index
+from kim_hub.hub_db.models import ModelVersion, ReviewItem
+from kim_hub.linkage.link import LazyEncodings
+from kim_hub.linkage.model import MatchModel
 from kim_hub.pipeline.audit import AuditFilter, list_entries
 from kim_hub.pipeline.web_users import add_user
 from tests.support import Hub, review_home, sqlite_url
@@ -32,12 +37,25 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Hub, dict[str, int]]]:
     """The application served on a free local port; yields its address, the hub and the review items."""
     hub = Hub.create(tmp_path / "home", sqlite_url(tmp_path / "hub.db"))
     items = review_home(hub)
+    with_real_weights(hub, items["across"])
     add_user(hub.home, "anna", "reviewer", PASSWORD)
+    add_user(hub.home, "vera", "auditor", PASSWORD)
     add_user(hub.home, "carla", "provider", PASSWORD, organisations=["caritas"])
     add_user(hub.home, "otto", "operator", PASSWORD)
     with serving_web(hub.home) as base:
         yield base, hub, items
     hub.close()
+
+
+def with_real_weights(hub: Hub, item_id: int) -> None:
+    """The item's per-field weights as a linking run stores them, under the home's model."""
+    with hub.sessions() as session, session.begin():
+        arrays = load_index(session)
+        stored = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc())).scalars().first()
+        item = session.get(ReviewItem, item_id)
+        encodings = LazyEncodings(arrays)
+        model = MatchModel.from_dict(stored.parameters).applied_to(arrays)
+        item.weights = field_weights(encodings[item.record_a], encodings[item.record_b], model)
 
 
 class Shots:
@@ -88,11 +106,20 @@ def test_reviewer_provider_and_operator_walk_through_the_web_application(
     expect(page.get_by_role("heading", name="Prüfliste")).to_be_visible()
     no_clear_identity(page)
     shots.take(page, "review-queue")
+    page.get_by_role("link", name=f"Paar ansehen {items['across']}").click()
+    expect(page.locator("svg.weight-chart")).to_be_visible()
+    expect(page.get_by_role("img", name="Balkendiagramm: Gewicht je Merkmal")).to_be_visible()
+    expect(page.get_by_role("table", name="Gewicht je Merkmal als Zahlen")).to_be_visible()
+    shots.take(page, "pair-weights")
+    page.get_by_role("link", name="Zurück zur Prüfliste").click()
     page.get_by_role("link", name=f"Paar ansehen {items['caritas']}").click()
     expect(page.get_by_role("heading", name=f"Paar {items['caritas']}")).to_be_visible()
     expect(page.get_by_role("cell", name="Transliterationsvariante")).to_be_visible()
     no_clear_identity(page)
     shots.take(page, "pair")
+    page.get_by_role("button", name="Übernehmen").click()
+    expect(page.locator("#assignment")).to_contain_text("mir")
+    shots.take(page, "pair-taken")
     page.get_by_label("dieselbe Person").check()
     page.get_by_label("Begründung").select_option("case_file_checked")
     page.get_by_role("button", name="Entscheiden").click()
@@ -143,8 +170,23 @@ def test_reviewer_provider_and_operator_walk_through_the_web_application(
     shots.take(page, "operator-not-found")
     operator.close()
 
+    # --- the auditor ---------------------------------------------------------------------------------------
+    auditor = browser.new_context(locale="de-DE")
+    page = auditor.new_page()
+    page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
+    sign_in(page, base, "vera")
+    expect(page).to_have_url(f"{base}/audit")
+    expect(page.locator("#chain-status")).to_have_text("Alle Ketten sind unversehrt.")
+    page.get_by_label("Aktion").fill("review.decide")
+    page.get_by_role("button", name="Filtern").click()
+    expect(page.locator("#audit-entries tbody tr")).to_have_count(1)
+    expect(page.locator("#audit-entries")).to_contain_text("web:anna")
+    no_clear_identity(page)
+    shots.take(page, "audit-log")
+    auditor.close()
+
     print("console errors:", refused)
     expected = "Failed to load resource: the server responded with a status of 404 (Not Found)"
     assert [m for m in refused if m != expected] == []  # nothing else: the Content-Security-Policy refused nothing
     assert len(refused) == 4  # the four pages asked for above that do not exist for their user
-    assert len(list(shots.folder.glob("*.png"))) == shots.count == 10
+    assert len(list(shots.folder.glob("*.png"))) == shots.count == 13
