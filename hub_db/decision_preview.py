@@ -65,7 +65,7 @@ def preview(
 def _links(session: Session) -> dict[int, int]:
     """Record → person, as the index holds it at this moment of the transaction."""
     session.flush()
-    return dict(session.execute(select(Link.record_id, Link.person_id)).all())  # type: ignore[arg-type]
+    return dict(session.execute(select(Link.record_id, Link.person_id)).all())
 
 
 def _touched(pair: tuple[int, int], now: dict[int, int], then: dict[int, int]) -> set[int]:
