@@ -19,6 +19,10 @@ from sqlalchemy import select
 from kim_hub.cli.main import main
 from kim_hub.core.access import Actor
 from kim_hub.core.errors import ConfigError
+from kim_hub.exchange.consent import ConsentPolicy
+from kim_hub.exchange.decision_effects import Effect, decision_effects
+from kim_hub.exchange.push_plan import PreviousTransfer, plan_deliveries
+from kim_hub.exchange.summary import HeldRecord
 from kim_hub.hub_db.models import AuditEntry, ReviewItem, SourceRecord, Transfer
 from kim_hub.pipeline.review import (
     LinkOutcome,
@@ -132,6 +136,31 @@ def last_audit_id(hub: Hub) -> int:
 
 def as_sent(effects: list) -> set[tuple[str, str]]:
     return {(effect.body, effect.kind) for effect in effects}
+
+
+# --- the rule, without a database ----------------------------------------------------------------------------
+
+
+def held(source: str, key: int, **consent: object) -> HeldRecord:
+    case = {"residence_status": "AE_25_2_GFK", "case_status": "active", "consent": {"recipients": ["kim"], **consent}}
+    return HeldRecord(source, f"{source}-{key}", case, key)
+
+
+def test_the_effects_are_what_the_push_plan_adds_under_the_decisions_grouping() -> None:
+    policy = ConsentPolicy(TODAY)
+    c, j = held("caritas", 1), held("jobcenter", 2)
+    withdrawn, other = held("awo", 3, withdrawn_at="2026-11-01"), held("stadt", 4)
+    sent = {1: PreviousTransfer("summary", "h1", (1, 2)), 2: PreviousTransfer("summary", "h2", (1, 2))}
+    sent[3] = PreviousTransfer("summary", "h3", (3, 4))  # a withdrawal is due whatever is decided
+    now = {"P-A": [(1, c), (2, j)], "P-B": [(3, withdrawn), (4, other)]}
+    due = plan_deliveries(dict(enumerate(now.values())), sent, {1, 2}, policy).deliveries
+    assert ("awo", "withdrawal") in [(d.recipient.source, d.kind) for d in due]  # due already, decided or not
+    split = decision_effects(now, [[(1, c)], [(2, j)], [(3, withdrawn), (4, other)]], sent, {1, 2}, policy)
+    assert split == [Effect("caritas", "correction", "P-A"), Effect("jobcenter", "correction", "P-A")]
+    assert decision_effects(now, list(now.values()), sent, {1, 2}, policy) == []  # nothing changes: nothing new
+    apart = {"P-A": [(1, c)], "P-C": [(2, j)]}
+    merge = decision_effects(apart, [[(1, c), (2, j)]], {}, set(), policy)
+    assert merge == [Effect("caritas", "summary", "P-A"), Effect("jobcenter", "summary", "P-C")]
 
 
 # --- the pipeline ------------------------------------------------------------------------------------------
