@@ -4,16 +4,16 @@ A merge, split or undo that would touch a person whose summaries already went to
 not applied when the first reviewer decides: it is kept here (decision, reason code, who asked,
 when) until a different reviewer confirms or rejects it. The row goes with its review item.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05 13:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
