@@ -1,7 +1,10 @@
 """Four eyes in a real browser (Debian's Chromium): a reviewer splits a person whose summaries
 already went to two bodies; the pair page has shown the correction notices that would follow, the
 decision waits; the same reviewer cannot confirm it; a second reviewer finds it in the queue and
-confirms it, and the next push sends exactly those notices. Screenshots under ``artifacts/``.
+confirms it, and the next push sends exactly those notices. The first reviewer's pages (what a
+decision would send, the decision waiting) are checked by axe-core, in a context that lets its
+script in (``bypass_csp``, as tests/e2e/test_web_accessibility.py does). Screenshots under
+``artifacts/``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy import select
 from kim_hub.hub_db.models import ReviewItem, SourceRecord
 from kim_hub.pipeline.web_users import add_user
 from tests.support import Hub, sqlite_url
+from tests.support.accessibility import FAILING_IMPACTS, axe_findings, summary
 from tests.support.data import CLEAR_IDENTITY, TODAY, exchange_csv, person_at
 from tests.support.servers import serving_web
 
@@ -59,7 +63,8 @@ def test_a_split_of_a_person_already_sent_waits_for_a_second_reviewer_in_the_bro
     print(f"screenshots: {shots}")
     samira = hub.pseudonyms()[("caritas", "C-1")]
 
-    first = browser.new_context(locale="de-DE").new_page()
+    first = browser.new_context(locale="de-DE", bypass_csp=True).new_page()
+    findings: list[str] = []
     sign_in(first, base, "anna")
     first.get_by_role("link", name=f"Paar ansehen {item}").click()
     effects = first.get_by_test_id("effects-different")
@@ -68,12 +73,15 @@ def test_a_split_of_a_person_already_sent_waits_for_a_second_reviewer_in_the_bro
     assert effects.get_by_text("Korrekturhinweis").count() == 2
     assert not any(name in first.content() for name in CLEAR_IDENTITY)
     first.screenshot(path=str(shots / "01-pair-with-effects.png"), full_page=True)
+    findings += summary("pair-with-effects", [v for v in axe_findings(first) if v["impact"] in FAILING_IMPACTS])
     first.get_by_label("verschiedene Personen").check()
     first.get_by_label("Begründung").select_option("fields_differ")
     first.get_by_role("button", name="Entscheiden").click()
     expect(first.get_by_test_id("notice")).to_contain_text("wartet auf die Bestätigung")
     expect(first.get_by_test_id("confirm")).to_have_count(0)  # not for the one who asked
     first.screenshot(path=str(shots / "02-pair-pending.png"), full_page=True)
+    findings += summary("pair-pending", [v for v in axe_findings(first) if v["impact"] in FAILING_IMPACTS])
+    assert findings == []
     assert hub.pseudonyms()[("caritas", "C-1")] == hub.pseudonyms()[("jobcenter", hub.stored_id("jobcenter", "962D000001"))]
 
     second = browser.new_context(locale="de-DE").new_page()
