@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kim_hub.cli.commands import (
     EXIT_OK,
@@ -27,6 +27,9 @@ from kim_hub.cli.commands import (
 )
 from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.home import check_source_name
+
+if TYPE_CHECKING:
+    from kim_hub.pipeline.review import LinkOutcome, Pending
 
 
 def register(commands: CommandGroup) -> None:
@@ -53,7 +56,12 @@ def register(commands: CommandGroup) -> None:
         "Show review items with per-field evidence and score.",
         "kim-hub review list --limit 10 --home /srv/kim-hub",
     )
-    listing.add_argument("--status", choices=("open", "same", "different", "all"), default="open")
+    listing.add_argument(
+        "--status",
+        choices=("open", "same", "different", "pending", "all"),
+        default="open",
+        help="pending: items whose decision waits for a second reviewer",
+    )
     listing.add_argument("--limit", type=int, default=50, help="show at most this many (0 = all)")
     listing.add_argument("--format", choices=("text", "json"), default="text")
     listing.add_argument("--older-than", type=int, metavar="DAYS", help="only items waiting longer than this many days")
@@ -103,6 +111,27 @@ def register(commands: CommandGroup) -> None:
         "kim-hub review resume 17 --home /srv/kim-hub",
     )
     resume.add_argument("item", type=int)
+    undo = review.command(
+        "undo",
+        cmd_review_undo,
+        "Take a decision back: the pair is re-linked under the model alone.",
+        "kim-hub review undo 17 --home /srv/kim-hub",
+    )
+    undo.add_argument("item", type=int, help="review item id")
+    for name, handler, text in (
+        ("confirm", cmd_review_confirm, "Confirm a decision that waits for a second reviewer: it is applied."),
+        ("reject", cmd_review_reject, "Reject a decision that waits for a second reviewer: nothing is applied."),
+    ):
+        waiting = review.command(name, handler, text, f"kim-hub review {name} 17 --home /srv/kim-hub")
+        waiting.add_argument("item", type=int, help="review item id (from 'review list --status pending')")
+    preview = review.command(
+        "preview",
+        cmd_review_preview,
+        "Show what deciding an item would send: correction and withdrawal notices, new summaries.",
+        "kim-hub review preview 17 --home /srv/kim-hub",
+    )
+    preview.add_argument("item", type=int, help="review item id")
+    add_access_options(preview, "review.preview")
 
     erase = commands.command(
         "erase",
@@ -163,6 +192,7 @@ def cmd_review_list(args: argparse.Namespace) -> int:
     if not items:
         print(f"no {args.status} review items")
     for item in items:
+        waits = f"  waits for a second reviewer: {item.pending.decision}" if item.pending else ""
         assigned = f"  assigned to {item.assigned_to.split(':', 1)[1]}" if item.assigned_to else ""
         aside = (
             f"  postponed until {item.postponed_until:%Y-%m-%d}"
@@ -171,7 +201,7 @@ def cmd_review_list(args: argparse.Namespace) -> int:
             if item.postponed_at
             else ""
         )
-        print(f"#{item.id}  p={item.score:.3f}  {item.status}{assigned}{aside}")
+        print(f"#{item.id}  p={item.score:.3f}  {item.status}{assigned}{aside}{waits}")
         for label, (source, record_id, pseudonym) in (("A", item.a), ("B", item.b)):
             print(f"   {label}: {source}/{record_id}  person {pseudonym or '-'}")
         for field, words in item.evidence.items():
@@ -233,8 +263,60 @@ def cmd_review_resume(args: argparse.Namespace) -> int:
 def cmd_review_decide(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.review import decide_review
 
-    outcome = decide_review(home_of(args), args.item, args.decision, args.reason)
-    print(f"review item {args.item}: {args.decision}; {outcome.records_linked} records re-linked")
+    _print_decided(args.item, args.decision, decide_review(home_of(args), args.item, args.decision, args.reason))
+    return EXIT_OK
+
+
+def cmd_review_undo(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review import undo_review
+
+    _print_decided(args.item, "undone", undo_review(home_of(args), args.item))
+    return EXIT_OK
+
+
+def cmd_review_confirm(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review import confirm_review
+
+    outcome = confirm_review(home_of(args), args.item)
+    print(f"review item {args.item}: confirmed and applied; {outcome.records_linked} records re-linked")
+    return EXIT_OK
+
+
+def cmd_review_reject(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review import reject_review
+
+    dropped = reject_review(home_of(args), args.item)
+    print(f"review item {args.item}: the waiting decision ({dropped.decision}) was rejected; nothing applied")
+    return EXIT_OK
+
+
+def _print_decided(item: int, what: str, outcome: LinkOutcome | Pending) -> None:
+    from kim_hub.pipeline.review import Pending
+
+    if isinstance(outcome, Pending):
+        print(
+            f"review item {item}: {outcome.decision} is pending: it touches a person whose summaries went to another "
+            f"body, so another reviewer must confirm it (kim-hub review confirm {item}); nothing applied yet"
+        )
+    else:
+        print(f"review item {item}: {what}; {outcome.records_linked} records re-linked")
+
+
+def cmd_review_preview(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review import preview_review
+
+    found = preview_review(home_of(args), args.item, access_of(args))
+    if found is None:
+        print(f"no review item {args.item}", file=sys.stderr)
+        return EXIT_USAGE
+    if not found.four_eyes:
+        print(f"review item {args.item} touches nobody whose summaries went out: a decision applies at once")
+        return EXIT_OK
+    print(f"review item {args.item}: a decision waits for a second reviewer; the next push would send")
+    for choice, effects in found.effects.items():
+        print(f"  if {choice}:" + ("" if effects else " nothing new"))
+        for effect in effects:
+            print(f"    {effect.kind:10} to {effect.body:12} person {effect.pseudonym}")
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ READ_PURPOSES = {
     "links.export": "export of the master index",
     "review.list": "review of uncertain matches",
     "review.show": "review of an uncertain match",
+    "review.preview": "review of an uncertain match: what a decision would send",
     "gaps.list": "chain gap worklist",
     "transitions.list": "Rechtskreis transition worklist",
     "report.write": "coordination report",

@@ -9,6 +9,7 @@ ingest_files     the ledger: one row per delivered file (by content hash) and it
 rejected_rows    receipts for rows that did not land: file, row, field, reason (no values)
 model_versions   learnt linkage parameters, versioned
 review_items     pairs between the thresholds, awaiting a coordinator's decision
+review_pending   a decision on a review item that waits for a second reviewer (four eyes)
 record_events    dated changes per record (status messages, Abgang/Zugang): the Rechtskreis history
 transfers        what was sent to which recipient record (content hash: only changes are sent)
 held_documents   documents held for a body that collects them over the API, until it acknowledges them
@@ -296,6 +297,20 @@ class ReviewItem(Base):
     )
 
 
+class PendingDecision(Base):
+    """A review decision (or undo) that touches a person whose summaries already went to another
+    body: recorded here instead of applied, until a second reviewer confirms or rejects it. Goes
+    with its item (a linking run drops an open item whose pair is no longer uncertain)."""
+
+    __tablename__ = "review_pending"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(16), doc="same | different | undo")
+    reason: Mapped[str | None] = mapped_column(String(32), doc="a code of hub_db.review.REASONS")
+    requested_by: Mapped[str] = mapped_column(String(110), doc="the first reviewer, as the audit log names actors")
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 class IndexSegment(Base):
     """One piece of one column of the columnar index snapshot (keyed encodings only, no ids in clear)."""
 
@@ -387,6 +402,7 @@ __all__ = [
     "Link",
     "LinkEvent",
     "ModelVersion",
+    "PendingDecision",
     "Person",
     "RecordEvent",
     "RejectedRow",

@@ -35,6 +35,19 @@ REASONS = ("fields_agree", "fields_differ", "source_confirmed", "case_file_check
 """Why a reviewer decided, from a closed list: a free text could quote a name, a code cannot. The
 web application words them; a decision on the command line may name none."""
 WITHHELD = "(linkage only)"  # the record id shown for a record whose person is held only for linkage
+UNDO = "undo"  # what a pending undo waits for (a decision taken back amounts to a merge or split too)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A decision waiting for a second reviewer: what (``DECISIONS`` or ``UNDO``), why, who asked
+    (``kind:name``, as the audit log names actors) and when."""
+
+    item: int
+    decision: str
+    reason: str | None
+    requested_by: str
+    requested_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,7 @@ class ReviewEntry:
     assigned_to: str | None = None  # the reviewer's actor (web:anna)
     postponed_at: dt.datetime | None = None
     postponed_until: dt.datetime | None = None
+    pending: Pending | None = None  # a decision waiting for a second reviewer (``pipeline.review`` fills it)
 
     def postponed(self, now: dt.datetime) -> bool:
         """Set aside at ``now``: postponed, and its date (if it has one) not yet reached."""
@@ -167,6 +181,12 @@ def undo(
     item.decided_at = None
     item.reason = None
     return _relink(session, item, "review.undo", {**(context or {}), "undone": undone, "score": item.score}, policy)
+
+
+def held_item(session: Session, item_id: int, held: Collection[str] | None) -> ReviewItem:
+    """The item as a decision finds it: locked against a linking run, refused if the queue would
+    not show it (``hub_db.review_pending`` decides under the four-eyes rule through it)."""
+    return _held_item(session, item_id, held)
 
 
 def _held_item(session: Session, item_id: int, held: Collection[str] | None) -> ReviewItem:

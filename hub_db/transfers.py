@@ -14,10 +14,10 @@ snapshot, never of a row) would not be seen at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from kim_hub.exchange.push_plan import PreviousTransfer
@@ -41,13 +41,30 @@ def persons_with_records(session: Session, minimum: int = 2) -> dict[int, list[t
     return {p: records for p, records in persons.items() if len(records) >= minimum}
 
 
-def event_history(session: Session) -> dict[int, list[dict[str, Any]]]:
+def held_records(session: Session, keys: Collection[int]) -> dict[int, HeldRecord]:
+    """These records (by key) as the exchange's rules read them, with their event history: what
+    ``persons_with_records`` holds of them, for a few records (a review decision's preview)."""
+    held: dict[int, HeldRecord] = {}
+    for chunk in chunked(sorted(keys)):
+        history = event_history(session, chunk)
+        query = select(SourceRecord.id, SourceRecord.source, SourceRecord.record_id, SourceRecord.case_data).where(
+            SourceRecord.id.in_(chunk)
+        )
+        for pk, source, record_id, case in session.execute(query):
+            held[pk] = HeldRecord(source, record_id, with_history(case, history.get(pk, ())), pk)
+    return held
+
+
+def event_history(session: Session, keys: Collection[int] | None = None) -> dict[int, list[dict[str, Any]]]:
     """Record key → every dated event stored for it (``record_events``), in the shape of the
-    events a stored row carries (``kind``, ``on`` as ISO date, and the event's details)."""
+    events a stored row carries (``kind``, ``on`` as ISO date, and the event's details); with
+    ``keys``, of those records only (at most one IN list of them)."""
     history: dict[int, list[dict[str, Any]]] = defaultdict(list)
     query = select(RecordEvent.record_id, RecordEvent.kind, RecordEvent.occurred_on, RecordEvent.detail).order_by(
         RecordEvent.occurred_on, RecordEvent.id
     )
+    if keys is not None:
+        query = query.where(RecordEvent.record_id.in_(list(keys)))
     for record_pk, kind, on, detail in session.execute(query):
         history[record_pk].append({"kind": kind, "on": on.isoformat(), **(detail or {})})
     return history
@@ -66,11 +83,23 @@ def pseudonyms(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Person.id, Person.pseudonym)).all())
 
 
-def last_transfers(session: Session) -> dict[int, PreviousTransfer]:
-    """Each recipient record's last transfer (kind, content hash, the records it drew on)."""
-    latest = select(func.max(Transfer.id)).group_by(Transfer.recipient_record).scalar_subquery()
+def last_transfers(session: Session, recipients: Collection[int] | None = None) -> dict[int, PreviousTransfer]:
+    """Each recipient record's last transfer (kind, content hash, the records it drew on); with
+    ``recipients``, of those records only."""
+    if recipients is not None:
+        found: dict[int, PreviousTransfer] = {}
+        for chunk in chunked(sorted(recipients)):
+            found.update(_last_transfers(session, Transfer.recipient_record.in_(chunk)))
+        return found
+    return _last_transfers(session, None)
+
+
+def _last_transfers(session: Session, among: ColumnElement[bool] | None) -> dict[int, PreviousTransfer]:
+    latest = select(func.max(Transfer.id)).group_by(Transfer.recipient_record)
+    if among is not None:
+        latest = latest.where(among)
     query = select(Transfer.recipient_record, Transfer.kind, Transfer.content_hash, Transfer.origins).where(
-        Transfer.id.in_(latest)
+        Transfer.id.in_(latest.scalar_subquery())
     )
     return {
         recipient: PreviousTransfer(kind, digest, tuple(origins or ()))

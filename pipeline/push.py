@@ -84,7 +84,7 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
     push (a sync run's, `kim-hub push`) waits and then finds everything sent. A crash before the
     commit records nothing; the re-run delivers the same documents again, which the sinks take
     as a replacement (same file names, CSV named by content; the API is idempotent per document)."""
-    policy = ConsentPolicy(today or dt.date.today(), config.exchange.authority_route_open, tuple(config.exchange.purposes))
+    policy = consent_policy(config, today)
     with sessions() as session, session.begin():
         hold(session, PUSHING)
         persons = persons_with_records(session, minimum=1)
@@ -130,6 +130,12 @@ def _hold_for_collection(
             outcome.documents_held[body] = held.held + held.kept
         if held.taken_back:
             outcome.documents_taken_back[body] = held.taken_back
+
+
+def consent_policy(config: HubConfig, today: dt.date | None = None) -> ConsentPolicy:
+    """The consent rules a push applies on ``today`` (default: today): also what a review
+    decision's preview plans with (``pipeline.review``), so it says what the push would send."""
+    return ConsentPolicy(today or dt.date.today(), config.exchange.authority_route_open, tuple(config.exchange.purposes))
 
 
 def _sendable(outcome: PushOutcome, body: str, planned: Sequence[Delivery]) -> list[Delivery]:

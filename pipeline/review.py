@@ -9,6 +9,13 @@ and re-links them again. Listing the queue or showing a pair shows records and p
 read in the audit log (``pipeline.audit``) of what was shown (a withheld record is not named), a
 decision or an undo a change (written by ``hub_db.review``).
 
+Four eyes (``hub_db.review_pending``): a decision or undo that touches a person whose summaries
+already went to another body is recorded as pending, not applied; another reviewer confirms it
+(``confirm_review``) or rejects it (``reject_review``). Before anyone decides, ``preview_review``
+says what each choice would send (``exchange.decision_effects``): the decision tried in a
+transaction that is rolled back, the push planned over the persons it would leave. Showing that
+is a read in the audit log (``review.preview``), as it says which bodies know a person.
+
 ``actor`` is who acts (default: the user this process runs as; the web application passes the
 user it signed in), ``context`` what the audit entry adds about them (role, organisations): ids
 and codes, never content.
@@ -18,29 +25,42 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kim_hub.core.access import Access, Actor
+from kim_hub.exchange.decision_effects import Effect
 from kim_hub.hub_db.audit_log import person_objects, record_objects, review_object
+from kim_hub.hub_db.decision_preview import preview
 from kim_hub.hub_db.legal_basis import held_pseudonyms
 from kim_hub.hub_db.master_index import LinkOutcome
-from kim_hub.hub_db.review import DECISIONS, REASONS, WITHHELD, ReviewEntry, decide, list_items, undo
+from kim_hub.hub_db.review import DECISIONS, REASONS, UNDO, WITHHELD, Pending, ReviewEntry, list_items
+from kim_hub.hub_db.review_pending import SecondReviewerError, confirm, item_touches_sent, pending_decisions, reject, submit
 from kim_hub.pipeline.audit import record_read
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.legal_basis import kim_policy, source_bases
 from kim_hub.pipeline.linking import link_policy
+from kim_hub.pipeline.push import consent_policy
 
 __all__ = [
     "DECISIONS",
     "REASONS",
+    "UNDO",
     "WITHHELD",
+    "DecisionPreview",
+    "Effect",
+    "LinkOutcome",
+    "Pending",
     "QueueFilter",
     "ReviewEntry",
+    "SecondReviewerError",
+    "confirm_review",
     "decide_review",
+    "preview_review",
+    "reject_review",
     "review_item",
     "review_items",
     "undo_review",
@@ -89,14 +109,19 @@ def review_items(
     actor: Actor | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> list[ReviewEntry]:
-    """Review items of this status ("all" for every one) a coordinator may see, most probable first."""
+    """Review items of this status ("all" for every one, "pending" for those waiting for a second
+    reviewer, whatever their status) a coordinator may see, most probable first."""
     config = home.load_config()
+    waiting = status == "pending"
     with open_sessions(home, config, actor) as sessions:
         with sessions() as session:
             held = held_pseudonyms(session, source_bases(config), kim_policy(config))
-            items = list_items(session, status, None if wanted else limit, held)
-            if wanted:
-                items = [item for item in items if wanted.keeps(item)][: limit or None]
+            items = _with_pending(
+                session, list_items(session, "all" if waiting else status, None if wanted or waiting else limit, held)
+            )
+            if wanted or waiting:
+                items = [item for item in items if (wanted is None or wanted.keeps(item)) and (item.pending or not waiting)]
+                items = items[: limit or None]
             objects = _shown(session, items)
         detail = {**(context or {}), "status": status, "items": len(items)}
         record_read(sessions, config, "review.list", objects, access, detail)
@@ -119,6 +144,7 @@ def review_item(
         with sessions() as session:
             held = held_pseudonyms(session, source_bases(config), kim_policy(config))
             found = [i for i in list_items(session, "all", None, held) if i.id == item_id and (wanted is None or wanted.keeps(i))]
+            found = _with_pending(session, found)
             objects = _shown(session, found)
         if not found:
             return None
@@ -136,6 +162,12 @@ def _shown(session: Session, items: list[ReviewEntry]) -> list[str]:
     ]
 
 
+def _with_pending(session: Session, items: list[ReviewEntry]) -> list[ReviewEntry]:
+    """The items with the decision each waits for, if any (few ever wait: read them all)."""
+    waiting = pending_decisions(session)
+    return [replace(item, pending=waiting.get(item.id)) for item in items]
+
+
 def decide_review(
     home: HubHome,
     item: int,
@@ -144,19 +176,101 @@ def decide_review(
     *,
     actor: Actor | None = None,
     context: Mapping[str, Any] | None = None,
-) -> LinkOutcome:
+) -> LinkOutcome | Pending:
     """Store a coordinator's "same" or "different" (with its reason, a code of ``REASONS``) and
-    re-link the pair under it (an item the list would not show is refused as if it did not exist)."""
+    re-link the pair under it (an item the list would not show is refused as if it did not exist);
+    or, when it touches a person whose summaries went out, record it as pending (``Pending``)."""
     config = home.load_config()
     with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
-        return decide(session, item, decision, link_policy(config), _held(session, config), reason, dict(context or {}))
+        return submit(session, item, decision, link_policy(config), _held(session, config), reason, dict(context or {}))
 
 
-def undo_review(home: HubHome, item: int, *, actor: Actor | None = None, context: Mapping[str, Any] | None = None) -> LinkOutcome:
-    """Take a decision back and re-link the pair under the model alone (``hub_db.review.undo``)."""
+def undo_review(
+    home: HubHome, item: int, *, actor: Actor | None = None, context: Mapping[str, Any] | None = None
+) -> LinkOutcome | Pending:
+    """Take a decision back and re-link the pair under the model alone (``hub_db.review.undo``);
+    pending instead, like a decision, when it touches a person whose summaries went out."""
     config = home.load_config()
     with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
-        return undo(session, item, link_policy(config), _held(session, config), dict(context or {}))
+        return submit(session, item, UNDO, link_policy(config), _held(session, config), None, dict(context or {}))
+
+
+def confirm_review(
+    home: HubHome, item: int, *, actor: Actor | None = None, context: Mapping[str, Any] | None = None
+) -> LinkOutcome:
+    """A second reviewer applies the decision waiting on the item (``SecondReviewerError`` for
+    the one who asked)."""
+    config = home.load_config()
+    with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
+        return confirm(session, item, link_policy(config), _held(session, config), dict(context or {}))
+
+
+def reject_review(home: HubHome, item: int, *, actor: Actor | None = None, context: Mapping[str, Any] | None = None) -> Pending:
+    """The decision waiting on the item is dropped; nothing is applied."""
+    config = home.load_config()
+    with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
+        return reject(session, item, _held(session, config), dict(context or {}))
+
+
+@dataclass(frozen=True)
+class DecisionPreview:
+    """What deciding an item would send, before anyone decides it.
+
+    ``four_eyes``: the item touches a person whose summaries went out, so a decision waits for a
+    second reviewer; only then are ``effects`` worked out: per choice (``same``/``different`` for
+    an open item, the waiting one for a pending item, ``undo`` for a decided one) the documents
+    the next push would send because of it. A pseudonym of a person held only for linkage is
+    shown as ``WITHHELD``."""
+
+    four_eyes: bool
+    effects: dict[str, list[Effect]] = field(default_factory=dict)
+
+
+def preview_review(
+    home: HubHome,
+    item_id: int,
+    access: Access | None = None,
+    *,
+    wanted: QueueFilter | None = None,
+    actor: Actor | None = None,
+    context: Mapping[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> DecisionPreview | None:
+    """What each choice on the item would send (None: the queue would not show the item). Each
+    choice is tried in a transaction that is rolled back; the persons shown are a read."""
+    config = home.load_config()
+    policy, consent = link_policy(config), consent_policy(config, today)
+    with open_sessions(home, config, actor) as sessions:
+        with sessions() as session:
+            held = _held(session, config)
+            found = _with_pending(session, [i for i in list_items(session, "all", None, held) if i.id == item_id])
+            if not found or (wanted is not None and not wanted.keeps(found[0])):
+                return None
+            entry, four_eyes = found[0], item_touches_sent(session, item_id)
+        choices = _choices(entry) if four_eyes else ()
+        effects: dict[str, list[Effect]] = {}
+        for choice in choices:
+            with sessions() as session:
+                trial = session.begin()
+                try:
+                    tried = preview(session, item_id, choice, policy, consent, held)
+                finally:
+                    trial.rollback()
+            effects[choice] = [e if e.pseudonym in held else replace(e, pseudonym=WITHHELD) for e in tried]
+        if choices:
+            with sessions() as session:
+                shown = [e.pseudonym for found_effects in effects.values() for e in found_effects if e.pseudonym != WITHHELD]
+                objects = [review_object(item_id), *person_objects(session, shown)]
+            detail = {**(context or {}), "choices": list(choices), "effects": sum(len(e) for e in effects.values())}
+            record_read(sessions, config, "review.preview", objects, access, detail)
+    return DecisionPreview(four_eyes, effects)
+
+
+def _choices(entry: ReviewEntry) -> tuple[str, ...]:
+    """The choices a reviewer has on the item now: what waits, else decide, else undo."""
+    if entry.pending is not None:
+        return (entry.pending.decision,)
+    return DECISIONS if entry.status == "open" else (UNDO,)
 
 
 def _held(session: Session, config: HubConfig) -> set[str]:

@@ -1,6 +1,11 @@
 """The reviewer's pages: the queue (filtered by source pair and least probability), one pair with
 its evidence, a decision with its reason, and its undo. A reviewer granted bodies (``--org``) sees
-only pairs of records from them; the rest does not exist for it."""
+only pairs of records from them; the rest does not exist for it.
+
+Four eyes: a decision or undo that touches a person whose summaries went to another body waits
+for a second reviewer (``pipeline.review``). The pair page shows, before anyone decides, what each
+choice would send (correction and withdrawal notices, new summaries: ``preview_review``), and a
+waiting decision with confirm and reject for any other reviewer; the queue lists what waits."""
 
 from __future__ import annotations
 
@@ -14,9 +19,14 @@ from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.review import (
     DECISIONS,
     REASONS,
+    Pending,
     QueueFilter,
     ReviewEntry,
+    SecondReviewerError,
+    confirm_review,
     decide_review,
+    preview_review,
+    reject_review,
     review_item,
     review_items,
     undo_review,
@@ -51,10 +61,14 @@ async def queue(request: Request) -> Response:
     )
     items = review_items(web.home, "open", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context())
     shown_pair = pair if pair in pairs else ""
+    waiting = review_items(
+        web.home, "pending", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context()
+    )
     return web.render(
         request,
         "queue.html",
         items=items,
+        waiting=waiting,
         pairs=list(pairs),
         pair=shown_pair,
         minimum=minimum,
@@ -80,16 +94,31 @@ def _shown(request: Request, user: SignedIn, item_id: int) -> ReviewEntry:
 
 
 def _pair_page(
-    request: Request, item: ReviewEntry, missing: bool = False, status: int | None = None, **extra: object
+    request: Request,
+    user: SignedIn,
+    item: ReviewEntry,
+    missing: bool = False,
+    refused: bool = False,
+    status: int | None = None,
+    **extra: object,
 ) -> Response:
-    return context_of(request).render(
+    """The pair with its evidence and, where four eyes apply, what each choice would send."""
+    web = context_of(request)
+    preview = preview_review(
+        web.home, item.id, wanted=QueueFilter(bodies=granted(user)), actor=user.account.actor, context=user.account.context()
+    )
+    return web.render(
         request,
         "pair.html",
-        status=status or (400 if missing else 200),
+        status=status or (400 if missing else 403 if refused else 200),
         item=item,
         decisions=DECISIONS,
         reasons=REASONS,
         missing=missing,
+        refused=refused,
+        preview=preview,
+        own_request=item.pending is not None and item.pending.requested_by == str(user.account.actor),
+        notice=request.query_params.get("notice"),
         **extra,
     )
 
@@ -97,7 +126,7 @@ def _pair_page(
 @router.get("/review/{item_id:int}")
 async def pair_page(request: Request, item_id: int) -> Response:
     user = in_role(request, "reviewer")
-    return _pair_page(request, _shown(request, user, item_id))
+    return _pair_page(request, user, _shown(request, user, item_id))
 
 
 @router.post("/review/{item_id:int}/decide")
@@ -107,15 +136,15 @@ async def decide_post(request: Request, item_id: int) -> Response:
     form = await form_of(request, user)
     item = _shown(request, user, item_id)
     decision, reason = form.get("decision", ""), form.get("reason", "")
-    if decision not in DECISIONS or reason not in REASONS or item.status != "open":
-        return _pair_page(request, item, missing=True)
+    if decision not in DECISIONS or reason not in REASONS or item.status != "open" or item.pending is not None:
+        return _pair_page(request, user, item, missing=True)
     try:
-        decide_review(
+        done = decide_review(
             context_of(request).home, item_id, decision, reason, actor=user.account.actor, context=user.account.context()
         )
     except ConfigError:
         raise not_found() from None
-    return RedirectResponse(f"/review/{item_id}", status_code=303)
+    return RedirectResponse(f"/review/{item_id}" + ("?notice=pending" if isinstance(done, Pending) else ""), status_code=303)
 
 
 @router.post("/review/{item_id:int}/undo")
@@ -125,10 +154,40 @@ async def undo_post(request: Request, item_id: int) -> Response:
     await form_of(request, user)
     _shown(request, user, item_id)
     try:
-        undo_review(context_of(request).home, item_id, actor=user.account.actor, context=user.account.context())
+        done = undo_review(context_of(request).home, item_id, actor=user.account.actor, context=user.account.context())
     except ConfigError:
         raise not_found() from None
+    if isinstance(done, Pending):  # it touches a person whose summaries went out: a second reviewer confirms
+        return RedirectResponse(f"/review/{item_id}?notice=pending", status_code=303)
     return RedirectResponse("/review?notice=undone", status_code=303)
+
+
+@router.post("/review/{item_id:int}/confirm")
+async def confirm_post(request: Request, item_id: int) -> Response:
+    """A second reviewer applies the decision that waits; the one who asked is refused (403)."""
+    user = in_role(request, "reviewer")
+    await form_of(request, user)
+    item = _shown(request, user, item_id)
+    try:
+        confirm_review(context_of(request).home, item_id, actor=user.account.actor, context=user.account.context())
+    except SecondReviewerError:
+        return _pair_page(request, user, item, refused=True)
+    except ConfigError:
+        raise not_found() from None
+    return RedirectResponse(f"/review/{item_id}?notice=confirmed", status_code=303)
+
+
+@router.post("/review/{item_id:int}/reject")
+async def reject_post(request: Request, item_id: int) -> Response:
+    """The decision that waits is dropped (by another reviewer, or withdrawn by the one who asked)."""
+    user = in_role(request, "reviewer")
+    await form_of(request, user)
+    _shown(request, user, item_id)
+    try:
+        reject_review(context_of(request).home, item_id, actor=user.account.actor, context=user.account.context())
+    except ConfigError:
+        raise not_found() from None
+    return RedirectResponse(f"/review/{item_id}?notice=rejected", status_code=303)
 
 
 def _probability(text: str) -> float | None:

@@ -99,7 +99,7 @@ def _done(request: Request, user: SignedIn, item_id: int, action: Callable[[], N
 
 
 def _refused(request: Request, user: SignedIn, item_id: int) -> Response:
-    return _pair_page(request, _shown(request, user, item_id), status=409, worklist_refused=True)
+    return _pair_page(request, user, _shown(request, user, item_id), status=409, worklist_refused=True)
 
 
 def _date_of(text: str) -> dt.datetime | bool | None:
