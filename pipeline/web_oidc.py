@@ -48,10 +48,10 @@ from joserfc.jws import JWSRegistry
 
 from kim_hub.core.errors import BadInputError, ConfigError, TransientError
 from kim_hub.pipeline.home import OIDC_CALLBACK_PATH, HubHome, OidcConfig
+from kim_hub.pipeline.pending_sign_ins import MAX_PENDING, PendingByCookie
 
 TIMEOUT = 10.0
 PENDING_SECONDS = 600
-MAX_PENDING = 10_000
 LEEWAY_SECONDS = 60
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
@@ -66,34 +66,11 @@ class PendingSignIn:
     started: float = field(default_factory=time.monotonic)
 
 
-class PendingSignIns:
-    """The pending sign-ins of this process, by the SHA-256 of their cookie's random id: each is
-    taken once, within ``PENDING_SECONDS``; the oldest go when there are too many."""
+class PendingSignIns(PendingByCookie[PendingSignIn]):
+    """The provider round trips this process waits for (``PENDING_SECONDS`` each, taken once)."""
 
     def __init__(self) -> None:
-        self._pending: dict[str, PendingSignIn] = {}
-        self._lock = threading.Lock()
-
-    def add(self, pending: PendingSignIn) -> str:
-        """The cookie that stands for ``pending``."""
-        cookie = secrets.token_urlsafe(32)
-        with self._lock:
-            now = time.monotonic()
-            for key in [k for k, p in self._pending.items() if now - p.started > PENDING_SECONDS]:
-                del self._pending[key]
-            while len(self._pending) >= MAX_PENDING:
-                del self._pending[next(iter(self._pending))]
-            self._pending[_digest(cookie)] = pending
-        return cookie
-
-    def take(self, cookie: str | None) -> PendingSignIn | None:
-        if not cookie:
-            return None
-        with self._lock:
-            pending = self._pending.pop(_digest(cookie), None)
-        if pending is None or time.monotonic() - pending.started > PENDING_SECONDS:
-            return None
-        return pending
+        super().__init__(PENDING_SECONDS)
 
 
 class IdTokens:

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -37,6 +35,7 @@ from kim_hub.hub_db.web_accounts import WebSecondFactor, enrolled_names, second_
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.pending_sign_ins import PendingByCookie
 from kim_hub.pipeline.web_users import EXTERNAL_ACCOUNT_PREFIX
 
 ISSUER = "kim-hub"
@@ -44,7 +43,6 @@ SEALED_PREFIX = "gcm1-"
 _CONTEXT = b"kim-hub/web-totp/v1\n"
 VALID_WINDOW = 1  # steps before and after the current one
 PENDING_SECONDS = 300
-MAX_PENDING = 10_000
 
 
 @dataclass(frozen=True)
@@ -139,35 +137,8 @@ class PendingCode:
     started: float = field(default_factory=time.monotonic)
 
 
-class PendingCodes:
-    """The sign-ins of this process waiting for their code, by the SHA-256 of their cookie's random
-    id: each is taken once, within ``PENDING_SECONDS``; the oldest go when there are too many."""
+class PendingCodes(PendingByCookie[PendingCode]):
+    """The sign-ins of this process waiting for their code (``PENDING_SECONDS`` each, taken once)."""
 
     def __init__(self) -> None:
-        self._pending: dict[str, PendingCode] = {}
-        self._lock = threading.Lock()
-
-    def add(self, pending: PendingCode) -> str:
-        """The cookie that stands for ``pending``."""
-        cookie = secrets.token_urlsafe(32)
-        with self._lock:
-            now = time.monotonic()
-            for key in [k for k, p in self._pending.items() if now - p.started > PENDING_SECONDS]:
-                del self._pending[key]
-            while len(self._pending) >= MAX_PENDING:
-                del self._pending[next(iter(self._pending))]
-            self._pending[_digest(cookie)] = pending
-        return cookie
-
-    def take(self, cookie: str | None) -> PendingCode | None:
-        if not cookie:
-            return None
-        with self._lock:
-            pending = self._pending.pop(_digest(cookie), None)
-        if pending is None or time.monotonic() - pending.started > PENDING_SECONDS:
-            return None
-        return pending
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+        super().__init__(PENDING_SECONDS)

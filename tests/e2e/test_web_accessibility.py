@@ -21,6 +21,7 @@ from kim_hub.pipeline.web_totp import enrol
 from kim_hub.pipeline.web_users import add_user
 from tests.support import Hub, review_home, sqlite_url
 from tests.support.accessibility import FAILING_IMPACTS, axe_findings, summary
+from tests.support.browser import sign_in_with_form
 from tests.support.servers import serving_web
 
 PASSWORD = "korrekt-Pferd-Batterie"
@@ -43,11 +44,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, dict[str, int], str]]:
 
 
 def sign_in(page: Page, base: str, name: str) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Benutzername").fill(name)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_load_state()
+    sign_in_with_form(page, base, name, PASSWORD)
 
 
 def test_every_page_of_the_walk_has_no_serious_accessibility_violation(

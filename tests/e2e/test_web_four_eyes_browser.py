@@ -20,6 +20,7 @@ from kim_hub.hub_db.models import ReviewItem, SourceRecord
 from kim_hub.pipeline.web_users import add_user
 from tests.support import Hub, sqlite_url
 from tests.support.accessibility import FAILING_IMPACTS, axe_findings, summary
+from tests.support.browser import sign_in_with_form
 from tests.support.data import CLEAR_IDENTITY, TODAY, exchange_csv, person_at
 from tests.support.servers import serving_web
 
@@ -47,11 +48,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Hub, int]]:
 
 
 def sign_in(page: Page, base: str, name: str) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Benutzername").fill(name)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_load_state()
+    sign_in_with_form(page, base, name, PASSWORD)
 
 
 def test_a_split_of_a_person_already_sent_waits_for_a_second_reviewer_in_the_browser(
