@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import BACKENDS, Hub, postgres_database, seeded_keys, sqlite_url
+from tests.support import BACKENDS, Hub, migrated_sqlite_database, postgres_database, seeded_keys, sqlite_url
 from tests.support.browser import launched_browser, playwright_launch_args
 from tests.support.prefect import prefect_server
 
@@ -68,12 +69,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    """A home with the fixed test key on each database backend (see ``database_url``; tests.support.hub)."""
-    opened = Hub.create(tmp_path / "home", database_url)
-    yield opened
-    opened.close()
+@pytest.fixture(params=BACKENDS)
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
+    """A home with the fixed test key on each database backend (tests.support.hub), its database
+    already at the newest migration (a copy of one migrated once per process: see
+    tests.support.databases; ``database_url`` gives an empty one)."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = migrated_sqlite_database(tmp_path / "hub.db")
+        else:
+            url = stack.enter_context(postgres_database(migrated=True))
+        opened = Hub.create(tmp_path / "home", url)
+        yield opened
+        opened.close()
 
 
 @pytest.fixture(scope="session")

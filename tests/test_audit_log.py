@@ -12,8 +12,6 @@ import datetime as dt
 import json
 import os
 import pwd
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -28,6 +26,7 @@ from kim_hub.pipeline.audit import AuditFilter, list_entries, purge_log, verify_
 from kim_hub.pipeline.review import review_items
 from tests.support import Hub, run_cli, samira_in_two_sources
 from tests.support.data import TODAY, exchange_csv, person_at
+from tests.support.tampering import triggers_bypassed
 
 OS_USER = f"os:{pwd.getpwuid(os.geteuid()).pw_name}"
 
@@ -49,21 +48,6 @@ def with_review_item(hub: Hub) -> int:
 
 def key_of(hub: Hub) -> ChainKey:
     return ChainKey(load_audit_key(hub.home.key_dir(hub.config)))
-
-
-@contextmanager
-def triggers_bypassed(hub: Hub) -> Iterator[object]:
-    """A connection on which the log's append-only triggers do not fire: what someone with direct
-    access to the database could do (SQLite: drop them; PostgreSQL: the table owner disables them)."""
-    engine = create_engine(hub.home.database_url(hub.config))
-    with engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            for trigger in ("audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_delete"):
-                connection.execute(text(f"DROP TRIGGER {trigger}"))
-        else:
-            connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
-        yield connection
-    engine.dispose()
 
 
 def reads(hub: Hub, count: int) -> None:

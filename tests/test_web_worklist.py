@@ -29,7 +29,7 @@ from kim_hub.pipeline.web_users import add_user
 from kim_hub.web.app import create_app
 from tests.support import Hub, review_home, sqlite_url
 from tests.support.data import CLEAR_IDENTITY, GOOD
-from tests.test_audit_log import triggers_bypassed
+from tests.support.tampering import triggers_bypassed
 
 PASSWORD = "korrekt-Pferd-Batterie"
 TOKEN = re.compile(r'name="csrf" value="([^"]+)"')

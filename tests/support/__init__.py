@@ -37,7 +37,14 @@ Nothing in this package imports Prefect (tests/conftest.py sets Prefect's enviro
 """
 
 from tests.support.cli import init_home, kim_hub_command, run_cli, start_cli
-from tests.support.databases import BACKENDS, POSTGRES_ENV, postgres_admin_url, postgres_database, sqlite_url
+from tests.support.databases import (
+    BACKENDS,
+    POSTGRES_ENV,
+    migrated_sqlite_database,
+    postgres_admin_url,
+    postgres_database,
+    sqlite_url,
+)
 from tests.support.files import SETTLED_AGE, copy_deliveries, copy_sample, csv_text, deliver, settle
 from tests.support.hub import Hub
 from tests.support.keys import TEST_MASTER_KEY, TEST_RECORD_ID_KEY, plant_test_key, random_keys, seeded_keys
@@ -64,6 +71,7 @@ __all__ = [
     "plant_test_key",
     "postgres_admin_url",
     "postgres_database",
+    "migrated_sqlite_database",
     "random_keys",
     "coordinator_home",
     "report_home",
