@@ -101,9 +101,9 @@ def partition_digest(links: list[dict]) -> str:
 
 
 def _stored_truth(path: Path, home: Path) -> dict[tuple[str, str], str]:
-    """``tests.support.data.stored_truth`` with each source's form asked once: before commit
-    5cb59a3 every ``RecordIdForms.stored`` call scanned the installed entry points, which made
-    scoring a checkout of that time take minutes."""
+    """``tests.support.data.stored_truth`` with each source's form asked once: before the entry
+    points were cached (``core.plugins``) every ``RecordIdForms.stored`` call scanned the installed
+    distributions, which made scoring a checkout of that time take minutes."""
     from kim_hub.pipeline.home import HubHome
     from kim_hub.pipeline.record_ids import RecordIdForms, seals_record_ids
     from tests.support.data import read_truth

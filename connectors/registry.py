@@ -17,12 +17,6 @@ from kim_hub.core.plugins import installed
 
 ENTRY_POINT_GROUP = "kim_hub.connectors"
 
-_loaded: dict[str, Connector] = {}
-"""Connectors loaded by this process, by name. Scanning the installed packages' entry points
-costs milliseconds (every distribution's metadata is read), and a sync asks for its sources'
-connectors again and again; a class once loaded stays imported anyway. A name not found, or a
-plug-in that fails to load, is never remembered: it is looked up afresh each time."""
-
 
 def available_connectors() -> dict[str, EntryPoint]:
     """Name → entry point of every installed connector."""
@@ -31,8 +25,6 @@ def available_connectors() -> dict[str, EntryPoint]:
 
 def load_connector(name: str) -> Connector:
     """The connector class registered under ``name``, checked against the contract."""
-    if name in _loaded:
-        return _loaded[name]
     found = available_connectors()
     if name not in found:
         known = ", ".join(sorted(found)) or "none"
@@ -43,7 +35,6 @@ def load_connector(name: str) -> Connector:
         raise ConfigError(f"connector {name!r} cannot be loaded ({type(exc).__name__})") from None
     if getattr(connector, "kind", None) not in ("file", "pull") or not isinstance(getattr(connector, "row_format", None), str):
         raise ConfigError(f"connector {name!r} does not implement kim_hub.connectors.base.FileConnector or PullConnector")
-    _loaded[name] = connector
     return connector  # type: ignore[no-any-return]  # checked just above
 
 
