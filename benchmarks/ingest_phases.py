@@ -1,0 +1,96 @@
+"""Where a first sync's own work goes, phase by phase, without Prefect: ingest per source, link, push, report.
+
+    .venv/bin/python benchmarks/ingest_phases.py [--sample standard] [--repeat 3] [--profile FILE]
+
+The steps of ``flows.sync.sync_flow`` run as the plain pipeline functions its tasks wrap, in this
+process, on a fresh home (`kim-hub init` with the fixed test key) with the sample's deliveries in
+its inboxes. Per phase it prints wall and CPU seconds of this process (``time.process_time``;
+the encode workers, which small files never start, would not count). ``--profile`` writes a
+cProfile of the last repeat (``python -m pstats FILE``). Start-up and Prefect are what
+``ingest_speed.py`` adds on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(_HERE.parent))  # `tests.support`, as pytest finds it from the repository root
+
+
+def one_run(work: Path, index: int, sample_name: str, profiler: cProfile.Profile | None) -> dict[str, tuple[float, float]]:
+    from kim_hub.pipeline.database import open_sessions
+    from kim_hub.pipeline.home import HubHome
+    from kim_hub.pipeline.ingest import ingest_source
+    from kim_hub.pipeline.linking import link_index
+    from kim_hub.pipeline.push import push_all
+    from kim_hub.pipeline.reports import write_reports
+    from kim_hub.pipeline.setup import encoding_keys
+    from tests.support import copy_sample, init_home
+
+    path = init_home(work / f"home-{index}")
+    copy_sample(path, sample_name)
+    phases: dict[str, tuple[float, float]] = {}
+
+    def timed(name: str, step: Callable[[], Any]) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        try:
+            return step()
+        finally:
+            if profiler is not None:
+                profiler.disable()
+            phases[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+
+    home = HubHome(path)
+    config = home.load_config()
+    for source in config.sources:
+        with open_sessions(home, config) as sessions:
+            timed(f"ingest {source}", partial(ingest_source, home, config, source, encoding_keys(home, config), sessions))
+    with open_sessions(home, config) as sessions:
+        timed("link", lambda: link_index(sessions, config))
+    with open_sessions(home, config) as sessions:
+        timed("push", lambda: push_all(home, config, sessions))
+    timed("report", lambda: write_reports(home, None, "de"))
+    return phases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", default="standard")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", help="write a cProfile of the last repeat's phases here")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kim-ingest-phases-"))
+    runs = []
+    for index in range(args.repeat):
+        last = index == args.repeat - 1
+        profiler = cProfile.Profile() if args.profile and last else None
+        runs.append(one_run(work, index, args.sample, profiler))
+        if profiler is not None:
+            profiler.dump_stats(args.profile)
+    print(f"{'phase':20} {'wall s':>8} {'CPU s':>8}   (medians of {args.repeat})")
+    for phase in runs[0]:
+        wall = statistics.median(r[phase][0] for r in runs)
+        cpu = statistics.median(r[phase][1] for r in runs)
+        print(f"{phase:20} {wall:8.2f} {cpu:8.2f}")
+    total_wall = statistics.median(sum(w for w, _ in r.values()) for r in runs)
+    total_cpu = statistics.median(sum(c for _, c in r.values()) for r in runs)
+    print(f"{'total':20} {total_wall:8.2f} {total_cpu:8.2f}")
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
