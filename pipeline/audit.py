@@ -120,7 +120,7 @@ def list_entries(
     if wanted.channel is not None and wanted.channel not in CHANNELS:
         raise ConfigError(f"--channel must be one of {', '.join(CHANNELS)}")
     if wanted.actor is not None and not ACTOR_FILTER.fullmatch(wanted.actor):
-        raise ConfigError("--actor is kind:name (os:alice) or a name: letters, digits and . @ + - _")
+        raise ConfigError("--actor is kind:name (os:alice, api:caritas:3) or a name: letters, digits and . @ + - _")
     if wanted.action is not None and not ACTION_FILTER.fullmatch(wanted.action):
         raise ConfigError("--action is an action as listed (review.list) or its family (review): a-z, _ and dots")
     config = home.load_config()
