@@ -42,6 +42,7 @@ __all__ = [
     "list_entries",
     "purge_log",
     "record_admin",
+    "record_api_call",
     "record_read",
     "record_view",
     "verify_log",
@@ -102,6 +103,15 @@ def record_view(
     config = home.load_config()
     with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
         append(session, "admin", "web.view", objects, {"page": page, **context, **(detail or {})})
+
+
+def record_api_call(home: HubHome, actor: Actor, operation: str, detail: Mapping[str, Any], objects: Sequence[str] = ()) -> None:
+    """One call of the providers' HTTP API: an admin entry ``api.call`` in the name of the body and
+    token (``api:<body>:<token id>``, or ``api:unauthenticated`` for a call without a valid
+    token), naming the operation, its answer's status and the deliveries it touched (by id)."""
+    config = home.load_config()
+    with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
+        append(session, "admin", "api.call", objects, {"operation": operation, **detail})
 
 
 def list_entries(
