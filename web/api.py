@@ -298,7 +298,8 @@ async def get_receipt(request: Request, source: str, receipt_id: str) -> Respons
     if found is not None:
         await _audit(request, 200, [found.object_id])
         return JSONResponse(receipt_of_summary(found).model_dump())
-    if RECEIPT_KEY.fullmatch(receipt_id) and await run_in_threadpool(pending, home, source, receipt_id):
+    waiting = RECEIPT_KEY.fullmatch(receipt_id) is not None and await run_in_threadpool(pending, home, source, receipt_id)
+    if waiting:
         url = f"{API_PREFIX}/sources/{source}/receipts/{receipt_id}"
         await _audit(request, 202)
         return JSONResponse(Pending(id=receipt_id, receipt_url=url).model_dump(), status_code=202)
