@@ -319,3 +319,12 @@ def test_the_api_publishes_its_document_and_the_pages_still_publish_none(hub: Hu
     assert client.get("/api/v1/openapi.json").json() == json.loads(openapi_text())
     for path in ("/openapi.json", "/docs", "/api/v1/docs"):
         assert client.get(path).status_code in (303, 404)
+
+
+def test_every_address_under_the_prefix_is_the_apis_even_with_an_encoded_line_break(hub: Hub) -> None:
+    client = client_of(hub)
+    token = issued(hub)
+    for path in ("/api/v1/sources/%0Acaritas/receipts", "/api/v1/sources/ca%0Dritas/receipts/0123456789abcdef"):
+        assert client.get(path).status_code == 401
+        answer = client.get(path, headers=bearer(token))
+        assert (answer.status_code, answer.json()) == (404, {"detail": "Not Found"})

@@ -16,12 +16,14 @@ who is not signed in is sent to sign in instead, from any address, existing or n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from kim_hub.pipeline.audit import record_view
@@ -68,4 +70,10 @@ def create_app(home: HubHome) -> FastAPI:
     for routes in (routes_account, routes_oidc, routes_worklist, routes_review, routes_bodies, routes_coordinator, routes_audit):
         app.include_router(routes.router)
     app.mount(API_PREFIX, create_api(home))  # the providers' API: its own application and OpenAPI document
+    mounted = app.routes[-1]
+    assert isinstance(mounted, Mount)
+    # Starlette's pattern of a mount (``.*``) stops at a line break, so an address under /api/v1 with
+    # an encoded one (%0A) fell through to the pages and was answered with the sign-in page: with
+    # DOTALL everything under the prefix is the API's, answered in JSON (found by schemathesis)
+    mounted.path_regex = re.compile(mounted.path_regex.pattern, re.DOTALL)
     return app
