@@ -40,7 +40,7 @@ from kim_hub.pipeline.api_tokens import TokenInfo
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.ingest import file_readers, ingest_delivery
-from kim_hub.pipeline.receipts import ReceiptSummary, receipt_of
+from kim_hub.pipeline.receipts import ReceiptSummary, receipts_of
 from kim_hub.pipeline.setup import encoding_keys
 from kim_hub.runtime.durability import sync_folder
 from kim_hub.runtime.file_modes import make_private_folders
@@ -114,7 +114,7 @@ def deliver(home: HubHome, caller: Caller, source: str, data: bytes, suffix: str
     suffix = suffix.lower() if SUFFIX.fullmatch(suffix.lower()) else ".csv"
     content_hash = hashlib.sha256(data).hexdigest()
     key = content_hash[:16]
-    earlier = receipt_of(home, source, key)
+    earlier = receipt_for(home, source, key)
     today = dt.datetime.now(dt.UTC).date()
     with open_sessions(home, config, caller.actor) as sessions, sessions() as session, session.begin():
         if idempotency_key is not None:
@@ -146,7 +146,14 @@ def ingest_now(home: HubHome, caller: Caller, source: str, path: Path, key: str)
     config = home.load_config()
     with open_sessions(home, config, caller.actor) as sessions:
         done = ingest_delivery(home, config, source, path, encoding_keys(home, config), sessions)
-    return None if done is None else receipt_of(home, source, key)
+    return None if done is None else receipt_for(home, source, key)
+
+
+def receipt_for(home: HubHome, source: str, key: str) -> ReceiptSummary | None:
+    """The receipt of a delivery's content: the one that counted its rows, rather than the receipt
+    of a later copy under another name (``duplicate``, with no counts), if both are there."""
+    found = [r for r in receipts_of(home, source) if r.key == key]
+    return next((r for r in found if r.status != "duplicate"), found[0] if found else None)
 
 
 def pending(home: HubHome, source: str, key: str) -> bool:

@@ -328,3 +328,17 @@ def test_every_address_under_the_prefix_is_the_apis_even_with_an_encoded_line_br
         assert client.get(path).status_code == 401
         answer = client.get(path, headers=bearer(token))
         assert (answer.status_code, answer.json()) == (404, {"detail": "Not Found"})
+
+
+def test_content_already_dropped_answers_the_drop_files_receipt_without_a_second_ingest(hub: Hub) -> None:
+    hub.drop_rows("caritas", "export.csv", GOOD)
+    hub.ingest("caritas")
+    client = client_of(hub)
+    answer = client.post(DELIVERIES, headers=bearer(issued(hub)), files=upload(csv_text(GOOD, HEADER)))
+    assert answer.status_code == 200
+    assert (answer.json()["status"], answer.json()["accepted"]) == ("done", 2)
+    assert (
+        stored_files(hub) == 1
+        and not (hub.path / "processing" / "caritas").exists()
+        or not list((hub.path / "processing" / "caritas").iterdir())
+    )
