@@ -17,6 +17,8 @@ sender's file name, which may be made of a person's name), then claimed and inge
   (202 and the receipt's address to poll); if the process dies first, the next sync takes it.
 * The bytes a body delivers count per day (UTC) against ``[api] daily_bytes``
   (``DailyLimitError``, 429 with the seconds until the day ends).
+* A busy database (locked, unreachable) before the upload is written is a TransientError (503
+  with Retry-After); after, the upload waits in ``processing/`` and is answered 202.
 * Linking is what it is for a dropped file: the next sync's link run takes the new records.
 """
 
@@ -27,14 +29,18 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.provider_json import ProviderJsonConnector
 from kim_hub.connectors.registry import load_connector
 from kim_hub.core.access import Actor
-from kim_hub.core.errors import BadInputError
+from kim_hub.core.errors import BadInputError, TransientError
 from kim_hub.hub_db.api_tokens import add_delivered_bytes, delivered_bytes, idempotency_content, remember_idempotency
 from kim_hub.pipeline.api_tokens import TokenInfo
 from kim_hub.pipeline.database import open_sessions
@@ -116,7 +122,7 @@ def deliver(home: HubHome, caller: Caller, source: str, data: bytes, suffix: str
     key = content_hash[:16]
     earlier = receipt_for(home, source, key)
     today = dt.datetime.now(dt.UTC).date()
-    with open_sessions(home, config, caller.actor) as sessions, sessions() as session, session.begin():
+    with _busy_is_transient(), open_sessions(home, config, caller.actor) as sessions, sessions() as session, session.begin():
         if idempotency_key is not None:
             key_hash = hashlib.sha256(idempotency_key.encode("utf-8", "surrogateescape")).hexdigest()
             stood_for = idempotency_content(session, caller.body, source, key_hash)
@@ -144,9 +150,21 @@ def ingest_now(home: HubHome, caller: Caller, source: str, path: Path, key: str)
     """Ingest a written delivery as the caller (its entry in the audit log's input channel names
     the caller); its receipt, or None when a sync run claimed it first (it writes the receipt)."""
     config = home.load_config()
-    with open_sessions(home, config, caller.actor) as sessions:
-        done = ingest_delivery(home, config, source, path, encoding_keys(home, config), sessions)
+    try:
+        with open_sessions(home, config, caller.actor) as sessions:
+            done = ingest_delivery(home, config, source, path, encoding_keys(home, config), sessions)
+    except (TransientError, OperationalError, InterfaceError):
+        return None  # the database was busy: the file waits in processing/ for the next sync run
     return None if done is None else receipt_for(home, source, key)
+
+
+@contextmanager
+def _busy_is_transient() -> Iterator[None]:
+    """A locked or unreachable database before anything was written: the caller may retry."""
+    try:
+        yield
+    except (OperationalError, InterfaceError):
+        raise TransientError("the hub's database is busy; retry later") from None
 
 
 def receipt_for(home: HubHome, source: str, key: str) -> ReceiptSummary | None:

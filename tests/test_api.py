@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from kim_hub.cli.main import main
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.models import ApiToken, AuditEntry, IngestFile, SourceRecord
+from kim_hub.pipeline import api_deliveries
 from kim_hub.pipeline.api_limits import RateLimiter
 from kim_hub.pipeline.api_tokens import authenticate, issue_token, list_tokens, revoke_token, rotate_token
 from kim_hub.web.api import openapi_text
@@ -347,3 +349,29 @@ def test_content_already_dropped_answers_the_drop_files_receipt_without_a_second
     assert stored_files(hub) == 1
     assert not list((hub.path / "processing" / "caritas").glob("*"))
     assert len(list((hub.path / "archive" / "caritas").iterdir())) == 1
+
+
+def test_a_busy_database_answers_503_before_the_upload_and_202_after_it_and_the_next_sync_takes_the_file(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_of(hub)
+    token = issued(hub)
+
+    def busy(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(api_deliveries, "open_sessions", busy)
+        refused = client.post(DELIVERIES, headers=bearer(token), files=upload(csv_text(GOOD, HEADER)))
+    assert (refused.status_code, refused.headers["retry-after"]) == (503, "10")
+    assert not list((hub.path / "processing" / "caritas").glob("*"))
+    with monkeypatch.context() as patched:
+        patched.setattr(api_deliveries, "ingest_delivery", busy)
+        taken = client.post(DELIVERIES, headers=bearer(token), files=upload(csv_text(GOOD, HEADER)))
+    assert taken.status_code == 202
+    waiting = client.get(taken.json()["receipt_url"], headers=bearer(token))
+    assert (waiting.status_code, waiting.json()["status"]) == (202, "pending")
+    assert stored_files(hub) == 0
+    hub.ingest("caritas")  # the next sync run finishes the upload it finds in processing/
+    done = client.get(taken.json()["receipt_url"], headers=bearer(token))
+    assert (done.status_code, done.json()["accepted"]) == (200, 2)

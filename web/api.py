@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kim_hub.core.access import Actor
+from kim_hub.core.errors import TransientError
 from kim_hub.pipeline.api_deliveries import (
     Caller,
     DailyLimitError,
@@ -66,6 +67,7 @@ TITLE = "kim-hub providers' API"
 VERSION = "1.0.0"
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces
 UNAUTHENTICATED = Actor("api", "unauthenticated")
+BUSY_RETRY_SECONDS = 10
 log = logging.getLogger(__name__)
 
 
@@ -260,6 +262,8 @@ async def post_delivery(request: Request, source: str, background: BackgroundTas
         raise Refused(409, str(conflict)) from None
     except DailyLimitError as reached:
         raise Refused(429, str(reached), {"Retry-After": str(reached.retry_after)}) from None
+    except TransientError:
+        raise Refused(503, "the hub is busy; retry later", {"Retry-After": str(BUSY_RETRY_SECONDS)}) from None
     if done.receipt is not None:
         await _audit(request, 200, [done.receipt.object_id])
         return JSONResponse(receipt_of_summary(done.receipt).model_dump())
@@ -346,6 +350,11 @@ def create_api(home: HubHome) -> FastAPI:
             **_problem(409, "the Idempotency-Key was used for other content"),
             **_problem(413, "the request is larger than [api] max_request_bytes"),
             **_problem(415, "neither a file nor a JSON batch (or a JSON batch to a source that takes files only)"),
+            503: {
+                "model": Problem,
+                "description": "the hub's database is busy; nothing was taken",
+                "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+            },
             **COMMON,
         },
         openapi_extra=DELIVERY_BODY,
