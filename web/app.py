@@ -2,14 +2,10 @@
 page that does not exist or is not the user's.
 
 Routes: sign-in and start (``routes_account``), the reviewer's queue and pairs (``routes_review``),
-<<<<<<< HEAD
 the reviewer's worklist: take, release, postpone (``routes_worklist``), a provider's receipts and the
 operator's sources (``routes_bodies``), the coordinator's worklists, report and monitoring export
-(``routes_coordinator``), the auditor's audit log (``routes_audit``). A 404 and a 405 (a page
-=======
-a provider's receipts and the operator's sources (``routes_bodies``), and mounted under
-``/api/v1`` the providers' HTTP API (``web.api``), which answers in JSON, never with a page. A 404 and a 405 (a page
->>>>>>> 81a29d4 (API first slice, step 2: /api/v1 as its own application (deliveries, receipts, limits, audit of every call), kim-hub tokens and api-openapi, the checked-in document, tests)
+(``routes_coordinator``), the auditor's audit log (``routes_audit``), and mounted under ``/api/v1``
+the providers' HTTP API (``web.api``), which answers in JSON, never with a page. A 404 and a 405 (a page
 asked for by the wrong method) get the same not-found page, and the view is logged; a visitor
 who is not signed in is sent to sign in instead, from any address, existing or not.
 """
@@ -28,7 +24,6 @@ from starlette.staticfiles import StaticFiles
 
 from kim_hub.pipeline.audit import record_view
 from kim_hub.pipeline.home import HubHome
-<<<<<<< HEAD
 from kim_hub.web import (
     routes_account,
     routes_audit,
@@ -38,10 +33,7 @@ from kim_hub.web import (
     routes_review,
     routes_worklist,
 )
-=======
-from kim_hub.web import routes_account, routes_bodies, routes_oidc, routes_review
 from kim_hub.web.api import API_PREFIX, create_api
->>>>>>> 81a29d4 (API first slice, step 2: /api/v1 as its own application (deliveries, receipts, limits, audit of every call), kim-hub tokens and api-openapi, the checked-in document, tests)
 from kim_hub.web.context import WebContext, context_of, who
 from kim_hub.web.security import SecurityHeaders
 
