@@ -13,7 +13,7 @@ PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-r
 ROOMS  := core runtime mappings connectors linkage exchange reporting synth hub_db pipeline flows web cli
 TYPECHECK_DIR := .typecheck
 
-.PHONY: install run test test-fast lint typecheck check clean
+.PHONY: install run test test-fast lint typecheck check clean openapi
 
 install: $(VENV)/.installed
 
@@ -65,3 +65,7 @@ check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) $(OIDC_PROVIDER)/node_modules $(AXE)/node_modules .pytest_cache .mypy_cache .ruff_cache $(TYPECHECK_DIR) build *.egg-info
+
+# the providers' API's OpenAPI document, generated from the code (tests/test_api.py compares them)
+openapi: install
+	$(VENV)/bin/kim-hub api-openapi > docs/hub-api.openapi.json

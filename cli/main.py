@@ -15,12 +15,12 @@ import argparse
 import os
 import sys
 
-from kim_hub.cli import audit, data, exchange, incident, index, protection, reports, setup, sync, web
+from kim_hub.cli import audit, data, exchange, incident, index, protection, reports, setup, sync, tokens, web
 from kim_hub.cli.commands import DEBUG_HELP, EXIT_OK, EXIT_USAGE, CommandGroup, HelpFormatter, home_of
 from kim_hub.cli.errors import report_error
 from kim_hub.runtime.file_modes import use_private_umask
 
-FAMILIES = (setup, sync, index, exchange, audit, incident, protection, reports, data, web)
+FAMILIES = (setup, sync, index, exchange, audit, incident, protection, reports, data, web, tokens)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -135,7 +135,7 @@ def content_hash(items: Sequence[Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _column_name(key: object) -> str:
+def column_name(key: object) -> str:
     """An unknown key as the receipt lists it; text that is not Unicode is spelled out as escapes."""
     return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
 
@@ -152,7 +152,7 @@ def build_batch(items: Sequence[Any], host: str, columns: Collection[str], since
     for row_number, item in enumerate(items, start=1):
         if isinstance(item, dict):
             newest.offer(item.get("updated_at"))
-            unknown.update(dict.fromkeys(_column_name(key) for key in item if key not in columns))
+            unknown.update(dict.fromkeys(column_name(key) for key in item if key not in columns))
         result = item_to_row(item, file, row_number, columns)
         if isinstance(result, RawRow):
             batch.rows.append(result)

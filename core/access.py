@@ -20,8 +20,8 @@ from kim_hub.core.errors import ConfigError
 ACTOR_KINDS = ("os", "web", "api", "migrated")
 """os: a user of this machine (the CLI, flows, schedules); web: an authenticated user of the web
 application; api: a body calling the hub's API, named ``<body>:<token id>`` (the body and the
-token it authenticated with, never the token); migrated: an entry written before the audit log
-recorded actors."""
+token it authenticated with, never the token; ``unauthenticated``: a call without a valid token);
+migrated: an entry written before the audit log recorded actors."""
 
 READ_PURPOSES = {
     "links.export": "export of the master index",
@@ -39,7 +39,7 @@ READ_PURPOSES = {
 """Each read's purpose when its caller names none (``Access.purpose`` None), by audit action."""
 
 _ACTOR_NAME = re.compile(r"[\w.@+-]{1,100}")
-_API_ACTOR_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}:[\w.-]{1,58}")  # <body>:<token id>, as api:… within 128
+_API_ACTOR_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}:[\w.-]{1,58}|unauthenticated")  # <body>:<token id>, as api:… within 128
 _PURPOSE = re.compile(r"\w[\w .,;:()/§&+'-]{0,119}")
 _CASE_REF = re.compile(r"\w[\w ./:#-]{0,63}")
 

@@ -22,6 +22,9 @@ web_users        the web application's local accounts: name, role, granted bodie
 web_sessions     signed-in sessions: a hash of the cookie's random id (never the id), the form token, times
 web_sign_in_failures  recent failed sign-ins by the SHA-256 of the account or the address (rate limiting)
 web_second_factors  a local account's TOTP secret, sealed with a key kept outside the database, and its last used step
+api_tokens       the providers' API tokens: body, scopes, times; the SHA-256 of the token, never the token
+api_idempotency  an API delivery's Idempotency-Key (its SHA-256) and the content it stood for
+api_delivery_days  bytes delivered over the API per body and day (the daily limit)
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -391,7 +395,53 @@ class SignInFailure(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class ApiToken(Base):
+    """A body's token for the providers' API (``pipeline.api_tokens``): the SHA-256 of the token
+    (random, 256 bits: a stolen table lets nobody in), the body and the operations it may call."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(String(64), index=True, doc="the body (source name) the token acts for")
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list, doc="deliver | receipts | collect")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    replaced_by: Mapped[int | None] = mapped_column(Integer, default=None, doc="the token a rotation issued in its place")
+
+
+class ApiIdempotency(Base):
+    """An ``Idempotency-Key`` a body sent with a delivery: by its SHA-256, with the content hash of
+    what it delivered (the same key with other content is refused)."""
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (UniqueConstraint("body", "source", "key_hash", name="uq_api_idempotency"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ApiDeliveryDay(Base):
+    """Bytes a body delivered over the API on one day (UTC): the daily limit counts here."""
+
+    __tablename__ = "api_delivery_days"
+    __table_args__ = (UniqueConstraint("body", "day", name="uq_api_delivery_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(String(64))
+    day: Mapped[dt.date] = mapped_column(Date)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 __all__ = [
+    "ApiDeliveryDay",
+    "ApiIdempotency",
+    "ApiToken",
     "AuditCheckpoint",
     "AuditEntry",
     "Base",

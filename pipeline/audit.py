@@ -42,6 +42,7 @@ __all__ = [
     "list_entries",
     "purge_log",
     "record_admin",
+    "record_api_call",
     "record_read",
     "record_view",
     "verify_log",
@@ -104,6 +105,15 @@ def record_view(
         append(session, "admin", "web.view", objects, {"page": page, **context, **(detail or {})})
 
 
+def record_api_call(home: HubHome, actor: Actor, operation: str, detail: Mapping[str, Any], objects: Sequence[str] = ()) -> None:
+    """One call of the providers' HTTP API: an admin entry ``api.call`` in the name of the body and
+    token (``api:<body>:<token id>``, or ``api:unauthenticated`` for a call without a valid
+    token), naming the operation, its answer's status and the deliveries it touched (by id)."""
+    config = home.load_config()
+    with open_sessions(home, config, actor) as sessions, sessions() as session, session.begin():
+        append(session, "admin", "api.call", objects, {"operation": operation, **detail})
+
+
 def list_entries(
     home: HubHome,
     wanted: AuditFilter,
@@ -120,7 +130,7 @@ def list_entries(
     if wanted.channel is not None and wanted.channel not in CHANNELS:
         raise ConfigError(f"--channel must be one of {', '.join(CHANNELS)}")
     if wanted.actor is not None and not ACTOR_FILTER.fullmatch(wanted.actor):
-        raise ConfigError("--actor is kind:name (os:alice) or a name: letters, digits and . @ + - _")
+        raise ConfigError("--actor is kind:name (os:alice, api:caritas:3) or a name: letters, digits and . @ + - _")
     if wanted.action is not None and not ACTION_FILTER.fullmatch(wanted.action):
         raise ConfigError("--action is an action as listed (review.list) or its family (review): a-z, _ and dots")
     config = home.load_config()

@@ -460,6 +460,25 @@ class OidcConfig(BaseModel):
         return organisations
 
 
+class ApiConfig(BaseModel):
+    """The providers' HTTP API (``/api/v1`` of `kim-hub web`): its limits."""
+
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="largest request body (a delivery) in bytes; larger answers 413"
+    )
+    async_bytes: int = Field(
+        default=1024 * 1024,
+        ge=0,
+        description="a delivery larger than this is ingested after the answer: 202 with the receipt's address to poll",
+    )
+    requests_per_minute: int = Field(
+        default=120, ge=1, description="calls per token and minute; more answer 429 with Retry-After"
+    )
+    daily_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024, description="bytes a body may deliver per day (UTC); more answer 429 with Retry-After"
+    )
+
+
 class WebConfig(BaseModel):
     """The web application (`kim-hub web`)."""
 
@@ -486,6 +505,7 @@ class HubConfig(BaseModel):
     audit: AuditConfig = AuditConfig()
     retention: RetentionConfig = RetentionConfig()
     web: WebConfig = WebConfig()
+    api: ApiConfig = ApiConfig()
     legal_bases: dict[str, str] = Field(
         default_factory=dict,
         description="the installation's own statutes beyond the shipped list: code → kim (covers KIM case "
@@ -695,6 +715,17 @@ def render_config(config: HubConfig) -> str:
         *(f"{_toml_key(code)} = {_toml_string(covers)}" for code, covers in config.legal_bases.items()),
         *_controller_lines(config),
         *_web_lines(config),
+        "",
+        "[api]",
+        "# The providers' HTTP API (/api/v1 of `kim-hub web`; tokens: `kim-hub tokens`). Limits:",
+        "# a request larger than max_request_bytes answers 413; a delivery larger than async_bytes is",
+        "# ingested after the answer (202 and the receipt's address to poll); more than",
+        "# requests_per_minute calls of one token, or more than daily_bytes delivered by one body",
+        "# in a day (UTC), answer 429 with Retry-After.",
+        f"max_request_bytes = {config.api.max_request_bytes}",
+        f"async_bytes = {config.api.async_bytes}",
+        f"requests_per_minute = {config.api.requests_per_minute}",
+        f"daily_bytes = {config.api.daily_bytes}",
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",

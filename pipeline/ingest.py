@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.connectors.base import FileConnector, PullConnector
 from kim_hub.connectors.drop_folder import DropFolder
+from kim_hub.connectors.provider_json import ProviderJsonConnector
 from kim_hub.connectors.receipts import Receipt, write_receipt
 from kim_hub.connectors.registry import is_file_connector, is_pull_connector, load_connector
 from kim_hub.core.errors import BadInputError, ConfigError, TransientError
@@ -130,35 +131,84 @@ def ingest_source(
     with sessions() as session:
         check_form(session, source, sealed)
     connectors = [load_connector(name) for name in settings.connectors]
-    readers = [c for c in connectors if is_file_connector(c)]
+    readers = file_readers(connectors)
     pullers = [c for c in connectors if is_pull_connector(c)]
     folder = DropFolder.under(home.path, source)
     ensure_source(home, config, source)  # a missing inbox or outbox is made with the body's group and mode
-    receipts = home.outbox(source, "receipts")
     words = vocabulary(home, config)  # before any claim: a broken district list fails the source, the files wait
     outcome = SourceOutcome(source)
     for path in folder.pending(settings.settle_seconds):
-        with folder.claimed(path) as claim, cyclic_gc_paused():  # a file is one bulk load (runtime.gc_pause)
-            if claim is None:
-                continue  # another run claimed it first, or is still working on it
-            claimed = claim.path
-            crash_point("claim")
-            if claim.refused is not None:
-                result, receipt = _refused(claimed, source, claim.refused)
-            elif folder.note_attempt(claimed) > max_interrupted_attempts():
-                result, receipt = _set_aside(claim.to_read, source, INTERRUPTED)
-            else:
-                notes = [Note(_display_name(claimed.name), None, None, FUTURE_DATED)] if claim.future_dated else []
-                result, receipt = _ingest_claimed(claim.to_read, source, readers, settings, keys, sessions, notes, words)
-            crash_point("ledger")
-            write_receipt(receipts, receipt)
-            crash_point("receipt")
-            folder.finish(claimed, failed=result.status in ("rejected", "failed"))
-            outcome.add(result)
+        done = _ingest_one(home, path, source, readers, settings, keys, sessions, words)
+        if done is not None:
+            outcome.add(done[0])
     purge_expired(home, source, settings, sessions)  # archive/, failed/ and receipts past their periods
     for puller in pullers:
         outcome.add(pull_source(puller, source, settings, keys, sessions, words))
     return outcome
+
+
+def file_readers(connectors: Sequence[Any]) -> list[type[FileConnector]]:
+    """The file connectors of a source, and the JSON batch of case records
+    (``connectors.provider_json``) for a source that reads the standard provider export: a
+    delivery over the providers' HTTP API may be such a batch, and a copy of it left in
+    processing/ by a crash is finished by the next run like any file."""
+    readers: list[type[FileConnector]] = [c for c in connectors if is_file_connector(c)]
+    if any(r.row_format == ProviderJsonConnector.row_format for r in readers) and ProviderJsonConnector not in readers:
+        readers.append(ProviderJsonConnector)
+    return readers
+
+
+def ingest_delivery(
+    home: HubHome,
+    config: HubConfig,
+    source: str,
+    path: Path,
+    keys: EncodingKeys,
+    sessions: sessionmaker[Session],
+) -> tuple[FileOutcome, Receipt] | None:
+    """One delivered file of the source's drop path (the inbox, where the providers' API writes
+    an upload), ingested at once exactly as a sync run ingests it: claim, read, map, pseudonymise,
+    store, receipt, archive or set aside. None: another run claimed it first (that run writes
+    the receipt)."""
+    settings = config.sources[source]
+    with sessions() as session:
+        check_form(session, source, seals_record_ids(settings))
+    readers = file_readers([load_connector(name) for name in settings.connectors])
+    ensure_source(home, config, source)
+    words = vocabulary(home, config)
+    return _ingest_one(home, path, source, readers, settings, keys, sessions, words)
+
+
+def _ingest_one(
+    home: HubHome,
+    path: Path,
+    source: str,
+    readers: Sequence[type[FileConnector]],
+    settings: SourceConfig,
+    keys: EncodingKeys,
+    sessions: sessionmaker[Session],
+    words: Vocabulary,
+) -> tuple[FileOutcome, Receipt] | None:
+    """Claim one file, ingest it (or refuse or set it aside), write its receipt and move it on;
+    None when it was not ours to claim."""
+    folder = DropFolder.under(home.path, source)
+    with folder.claimed(path) as claim, cyclic_gc_paused():  # a file is one bulk load (runtime.gc_pause)
+        if claim is None:
+            return None  # another run claimed it first, or is still working on it
+        claimed = claim.path
+        crash_point("claim")
+        if claim.refused is not None:
+            result, receipt = _refused(claimed, source, claim.refused)
+        elif folder.note_attempt(claimed) > max_interrupted_attempts():
+            result, receipt = _set_aside(claim.to_read, source, INTERRUPTED)
+        else:
+            notes = [Note(_display_name(claimed.name), None, None, FUTURE_DATED)] if claim.future_dated else []
+            result, receipt = _ingest_claimed(claim.to_read, source, readers, settings, keys, sessions, notes, words)
+        crash_point("ledger")
+        write_receipt(home.outbox(source, "receipts"), receipt)
+        crash_point("receipt")
+        folder.finish(claimed, failed=result.status in ("rejected", "failed"))
+        return result, receipt
 
 
 def finish_imported_leftovers(home: HubHome, source: str, sessions: sessionmaker[Session]) -> int:

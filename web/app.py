@@ -4,19 +4,22 @@ page that does not exist or is not the user's.
 Routes: sign-in and start (``routes_account``), the reviewer's queue and pairs (``routes_review``),
 the reviewer's worklist: take, release, postpone (``routes_worklist``), a provider's receipts and the
 operator's sources (``routes_bodies``), the coordinator's worklists, report and monitoring export
-(``routes_coordinator``), the auditor's audit log (``routes_audit``). A 404 and a 405 (a page
+(``routes_coordinator``), the auditor's audit log (``routes_audit``), and mounted under ``/api/v1``
+the providers' HTTP API (``web.api``), which answers in JSON, never with a page. A 404 and a 405 (a page
 asked for by the wrong method) get the same not-found page, and the view is logged; a visitor
 who is not signed in is sent to sign in instead, from any address, existing or not.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from kim_hub.pipeline.audit import record_view
@@ -30,6 +33,7 @@ from kim_hub.web import (
     routes_review,
     routes_worklist,
 )
+from kim_hub.web.api import API_PREFIX, create_api
 from kim_hub.web.context import WebContext, context_of, who
 from kim_hub.web.security import SecurityHeaders
 
@@ -47,7 +51,9 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 def create_app(home: HubHome) -> FastAPI:
-    """The application on ``home``: no API docs, no OpenAPI schema (nothing to discover)."""
+    """The application on ``home``: its pages publish no API docs and no OpenAPI schema (nothing to
+    discover); the providers' API under ``/api/v1`` is an application of its own (``web.api``)
+    with its own document."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = WebContext(home)
     app.add_middleware(SecurityHeaders)
@@ -55,4 +61,11 @@ def create_app(home: HubHome) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for routes in (routes_account, routes_oidc, routes_worklist, routes_review, routes_bodies, routes_coordinator, routes_audit):
         app.include_router(routes.router)
+    app.mount(API_PREFIX, create_api(home))  # the providers' API: its own application and OpenAPI document
+    mounted = app.routes[-1]
+    assert isinstance(mounted, Mount)
+    # Starlette's pattern of a mount (``.*``) stops at a line break, so an address under /api/v1 with
+    # an encoded one (%0A) fell through to the pages and was answered with the sign-in page: with
+    # DOTALL everything under the prefix is the API's, answered in JSON (found by schemathesis)
+    mounted.path_regex = re.compile(mounted.path_regex.pattern, re.DOTALL)
     return app

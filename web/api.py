@@ -1,0 +1,414 @@
+"""The providers' HTTP API, ``/api/v1``: deliveries and their receipts, for a body with a token.
+
+An application of its own, mounted into the web application (``web.app``), so pages and API stay
+apart: the pages publish no OpenAPI document, the API publishes its own at
+``/api/v1/openapi.json``, generated from this code and its models (``web.api_models``) and
+checked in as docs/hub-api.openapi.json (`kim-hub api-openapi`). By law the API is push, not
+search: a body delivers its own records and reads its own receipts; nothing looks a person up.
+
+Every call is refused or admitted in one place (``_caller``): a missing, unknown, expired or
+revoked token answers 401 with no body (one answer for all), more calls than ``[api]
+requests_per_minute`` 429 with Retry-After, a token without the operation's scope 403, and a
+source that is not the token's body's answers 404 exactly like a source that does not exist.
+A request body above ``[api] max_request_bytes`` answers 413 before anything is read
+(``BodyLimit``). Every call, refused or not, is an ``api.call`` entry of the audit log in the name
+of ``api:<body>:<token id>`` (``api:unauthenticated`` without a valid token).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import BackgroundTasks, Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kim_hub.core.access import Actor
+from kim_hub.core.errors import TransientError
+from kim_hub.pipeline.api_deliveries import (
+    Caller,
+    DailyLimitError,
+    IdempotencyConflictError,
+    deliver,
+    ingest_now,
+    pending,
+    sources_of,
+    takes_json_batches,
+)
+from kim_hub.pipeline.api_limits import RateLimiter
+from kim_hub.pipeline.api_tokens import authenticate
+from kim_hub.pipeline.audit import record_api_call
+from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.receipts import RECEIPT_KEY, receipt_of, receipts_of
+from kim_hub.web.api_models import (
+    DeliveryBatch,
+    DeliveryUpload,
+    Pending,
+    Problem,
+    Receipt,
+    ReceiptList,
+    brief_of,
+    receipt_of_summary,
+)
+
+API_PREFIX = "/api/v1"
+TITLE = "kim-hub providers' API"
+VERSION = "1.0.0"
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces
+UNAUTHENTICATED = Actor("api", "unauthenticated")
+BUSY_RETRY_SECONDS = 10
+log = logging.getLogger(__name__)
+
+
+class Refused(HTTPException):
+    """A call the API refuses, with the status, a value-free reason and headers (Retry-After)."""
+
+
+def _problem(status: int, detail: str) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": Problem, "description": detail}}
+
+
+UNAUTHORISED: dict[int | str, dict[str, Any]] = {401: {"description": "no valid token (missing, unknown, expired or revoked)"}}
+COMMON: dict[int | str, dict[str, Any]] = {
+    **UNAUTHORISED,
+    **_problem(403, "the token lacks this operation's scope"),
+    **_problem(404, "no such source of the token's body (another body's source answers the same)"),
+    **_problem(422, "the request is not what the operation takes"),
+    429: {
+        "model": Problem,
+        "description": "too many calls of this token (per minute) or delivered bytes of this body (per day)",
+        "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    },
+}
+
+
+def _home(request: Request) -> HubHome:
+    found: HubHome = request.app.state.home
+    return found
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _caller(scope: str) -> Callable[[Request], Awaitable[Caller]]:
+    """The dependency of an operation that needs ``scope``: the calling body's token, or a refusal."""
+
+    async def admitted(request: Request) -> Caller:
+        home = _home(request)
+        token = await run_in_threadpool(authenticate, home, _bearer(request))
+        if token is None:
+            raise Refused(401)
+        caller = Caller(token)
+        request.state.caller = caller
+        config = await run_in_threadpool(home.load_config)
+        limiter: RateLimiter = request.app.state.limiter
+        wait = limiter.admit(token.id, config.api.requests_per_minute)
+        if wait is not None:
+            raise Refused(429, "too many calls of this token; wait and retry", {"Retry-After": str(wait)})
+        if scope not in token.scopes:
+            raise Refused(403, "the token lacks this operation's scope")
+        source = request.path_params.get("source", "")
+        if source not in sources_of(config, caller.body):
+            raise Refused(404, "Not Found")
+        return caller
+
+    return admitted
+
+
+async def _audit(request: Request, status: int, objects: list[str] | None = None) -> None:
+    """The call's entry in the audit log: operation, status, and the source if it is the caller's."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    route = request.scope.get("route")
+    operation = getattr(route, "name", "unknown")
+    source = request.path_params.get("source")
+    detail: dict[str, Any] = {"status": status}
+    if caller is not None:
+        detail["scopes"] = list(caller.token.scopes)
+        config = await run_in_threadpool(_home(request).load_config)
+        if source in sources_of(config, caller.body):
+            detail["source"] = source
+    actor = caller.actor if caller is not None else UNAUTHENTICATED
+    await run_in_threadpool(record_api_call, _home(request), actor, operation, detail, objects or [])
+
+
+async def _refused(request: Request, error: Exception) -> Response:
+    status = error.status_code if isinstance(error, HTTPException) else 500
+    await _audit(request, status)
+    if status == 401:
+        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    detail = error.detail if isinstance(error, HTTPException) and isinstance(error.detail, str) else "refused"
+    headers = dict(error.headers or {}) if isinstance(error, HTTPException) else {}
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def _invalid(request: Request, error: Exception) -> Response:
+    await _audit(request, 422)
+    return JSONResponse({"detail": "the request is not what the operation takes"}, status_code=422)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body above ``[api] max_request_bytes`` answers 413, by its
+    Content-Length before anything is read, or as soon as a body without one grows past it."""
+
+    def __init__(self, app: ASGIApp, home: HubHome) -> None:
+        self.app = app
+        self.home = home
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = (await run_in_threadpool(self.home.load_config)).api.max_request_bytes
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(scope, send, self.home)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLargeError
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLargeError:
+            if not started:
+                await _too_large(scope, send, self.home)
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, send: Send, home: HubHome) -> None:
+    await run_in_threadpool(record_api_call, home, UNAUTHENTICATED, "too_large", {"status": 413})
+    await JSONResponse({"detail": "the request is larger than the API takes"}, status_code=413)(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+# --- the operations ------------------------------------------------------------------------------------
+
+DELIVERY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": {"$ref": "#/components/schemas/DeliveryUpload"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/DeliveryBatch"}},
+        },
+    },
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": "the same key with the same content answers the same receipt; with other content 409",
+            "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,200}$"},
+        }
+    ],
+}
+
+
+async def post_delivery(request: Request, source: str, background: BackgroundTasks, caller: Caller) -> Response:
+    home = _home(request)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise Refused(422, "Idempotency-Key is 1-200 printable ASCII characters")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=1)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Refused(422, "a file delivery is one multipart part named file")
+        data = await upload.read()
+        suffix = Path(upload.filename or "").suffix
+    elif media == "application/json":
+        data = await request.body()
+        if not await run_in_threadpool(takes_json_batches, home, source):
+            raise Refused(415, "this source takes files, not JSON batches")
+        if not _is_batch(data):
+            raise Refused(422, 'a JSON delivery is {"records": [...]}')
+        suffix = ".json"
+    else:
+        raise Refused(415, "a delivery is multipart/form-data (a file) or application/json (a batch)")
+    try:
+        done = await run_in_threadpool(deliver, home, caller, source, data, suffix, key)
+    except IdempotencyConflictError as conflict:
+        raise Refused(409, str(conflict)) from None
+    except DailyLimitError as reached:
+        raise Refused(429, str(reached), {"Retry-After": str(reached.retry_after)}) from None
+    except TransientError:
+        raise Refused(503, "the hub is busy; retry later", {"Retry-After": str(BUSY_RETRY_SECONDS)}) from None
+    if done.receipt is not None:
+        await _audit(request, 200, [done.receipt.object_id])
+        return JSONResponse(receipt_of_summary(done.receipt).model_dump())
+    if done.ingest_later is not None:
+        background.add_task(_ingest_later, home, caller, source, done.ingest_later, done.key)
+    url = f"{API_PREFIX}/sources/{source}/receipts/{done.key}"
+    await _audit(request, 202)
+    return JSONResponse(Pending(id=done.key, receipt_url=url).model_dump(), status_code=202, headers={"Location": url})
+
+
+def _is_batch(data: bytes) -> bool:
+    try:
+        parsed = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(parsed, dict) and isinstance(parsed.get("records"), list)
+
+
+def _ingest_later(home: HubHome, caller: Caller, source: str, path: Path, key: str) -> None:
+    """A large delivery, after the answer; a failure leaves it in processing/ for the next sync."""
+    try:
+        ingest_now(home, caller, source, path, key)
+    except Exception as error:  # noqa: BLE001 - the next sync run takes the file; the kind is logged, never a value
+        log.warning("api delivery of source %s left for the next sync run (%s)", source, type(error).__name__)
+
+
+async def list_receipts(request: Request, source: str) -> Response:
+    found = await run_in_threadpool(receipts_of, _home(request), source)
+    await _audit(request, 200, [r.object_id for r in found])
+    return JSONResponse(ReceiptList(receipts=[brief_of(r) for r in found]).model_dump())
+
+
+async def get_receipt(request: Request, source: str, receipt_id: str) -> Response:
+    home = _home(request)
+    found = await run_in_threadpool(receipt_of, home, source, receipt_id)
+    if found is not None:
+        await _audit(request, 200, [found.object_id])
+        return JSONResponse(receipt_of_summary(found).model_dump())
+    waiting = RECEIPT_KEY.fullmatch(receipt_id) is not None and await run_in_threadpool(pending, home, source, receipt_id)
+    if waiting:
+        url = f"{API_PREFIX}/sources/{source}/receipts/{receipt_id}"
+        await _audit(request, 202)
+        return JSONResponse(Pending(id=receipt_id, receipt_url=url).model_dump(), status_code=202)
+    raise Refused(404, "Not Found")
+
+
+def create_api(home: HubHome) -> FastAPI:
+    """The API on ``home``, to be mounted at ``API_PREFIX``."""
+    api = FastAPI(title=TITLE, version=VERSION, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    api.state.home = home
+    api.state.limiter = RateLimiter()
+    api.add_exception_handler(HTTPException, _refused)
+    api.add_exception_handler(RequestValidationError, _invalid)
+    api.add_middleware(BodyLimit, home=home)
+    deliverer = Depends(_caller("deliver"))
+    reader = Depends(_caller("receipts"))
+
+    async def delivery(request: Request, source: str, background: BackgroundTasks, caller: Caller = deliverer) -> Response:
+        """Deliver records of the body's source: a file, or a JSON batch of case records. Runs the
+        same connector, mapping, field contract, pseudonymisation and ledger as a dropped file;
+        answers its receipt (200), or 202 and the receipt's address for a large delivery."""
+        return await post_delivery(request, source, background, caller)
+
+    async def receipts(request: Request, source: str, caller: Caller = reader) -> Response:
+        """The receipts of the body's source, newest first: status and counts."""
+        return await list_receipts(request, source)
+
+    async def receipt(request: Request, source: str, receipt_id: str, caller: Caller = reader) -> Response:
+        """One receipt with its rejected rows and notes by row and field (never a value); 202 while
+        its delivery waits to be ingested."""
+        return await get_receipt(request, source, receipt_id)
+
+    api.add_api_route(
+        "/sources/{source}/deliveries",
+        delivery,
+        methods=["POST"],
+        name="deliveries.post",
+        operation_id="deliver",
+        response_model=None,
+        responses={
+            200: {"model": Receipt, "description": "the delivery's receipt"},
+            202: {"model": Pending, "description": "taken; ingested after the answer: poll receipt_url"},
+            **_problem(400, "a malformed multipart body"),
+            **_problem(409, "the Idempotency-Key was used for other content"),
+            **_problem(413, "the request is larger than [api] max_request_bytes"),
+            **_problem(415, "neither a file nor a JSON batch (or a JSON batch to a source that takes files only)"),
+            503: {
+                "model": Problem,
+                "description": "the hub's database is busy; nothing was taken",
+                "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+            },
+            **COMMON,
+        },
+        openapi_extra=DELIVERY_BODY,
+    )
+    api.add_api_route(
+        "/sources/{source}/receipts",
+        receipts,
+        methods=["GET"],
+        name="receipts.list",
+        operation_id="listReceipts",
+        response_model=None,
+        responses={200: {"model": ReceiptList, "description": "the source's receipts"}, **COMMON},
+    )
+    api.add_api_route(
+        "/sources/{source}/receipts/{receipt_id}",
+        receipt,
+        methods=["GET"],
+        name="receipts.get",
+        operation_id="getReceipt",
+        response_model=None,
+        responses={
+            200: {"model": Receipt, "description": "the receipt"},
+            202: {"model": Pending, "description": "the delivery waits to be ingested"},
+            **COMMON,
+        },
+    )
+    api.openapi = lambda: _document(api)  # type: ignore[method-assign]
+    return api
+
+
+def _document(api: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document: FastAPI's from the routes, with the delivery's two bodies and the
+    bearer scheme added (the delivery reads its body itself: a file or a batch)."""
+    if api.openapi_schema is None:
+        document = get_openapi(
+            title=TITLE,
+            version=VERSION,
+            description=(__doc__ or "").split("\n\n")[0],
+            routes=api.routes,
+            servers=[{"url": API_PREFIX}],
+        )
+        components = document.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        for model in (DeliveryBatch, DeliveryUpload):
+            generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(generated.pop("$defs", {}))
+            schemas[model.__name__] = generated
+        components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+        document["security"] = [{"bearerAuth": []}]
+        api.openapi_schema = document
+    return api.openapi_schema
+
+
+def openapi_text() -> str:
+    """The API's OpenAPI document as checked in (docs/hub-api.openapi.json); needs no home."""
+    document = create_api(HubHome(Path("."))).openapi()
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
