@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,42 +16,13 @@ from kim_hub.core.access import Actor
 from kim_hub.hub_db.models import AuditEntry, HeldDocument, Transfer
 from kim_hub.pipeline.api_collect import NotCollectingError, acknowledge, documents_for
 from kim_hub.pipeline.erasure import erase
-from kim_hub.pipeline.home import HubHome
 from tests.support import Hub
 from tests.support.data import TODAY, exchange_csv, person_at
 from tests.support.databases import sqlite_url
+from tests.support.scenarios import collecting, outbox_documents, samira_pushed, without_time
 
 CARITAS = Actor.api("caritas", "t1")
 JOBCENTER = Actor.api("jobcenter", "t2")
-
-
-def collecting(hub: Hub, *bodies: str) -> Hub:
-    """The bodies set to collect over the API in hub.toml (and in the hub's own configuration)."""
-    sources = dict(hub.config.sources)
-    for body in bodies:
-        sources[body] = sources[body].model_copy(update={"summaries": "collect"})
-    hub.config = hub.config.model_copy(update={"sources": sources})
-    hub.home.save_config(hub.config)
-    assert HubHome(hub.path).load_config().sources[bodies[0]].collects  # hub.toml keeps the setting
-    return hub
-
-
-def samira_pushed(hub: Hub) -> Hub:
-    """Samira at caritas and the job centre, both consenting to kim, linked and pushed once."""
-    hub.drop("caritas", "c.csv", exchange_csv(person_at("C-1")))
-    hub.drop("jobcenter", "j.csv", exchange_csv(person_at("962D000001")))
-    hub.sync()
-    hub.push(TODAY)
-    return hub
-
-
-def outbox_documents(hub: Hub, body: str) -> list[dict[str, Any]]:
-    folder = hub.home.outbox(body, "summaries")
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.exists() else []
-
-
-def without_time(document: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in document.items() if key != "sent_at"}
 
 
 def transfers(hub: Hub) -> list[tuple[str, str]]:

@@ -1,6 +1,7 @@
 """The providers' API fuzzed against its own OpenAPI document (schemathesis, in-process on the ASGI
 application): for every operation, generated requests, valid and invalid, sent once with a valid
-token on the token's own source and once with a token the hub never issued. No answer is a 5xx,
+token on the token's own source or body, once with another body's token there and once with a
+token the hub never issued. No answer is a 5xx,
 and every answer (status, content type, headers, body) is one the document declares.
 
 Kept small: ``MAX_EXAMPLES`` generated cases per operation (positive and negative), without
@@ -32,6 +33,7 @@ from kim_hub.pipeline.api_tokens import issue_token
 from kim_hub.web.api import openapi_text
 from kim_hub.web.app import create_app
 from tests.support import Hub, sqlite_url
+from tests.support.scenarios import collecting, samira_pushed
 
 MAX_EXAMPLES = 15
 CHECKS = [
@@ -46,12 +48,15 @@ TOKEN: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """The API of a home with one token of caritas (every scope), no practical rate limit."""
+    """The API of a home with one token of caritas (every scope), no practical rate limit, caritas
+    collecting its summaries and one summary waiting for it."""
     path: Path = tmp_path_factory.mktemp("api-contract")
-    hub = Hub.create(path / "home", sqlite_url(path / "hub.db"))
+    hub = collecting(Hub.create(path / "home", sqlite_url(path / "hub.db")), "caritas")
     hub.config = hub.config.model_copy(update={"api": hub.config.api.model_copy(update={"requests_per_minute": 1_000_000})})
     hub.home.save_config(hub.config)
+    samira_pushed(hub)
     TOKEN["valid"] = issue_token(hub.home, "caritas", ["deliver", "receipts", "collect"], dt.timedelta(days=1))[0]
+    TOKEN["other body"] = issue_token(hub.home, "jobcenter", ["deliver", "receipts", "collect"], dt.timedelta(days=1))[0]
     yield create_app(hub.home)
     hub.close()
 
@@ -68,5 +73,9 @@ def test_every_answer_matches_the_document_and_none_is_a_server_error(case: sche
         headers={"Authorization": f"Bearer kimh_{secrets.token_urlsafe(32)}"}, checks=CHECKS, app=api_app
     )
     assert stranger.status_code in (401, 413, 404, 405)  # nothing reaches an operation without a token
-    case.path_parameters = {**(case.path_parameters or {}), "source": "caritas"}
+    own = {name: "caritas" for name in ("source", "body") if name in (case.path_parameters or {})}
+    case.path_parameters = {**(case.path_parameters or {}), **own}
+    other = case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN['other body']}"}, checks=CHECKS, app=api_app)
+    # caritas' source and body are not the job centre's (401: a negative case that spoils the token)
+    assert other.status_code in (401, 404, 405, 413)
     case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN['valid']}"}, checks=CHECKS, app=api_app)

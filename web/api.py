@@ -1,15 +1,18 @@
-"""The providers' HTTP API, ``/api/v1``: deliveries and their receipts, for a body with a token.
+"""The providers' HTTP API, ``/api/v1``: deliveries, their receipts and the collection of summaries,
+for a body with a token.
 
 An application of its own, mounted into the web application (``web.app``), so pages and API stay
 apart: the pages publish no OpenAPI document, the API publishes its own at
 ``/api/v1/openapi.json``, generated from this code and its models (``web.api_models``) and
 checked in as docs/hub-api.openapi.json (`kim-hub api-openapi`). By law the API is push, not
-search: a body delivers its own records and reads its own receipts; nothing looks a person up.
+search: a body delivers its own records, reads its own receipts and collects what the push held
+for it under the consent rules (``pipeline.api_collect``); nothing looks a person up.
 
 Every call is refused or admitted in one place (``_caller``): a missing, unknown, expired or
 revoked token answers 401 with no body (one answer for all), more calls than ``[api]
 requests_per_minute`` 429 with Retry-After, a token without the operation's scope 403, and a
-source that is not the token's body's answers 404 exactly like a source that does not exist.
+source or body that is not the token's body's (or a body that does not collect) answers 404
+exactly like one that does not exist.
 A request body above ``[api] max_request_bytes`` answers 413 before anything is read
 (``BodyLimit``). Every call, refused or not, is an ``api.call`` entry of the audit log in the name
 of ``api:<body>:<token id>`` (``api:unauthenticated`` without a valid token).
@@ -22,9 +25,9 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Depends, FastAPI
+from fastapi import BackgroundTasks, Depends, FastAPI, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kim_hub.core.access import Actor
 from kim_hub.core.errors import TransientError
+from kim_hub.pipeline.api_collect import DEFAULT_LIMIT, MAX_LIMIT, NotCollectingError, acknowledge, documents_for
 from kim_hub.pipeline.api_deliveries import (
     Caller,
     DailyLimitError,
@@ -49,15 +53,19 @@ from kim_hub.pipeline.api_deliveries import (
 from kim_hub.pipeline.api_limits import RateLimiter
 from kim_hub.pipeline.api_tokens import authenticate
 from kim_hub.pipeline.audit import record_api_call
-from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.receipts import RECEIPT_KEY, receipt_of, receipts_of
 from kim_hub.web.api_models import (
+    Acknowledgement,
+    AcknowledgementResult,
+    CollectedSummary,
     DeliveryBatch,
     DeliveryUpload,
     Pending,
     Problem,
     Receipt,
     ReceiptList,
+    SummaryPage,
     brief_of,
     receipt_of_summary,
 )
@@ -83,7 +91,7 @@ UNAUTHORISED: dict[int | str, dict[str, Any]] = {401: {"description": "no valid 
 COMMON: dict[int | str, dict[str, Any]] = {
     **UNAUTHORISED,
     **_problem(403, "the token lacks this operation's scope"),
-    **_problem(404, "no such source of the token's body (another body's source answers the same)"),
+    **_problem(404, "no such source or collecting body of the token's body (another body's answers the same)"),
     **_problem(422, "the request is not what the operation takes"),
     429: {
         "model": Problem,
@@ -120,8 +128,10 @@ def _caller(scope: str) -> Callable[[Request], Awaitable[Caller]]:
             raise Refused(429, "too many calls of this token; wait and retry", {"Retry-After": str(wait)})
         if scope not in token.scopes:
             raise Refused(403, "the token lacks this operation's scope")
-        source = request.path_params.get("source", "")
-        if source not in sources_of(config, caller.body):
+        params = request.path_params
+        if "source" in params and params["source"] not in sources_of(config, caller.body):
+            raise Refused(404, "Not Found")
+        if "body" in params and (params["body"] != caller.body or not _collects(config, caller.body)):
             raise Refused(404, "Not Found")
         return caller
 
@@ -140,6 +150,8 @@ async def _audit(request: Request, status: int, objects: list[str] | None = None
         config = await run_in_threadpool(_home(request).load_config)
         if source in sources_of(config, caller.body):
             detail["source"] = source
+        if request.path_params.get("body") == caller.body:
+            detail["body"] = caller.body
     actor = caller.actor if caller is not None else UNAUTHENTICATED
     await run_in_threadpool(record_api_call, _home(request), actor, operation, detail, objects or [])
 
@@ -310,6 +322,43 @@ async def get_receipt(request: Request, source: str, receipt_id: str) -> Respons
     raise Refused(404, "Not Found")
 
 
+def _collects(config: HubConfig, body: str) -> bool:
+    source = config.sources.get(body)
+    return source is not None and source.collects
+
+
+async def get_summaries(request: Request, body: str, caller: Caller, since: int | None, limit: int) -> Response:
+    try:
+        found = await run_in_threadpool(lambda: documents_for(_home(request), body, since, limit, actor=caller.actor))
+    except NotCollectingError:
+        raise Refused(404, "Not Found") from None
+    except TransientError:
+        raise Refused(503, "the hub is busy; retry later", {"Retry-After": str(BUSY_RETRY_SECONDS)}) from None
+    documents = [CollectedSummary(id=d.id, cursor=d.cursor, kind=d.kind, document=d.document) for d in found]
+    next_since = documents[-1].cursor if documents else since
+    await _audit(request, 200, [d.id for d in documents])
+    return JSONResponse(SummaryPage(documents=documents, next_since=next_since).model_dump())
+
+
+async def post_acknowledgements(request: Request, body: str, caller: Caller) -> Response:
+    try:  # read here, after the token is admitted: a stranger learns nothing from a parse error
+        taken = Acknowledgement.model_validate_json(await request.body())
+    except ValueError:
+        raise Refused(422, 'an acknowledgement is {"ids": [...]}, at most 1000') from None
+    try:
+        done = await run_in_threadpool(acknowledge, _home(request), body, taken.ids, caller.actor)
+    except NotCollectingError:
+        raise Refused(404, "Not Found") from None
+    except TransientError:
+        raise Refused(503, "the hub is busy; retry later", {"Retry-After": str(BUSY_RETRY_SECONDS)}) from None
+    refused = set(done.refused)
+    await _audit(request, 200, [i for i in dict.fromkeys(taken.ids) if i not in refused])
+    result = AcknowledgementResult(
+        acknowledged=done.acknowledged, already_acknowledged=done.already_acknowledged, refused=list(done.refused)
+    )
+    return JSONResponse(result.model_dump())
+
+
 def create_api(home: HubHome) -> FastAPI:
     """The API on ``home``, to be mounted at ``API_PREFIX``."""
     api = FastAPI(title=TITLE, version=VERSION, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
@@ -320,6 +369,7 @@ def create_api(home: HubHome) -> FastAPI:
     api.add_middleware(BodyLimit, home=home)
     deliverer = Depends(_caller("deliver"))
     reader = Depends(_caller("receipts"))
+    collector = Depends(_caller("collect"))
 
     async def delivery(request: Request, source: str, background: BackgroundTasks, caller: Caller = deliverer) -> Response:
         """Deliver records of the body's source: a file, or a JSON batch of case records. Runs the
@@ -335,6 +385,22 @@ def create_api(home: HubHome) -> FastAPI:
         """One receipt with its rejected rows and notes by row and field (never a value); 202 while
         its delivery waits to be ingested."""
         return await get_receipt(request, source, receipt_id)
+
+    async def summaries(
+        request: Request,
+        body: str,
+        since: Annotated[int | None, Query(ge=0, description="the last cursor seen; none: from the first")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        caller: Caller = collector,
+    ) -> Response:
+        """The summaries and notices waiting for the body (as its outbox would hold them), oldest
+        first after ``since``. Reading is not the transfer: acknowledge what you stored."""
+        return await get_summaries(request, body, caller, since, limit)
+
+    async def acknowledgements(request: Request, body: str, caller: Caller = collector) -> Response:
+        """The body stored these documents: each one's transfer is recorded now (and later
+        corrections or withdrawals follow from it). Ids not held for the body are refused."""
+        return await post_acknowledgements(request, body, caller)
 
     api.add_api_route(
         "/sources/{source}/deliveries",
@@ -381,13 +447,44 @@ def create_api(home: HubHome) -> FastAPI:
             **COMMON,
         },
     )
+    busy: dict[int | str, dict[str, Any]] = {
+        503: {
+            "model": Problem,
+            "description": "the hub's database is busy",
+            "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+        }
+    }
+    api.add_api_route(
+        "/bodies/{body}/summaries",
+        summaries,
+        methods=["GET"],
+        name="summaries.list",
+        operation_id="listSummaries",
+        response_model=None,
+        responses={200: {"model": SummaryPage, "description": "the documents waiting"}, **busy, **COMMON},
+    )
+    api.add_api_route(
+        "/bodies/{body}/acknowledgements",
+        acknowledgements,
+        methods=["POST"],
+        name="acknowledgements.post",
+        operation_id="acknowledge",
+        response_model=None,
+        responses={200: {"model": AcknowledgementResult, "description": "what the acknowledgement did"}, **busy, **COMMON},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Acknowledgement"}}},
+            }
+        },
+    )
     api.openapi = lambda: _document(api)  # type: ignore[method-assign]
     return api
 
 
 def _document(api: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document: FastAPI's from the routes, with the delivery's two bodies and the
-    bearer scheme added (the delivery reads its body itself: a file or a batch)."""
+    """The OpenAPI document: FastAPI's from the routes, with the bodies the operations read
+    themselves (after the token: a file or a batch, an acknowledgement) and the bearer scheme."""
     if api.openapi_schema is None:
         document = get_openapi(
             title=TITLE,
@@ -398,7 +495,7 @@ def _document(api: FastAPI) -> dict[str, Any]:
         )
         components = document.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
-        for model in (DeliveryBatch, DeliveryUpload):
+        for model in (DeliveryBatch, DeliveryUpload, Acknowledgement):
             generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(generated.pop("$defs", {}))
             schemas[model.__name__] = generated

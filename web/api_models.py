@@ -9,7 +9,7 @@ record that cannot be attributed is rejected by row, and neither refuses the bat
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,6 +101,40 @@ class Pending(BaseModel):
     id: str = Field(pattern="^[0-9a-f]{16}$")
     status: Literal["pending"] = "pending"
     receipt_url: str
+
+
+class CollectedSummary(BaseModel):
+    """One document waiting for the body: a summary or a withdrawal, correction or erasure notice,
+    as its outbox file would hold it (addressed by the record id the body knows)."""
+
+    id: str = Field(pattern="^[0-9a-f]{32}$", description="stable until acknowledged: acknowledge it by this id")
+    cursor: int = Field(ge=0, description="its place in the body's queue")
+    kind: str = Field(description="summary | withdrawal | correction | erasure")
+    document: dict[str, Any]
+
+
+class SummaryPage(BaseModel):
+    """The documents waiting after ``since``, oldest first; ``next_since``: the cursor to ask with
+    next (the last document's, or the one given when none came; null when none was given and none
+    came). An empty page means nothing more waits now."""
+
+    documents: list[CollectedSummary]
+    next_since: int | None
+
+
+class Acknowledgement(BaseModel):
+    """The ids of the documents the body has stored (at most 1000 at once)."""
+
+    ids: list[str] = Field(max_length=1000)
+
+
+class AcknowledgementResult(BaseModel):
+    """What an acknowledgement did: the counts, and the ids refused (not held for this body, or not
+    of the hub's form: never told apart)."""
+
+    acknowledged: int
+    already_acknowledged: int
+    refused: list[str]
 
 
 class Problem(BaseModel):

@@ -1,7 +1,8 @@
 """Deliveries over HTTP end to end: `kim-hub web` served by uvicorn, the body's software played by
 ``requests``. A CSV file and a JSON batch of the same synthetic records, delivered over the API,
 store the same records as the same CSV file dropped into the inbox and taken by a sync; another
-body's token reaches nothing; an oversized request is refused before anything is stored.
+body's token reaches nothing; an oversized request is refused before anything is stored. A body
+delivering and collecting over HTTP ends with the links and summaries a body using folders gets.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from kim_hub.hub_db.models import IngestFile, SourceRecord
+from kim_hub.hub_db.models import AuditEntry, IngestFile, SourceRecord
 from kim_hub.pipeline.api_tokens import issue_token
 from tests.support import Hub, sqlite_url
+from tests.support.data import TODAY, exchange_csv, person_at
 from tests.support.files import csv_text
+from tests.support.scenarios import collecting, outbox_documents, without_time
 from tests.support.servers import serving_web
 
 pytestmark = pytest.mark.e2e
@@ -124,3 +127,45 @@ def test_a_csv_file_and_a_json_batch_over_http_store_what_the_dropped_file_store
         assert oversized.status_code == 413
     with api.sessions() as session:
         assert len(session.execute(select(IngestFile.id)).all()) == 2
+
+
+def clusters(hub: Hub) -> set[frozenset[tuple[str, str]]]:
+    """The persons the hub linked, as sets of (source, record id): comparable across homes,
+    whose pseudonyms differ (their keys do)."""
+    people: dict[str, set[tuple[str, str]]] = {}
+    for record, person in hub.pseudonyms().items():
+        people.setdefault(person or repr(record), set()).add(record)
+    return {frozenset(records) for records in people.values()}
+
+
+def test_a_body_delivering_and_collecting_over_http_ends_with_the_links_and_summaries_of_folders(
+    homes: dict[str, Hub],
+) -> None:
+    dropped, api = homes["dropped"], collecting(homes["api"], "caritas")
+    caritas_rows = exchange_csv(person_at("C-1"))
+    for hub in (dropped, api):
+        hub.drop("jobcenter", "j.csv", exchange_csv(person_at("962D000001")))
+    dropped.drop("caritas", "c.csv", caritas_rows)
+    dropped.sync()
+    dropped.push(TODAY)
+
+    token = issue_token(api.home, "caritas", ["deliver", "collect"], dt.timedelta(days=1))[0]
+    with serving_web(api.home) as base, requests.Session() as http:
+        http.headers["Authorization"] = f"Bearer {token}"
+        delivered = http.post(
+            f"{base}/api/v1/sources/caritas/deliveries", files={"file": ("c.csv", caritas_rows.encode(), "text/csv")}, timeout=30
+        )
+        assert delivered.status_code == 200, delivered.text
+        api.sync()  # the next sync links the delivery with the job centre's dropped file
+        assert clusters(api) == clusters(dropped) and len(clusters(api)) == 1
+        api.push(TODAY)
+        page = http.get(f"{base}/api/v1/bodies/caritas/summaries", timeout=30).json()
+        assert [without_time(d["document"]) for d in page["documents"]] == [
+            without_time(d) for d in outbox_documents(dropped, "caritas")
+        ]
+        ids = [d["id"] for d in page["documents"]]
+        taken = http.post(f"{base}/api/v1/bodies/caritas/acknowledgements", json={"ids": ids}, timeout=30)
+        assert taken.json()["acknowledged"] == 1
+    with api.sessions() as session:
+        transfers = session.execute(select(AuditEntry).where(AuditEntry.action == "transfer.summary")).scalars().all()
+    assert [t.actor.split(":")[:2] for t in transfers if "caritas" in t.actor] == [["api", "caritas"]]

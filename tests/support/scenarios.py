@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 from sqlalchemy import select
 
 from kim_hub.hub_db.models import SourceRecord
 from kim_hub.hub_db.records import add_event
-from tests.support.data import GOOD, REPORT_HEADER, REPORT_ROWS, SAMIRA_AT_JOBCENTRE
+from kim_hub.pipeline.home import HubHome
+from tests.support.data import GOOD, REPORT_HEADER, REPORT_ROWS, SAMIRA_AT_JOBCENTRE, TODAY, exchange_csv, person_at
 from tests.support.hub import Hub
 
 
@@ -100,3 +103,32 @@ def coordinator_home(hub: Hub) -> dict[str, str]:
     pseudonyms = hub.pseudonyms()
     keys = {"C-1": "nord", "C-2": "sued", "C-3": "_unknown"}
     return {keys[record_id]: pseudonym for (_source, record_id), pseudonym in pseudonyms.items() if pseudonym}
+
+
+def collecting(hub: Hub, *bodies: str) -> Hub:
+    """The bodies set to collect over the API in hub.toml (and in the hub's own configuration)."""
+    sources = dict(hub.config.sources)
+    for body in bodies:
+        sources[body] = sources[body].model_copy(update={"summaries": "collect"})
+    hub.config = hub.config.model_copy(update={"sources": sources})
+    hub.home.save_config(hub.config)
+    assert HubHome(hub.path).load_config().sources[bodies[0]].collects  # hub.toml keeps the setting
+    return hub
+
+
+def samira_pushed(hub: Hub) -> Hub:
+    """Samira at caritas and the job centre, both consenting to kim, linked and pushed once."""
+    hub.drop("caritas", "c.csv", exchange_csv(person_at("C-1")))
+    hub.drop("jobcenter", "j.csv", exchange_csv(person_at("962D000001")))
+    hub.sync()
+    hub.push(TODAY)
+    return hub
+
+
+def outbox_documents(hub: Hub, body: str) -> list[dict[str, Any]]:
+    folder = hub.home.outbox(body, "summaries")
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.exists() else []
+
+
+def without_time(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key != "sent_at"}
