@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -33,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -83,10 +85,32 @@ class Caller:
         return Actor("api", f"{self.token.body}:{self.token.id}")
 
 
+class Sender(Protocol):
+    """Who delivers: a body and the actor the audit log names (a token's caller, or a provider's
+    staff member on the web application's upload page)."""
+
+    @property
+    def body(self) -> str: ...
+
+    @property
+    def actor(self) -> Actor: ...
+
+
+@dataclass(frozen=True)
+class StaffSender:
+    """A provider's staff member delivering for its body on the upload page (``web:<name>``)."""
+
+    body: str
+    actor: Actor
+
+
 def sources_of(config: HubConfig, body: str) -> frozenset[str]:
     """The sources a body delivers and reads receipts of: as for the web application's provider
     role, a body is named by its source (``--org caritas`` reads source caritas' receipts)."""
     return frozenset({body}) if body in config.sources else frozenset()
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,7 +136,7 @@ def delivery_name(content_hash: str, suffix: str) -> str:
     return f"{DELIVERY_PREFIX}{content_hash[:16]}{suffix}"
 
 
-def deliver(home: HubHome, caller: Caller, source: str, data: bytes, suffix: str, idempotency_key: str | None) -> Delivery:
+def deliver(home: HubHome, caller: Sender, source: str, data: bytes, suffix: str, idempotency_key: str | None) -> Delivery:
     """Take one delivery of ``caller``'s ``source`` (which the caller must own: checked by the
     route). A small one is ingested now and answered with its receipt; a large one is written
     and left for ``ingest_later`` (``Delivery.ingest_later``)."""
@@ -146,7 +170,7 @@ def deliver(home: HubHome, caller: Caller, source: str, data: bytes, suffix: str
     return Delivery(key, ingest_now(home, caller, source, path, key))
 
 
-def ingest_now(home: HubHome, caller: Caller, source: str, path: Path, key: str) -> ReceiptSummary | None:
+def ingest_now(home: HubHome, caller: Sender, source: str, path: Path, key: str) -> ReceiptSummary | None:
     """Ingest a written delivery as the caller (its entry in the audit log's input channel names
     the caller); its receipt, or None when a sync run claimed it first (it writes the receipt)."""
     config = home.load_config()
@@ -156,6 +180,15 @@ def ingest_now(home: HubHome, caller: Caller, source: str, path: Path, key: str)
     except (TransientError, OperationalError, InterfaceError):
         return None  # the database was busy: the file waits in processing/ for the next sync run
     return None if done is None else receipt_for(home, source, key)
+
+
+def ingest_after_answer(home: HubHome, caller: Sender, source: str, path: Path, key: str) -> None:
+    """A large delivery, ingested after the answer went out; a failure leaves it in processing/
+    for the next sync run (the kind is logged, never a value)."""
+    try:
+        ingest_now(home, caller, source, path, key)
+    except Exception as error:  # noqa: BLE001 - the next sync run takes the file
+        log.warning("delivery of source %s left for the next sync run (%s)", source, type(error).__name__)
 
 
 @contextmanager

@@ -25,9 +25,7 @@ from kim_hub.pipeline.web_users import ROLES, add_user, list_users
 from kim_hub.web.app import create_app
 from tests.support import Hub, review_home
 from tests.support.data import CLEAR_IDENTITY
-
-PASSWORD = "korrekt-Pferd-Batterie"
-TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
+from tests.support.web import PASSWORD, TOKEN, main_of, signed_in, token_of
 
 
 def accounts(hub: Hub) -> None:
@@ -35,24 +33,6 @@ def accounts(hub: Hub) -> None:
     add_user(hub.home, "ben", "reviewer", PASSWORD, organisations=["caritas"])
     add_user(hub.home, "carla", "provider", PASSWORD, organisations=["caritas"])
     add_user(hub.home, "otto", "operator", PASSWORD)
-
-
-def signed_in(hub: Hub, name: str, base_url: str = "http://testserver") -> TestClient:
-    client = TestClient(create_app(hub.home), base_url=base_url, follow_redirects=False)
-    form = client.get("/sign-in")
-    token = TOKEN.search(form.text).group(1)
-    answer = client.post("/sign-in", data={"user": name, "password": PASSWORD, "csrf": token})
-    assert answer.status_code == 303, answer.text
-    return client
-
-
-def main_of(page: str) -> str:
-    """The page's main content (the header differs by user)."""
-    return re.search(r"<main.*</main>", page, re.S).group(0)
-
-
-def token_of(client: TestClient, path: str) -> str:
-    return TOKEN.search(client.get(path).text).group(1)
 
 
 def entries(hub: Hub, action: str) -> list[AuditEntry]:

@@ -30,9 +30,8 @@ from kim_hub.web.app import create_app
 from kim_hub.web.routes_coordinator import ICON
 from tests.support import Hub, coordinator_home, sqlite_url
 from tests.support.data import CLEAR_IDENTITY
+from tests.support.web import PASSWORD, main_of, signed_in
 
-PASSWORD = "korrekt-Pferd-Batterie"
-TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 FORMULA_LABEL = '=HYPERLINK("http://example.invalid")'
 
 
@@ -49,18 +48,6 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, dict[s
     add_user(hub.home, "otto", "operator", PASSWORD)
     yield hub, persons
     hub.close()
-
-
-def signed_in(hub: Hub, name: str) -> TestClient:
-    client = TestClient(create_app(hub.home), follow_redirects=False)
-    token = TOKEN.search(client.get("/sign-in").text).group(1)
-    answer = client.post("/sign-in", data={"user": name, "password": PASSWORD, "csrf": token})
-    assert answer.status_code == 303, answer.text
-    return client
-
-
-def main_of(page: str) -> str:
-    return re.search(r"<main.*</main>", page, re.S).group(0)
 
 
 def table_rows(page: str) -> list[list[str]]:

@@ -26,29 +26,16 @@ from kim_hub.linkage.model import MatchModel
 from kim_hub.pipeline.audit import verify_log
 from kim_hub.pipeline.review import QueueFilter, review_items
 from kim_hub.pipeline.web_users import add_user
-from kim_hub.web.app import create_app
 from tests.support import Hub, review_home, sqlite_url
 from tests.support.data import CLEAR_IDENTITY, GOOD
 from tests.support.tampering import triggers_bypassed
+from tests.support.web import PASSWORD, signed_in, token_of
 
-PASSWORD = "korrekt-Pferd-Batterie"
-TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 NEAR_SAMIRA = [  # the job centre's records near caritas' Samira: the model is unsure of some
     "962D000001,HADAD,SAMIRA,1988-03-14,F,SYR,Andere Str 9,50667,,active",
     "962D000002,HADDAD,SAMIRA,1988-04-13,F,SYR,Andere Str 9,50667,,active",
     "962D000004,HADDAD,SAMIR,1988-03-14,M,SYR,Testweg 1,51373,,active",
 ]
-
-
-def signed_in(hub: Hub, name: str) -> TestClient:
-    client = TestClient(create_app(hub.home), follow_redirects=False)
-    token = TOKEN.search(client.get("/sign-in").text).group(1)
-    assert client.post("/sign-in", data={"user": name, "password": PASSWORD, "csrf": token}).status_code == 303
-    return client
-
-
-def token_of(client: TestClient, path: str) -> str:
-    return TOKEN.search(client.get(path).text).group(1)
 
 
 def entries(hub: Hub, action: str) -> list[AuditEntry]:

@@ -21,7 +21,6 @@ of ``api:<body>:<token id>`` (``api:unauthenticated`` without a valid token).
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -45,7 +44,7 @@ from kim_hub.pipeline.api_deliveries import (
     DailyLimitError,
     IdempotencyConflictError,
     deliver,
-    ingest_now,
+    ingest_after_answer,
     pending,
     sources_of,
     takes_json_batches,
@@ -76,7 +75,6 @@ VERSION = "1.0.0"
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces
 UNAUTHENTICATED = Actor("api", "unauthenticated")
 BUSY_RETRY_SECONDS = 10
-log = logging.getLogger(__name__)
 
 
 class Refused(HTTPException):
@@ -280,7 +278,7 @@ async def post_delivery(request: Request, source: str, background: BackgroundTas
         await _audit(request, 200, [done.receipt.object_id])
         return JSONResponse(receipt_of_summary(done.receipt).model_dump())
     if done.ingest_later is not None:
-        background.add_task(_ingest_later, home, caller, source, done.ingest_later, done.key)
+        background.add_task(ingest_after_answer, home, caller, source, done.ingest_later, done.key)
     url = f"{API_PREFIX}/sources/{source}/receipts/{done.key}"
     await _audit(request, 202)
     return JSONResponse(Pending(id=done.key, receipt_url=url).model_dump(), status_code=202, headers={"Location": url})
@@ -292,14 +290,6 @@ def _is_batch(data: bytes) -> bool:
     except (ValueError, RecursionError):
         return False
     return isinstance(parsed, dict) and isinstance(parsed.get("records"), list)
-
-
-def _ingest_later(home: HubHome, caller: Caller, source: str, path: Path, key: str) -> None:
-    """A large delivery, after the answer; a failure leaves it in processing/ for the next sync."""
-    try:
-        ingest_now(home, caller, source, path, key)
-    except Exception as error:  # noqa: BLE001 - the next sync run takes the file; the kind is logged, never a value
-        log.warning("api delivery of source %s left for the next sync run (%s)", source, type(error).__name__)
 
 
 async def list_receipts(request: Request, source: str) -> Response:

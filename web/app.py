@@ -3,7 +3,7 @@ page that does not exist or is not the user's.
 
 Routes: sign-in and start (``routes_account``), the reviewer's queue and pairs (``routes_review``),
 the reviewer's worklist: take, release, postpone (``routes_worklist``), a provider's receipts and the
-operator's sources (``routes_bodies``), the coordinator's worklists, report and monitoring export
+operator's sources (``routes_bodies``), a provider's upload page (``routes_upload``), the coordinator's worklists, report and monitoring export
 (``routes_coordinator``), the auditor's audit log (``routes_audit``), and mounted under ``/api/v1``
 the providers' HTTP API (``web.api``), which answers in JSON, never with a page. A 404 and a 405 (a page
 asked for by the wrong method) get the same not-found page, and the view is logged; a visitor
@@ -31,6 +31,7 @@ from kim_hub.web import (
     routes_coordinator,
     routes_oidc,
     routes_review,
+    routes_upload,
     routes_worklist,
 )
 from kim_hub.web.api import API_PREFIX, create_api
@@ -59,7 +60,16 @@ def create_app(home: HubHome) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(HTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for routes in (routes_account, routes_oidc, routes_worklist, routes_review, routes_bodies, routes_coordinator, routes_audit):
+    for routes in (
+        routes_account,
+        routes_oidc,
+        routes_worklist,
+        routes_review,
+        routes_bodies,
+        routes_upload,
+        routes_coordinator,
+        routes_audit,
+    ):
         app.include_router(routes.router)
     app.mount(API_PREFIX, create_api(home))  # the providers' API: its own application and OpenAPI document
     mounted = app.routes[-1]
