@@ -79,3 +79,32 @@ def test_every_answer_matches_the_document_and_none_is_a_server_error(case: sche
     # caritas' source and body are not the job centre's (401: a negative case that spoils the token)
     assert other.status_code in (401, 404, 405, 413)
     case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN['valid']}"}, checks=CHECKS, app=api_app)
+
+
+def test_sequences_along_the_documents_links_match_the_document(api_app: object) -> None:
+    """Stateful: deliveries and receipt lists followed to the receipt they name (the document's
+    links), with the caritas token on caritas' source and body; every answer is checked as above."""
+    answered: list[tuple[str, int]] = []
+    linked = schemathesis.openapi.from_dict(json.loads(openapi_text()))
+    linked.app = api_app  # type: ignore[attr-defined]
+    base = linked.as_state_machine()
+
+    class OwnBody(base):  # type: ignore[misc, valid-type]
+        def before_call(self, case: schemathesis.Case) -> None:
+            own = {name: "caritas" for name in ("source", "body") if name in (case.path_parameters or {})}
+            case.path_parameters = {**(case.path_parameters or {}), **own}
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            return {"headers": {"Authorization": f"Bearer {TOKEN['valid']}"}, "app": api_app}
+
+        def validate_response(self, response: object, case: schemathesis.Case, **kwargs: object) -> None:
+            answered.append((case.operation.label, response.status_code))  # type: ignore[attr-defined]
+            case.validate_response(response, checks=CHECKS)
+
+    OwnBody.run(
+        settings=settings(
+            max_examples=MAX_EXAMPLES, stateful_step_count=4, deadline=None, suppress_health_check=list(HealthCheck)
+        )
+    )
+    # the links were followed: a receipt was read by the id a delivery or the list answered
+    assert ("GET /sources/{source}/receipts/{receipt_id}", 200) in answered, sorted(set(answered))

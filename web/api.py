@@ -474,7 +474,8 @@ def create_api(home: HubHome) -> FastAPI:
 
 def _document(api: FastAPI) -> dict[str, Any]:
     """The OpenAPI document: FastAPI's from the routes, with the bodies the operations read
-    themselves (after the token: a file or a batch, an acknowledgement) and the bearer scheme."""
+    themselves (after the token: a file or a batch, an acknowledgement), the links from a
+    delivery and the receipt list to a receipt, and the bearer scheme."""
     if api.openapi_schema is None:
         document = get_openapi(
             title=TITLE,
@@ -489,10 +490,24 @@ def _document(api: FastAPI) -> dict[str, Any]:
             generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(generated.pop("$defs", {}))
             schemas[model.__name__] = generated
+        _link(document, "/sources/{source}/deliveries", "post", ("200", "202"), "ReceiptOfDelivery", "$response.body#/id")
+        _link(document, "/sources/{source}/receipts", "get", ("200",), "NewestReceipt", "$response.body#/receipts/0/id")
         components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
         document["security"] = [{"bearerAuth": []}]
         api.openapi_schema = document
     return api.openapi_schema
+
+
+def _link(document: dict[str, Any], path: str, method: str, statuses: tuple[str, ...], name: str, receipt_id: str) -> None:
+    """An OpenAPI link from an operation's answer to the receipt it names (a client, and
+    schemathesis' stateful test, follows it: deliver, then read that receipt)."""
+    link = {
+        "operationId": "getReceipt",
+        "parameters": {"source": "$request.path.source", "receipt_id": receipt_id},
+        "description": "the receipt of this delivery (or the newest one listed)",
+    }
+    for status in statuses:
+        document["paths"][path][method]["responses"][status].setdefault("links", {})[name] = link
 
 
 def openapi_text() -> str:
