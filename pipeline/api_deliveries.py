@@ -55,6 +55,7 @@ from kim_hub.runtime.file_modes import make_private_folders
 
 SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 DELIVERY_PREFIX = "api-"
+log = logging.getLogger(__name__)
 
 
 class IdempotencyConflictError(BadInputError):
@@ -108,9 +109,6 @@ def sources_of(config: HubConfig, body: str) -> frozenset[str]:
     """The sources a body delivers and reads receipts of: as for the web application's provider
     role, a body is named by its source (``--org caritas`` reads source caritas' receipts)."""
     return frozenset({body}) if body in config.sources else frozenset()
-
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
