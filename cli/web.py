@@ -72,12 +72,15 @@ def register(commands: CommandGroup) -> None:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.api_deliveries import remove_unfinished_uploads
     from kim_hub.web.server import serve
 
     if bool(args.certfile) != bool(args.keyfile):
         raise ConfigError("--certfile and --keyfile go together")
     home = home_of(args)
     home.load_config()  # a folder that is no home fails here, not at the first request
+    if removed := remove_unfinished_uploads(home):
+        print(f"removed {removed} upload(s) left unfinished by a process that died while writing them", flush=True)
     scheme = "https" if args.certfile else "http"
     print(f"kim-hub web on {scheme}://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     serve(

@@ -214,6 +214,24 @@ def pending(home: HubHome, source: str, key: str) -> bool:
     )
 
 
+UNFINISHED_UPLOAD = ".api-upload-*.part"
+
+
+def remove_unfinished_uploads(home: HubHome) -> int:
+    """Remove what a process that died while writing an upload left behind (a hidden
+    ``.api-upload-*.part`` in a source's processing/, which no run lists or ingests: clear data
+    with no receipt, whose sender never got an answer). Called when `kim-hub web` starts, before
+    it takes any upload, so none of them is still being written. Returns how many went."""
+    removed = 0
+    for source in home.load_config().sources:
+        folder = DropFolder.under(home.path, source).processing
+        if folder.is_dir():
+            for leftover in folder.glob(UNFINISHED_UPLOAD):
+                leftover.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def _write_delivery(home: HubHome, source: str, name: str, data: bytes) -> Path | None:
     """The upload as a file of ``processing/<source>/``: written under a hidden name (which no run
     lists), synced, renamed to ``name``; None if a file of that name (the same content) is there."""
@@ -222,7 +240,9 @@ def _write_delivery(home: HubHome, source: str, name: str, data: bytes) -> Path 
     target = folder / name
     if target.exists():
         return None
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".api-upload-", suffix=".part")  # 0600, O_EXCL
+    descriptor, temporary = tempfile.mkstemp(
+        dir=folder, prefix=".api-upload-", suffix=".part"
+    )  # UNFINISHED_UPLOAD  # 0600, O_EXCL
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)

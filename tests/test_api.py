@@ -375,3 +375,18 @@ def test_a_busy_database_answers_503_before_the_upload_and_202_after_it_and_the_
     hub.ingest("caritas")  # the next sync run finishes the upload it finds in processing/
     done = client.get(taken.json()["receipt_url"], headers=bearer(token))
     assert (done.status_code, done.json()["accepted"]) == (200, 2)
+
+
+def test_an_upload_left_half_written_by_a_dead_process_is_removed_when_the_web_application_starts(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    processing = hub.path / "processing" / "caritas"
+    processing.mkdir(parents=True, exist_ok=True)
+    leftover = processing / ".api-upload-k2j3h4.part"
+    leftover.write_text(csv_text(GOOD, HEADER))  # clear data no run lists and no receipt names
+    claimed = processing / "export.csv"  # a claimed delivery is a sync's leftover: the sync takes it
+    claimed.write_text(csv_text(GOOD, HEADER))
+    monkeypatch.setattr("kim_hub.web.server.serve", lambda *args: None)
+    assert main(["web", "--home", str(hub.path)]) == 0
+    assert not leftover.exists() and claimed.exists()
+    assert "removed 1 upload(s)" in capsys.readouterr().out
