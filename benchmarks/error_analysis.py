@@ -26,11 +26,13 @@ from pathlib import Path
 
 import bench_data
 import bench_kimhub
+import numpy as np
 
 from kim_hub.linkage import compare as compare_module
 from kim_hub.linkage.blocking import candidate_pairs
 from kim_hub.linkage.cluster import Thresholds
 from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
+from kim_hub.linkage.household import household_pattern
 from kim_hub.linkage.link import link_all
 from kim_hub.linkage.model import MatchModel
 from kim_hub.mappings.case_summary import Identity
@@ -92,6 +94,7 @@ class _Diagnosis:
     model: MatchModel
     blocked: set[tuple[int, int]]
     thresholds: Thresholds
+    twins_ruled_out: bool = False
 
     def cause(self, a: int, b: int) -> tuple[str, float]:
         comparison = compare(self.encodings[a], self.encodings[b])
@@ -103,7 +106,8 @@ class _Diagnosis:
             return "never blocked together", weight
         if weight < self.thresholds.auto:
             return "blocked, weight below the auto threshold", weight
-        if individual is not None and not individual(comparison):
+        pattern = bool(household_pattern(np.array([comparison.levels]))[0])
+        if individual is not None and not individual(comparison) and not (self.twins_ruled_out and pattern):
             return "weight above threshold, but no individual evidence", weight
         return "weight above threshold, not merged (cluster average / order)", weight
 
@@ -138,14 +142,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="drop every AZR number (FEBRL's soc_sec_id): as benchmarks/public_csv.py measures FEBRL3",
     )
+    parser.add_argument(
+        "--twins-ruled-out",
+        action="store_true",
+        help="as after reviewers found the twins' pattern to be one person (linkage.household)",
+    )
     args = parser.parse_args(argv)
 
     data = _load(args.dataset, args.persons, args.seed)
     if args.without_identifier:
         data.identities = [identity.model_copy(update={"azr_number": None}) for identity in data.identities]
     encodings = bench_kimhub.prepare(data)
-    result, model = link_all(encodings)
-    diagnosis = _Diagnosis(encodings, model, candidate_pairs(encodings), Thresholds())
+    result, model = link_all(encodings, twins_ruled_out=args.twins_ruled_out)
+    diagnosis = _Diagnosis(encodings, model, candidate_pairs(encodings), Thresholds(), args.twins_ruled_out)
     cluster_of = {r: c for c, members in enumerate(result.clusters) for r in members}
     true_pairs = _pairs_within(dict(enumerate(data.truth)))
     predicted = _pairs_within(cluster_of)

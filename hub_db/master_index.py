@@ -28,9 +28,11 @@ from kim_hub.linkage.calibrate import calibrate_priors
 from kim_hub.linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
 from kim_hub.linkage.columnar import EncodingArrays
 from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare
+from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.estimate import estimate
+from kim_hub.linkage.household import HouseholdDecisions, household_decisions, household_pattern
 from kim_hub.linkage.incremental import recluster_scope
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
 from kim_hub.linkage.model import MatchModel, probability
@@ -72,6 +74,9 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
         return LinkOutcome()
     loaded = index_snapshot.load(session, queued=pending)
     arr = loaded.arrays
+    twins_ruled_out = household_decisions_of(session, arr).rules_out_twins
+    if twins_ruled_out:  # pairs the rule held back and the model would link: their records again
+        pending = pending | _held_back_by_the_twins_rule(session, arr, policy)
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
     thresholds = policy.thresholds()
@@ -81,12 +86,13 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     model = params.applied_to(arr)
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
     # the scope search and, on a first run, the clustering
-    scored = score_candidates(arr, model, candidate_pair_pieces(arr, focus=None if everything else focus), thresholds.review)
+    pieces = candidate_pair_pieces(arr, focus=None if everything else focus)
+    scored = score_candidates(arr, model, pieces, thresholds.review, twins_ruled_out)
 
     links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     strong = scored.weights(model) >= thresholds.review
     scope = pending if everything else recluster_scope(pending, arr.ids, scored.a[strong], scored.b[strong], links)
-    result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None)
+    result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None, twins_ruled_out)
     created, merged, split = assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     dequeue(session, pending)
@@ -161,11 +167,12 @@ def _cluster_scope(
     model: MatchModel,
     thresholds: Thresholds,
     scored: ScoredPairs | None,
+    twins_ruled_out: bool = False,
 ) -> Clustering:
     """Cluster the scope's records; ``scored``: its pairs already scored (the whole index)."""
     sub = arr if scored is not None else arr.take(np.sort(arr.index_of(np.fromiter(scope, dtype=np.int64, count=len(scope)))))
     if scored is None:
-        scored = score_candidates(sub, model, candidate_pair_pieces(sub), thresholds.review)
+        scored = score_candidates(sub, model, candidate_pair_pieces(sub), thresholds.review, twins_ruled_out)
     same, different = _decisions(session, scope)
     return cluster_scored(
         sub,
@@ -175,6 +182,37 @@ def _cluster_scope(
         must_link=same,
         cannot_link=lambda a, b: (min(a, b), max(a, b)) in different,
     )
+
+
+def household_decisions_of(session: Session, arr: EncodingArrays) -> HouseholdDecisions:
+    """The reviewers' decisions on pairs of the twins' pattern (``linkage.household``), over the
+    whole index: the pair's levels recomputed from the encodings it has now (a decision on a
+    record since erased no longer counts)."""
+    query = select(ReviewItem.record_a, ReviewItem.record_b, ReviewItem.status).where(ReviewItem.status != "open")
+    decided = session.execute(query).all()
+    if not decided:
+        return HouseholdDecisions()
+    a = np.array([row[0] for row in decided], dtype=np.int64)
+    b = np.array([row[1] for row in decided], dtype=np.int64)
+    same = np.array([row[2] == "same" for row in decided], dtype=bool)
+    present = np.isin(a, arr.ids) & np.isin(b, arr.ids)
+    levels = compare_pairs(arr, arr.index_of(a[present]), arr.index_of(b[present])).levels
+    return household_decisions(levels, same[present])
+
+
+def _held_back_by_the_twins_rule(session: Session, arr: EncodingArrays, policy: LinkPolicy) -> set[int]:
+    """The records of open review items that show the twins' pattern with a probability at the
+    automatic threshold: the rule alone kept them apart (their items go once they are linked)."""
+    query = select(ReviewItem.record_a, ReviewItem.record_b).where(
+        ReviewItem.status == "open", ReviewItem.score >= policy.auto_link_probability
+    )
+    waiting_items = session.execute(query).all()
+    a = np.array([row[0] for row in waiting_items], dtype=np.int64)
+    b = np.array([row[1] for row in waiting_items], dtype=np.int64)
+    present = np.isin(a, arr.ids) & np.isin(b, arr.ids)
+    a, b = a[present], b[present]
+    pattern = household_pattern(compare_pairs(arr, arr.index_of(a), arr.index_of(b)).levels)
+    return set(a[pattern].tolist()) | set(b[pattern].tolist())
 
 
 def _decisions(session: Session, scope: set[int]) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:

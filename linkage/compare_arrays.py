@@ -25,6 +25,7 @@ from kim_hub.linkage.compare import (
     NAME_BLOOM_SIMILAR,
     PLACE_BLOOM_SIMILAR,
 )
+from kim_hub.linkage.household import household_pattern
 
 BATCH = 200_000  # pairs compared at a time: bounds each batch's temporaries
 _BIG = np.iinfo(np.int64).max
@@ -76,13 +77,16 @@ def compare_pairs(arr: EncodingArrays | None, a: np.ndarray, b: np.ndarray) -> P
     return parts[0] if len(parts) == 1 else PairLevels.concat(parts)
 
 
-def individual_evidence(levels: np.ndarray) -> np.ndarray:
-    """``linkage.compare.individual_evidence`` for every row of a levels array."""
+def individual_evidence(levels: np.ndarray, twins_ruled_out: bool = False) -> np.ndarray:
+    """``linkage.compare.individual_evidence`` for every row of a levels array; with
+    ``twins_ruled_out`` (the installation's reviewers found the twins' pattern to be one person:
+    ``linkage.household``) a pair of that pattern counts as well."""
     given, date = levels[:, _GIVEN], levels[:, _DATE]
     with_person = (levels[:, FAMILY] >= 1) | (date >= 1)
     azr = (levels[:, _AZR] >= 1) & (AZR_ALONE | with_person)
     jobcenter_no = (levels[:, _JC] == 1) & (JOBCENTER_NO_ALONE | with_person)
-    return (given >= 1) | azr | jobcenter_no | ((given == MISSING) & (date == 6))
+    found = (given >= 1) | azr | jobcenter_no | ((given == MISSING) & (date == 6))
+    return found | household_pattern(levels) if twins_ruled_out else found
 
 
 def identifiers_conflict(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -61,10 +61,12 @@ class ScoredPairs:
         return ScoredPairs(self.a[mask], self.b[mask], self.bayes[mask], self.evidence[mask])
 
 
-def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairPieces, review: float) -> ScoredPairs:
+def score_candidates(
+    arr: EncodingArrays, model: MatchModel, pairs: PairPieces, review: float, twins_ruled_out: bool = False
+) -> ScoredPairs:
     """Compare and score row pairs piece by piece (in threads: ``runtime.parallel``); keep
     those whose match weight (with the model's prior) reaches ``review``. Pairs whose bound
-    misses it are not compared in full."""
+    misses it are not compared in full. ``twins_ruled_out``: see ``linkage.household``."""
     floor = review - model.prior_log_odds
     bound = BayesFactorBound(arr, model)
 
@@ -80,7 +82,7 @@ def score_candidates(arr: EncodingArrays, model: MatchModel, pairs: PairPieces, 
             full = with_names(arr, pa, pb, levels[hopeful], date_token[hopeful])
             bayes = _with_azr_typos(arr, model, pa, pb, full, floor - shift) + shift
             keep = bayes >= floor
-            kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep])))
+            kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep], twins_ruled_out)))
         return kept
 
     kept = [part for parts in map_in_threads(score_piece, len(pairs)) for part in parts]
@@ -223,10 +225,12 @@ def link_all(
     encodings: Mapping[int, RecordEncoding],
     thresholds: Thresholds = Thresholds(),
     model: MatchModel | None = None,
+    twins_ruled_out: bool = False,
 ) -> tuple[Clustering, MatchModel]:
-    """Block, compare, score and cluster every record; learns the model when none is given."""
+    """Block, compare, score and cluster every record; learns the model when none is given.
+    ``twins_ruled_out``: as the installation's reviewers may have shown (``linkage.household``)."""
     arr = from_encodings(encodings)
     learnt = model or calibrate_priors(estimate(arr), arr)
     applied = learnt.applied_to(arr)
-    scored = score_candidates(arr, applied, candidate_pair_pieces(arr), thresholds.review)
+    scored = score_candidates(arr, applied, candidate_pair_pieces(arr), thresholds.review, twins_ruled_out)
     return cluster_scored(arr, scored, applied, thresholds, encodings=encodings), applied
