@@ -1,7 +1,7 @@
 """Web pages benchmark: the reviewer's queue, pair page and decision over HTTP on a large home.
 
     .venv/bin/python benchmarks/web_pages.py [--persons 100000] [--seed 1] [--database-url URL]
-                                             [--review-probability 0.0005] [--requests 200]
+                                             [--review-probability 0.03] [--requests 200] [--decisions N]
                                              [--home DIR] [--keep] [--push]
 
 Builds a home the way ``scale.py`` does (a generated population, every source ingested from
@@ -167,7 +167,7 @@ def summary(ms: list[float]) -> dict[str, float]:
 
 
 def measure(
-    base: str, client: requests.Session, items: list[int], count: int, seed: int, sources: list[str]
+    base: str, client: requests.Session, items: list[int], count: int, decisions: int, seed: int, sources: list[str]
 ) -> tuple[dict, dict]:
     rng = random.Random(seed)
     timings: dict[str, list[float]] = {}
@@ -185,7 +185,7 @@ def measure(
         kind = "queue" if not params else "queue_filtered"
         timed(kind, partial(client.get, f"{base}/review", params=params, allow_redirects=False), timings, statuses)
     shuffled = rng.sample(items, len(items))
-    viewed, decided = shuffled[:count], shuffled[count : 2 * count]
+    viewed, decided = shuffled[:count], shuffled[count : count + decisions]
     for item in viewed:
         timed("pair", partial(client.get, f"{base}/review/{item}", allow_redirects=False), timings, statuses)
     for n, item in enumerate(decided):
@@ -207,9 +207,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", default="", help="default: SQLite in the home")
     parser.add_argument(
-        "--review-probability", type=float, default=0.0005, help="[linkage] review_probability of the built home (default 0.0005)"
+        "--review-probability", type=float, default=0.03, help="[linkage] review_probability of the built home (default 0.03)"
     )
     parser.add_argument("--requests", type=int, default=200, help="loads per kind (default 200)")
+    parser.add_argument("--decisions", type=int, help="decision round-trips (default: --requests)")
     parser.add_argument("--home", type=Path, help="reuse this home (built here and kept when it is none yet)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary home")
     parser.add_argument("--push", action="store_true", help="send the summaries first (four eyes on those persons)")
@@ -235,7 +236,8 @@ def main() -> None:
     try:
         client = sign_in(base)
         started = time.perf_counter()
-        results, statuses = measure(base, client, items, args.requests, args.seed, list(config.sources))
+        decisions = args.requests if args.decisions is None else args.decisions
+        results, statuses = measure(base, client, items, args.requests, decisions, args.seed, list(config.sources))
         measured_s = time.perf_counter() - started
     finally:
         os.killpg(server.pid, signal.SIGTERM)
