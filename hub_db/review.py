@@ -129,7 +129,7 @@ def list_items(
     return found[:limit] if limit else found
 
 
-def _items_query(status: str, scope: ItemScope) -> Select[Any]:
+def _items_query(status: str, scope: ItemScope) -> Select[ReviewItem, str, str, str, str, str, str]:
     rec_a, rec_b = aliased(SourceRecord), aliased(SourceRecord)
     link_a, link_b = aliased(Link), aliased(Link)
     person_a, person_b = aliased(Person), aliased(Person)
