@@ -12,7 +12,7 @@ which bodies would get which document. The caller must roll its transaction back
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Container
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ def preview(
     decision: str,
     policy: LinkPolicy,
     consent: ConsentPolicy,
-    held: Collection[str] | None = None,
+    held: Container[str] | None = None,
 ) -> list[Effect]:
     """The documents ``decision`` (a decision of ``hub_db.review.DECISIONS`` or ``UNDO``) on the
     item would cause at the next push (the caller rolls back: the decision is applied here)."""

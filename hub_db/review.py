@@ -16,15 +16,16 @@ retention purges its records.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_log import append, record_objects, review_object
+from kim_hub.hub_db.legal_basis import HeldPersons
 from kim_hub.hub_db.link_queue import enqueue
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending
@@ -76,11 +77,59 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+@dataclass(frozen=True)
+class ItemScope:
+    """What a listing narrows in SQL before a page is read: one item (``item_id``), the items in
+    ``item_ids``, both sources of a pair (either order), a least score, the bodies both records
+    must come from, the reviewer assigned (or none). The caller's own test of each entry
+    (``keep``) still decides; the scope only spares reading what it would drop."""
+
+    item_id: int | None = None
+    item_ids: frozenset[int] | None = None
+    sources: tuple[str, str] | None = None
+    min_score: float | None = None
+    bodies: frozenset[str] | None = None
+    assigned_to: str | None = None
+    unassigned: bool = False
+
+
+LIST_PAGE = 500
+"""Items read per query while a listing fills its limit: the queue shows 200 of 10,000 and more."""
+
+
 def list_items(
-    session: Session, status: str = "open", limit: int | None = None, held: Collection[str] | None = None
+    session: Session,
+    status: str = "open",
+    limit: int | None = None,
+    held: Container[str] | None = None,
+    *,
+    scope: ItemScope | None = None,
+    keep: Callable[[ReviewEntry], bool] | None = None,
 ) -> list[ReviewEntry]:
     """Review items, most probable first; with ``held``, only those a coordinator may see, as
-    far as they may see them (see the module's docstring)."""
+    far as they may see them (see the module's docstring); with ``keep``, only those it keeps.
+    Read a page at a time (``LIST_PAGE``) until ``limit`` entries are found; a ``HeldPersons``
+    is asked about one page's persons at once."""
+    query = _items_query(status, scope or ItemScope())
+    found: list[ReviewEntry] = []
+    after: tuple[float, int] | None = None
+    while limit is None or len(found) < limit:
+        page_query = query if after is None else query.where(_after(*after))
+        rows = session.execute(page_query.limit(LIST_PAGE)).all()
+        entries = [_entry(*row) for row in rows]
+        if isinstance(held, HeldPersons):
+            held.among(side[2] for entry in entries for side in (entry.a, entry.b))
+        for entry in entries:
+            seen = entry if held is None else _as_seen(entry, held)
+            if seen is not None and (keep is None or keep(seen)):
+                found.append(seen)
+        if len(rows) < LIST_PAGE:
+            break
+        after = (entries[-1].score, entries[-1].id)
+    return found[:limit] if limit else found
+
+
+def _items_query(status: str, scope: ItemScope) -> Select[ReviewItem, str, str, str, str, str, str]:
     rec_a, rec_b = aliased(SourceRecord), aliased(SourceRecord)
     link_a, link_b = aliased(Link), aliased(Link)
     person_a, person_b = aliased(Person), aliased(Person)
@@ -96,32 +145,49 @@ def list_items(
     )
     if status != "all":
         query = query.where(ReviewItem.status == status)
-    if limit and held is None:
-        query = query.limit(limit)
-    entries = [
-        ReviewEntry(
-            item.id,
-            item.score,
-            item.status,
-            (sa, ra, pa),
-            (sb, rb, pb),
-            item.evidence,
-            item.reason,
-            created_at=_aware(item.created_at) if item.created_at else None,
-            weights=item.weights,
-            assigned_to=item.assigned_to,
-            postponed_at=item.postponed_at and _aware(item.postponed_at),
-            postponed_until=item.postponed_until and _aware(item.postponed_until),
+    if scope.item_id is not None:
+        query = query.where(ReviewItem.id == scope.item_id)
+    if scope.item_ids is not None:
+        query = query.where(ReviewItem.id.in_(sorted(scope.item_ids)))  # few: the decisions waiting
+    if scope.sources is not None:
+        first, second = scope.sources
+        query = query.where(
+            or_(and_(rec_a.source == first, rec_b.source == second), and_(rec_a.source == second, rec_b.source == first))
         )
-        for item, sa, ra, pa, sb, rb, pb in session.execute(query).all()
-    ]
-    if held is None:
-        return entries
-    visible = [seen for seen in (_as_seen(entry, held) for entry in entries) if seen is not None]
-    return visible[:limit] if limit else visible
+    if scope.min_score is not None:
+        query = query.where(ReviewItem.score >= scope.min_score)
+    if scope.bodies is not None:
+        query = query.where(rec_a.source.in_(sorted(scope.bodies)), rec_b.source.in_(sorted(scope.bodies)))
+    if scope.assigned_to is not None:
+        query = query.where(ReviewItem.assigned_to == scope.assigned_to)
+    if scope.unassigned:
+        query = query.where(or_(ReviewItem.assigned_to.is_(None), ReviewItem.assigned_to == ""))
+    return query
 
 
-def _as_seen(entry: ReviewEntry, held: Collection[str]) -> ReviewEntry | None:
+def _after(score: float, item_id: int) -> ColumnElement[bool]:
+    """Past the last entry of the page before, in the listing's order (score down, id up)."""
+    return or_(ReviewItem.score < score, and_(ReviewItem.score == score, ReviewItem.id > item_id))
+
+
+def _entry(item: ReviewItem, sa: str, ra: str, pa: str | None, sb: str, rb: str, pb: str | None) -> ReviewEntry:
+    return ReviewEntry(
+        item.id,
+        item.score,
+        item.status,
+        (sa, ra, pa),
+        (sb, rb, pb),
+        item.evidence,
+        item.reason,
+        created_at=_aware(item.created_at) if item.created_at else None,
+        weights=item.weights,
+        assigned_to=item.assigned_to,
+        postponed_at=item.postponed_at and _aware(item.postponed_at),
+        postponed_until=item.postponed_until and _aware(item.postponed_until),
+    )
+
+
+def _as_seen(entry: ReviewEntry, held: Container[str]) -> ReviewEntry | None:
     """The entry as a coordinator may see it: None without a held person on either side, else
     with the source only of a side whose person is not held."""
     a_held, b_held = entry.a[2] in held, entry.b[2] in held
@@ -132,9 +198,9 @@ def _as_seen(entry: ReviewEntry, held: Collection[str]) -> ReviewEntry | None:
     )
 
 
-def _seen(session: Session, item: ReviewItem, held: Collection[str]) -> bool:
+def _seen(session: Session, item: ReviewItem, held: Container[str]) -> bool:
     """Would the queue show the item: is either of its records' persons held for KIM?"""
-    return bool({_pseudonym_of(session, item.record_a), _pseudonym_of(session, item.record_b)} & set(held))
+    return any(pseudonym in held for pseudonym in (_pseudonym_of(session, item.record_a), _pseudonym_of(session, item.record_b)))
 
 
 def _pseudonym_of(session: Session, record_pk: int) -> str | None:
@@ -147,7 +213,7 @@ def decide(
     item_id: int,
     decision: str,
     policy: LinkPolicy,
-    held: Collection[str] | None = None,
+    held: Container[str] | None = None,
     reason: str | None = None,
     context: dict[str, Any] | None = None,
 ) -> LinkOutcome:
@@ -167,7 +233,7 @@ def decide(
 
 
 def undo(
-    session: Session, item_id: int, policy: LinkPolicy, held: Collection[str] | None = None, context: dict[str, Any] | None = None
+    session: Session, item_id: int, policy: LinkPolicy, held: Container[str] | None = None, context: dict[str, Any] | None = None
 ) -> LinkOutcome:
     """Take a decision back: the item is open again, its constraint no longer binds the clustering,
     and both records are re-linked under the model alone (caller commits). The pair goes back to the
@@ -183,13 +249,13 @@ def undo(
     return _relink(session, item, "review.undo", {**(context or {}), "undone": undone, "score": item.score}, policy)
 
 
-def held_item(session: Session, item_id: int, held: Collection[str] | None) -> ReviewItem:
+def held_item(session: Session, item_id: int, held: Container[str] | None) -> ReviewItem:
     """The item as a decision finds it: locked against a linking run, refused if the queue would
     not show it (``hub_db.review_pending`` decides under the four-eyes rule through it)."""
     return _held_item(session, item_id, held)
 
 
-def _held_item(session: Session, item_id: int, held: Collection[str] | None) -> ReviewItem:
+def _held_item(session: Session, item_id: int, held: Container[str] | None) -> ReviewItem:
     """The item, locked against a linking run; one the queue would not show does not exist."""
     hold(session, LINKING)  # before its first write: a linking run must not hold rows it needs
     item = session.get(ReviewItem, item_id)

@@ -18,7 +18,7 @@ The caller commits; the actor is the session's (``hub_db.audit_log.auditor_of``)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Container
 from typing import Any
 
 from sqlalchemy import select
@@ -58,7 +58,7 @@ def submit(
     item_id: int,
     decision: str,
     policy: LinkPolicy,
-    held: Collection[str] | None = None,
+    held: Container[str] | None = None,
     reason: str | None = None,
     context: dict[str, Any] | None = None,
 ) -> LinkOutcome | Pending:
@@ -90,7 +90,7 @@ def submit(
 
 
 def confirm(
-    session: Session, item_id: int, policy: LinkPolicy, held: Collection[str] | None = None, context: dict[str, Any] | None = None
+    session: Session, item_id: int, policy: LinkPolicy, held: Container[str] | None = None, context: dict[str, Any] | None = None
 ) -> LinkOutcome:
     """A second reviewer applies the pending decision; the one who asked cannot
     (``SecondReviewerError``). The decision's audit entry names who asked (``requested_by``)."""
@@ -107,7 +107,7 @@ def confirm(
     return _apply(session, item_id, decision, reason, policy, held, {**(context or {}), **asked})
 
 
-def reject(session: Session, item_id: int, held: Collection[str] | None = None, context: dict[str, Any] | None = None) -> Pending:
+def reject(session: Session, item_id: int, held: Container[str] | None = None, context: dict[str, Any] | None = None) -> Pending:
     """The pending decision is dropped, nothing applied (by a second reviewer, or by the one who
     asked, who changed its mind); the item is as it was before it was asked."""
     item = held_item(session, item_id, held)
@@ -134,7 +134,7 @@ def _apply(
     decision: str,
     reason: str | None,
     policy: LinkPolicy,
-    held: Collection[str] | None,
+    held: Container[str] | None,
     context: dict[str, Any],
 ) -> LinkOutcome:
     if decision == UNDO:

@@ -7,14 +7,24 @@ writes that the log records is logged in the same transaction, in the name of ``
 first of all the erasure ledger: before the first session is handed out, a database older than
 the ledger (restored from a backup, or left behind by a crash between a tombstone and its
 commit) has every erasure since applied again (``pipeline.tombstones``).
+
+A command opens the database a few times and lets go of it; the web application opens it several
+times per request, and making an engine (and its first connection) each time cost milliseconds a
+page. Inside ``engines_kept`` (the web application's lifetime) one engine per database URL is kept
+and reused, checked cheaply on each use: a SQLite file that is no longer the one it opened (a
+restore put another in its place) gets a new engine. The catch-up with the erasure ledger still
+runs on every opening: it reads the ledger's last line and one row.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,14 +71,84 @@ def open_sessions(
     is for the one command that must run while the ledger is behind the database (`kim-hub
     erasures --acknowledge-loss`)."""
     config = config or home.load_config()
-    engine = make_engine(home.database_url(config))
+    url = home.database_url(config)
+    engine = _KEPT.engine(url)
+    owned = engine is None
+    engine = engine or make_engine(url)
     try:
         sessions = session_factory(engine, auditor_for(home, config, actor))
         if catch_up:
             apply_erasures(home, config, sessions)
         yield sessions
     finally:
-        engine.dispose()
+        if owned:
+            engine.dispose()
+
+
+class _KeptEngines:
+    """One engine per database URL while ``engines_kept`` is active (else none: each opening
+    makes and disposes its own). Thread-safe: the web server may serve requests in threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._engines: dict[str, tuple[Engine, tuple[int, int] | None]] = {}
+
+    def engine(self, url: str) -> Engine | None:
+        with self._lock:
+            if not self._users:
+                return None
+            sqlite = make_url(url).get_backend_name() == "sqlite"
+            identity = _sqlite_file(url) if sqlite else None
+            if sqlite and identity is None:
+                return None  # no file yet: the opening makes its own engine (and the file)
+            kept = self._engines.get(url)
+            if kept is not None and kept[1] == identity:
+                return kept[0]
+            if kept is not None:
+                kept[0].dispose()  # the SQLite file was replaced (a restore): connections to the old one go
+            engine = make_engine(url)
+            self._engines[url] = (engine, identity)
+            return engine
+
+    def enter(self) -> None:
+        with self._lock:
+            self._users += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if not self._users:
+                for engine, _identity in self._engines.values():
+                    engine.dispose()
+                self._engines.clear()
+
+
+_KEPT = _KeptEngines()
+
+
+def _sqlite_file(url: str) -> tuple[int, int] | None:
+    """A SQLite database file's device and inode (None: no file)."""
+    parsed = make_url(url)
+    if not parsed.database:
+        return None
+    try:
+        found = os.stat(parsed.database)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+@contextmanager
+def engines_kept() -> Iterator[None]:
+    """While the block runs, ``open_sessions`` reuses one engine per database URL instead of
+    making and disposing one per call; they are disposed when the (last such) block ends. For a
+    long-running process that opens the database on every request: the web application."""
+    _KEPT.enter()
+    try:
+        yield
+    finally:
+        _KEPT.leave()
 
 
 def bring_up_to_ledger(home: HubHome) -> None:

@@ -34,9 +34,9 @@ from kim_hub.core.access import Access, Actor
 from kim_hub.exchange.decision_effects import Effect
 from kim_hub.hub_db.audit_log import person_objects, record_objects, review_object
 from kim_hub.hub_db.decision_preview import preview
-from kim_hub.hub_db.legal_basis import held_pseudonyms
+from kim_hub.hub_db.legal_basis import HeldPersons
 from kim_hub.hub_db.master_index import LinkOutcome
-from kim_hub.hub_db.review import DECISIONS, REASONS, UNDO, WITHHELD, Pending, ReviewEntry, list_items
+from kim_hub.hub_db.review import DECISIONS, REASONS, UNDO, WITHHELD, ItemScope, Pending, ReviewEntry, list_items
 from kim_hub.hub_db.review_pending import SecondReviewerError, confirm, item_touches_sent, pending_decisions, reject, submit
 from kim_hub.pipeline.audit import record_read
 from kim_hub.pipeline.database import open_sessions
@@ -98,6 +98,16 @@ class QueueFilter:
             return False
         return self.sources is None or sorted((entry.a[0], entry.b[0])) == sorted(self.sources)
 
+    def scope(self) -> ItemScope:
+        """What of the filter the listing's SQL can narrow (``keeps`` still decides each entry)."""
+        return ItemScope(
+            sources=self.sources,
+            min_score=self.min_score,
+            bodies=self.bodies,
+            assigned_to=self.assigned_to,
+            unassigned=self.unassigned,
+        )
+
 
 def review_items(
     home: HubHome,
@@ -115,13 +125,12 @@ def review_items(
     waiting = status == "pending"
     with open_sessions(home, config, actor) as sessions:
         with sessions() as session:
-            held = held_pseudonyms(session, source_bases(config), kim_policy(config))
-            items = _with_pending(
-                session, list_items(session, "all" if waiting else status, None if wanted or waiting else limit, held)
-            )
-            if wanted or waiting:
-                items = [item for item in items if (wanted is None or wanted.keeps(item)) and (item.pending or not waiting)]
-                items = items[: limit or None]
+            held = _held(session, config)
+            scope = wanted.scope() if wanted else ItemScope()
+            if waiting:  # few ever wait: only those are read
+                scope = replace(scope, item_ids=frozenset(pending_decisions(session)))
+            keep = None if wanted is None else wanted.keeps
+            items = _with_pending(session, list_items(session, "all" if waiting else status, limit, held, scope=scope, keep=keep))
             objects = _shown(session, items)
         detail = {**(context or {}), "status": status, "items": len(items)}
         record_read(sessions, config, "review.list", objects, access, detail)
@@ -142,8 +151,8 @@ def review_item(
     config = home.load_config()
     with open_sessions(home, config, actor) as sessions:
         with sessions() as session:
-            held = held_pseudonyms(session, source_bases(config), kim_policy(config))
-            found = [i for i in list_items(session, "all", None, held) if i.id == item_id and (wanted is None or wanted.keeps(i))]
+            keep = None if wanted is None else wanted.keeps
+            found = list_items(session, "all", None, _held(session, config), scope=ItemScope(item_id=item_id), keep=keep)
             found = _with_pending(session, found)
             objects = _shown(session, found)
         if not found:
@@ -163,8 +172,8 @@ def _shown(session: Session, items: list[ReviewEntry]) -> list[str]:
 
 
 def _with_pending(session: Session, items: list[ReviewEntry]) -> list[ReviewEntry]:
-    """The items with the decision each waits for, if any (few ever wait: read them all)."""
-    waiting = pending_decisions(session)
+    """The items with the decision each waits for, if any."""
+    waiting = pending_decisions(session, [item.id for item in items])
     return [replace(item, pending=waiting.get(item.id)) for item in items]
 
 
@@ -243,7 +252,7 @@ def preview_review(
     with open_sessions(home, config, actor) as sessions:
         with sessions() as session:
             held = _held(session, config)
-            found = _with_pending(session, [i for i in list_items(session, "all", None, held) if i.id == item_id])
+            found = _with_pending(session, list_items(session, "all", None, held, scope=ItemScope(item_id=item_id)))
             if not found or (wanted is not None and not wanted.keeps(found[0])):
                 return None
             entry, four_eyes = found[0], item_touches_sent(session, item_id)
@@ -273,5 +282,6 @@ def _choices(entry: ReviewEntry) -> tuple[str, ...]:
     return DECISIONS if entry.status == "open" else (UNDO,)
 
 
-def _held(session: Session, config: HubConfig) -> set[str]:
-    return held_pseudonyms(session, source_bases(config), kim_policy(config))
+def _held(session: Session, config: HubConfig) -> HeldPersons:
+    """Whom the hub may hold for KIM, asked only about the persons a page or a decision touches."""
+    return HeldPersons(session, source_bases(config), kim_policy(config))

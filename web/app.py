@@ -8,11 +8,16 @@ operator's sources (``routes_bodies``), a provider's upload page (``routes_uploa
 the providers' HTTP API (``web.api``), which answers in JSON, never with a page. A 404 and a 405 (a page
 asked for by the wrong method) get the same not-found page, and the view is logged; a visitor
 who is not signed in is sent to sign in instead, from any address, existing or not.
+
+While the server runs (the application's lifespan) the pipeline keeps one database engine per
+URL (``pipeline.database.engines_kept``): a page opens the database several times.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,6 +28,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from kim_hub.pipeline.audit import record_view
+from kim_hub.pipeline.database import engines_kept
 from kim_hub.pipeline.home import HubHome
 from kim_hub.web import (
     routes_account,
@@ -51,11 +57,17 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return web.render(request, "message.html", status=status, message_key="bad_form" if status == 403 else "not_found_text")
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    with engines_kept():
+        yield
+
+
 def create_app(home: HubHome) -> FastAPI:
     """The application on ``home``: its pages publish no API docs and no OpenAPI schema (nothing to
     discover); the providers' API under ``/api/v1`` is an application of its own (``web.api``)
     with its own document."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.web = WebContext(home)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(HTTPException, _http_error)
