@@ -619,11 +619,19 @@ class HubHome:
         return self.config_file.exists()
 
     def load_config(self) -> HubConfig:
+        """hub.toml as read now. The web application reads it several times per request, so the
+        parsed form of the text last read is kept (per file and text: an edited file is parsed
+        anew at once) and each caller gets its own deep copy (some set values past validation)."""
         if not self.config_file.exists():
             raise ConfigError(f"{self.config_file} not found: run 'kim-hub init --home {self.path}' first")
+        text = self.config_file.read_text(encoding="utf-8")
+        parsed = _PARSED.get(self.config_file)
+        if parsed is not None and parsed[0] == text:
+            return parsed[1].model_copy(deep=True)
         try:
-            data = tomllib.loads(self.config_file.read_text(encoding="utf-8"))
-            return HubConfig.model_validate(data)
+            config = HubConfig.model_validate(tomllib.loads(text))
+            _PARSED[self.config_file] = (text, config)
+            return config.model_copy(deep=True)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{self.config_file}: not valid TOML ({exc})") from None
         except ValidationError as exc:
@@ -642,6 +650,9 @@ class HubHome:
         text = render_config(config)
         with replacing(self.config_file, CONFIG_FILE) as handle:
             handle.write(text)
+
+
+_PARSED: dict[Path, tuple[str, HubConfig]] = {}  # hub.toml's last text read and its parsed form, per file
 
 
 def _problems(exc: ValidationError) -> str:
