@@ -10,20 +10,21 @@ every merge and split is recorded as an event with before, after and reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db import index_snapshot, kept_index
 from kim_hub.hub_db.in_lists import IN_CHUNK, chunked
 from kim_hub.hub_db.link_queue import dequeue, enqueue_all, waiting
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import Link, ModelVersion, ReviewItem
 from kim_hub.hub_db.person_assignment import assign_persons
-from kim_hub.linkage.blocking_arrays import candidate_pair_pieces
+from kim_hub.linkage.blocking_arrays import block_keys, candidate_pair_pieces
 from kim_hub.linkage.calibrate import calibrate_priors
 from kim_hub.linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
 from kim_hub.linkage.columnar import EncodingArrays
@@ -36,7 +37,10 @@ from kim_hub.linkage.household import HouseholdDecisions, household_decisions, h
 from kim_hub.linkage.incremental import recluster_scope
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
 from kim_hub.linkage.model import MatchModel, probability
+from kim_hub.linkage.weight_bound import BayesFactorBound
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,11 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     pending = waiting(session)
     if not pending:
         return LinkOutcome()
-    loaded = index_snapshot.load(session, queued=pending)
+    start = kept_index.begin(session, pending)
+    kept = start.kept
+    loaded = kept.loaded if kept is not None else index_snapshot.load(session, queued=pending)
     arr = loaded.arrays
+    derived = kept.derived if kept is not None else _made
     twins_ruled_out = household_decisions_of(session, arr).rules_out_twins
     if twins_ruled_out:  # pairs the rule held back and the model would link: their records again
         pending = pending | _held_back_by_the_twins_rule(session, arr, policy)
@@ -83,11 +90,13 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     params, version = _stored_model(session, len(arr), policy)
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
         params, version = _store_new_model(session, arr, _new_parameters(arr))
-    model = params.applied_to(arr)
+    model = derived(("model", version), lambda: params.applied_to(arr))
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
     # the scope search and, on a first run, the clustering
-    pieces = candidate_pair_pieces(arr, focus=None if everything else focus)
-    scored = score_candidates(arr, model, pieces, thresholds.review, twins_ruled_out)
+    keys = derived("block_keys", lambda: block_keys(arr))
+    pieces = candidate_pair_pieces(arr, focus=None if everything else focus, keys=keys)
+    bound = derived(("bound", version), lambda: BayesFactorBound(arr, model))
+    scored = score_candidates(arr, model, pieces, thresholds.review, twins_ruled_out, bound=bound)
 
     links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     strong = scored.weights(model) >= thresholds.review
@@ -97,7 +106,13 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     dequeue(session, pending)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
+    kept_index.finish(session, start, loaded, kept)  # kept for this process's next run once committed
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
+
+
+def _made(_key: object, make: Callable[[], T]) -> T:
+    """What a run derives from an index loaded for it alone: made, not kept."""
+    return make()
 
 
 def load_index(session: Session) -> EncodingArrays:

@@ -17,6 +17,7 @@ audit_log        append-only, hash-chained per channel: reads, inputs, changes, 
 audit_checkpoints  what retention removed from the audit log, sealed so the chain still verifies
 source_states    connector cursors (REST updated_since), committed with their records
 index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
+index_changes    random tokens a trigger writes when source_records change (is a kept index current: hub_db/kept_index)
 erasure_state    the last tombstone of the erasure ledger (a file, hub_db/erasure_ledger) applied here
 web_users        the web application's local accounts: name, role, granted bodies and districts, argon2 hash
 web_sessions     signed-in sessions: a hash of the cookie's random id (never the id), the form token, times
@@ -327,6 +328,17 @@ class IndexSegment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class IndexChange(Base):
+    """A mark that what the index is loaded from changed: written by triggers on ``source_records``
+    (migration 0013), pruned by link runs. Its rows' count and tokens tell a process that keeps the
+    index loaded (``hub_db.kept_index``) whether it is still current."""
+
+    __tablename__ = "index_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
 class ErasureMark(Base):
     """How far this database follows the erasure ledger: the sequence of the last tombstone that
     was applied to it, data and copies alike. A restored backup brings back its own, older mark,
@@ -447,6 +459,7 @@ __all__ = [
     "Base",
     "ErasureMark",
     "HeldDocument",
+    "IndexChange",
     "IndexSegment",
     "IngestFile",
     "Link",

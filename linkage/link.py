@@ -62,13 +62,19 @@ class ScoredPairs:
 
 
 def score_candidates(
-    arr: EncodingArrays, model: MatchModel, pairs: PairPieces, review: float, twins_ruled_out: bool = False
+    arr: EncodingArrays,
+    model: MatchModel,
+    pairs: PairPieces,
+    review: float,
+    twins_ruled_out: bool = False,
+    bound: BayesFactorBound | None = None,
 ) -> ScoredPairs:
     """Compare and score row pairs piece by piece (in threads: ``runtime.parallel``); keep
     those whose match weight (with the model's prior) reaches ``review``. Pairs whose bound
-    misses it are not compared in full. ``twins_ruled_out``: see ``linkage.household``."""
+    misses it are not compared in full. ``twins_ruled_out``: see ``linkage.household``;
+    ``bound``: ``BayesFactorBound(arr, model)`` when the caller keeps it from an earlier run."""
     floor = review - model.prior_log_odds
-    bound = BayesFactorBound(arr, model)
+    bound = BayesFactorBound(arr, model) if bound is None else bound
 
     def score_piece(index: int) -> list[tuple[np.ndarray, ...]]:
         a, b = pairs[index]
