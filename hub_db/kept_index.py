@@ -44,10 +44,9 @@ T = TypeVar("T")
 
 @dataclass
 class KeptIndex:
-    """An index as a committed link run left it, and what runs derived from it."""
+    """An index as a link run loaded it, and what the run derived from it (kept on commit)."""
 
     loaded: LoadedIndex
-    marks: Marks
     _derived: dict[Any, Any] = field(default_factory=dict)
 
     def derived(self, key: Any, make: Callable[[], T]) -> T:
@@ -58,13 +57,21 @@ class KeptIndex:
         return found
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A kept index and the change marks its run left behind."""
+
+    index: KeptIndex
+    marks: Marks
+
+
 class _Keeper:
     """One kept index per database while ``keeping`` is active. Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._users = 0
-        self._kept: dict[str, KeptIndex] = {}
+        self._kept: dict[str, _Kept] = {}
 
     def enter(self) -> None:
         with self._lock:
@@ -80,11 +87,11 @@ class _Keeper:
         with self._lock:
             return self._users > 0
 
-    def get(self, database: str) -> KeptIndex | None:
+    def get(self, database: str) -> _Kept | None:
         with self._lock:
             return self._kept.get(database)
 
-    def put(self, database: str, kept: KeptIndex) -> None:
+    def put(self, database: str, kept: _Kept) -> None:
         with self._lock:
             if self._users:
                 self._kept[database] = kept
@@ -126,30 +133,29 @@ def begin(session: Session, queued: set[int]) -> RunStart:
     if kept is None or kept.marks != marks:
         _KEEPER.drop(database)  # another process changed records or linked: load afresh
         return RunStart(marks, None)
-    if not json_rows_equal(session, kept.loaded.arrays, queued):
+    if not json_rows_equal(session, kept.index.loaded.arrays, queued):
         return RunStart(marks, None)
-    return RunStart(marks, kept)
+    return RunStart(marks, kept.index)
 
 
-def finish(session: Session, start: RunStart, loaded: LoadedIndex, kept: KeptIndex | None) -> KeptIndex | None:
+def finish(session: Session, start: RunStart, index: KeptIndex) -> None:
     """At the end of a link run (its snapshot saved): prune the marks it saw, add its own, and
-    keep the index for the next run once the transaction commits. Returns what will be kept."""
+    keep the run's index for the next run once the transaction commits."""
     seen = [row_id for row_id, _token in start.marks]
     for chunk in chunked(seen):
         session.execute(delete(IndexChange).where(IndexChange.id.in_(chunk)))
     mark = IndexChange(token=secrets.randbits(31))
     session.add(mark)
     session.flush()
-    marks: Marks = ((mark.id, mark.token),)
     if not _KEEPER.active():
-        return None
+        return
+    loaded = index.loaded
     settled = replace(loaded, reread=np.zeros(len(loaded.arrays), dtype=bool), segments=max(loaded.segments, 1))
-    following = KeptIndex(settled, marks, kept._derived if kept is not None and kept.loaded is loaded else {})
+    following = _Kept(KeptIndex(settled, index._derived), ((mark.id, mark.token),))
     _keep_on_commit(session, _database(session), following)
-    return following
 
 
-def _keep_on_commit(session: Session, database: str, following: KeptIndex) -> None:
+def _keep_on_commit(session: Session, database: str, following: _Kept) -> None:
     """Keep ``following`` when the session's transaction commits; forget it when it rolls back."""
     settled = False
 

@@ -10,9 +10,8 @@ every merge and split is recorded as an event with before, after and reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -39,8 +38,6 @@ from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, sco
 from kim_hub.linkage.model import MatchModel, probability
 from kim_hub.linkage.weight_bound import BayesFactorBound
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,10 +74,8 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     if not pending:
         return LinkOutcome()
     start = kept_index.begin(session, pending)
-    kept = start.kept
-    loaded = kept.loaded if kept is not None else index_snapshot.load(session, queued=pending)
-    arr = loaded.arrays
-    derived = kept.derived if kept is not None else _made
+    index = start.kept or kept_index.KeptIndex(index_snapshot.load(session, queued=pending))
+    loaded, arr, derived = index.loaded, index.loaded.arrays, index.derived
     twins_ruled_out = household_decisions_of(session, arr).rules_out_twins
     if twins_ruled_out:  # pairs the rule held back and the model would link: their records again
         pending = pending | _held_back_by_the_twins_rule(session, arr, policy)
@@ -98,21 +93,41 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     bound = derived(("bound", version), lambda: BayesFactorBound(arr, model))
     scored = score_candidates(arr, model, pieces, thresholds.review, twins_ruled_out, bound=bound)
 
-    links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     strong = scored.weights(model) >= thresholds.review
-    scope = pending if everything else recluster_scope(pending, arr.ids, scored.a[strong], scored.b[strong], links)
+    if everything:
+        links, scope = _all_links(session), pending
+    else:
+        links = _links_around(
+            session, pending | set(arr.ids[scored.a[strong]].tolist()) | set(arr.ids[scored.b[strong]].tolist())
+        )
+        scope = recluster_scope(pending, arr.ids, scored.a[strong], scored.b[strong], links)
     result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None, twins_ruled_out)
     created, merged, split = assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     dequeue(session, pending)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
-    kept_index.finish(session, start, loaded, kept)  # kept for this process's next run once committed
+    kept_index.finish(session, start, index)  # kept for this process's next run once committed
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 
 
-def _made(_key: object, make: Callable[[], T]) -> T:
-    """What a run derives from an index loaded for it alone: made, not kept."""
-    return make()
+def _all_links(session: Session) -> dict[int, int]:
+    """Every linked record's person."""
+    return dict(session.execute(select(Link.record_id, Link.person_id)).all())
+
+
+def _links_around(session: Session, touched: set[int]) -> dict[int, int]:
+    """The links a run over ``touched`` records looks at: those of every record of their persons
+    (``recluster_scope`` adds those records to the scope, and only the scope's links are asked
+    for). Many touched records (most of the index): every link, in one scan."""
+    if len(touched) > 50 * IN_CHUNK:
+        return _all_links(session)
+    persons: set[int] = set()
+    for chunk in chunked(sorted(touched)):
+        persons.update(session.execute(select(Link.person_id).where(Link.record_id.in_(chunk))).scalars())
+    links: dict[int, int] = {}
+    for chunk in chunked(sorted(persons)):
+        links.update(session.execute(select(Link.record_id, Link.person_id).where(Link.person_id.in_(chunk))).tuples().all())
+    return links
 
 
 def load_index(session: Session) -> EncodingArrays:
