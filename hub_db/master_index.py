@@ -126,7 +126,8 @@ def _links_around(session: Session, touched: set[int]) -> dict[int, int]:
         persons.update(session.execute(select(Link.person_id).where(Link.record_id.in_(chunk))).scalars())
     links: dict[int, int] = {}
     for chunk in chunked(sorted(persons)):
-        links.update(session.execute(select(Link.record_id, Link.person_id).where(Link.person_id.in_(chunk))).tuples().all())
+        query = select(Link.record_id, Link.person_id).where(Link.person_id.in_(chunk))
+        links.update((record, person) for record, person in session.execute(query))
     return links
 
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -280,7 +281,10 @@ class ModelVersion(Base):
 
 class ReviewItem(Base):
     __tablename__ = "review_items"
-    __table_args__ = (UniqueConstraint("record_a", "record_b", name="uq_review_pair"),)
+    __table_args__ = (
+        UniqueConstraint("record_a", "record_b", name="uq_review_pair"),
+        Index("ix_review_items_queue", "status", "score", "id"),  # the queue's order, read backwards (migration 0014)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_a: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))

@@ -81,8 +81,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 class ItemScope:
     """What a listing narrows in SQL before a page is read: one item (``item_id``), the items in
     ``item_ids``, both sources of a pair (either order), a least score, the bodies both records
-    must come from, the reviewer assigned (or none). The caller's own test of each entry
-    (``keep``) still decides; the scope only spares reading what it would drop."""
+    must come from, the reviewer assigned (or none), items made no later than ``created_before``.
+    The caller's own test of each entry (``keep``) still decides; the scope only spares reading
+    what it would drop."""
 
     item_id: int | None = None
     item_ids: frozenset[int] | None = None
@@ -91,6 +92,7 @@ class ItemScope:
     bodies: frozenset[str] | None = None
     assigned_to: str | None = None
     unassigned: bool = False
+    created_before: dt.datetime | None = None
 
 
 LIST_PAGE = 500
@@ -162,6 +164,8 @@ def _items_query(status: str, scope: ItemScope) -> Select[ReviewItem, str, str, 
         query = query.where(ReviewItem.assigned_to == scope.assigned_to)
     if scope.unassigned:
         query = query.where(or_(ReviewItem.assigned_to.is_(None), ReviewItem.assigned_to == ""))
+    if scope.created_before is not None:
+        query = query.where(ReviewItem.created_at <= scope.created_before)
     return query
 
 
