@@ -96,7 +96,9 @@ class ItemScope:
 
 
 LIST_PAGE = 500
-"""Items read per query while a listing fills its limit: the queue shows 200 of 10,000 and more."""
+"""Items read per query while a listing fills its limit: the queue shows 200 of 10,000 and more.
+With a limit, a page is twice what is still missing (at least 50): about half the items have a
+person the hub may hold for KIM, and every row read costs its persons' consents."""
 
 
 def list_items(
@@ -110,14 +112,15 @@ def list_items(
 ) -> list[ReviewEntry]:
     """Review items, most probable first; with ``held``, only those a coordinator may see, as
     far as they may see them (see the module's docstring); with ``keep``, only those it keeps.
-    Read a page at a time (``LIST_PAGE``) until ``limit`` entries are found; a ``HeldPersons``
+    Read a page at a time (``LIST_PAGE``, less with a limit) until ``limit`` entries are found; a ``HeldPersons``
     is asked about one page's persons at once."""
     query = _items_query(status, scope or ItemScope())
     found: list[ReviewEntry] = []
     after: tuple[float, int] | None = None
     while limit is None or len(found) < limit:
         page_query = query if after is None else query.where(_after(*after))
-        rows = session.execute(page_query.limit(LIST_PAGE)).all()
+        page = LIST_PAGE if limit is None else min(LIST_PAGE, max(50, 2 * (limit - len(found))))
+        rows = session.execute(page_query.limit(page)).all()
         entries = [_entry(*row) for row in rows]
         if isinstance(held, HeldPersons):
             held.among(side[2] for entry in entries for side in (entry.a, entry.b))
@@ -125,7 +128,7 @@ def list_items(
             seen = entry if held is None else _as_seen(entry, held)
             if seen is not None and (keep is None or keep(seen)):
                 found.append(seen)
-        if len(rows) < LIST_PAGE:
+        if len(rows) < page:
             break
         after = (entries[-1].score, entries[-1].id)
     return found[:limit] if limit else found
