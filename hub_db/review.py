@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_log import append, record_objects, review_object
@@ -109,19 +109,23 @@ def list_items(
     *,
     scope: ItemScope | None = None,
     keep: Callable[[ReviewEntry], bool] | None = None,
+    evidence: bool = True,
 ) -> list[ReviewEntry]:
     """Review items, most probable first; with ``held``, only those a coordinator may see, as
     far as they may see them (see the module's docstring); with ``keep``, only those it keeps.
     Read a page at a time (``LIST_PAGE``, less with a limit) until ``limit`` entries are found; a ``HeldPersons``
-    is asked about one page's persons at once."""
+    is asked about one page's persons at once. Without ``evidence`` the entries carry no evidence
+    and no weights (a list that shows neither is spared reading them)."""
     query = _items_query(status, scope or ItemScope())
+    if not evidence:
+        query = query.options(defer(ReviewItem.evidence), defer(ReviewItem.weights))
     found: list[ReviewEntry] = []
     after: tuple[float, int] | None = None
     while limit is None or len(found) < limit:
         page_query = query if after is None else query.where(_after(*after))
         page = LIST_PAGE if limit is None else min(LIST_PAGE, max(50, 2 * (limit - len(found))))
         rows = session.execute(page_query.limit(page)).all()
-        entries = [_entry(*row) for row in rows]
+        entries = [_entry(*row, evidence=evidence) for row in rows]
         if isinstance(held, HeldPersons):
             held.among(side[2] for entry in entries for side in (entry.a, entry.b))
         for entry in entries:
@@ -177,17 +181,19 @@ def _after(score: float, item_id: int) -> ColumnElement[bool]:
     return or_(ReviewItem.score < score, and_(ReviewItem.score == score, ReviewItem.id > item_id))
 
 
-def _entry(item: ReviewItem, sa: str, ra: str, pa: str | None, sb: str, rb: str, pb: str | None) -> ReviewEntry:
+def _entry(
+    item: ReviewItem, sa: str, ra: str, pa: str | None, sb: str, rb: str, pb: str | None, *, evidence: bool = True
+) -> ReviewEntry:
     return ReviewEntry(
         item.id,
         item.score,
         item.status,
         (sa, ra, pa),
         (sb, rb, pb),
-        item.evidence,
+        item.evidence if evidence else {},
         item.reason,
         created_at=_aware(item.created_at) if item.created_at else None,
-        weights=item.weights,
+        weights=item.weights if evidence else None,
         assigned_to=item.assigned_to,
         postponed_at=item.postponed_at and _aware(item.postponed_at),
         postponed_until=item.postponed_until and _aware(item.postponed_until),

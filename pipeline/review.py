@@ -122,9 +122,11 @@ def review_items(
     wanted: QueueFilter | None = None,
     actor: Actor | None = None,
     context: Mapping[str, Any] | None = None,
+    evidence: bool = True,
 ) -> list[ReviewEntry]:
     """Review items of this status ("all" for every one, "pending" for those waiting for a second
-    reviewer, whatever their status) a coordinator may see, most probable first."""
+    reviewer, whatever their status) a coordinator may see, most probable first. Without
+    ``evidence``, the entries carry neither evidence nor weights (the web queue shows neither)."""
     config = home.load_config()
     waiting = status == "pending"
     with open_sessions(home, config, actor) as sessions:
@@ -135,7 +137,8 @@ def review_items(
             if waiting:  # few ever wait: only those are read
                 scope = replace(scope, item_ids=frozenset(pending_decisions(session)))
             keep = None if wanted is None else partial(wanted.keeps, now=now)
-            items = _with_pending(session, list_items(session, "all" if waiting else status, limit, held, scope=scope, keep=keep))
+            listed = list_items(session, "all" if waiting else status, limit, held, scope=scope, keep=keep, evidence=evidence)
+            items = _with_pending(session, listed)
             objects = _shown(session, items)
         detail = {**(context or {}), "status": status, "items": len(items)}
         record_read(sessions, config, "review.list", objects, access, detail)

@@ -60,10 +60,12 @@ async def queue(request: Request) -> Response:
         bodies=bodies,
         **worklist_filter(user, older, assigned, postponed=False),
     )
-    items = review_items(web.home, "open", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context())
+    items = review_items(
+        web.home, "open", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context(), evidence=False
+    )
     shown_pair = pair if pair in pairs else ""
     waiting = review_items(
-        web.home, "pending", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context()
+        web.home, "pending", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context(), evidence=False
     )
     return web.render(
         request,

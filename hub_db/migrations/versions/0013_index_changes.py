@@ -7,7 +7,8 @@ erasure, retention, a restore) would have to say so; a trigger says it for all o
 insert, delete, or update of a column the index is read from (id, source, encoding, key id,
 content hash), the trigger writes a random token into ``index_changes``: on SQLite one row,
 replaced per changed record (one writer at a time anyway); on PostgreSQL one new row per
-statement, so that imports running side by side never wait on each other's row. A link run
+transaction (remembered in a setting local to it), so that imports running side by side never
+wait on each other's row. A link run
 prunes the rows it saw and adds its own token. Random tokens, not a counter: a restored database
 must not come back to a value a process already trusted for another state.
 
@@ -45,9 +46,14 @@ def upgrade() -> None:
 def create_triggers() -> None:
     """The triggers on ``source_records`` that mark every change of the index's input."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
+        op.execute(  # once per transaction: the mark is a setting local to it (undone with a savepoint)
             "CREATE OR REPLACE FUNCTION kim_hub_index_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN INSERT INTO index_changes (token) VALUES (floor(random() * 2147483647)::bigint); RETURN NULL; END $$"
+            "BEGIN "
+            "IF current_setting('kim_hub.index_marked', true) IS DISTINCT FROM 'yes' THEN "
+            "INSERT INTO index_changes (token) VALUES (floor(random() * 2147483647)::bigint); "
+            "PERFORM set_config('kim_hub.index_marked', 'yes', true); "
+            "END IF; "
+            "RETURN NULL; END $$"
         )
         op.execute(
             f"CREATE TRIGGER index_changed AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF {_COLUMNS} "
