@@ -159,7 +159,7 @@ def one_repeat(work: Path, index: int, sample_name: str, api: str | None, noop_r
 
     return {
         "first": kept(first),
-        "first_summary": first["stdout"].strip().splitlines()[-1:],
+        "first_summary": [line for line in first["stdout"].splitlines() if line.startswith("master index")],
         "noop": kept(again[0]),
         # the second and later no-op re-runs: nothing new and the report's inputs as the run before
         "noop_again": [kept(run) for run in again[1:]],

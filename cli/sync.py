@@ -161,6 +161,10 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{summary['files_failed']} file(s) could not be processed and were set aside in failed/ (see their receipts)",
             file=sys.stderr,
         )
+    report = summary.get("report")
+    if report is not None:
+        state = "written" if report["written"] else f"unchanged since {report['generated_at']} (nothing it shows changed)"
+        print(f"report {state}: {report['page']}")
     for step, kind in summary["failed"].items():
         print(f"{step} failed ({kind}); the rest of the run went on", file=sys.stderr)
     for line in push_problems(summary["push"]):
