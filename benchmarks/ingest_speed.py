@@ -215,7 +215,9 @@ def main() -> None:
     }
     if args.noop_runs > 1:
         again = [run["noop_again"][-1] for run in results["runs"]]
-        medians |= {f"noop_again_{figure}": round(statistics.median(r[figure] for r in again), 2) for figure in ("wall_s", "cpu_s")}
+        medians |= {
+            f"noop_again_{figure}": round(statistics.median(r[figure] for r in again), 2) for figure in ("wall_s", "cpu_s")
+        }
     results["medians"] = medians
     print(json.dumps({"commit": commit, "sample": args.sample, **medians}, indent=1))
     RESULTS.mkdir(exist_ok=True)

@@ -125,7 +125,6 @@ def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = Fa
     """Run the real Prefect sync flow for a home and return its summary; on a terminal (unless
     ``quiet``) with a progress bar per phase (``cli.progress``)."""
     from kim_hub.cli.progress import ingest_progress
-
     from kim_hub.pipeline.setup import encoding_keys
 
     config = home.load_config()

@@ -30,7 +30,9 @@ class FakeTerminal(io.StringIO):
 def _drop(hub: Hub, rows: int) -> None:
     """``rows`` distinct persons in one provider CSV whose name is a person's."""
     columns = len(HEADER.strip().split(","))
-    lines = [",".join((f"C{n:05d}", f"Haddad{n}", "Samira", f"1990-01-{n % 28 + 1:02d}", *[""] * (columns - 4))) for n in range(rows)]
+    lines = [
+        ",".join((f"C{n:05d}", f"Haddad{n}", "Samira", f"1990-01-{n % 28 + 1:02d}", *[""] * (columns - 4))) for n in range(rows)
+    ]
     hub.drop_rows("caritas", "samira_haddad_export.csv", lines)
 
 

@@ -34,7 +34,9 @@ def _published(hub: Hub) -> dict[str, tuple[int, bytes]]:
 
 
 def _state(folder: Path) -> dict[str, tuple[int, bytes]]:
-    return {name: (int((folder / name).stat().st_mtime), (folder / name).read_bytes()) for name in FILES if (folder / name).exists()}
+    return {
+        name: (int((folder / name).stat().st_mtime), (folder / name).read_bytes()) for name in FILES if (folder / name).exists()
+    }
 
 
 def test_unchanged_inputs_leave_the_report_alone(hub: Hub) -> None:
