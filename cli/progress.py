@@ -21,7 +21,6 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     SpinnerColumn,
@@ -44,10 +43,21 @@ class RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        if speed is None and task.completed and task.elapsed:
-            speed = task.completed / task.elapsed
+        took = task.finished_time if task.finished_time is not None else task.elapsed  # a finished phase's clock stops
+        if speed is None and task.completed and took:
+            speed = task.completed / took
         unit = task.fields.get("unit", "")
         return Text("" if speed is None else f"{speed:,.0f} {unit}/s", style="progress.data.speed", no_wrap=True)
+
+
+class CountColumn(ProgressColumn):
+    """Done of expected (``?`` while not known); nothing on the title's line."""
+
+    def render(self, task: Task) -> Text:
+        if not task.fields.get("phase"):
+            return Text("")
+        total = "?" if task.total is None else f"{int(task.total)}"
+        return Text(f"{int(task.completed)}/{total}", style="progress.download", no_wrap=True)
 
 
 class TerminalProgress:
@@ -60,7 +70,7 @@ class TerminalProgress:
             SpinnerColumn(),
             TextColumn("{task.fields[phase]:<6}"),
             BarColumn(bar_width=12),
-            MofNCompleteColumn(),
+            CountColumn(),
             RateColumn(),
             TimeRemainingColumn(),
             TextColumn("{task.description}"),
