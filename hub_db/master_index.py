@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -36,6 +37,7 @@ from kim_hub.linkage.household import HouseholdDecisions, household_decisions, h
 from kim_hub.linkage.incremental import recluster_scope
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
 from kim_hub.linkage.model import MatchModel, probability
+from kim_hub.runtime import progress
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 
@@ -72,22 +74,28 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     pending = waiting(session)
     if not pending:
         return LinkOutcome()
+    records = f"{len(pending)} records"  # a terminal's bar (runtime.progress): counts only
+    progress.begin("link", None, f"{records}: loading the index")
     loaded = index_snapshot.load(session, queued=pending)
     arr = loaded.arrays
     twins_ruled_out = household_decisions_of(session, arr).rules_out_twins
     if twins_ruled_out:  # pairs the rule held back and the model would link: their records again
         pending = pending | _held_back_by_the_twins_rule(session, arr, policy)
+        records = f"{len(pending)} records"
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
     thresholds = policy.thresholds()
     params, version = _stored_model(session, len(arr), policy)
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
+        progress.note("link", f"{records}: learning the model")
         params, version = _store_new_model(session, arr, _new_parameters(arr))
     model = params.applied_to(arr)
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
     # the scope search and, on a first run, the clustering
     pieces = candidate_pair_pieces(arr, focus=None if everything else focus)
-    scored = score_candidates(arr, model, pieces, thresholds.review, twins_ruled_out)
+    progress.begin("link", len(pieces), f"{records}: scoring candidate pairs")
+    scored = score_candidates(arr, model, pieces, thresholds.review, twins_ruled_out, partial(progress.advance, "link", 1))
+    progress.note("link", f"{records}: clustering")
 
     links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     strong = scored.weights(model) >= thresholds.review
@@ -97,6 +105,8 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     dequeue(session, pending)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
+    progress.note("link", f"{records} linked")
+    progress.settle("link")
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 
 
