@@ -1,24 +1,29 @@
 """Where a first sync's own work goes, phase by phase, without Prefect: ingest per source, link, push, report.
 
-    .venv/bin/python benchmarks/ingest_phases.py [--sample standard] [--repeat 3] [--profile FILE]
+    .venv/bin/python benchmarks/ingest_phases.py [--sample standard] [--repeat 3] [--profile FILE] [--progress]
 
 The steps of ``flows.sync.sync_flow`` run as the plain pipeline functions its tasks wrap, in this
 process, on a fresh home (`kim-hub init` with the fixed test key) with the sample's deliveries in
 its inboxes. Per phase it prints wall and CPU seconds of this process (``time.process_time``;
 the encode workers, which small files never start, would not count). ``--profile`` writes a
 cProfile of the last repeat (``python -m pstats FILE``). Start-up and Prefect are what
-``ingest_speed.py`` adds on top.
+``ingest_speed.py`` adds on top. After the report, ``report unchanged`` is the report step of a
+sync that changed nothing (``publish_report`` finding the same inputs; not in the total).
+``--progress`` runs every phase with the terminal's progress bar watching (``cli.progress``,
+drawn into a stream that claims to be a terminal and keeps nothing): what the bar costs.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import io
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,7 +38,7 @@ def one_run(work: Path, index: int, sample_name: str, profiler: cProfile.Profile
     from kim_hub.pipeline.ingest import ingest_source
     from kim_hub.pipeline.linking import link_index
     from kim_hub.pipeline.push import push_all
-    from kim_hub.pipeline.reports import write_reports
+    from kim_hub.pipeline.reports import publish_report, write_reports
     from kim_hub.pipeline.setup import encoding_keys
     from tests.support import copy_sample, init_home
 
@@ -62,7 +67,21 @@ def one_run(work: Path, index: int, sample_name: str, profiler: cProfile.Profile
     with open_sessions(home, config) as sessions:
         timed("push", lambda: push_all(home, config, sessions))
     timed("report", lambda: write_reports(home, None, "de"))
+    timed(UNCHANGED, lambda: publish_report(home, None, "de"))  # what a sync that changed nothing pays instead
     return phases
+
+
+UNCHANGED = "report unchanged"  # not part of a first sync: left out of the total
+
+
+class _Terminal(io.StringIO):
+    """Where ``--progress`` draws the bar: a stream that says it is a terminal and keeps nothing."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 def main() -> None:
@@ -70,13 +89,19 @@ def main() -> None:
     parser.add_argument("--sample", default="standard")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", help="write a cProfile of the last repeat's phases here")
+    parser.add_argument("--progress", action="store_true", help="with the terminal's progress bar drawn (into nothing)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kim-ingest-phases-"))
     runs = []
     for index in range(args.repeat):
         last = index == args.repeat - 1
         profiler = cProfile.Profile() if args.profile and last else None
-        runs.append(one_run(work, index, args.sample, profiler))
+        with ExitStack() as stack:
+            if args.progress:
+                from kim_hub.cli.progress import ingest_progress
+
+                stack.enter_context(ingest_progress("phases", stream=_Terminal()))
+            runs.append(one_run(work, index, args.sample, profiler))
         if profiler is not None:
             profiler.dump_stats(args.profile)
     print(f"{'phase':20} {'wall s':>8} {'CPU s':>8}   (medians of {args.repeat})")
@@ -84,8 +109,8 @@ def main() -> None:
         wall = statistics.median(r[phase][0] for r in runs)
         cpu = statistics.median(r[phase][1] for r in runs)
         print(f"{phase:20} {wall:8.2f} {cpu:8.2f}")
-    total_wall = statistics.median(sum(w for w, _ in r.values()) for r in runs)
-    total_cpu = statistics.median(sum(c for _, c in r.values()) for r in runs)
+    total_wall = statistics.median(sum(w for phase, (w, _) in r.items() if phase != UNCHANGED) for r in runs)
+    total_cpu = statistics.median(sum(c for phase, (_, c) in r.items() if phase != UNCHANGED) for r in runs)
     print(f"{'total':20} {total_wall:8.2f} {total_cpu:8.2f}")
     import shutil
 

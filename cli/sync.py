@@ -1,8 +1,9 @@
 """`kim-hub ingest | push | reestimate | retention | serve`: the Prefect flows, run from the shell.
 
 Prefect reads its settings when it is first imported, so the flows module is imported only after
-``flows.prefect_setup`` has pointed Prefect at the home (``prefect_flows``). A spinner shows on a
-terminal while a flow runs; cron, CI and pipes get silence.
+``flows.prefect_setup`` has pointed Prefect at the home (``prefect_flows``). On a terminal a sync
+shows a progress bar per phase (``cli.progress``), the other flows a spinner; cron, CI, pipes and
+``--quiet`` get silence.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def register(commands: CommandGroup) -> None:
     )
     ingest.add_argument("--source", action="append", help="only this source (repeatable)")
     ingest.add_argument("--verbose", action="store_true", help="show Prefect's run log on the terminal")
+    ingest.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar on a terminal (without a terminal there is none anyway); the summary is still printed",
+    )
     commands.command(
         "push",
         cmd_push,
@@ -101,7 +107,7 @@ class Status:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     home = home_of(args)
-    summary = run_sync(home, args.source, verbose=args.verbose)
+    summary = run_sync(home, args.source, verbose=args.verbose, quiet=args.quiet)
     print_summary(summary)
     return sync_exit_code(summary)
 
@@ -115,8 +121,10 @@ def sync_exit_code(summary: dict[str, Any]) -> int:
     return EXIT_REJECTED if summary["records_rejected"] or summary.get("files_rejected") else EXIT_OK
 
 
-def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = False) -> dict[str, Any]:
-    """Run the real Prefect sync flow for a home and return its summary."""
+def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = False, quiet: bool = False) -> dict[str, Any]:
+    """Run the real Prefect sync flow for a home and return its summary; on a terminal (unless
+    ``quiet``) with a progress bar per phase (``cli.progress``)."""
+    from kim_hub.cli.progress import ingest_progress
     from kim_hub.pipeline.setup import encoding_keys
 
     config = home.load_config()
@@ -126,7 +134,7 @@ def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = Fa
     if unknown:
         raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
     encoding_keys(home, config)  # refuse early, before Prefect starts, if the key is exposed
-    with Status("running sync flow"):
+    with ingest_progress("running sync flow", quiet):
         summary: dict[str, Any] = prefect_flows(home, verbose).sync_flow(str(home.path), sources)
     return summary
 
@@ -152,6 +160,10 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{summary['files_failed']} file(s) could not be processed and were set aside in failed/ (see their receipts)",
             file=sys.stderr,
         )
+    report = summary.get("report")
+    if report is not None:
+        state = "written" if report["written"] else f"unchanged since {report['generated_at']} (nothing it shows changed)"
+        print(f"report {state}: {report['page']}")
     for step, kind in summary["failed"].items():
         print(f"{step} failed ({kind}); the rest of the run went on", file=sys.stderr)
     for line in push_problems(summary["push"]):

@@ -29,6 +29,11 @@ def register(commands: CommandGroup) -> None:
     web.add_argument("--port", type=int, default=8080, help="the port to listen on (default: 8080)")
     web.add_argument("--certfile", help="TLS certificate (PEM): with --keyfile, serve HTTPS, Secure cookies and HSTS")
     web.add_argument("--keyfile", help="the TLS certificate's private key (PEM)")
+    web.add_argument(
+        "--client-ca",
+        help="CA certificates (PEM) vouching for the bodies' client certificates: with --certfile, the API also "
+        "takes a certificate listed under [[api.client_certificates]] in hub.toml instead of a token (mutual TLS)",
+    )
 
     users = commands.group(
         "users",
@@ -77,6 +82,8 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     if bool(args.certfile) != bool(args.keyfile):
         raise ConfigError("--certfile and --keyfile go together")
+    if args.client_ca and not args.certfile:
+        raise ConfigError("--client-ca needs --certfile and --keyfile: client certificates come with TLS")
     home = home_of(args)
     home.load_config()  # a folder that is no home fails here, not at the first request
     if removed := remove_unfinished_uploads(home):
@@ -84,7 +91,12 @@ def cmd_web(args: argparse.Namespace) -> int:
     scheme = "https" if args.certfile else "http"
     print(f"kim-hub web on {scheme}://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     serve(
-        home, args.host, args.port, Path(args.certfile) if args.certfile else None, Path(args.keyfile) if args.keyfile else None
+        home,
+        args.host,
+        args.port,
+        Path(args.certfile) if args.certfile else None,
+        Path(args.keyfile) if args.keyfile else None,
+        Path(args.client_ca) if args.client_ca else None,
     )
     return EXIT_OK
 

@@ -72,6 +72,16 @@ EXAMPLE_PERSONS = (
 )
 
 
+def line_breaks(path: Path, chunk: int = 1 << 20) -> int:
+    """How many line breaks a file holds, read in chunks (what a text format's ``estimated_rows``
+    counts: a quoted field with a line break in it makes the estimate a little high)."""
+    count = 0
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            count += block.count(b"\n")
+    return count
+
+
 class FileConnector(Protocol):
     """A source that delivers files into its inbox (provider CSV, job-centre export, ABH XML).
 
@@ -97,6 +107,13 @@ class FileConnector(Protocol):
         """What the ingest reads a delivery with: a batch whose rows may be a ``stream`` read as
         they are taken, so a big delivery is never held whole. By default ``read_file``."""
         return cls.read_file(path)
+
+    @classmethod
+    def estimated_rows(cls, path: Path) -> int | None:
+        """About how many rows the file holds, found cheaply before it is read (for a progress
+        bar's time left, never for a count the hub keeps); None: not known before reading. By
+        default not known."""
+        return None
 
     @classmethod
     def accepts(cls, path: Path) -> bool:

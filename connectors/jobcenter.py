@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
-from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, read_delivery
+from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, line_breaks, read_delivery
 from kim_hub.connectors.column_map import ColumnMap
 from kim_hub.connectors.counts import parse_count
 from kim_hub.connectors.csv_dialect import UnsupportedEncodingError, decode_bytes
@@ -150,6 +150,11 @@ class JobcenterConnector(FileConnector):
     def read_file(cls, path: Path, column_map: ColumnMap | None = None) -> FileBatch:
         """Read one delivered export; see ``read_jobcenter_export``."""
         return read_jobcenter_export(Path(path), column_map)
+
+    @classmethod
+    def estimated_rows(cls, path: Path) -> int | None:
+        """The export's lines less its header and trailer."""
+        return max(line_breaks(Path(path)) - 2, 0)
 
     @classmethod
     def accepts(cls, path: Path) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar, TextIO
 
-from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, file_hash
+from kim_hub.connectors.base import EXAMPLE_PERSONS, ExamplePerson, FileConnector, file_hash, line_breaks
 from kim_hub.connectors.column_map import ColumnMap, provider_csv_column_map
 from kim_hub.connectors.csv_dialect import (
     UnsupportedEncodingError,
@@ -96,6 +96,11 @@ class ProviderCsvConnector(FileConnector):
         if Path(path).suffix.lower() == ".xlsx":
             return stream_provider_xlsx(Path(path))
         return stream_provider_csv(Path(path))
+
+    @classmethod
+    def estimated_rows(cls, path: Path) -> int | None:
+        """A CSV's lines less its header; an Excel workbook's rows are not known before reading."""
+        return None if Path(path).suffix.lower() == ".xlsx" else max(line_breaks(Path(path)) - 1, 0)
 
     @classmethod
     def example_delivery(cls, folder: Path, persons: Sequence[ExamplePerson] = EXAMPLE_PERSONS) -> Path:

@@ -155,7 +155,9 @@ def _sync(home_path: str, sources: list[str] | None) -> dict[str, Any]:
         "failed": failed,
     }
     get_run_logger().info("run summary: %s", summary)
-    _isolated("report", failed, report_task, home_path, summary)
+    report = _isolated("report", failed, report_task, home_path, summary)
+    if report is not None:  # after the report is made from the summary: where it is, and whether it was rewritten
+        summary["report"] = {key: report[key] for key in ("written", "page", "generated_at")}
     return summary
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -37,6 +38,7 @@ from kim_hub.linkage.incremental import recluster_scope
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
 from kim_hub.linkage.model import MatchModel, probability
 from kim_hub.linkage.weight_bound import BayesFactorBound
+from kim_hub.runtime import progress
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 
@@ -73,17 +75,21 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     pending = waiting(session)
     if not pending:
         return LinkOutcome()
+    records = f"{len(pending)} records"  # a terminal's bar (runtime.progress): counts only
+    progress.begin("link", None, f"{records}: loading the index")
     start = kept_index.begin(session, pending)
     index = start.kept or kept_index.KeptIndex(index_snapshot.load(session, queued=pending))
     loaded, arr, derived = index.loaded, index.loaded.arrays, index.derived
     twins_ruled_out = household_decisions_of(session, arr).rules_out_twins
     if twins_ruled_out:  # pairs the rule held back and the model would link: their records again
         pending = pending | _held_back_by_the_twins_rule(session, arr, policy)
+        records = f"{len(pending)} records"
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
     thresholds = policy.thresholds()
     params, version = _stored_model(session, len(arr), policy)
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
+        progress.note("link", f"{records}: learning the model")
         params, version = _store_new_model(session, arr, _new_parameters(arr))
     model = derived(("model", version), lambda: params.applied_to(arr))
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
@@ -91,7 +97,11 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     keys = derived("block_keys", lambda: block_keys(arr))
     pieces = candidate_pair_pieces(arr, focus=None if everything else focus, keys=keys)
     bound = derived(("bound", version), lambda: BayesFactorBound(arr, model))
-    scored = score_candidates(arr, model, pieces, thresholds.review, twins_ruled_out, bound=bound)
+    progress.begin("link", len(pieces), f"{records}: scoring candidate pairs")
+    scored = score_candidates(
+        arr, model, pieces, thresholds.review, twins_ruled_out, partial(progress.advance, "link", 1), bound=bound
+    )
+    progress.note("link", f"{records}: clustering")
 
     strong = scored.weights(model) >= thresholds.review
     if everything:
@@ -107,6 +117,8 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     dequeue(session, pending)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
     kept_index.finish(session, start, index)  # kept for this process's next run once committed
+    progress.note("link", f"{records} linked")
+    progress.settle("link")
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
 
 

@@ -67,11 +67,13 @@ def score_candidates(
     pairs: PairPieces,
     review: float,
     twins_ruled_out: bool = False,
+    on_piece: Callable[[], None] | None = None,
     bound: BayesFactorBound | None = None,
 ) -> ScoredPairs:
     """Compare and score row pairs piece by piece (in threads: ``runtime.parallel``); keep
     those whose match weight (with the model's prior) reaches ``review``. Pairs whose bound
-    misses it are not compared in full. ``twins_ruled_out``: see ``linkage.household``;
+    misses it are not compared in full. ``twins_ruled_out``: see ``linkage.household``.
+    ``on_piece`` is told of every piece scored (from the thread that scored it), for a progress bar;
     ``bound``: ``BayesFactorBound(arr, model)`` when the caller keeps it from an earlier run."""
     floor = review - model.prior_log_odds
     bound = BayesFactorBound(arr, model) if bound is None else bound
@@ -89,6 +91,8 @@ def score_candidates(
             bayes = _with_azr_typos(arr, model, pa, pb, full, floor - shift) + shift
             keep = bayes >= floor
             kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep], twins_ruled_out)))
+        if on_piece is not None:
+            on_piece()
         return kept
 
     kept = [part for parts in map_in_threads(score_piece, len(pairs)) for part in parts]

@@ -47,7 +47,7 @@ from kim_hub.core.errors import BadInputError, TransientError
 from kim_hub.hub_db.api_tokens import add_delivered_bytes, delivered_bytes, idempotency_content, remember_idempotency
 from kim_hub.pipeline.api_tokens import TokenInfo
 from kim_hub.pipeline.database import open_sessions
-from kim_hub.pipeline.home import HubConfig, HubHome
+from kim_hub.pipeline.home import ClientCertificate, HubConfig, HubHome
 from kim_hub.pipeline.ingest import file_readers, ingest_delivery
 from kim_hub.pipeline.receipts import ReceiptSummary, receipts_of
 from kim_hub.pipeline.setup import encoding_keys
@@ -76,18 +76,27 @@ class DailyLimitError(BadInputError):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who calls the API: an active token of a body."""
+    """Who calls the API: a body, by an active token or by its client certificate, with the
+    scopes that credential carries. ``credential`` names it in the audit log and is the key of
+    its rate limit: the token's id, or ``cert-`` and 8 hex digits of the certificate's subject."""
 
-    token: TokenInfo
+    body: str
+    scopes: tuple[str, ...]
+    credential: str
 
-    @property
-    def body(self) -> str:
-        return self.token.body
+    @classmethod
+    def of_token(cls, token: TokenInfo) -> Caller:
+        return cls(token.body, tuple(token.scopes), str(token.id))
+
+    @classmethod
+    def of_certificate(cls, certificate: ClientCertificate) -> Caller:
+        digest = hashlib.sha256(certificate.subject.encode("utf-8")).hexdigest()[:8]
+        return cls(certificate.body, tuple(certificate.scopes), f"cert-{digest}")
 
     @property
     def actor(self) -> Actor:
-        """The audit log's actor: ``api:<body>:<token id>``."""
-        return Actor("api", f"{self.token.body}:{self.token.id}")
+        """The audit log's actor: ``api:<body>:<token id or cert-…>``."""
+        return Actor("api", f"{self.body}:{self.credential}")
 
 
 class Sender(Protocol):

@@ -17,14 +17,14 @@ WINDOW_SECONDS = 60.0
 
 
 class RateLimiter:
-    """At most ``per_minute`` calls per key (a token's id) in any 60 seconds."""
+    """At most ``per_minute`` calls per key (a caller's credential) in any 60 seconds."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._calls: dict[int, deque[float]] = {}
+        self._calls: dict[str | int, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def admit(self, key: int, per_minute: int) -> int | None:
+    def admit(self, key: str | int, per_minute: int) -> int | None:
         """None if the call is admitted (and counted); else the seconds to wait (Retry-After)."""
         now = self._clock()
         with self._lock:

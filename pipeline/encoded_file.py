@@ -20,6 +20,7 @@ from kim_hub.mappings.identifier_policy import IdentifierNote, gathered
 from kim_hub.mappings.record_ids import sealed_record_id
 from kim_hub.mappings.registry import RowMapper
 from kim_hub.pipeline.encode_pool import encode_rows
+from kim_hub.runtime import progress
 
 
 class EncodedFile:
@@ -45,7 +46,9 @@ class EncodedFile:
         self._newest: str | None = None
 
     def __iter__(self) -> Iterator[list[PseudonymisedRecord]]:
-        for rows, chunk in encode_rows(self.source, self.batch.all_rows(), self.mapper, self.keys, self.azr_authoritative):
+        rows_read = progress.counted(self.batch.all_rows(), "read")  # a terminal's bar (runtime.progress)
+        for rows, chunk in encode_rows(self.source, rows_read, self.mapper, self.keys, self.azr_authoritative):
+            progress.advance("encode", len(rows))
             records: list[PseudonymisedRecord] = []
             for row, encoded in zip(rows, chunk, strict=True):
                 if isinstance(encoded, list):
@@ -65,6 +68,7 @@ class EncodedFile:
                     if updated and (self._newest is None or updated > self._newest):
                         self._newest = updated
             yield records
+            progress.advance("store", len(rows))  # asked for the next chunk: this one is stored
         self.notes += gathered(self._withheld)  # once per column and file: a column not taken is usually full
 
     def _take_notes(self, notes: Sequence[Note]) -> None:

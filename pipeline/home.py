@@ -460,8 +460,23 @@ class OidcConfig(BaseModel):
         return organisations
 
 
+class ClientCertificate(BaseModel):
+    """A body that signs in to the API with its client certificate (mutual TLS, `kim-hub web
+    --client-ca`) instead of a token: the certificate's subject, the body it acts for and what it
+    may do (the scopes of ``kim-hub tokens``)."""
+
+    subject: str = Field(
+        min_length=3,
+        max_length=1024,
+        description="the certificate's subject as the hub reads it: its RDNs in order, e.g. CN=caritas-software,O=Caritas",
+    )
+    body: str = Field(description="the source name the certificate acts for")
+    scopes: list[Literal["deliver", "receipts", "collect"]] = Field(min_length=1)
+
+
 class ApiConfig(BaseModel):
-    """The providers' HTTP API (``/api/v1`` of `kim-hub web`): its limits."""
+    """The providers' HTTP API (``/api/v1`` of `kim-hub web`): its limits, and the client
+    certificates that stand for a body."""
 
     max_request_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024, description="largest request body (a delivery) in bytes; larger answers 413"
@@ -477,6 +492,7 @@ class ApiConfig(BaseModel):
     daily_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1024, description="bytes a body may deliver per day (UTC); more answer 429 with Retry-After"
     )
+    client_certificates: list[ClientCertificate] = Field(default_factory=list)
 
 
 class WebConfig(BaseModel):
@@ -545,6 +561,17 @@ class HubConfig(BaseModel):
                 legal_basis(source.legal_basis, self.legal_bases)
             except ValueError as error:
                 raise ValueError(f"sources.{name}.legal_basis: {error}") from None
+        return self
+
+    @model_validator(mode="after")
+    def check_client_certificates(self) -> HubConfig:
+        """A client certificate acts for a source of this hub, and one subject for one body."""
+        subjects = [c.subject for c in self.api.client_certificates]
+        if len(set(subjects)) != len(subjects):
+            raise ValueError("api.client_certificates: a subject is listed twice")
+        for n, certificate in enumerate(self.api.client_certificates):
+            if certificate.body not in self.sources:
+                raise ValueError(f"api.client_certificates[{n}].body: names no source of this hub")
         return self
 
     @model_validator(mode="after")
@@ -652,6 +679,19 @@ class HubHome:
             handle.write(text)
 
 
+def _client_certificate_lines(config: HubConfig) -> list[str]:
+    lines: list[str] = []
+    for certificate in config.api.client_certificates:
+        scopes = ", ".join(_toml_string(scope) for scope in certificate.scopes)
+        lines += [
+            "[[api.client_certificates]]",
+            f"subject = {_toml_string(certificate.subject)}",
+            f"body = {_toml_string(certificate.body)}",
+            f"scopes = [{scopes}]",
+        ]
+    return lines
+
+
 _PARSED: dict[Path, tuple[str, HubConfig]] = {}  # hub.toml's last text read and its parsed form, per file
 
 
@@ -737,6 +777,13 @@ def render_config(config: HubConfig) -> str:
         f"async_bytes = {config.api.async_bytes}",
         f"requests_per_minute = {config.api.requests_per_minute}",
         f"daily_bytes = {config.api.daily_bytes}",
+        "# A body's software may sign in with a client certificate instead of a token (served with",
+        "# `kim-hub web --client-ca FILE`), one block per certificate:",
+        "# [[api.client_certificates]]",
+        '# subject = "CN=caritas-software,O=Caritas"',
+        '# body = "caritas"',
+        '# scopes = ["deliver", "receipts"]',
+        *_client_certificate_lines(config),
         "",
         "[schedules]",
         "# Cron schedules of the maintenance flows registered by `kim-hub serve`.",

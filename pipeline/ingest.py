@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import inspect
 import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -61,6 +62,7 @@ from kim_hub.pipeline.home import HubConfig, HubHome, SourceConfig
 from kim_hub.pipeline.home_access import ensure_source
 from kim_hub.pipeline.record_ids import check_form, seals_record_ids
 from kim_hub.pipeline.vocabulary import vocabulary
+from kim_hub.runtime import progress
 from kim_hub.runtime.crashpoints import crash_point
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
@@ -137,14 +139,38 @@ def ingest_source(
     ensure_source(home, config, source)  # a missing inbox or outbox is made with the body's group and mode
     words = vocabulary(home, config)  # before any claim: a broken district list fails the source, the files wait
     outcome = SourceOutcome(source)
-    for path in folder.pending(settings.settle_seconds):
+    pending = folder.pending(settings.settle_seconds)
+    if progress.watching():  # a terminal's bar: the rows expected of this source's files (runtime.progress)
+        expected = estimated_rows(pending, readers)
+        for phase in ("read", "encode", "store"):
+            progress.begin(phase, expected, source)
+    for path in pending:
         done = _ingest_one(home, path, source, readers, settings, keys, sessions, words)
         if done is not None:
             outcome.add(done[0])
     purge_expired(home, source, settings, sessions)  # archive/, failed/ and receipts past their periods
     for puller in pullers:
         outcome.add(pull_source(puller, source, settings, keys, sessions, words))
+    progress.settle("read", "encode", "store")
     return outcome
+
+
+def estimated_rows(paths: Sequence[Path], readers: Sequence[type[FileConnector]]) -> int | None:
+    """About how many rows the files hold, for a progress bar (``FileConnector.estimated_rows``);
+    None when a file's reader cannot tell before reading it. Never raises: a file that cannot
+    even be looked at is the ingest's to refuse, not the bar's."""
+    total = 0
+    for path in paths:
+        try:
+            regular = stat.S_ISREG(path.lstat().st_mode)  # never follow a link: the intake refuses it unread
+            reader = reader_for(path, readers) if regular else None
+            rows = reader.estimated_rows(path) if reader is not None else 0
+        except OSError:
+            rows = None
+        if rows is None:
+            return None
+        total += rows
+    return total
 
 
 def file_readers(connectors: Sequence[Any]) -> list[type[FileConnector]]:

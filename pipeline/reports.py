@@ -2,7 +2,10 @@
 
 ``write_reports`` publishes into the home's ``reports/``: ``report.json`` and ``report.html``,
 the previous JSON kept as ``report-previous.json``, the baseline of the next report's "changes
-since the previous run". Every sync run does this, and so does `kim-hub report` without ``--out``.
+since the previous run", and ``report-inputs.json``, a digest of what the report was made from.
+`kim-hub report` without ``--out`` always does this; a sync run does it only when something the
+report depends on changed (``publish_report``, ``reporting.inputs``), so a sync that found
+nothing new leaves the report, its "changes" and its time stamp as they were.
 The aggregation itself is pure (``reporting``); this module reads the facts and writes the files.
 The report lists pseudonyms (open review items, an excerpt of the chain gaps), so making one is a
 read of person-level data in the audit log, naming those persons (``pipeline.audit``).
@@ -15,6 +18,7 @@ published nowhere) to a coordinator, and hands out the state's monitoring export
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 from collections.abc import Collection, Mapping
@@ -34,12 +38,13 @@ from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.legal_basis import kim_policy, source_bases
 from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.reporting.facts import HubFacts
-from kim_hub.reporting.html import render_html
+from kim_hub.reporting.inputs import inputs_digest
 from kim_hub.reporting.model import build_report
 from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
 from kim_hub.reporting.suppression import DEFAULT_THRESHOLD
 
 REPORT_JSON, REPORT_HTML, PREVIOUS_JSON = "report.json", "report.html", "report-previous.json"
+INPUTS_JSON = "report-inputs.json"  # digest of what the published report was made from (reporting.inputs)
 
 
 def now() -> dt.datetime:
@@ -102,6 +107,8 @@ def live_report(
         labels = vocabulary(home, home.load_config()).districts.labels
         report = _gap_pseudonyms_of(report, {labels[code] for code in districts if code in labels})
     _record_listed(home, report, "report.show", None, actor, context)
+    from kim_hub.reporting.html import render_html  # matplotlib: imported only when a page is rendered
+
     return render_html(report, lang)
 
 
@@ -177,11 +184,75 @@ def report_json(report: dict[str, Any]) -> str:
 def write_reports(
     home: HubHome, run: dict[str, Any] | None = None, lang: str = "de", access: Access | None = None
 ) -> dict[str, Any]:
-    """Publish the report into reports/ (JSON + HTML), keeping the previous JSON; returns it."""
-    report = make_report(home, run, lang, access)
+    """Publish the report into reports/ (JSON + HTML), keeping the previous JSON; returns it.
+    Always written (`kim-hub report`); a sync publishes only what changed (``publish_report``)."""
+    facts = collect(home)
+    return _publish(home, facts, inputs_digest(facts, run, lang, now().date()), run, lang, access)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A report step's outcome: the published report, whether it was written now (False: its
+    inputs were those of the report already there, which stays), and where its page is."""
+
+    report: dict[str, Any]
+    written: bool
+    page: Path
+
+
+def publish_report(
+    home: HubHome, run: dict[str, Any] | None = None, lang: str = "de", access: Access | None = None
+) -> Publication:
+    """Publish the report as ``write_reports`` does, unless the published one was made from the
+    same inputs (``reporting.inputs``: the facts, the run, the language, the day) and is still
+    the file that was written then: then nothing is rendered or written, and since nothing is
+    shown to anyone, no read is logged either. A sync run, the retention run and the report's
+    schedule publish this way."""
+    facts = collect(home)
+    digest = inputs_digest(facts, run, lang, now().date())
+    page = home.reports / REPORT_HTML
+    standing = _published_from(home, digest)
+    if standing is not None:
+        return Publication(standing, False, page)
+    return Publication(_publish(home, facts, digest, run, lang, access), True, page)
+
+
+def _published_from(home: HubHome, digest: str) -> dict[str, Any] | None:
+    """The published report if it was made from inputs of ``digest`` and its files are as they
+    were written then (the JSON's hash, the page present); else None."""
+    try:
+        inputs = json.loads((home.reports / INPUTS_JSON).read_text(encoding="utf-8"))
+        text = (home.reports / REPORT_JSON).read_text(encoding="utf-8")
+        standing: dict[str, Any] = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    fresh = (
+        isinstance(inputs, dict)
+        and inputs.get("inputs") == digest
+        and inputs.get("report") == _text_hash(text)
+        and (home.reports / REPORT_HTML).is_file()
+    )
+    return standing if fresh else None
+
+
+def _publish(
+    home: HubHome, facts: HubFacts, digest: str, run: dict[str, Any] | None, lang: str, access: Access | None
+) -> dict[str, Any]:
+    """Render and write the report of ``facts`` (a read in the audit log), keeping the previous
+    JSON, and note the inputs it was made from."""
+    from kim_hub.reporting.html import render_html  # matplotlib: imported only when a page is rendered
+
+    report = build_report(facts, now(), _previous(home), run, lang)
+    _record_listed(home, report, "report.write", access)
     published = home.reports / REPORT_JSON
     if published.exists():
         os.replace(published, home.reports / PREVIOUS_JSON)
     write_atomically(home.reports / REPORT_HTML, render_html(report, lang))
-    write_atomically(published, report_json(report))
+    text = report_json(report)
+    write_atomically(published, text)
+    write_atomically(home.reports / INPUTS_JSON, json.dumps({"inputs": digest, "report": _text_hash(text)}) + "\n")
     return report
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -330,8 +330,11 @@ def test_kim_hub_web_serves_the_home_on_the_host_and_port_given(hub: Hub, monkey
     served: list[tuple] = []
     monkeypatch.setattr("kim_hub.web.server.serve", lambda *args: served.append(args))
     assert main(["web", "--home", str(hub.path), "--host", "127.0.0.2", "--port", "9099"]) == 0
-    assert [(home.path, host, port, cert) for home, host, port, cert, _key in served] == [(hub.path, "127.0.0.2", 9099, None)]
+    assert [(home.path, host, port, cert) for home, host, port, cert, _key, _ca in served] == [
+        (hub.path, "127.0.0.2", 9099, None)
+    ]
     assert main(["web", "--home", str(hub.path), "--certfile", "cert.pem"]) == 2  # without its key
+    assert main(["web", "--home", str(hub.path), "--client-ca", "ca.pem"]) == 2  # client certificates need TLS
 
 
 def test_after_a_decision_the_reviewer_goes_to_the_pair_or_to_the_queue_when_the_pair_left_it(hub: Hub) -> None:

@@ -68,6 +68,7 @@ from kim_hub.web.api_models import (
     brief_of,
     receipt_of_summary,
 )
+from kim_hub.web.client_certificates import client_subject
 
 API_PREFIX = "/api/v1"
 TITLE = "kim-hub providers' API"
@@ -114,17 +115,16 @@ def _caller(scope: str) -> Callable[[Request], Awaitable[Caller]]:
 
     async def admitted(request: Request) -> Caller:
         home = _home(request)
-        token = await run_in_threadpool(authenticate, home, _bearer(request))
-        if token is None:
-            raise Refused(401)
-        caller = Caller(token)
-        request.state.caller = caller
         config = await run_in_threadpool(home.load_config)
+        caller = await _identified(request, home, config)
+        if caller is None:
+            raise Refused(401)
+        request.state.caller = caller
         limiter: RateLimiter = request.app.state.limiter
-        wait = limiter.admit(token.id, config.api.requests_per_minute)
+        wait = limiter.admit(caller.credential, config.api.requests_per_minute)
         if wait is not None:
             raise Refused(429, "too many calls of this token; wait and retry", {"Retry-After": str(wait)})
-        if scope not in token.scopes:
+        if scope not in caller.scopes:
             raise Refused(403, "the token lacks this operation's scope")
         params = request.path_params
         if "source" in params and params["source"] not in sources_of(config, caller.body):
@@ -136,6 +136,18 @@ def _caller(scope: str) -> Callable[[Request], Awaitable[Caller]]:
     return admitted
 
 
+async def _identified(request: Request, home: HubHome, config: HubConfig) -> Caller | None:
+    """The caller by its bearer token; without one, by a client certificate hub.toml lists
+    (``web.client_certificates``); else None. A token sent decides, valid or not."""
+    bearer = _bearer(request)
+    if bearer is not None:
+        token = await run_in_threadpool(authenticate, home, bearer)
+        return None if token is None else Caller.of_token(token)
+    subject = client_subject(request.scope)
+    listed = next((c for c in config.api.client_certificates if c.subject == subject), None)
+    return None if listed is None else Caller.of_certificate(listed)
+
+
 async def _audit(request: Request, status: int, objects: list[str] | None = None) -> None:
     """The call's entry in the audit log: operation, status, and the source if it is the caller's."""
     caller: Caller | None = getattr(request.state, "caller", None)
@@ -144,7 +156,7 @@ async def _audit(request: Request, status: int, objects: list[str] | None = None
     source = request.path_params.get("source")
     detail: dict[str, Any] = {"status": status}
     if caller is not None:
-        detail["scopes"] = list(caller.token.scopes)
+        detail["scopes"] = list(caller.scopes)
         config = await run_in_threadpool(_home(request).load_config)
         if source in sources_of(config, caller.body):
             detail["source"] = source

@@ -93,6 +93,15 @@ def in_role(request: Request, *roles: str) -> SignedIn:
     return user
 
 
+def own_body(request: Request, source: str) -> SignedIn:
+    """The signed-in provider if ``source`` is its own body and a source of the hub; otherwise
+    the page does not exist (another body's page answers like one that is not there)."""
+    user = in_role(request, "provider")
+    if source not in user.account.organisations or source not in context_of(request).home.load_config().sources:
+        raise not_found()
+    return user
+
+
 def granted(user: SignedIn) -> frozenset[str] | None:
     """The bodies the user is granted; None: every body (an account without ``--org``)."""
     return frozenset(user.account.organisations) if user.account.organisations else None

@@ -10,22 +10,14 @@ from starlette.responses import Response
 from kim_hub.pipeline.audit import record_view
 from kim_hub.pipeline.operations import source_overview
 from kim_hub.pipeline.receipts import receipt_of, receipts_of
-from kim_hub.pipeline.web_sessions import SignedIn
-from kim_hub.web.context import context_of, in_role, not_found
+from kim_hub.web.context import context_of, in_role, not_found, own_body
 
 router = APIRouter()
 
 
-def _own_body(request: Request, source: str) -> SignedIn:
-    user = in_role(request, "provider")
-    if source not in user.account.organisations:
-        raise not_found()
-    return user
-
-
 @router.get("/receipts/{source}")
 async def receipts(request: Request, source: str) -> Response:
-    user = _own_body(request, source)
+    user = own_body(request, source)
     web = context_of(request)
     found = receipts_of(web.home, source)
     record_view(web.home, user.account.actor, "receipts", user.account.context(), [r.object_id for r in found])
@@ -34,7 +26,7 @@ async def receipts(request: Request, source: str) -> Response:
 
 @router.get("/receipts/{source}/{key}")
 async def receipt(request: Request, source: str, key: str) -> Response:
-    user = _own_body(request, source)
+    user = own_body(request, source)
     web = context_of(request)
     found = receipt_of(web.home, source, key)
     if found is None:

@@ -21,26 +21,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from kim_hub.core.errors import TransientError
-from kim_hub.pipeline.api_deliveries import DailyLimitError, StaffSender, deliver, ingest_after_answer, sources_of
+from kim_hub.pipeline.api_deliveries import DailyLimitError, StaffSender, deliver, ingest_after_answer
 from kim_hub.pipeline.audit import record_view
-from kim_hub.pipeline.web_sessions import SignedIn
-from kim_hub.web.context import context_of, in_role, not_found
+from kim_hub.web.context import context_of, own_body
 from kim_hub.web.security import same_token
 
 router = APIRouter()
 
 
-def _own_source(request: Request, source: str) -> SignedIn:
-    user = in_role(request, "provider")
-    config = context_of(request).home.load_config()
-    if source not in user.account.organisations or source not in sources_of(config, source):
-        raise not_found()
-    return user
-
-
 @router.get("/upload/{source}")
 async def upload_page(request: Request, source: str) -> Response:
-    user = _own_source(request, source)
+    user = own_body(request, source)
     web = context_of(request)
     record_view(web.home, user.account.actor, "upload", user.account.context(), detail={"source": source})
     return web.render(request, "upload.html", source=source, limit_mib=_limit(request) // 2**20)
@@ -48,7 +39,7 @@ async def upload_page(request: Request, source: str) -> Response:
 
 @router.post("/upload/{source}")
 async def upload(request: Request, source: str) -> Response:
-    user = _own_source(request, source)
+    user = own_body(request, source)
     web = context_of(request)
     declared = request.headers.get("content-length", "")
     if not declared.isdigit() or int(declared) > _limit(request):

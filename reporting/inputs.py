@@ -1,0 +1,57 @@
+"""What a published report was made from, as one digest: so a sync that changed nothing leaves it be.
+
+The report (``reporting.model.build_report``) is a function of the home's facts (``HubFacts``),
+the run it reports on, its language and its schema; its time stamp says when it was made. Two
+reports of equal inputs differ only in that time stamp and in their "changes since the previous
+run", which a report left in place keeps as they were. ``inputs_digest`` hashes those inputs and
+the day (UTC) the report is made for, so a report is made again when any fact changes (a
+delivery, a link, a review decision, an erasure, a record's district label), when a run did
+something or failed (its summary differs from the run before's), when the language or the
+schema changes, and at least once a day. Pure: no database, no files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from kim_hub.reporting.facts import HubFacts
+from kim_hub.reporting.model import SCHEMA_VERSION
+
+
+def inputs_digest(facts: HubFacts, run: Mapping[str, Any] | None, lang: str, day: dt.date) -> str:
+    """SHA-256 over the report's inputs in a form that is the same in every process (sets sorted,
+    mappings by key), fed record by record so a big index is never one string."""
+    digest = hashlib.sha256()
+    digest.update(repr((SCHEMA_VERSION, lang, day.isoformat(), _plain(run))).encode())
+    for field in dataclasses.fields(facts):
+        value = getattr(facts, field.name)
+        digest.update(field.name.encode())
+        if isinstance(value, tuple):
+            for item in value:
+                digest.update(repr(_plain(item)).encode())
+        else:
+            digest.update(repr(_plain(value)).encode())
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as nested tuples of plain values whose repr does not depend on the process
+    (a frozenset's order does: string hashes are salted per process)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *(_plain(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    if isinstance(value, Mapping):
+        return tuple(sorted(((str(k), _plain(v)) for k, v in value.items()), key=lambda item: item[0]))
+    if isinstance(value, frozenset | set):
+        return tuple(sorted((_plain(v) for v in value), key=repr))
+    if isinstance(value, tuple | list):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+__all__ = ["inputs_digest"]
