@@ -132,6 +132,32 @@ def save(session: Session, loaded: LoadedIndex) -> None:
     _write_segment(session, last + 1, loaded.arrays.take(rows), loaded.digests[rows])
 
 
+def json_rows_equal(session: Session, arrays: EncodingArrays, record_pks: set[int]) -> bool:
+    """Do these records read from their stored JSON exactly as their rows of ``arrays`` (each
+    present there)? What ``load`` would read again for queued records, checked against a kept index."""
+    if not record_pks:
+        return True
+    wanted = np.array(sorted(record_pks), dtype=np.int64)
+    positions = np.searchsorted(arrays.ids, wanted)
+    if (positions >= len(arrays.ids)).any() or (arrays.ids[positions] != wanted).any():
+        return False
+    fresh = from_json_rows(_json_rows(session, wanted, len(arrays.ids) + len(wanted) * 4))
+    if len(fresh) != len(wanted) or (fresh.ids != wanted).any():
+        return False
+    for name in _COLUMNS:
+        kept, read = getattr(arrays, name)[positions], getattr(fresh, name)
+        if read.ndim > 1:
+            if any(r > k for r, k in zip(read.shape[1:], kept.shape[1:])):
+                return False  # wider than the index holds: a load would widen the columns
+            fill = 0 if read.dtype in (np.uint64, np.int32) else NONE
+            padded = np.full(kept.shape, fill, dtype=kept.dtype)
+            padded[(slice(None), *(slice(0, s) for s in read.shape[1:]))] = read
+            read = padded
+        if kept.dtype != read.dtype or not np.array_equal(kept, read):
+            return False
+    return True
+
+
 def forget(session: Session, record_pks: list[int]) -> None:
     """Rewrite the snapshot without these records (erasure), or drop it when it cannot be read."""
     if session.execute(select(IndexSegment.id).limit(1)).first() is None:

@@ -18,13 +18,13 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db import index_snapshot, kept_index
 from kim_hub.hub_db.in_lists import IN_CHUNK, chunked
 from kim_hub.hub_db.link_queue import dequeue, enqueue_all, waiting
 from kim_hub.hub_db.locks import LINKING, hold
 from kim_hub.hub_db.models import Link, ModelVersion, ReviewItem
 from kim_hub.hub_db.person_assignment import assign_persons
-from kim_hub.linkage.blocking_arrays import candidate_pair_pieces
+from kim_hub.linkage.blocking_arrays import block_keys, candidate_pair_pieces
 from kim_hub.linkage.calibrate import calibrate_priors
 from kim_hub.linkage.cluster import DEFAULT_AUTO_PROBABILITY, DEFAULT_REVIEW_PROBABILITY, Clustering, Thresholds
 from kim_hub.linkage.columnar import EncodingArrays
@@ -37,6 +37,7 @@ from kim_hub.linkage.household import HouseholdDecisions, household_decisions, h
 from kim_hub.linkage.incremental import recluster_scope
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
 from kim_hub.linkage.model import MatchModel, probability
+from kim_hub.linkage.weight_bound import BayesFactorBound
 from kim_hub.runtime import progress
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
@@ -76,8 +77,9 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
         return LinkOutcome()
     records = f"{len(pending)} records"  # a terminal's bar (runtime.progress): counts only
     progress.begin("link", None, f"{records}: loading the index")
-    loaded = index_snapshot.load(session, queued=pending)
-    arr = loaded.arrays
+    start = kept_index.begin(session, pending)
+    index = start.kept or kept_index.KeptIndex(index_snapshot.load(session, queued=pending))
+    loaded, arr, derived = index.loaded, index.loaded.arrays, index.derived
     twins_ruled_out = household_decisions_of(session, arr).rules_out_twins
     if twins_ruled_out:  # pairs the rule held back and the model would link: their records again
         pending = pending | _held_back_by_the_twins_rule(session, arr, policy)
@@ -89,25 +91,56 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
         progress.note("link", f"{records}: learning the model")
         params, version = _store_new_model(session, arr, _new_parameters(arr))
-    model = params.applied_to(arr)
+    model = derived(("model", version), lambda: params.applied_to(arr))
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
     # the scope search and, on a first run, the clustering
-    pieces = candidate_pair_pieces(arr, focus=None if everything else focus)
+    keys = derived("block_keys", lambda: block_keys(arr))
+    pieces = candidate_pair_pieces(arr, focus=None if everything else focus, keys=keys)
+    bound = derived(("bound", version), lambda: BayesFactorBound(arr, model))
     progress.begin("link", len(pieces), f"{records}: scoring candidate pairs")
-    scored = score_candidates(arr, model, pieces, thresholds.review, twins_ruled_out, partial(progress.advance, "link", 1))
+    scored = score_candidates(
+        arr, model, pieces, thresholds.review, twins_ruled_out, partial(progress.advance, "link", 1), bound=bound
+    )
     progress.note("link", f"{records}: clustering")
 
-    links = dict(session.execute(select(Link.record_id, Link.person_id)).all())
     strong = scored.weights(model) >= thresholds.review
-    scope = pending if everything else recluster_scope(pending, arr.ids, scored.a[strong], scored.b[strong], links)
+    if everything:
+        links, scope = _all_links(session), pending
+    else:
+        links = _links_around(
+            session, pending | set(arr.ids[scored.a[strong]].tolist()) | set(arr.ids[scored.b[strong]].tolist())
+        )
+        scope = recluster_scope(pending, arr.ids, scored.a[strong], scored.b[strong], links)
     result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None, twins_ruled_out)
     created, merged, split = assign_persons(session, result, links, version)
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
     dequeue(session, pending)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
+    kept_index.finish(session, start, index)  # kept for this process's next run once committed
     progress.note("link", f"{records} linked")
     progress.settle("link")
     return LinkOutcome(len(pending), created, merged, split, review_count, version)
+
+
+def _all_links(session: Session) -> dict[int, int]:
+    """Every linked record's person."""
+    return dict(session.execute(select(Link.record_id, Link.person_id)).all())
+
+
+def _links_around(session: Session, touched: set[int]) -> dict[int, int]:
+    """The links a run over ``touched`` records looks at: those of every record of their persons
+    (``recluster_scope`` adds those records to the scope, and only the scope's links are asked
+    for). Many touched records (most of the index): every link, in one scan."""
+    if len(touched) > 50 * IN_CHUNK:
+        return _all_links(session)
+    persons: set[int] = set()
+    for chunk in chunked(sorted(touched)):
+        persons.update(session.execute(select(Link.person_id).where(Link.record_id.in_(chunk))).scalars())
+    links: dict[int, int] = {}
+    for chunk in chunked(sorted(persons)):
+        query = select(Link.record_id, Link.person_id).where(Link.person_id.in_(chunk))
+        links.update((record, person) for record, person in session.execute(query))
+    return links
 
 
 def load_index(session: Session) -> EncodingArrays:

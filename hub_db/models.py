@@ -17,6 +17,7 @@ audit_log        append-only, hash-chained per channel: reads, inputs, changes, 
 audit_checkpoints  what retention removed from the audit log, sealed so the chain still verifies
 source_states    connector cursors (REST updated_since), committed with their records
 index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
+index_changes    random tokens a trigger writes when source_records change (is a kept index current: hub_db/kept_index)
 erasure_state    the last tombstone of the erasure ledger (a file, hub_db/erasure_ledger) applied here
 web_users        the web application's local accounts: name, role, granted bodies and districts, argon2 hash
 web_sessions     signed-in sessions: a hash of the cookie's random id (never the id), the form token, times
@@ -40,6 +41,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -279,7 +281,10 @@ class ModelVersion(Base):
 
 class ReviewItem(Base):
     __tablename__ = "review_items"
-    __table_args__ = (UniqueConstraint("record_a", "record_b", name="uq_review_pair"),)
+    __table_args__ = (
+        UniqueConstraint("record_a", "record_b", name="uq_review_pair"),
+        Index("ix_review_items_queue", "status", "score", "id"),  # the queue's order, read backwards (migration 0014)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_a: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
@@ -325,6 +330,17 @@ class IndexSegment(Base):
     field: Mapped[str] = mapped_column(String(32), doc="an EncodingArrays column, _digest, or _meta")
     part: Mapped[int] = mapped_column(Integer, doc="order of the pieces of one column")
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class IndexChange(Base):
+    """A mark that what the index is loaded from changed: written by triggers on ``source_records``
+    (migration 0013), pruned by link runs. Its rows' count and tokens tell a process that keeps the
+    index loaded (``hub_db.kept_index``) whether it is still current."""
+
+    __tablename__ = "index_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
 
 
 class ErasureMark(Base):
@@ -447,6 +463,7 @@ __all__ = [
     "Base",
     "ErasureMark",
     "HeldDocument",
+    "IndexChange",
     "IndexSegment",
     "IngestFile",
     "Link",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_log import append, record_objects, review_object
@@ -81,8 +81,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 class ItemScope:
     """What a listing narrows in SQL before a page is read: one item (``item_id``), the items in
     ``item_ids``, both sources of a pair (either order), a least score, the bodies both records
-    must come from, the reviewer assigned (or none). The caller's own test of each entry
-    (``keep``) still decides; the scope only spares reading what it would drop."""
+    must come from, the reviewer assigned (or none), items made no later than ``created_before``.
+    The caller's own test of each entry (``keep``) still decides; the scope only spares reading
+    what it would drop."""
 
     item_id: int | None = None
     item_ids: frozenset[int] | None = None
@@ -91,10 +92,13 @@ class ItemScope:
     bodies: frozenset[str] | None = None
     assigned_to: str | None = None
     unassigned: bool = False
+    created_before: dt.datetime | None = None
 
 
 LIST_PAGE = 500
-"""Items read per query while a listing fills its limit: the queue shows 200 of 10,000 and more."""
+"""Items read per query while a listing fills its limit: the queue shows 200 of 10,000 and more.
+With a limit, a page is twice what is still missing (at least 50): about half the items have a
+person the hub may hold for KIM, and every row read costs its persons' consents."""
 
 
 def list_items(
@@ -105,25 +109,30 @@ def list_items(
     *,
     scope: ItemScope | None = None,
     keep: Callable[[ReviewEntry], bool] | None = None,
+    evidence: bool = True,
 ) -> list[ReviewEntry]:
     """Review items, most probable first; with ``held``, only those a coordinator may see, as
     far as they may see them (see the module's docstring); with ``keep``, only those it keeps.
-    Read a page at a time (``LIST_PAGE``) until ``limit`` entries are found; a ``HeldPersons``
-    is asked about one page's persons at once."""
+    Read a page at a time (``LIST_PAGE``, less with a limit) until ``limit`` entries are found; a ``HeldPersons``
+    is asked about one page's persons at once. Without ``evidence`` the entries carry no evidence
+    and no weights (a list that shows neither is spared reading them)."""
     query = _items_query(status, scope or ItemScope())
+    if not evidence:
+        query = query.options(defer(ReviewItem.evidence), defer(ReviewItem.weights))
     found: list[ReviewEntry] = []
     after: tuple[float, int] | None = None
     while limit is None or len(found) < limit:
         page_query = query if after is None else query.where(_after(*after))
-        rows = session.execute(page_query.limit(LIST_PAGE)).all()
-        entries = [_entry(*row) for row in rows]
+        page = LIST_PAGE if limit is None else min(LIST_PAGE, max(50, 2 * (limit - len(found))))
+        rows = session.execute(page_query.limit(page)).all()
+        entries = [_entry(*row, evidence=evidence) for row in rows]
         if isinstance(held, HeldPersons):
             held.among(side[2] for entry in entries for side in (entry.a, entry.b))
         for entry in entries:
             seen = entry if held is None else _as_seen(entry, held)
             if seen is not None and (keep is None or keep(seen)):
                 found.append(seen)
-        if len(rows) < LIST_PAGE:
+        if len(rows) < page:
             break
         after = (entries[-1].score, entries[-1].id)
     return found[:limit] if limit else found
@@ -162,6 +171,8 @@ def _items_query(status: str, scope: ItemScope) -> Select[ReviewItem, str, str, 
         query = query.where(ReviewItem.assigned_to == scope.assigned_to)
     if scope.unassigned:
         query = query.where(or_(ReviewItem.assigned_to.is_(None), ReviewItem.assigned_to == ""))
+    if scope.created_before is not None:
+        query = query.where(ReviewItem.created_at <= scope.created_before)
     return query
 
 
@@ -170,17 +181,19 @@ def _after(score: float, item_id: int) -> ColumnElement[bool]:
     return or_(ReviewItem.score < score, and_(ReviewItem.score == score, ReviewItem.id > item_id))
 
 
-def _entry(item: ReviewItem, sa: str, ra: str, pa: str | None, sb: str, rb: str, pb: str | None) -> ReviewEntry:
+def _entry(
+    item: ReviewItem, sa: str, ra: str, pa: str | None, sb: str, rb: str, pb: str | None, *, evidence: bool = True
+) -> ReviewEntry:
     return ReviewEntry(
         item.id,
         item.score,
         item.status,
         (sa, ra, pa),
         (sb, rb, pb),
-        item.evidence,
+        item.evidence if evidence else {},
         item.reason,
         created_at=_aware(item.created_at) if item.created_at else None,
-        weights=item.weights,
+        weights=item.weights if evidence else None,
         assigned_to=item.assigned_to,
         postponed_at=item.postponed_at and _aware(item.postponed_at),
         postponed_until=item.postponed_until and _aware(item.postponed_until),

@@ -113,11 +113,16 @@ def candidate_pair_arrays(
 
 
 def candidate_pair_pieces(
-    arr: EncodingArrays, focus: np.ndarray | None = None, max_block: int = DEFAULT_MAX_BLOCK, chunk: int = PAIR_BATCH
+    arr: EncodingArrays,
+    focus: np.ndarray | None = None,
+    max_block: int = DEFAULT_MAX_BLOCK,
+    chunk: int = PAIR_BATCH,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PairPieces:
     """``candidate_pair_arrays`` in pieces of about ``chunk`` raw pairs, in (a, b) order, so
-    that a caller scoring them piece by piece never holds all candidate pairs at once."""
-    h, r = block_keys(arr)
+    that a caller scoring them piece by piece never holds all candidate pairs at once.
+    ``keys``: ``block_keys(arr)`` when the caller keeps them from an earlier run."""
+    h, r = block_keys(arr) if keys is None else keys
     return PairPieces(h, r, len(arr), max_block, focus, chunk)
 
 

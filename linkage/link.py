@@ -68,13 +68,15 @@ def score_candidates(
     review: float,
     twins_ruled_out: bool = False,
     on_piece: Callable[[], None] | None = None,
+    bound: BayesFactorBound | None = None,
 ) -> ScoredPairs:
     """Compare and score row pairs piece by piece (in threads: ``runtime.parallel``); keep
     those whose match weight (with the model's prior) reaches ``review``. Pairs whose bound
     misses it are not compared in full. ``twins_ruled_out``: see ``linkage.household``.
-    ``on_piece`` is told of every piece scored (from the thread that scored it), for a progress bar."""
+    ``on_piece`` is told of every piece scored (from the thread that scored it), for a progress bar;
+    ``bound``: ``BayesFactorBound(arr, model)`` when the caller keeps it from an earlier run."""
     floor = review - model.prior_log_odds
-    bound = BayesFactorBound(arr, model)
+    bound = BayesFactorBound(arr, model) if bound is None else bound
 
     def score_piece(index: int) -> list[tuple[np.ndarray, ...]]:
         a, b = pairs[index]

@@ -2,17 +2,22 @@
 
 The master index (``hub_db.master_index``) does the work in one transaction; this step frees the
 ingest's idle worker processes first (they would only hold their token caches through a link run)
-and marks the crash point the reliability tests use.
+and marks the crash point the reliability tests use. A long-running process (the web application,
+whose reviewers' decisions each re-link a pair) keeps the loaded index between runs inside
+``index_kept`` (``hub_db.kept_index``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kim_hub.hub_db.kept_index import keeping as index_kept
 from kim_hub.hub_db.master_index import LinkOutcome, LinkPolicy, link_pending, reestimate
 from kim_hub.pipeline.home import HubConfig
 from kim_hub.runtime.crashpoints import crash_point
 from kim_hub.runtime.parallel import release_workers
+
+__all__ = ["index_kept", "link_index", "link_policy", "reestimate_model"]
 
 
 def link_policy(config: HubConfig) -> LinkPolicy:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -62,6 +63,7 @@ __all__ = [
     "preview_review",
     "reject_review",
     "review_item",
+    "review_item_shown",
     "review_items",
     "undo_review",
 ]
@@ -98,14 +100,16 @@ class QueueFilter:
             return False
         return self.sources is None or sorted((entry.a[0], entry.b[0])) == sorted(self.sources)
 
-    def scope(self) -> ItemScope:
-        """What of the filter the listing's SQL can narrow (``keeps`` still decides each entry)."""
+    def scope(self, now: dt.datetime) -> ItemScope:
+        """What of the filter the listing's SQL can narrow at ``now`` (``keeps`` still decides each
+        entry, at the same moment)."""
         return ItemScope(
             sources=self.sources,
             min_score=self.min_score,
             bodies=self.bodies,
             assigned_to=self.assigned_to,
             unassigned=self.unassigned,
+            created_before=None if self.older_than_days is None else now - dt.timedelta(days=self.older_than_days),
         )
 
 
@@ -118,19 +122,23 @@ def review_items(
     wanted: QueueFilter | None = None,
     actor: Actor | None = None,
     context: Mapping[str, Any] | None = None,
+    evidence: bool = True,
 ) -> list[ReviewEntry]:
     """Review items of this status ("all" for every one, "pending" for those waiting for a second
-    reviewer, whatever their status) a coordinator may see, most probable first."""
+    reviewer, whatever their status) a coordinator may see, most probable first. Without
+    ``evidence``, the entries carry neither evidence nor weights (the web queue shows neither)."""
     config = home.load_config()
     waiting = status == "pending"
     with open_sessions(home, config, actor) as sessions:
         with sessions() as session:
             held = _held(session, config)
-            scope = wanted.scope() if wanted else ItemScope()
+            now = dt.datetime.now(dt.UTC)
+            scope = wanted.scope(now) if wanted else ItemScope()
             if waiting:  # few ever wait: only those are read
                 scope = replace(scope, item_ids=frozenset(pending_decisions(session)))
-            keep = None if wanted is None else wanted.keeps
-            items = _with_pending(session, list_items(session, "all" if waiting else status, limit, held, scope=scope, keep=keep))
+            keep = None if wanted is None else partial(wanted.keeps, now=now)
+            listed = list_items(session, "all" if waiting else status, limit, held, scope=scope, keep=keep, evidence=evidence)
+            items = _with_pending(session, listed)
             objects = _shown(session, items)
         detail = {**(context or {}), "status": status, "items": len(items)}
         record_read(sessions, config, "review.list", objects, access, detail)
@@ -159,6 +167,15 @@ def review_item(
             return None
         record_read(sessions, config, "review.show", objects, access, {**(context or {}), "items": 1})
     return found[0]
+
+
+def review_item_shown(home: HubHome, item_id: int, *, wanted: QueueFilter | None = None, actor: Actor | None = None) -> bool:
+    """Would ``review_item`` show the item (where to send a reviewer after a decision)? Only yes or
+    no: nothing of the item is shown, so it is no read in the audit log."""
+    config = home.load_config()
+    with open_sessions(home, config, actor) as sessions, sessions() as session:
+        keep = None if wanted is None else wanted.keeps
+        return bool(list_items(session, "all", None, _held(session, config), scope=ItemScope(item_id=item_id), keep=keep))
 
 
 def _shown(session: Session, items: list[ReviewEntry]) -> list[str]:

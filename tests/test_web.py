@@ -18,13 +18,15 @@ from sqlalchemy import select
 
 from kim_hub.cli.main import main
 from kim_hub.core.errors import ConfigError
-from kim_hub.hub_db.models import AuditEntry, ReviewItem, WebSession, WebUser
+from kim_hub.hub_db.models import AuditEntry, ReviewItem, SourceRecord, WebSession, WebUser
 from kim_hub.pipeline.review import REASONS, decide_review, review_items, undo_review
 from kim_hub.pipeline.web_sessions import ABSOLUTE, IDLE, MAX_FAILURES_PER_ACCOUNT, current, sign_in
 from kim_hub.pipeline.web_users import ROLES, add_user, list_users
 from kim_hub.web.app import create_app
 from tests.support import Hub, review_home
-from tests.support.data import CLEAR_IDENTITY
+from tests.support.data import CLEAR_IDENTITY, EXCHANGE_HEADER
+from tests.support.files import csv_text
+from tests.support.scenarios import REVIEW_EVIDENCE
 from tests.support.web import PASSWORD, TOKEN, main_of, signed_in, token_of
 
 
@@ -333,3 +335,34 @@ def test_kim_hub_web_serves_the_home_on_the_host_and_port_given(hub: Hub, monkey
     ]
     assert main(["web", "--home", str(hub.path), "--certfile", "cert.pem"]) == 2  # without its key
     assert main(["web", "--home", str(hub.path), "--client-ca", "ca.pem"]) == 2  # client certificates need TLS
+
+
+def test_after_a_decision_the_reviewer_goes_to_the_pair_or_to_the_queue_when_the_pair_left_it(hub: Hub) -> None:
+    """A merge with a person whose consent was withdrawn leaves nobody the hub may hold for KIM:
+    the queue no longer shows the pair, so the decision leads back to the queue, never to a 404."""
+    withdrawn = dt.date.today().isoformat()
+    rows = [  # EXCHANGE_HEADER rows: two pairs of persons, the second of each withdrew their consent
+        "C-1,Haddad,Samira,1988-03-14,F,SYR,Testweg 1,51373,active,2026-01-15,kim,,2026-11-20",
+        f"C-2,Testova,Marta,1975-11-02,F,UKR,Probeweg 2,51375,active,2026-01-15,kim,{withdrawn},2026-11-20",
+        "C-3,Rahimi,Ahmad,1990-05-02,M,AFG,Testweg 3,51377,active,2026-01-15,kim,,2026-11-20",
+        f"C-4,Nowak,Olena,1982-07-21,F,UKR,Probeweg 4,51371,active,2026-01-15,kim,{withdrawn},2026-11-20",
+    ]
+    hub.drop("caritas", "c.csv", csv_text(rows, EXCHANGE_HEADER))
+    hub.sync()
+    with hub.sessions() as session, session.begin():
+        ids = {r.record_id: r.id for r in session.execute(select(SourceRecord)).scalars()}
+        merged = ReviewItem(record_a=ids["C-1"], record_b=ids["C-2"], score=0.55, evidence=REVIEW_EVIDENCE)
+        apart = ReviewItem(record_a=ids["C-3"], record_b=ids["C-4"], score=0.55, evidence=REVIEW_EVIDENCE)
+        session.add_all([merged, apart])
+    accounts(hub)
+    client = signed_in(hub, "anna")
+    for item, decision, location in (
+        (apart.id, "different", f"/review/{apart.id}"),
+        (merged.id, "same", "/review?notice=decided_out_of_view"),
+    ):
+        token = token_of(client, f"/review/{item}")
+        answer = client.post(f"/review/{item}/decide", data={"decision": decision, "reason": "fields_agree", "csrf": token})
+        assert (answer.status_code, answer.headers["location"]) == (303, location)
+        assert client.get(answer.headers["location"]).status_code == 200
+    assert client.get(f"/review/{merged.id}").status_code == 404, "the pair left the queue"
+    assert "zeigt die Prüfliste dieses Paar nicht mehr" in client.get("/review?notice=decided_out_of_view").text

@@ -10,7 +10,8 @@ asked for by the wrong method) get the same not-found page, and the view is logg
 who is not signed in is sent to sign in instead, from any address, existing or not.
 
 While the server runs (the application's lifespan) the pipeline keeps one database engine per
-URL (``pipeline.database.engines_kept``): a page opens the database several times.
+URL (``pipeline.database.engines_kept``): a page opens the database several times; and the
+index a decision's link run loaded (``pipeline.linking.index_kept``), for the next decision.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from kim_hub.pipeline.audit import record_view
 from kim_hub.pipeline.database import engines_kept
 from kim_hub.pipeline.home import HubHome
+from kim_hub.pipeline.linking import index_kept
 from kim_hub.web import (
     routes_account,
     routes_audit,
@@ -59,7 +61,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    with engines_kept():
+    with engines_kept(), index_kept():
         yield
 
 

@@ -28,6 +28,7 @@ from kim_hub.pipeline.review import (
     preview_review,
     reject_review,
     review_item,
+    review_item_shown,
     review_items,
     undo_review,
 )
@@ -59,10 +60,12 @@ async def queue(request: Request) -> Response:
         bodies=bodies,
         **worklist_filter(user, older, assigned, postponed=False),
     )
-    items = review_items(web.home, "open", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context())
+    items = review_items(
+        web.home, "open", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context(), evidence=False
+    )
     shown_pair = pair if pair in pairs else ""
     waiting = review_items(
-        web.home, "pending", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context()
+        web.home, "pending", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context(), evidence=False
     )
     return web.render(
         request,
@@ -144,7 +147,12 @@ async def decide_post(request: Request, item_id: int) -> Response:
         )
     except ConfigError:
         raise not_found() from None
-    return RedirectResponse(f"/review/{item_id}" + ("?notice=pending" if isinstance(done, Pending) else ""), status_code=303)
+    if isinstance(done, Pending):
+        return RedirectResponse(f"/review/{item_id}?notice=pending", status_code=303)
+    if not review_item_shown(context_of(request).home, item_id, wanted=QueueFilter(bodies=granted(user))):
+        # the re-link left neither record with a person held for KIM: the pair's page would be a 404
+        return RedirectResponse("/review?notice=decided_out_of_view", status_code=303)
+    return RedirectResponse(f"/review/{item_id}", status_code=303)
 
 
 @router.post("/review/{item_id:int}/undo")

@@ -34,7 +34,9 @@ async def postponed(request: Request) -> Response:
     web = context_of(request)
     older, assigned = request.query_params.get("older", ""), request.query_params.get("assigned", "")
     wanted = QueueFilter(bodies=granted(user), **worklist_filter(user, older, assigned, postponed=True))
-    items = review_items(web.home, "open", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context())
+    items = review_items(
+        web.home, "open", QUEUE_LIMIT, wanted=wanted, actor=user.account.actor, context=user.account.context(), evidence=False
+    )
     return web.render(
         request,
         "postponed.html",
