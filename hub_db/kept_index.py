@@ -24,7 +24,6 @@ in place: a run works on it read-only.
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -37,6 +36,7 @@ from sqlalchemy.orm import Session
 from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.index_snapshot import LoadedIndex, json_rows_equal
 from kim_hub.hub_db.models import IndexChange
+from kim_hub.runtime.kept_while_used import KeptWhileUsed
 
 Marks = tuple[tuple[int, int], ...]  # the rows of index_changes: (id, token), by id
 T = TypeVar("T")
@@ -65,53 +65,14 @@ class _Kept:
     marks: Marks
 
 
-class _Keeper:
-    """One kept index per database while ``keeping`` is active. Thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._kept: dict[str, _Kept] = {}
-
-    def enter(self) -> None:
-        with self._lock:
-            self._users += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if not self._users:
-                self._kept.clear()
-
-    def active(self) -> bool:
-        with self._lock:
-            return self._users > 0
-
-    def get(self, database: str) -> _Kept | None:
-        with self._lock:
-            return self._kept.get(database)
-
-    def put(self, database: str, kept: _Kept) -> None:
-        with self._lock:
-            if self._users:
-                self._kept[database] = kept
-
-    def drop(self, database: str) -> None:
-        with self._lock:
-            self._kept.pop(database, None)
-
-
-_KEEPER = _Keeper()
+_KEEPER: KeptWhileUsed[_Kept] = KeptWhileUsed()  # one kept index per database
 
 
 @contextmanager
 def keeping() -> Iterator[None]:
     """While the block runs, link runs keep their loaded index for the next run of this process."""
-    _KEEPER.enter()
-    try:
+    with _KEEPER.held():
         yield
-    finally:
-        _KEEPER.leave()
 
 
 @dataclass(frozen=True)

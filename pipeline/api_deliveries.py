@@ -227,7 +227,8 @@ def pending(home: HubHome, source: str, key: str) -> bool:
     )
 
 
-UNFINISHED_UPLOAD = ".api-upload-*.part"
+UPLOAD_PREFIX, UPLOAD_SUFFIX = ".api-upload-", ".part"
+UNFINISHED_UPLOAD = f"{UPLOAD_PREFIX}*{UPLOAD_SUFFIX}"
 
 
 def remove_unfinished_uploads(home: HubHome) -> int:
@@ -253,9 +254,8 @@ def _write_delivery(home: HubHome, source: str, name: str, data: bytes) -> Path 
     target = folder / name
     if target.exists():
         return None
-    descriptor, temporary = tempfile.mkstemp(
-        dir=folder, prefix=".api-upload-", suffix=".part"
-    )  # UNFINISHED_UPLOAD  # 0600, O_EXCL
+    # a new file (O_EXCL, 0600) under a hidden name no run lists: UNFINISHED_UPLOAD if it stays
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=UPLOAD_PREFIX, suffix=UPLOAD_SUFFIX)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)

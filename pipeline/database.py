@@ -19,7 +19,6 @@ runs on every opening: it reads the ledger's last line and one row.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +34,7 @@ from kim_hub.hub_db.keystore import load_audit_key
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.pipeline.tombstones import catch_up as apply_erasures
+from kim_hub.runtime.kept_while_used import KeptWhileUsed
 
 
 def auditor_for(home: HubHome, config: HubConfig, actor: Actor | None = None) -> Auditor:
@@ -72,7 +72,7 @@ def open_sessions(
     erasures --acknowledge-loss`)."""
     config = config or home.load_config()
     url = home.database_url(config)
-    engine = _KEPT.engine(url)
+    engine = _kept_engine(url)
     owned = engine is None
     engine = engine or make_engine(url)
     try:
@@ -85,46 +85,19 @@ def open_sessions(
             engine.dispose()
 
 
-class _KeptEngines:
-    """One engine per database URL while ``engines_kept`` is active (else none: each opening
-    makes and disposes its own). Thread-safe: the web server may serve requests in threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._engines: dict[str, tuple[Engine, tuple[int, int] | None]] = {}
-
-    def engine(self, url: str) -> Engine | None:
-        with self._lock:
-            if not self._users:
-                return None
-            sqlite = make_url(url).get_backend_name() == "sqlite"
-            identity = _sqlite_file(url) if sqlite else None
-            if sqlite and identity is None:
-                return None  # no file yet: the opening makes its own engine (and the file)
-            kept = self._engines.get(url)
-            if kept is not None and kept[1] == identity:
-                return kept[0]
-            if kept is not None:
-                kept[0].dispose()  # the SQLite file was replaced (a restore): connections to the old one go
-            engine = make_engine(url)
-            self._engines[url] = (engine, identity)
-            return engine
-
-    def enter(self) -> None:
-        with self._lock:
-            self._users += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if not self._users:
-                for engine, _identity in self._engines.values():
-                    engine.dispose()
-                self._engines.clear()
+def _kept_engine(url: str) -> Engine | None:
+    """The engine kept for ``url`` inside ``engines_kept`` (made on first use), else None. A
+    SQLite file that is not the one the engine opened (a restore put another in its place) gets a
+    new engine; a SQLite database with no file yet gets none (the opening makes its own, and the file)."""
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    identity = _sqlite_file(url) if sqlite else None
+    if sqlite and identity is None:
+        return None
+    kept = _KEPT.get_or_make(url, lambda found: found[1] == identity, lambda: (make_engine(url), identity))
+    return None if kept is None else kept[0]
 
 
-_KEPT = _KeptEngines()
+_KEPT: KeptWhileUsed[tuple[Engine, tuple[int, int] | None]] = KeptWhileUsed(lambda kept: kept[0].dispose())
 
 
 def _sqlite_file(url: str) -> tuple[int, int] | None:
@@ -144,11 +117,8 @@ def engines_kept() -> Iterator[None]:
     """While the block runs, ``open_sessions`` reuses one engine per database URL instead of
     making and disposing one per call; they are disposed when the (last such) block ends. For a
     long-running process that opens the database on every request: the web application."""
-    _KEPT.enter()
-    try:
+    with _KEPT.held():
         yield
-    finally:
-        _KEPT.leave()
 
 
 def bring_up_to_ledger(home: HubHome) -> None:
