@@ -24,10 +24,10 @@ TEST_RECORD_ID_KEY: bytes = hashlib.sha512(b"kim-hub tests: the fixed record-id 
 """64 bytes (AES-256-SIV), the record-id key that goes with ``TEST_MASTER_KEY``: tokens are the same on every run."""
 
 
-def seeded_keys(key_id: str = "test") -> EncodingKeys:
+def seeded_keys(key_id: str = "test", scheme: int = SCHEME) -> EncodingKeys:
     """Encoding keys derived from ``TEST_MASTER_KEY`` (different ``key_id``: different keys), with
-    ``TEST_RECORD_ID_KEY``."""
-    return EncodingKeys.from_master(TEST_MASTER_KEY, key_id, TEST_RECORD_ID_KEY)
+    ``TEST_RECORD_ID_KEY``; of the current encoding scheme unless told another."""
+    return EncodingKeys.from_master(TEST_MASTER_KEY, key_id, TEST_RECORD_ID_KEY, scheme)
 
 
 def random_keys(key_id: str = "random") -> EncodingKeys:
