@@ -7,7 +7,7 @@ about another, and every encoding carries the id of the key version that made it
 A plain Bloom filter sets the same few bits for a bigram in every name that holds it, so whoever
 knows which frequent filter is which name can read each bigram's bits off them (the AND of the
 filters of names sharing it) and decode the other filters (Christen et al. 2017/2018; our attack
-suite decoded 77 % of the other family names so). Scheme 2 stores the filter *diffused*
+suite decoded 79–86 % of the other family names so). Scheme 2 stores the filter *diffused*
 (Armknecht, Heng and Schnell, PoPETs 2023): a keyed linear map over GF(2), each input bit XOR-ing
 a keyed random set of ``DIFFUSION_WEIGHT`` output bits in. A bigram no longer has bits of its own
 (its bits toggle with the rest of the name), about 40 % of the output bits are set whatever the
@@ -42,8 +42,10 @@ DIFFUSED_BLOOM = 2  # scheme 2: the filter diffused, with its set bits beside it
 SCHEME = DIFFUSED_BLOOM  # what a new key version encodes with
 # Output bits each input bit toggles. Measured on 4,000 generated family names with the Bloom
 # alignment given (tests/security): 16 left 14 % of the other names to a correlation miner, 24
-# none; more saturates the distance the comparison levels are read from (agreement of the Dice
-# level with the plain filter's: 97 % at 16, 86 % at 32).
+# about 1 %; more saturates the distance the comparison levels are read from (the Dice level
+# agrees with the plain filter's in 97 % of similar name pairs at 16, 93 % at 24, 86 % at 32) and
+# costs recall (benchmarks/error_analysis.py, FEBRL3 without identifier: 1018 false negatives at
+# 24, 1037 at 32, 1088 at 40; plain filters 1023).
 DIFFUSION_WEIGHT = 24
 
 

@@ -79,7 +79,7 @@ class AttackResult:
     bloom_bigrams_inferred: int  # by the miner that decoded most
     bloom_bigrams_correct: int
     bloom_unaligned: int  # records whose family-name filter was not aligned
-    bloom_family_decoded: int  # of those, decoded correctly by the better miner
+    bloom_family_decoded: int  # of those, decoded correctly by the better miner (judged by the truth: the worst case)
     profile_family_decoded: int  # of those, matched correctly by their similarity profile
 
     @property
@@ -173,7 +173,8 @@ def run_attack(
     oracle = {e.names[0].family_bloom: t.family_joined for e, t in zip(encodings, truth) if e.names} if oracle_alignment else None
     bloom = _bloom_attack(encodings, reference, keys, oracle)
 
-    tokens = recovered = dates_ok = names_ok = reidentified = unaligned = decoded = profiled = 0
+    tokens = recovered = dates_ok = names_ok = reidentified = unaligned = profiled = 0
+    decoded = dict.fromkeys(MINERS, 0)
     for e, t in zip(encodings, truth):
         if not e.names:
             continue
@@ -192,30 +193,22 @@ def run_attack(
         f = e.names[0].family_bloom
         if t.family_joined and f not in bloom.aligned:
             unaligned += 1
-            decoded += bloom.decoded.get(f) == t.family_joined
+            for miner in MINERS:
+                decoded[miner] += bloom.decoded[miner].get(f) == t.family_joined
             profiled += bloom.profiled.get(f) == t.family_joined
+    better = max(MINERS, key=lambda miner: decoded[miner])
+    inferred, correct = bloom.inferred[better]
     return AttackResult(
-        len(victims),
-        reidentified,
-        tokens,
-        recovered,
-        dates_ok,
-        names_ok,
-        bloom.inferred,
-        bloom.correct,
-        unaligned,
-        decoded,
-        profiled,
+        len(victims), reidentified, tokens, recovered, dates_ok, names_ok, inferred, correct, unaligned, decoded[better], profiled
     )
 
 
 @dataclass
 class _BloomOutcome:
     aligned: set[int]  # the filters the alignment named
-    decoded: dict[int, str]  # filter → name, by the better miner
+    decoded: dict[str, dict[int, str]]  # per miner: filter → name
     profiled: dict[int, str]  # filter → name, by similarity profile
-    inferred: int
-    correct: int
+    inferred: dict[str, tuple[int, int]]  # per miner: bigrams whose bits it inferred, and how many of them right
 
 
 def _bloom_attack(
@@ -229,23 +222,18 @@ def _bloom_attack(
         aligned = list(_rank_match(observed, known).items())[:TOP_FILTERS]
     else:
         aligned = [(f, oracle[f]) for f, _n in observed.most_common(TOP_FILTERS)]
-    best: tuple[dict[int, str], dict[str, int]] = ({}, {})
+    decoded: dict[str, dict[int, str]] = {}
+    inferred: dict[str, tuple[int, int]] = {}
     for miner in MINERS:
         positions = _mine(aligned, miner)
-        decoded = _decode(positions, observed, known)
-        if len(decoded) >= len(best[0]) and (miner == MINERS[0] or _hits(decoded, aligned) >= _hits(best[0], aligned)):
-            best = (decoded, positions)
-    decoded, positions = best
-    true = {g: _bigram_bits(keys, g) for g in positions}
-    correct = sum(true[g] & positions[g] == positions[g] and positions[g].bit_count() >= BLOOM_HASHES // 2 for g in positions)
+        decoded[miner] = _decode(positions, observed, known)
+        # right: bits that are all the bigram's own (as stored), at least half as many as it sets
+        right = sum(
+            _bigram_bits(keys, g) & bits == bits and bits.bit_count() >= BLOOM_HASHES // 2 for g, bits in positions.items()
+        )
+        inferred[miner] = (len(positions), right)
     profiled = _profile_match(aligned, [f for f in observed if f not in dict(aligned)], bits_of, known)
-    return _BloomOutcome({f for f, _n in aligned}, decoded, profiled, len(positions), correct)
-
-
-def _hits(decoded: dict[int, str], aligned: list[tuple[int, str]]) -> int:
-    """How many aligned filters a miner decodes back to their own name: the one check of its
-    bits the attacker can make without the truth, used to pick the better miner."""
-    return sum(decoded.get(f) == name for f, name in aligned)
+    return _BloomOutcome({f for f, _n in aligned}, decoded, profiled, inferred)
 
 
 def _bigram_bits(keys: EncodingKeys, gram: str) -> int:
