@@ -191,7 +191,7 @@ def _deliver_febrl(work: Path, home: Path, source: str, frame: object) -> dict[t
     return truth
 
 
-def run_partial(work: Path, persons: int, splink: bool) -> dict:
+def run_partial(work: Path, persons: int, seed: int, splink: bool) -> dict:
     """``partial_evidence``'s population (call names, missing birth dates, large clusters, twins)
     as three charities' CSVs; Splink beside it on the same fields, read through the same mapping."""
     import bench_data
@@ -201,7 +201,7 @@ def run_partial(work: Path, persons: int, splink: bool) -> dict:
     from tests.support.data import stored_truth
 
     data_dir = work / "partial-data"
-    counts = partial_evidence.write(data_dir, persons, seed=1)
+    counts = partial_evidence.write(data_dir, persons, seed)
     home = init_home(work / "partial-home")
     for source in partial_evidence.SOURCES:
         if source not in run_cli("sources", "list", home=home).stdout:
@@ -293,6 +293,7 @@ def main() -> None:
         "--reviewer", type=int, default=0, help="FEBRL: then a reviewer decides this many items from the top of the queue"
     )
     parser.add_argument("--persons", type=int, default=2000, help="partial: persons of the generated population")
+    parser.add_argument("--seed", type=int, default=1, help="partial: the population's seed")
     parser.add_argument("--keep", action="store_true", help="keep the homes (printed path)")
     parser.add_argument("--out", help="JSON file (default: benchmarks/results/public-csv-<date>-<commit>.json)")
     args = parser.parse_args()
@@ -304,7 +305,7 @@ def main() -> None:
         if name in ("febrl3", "febrl4"):
             results["datasets"][name] = run_febrl(work, name, splink=not args.no_splink, reviewer=args.reviewer)
         elif name == "partial":
-            results["datasets"][name] = run_partial(work, args.persons, splink=not args.no_splink)
+            results["datasets"][name] = run_partial(work, args.persons, args.seed, splink=not args.no_splink)
         else:
             results["datasets"][name] = run_sample(work, name)
         r = results["datasets"][name]
