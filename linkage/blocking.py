@@ -18,6 +18,15 @@ parts transcribed beyond a shared token, skeleton or sound, and another address,
 At a million records it found 1,188 of the 9,334 true pairs still missed (612 of them above the
 automatic threshold) for 0.6 % more candidate pairs; its blocks hold a few records each.
 
+A birth date that is missing is missing, not a mismatch: the name keys carry the birth year, so a
+record without a birth date met a dated record of the same person only through its address or
+through two name parts that agree. The birth place (its skeleton) with each family-name part is a
+key that needs no date. On a generated population where a fifth of the records lack the birth
+date and only names, birth date, birth place and sex are known (``benchmarks/partial_evidence.py``,
+2,000 persons, 13,231 records, 98,958 true pairs) it cut the true pairs never blocked from 2,537
+to 1,903, for 13.5 % more candidate pairs on ``samples/standard`` (with each given-name part as well
+it found 330 more for another 14 %).
+
 The sound (Kölner Phonetik) of the whole name is one key, not one per name token: per token it
 made the largest blocks of all (86 million of 180 million candidate pairs at a million records)
 while finding 0.07 % of the true pairs no other key found; the whole-name key finds more of
@@ -49,6 +58,10 @@ def blocking_keys(enc: RecordEncoding) -> set[BlockKey]:
     if enc.jobcenter_no is not None:
         keys.add(("jc", enc.jobcenter_no, 0))
     keys |= _address_keys(enc, year, ymd)
+    if enc.birth_place is not None:  # the birth place with each name part: also without a birth date
+        for name in enc.names:
+            for _canon, skel, _sound in name.family:
+                keys.add(("skel+place", skel, enc.birth_place[1]))
     if (
         date is not None and ymd and not date.placeholder
     ):  # a real birthday with sex and nationality: names spelt beyond recognition

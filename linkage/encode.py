@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from kim_hub.linkage.keyed import PLAIN_BLOOM, EncodingKeys, bigrams, forget_cached_tokens
-from kim_hub.linkage.normalise import article_free, canonical, fold, name_tokens, phonetic, skeleton, variant_group
+from kim_hub.linkage.normalise import article_free, canonical, fold, formal_names, name_tokens, phonetic, skeleton, variant_group
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 
 
@@ -218,7 +218,7 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
 
 def _encode_name(name: PersonName, keys: EncodingKeys) -> NameCode | None:
     family = _encoded_part(name.family_name, keys)
-    given = _encoded_part(name.given_names, keys)
+    given = _encoded_part(name.given_names, keys, call_names=True)
     if not family.tokens and not given.tokens:
         return None
     return NameCode(
@@ -242,12 +242,17 @@ class _EncodedPart:
 
 
 @lru_cache(maxsize=100_000)
-def _encoded_part(text: str, keys: EncodingKeys) -> _EncodedPart:
+def _encoded_part(text: str, keys: EncodingKeys, call_names: bool = False) -> _EncodedPart:
     """One name field encoded; cached, because family and given names repeat across a
-    population (encoding each anew was over a quarter of the pseudonymisation time)."""
+    population (encoding each anew was over a quarter of the pseudonymisation time).
+
+    ``call_names`` (given names): a call name also carries the tokens of the formal names it
+    stands for (``normalise.formal_names``), so Sasha and Oleksandr share a name; the joined
+    token and the Bloom filter stay those of the name as written."""
     tokens = _name_part_tokens(text)
+    formal = [f for t in tokens for f in formal_names(t) if f not in tokens] if call_names else []
     bloom, bloom_bits = keys.bloom(bigrams(_joined_canonical(tokens)))
-    return _EncodedPart(_token_codes(tokens, keys), _joined_token(tokens, keys), bloom, bloom_bits)
+    return _EncodedPart(_token_codes(tokens + list(dict.fromkeys(formal)), keys), _joined_token(tokens, keys), bloom, bloom_bits)
 
 
 def forget_cached_encodings() -> None:

@@ -221,3 +221,25 @@ def _variant_groups() -> dict[str, str]:
 def variant_group(canonical_token: str) -> str:
     """The name-variant group of a canonical token (itself when the dictionary has none)."""
     return _variant_groups().get(canonical_token, canonical_token)
+
+
+@lru_cache(maxsize=1)
+def _call_names() -> dict[str, tuple[str, ...]]:
+    """Call name (its variant group) → the formal given names it stands for, from
+    mappings/call_names.csv (data, not code)."""
+    formal_of: dict[str, list[str]] = {}
+    text = resources.files("kim_hub.mappings").joinpath("call_names.csv").read_text(encoding="utf-8")
+    for row in csv.reader(line for line in text.splitlines() if line and not line.startswith("#")):
+        names = [fold(s) for s in row if s.strip()]
+        if len(names) < 2:
+            continue
+        formal, calls = names[0], names[1:]
+        for call in calls:
+            formal_of.setdefault(variant_group(canonical(call)), []).append(formal)
+    return {call: tuple(dict.fromkeys(formals)) for call, formals in formal_of.items()}
+
+
+def formal_names(token: str) -> tuple[str, ...]:
+    """The formal given names a folded given-name token is a call name of (Sasha → Oleksandr,
+    Oleksandra; Mo → Mohammed), none for a name that is no call name."""
+    return _call_names().get(variant_group(canonical(token)), ())

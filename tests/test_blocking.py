@@ -37,6 +37,24 @@ def test_records_without_birth_date_meet_by_address_and_name_when_name_blocks_ar
     assert (0, 1) not in candidate_pairs(records, max_block=3)  # the name alone is still too common
 
 
+def test_a_missing_birth_date_is_missing_not_a_mismatch_the_birth_place_keeps_a_key() -> None:
+    """One record of a person has her birth date, the other none and a call name the list does
+    not know; no address. The name keys carry the birth year, so only the family name with the
+    birth place (any spelling the place's skeleton holds) brings them together; another family
+    name from the same place does not."""
+    born = BirthDate(year=1984, month=7, day=2, precision="day", placeholder=False)
+    dated = Identity(name=PersonName(family_name="Kovalenko", given_names="Liudmyla"), birth_date=born, birth_place="Kharkiv")
+    records = {
+        1: encode_identity(dated, KEYS),
+        2: encode_identity(Identity(name=PersonName(family_name="Kovalenko", given_names="Lusia"), birth_place="Charkiw"), KEYS),
+        3: encode_identity(Identity(name=PersonName(family_name="Melnyk", given_names="Olena"), birth_place="Kharkiv"), KEYS),
+    }
+    assert candidate_pairs(records) == {(1, 2)}
+    arrays = from_encodings(records)
+    a, b = candidate_pair_arrays(arrays)
+    assert set(zip(arrays.ids[a].tolist(), arrays.ids[b].tolist())) == {(1, 2)}
+
+
 def test_the_same_day_pairs_hold_every_exactly_agreeing_pair() -> None:
     """The prior's calibration counts exactly agreeing pairs among pairs sharing a name token and
     the day. Compound names written apart and together agree exactly on their joined token only."""

@@ -50,6 +50,29 @@ def test_german_transliteration_of_ukrainian_name(keys) -> None:
     assert got["family_name"] == "same" and got["given_names"] == "same"
 
 
+def test_a_call_name_shares_a_name_with_the_formal_names_it_stands_for(keys) -> None:
+    """mappings/call_names.csv: Sasha is Oleksandr's (and Oleksandra's) call name, Mo Mohammed's;
+    a call name is never the same name, and two other names stay different."""
+    date = (1988, 3, 9)
+    assert (
+        levels(person("Bondarenko", "Sasha", date), person("Bondarenko", "Oleksandr", date), keys)["given_names"]
+        == "one name shared"
+    )
+    assert (
+        levels(person("Bondarenko", "Oleksandra", date), person("Bondarenko", "Sascha", date), keys)["given_names"]
+        == "one name shared"
+    )
+    assert levels(person("Haddad", "Mo", date), person("Haddad", "Muhammad", date), keys)["given_names"] == "one name shared"
+    assert (
+        levels(person("Bondarenko", "Sasha", date), person("Bondarenko", "Sanya", date), keys)["given_names"] == "one name shared"
+    )
+    assert (
+        levels(person("Bondarenko", "Misha", date), person("Bondarenko", "Oleksandr", date), keys)["given_names"] == "different"
+    )
+    # the call name's formal forms are given-name evidence only: a family name Sasha is just that
+    assert levels(person("Sasha", "Ivan", date), person("Oleksandr", "Ivan", date), keys)["family_name"] != "same"
+
+
 def test_sisters_with_placeholder_dates_differ_on_given_name(keys) -> None:
     shared = dict(street="Testweg 5", postcode="51373", nationalities=("AFG",), sex="F")
     got = levels(person("Ahmadi", "Zahra", (1990, 1, 1), **shared), person("Ahmadi", "Maryam", (1990, 1, 1), **shared), keys)
