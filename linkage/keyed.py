@@ -40,13 +40,14 @@ BLOOM_HASHES = 6
 PLAIN_BLOOM = 1  # scheme 1: the Bloom filter as it is (key versions made before scheme 2)
 DIFFUSED_BLOOM = 2  # scheme 2: the filter diffused, with its set bits beside it
 SCHEME = DIFFUSED_BLOOM  # what a new key version encodes with
-# Output bits each input bit toggles. Measured on 4,000 generated family names with the Bloom
-# alignment given (tests/security): 16 left 14 % of the other names to a correlation miner, 24
-# about 1 %; more saturates the distance the comparison levels are read from (the Dice level
-# agrees with the plain filter's in 97 % of similar name pairs at 16, 93 % at 24, 86 % at 32) and
-# costs recall (benchmarks/error_analysis.py, FEBRL3 without identifier: 1018 false negatives at
-# 24, 1037 at 32, 1088 at 40; plain filters 1023).
-DIFFUSION_WEIGHT = 24
+# Output bits each input bit toggles. Measured on 4,000 generated family names, the 60 most
+# frequent filters aligned (tests/security): the better miner decoded 14 % of the other names at
+# 16 (one key), up to 4.6 % at 24 and at most 1.1 % at 28 (20 random keys each). More saturates the
+# distance the comparison levels are read from: the Dice level agrees with the plain filter's in
+# 97 % of similar name pairs at 16, 93 % at 24, 89 % at 28, 86 % at 32, and recall falls
+# (benchmarks/error_analysis.py, FEBRL3 without identifier, false negatives over random keys:
+# plain 1015-1023, 28: 1030-1036, 32: 1037, 40: 1088).
+DIFFUSION_WEIGHT = 28
 
 
 def derive_key(master: bytes, key_id: str, purpose: str) -> bytes:
