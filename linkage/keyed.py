@@ -10,7 +10,7 @@ filters of names sharing it) and decode the other filters (Christen et al. 2017/
 suite decoded 79–86 % of the other family names so). Scheme 2 stores the filter *diffused*
 (Armknecht, Heng and Schnell, PoPETs 2023): a keyed linear map over GF(2), each input bit XOR-ing
 a keyed random set of ``DIFFUSION_WEIGHT`` output bits in. A bigram no longer has bits of its own
-(its bits toggle with the rest of the name), about 40 % of the output bits are set whatever the
+(its bits toggle with the rest of the name), about 45 % of the output bits are set whatever the
 name, yet the Hamming distance of two outputs still estimates that of the two inputs, so the Dice
 coefficient the comparison levels need is estimated from it and the inputs' set bits, which are
 stored beside the filter (``bloom_similarity``).
