@@ -58,7 +58,7 @@ def blocking_keys(enc: RecordEncoding) -> set[BlockKey]:
     if enc.jobcenter_no is not None:
         keys.add(("jc", enc.jobcenter_no, 0))
     keys |= _address_keys(enc, year, ymd)
-    if enc.birth_place is not None:  # the birth place with each name part: also without a birth date
+    if enc.birth_place is not None:  # the birth place with each family-name part: also without a birth date
         for name in enc.names:
             for _canon, skel, _sound in name.family:
                 keys.add(("skel+place", skel, enc.birth_place[1]))
