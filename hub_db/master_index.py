@@ -80,17 +80,19 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     start = kept_index.begin(session, pending)
     index = start.kept or kept_index.KeptIndex(index_snapshot.load(session, queued=pending))
     loaded, arr, derived = index.loaded, index.loaded.arrays, index.derived
-    twins_ruled_out = household_decisions_of(session, arr).rules_out_twins
+    params, version = _stored_model(session, len(arr), policy)
+    if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
+        progress.note("link", f"{records}: learning the model")
+        params, version = _store_new_model(session, arr, _new_parameters(arr))
+    # the reviewers' decisions or the index's own households (the model's census) may show that
+    # the twins' pattern is one person here (linkage.household)
+    twins_ruled_out = params.household_census.rules_out_twins or household_decisions_of(session, arr).rules_out_twins
     if twins_ruled_out:  # pairs the rule held back and the model would link: their records again
         pending = pending | _held_back_by_the_twins_rule(session, arr, policy)
         records = f"{len(pending)} records"
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
     thresholds = policy.thresholds()
-    params, version = _stored_model(session, len(arr), policy)
-    if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
-        progress.note("link", f"{records}: learning the model")
-        params, version = _store_new_model(session, arr, _new_parameters(arr))
     model = derived(("model", version), lambda: params.applied_to(arr))
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
     # the scope search and, on a first run, the clustering

@@ -58,7 +58,7 @@ def blocking_keys(enc: RecordEncoding) -> set[BlockKey]:
     if enc.jobcenter_no is not None:
         keys.add(("jc", enc.jobcenter_no, 0))
     keys |= _address_keys(enc, year, ymd)
-    if enc.birth_place is not None:  # the birth place with each name part: also without a birth date
+    if enc.birth_place is not None:  # the birth place with each family-name part: also without a birth date
         for name in enc.names:
             for _canon, skel, _sound in name.family:
                 keys.add(("skel+place", skel, enc.birth_place[1]))
@@ -82,11 +82,12 @@ def _name_keys(name: NameCode, year: int, ymd: int) -> set[BlockKey]:
         first, second = sorted((name.family[0][2], name.given[0][2]))
         keys.add(("phonetic-name+year", first, second, year))
     # any two name parts, wherever the intake put them: swapped fields, patronymic chains
-    # (Helen Tesfamariam / Helen Tesfamariam Nahum) and one-part family names all keep a key
-    skeletons = sorted({t[1] for t in tokens})
-    for i, first in enumerate(skeletons):
-        for second in skeletons[i + 1 :]:
-            keys.add(("skel+skel", first, second))
+    # (Helen Tesfamariam / Helen Tesfamariam Nahum) and one-part family names all keep a key;
+    # not two that sound alike (a call name and its formal name, encode._formal_codes)
+    for i, (_c, first, first_sound) in enumerate(tokens):
+        for _c2, second, second_sound in tokens[i + 1 :]:
+            if first != second and first_sound != second_sound:
+                keys.add(("skel+skel", min(first, second), max(first, second)))
     if name.family_joined is not None:
         keys.add(("joined+year", name.family_joined, year))
     return keys

@@ -82,11 +82,12 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     both = (family_sound != NONE) & (given_sound != NONE)
     whole_name = key_hash("phonetic-name+year", np.minimum(family_sound, given_sound), np.maximum(family_sound, given_sound))
     add("phonetic-name+year", whole_name, np.broadcast_to(year[:, None], both.shape), both, who[:, :, 0])
+    sound = np.concatenate([arr.fam_p, arr.giv_p], axis=2)
     width = canon.shape[2]
     for p in range(width):
         for q in range(p + 1, width):
             sp, sq = skel[:, :, p], skel[:, :, q]
-            mask = present[:, :, p] & present[:, :, q] & (sp != sq)
+            mask = present[:, :, p] & present[:, :, q] & (sp != sq) & (sound[:, :, p] != sound[:, :, q])
             add("skel+skel", np.minimum(sp, sq), np.maximum(sp, sq), mask, who[:, :, 0])
     add("joined+year", arr.fam_j, np.broadcast_to(year[:, None], arr.fam_j.shape), arr.fam_j != NONE, who[:, :, 0])
     zero = np.zeros(n, dtype=np.int64)

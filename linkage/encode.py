@@ -247,12 +247,31 @@ def _encoded_part(text: str, keys: EncodingKeys, call_names: bool = False) -> _E
     population (encoding each anew was over a quarter of the pseudonymisation time).
 
     ``call_names`` (given names): a call name also carries the tokens of the formal names it
-    stands for (``normalise.formal_names``), so Sasha and Oleksandr share a name; the joined
-    token and the Bloom filter stay those of the name as written."""
+    stands for (``_formal_codes``), so Sasha and Oleksandr share a name; the joined token and the
+    Bloom filter stay those of the name as written."""
     tokens = _name_part_tokens(text)
-    formal = [f for t in tokens for f in formal_names(t) if f not in tokens] if call_names else []
+    codes = _token_codes(tokens, keys) + (_formal_codes(tokens, keys) if call_names else ())
     bloom, bloom_bits = keys.bloom(bigrams(_joined_canonical(tokens)))
-    return _EncodedPart(_token_codes(tokens + list(dict.fromkeys(formal)), keys), _joined_token(tokens, keys), bloom, bloom_bits)
+    return _EncodedPart(codes, _joined_token(tokens, keys), bloom, bloom_bits)
+
+
+def _formal_codes(tokens: list[str], keys: EncodingKeys) -> tuple[tuple[int, int, int], ...]:
+    """The (canonical, skeleton, sound) tokens of the formal names the call names among
+    ``tokens`` stand for (``normalise.formal_names``). Each keeps its call name's *sound*: the
+    blocking key of two name parts (``linkage.blocking``) skips parts that sound alike, so a call
+    name and its own formal name are never a key of their own (every Karim would meet every
+    other through Karim + Abdulkarim)."""
+    codes: list[tuple[int, int, int]] = []
+    taken = {variant_group(canonical(t)) for t in tokens}
+    for token in tokens:
+        for formal in formal_names(token):
+            group = variant_group(canonical(formal))
+            if group in taken:
+                continue
+            taken.add(group)
+            sound = keys.token("name", f"p:{phonetic(token)}")
+            codes.append((keys.token("name", f"c:{group}"), keys.token("name", f"s:{skeleton(group)}"), sound))
+    return tuple(codes)
 
 
 def forget_cached_encodings() -> None:

@@ -24,6 +24,7 @@ from kim_hub.linkage.columnar import NONE, EncodingArrays, from_encodings
 from kim_hub.linkage.compare import FAMILY, FIELDS, GIVEN, LEVELS, MISSING
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.encode import RecordEncoding
+from kim_hub.linkage.household import household_census, household_pattern
 from kim_hub.linkage.model import SAME_FAMILY_LEVEL, MatchModel, value_frequencies_arrays
 
 RANDOM_PAIRS = 60_000
@@ -59,11 +60,16 @@ def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int
         name: _normalised(list(np.mean(m_estimates[name], axis=0))) if m_estimates[name] else _initial_m(name) for name in FIELDS
     }
     family, given, dates = value_frequencies_arrays(arr)
+    households = _household_levels(arr, seed)
+    census = household_census(households)
+    if census.rules_out_twins:  # the pattern's pairs are one person here, not two of one family
+        households = households[~household_pattern(households)]
     return MatchModel(
         m=m_final,
         u=u_random,
         u_random=u_random,
-        u_same_family=household_u(arr, seed),
+        u_same_family=_household_u_of(households),
+        household_census=census,
         matches_per_record=0.5,
         record_count=len(arr),
         family_freq=dict(family),
@@ -87,9 +93,21 @@ def household_u(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: 
     (almost all non-matches; given names say nothing about a shared address among them).
     """
     arr = encodings if isinstance(encodings, EncodingArrays) else from_encodings(encodings)
+    return _household_u_of(_household_levels(arr, seed))
+
+
+def _household_levels(arr: EncodingArrays, seed: int) -> np.ndarray:
+    """Levels of the sampled pairs that share a family name (the same or a transliteration
+    variant) and whose given names differ outright: different people of one family, almost all,
+    and the pairs ``linkage.household.household_census`` counts."""
     a, b = _pairs_sharing(arr, _family_key, seed)
     levels = compare_pairs(arr, a, b).levels
-    levels = levels[(levels[:, GIVEN] == 0) & (levels[:, FAMILY] >= SAME_FAMILY_LEVEL)]
+    selected: np.ndarray = levels[(levels[:, GIVEN] == 0) & (levels[:, FAMILY] >= SAME_FAMILY_LEVEL)]
+    return selected
+
+
+def _household_u_of(levels: np.ndarray) -> dict[str, list[float]]:
+    """``household_u`` from the pairs ``_household_levels`` selected."""
     if len(levels) < MIN_HOUSEHOLD_PAIRS:
         return {}
     counts = {}

@@ -238,9 +238,11 @@ def link_all(
     twins_ruled_out: bool = False,
 ) -> tuple[Clustering, MatchModel]:
     """Block, compare, score and cluster every record; learns the model when none is given.
-    ``twins_ruled_out``: as the installation's reviewers may have shown (``linkage.household``)."""
+    ``twins_ruled_out``: as the installation's reviewers may have shown (``linkage.household``);
+    the model's census of the index's households may show it too."""
     arr = from_encodings(encodings)
     learnt = model or calibrate_priors(estimate(arr), arr)
     applied = learnt.applied_to(arr)
+    twins_ruled_out = twins_ruled_out or learnt.household_census.rules_out_twins
     scored = score_candidates(arr, applied, candidate_pair_pieces(arr), thresholds.review, twins_ruled_out)
     return cluster_scored(arr, scored, applied, thresholds, encodings=encodings), applied

@@ -15,6 +15,7 @@ shipped model (``linkage.default_model``) is never changed by using it. It score
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import numpy as np
 from kim_hub.linkage.columnar import NONE, EncodingArrays
 from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, MISSING, Comparison
 from kim_hub.linkage.compare_arrays import PairLevels
+from kim_hub.linkage.household import HouseholdCensus
 
 TOP_LEVEL = [len(LEVELS[name]) - 1 for name in FIELDS]
 TF_MIN_U = 1e-5
@@ -49,6 +51,8 @@ class MatchModel:
     # log2 odds added to the prior for a pair from one body and from two bodies (linkage.calibrate)
     same_body_shift: float = 0.0
     other_body_shift: float = 0.0
+    # the index's households: may its twins' pattern link automatically? (linkage.household)
+    household_census: HouseholdCensus = field(default_factory=HouseholdCensus)
 
     @property
     def prior(self) -> float:
@@ -181,6 +185,7 @@ class MatchModel:
             date_freq=dict(dates),
             same_body_shift=self.same_body_shift,
             other_body_shift=self.other_body_shift,
+            household_census=self.household_census,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,6 +200,7 @@ class MatchModel:
             "u_same_family": self.u_same_family,
             "same_body_shift": self.same_body_shift,
             "other_body_shift": self.other_body_shift,
+            "household_census": dataclasses.asdict(self.household_census),
         }
 
     @classmethod
@@ -208,6 +214,7 @@ class MatchModel:
             u_same_family=data.get("u_same_family", {}),
             same_body_shift=data.get("same_body_shift", 0.0),
             other_body_shift=data.get("other_body_shift", 0.0),
+            household_census=HouseholdCensus(**data.get("household_census", {})),
         )
 
 

@@ -225,7 +225,7 @@ def variant_group(canonical_token: str) -> str:
 
 @lru_cache(maxsize=1)
 def _call_names() -> dict[str, tuple[str, ...]]:
-    """Call name (its variant group) → the formal given names it stands for, from
+    """Call name (folded, as spelt) → the formal given names it stands for, from
     mappings/call_names.csv (data, not code)."""
     formal_of: dict[str, list[str]] = {}
     text = resources.files("kim_hub.mappings").joinpath("call_names.csv").read_text(encoding="utf-8")
@@ -235,11 +235,15 @@ def _call_names() -> dict[str, tuple[str, ...]]:
             continue
         formal, calls = names[0], names[1:]
         for call in calls:
-            formal_of.setdefault(variant_group(canonical(call)), []).append(formal)
+            formal_of.setdefault(call, []).append(formal)
     return {call: tuple(dict.fromkeys(formals)) for call, formals in formal_of.items()}
 
 
 def formal_names(token: str) -> tuple[str, ...]:
     """The formal given names a folded given-name token is a call name of (Sasha → Oleksandr,
-    Oleksandra; Mo → Mohammed), none for a name that is no call name."""
-    return _call_names().get(variant_group(canonical(token)), ())
+    Oleksandra; Mo → Mohammed), none for a name that is no call name.
+
+    Matched as spelt (folded), not by the canonical form: canonical forms of short names collide
+    (Lina and Lena are one canonical form, and Lina is a name of its own, not Olena's call name),
+    so the list spells out the call names' usual spellings itself (Sasha, Sascha)."""
+    return _call_names().get(token, ())
