@@ -69,7 +69,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from kim_hub.hub_db.keystore import DEFAULT_KEY_ID, key_path, set_current
+from kim_hub.hub_db.keystore import DEFAULT_KEY_ID, key_path, set_current, write_scheme
+from kim_hub.linkage.keyed import SCHEME
 from kim_hub.pipeline.home import HubConfig, HubHome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,6 +231,7 @@ def plant_key(home: Path) -> None:
     descriptor = os.open(key_path(key_dir, DEFAULT_KEY_ID), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(base64.b64encode(BENCHMARK_MASTER_KEY).decode() + "\n")
+    write_scheme(key_dir, DEFAULT_KEY_ID, SCHEME)  # as `kim-hub init` writes a new key version
     set_current(key_dir, DEFAULT_KEY_ID)
 
 

@@ -67,13 +67,21 @@ def register(commands: CommandGroup) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from kim_hub.pipeline.setup import initialise_home
+    from kim_hub.linkage.keyed import SCHEME
+    from kim_hub.pipeline.setup import encoding_keys, initialise_home
 
     home = home_of(args)
-    _config, settled = initialise_home(home)
+    config, settled = initialise_home(home)
+    keys = encoding_keys(home, config)
     print(f"kim-hub home ready: {home.path}")
     print(f"  configuration  {home.config_file}")
     print(f"  inboxes        {home.path / 'inbox'}/<source>/")
+    print(f"  encodings      key {keys.key_id}, scheme {keys.scheme}")
+    if keys.scheme < SCHEME:
+        print(
+            f"key {keys.key_id} encodes with scheme {keys.scheme} (plain Bloom filters): 'kim-hub keys rotate' re-encodes "
+            f"every record under a new key of scheme {SCHEME} (docs/operations.md, 'Upgrading the encoding scheme')"
+        )
     for source, renamed in settled.encrypted.items():
         print(f"  record ids     {source}: {len(renamed)} stored in clear, now encrypted")
     for source, count in settled.tokens_kept.items():

@@ -9,7 +9,11 @@ from, and ``record-ids-k1.key``, the AES-SIV key of the record ids the hub keeps
 (``linkage.record_ids``; the job centre's Kundennummer). They are made, made current, rotated and
 destroyed together. A home made before the record-id key existed gets it from ``kim-hub init``
 (which also encrypts the ids stored in clear until then); until then the keys refuse to load, so
-no command stores a clear id next to encrypted ones. Apart from the versions: ``audit.key``,
+no command stores a clear id next to encrypted ones. Beside them, ``scheme-k1`` names the encoding
+scheme of the version (``linkage.keyed``: 2, diffused Bloom filters); a version made before the
+marker existed has none and keeps scheme 1 (plain filters), so an installation's stored encodings
+stay comparable with the ones it makes next, until a key rotation moves every record to a new
+version of the current scheme. Apart from the versions: ``audit.key``,
 which seals the audit log and is never rotated (``create_audit_key``, ``hub_db.audit_chain``), and
 ``erasure.key``, the erasure ledger's, which makes its keyed record digests and seals its chain,
 never rotated either (``create_erasure_key``, ``hub_db.erasure_ledger``); and ``web-totp.key``, which
@@ -36,7 +40,7 @@ import stat
 from pathlib import Path
 
 from kim_hub.core.errors import ConfigError, FatalError
-from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, SCHEME, EncodingKeys
 from kim_hub.linkage.record_ids import KEY_BYTES as RECORD_ID_KEY_BYTES
 
 KEY_BYTES = 32
@@ -61,16 +65,25 @@ def record_id_key_path(key_dir: Path, key_id: str) -> Path:
     return key_dir / f"record-ids-{key_id}.key"
 
 
+def scheme_path(key_dir: Path, key_id: str) -> Path:
+    """The file naming a key version's encoding scheme (``scheme-k1``); missing: scheme 1."""
+    key_path(key_dir, key_id)  # the same rule for the id
+    return key_dir / f"scheme-{key_id}"
+
+
 def create_key(key_dir: Path, key_id: str = DEFAULT_KEY_ID, make_current: bool = True) -> Path:
     """Write a new random key version (mode 0600, folder 0700): its master key and its record-id
-    key, each only where it is missing; an existing key is never overwritten. Returns the master
-    key's path.
+    key, each only where it is missing; an existing key is never overwritten. A new master key
+    gets the current encoding scheme (``write_scheme``); an existing one keeps its own. Returns
+    the master key's path.
 
     The folder is created 0700 here if it is missing; an existing folder is checked, never
     chmod-ed: a loose, foreign or linked one is refused (FatalError)."""
     _private_folder(key_dir)
     path = key_path(key_dir, key_id)
     created = _write_new_key(path, KEY_BYTES)
+    if created:
+        write_scheme(key_dir, key_id, SCHEME)
     _write_new_key(record_id_key_path(key_dir, key_id), RECORD_ID_KEY_BYTES)
     if make_current and created:
         set_current(key_dir, key_id)
@@ -86,6 +99,24 @@ def _write_new_key(path: Path, size: int) -> bool:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(base64.b64encode(secrets.token_bytes(size)).decode() + "\n")
     return True
+
+
+def write_scheme(key_dir: Path, key_id: str, scheme: int) -> None:
+    """Name the encoding scheme of a key version (atomic, like ``current``)."""
+    temporary = key_dir / f".scheme-{key_id}.tmp"
+    temporary.write_text(f"{scheme}\n")
+    os.replace(temporary, scheme_path(key_dir, key_id))
+
+
+def read_scheme(key_dir: Path, key_id: str) -> int:
+    """The encoding scheme of a key version: 1 (plain Bloom filters) where no marker names one."""
+    path = scheme_path(key_dir, key_id)
+    if not os.path.lexists(path):
+        return PLAIN_BLOOM
+    text = path.read_text().strip() if path.is_file() and not path.is_symlink() else ""
+    if text not in {str(PLAIN_BLOOM), str(DIFFUSED_BLOOM)}:
+        raise FatalError(f"key folder {key_dir}: {path.name} names no known encoding scheme; refusing to start")
+    return int(text)
 
 
 def audit_key_path(key_dir: Path) -> Path:
@@ -179,6 +210,7 @@ def destroy_key(key_dir: Path, key_id: str) -> None:
     hub's to destroy)."""
     for path in (key_path(key_dir, key_id), record_id_key_path(key_dir, key_id)):
         _destroy_file(path)
+    scheme_path(key_dir, key_id).unlink(missing_ok=True)
 
 
 def _destroy_file(path: Path) -> None:
@@ -220,7 +252,7 @@ def load_keys(key_dir: Path, key_id: str | None = None) -> EncodingKeys:
     record_id_key = base64.b64decode(_read_key_file(record_id_file).strip())
     if len(record_id_key) != RECORD_ID_KEY_BYTES:
         raise FatalError(f"key file {record_id_file} does not hold a {RECORD_ID_KEY_BYTES}-byte key; refusing to start")
-    return EncodingKeys.from_master(master, key_id, record_id_key)
+    return EncodingKeys.from_master(master, key_id, record_id_key, read_scheme(key_dir, key_id))
 
 
 def check_key_folder(key_dir: Path) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from kim_hub.linkage.encode import DateCode, NameCode, RecordEncoding
-from kim_hub.linkage.keyed import BLOOM_BITS
+from kim_hub.linkage.keyed import BLOOM_BITS, PLAIN_BLOOM
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 NONE = -1
@@ -63,7 +63,8 @@ class EncodingArrays:
     giv_j: np.ndarray
     fam_bloom: np.ndarray  # uint64 [n, V, WORDS]
     giv_bloom: np.ndarray
-    fam_pop: np.ndarray  # int32 [n, V]: set bits of the Bloom filter
+    # int32 [n, V]: set bits of the plain Bloom filter (stored beside a diffused one: keyed.bloom_similarity)
+    fam_pop: np.ndarray
     giv_pop: np.ndarray
     d_ymd: np.ndarray  # int64 [n]; all NONE with d_has False when there is no date
     d_ydm: np.ndarray
@@ -86,6 +87,7 @@ class EncodingArrays:
     azr_auth: np.ndarray  # bool [n]
     jobcenter: np.ndarray  # int64 [n]
     household: np.ndarray  # int64 [n]
+    scheme: np.ndarray  # int8 [n]: the encoding scheme (keyed.PLAIN_BLOOM, keyed.DIFFUSED_BLOOM)
     # int16 [n]: which body (source) holds the record, NONE when unknown. Not part of the
     # encoding: the index load sets it from the records' rows (the prior differs by kind of pair)
     body: np.ndarray
@@ -117,6 +119,7 @@ class EncodingArrays:
                 placeholder=bool(self.d_placeholder[i]),
             )
         place = None
+        diffused = self.scheme[i] != PLAIN_BLOOM
         if self.place_c[i] != NONE:
             place = (int(self.place_c[i]), int(self.place_s[i]), _bloom_int(self.place_bloom[i]))
         return RecordEncoding(
@@ -133,12 +136,15 @@ class EncodingArrays:
             jobcenter_no=_opt(self.jobcenter[i]),
             azr_authoritative=bool(self.azr_auth[i]),
             household=_opt(self.household[i]),
+            birth_place_bloom_bits=int(self.place_pop[i]) if diffused and place is not None else None,
+            scheme=int(self.scheme[i]),
         )
 
     def _name(self, i: int, v: int) -> NameCode:
         def tokens(c: np.ndarray, s: np.ndarray, p: np.ndarray) -> tuple[tuple[int, int, int], ...]:
             return tuple((int(x), int(y), int(z)) for x, y, z in zip(c[i, v], s[i, v], p[i, v]) if x != NONE)
 
+        diffused = self.scheme[i] != PLAIN_BLOOM
         return NameCode(
             family=tokens(self.fam_c, self.fam_s, self.fam_p),
             given=tokens(self.giv_c, self.giv_s, self.giv_p),
@@ -146,6 +152,8 @@ class EncodingArrays:
             given_joined=_opt(self.giv_j[i, v]),
             family_bloom=_bloom_int(self.fam_bloom[i, v]),
             given_bloom=_bloom_int(self.giv_bloom[i, v]),
+            family_bloom_bits=int(self.fam_pop[i, v]) if diffused else None,
+            given_bloom_bits=int(self.giv_pop[i, v]) if diffused else None,
         )
 
     def to_bytes(self) -> bytes:
@@ -210,12 +218,9 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
     t_max = max([len(name[part]) for _, d in items for name in d["names"] for part in ("family", "given")] + [1])
     k_nat = max([len(d["nationalities"]) for _, d in items] + [1])
     k_azr = max([len(d["azr_neighbours"]) for _, d in items] + [1])
-    token_at: dict[str, list[int]] = {"fam": [], "giv": []}  # flat positions i*V*T + v*T + t
-    token_val: dict[str, list[tuple[int, int, int]]] = {"fam": [], "giv": []}
-    joined_at: dict[str, list[int]] = {"fam": [], "giv": []}
-    joined_val: dict[str, list[int]] = {"fam": [], "giv": []}
-    bloom_bytes = {"fam": bytearray(n * v_max * WORDS * 8), "giv": bytearray(n * v_max * WORDS * 8)}
+    names = _NameColumns(n, v_max, t_max)
     place_bytes = bytearray(n * WORDS * 8)
+    place_bits: dict[int, int] = {}
     columns: dict[str, list[int]] = {
         key: [NONE] * n
         for key in (
@@ -234,24 +239,15 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
         )
     }
     flags: dict[str, list[bool]] = {key: [False] * n for key in ("d_has", "d_placeholder", "azr_auth")}
-    d_precision, sex, n_names, key_id = [NONE] * n, [NONE] * n, [0] * n, [""] * n
+    d_precision, sex, n_names, key_id, scheme = [NONE] * n, [NONE] * n, [0] * n, [""] * n, [PLAIN_BLOOM] * n
     nat_rows: list[list[int]] = []
     azr_rows: list[list[int]] = []
     size = WORDS * 8
     for i, (_rid, d) in enumerate(items):
         key_id[i] = d["key_id"]
+        scheme[i] = d.get("scheme", PLAIN_BLOOM)
         n_names[i] = len(d["names"])
-        for v, name in enumerate(d["names"]):
-            base = (i * v_max + v) * t_max
-            for part, prefix in (("family", "fam"), ("given", "giv")):
-                tokens = name[part]
-                token_at[prefix].extend(range(base, base + len(tokens)))
-                token_val[prefix].extend(tokens)
-                if name[part + "_joined"] is not None:
-                    joined_at[prefix].append(i * v_max + v)
-                    joined_val[prefix].append(name[part + "_joined"])
-                offset = (i * v_max + v) * size
-                bloom_bytes[prefix][offset : offset + size] = name[part + "_bloom"].to_bytes(size, "little")
+        names.add(i, d["names"])
         date = d["birth_date"]
         if date:
             flags["d_has"][i] = True
@@ -268,6 +264,8 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
         if place:
             columns["place_c"][i], columns["place_s"][i] = place[0], place[1]
             place_bytes[i * size : (i + 1) * size] = place[2].to_bytes(size, "little")
+            if d.get("birth_place_bloom_bits") is not None:
+                place_bits[i] = d["birth_place_bloom_bits"]
         for key, column in (
             ("street", "street"),
             ("postcode", "postcode"),
@@ -280,16 +278,13 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
                 columns[column][i] = value
         azr_rows.append(d["azr_neighbours"])
         flags["azr_auth"][i] = bool(d.get("azr_authoritative", False))
-    tok = _name_arrays(token_at, token_val, joined_at, joined_val, bloom_bytes, (n, v_max, t_max))
     place_bloom = np.frombuffer(bytes(place_bytes), dtype="<u8").reshape(n, WORDS).astype(np.uint64)
     arrays = {key: np.array(values, dtype=np.int64) for key, values in columns.items()}
     return EncodingArrays(
         ids=np.fromiter((rid for rid, _ in items), dtype=np.int64, count=n),
         key_id=np.array(key_id, dtype=object),
         n_names=np.array(n_names, dtype=np.int8),
-        **tok,
-        fam_pop=popcount(tok["fam_bloom"]).sum(axis=-1, dtype=np.int32),
-        giv_pop=popcount(tok["giv_bloom"]).sum(axis=-1, dtype=np.int32),
+        **names.arrays(),
         **{key: arrays[key] for key in ("d_ymd", "d_ydm", "d_ym", "d_md", "d_year")},
         d_has=np.array(flags["d_has"], dtype=bool),
         d_placeholder=np.array(flags["d_placeholder"], dtype=bool),
@@ -299,7 +294,7 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
         place_c=arrays["place_c"],
         place_s=arrays["place_s"],
         place_bloom=place_bloom,
-        place_pop=popcount(place_bloom).sum(axis=-1, dtype=np.int32),
+        place_pop=_set_bits(place_bloom, list(place_bits), list(place_bits.values())),
         street=arrays["street"],
         postcode=arrays["postcode"],
         azr=arrays["azr"],
@@ -307,33 +302,68 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
         azr_auth=np.array(flags["azr_auth"], dtype=bool),
         jobcenter=arrays["jobcenter"],
         household=arrays["household"],
+        scheme=np.array(scheme, dtype=np.int8),
         body=np.full(n, NONE, dtype=np.int16),
     )
 
 
-def _name_arrays(
-    token_at: dict[str, list[int]],
-    token_val: dict[str, list[tuple[int, int, int]]],
-    joined_at: dict[str, list[int]],
-    joined_val: dict[str, list[int]],
-    bloom_bytes: dict[str, bytearray],
-    shape: tuple[int, int, int],
-) -> dict[str, np.ndarray]:
-    """The name columns (``fam_*``, ``giv_*``) from the flat lists ``_build`` filled."""
-    n, v_max, t_max = shape
-    tok: dict[str, np.ndarray] = {}
-    for prefix in ("fam", "giv"):
-        values = np.array(token_val[prefix], dtype=np.int64).reshape(-1, 3)
-        at = np.array(token_at[prefix], dtype=np.int64)
-        for k, suffix in enumerate(("_c", "_s", "_p")):
-            flat = np.full(n * v_max * t_max, NONE, dtype=np.int64)
-            flat[at] = values[:, k]
-            tok[prefix + suffix] = flat.reshape(n, v_max, t_max)
-        flat = np.full(n * v_max, NONE, dtype=np.int64)
-        flat[np.array(joined_at[prefix], dtype=np.int64)] = np.array(joined_val[prefix], dtype=np.int64)
-        tok[prefix + "_j"] = flat.reshape(n, v_max)
-        tok[prefix + "_bloom"] = np.frombuffer(bytes(bloom_bytes[prefix]), dtype="<u8").reshape(n, v_max, WORDS).astype(np.uint64)
-    return tok
+class _NameColumns:
+    """The name columns (``fam_*``, ``giv_*``) filled record by record as flat lists, then made
+    arrays at once (``_build``)."""
+
+    def __init__(self, n: int, v_max: int, t_max: int) -> None:
+        self.n, self.v_max, self.t_max = n, v_max, t_max
+        self.token_at: dict[str, list[int]] = {"fam": [], "giv": []}  # flat positions i*V*T + v*T + t
+        self.token_val: dict[str, list[tuple[int, int, int]]] = {"fam": [], "giv": []}
+        self.joined_at: dict[str, list[int]] = {"fam": [], "giv": []}  # flat positions i*V + v
+        self.joined_val: dict[str, list[int]] = {"fam": [], "giv": []}
+        self.bits_at: dict[str, list[int]] = {"fam": [], "giv": []}  # where a diffused filter's set bits are stored
+        self.bits_val: dict[str, list[int]] = {"fam": [], "giv": []}
+        self.bloom_bytes = {"fam": bytearray(n * v_max * WORDS * 8), "giv": bytearray(n * v_max * WORDS * 8)}
+
+    def add(self, i: int, names: list[dict[str, Any]]) -> None:
+        size = WORDS * 8
+        for v, name in enumerate(names):
+            at = i * self.v_max + v
+            base = at * self.t_max
+            for part, prefix in (("family", "fam"), ("given", "giv")):
+                tokens = name[part]
+                self.token_at[prefix].extend(range(base, base + len(tokens)))
+                self.token_val[prefix].extend(tokens)
+                if name[part + "_joined"] is not None:
+                    self.joined_at[prefix].append(at)
+                    self.joined_val[prefix].append(name[part + "_joined"])
+                self.bloom_bytes[prefix][at * size : (at + 1) * size] = name[part + "_bloom"].to_bytes(size, "little")
+                if name.get(part + "_bloom_bits") is not None:
+                    self.bits_at[prefix].append(at)
+                    self.bits_val[prefix].append(name[part + "_bloom_bits"])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        n, v_max, t_max = self.n, self.v_max, self.t_max
+        tok: dict[str, np.ndarray] = {}
+        for prefix in ("fam", "giv"):
+            values = np.array(self.token_val[prefix], dtype=np.int64).reshape(-1, 3)
+            at = np.array(self.token_at[prefix], dtype=np.int64)
+            for k, suffix in enumerate(("_c", "_s", "_p")):
+                flat = np.full(n * v_max * t_max, NONE, dtype=np.int64)
+                flat[at] = values[:, k]
+                tok[prefix + suffix] = flat.reshape(n, v_max, t_max)
+            flat = np.full(n * v_max, NONE, dtype=np.int64)
+            flat[np.array(self.joined_at[prefix], dtype=np.int64)] = np.array(self.joined_val[prefix], dtype=np.int64)
+            tok[prefix + "_j"] = flat.reshape(n, v_max)
+            blooms = np.frombuffer(bytes(self.bloom_bytes[prefix]), dtype="<u8").reshape(n, v_max, WORDS).astype(np.uint64)
+            tok[prefix + "_bloom"] = blooms
+            tok[prefix + "_pop"] = _set_bits(blooms, self.bits_at[prefix], self.bits_val[prefix])
+        return tok
+
+
+def _set_bits(blooms: np.ndarray, at: list[int], stored: list[int]) -> np.ndarray:
+    """Set bits of the plain filters ([n] or [n, V]): counted in plain ones, the count stored
+    beside a diffused one at the flat positions ``at``."""
+    pops = popcount(blooms).sum(axis=-1, dtype=np.int32)
+    if at:
+        pops.reshape(-1)[np.array(at, dtype=np.int64)] = np.array(stored, dtype=np.int32)
+    return pops
 
 
 def _padded(rows: list[list[int]], width: int) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kim_hub.linkage.encode import DateCode, NameCode, NamePart, RecordEncoding
-from kim_hub.linkage.keyed import dice
+from kim_hub.linkage.keyed import bloom_similarity
 from kim_hub.mappings.identifier_policy import identifier_policy
 
 MISSING = -1
@@ -72,7 +72,7 @@ def compare(a: RecordEncoding, b: RecordEncoding) -> Comparison:
             date_level,
             _equal_level(a.sex, b.sex),
             _nationality_level(a.nationalities, b.nationalities),
-            _place_level(a.birth_place, b.birth_place),
+            _place_level(a, b),
             _address_level(a, b),
             _identifier_level(a.azr, b.azr, a.azr_neighbours, b.azr_neighbours),
             _equal_level(a.jobcenter_no, b.jobcenter_no),
@@ -144,7 +144,7 @@ def _family_level(a: NamePart, b: NamePart) -> tuple[int, int | None]:
         return 4, a.joined
     if a.skeletons & b.skeletons:
         return 3, None
-    similarity = dice(a.bloom, b.bloom)
+    similarity = bloom_similarity(a.bloom, a.bloom_bits, b.bloom, b.bloom_bits)
     if similarity >= NAME_BLOOM_CLOSE:
         return 2, None
     if similarity >= NAME_BLOOM_SIMILAR:
@@ -164,7 +164,7 @@ def _given_level(a: NamePart, b: NamePart) -> tuple[int, int | None]:
         return (4 if a.canonical == b.canonical else 3), min(shared)
     if a.skeletons & b.skeletons:
         return 2, None
-    if dice(a.bloom, b.bloom) >= NAME_BLOOM_SIMILAR:
+    if bloom_similarity(a.bloom, a.bloom_bits, b.bloom, b.bloom_bits) >= NAME_BLOOM_SIMILAR:
         return 1, None
     return 0, None
 
@@ -210,12 +210,14 @@ def _nationality_level(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     return 1 if set(a) & set(b) else 0
 
 
-def _place_level(a: tuple[int, int, int] | None, b: tuple[int, int, int] | None) -> int:
-    if a is None or b is None:
+def _place_level(a: RecordEncoding, b: RecordEncoding) -> int:
+    x, y = a.birth_place, b.birth_place
+    if x is None or y is None:
         return MISSING
-    if a[0] == b[0] or a[1] == b[1]:
+    if x[0] == y[0] or x[1] == y[1]:
         return 2
-    return 1 if dice(a[2], b[2]) >= PLACE_BLOOM_SIMILAR else 0
+    similarity = bloom_similarity(x[2], a.birth_place_bloom_bits, y[2], b.birth_place_bloom_bits)
+    return 1 if similarity >= PLACE_BLOOM_SIMILAR else 0
 
 
 def _address_level(a: RecordEncoding, b: RecordEncoding) -> int:

@@ -26,7 +26,9 @@ from kim_hub.linkage.compare import (
     PLACE_BLOOM_SIMILAR,
 )
 from kim_hub.linkage.household import household_pattern
+from kim_hub.linkage.keyed import PLAIN_BLOOM, PLAIN_DISTANCE
 
+_PLAIN_DISTANCE = np.array(PLAIN_DISTANCE)  # keyed.bloom_similarity's table, for lookups in bulk
 BATCH = 200_000  # pairs compared at a time: bounds each batch's temporaries
 _BIG = np.iinfo(np.int64).max
 _BEST_SWAPPED = 7  # the best total a swapped comparison can reach (4 + 4 - 1)
@@ -163,7 +165,8 @@ class _Part:
     rows: np.ndarray  # [p]: the records' rows, for what is gathered later
     skeletons: np.ndarray  # [n, T]: this spelling's skeleton tokens of every record
     blooms: np.ndarray  # [n, WORDS]: its Bloom filters
-    pops: np.ndarray  # [n]: their set bits
+    pops: np.ndarray  # [n]: their set bits (of the plain filters)
+    schemes: np.ndarray  # [n]: each record's encoding scheme
 
     @property
     def empty(self) -> np.ndarray:
@@ -178,7 +181,7 @@ def _part(arr: EncodingArrays, rows: np.ndarray, v: int, family: bool) -> _Part:
         if family
         else (arr.giv_c, arr.giv_s, arr.giv_j, arr.giv_bloom, arr.giv_pop)
     )
-    return _Part(np.take(c[:, v], rows, axis=0), np.take(j[:, v], rows), rows, s[:, v], bloom[:, v], pop[:, v])
+    return _Part(np.take(c[:, v], rows, axis=0), np.take(j[:, v], rows), rows, s[:, v], bloom[:, v], pop[:, v], arr.scheme)
 
 
 def _compare_names(
@@ -304,7 +307,9 @@ class _Agreement:
         self.skeleton = _any_column(_members(np.take(x.skeletons, xa, axis=0), np.take(y.skeletons, ya, axis=0)))
         ra, rb = xa[~self.skeleton], ya[~self.skeleton]
         self.dice = np.zeros(len(self.open_))
-        self.dice[~self.skeleton] = _dice(np.take(x.blooms, ra, axis=0), np.take(y.blooms, rb, axis=0), x.pops[ra], y.pops[rb])
+        self.dice[~self.skeleton] = _dice(
+            np.take(x.blooms, ra, axis=0), np.take(y.blooms, rb, axis=0), x.pops[ra], y.pops[rb], x.schemes[ra], y.schemes[rb]
+        )
 
     @cached_property
     def same_set(self) -> np.ndarray:
@@ -321,11 +326,24 @@ class _Agreement:
         return np.where(self.skeleton, skeleton_level, by_dice)
 
 
-def _dice(x_bloom: np.ndarray, y_bloom: np.ndarray, x_pop: np.ndarray, y_pop: np.ndarray) -> np.ndarray:
-    common = popcount(x_bloom & y_bloom).sum(axis=-1, dtype=np.int64)
+def _dice(
+    x_bloom: np.ndarray, y_bloom: np.ndarray, x_pop: np.ndarray, y_pop: np.ndarray, x_scheme: np.ndarray, y_scheme: np.ndarray
+) -> np.ndarray:
+    """``keyed.bloom_similarity`` of row pairs: the Dice coefficient of plain filters, estimated
+    from the Hamming distance of diffused ones, 0 between the two schemes."""
     total = (x_pop + y_pop).astype(np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, 2 * common / np.maximum(total, 1), 0.0)
+    plain = (x_scheme == PLAIN_BLOOM) & (y_scheme == PLAIN_BLOOM)
+    diffused = (x_scheme != PLAIN_BLOOM) & (y_scheme != PLAIN_BLOOM)
+    out = np.zeros(len(total))
+    if plain.any():
+        common = popcount(x_bloom[plain] & y_bloom[plain]).sum(axis=-1, dtype=np.int64)
+        out[plain] = np.where(total[plain] > 0, 2 * common / np.maximum(total[plain], 1), 0.0)
+    if diffused.any():
+        apart = popcount(x_bloom[diffused] ^ y_bloom[diffused]).sum(axis=-1, dtype=np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            estimate = 1.0 - _PLAIN_DISTANCE[apart] / total[diffused]
+        out[diffused] = np.where(total[diffused] > 0, np.maximum(estimate, 0.0), 0.0)
+    return out
 
 
 def _family_level(g: _Agreement) -> tuple[np.ndarray, np.ndarray]:
@@ -397,7 +415,14 @@ def _place_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarra
     level = np.select([missing, same], [MISSING, 2], 0)
     open_ = np.flatnonzero(~(missing | same))
     ra, rb = a[open_], b[open_]
-    dice = _dice(np.take(arr.place_bloom, ra, axis=0), np.take(arr.place_bloom, rb, axis=0), arr.place_pop[ra], arr.place_pop[rb])
+    dice = _dice(
+        np.take(arr.place_bloom, ra, axis=0),
+        np.take(arr.place_bloom, rb, axis=0),
+        arr.place_pop[ra],
+        arr.place_pop[rb],
+        arr.scheme[ra],
+        arr.scheme[rb],
+    )
     level[open_] = np.where(dice >= PLACE_BLOOM_SIMILAR, 1, 0)
     return level
 

@@ -43,6 +43,18 @@ def test_init_is_idempotent_and_private(tmp_path) -> None:
         assert (home / "inbox" / source).is_dir()
 
 
+def test_init_names_the_encoding_scheme_and_the_upgrade(tmp_path, capsys) -> None:
+    """A new home encodes with the current scheme; an older home's key (no scheme marker) is
+    told how to move to it (docs/operations.md, "Upgrading the encoding scheme")."""
+    home = tmp_path / "home"
+    assert main(["init", "--home", str(home)]) == 0
+    assert "encodings      key k1, scheme 2" in capsys.readouterr().out
+    (home / "keys" / "scheme-k1").unlink()  # as a home made before scheme 2
+    assert main(["init", "--home", str(home)]) == 0
+    out = capsys.readouterr().out
+    assert "key k1, scheme 1" in out and "'kim-hub keys rotate' re-encodes every record" in out
+
+
 def test_home_from_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("KIM_HUB_HOME", str(tmp_path / "envhome"))
     assert main(["init"]) == 0

@@ -23,14 +23,17 @@ from kim_hub.linkage.compare_arrays import identifiers_conflict as conflicts
 from kim_hub.linkage.compare_arrays import individual_evidence as evidence
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.estimate import estimate
+from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM
 from kim_hub.mappings.case_summary import Identity, PersonName
 from kim_hub.synth.default_model_training import encode_population
 from tests.support import seeded_keys
 
 
-@pytest.fixture(scope="module")
-def population():
-    keys = seeded_keys("arrays")
+@pytest.fixture(scope="module", params=[PLAIN_BLOOM, DIFFUSED_BLOOM], ids=["plain-bloom", "diffused-bloom"])
+def population(request):
+    """Both encoding schemes: plain Bloom filters (key versions made before scheme 2) are compared
+    by their Dice coefficient, diffused ones by its estimate (linkage.keyed.bloom_similarity)."""
+    keys = seeded_keys("arrays", request.param)
     with tempfile.TemporaryDirectory() as scratch:
         encodings = encode_population(Path(scratch), 600, 7, keys)
     return encodings, from_encodings(encodings)

@@ -88,6 +88,7 @@ def test_every_command_runs_under_the_private_umask(tmp_path: Path) -> None:
     assert main(["init", "--home", str(tmp_path / "home")]) == 0
     assert os.umask(LOOSE) == 0o077
     assert mode(tmp_path / "home" / "keys" / "current") == 0o600  # created by the command itself, under its umask
+    assert mode(tmp_path / "home" / "keys" / "scheme-k1") == 0o600
 
 
 def test_every_flow_sets_the_private_umask_in_whatever_process_runs_it() -> None:

@@ -6,10 +6,10 @@ import shutil
 
 from sqlalchemy import select
 
-from kim_hub.hub_db.keystore import current_key_id, load_keys
+from kim_hub.hub_db.keystore import current_key_id, load_keys, scheme_path
 from kim_hub.hub_db.models import SourceRecord
-from kim_hub.linkage.encode import _encoded_part
-from kim_hub.linkage.keyed import _bloom_positions, _token
+from kim_hub.linkage.encode import RecordEncoding, _encode_place, _encoded_part
+from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, _bloom_positions, _diffusion_masks, _token
 from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.links import link_rows
 from kim_hub.pipeline.record_ids import RecordIdForms
@@ -47,6 +47,7 @@ def test_rotation_rekeys_everything_and_keeps_every_link(hub: Hub) -> None:
     assert current_key_id(key_dir) == "k2" and not (key_dir / "hub-k1.key").exists()
     # nothing derived from the destroyed key stays cached in this process (the caches key on it)
     assert _token.cache_info().currsize == _bloom_positions.cache_info().currsize == _encoded_part.cache_info().currsize == 0
+    assert _diffusion_masks.cache_info().currsize == _encode_place.cache_info().currsize == 0
     with hub.sessions() as session:
         records = session.execute(select(SourceRecord)).scalars().all()
     assert {r.key_id for r in records} == {"k2"}
@@ -64,6 +65,34 @@ def test_rotation_rekeys_everything_and_keeps_every_link(hub: Hub) -> None:
     assert after[("stadt", "S-1")] == after[("caritas", "C-1")]
 
 
+def test_rotation_moves_a_home_of_plain_bloom_filters_to_the_current_scheme(hub: Hub) -> None:
+    """A key version made before scheme 2 has no scheme marker: it keeps encoding plain Bloom
+    filters (its stored records stay comparable with its new ones), and a rotation re-encodes
+    every record under a new version of the current scheme (docs/operations.md, the upgrade)."""
+    key_dir = hub.home.key_dir(hub.config)
+    scheme_path(key_dir, "k1").unlink()  # as a home made before scheme 2
+    legacy = load_keys(key_dir)
+    assert legacy.scheme == PLAIN_BLOOM
+    hub.drop_rows("caritas", "c.csv", GOOD)
+    hub.drop_rows("stadt", "s.csv", [GOOD[0].replace("C-1", "S-1")])
+    for source in ("caritas", "stadt"):
+        hub.ingest(source, legacy)
+    hub.link()
+    before = partition(hub.home)
+
+    def schemes() -> set[int]:
+        with hub.sessions() as session:
+            return {RecordEncoding.from_json(r.encoding).scheme for r in session.execute(select(SourceRecord)).scalars()}
+
+    assert schemes() == {PLAIN_BLOOM}
+    outcome = rotate_keys(hub.home, hub.config, hub.sessions)
+    assert outcome.complete
+    assert load_keys(key_dir).scheme == DIFFUSED_BLOOM and not scheme_path(key_dir, "k1").exists()
+    assert schemes() == {DIFFUSED_BLOOM}
+    hub.link()
+    assert partition(hub.home) == before
+
+
 def test_rotation_without_deliveries_changes_nothing(hub: Hub) -> None:
     hub.drop_rows("caritas", "c.csv", GOOD)
     hub.ingest("caritas")
@@ -72,5 +101,6 @@ def test_rotation_without_deliveries_changes_nothing(hub: Hub) -> None:
     assert not outcome.complete and outcome.missing == {"caritas": 2}
     key_dir = hub.home.key_dir(hub.config)
     assert current_key_id(key_dir) == "k1" and (key_dir / "hub-k1.key").exists() and not (key_dir / "hub-k2.key").exists()
+    assert not scheme_path(key_dir, "k2").exists()
     with hub.sessions() as session:
         assert {r.key_id for r in session.execute(select(SourceRecord)).scalars()} == {"k1"}

@@ -3,8 +3,8 @@ import os
 import pytest
 
 from kim_hub.core.errors import FatalError
-from kim_hub.hub_db.keystore import create_key, current_key_id, load_keys
-from kim_hub.linkage.keyed import _token, forget_cached_tokens
+from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, scheme_path
+from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, _token, forget_cached_tokens
 
 
 def test_key_created_private_and_never_overwritten(tmp_path) -> None:
@@ -42,3 +42,20 @@ def test_a_unique_token_equals_the_cached_one_and_stays_out_of_the_cache(tmp_pat
     assert _token.cache_info().currsize == 0
     assert unique == keys.token("identifier", "azr~3:012_456789012")
     assert _token.cache_info().currsize == 1
+
+
+def test_a_key_version_names_its_encoding_scheme(tmp_path) -> None:
+    """A new key version encodes with the current scheme (diffused Bloom filters); one made before
+    the marker existed keeps plain filters; a marker naming no scheme is refused."""
+    key_dir = tmp_path / "keys"
+    create_key(key_dir)
+    assert scheme_path(key_dir, "k1").read_text() == "2\n" and load_keys(key_dir).scheme == DIFFUSED_BLOOM
+    create_key(key_dir)  # an existing key keeps its marker (and a missing one stays missing)
+    scheme_path(key_dir, "k1").unlink()
+    create_key(key_dir)
+    assert not scheme_path(key_dir, "k1").exists() and load_keys(key_dir).scheme == PLAIN_BLOOM
+    scheme_path(key_dir, "k1").write_text("3\n")
+    with pytest.raises(FatalError, match="no known encoding scheme"):
+        load_keys(key_dir)
+    destroy_key(key_dir, "k1")
+    assert not scheme_path(key_dir, "k1").exists()

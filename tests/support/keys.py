@@ -14,8 +14,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from kim_hub.hub_db.keystore import DEFAULT_KEY_ID, key_path, record_id_key_path, set_current
-from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.hub_db.keystore import DEFAULT_KEY_ID, key_path, record_id_key_path, set_current, write_scheme
+from kim_hub.linkage.keyed import SCHEME, EncodingKeys
 
 TEST_MASTER_KEY: bytes = hashlib.sha256(b"kim-hub tests: the fixed master key, never a production key").digest()
 """32 bytes, derived from a fixed seed text: the master key of every test that asserts an outcome."""
@@ -24,10 +24,10 @@ TEST_RECORD_ID_KEY: bytes = hashlib.sha512(b"kim-hub tests: the fixed record-id 
 """64 bytes (AES-256-SIV), the record-id key that goes with ``TEST_MASTER_KEY``: tokens are the same on every run."""
 
 
-def seeded_keys(key_id: str = "test") -> EncodingKeys:
+def seeded_keys(key_id: str = "test", scheme: int = SCHEME) -> EncodingKeys:
     """Encoding keys derived from ``TEST_MASTER_KEY`` (different ``key_id``: different keys), with
-    ``TEST_RECORD_ID_KEY``."""
-    return EncodingKeys.from_master(TEST_MASTER_KEY, key_id, TEST_RECORD_ID_KEY)
+    ``TEST_RECORD_ID_KEY``; of the current encoding scheme unless told another."""
+    return EncodingKeys.from_master(TEST_MASTER_KEY, key_id, TEST_RECORD_ID_KEY, scheme)
 
 
 def random_keys(key_id: str = "random") -> EncodingKeys:
@@ -40,7 +40,8 @@ def plant_test_key(key_dir: Path, key_id: str = DEFAULT_KEY_ID) -> Path:
     key version, before the home is created.
 
     ``initialise`` and ``kim-hub init`` never overwrite an existing key, so the home keeps this one.
-    The file is written as the hub writes its keys (folder 0700, file 0600, ``current`` names it).
+    The file is written as the hub writes its keys (folder 0700, file 0600, ``current`` names it,
+    ``scheme-<id>`` its encoding scheme, the current one).
     """
     key_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(key_dir, 0o700)
@@ -49,5 +50,6 @@ def plant_test_key(key_dir: Path, key_id: str = DEFAULT_KEY_ID) -> Path:
         descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(base64.b64encode(key).decode() + "\n")
+    write_scheme(key_dir, key_id, SCHEME)
     set_current(key_dir, key_id)
     return path
