@@ -163,10 +163,10 @@ def population(persons: int, seed: int) -> list[Person]:
     return people
 
 
-def _record(rng: random.Random, person: Person) -> dict[str, str]:
+def _record(rng: random.Random, person: Person, call_names: dict[str, tuple[str, ...]]) -> dict[str, str]:
     given = person.given
-    if given in CALL_NAMES and rng.random() < P_CALL_NAME:
-        given = rng.choice(CALL_NAMES[given])
+    if call_names.get(given) and rng.random() < P_CALL_NAME:
+        given = rng.choice(call_names[given])
     if rng.random() < P_TYPO:
         given = _typo(rng, given)
     family = "" if rng.random() < P_NO_FAMILY_NAME else person.family
@@ -189,13 +189,19 @@ def _record(rng: random.Random, person: Person) -> dict[str, str]:
     return {"given_names": given, "family_name": family, "birth_date": birth, "sex": person.sex, "birth_place": place}
 
 
-def write(out: Path, persons: int, seed: int) -> dict[str, int]:
+def write(out: Path, persons: int, seed: int, unlisted: bool = False) -> dict[str, int]:
     """Write the inboxes and truth.csv; return counts (records, persons, call-name uses and how
-    many of them mappings/name_variants.csv knows)."""
+    many of them mappings/call_names.csv knows). ``unlisted``: people use only the call names the
+    list does not know for their formal name (what the hub links without the list)."""
     from kim_hub.linkage import normalise
     from kim_hub.linkage.normalise import canonical, fold, variant_group
 
     formal_names = getattr(normalise, "formal_names", lambda _token: ())  # a hub before the call-name list knows none
+
+    def listed(formal: str, call: str) -> bool:
+        return variant_group(canonical(fold(formal))) in {variant_group(canonical(f)) for f in formal_names(fold(call))}
+
+    call_names = {f: tuple(c for c in calls if not (unlisted and listed(f, c))) for f, calls in CALL_NAMES.items()}
 
     rng = random.Random(seed + 1)
     rows: dict[str, list[dict[str, str]]] = {s: [] for s in SOURCES}
@@ -204,13 +210,12 @@ def write(out: Path, persons: int, seed: int) -> dict[str, int]:
     for person in population(persons, seed):
         for _ in range(_records_per_person(rng)):
             source = rng.choice(SOURCES)
-            record = _record(rng, person)
+            record = _record(rng, person, call_names)
             record["record_id"] = f"{source[:2].upper()}-{len(truth) + 1:07d}"
             record["consent_recipients"] = "kim"
             if record["given_names"] in CALL_NAMES.get(person.given, ()):
                 call_uses += 1
-                formal = variant_group(canonical(fold(person.given)))
-                covered += formal in {variant_group(canonical(f)) for f in formal_names(fold(record["given_names"]))}
+                covered += listed(person.given, record["given_names"])
             rows[source].append(record)
             truth.append((source, record["record_id"], person.number))
     columns = ["record_id", "family_name", "given_names", "birth_date", "sex", "birth_place", "consent_recipients"]
@@ -233,8 +238,9 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--persons", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--unlisted", action="store_true", help="only call names mappings/call_names.csv does not know")
     args = parser.parse_args()
-    print(write(args.out, args.persons, args.seed))
+    print(write(args.out, args.persons, args.seed, args.unlisted))
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def _deliver_febrl(work: Path, home: Path, source: str, frame: object, identifie
     return truth
 
 
-def run_partial(work: Path, persons: int, seed: int, splink: bool) -> dict:
+def run_partial(work: Path, persons: int, seed: int, splink: bool, unlisted: bool = False) -> dict:
     """``partial_evidence``'s population (call names, missing birth dates, large clusters, twins)
     as three charities' CSVs; Splink beside it on the same fields, read through the same mapping."""
     import bench_data
@@ -204,7 +204,7 @@ def run_partial(work: Path, persons: int, seed: int, splink: bool) -> dict:
     from tests.support.data import stored_truth
 
     data_dir = work / "partial-data"
-    counts = partial_evidence.write(data_dir, persons, seed)
+    counts = partial_evidence.write(data_dir, persons, seed, unlisted)
     home = init_home(work / "partial-home")
     for source in partial_evidence.SOURCES:
         if source not in run_cli("sources", "list", home=home).stdout:
@@ -298,6 +298,11 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=2000, help="partial: persons of the generated population")
     parser.add_argument("--seed", type=int, default=1, help="partial: the population's seed")
     parser.add_argument(
+        "--unlisted-call-names",
+        action="store_true",
+        help="partial: people use only call names mappings/call_names.csv does not know",
+    )
+    parser.add_argument(
         "--identifier-columns", action="store_true", help="FEBRL: the CSV carries soc_sec_id too (Splink compares it)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the homes (printed path)")
@@ -313,7 +318,9 @@ def main() -> None:
                 work, name, splink=not args.no_splink, reviewer=args.reviewer, identifier=args.identifier_columns
             )
         elif name == "partial":
-            results["datasets"][name] = run_partial(work, args.persons, args.seed, splink=not args.no_splink)
+            results["datasets"][name] = run_partial(
+                work, args.persons, args.seed, splink=not args.no_splink, unlisted=args.unlisted_call_names
+            )
         else:
             results["datasets"][name] = run_sample(work, name)
         r = results["datasets"][name]
