@@ -206,8 +206,9 @@ def run_partial(work: Path, persons: int, seed: int, splink: bool, unlisted: boo
     data_dir = work / "partial-data"
     counts = partial_evidence.write(data_dir, persons, seed, unlisted)
     home = init_home(work / "partial-home")
+    known = run_cli("sources", "list", home=home).stdout
     for source in partial_evidence.SOURCES:
-        if source not in run_cli("sources", "list", home=home).stdout:
+        if source not in known:
             run_cli("sources", "add", source, "--connector", "provider-csv", "--legal-basis", "consent", home=home)
     copy_deliveries(sorted((data_dir / "inbox").glob("*/*.csv")), home)
     seconds, _ = _ingest(home)

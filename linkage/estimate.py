@@ -60,7 +60,7 @@ def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int
         name: _normalised(list(np.mean(m_estimates[name], axis=0))) if m_estimates[name] else _initial_m(name) for name in FIELDS
     }
     family, given, dates = value_frequencies_arrays(arr)
-    households = _household_levels(arr, seed)
+    households = household_levels(arr, seed)
     census = household_census(households)
     if census.rules_out_twins:  # the pattern's pairs are one person here, not two of one family
         households = households[~household_pattern(households)]
@@ -68,7 +68,7 @@ def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int
         m=m_final,
         u=u_random,
         u_random=u_random,
-        u_same_family=_household_u_of(households),
+        u_same_family=household_u(households),
         household_census=census,
         matches_per_record=0.5,
         record_count=len(arr),
@@ -81,8 +81,19 @@ def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int
 HOUSEHOLD_FIELDS = ("birth_date", "sex", "nationality", "birth_place", "address")
 
 
-def household_u(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int = 0) -> dict[str, list[float]]:
-    """u of the household fields among different people who share a family name.
+def household_levels(arr: EncodingArrays, seed: int = 0) -> np.ndarray:
+    """Levels of the sampled pairs that share a family name (the same or a transliteration
+    variant) and whose given names differ outright: different people of one family, almost all.
+    What ``household_u`` weighs and ``linkage.household.household_census`` counts."""
+    a, b = _pairs_sharing(arr, _family_key, seed)
+    levels = compare_pairs(arr, a, b).levels
+    selected: np.ndarray = levels[(levels[:, GIVEN] == 0) & (levels[:, FAMILY] >= SAME_FAMILY_LEVEL)]
+    return selected
+
+
+def household_u(levels: np.ndarray) -> dict[str, list[float]]:
+    """u of the household fields among different people who share a family name (the pairs
+    ``household_levels`` selected).
 
     Fellegi–Sunter multiplies evidence as if fields were independent. Within a family they are
     not: siblings and cousins share the family name *and* the address, birth place, nationality
@@ -92,22 +103,6 @@ def household_u(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: 
     pairs are taken from the family-name blocks, keeping only pairs whose given names differ
     (almost all non-matches; given names say nothing about a shared address among them).
     """
-    arr = encodings if isinstance(encodings, EncodingArrays) else from_encodings(encodings)
-    return _household_u_of(_household_levels(arr, seed))
-
-
-def _household_levels(arr: EncodingArrays, seed: int) -> np.ndarray:
-    """Levels of the sampled pairs that share a family name (the same or a transliteration
-    variant) and whose given names differ outright: different people of one family, almost all,
-    and the pairs ``linkage.household.household_census`` counts."""
-    a, b = _pairs_sharing(arr, _family_key, seed)
-    levels = compare_pairs(arr, a, b).levels
-    selected: np.ndarray = levels[(levels[:, GIVEN] == 0) & (levels[:, FAMILY] >= SAME_FAMILY_LEVEL)]
-    return selected
-
-
-def _household_u_of(levels: np.ndarray) -> dict[str, list[float]]:
-    """``household_u`` from the pairs ``_household_levels`` selected."""
     if len(levels) < MIN_HOUSEHOLD_PAIRS:
         return {}
     counts = {}
