@@ -78,7 +78,7 @@ def register(commands: CommandGroup) -> None:
 
 def cmd_web(args: argparse.Namespace) -> int:
     from kim_hub.pipeline.api_deliveries import remove_unfinished_uploads
-    from kim_hub.web.server import serve, server_config
+    from kim_hub.web.server import serve
 
     if bool(args.certfile) != bool(args.keyfile):
         raise ConfigError("--certfile and --keyfile go together")
@@ -91,14 +91,12 @@ def cmd_web(args: argparse.Namespace) -> int:
     scheme = "https" if args.certfile else "http"
     print(f"kim-hub web on {scheme}://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     serve(
-        server_config(
-            home,
-            args.host,
-            args.port,
-            Path(args.certfile) if args.certfile else None,
-            Path(args.keyfile) if args.keyfile else None,
-            Path(args.client_ca) if args.client_ca else None,
-        )
+        home,
+        args.host,
+        args.port,
+        Path(args.certfile) if args.certfile else None,
+        Path(args.keyfile) if args.keyfile else None,
+        Path(args.client_ca) if args.client_ca else None,
     )
     return EXIT_OK
 

@@ -21,6 +21,18 @@ from kim_hub.web.client_certificates import ClientCertificateProtocol
 from kim_hub.web.security import SecurityHeaders
 
 
+def serve(
+    home: HubHome,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+    client_ca: Path | None = None,
+) -> None:
+    """Run the application until interrupted."""
+    uvicorn.Server(server_config(home, host, port, certfile, keyfile, client_ca)).run()
+
+
 def server_config(
     home: HubHome,
     host: str = "127.0.0.1",
@@ -46,8 +58,3 @@ def server_config(
         server_header=False,
         **mutual,
     )
-
-
-def serve(config: uvicorn.Config) -> None:
-    """Run the application as ``server_config`` configured it, until interrupted."""
-    uvicorn.Server(config).run()
