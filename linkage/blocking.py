@@ -94,7 +94,7 @@ def _name_keys(name: NameCode, year: int, ymd: int) -> set[BlockKey]:
 
 
 def _address_keys(enc: RecordEncoding, year: int, ymd: int) -> set[BlockKey]:
-    """The address with the birth date or year, and a household's address with each name part."""
+    """The address with the birth date or year, and a household's street or postcode with each name part."""
     keys: set[BlockKey] = set()
     if ymd and enc.postcode is not None:
         keys.add(("date+postcode", ymd, enc.postcode))
@@ -104,6 +104,10 @@ def _address_keys(enc: RecordEncoding, year: int, ymd: int) -> set[BlockKey]:
         for name in enc.names:
             for _canon, skel, _sound in name.family + name.given:
                 keys.add(("street+skel", enc.street, skel))
+    if enc.postcode is not None:  # the street mistyped, the birth date missing or changed
+        for name in enc.names:
+            for _canon, skel, _sound in name.family + name.given:
+                keys.add(("postcode+skel", enc.postcode, skel))
     return keys
 
 

@@ -34,6 +34,7 @@ _KINDS = {
             "name+day",
             "day+sex+nat",
             "skel+place",
+            "postcode+skel",
         )
     )
 }
@@ -97,6 +98,8 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     add("street+year", arr.street, year, (arr.street != NONE) & (year != 0), rows)
     street3 = np.broadcast_to(arr.street[:, None, None], skel.shape)
     add("street+skel", street3, skel, present & (street3 != NONE), who)
+    postcode3 = np.broadcast_to(arr.postcode[:, None, None], skel.shape)
+    add("postcode+skel", postcode3, skel, present & (postcode3 != NONE), who)
     place3 = np.broadcast_to(arr.place_s[:, None, None], arr.fam_s.shape)
     add("skel+place", arr.fam_s, place3, (arr.fam_c != NONE) & (place3 != NONE), who[:, :, : arr.fam_s.shape[2]])
     real_day = (ymd != 0) & ~arr.d_placeholder

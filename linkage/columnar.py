@@ -82,6 +82,8 @@ class EncodingArrays:
     place_pop: np.ndarray  # int32 [n]
     street: np.ndarray  # int64 [n]
     postcode: np.ndarray
+    street_alike: np.ndarray  # int64 [n]: street and number spelled alike (encode._street_alike_key)
+    postcode_nb: np.ndarray  # int64 [n, K]: the postcode's one-typo neighbours
     azr: np.ndarray
     azr_nb: np.ndarray  # int64 [n, K]
     azr_auth: np.ndarray  # bool [n]
@@ -131,6 +133,8 @@ class EncodingArrays:
             birth_place=place,
             street=_opt(self.street[i]),
             postcode=_opt(self.postcode[i]),
+            street_alike=_opt(self.street_alike[i]),
+            postcode_neighbours=tuple(int(t) for t in self.postcode_nb[i] if t != NONE),
             azr=_opt(self.azr[i]),
             azr_neighbours=tuple(int(t) for t in self.azr_nb[i] if t != NONE),
             jobcenter_no=_opt(self.jobcenter[i]),
@@ -218,6 +222,7 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
     t_max = max([len(name[part]) for _, d in items for name in d["names"] for part in ("family", "given")] + [1])
     k_nat = max([len(d["nationalities"]) for _, d in items] + [1])
     k_azr = max([len(d["azr_neighbours"]) for _, d in items] + [1])
+    k_postcode = max([len(d.get("postcode_neighbours", ())) for _, d in items] + [1])
     names = _NameColumns(n, v_max, t_max)
     place_bytes = bytearray(n * WORDS * 8)
     place_bits: dict[int, int] = {}
@@ -233,6 +238,7 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
             "place_s",
             "street",
             "postcode",
+            "street_alike",
             "azr",
             "jobcenter",
             "household",
@@ -242,6 +248,7 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
     d_precision, sex, n_names, key_id, scheme = [NONE] * n, [NONE] * n, [0] * n, [""] * n, [PLAIN_BLOOM] * n
     nat_rows: list[list[int]] = []
     azr_rows: list[list[int]] = []
+    postcode_rows: list[list[int]] = []
     size = WORDS * 8
     for i, (_rid, d) in enumerate(items):
         key_id[i] = d["key_id"]
@@ -269,6 +276,7 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
         for key, column in (
             ("street", "street"),
             ("postcode", "postcode"),
+            ("street_alike", "street_alike"),
             ("azr", "azr"),
             ("jobcenter_no", "jobcenter"),
             ("household", "household"),
@@ -277,6 +285,7 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
             if value is not None:
                 columns[column][i] = value
         azr_rows.append(d["azr_neighbours"])
+        postcode_rows.append(d.get("postcode_neighbours", ()))
         flags["azr_auth"][i] = bool(d.get("azr_authoritative", False))
     place_bloom = np.frombuffer(bytes(place_bytes), dtype="<u8").reshape(n, WORDS).astype(np.uint64)
     arrays = {key: np.array(values, dtype=np.int64) for key, values in columns.items()}
@@ -297,6 +306,8 @@ def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
         place_pop=_set_bits(place_bloom, list(place_bits), list(place_bits.values())),
         street=arrays["street"],
         postcode=arrays["postcode"],
+        street_alike=arrays["street_alike"],
+        postcode_nb=_padded(postcode_rows, k_postcode),
         azr=arrays["azr"],
         azr_nb=_padded(azr_rows, k_azr),
         azr_auth=np.array(flags["azr_auth"], dtype=bool),

@@ -428,21 +428,43 @@ def _place_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarra
 
 
 def _address_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``linkage.compare._address_level`` for arrays of row pairs; the postcodes' one-typo
+    neighbours are compared only where nothing stronger agrees."""
     street_a, street_b, post_a, post_b = arr.street[a], arr.street[b], arr.postcode[a], arr.postcode[b]
     no_postcode = (post_a == NONE) | (post_b == NONE)
     no_street = (street_a == NONE) | (street_b == NONE)
     same_street = (street_a != NONE) & (street_a == street_b)
-    return np.select(
+    alike_a = arr.street_alike[a]
+    alike = (alike_a != NONE) & (alike_a == arr.street_alike[b])
+    same_postcode = ~no_postcode & (post_a == post_b)
+    level = np.select(
         [
-            same_street & (no_postcode | (post_a == post_b)),
+            same_street & (no_postcode | same_postcode),
             same_street,
+            alike & same_postcode,
+            alike & no_postcode,
+            alike,
             no_postcode & no_street,
             no_postcode,
-            post_a == post_b,
+            same_postcode,
         ],
-        [2, 1, MISSING, 0, 1],
+        [3, 2, 3, 2, 1, MISSING, 0, 2],
         0,
     )
+    open_ = np.flatnonzero(level == 0)
+    if len(open_):
+        level[open_] = _shares_token(arr.postcode_nb[a[open_]], arr.postcode_nb[b[open_]])
+    return level
+
+
+def _shares_token(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per pair: do two short token lists share one? A column of ``x`` at a time, so the
+    temporaries stay [pairs, width] however many pairs a batch holds."""
+    found = np.zeros(len(x), dtype=bool)
+    for column in range(x.shape[1]):
+        token = x[:, column : column + 1]
+        found |= ((token == y) & (token != NONE)).any(axis=1)
+    return found
 
 
 def _identifier_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -102,6 +102,11 @@ class RecordEncoding:
     household: int | None = None  # the job centre's BG-Nummer, keyed: who shares a household
     birth_place_bloom_bits: int | None = None  # set bits of the plain filter when the place's is diffused
     scheme: int = PLAIN_BLOOM  # the key version's encoding scheme (linkage.keyed); stored encodings without one are 1
+    # The street and number spelled alike (letters reduced to their skeleton) and the postcode's
+    # one-typo neighbours: what the address's "near" level compares. Encodings stored before
+    # they existed have neither, so their addresses compare as before.
+    street_alike: int | None = None
+    postcode_neighbours: tuple[int, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), separators=(",", ":"))
@@ -148,6 +153,8 @@ class RecordEncoding:
             "household": self.household,
             "birth_place_bloom_bits": self.birth_place_bloom_bits,
             "scheme": self.scheme,
+            "street_alike": self.street_alike,
+            "postcode_neighbours": self.postcode_neighbours,
         }
 
     @classmethod
@@ -184,6 +191,8 @@ class RecordEncoding:
             household=data.get("household"),
             birth_place_bloom_bits=data.get("birth_place_bloom_bits"),
             scheme=data.get("scheme", PLAIN_BLOOM),
+            street_alike=data.get("street_alike"),
+            postcode_neighbours=tuple(data.get("postcode_neighbours", ())),
         )
 
 
@@ -213,6 +222,8 @@ def encode_identity(identity: Identity, keys: EncodingKeys, azr_authoritative: b
         household=_optional_token(keys, "identifier", f"bg:{identity.household_no}" if identity.household_no else None),
         birth_place_bloom_bits=place_bits,
         scheme=keys.scheme,
+        street_alike=_optional_token(keys, "address", _street_alike_key(identity.street)),
+        postcode_neighbours=_postcode_neighbours(identity.postcode, keys),
     )
 
 
@@ -279,6 +290,7 @@ def forget_cached_encodings() -> None:
     key rotation nothing derived from a destroyed key stays in memory."""
     _encoded_part.cache_clear()
     _encode_place.cache_clear()
+    _postcode_neighbours.cache_clear()
     forget_cached_tokens()
 
 
@@ -357,6 +369,35 @@ def _street_key(street: str | None) -> str | None:
     words = [fold(part) or part for part in re.findall(r"[^\W\d_]+|\d+\s*[a-zA-Z]?\b", street or "")]
     folded = "".join(w.replace(" ", "") for w in words).replace("strasse", "str")
     return f"str:{folded.lower()}" if folded else None
+
+
+def _street_alike_key(street: str | None) -> str | None:
+    """Street and number with the street's letters reduced to their skeleton (first letter,
+    consonants, no doubled letters) and spaces dropped: 'Andrea Palce 14' = 'andrea place 14',
+    'Swanto n Street' = 'Swanton Street'. Only a street with letters has one: a house number
+    alone would make every '12' alike."""
+    words = re.findall(r"[^\W\d_]+|\d+\s*[a-zA-Z]?\b", street or "")
+    letters = "".join(fold(w) or w for w in words if not w[0].isdigit()).replace(" ", "").replace("strasse", "str")
+    numbers = " ".join(w.replace(" ", "").lower() for w in words if w[0].isdigit())
+    shape = skeleton(letters) if letters else ""
+    return f"str~:{shape}|{numbers}" if shape else None
+
+
+@lru_cache(maxsize=20_000)
+def _postcode_neighbours(postcode: str | None, keys: EncodingKeys) -> tuple[int, ...]:
+    """Tokens of the postcode with one digit blanked, and with two neighbouring digits put in
+    order: two postcodes one typo apart (a digit mistyped, two neighbours swapped) share one.
+    Cached, because a city has few postcodes."""
+    if not postcode:
+        return ()
+    code = postcode.strip()
+    singles = {keys.token("address", f"plz~{i}:{code[:i]}_{code[i + 1 :]}") for i in range(len(code))}
+    swaps = {
+        keys.token("address", f"plz~~{i}:{code[:i]}{''.join(sorted(code[i : i + 2]))}{code[i + 2 :]}")
+        for i in range(len(code) - 1)
+        if code[i] != code[i + 1]
+    }
+    return tuple(sorted(singles | swaps))
 
 
 def _optional_token(keys: EncodingKeys, purpose: str, value: str | None) -> int | None:

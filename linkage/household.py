@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS
+from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, LEVELS, MISSING
 
 SAME_SHARE = 0.95
 SAME_DATE = len(LEVELS["birth_date"]) - 1  # "same": precise and equal, not a shared placeholder
@@ -52,12 +52,15 @@ OTHER_DAY = 1  # birth-date levels up to "same year, day/month differ": born on 
 TWINS_AMONG_SIBLINGS = 0.1
 _ADDRESS, _PLACE = FIELDS.index("address"), FIELDS.index("birth_place")
 _SAME_PLACE = len(LEVELS["birth_place"]) - 1
+_ADDRESS_IN_PART = LEVELS["address"].index("same postcode, or same street and number")  # a postcode a typo apart is no household
 
 
 def household_pattern(levels: np.ndarray) -> np.ndarray:
-    """Per pair (a row of a levels array): family name agrees (any level), the precise birth date
-    is the same, and the given names differ outright — the twins' pattern."""
-    found: np.ndarray = (levels[:, GIVEN] == 0) & (levels[:, FAMILY] >= 1) & (levels[:, DATE] == SAME_DATE)
+    """Per pair (a row of a levels array): family name agrees (any level) or one record lacks
+    it, the precise birth date is the same, and the given names differ outright — the twins'
+    pattern (a twin's record without a family name looks the same)."""
+    family = (levels[:, FAMILY] >= 1) | (levels[:, FAMILY] == MISSING)
+    found: np.ndarray = (levels[:, GIVEN] == 0) & family & (levels[:, DATE] == SAME_DATE)
     return found
 
 
@@ -111,7 +114,7 @@ def household_census(levels: np.ndarray) -> HouseholdCensus:
     """Count, among pairs (rows of a levels array) with the family name agreeing and the given
     names differing outright that share a household (the address at least in part, or the same
     birth place), the twins' pattern and the siblings born on another day."""
-    household = (levels[:, _ADDRESS] >= 1) | (levels[:, _PLACE] == _SAME_PLACE)
+    household = (levels[:, _ADDRESS] >= _ADDRESS_IN_PART) | (levels[:, _PLACE] == _SAME_PLACE)
     differing = household & (levels[:, GIVEN] == 0) & (levels[:, FAMILY] >= 1)
     twins = differing & (levels[:, DATE] == SAME_DATE)
     siblings = differing & (levels[:, DATE] >= 0) & (levels[:, DATE] <= OTHER_DAY)

@@ -205,17 +205,39 @@ class MatchModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatchModel:
+        """The parameters as ``to_dict`` stored them, in this release's levels (see
+        ``_with_added_levels``)."""
         return cls(
-            m=data["m"],
-            u=data["u"],
-            u_random=data["u_random"],
+            m=_with_added_levels(data["m"]),
+            u=_with_added_levels(data["u"]),
+            u_random=_with_added_levels(data["u_random"]),
             matches_per_record=data["matches_per_record"],
             record_count=data["record_count"],
-            u_same_family=data.get("u_same_family", {}),
+            u_same_family=_with_added_levels(data.get("u_same_family", {})),
             same_body_shift=data.get("same_body_shift", 0.0),
             other_body_shift=data.get("other_body_shift", 0.0),
             household_census=HouseholdCensus(**data.get("household_census", {})),
         )
+
+
+# Levels a release inserted into a field's scale (field: position): the address's "near" level
+# (a postcode one typo apart, a street spelled alike) came after the three it sits below.
+ADDED_LEVELS = {"address": 1}
+_ADDED_SHARE = 1e-3
+
+
+def _with_added_levels(table: dict[str, list[float]]) -> dict[str, list[float]]:
+    """A stored model's per-level table with the levels added since it was learnt, each given
+    the same small share in m and u (a weight of 0: no evidence either way until the model is
+    learnt again), so that a model version stored by an earlier release keeps scoring pairs."""
+    upgraded = dict(table)
+    for name, position in ADDED_LEVELS.items():
+        values = table.get(name)
+        if values is not None and len(values) == len(LEVELS[name]) - 1:
+            widened = [v * (1 - _ADDED_SHARE) for v in values]
+            widened.insert(position, _ADDED_SHARE)
+            upgraded[name] = widened
+    return upgraded
 
 
 def probability(weight: float) -> float:

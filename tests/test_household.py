@@ -18,8 +18,10 @@ from kim_hub.pipeline.review import decide_review
 from tests.support import Hub
 
 FAMILIES = "Haddad Testova Rahimi Okafor Bondarenko Nasser Kovalenko Hussaini Yilmaz Mansour Petrenko Darwish".split()
-GIVEN_A = "Samira Marta Ahmad Chidi Olena Rami Iryna Farid Emre Leila Taras Huda".split()
-GIVEN_B = "Noor Dina Yusuf Ifeoma Sofiia Karim Oksana Walid Deniz Rania Bohdan Salma".split()
+# Every person has given names of their own: two persons of one postcode under one given name and
+# family names one letter apart (Haddad, Haddadb) would be a pair to review of their own.
+GIVEN_A = "Samira Marta Ahmad Chidi Olena Rami Iryna Farid Emre Leila Taras Huda Amal Bashir Lina Zoran Ayse Milan Nadia Omid Tamara Wafa".split()
+GIVEN_B = "Noor Dina Yusuf Ifeoma Sofiia Karim Oksana Walid Deniz Rania Bohdan Salma Hiba Jamal Vera Stefan Elif Pavel Soraya Reza Galina Ines".split()
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,consent_recipients\n"
 
 
@@ -32,6 +34,7 @@ def levels(family: int, given: int, date: int) -> np.ndarray:
 def test_the_pattern_is_family_and_precise_birth_date_shared_and_given_names_different() -> None:
     assert household_pattern(levels(4, 0, 6))[0]
     assert household_pattern(levels(1, 0, 6))[0]  # the family name with a typo
+    assert household_pattern(levels(MISSING, 0, 6))[0]  # a twin's record without a family name
     assert not household_pattern(levels(4, 1, 6))[0]  # the given names agree in part: evidence already
     assert not household_pattern(levels(4, 0, 5))[0]  # a shared placeholder date is no precise date
     assert not household_pattern(levels(0, 0, 6))[0]  # another family name
@@ -69,8 +72,8 @@ def pattern_pairs(hub: Hub, persons: int) -> None:
         family = f"{FAMILIES[n % len(FAMILIES)]}{'' if n < len(FAMILIES) else chr(97 + n // len(FAMILIES))}"
         born = f"19{60 + n % 40}-{1 + n % 12:02d}-{2 + n % 26:02d}"  # never 01.01.: a placeholder is no precise date
         street = f"Teststraße {n + 1}"
-        rows["caritas"].append(f"C-{n},{family},{GIVEN_A[n % 12]},{born},F,SYR,{street},51373,active,kim")
-        rows["awo"].append(f"A-{n},{family},{GIVEN_B[n % 12]},{born},F,SYR,{street},51373,active,kim")
+        rows["caritas"].append(f"C-{n},{family},{GIVEN_A[n]},{born},F,SYR,{street},51373,active,kim")
+        rows["awo"].append(f"A-{n},{family},{GIVEN_B[n]},{born},F,SYR,{street},51373,active,kim")
     for source, lines in rows.items():
         hub.drop_rows(source, f"{source}.csv", lines, header=HEADER)
     hub.sync()

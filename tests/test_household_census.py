@@ -38,14 +38,15 @@ def levels(family: int, given: int, date: int, address: int = MISSING, place: in
 def test_the_census_counts_pattern_pairs_and_siblings_of_one_household() -> None:
     counted = np.concatenate(
         [
-            levels(4, 0, 6, address=2),  # the twins' pattern at one address
+            levels(4, 0, 6, address=3),  # the twins' pattern at one address
             levels(3, 0, 6, place=2),  # … or of one birth place
-            levels(4, 0, 0, address=1),  # siblings: born in another year
-            levels(4, 0, 1, address=2),  # … or the same year, another day
+            levels(4, 0, 0, address=2),  # siblings: born in another year (same postcode)
+            levels(4, 0, 1, address=3),  # … or the same year, another day
             levels(4, 0, 6),  # no household shared: neither
-            levels(4, 4, 6, address=2),  # given names agree: neither
-            levels(4, 0, MISSING, address=2),  # no birth date to tell: neither
-            levels(4, 0, 5, address=2),  # a shared placeholder date: neither
+            levels(4, 0, 6, address=1),  # a postcode one typo apart is no household: neither
+            levels(4, 4, 6, address=3),  # given names agree: neither
+            levels(4, 0, MISSING, address=3),  # no birth date to tell: neither
+            levels(4, 0, 5, address=3),  # a shared placeholder date: neither
         ]
     )
     assert household_census(counted) == HouseholdCensus(twins_pattern=2, siblings=2)

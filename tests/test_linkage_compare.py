@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
@@ -193,3 +194,52 @@ def test_same_street_and_number_beside_a_mistyped_postcode_agree_in_part(keys) -
         keys,
     )
     assert got == ("same postcode, or same street and number",) * 2
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("31750", "31751"), ("31750", "31570"), ("3175", "3715")],  # a digit mistyped; two neighbours swapped
+)
+def test_postcodes_one_typo_apart_are_near(keys, first: str, second: str) -> None:
+    got = _address_levels(
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawkesbury Crescent 40", postcode=first),
+        person("Kluske", "Daniel", (1982, 7, 27), street="Lindenweg 3", postcode=second),
+        keys,
+    )
+    assert got == ("postcode one typo apart, or street spelled alike",) * 2
+
+
+@pytest.mark.parametrize(("first", "second"), [("31750", "35710"), ("31750", "3175"), ("31750", "31761")])
+def test_postcodes_further_apart_differ(keys, first: str, second: str) -> None:
+    got = _address_levels(
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawkesbury Crescent 40", postcode=first),
+        person("Kluske", "Daniel", (1982, 7, 27), street="Lindenweg 3", postcode=second),
+        keys,
+    )
+    assert got == ("different", "different")
+
+
+@pytest.mark.parametrize(
+    ("postcode", "level"),
+    [
+        ("31750", "same street and number"),
+        (None, "same postcode, or same street and number"),
+        ("42861", "postcode one typo apart, or street spelled alike"),
+    ],
+)
+def test_a_street_spelled_alike_agrees_by_the_postcode_beside_it(keys, postcode: str | None, level: str) -> None:
+    got = _address_levels(
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawkesbury Crescent 40", postcode="31750"),
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawksbury Crescent 40", postcode=postcode),
+        keys,
+    )
+    assert got == (level, level)
+
+
+def test_a_street_alike_under_another_house_number_differs(keys) -> None:
+    got = _address_levels(
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawkesbury Crescent 40", postcode="31750"),
+        person("Kluske", "Daniel", (1982, 7, 27), street="Hawksbury Crescent 14", postcode="42861"),
+        keys,
+    )
+    assert got == ("different", "different")
