@@ -83,7 +83,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     params, version = _stored_model(session, len(arr), policy)
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
         progress.note("link", f"{records}: learning the model")
-        params, version = _store_new_model(session, arr, _new_parameters(arr))
+        params, version = _store_new_model(session, arr, _new_parameters(session, arr))
     # the reviewers' decisions or the index's own households (the model's census) may show that
     # the twins' pattern is one person here (linkage.household)
     twins_ruled_out = params.household_census.rules_out_twins or household_decisions_of(session, arr).rules_out_twins
@@ -154,7 +154,7 @@ def current_model(session: Session, arr: EncodingArrays, policy: LinkPolicy = Li
     """The model the next run would use, applied to the index as it is (learnt first if due)."""
     stored, version = _stored_model(session, len(arr), policy)
     if stored is None:
-        stored, version = _store_new_model(session, arr, _new_parameters(arr))
+        stored, version = _store_new_model(session, arr, _new_parameters(session, arr))
     return stored.applied_to(arr), version
 
 
@@ -169,10 +169,14 @@ def _stored_model(session: Session, records: int, policy: LinkPolicy) -> tuple[M
     return None, 0
 
 
-def _new_parameters(arr: EncodingArrays) -> MatchModel:
+def _new_parameters(session: Session, arr: EncodingArrays) -> MatchModel:
     """Parameters for a new version, before the prior is calibrated: the shipped default for a
-    small index (fewer than MIN_RECORDS_TO_ESTIMATE records; EM would learn noise), else EM."""
-    return default_model() if len(arr) < MIN_RECORDS_TO_ESTIMATE else estimate(arr)
+    small index (fewer than MIN_RECORDS_TO_ESTIMATE records; EM would learn noise), else EM,
+    with the pairs reviewers decided to be one person as labelled matches."""
+    if len(arr) < MIN_RECORDS_TO_ESTIMATE:
+        return default_model()
+    levels, same = decided_pairs(session, arr)
+    return estimate(arr, decided_same=levels[same])
 
 
 def _store_new_model(session: Session, arr: EncodingArrays, params: MatchModel) -> tuple[MatchModel, int]:
@@ -199,7 +203,7 @@ def reestimate(session: Session, relink: bool = False) -> int:
     whole index under the new parameters (pseudonyms stay with the persons they overlap most).
     """
     arr = load_index(session)
-    _model, version = _store_new_model(session, arr, _new_parameters(arr))
+    _model, version = _store_new_model(session, arr, _new_parameters(session, arr))
     if relink:
         enqueue_all(session)
     return version
@@ -231,18 +235,23 @@ def _cluster_scope(
 
 def household_decisions_of(session: Session, arr: EncodingArrays) -> HouseholdDecisions:
     """The reviewers' decisions on pairs of the twins' pattern (``linkage.household``), over the
-    whole index: the pair's levels recomputed from the encodings it has now (a decision on a
-    record since erased no longer counts)."""
+    whole index."""
+    levels, same = decided_pairs(session, arr)
+    return household_decisions(levels, same) if len(levels) else HouseholdDecisions()
+
+
+def decided_pairs(session: Session, arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Every decided review item's pair as the index compares it now (its levels, recomputed
+    from the encodings the records have: a decision on a record since erased no longer counts)
+    and whether it was decided *same*."""
     query = select(ReviewItem.record_a, ReviewItem.record_b, ReviewItem.status).where(ReviewItem.status != "open")
     decided = session.execute(query).all()
-    if not decided:
-        return HouseholdDecisions()
     a = np.array([row[0] for row in decided], dtype=np.int64)
     b = np.array([row[1] for row in decided], dtype=np.int64)
     same = np.array([row[2] == "same" for row in decided], dtype=bool)
     present = np.isin(a, arr.ids) & np.isin(b, arr.ids)
     levels = compare_pairs(arr, arr.index_of(a[present]), arr.index_of(b[present])).levels
-    return household_decisions(levels, same[present])
+    return levels, same[present]
 
 
 def _held_back_by_the_twins_rule(session: Session, arr: EncodingArrays, policy: LinkPolicy) -> set[int]:

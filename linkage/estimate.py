@@ -7,6 +7,11 @@
   "same family" cluster.
 * Household fields get a second u among different people who share a family name
   (``household_u``).
+* Pairs the installation's reviewers decided *same* are labelled matches: each training session
+  counts them into m as certain observations beside EM's posteriors (semi-supervised EM), so
+  the levels reviewers confirm — a call name, a street spelled alike — weigh what they showed.
+  A pair decided *different* is a labelled non-match; u comes from random pairs, so it adds
+  nothing to m and is left out of the session's prior.
 
 The prior is calibrated afterwards (``linkage.calibrate``). Nothing here is tuned to a data set:
 every number is estimated from the records at hand.
@@ -33,7 +38,9 @@ SMOOTHING = 1.0  # pseudo-count per level: no level gets probability 0
 SessionKey = Callable[[EncodingArrays], tuple[np.ndarray, np.ndarray]]  # (keys, rows) of one training session
 
 
-def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int = 0) -> MatchModel:
+def estimate(
+    encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int = 0, decided_same: np.ndarray | None = None
+) -> MatchModel:
     """Learn u from random pairs, then m by EM in training sessions (Splink's approach).
 
     Each session takes the pairs that share one field's value (the same full birth date; a
@@ -41,8 +48,12 @@ def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int
     value: within such a block the non-matches look random on the other fields, which is what
     EM with fixed u assumes. Every field's m thus comes from a session that did not block on it.
     The prior is the share of matches among all candidate pairs, estimated last.
+
+    ``decided_same``: the levels (rows of a levels array) of pairs reviewers decided to be one
+    person; they join every session as labelled matches (module docstring).
     """
     arr = encodings if isinstance(encodings, EncodingArrays) else from_encodings(encodings)
+    labelled = np.empty((0, len(FIELDS)), np.int8) if decided_same is None else decided_same
     u_random = _estimate_u(arr, seed)
     m_estimates: dict[str, list[list[float]]] = {name: [] for name in FIELDS}
     for blocked_fields, key_of in _TRAINING_SESSIONS:
@@ -50,9 +61,11 @@ def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int
         gamma = compare_pairs(arr, a, b).levels
         if len(gamma) == 0:
             continue
+        labels = labelled.copy()
         for name in blocked_fields:
             gamma[:, FIELDS.index(name)] = MISSING
-        m, _ = _expectation_maximisation(gamma, u_random)
+            labels[:, FIELDS.index(name)] = MISSING
+        m, _ = _expectation_maximisation(gamma, u_random, labels)
         for name in FIELDS:
             if name not in blocked_fields:
                 m_estimates[name].append(m[name])
@@ -70,6 +83,7 @@ def estimate(encodings: Mapping[int, RecordEncoding] | EncodingArrays, seed: int
         u_random=u_random,
         u_same_family=household_u(households),
         household_census=census,
+        reviewed_matches=len(labelled),
         matches_per_record=0.5,
         record_count=len(arr),
         family_freq=dict(family),
@@ -189,9 +203,19 @@ def _estimate_u(arr: EncodingArrays, seed: int) -> dict[str, list[float]]:
     return {name: _normalised(values) for name, values in counts.items()}
 
 
-def _expectation_maximisation(gamma: np.ndarray, u: dict[str, list[float]]) -> tuple[dict[str, list[float]], float]:
-    """EM for m and the prior with u fixed; starts from 'higher level = more likely a match'."""
+def _expectation_maximisation(
+    gamma: np.ndarray, u: dict[str, list[float]], matches: np.ndarray | None = None
+) -> tuple[dict[str, list[float]], float]:
+    """EM for m and the prior with u fixed; starts from 'higher level = more likely a match'.
+
+    ``matches``: levels of labelled matches, counted into m with certainty every iteration (the
+    prior is the unlabelled pairs' own)."""
     m = {name: _initial_m(name) for name in FIELDS}
+    known = np.empty((0, len(FIELDS)), np.int8) if matches is None else matches
+    known_counts = {
+        name: [float(np.count_nonzero(known[:, j] == level)) for level in range(len(LEVELS[name]))]
+        for j, name in enumerate(FIELDS)
+    }
     prior = 0.3
     log_u = np.zeros(len(gamma))
     for j, name in enumerate(FIELDS):
@@ -206,7 +230,9 @@ def _expectation_maximisation(gamma: np.ndarray, u: dict[str, list[float]]) -> t
         for j, name in enumerate(FIELDS):
             column = gamma[:, j]
             levels = range(len(LEVELS[name]))
-            m[name] = _normalised([SMOOTHING + float(posterior[column == level].sum()) for level in levels])
+            m[name] = _normalised(
+                [SMOOTHING + known_counts[name][level] + float(posterior[column == level].sum()) for level in levels]
+            )
     return m, prior
 
 

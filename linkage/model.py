@@ -53,6 +53,8 @@ class MatchModel:
     other_body_shift: float = 0.0
     # the index's households: may its twins' pattern link automatically? (linkage.household)
     household_census: HouseholdCensus = field(default_factory=HouseholdCensus)
+    # pairs reviewers had decided to be one person when m was learnt (linkage.estimate)
+    reviewed_matches: int = 0
 
     @property
     def prior(self) -> float:
@@ -186,6 +188,7 @@ class MatchModel:
             same_body_shift=self.same_body_shift,
             other_body_shift=self.other_body_shift,
             household_census=self.household_census,
+            reviewed_matches=self.reviewed_matches,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,6 +204,7 @@ class MatchModel:
             "same_body_shift": self.same_body_shift,
             "other_body_shift": self.other_body_shift,
             "household_census": dataclasses.asdict(self.household_census),
+            "reviewed_matches": self.reviewed_matches,
         }
 
     @classmethod
@@ -217,6 +221,7 @@ class MatchModel:
             same_body_shift=data.get("same_body_shift", 0.0),
             other_body_shift=data.get("other_body_shift", 0.0),
             household_census=HouseholdCensus(**data.get("household_census", {})),
+            reviewed_matches=data.get("reviewed_matches", 0),
         )
 
 

@@ -131,3 +131,33 @@ def test_an_index_whose_siblings_could_hold_them_as_twins_keeps_them_for_review(
     assert _linked_pattern_pairs(hub) == 0
     with hub.sessions() as session:
         assert len(session.execute(select(ReviewItem.id).where(ReviewItem.status == "open")).all()) >= 0.8 * PATTERN
+
+
+def _latest_model(hub: Hub) -> MatchModel:
+    with hub.sessions() as session:
+        stored = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one()
+    return MatchModel.from_dict(stored.parameters)
+
+
+def test_pairs_decided_same_are_labelled_matches_when_the_model_is_learnt_again(hub: Hub) -> None:
+    from kim_hub.hub_db.master_index import reestimate
+    from kim_hub.pipeline.review import decide_review
+
+    deliver_households(hub, siblings=120)
+    before = _latest_model(hub)
+    assert before.reviewed_matches == 0
+    waiting = list(_open_items(hub))[:60]
+    for item in waiting:  # the pattern's pairs, one person under two given names
+        decide_review(hub.home, item, "same", "fields_agree")
+    with hub.sessions() as session:
+        reestimate(session)
+        session.commit()
+    after = _latest_model(hub)
+    assert after.reviewed_matches == len(waiting) == 60
+    # every decided pair's given names differ outright: m of that level rises with the labels
+    assert after.m["given_names"][0] > before.m["given_names"][0]
+
+
+def _open_items(hub: Hub) -> list[int]:
+    with hub.sessions() as session:
+        return list(session.execute(select(ReviewItem.id).where(ReviewItem.status == "open").order_by(ReviewItem.id)).scalars())
