@@ -291,7 +291,7 @@ def main() -> None:
 
     delta_rows = make_delta(drops, home, args.seed)
     delta = run_cycle(home, config, work / "profile-delta.txt" if args.profile else None)
-    online = measure_online(home, config, drops, args.seed, args.online_calls)
+    online = measure_online(home, config, drops, args.seed, args.online_calls) if args.online_calls else {}
     result = {
         "persons": generated.persons,
         "records": generated.records,
