@@ -283,13 +283,17 @@ class ReviewItem(Base):
     __tablename__ = "review_items"
     __table_args__ = (
         UniqueConstraint("record_a", "record_b", name="uq_review_pair"),
-        Index("ix_review_items_queue", "status", "score", "id"),  # the queue's order, read backwards (migration 0014)
+        Index("ix_review_items_queue", "status", "score", "id"),  # by probability, read backwards (migration 0014)
+        Index("ix_review_items_stake", "status", "stake", "score", "id"),  # the queue's order, read backwards (0015)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_a: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
     record_b: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
     score: Mapped[float] = mapped_column(Float)
+    stake: Mapped[float] = mapped_column(
+        Float, default=0.0, server_default="0", doc="what a decision would change: hub_db.master_index.decision_stake"
+    )
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="open", doc="open | same | different")
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -149,7 +149,7 @@ def rejection_facts(session: Session) -> list[RejectionFact]:
 
 
 def review_facts(session: Session, limit: int, held: frozenset[str] | None = None) -> list[ReviewFact]:
-    """Open review items (those a coordinator may see, given ``held``), most probable first;
+    """Open review items (those a coordinator may see, given ``held``), in the queue's order;
     record ids are left out (pseudonyms only)."""
     return [
         ReviewFact(item.id, item.score, item.a[0], item.a[2], item.b[0], item.b[2], dict(item.evidence or {}))

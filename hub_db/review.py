@@ -66,6 +66,7 @@ class ReviewEntry:
     postponed_at: dt.datetime | None = None
     postponed_until: dt.datetime | None = None
     pending: Pending | None = None  # a decision waiting for a second reviewer (``pipeline.review`` fills it)
+    stake: float = 0.0  # what a decision would change (``master_index.decision_stake``): the queue's order
 
     def postponed(self, now: dt.datetime) -> bool:
         """Set aside at ``now``: postponed, and its date (if it has one) not yet reached."""
@@ -111,7 +112,8 @@ def list_items(
     keep: Callable[[ReviewEntry], bool] | None = None,
     evidence: bool = True,
 ) -> list[ReviewEntry]:
-    """Review items, most probable first; with ``held``, only those a coordinator may see, as
+    """Review items, those whose decision would change most first (``master_index.decision_stake``), then the
+    most probable; with ``held``, only those a coordinator may see, as
     far as they may see them (see the module's docstring); with ``keep``, only those it keeps.
     Read a page at a time (``LIST_PAGE``, less with a limit) until ``limit`` entries are found; a ``HeldPersons``
     is asked about one page's persons at once. Without ``evidence`` the entries carry no evidence
@@ -120,7 +122,7 @@ def list_items(
     if not evidence:
         query = query.options(defer(ReviewItem.evidence), defer(ReviewItem.weights))
     found: list[ReviewEntry] = []
-    after: tuple[float, int] | None = None
+    after: tuple[float, float, int] | None = None
     while limit is None or len(found) < limit:
         page_query = query if after is None else query.where(_after(*after))
         page = LIST_PAGE if limit is None else min(LIST_PAGE, max(50, 2 * (limit - len(found))))
@@ -134,7 +136,7 @@ def list_items(
                 found.append(seen)
         if len(rows) < page:
             break
-        after = (entries[-1].score, entries[-1].id)
+        after = (entries[-1].stake, entries[-1].score, entries[-1].id)
     return found[:limit] if limit else found
 
 
@@ -150,7 +152,7 @@ def _items_query(status: str, scope: ItemScope) -> Select[ReviewItem, str, str, 
         .outerjoin(link_b, link_b.record_id == rec_b.id)
         .outerjoin(person_a, person_a.id == link_a.person_id)
         .outerjoin(person_b, person_b.id == link_b.person_id)
-        .order_by(ReviewItem.score.desc(), ReviewItem.id)
+        .order_by(ReviewItem.stake.desc(), ReviewItem.score.desc(), ReviewItem.id)
     )
     if status != "all":
         query = query.where(ReviewItem.status == status)
@@ -176,9 +178,12 @@ def _items_query(status: str, scope: ItemScope) -> Select[ReviewItem, str, str, 
     return query
 
 
-def _after(score: float, item_id: int) -> ColumnElement[bool]:
-    """Past the last entry of the page before, in the listing's order (score down, id up)."""
-    return or_(ReviewItem.score < score, and_(ReviewItem.score == score, ReviewItem.id > item_id))
+def _after(stake: float, score: float, item_id: int) -> ColumnElement[bool]:
+    """Past the last entry of the page before, in the listing's order (stake down, score down, id up)."""
+    return or_(
+        ReviewItem.stake < stake,
+        and_(ReviewItem.stake == stake, or_(ReviewItem.score < score, and_(ReviewItem.score == score, ReviewItem.id > item_id))),
+    )
 
 
 def _entry(
@@ -197,6 +202,7 @@ def _entry(
         assigned_to=item.assigned_to,
         postponed_at=item.postponed_at and _aware(item.postponed_at),
         postponed_until=item.postponed_until and _aware(item.postponed_until),
+        stake=item.stake,
     )
 
 

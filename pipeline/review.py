@@ -125,7 +125,8 @@ def review_items(
     evidence: bool = True,
 ) -> list[ReviewEntry]:
     """Review items of this status ("all" for every one, "pending" for those waiting for a second
-    reviewer, whatever their status) a coordinator may see, most probable first. Without
+    reviewer, whatever their status) a coordinator may see, in the queue's order (what a decision
+    would change first: ``master_index.decision_stake``). Without
     ``evidence``, the entries carry neither evidence nor weights (the web queue shows neither)."""
     config = home.load_config()
     waiting = status == "pending"
