@@ -41,6 +41,10 @@ from collections.abc import Iterable, Mapping
 from kim_hub.linkage.encode import NameCode, RecordEncoding
 
 DEFAULT_MAX_BLOCK = 400
+# Keys that serve only where their block is small. The postcode with a name part finds a pair whose
+# street is mistyped and birth date missing; a name that many people of one postcode share (a
+# district's Mohammeds, Yilmaz's) makes it a block of strangers, which the other keys cover.
+KIND_MAX_BLOCK = {"postcode+skel": 30}
 SEX_CODES = {"M": 1, "F": 2, "X": 3}  # the sex as a key part; unknown is 0
 BlockKey = tuple[str | int, ...]  # (kind, token, token[, token])
 
@@ -127,8 +131,8 @@ def candidate_pairs(
             blocks[key].append(record_id)
     focus_set = set(focus) if focus is not None else None
     pairs: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        if len(members) < 2 or len(members) > max_block:
+    for key, members in blocks.items():
+        if len(members) < 2 or len(members) > min(max_block, KIND_MAX_BLOCK.get(str(key[0]), max_block)):
             continue
         if focus_set is None:
             ordered = sorted(members)

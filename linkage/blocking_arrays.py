@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK
+from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK, KIND_MAX_BLOCK
 from kim_hub.linkage.columnar import NONE, EncodingArrays
 
 _KINDS = {
@@ -99,7 +99,10 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     street3 = np.broadcast_to(arr.street[:, None, None], skel.shape)
     add("street+skel", street3, skel, present & (street3 != NONE), who)
     postcode3 = np.broadcast_to(arr.postcode[:, None, None], skel.shape)
-    add("postcode+skel", postcode3, skel, present & (postcode3 != NONE), who)
+    mask = present & (postcode3 != NONE)
+    small = _small_blocks(key_hash("postcode+skel", postcode3[mask], skel[mask]), who[mask], KIND_MAX_BLOCK["postcode+skel"])
+    hashes.append(small[0])
+    owners.append(small[1])
     place3 = np.broadcast_to(arr.place_s[:, None, None], arr.fam_s.shape)
     add("skel+place", arr.fam_s, place3, (arr.fam_c != NONE) & (place3 != NONE), who[:, :, : arr.fam_s.shape[2]])
     real_day = (ymd != 0) & ~arr.d_placeholder
@@ -107,6 +110,15 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     nat_rows = np.broadcast_to(rows[:, None], arr.nat.shape)
     add("day+sex+nat", np.broadcast_to(day_sex[:, None], arr.nat.shape), arr.nat, real_day[:, None] & (arr.nat != NONE), nat_rows)
     return unique_keys(np.concatenate(hashes), np.concatenate(owners))
+
+
+def _small_blocks(h: np.ndarray, r: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """(key, row) of the keys held by at most ``limit`` records (``blocking.KIND_MAX_BLOCK``)."""
+    h, r = unique_keys(h, r)
+    _keys, counts = np.unique(h, return_counts=True)
+    size = np.repeat(counts, counts)  # h is sorted: each key's rows are consecutive
+    keep = size <= limit
+    return h[keep], r[keep]
 
 
 def candidate_pair_arrays(

@@ -3,6 +3,8 @@ same-day pairs the prior is calibrated on."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from kim_hub.linkage.blocking import candidate_pairs
@@ -99,3 +101,40 @@ def test_a_real_birthday_with_sex_and_nationality_holds_names_spelt_beyond_recog
     assert set(zip(arrays.ids[a].tolist(), arrays.ids[b].tolist())) == candidate_pairs(records)
     assert (1, 2) in candidate_pairs(records)
     assert (3, 4) not in candidate_pairs(records)
+
+
+def born(year: int) -> BirthDate:
+    return BirthDate(year=year, month=3, day=14, precision="day", placeholder=False)
+
+
+def _pairs_both_ways(records: dict) -> tuple[set, set]:
+    arrays = from_encodings(records)
+    a, b = candidate_pair_arrays(arrays)
+    return candidate_pairs(records), set(zip(arrays.ids[a].tolist(), arrays.ids[b].tolist()))
+
+
+def test_the_postcode_with_a_name_part_finds_a_mistyped_street_without_birth_dates() -> None:
+    dated = undated("Kovalenko", "Iryna", "Lindenweg 3").model_copy(update={"birth_date": born(1981)})
+    records = {
+        1: encode_identity(dated, KEYS),
+        2: encode_identity(undated("Kovalenko", "Iryna", "Lindnewg 3"), KEYS),  # no shared street, no date
+    }
+    assert _pairs_both_ways(records) == ({(1, 2)}, {(1, 2)})
+
+
+def test_the_postcode_with_a_name_part_is_no_key_where_many_of_the_postcode_share_the_name() -> None:
+    """A name part held by more records of one postcode than KIND_MAX_BLOCK allows: that key makes
+    no pairs (the namesakes, each at their own street and without a date, share no other key)."""
+    from kim_hub.linkage.blocking import KIND_MAX_BLOCK
+
+    crowd = KIND_MAX_BLOCK["postcode+skel"] + 1
+    families = [f"{x.upper()}a{y}o{z}" for x, y, z in itertools.product("bdfgk", "lmnpr", "stvz")][:crowd]  # skeletons all differ
+    records = {
+        i: encode_identity(undated(families[i], "Mohammed", f"Weg {i}").model_copy(update={"birth_date": born(1950 + i)}), KEYS)
+        for i in range(crowd)
+    }  # each born in another year: no name-and-year key is shared
+    by_objects, by_arrays = _pairs_both_ways(records)
+    assert by_objects == by_arrays
+    assert (0, 1) not in by_objects
+    fewer = {i: records[i] for i in range(KIND_MAX_BLOCK["postcode+skel"])}
+    assert _pairs_both_ways(fewer)[1] >= {(0, 1)}  # within the limit the shared given name is a key
