@@ -30,6 +30,12 @@ def register(commands: CommandGroup) -> None:
     ingest.add_argument("--source", action="append", help="only this source (repeatable)")
     ingest.add_argument("--verbose", action="store_true", help="show Prefect's run log on the terminal")
     ingest.add_argument(
+        "--full",
+        action="store_true",
+        help="run every step for every source even when the first look finds nothing new (a source's API is pulled "
+        "and a quiet home is linked, pushed and reported anyway)",
+    )
+    ingest.add_argument(
         "--quiet",
         action="store_true",
         help="no progress bar on a terminal (without a terminal there is none anyway); the summary is still printed",
@@ -107,7 +113,7 @@ class Status:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     home = home_of(args)
-    summary = run_sync(home, args.source, verbose=args.verbose, quiet=args.quiet)
+    summary = run_sync(home, args.source, verbose=args.verbose, quiet=args.quiet, full=args.full)
     print_summary(summary)
     return sync_exit_code(summary)
 
@@ -121,9 +127,12 @@ def sync_exit_code(summary: dict[str, Any]) -> int:
     return EXIT_REJECTED if summary["records_rejected"] or summary.get("files_rejected") else EXIT_OK
 
 
-def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = False, quiet: bool = False) -> dict[str, Any]:
+def run_sync(
+    home: HubHome, sources: list[str] | None = None, verbose: bool = False, quiet: bool = False, full: bool = False
+) -> dict[str, Any]:
     """Run the real Prefect sync flow for a home and return its summary; on a terminal (unless
-    ``quiet``) with a progress bar per phase (``cli.progress``)."""
+    ``quiet``) with a progress bar per phase (``cli.progress``); ``full``: every step, whatever
+    the flow's first look finds (``flows.sync``)."""
     from kim_hub.cli.progress import ingest_progress
     from kim_hub.pipeline.setup import encoding_keys
 
@@ -135,7 +144,7 @@ def run_sync(home: HubHome, sources: list[str] | None = None, verbose: bool = Fa
         raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
     encoding_keys(home, config)  # refuse early, before Prefect starts, if the key is exposed
     with ingest_progress("running sync flow", quiet):
-        summary: dict[str, Any] = prefect_flows(home, verbose).sync_flow(str(home.path), sources)
+        summary: dict[str, Any] = prefect_flows(home, verbose).sync_flow(str(home.path), sources, full)
     return summary
 
 
@@ -149,6 +158,8 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{counts['records_in']:>6} {counts['records_accepted']:>7} {counts['records_unchanged']:>6} "
             f"{counts['records_rejected']:>8}"
         )
+    if summary.get("nothing_new"):
+        print("nothing new: no delivery, and nothing to link, push or report since the last complete sync")
     linking = summary["linking"]
     if linking is not None:
         print(

@@ -107,6 +107,11 @@ class DropFolder:
             time.sleep(min(SECOND_LOOK_SECONDS, settle_seconds / 2))
         return leftovers + [p for p in candidates if _look(p) == first[p]]
 
+    def has_deliveries(self) -> bool:
+        """Is there anything ``pending`` could return, now or once it has settled: a file in the
+        inbox or a leftover in processing/? One look, no waiting (a sync's look for work)."""
+        return bool(_claimed_entries(self.processing) or _regular_files(self.inbox))
+
     def claim(self, path: Path) -> Path | None:
         """Move an inbox file into processing/ atomically; None if another run took it first."""
         if path.parent == self.processing:

@@ -11,12 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 
 from kim_hub.flows.boundary import is_transient, step_boundary
 from kim_hub.pipeline.home import HubHome
-from kim_hub.pipeline.reports import publish_report
-from kim_hub.reporting.markdown import report_markdown
 
 ARTIFACT_KEY = "kim-hub-report"
 
@@ -29,12 +26,18 @@ def report_task(home_path: str, run_summary: dict[str, Any] | None = None, lang:
     failure leaves as a StepError: a corrupt previous report quotes its value in ``int()``'s message).
     Retried when its read cannot be logged yet (SQLite: another run holds the write lock); the
     read is logged before a file is touched, so a retry starts afresh."""
+    from kim_hub.pipeline.reports import publish_report  # the report's modules: only for a run that reports
+
     with step_boundary("write-report"):
         published = publish_report(HubHome(Path(home_path)), run_summary, lang)
         report = published.report
         if not published.written:  # its inputs are those of the report in place (pipeline.reports)
             get_run_logger().info("report unchanged since %s: %s", report.get("generated_at"), published.page)
             return {"written": False, "page": str(published.page), "generated_at": report.get("generated_at")}
+        from prefect.artifacts import create_markdown_artifact
+
+        from kim_hub.reporting.markdown import report_markdown
+
         create_markdown_artifact(
             key=ARTIFACT_KEY, markdown=report_markdown(report, lang), description="kim-hub: counts of this sync run's report"
         )

@@ -24,15 +24,13 @@ from kim_hub.flows.boundary import is_transient, step_boundary
 from kim_hub.flows.prefect_setup import install_redaction
 from kim_hub.flows.redaction import kind_of
 from kim_hub.flows.report_task import report_task
-from kim_hub.pipeline.audit import purge_log
 from kim_hub.pipeline.database import open_sessions
-from kim_hub.pipeline.erasure import apply_retention
 from kim_hub.pipeline.home import HubConfig, HubHome
-from kim_hub.pipeline.ingest import SourceOutcome, ingest_source
-from kim_hub.pipeline.linking import link_index, reestimate_model
-from kim_hub.pipeline.push import push_all
-from kim_hub.pipeline.setup import encoding_keys
 from kim_hub.runtime.file_modes import use_private_umask
+
+# The pipeline's services are imported by the tasks that call them, not here: a sync that finds
+# nothing to do (``look-for-work``) then never loads the ingest's, the linker's or the push's
+# modules (mappings, encodings, numpy), which were a tenth of a no-op sync's time.
 
 
 def _guard_process() -> None:
@@ -77,6 +75,9 @@ def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Sess
 )
 def ingest_source_task(home_path: str, source: str) -> dict[str, Any]:
     """Pull one source's new files into the hub; returns counts."""
+    from kim_hub.pipeline.ingest import SourceOutcome, ingest_source
+    from kim_hub.pipeline.setup import encoding_keys
+
     with step_boundary("ingest-source"):
         with _hub(home_path) as (home, config, sessions):
             outcome: SourceOutcome = ingest_source(home, config, source, encoding_keys(home, config), sessions)
@@ -87,6 +88,8 @@ def ingest_source_task(home_path: str, source: str) -> dict[str, Any]:
 @task(name="link-master-index", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def link_task(home_path: str) -> dict[str, Any]:
     """Link new and changed records into the master index; returns counts."""
+    from kim_hub.pipeline.linking import link_index
+
     with step_boundary("link-master-index"):
         with _hub(home_path) as (_home, config, sessions):
             outcome = link_index(sessions, config)
@@ -102,6 +105,8 @@ def _run_name() -> str:
 @task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def push_task(home_path: str) -> dict[str, Any]:
     """Send changed case summaries and due notices; returns counts (a body whose delivery failed is retried next run)."""
+    from kim_hub.pipeline.push import push_all
+
     with step_boundary("push-summaries"):
         with _hub(home_path) as (home, config, sessions):
             outcome = push_all(home, config, sessions)
@@ -125,23 +130,49 @@ def report_flow(home_path: str) -> dict[str, Any]:
         return report_task(home_path)
 
 
+@task(name="look-for-work", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
+def look_task(home_path: str, sources: list[str] | None = None, full: bool = False) -> dict[str, Any]:
+    """What this sync has to do (``pipeline.sync_work``): the sources with work, and whether
+    linking, push and report would find the state a quiet sync left. Digests and names only."""
+    from kim_hub.pipeline.sync_work import look_for_work
+
+    with step_boundary("look-for-work"):
+        home = HubHome(Path(home_path))
+        with _transient_database_errors():
+            work = look_for_work(home, home.load_config(), sources, full)
+        get_run_logger().info("sources with work: %s; state settled: %s", list(work.sources), work.settled)
+        return {"sources": list(work.sources), "settled": work.settled, "state": work.state, "configuration": work.configuration}
+
+
 @flow(name="kim-hub-sync", flow_run_name=_run_name, persist_result=False, log_prints=False)
-def sync_flow(home_path: str, sources: list[str] | None = None) -> dict[str, Any]:
+def sync_flow(home_path: str, sources: list[str] | None = None, full: bool = False) -> dict[str, Any]:
     """One sync cycle: all (or the named) sources, then linking, push and the report. Returns the
     run summary. Each step is isolated: a source that fails (after the retries of transient
-    errors) is named in ``failed`` and the other sources, linking, push and the report still run."""
+    errors) is named in ``failed`` and the other sources, linking, push and the report still run.
+
+    Its first task looks for work (``pipeline.sync_work``): a source with nothing in its folders
+    is not pulled, and a sync with nothing to do at all ends there, its summary saying
+    ``nothing_new``. ``full``: every step, whatever the look found."""
     _guard_process()
     with step_boundary("kim-hub-sync"):
-        return _sync(home_path, sources)
+        return _sync(home_path, sources, full)
 
 
-def _sync(home_path: str, sources: list[str] | None) -> dict[str, Any]:
+def _sync(home_path: str, sources: list[str] | None, full: bool = False) -> dict[str, Any]:
     """The sync flow's body: each step isolated, the run summary returned."""
+    from kim_hub.pipeline.sync_work import SyncWork
+
     home = HubHome(Path(home_path))
     config = home.load_config()
     failed: dict[str, str] = {}
+    looked = _isolated("look for work", failed, look_task, home_path, sources, full)
+    work = SyncWork(tuple(looked["sources"]), looked["settled"], looked["state"], looked["configuration"]) if looked else None
+    if work is not None and work.nothing:
+        summary = _nothing_new(home)
+        get_run_logger().info("run summary: %s", summary)
+        return summary
     per_source = {}
-    for source in sources or list(config.sources):
+    for source in work.sources if work is not None else sources or list(config.sources):
         counts = _isolated(f"source {source}", failed, ingest_source_task, home_path, source)
         if counts is not None:
             per_source[source] = counts
@@ -158,7 +189,43 @@ def _sync(home_path: str, sources: list[str] | None) -> dict[str, Any]:
     report = _isolated("report", failed, report_task, home_path, summary)
     if report is not None:  # after the report is made from the summary: where it is, and whether it was rewritten
         summary["report"] = {key: report[key] for key in ("written", "page", "generated_at")}
+    _note_quiet(home, config, work, summary)
     return summary
+
+
+def _nothing_new(home: HubHome) -> dict[str, Any]:
+    """The summary of a sync that found nothing to do: no source pulled, no step run; the report
+    as the quiet sync before left it."""
+    from kim_hub.pipeline.sync_work import quiet_report
+
+    return {
+        "sources": {},
+        "linking": None,
+        "push": None,
+        "records_rejected": 0,
+        "files_rejected": 0,
+        "files_failed": 0,
+        "failed": {},
+        "nothing_new": True,
+        "report": quiet_report(home),
+    }
+
+
+def _note_quiet(home: HubHome, config: HubConfig, work: Any, summary: dict[str, Any]) -> None:
+    """After a run: note the state as quiet if the run was complete, failed nowhere and changed
+    nothing (``pipeline.sync_work.note_quiet``); after a failure, forget any note, so the next
+    sync runs every step. A failure to note is logged by kind and only costs the next sync time."""
+    from kim_hub.pipeline.sync_work import forget_quiet, note_quiet
+
+    push = summary["push"] or {}
+    complete = not summary["failed"] and not summary["files_failed"] and not push.get("failed") and not push.get("documents_refused")
+    try:
+        if work is None or not complete:
+            forget_quiet(home)
+        else:
+            note_quiet(home, config, work, summary.get("report"))
+    except Exception as error:  # noqa: BLE001 - the note only saves time; the run itself is done
+        get_run_logger().warning("the sync's quiet mark was not written (%s)", kind_of(error))
 
 
 def _isolated(step: str, failed: dict[str, str], task: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any] | None:
@@ -175,6 +242,8 @@ def _isolated(step: str, failed: dict[str, str], task: Callable[..., dict[str, A
 @flow(name="kim-hub-reestimate", flow_run_name=_run_name, persist_result=False, log_prints=False)
 def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
     """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
+    from kim_hub.pipeline.linking import link_index, reestimate_model
+
     _guard_process()
     with step_boundary("kim-hub-reestimate"):
         with _hub(home_path) as (_home, config, sessions):
@@ -192,6 +261,9 @@ def retention_flow(home_path: str) -> dict[str, Any]:
     receipts) kept longer than theirs and audit log entries older than their channel's, and
     publish the report with the counts. Returns the counts: ``sources`` (per source) and
     ``audit_log`` (entries removed per channel)."""
+    from kim_hub.pipeline.audit import purge_log
+    from kim_hub.pipeline.erasure import apply_retention
+
     _guard_process()
     with step_boundary("kim-hub-retention"):
         with _hub(home_path) as (home, config, sessions):

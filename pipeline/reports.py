@@ -38,7 +38,7 @@ from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.legal_basis import kim_policy, source_bases
 from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.reporting.facts import HubFacts
-from kim_hub.reporting.inputs import inputs_digest
+from kim_hub.reporting.inputs import found_nothing, inputs_digest
 from kim_hub.reporting.model import build_report
 from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
 from kim_hub.reporting.suppression import DEFAULT_THRESHOLD
@@ -187,7 +187,8 @@ def write_reports(
     """Publish the report into reports/ (JSON + HTML), keeping the previous JSON; returns it.
     Always written (`kim-hub report`); a sync publishes only what changed (``publish_report``)."""
     facts = collect(home)
-    return _publish(home, facts, inputs_digest(facts, run, lang, now().date()), run, lang, access)
+    day = now().date()
+    return _publish(home, facts, inputs_digest(facts, run, lang, day), run, lang, access, day)
 
 
 @dataclass(frozen=True)
@@ -209,17 +210,19 @@ def publish_report(
     shown to anyone, no read is logged either. A sync run, the retention run and the report's
     schedule publish this way."""
     facts = collect(home)
-    digest = inputs_digest(facts, run, lang, now().date())
+    day = now().date()
+    digest = inputs_digest(facts, run, lang, day)
     page = home.reports / REPORT_HTML
-    standing = _published_from(home, digest)
+    standing = _published_from(home, digest, inputs_digest(facts, None, lang, day) if found_nothing(run) else None)
     if standing is not None:
         return Publication(standing, False, page)
-    return Publication(_publish(home, facts, digest, run, lang, access), True, page)
+    return Publication(_publish(home, facts, digest, run, lang, access, day), True, page)
 
 
-def _published_from(home: HubHome, digest: str) -> dict[str, Any] | None:
-    """The published report if it was made from inputs of ``digest`` and its files are as they
-    were written then (the JSON's hash, the page present); else None."""
+def _published_from(home: HubHome, digest: str, facts_digest: str | None = None) -> dict[str, Any] | None:
+    """The published report if it was made from inputs of ``digest`` (or, given ``facts_digest``
+    for a run that found nothing new, from the same facts, language and day for whatever run)
+    and its files are as they were written then (the JSON's hash, the page present); else None."""
     try:
         inputs = json.loads((home.reports / INPUTS_JSON).read_text(encoding="utf-8"))
         text = (home.reports / REPORT_JSON).read_text(encoding="utf-8")
@@ -228,7 +231,7 @@ def _published_from(home: HubHome, digest: str) -> dict[str, Any] | None:
         return None
     fresh = (
         isinstance(inputs, dict)
-        and inputs.get("inputs") == digest
+        and (inputs.get("inputs") == digest or (facts_digest is not None and inputs.get("facts") == facts_digest))
         and inputs.get("report") == _text_hash(text)
         and (home.reports / REPORT_HTML).is_file()
     )
@@ -236,10 +239,11 @@ def _published_from(home: HubHome, digest: str) -> dict[str, Any] | None:
 
 
 def _publish(
-    home: HubHome, facts: HubFacts, digest: str, run: dict[str, Any] | None, lang: str, access: Access | None
+    home: HubHome, facts: HubFacts, digest: str, run: dict[str, Any] | None, lang: str, access: Access | None, day: dt.date
 ) -> dict[str, Any]:
     """Render and write the report of ``facts`` (a read in the audit log), keeping the previous
-    JSON, and note the inputs it was made from."""
+    JSON, and note the inputs it was made from: with the run (``digest``) and without it (the
+    facts, language and day of ``day``: what a sync that found nothing new compares)."""
     from kim_hub.reporting.html import render_html  # matplotlib: imported only when a page is rendered
 
     report = build_report(facts, now(), _previous(home), run, lang)
@@ -250,7 +254,8 @@ def _publish(
     write_atomically(home.reports / REPORT_HTML, render_html(report, lang))
     text = report_json(report)
     write_atomically(published, text)
-    write_atomically(home.reports / INPUTS_JSON, json.dumps({"inputs": digest, "report": _text_hash(text)}) + "\n")
+    noted = {"inputs": digest, "facts": inputs_digest(facts, None, lang, day), "report": _text_hash(text)}
+    write_atomically(home.reports / INPUTS_JSON, json.dumps(noted) + "\n")
     return report
 
 

@@ -7,7 +7,10 @@ run", which a report left in place keeps as they were. ``inputs_digest`` hashes 
 the day (UTC) the report is made for, so a report is made again when any fact changes (a
 delivery, a link, a review decision, an erasure, a record's district label), when a run did
 something or failed (its summary differs from the run before's), when the language or the
-schema changes, and at least once a day. Pure: no database, no files.
+schema changes, and at least once a day. A sync that found nothing new (``found_nothing``:
+no delivery, no link, nothing sent, nothing failed) is no reason on its own: its report stays
+when the facts, language, schema and day are those of the report in place, whatever run that
+report was made for. Pure: no database, no files.
 """
 
 from __future__ import annotations
@@ -38,6 +41,28 @@ def inputs_digest(facts: HubFacts, run: Mapping[str, Any] | None, lang: str, day
     return digest.hexdigest()
 
 
+_LINK_COUNTS = ("records_linked", "persons_created", "persons_merged", "persons_split", "review_items")
+_PUSH_COUNTS = ("summaries_sent", "withdrawal_notices", "corrections", "erasure_notices")
+_PUSH_PROBLEMS = ("failed", "documents_refused", "documents_taken_back")
+
+
+def found_nothing(run: Mapping[str, Any] | None) -> bool:
+    """Is ``run`` the summary of a sync that found nothing new: no file seen, no record taken in
+    or rejected, nothing linked, nothing sent or taken back, no step failed? (Not a run that is
+    no sync, such as the retention's, nor no run at all: those are reported as they are.)"""
+    if not run or "linking" not in run or "push" not in run:
+        return False
+    if run.get("failed") or run.get("records_rejected") or run.get("files_rejected") or run.get("files_failed"):
+        return False
+    for counts in (run.get("sources") or {}).values():
+        if any(isinstance(value, int) and value for value in counts.values()):
+            return False
+    linking, push = run.get("linking") or {}, run.get("push") or {}
+    if any(linking.get(key) for key in _LINK_COUNTS):
+        return False
+    return not any(push.get(key) for key in (*_PUSH_COUNTS, *_PUSH_PROBLEMS))
+
+
 def _plain(value: Any) -> Any:
     """``value`` as nested tuples of plain values whose repr does not depend on the process
     (a frozenset's order does: string hashes are salted per process)."""
@@ -54,4 +79,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["inputs_digest"]
+__all__ = ["found_nothing", "inputs_digest"]

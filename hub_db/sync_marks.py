@@ -1,0 +1,44 @@
+"""What a sync's steps read from the database, told by a few rows instead of by reading it all.
+
+A sync that finds no delivery still links, pushes and reports, because something may have changed
+between syncs: a reviewer's decision, an erasure, a delivery over the API, a collecting body's
+acknowledgement, a key rotation, a restored backup. Every one of them leaves a mark that costs
+one indexed read to see:
+
+* the audit log's newest entry (its id and seal): every input, change, erasure, transfer and read
+  of person-level data appends one (SDM module 43), and its seal chains it to all entries before;
+* ``index_changes``: the triggers on ``source_records`` write a random token on every change of a
+  stored record, whoever writes it (migration 0013); a link run replaces the tokens with its own;
+* how many records wait for linking (``link_queue``), how far the database follows the erasure
+  ledger (``erasure_state``) and the schema's revision (an upgrade).
+
+``database_state`` folds them into one digest. Equal digests mean that, as far as the rows a sync
+acts on are concerned, nothing was written in between: ``pipeline.sync_work`` compares it with the
+digest a complete sync left behind. Reading it writes nothing and reads no personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from kim_hub.hub_db.models import AuditEntry, ErasureMark, IndexChange, LinkQueueEntry
+
+
+def database_state(session: Session) -> str:
+    """A digest of the marks above (SHA-256, hex)."""
+    newest = session.execute(select(AuditEntry.id, AuditEntry.mac).order_by(AuditEntry.id.desc()).limit(1)).first()
+    changes = session.execute(select(IndexChange.id, IndexChange.token).order_by(IndexChange.id)).all()
+    waiting = session.scalar(select(func.count()).select_from(LinkQueueEntry))
+    erasures = session.execute(select(ErasureMark.id, ErasureMark.applied_sequence).order_by(ErasureMark.id)).all()
+    revision = session.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    marks = (
+        tuple(newest) if newest is not None else None,
+        tuple(tuple(row) for row in changes),
+        waiting,
+        tuple(tuple(row) for row in erasures),
+        tuple(sorted(revision)),
+    )
+    return hashlib.sha256(repr(marks).encode()).hexdigest()
