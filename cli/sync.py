@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -133,8 +134,7 @@ def run_sync(
     """Run the real Prefect sync flow for a home and return its summary; on a terminal (unless
     ``quiet``) with a progress bar per phase (``cli.progress``); ``full``: every step, whatever
     the flow's first look finds (``flows.sync``)."""
-    from kim_hub.cli.progress import ingest_progress
-    from kim_hub.pipeline.setup import encoding_keys
+    from kim_hub.pipeline.keys import encoding_keys
 
     config = home.load_config()
     for name in sources or ():
@@ -143,9 +143,19 @@ def run_sync(
     if unknown:
         raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
     encoding_keys(home, config)  # refuse early, before Prefect starts, if the key is exposed
-    with ingest_progress("running sync flow", quiet):
+    with _progress("running sync flow", quiet):
         summary: dict[str, Any] = prefect_flows(home, verbose).sync_flow(str(home.path), sources, full)
     return summary
+
+
+def _progress(title: str, quiet: bool) -> AbstractContextManager[None]:
+    """``cli.progress.ingest_progress`` on a terminal; nothing (and rich not imported) otherwise,
+    as a cron job or a pipe gets nothing from it anyway."""
+    if quiet or not sys.stderr.isatty():
+        return nullcontext()
+    from kim_hub.cli.progress import ingest_progress
+
+    return ingest_progress(title, quiet)
 
 
 def print_summary(summary: dict[str, Any]) -> None:

@@ -76,7 +76,7 @@ def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Sess
 def ingest_source_task(home_path: str, source: str) -> dict[str, Any]:
     """Pull one source's new files into the hub; returns counts."""
     from kim_hub.pipeline.ingest import SourceOutcome, ingest_source
-    from kim_hub.pipeline.setup import encoding_keys
+    from kim_hub.pipeline.keys import encoding_keys
 
     with step_boundary("ingest-source"):
         with _hub(home_path) as (home, config, sessions):
@@ -218,7 +218,9 @@ def _note_quiet(home: HubHome, config: HubConfig, work: Any, summary: dict[str, 
     from kim_hub.pipeline.sync_work import forget_quiet, note_quiet
 
     push = summary["push"] or {}
-    complete = not summary["failed"] and not summary["files_failed"] and not push.get("failed") and not push.get("documents_refused")
+    complete = (
+        not summary["failed"] and not summary["files_failed"] and not push.get("failed") and not push.get("documents_refused")
+    )
     try:
         if work is None or not complete:
             forget_quiet(home)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.hub_db.audit_log import Auditor, session_info
+
+if TYPE_CHECKING:  # Alembic is imported by what migrates, not by every command that opens the database
+    from alembic.config import Config
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -51,6 +53,8 @@ def session_factory(engine: Engine, auditor: Auditor | None = None) -> sessionma
 
 def alembic_config(url: str) -> Config:
     """Alembic configured in code: no alembic.ini to find, the URL comes from hub.toml."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("kim_hub.hub_db") / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -61,6 +65,8 @@ def upgrade(url: str, audit_key: bytes | None = None, record_name: Callable[[str
     """Bring the database schema to the newest migration (idempotent). ``audit_key`` seals audit
     entries a migration moves into the log (0005), ``record_name`` names their records as the
     log does (``Auditor.record_name``); without the key such a migration stops."""
+    from alembic import command
+
     config = alembic_config(url)
     if audit_key is not None:
         config.attributes["audit_key"] = audit_key

@@ -10,7 +10,8 @@ one indexed read to see:
 * ``index_changes``: the triggers on ``source_records`` write a random token on every change of a
   stored record, whoever writes it (migration 0013); a link run replaces the tokens with its own;
 * how many records wait for linking (``link_queue``), how far the database follows the erasure
-  ledger (``erasure_state``) and the schema's revision (an upgrade).
+  ledger (``erasure_state``), the newest linkage model (a re-estimation is not audited: it
+  changes no person until records are linked under it) and the schema's revision (an upgrade).
 
 ``database_state`` folds them into one digest. Equal digests mean that, as far as the rows a sync
 acts on are concerned, nothing was written in between: ``pipeline.sync_work`` compares it with the
@@ -24,7 +25,7 @@ import hashlib
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from kim_hub.hub_db.models import AuditEntry, ErasureMark, IndexChange, LinkQueueEntry
+from kim_hub.hub_db.models import AuditEntry, ErasureMark, IndexChange, LinkQueueEntry, ModelVersion
 
 
 def database_state(session: Session) -> str:
@@ -33,12 +34,14 @@ def database_state(session: Session) -> str:
     changes = session.execute(select(IndexChange.id, IndexChange.token).order_by(IndexChange.id)).all()
     waiting = session.scalar(select(func.count()).select_from(LinkQueueEntry))
     erasures = session.execute(select(ErasureMark.id, ErasureMark.applied_sequence).order_by(ErasureMark.id)).all()
+    model = session.scalar(select(func.max(ModelVersion.id)))
     revision = session.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     marks = (
         tuple(newest) if newest is not None else None,
         tuple(tuple(row) for row in changes),
         waiting,
         tuple(tuple(row) for row in erasures),
+        model,
         tuple(sorted(revision)),
     )
     return hashlib.sha256(repr(marks).encode()).hexdigest()

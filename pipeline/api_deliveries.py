@@ -49,8 +49,8 @@ from kim_hub.pipeline.api_tokens import TokenInfo
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import ClientCertificate, HubConfig, HubHome
 from kim_hub.pipeline.ingest import file_readers, ingest_delivery
+from kim_hub.pipeline.keys import encoding_keys
 from kim_hub.pipeline.receipts import ReceiptSummary, receipts_of
-from kim_hub.pipeline.setup import encoding_keys
 from kim_hub.runtime.durability import sync_folder
 from kim_hub.runtime.file_modes import make_private_folders
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kim_hub.connectors.registry import load_connector
 from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.database import checkpoint, make_engine, session_factory, upgrade
-from kim_hub.hub_db.keystore import create_audit_key, create_erasure_key, create_key, load_audit_key, load_keys
+from kim_hub.hub_db.keystore import create_audit_key, create_erasure_key, create_key, load_audit_key
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.legal_bases import CONSENT
 from kim_hub.pipeline.audit import record_admin
@@ -35,6 +35,7 @@ from kim_hub.pipeline.home import (
     default_config,
 )
 from kim_hub.pipeline.home_access import prepare_home, prepare_source
+from kim_hub.pipeline.keys import encoding_keys as encoding_keys  # re-exported: where tests and benchmarks have always found it
 from kim_hub.pipeline.push import outbox_sink
 from kim_hub.pipeline.record_ids import SettledIds, settle_record_ids
 from kim_hub.runtime.file_modes import PASSAGE_MODE, PRIVATE_FILE_MODE, make_folders
@@ -142,8 +143,3 @@ def _private_database_file(path: Path) -> None:
     the umask of the process that first opens it. An empty file is a new database to SQLite."""
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE_MODE))
-
-
-def encoding_keys(home: HubHome, config: HubConfig) -> EncodingKeys:
-    """The home's current key, derived per purpose; refuses (FatalError) a key file others can read."""
-    return load_keys(home.key_dir(config))

@@ -142,9 +142,13 @@ def current_state(home: HubHome, config: HubConfig, configuration: str) -> str:
     """The state's digest: the database's marks, the configuration's digest and the two dates."""
     with open_sessions(home, config) as sessions, sessions() as session:
         database = database_state(session)
-    today = dt.date.today().isoformat()  # the push's consent rules (pipeline.push.consent_policy)
-    utc_day = dt.datetime.now(dt.UTC).date().isoformat()  # the report's day (pipeline.reports)
-    return _digest([database, configuration, today, utc_day])
+    return _digest([database, configuration, *state_dates()])
+
+
+def state_dates() -> tuple[str, str]:
+    """Today's date, as the push's consent rules take it (``pipeline.push.consent_policy``), and
+    the UTC day the report is made for (``pipeline.reports``)."""
+    return dt.date.today().isoformat(), dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def configuration_digest(home: HubHome, config: HubConfig) -> str:

@@ -105,3 +105,68 @@ def test_kim_hub_report_always_writes(hub: Hub) -> None:
     assert _state(home.reports)[REPORT_JSON][0] > LONG_AGO
     assert not publish_report(home).written
     assert before.keys() <= set(FILES)
+
+
+BUSY_RUN = {
+    "sources": {"caritas": {"source": "caritas", "files_seen": 1, "records_in": 1, "records_accepted": 1}},
+    "linking": {"records_linked": 1, "persons_created": 1, "persons_merged": 0, "persons_split": 0, "review_items": 0},
+    "push": {"summaries_sent": 1, "failed": {}, "documents_refused": {}, "unchanged": 0},
+    "records_rejected": 0,
+    "failed": {},
+}
+NOTHING_RUN = {
+    "sources": {"caritas": {"source": "caritas", "files_seen": 0, "records_in": 0}},
+    "linking": {"records_linked": 0, "persons_created": 0, "model_version": 3},
+    "push": {"summaries_sent": 0, "failed": {}, "documents_refused": {}, "unchanged": 4, "documents_held": {"awo": 2}},
+    "records_rejected": 0,
+    "files_failed": 0,
+    "failed": {},
+}
+
+
+def test_a_run_that_found_nothing_leaves_the_report_of_the_run_before(hub: Hub) -> None:
+    """The first sync after one that did something finds nothing: the report keeps that run's
+    summary and its "changes", instead of being made again for a run with nothing to tell."""
+    home = report_home(hub).home
+    busy = publish_report(home, BUSY_RUN)
+    assert busy.written
+    before = _published(hub)
+    again = publish_report(home, NOTHING_RUN)
+    assert not again.written and _state(home.reports) == before
+    assert again.report["generated_at"] == busy.report["generated_at"]
+
+
+@pytest.mark.parametrize(
+    "change", ["file seen", "linked", "sent", "push failed", "step failed", "rows rejected", "another day", "facts"]
+)
+def test_a_run_that_found_something_or_a_change_of_facts_makes_it_anew(
+    hub: Hub, change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = report_home(hub).home
+    publish_report(home, BUSY_RUN)
+    _published(hub)
+    run = json.loads(json.dumps(NOTHING_RUN))
+    if change == "file seen":
+        run["sources"]["caritas"]["files_seen"] = 1
+    elif change == "linked":
+        run["linking"]["records_linked"] = 2
+    elif change == "sent":
+        run["push"]["summaries_sent"] = 1
+    elif change == "push failed":
+        run["push"]["failed"] = {"awo": "TransientError"}
+    elif change == "step failed":
+        run["failed"] = {"linking": "TransientError"}
+    elif change == "rows rejected":
+        run["records_rejected"] = 2
+    elif change == "another day":
+        tomorrow = reports.now() + dt.timedelta(days=1)
+        monkeypatch.setattr(reports, "now", lambda: tomorrow)
+    else:
+        hub.drop_rows(
+            "caritas",
+            "more.csv",
+            ["C-9,Neumann,Jakob,1969-07-21,M,DEU,51377,none,intake,2026-11-21,,Wiesdorf,kim"],
+            REPORT_HEADER,
+        )
+        hub.ingest("caritas")
+    assert publish_report(home, run).written
