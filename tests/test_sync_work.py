@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from kim_hub.core.access import Actor
+from kim_hub.hub_db.audit_log import append
 from kim_hub.pipeline import sync_work
-from kim_hub.pipeline.audit import record_admin
+from kim_hub.pipeline.audit import record_admin, record_read, record_view
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import SourceConfig
 from kim_hub.pipeline.reports import publish_report
@@ -112,9 +114,9 @@ def test_every_change_a_sync_acts_on_unsettles_the_state(hub: Hub, change: str, 
     if change == "delivery taken in":  # e.g. over the API, by another process: the inbox is empty again
         hub.drop_rows("awo", "api.csv", [ROW.replace("C-1", "A-2")], REPORT_HEADER)
         hub.ingest("awo")
-    elif change == "audited change":  # a reviewer's decision, an erasure, an acknowledgement: each appends to the log
-        with open_sessions(hub.home, hub.config) as sessions:
-            record_admin(sessions, "users.add", {"user": "someone"})
+    elif change == "audited change":  # a reviewer's decision, an erasure, a purge: each appends to the change channel
+        with open_sessions(hub.home, hub.config) as sessions, sessions() as session, session.begin():
+            append(session, "change", "review.decide", [], {"decision": "same"})
     elif change == "link queued":
         hub.drop_rows("awo", "api.csv", [ROW.replace("C-1", "A-2")], REPORT_HEADER)
         hub.ingest("awo")
@@ -130,6 +132,17 @@ def test_every_change_a_sync_acts_on_unsettles_the_state(hub: Hub, change: str, 
     assert not work.settled and not work.nothing
     if change in ("hub.toml", "key folder"):  # a changed configuration: every source runs
         assert work.sources == tuple(hub.config.sources)
+
+
+def test_pages_viewed_and_administration_leave_the_state_settled(hub: Hub) -> None:
+    """The web application is used all day: a page view, a listing or an account added change
+    nothing a sync acts on, so the next sync still has nothing to do."""
+    _quiet_hub(hub)
+    record_view(hub.home, Actor.os_user(), "review.queue", {"role": "reviewer"})
+    with open_sessions(hub.home, hub.config) as sessions:
+        record_read(sessions, hub.config, "review.list", [], None, {"items": 0})
+        record_admin(sessions, "users.add", {"user": "someone"})
+    assert look_for_work(hub.home, hub.config).nothing
 
 
 def test_a_sync_that_changed_something_or_met_a_change_is_not_noted(hub: Hub) -> None:
