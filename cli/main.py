@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if getattr(args, "catch_up", False):
-            from kim_hub.pipeline.database import bring_up_to_ledger
+            from kim_hub.pipeline.ledger_state import bring_up_to_ledger
 
             bring_up_to_ledger(home_of(args))  # erasures since a restored backup, before the command reads anything
         code = int(args.handler(args) or EXIT_OK)

@@ -12,25 +12,27 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
-from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.core.errors import TransientError
 from kim_hub.flows.boundary import is_transient, step_boundary
 from kim_hub.flows.prefect_setup import install_redaction
 from kim_hub.flows.redaction import kind_of
 from kim_hub.flows.report_task import report_task
-from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.runtime.file_modes import use_private_umask
 
-# The pipeline's services are imported by the tasks that call them, not here: a sync that finds
-# nothing to do (``look-for-work``) then never loads the ingest's, the linker's or the push's
-# modules (mappings, encodings, numpy), which were a tenth of a no-op sync's time.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from kim_hub.pipeline.sync_work import SyncWork
+
+# The pipeline's services, and SQLAlchemy, are imported by the tasks that use them, not here: a
+# sync that finds nothing to do (``look-for-work``) then never loads the ingest's, the linker's or
+# the push's modules (mappings, encodings, numpy), nor on SQLite the database layer: together about
+# a third of what a no-op sync cost beyond Prefect.
 
 
 def _guard_process() -> None:
@@ -52,13 +54,19 @@ def _transient_database_errors() -> Iterator[None]:
     """
     try:
         yield
-    except (OperationalError, DBAPIInterfaceError) as exc:
-        raise TransientError(f"database temporarily unavailable ({type(exc.orig).__name__})") from None
+    except Exception as exc:
+        from sqlalchemy.exc import InterfaceError, OperationalError  # loaded already by whatever raised one
+
+        if isinstance(exc, OperationalError | InterfaceError):
+            raise TransientError(f"database temporarily unavailable ({type(exc.orig).__name__})") from None
+        raise
 
 
 @contextmanager
 def _hub(home_path: str) -> Iterator[tuple[HubHome, HubConfig, sessionmaker[Session]]]:
     """The home, its config and a session factory for one task; database errors made transient."""
+    from kim_hub.pipeline.database import open_sessions
+
     home = HubHome(Path(home_path))
     config = home.load_config()
     with _transient_database_errors(), open_sessions(home, config) as sessions:
@@ -211,7 +219,7 @@ def _nothing_new(home: HubHome) -> dict[str, Any]:
     }
 
 
-def _note_quiet(home: HubHome, config: HubConfig, work: Any, summary: dict[str, Any]) -> None:
+def _note_quiet(home: HubHome, config: HubConfig, work: SyncWork | None, summary: dict[str, Any]) -> None:
     """After a run: note the state as quiet if the run was complete, failed nowhere and changed
     nothing (``pipeline.sync_work.note_quiet``); after a failure, forget any note, so the next
     sync runs every step. A failure to note is logged by kind and only costs the next sync time."""

@@ -22,13 +22,14 @@ content.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from kim_hub.connectors.drop_folder import DropFolder, purge_folder
 from kim_hub.connectors.receipts import purge_receipts
-from kim_hub.hub_db.audit_log import append
 from kim_hub.pipeline.home import HubHome, SourceConfig
+
+if TYPE_CHECKING:  # what purges needs the database; ``copies_due`` (a sync's look for work) does not
+    from sqlalchemy.orm import Session, sessionmaker
 
 PERIOD_OVER = "period over"
 ERASURE = "erasure"
@@ -87,6 +88,8 @@ def purge_for_erasure(home: HubHome, source: str, sessions: sessionmaker[Session
 
 def _audit(sessions: sessionmaker[Session], source: str, reason: str, purged: CopiesPurged) -> None:
     """The fact of a purge, in the audit log (`kim-hub audit --action copies.purge`)."""
+    from kim_hub.hub_db.audit_log import append
+
     if purged.any:
         with sessions() as session, session.begin():
             append(session, "change", "copies.purge", (), {"source": source, "reason": reason, **purged.as_dict()})

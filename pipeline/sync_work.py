@@ -36,11 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from kim_hub.connectors.drop_folder import DropFolder
-from kim_hub.hub_db.sync_marks import database_state
+from kim_hub.hub_db.erasure_ledger import ErasureLedger
+from kim_hub.hub_db.sync_marks import sqlite_state
 from kim_hub.pipeline.copies import copies_due
-from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.home_access import body_group, source_folders
+from kim_hub.pipeline.ledger_state import sqlite_file
 from kim_hub.pipeline.private_files import replacing
 from kim_hub.pipeline.vocabulary import district_list_path
 
@@ -139,10 +140,29 @@ def pulling_sources(config: HubConfig) -> list[str]:
 
 
 def current_state(home: HubHome, config: HubConfig, configuration: str) -> str:
-    """The state's digest: the database's marks, the configuration's digest and the two dates."""
+    """The state's digest: the database's marks (``hub_db.sync_marks``), the erasure ledger's last
+    sequence (a database behind it is never settled: the steps' opening of it applies what is
+    missing), the configuration's digest and the two dates."""
+    ledger = ErasureLedger(home.erasure_ledger(config), _no_key).last_sequence()
+    return _digest([database_marks(home, config), str(ledger), configuration, *state_dates()])
+
+
+def database_marks(home: HubHome, config: HubConfig) -> str:
+    """The database's marks: on a SQLite file read with the standard library's driver, else (or
+    when that cannot read them) through the database layer as every step opens it."""
+    path = sqlite_file(home.database_url(config))
+    marks = sqlite_state(path) if path is not None else None
+    if marks is not None:
+        return marks
+    from kim_hub.hub_db.sync_marks import database_state
+    from kim_hub.pipeline.database import open_sessions
+
     with open_sessions(home, config) as sessions, sessions() as session:
-        database = database_state(session)
-    return _digest([database, configuration, *state_dates()])
+        return database_state(session)
+
+
+def _no_key() -> bytes:
+    raise RuntimeError("reading the ledger's last sequence needs no key")
 
 
 def state_dates() -> tuple[str, str]:

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from kim_hub.core.access import Actor
 from kim_hub.hub_db.audit_log import append
@@ -161,3 +162,39 @@ def test_forgetting_makes_the_next_sync_complete(hub: Hub) -> None:
     forget_quiet(hub.home)  # twice is harmless
     work = look_for_work(hub.home, hub.config)
     assert work.sources == tuple(hub.config.sources) and not work.settled
+
+
+def test_the_marks_read_by_the_standard_library_driver_are_those_read_through_sqlalchemy(hub: Hub) -> None:
+    """On SQLite a sync's look reads the marks without SQLAlchemy (hub_db.sync_marks); both ways
+    must give one digest, or a note made one way would never match a look made the other."""
+    from kim_hub.hub_db.sync_marks import database_state, sqlite_state
+    from kim_hub.pipeline.ledger_state import sqlite_file
+
+    _quiet_hub(hub)
+    with hub.sessions() as session:
+        through_sqlalchemy = database_state(session)
+    path = sqlite_file(hub.home.database_url(hub.config))
+    if path is None:  # PostgreSQL: only the one way
+        assert hub.home.database_url(hub.config).startswith("postgresql")
+        return
+    assert sqlite_state(path) == through_sqlalchemy
+    assert sqlite_state(hub.path / "no-such.db") is None  # the caller then takes the usual way
+
+
+def test_the_ledger_check_applies_what_a_database_behind_the_ledger_misses(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command's first step (pipeline.ledger_state): in step, nothing is opened; behind the
+    ledger, the usual opening applies the missing tombstones."""
+    from kim_hub.pipeline import database, ledger_state
+
+    opened: list[str] = []
+    monkeypatch.setattr(database, "bring_up_to_ledger", lambda home: opened.append("full"))
+    ledger_state.bring_up_to_ledger(hub.home)
+    path = ledger_state.sqlite_file(hub.home.database_url(hub.config))
+    assert opened == ([] if path is not None else ["full"])  # SQLite in step: no SQLAlchemy; else the usual way
+    if path is not None:
+        with hub.sessions() as session, session.begin():
+            session.execute(text("UPDATE erasure_state SET applied_sequence = applied_sequence + 1"))
+            if session.execute(text("SELECT count(*) FROM erasure_state")).scalar_one() == 0:
+                session.execute(text("INSERT INTO erasure_state (id, applied_sequence, updated_at) VALUES (1, 1, '2026-01-01')"))
+        ledger_state.bring_up_to_ledger(hub.home)
+        assert opened == ["full"]  # out of step: the usual opening, which applies (or refuses) as before
