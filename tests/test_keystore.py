@@ -1,10 +1,11 @@
+import hmac
 import os
 
 import pytest
 
 from kim_hub.core.errors import FatalError
 from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, scheme_path
-from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, _token, forget_cached_tokens
+from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, _hmac_pads, _token, forget_cached_tokens, hmac_sha256
 
 
 def test_key_created_private_and_never_overwritten(tmp_path) -> None:
@@ -42,6 +43,18 @@ def test_a_unique_token_equals_the_cached_one_and_stays_out_of_the_cache(tmp_pat
     assert _token.cache_info().currsize == 0
     assert unique == keys.token("identifier", "azr~3:012_456789012")
     assert _token.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize("key_length", [0, 1, 32, 63, 64, 65, 200])
+def test_the_hub_s_hmac_is_rfc_2104_hmac_sha256(key_length: int) -> None:
+    """The pads hashed once per key must give the very bytes of the standard library's HMAC, for
+    keys shorter than, as long as and longer than SHA-256's block (stored tokens depend on it)."""
+    key = os.urandom(key_length)
+    for message in (b"", b"c:hadad", "azr~3:012_456789012".encode(), os.urandom(300)):
+        assert hmac_sha256(key, message) == hmac.digest(key, message, "sha256")
+    assert hmac_sha256(key, b"x") == hmac_sha256(key, b"x")  # the kept pads are copied, never extended
+    forget_cached_tokens()
+    assert _hmac_pads.cache_info().currsize == 0  # derived from the key: dropped with the tokens
 
 
 def test_a_key_version_names_its_encoding_scheme(tmp_path) -> None:
