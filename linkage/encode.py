@@ -412,6 +412,6 @@ def _digit_neighbours(number: str | None, keys: EncodingKeys) -> tuple[int, ...]
     """
     if not number:
         return ()
-    singles = {keys.unique_token("identifier", f"azr~{i}:{number[:i]}_{number[i + 1 :]}") for i in range(len(number))}
-    pairs = {keys.unique_token("identifier", f"azr~~{i}:{number[:i]}__{number[i + 2 :]}") for i in range(len(number) - 1)}
-    return tuple(sorted(singles | pairs))
+    singles = [f"azr~{i}:{number[:i]}_{number[i + 1 :]}" for i in range(len(number))]
+    pairs = [f"azr~~{i}:{number[:i]}__{number[i + 2 :]}" for i in range(len(number) - 1)]
+    return tuple(sorted(set(keys.unique_tokens("identifier", singles + pairs))))

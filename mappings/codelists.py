@@ -64,6 +64,8 @@ def _split(value: str) -> list[str]:
 
 # --- spelling-insensitive keys ------------------------------------------------------------
 
+# Code-list lookups cached per distinct spelling (this process only): codes repeat in every row
+CODE_SPELLINGS_CACHED = 4096
 _UMLAUTS_SPELLED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _UMLAUTS_DROPPED = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _PUNCTUATION = re.compile(r"[\s'\u2019`\u00b4.,;:()/\\\-]+")  # also typographic apostrophes
@@ -75,8 +77,11 @@ def _ascii_key(text: str, umlauts: dict[int, str]) -> str:
     return _PUNCTUATION.sub(" ", stripped).strip()
 
 
+@lru_cache(maxsize=CODE_SPELLINGS_CACHED)
 def spelling_key(text: str) -> str:
-    """Lookup key that ignores case, accents and punctuation; umlauts spelled out (ü → ue)."""
+    """Lookup key that ignores case, accents and punctuation; umlauts spelled out (ü → ue).
+    Cached: a delivery spells its codes (sex, nationality, district, statuses) a few ways, and
+    folding each row's anew was a tenth of mapping it."""
     return _ascii_key(text, _UMLAUTS_SPELLED)
 
 
@@ -250,13 +255,16 @@ def residence_status_periods() -> tuple[ResidenceStatusPeriod, ...]:
     return periods
 
 
+@lru_cache(maxsize=CODE_SPELLINGS_CACHED)
 def _status_key(text: str) -> str:
     """``ae 25-2 gfk`` → ``AE_25_2_GFK``; ``Eingebürgert`` → ``EINGEBUERGERT``."""
     return re.sub(r"[\s\-_]+", "_", text.strip().translate(_UMLAUTS_SPELLED)).upper().strip("_") if text else ""
 
 
+@lru_cache(maxsize=CODE_SPELLINGS_CACHED)
 def is_valid_residence_status(code: str, on: dt.date | None = None) -> bool:
-    """True if ``code`` is a hub residence status code, valid on date ``on`` if one is given."""
+    """True if ``code`` is a hub residence status code, valid on date ``on`` if one is given
+    (cached: a delivery's rows share a few codes and dates)."""
     return any(p.code == code and (on is None or p.covers(on)) for p in residence_status_periods())
 
 
@@ -334,8 +342,16 @@ def literal_code(value: str, literal: Any, code_list: str) -> str | None:
     """
     if not value.strip():
         return None
+    found = _literal_match(value, literal)
+    if found is None:
+        raise UnknownCodeError(code_list)
+    return found
+
+
+@lru_cache(maxsize=CODE_SPELLINGS_CACHED)
+def _literal_match(value: str, literal: Any) -> str | None:
     wanted = re.sub(r"\s+", "", value).casefold()
     for allowed in get_args(literal):
         if re.sub(r"\s+", "", allowed).casefold() == wanted:
             return str(allowed)
-    raise UnknownCodeError(code_list)
+    return None
