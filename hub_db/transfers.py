@@ -13,8 +13,10 @@ snapshot, never of a row) would not be seen at all.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -22,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from kim_hub.exchange.push_plan import PreviousTransfer
 from kim_hub.exchange.summary import HeldRecord
-from kim_hub.hub_db.audit_log import append, record_objects
+from kim_hub.hub_db.audit_log import append_many, record_objects
+from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.models import Link, Person, RecordEvent, SourceRecord, Transfer
 
@@ -120,30 +123,53 @@ def record_transfer(
     """A delivered document: the transfer row (for change detection) and its audit entry (which
     categories, on which consents — source, purpose, evidence reference — and the content hash;
     its objects: the recipient record and the records it drew on, ``origin_ids``, by token)."""
-    consents = consents or []
-    consent_of = sorted({c["source"] for c in consents})
-    session.add(
-        Transfer(
-            recipient_record=recipient_pk,
-            recipient_source=recipient.source,
-            kind=kind,
-            content_hash=content_hash,
-            consent_of=consent_of,
-            origins=origins or [],
+    record_transfers(session, [DeliveredDocument(recipient_pk, recipient, kind, content_hash, consents, origins, origin_ids)])
+
+
+@dataclass(frozen=True)
+class DeliveredDocument:
+    """What ``record_transfer`` records of one delivered document."""
+
+    recipient_pk: int
+    recipient: HeldRecord
+    kind: str
+    content_hash: str
+    consents: list[dict[str, Any]] | None = None
+    origins: list[int] | None = None
+    origin_ids: Sequence[tuple[str, str]] = ()
+
+
+def record_transfers(session: Session, delivered: Sequence[DeliveredDocument]) -> None:
+    """``record_transfer`` for many documents, in order: the transfer rows and their audit
+    entries (sealed one after the other into the transfer chain) each in one executemany, not
+    an ORM object and a flush per row (a first push sends a document to most records)."""
+    if not delivered:
+        return
+    now = dt.datetime.now(dt.UTC)
+    rows, entries = [], []
+    for d in delivered:
+        consents = d.consents or []
+        rows.append(
+            {
+                "recipient_record": d.recipient_pk,
+                "recipient_source": d.recipient.source,
+                "kind": d.kind,
+                "content_hash": d.content_hash,
+                "consent_of": sorted({c["source"] for c in consents}),
+                "origins": d.origins or [],
+                "created_at": now,
+            }
         )
-    )
-    append(
-        session,
-        "transfer",
-        transfer_action(kind),
-        record_objects(session, [(recipient.source, recipient.record_id), *origin_ids]),
-        {
-            "recipient": recipient.source,
+        objects = record_objects(session, [(d.recipient.source, d.recipient.record_id), *d.origin_ids])
+        detail = {
+            "recipient": d.recipient.source,
             "categories": sorted({category for c in consents for category in c["categories"]}),
             "consents": consents,
-            "content_hash": content_hash,
-        },
-    )
+            "content_hash": d.content_hash,
+        }
+        entries.append((transfer_action(d.kind), objects, detail))
+    insert_rows(session, Transfer.__table__, rows)
+    append_many(session, "transfer", entries)
 
 
 def transfer_action(kind: str) -> str:

@@ -42,7 +42,13 @@ from kim_hub.exchange.push_plan import Delivery, encodable, missing_origins, pla
 from kim_hub.exchange.summary import content_hash
 from kim_hub.hub_db.collection import bodies_holding, hold_documents
 from kim_hub.hub_db.locks import PUSHING, hold
-from kim_hub.hub_db.transfers import existing_records, last_transfers, persons_with_records, record_transfer
+from kim_hub.hub_db.transfers import (
+    DeliveredDocument,
+    existing_records,
+    last_transfers,
+    persons_with_records,
+    record_transfers,
+)
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.home_access import ensure_source
 from kim_hub.pipeline.record_ids import RecordIdForms
@@ -100,12 +106,16 @@ def push_all(home: HubHome, config: HubConfig, sessions: sessionmaker[Session], 
         for body, planned in sorted(by_body.items()):
             addressed = _addressed(outcome, forms, body, _sendable(outcome, body, planned))
             delivered = _deliver(home, config, body, addressed, sent_at, outcome)
+            done = []
             for d in delivered:
                 crash_point("push")  # delivered, its transfer not yet committed
                 origin_ids = [held[pk] for pk in d.origins if pk in held]  # an erased origin has no id left
-                record_transfer(
-                    session, d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins, origin_ids
+                done.append(
+                    DeliveredDocument(
+                        d.recipient_pk, d.recipient, d.kind, content_hash(d.document), d.consents, d.origins, origin_ids
+                    )
                 )
+            record_transfers(session, done)  # the body's transfers and their audit entries, in bulk
             _count(outcome, delivered)
     return outcome
 
