@@ -35,9 +35,11 @@ class PseudonymisedRecord:
 
 def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bool = False) -> PseudonymisedRecord:
     """Encode a summary's identity and drop it (``azr_authoritative``: see encode_identity)."""
-    canonical = json.dumps(summary.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    dumped = summary.model_dump(mode="json")
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     content_hash = format(keys.unique_token("content", canonical), "016x")
-    case_data = summary.case.model_dump(mode="json", exclude={"source", "record_id"})
+    # the case half of the dump just made (not a second one), without what the record's columns hold
+    case_data = {field: value for field, value in dumped["case"].items() if field not in ("source", "record_id")}
     if summary.case.record_id.startswith(KEYED_RECORD_ID_PREFIX):
         case_data[HUB_KEYED_ID] = True  # the source does not know this id: nothing can be addressed to it
     return PseudonymisedRecord(

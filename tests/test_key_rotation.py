@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kim_hub.hub_db.keystore import current_key_id, load_keys, scheme_path
 from kim_hub.hub_db.models import SourceRecord
-from kim_hub.linkage.encode import RecordEncoding, _encode_place, _encoded_part
+from kim_hub.linkage.encode import RecordEncoding, _big_int, _encode_place, _encoded_part, _token_list
 from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, _bloom_positions, _diffusion_masks, _hmac_pads, _token
 from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.links import link_rows
@@ -48,6 +48,7 @@ def test_rotation_rekeys_everything_and_keeps_every_link(hub: Hub) -> None:
     # nothing derived from the destroyed key stays cached in this process (the caches key on it)
     assert _token.cache_info().currsize == _bloom_positions.cache_info().currsize == _encoded_part.cache_info().currsize == 0
     assert _diffusion_masks.cache_info().currsize == _encode_place.cache_info().currsize == _hmac_pads.cache_info().currsize == 0
+    assert _token_list.cache_info().currsize == _big_int.cache_info().currsize == 0
     with hub.sessions() as session:
         records = session.execute(select(SourceRecord)).scalars().all()
     assert {r.key_id for r in records} == {"k2"}
