@@ -27,7 +27,7 @@ import hmac
 import math
 import random
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -84,7 +84,19 @@ class EncodingKeys:
         return cls(key_id, {purpose: derive_key(master, key_id, purpose) for purpose in PURPOSES}, record_id_key, scheme)
 
     def __hash__(self) -> int:  # for the encoding caches: one entry per key set, never shared across keys
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        """Computed once: the encoding caches hash the keys with every name part and place they look up."""
         return hash((self.key_id, *sorted(self.keys.items()), self.record_id_key, self.scheme))
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (to the encode workers) without the kept hash: another process hashes bytes
+        with another seed."""
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
 
     def seal_record_id(self, source: str, record_id: str) -> str:
         """The encrypted token of a record id of ``source`` (deterministic: the same id, the same token)."""

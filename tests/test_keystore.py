@@ -1,5 +1,6 @@
 import hmac
 import os
+import pickle
 
 import pytest
 
@@ -72,3 +73,13 @@ def test_a_key_version_names_its_encoding_scheme(tmp_path) -> None:
         load_keys(key_dir)
     destroy_key(key_dir, "k1")
     assert not scheme_path(key_dir, "k1").exists()
+
+
+def test_keys_hash_once_and_travel_to_workers_without_their_hash(tmp_path) -> None:
+    """The encoding caches hash the keys on every lookup, so the hash is kept; a worker process
+    (another hash seed) must compute its own, never use the parent's."""
+    create_key(tmp_path / "keys")
+    keys = load_keys(tmp_path / "keys")
+    assert hash(keys) == hash(load_keys(tmp_path / "keys")) and "_hash" in vars(keys)
+    travelled = pickle.loads(pickle.dumps(keys))
+    assert "_hash" not in vars(travelled) and travelled == keys and hash(travelled) == hash(keys)
