@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 from kim_hub.core.errors import BadInputError
 from kim_hub.mappings.case_summary import BirthDate, DatePrecision
@@ -83,16 +84,33 @@ def parse_date(value: str, field: str = "date") -> dt.date:
 
     A time of day after the date (``2026-11-24 23:15``) is ignored: the hub keeps dates only.
     """
-    text = value.strip()
+    found = _calendar_date(value.strip())
+    if isinstance(found, str):
+        raise InvalidDateError(field, found)
+    return found
+
+
+# Dates read per distinct text and kept in this process, at most this many of each kind: a
+# delivery's rows share their export date, few case and consent dates, and birth dates repeat
+# (01.01.YYYY above all); reading each row's anew was a tenth of mapping it.
+DATES_KEPT = 20_000
+
+
+@lru_cache(maxsize=DATES_KEPT)
+def _calendar_date(text: str) -> dt.date | str:
+    """The date ``text`` is, or what is wrong with it (words safe to show)."""
     if not text:
-        raise InvalidDateError(field, "no date given")
+        return "no date given"
     parts = _day_month_year(text)
-    if parts is None:
-        raise _unknown_format(field, text, "YYYY-MM-DD or DD.MM.YYYY")
-    day, month, year = parts
-    if not CASE_YEAR_RANGE[0] <= year <= CASE_YEAR_RANGE[1]:
-        raise InvalidDateError(field, "year is outside the plausible range")
-    return _checked_date(year, month, day, field)
+    try:
+        if parts is None:
+            raise _unknown_format("date", text, "YYYY-MM-DD or DD.MM.YYYY")
+        day, month, year = parts
+        if not CASE_YEAR_RANGE[0] <= year <= CASE_YEAR_RANGE[1]:
+            return "year is outside the plausible range"
+        return _checked_date(year, month, day, "date")
+    except InvalidDateError as error:
+        return error.problem
 
 
 def parse_birth_date(value: str, field: str = "birth_date", today: dt.date | None = None) -> BirthDate | Repaired[BirthDate]:
@@ -102,8 +120,30 @@ def parse_birth_date(value: str, field: str = "birth_date", today: dt.date | Non
     day that does not exist in its month leaves year and month; a month above 12 with a day that
     could be a month was typed the other way round; any other impossible month leaves the year.
     A year before 1900 reads but is implausible (``ImplausibleDateError`` carries what it reads
-    as); a date in the future or in no accepted form is invalid."""
-    text = value.strip()
+    as); a date in the future or in no accepted form is invalid. Read once per distinct text and
+    day (``DATES_KEPT``)."""
+    found = _birth_date(value.strip(), today or dt.date.today())
+    if isinstance(found, str):
+        raise InvalidDateError(field, found)
+    if isinstance(found, tuple):
+        raise ImplausibleDateError(field, found[0], found[1])
+    return found
+
+
+@lru_cache(maxsize=DATES_KEPT)
+def _birth_date(text: str, today: dt.date) -> BirthDate | Repaired[BirthDate] | str | tuple[str, BirthDate]:
+    """The birth date ``text`` is; else what is wrong with it (words safe to show), with what it
+    reads as when it is only implausible."""
+    try:
+        return _read_birth_date(text, today)
+    except ImplausibleDateError as error:
+        return error.problem, error.value
+    except InvalidDateError as error:
+        return error.problem
+
+
+def _read_birth_date(text: str, today: dt.date) -> BirthDate | Repaired[BirthDate]:
+    field = "birth_date"  # the caller names the field: only the problem is kept
     if not text:
         raise InvalidDateError(field, "no date given")
     year, month, day, placeholder = _birth_parts(text, field)
@@ -117,7 +157,7 @@ def parse_birth_date(value: str, field: str = "birth_date", today: dt.date | Non
         day, repair = None, "day does not exist in its month; year and month kept"
     elif month is None and day is not None:
         day, repair = None, "a day but no month; only the year kept"
-    if (year, month or 1, day or 1) > _today_parts(today or dt.date.today(), month, day):
+    if (year, month or 1, day or 1) > _today_parts(today, month, day):
         raise InvalidDateError(field, "birth date lies in the future")
     precision: DatePrecision = "day" if day else "month" if month else "year"
     birth = BirthDate(year=year, month=month, day=day, precision=precision, placeholder=placeholder and repair is None)
