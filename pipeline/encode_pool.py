@@ -7,7 +7,8 @@ the chunks already done. The parent stores them in file order, one transaction p
 its ledger entry, the file moved on only after the commit. Results come back in row order, so
 which duplicate wins, which row is rejected and what is stored are what one process gives.
 Workers get the keys with each chunk (through a pipe, never on disk) and keep nothing between
-chunks but their token caches.
+chunks but their bounded caches, in memory only: tokens and encoded name parts, and the values
+read once per distinct text (code spellings, dates: ``mappings.codelists``, ``mappings.dates``).
 
 By default there are as many workers as the process may use cores, at most four (the parent
 storing alone becomes the limit beyond that); ``KIM_HUB_WORKERS`` sets the number, and 1 keeps
