@@ -68,7 +68,7 @@ from kim_hub.hub_db.audit_chain import (
 from kim_hub.hub_db.audit_share import STREAM_BATCH, Share
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.locks import hold
-from kim_hub.hub_db.models import AuditCheckpoint, AuditEntry
+from kim_hub.hub_db.models import AuditCheckpoint, AuditEntry, table_of
 
 __all__ = [
     "ANCHOR_FILE",
@@ -206,7 +206,7 @@ def append_many(session: Session, channel: str, entries: Sequence[tuple[str, Seq
         )
         previous = auditor.key.seal(previous, content)
         rows.append(_stored(content, previous))
-    insert_rows(session, AuditEntry.__table__, rows)
+    insert_rows(session, table_of(AuditEntry), rows)
     pending[channel] = (seq, previous)
 
 

@@ -27,7 +27,7 @@ from kim_hub.exchange.summary import HeldRecord
 from kim_hub.hub_db.audit_log import append_many, record_objects
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.in_lists import chunked
-from kim_hub.hub_db.models import Link, Person, RecordEvent, SourceRecord, Transfer
+from kim_hub.hub_db.models import Link, Person, RecordEvent, SourceRecord, Transfer, table_of
 
 
 def persons_with_records(session: Session, minimum: int = 2) -> dict[int, list[tuple[int, HeldRecord]]]:
@@ -168,7 +168,7 @@ def record_transfers(session: Session, delivered: Sequence[DeliveredDocument]) -
             "content_hash": d.content_hash,
         }
         entries.append((transfer_action(d.kind), objects, detail))
-    insert_rows(session, Transfer.__table__, rows)
+    insert_rows(session, table_of(Transfer), rows)
     append_many(session, "transfer", entries)
 
 
