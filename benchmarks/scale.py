@@ -40,7 +40,7 @@ from kim_hub.linkage.pseudonymise import stored_record_id
 from kim_hub.mappings.case_summary import CaseSummary
 from kim_hub.mappings.provider_csv import map_provider_row
 from kim_hub.mappings.record_ids import guarded
-from kim_hub.pipeline.database import auditor_for
+from kim_hub.pipeline.database import auditor_for, keyring_for
 from kim_hub.pipeline.home import HubConfig, HubHome, default_config
 from kim_hub.pipeline.ingest import ingest_source
 from kim_hub.pipeline.linking import link_index
@@ -168,7 +168,9 @@ def _profiled(profile: Path | None, step, *args):
 
 def run_cycle(home: HubHome, config: HubConfig, profile: Path | None) -> dict:
     engine = make_engine(home.database_url(config))
-    sessions = session_factory(engine, auditor_for(home, config))  # ingests and links write the audit log
+    sessions = session_factory(
+        engine, auditor_for(home, config), keyring_for(home, config)
+    )  # ingests and links write the audit log
     keys = load_keys(home.key_dir(config))
     started = time.perf_counter()
 
@@ -215,7 +217,9 @@ def sample_records(drops: Path, keys, rng: random.Random, count: int) -> list[tu
 def measure_online(home: HubHome, config: HubConfig, drops: Path, seed: int, calls: int) -> dict:
     """Load the index for online questions, then time single-record links (p50/p95/max)."""
     engine = make_engine(home.database_url(config))
-    sessions = session_factory(engine, auditor_for(home, config))  # ingests and links write the audit log
+    sessions = session_factory(
+        engine, auditor_for(home, config), keyring_for(home, config)
+    )  # ingests and links write the audit log
     keys = load_keys(home.key_dir(config))
     rng = random.Random(seed)
     known = sample_records(drops, keys, rng, calls * 2 // 3)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.hub_db.audit_log import Auditor, session_info
+from kim_hub.hub_db.sealed_encodings import KeyRing, keyring_info
 
 if TYPE_CHECKING:  # Alembic is imported by what migrates, not by every command that opens the database
     from alembic.config import Config
@@ -45,10 +46,12 @@ def checkpoint(engine: Engine) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def session_factory(engine: Engine, auditor: Auditor | None = None) -> sessionmaker[Session]:
+def session_factory(engine: Engine, auditor: Auditor | None = None, keyring: KeyRing | None = None) -> sessionmaker[Session]:
     """Sessions on ``engine``; with an ``auditor`` they can write the audit log (hub_db.audit_log),
-    and whatever the log must record can only be written through such sessions."""
-    return sessionmaker(engine, expire_on_commit=False, info=session_info(auditor) if auditor else None)
+    and whatever the log must record can only be written through such sessions; with a
+    ``keyring`` they can open the sealed encodings (hub_db.sealed_encodings)."""
+    info = {**(session_info(auditor) if auditor else {}), **(keyring_info(keyring) if keyring else {})}
+    return sessionmaker(engine, expire_on_commit=False, info=info or None)
 
 
 def alembic_config(url: str) -> Config:

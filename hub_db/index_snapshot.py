@@ -13,6 +13,11 @@ records that are gone are dropped; rows whose record changed (re-delivered, re-k
 rotation, queued for linking) or that the snapshot lacks are read from JSON again. A snapshot that
 cannot be read (other format, missing or short piece) is ignored and rewritten whole.
 
+The pieces are sealed (``linkage.sealed``) under the current key version, named in each
+segment's clear ``_meta`` row with the columns' types and shapes; a piece opens only in its own
+place (segment, column, part). A snapshot whose key version is gone (a key rotation destroyed
+it) or that does not open is unusable like a damaged one: rebuilt from the records.
+
 Segments: segment 0 holds the whole index; a later run appends only the rows it re-read as the
 next segment, and a later segment's row replaces an earlier one's. When the appended rows reach a
 fifth of the index, or there are many segments, the whole is rewritten as one segment. Erasure
@@ -33,12 +38,16 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db.link_queue import waiting
+from kim_hub.core.errors import ConfigError, FatalError
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
+from kim_hub.hub_db.sealed_encodings import keyring_of, opener
 from kim_hub.linkage.columnar import NONE, EncodingArrays, from_json_rows
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.sealed import SealBrokenError
 from kim_hub.runtime.memory import return_freed_memory
 from kim_hub.runtime.parallel import map_in_processes, worker_processes
 
-FORMAT = 1
+FORMAT = 2  # 2: every piece sealed (1, clear pieces, is read as unusable and rewritten)
 PIECE_BYTES = 32 * 2**20  # one stored piece of a column: well below SQLite's and PostgreSQL's value limits
 IN_CHUNK = 1000
 PARSE_CHUNK = 20_000  # records parsed from JSON at once (their dicts, not the arrays, dominate memory)
@@ -158,6 +167,11 @@ def json_rows_equal(session: Session, arrays: EncodingArrays, record_pks: set[in
     return True
 
 
+def drop(session: Session) -> None:
+    """Remove the whole snapshot (a key rotation: it is sealed with the key being destroyed)."""
+    session.execute(delete(IndexSegment))
+
+
 def forget(session: Session, record_pks: list[int]) -> None:
     """Rewrite the snapshot without these records (erasure), or drop it when it cannot be read."""
     if session.execute(select(IndexSegment.id).limit(1)).first() is None:
@@ -240,18 +254,28 @@ def _assemble(ids: np.ndarray, sources: list[tuple[EncodingArrays, np.ndarray, n
     return EncodingArrays(**out)
 
 
+_STORED = (SourceRecord.id, SourceRecord.encoding, SourceRecord.key_id, SourceRecord.source, SourceRecord.content_hash)
+
+
 def _json_rows(session: Session, wanted: np.ndarray, total: int) -> Iterator[tuple[int, str]]:
-    """(id, encoding JSON) of the wanted records: by IN lists when few, one scan when many."""
+    """(id, encoding JSON) of the wanted records, opened in memory (``hub_db.sealed_encodings``):
+    by IN lists when few, one scan when many."""
     if len(wanted) == 0:
         return iter(())
+    open_stored = opener(session)
     if len(wanted) > total // 4:
         keep = set(wanted.tolist())
-        scan = session.execute(select(SourceRecord.id, SourceRecord.encoding), execution_options={"yield_per": PARSE_CHUNK})
-        return ((rid, text) for rid, text in scan if rid in keep)  # streamed: the ORM buffers every row otherwise
+        scan = session.execute(select(*_STORED), execution_options={"yield_per": PARSE_CHUNK})
+        return (  # streamed: the ORM buffers every row otherwise
+            (rid, open_stored(text, key_id, source, content_hash))
+            for rid, text, key_id, source, content_hash in scan
+            if rid in keep
+        )
     rows: list[tuple[int, str]] = []
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK].tolist()
-        rows += session.execute(select(SourceRecord.id, SourceRecord.encoding).where(SourceRecord.id.in_(chunk))).all()
+        found = session.execute(select(*_STORED).where(SourceRecord.id.in_(chunk))).all()
+        rows += [(rid, open_stored(text, key_id, source, content_hash)) for rid, text, key_id, source, content_hash in found]
     return iter(rows)
 
 
@@ -265,7 +289,11 @@ def _read_segments(session: Session) -> list[Segment]:
         meta = json.loads(bytes(raw))
         if meta.get("format") != FORMAT or set(meta["columns"]) != {*_COLUMNS, "_digest"}:
             raise SnapshotUnusableError(f"segment {segment}: other format")
-        columns = {name: _read_column(session, segment, name, *spec) for name, spec in meta["columns"].items()}
+        try:
+            keys = keyring_of(session).keys(str(meta["sealed_with"]))
+        except (ConfigError, FatalError):
+            raise SnapshotUnusableError(f"segment {segment}: its key version is not at hand") from None
+        columns = {name: _read_column(session, segment, name, *spec, keys=keys) for name, spec in meta["columns"].items()}
         if any(len(c) != meta["rows"] for c in columns.values()):
             raise SnapshotUnusableError(f"segment {segment}: columns of different lengths")
         columns["key_id"] = columns["key_id"].astype(object)
@@ -278,15 +306,17 @@ def _read_segments(session: Session) -> list[Segment]:
     return parts
 
 
-def _read_column(session: Session, segment: int, name: str, dtype: str, shape: list[int]) -> np.ndarray:
-    query = (
-        select(IndexSegment.data).where(IndexSegment.segment == segment, IndexSegment.field == name).order_by(IndexSegment.part)
-    )
+def _read_column(session: Session, segment: int, name: str, dtype: str, shape: list[int], *, keys: EncodingKeys) -> np.ndarray:
+    query = select(IndexSegment.part, IndexSegment.data)
+    query = query.where(IndexSegment.segment == segment, IndexSegment.field == name).order_by(IndexSegment.part)
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     buffer = bytearray(size)
     offset = 0
-    for (stored,) in session.execute(query):
-        piece = bytes(stored)
+    for part, stored in session.execute(query):
+        try:
+            piece = keys.open_piece(bytes(stored), _place(segment, name, part))
+        except SealBrokenError:
+            raise SnapshotUnusableError(f"{name}: a piece does not open") from None
         if offset + len(piece) > size:
             raise SnapshotUnusableError(f"{name}: longer than recorded")
         buffer[offset : offset + len(piece)] = piece
@@ -296,16 +326,22 @@ def _read_column(session: Session, segment: int, name: str, dtype: str, shape: l
     return np.frombuffer(buffer, dtype=dtype).reshape(shape)
 
 
+def _place(segment: int, name: str, part: int) -> bytes:
+    """Where a sealed piece belongs: it opens nowhere else."""
+    return f"index-segment\x00{segment}\x00{name}\x00{part}".encode()
+
+
 def _write_segment(session: Session, segment: int, arrays: EncodingArrays, digests: np.ndarray) -> None:
+    keys = keyring_of(session).current()
     columns = {name: getattr(arrays, name) for name in _COLUMNS}
     columns["key_id"] = np.asarray(arrays.key_id.astype(str))
     columns["_digest"] = np.ascontiguousarray(digests, dtype=np.int64)
-    meta: dict[str, Any] = {"format": FORMAT, "rows": len(arrays), "columns": {}}
+    meta: dict[str, Any] = {"format": FORMAT, "rows": len(arrays), "sealed_with": keys.key_id, "columns": {}}
     for name, values in columns.items():
         column = np.ascontiguousarray(values)
         meta["columns"][name] = [column.dtype.str, list(column.shape)]
         raw = column.reshape(-1).view(np.uint8)
         for part, start in enumerate(range(0, max(len(raw), 1), PIECE_BYTES)):  # one piece at a time
-            piece = raw[start : start + PIECE_BYTES].tobytes()
+            piece = keys.seal_piece(raw[start : start + PIECE_BYTES].tobytes(), _place(segment, name, part))
             session.execute(insert(IndexSegment), [{"segment": segment, "field": name, "part": part, "data": piece}])
     session.execute(insert(IndexSegment), [{"segment": segment, "field": "_meta", "part": 0, "data": json.dumps(meta).encode()}])

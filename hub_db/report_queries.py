@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kim_hub.hub_db.models import IngestFile, Link, Person, RecordEvent, RejectedRow, ReviewItem, SourceRecord
 from kim_hub.hub_db.review import list_items
+from kim_hub.hub_db.sealed_encodings import opener
 from kim_hub.reporting.facts import DeliveryFact, EventFact, HubFacts, RecordFact, RejectionFact, ReviewFact
 
 STREAM_CHUNK = 2000
@@ -51,14 +52,25 @@ def record_facts(session: Session) -> list[RecordFact]:
         detail = stored_detail or {}
         events[record_pk].append(EventFact(kind, on, detail.get("rechtskreis"), detail.get("residence_status")))
     query = (
-        select(SourceRecord.id, SourceRecord.source, SourceRecord.case_data, SourceRecord.encoding, Person.pseudonym, Link.status)
+        select(
+            SourceRecord.id,
+            SourceRecord.source,
+            SourceRecord.case_data,
+            SourceRecord.encoding,
+            SourceRecord.key_id,
+            SourceRecord.content_hash,
+            Person.pseudonym,
+            Link.status,
+        )
         .outerjoin(Link, Link.record_id == SourceRecord.id)
         .outerjoin(Person, Person.id == Link.person_id)
         .order_by(SourceRecord.id)
         .execution_options(yield_per=STREAM_CHUNK)
     )
     facts = []
-    for record_pk, source, case_data, encoding, pseudonym, link_status in session.execute(query):
+    open_stored = opener(session)  # which fields a record has: read from its encoding, opened in memory
+    for record_pk, source, case_data, stored, key_id, content_hash, pseudonym, link_status in session.execute(query):
+        encoding = open_stored(stored, key_id, source, content_hash) if stored else ""
         facts.append(_record_fact(source, case_data or {}, encoding, pseudonym, link_status, tuple(events.get(record_pk, ()))))
     return facts
 

@@ -34,8 +34,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.linkage.record_ids import open_record_id, seal_record_id
+from kim_hub.linkage.sealed import encoding_context, open_bytes, open_text, seal_bytes, seal_text
 
-PURPOSES = ("name", "date", "identifier", "place", "address", "bloom", "content", "diffusion")
+PURPOSES = ("name", "date", "identifier", "place", "address", "bloom", "content", "diffusion", "at-rest")
 BLOOM_BITS = 1024
 BLOOM_HASHES = 6
 PLAIN_BLOOM = 1  # scheme 1: the Bloom filter as it is (key versions made before scheme 2)
@@ -105,6 +106,23 @@ class EncodingKeys:
     def open_record_id(self, source: str, token: str) -> str | None:
         """The record id in a token of ``source`` made with this key version, else None."""
         return open_record_id(self._record_id_key(), source, token)
+
+    def seal_encoding(self, text: str, source: str, content_hash: str) -> str:
+        """A record's encoding (JSON) sealed for storage (``linkage.sealed``; purpose ``at-rest``),
+        bound to its row's source and content hash."""
+        return seal_text(self.keys["at-rest"], text, encoding_context(source, content_hash))
+
+    def open_encoding(self, stored: str, source: str, content_hash: str) -> str:
+        """The JSON a sealed encoding of this key version holds (SealBrokenError if it is not one)."""
+        return open_text(self.keys["at-rest"], stored, encoding_context(source, content_hash))
+
+    def seal_piece(self, data: bytes, place: bytes) -> bytes:
+        """Stored bytes other than one record's (the index snapshot's columns) sealed, bound to ``place``."""
+        return seal_bytes(self.keys["at-rest"], data, place)
+
+    def open_piece(self, sealed: bytes, place: bytes) -> bytes:
+        """The bytes ``seal_piece`` sealed at ``place`` (SealBrokenError if they do not open)."""
+        return open_bytes(self.keys["at-rest"], sealed, place)
 
     def _record_id_key(self) -> bytes:
         if self.record_id_key is None:

@@ -2,7 +2,9 @@
 
 After this step nothing identifying is left in clear: the identity half of the summary becomes
 keyed encodings (``linkage.encode``); the case half is kept as it is; the content hash that
-detects changed rows is keyed too, so it cannot be recomputed from a guessed identity. A record id
+detects changed rows is keyed too, so it cannot be recomputed from a guessed identity. The
+encodings are stored sealed (``linkage.sealed``): equal names give equal tokens, but no two stored
+encodings look alike. A record id
 the mapping marked as identifying becomes a token: a keyed one-way token (``keyed:``, the
 authority's AZR-derived ids, which nobody is addressed by) or an encrypted one (``sealed:``, ids
 the hub must still address the source by: ``linkage.record_ids``).
@@ -22,7 +24,8 @@ from kim_hub.mappings.case_summary import HUB_KEYED_ID, KEYED_RECORD_ID_PREFIX, 
 
 @dataclass(frozen=True)
 class PseudonymisedRecord:
-    """A record as the hub may keep it: case data in clear, identity only as encodings."""
+    """A record as the hub may keep it: case data in clear, identity only as encodings, sealed
+    (``encoding``: ``EncodingKeys.open_encoding`` with ``source`` and ``content_hash`` opens it)."""
 
     source: str
     record_id: str
@@ -46,7 +49,9 @@ def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bo
         source=summary.case.source,
         record_id=stored_record_id(summary.case.record_id, keys, summary.case.source),
         case_data=case_data,
-        encoding=encode_identity(summary.identity, keys, azr_authoritative).to_json(),
+        encoding=keys.seal_encoding(
+            encode_identity(summary.identity, keys, azr_authoritative).to_json(), summary.case.source, content_hash
+        ),
         key_id=keys.key_id,
         content_hash=content_hash,
         notes=summary.notes,

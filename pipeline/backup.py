@@ -26,10 +26,11 @@ from kim_hub.hub_db.backup import backup_database, restore_database
 from kim_hub.hub_db.database import make_engine, session_factory, upgrade
 from kim_hub.hub_db.keystore import load_audit_key
 from kim_hub.pipeline.audit import record_admin
-from kim_hub.pipeline.database import auditor_for
+from kim_hub.pipeline.database import auditor_for, keyring_for
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.private_files import check_target
 from kim_hub.pipeline.record_ids import RecordIdForms
+from kim_hub.pipeline.sealing import seal_stored_encodings
 from kim_hub.pipeline.tombstones import CatchUp, apply_pending, erasure_ledger
 from kim_hub.runtime.durability import sync_folder
 
@@ -66,8 +67,9 @@ def restore(home: HubHome, config: HubConfig, backup_file: Path) -> CatchUp:
         upgrade(url, load_audit_key(home.key_dir(config)), auditor.record_name)
         engine = make_engine(url)
         try:
-            sessions = session_factory(engine, auditor)
+            sessions = session_factory(engine, auditor, keyring_for(home, config))
             _restart_audit_anchor(auditor, sessions)
+            seal_stored_encodings(sessions)  # a backup from before sealing: sealed before anything reads it
             return apply_pending(home, sessions, ledger, RecordIdForms.of(home, config))
         finally:
             engine.dispose()

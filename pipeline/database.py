@@ -3,7 +3,8 @@
 Commands and flows read and write the hub's data only through the pipeline's services, so what a
 service must do around a read or a write (locks, the audit log's entries) has one place to live:
 every session opened here carries the home's auditor (``hub_db.audit_log``), so whatever it
-writes that the log records is logged in the same transaction, in the name of ``actor``. And
+writes that the log records is logged in the same transaction, in the name of ``actor``, and the
+home's key ring (``hub_db.sealed_encodings``), which opens the sealed encodings in memory. And
 first of all the erasure ledger: before the first session is handed out, a database older than
 the ledger (restored from a backup, or left behind by a crash between a tombstone and its
 commit) has every erasure since applied again (``pipeline.tombstones``).
@@ -31,6 +32,7 @@ from kim_hub.core.access import Actor
 from kim_hub.hub_db.audit_log import ANCHOR_FILE, Auditor
 from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.keystore import load_audit_key
+from kim_hub.hub_db.sealed_encodings import KeyRing
 from kim_hub.pipeline.home import HubConfig, HubHome
 from kim_hub.pipeline.record_ids import RecordIdForms
 from kim_hub.pipeline.tombstones import catch_up as apply_erasures
@@ -43,6 +45,11 @@ def auditor_for(home: HubHome, config: HubConfig, actor: Actor | None = None) ->
     how the log names a record (``record_names``)."""
     key_dir = home.key_dir(config)
     return Auditor(lambda: load_audit_key(key_dir), actor or Actor.os_user(), home.var / ANCHOR_FILE, record_names(home, config))
+
+
+def keyring_for(home: HubHome, config: HubConfig) -> KeyRing:
+    """The home's key versions, read from its key folder when a sealed encoding is first opened."""
+    return KeyRing.of_folder(home.key_dir(config))
 
 
 def record_names(home: HubHome, config: HubConfig) -> Callable[[str, str], str]:
@@ -76,7 +83,7 @@ def open_sessions(
     owned = engine is None
     engine = engine or make_engine(url)
     try:
-        sessions = session_factory(engine, auditor_for(home, config, actor))
+        sessions = session_factory(engine, auditor_for(home, config, actor), keyring_for(home, config))
         if catch_up:
             apply_erasures(home, config, sessions)
         yield sessions

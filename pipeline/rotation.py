@@ -3,7 +3,9 @@
 HMAC encodings cannot be re-keyed in place — that is the point of them — so identity is
 re-derived from the sources' own deliveries still in ``archive/`` (and ``processing/``). For each
 stored record the newest delivered row whose *old* keyed content hash equals the stored one is
-exactly the state the hub holds; it is encoded again with the new key. Links, persons, events and
+exactly the state the hub holds; it is encoded again with the new key, and sealed with it
+(``linkage.sealed``): the index snapshot, sealed with the old one, is dropped and rebuilt by the
+next link run. Links, persons, events and
 review items hang on the record's primary key, so they are untouched: no link can be lost.
 
 All records are re-keyed in one transaction. When a record cannot be found in any delivery (its
@@ -35,7 +37,9 @@ from kim_hub.connectors.base import FileConnector
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.registry import is_file_connector, load_connector
 from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
+from kim_hub.hub_db.index_snapshot import drop as forget_snapshot
 from kim_hub.hub_db.models import SourceRecord
+from kim_hub.hub_db.sealed_encodings import keyring_of_sessions
 from kim_hub.linkage.encode import forget_cached_encodings
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import pseudonymise
@@ -82,6 +86,7 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
                 outcome.records_rekeyed += _rekey_source(session, home, source, settings, (old_keys, new_keys), outcome, words)
             if not outcome.complete:
                 raise _IncompleteRotationError  # roll back: all records under one key, or none moved
+            forget_snapshot(session)  # sealed under the old key: rebuilt, sealed under the new, by the next link run
     except _IncompleteRotationError:
         pass
     if outcome.complete:
@@ -94,6 +99,9 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
         outcome.records_rekeyed = 0
         outcome.renamed = {}
     forget_cached_encodings()  # nothing derived from the destroyed key stays in this process
+    ring = keyring_of_sessions(sessions)
+    if ring is not None:
+        ring.forget()
     record_admin(
         sessions,
         "keys.rotate",

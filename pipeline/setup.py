@@ -5,7 +5,8 @@ inbox, a key, the audit log's key, the newest database migrations), and the mode
 the home's folders are put right (pipeline.home_access). Run on a home made before record ids
 were kept encrypted, it also adds the record-id key and encrypts the ids stored in clear of every
 source whose ids are to be encrypted (``pipeline.record_ids``), renaming that body's outbox
-documents to the tokens: the upgrade path leaves no clear id behind. Every run is an admin entry
+documents to the tokens: the upgrade path leaves no clear id behind. Run on a home made before
+the encodings were sealed, it seals every stored encoding (``pipeline.sealing``). Every run is an admin entry
 of the audit log, as is adding a source; the session that writes it first brings a database
 older than the erasure ledger up to it (``pipeline.tombstones``).
 """
@@ -25,7 +26,8 @@ from kim_hub.hub_db.keystore import create_audit_key, create_erasure_key, create
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.legal_bases import CONSENT
 from kim_hub.pipeline.audit import record_admin
-from kim_hub.pipeline.database import auditor_for, open_sessions
+from kim_hub.pipeline.database import auditor_for, keyring_for, open_sessions
+from kim_hub.pipeline.sealing import seal_stored_encodings
 from kim_hub.pipeline.home import (
     HubConfig,
     HubHome,
@@ -72,9 +74,11 @@ def initialise_home(home: HubHome) -> tuple[HubConfig, SettledIds]:
     upgrade(url, load_audit_key(key_dir), auditor.record_name)  # audit entries a migration moves are sealed
     engine = make_engine(url)
     try:
-        settled = _settle_record_ids(home, config, session_factory(engine, auditor), encoding_keys(home, config))
-        if settled.encrypted:
-            checkpoint(engine)  # the clear ids' old pages leave the write-ahead log now, not at some later close
+        sessions = session_factory(engine, auditor, keyring_for(home, config))
+        settled = _settle_record_ids(home, config, sessions, encoding_keys(home, config))
+        sealed = seal_stored_encodings(sessions)
+        if settled.encrypted or sealed:
+            checkpoint(engine)  # the clear ids' and encodings' old pages leave the write-ahead log now, not at some later close
     finally:
         engine.dispose()
     with open_sessions(home, config) as sessions:

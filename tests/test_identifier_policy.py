@@ -15,6 +15,7 @@ import json
 import sqlite3
 import struct
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,9 @@ from sqlalchemy import select
 from kim_hub.cli.main import main
 from kim_hub.core.errors import ConfigError
 from kim_hub.core.rows import RawRow
+from kim_hub.hub_db import index_snapshot
 from kim_hub.hub_db.models import SourceRecord
+from kim_hub.hub_db.sealed_encodings import keyring_of
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare import FIELDS, MISSING, compare, individual_evidence
 from kim_hub.linkage.compare_arrays import compare_pairs
@@ -82,10 +85,30 @@ def database_bytes(hub: Hub) -> bytes:
     return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
 
 
+def opened_bytes(hub: Hub) -> bytes:
+    """What the database holds under its seal (linkage.sealed): every record's encoding as JSON and
+    the index snapshot's columns, opened as the hub opens them in memory."""
+    with hub.sessions() as session:
+        ring = keyring_of(session)
+        rows = session.execute(select(SourceRecord)).scalars()
+        texts = [ring.open(r.encoding, r.key_id, r.source, r.content_hash).encode() for r in rows]
+        columns = [
+            np.ascontiguousarray(getattr(arrays, f.name)).tobytes()
+            for arrays, _digests in index_snapshot._read_segments(session)
+            for f in fields(arrays)
+            if getattr(arrays, f.name).dtype != object
+        ]
+    return b"".join(texts + columns)
+
+
 def encodings(hub: Hub, source: str) -> dict[str, RecordEncoding]:
     with hub.sessions() as session:
+        ring = keyring_of(session)
         rows = session.execute(select(SourceRecord).where(SourceRecord.source == source)).scalars()
-        return {row.record_id: RecordEncoding.from_json(row.encoding) for row in rows}
+        return {
+            row.record_id: RecordEncoding.from_json(ring.open(row.encoding, row.key_id, row.source, row.content_hash))
+            for row in rows
+        }
 
 
 def notes_by_field(receipt: dict) -> dict[str | None, list[dict]]:
@@ -132,10 +155,13 @@ def test_a_charity_delivery_keeps_every_row_and_no_trace_of_its_fenced_identifie
     for value in (*CHARITY_AZR, TAX_ID, SOCIAL_INSURANCE_NO, CUSTOMER_NO):
         assert value not in json.dumps(receipt) and value not in receipt_text
 
-    # the byte scan: neither the values nor any token the encoder makes of them
-    stored = database_bytes(hub)
+    # the byte scan: neither the values nor any token the encoder makes of them, in the database
+    # as it lies on disk (where every encoding is sealed: no token at all) nor under its seal
+    raw = database_bytes(hub)
+    stored = raw + opened_bytes(hub)
     authority_token = azr_tokens(hub.keys, AUTHORITY_AZR)[0]
     assert any(b in stored for b in as_bytes(authority_token)), "the scan finds the authority's AZR token"
+    assert not any(b in raw for b in as_bytes(authority_token)), "on disk it is sealed"
     fenced_tokens = [
         *azr_tokens(hub.keys, CHARITY_AZR[0]),
         *azr_tokens(hub.keys, CHARITY_AZR[1]),

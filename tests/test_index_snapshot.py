@@ -22,6 +22,7 @@ from kim_hub.hub_db.erasure import erase_records
 from kim_hub.hub_db.link_queue import enqueue
 from kim_hub.hub_db.master_index import link_pending
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
+from kim_hub.hub_db.sealed_encodings import keyring_of
 from kim_hub.linkage.columnar import EncodingArrays, from_json_rows
 from kim_hub.synth import generate
 from tests.support import Hub
@@ -51,9 +52,11 @@ def _utf8(path: Path) -> bool:
 
 
 def _truth(session: Session) -> EncodingArrays:
-    """The arrays straight from the records' JSON, each row with its source's body number."""
-    rows = session.execute(select(SourceRecord.id, SourceRecord.encoding, SourceRecord.source).order_by(SourceRecord.id)).all()
-    arrays = from_json_rows((pk, encoding) for pk, encoding, _source in rows)
+    """The arrays straight from the records' JSON (opened), each row with its source's body number."""
+    columns = (SourceRecord.id, SourceRecord.encoding, SourceRecord.key_id, SourceRecord.content_hash, SourceRecord.source)
+    rows = session.execute(select(*columns).order_by(SourceRecord.id)).all()
+    ring = keyring_of(session)
+    arrays = from_json_rows((pk, ring.open(stored, key_id, source, digest)) for pk, stored, key_id, digest, source in rows)
     names = sorted({source for *_, source in rows})
     arrays.body = np.array([names.index(source) for *_, source in rows], dtype=np.int16)
     return arrays
@@ -93,17 +96,20 @@ def test_the_snapshot_gives_the_json_arrays_and_a_delta_only_appends(hub: Hub) -
 
 
 def test_a_record_changed_behind_the_queue_is_read_again(hub: Hub) -> None:
-    """A key rotation rewrites encodings, key id and content hash without queueing the record."""
+    """A key rotation rewrites encodings, key id and content hash without queueing the record.
+    (The rows changed here hold their encodings as clear JSON, as a database from before sealing
+    did: no key version "k-rotated" is needed to read them.)"""
     _deliver(hub, 30, seed=5)
     hub.link()
     with hub.sessions() as session, session.begin():
         first, second = session.execute(select(SourceRecord).order_by(SourceRecord.id).limit(2)).scalars()
+        clear = hub.keys.open_encoding(second.encoding, second.source, second.content_hash)
         session.execute(
             update(SourceRecord)
             .where(SourceRecord.id == first.id)
-            .values(encoding=second.encoding, content_hash="f" * 16, key_id="k-rotated")
+            .values(encoding=clear, content_hash="f" * 16, key_id="k-rotated")
         )
-        session.execute(update(SourceRecord).where(SourceRecord.id == second.id).values(key_id="k-rotated"))
+        session.execute(update(SourceRecord).where(SourceRecord.id == second.id).values(encoding=clear, key_id="k-rotated"))
     with hub.sessions() as session:
         loaded = index_snapshot.load(session)
         assert loaded.reread.sum() == 2

@@ -143,10 +143,11 @@ def test_a_record_changed_behind_the_kept_index_makes_the_next_run_load_afresh(l
             )
             changed = session.execute(others.limit(1)).scalar_one()  # not queued by the decision: a's person's, if any
             donor = session.execute(select(SourceRecord).where(SourceRecord.id == b)).scalar_one()
+            clear = linked.keys.open_encoding(donor.encoding, donor.source, donor.content_hash)  # clear, as stored before sealing
             session.execute(
                 update(SourceRecord)
                 .where(SourceRecord.id == changed)
-                .values(encoding=donor.encoding, content_hash="e" * 16, key_id="k-rotated")
+                .values(encoding=clear, content_hash="e" * 16, key_id="k-rotated")
             )
         del loads[:]
         kept_path = tried(linked, item, "same")

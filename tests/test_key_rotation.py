@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from sqlalchemy import select
 
 from kim_hub.hub_db.keystore import current_key_id, load_keys, scheme_path
-from kim_hub.hub_db.models import SourceRecord
+from kim_hub.hub_db.models import IndexSegment, SourceRecord
+from kim_hub.hub_db.sealed_encodings import keyring_of
 from kim_hub.linkage.encode import RecordEncoding, _big_int, _encode_place, _encoded_part, _token_list
 from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, _bloom_positions, _diffusion_masks, _hmac_pads, _token
 from kim_hub.pipeline.home import HubHome
@@ -53,6 +55,10 @@ def test_rotation_rekeys_everything_and_keeps_every_link(hub: Hub) -> None:
         records = session.execute(select(SourceRecord)).scalars().all()
     assert {r.key_id for r in records} == {"k2"}
     assert all(r.encoding != old_ids.get(r.record_id) for r in records)
+    new_keys = load_keys(key_dir)  # sealed with the new key version: they open with it
+    assert all(new_keys.open_encoding(r.encoding, r.source, r.content_hash).startswith("{") for r in records)
+    with hub.sessions() as session:  # the snapshot sealed with the destroyed key went in the same transaction
+        assert session.execute(select(IndexSegment.id)).first() is None
     assert partition(hub.home) == before  # not a single link lost
     tokens = {r.record_id for r in records if r.source == "jobcenter"}
     assert len(tokens) == 1 and not tokens & set(old_ids) and not (key_dir / "record-ids-k1.key").exists()
@@ -64,6 +70,9 @@ def test_rotation_rekeys_everything_and_keeps_every_link(hub: Hub) -> None:
     hub.link()
     after = hub.pseudonyms()
     assert after[("stadt", "S-1")] == after[("caritas", "C-1")]
+    with hub.sessions() as session:  # rebuilt by that run, sealed with the new key
+        metas = session.execute(select(IndexSegment.data).where(IndexSegment.field == "_meta")).scalars().all()
+    assert metas and {json.loads(bytes(m))["sealed_with"] for m in metas} == {"k2"}
 
 
 def test_rotation_moves_a_home_of_plain_bloom_filters_to_the_current_scheme(hub: Hub) -> None:
@@ -83,7 +92,11 @@ def test_rotation_moves_a_home_of_plain_bloom_filters_to_the_current_scheme(hub:
 
     def schemes() -> set[int]:
         with hub.sessions() as session:
-            return {RecordEncoding.from_json(r.encoding).scheme for r in session.execute(select(SourceRecord)).scalars()}
+            ring = keyring_of(session)
+            return {
+                RecordEncoding.from_json(ring.open(r.encoding, r.key_id, r.source, r.content_hash)).scheme
+                for r in session.execute(select(SourceRecord)).scalars()
+            }
 
     assert schemes() == {PLAIN_BLOOM}
     outcome = rotate_keys(hub.home, hub.config, hub.sessions)

@@ -46,7 +46,7 @@ SCRIPT = textwrap.dedent(
     home.path.mkdir(parents=True)
     home.save_config(HubConfig(sources={n: default_source(n) for n in DEFAULT_SOURCES}))
     config = initialise(home)
-    sessions = session_factory(make_engine(home.database_url(config)), auditor_for(home, config))  # ingests write the audit log
+    sessions = session_factory(make_engine(home.database_url(config)), auditor_for(home, config), keyring_for(home, config))  # ingests write the audit log
     keys = load_keys(home.key_dir(config))
     size = int(sys.argv[2])
     def high_water_mb():  # this process's peak RSS; unlike ru_maxrss it starts afresh at exec

@@ -19,7 +19,7 @@ from kim_hub.hub_db.database import make_engine, session_factory
 from kim_hub.hub_db.keystore import load_keys
 from kim_hub.hub_db.master_index import LinkOutcome
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.pipeline.database import auditor_for
+from kim_hub.pipeline.database import auditor_for, keyring_for
 from kim_hub.pipeline.home import HubConfig, HubHome, default_config
 from kim_hub.pipeline.ingest import SourceOutcome, ingest_source
 from kim_hub.pipeline.linking import link_index
@@ -56,7 +56,9 @@ class Hub:
         plant_test_key(home.key_dir(wanted))
         config = initialise(home)
         engine = make_engine(home.database_url(config))
-        sessions = session_factory(engine, auditor_for(home, config))  # as pipeline.database opens them
+        sessions = session_factory(
+            engine, auditor_for(home, config), keyring_for(home, config)
+        )  # as pipeline.database opens them
         return cls(home, config, sessions, load_keys(home.key_dir(config)), engine)
 
     def close(self) -> None:
