@@ -37,8 +37,8 @@ import numpy as np
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from kim_hub.hub_db.link_queue import waiting
 from kim_hub.core.errors import ConfigError, FatalError
+from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of, opener
 from kim_hub.linkage.columnar import NONE, EncodingArrays, from_json_rows

@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from kim_hub.connectors.base import FileConnector
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.registry import is_file_connector, load_connector
-from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
 from kim_hub.hub_db.index_snapshot import drop as forget_snapshot
+from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
 from kim_hub.hub_db.models import SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of_sessions
 from kim_hub.linkage.encode import forget_cached_encodings

@@ -27,7 +27,6 @@ from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.legal_bases import CONSENT
 from kim_hub.pipeline.audit import record_admin
 from kim_hub.pipeline.database import auditor_for, keyring_for, open_sessions
-from kim_hub.pipeline.sealing import seal_stored_encodings
 from kim_hub.pipeline.home import (
     HubConfig,
     HubHome,
@@ -40,6 +39,7 @@ from kim_hub.pipeline.home_access import prepare_home, prepare_source
 from kim_hub.pipeline.keys import encoding_keys as encoding_keys  # re-exported: where tests and benchmarks have always found it
 from kim_hub.pipeline.push import outbox_sink
 from kim_hub.pipeline.record_ids import SettledIds, settle_record_ids
+from kim_hub.pipeline.sealing import seal_stored_encodings
 from kim_hub.runtime.file_modes import PASSAGE_MODE, PRIVATE_FILE_MODE, make_folders
 
 

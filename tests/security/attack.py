@@ -145,8 +145,18 @@ def run_attack(
     """``public`` is the attacker's list (``victims`` itself: the exact distribution);
     ``oracle_alignment``: the Bloom step is told which frequent filter is which name."""
     encodings = [encode_identity(v.identity, keys) for v in victims]
-    truth = [clear_of(v) for v in victims]
-    reference = [clear_of(p) for p in public]
+    return attack_encodings(encodings, [clear_of(v) for v in victims], [clear_of(p) for p in public], keys, oracle_alignment)
+
+
+def attack_encodings(
+    encodings: list[RecordEncoding],
+    truth: list[Clear],
+    reference: list[Clear],
+    keys: EncodingKeys | None = None,
+    oracle_alignment: bool = False,
+) -> AttackResult:
+    """The attacks on encodings as the attacker holds them (``truth``: what each one is, to judge
+    the guesses; ``keys``: only to judge which inferred bigram bits are right, never used to guess)."""
 
     # 1. canonical name tokens, family and given separately
     guess: dict[str, dict[int, str]] = {}
@@ -199,7 +209,17 @@ def run_attack(
     better = max(MINERS, key=lambda miner: decoded[miner])
     inferred, correct = bloom.inferred[better]
     return AttackResult(
-        len(victims), reidentified, tokens, recovered, dates_ok, names_ok, inferred, correct, unaligned, decoded[better], profiled
+        len(encodings),
+        reidentified,
+        tokens,
+        recovered,
+        dates_ok,
+        names_ok,
+        inferred,
+        correct,
+        unaligned,
+        decoded[better],
+        profiled,
     )
 
 
@@ -212,7 +232,7 @@ class _BloomOutcome:
 
 
 def _bloom_attack(
-    encodings: list[RecordEncoding], reference: list[Clear], keys: EncodingKeys, oracle: dict[int, str] | None = None
+    encodings: list[RecordEncoding], reference: list[Clear], keys: EncodingKeys | None, oracle: dict[int, str] | None = None
 ) -> _BloomOutcome:
     """Align frequent filters with frequent names, infer bigram bits, decode every other filter."""
     bits_of = {n.family_bloom: n.family_bloom_bits for e in encodings if e.names for n in e.names[:1]}
@@ -228,8 +248,12 @@ def _bloom_attack(
         positions = _mine(aligned, miner)
         decoded[miner] = _decode(positions, observed, known)
         # right: bits that are all the bigram's own (as stored), at least half as many as it sets
-        right = sum(
-            _bigram_bits(keys, g) & bits == bits and bits.bit_count() >= BLOOM_HASHES // 2 for g, bits in positions.items()
+        right = (
+            0
+            if keys is None
+            else sum(
+                _bigram_bits(keys, g) & bits == bits and bits.bit_count() >= BLOOM_HASHES // 2 for g, bits in positions.items()
+            )
         )
         inferred[miner] = (len(positions), right)
     profiled = _profile_match(aligned, [f for f in observed if f not in dict(aligned)], bits_of, known)
