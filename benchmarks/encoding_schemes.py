@@ -8,7 +8,8 @@ under one master key with scheme 1 (plain Bloom filters) and scheme 2 (diffused,
 worker process starts), the stored JSON read into columns (``linkage.columnar.from_json_rows``,
 what a link run does with records it has no snapshot of), and every candidate pair of blocking
 compared (``linkage.compare_arrays.compare_pairs``). The same code runs both schemes, so the
-difference is the scheme's. Medians and maxima go to stdout and to
+difference is the scheme's. Beside them, what sealing at rest costs (``linkage.sealed``): each
+stored encoding sealed and opened again, and its sealed size. Medians and maxima go to stdout and to
 ``benchmarks/results/encoding-schemes-<date>-<commit>.json``.
 """
 
@@ -56,6 +57,13 @@ def measure(people: list[Identity], keys: EncodingKeys) -> dict[str, float]:
     encode = time.perf_counter() - started
     texts = [(i, e.to_json()) for i, e in enumerate(encodings)]
     started = time.perf_counter()
+    sealed = [keys.seal_encoding(text, "bench", f"{i:016x}") for i, text in texts]
+    seal = time.perf_counter() - started
+    started = time.perf_counter()
+    opened = [(i, keys.open_encoding(stored, "bench", f"{i:016x}")) for i, stored in enumerate(sealed)]
+    open_ = time.perf_counter() - started
+    assert opened == texts
+    started = time.perf_counter()
     arrays = from_json_rows(texts)
     load = time.perf_counter() - started
     a, b = candidate_pair_arrays(arrays)
@@ -68,6 +76,9 @@ def measure(people: list[Identity], keys: EncodingKeys) -> dict[str, float]:
         "compare_ns_per_pair": compare / max(len(a), 1) * 1e9,
         "pairs": float(len(a)),
         "json_bytes_per_record": sum(len(t) for _i, t in texts) / len(texts),
+        "seal_us_per_record": seal / len(people) * 1e6,
+        "open_us_per_record": open_ / len(people) * 1e6,
+        "sealed_bytes_per_record": sum(len(s) for s in sealed) / len(sealed),
     }
 
 
@@ -108,7 +119,9 @@ def main() -> int:
             f"scheme {scheme}: encode {summary['encode_us_per_record']['median']:.1f} µs/record, "
             f"load {summary['load_us_per_record']['median']:.1f} µs/record, "
             f"compare {summary['compare_ns_per_pair']['median']:.0f} ns/pair ({summary['pairs']['median']:.0f} pairs), "
-            f"JSON {summary['json_bytes_per_record']['median']:.0f} B/record (medians of {args.repeat})"
+            f"JSON {summary['json_bytes_per_record']['median']:.0f} B/record; sealing at rest "
+            f"{summary['seal_us_per_record']['median']:.1f} µs/record, opening {summary['open_us_per_record']['median']:.1f} "
+            f"µs/record, sealed {summary['sealed_bytes_per_record']['median']:.0f} B/record (medians of {args.repeat})"
         )
     out = Path(args.out) if args.out else RESULTS / f"encoding-schemes-{result['date']}-{result['commit']}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

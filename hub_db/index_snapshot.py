@@ -40,10 +40,10 @@ from sqlalchemy.orm import Session
 from kim_hub.core.errors import ConfigError, FatalError
 from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
-from kim_hub.hub_db.sealed_encodings import keyring_of, opener
+from kim_hub.hub_db.sealed_encodings import keyring_of
 from kim_hub.linkage.columnar import NONE, EncodingArrays, from_json_rows
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.sealed import SealBrokenError
+from kim_hub.linkage.sealed import SealBrokenError, is_sealed
 from kim_hub.runtime.memory import return_freed_memory
 from kim_hub.runtime.parallel import map_in_processes, worker_processes
 
@@ -101,12 +101,12 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     segments = len(parts)
     del parts, winners  # the segments' columns are released one by one while assembling
     stale = ids[~usable]
-    rows = _json_rows(session, stale, n)
-    chunks = iter(lambda: list(islice(rows, PARSE_CHUNK)), [])  # parsed dicts are ~5 KB a record: a chunk at a time
+    rows = _stored_rows(session, stale, n)
+    chunks = iter(lambda: _with_keys(session, list(islice(rows, PARSE_CHUNK))), ([], {}))  # parsed dicts are ~5 KB a record
     workers = worker_processes() if len(stale) >= 2 * PARSE_CHUNK else 1  # a first run parses everything
     sources.extend(
         (fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids))
-        for fresh in map_in_processes(from_json_rows, chunks, workers)
+        for fresh in map_in_processes(_open_and_parse, chunks, workers)
     )
     arrays = _assemble(ids, sources)
     arrays.body = bodies
@@ -150,7 +150,7 @@ def json_rows_equal(session: Session, arrays: EncodingArrays, record_pks: set[in
     positions = np.searchsorted(arrays.ids, wanted)
     if (positions >= len(arrays.ids)).any() or (arrays.ids[positions] != wanted).any():
         return False
-    fresh = from_json_rows(_json_rows(session, wanted, len(arrays.ids) + len(wanted) * 4))
+    fresh = _open_and_parse(_with_keys(session, list(_stored_rows(session, wanted, len(arrays.ids) + len(wanted) * 4))))
     if len(fresh) != len(wanted) or (fresh.ids != wanted).any():
         return False
     for name in _COLUMNS:
@@ -255,28 +255,42 @@ def _assemble(ids: np.ndarray, sources: list[tuple[EncodingArrays, np.ndarray, n
 
 
 _STORED = (SourceRecord.id, SourceRecord.encoding, SourceRecord.key_id, SourceRecord.source, SourceRecord.content_hash)
+StoredRow = tuple[int, str, str, str, str]  # id, stored encoding, key id, source, content hash
+Chunk = tuple[list[StoredRow], dict[str, EncodingKeys]]  # rows and the key versions that open them
 
 
-def _json_rows(session: Session, wanted: np.ndarray, total: int) -> Iterator[tuple[int, str]]:
-    """(id, encoding JSON) of the wanted records, opened in memory (``hub_db.sealed_encodings``):
-    by IN lists when few, one scan when many."""
+def _stored_rows(session: Session, wanted: np.ndarray, total: int) -> Iterator[StoredRow]:
+    """The wanted records' stored encodings (sealed, or clear from before sealing) with what
+    opens them: by IN lists when few, one scan when many."""
     if len(wanted) == 0:
         return iter(())
-    open_stored = opener(session)
     if len(wanted) > total // 4:
         keep = set(wanted.tolist())
         scan = session.execute(select(*_STORED), execution_options={"yield_per": PARSE_CHUNK})
         return (  # streamed: the ORM buffers every row otherwise
-            (rid, open_stored(text, key_id, source, content_hash))
-            for rid, text, key_id, source, content_hash in scan
-            if rid in keep
+            (pk, stored, key_id, source, content_hash) for pk, stored, key_id, source, content_hash in scan if pk in keep
         )
-    rows: list[tuple[int, str]] = []
+    rows: list[StoredRow] = []
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK].tolist()
-        found = session.execute(select(*_STORED).where(SourceRecord.id.in_(chunk))).all()
-        rows += [(rid, open_stored(text, key_id, source, content_hash)) for rid, text, key_id, source, content_hash in found]
+        found = session.execute(select(*_STORED).where(SourceRecord.id.in_(chunk)))
+        rows += [(pk, stored, key_id, source, content_hash) for pk, stored, key_id, source, content_hash in found]
     return iter(rows)
+
+
+def _with_keys(session: Session, rows: list[StoredRow]) -> Chunk:
+    """A chunk of rows with the key versions its sealed encodings need (from the session's key ring)."""
+    needed = {key_id for _id, stored, key_id, _source, _hash in rows if is_sealed(stored)}
+    return rows, {key_id: keyring_of(session).keys(key_id) for key_id in needed}
+
+
+def _open_and_parse(chunk: Chunk) -> EncodingArrays:
+    """A chunk's encodings opened in memory and read into columns (in a worker process on a first run)."""
+    rows, keys = chunk
+    return from_json_rows(
+        (pk, keys[key_id].open_encoding(stored, source, content_hash) if is_sealed(stored) else stored)
+        for pk, stored, key_id, source, content_hash in rows
+    )
 
 
 def _read_segments(session: Session) -> list[Segment]:
