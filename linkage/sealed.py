@@ -35,6 +35,8 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kim_hub.core.errors import FatalError
+
 SEALED_PREFIX = "gcm1:"
 NONCE_BYTES = 12
 PAD_BLOCK = 512
@@ -42,7 +44,7 @@ PAD_FLOOR = 2560  # above the largest encoding measured (2,441 bytes), so nearly
 _CONTEXT = b"kim-hub/at-rest/v1\x00"
 
 
-class SealBrokenError(ValueError):
+class SealBrokenError(FatalError, ValueError):
     """A sealed value does not open with this key and place: another key's, altered, or moved."""
 
 

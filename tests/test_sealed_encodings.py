@@ -1,0 +1,128 @@
+"""Encodings sealed at rest (``linkage.sealed``, ``hub_db.sealed_encodings``): what the database
+holds is fresh random bytes per record, opened only in memory, bound to its row; a database from
+before sealing keeps working and is sealed by the upgrade (`kim-hub init`)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, delete, select, text, update
+
+from kim_hub.core.errors import ConfigError
+from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db.database import alembic_config, session_factory
+from kim_hub.hub_db.models import AuditEntry, IndexSegment, SourceRecord
+from kim_hub.hub_db.sealed_encodings import KeyRing, keyring_of
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.linkage.sealed import PAD_BLOCK, PAD_FLOOR, SealBrokenError, is_sealed, open_text, padded_length, seal_text
+from kim_hub.pipeline.setup import initialise
+from tests.support import Hub
+from tests.support.data import GOOD
+
+
+def test_a_sealed_value_opens_only_with_its_key_and_place_and_hides_its_length() -> None:
+    key, other = os.urandom(32), os.urandom(32)
+    short, long = '{"names":[]}', '{"names":[' + "1" * 2000 + "]}"
+    first, second = seal_text(key, short, b"here"), seal_text(key, short, b"here")
+    assert first != second, "a fresh nonce each time: equal encodings never look equal"
+    assert is_sealed(first) and not is_sealed(short)
+    assert open_text(key, first, b"here") == short and open_text(key, seal_text(key, long, b"here"), b"here") == long
+    assert len(first) == len(seal_text(key, long, b"here")), "both padded to the floor"
+    for wrong_key, place in ((other, b"here"), (key, b"elsewhere")):
+        with pytest.raises(SealBrokenError):
+            open_text(wrong_key, first, place)
+    tampered = first[:-8] + ("A" if first[-8] != "A" else "B") + first[-7:]
+    with pytest.raises(SealBrokenError):
+        open_text(key, tampered, b"here")
+    assert padded_length(0) == PAD_FLOOR and padded_length(PAD_FLOOR) == PAD_FLOOR + PAD_BLOCK
+
+
+def test_the_stored_encodings_are_sealed_and_never_alike(hub: Hub) -> None:
+    same_person = [GOOD[0], GOOD[0].replace("C-1", "C-9")]  # one identity twice: equal tokens in memory
+    hub.drop_rows("caritas", "c.csv", same_person + GOOD[1:])
+    hub.ingest("caritas")
+    hub.link()
+    with hub.sessions() as session:
+        rows = session.execute(select(SourceRecord)).scalars().all()
+        stored = [r.encoding for r in rows]
+        assert all(is_sealed(s) for s in stored) and len(set(stored)) == len(stored)
+        assert len({len(s) for s in stored}) == 1, "padded alike"
+        opened = {r.record_id: json.loads(keyring_of(session).open(r.encoding, r.key_id, r.source, r.content_hash)) for r in rows}
+        assert opened["C-1"]["names"] == opened["C-9"]["names"], "in memory the tokens are equal, as comparison needs"
+        metas = session.execute(select(IndexSegment.data).where(IndexSegment.field == "_meta")).scalars().all()
+        assert [json.loads(bytes(m))["sealed_with"] for m in metas] == [hub.keys.key_id]
+    assert hub.pseudonyms()[("caritas", "C-1")] == hub.pseudonyms()[("caritas", "C-9")]
+
+
+def test_an_encoding_moved_to_another_row_does_not_open_and_a_session_without_keys_reads_none(hub: Hub) -> None:
+    hub.drop_rows("caritas", "c.csv", GOOD)
+    hub.ingest("caritas")
+    with hub.sessions() as session, session.begin():
+        first, second = session.execute(select(SourceRecord).order_by(SourceRecord.id).limit(2)).scalars()
+        session.execute(update(SourceRecord).where(SourceRecord.id == first.id).values(encoding=second.encoding))
+    with hub.sessions() as session, pytest.raises(SealBrokenError):
+        index_snapshot.load(session)
+    keyless = session_factory(hub.engine)
+    with keyless() as session, pytest.raises(ConfigError, match="without the keys"):
+        index_snapshot.load(session)
+
+
+def test_a_database_from_before_sealing_is_read_as_it_is_and_sealed_by_init(hub: Hub) -> None:
+    hub.drop_rows("caritas", "c.csv", GOOD)
+    hub.ingest("caritas")
+    hub.link()
+    before = hub.pseudonyms()
+    with hub.sessions() as session, session.begin():  # as an older release stored them: clear JSON, a clear snapshot
+        for record in session.execute(select(SourceRecord)).scalars():
+            record.encoding = hub.keys.open_encoding(record.encoding, record.source, record.content_hash)
+        session.execute(delete(IndexSegment))
+    with hub.sessions() as session:
+        arrays = index_snapshot.load(session).arrays  # read as it is: no key needed for clear JSON
+    keyless = session_factory(hub.engine)
+    with keyless() as session:
+        assert index_snapshot.load(session).arrays.ids.tolist() == arrays.ids.tolist()
+    initialise(hub.home)  # the upgrade: `kim-hub init`
+    with hub.sessions() as session:
+        stored = session.execute(select(SourceRecord.encoding)).scalars().all()
+        sealed = session.execute(select(AuditEntry.detail).where(AuditEntry.action == "encodings.seal")).scalars().all()
+    assert stored and all(is_sealed(s) for s in stored)
+    assert sealed == [{"records": len(stored)}]
+    hub.link()
+    assert hub.pseudonyms() == before
+
+
+def test_the_migration_drops_a_snapshot_written_in_clear(database_url: str) -> None:
+    config = alembic_config(database_url)
+    command.upgrade(config, "0014")
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO index_segments (segment, field, part, data) VALUES (0, 'fam_bloom', 0, :data)"),
+            {"data": b"\x01" * 64},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM index_segments")).scalar_one() == 0
+    engine.dispose()
+
+
+def test_a_key_ring_loads_each_version_once_and_names_a_missing_one(hub: Hub) -> None:
+    calls: list[str] = []
+
+    def load(key_id: str) -> EncodingKeys:
+        calls.append(key_id)
+        if key_id != hub.keys.key_id:
+            raise ConfigError(f"key version {key_id} is missing")
+        return hub.keys
+
+    ring = KeyRing(load, lambda: hub.keys.key_id)
+    assert ring.current() is ring.keys(hub.keys.key_id) and calls == [hub.keys.key_id]
+    with pytest.raises(ConfigError, match="missing"):
+        ring.keys("k9")
+    ring.forget()
+    ring.current()
+    assert calls == [hub.keys.key_id, "k9", hub.keys.key_id]
+    assert KeyRing.holding(hub.keys).current() is hub.keys
