@@ -5,7 +5,7 @@ an encoding for a name. The key files and the database belong together (back the
 but never in the same place as the data they protect.
 
 A key version ``k1`` is two files: ``hub-k1.key``, the master key every keyed encoding is derived
-from, and ``record-ids-k1.key``, the AES-SIV key of the record ids the hub keeps only encrypted
+from (and the key that seals the stored encodings, ``linkage.sealed``), and ``record-ids-k1.key``, the AES-SIV key of the record ids the hub keeps only encrypted
 (``linkage.record_ids``; the job centre's Kundennummer). They are made, made current, rotated and
 destroyed together. A home made before the record-id key existed gets it from ``kim-hub init``
 (which also encrypts the ids stored in clear until then); until then the keys refuse to load, so

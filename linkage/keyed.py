@@ -2,7 +2,9 @@
 
 The master secret never touches an encoding directly: HKDF derives one key per purpose
 (names, dates, identifiers, Bloom filters …), so a leaked encoding of one field type says nothing
-about another, and every encoding carries the id of the key version that made it.
+about another, and every encoding carries the id of the key version that made it. One purpose,
+``at-rest``, is no token key: it seals what is stored (``linkage.sealed``), since equal tokens
+would otherwise show their frequencies to whoever reads the database.
 
 A plain Bloom filter sets the same few bits for a bigram in every name that holds it, so whoever
 knows which frequent filter is which name can read each bigram's bits off them (the AND of the
