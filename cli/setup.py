@@ -84,6 +84,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         )
     for source, renamed in settled.encrypted.items():
         print(f"  record ids     {source}: {len(renamed)} stored in clear, now encrypted")
+    if settled.encodings_sealed:
+        print(
+            f"  encodings      {settled.encodings_sealed} stored in clear, now sealed (docs/operations.md, 'Encodings and what an insider learns')"
+        )
     for source, count in settled.tokens_kept.items():
         print(
             f"{source}: {count} record ids are stored encrypted but encrypt_record_ids is off; "

@@ -1,6 +1,6 @@
 """The hub's tables. No column holds clear identity: identity lives only as keyed encodings.
 
-source_records   one row per (source, record_id): case data, encodings, key id, content hash
+source_records   one row per (source, record_id): case data, encodings (sealed), key id, content hash
 link_queue       records waiting for the next link run (new, changed, or re-queued)
 persons          random pseudonyms; a merged person is retired, never deleted
 links            record → person, with status and score
@@ -16,7 +16,7 @@ held_documents   documents held for a body that collects them over the API, unti
 audit_log        append-only, hash-chained per channel: reads, inputs, changes, transfers, admin
 audit_checkpoints  what retention removed from the audit log, sealed so the chain still verifies
 source_states    connector cursors (REST updated_since), committed with their records
-index_segments   the index's encodings as raw column bytes (a cache for link runs: hub_db/index_snapshot)
+index_segments   the index's encodings as raw column bytes, sealed (a cache for link runs: hub_db/index_snapshot)
 index_changes    random tokens a trigger writes when source_records change (is a kept index current: hub_db/kept_index)
 erasure_state    the last tombstone of the erasure ledger (a file, hub_db/erasure_ledger) applied here
 web_users        the web application's local accounts: name, role, granted bodies and districts, argon2 hash
@@ -73,7 +73,9 @@ class SourceRecord(Base):
     source: Mapped[str] = mapped_column(String(64), index=True)
     record_id: Mapped[str] = mapped_column(String(400), doc="the source's id, or the hub's token of it (linkage.record_ids)")
     case_data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    encoding: Mapped[str] = mapped_column(Text, doc="RecordEncoding as JSON: keyed tokens only")
+    encoding: Mapped[str] = mapped_column(
+        Text, doc="RecordEncoding as JSON (keyed tokens only), sealed at rest: gcm1: + base64 (linkage.sealed)"
+    )
     key_id: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64), doc="keyed hash of the mapped row")
     file_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_files.id"))
@@ -325,7 +327,8 @@ class PendingDecision(Base):
 
 
 class IndexSegment(Base):
-    """One piece of one column of the columnar index snapshot (keyed encodings only, no ids in clear)."""
+    """One piece of one column of the columnar index snapshot (keyed encodings only, no ids in clear),
+    sealed like the records' encodings (hub_db.index_snapshot)."""
 
     __tablename__ = "index_segments"
 

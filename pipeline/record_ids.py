@@ -114,6 +114,7 @@ class SettledIds:
 
     encrypted: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens_kept: dict[str, int] = field(default_factory=dict)  # sources with encryption off that hold tokens
+    encodings_sealed: int = 0  # what the same `kim-hub init` sealed of the encodings stored in clear (pipeline.sealing)
 
 
 def settle_record_ids(config: HubConfig, sessions: sessionmaker[Session], keys: EncodingKeys) -> SettledIds:

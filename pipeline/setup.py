@@ -76,7 +76,7 @@ def initialise_home(home: HubHome) -> tuple[HubConfig, SettledIds]:
     try:
         sessions = session_factory(engine, auditor, keyring_for(home, config))
         settled = _settle_record_ids(home, config, sessions, encoding_keys(home, config))
-        sealed = seal_stored_encodings(sessions)
+        sealed = settled.encodings_sealed = seal_stored_encodings(sessions)
         if settled.encrypted or sealed:
             checkpoint(engine)  # the clear ids' and encodings' old pages leave the write-ahead log now, not at some later close
     finally:

@@ -29,9 +29,14 @@ def batch(tmp_path: Path):
 
 
 def encoded(batch, keys) -> tuple[list, list, list, set]:  # noqa: ANN001
-    """(records in order, rejections, notes, ids named) as the ingest gets them."""
+    """(records in order, rejections, notes, ids named) as the ingest gets them; each record's
+    encoding opened (sealed with a fresh nonce, it differs between any two runs: linkage.sealed)."""
     file = EncodedFile("caritas", batch, map_provider_row, keys, False)
-    records = [record for chunk in file for record in chunk]
+    records = [
+        dataclasses.replace(record, encoding=keys.open_encoding(record.encoding, record.source, record.content_hash))
+        for chunk in file
+        for record in chunk
+    ]
     return records, file.rejections, file.notes, file.present
 
 

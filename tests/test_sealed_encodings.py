@@ -18,7 +18,7 @@ from kim_hub.hub_db.models import AuditEntry, IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import KeyRing, keyring_of
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.sealed import PAD_BLOCK, PAD_FLOOR, SealBrokenError, is_sealed, open_text, padded_length, seal_text
-from kim_hub.pipeline.setup import initialise
+from kim_hub.pipeline.setup import initialise_home
 from tests.support import Hub
 from tests.support.data import GOOD
 
@@ -84,12 +84,12 @@ def test_a_database_from_before_sealing_is_read_as_it_is_and_sealed_by_init(hub:
     keyless = session_factory(hub.engine)
     with keyless() as session:
         assert index_snapshot.load(session).arrays.ids.tolist() == arrays.ids.tolist()
-    initialise(hub.home)  # the upgrade: `kim-hub init`
+    _config, settled = initialise_home(hub.home)  # the upgrade: `kim-hub init`
     with hub.sessions() as session:
         stored = session.execute(select(SourceRecord.encoding)).scalars().all()
         sealed = session.execute(select(AuditEntry.detail).where(AuditEntry.action == "encodings.seal")).scalars().all()
     assert stored and all(is_sealed(s) for s in stored)
-    assert sealed == [{"records": len(stored)}]
+    assert sealed == [{"records": len(stored)}] and settled.encodings_sealed == len(stored)
     hub.link()
     assert hub.pseudonyms() == before
 

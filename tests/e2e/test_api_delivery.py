@@ -15,6 +15,7 @@ import requests
 from sqlalchemy import select
 
 from kim_hub.hub_db.models import AuditEntry, IngestFile, SourceRecord
+from kim_hub.hub_db.sealed_encodings import keyring_of
 from kim_hub.pipeline.api_tokens import issue_token
 from tests.support import Hub, sqlite_url
 from tests.support.data import TODAY, exchange_csv, person_at
@@ -73,10 +74,15 @@ RECORDS = [
 
 
 def stored(hub: Hub) -> list[tuple[str, object, str, str]]:
-    """What the hub holds of the source's records: id, case data, keyed encodings, content hash."""
+    """What the hub holds of the source's records: id, case data, keyed encodings (opened: sealed
+    with a fresh nonce, they differ between any two stores), content hash."""
     with hub.sessions() as session:
         rows = session.execute(select(SourceRecord).where(SourceRecord.source == "caritas").order_by(SourceRecord.record_id))
-        return [(r.record_id, r.case_data, r.encoding, r.content_hash) for r in rows.scalars()]
+        opened = keyring_of(session).open
+        return [
+            (r.record_id, r.case_data, opened(r.encoding, r.key_id, r.source, r.content_hash), r.content_hash)
+            for r in rows.scalars()
+        ]
 
 
 @pytest.fixture

@@ -1,6 +1,10 @@
-"""Frequency and Bloom-filter attacks on the stored encodings (issues #8 and #23), as a measurement.
+"""Frequency and Bloom-filter attacks on the key-less tokens (issues #8 and #23), as a measurement.
 
-The attacker holds the stored encodings (the database) but not the key. They know the encoding
+The attacker holds the encodings themselves, keyed tokens and Bloom filters, but not the key: the
+encodings as the hub holds them in memory, and as a release before sealing stored them in the
+database. The database of this release holds them only sealed (``linkage.sealed``); what an
+insider with the database learns is measured by ``tests.security.insider``, and these figures are
+the comparison: what sealing keeps from them. They know the encoding
 algorithm (Kerckhoffs) and the *distribution* of names and birth dates: either a "public
 frequency list" taken from another synthetic population (another seed) or, the informed insider
 of issue #23, the exact distribution of the population itself (``run_attack(victims, victims, …)``).
