@@ -96,7 +96,7 @@ def test_a_database_from_before_sealing_is_read_as_it_is_and_sealed_by_init(hub:
 
 def test_the_migration_drops_a_snapshot_written_in_clear(database_url: str) -> None:
     config = alembic_config(database_url)
-    command.upgrade(config, "0014")
+    command.upgrade(config, "0015")
     engine = create_engine(database_url)
     with engine.begin() as connection:
         connection.execute(

@@ -8,15 +8,15 @@ folder to be sealed, which a migration does not have: `kim-hub init` (and `kim-h
 seals them right after the migrations (``pipeline.sealing``); until then they are read as clear
 JSON, as before.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-05 20:30:00
 """
 
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
