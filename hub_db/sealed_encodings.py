@@ -21,13 +21,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.core.errors import ConfigError
+from kim_hub.hub_db.in_lists import IN_CHUNK
 from kim_hub.hub_db.keystore import current_key_id, load_keys
 from kim_hub.hub_db.models import SourceRecord
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.sealed import SEALED_PREFIX, is_sealed
 
 _KEYRING = "kim_hub.keyring"
-SEAL_CHUNK = 2000  # rows sealed per UPDATE during the upgrade
+SEAL_CHUNK = IN_CHUNK  # rows sealed per UPDATE during the upgrade (their ids bound in one IN list)
 
 
 class KeyRing:
@@ -110,15 +111,18 @@ def opener(session: Session) -> Callable[[str, str, str, str], str]:
 
 
 def seal_clear_encodings(session: Session, ring: KeyRing) -> int:
-    """Seal every encoding still stored as clear JSON, each under its own key version; returns how
-    many were (the caller commits)."""
-    query = select(SourceRecord.id, SourceRecord.encoding, SourceRecord.key_id, SourceRecord.source, SourceRecord.content_hash)
-    query = query.where(SourceRecord.encoding.not_like(f"{SEALED_PREFIX}%")).order_by(SourceRecord.id)
-    rows = session.execute(query).all()
-    for start in range(0, len(rows), SEAL_CHUNK):
+    """Seal every encoding still stored as clear JSON, each under its own key version, a chunk of
+    rows at a time (a million encodings would not fit in memory at once); returns how many were
+    (the caller commits)."""
+    clear = SourceRecord.encoding.not_like(f"{SEALED_PREFIX}%")
+    pks = session.execute(select(SourceRecord.id).where(clear).order_by(SourceRecord.id)).scalars().all()
+    columns = (SourceRecord.id, SourceRecord.encoding, SourceRecord.key_id, SourceRecord.source, SourceRecord.content_hash)
+    for start in range(0, len(pks), SEAL_CHUNK):
+        chunk = pks[start : start + SEAL_CHUNK]
+        rows = session.execute(select(*columns).where(SourceRecord.id.in_(chunk), clear)).all()
         sealed = [
             {"id": pk, "encoding": ring.keys(key_id).seal_encoding(text, source, content_hash)}
-            for pk, text, key_id, source, content_hash in rows[start : start + SEAL_CHUNK]
+            for pk, text, key_id, source, content_hash in rows
         ]
         session.execute(update(SourceRecord), sealed)
-    return len(rows)
+    return len(pks)

@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import create_engine, delete, select, text, update
 
 from kim_hub.core.errors import ConfigError
-from kim_hub.hub_db import index_snapshot
+from kim_hub.hub_db import index_snapshot, sealed_encodings
 from kim_hub.hub_db.database import alembic_config, session_factory
 from kim_hub.hub_db.models import AuditEntry, IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import KeyRing, keyring_of
@@ -70,7 +70,8 @@ def test_an_encoding_moved_to_another_row_does_not_open_and_a_session_without_ke
         index_snapshot.load(session)
 
 
-def test_a_database_from_before_sealing_is_read_as_it_is_and_sealed_by_init(hub: Hub) -> None:
+def test_a_database_from_before_sealing_is_read_as_it_is_and_sealed_by_init(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sealed_encodings, "SEAL_CHUNK", 1)  # a chunk per row: the upgrade goes chunk by chunk
     hub.drop_rows("caritas", "c.csv", GOOD)
     hub.ingest("caritas")
     hub.link()

@@ -11,11 +11,11 @@ folder is the hub itself: they can make the tokens of any name, and no encoding 
 The key is random on purpose (tests.support.random_keys): the attacker does not know it, and the
 bounds must hold whichever key the hub drew; a fixed key would measure one key forever.
 
-Measured, the database (4,000 persons, all six sources, 8,732 records; ``python -m
+Measured, the database (4,000 persons, all six sources, 8,732 records, the fixed test key; ``python -m
 tests.security.insider``): no stored value repeats (encodings, record ids, content hashes, snapshot
 pieces); the lengths show six classes, the sources themselves, so they add nothing to guessing
 without the database (12 records, the most frequent identity per source); the review queue gives at
-most 1.5 expected records (108 records in it, an upper bound): the database adds 0.018 %; family
+most 1.5 expected records (109 records in it, an upper bound): the database adds 0.018 %; family
 names outside the 60 most frequent: 0.96 %, all of it guessing without the database. The same
 database with its encodings written back in clear (the control): the token attacks find them.
 
