@@ -509,6 +509,8 @@ LEVELS_DE = {
     "shared": "gemeinsam",
     "same postcode": "gleiche Postleitzahl",
     "same street and number": "gleiche Straße und Hausnummer",
+    "same postcode, or same street and number": "gleiche Postleitzahl oder gleiche Straße und Hausnummer",
+    "postcode one typo apart, or street spelled alike": "Postleitzahl einen Tippfehler entfernt oder Straße ähnlich geschrieben",
     "one typo apart": "ein Tippfehler Unterschied",
     "absent": "fehlt (keine Aussage)",
 }
