@@ -11,7 +11,11 @@ from kim_hub.hub_db import review
 from kim_hub.hub_db.master_index import decision_stake
 from kim_hub.hub_db.models import Link, ReviewItem, SourceRecord
 from tests.support import Hub
-from tests.test_household import FAMILIES, GIVEN_A, GIVEN_B, HEADER
+
+HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,consent_recipients\n"
+FAMILIES = "Haddad Testova Rahimi Okafor Bondarenko Nasser".split()
+GIVEN_A = "Samira Marta Ahmad Chidi Olena Rami".split()  # at caritas and the Diakonie
+GIVEN_B = "Noor Dina Yusuf Ifeoma Sofiia Karim".split()  # at the AWO: the same persons under other given names
 
 
 def test_a_decision_joining_more_records_weighs_more_and_so_does_a_likelier_one() -> None:

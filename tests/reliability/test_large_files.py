@@ -38,7 +38,7 @@ SCRIPT = textwrap.dedent(
     from kim_hub.pipeline.home import DEFAULT_SOURCES, HubConfig, HubHome, default_source
     from kim_hub.pipeline.ingest import ingest_source
     from kim_hub.hub_db.database import make_engine, session_factory
-    from kim_hub.pipeline.database import auditor_for
+    from kim_hub.pipeline.database import auditor_for, keyring_for
     from kim_hub.hub_db.keystore import load_keys
     from tests.reliability.hostile_corpus import GOOD_CSV, HEADER
 
