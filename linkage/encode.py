@@ -419,9 +419,12 @@ def _encode_place(place: str | None, keys: EncodingKeys) -> tuple[tuple[int, int
     return (keys.token("place", f"c:{key}"), keys.token("place", f"s:{skeleton(key)}"), bloom), bloom_bits
 
 
+_STREET_WORDS = re.compile(r"[^\W\d_]+|\d+\s*[a-zA-Z]?\b")  # letter runs, and house numbers with their letter
+
+
 def _street_key(street: str | None) -> str | None:
     """Street and house number: 'Kölner Straße 12' = 'KOELNER STR. 12'."""
-    words = [fold(part) or part for part in re.findall(r"[^\W\d_]+|\d+\s*[a-zA-Z]?\b", street or "")]
+    words = [fold(part) or part for part in _STREET_WORDS.findall(street or "")]
     folded = "".join(w.replace(" ", "") for w in words).replace("strasse", "str")
     return f"str:{folded.lower()}" if folded else None
 
@@ -431,7 +434,7 @@ def _street_alike_key(street: str | None) -> str | None:
     consonants, no doubled letters) and spaces dropped: 'Andrea Palce 14' = 'andrea place 14',
     'Swanto n Street' = 'Swanton Street'. Only a street with letters has one: a house number
     alone would make every '12' alike."""
-    words = re.findall(r"[^\W\d_]+|\d+\s*[a-zA-Z]?\b", street or "")
+    words = _STREET_WORDS.findall(street or "")
     letters = "".join(fold(w) or w for w in words if not w[0].isdigit()).replace(" ", "").replace("strasse", "str")
     numbers = " ".join(w.replace(" ", "").lower() for w in words if w[0].isdigit())
     shape = skeleton(letters) if letters else ""
