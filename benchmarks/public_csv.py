@@ -117,8 +117,15 @@ def _score(truth: dict[tuple[str, str], str], predicted: dict[tuple[str, str], s
 def _reviewed(home: Path, truth: dict[tuple[str, str], str], decisions: int) -> dict:
     """A reviewer works through the queue from the top as `kim-hub review list` shows it,
     deciding each item by the truth (`kim-hub review decide`, reason fields_agree/differ), until
-    ``decisions`` are made or the queue is empty; then the links are read back."""
+    ``decisions`` are made or the queue is empty; then the links are read back. A decision that
+    touches a person whose summaries went out waits for a second reviewer (four eyes), who
+    confirms it as the web application would (``pipeline.review.confirm_review``, a web actor)."""
+    from kim_hub.core.access import Actor
+    from kim_hub.pipeline.home import HubHome
+    from kim_hub.pipeline.review import confirm_review
     from tests.support import run_cli
+
+    second_reviewer = Actor("web", "second-reviewer")
 
     made = {"same": 0, "different": 0}
     while sum(made.values()) < decisions:
@@ -130,7 +137,9 @@ def _reviewed(home: Path, truth: dict[tuple[str, str], str], decisions: int) -> 
         same = truth[tuple(item["a"][:2])] == truth[tuple(item["b"][:2])]
         verdict = "same" if same else "different"
         reason = "fields_agree" if same else "fields_differ"
-        run_cli("review", "decide", str(item["id"]), verdict, "--reason", reason, home=home)
+        decided = run_cli("review", "decide", str(item["id"]), verdict, "--reason", reason, home=home).stdout
+        if "is pending" in decided:  # four eyes: a second reviewer confirms, as in the web application
+            confirm_review(HubHome(home), int(item["id"]), actor=second_reviewer)
         made[verdict] += 1
     predicted = _links(home)
     return {"decisions": made, "review_items": _review_items(home), "kim-hub": _score(truth, predicted)}
@@ -194,9 +203,10 @@ def _deliver_febrl(work: Path, home: Path, source: str, frame: object, identifie
     return truth
 
 
-def run_partial(work: Path, persons: int, seed: int, splink: bool, unlisted: bool = False) -> dict:
+def run_partial(work: Path, persons: int, seed: int, splink: bool, unlisted: bool = False, reviewer: int = 0) -> dict:
     """``partial_evidence``'s population (call names, missing birth dates, large clusters, twins)
-    as three charities' CSVs; Splink beside it on the same fields, read through the same mapping."""
+    as three charities' CSVs; Splink beside it on the same fields, read through the same mapping.
+    ``reviewer``: then a reviewer decides that many items from the top of the queue."""
     import bench_data
     import partial_evidence
 
@@ -221,6 +231,8 @@ def run_partial(work: Path, persons: int, seed: int, splink: bool, unlisted: boo
         "review_items": _review_items(home),
         "kim-hub": _score(truth, predicted),
     }
+    if reviewer:
+        result["after_review"] = _reviewed(home, truth, reviewer)
     if splink:
         result["splink"] = _splink(bench_data.load_inbox("partial", data_dir))
     return result
@@ -294,7 +306,10 @@ def main() -> None:
     parser.add_argument("--datasets", default="febrl3,febrl4,partial,standard,native")
     parser.add_argument("--no-splink", action="store_true")
     parser.add_argument(
-        "--reviewer", type=int, default=0, help="FEBRL: then a reviewer decides this many items from the top of the queue"
+        "--reviewer",
+        type=int,
+        default=0,
+        help="FEBRL, partial: then a reviewer decides this many items from the top of the queue",
     )
     parser.add_argument("--persons", type=int, default=2000, help="partial: persons of the generated population")
     parser.add_argument("--seed", type=int, default=1, help="partial: the population's seed")
@@ -320,7 +335,12 @@ def main() -> None:
             )
         elif name == "partial":
             results["datasets"][name] = run_partial(
-                work, args.persons, args.seed, splink=not args.no_splink, unlisted=args.unlisted_call_names
+                work,
+                args.persons,
+                args.seed,
+                splink=not args.no_splink,
+                unlisted=args.unlisted_call_names,
+                reviewer=args.reviewer,
             )
         else:
             results["datasets"][name] = run_sample(work, name)

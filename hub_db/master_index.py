@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kim_hub.hub_db import index_snapshot, kept_index
+from kim_hub.hub_db import index_snapshot, kept_index, learnt_names
 from kim_hub.hub_db.in_lists import IN_CHUNK, chunked
 from kim_hub.hub_db.link_queue import dequeue, enqueue_all, waiting
 from kim_hub.hub_db.locks import LINKING, hold
@@ -35,6 +35,7 @@ from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.household import HouseholdDecisions, household_decisions, household_pattern
 from kim_hub.linkage.incremental import recluster_scope
+from kim_hub.linkage.learnt_names import MIN_PERSONS, LearntNames, records_holding
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
 from kim_hub.linkage.model import MatchModel, probability
 from kim_hub.linkage.weight_bound import BayesFactorBound
@@ -49,6 +50,7 @@ class LinkPolicy:
     auto_link_probability: float = DEFAULT_AUTO_PROBABILITY
     review_probability: float = DEFAULT_REVIEW_PROBABILITY
     reestimate_growth: float = 0.2
+    name_equivalence_persons: int = MIN_PERSONS  # linkage.learnt_names; 0: nothing is learnt
 
     def thresholds(self) -> Thresholds:
         return Thresholds.from_probabilities(self.auto_link_probability, self.review_probability)
@@ -79,7 +81,12 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     progress.begin("link", None, f"{records}: loading the index")
     start = kept_index.begin(session, pending)
     index = start.kept or kept_index.KeptIndex(index_snapshot.load(session, queued=pending))
-    loaded, arr, derived = index.loaded, index.loaded.arrays, index.derived
+    loaded, derived = index.loaded, index.derived
+    # the given-name equivalences confirmed now (linkage.learnt_names); the records holding a name
+    # whose equivalence changed since the last run are linked again
+    learnt, changed = _learnt_given_names(session, loaded.arrays, policy)
+    pending = pending | changed
+    arr = derived(("arrays", learnt.fingerprint), lambda: learnt.applied(loaded.arrays))
     params, version = _stored_model(session, len(arr), policy)
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
         progress.note("link", f"{records}: learning the model")
@@ -93,12 +100,12 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
     thresholds = policy.thresholds()
-    model = derived(("model", version), lambda: params.applied_to(arr))
+    model = derived(("model", version, learnt.fingerprint), lambda: params.applied_to(arr))
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
     # the scope search and, on a first run, the clustering
-    keys = derived("block_keys", lambda: block_keys(arr))
+    keys = derived(("block_keys", learnt.fingerprint), lambda: block_keys(arr))
     pieces = candidate_pair_pieces(arr, focus=None if everything else focus, keys=keys)
-    bound = derived(("bound", version), lambda: BayesFactorBound(arr, model))
+    bound = derived(("bound", version, learnt.fingerprint), lambda: BayesFactorBound(arr, model))
     progress.begin("link", len(pieces), f"{records}: scoring candidate pairs")
     scored = score_candidates(
         arr, model, pieces, thresholds.review, twins_ruled_out, partial(progress.advance, "link", 1), bound=bound
@@ -145,9 +152,21 @@ def _links_around(session: Session, touched: set[int]) -> dict[int, int]:
     return links
 
 
+def _learnt_given_names(session: Session, arr: EncodingArrays, policy: LinkPolicy) -> tuple[LearntNames, set[int]]:
+    """The given-name equivalences the index confirms now, stored for the next run, and the
+    records holding a name whose equivalence was learnt or given up since the last run."""
+    learnt = learnt_names.learnt_now(session, arr, policy.name_equivalence_persons)
+    before = learnt_names.stored(session)
+    if learnt == before:
+        return learnt, set()
+    learnt_names.store(session, learnt)
+    return learnt, set(records_holding(arr, {token for pair in learnt.pairs ^ before.pairs for token in pair}).tolist())
+
+
 def load_index(session: Session) -> EncodingArrays:
-    """Every stored encoding as columns (``linkage.columnar``), from the snapshot where it is current."""
-    return index_snapshot.load(session).arrays
+    """Every stored encoding as columns (``linkage.columnar``), from the snapshot where it is
+    current, with the given-name equivalences the links were made with (``linkage.learnt_names``)."""
+    return learnt_names.stored(session).applied(index_snapshot.load(session).arrays)
 
 
 def current_model(session: Session, arr: EncodingArrays, policy: LinkPolicy = LinkPolicy()) -> tuple[MatchModel, int]:

@@ -18,6 +18,7 @@ audit_checkpoints  what retention removed from the audit log, sealed so the chai
 source_states    connector cursors (REST updated_since), committed with their records
 index_segments   the index's encodings as raw column bytes, sealed (a cache for link runs: hub_db/index_snapshot)
 index_changes    random tokens a trigger writes when source_records change (is a kept index current: hub_db/kept_index)
+learnt_given_names  given-name equivalences learnt from confirmed pairs: keyed token pairs, sealed (hub_db/learnt_names)
 erasure_state    the last tombstone of the erasure ledger (a file, hub_db/erasure_ledger) applied here
 web_users        the web application's local accounts: name, role, granted bodies and districts, argon2 hash
 web_sessions     signed-in sessions: a hash of the cookie's random id (never the id), the form token, times
@@ -336,6 +337,17 @@ class IndexSegment(Base):
     segment: Mapped[int] = mapped_column(Integer, index=True, doc="0 = the whole index; later ones override by record")
     field: Mapped[str] = mapped_column(String(32), doc="an EncodingArrays column, _digest, or _meta")
     part: Mapped[int] = mapped_column(Integer, doc="order of the pieces of one column")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LearntGivenNames(Base):
+    """The given-name equivalences the last link run learnt and applied (``linkage.learnt_names``):
+    pairs of keyed tokens, sealed with the key version in ``key_id`` (hub_db.learnt_names)."""
+
+    __tablename__ = "learnt_given_names"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kim_hub.hub_db import learnt_names
 from kim_hub.hub_db.index_snapshot import body_numbers
 from kim_hub.hub_db.master_index import LinkPolicy, current_model, load_index
 from kim_hub.hub_db.models import Link, Person, SourceRecord
@@ -49,6 +50,7 @@ class OnlineIndex:
     """The master index held in memory for single-record questions (read-only)."""
 
     def __init__(self, session: Session, policy: LinkPolicy = LinkPolicy(), max_block: int = DEFAULT_MAX_BLOCK) -> None:
+        self.learnt = learnt_names.stored(session)  # applied to the index by load_index, and to each asked record
         self.arr = load_index(session)
         model, _version = current_model(session, self.arr, policy)
         self.model = model
@@ -68,7 +70,7 @@ class OnlineIndex:
     def link(self, encoding: RecordEncoding, source: str | None = None) -> OnlineAnswer:
         """The person this record would join, by the batch run's rules (``source``: the body the
         record comes from, when known; a source the index does not hold yet is another body)."""
-        single = from_encodings({-1: encoding})
+        single = self.learnt.applied(from_encodings({-1: encoding}))
         if source is not None:
             single.body[:] = self.body_of.get(source, len(self.body_of))
         candidates = self._candidates(single)

@@ -295,6 +295,11 @@ class LinkageConfig(BaseModel):
     reestimate_growth: float = Field(
         default=0.2, ge=0, description="re-learn the model when the index grew by this share since the last estimate"
     )
+    name_equivalence_persons: int = Field(
+        default=2,
+        ge=0,
+        description="learn two given names as one (a call name) once pairs of this many persons confirm it; 0: never",
+    )
 
 
 class SchedulesConfig(BaseModel):
@@ -722,6 +727,10 @@ def render_config(config: HubConfig) -> str:
         f"review_probability = {config.linkage.review_probability}",
         "# Re-learn the linkage model once the index grew by this share.",
         f"reestimate_growth = {config.linkage.reestimate_growth}",
+        "# Two given names count as one (a call name the list in mappings/ does not know) once the",
+        "# reviewers' decisions or AZR numbers with family name and birth date confirm them for this",
+        "# many persons, and no pair shows them as two persons; 0 never learns.",
+        f"name_equivalence_persons = {config.linkage.name_equivalence_persons}",
         "",
         "[exchange]",
         "# The foreigners authority is inbound only unless this route is opened here AND a",

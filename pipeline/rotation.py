@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kim_hub.connectors.base import FileConnector
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.connectors.registry import is_file_connector, load_connector
+from kim_hub.hub_db import learnt_names
 from kim_hub.hub_db.index_snapshot import drop as forget_snapshot
 from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, load_keys, next_key_id, set_current
 from kim_hub.hub_db.models import SourceRecord
@@ -87,6 +88,7 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
             if not outcome.complete:
                 raise _IncompleteRotationError  # roll back: all records under one key, or none moved
             forget_snapshot(session)  # sealed under the old key: rebuilt, sealed under the new, by the next link run
+            learnt_names.forget(session)  # the old key's name tokens: learnt again by the next link run
     except _IncompleteRotationError:
         pass
     if outcome.complete:
