@@ -18,7 +18,7 @@ who may be named by custom: Hasan and Hüseyin) show it. One person's alias neve
 Only pairs of records with one given name each, whose names share neither a token nor a
 skeleton, teach anything: what they differ in is the whole given name. What is learnt is a set
 of pairs of keyed tokens, never a name. Applied to the index (``LearntNames.applied``), a record
-holding a name of a learnt class also holds the class's representative token, as a listed call
+holding a name of a learnt class also holds the class's own token, as a listed call
 name holds its formal name's (``encode._formal_codes``): the two records then share a name ("one
 name shared"), in blocking, comparison, the model and the review's evidence alike.
 """
@@ -39,6 +39,7 @@ from kim_hub.linkage.columnar import NONE, EncodingArrays
 MIN_PERSONS = 2  # confirmed persons a name pair needs before it is a rule for the whole index
 
 NamePair = tuple[int, int]  # two keyed given-name tokens, the smaller first
+_TOP_TOKEN = (1 << 63) - 1
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,15 @@ class LearntNames:
         return {token: root(token) for token in list(parent)}
 
     def applied(self, arr: EncodingArrays) -> EncodingArrays:
-        """The index with each given-name spelling also holding the representative of its learnt
-        classes (with the name's own skeleton and sound: those still say how it is spelled); the
-        token columns widen when a spelling has no free slot. ``arr`` is left as it was."""
-        reps = {token: rep for token, rep in self.representatives().items() if token != rep}
-        if not reps:
+        """The index with each given-name spelling that holds a name of a learnt class also
+        holding the class's token (``class_token``; with the name's own skeleton and sound: those
+        still say how it is spelled); the token columns widen when a spelling has no free slot.
+        ``arr`` is left as it was."""
+        classes = {token: class_token(rep) for token, rep in self.representatives().items()}
+        if not classes:
             return arr
-        keys = np.array(sorted(reps), dtype=np.int64)
-        values = np.array([reps[k] for k in keys.tolist()], dtype=np.int64)
+        keys = np.array(sorted(classes), dtype=np.int64)
+        values = np.array([classes[k] for k in keys.tolist()], dtype=np.int64)
         c = arr.giv_c
         at = np.minimum(np.searchsorted(keys, c), len(keys) - 1)
         mapped = np.where((keys[at] == c) & (c != NONE), values[at], NONE)
@@ -95,10 +97,10 @@ class LearntNames:
         width = c.shape[2]
         for i, v in zip(rows.tolist(), spellings.tolist()):
             held = set(c[i, v].tolist())
-            new: dict[int, int] = {}  # representative → the slot of the name it stands for
-            for slot, rep in enumerate(mapped[i, v].tolist()):
-                if rep != NONE and rep not in held:
-                    new.setdefault(rep, slot)
+            new: dict[int, int] = {}  # class token → the slot of the name it stands for
+            for slot, token in enumerate(mapped[i, v].tolist()):
+                if token != NONE and token not in held:
+                    new.setdefault(token, slot)
             if new:
                 additions.append((i, v, sorted(new.items())))
                 width = max(width, int((c[i, v] != NONE).sum()) + len(new))
@@ -107,11 +109,19 @@ class LearntNames:
         giv_c, giv_s, giv_p = (_widened(column, width) for column in (arr.giv_c, arr.giv_s, arr.giv_p))
         for i, v, new_tokens in additions:
             free = int((giv_c[i, v] != NONE).sum())  # tokens fill a spelling's slots from the left
-            for offset, (rep, slot) in enumerate(new_tokens):
-                giv_c[i, v, free + offset] = rep
+            for offset, (token, slot) in enumerate(new_tokens):
+                giv_c[i, v, free + offset] = token
                 giv_s[i, v, free + offset] = giv_s[i, v, slot]
                 giv_p[i, v, free + offset] = giv_p[i, v, slot]
         return dataclasses.replace(arr, giv_c=giv_c, giv_s=giv_s, giv_p=giv_p)
+
+
+def class_token(representative: int) -> int:
+    """The token a learnt class adds to its names: at the top of the 63-bit token range, so that
+    where two records share a name of their own *and* the class, the smaller token — the one whose
+    frequency weighs the agreement (``compare``: ``min(shared)``) — is the name's own: Bogdan and
+    Bogdan agree with Bogdan's frequency, Bogdan and Bohdan with the class's."""
+    return _TOP_TOKEN - (representative >> 23)  # 40 bits of the representative: classes stay apart
 
 
 def _widened(column: np.ndarray, width: int) -> np.ndarray:

@@ -11,7 +11,14 @@ from kim_hub.linkage.columnar import NONE, EncodingArrays, from_encodings
 from kim_hub.linkage.compare import FIELDS, LEVELS, compare
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.encode import encode_identity
-from kim_hub.linkage.learnt_names import LearntNames, differing_names, identifier_evidence, learn, records_holding
+from kim_hub.linkage.learnt_names import (
+    LearntNames,
+    class_token,
+    differing_names,
+    identifier_evidence,
+    learn,
+    records_holding,
+)
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 from tests.support import seeded_keys
 
@@ -97,9 +104,23 @@ def test_an_applied_pair_is_one_name_shared_in_both_comparisons_and_in_blocking(
     assert compare(after_arr.record(0), after_arr.record(1)).levels[GIVEN] == ONE_NAME_SHARED
     # the input is left as it was, and the other Mysha holds the learnt name as well
     assert compare_pairs(arr, a, b).levels[:, GIVEN].tolist() == [0, 0]
-    assert sorted(records_holding(after_arr, {min(learnt.tokens())}).tolist()) == [1, 2, 3]
+    assert sorted(records_holding(after_arr, {class_token(min(learnt.tokens()))}).tolist()) == [1, 2, 3]
     blocked = set(zip(*(x.tolist() for x in candidate_pair_arrays(after_arr))))
     assert (0, 1) in blocked
+
+
+def test_a_name_agreeing_with_itself_weighs_by_its_own_frequency_and_with_its_class_by_the_class() -> None:
+    arr = _arrays(
+        ("Mysha", "Danylenko", (1998, 10, 2), None),
+        ("Mykhailo", "Danylenko", (1998, 10, 2), None),
+        ("Mysha", "Danylenko", (1998, 10, 2), None),
+    )
+    pair = tuple(sorted((_token(arr, 0), _token(arr, 1))))
+    applied = LearntNames(frozenset({pair})).applied(arr)  # type: ignore[arg-type]
+    a, b = np.array([0, 0]), np.array([1, 2])
+    before, after = compare_pairs(arr, a, b), compare_pairs(applied, a, b)
+    assert after.given_token[0] == class_token(min(pair))
+    assert after.given_token[1] == before.given_token[1] != NONE  # Mysha and Mysha: as before the class
 
 
 def test_a_spelling_without_a_free_slot_gets_a_wider_column() -> None:
