@@ -13,6 +13,9 @@ from sqlalchemy import select
 
 from kim_hub.hub_db import learnt_names, review
 from kim_hub.hub_db.models import LearntGivenNames, ReviewItem, SourceRecord
+from kim_hub.hub_db.online import OnlineIndex
+from kim_hub.linkage.encode import encode_identity
+from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 from kim_hub.pipeline.linking import link_policy
 from tests.support import Hub
 
@@ -107,3 +110,31 @@ def test_a_pair_decided_to_be_two_persons_keeps_the_names_apart(hub: Hub) -> Non
     _decide(hub, 2, "same")
     assert _learnt_pairs(hub) == 0
     assert _one_person(hub) == [False, True, True, False, False]
+
+
+def test_the_online_index_asks_with_the_learnt_names(hub: Hub) -> None:
+    """A body asks about Memo Kaya, whom the index holds only as Mustafa Kaya: the twins' pattern,
+    never an automatic answer; once the pair is learnt, the answer is that person (the asked
+    record gets the class's token too)."""
+    _deliver(hub)
+    hub.drop_rows("caritas", "kaya.csv", ["C-9,Kaya,Mustafa,1985-07-08,M,SYR,Teststraße 9,51379,active,kim"], header=HEADER)
+    hub.sync()
+    memo = encode_identity(
+        Identity(
+            name=PersonName(family_name="Kaya", given_names="Memo"),
+            birth_date=BirthDate(year=1985, month=7, day=8, precision="day"),
+            sex="M",
+            nationalities=("SYR",),
+            street="Teststraße 9",
+            postcode="51379",
+        ),
+        hub.keys,
+    )
+    with hub.sessions() as session:
+        before = OnlineIndex(session).link(memo, source="diakonie")
+    _decide(hub, 0, "same")
+    _decide(hub, 1, "same")
+    with hub.sessions() as session:
+        after = OnlineIndex(session).link(memo, source="diakonie")
+    assert before.status != "auto"
+    assert (after.status, after.pseudonym) == ("auto", hub.pseudonyms()[("caritas", "C-9")])
