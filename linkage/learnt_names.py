@@ -35,11 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from kim_hub.linkage.columnar import NONE, EncodingArrays
+from kim_hub.linkage.compare import FIELDS
+from kim_hub.linkage.compare_arrays import compare_pairs
 
 MIN_PERSONS = 2  # confirmed persons a name pair needs before it is a rule for the whole index
 
 NamePair = tuple[int, int]  # two keyed given-name tokens, the smaller first
 _TOP_TOKEN = (1 << 63) - 1
+_AZR = FIELDS.index("azr")
 
 
 @dataclass(frozen=True)
@@ -180,8 +183,8 @@ def learn(
 def identifier_evidence(arr: EncodingArrays) -> tuple[list[tuple[NamePair, Hashable]], list[NamePair]]:
     """Name pairs the AZR numbers speak to: confirmed where two records share the number, the
     family name and the precise birth date; contradicted where two records of one family name and
-    birth date hold different numbers (two persons: twins). The person key of a confirmation is
-    its number's token."""
+    birth date hold numbers more than a typo apart (two persons: twins; a number mistyped at one
+    body contradicts nothing). The person key of a confirmation is its number's token."""
     confirmed: list[tuple[NamePair, Hashable]] = []
     contradicted: list[NamePair] = []
     rows = np.flatnonzero((arr.azr != NONE) & (arr.d_ymd != NONE) & ~arr.d_placeholder)
@@ -192,9 +195,10 @@ def identifier_evidence(arr: EncodingArrays) -> tuple[list[tuple[NamePair, Hasha
     for a, b in _pairs_within(np.stack([family, arr.d_ymd[rows]], axis=1), rows):
         pairs, differ = differing_names(arr, a, b)
         same_number = arr.azr[a] == arr.azr[b]
+        apart = compare_pairs(arr, a, b).levels[:, _AZR] == 0  # "differ": not even one typo apart
         for (low, high), number in zip(pairs[differ & same_number].tolist(), arr.azr[a][differ & same_number].tolist()):
             confirmed.append(((low, high), number))
-        contradicted.extend((low, high) for low, high in pairs[differ & ~same_number].tolist())
+        contradicted.extend((low, high) for low, high in pairs[differ & apart].tolist())
     return confirmed, contradicted
 
 

@@ -139,9 +139,11 @@ def test_the_azr_number_confirms_with_family_name_and_birth_date_and_twins_contr
         ("Mysha", "Danylenko", (1998, 10, 2), "123456789012"),
         ("Mykhailo", "Danylenko", (1998, 10, 2), "123456789012"),
         ("Hasan", "Yilmaz", (2001, 5, 6), "210987654321"),
-        ("Murat", "Yilmaz", (2001, 5, 6), "210987654322"),  # twins: two numbers
+        ("Murat", "Yilmaz", (2001, 5, 6), "734019265813"),  # twins: two numbers
         ("Mysha", "Melnyk", (1980, 1, 2), "555555555555"),
         ("Mykhailo", "Melnyk", (1981, 1, 2), "555555555555"),  # one number, but another birth date: not alone
+        ("Jo", "Karpenko", (2010, 12, 20), "666666666666"),
+        ("Yusuf", "Karpenko", (2010, 12, 20), "666666666696"),  # a typo at one body: no contradiction
     )
     confirmed, contradicted = identifier_evidence(arr)
     mysha = tuple(sorted((_token(arr, 0), _token(arr, 1))))
