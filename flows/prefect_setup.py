@@ -87,23 +87,27 @@ DATABASE_URL_VARIABLES = ("PREFECT_API_DATABASE_CONNECTION_URL", "PREFECT_SERVER
 def create_prefect_database(home: HubHome) -> bool:
     """Create Prefect's run-history database in ``var/prefect`` now, as `kim-hub init` does, so that
     the first sync does not: its temporary API server would otherwise create it on its first
-    start, Prefect's 116 migrations of an empty SQLite file, about 3.5 s of CPU (benchmarks/README.md,
-    "Prefect's database made at init"). The same call the server makes when it starts
-    (``create_db``, what ``PREFECT_API_DATABASE_MIGRATE_ON_START`` runs), so the server finds it
-    current and only checks it. Nothing is done where the hub's flows use a configured server
-    (``KIM_HUB_PREFECT_API_URL``) or Prefect is given another database, nor when the file is
-    there already (a later Prefect's migrations run at the server's start, as before). Returns
-    whether it was created. Must run before Prefect is imported (it reads its settings then)."""
+    start (Prefect's 116 migrations of an empty SQLite file and its block types, about 3.5 s of
+    CPU; benchmarks/README.md, "Prefect's database made at init"). It is made the way the first
+    sync would make it: the temporary server started once and stopped, so the sync's server finds
+    it current and only checks it. Nothing is done where the hub's flows use a configured server
+    (``KIM_HUB_PREFECT_API_URL``) or Prefect is given another database, where the platform has no
+    temporary server of the hub's, nor when the file is there already (a later Prefect's
+    migrations run at the server's start, as before). Returns whether it was created."""
     target = home.prefect_home / PREFECT_DATABASE_FILE
-    if os.environ.get(API_URL_OVERRIDE) or any(os.environ.get(name) for name in DATABASE_URL_VARIABLES) or target.exists():
+    if (
+        os.environ.get(API_URL_OVERRIDE)
+        or any(os.environ.get(name) for name in DATABASE_URL_VARIABLES)
+        or target.exists()
+        or not can_die_with_parent()
+    ):
         return False
     prepare_prefect(home)
-    use_private_umask()  # the database and its -wal/-shm files: the hub's account only
-    import asyncio
-
-    from prefect.server.database import provide_database_interface
-
-    asyncio.run(provide_database_interface().create_db())
+    previous = use_private_umask()  # the server's database and its -wal/-shm files: the hub's account only
+    try:
+        start_temporary_api().stop()
+    finally:
+        os.umask(previous)
     return True
 
 
