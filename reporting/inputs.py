@@ -101,7 +101,7 @@ def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
     try:
         return _DATACLASS_FIELDS[kind]
     except KeyError:
-        names = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) and kind is not type else None
+        names = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
         _DATACLASS_FIELDS[kind] = names
         return names
 
