@@ -1,6 +1,6 @@
 """How long `kim-hub ingest` takes on a held-out sample, as an operator runs it: wall and CPU time.
 
-    .venv/bin/python benchmarks/ingest_speed.py [--sample standard] [--repeat 3] [--noop-runs 1] [--api] [--out FILE]
+    .venv/bin/python benchmarks/ingest_speed.py [--sample standard] [--repeat 3] [--noop-runs 1] [--api] [--splink] [--out FILE]
 
 Each repeat makes a fresh home (`kim-hub init` with the fixed test key of tests/support, so runs
 compare), drops the sample's deliveries into its inboxes and runs the real CLI twice: the first
@@ -17,6 +17,16 @@ the runs pay no temporary server.
 Linkage quality is checked on every first run: pairwise P/R/F1 against the sample's truth, and a
 digest of the partition (which records share a person, pseudonyms left out), so that a change
 meant to be only faster can be shown to link exactly as before.
+
+``--splink`` (needs the ``bench`` extra) runs Splink's whole clear-text linkage of the same sample
+(``bench_splink``: its input read through the hub's own mapping, prepared, trained, predicted and
+clustered at every threshold of its grid, as ``public_csv.py`` times it) once per repeat, right after
+that repeat's hub runs, in a child process of its own: wall seconds and the CPU seconds of that
+process (DuckDB's threads included), for the linkage alone and for the whole child. The medians
+then give the issue's ratio from one run: the hub's own work of a first sync beyond the no-op
+re-run (first ingest CPU − no-op CPU) over Splink's linkage (its wall and CPU seconds) and over
+Splink's whole child process (imports and reading the sample included). ``kim-hub init``'s CPU is
+recorded too: it makes Prefect's database, which the first ingest made before.
 
 The CLI measured is the one beside this interpreter: run the script with another checkout's
 venv python (``/work/main/.venv/bin/python benchmarks/ingest_speed.py``) to measure that
@@ -146,10 +156,67 @@ def quality(home: Path, sample_name: str) -> dict:
     }
 
 
+def splink_child() -> None:
+    """In the child (``--splink-child SAMPLE``): Splink's linkage of the sample, JSON to stdout."""
+    sys.path.insert(0, str(_HERE))
+    import bench_data
+    import bench_splink
+
+    from kim_hub.linkage.evaluate import pairwise_score
+
+    data = bench_data.load(sys.argv[sys.argv.index("--splink-child") + 1])
+    truth = dict(enumerate(data.truth))
+    cpu, wall = time.process_time(), time.perf_counter()
+    run = bench_splink.link(bench_splink.prepare(data))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    scored = {threshold: pairwise_score(truth, labels) for threshold, (labels, _) in run["candidates"].items()}
+    best = max(scored, key=lambda t: scored[t].f1)
+    print(
+        json.dumps(
+            {
+                "linkage_wall_s": round(wall, 2),
+                "linkage_cpu_s": round(cpu, 2),
+                # linkage.py's figure: training and prediction, clustering at the best threshold only
+                "base_and_best_wall_s": round(run["base_seconds"] + run["candidates"][best][1], 2),
+                "threshold": best,
+                "f1": round(scored[best].f1, 4),
+                "version": bench_splink.describe()["version"],
+            }
+        )
+    )
+
+
+def measured_splink(sample_name: str) -> dict:
+    """Splink on the sample in a child process: its report plus the child's whole CPU (rusage)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    child = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--splink-child", sample_name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return {**report, "process_wall_s": round(wall, 2), "process_cpu_s": round(cpu, 2)}
+
+
 def one_repeat(work: Path, index: int, sample_name: str, api: str | None, noop_runs: int = 1) -> dict:
+    import resource
+
     from tests.support import copy_sample, init_home
 
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     home = init_home(work / f"home-{index}", api=api)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    init = {  # `kim-hub init`: since it makes Prefect's database, a cost the first ingest no longer has
+        "wall_s": round(time.perf_counter() - started, 2),
+        "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2),
+    }
     copy_sample(home, sample_name)
     first = measured("ingest", home=home, api=api)
     again = [measured("ingest", home=home, api=api) for _ in range(noop_runs)]
@@ -158,6 +225,7 @@ def one_repeat(work: Path, index: int, sample_name: str, api: str | None, noop_r
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in run.items() if k != "stdout"}
 
     return {
+        "init": init,
         "first": kept(first),
         "first_summary": [line for line in first["stdout"].splitlines() if line.startswith("master index")],
         "noop": kept(again[0]),
@@ -176,6 +244,7 @@ def main() -> None:
     parser.add_argument(
         "--noop-runs", type=int, default=1, help="no-op re-runs after the first ingest (the second one has the report unchanged)"
     )
+    parser.add_argument("--splink", action="store_true", help="Splink's linkage of the same sample, once per repeat")
     parser.add_argument("--out", help="JSON file (default: benchmarks/results/ingest-speed-<sample>-<commit>.json)")
     args = parser.parse_args()
     commit = _package_commit()
@@ -197,13 +266,21 @@ def main() -> None:
             api = stack.enter_context(prefect_server(work / "prefect"))
         for index in range(args.repeat):
             run = one_repeat(work, index, args.sample, api, args.noop_runs)
+            if args.splink:
+                run["splink"] = measured_splink(args.sample)
+                run["load_average_after"] = os.getloadavg()
             results["runs"].append(run)
             q = run["quality"]
             print(
                 f"run {index + 1}: first {run['first']['wall_s']:.1f} s wall, {run['first']['cpu_s']:.1f} s CPU; "
                 f"no-op {run['noop']['wall_s']:.1f} s wall, {run['noop']['cpu_s']:.1f} s CPU; "
                 + "".join(f"no-op again {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU; " for r in run["noop_again"])
-                + f"F1 {q['f1']:.4f} partition {q['partition']}",
+                + f"F1 {q['f1']:.4f} partition {q['partition']}"
+                + (
+                    f"; splink {run['splink']['linkage_wall_s']:.1f} s wall, {run['splink']['linkage_cpu_s']:.1f} s CPU"
+                    if args.splink
+                    else ""
+                ),
                 file=sys.stderr,
                 flush=True,
             )
@@ -218,6 +295,16 @@ def main() -> None:
         medians |= {
             f"noop_again_{figure}": round(statistics.median(r[figure] for r in again), 2) for figure in ("wall_s", "cpu_s")
         }
+    medians["init_cpu_s"] = round(statistics.median(r["init"]["cpu_s"] for r in results["runs"]), 2)
+    if args.splink:
+        for figure in ("linkage_wall_s", "linkage_cpu_s", "base_and_best_wall_s", "process_cpu_s"):
+            medians[f"splink_{figure}"] = round(statistics.median(r["splink"][figure] for r in results["runs"]), 2)
+        beyond = statistics.median(r["first"]["cpu_s"] - r["noop"]["cpu_s"] for r in results["runs"])
+        medians["hub_beyond_noop_cpu_s"] = round(beyond, 2)  # the median of each repeat's difference
+        # the issue's ratio: the hub's own work of a first sync over Splink's whole linkage
+        medians["ratio_to_splink_wall"] = round(beyond / medians["splink_linkage_wall_s"], 2)
+        medians["ratio_to_splink_cpu"] = round(beyond / medians["splink_linkage_cpu_s"], 2)
+        medians["ratio_to_splink_process_cpu"] = round(beyond / medians["splink_process_cpu_s"], 2)
     results["medians"] = medians
     print(json.dumps({"commit": commit, "sample": args.sample, **medians}, indent=1))
     RESULTS.mkdir(exist_ok=True)
@@ -231,4 +318,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if "--splink-child" in sys.argv:
+        splink_child()
+    else:
+        main()

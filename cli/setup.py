@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_REJECTED, CommandGroup, home_of
 from kim_hub.mappings.identifier_policy import identifier_policy
+
+if TYPE_CHECKING:
+    from kim_hub.pipeline.home import HubHome
 
 
 def register(commands: CommandGroup) -> None:
@@ -88,6 +92,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(
             f"  encodings      {settled.encodings_sealed} stored in clear, now sealed (docs/operations.md, 'Encodings and what an insider learns')"
         )
+    _prefect_database(home)
     for source, count in settled.tokens_kept.items():
         print(
             f"{source}: {count} record ids are stored encrypted but encrypt_record_ids is off; "
@@ -95,6 +100,19 @@ def cmd_init(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+def _prefect_database(home: HubHome) -> None:
+    """Prefect's database made now rather than by the first sync's server (``flows.prefect_setup``).
+    A failure costs only time: the server makes it when it first starts, as it always did."""
+    from kim_hub.flows.prefect_setup import create_prefect_database
+    from kim_hub.flows.redaction import kind_of
+
+    try:
+        if create_prefect_database(home):
+            print(f"  run history    {home.prefect_home}/ (Prefect's database)")
+    except Exception as error:  # noqa: BLE001 - the first sync's server creates it instead
+        print(f"Prefect's database was not created ({kind_of(error)}); the first sync creates it", file=sys.stderr)
 
 
 def cmd_sources_add(args: argparse.Namespace) -> int:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import MutableMapping
 from pathlib import Path
 
 from kim_hub.flows.redaction import RedactingFilter
-from kim_hub.flows.temporary_api import CLIENT_AUTH_ENV, start_temporary_api
+from kim_hub.flows.temporary_api import CLIENT_AUTH_ENV, STARTUP_TIMEOUT_ENV, start_temporary_api
 from kim_hub.pipeline.home import HubHome
-from kim_hub.runtime.file_modes import make_private_folders
+from kim_hub.runtime.file_modes import make_private_folders, use_private_umask
 from kim_hub.runtime.lifetime import can_die_with_parent
 
 PREFECT_ENVIRONMENT = {
@@ -46,23 +47,28 @@ def prepare_prefect(home: HubHome, verbose: bool = False) -> None:
     off what phones home. The logging configuration is the hub's whatever a profile or the
     environment said: a handler without the redacting filter would store values in Prefect's
     database. Set in the environment, it reaches the processes Prefect starts too."""
+    _point_at_home(os.environ, home, verbose)
+
+
+def _point_at_home(environment: MutableMapping[str, str], home: HubHome, verbose: bool = False) -> None:
+    """``prepare_prefect``'s settings, made in ``environment`` (this process's, or a copy for a child)."""
     make_private_folders(home.prefect_home)
-    os.environ["PREFECT_HOME"] = str(home.prefect_home)
-    os.environ["PREFECT_PROFILES_PATH"] = str(home.prefect_home / "profiles.toml")
+    environment["PREFECT_HOME"] = str(home.prefect_home)
+    environment["PREFECT_PROFILES_PATH"] = str(home.prefect_home / "profiles.toml")
     for variable in LOGGING_CONFIG_VARIABLES:
-        os.environ[variable] = str(LOGGING_CONFIG)
+        environment[variable] = str(LOGGING_CONFIG)
     for key, value in PREFECT_ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
+        environment.setdefault(key, value)
     for key, value in QUIET_CONSOLE.items():
         if verbose:
-            os.environ[key] = "INFO"
+            environment[key] = "INFO"
         else:
-            os.environ.setdefault(key, value)
-    api_url = os.environ.get(API_URL_OVERRIDE)
+            environment.setdefault(key, value)
+    api_url = environment.get(API_URL_OVERRIDE)
     if api_url:
-        os.environ["PREFECT_API_URL"] = api_url
+        environment["PREFECT_API_URL"] = api_url
     else:
-        os.environ.pop("PREFECT_API_URL", None)
+        environment.pop("PREFECT_API_URL", None)
 
 
 def connect_prefect_api() -> None:
@@ -78,6 +84,41 @@ def connect_prefect_api() -> None:
         os.environ.pop("PREFECT_API_KEY", None)
         os.environ[CLIENT_AUTH_ENV] = api.auth_string
         os.environ["PREFECT_API_URL"] = api.url
+
+
+AT_INIT_SWITCH = "KIM_HUB_PREFECT_DATABASE_AT_INIT"  # "0": init leaves it to the first sync (the test suite)
+PREFECT_DATABASE_FILE = "prefect.db"  # Prefect's default database: SQLite in PREFECT_HOME
+DATABASE_URL_VARIABLES = ("PREFECT_API_DATABASE_CONNECTION_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL")
+
+
+def create_prefect_database(home: HubHome) -> bool:
+    """Create Prefect's run-history database in ``var/prefect`` now, as `kim-hub init` does, so that
+    the first sync does not: its temporary API server would otherwise create it on its first
+    start (Prefect's 116 migrations of an empty SQLite file and its block types, about 3.5 s of
+    CPU; benchmarks/README.md, "Prefect's database made at init"). It is made the way the first
+    sync would make it: the temporary server started once and stopped, so the sync's server finds
+    it current and only checks it. Nothing is done where the hub's flows use a configured server
+    (``KIM_HUB_PREFECT_API_URL``) or Prefect is given another database, where the platform has no
+    temporary server of the hub's, nor when the file is there already (a later Prefect's
+    migrations run at the server's start, as before), nor with ``KIM_HUB_PREFECT_DATABASE_AT_INIT=0``
+    (the test suite's many inits, most of which never sync). Returns whether it was created."""
+    target = home.prefect_home / PREFECT_DATABASE_FILE
+    if (
+        os.environ.get(AT_INIT_SWITCH, "1").strip() == "0"
+        or os.environ.get(API_URL_OVERRIDE)
+        or any(os.environ.get(name) for name in DATABASE_URL_VARIABLES)
+        or target.exists()
+        or not can_die_with_parent()
+    ):
+        return False
+    environment = dict(os.environ)  # this process's stays as it was (tests run `init` in theirs)
+    _point_at_home(environment, home)
+    previous = use_private_umask()  # the server's database and its -wal/-shm files: the hub's account only
+    try:
+        start_temporary_api(float(environment[STARTUP_TIMEOUT_ENV]), environment).stop()
+    finally:
+        os.umask(previous)
+    return True
 
 
 def install_redaction() -> None:

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +58,9 @@ class TemporaryApi:
         _stop(self.server)
 
 
-def start_temporary_api(timeout: float | None = None) -> TemporaryApi:
+def start_temporary_api(timeout: float | None = None, environment: Mapping[str, str] | None = None) -> TemporaryApi:
     """Start Prefect's API on a free loopback port, requiring a new random auth string, and
-    return it once it answers.
+    return it once it answers. ``environment``: the server's (default: this process's).
 
     The server is stopped when this process exits: by ``atexit`` on a normal exit, which runs
     after Prefect has drained its log and event workers into it (they drain at thread shutdown,
@@ -84,7 +85,7 @@ def start_temporary_api(timeout: float | None = None) -> TemporaryApi:
             "--lifespan",
             "on",
         ],
-        env={**os.environ, **SERVER_ENVIRONMENT, SERVER_AUTH_ENV: auth_string},
+        env={**(os.environ if environment is None else environment), **SERVER_ENVIRONMENT, SERVER_AUTH_ENV: auth_string},
         stdin=subprocess.DEVNULL,
         preexec_fn=death_signal_request(os.getpid()),  # noqa: PLW1509 - prctl must run in the child before exec
     )

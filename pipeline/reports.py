@@ -38,7 +38,7 @@ from kim_hub.pipeline.home import HubHome
 from kim_hub.pipeline.legal_basis import kim_policy, source_bases
 from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.reporting.facts import HubFacts
-from kim_hub.reporting.inputs import found_nothing, inputs_digest
+from kim_hub.reporting.inputs import found_nothing, inputs_digests
 from kim_hub.reporting.model import build_report
 from kim_hub.reporting.monitoring import monitoring_csv, monitoring_document, parse_period
 from kim_hub.reporting.suppression import DEFAULT_THRESHOLD
@@ -188,7 +188,8 @@ def write_reports(
     Always written (`kim-hub report`); a sync publishes only what changed (``publish_report``)."""
     facts = collect(home)
     day = now().date()
-    return _publish(home, facts, inputs_digest(facts, run, lang, day), run, lang, access, day)
+    digest, facts_digest = inputs_digests(facts, (run, None), lang, day)
+    return _publish(home, facts, digest, facts_digest, run, lang, access)
 
 
 @dataclass(frozen=True)
@@ -211,12 +212,12 @@ def publish_report(
     schedule publish this way."""
     facts = collect(home)
     day = now().date()
-    digest = inputs_digest(facts, run, lang, day)
+    digest, facts_digest = inputs_digests(facts, (run, None), lang, day)  # the facts read once for both
     page = home.reports / REPORT_HTML
-    standing = _published_from(home, digest, inputs_digest(facts, None, lang, day) if found_nothing(run) else None)
+    standing = _published_from(home, digest, facts_digest if found_nothing(run) else None)
     if standing is not None:
         return Publication(standing, False, page)
-    return Publication(_publish(home, facts, digest, run, lang, access, day), True, page)
+    return Publication(_publish(home, facts, digest, facts_digest, run, lang, access), True, page)
 
 
 def _published_from(home: HubHome, digest: str, facts_digest: str | None = None) -> dict[str, Any] | None:
@@ -239,11 +240,17 @@ def _published_from(home: HubHome, digest: str, facts_digest: str | None = None)
 
 
 def _publish(
-    home: HubHome, facts: HubFacts, digest: str, run: dict[str, Any] | None, lang: str, access: Access | None, day: dt.date
+    home: HubHome,
+    facts: HubFacts,
+    digest: str,
+    facts_digest: str,
+    run: dict[str, Any] | None,
+    lang: str,
+    access: Access | None,
 ) -> dict[str, Any]:
     """Render and write the report of ``facts`` (a read in the audit log), keeping the previous
-    JSON, and note the inputs it was made from: with the run (``digest``) and without it (the
-    facts, language and day of ``day``: what a sync that found nothing new compares)."""
+    JSON, and note the inputs it was made from: with the run (``digest``) and without it
+    (``facts_digest``: the facts, language and day, what a sync that found nothing new compares)."""
     from kim_hub.reporting.html import render_html  # matplotlib: imported only when a page is rendered
 
     report = build_report(facts, now(), _previous(home), run, lang)
@@ -254,7 +261,7 @@ def _publish(
     write_atomically(home.reports / REPORT_HTML, render_html(report, lang))
     text = report_json(report)
     write_atomically(published, text)
-    noted = {"inputs": digest, "facts": inputs_digest(facts, None, lang, day), "report": _text_hash(text)}
+    noted = {"inputs": digest, "facts": facts_digest, "report": _text_hash(text)}
     write_atomically(home.reports / INPUTS_JSON, json.dumps(noted) + "\n")
     return report
 

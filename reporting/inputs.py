@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kim_hub.reporting.facts import HubFacts
@@ -28,17 +28,24 @@ from kim_hub.reporting.model import SCHEMA_VERSION
 def inputs_digest(facts: HubFacts, run: Mapping[str, Any] | None, lang: str, day: dt.date) -> str:
     """SHA-256 over the report's inputs in a form that is the same in every process (sets sorted,
     mappings by key), fed record by record so a big index is never one string."""
-    digest = hashlib.sha256()
-    digest.update(repr((SCHEMA_VERSION, lang, day.isoformat(), _plain(run))).encode())
+    return inputs_digests(facts, (run,), lang, day)[0]
+
+
+def inputs_digests(facts: HubFacts, runs: Sequence[Mapping[str, Any] | None], lang: str, day: dt.date) -> list[str]:
+    """``inputs_digest`` of the same facts for each of ``runs``, the facts read once: a sync's
+    report step needs the digest with its run and the one without (what a sync that found
+    nothing new compares), and the facts' pass is nearly all of the cost."""
+    digests = [hashlib.sha256(repr((SCHEMA_VERSION, lang, day.isoformat(), _plain(run))).encode()) for run in runs]
     for field in dataclasses.fields(facts):
         value = getattr(facts, field.name)
-        digest.update(field.name.encode())
-        if isinstance(value, tuple):
-            for item in value:
-                digest.update(repr(_plain(item)).encode())
-        else:
-            digest.update(repr(_plain(value)).encode())
-    return digest.hexdigest()
+        pieces = (repr(_plain(item)).encode() for item in value) if isinstance(value, tuple) else (repr(_plain(value)).encode(),)
+        name = field.name.encode()
+        for digest in digests:
+            digest.update(name)
+        for piece in pieces:
+            for digest in digests:
+                digest.update(piece)
+    return [digest.hexdigest() for digest in digests]
 
 
 _LINK_COUNTS = ("records_linked", "persons_created", "persons_merged", "persons_split", "review_items")
@@ -63,20 +70,40 @@ def found_nothing(run: Mapping[str, Any] | None) -> bool:
     return not any(push.get(key) for key in (*_PUSH_COUNTS, *_PUSH_PROBLEMS))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # exact types: what ``_plain`` keeps as they are
+_DATACLASS_FIELDS: dict[type, tuple[str, ...] | None] = {}  # per type: its fields' names, None for no dataclass
+
+
 def _plain(value: Any) -> Any:
     """``value`` as nested tuples of plain values whose repr does not depend on the process
-    (a frozenset's order does: string hashes are salted per process)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__, *(_plain(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    (a frozenset's order does: string hashes are salted per process). Called for every value of
+    every record fact: the scalars that most values are return first, a dataclass's field names
+    are looked up once per type."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    names = _dataclass_fields(kind)
+    if names is not None:
+        return (kind.__name__, *[_plain(getattr(value, name)) for name in names])
     if isinstance(value, Mapping):
         return tuple(sorted(((str(k), _plain(v)) for k, v in value.items()), key=lambda item: item[0]))
     if isinstance(value, frozenset | set):
         return tuple(sorted((_plain(v) for v in value), key=repr))
     if isinstance(value, tuple | list):
-        return tuple(_plain(v) for v in value)
+        return tuple([_plain(v) for v in value])
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
 
 
-__all__ = ["found_nothing", "inputs_digest"]
+def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type (its instances are what ``_plain`` takes apart), else None."""
+    try:
+        return _DATACLASS_FIELDS[kind]
+    except KeyError:
+        names = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+        _DATACLASS_FIELDS[kind] = names
+        return names
+
+
+__all__ = ["found_nothing", "inputs_digest", "inputs_digests"]
