@@ -175,6 +175,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         print(
             f"master index: {linking['records_linked']} records linked, {linking['persons_created']} persons created, "
             f"{linking['persons_merged']} merged, {linking['persons_split']} split, {linking['review_items']} for review"
+            + _learnt_names(linking.get("given_name_pairs", 0))
         )
     if summary["files_failed"]:
         print(
@@ -215,6 +216,13 @@ def push_part_failed(outcome: dict[str, Any] | None) -> bool:
     """Did part of a push fail: a body not delivered to, or a document refused? (Both are
     planned again next run; entries left alone in an outbox are reported but delivered around.)"""
     return bool(outcome and (outcome["failed"] or outcome["documents_refused"]))
+
+
+def _learnt_names(pairs: int) -> str:
+    """The summary line's note of the given-name pairs the index learnt (nothing when none)."""
+    if not pairs:
+        return ""
+    return f"; {pairs} given-name pair{'s' if pairs != 1 else ''} learnt from confirmed pairs (docs/operations.md, Review queue)"
 
 
 def push_problems(outcome: dict[str, Any] | None) -> list[str]:

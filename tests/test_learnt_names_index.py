@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from kim_hub.hub_db import learnt_names, review
+from kim_hub.hub_db.master_index import LinkOutcome
 from kim_hub.hub_db.models import LearntGivenNames, ReviewItem, SourceRecord
 from kim_hub.hub_db.online import OnlineIndex
 from kim_hub.linkage.encode import encode_identity
@@ -61,10 +62,10 @@ def _item_of(hub: Hub, n: int) -> int:
         ).scalar_one()
 
 
-def _decide(hub: Hub, n: int, decision: str) -> None:
+def _decide(hub: Hub, n: int, decision: str) -> LinkOutcome:
     item = _item_of(hub, n)
     with hub.sessions() as session, session.begin():
-        review.decide(session, item, decision, link_policy(hub.config))
+        return review.decide(session, item, decision, link_policy(hub.config))
 
 
 def _undo(hub: Hub, n: int) -> None:
@@ -90,7 +91,7 @@ def test_two_persons_decided_the_same_teach_the_index_and_an_undo_takes_it_back(
     _decide(hub, 0, "same")
     assert _one_person(hub) == [True, False, False, False, False]  # one person's alias is no rule
     assert _learnt_pairs(hub) == 0
-    _decide(hub, 1, "same")
+    assert _decide(hub, 1, "same").given_name_pairs == 1  # the run says what it applied
     assert _one_person(hub) == [True] * 5
     assert _learnt_pairs(hub) == 1
     with hub.sessions() as session:
