@@ -177,6 +177,13 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{linking['persons_merged']} merged, {linking['persons_split']} split, {linking['review_items']} for review"
             + _learnt_names(linking.get("given_name_pairs", 0))
         )
+    if linking is not None and linking.get("records_set_aside"):
+        print(
+            f"{linking['records_set_aside']} record(s) set aside: their stored encoding does not open with its key version "
+            "(a row moved or damaged at rest); they link to nothing until the database is restored or the "
+            "source delivers them anew (docs/operations.md, 'Encodings and what an insider learns')",
+            file=sys.stderr,
+        )
     if summary["files_failed"]:
         print(
             f"{summary['files_failed']} file(s) could not be processed and were set aside in failed/ (see their receipts)",

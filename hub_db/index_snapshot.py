@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from itertools import islice
 from typing import Any
 
@@ -42,6 +42,7 @@ from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of
 from kim_hub.linkage.columnar import NONE, EncodingArrays, from_json_rows
+from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.sealed import SealBrokenError, is_sealed
 from kim_hub.runtime.memory import return_freed_memory
@@ -50,6 +51,7 @@ from kim_hub.runtime.parallel import map_in_processes, worker_processes
 FORMAT = 2  # 2: every piece sealed (1, clear pieces, is read as unusable and rewritten)
 PIECE_BYTES = 32 * 2**20  # one stored piece of a column: well below SQLite's and PostgreSQL's value limits
 IN_CHUNK = 1000
+UNOPENED_DIGEST = NONE  # kept for a row whose encoding did not open: no content hash's digest (``digest``)
 PARSE_CHUNK = 20_000  # records parsed from JSON at once (their dicts, not the arrays, dominate memory)
 REWRITE_SHARE = 0.2
 MAX_SEGMENTS = 12
@@ -71,6 +73,9 @@ class LoadedIndex:
     digests: np.ndarray  # int64 per row: digest of the record's content hash when it was read
     reread: np.ndarray  # bool per row: read from JSON this time (not from the snapshot)
     segments: int  # segments the snapshot had (0: none usable)
+    # ids of the records whose sealed encoding did not open (a row moved or damaged): in the index
+    # without identity, so nothing links to them, and tried again by the next load
+    unopened: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
@@ -104,15 +109,17 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     rows = _stored_rows(session, stale, n)
     chunks = iter(lambda: _with_keys(session, list(islice(rows, PARSE_CHUNK))), ([], {}))  # parsed dicts are ~5 KB a record
     workers = worker_processes() if len(stale) >= 2 * PARSE_CHUNK else 1  # a first run parses everything
-    sources.extend(
-        (fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids))
-        for fresh in map_in_processes(_open_and_parse, chunks, workers)
-    )
+    unopened: list[int] = []
+    for fresh, broken in map_in_processes(_open_and_parse, chunks, workers):
+        sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
+        unopened += broken
     arrays = _assemble(ids, sources)
     arrays.body = bodies
     if len(stale) >= PARSE_CHUNK:
         return_freed_memory()  # the parsed chunks' heap, kept by the allocator otherwise (runtime.memory)
-    return LoadedIndex(arrays, digests, ~usable, segments)
+    set_aside = np.array(sorted(unopened), dtype=np.int64)
+    digests[np.searchsorted(ids, set_aside)] = UNOPENED_DIGEST  # never current in the snapshot: read again
+    return LoadedIndex(arrays, digests, ~usable, segments, set_aside)
 
 
 def body_numbers(sources: Iterable[str]) -> dict[str, int]:
@@ -150,8 +157,8 @@ def json_rows_equal(session: Session, arrays: EncodingArrays, record_pks: set[in
     positions = np.searchsorted(arrays.ids, wanted)
     if (positions >= len(arrays.ids)).any() or (arrays.ids[positions] != wanted).any():
         return False
-    fresh = _open_and_parse(_with_keys(session, list(_stored_rows(session, wanted, len(arrays.ids) + len(wanted) * 4))))
-    if len(fresh) != len(wanted) or (fresh.ids != wanted).any():
+    fresh, unopened = _open_and_parse(_with_keys(session, list(_stored_rows(session, wanted, len(arrays.ids) + len(wanted) * 4))))
+    if unopened or len(fresh) != len(wanted) or (fresh.ids != wanted).any():
         return False
     for name in _COLUMNS:
         kept, read = getattr(arrays, name)[positions], getattr(fresh, name)
@@ -284,13 +291,30 @@ def _with_keys(session: Session, rows: list[StoredRow]) -> Chunk:
     return rows, {key_id: keyring_of(session).keys(key_id) for key_id in needed}
 
 
-def _open_and_parse(chunk: Chunk) -> EncodingArrays:
-    """A chunk's encodings opened in memory and read into columns (in a worker process on a first run)."""
+def _open_and_parse(chunk: Chunk) -> tuple[EncodingArrays, list[int]]:
+    """A chunk's encodings opened in memory and read into columns (in a worker process on a first
+    run), and the ids of the rows whose sealed encoding did not open with its key version: each is
+    read as an encoding without identity (nothing links to it) and the link run says how many were
+    set aside. A row moved or damaged at rest stops nobody else's linking."""
     rows, keys = chunk
-    return from_json_rows(
-        (pk, keys[key_id].open_encoding(stored, source, content_hash) if is_sealed(stored) else stored)
-        for pk, stored, key_id, source, content_hash in rows
-    )
+    unopened: list[int] = []
+
+    def opened(pk: int, stored: str, key_id: str, source: str, content_hash: str) -> str:
+        if not is_sealed(stored):
+            return stored
+        try:
+            return keys[key_id].open_encoding(stored, source, content_hash)
+        except SealBrokenError:
+            unopened.append(pk)
+            return _without_identity(key_id)
+
+    arrays = from_json_rows((pk, opened(pk, *rest)) for pk, *rest in rows)
+    return arrays, unopened
+
+
+def _without_identity(key_id: str) -> str:
+    """The encoding of a record the index knows nothing of: no name, date, place or identifier."""
+    return RecordEncoding(key_id, (), None, None, (), None, None, None, None, (), None).to_json()
 
 
 def _read_segments(session: Session) -> list[Segment]:

@@ -67,6 +67,7 @@ class LinkOutcome:
     review_items: int = 0
     model_version: int | None = None
     given_name_pairs: int = 0  # the learnt given-name pairs the run applied (linkage.learnt_names)
+    records_set_aside: int = 0  # records whose sealed encoding did not open: in the index without identity
 
 
 @cyclic_gc_paused()  # a first run builds a million records' links and events (runtime.gc_pause)
@@ -129,7 +130,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     kept_index.finish(session, start, index)  # kept for this process's next run once committed
     progress.note("link", f"{records} linked")
     progress.settle("link")
-    return LinkOutcome(len(pending), created, merged, split, review_count, version, len(learnt.pairs))
+    return LinkOutcome(len(pending), created, merged, split, review_count, version, len(learnt.pairs), len(loaded.unopened))
 
 
 def _all_links(session: Session) -> dict[int, int]:

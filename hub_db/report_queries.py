@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from kim_hub.hub_db.models import IngestFile, Link, Person, RecordEvent, RejectedRow, ReviewItem, SourceRecord
 from kim_hub.hub_db.review import list_items
 from kim_hub.hub_db.sealed_encodings import opener
+from kim_hub.linkage.sealed import SealBrokenError
 from kim_hub.reporting.facts import DeliveryFact, EventFact, HubFacts, RecordFact, RejectionFact, ReviewFact
 
 STREAM_CHUNK = 2000
@@ -70,9 +72,20 @@ def record_facts(session: Session) -> list[RecordFact]:
     facts = []
     open_stored = opener(session)  # which fields a record has: read from its encoding, opened in memory
     for record_pk, source, case_data, stored, key_id, content_hash, pseudonym, link_status in session.execute(query):
-        encoding = open_stored(stored, key_id, source, content_hash) if stored else ""
+        encoding = _opened(open_stored, stored, key_id, source, content_hash)
         facts.append(_record_fact(source, case_data or {}, encoding, pseudonym, link_status, tuple(events.get(record_pk, ()))))
     return facts
+
+
+def _opened(open_stored: Callable[[str, str, str, str], str], stored: str, key_id: str, source: str, content_hash: str) -> str:
+    """A record's encoding as JSON; empty when it has none or it does not open (the link run sets
+    such a record aside: the report counts it without fields)."""
+    if not stored:
+        return ""
+    try:
+        return open_stored(stored, key_id, source, content_hash)
+    except SealBrokenError:
+        return ""
 
 
 def _date(value: object) -> dt.date | None:
