@@ -21,13 +21,12 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kim_hub.core.errors import ConfigError
+from kim_hub.core.errors import ConfigError, FatalError
 from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.models import LearntGivenNames, Link, ReviewItem
 from kim_hub.hub_db.sealed_encodings import keyring_of
 from kim_hub.linkage.columnar import EncodingArrays
 from kim_hub.linkage.learnt_names import LearntNames, NamePair, differing_names, identifier_evidence, learn
-from kim_hub.linkage.sealed import SealBrokenError
 
 _PLACE = b"kim-hub/learnt-given-names/v1"
 
@@ -45,7 +44,7 @@ def learnt_now(session: Session, arr: EncodingArrays, min_persons: int) -> Learn
 def _decision_evidence(session: Session, arr: EncodingArrays) -> tuple[list[tuple[NamePair, Hashable]], list[NamePair]]:
     """Name pairs of decided review items whose records are still in the index: *same* confirms
     (keyed by the person the pair is in now, so one person's decisions count once), *different*
-    contradicts."""
+    contradicts. Person keys are tagged, so none equals an AZR number's (``identifier_evidence``)."""
     query = select(ReviewItem.record_a, ReviewItem.record_b, ReviewItem.status).where(ReviewItem.status != "open")
     decided = session.execute(query).all()
     a_ids = np.array([row[0] for row in decided], dtype=np.int64)
@@ -58,7 +57,7 @@ def _decision_evidence(session: Session, arr: EncodingArrays) -> tuple[list[tupl
     for chunk in chunked(confirming):
         person_of.update(session.execute(select(Link.record_id, Link.person_id).where(Link.record_id.in_(chunk))).all())
     confirmed: list[tuple[NamePair, Hashable]] = [
-        ((low, high), person_of.get(record, ("record", record)))
+        ((low, high), ("person", person_of[record]) if record in person_of else ("record", record))
         for (low, high), record in zip(pairs[differ & same].tolist(), confirming)
     ]
     against = [(low, high) for low, high in pairs[differ & ~same].tolist()]
@@ -72,7 +71,7 @@ def stored(session: Session) -> LearntNames:
         return LearntNames()
     try:
         return LearntNames.from_bytes(keyring_of(session).keys(row.key_id).open_piece(bytes(row.data), _PLACE))
-    except (SealBrokenError, ConfigError):
+    except (ConfigError, FatalError):  # SealBrokenError, or a key version no longer at hand (a restore)
         return LearntNames()
 
 

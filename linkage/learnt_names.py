@@ -184,7 +184,7 @@ def identifier_evidence(arr: EncodingArrays) -> tuple[list[tuple[NamePair, Hasha
     """Name pairs the AZR numbers speak to: confirmed where two records share the number, the
     family name and the precise birth date; contradicted where two records of one family name and
     birth date hold numbers more than a typo apart (two persons: twins; a number mistyped at one
-    body contradicts nothing). The person key of a confirmation is its number's token."""
+    body contradicts nothing). The person key of a confirmation is ("azr", its number's token)."""
     confirmed: list[tuple[NamePair, Hashable]] = []
     contradicted: list[NamePair] = []
     rows = np.flatnonzero((arr.azr != NONE) & (arr.d_ymd != NONE) & ~arr.d_placeholder)
@@ -197,7 +197,7 @@ def identifier_evidence(arr: EncodingArrays) -> tuple[list[tuple[NamePair, Hasha
         same_number = arr.azr[a] == arr.azr[b]
         apart = compare_pairs(arr, a, b).levels[:, _AZR] == 0  # "differ": not even one typo apart
         for (low, high), number in zip(pairs[differ & same_number].tolist(), arr.azr[a][differ & same_number].tolist()):
-            confirmed.append(((low, high), number))
+            confirmed.append(((low, high), ("azr", number)))
         contradicted.extend((low, high) for low, high in pairs[differ & apart].tolist())
     return confirmed, contradicted
 

@@ -9,13 +9,14 @@ the names apart, and an undo takes the equivalence back."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from kim_hub.hub_db import learnt_names, review
 from kim_hub.hub_db.master_index import LinkOutcome
 from kim_hub.hub_db.models import LearntGivenNames, ReviewItem, SourceRecord
 from kim_hub.hub_db.online import OnlineIndex
 from kim_hub.linkage.encode import encode_identity
+from kim_hub.linkage.learnt_names import LearntNames
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 from kim_hub.pipeline.linking import link_policy
 from tests.support import Hub
@@ -139,3 +140,19 @@ def test_the_online_index_asks_with_the_learnt_names(hub: Hub) -> None:
         after = OnlineIndex(session).link(memo, source="diakonie")
     assert before.status != "auto"
     assert (after.status, after.pseudonym) == ("auto", hub.pseudonyms()[("caritas", "C-9")])
+
+
+def test_a_stored_set_that_no_longer_opens_counts_as_none_and_is_learnt_again(hub: Hub) -> None:
+    """A restored database may hold a set sealed with a key version since destroyed, or damaged:
+    it counts as no set, the link run goes on and stores what it learns now."""
+    _deliver(hub)
+    for key_id in ("k-destroyed", hub.keys.key_id):
+        with hub.sessions() as session, session.begin():
+            session.execute(delete(LearntGivenNames))
+            session.add(LearntGivenNames(key_id=key_id, data=b"\x01" * 64))
+        with hub.sessions() as session:
+            assert learnt_names.stored(session) == LearntNames()
+    _decide(hub, 0, "same")
+    _decide(hub, 1, "same")
+    assert _learnt_pairs(hub) == 1
+    assert _one_person(hub) == [True] * 5
