@@ -17,10 +17,12 @@ published nowhere) to a coordinator, and hands out the state's monitoring export
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -169,11 +171,16 @@ def listed_pseudonyms(report: dict[str, Any]) -> list[str | None]:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write atomically: a reader never sees half a report."""
+    """Write atomically: a reader never sees half a report. The partial file's name is this
+    writer's own: two syncs publishing at once each replace the page whole (the last one stays),
+    where a shared name let one rename the other's partial file away (FileNotFoundError)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def report_json(report: dict[str, Any]) -> str:
@@ -257,7 +264,8 @@ def _publish(
     _record_listed(home, report, "report.write", access)
     published = home.reports / REPORT_JSON
     if published.exists():
-        os.replace(published, home.reports / PREVIOUS_JSON)
+        with contextlib.suppress(FileNotFoundError):  # a sync publishing at the same time moved it first
+            os.replace(published, home.reports / PREVIOUS_JSON)
     write_atomically(home.reports / REPORT_HTML, render_html(report, lang))
     text = report_json(report)
     write_atomically(published, text)
