@@ -26,17 +26,26 @@ from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.models import LearntGivenNames, Link, ReviewItem
 from kim_hub.hub_db.sealed_encodings import keyring_of
 from kim_hub.linkage.columnar import EncodingArrays
-from kim_hub.linkage.learnt_names import LearntNames, NamePair, differing_names, identifier_evidence, learn
+from kim_hub.linkage.learnt_names import (
+    Evidence,
+    LearntNames,
+    NamePair,
+    differing_names,
+    identifier_evidence,
+    learn,
+)
 
 _PLACE = b"kim-hub/learnt-given-names/v1"
 
 
-def learnt_now(session: Session, arr: EncodingArrays, min_persons: int) -> LearntNames:
+def learnt_now(session: Session, arr: EncodingArrays, min_persons: int, by_identifier: Evidence | None = None) -> LearntNames:
     """The equivalences the index and the decisions confirm now for at least ``min_persons``
-    persons (``arr``: the index as loaded; 0 persons: none are learnt)."""
+    persons (``arr``: the index as loaded; 0 persons: none are learnt). ``by_identifier``:
+    ``identifier_evidence(arr)`` when the caller keeps it with a loaded index (a decision's
+    re-link in a long-running process need not look at every AZR pair again)."""
     if min_persons <= 0:
         return LearntNames()
-    confirmed, contradicted = identifier_evidence(arr)
+    confirmed, contradicted = by_identifier if by_identifier is not None else identifier_evidence(arr)
     by_decision, against = _decision_evidence(session, arr)
     return learn([*confirmed, *by_decision], [*contradicted, *against], min_persons)
 

@@ -35,7 +35,7 @@ from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.household import HouseholdDecisions, household_decisions, household_pattern
 from kim_hub.linkage.incremental import recluster_scope
-from kim_hub.linkage.learnt_names import MIN_PERSONS, LearntNames, records_holding
+from kim_hub.linkage.learnt_names import MIN_PERSONS, Evidence, LearntNames, identifier_evidence, records_holding
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
 from kim_hub.linkage.model import MatchModel, probability
 from kim_hub.linkage.weight_bound import BayesFactorBound
@@ -86,7 +86,8 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     loaded, derived = index.loaded, index.derived
     # the given-name equivalences confirmed now (linkage.learnt_names); the records holding a name
     # whose equivalence changed since the last run are linked again
-    learnt, changed = _learnt_given_names(session, loaded.arrays, policy)
+    by_identifier = derived("identifier_name_evidence", lambda: identifier_evidence(loaded.arrays))
+    learnt, changed = _learnt_given_names(session, loaded.arrays, policy, by_identifier)
     pending = pending | changed
     arr = derived(("arrays", learnt.fingerprint), lambda: learnt.applied(loaded.arrays))
     params, version = _stored_model(session, len(arr), policy)
@@ -154,10 +155,12 @@ def _links_around(session: Session, touched: set[int]) -> dict[int, int]:
     return links
 
 
-def _learnt_given_names(session: Session, arr: EncodingArrays, policy: LinkPolicy) -> tuple[LearntNames, set[int]]:
+def _learnt_given_names(
+    session: Session, arr: EncodingArrays, policy: LinkPolicy, by_identifier: Evidence
+) -> tuple[LearntNames, set[int]]:
     """The given-name equivalences the index confirms now, stored for the next run, and the
     records holding a name whose equivalence was learnt or given up since the last run."""
-    learnt = learnt_names.learnt_now(session, arr, policy.name_equivalence_persons)
+    learnt = learnt_names.learnt_now(session, arr, policy.name_equivalence_persons, by_identifier)
     before = learnt_names.stored(session)
     if learnt == before:
         return learnt, set()

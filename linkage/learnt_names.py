@@ -43,6 +43,7 @@ MIN_PERSONS = 2  # confirmed persons a name pair needs before it is a rule for t
 NamePair = tuple[int, int]  # two keyed given-name tokens, the smaller first
 _TOP_TOKEN = (1 << 63) - 1
 _AZR = FIELDS.index("azr")
+Evidence = tuple[list[tuple[NamePair, Hashable]], list[NamePair]]  # (confirmed with a person key, contradicted)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def learn(
     return LearntNames(frozenset(p for p, who in persons.items() if len(who) >= min_persons and p not in against))
 
 
-def identifier_evidence(arr: EncodingArrays) -> tuple[list[tuple[NamePair, Hashable]], list[NamePair]]:
+def identifier_evidence(arr: EncodingArrays) -> Evidence:
     """Name pairs the AZR numbers speak to: confirmed where two records share the number, the
     family name and the precise birth date; contradicted where two records of one family name and
     birth date hold numbers more than a typo apart (two persons: twins; a number mistyped at one
