@@ -180,8 +180,9 @@ def print_summary(summary: dict[str, Any]) -> None:
     if linking is not None and linking.get("records_set_aside"):
         print(
             f"{linking['records_set_aside']} record(s) set aside: their stored encoding does not open with its key version "
-            "(a row moved or damaged at rest); they link to nothing until the database is restored or the "
-            "source delivers them anew (docs/operations.md, 'Encodings and what an insider learns')",
+            "(a row moved or damaged at rest); they keep the person they had, if any, and nothing new links to them "
+            "until the database is restored or the source delivers them anew (docs/operations.md, "
+            "'Encodings and what an insider learns')",
             file=sys.stderr,
         )
     if summary["files_failed"]:

@@ -124,14 +124,35 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
         )
         scope = recluster_scope(pending, arr.ids, scored.a[strong], scored.b[strong], links)
     result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None, twins_ruled_out)
-    created, merged, split = assign_persons(session, result, links, version)
+    # a record whose sealed encoding did not open is judged by nothing: it keeps the link it had
+    # (its person stays, even if its other records move on), gets none if it had none, and waits
+    # in the queue until it opens
+    set_aside = set(loaded.unopened.tolist())
+    result = _leaving_out(result, set_aside)
+    created, merged, split = assign_persons(session, result, links, version, still_linked=_persons_of(set_aside, links))
     review_count = _store_review_items(session, result, scope, LazyEncodings(arr), model)
-    dequeue(session, pending)
+    dequeue(session, pending - set_aside)
     index_snapshot.save(session, loaded)  # committed with the links, or not at all
     kept_index.finish(session, start, index)  # kept for this process's next run once committed
     progress.note("link", f"{records} linked")
     progress.settle("link")
-    return LinkOutcome(len(pending), created, merged, split, review_count, version, len(learnt.pairs), len(loaded.unopened))
+    linked = len(pending - set_aside)
+    return LinkOutcome(linked, created, merged, split, review_count, version, len(learnt.pairs), len(set_aside))
+
+
+def _leaving_out(result: Clustering, records: set[int]) -> Clustering:
+    """``result`` without ``records``: no cluster, join weight or review pair of theirs."""
+    if not records:
+        return result
+    clusters = [kept for members in result.clusters if (kept := [r for r in members if r not in records])]
+    join_weight = {r: w for r, w in result.join_weight.items() if r not in records}
+    review_pairs = [pair for pair in result.review_pairs if pair[0] not in records and pair[1] not in records]
+    return Clustering(clusters, join_weight, review_pairs)
+
+
+def _persons_of(records: set[int], links: Mapping[int, int]) -> set[int]:
+    """The persons ``records`` are linked to (those linked at all)."""
+    return {links[r] for r in records if r in links}
 
 
 def _all_links(session: Session) -> dict[int, int]:

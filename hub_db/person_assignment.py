@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Set
 from typing import Any
 
 from sqlalchemy import Executable, func, select, update
@@ -27,11 +28,15 @@ def new_pseudonym() -> str:
     return "P-" + secrets.token_hex(6).upper()
 
 
-def assign_persons(session: Session, result: Clustering, links: dict[int, int], model_version: int) -> tuple[int, int, int]:
-    """Give each cluster its person (``plan_assignment``) and write it.
+def assign_persons(
+    session: Session, result: Clustering, links: dict[int, int], model_version: int, still_linked: Set[int] = frozenset()
+) -> tuple[int, int, int]:
+    """Give each cluster its person (``plan_assignment``) and write it. ``still_linked``: persons
+    that records left out of ``result`` stay linked to, so none of them is retired.
 
     Returns (persons created, persons merged away, persons split)."""
     plan = plan_assignment(result, links)
+    plan.retired -= still_linked
     pseudonyms = _pseudonyms_of(
         session, sorted({person for event in plan.events for person in event.before} | set(plan.kept.values()))
     )
