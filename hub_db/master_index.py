@@ -189,10 +189,11 @@ def _learnt_given_names(
     return learnt, set(records_holding(arr, {token for pair in learnt.pairs ^ before.pairs for token in pair}).tolist())
 
 
-def load_index(session: Session) -> EncodingArrays:
+def load_index(session: Session, learnt: LearntNames | None = None) -> EncodingArrays:
     """Every stored encoding as columns (``linkage.columnar``), from the snapshot where it is
-    current, with the given-name equivalences the links were made with (``linkage.learnt_names``)."""
-    return learnt_names.stored(session).applied(index_snapshot.load(session).arrays)
+    current, with the given-name equivalences the links were made with (``linkage.learnt_names``;
+    ``learnt``: those, when the caller has read them already)."""
+    return (learnt if learnt is not None else learnt_names.stored(session)).applied(index_snapshot.load(session).arrays)
 
 
 def current_model(session: Session, arr: EncodingArrays, policy: LinkPolicy = LinkPolicy()) -> tuple[MatchModel, int]:

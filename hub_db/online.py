@@ -51,7 +51,7 @@ class OnlineIndex:
 
     def __init__(self, session: Session, policy: LinkPolicy = LinkPolicy(), max_block: int = DEFAULT_MAX_BLOCK) -> None:
         self.learnt = learnt_names.stored(session)  # applied to the index by load_index, and to each asked record
-        self.arr = load_index(session)
+        self.arr = load_index(session, self.learnt)
         model, _version = current_model(session, self.arr, policy)
         self.model = model
         self.thresholds = policy.thresholds()
