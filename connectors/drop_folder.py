@@ -45,6 +45,7 @@ if sys.platform != "win32":  # Windows has no flock: one hub process per home th
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial")
 SECOND_LOOK_SECONDS = 1.0  # between the two looks at a settled file (at most half the settle time)
+STILL_FOR = 4  # settle times a file has stood still for to be taken without a second look
 FUTURE_TOLERANCE_SECONDS = 60  # a modification time further ahead than this is a wrong clock
 NOT_A_REGULAR_FILE = "not one regular file (a symlink, a pipe or a hard link)"
 NOT_READABLE = "not readable by the hub's account (the file's mode or group keeps it out: deliver it group-readable)"
@@ -92,20 +93,24 @@ class DropFolder:
     def pending(self, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> list[Path]:
         """Files to work on: leftovers of a crashed run first, then settled inbox files.
 
-        A file has settled when it has not been modified for ``settle_seconds`` and its size and
+        A file has settled when it has not been modified for ``settle_seconds``. One that settled
+        only just (less than ``STILL_FOR`` settle times ago) is taken when its size and
         modification time are the same at a second look a moment later (an upload that stalled
-        and resumes changes one of them). A modification time in the future (a sender's clock
-        is wrong) would never age: such a file is taken once it stands still across the two
-        looks, and its claim says it was future-dated. Every delivered file is taken, whatever
-        its type: one that no connector reads is returned to the sender through failed/ and a
-        receipt, instead of lying unnoticed."""
+        and resumes changes one of them); one that has stood still for longer is taken at the
+        first look, so a sync does not wait a second per source for files that lay there for
+        minutes. A modification time in the future (a sender's clock is wrong) would never age:
+        such a file is taken once it stands still across the two looks, and its claim says it
+        was future-dated. Every delivered file is taken, whatever its type: one that no connector
+        reads is returned to the sender through failed/ and a receipt, instead of lying unnoticed."""
         leftovers = _claimed_entries(self.processing)
         now = time.time()
         first = {p: _look(p) for p in _regular_files(self.inbox)}
-        candidates = [p for p, seen in first.items() if seen and (now - seen[1] / 1e9 >= settle_seconds or seen[1] / 1e9 > now)]
-        if candidates:
+        age = {p: now - seen[1] / 1e9 for p, seen in first.items() if seen}  # negative: future-dated
+        candidates = [p for p, seconds in age.items() if seconds >= settle_seconds or seconds < 0]
+        recent = {p for p in candidates if not age[p] >= STILL_FOR * settle_seconds}
+        if recent:
             time.sleep(min(SECOND_LOOK_SECONDS, settle_seconds / 2))
-        return leftovers + [p for p in candidates if _look(p) == first[p]]
+        return leftovers + [p for p in candidates if p not in recent or _look(p) == first[p]]
 
     def has_deliveries(self) -> bool:
         """Is there anything ``pending`` could return, now or once it has settled: a file in the

@@ -230,6 +230,35 @@ def test_a_file_is_taken_only_once_it_stands_still(tmp_path: Path) -> None:
     assert _ingest(home, config, "caritas").records_accepted == 2
 
 
+def test_a_file_that_settled_only_just_gets_a_second_look_one_that_lay_still_for_long_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second look catches an upload that stalled for the settle time and resumes; a file
+    that has stood still for several settle times is taken without it (a sync does not wait a
+    second per source for files that lay there for minutes)."""
+    folder = DropFolder.under(tmp_path, "caritas")
+    folder.inbox.mkdir(parents=True)
+    settle_seconds = 30.0
+    resumed, old = folder.inbox / "resumed.csv", folder.inbox / "old.csv"
+    for path, age in ((resumed, 2 * settle_seconds), (old, 10 * settle_seconds)):
+        path.write_text("record_id\n", encoding="utf-8")
+        past = time.time() - age
+        os.utime(path, (past, past))
+    waits: list[float] = []
+
+    def upload_resumes(seconds: float) -> None:
+        waits.append(seconds)
+        with resumed.open("a", encoding="utf-8") as handle:
+            handle.write("A-1\n")
+
+    monkeypatch.setattr(time, "sleep", upload_resumes)
+    assert folder.pending(settle_seconds) == [old], "the resumed upload waits for the next run"
+    assert len(waits) == 1
+    waits.clear()
+    resumed.unlink()
+    assert folder.pending(settle_seconds) == [old] and waits == [], "nothing settled only just: no wait"
+
+
 def test_a_future_dated_file_is_taken_with_a_note_not_waited_on(tmp_path: Path) -> None:
     home, config = _home(tmp_path)
     config.sources["caritas"].settle_seconds = 30
