@@ -16,7 +16,9 @@ the automatic threshold, for 5 % more candidate pairs.
 A real birthday (not a 01.01. placeholder) with sex and nationality is a key of its own: both name
 parts transcribed beyond a shared token, skeleton or sound, and another address, left no other.
 At a million records it found 1,188 of the 9,334 true pairs still missed (612 of them above the
-automatic threshold) for 0.6 % more candidate pairs; its blocks hold a few records each.
+automatic threshold) for 0.6 % more candidate pairs; its blocks hold a few records each. A record
+without a nationality has the real birthday and sex alone as that key, where at most
+``KIND_MAX_BLOCK`` records share it.
 
 A birth date that is missing is missing, not a mismatch: the name keys carry the birth year, so a
 record without a birth date met a dated record of the same person only through its address or
@@ -44,7 +46,9 @@ DEFAULT_MAX_BLOCK = 400
 # Keys that serve only where their block is small. The postcode with a name part finds a pair whose
 # street is mistyped and birth date missing; a name that many people of one postcode share (a
 # district's Mohammeds, Yilmaz's) makes it a block of strangers, which the other keys cover.
-KIND_MAX_BLOCK = {"postcode+skel": 30}
+# The real birthday and sex of records without a nationality serve the same way: a source that
+# keeps no nationality (a charity's export, FEBRL) has many people born on one day in a big index.
+KIND_MAX_BLOCK = {"postcode+skel": 30, "day+sex": 30}
 SEX_CODES = {"M": 1, "F": 2, "X": 3}  # the sex as a key part; unknown is 0
 BlockKey = tuple[str | int, ...]  # (kind, token, token[, token])
 
@@ -69,8 +73,11 @@ def blocking_keys(enc: RecordEncoding) -> set[BlockKey]:
     if (
         date is not None and ymd and not date.placeholder
     ):  # a real birthday with sex and nationality: names spelt beyond recognition
+        sex = SEX_CODES.get(enc.sex or "", 0)
         for nationality in enc.nationalities:
-            keys.add(("day+sex+nat", ymd, SEX_CODES.get(enc.sex or "", 0), nationality))
+            keys.add(("day+sex+nat", ymd, sex, nationality))
+        if not enc.nationalities:  # a source that keeps none: the day and sex alone, where few share them
+            keys.add(("day+sex", ymd, sex))
     return keys
 
 

@@ -35,6 +35,7 @@ _KINDS = {
             "day+sex+nat",
             "skel+place",
             "postcode+skel",
+            "day+sex",
         )
     )
 }
@@ -106,9 +107,14 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     place3 = np.broadcast_to(arr.place_s[:, None, None], arr.fam_s.shape)
     add("skel+place", arr.fam_s, place3, (arr.fam_c != NONE) & (place3 != NONE), who[:, :, : arr.fam_s.shape[2]])
     real_day = (ymd != 0) & ~arr.d_placeholder
-    day_sex = key_hash("day+sex+nat", ymd, np.where(arr.sex != NONE, arr.sex.astype(np.int64) + 1, 0))
+    sex = np.where(arr.sex != NONE, arr.sex.astype(np.int64) + 1, 0)
+    day_sex = key_hash("day+sex+nat", ymd, sex)
     nat_rows = np.broadcast_to(rows[:, None], arr.nat.shape)
     add("day+sex+nat", np.broadcast_to(day_sex[:, None], arr.nat.shape), arr.nat, real_day[:, None] & (arr.nat != NONE), nat_rows)
+    stateless = real_day & (arr.nat == NONE).all(axis=1)  # no nationality known: the day and sex alone
+    small = _small_blocks(key_hash("day+sex", ymd[stateless], sex[stateless]), rows[stateless], KIND_MAX_BLOCK["day+sex"])
+    hashes.append(small[0])
+    owners.append(small[1])
     return unique_keys(np.concatenate(hashes), np.concatenate(owners))
 
 

@@ -103,6 +103,36 @@ def test_a_real_birthday_with_sex_and_nationality_holds_names_spelt_beyond_recog
     assert (3, 4) not in candidate_pairs(records)
 
 
+def test_without_a_nationality_the_real_birthday_and_sex_alone_are_a_key_where_few_share_them() -> None:
+    """A source that keeps no nationality (a charity's export, FEBRL): both names spelt beyond
+    recognition and another postcode leave the real birthday and sex; a day that more records
+    share than ``KIND_MAX_BLOCK`` allows is no key, nor is a placeholder day."""
+    from kim_hub.linkage.blocking import KIND_MAX_BLOCK
+
+    def person(family: str, given: str, born: BirthDate, street: str) -> Identity:
+        return Identity(name=PersonName(family_name=family, given_names=given), birth_date=born, sex="F", street=street)
+
+    real = BirthDate(year=1965, month=11, day=3, precision="day", placeholder=False)
+    placeholder = BirthDate(year=1965, month=1, day=1, precision="day", placeholder=True)
+    records = {
+        1: encode_identity(person("Meadows", "Chelsea", real, "Teststraße 1"), KEYS),
+        2: encode_identity(person("Meaows", "Cehlea", real, "Feldweg 9"), KEYS),
+        3: encode_identity(person("Meadows", "Chelsea", placeholder, "Teststraße 1"), KEYS),
+        4: encode_identity(person("Meaows", "Cehlea", placeholder, "Feldweg 9"), KEYS),
+    }
+    by_objects, by_arrays = _pairs_both_ways(records)
+    assert by_objects == by_arrays and (1, 2) in by_objects and (3, 4) not in by_objects
+    families = [f"{x.upper()}a{y}o{z}" for x, y, z in itertools.product("bdfgk", "lmnpr", "stvz")]
+    givens = [f"{x.upper()}i{y}u" for x, y in itertools.product("bdfgkmnp", "lmnprstvz")]
+    crowd = {
+        i: encode_identity(person(families[i], givens[i], real, f"Weg {i}"), KEYS) for i in range(KIND_MAX_BLOCK["day+sex"] + 1)
+    }
+    by_objects, by_arrays = _pairs_both_ways(crowd)
+    assert by_objects == by_arrays and (0, 1) not in by_objects
+    fewer = {i: crowd[i] for i in range(KIND_MAX_BLOCK["day+sex"])}
+    assert _pairs_both_ways(fewer)[1] >= {(0, 1)}
+
+
 def born(year: int) -> BirthDate:
     return BirthDate(year=year, month=3, day=14, precision="day", placeholder=False)
 
