@@ -275,7 +275,7 @@ def _cluster_scope(
         model,
         thresholds,
         must_link=same,
-        cannot_link=lambda a, b: (min(a, b), max(a, b)) in different,
+        cannot_link=(lambda a, b: (min(a, b), max(a, b)) in different) if different else None,  # none: not asked per pair
     )
 
 
