@@ -255,28 +255,44 @@ def _expectation_maximisation(
         for j, name in enumerate(FIELDS)
     }
     prior = 0.3
+    columns = [_LevelColumn(gamma[:, j], len(LEVELS[name])) for j, name in enumerate(FIELDS)]
     log_u = np.zeros(len(gamma))
-    for j, name in enumerate(FIELDS):
-        log_u += _lookup(np.log(u[name]), gamma[:, j])
+    for column, name in zip(columns, FIELDS):
+        log_u += column.lookup(np.log(u[name]))
     for _ in range(EM_ITERATIONS):
         log_m = np.zeros(len(gamma))
-        for j, name in enumerate(FIELDS):
-            log_m += _lookup(np.log(m[name]), gamma[:, j])
+        for column, name in zip(columns, FIELDS):
+            log_m += column.lookup(np.log(m[name]))
         log_odds = np.log(prior / (1 - prior)) + log_m - log_u
         posterior = 1 / (1 + np.exp(-np.clip(log_odds, -50, 50)))
         prior = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
-        for j, name in enumerate(FIELDS):
-            column = gamma[:, j]
-            levels = range(len(LEVELS[name]))
-            m[name] = _normalised(
-                [SMOOTHING + known_counts[name][level] + float(posterior[column == level].sum()) for level in levels]
-            )
+        for column, name in zip(columns, FIELDS):
+            sums = column.sums(posterior)
+            m[name] = _normalised([SMOOTHING + known + total for known, total in zip(known_counts[name], sums)])
     return m, prior
 
 
-def _lookup(log_probabilities: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """Per-pair log probability of each pair's level; missing levels contribute nothing."""
-    return np.where(levels >= 0, log_probabilities[np.clip(levels, 0, None)], 0.0)
+class _LevelColumn:
+    """One field's levels over the pairs of an EM session, prepared once for its 40 iterations.
+
+    ``lookup``: each pair's log probability of its level, by one gather (a missing level points at
+    a 0.0 after the table: it contributes nothing);
+    ``sums`` is ``[posterior[levels == level].sum() for level in …]`` from one gather in level
+    order: each level's values form one contiguous run in their original order (a stable sort),
+    which numpy sums exactly as it sums the masked copy, so every bit of m stays as it was."""
+
+    def __init__(self, levels: np.ndarray, count: int) -> None:
+        self.index = np.where(levels >= 0, levels, count).astype(np.intp)  # levels run 0 … count-1, or MISSING
+        self.order = np.argsort(levels, kind="stable")
+        self.bounds = np.searchsorted(levels[self.order], np.arange(count + 1)).tolist()
+        self.count = count
+
+    def lookup(self, log_probabilities: np.ndarray) -> np.ndarray:
+        return np.append(log_probabilities, 0.0)[self.index]
+
+    def sums(self, posterior: np.ndarray) -> list[float]:
+        ordered = posterior[self.order]
+        return [float(ordered[self.bounds[level] : self.bounds[level + 1]].sum()) for level in range(self.count)]
 
 
 def _normalised(values: list[float]) -> list[float]:
