@@ -54,20 +54,14 @@ def assign_persons(
 def _write_events(
     session: Session, plan: AssignmentPlan, person_of_cluster: dict[int, int], pseudonyms: dict[int, str], model_version: int
 ) -> None:
-    events = DriverInsert(session, table_of(LinkEvent))
+    columns = ["kind", "before", "after", "records", "reason", "model_version", "created_at"]
+    events = DriverInsert(session, table_of(LinkEvent)).prepare(columns)
     now = _utcnow()  # one time for the run's events
+    nobody: list[str] = []  # one object for every event without persons before: converted once (bulk_insert)
     for event in plan.events:
-        events.append(
-            {
-                "kind": event.kind,
-                "before": [pseudonyms[person] for person in event.before],
-                "after": sorted({pseudonyms[person_of_cluster[index]] for index in event.after}),
-                "records": event.records,
-                "reason": event.reason,
-                "model_version": model_version,
-                "created_at": now,
-            }
-        )
+        before = [pseudonyms[person] for person in event.before] if event.before else nobody
+        after = sorted({pseudonyms[person_of_cluster[index]] for index in event.after})
+        events.append_values([event.kind, before, after, event.records, event.reason, model_version, now])
     events.flush()
 
 
@@ -106,17 +100,16 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
 def _write_links(session: Session, plan: AssignmentPlan, person_of_cluster: dict[int, int]) -> None:
     """One link per record: new ones inserted, those of records linked before updated."""
     now = _utcnow()
-    new = DriverInsert(session, table_of(Link))
+    new = DriverInsert(session, table_of(Link)).prepare(["record_id", "person_id", "status", "score", "updated_at"])
     changed = _BatchedRows(session, update(Link))  # ORM bulk update by primary key
     for link in plan.links:
-        row = {
-            "record_id": link.record,
-            "person_id": person_of_cluster[link.cluster],
-            "status": link.status,
-            "score": link.score,
-            "updated_at": now,
-        }
-        (changed if link.relinked else new).append(row)
+        person = person_of_cluster[link.cluster]
+        if link.relinked:
+            changed.append(
+                {"record_id": link.record, "person_id": person, "status": link.status, "score": link.score, "updated_at": now}
+            )
+        else:
+            new.append_values([link.record, person, link.status, link.score, now])
     new.flush()
     changed.flush()
 

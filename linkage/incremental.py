@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,9 +35,11 @@ def recluster_scope(pending: set[int], ids: np.ndarray, a: np.ndarray, b: np.nda
     return scope
 
 
-@dataclass(frozen=True)
-class PersonEvent:
-    """A change of persons: ``before`` are persons of the index (ids), ``after`` clusters (indexes)."""
+class PersonEvent(NamedTuple):
+    """A change of persons: ``before`` are persons of the index (ids), ``after`` clusters (indexes).
+
+    Named tuples, as ``LinkAssignment``: a first run plans one per person and record, and a frozen
+    dataclass costs several times as much to make."""
 
     kind: str  # create | merge | move | split
     before: tuple[int, ...]
@@ -45,8 +48,7 @@ class PersonEvent:
     reason: str
 
 
-@dataclass(frozen=True)
-class LinkAssignment:
+class LinkAssignment(NamedTuple):
     """One record's link: its cluster, how it joined it, and whether it was linked before."""
 
     record: int
@@ -77,11 +79,12 @@ def plan_assignment(result: Clustering, links: Mapping[int, int]) -> AssignmentP
     plan = AssignmentPlan(kept=kept, new=[index for index in range(len(result.clusters)) if index not in kept])
     for index, records in enumerate(result.clusters):
         owner = kept.get(index)
+        linked = {links[r] for r in records if r in links} if links else set()  # a first run: none
         if owner is None:
             plan.created += 1
-            if not any(r in links for r in records):
+            if not linked:
                 plan.events.append(PersonEvent("create", (), (index,), len(records), "new records"))
-        predecessors = sorted({links[r] for r in records if r in links} - {owner})
+        predecessors = sorted(linked - {owner})
         if predecessors:
             before = (*predecessors, owner) if owner is not None else tuple(predecessors)
             plan.events.append(
@@ -102,7 +105,7 @@ def plan_assignment(result: Clustering, links: Mapping[int, int]) -> AssignmentP
 def _keepers(result: Clustering, links: Mapping[int, int]) -> dict[int, int]:
     """Cluster index → old person, greedily by overlap (most records first, then the older person)."""
     overlaps = []
-    for index, records in enumerate(result.clusters):
+    for index, records in enumerate(result.clusters if links else ()):  # a first run keeps no one
         counts = Counter(links[r] for r in records if r in links)
         overlaps += [(count, -person, index, person) for person, count in counts.items()]
     kept: dict[int, int] = {}
@@ -117,7 +120,7 @@ def _keepers(result: Clustering, links: Mapping[int, int]) -> dict[int, int]:
 def _clusters_of_old(result: Clustering, links: Mapping[int, int]) -> dict[int, set[int]]:
     """Old person → the clusters its records are in now."""
     clusters: dict[int, set[int]] = defaultdict(set)
-    for index, records in enumerate(result.clusters):
+    for index, records in enumerate(result.clusters if links else ()):
         for r in records:
             if r in links:
                 clusters[links[r]].add(index)
@@ -129,11 +132,13 @@ def _link_assignments(result: Clustering, links: Mapping[int, int]) -> list[Link
     review_records = {r for a, b, _w in result.review_pairs for r in (a, b)}
     assignments = []
     for index, records in enumerate(result.clusters):
+        if len(records) == 1:
+            record = records[0]
+            status = "review" if record in review_records else "single"
+            assignments.append(LinkAssignment(record, index, status, None, record in links))
+            continue
         for record in records:
-            if len(records) == 1:
-                status, score = ("review" if record in review_records else "single"), None
-            else:
-                weight = result.join_weight.get(record)
-                status, score = ("auto", round(probability(weight), 4)) if weight is not None else ("manual", None)
+            weight = result.join_weight.get(record)
+            status, score = ("auto", round(probability(weight), 4)) if weight is not None else ("manual", None)
             assignments.append(LinkAssignment(record, index, status, score, record in links))
     return assignments
