@@ -20,7 +20,7 @@ from kim_hub.linkage.blocking_arrays import candidate_pair_arrays, candidate_pai
 from kim_hub.linkage.cluster import Thresholds
 from kim_hub.linkage.columnar import NONE, EncodingArrays, from_encodings
 from kim_hub.linkage.compare import FAMILY, FIELDS, LEVELS, Comparison, compare, identifiers_conflict
-from kim_hub.linkage.compare_arrays import compare_pairs
+from kim_hub.linkage.compare_arrays import _members, _shares_token, compare_pairs
 from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.estimate import _expectation_maximisation, _initial_m, _normalised
 from kim_hub.linkage.keyed import DIFFUSED_BLOOM
@@ -131,3 +131,16 @@ def test_em_sums_by_level_as_the_masked_sums_do(population) -> None:
     assert (gamma < 0).any()  # missing levels are among them
     u = {name: _normalised([1.0 + level for level in range(len(LEVELS[name]))]) for name in FIELDS}
     assert _expectation_maximisation(gamma, u) == _masked_em(gamma, u, 40)
+
+
+@pytest.mark.parametrize("width", [1, 4, 9])
+def test_token_lists_compared_column_by_column_as_by_broadcast(width: int) -> None:
+    """``_members`` compares a later column only where it holds a token, ``_shares_token`` whole
+    contiguous columns: both as the plain broadcast says, padding (NONE) matching nothing."""
+    rng = np.random.default_rng(width)
+    x, y = rng.integers(0, 12, (5000, width)), rng.integers(0, 12, (5000, width))
+    x[rng.random(x.shape) < 0.6], y[rng.random(y.shape) < 0.6] = NONE, NONE
+    x[:7], y[:7] = NONE, NONE  # pairs of padding only
+    broadcast = (x[:, :, None] == y[:, None, :]).any(axis=2) & (x != NONE)
+    assert np.array_equal(_members(x, y), broadcast)
+    assert np.array_equal(_shares_token(x, y), broadcast.any(axis=1))
