@@ -216,10 +216,13 @@ def _facts(session: Session, since: dt.datetime, until: dt.datetime, erased: Map
 
 
 def _erased_since(tombstones: Iterable[Tombstone], since: dt.datetime) -> dict[str, int]:
-    """Records erased from ``since`` on, per source (the ledger's tombstones; a loss notice names none)."""
+    """Records erased from ``since`` on, per source (the ledger's tombstones; a loss notice names none).
+    A tombstone's time is kept to the second: one of the window's first second counts (an erasure
+    just after ``since`` must not be missed; the count is an upper bound anyway)."""
     erased: dict[str, int] = {}
+    start = since.replace(microsecond=0)
     for tombstone in tombstones:
-        if tombstone.rule != RULE_LOST and utc(dt.datetime.fromisoformat(tombstone.at)) >= since:
+        if tombstone.rule != RULE_LOST and utc(dt.datetime.fromisoformat(tombstone.at)) >= start:
             erased[tombstone.source] = erased.get(tombstone.source, 0) + int(tombstone.counts.get("records", 0))
     return erased
 
