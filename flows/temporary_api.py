@@ -67,6 +67,8 @@ def start_temporary_api(timeout: float | None = None, environment: Mapping[str, 
     before ``atexit``), and by the kernel when the process is killed."""
     port = _free_port()
     auth_string = new_auth_string()
+    environment = os.environ if environment is None else environment
+    output = _server_log(environment)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -85,14 +87,40 @@ def start_temporary_api(timeout: float | None = None, environment: Mapping[str, 
             "--lifespan",
             "on",
         ],
-        env={**(os.environ if environment is None else environment), **SERVER_ENVIRONMENT, SERVER_AUTH_ENV: auth_string},
+        env={**environment, **SERVER_ENVIRONMENT, SERVER_AUTH_ENV: auth_string},
         stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
         preexec_fn=death_signal_request(os.getpid()),  # noqa: PLW1509 - prctl must run in the child before exec
     )
+    if output is not None:
+        os.close(output)  # the server holds its own copy
     atexit.register(_stop, server)
     url = f"http://127.0.0.1:{port}/api"
     _wait_until_healthy(server, url, timeout or float(os.environ.get(STARTUP_TIMEOUT_ENV, "90")))
     return TemporaryApi(url, auth_string, server)
+
+
+SERVER_LOG = "temporary-server.log"  # in PREFECT_HOME: what the server prints (its errors, its shutdown)
+SERVER_LOG_MAX_BYTES = 1_000_000  # begun afresh beyond this
+
+
+def _server_log(environment: Mapping[str, str]) -> int | None:
+    """A descriptor of the server's log in its PREFECT_HOME (the hub's account only), appended to:
+    the server's own messages (an error of Prefect's, its database connections dropped when it is
+    stopped at the command's end) are not the command's, and a cron job mails what a command
+    prints. None without a PREFECT_HOME: then the server prints where this process does."""
+    home = environment.get("PREFECT_HOME")
+    if not home:
+        return None
+    path = Path(home) / SERVER_LOG
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fresh = path.exists() and path.stat().st_size > SERVER_LOG_MAX_BYTES
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if fresh else 0) | getattr(os, "O_NOFOLLOW", 0)
+        return os.open(path, flags, 0o600)
+    except OSError:
+        return None
 
 
 def new_auth_string() -> str:
@@ -115,7 +143,10 @@ def _wait_until_healthy(server: subprocess.Popen[bytes], url: str, timeout: floa
     deadline = time.monotonic() + timeout
     while True:
         if server.poll() is not None:
-            raise TransientError(f"Prefect's temporary API server stopped while starting (exit code {server.returncode})")
+            raise TransientError(
+                f"Prefect's temporary API server stopped while starting (exit code {server.returncode}; "
+                f"its output is in {SERVER_LOG} in Prefect's home, var/prefect/)"
+            )
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
                 if answer.status == 200:

@@ -338,6 +338,24 @@ def test_the_temporary_api_server_requires_its_auth_string() -> None:
         api.stop()
 
 
+def test_the_temporary_api_server_prints_into_its_own_log_not_the_commands_output(tmp_path: Path) -> None:
+    """What the server prints (Prefect's errors, its database connections dropped when the command
+    stops it) goes to a log in its Prefect home, the hub's account only: a cron job mails what the
+    command prints, and that is the hub's own summary and messages."""
+    from kim_hub.flows.temporary_api import SERVER_LOG, start_temporary_api
+
+    prefect_home = tmp_path / "prefect"
+    api = start_temporary_api(environment={**os.environ, "PREFECT_HOME": str(prefect_home)})
+    try:
+        log = prefect_home / SERVER_LOG
+        assert _status(f"{api.url}/health") == 200
+        for stream in (1, 2):
+            assert Path(os.readlink(f"/proc/{api.server.pid}/fd/{stream}")) == log
+        assert log.stat().st_mode & 0o777 == 0o600
+    finally:
+        api.stop()
+
+
 def _status(url: str, auth: str | None = None) -> int:
     request = urllib.request.Request(url)
     if auth is not None:
