@@ -4,6 +4,7 @@ same-day pairs the prior is calibrated on."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from kim_hub.linkage.blocking_arrays import candidate_pair_arrays, same_day_name
 from kim_hub.linkage.calibrate import agrees_exactly, count_agreeing_pairs
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare_arrays import compare_pairs
-from kim_hub.linkage.encode import encode_identity
+from kim_hub.linkage.encode import RecordEncoding, encode_identity
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 from tests.support import seeded_keys
 
@@ -89,13 +90,7 @@ def test_a_real_birthday_with_sex_and_nationality_holds_names_spelt_beyond_recog
         )
 
     real = BirthDate(year=1990, month=5, day=17, precision="day", placeholder=False)
-    placeholder = BirthDate(year=1990, month=1, day=1, precision="day", placeholder=True)
-    records = {
-        1: encode_identity(person("Chaudhry", "Khadija", real, "Teststraße 1"), KEYS),
-        2: encode_identity(person("Shodri", "Hatidsche", real, "Feldweg 9"), KEYS),
-        3: encode_identity(person("Chaudhry", "Khadija", placeholder, "Teststraße 1"), KEYS),
-        4: encode_identity(person("Shodri", "Hatidsche", placeholder, "Feldweg 9"), KEYS),
-    }
+    records = _real_day_and_placeholder(person, ("Chaudhry", "Khadija"), ("Shodri", "Hatidsche"), real)
     arrays = from_encodings(records)
     a, b = candidate_pair_arrays(arrays)
     assert set(zip(arrays.ids[a].tolist(), arrays.ids[b].tolist())) == candidate_pairs(records)
@@ -113,13 +108,7 @@ def test_without_a_nationality_the_real_birthday_and_sex_alone_are_a_key_where_f
         return Identity(name=PersonName(family_name=family, given_names=given), birth_date=born, sex="F", street=street)
 
     real = BirthDate(year=1965, month=11, day=3, precision="day", placeholder=False)
-    placeholder = BirthDate(year=1965, month=1, day=1, precision="day", placeholder=True)
-    records = {
-        1: encode_identity(person("Meadows", "Chelsea", real, "Teststraße 1"), KEYS),
-        2: encode_identity(person("Meaows", "Cehlea", real, "Feldweg 9"), KEYS),
-        3: encode_identity(person("Meadows", "Chelsea", placeholder, "Teststraße 1"), KEYS),
-        4: encode_identity(person("Meaows", "Cehlea", placeholder, "Feldweg 9"), KEYS),
-    }
+    records = _real_day_and_placeholder(person, ("Meadows", "Chelsea"), ("Meaows", "Cehlea"), real)
     by_objects, by_arrays = _pairs_both_ways(records)
     assert by_objects == by_arrays and (1, 2) in by_objects and (3, 4) not in by_objects
     families = [f"{x.upper()}a{y}o{z}" for x, y, z in itertools.product("bdfgk", "lmnpr", "stvz")]
@@ -131,6 +120,20 @@ def test_without_a_nationality_the_real_birthday_and_sex_alone_are_a_key_where_f
     assert by_objects == by_arrays and (0, 1) not in by_objects
     fewer = {i: crowd[i] for i in range(KIND_MAX_BLOCK["day+sex"])}
     assert _pairs_both_ways(fewer)[1] >= {(0, 1)}
+
+
+def _real_day_and_placeholder(
+    person: Callable[[str, str, BirthDate, str], Identity], first: tuple[str, str], second: tuple[str, str], day: BirthDate
+) -> dict[int, RecordEncoding]:
+    """Records 1 and 2: two spellings of one person born on ``day``, at two addresses; 3 and 4:
+    the same with the 01.01. placeholder of that year."""
+    placeholder = BirthDate(year=day.year, month=1, day=1, precision="day", placeholder=True)
+    return {
+        1: encode_identity(person(*first, day, "Teststraße 1"), KEYS),
+        2: encode_identity(person(*second, day, "Feldweg 9"), KEYS),
+        3: encode_identity(person(*first, placeholder, "Teststraße 1"), KEYS),
+        4: encode_identity(person(*second, placeholder, "Feldweg 9"), KEYS),
+    }
 
 
 def born(year: int) -> BirthDate:
