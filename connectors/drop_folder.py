@@ -107,7 +107,7 @@ class DropFolder:
         first = {p: _look(p) for p in _regular_files(self.inbox)}
         age = {p: now - seen[1] / 1e9 for p, seen in first.items() if seen}  # negative: future-dated
         candidates = [p for p, seconds in age.items() if seconds >= settle_seconds or seconds < 0]
-        recent = {p for p in candidates if not age[p] >= STILL_FOR * settle_seconds}
+        recent = {p for p in candidates if age[p] < STILL_FOR * settle_seconds}
         if recent:
             time.sleep(min(SECOND_LOOK_SECONDS, settle_seconds / 2))
         return leftovers + [p for p in candidates if p not in recent or _look(p) == first[p]]

@@ -31,12 +31,10 @@ def new_pseudonym() -> str:
 def assign_persons(
     session: Session, result: Clustering, links: dict[int, int], model_version: int, still_linked: Set[int] = frozenset()
 ) -> tuple[int, int, int]:
-    """Give each cluster its person (``plan_assignment``) and write it. ``still_linked``: persons
-    that records left out of ``result`` stay linked to, so none of them is retired.
+    """Give each cluster its person (``plan_assignment``; ``still_linked`` as there) and write it.
 
     Returns (persons created, persons merged away, persons split)."""
-    plan = plan_assignment(result, links)
-    plan.retired -= still_linked
+    plan = plan_assignment(result, links, still_linked)
     pseudonyms = _pseudonyms_of(
         session, sorted({person for event in plan.events for person in event.before} | set(plan.kept.values()))
     )

@@ -10,7 +10,7 @@ storage (``hub_db.person_assignment``) writes the plan, with pseudonyms in place
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -72,9 +72,10 @@ class AssignmentPlan:
     split: int = 0
 
 
-def plan_assignment(result: Clustering, links: Mapping[int, int]) -> AssignmentPlan:
+def plan_assignment(result: Clustering, links: Mapping[int, int], still_linked: Set[int] = frozenset()) -> AssignmentPlan:
     """Give each cluster a person: the old one it overlaps most (ties: the older person), else a
-    new one. ``links`` maps each record linked before to its person."""
+    new one. ``links`` maps each record linked before to its person; ``still_linked``: persons
+    that records left out of ``result`` stay linked to, so none of them is retired."""
     kept = _keepers(result, links)
     plan = AssignmentPlan(kept=kept, new=[index for index in range(len(result.clusters)) if index not in kept])
     for index, records in enumerate(result.clusters):
@@ -98,7 +99,7 @@ def plan_assignment(result: Clustering, links: Mapping[int, int]) -> AssignmentP
             moved = sum(len(result.clusters[i]) for i in indexes)
             plan.events.append(PersonEvent("split", (old,), tuple(sorted(indexes)), moved, "records no longer link"))
     plan.links = _link_assignments(result, links)
-    plan.retired = set(clusters_of_old) - set(kept.values())
+    plan.retired = set(clusters_of_old) - set(kept.values()) - still_linked
     return plan
 
 
