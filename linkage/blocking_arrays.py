@@ -9,7 +9,7 @@ index arrays. A pair comes back once, as (lower row, higher row) — rows are in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -59,18 +59,20 @@ def key_hash(kind: str, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         return _mix(_mix(first.astype(np.uint64) + seed) + second.astype(np.uint64))
 
 
-def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
-    """(key hash, row) of every blocking key of every record, each (key, row) once, sorted."""
+def block_keys(arr: EncodingArrays, kinds: Collection[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(key hash, row) of every blocking key of every record, each (key, row) once, sorted.
+
+    ``kinds``: only the keys of these kinds (``benchmarks/blocking_yield.py`` weighs each kind's
+    pairs against the true pairs it finds)."""
     n = len(arr)
     rows = np.arange(n, dtype=np.int64)
     year = np.where(arr.d_has, arr.d_year, 0)
     ymd = np.where(arr.d_ymd != NONE, arr.d_ymd, 0)
-    hashes: list[np.ndarray] = []
-    owners: list[np.ndarray] = []
+    found: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
 
     def add(kind: str, first: np.ndarray, second: np.ndarray, mask: np.ndarray, who: np.ndarray) -> None:
-        hashes.append(key_hash(kind, first[mask], second[mask]))
-        owners.append(who[mask])
+        if kinds is None or kind in kinds:
+            found.setdefault(kind, []).append((key_hash(kind, first[mask], second[mask]), who[mask]))
 
     canon = np.concatenate([arr.fam_c, arr.giv_c], axis=2)  # [n, V, 2T]: family and given tokens
     skel = np.concatenate([arr.fam_s, arr.giv_s], axis=2)
@@ -100,10 +102,7 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     street3 = np.broadcast_to(arr.street[:, None, None], skel.shape)
     add("street+skel", street3, skel, present & (street3 != NONE), who)
     postcode3 = np.broadcast_to(arr.postcode[:, None, None], skel.shape)
-    mask = present & (postcode3 != NONE)
-    small = _small_blocks(key_hash("postcode+skel", postcode3[mask], skel[mask]), who[mask], KIND_MAX_BLOCK["postcode+skel"])
-    hashes.append(small[0])
-    owners.append(small[1])
+    add("postcode+skel", postcode3, skel, present & (postcode3 != NONE), who)
     place3 = np.broadcast_to(arr.place_s[:, None, None], arr.fam_s.shape)
     add("skel+place", arr.fam_s, place3, (arr.fam_c != NONE) & (place3 != NONE), who[:, :, : arr.fam_s.shape[2]])
     real_day = (ymd != 0) & ~arr.d_placeholder
@@ -112,9 +111,16 @@ def block_keys(arr: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
     nat_rows = np.broadcast_to(rows[:, None], arr.nat.shape)
     add("day+sex+nat", np.broadcast_to(day_sex[:, None], arr.nat.shape), arr.nat, real_day[:, None] & (arr.nat != NONE), nat_rows)
     stateless = real_day & (arr.nat == NONE).all(axis=1)  # no nationality known: the day and sex alone
-    small = _small_blocks(key_hash("day+sex", ymd[stateless], sex[stateless]), rows[stateless], KIND_MAX_BLOCK["day+sex"])
-    hashes.append(small[0])
-    owners.append(small[1])
+    add("day+sex", ymd, sex, stateless, rows)
+    hashes, owners = [], []
+    for kind, parts in found.items():
+        h, r = np.concatenate([h for h, _r in parts]), np.concatenate([r for _h, r in parts])
+        if kind in KIND_MAX_BLOCK:  # the limit counts a kind's records, whichever name part gave the key
+            h, r = _small_blocks(h, r, KIND_MAX_BLOCK[kind])
+        hashes.append(h)
+        owners.append(r)
+    if not hashes:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
     return unique_keys(np.concatenate(hashes), np.concatenate(owners))
 
 

@@ -171,3 +171,27 @@ def test_the_postcode_with_a_name_part_is_no_key_where_many_of_the_postcode_shar
     assert (0, 1) not in by_objects
     fewer = {i: records[i] for i in range(KIND_MAX_BLOCK["postcode+skel"])}
     assert _pairs_both_ways(fewer)[1] >= {(0, 1)}  # within the limit the shared given name is a key
+
+
+def test_a_name_part_with_the_birth_year_is_no_key_where_the_index_holds_too_many_namesakes() -> None:
+    """A common given name with one birth year grows with the index into a block of strangers:
+    beyond ``KIND_MAX_BLOCK`` records it is no key, while the same person's two records still
+    meet through their exact birth date. Within the limit the namesakes pair as before."""
+    from kim_hub.linkage.blocking import KIND_MAX_BLOCK
+
+    limit = max(KIND_MAX_BLOCK["skel+year"], KIND_MAX_BLOCK["joined+year"])
+    letters = itertools.product("bdfgk", "lmnpr", "stvz", "chx")
+    families = [f"{x.upper()}a{y}o{z}e{w}" for x, y, z, w in letters]  # skeletons all differ
+    assert len(families) > limit
+
+    def mohammed(i: int, day: int) -> Identity:
+        born_on = BirthDate(year=1990, month=1 + day // 28, day=1 + day % 28, precision="day", placeholder=False)
+        return Identity(name=PersonName(family_name=families[i], given_names="Mohammed"), birth_date=born_on)
+
+    crowd = {i: encode_identity(mohammed(i, i), KEYS) for i in range(limit + 1)}  # each born on another day
+    twice = {1000: encode_identity(mohammed(0, 0), KEYS)}  # the first namesake's second record
+    by_objects, by_arrays = _pairs_both_ways(crowd | twice)
+    assert by_objects == by_arrays
+    assert (0, 1) not in by_objects and (0, 1000) in by_objects
+    fewer = {i: crowd[i] for i in range(min(KIND_MAX_BLOCK["skel+year"], KIND_MAX_BLOCK["joined+year"]) - 1)}
+    assert _pairs_both_ways(fewer)[1] >= {(0, 1)}
