@@ -65,7 +65,7 @@ def _write_events(
 
 def _pseudonyms_of(session: Session, person_ids: list[int]) -> dict[int, str]:
     if len(person_ids) > 50 * IN_CHUNK:  # most of the index: one scan beats many IN lists
-        return dict(session.execute(select(Person.id, Person.pseudonym)).all())
+        return dict(session.connection().execute(select(Person.id, Person.pseudonym)).all())  # past the ORM's rows
     found: dict[int, str] = {}
     for chunk in chunked(person_ids):
         found.update(session.execute(select(Person.id, Person.pseudonym).where(Person.id.in_(chunk))).all())
@@ -87,7 +87,7 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
     id_of: dict[str, int] = {}
     if len(pseudonyms) > 50 * IN_CHUNK:
         wanted = set(pseudonyms)
-        scan = session.execute(select(Person.id, Person.pseudonym).where(Person.id > highest_before))
+        scan = session.connection().execute(select(Person.id, Person.pseudonym).where(Person.id > highest_before))
         id_of.update((p, i) for i, p in scan if p in wanted)
     for chunk in chunked([p for p in pseudonyms if p not in id_of]):
         found = session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk)))

@@ -40,6 +40,7 @@ _KINDS = {
     )
 }
 PAIR_BATCH = 4_000_000  # raw (not yet de-duplicated) pairs generated at a time: bounds memory
+_NO_KIND_LIMIT = np.iinfo(np.int16).max  # a kind without its own limit: only the caller's max_block applies
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -68,11 +69,11 @@ def block_keys(arr: EncodingArrays, kinds: Collection[str] | None = None) -> tup
     rows = np.arange(n, dtype=np.int64)
     year = np.where(arr.d_has, arr.d_year, 0)
     ymd = np.where(arr.d_ymd != NONE, arr.d_ymd, 0)
-    found: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    found: list[tuple[np.ndarray, np.ndarray, int]] = []  # (key hashes, rows, their kind's limit)
 
     def add(kind: str, first: np.ndarray, second: np.ndarray, mask: np.ndarray, who: np.ndarray) -> None:
         if kinds is None or kind in kinds:
-            found.setdefault(kind, []).append((key_hash(kind, first[mask], second[mask]), who[mask]))
+            found.append((key_hash(kind, first[mask], second[mask]), who[mask], KIND_MAX_BLOCK.get(kind, _NO_KIND_LIMIT)))
 
     canon = np.concatenate([arr.fam_c, arr.giv_c], axis=2)  # [n, V, 2T]: family and given tokens
     skel = np.concatenate([arr.fam_s, arr.giv_s], axis=2)
@@ -112,25 +113,28 @@ def block_keys(arr: EncodingArrays, kinds: Collection[str] | None = None) -> tup
     add("day+sex+nat", np.broadcast_to(day_sex[:, None], arr.nat.shape), arr.nat, real_day[:, None] & (arr.nat != NONE), nat_rows)
     stateless = real_day & (arr.nat == NONE).all(axis=1)  # no nationality known: the day and sex alone
     add("day+sex", ymd, sex, stateless, rows)
-    hashes, owners = [], []
-    for kind, parts in found.items():
-        h, r = np.concatenate([h for h, _r in parts]), np.concatenate([r for _h, r in parts])
-        if kind in KIND_MAX_BLOCK:  # the limit counts a kind's records, whichever name part gave the key
-            h, r = _small_blocks(h, r, KIND_MAX_BLOCK[kind])
-        hashes.append(h)
-        owners.append(r)
-    if not hashes:
+    if not found:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
-    return unique_keys(np.concatenate(hashes), np.concatenate(owners))
+    return _within_kind_limits(
+        np.concatenate([h for h, _r, _l in found]),
+        np.concatenate([r for _h, r, _l in found]),
+        np.concatenate([np.full(len(h), limit, dtype=np.int16) for h, _r, limit in found]),
+    )
 
 
-def _small_blocks(h: np.ndarray, r: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """(key, row) of the keys held by at most ``limit`` records (``blocking.KIND_MAX_BLOCK``)."""
-    h, r = unique_keys(h, r)
-    _keys, counts = np.unique(h, return_counts=True)
-    size = np.repeat(counts, counts)  # h is sorted: each key's rows are consecutive
-    keep = size <= limit
-    return h[keep], r[keep]
+def _within_kind_limits(h: np.ndarray, r: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``unique_keys(h, r)`` without the keys held by more records than their kind's ``limit``
+    (``blocking.KIND_MAX_BLOCK``): one sort for every kind. A hash holds its kind, so all of a
+    key's entries carry the same limit, and a record holding a key twice counts once."""
+    order = np.lexsort((r, h))
+    h, r, limit = h[order], r[order], limit[order]
+    keep = np.ones(len(h), dtype=bool)
+    keep[1:] = (h[1:] != h[:-1]) | (r[1:] != r[:-1])
+    h, r, limit = h[keep], r[keep], limit[keep]
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    sizes = np.diff(np.r_[starts, len(h)])
+    small = np.repeat(sizes, sizes) <= limit  # each key's rows are consecutive
+    return h[small], r[small]
 
 
 def candidate_pair_arrays(
