@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import binascii
 import os
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -64,7 +65,7 @@ def seal_text(key: bytes, text: str, context: bytes) -> str:
     """``text`` padded and sealed under ``key``, bound to ``context``: a new nonce each time."""
     plain = _pad(text.encode("utf-8"))
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, plain, _CONTEXT + context)
+    sealed = _cipher(key).encrypt(nonce, plain, _CONTEXT + context)
     return SEALED_PREFIX + binascii.b2a_base64(nonce + sealed, newline=False).decode("ascii")
 
 
@@ -72,7 +73,7 @@ def open_text(key: bytes, stored: str, context: bytes) -> str:
     """The text a sealed value holds; SealBrokenError when it does not open here."""
     try:
         raw = binascii.a2b_base64(stored[len(SEALED_PREFIX) :])  # not strict: a stray character fails the tag anyway
-        plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _CONTEXT + context)
+        plain = _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _CONTEXT + context)
     except (binascii.Error, ValueError, InvalidTag):
         raise SealBrokenError("a sealed encoding does not open with its key version") from None
     return _unpad(plain).decode("utf-8")
@@ -81,15 +82,22 @@ def open_text(key: bytes, stored: str, context: bytes) -> str:
 def seal_bytes(key: bytes, data: bytes, context: bytes) -> bytes:
     """``data`` sealed under ``key`` and bound to ``context`` (not padded): nonce + ciphertext."""
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, data, _CONTEXT + context)
+    return nonce + _cipher(key).encrypt(nonce, data, _CONTEXT + context)
 
 
 def open_bytes(key: bytes, sealed: bytes, context: bytes) -> bytes:
     """The bytes ``seal_bytes`` sealed; SealBrokenError when they do not open here."""
     try:
-        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _CONTEXT + context)
+        return _cipher(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _CONTEXT + context)
     except (ValueError, InvalidTag):
         raise SealBrokenError("a sealed piece does not open with its key version") from None
+
+
+@lru_cache(maxsize=8)
+def _cipher(key: bytes) -> AESGCM:
+    """One cipher object per key (the process holds the key anyway): making it costs about a
+    tenth of opening a record's encoding, and a first link opens a million of them."""
+    return AESGCM(key)
 
 
 def padded_length(size: int) -> int:
