@@ -5,11 +5,12 @@
 
 Reads the index of a home that ``relink.py --keep-home`` made (ingested through the real path,
 its generator's ``truth.csv`` beside it) and, for every kind of ``linkage.blocking_arrays``, makes
-that kind's candidate pairs alone (``--cap KIND=N``: with a smaller largest block): how many, how many of them are true pairs, how many true pairs
-no other kind finds, and how many pairs come from blocks above 100 and 200 records. The pairs the
-linker scores are the union over kinds; the scoring's time follows their number. So a kind whose
-large blocks bring many pairs and few true pairs of its own is where the candidate pairs can shrink;
-the union's size and the true pairs it holds, with and without caps, say by how much and at what cost.
+that kind's candidate pairs alone (``--cap KIND=N``: with a smaller largest block than the
+linker's): how many, how many of them are true pairs, how many true pairs no other kind finds, and
+how many pairs come from blocks above 100 and 200 records. The pairs the linker scores are the
+union over kinds; the scoring's time follows their number. So a kind whose large blocks bring many
+pairs and few true pairs of its own is where the candidate pairs can shrink; the union's size and
+the true pairs it holds, with and without caps, say by how much and at what cost.
 """
 
 from __future__ import annotations

@@ -126,11 +126,8 @@ def _within_kind_limits(h: np.ndarray, r: np.ndarray, limit: np.ndarray) -> tupl
     """``unique_keys(h, r)`` without the keys held by more records than their kind's ``limit``
     (``blocking.KIND_MAX_BLOCK``): one sort for every kind. A hash holds its kind, so all of a
     key's entries carry the same limit, and a record holding a key twice counts once."""
-    order = np.lexsort((r, h))
-    h, r, limit = h[order], r[order], limit[order]
-    keep = np.ones(len(h), dtype=bool)
-    keep[1:] = (h[1:] != h[:-1]) | (r[1:] != r[:-1])
-    h, r, limit = h[keep], r[keep], limit[keep]
+    at = _distinct(h, r)
+    h, r, limit = h[at], r[at], limit[at]
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
     sizes = np.diff(np.r_[starts, len(h)])
     small = np.repeat(sizes, sizes) <= limit  # each key's rows are consecutive
@@ -266,8 +263,14 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def unique_keys(h: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(key, row) sorted, each once: a record with a key twice is still one member of its block."""
+    at = _distinct(h, r)
+    return h[at], r[at]
+
+
+def _distinct(h: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The positions of the (key, row) pairs in sorted order, each pair once."""
     order = np.lexsort((r, h))
     h, r = h[order], r[order]
     keep = np.ones(len(h), dtype=bool)
     keep[1:] = (h[1:] != h[:-1]) | (r[1:] != r[:-1])
-    return h[keep], r[keep]
+    return order[keep]
