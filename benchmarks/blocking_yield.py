@@ -16,7 +16,6 @@ the true pairs it holds, with and without caps, say by how much and at what cost
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -40,15 +39,12 @@ def truth_rows(home_path: Path, truth_file: Path, ids: np.ndarray) -> np.ndarray
     from kim_hub.hub_db.database import make_engine, session_factory
     from kim_hub.hub_db.models import SourceRecord
     from kim_hub.pipeline.home import HubHome
-    from kim_hub.pipeline.record_ids import RecordIdForms
+    from tests.support.data import stored_truth
 
-    home = HubHome(home_path)
-    config = home.load_config()
-    forms = RecordIdForms.of(home, config)
-    with truth_file.open(encoding="utf-8") as handle:
-        truth = {(r["source"], forms.stored(r["source"], r["record_id"])): r["person"] for r in csv.DictReader(handle)}
+    truth = stored_truth(truth_file, home_path)
     numbers: dict[str, int] = {}
-    engine = make_engine(home.database_url(config))
+    home = HubHome(home_path)
+    engine = make_engine(home.database_url(home.load_config()))
     with session_factory(engine)() as session:
         person = {
             i: numbers.setdefault(truth[(s, r)], len(numbers)) if (s, r) in truth else -1
@@ -127,8 +123,7 @@ def main() -> None:
     alone = found[counts == 1]
     for kind, codes in by_kind.items():
         report[kind]["true_pairs_no_other_kind_finds"] = int(np.isin(codes, alone, assume_unique=True).sum())
-    order = np.argsort(person, kind="stable")
-    _persons, sizes = np.unique(person[order][person[order] >= 0], return_counts=True)
+    _persons, sizes = np.unique(person[person >= 0], return_counts=True)
     result = {
         "home": str(args.home),
         "records": int(n),

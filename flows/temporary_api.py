@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kim_hub.core.errors import TransientError
+from kim_hub.runtime.file_modes import make_private_folders
 from kim_hub.runtime.lifetime import death_signal_request
 
 STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
@@ -115,7 +116,7 @@ def _server_log(environment: Mapping[str, str]) -> int | None:
         return None
     path = Path(home) / SERVER_LOG
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folders(path.parent)
         fresh = path.exists() and path.stat().st_size > SERVER_LOG_MAX_BYTES
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if fresh else 0) | getattr(os, "O_NOFOLLOW", 0)
         return os.open(path, flags, 0o600)
