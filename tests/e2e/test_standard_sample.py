@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from kim_hub.linkage.evaluate import pairwise_score
-from kim_hub.linkage.sealed import SEALED_PREFIX
 from tests.support import copy_sample, init_home, run_cli, sample
 from tests.support.data import STANDARD_F1_FLOOR, stored_truth
+from tests.support.leak_scan import database_values, without_sealed_values
 
 pytestmark = pytest.mark.e2e
 
@@ -80,9 +80,6 @@ NOT_IDENTITY = {"1970-01-01", "01.01.1970"}
 GENERIC_WORDS = {"strasse", "straße", "platz", "landstraße", "allee"}
 
 
-SEALED_VALUE = re.compile(re.escape(SEALED_PREFIX) + r"[A-Za-z0-9+/=]+")
-
-
 def _clear_identity_values() -> tuple[set[str], set[str]]:
     """Name and street words (5+ letters), birth dates and AZR numbers of the input."""
     words: set[str] = set()
@@ -119,12 +116,8 @@ def test_no_clear_identity_at_rest_or_in_logs(ingested: dict) -> None:
     # checkpoint the WAL so the main database file holds everything, then scan every file
     sqlite3.connect(home / "var" / "hub.db").execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
     blobs = {str(p): p.read_bytes() for p in (home / "var").rglob("*") if p.is_file()}
-    # The database is scanned as its SQL dump, value by value, not as file bytes: a long sealed value
-    # (base64 ciphertext, linkage.sealed) spills over SQLite's overflow pages, and the continuation
-    # after a page header, cut from its prefix, spelled a name by chance. In the dump each value is
-    # whole, and the snapshot's binary pieces are hex, which spells no name.
-    with sqlite3.connect(home / "var" / "hub.db") as db:
-        blobs[str(home / "var" / "hub.db")] = "\n".join(db.iterdump()).encode()
+    # the database as its SQL dump, value by value (tests.support.leak_scan says why)
+    blobs[str(home / "var" / "hub.db")] = database_values(home / "var" / "hub.db")
     blobs.update({str(p): p.read_bytes() for p in (home / "reports").rglob("*") if p.is_file()})
     blobs["ingest stdout"] = ingested["ingest"].stdout.encode()
     blobs["ingest stderr"] = ingested["ingest"].stderr.encode()
@@ -138,9 +131,7 @@ def test_no_clear_identity_at_rest_or_in_logs(ingested: dict) -> None:
             text = blob.decode(encoding, errors="ignore")
             if name.endswith(".html"):  # CSS keywords (@media) are not data; every text node is scanned
                 text = re.sub(r"<style.*?</style>", "", text, flags=re.S)
-            # a sealed encoding is ciphertext in base64 (linkage.sealed): among its megabytes of letters
-            # a run like '/7Ngizi+' matches a name by chance, and says nothing about the name
-            text = SEALED_VALUE.sub(" ", text)
+            text = without_sealed_values(text)  # ciphertext spells names by chance (leak_scan)
             found = (set(WORD.findall(text)) & words) | (set(NUMBER_OR_DATE.findall(text)) & numbers)
             leaks += [(name, encoding, len(found))] if found else []
     assert not leaks, f"clear identity found in: {leaks}"
