@@ -32,7 +32,7 @@ from kim_hub.linkage import compare as compare_module
 from kim_hub.linkage.blocking import candidate_pairs
 from kim_hub.linkage.cluster import Thresholds
 from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
-from kim_hub.linkage.household import household_pattern
+from kim_hub.linkage.household import NOTHING_RELEASED, Release
 from kim_hub.linkage.link import link_all
 from kim_hub.linkage.model import MatchModel
 from kim_hub.mappings.case_summary import Identity
@@ -94,7 +94,7 @@ class _Diagnosis:
     model: MatchModel
     blocked: set[tuple[int, int]]
     thresholds: Thresholds
-    twins_ruled_out: bool = False
+    released: Release = NOTHING_RELEASED
 
     def cause(self, a: int, b: int) -> tuple[str, float]:
         comparison = compare(self.encodings[a], self.encodings[b])
@@ -106,8 +106,8 @@ class _Diagnosis:
             return "never blocked together", weight
         if weight < self.thresholds.auto:
             return "blocked, weight below the auto threshold", weight
-        pattern = bool(household_pattern(np.array([comparison.levels]))[0])
-        if individual is not None and not individual(comparison) and not (self.twins_ruled_out and pattern):
+        let_go = bool(self.released.released(np.array([comparison.levels]))[0])
+        if individual is not None and not individual(comparison) and not let_go:
             return "weight above threshold, but no individual evidence", weight
         return "weight above threshold, not merged (cluster average / order)", weight
 
@@ -159,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         data.identities = [identity.model_copy(update={"azr_number": None}) for identity in data.identities]
     encodings = bench_kimhub.prepare(data)
     result, model = link_all(encodings, twins_ruled_out=args.twins_ruled_out)
-    diagnosis = _Diagnosis(encodings, model, candidate_pairs(encodings), Thresholds(), args.twins_ruled_out)
+    released = model.household_census.release(decided_twins=args.twins_ruled_out)
+    print(f"census: {model.household_census}; let go: {released}")
+    diagnosis = _Diagnosis(encodings, model, candidate_pairs(encodings), Thresholds(), released)
     cluster_of = {r: c for c, members in enumerate(result.clusters) for r in members}
     true_pairs = _pairs_within(dict(enumerate(data.truth)))
     predicted = _pairs_within(cluster_of)

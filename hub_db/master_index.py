@@ -33,7 +33,7 @@ from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.estimate import estimate
-from kim_hub.linkage.household import HouseholdDecisions, household_decisions, household_pattern
+from kim_hub.linkage.household import NOTHING_RELEASED, HouseholdDecisions, Release, household_decisions
 from kim_hub.linkage.incremental import recluster_scope
 from kim_hub.linkage.learnt_names import MIN_PERSONS, Evidence, LearntNames, identifier_evidence, records_holding
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
@@ -95,10 +95,10 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
         progress.note("link", f"{records}: learning the model")
         params, version = _store_new_model(session, arr, _new_parameters(session, arr))
     # the reviewers' decisions or the index's own households (the model's census) may show that
-    # the twins' pattern is one person here (linkage.household)
-    twins_ruled_out = params.household_census.rules_out_twins or household_decisions_of(session, arr).rules_out_twins
-    if twins_ruled_out:  # pairs the rule held back and the model would link: their records again
-        pending = pending | _held_back_by_the_twins_rule(session, arr, policy)
+    # a pattern of household evidence alone is one person here (linkage.household)
+    released = params.household_census.release(decided_twins=household_decisions_of(session, arr).rules_out_twins)
+    if released:  # pairs a rule held back and the model would link: their records again
+        pending = pending | _held_back_by_released_rules(session, arr, policy, released)
         records = f"{len(pending)} records"
     focus = np.isin(arr.ids, np.fromiter(pending, dtype=np.int64, count=len(pending)))
     everything = bool(focus.all())
@@ -110,9 +110,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     pieces = candidate_pair_pieces(arr, focus=None if everything else focus, keys=keys)
     bound = derived(("bound", version, learnt.fingerprint), lambda: BayesFactorBound(arr, model))
     progress.begin("link", len(pieces), f"{records}: scoring candidate pairs")
-    scored = score_candidates(
-        arr, model, pieces, thresholds.review, twins_ruled_out, partial(progress.advance, "link", 1), bound=bound
-    )
+    scored = score_candidates(arr, model, pieces, thresholds.review, released, partial(progress.advance, "link", 1), bound=bound)
     progress.note("link", f"{records}: clustering")
 
     strong = scored.weights(model) >= thresholds.review
@@ -123,7 +121,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
             session, pending | set(arr.ids[scored.a[strong]].tolist()) | set(arr.ids[scored.b[strong]].tolist())
         )
         scope = recluster_scope(pending, arr.ids, scored.a[strong], scored.b[strong], links)
-    result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None, twins_ruled_out)
+    result = _cluster_scope(session, scope, arr, model, thresholds, scored if everything else None, released)
     # a record whose sealed encoding did not open is judged by nothing: it keeps the link it had
     # (its person stays, even if its other records move on), gets none if it had none, and waits
     # in the queue until it opens
@@ -262,12 +260,12 @@ def _cluster_scope(
     model: MatchModel,
     thresholds: Thresholds,
     scored: ScoredPairs | None,
-    twins_ruled_out: bool = False,
+    released: Release = NOTHING_RELEASED,
 ) -> Clustering:
     """Cluster the scope's records; ``scored``: its pairs already scored (the whole index)."""
     sub = arr if scored is not None else arr.take(np.sort(arr.index_of(np.fromiter(scope, dtype=np.int64, count=len(scope)))))
     if scored is None:
-        scored = score_candidates(sub, model, candidate_pair_pieces(sub), thresholds.review, twins_ruled_out)
+        scored = score_candidates(sub, model, candidate_pair_pieces(sub), thresholds.review, released)
     same, different = _decisions(session, scope)
     return cluster_scored(
         sub,
@@ -300,8 +298,8 @@ def decided_pairs(session: Session, arr: EncodingArrays) -> tuple[np.ndarray, np
     return levels, same[present]
 
 
-def _held_back_by_the_twins_rule(session: Session, arr: EncodingArrays, policy: LinkPolicy) -> set[int]:
-    """The records of open review items that show the twins' pattern with a probability at the
+def _held_back_by_released_rules(session: Session, arr: EncodingArrays, policy: LinkPolicy, released: Release) -> set[int]:
+    """The records of open review items that show a pattern let go now with a probability at the
     automatic threshold: the rule alone kept them apart (their items go once they are linked)."""
     query = select(ReviewItem.record_a, ReviewItem.record_b).where(
         ReviewItem.status == "open", ReviewItem.score >= policy.auto_link_probability
@@ -311,7 +309,7 @@ def _held_back_by_the_twins_rule(session: Session, arr: EncodingArrays, policy: 
     b = np.array([row[1] for row in waiting_items], dtype=np.int64)
     present = np.isin(a, arr.ids) & np.isin(b, arr.ids)
     a, b = a[present], b[present]
-    pattern = household_pattern(compare_pairs(arr, arr.index_of(a), arr.index_of(b)).levels)
+    pattern = released.released(compare_pairs(arr, arr.index_of(a), arr.index_of(b)).levels)
     return set(a[pattern].tolist()) | set(b[pattern].tolist())
 
 

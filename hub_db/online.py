@@ -6,8 +6,8 @@ the current model, every record's person) and then answers per record with the s
 batch run: candidates from the blocking keys (a key shared by more than ``max_block`` records is
 dropped), Fellegi–Sunter weights with the index's value frequencies, and the clustering's rule
 that a record joins a person only when the *average* weight over all of that person's records
-clears the automatic threshold, the best pair carries individual evidence and no AZR conflict
-stands in the way. (A record the batch run would join below the automatic threshold as the
+clears the automatic threshold, the best pair carries individual evidence (or shows a pattern the
+installation let go, ``linkage.household.Release``) and no AZR conflict stands in the way. (A record the batch run would join below the automatic threshold as the
 person's clearly best candidate, ``linkage.cluster``, is answered ``review`` here: that needs
 the person's other candidates.) It only answers: storing the record and linking it for good
 stays with the regular (incremental) link run, which may still revise the answer with the
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import learnt_names
 from kim_hub.hub_db.index_snapshot import body_numbers
-from kim_hub.hub_db.master_index import LinkPolicy, current_model, load_index
+from kim_hub.hub_db.master_index import LinkPolicy, current_model, household_decisions_of, load_index
 from kim_hub.hub_db.models import Link, Person, SourceRecord
 from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK
 from kim_hub.linkage.blocking_arrays import block_keys
@@ -54,6 +54,8 @@ class OnlineIndex:
         self.arr = load_index(session, self.learnt)
         model, _version = current_model(session, self.arr, policy)
         self.model = model
+        # the patterns of household evidence alone let go here, as the batch run lets them go
+        self.released = model.household_census.release(decided_twins=household_decisions_of(session, self.arr).rules_out_twins)
         self.thresholds = policy.thresholds()
         self.max_block = max_block
         self.keys, self.rows = block_keys(self.arr)
@@ -114,4 +116,4 @@ class OnlineIndex:
         new = np.full(len(rows), len(rows), dtype=np.int64)
         levels = compare_pairs(pool, index, new)  # index rows have lower ids: they come first
         weights = self.model.score_levels(levels) + self.model.prior_shifts(pool.body[index], pool.body[new])
-        return weights, individual_evidence(levels.levels), identifiers_conflict(pool, index, new)
+        return weights, individual_evidence(levels.levels, self.released), identifiers_conflict(pool, index, new)

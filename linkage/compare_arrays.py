@@ -25,7 +25,7 @@ from kim_hub.linkage.compare import (
     NAME_BLOOM_SIMILAR,
     PLACE_BLOOM_SIMILAR,
 )
-from kim_hub.linkage.household import household_pattern
+from kim_hub.linkage.household import NOTHING_RELEASED, Release
 from kim_hub.linkage.keyed import PLAIN_BLOOM, PLAIN_DISTANCE
 
 _PLAIN_DISTANCE = np.array(PLAIN_DISTANCE)  # keyed.bloom_similarity's table, for lookups in bulk
@@ -79,16 +79,16 @@ def compare_pairs(arr: EncodingArrays | None, a: np.ndarray, b: np.ndarray) -> P
     return parts[0] if len(parts) == 1 else PairLevels.concat(parts)
 
 
-def individual_evidence(levels: np.ndarray, twins_ruled_out: bool = False) -> np.ndarray:
-    """``linkage.compare.individual_evidence`` for every row of a levels array; with
-    ``twins_ruled_out`` (the installation's reviewers found the twins' pattern to be one person:
-    ``linkage.household``) a pair of that pattern counts as well."""
+def individual_evidence(levels: np.ndarray, released: Release = NOTHING_RELEASED) -> np.ndarray:
+    """``linkage.compare.individual_evidence`` for every row of a levels array; a pair of a
+    pattern the installation let go (``linkage.household.Release``: its reviewers' decisions or
+    its households' census showed such pairs to be one person) counts as well."""
     given, date = levels[:, _GIVEN], levels[:, _DATE]
     with_person = (levels[:, FAMILY] >= 1) | (date >= 1)
     azr = (levels[:, _AZR] >= 1) & (AZR_ALONE | with_person)
     jobcenter_no = (levels[:, _JC] == 1) & (JOBCENTER_NO_ALONE | with_person)
     found = (given >= 1) | azr | jobcenter_no | ((given == MISSING) & (date == 6))
-    return found | household_pattern(levels) if twins_ruled_out else found
+    return found | released.released(levels) if released else found
 
 
 def identifiers_conflict(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:

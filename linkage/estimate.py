@@ -73,15 +73,19 @@ def estimate(
         name: _normalised(list(np.mean(m_estimates[name], axis=0))) if m_estimates[name] else _initial_m(name) for name in FIELDS
     }
     family, given, dates = value_frequencies_arrays(arr)
-    households = household_levels(arr, seed)
-    census = household_census(households)
+    of_one_family = family_levels(arr, seed)
+    census = household_census(of_one_family, address_levels(arr, seed))
+    households = of_one_family[of_one_family[:, GIVEN] == 0]
     if census.rules_out_twins:  # the pattern's pairs are one person here, not two of one family
         households = households[~household_pattern(households)]
+    # where a family's pairs in one household are one person nearly always, the household's u
+    # (learnt on the premise that they are different people) does not hold: random pairs' u does
+    u_same_family = {} if census.rules_out_other_members else household_u(households)
     return MatchModel(
         m=m_final,
         u=u_random,
         u_random=u_random,
-        u_same_family=household_u(households),
+        u_same_family=u_same_family,
         household_census=census,
         reviewed_matches=len(labelled),
         matches_per_record=0.5,
@@ -95,14 +99,51 @@ def estimate(
 HOUSEHOLD_FIELDS = ("birth_date", "sex", "nationality", "birth_place", "address")
 
 
-def household_levels(arr: EncodingArrays, seed: int = 0) -> np.ndarray:
+def family_levels(arr: EncodingArrays, seed: int = 0) -> np.ndarray:
     """Levels of the sampled pairs that share a family name (the same or a transliteration
-    variant) and whose given names differ outright: different people of one family, almost all.
-    What ``household_u`` weighs and ``linkage.household.household_census`` counts."""
+    variant): what ``linkage.household.household_census`` counts; those whose given names differ
+    outright (different people of one family, almost all) are what ``household_u`` weighs."""
     a, b = _pairs_sharing(arr, _family_key, seed)
     levels = compare_pairs(arr, a, b).levels
-    selected: np.ndarray = levels[(levels[:, GIVEN] == 0) & (levels[:, FAMILY] >= SAME_FAMILY_LEVEL)]
+    selected: np.ndarray = levels[levels[:, FAMILY] >= SAME_FAMILY_LEVEL]
     return selected
+
+
+ADDRESS_SAMPLE_PAIRS = 200_000
+
+
+def address_levels(arr: EncodingArrays, seed: int = 0) -> np.ndarray:
+    """Levels of pairs sharing an address (street and number), drawn evenly from all of them, so
+    that a shelter's hundreds of residents count as much as they weigh: the co-residents among
+    whom ``linkage.household.household_census`` counts the renamed pattern."""
+    present = np.flatnonzero(arr.street != NONE)
+    a, b = sample_pairs_sharing(arr.street[present], present, len(arr), ADDRESS_SAMPLE_PAIRS, seed)
+    levels: np.ndarray = compare_pairs(arr, a, b).levels
+    return levels
+
+
+def sample_pairs_sharing(keys: np.ndarray, rows: np.ndarray, n_rows: int, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs sharing a key: every pair when there are at most ``count``; otherwise ``count``
+    drawn evenly over all pairs of all groups (with replacement: a group is drawn in proportion
+    to its pairs, then two distinct members), however large a group."""
+    order = np.lexsort((rows, keys))
+    keys, rows = keys[order], rows[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, np.int64)
+    sizes = np.diff(np.r_[starts, len(keys)])
+    shared = sizes >= 2
+    starts, sizes = starts[shared], sizes[shared]
+    pairs_per_group = sizes * (sizes - 1) // 2
+    total = int(pairs_per_group.sum())
+    if total <= count:
+        h, r = unique_keys(keys.astype(np.uint64), rows.astype(np.int64))
+        return pairs_sharing(h, r, n_rows, int(sizes.max(initial=2)))
+    rng = np.random.default_rng(seed)
+    group = rng.choice(len(sizes), size=count, p=pairs_per_group / total)
+    size = sizes[group]
+    i = rng.integers(0, size)
+    j = rng.integers(0, size - 1)
+    j = j + (j >= i)
+    return rows[starts[group] + i], rows[starts[group] + j]
 
 
 def household_u(levels: np.ndarray) -> dict[str, list[float]]:

@@ -37,6 +37,7 @@ from kim_hub.linkage.compare_arrays import (
 from kim_hub.linkage.components import component_batches, component_labels
 from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.estimate import estimate
+from kim_hub.linkage.household import NOTHING_RELEASED, Release
 from kim_hub.linkage.model import MatchModel
 from kim_hub.linkage.weight_bound import BayesFactorBound
 from kim_hub.runtime.parallel import map_in_threads
@@ -68,13 +69,13 @@ def score_candidates(
     model: MatchModel,
     pairs: PairPieces,
     review: float,
-    twins_ruled_out: bool = False,
+    released: Release = NOTHING_RELEASED,
     on_piece: Callable[[], None] | None = None,
     bound: BayesFactorBound | None = None,
 ) -> ScoredPairs:
     """Compare and score row pairs piece by piece (in threads: ``runtime.parallel``); keep
     those whose match weight (with the model's prior) reaches ``review``. Pairs whose bound
-    misses it are not compared in full. ``twins_ruled_out``: see ``linkage.household``.
+    misses it are not compared in full. ``released``: see ``linkage.household.Release``.
     ``on_piece`` is told of every piece scored (from the thread that scored it), for a progress bar;
     ``bound``: ``BayesFactorBound(arr, model)`` when the caller keeps it from an earlier run."""
     floor = review - model.prior_log_odds
@@ -92,7 +93,7 @@ def score_candidates(
             full = with_names(arr, pa, pb, levels[hopeful], date_token[hopeful])
             bayes = _with_azr_typos(arr, model, pa, pb, full, floor - shift) + shift
             keep = bayes >= floor
-            kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep], twins_ruled_out)))
+            kept.append((pa[keep], pb[keep], bayes[keep], individual_evidence(full.levels[keep], released)))
         if on_piece is not None:
             on_piece()
         return kept
@@ -277,10 +278,10 @@ def link_all(
 ) -> tuple[Clustering, MatchModel]:
     """Block, compare, score and cluster every record; learns the model when none is given.
     ``twins_ruled_out``: as the installation's reviewers may have shown (``linkage.household``);
-    the model's census of the index's households may show it too."""
+    the model's census of the index's households may show it, and let other patterns go too."""
     arr = from_encodings(encodings)
     learnt = model or calibrate_priors(estimate(arr), arr)
     applied = learnt.applied_to(arr)
-    twins_ruled_out = twins_ruled_out or learnt.household_census.rules_out_twins
-    scored = score_candidates(arr, applied, candidate_pair_pieces(arr), thresholds.review, twins_ruled_out)
+    released = learnt.household_census.release(decided_twins=twins_ruled_out)
+    scored = score_candidates(arr, applied, candidate_pair_pieces(arr), thresholds.review, released)
     return cluster_scored(arr, scored, applied, thresholds, encodings=encodings), applied

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kim_hub.hub_db.models import ReviewItem
 from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, MISSING
 from kim_hub.linkage.compare_arrays import individual_evidence
-from kim_hub.linkage.household import HouseholdDecisions, household_decisions, household_pattern
+from kim_hub.linkage.household import HouseholdDecisions, Release, household_decisions, household_pattern
 from kim_hub.pipeline.review import decide_review
 from tests.support import Hub
 
@@ -40,8 +40,8 @@ def test_the_pattern_is_family_and_precise_birth_date_shared_and_given_names_dif
     assert not household_pattern(levels(0, 0, 6))[0]  # another family name
     assert not household_pattern(levels(4, MISSING, 6))[0]
     twins = levels(4, 0, 6)
-    assert not individual_evidence(twins)[0] and individual_evidence(twins, twins_ruled_out=True)[0]
-    assert not individual_evidence(levels(0, 0, 6), twins_ruled_out=True)[0]
+    assert not individual_evidence(twins)[0] and individual_evidence(twins, Release(twins=True))[0]
+    assert not individual_evidence(levels(0, 0, 6), Release(twins=True))[0]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
-"""The twins' pattern judged by the index's own households, without a decision (linkage.household).
+"""Household evidence alone judged by the index's own households, without a decision (linkage.household).
 
 An index whose pattern pairs (same family name, birth date and household, given names differing
 outright) far outnumber what its siblings could hold in twins links them automatically; an
-index with siblings beside the same pattern pairs keeps sending them to review. Through a real
-sync: the model that carries the census is learnt from the home's own records (more than
-``MIN_RECORDS_TO_ESTIMATE`` of them).
+index with siblings beside the same pattern pairs keeps sending them to review. So too a family
+name in one household without a given name agreeing (one person per family and household here,
+or not), and both names replaced at one address under the same birth date (where names are
+replaced and chance cannot explain it). Through a real sync: the model that carries the census is
+learnt from the home's own records (more than ``MIN_RECORDS_TO_ESTIMATE`` of them).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from sqlalchemy import select
 
 from kim_hub.hub_db.models import ModelVersion, ReviewItem
 from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, MISSING
-from kim_hub.linkage.household import HouseholdCensus, household_census
+from kim_hub.linkage.compare_arrays import individual_evidence
+from kim_hub.linkage.estimate import sample_pairs_sharing
+from kim_hub.linkage.household import HouseholdCensus, Release, household_census, renamed_counts
 from kim_hub.linkage.model import MatchModel
 from tests.support import Hub
 
@@ -27,6 +31,8 @@ GIVEN_NAMES = "Samira Marta Ahmad Chidi Olena Rami Iryna Farid Emre Leila Taras 
 OTHER_NAMES = "Noor Yusuf Ifeoma Bohdan Walid Deniz Oksana Zeynep Salma Sofiia".split()  # none like any of the above
 PERSONS = 560  # two records each: past MIN_RECORDS_TO_ESTIMATE, so the home learns its own model
 PATTERN = 150  # persons whose second record carries another given name
+FAMILY_ONLY = range(300, 340)  # persons whose second record has neither given name nor birth date
+RENAMED = range(340, 370)  # persons whose second record carries other given and family names
 
 
 def levels(family: int, given: int, date: int, address: int = MISSING, place: int = MISSING) -> np.ndarray:
@@ -49,7 +55,77 @@ def test_the_census_counts_pattern_pairs_and_siblings_of_one_household() -> None
             levels(4, 0, 5, address=3),  # a shared placeholder date: neither
         ]
     )
-    assert household_census(counted) == HouseholdCensus(twins_pattern=2, siblings=2)
+    # household pairs: all of one household with given names and birth dates known
+    assert household_census(counted) == HouseholdCensus(twins_pattern=2, siblings=2, household_pairs=6)
+
+
+def test_the_renamed_pattern_is_counted_among_pairs_at_one_address() -> None:
+    counted = np.concatenate(
+        [
+            levels(0, 0, 6, address=3),  # both names differ, the same day, one address
+            levels(0, 0, 0, address=3),  # … born in another year
+            levels(0, 0, 1, address=3),  # … the same year, another day
+            levels(0, 0, 2, address=3),  # one date imprecise: another day or not, unknown
+            levels(0, 0, 5, address=3),  # a shared placeholder: neither
+            levels(0, 0, MISSING, address=3),  # no date: neither
+            levels(1, 0, 0, address=3),  # family names alike: not the pattern
+            levels(0, 0, 6, address=2),  # the postcode alone: not one address
+        ]
+    )
+    assert renamed_counts(counted) == (1, 2)
+    assert household_census(levels(4, 4, 6), at_one_address=counted).renamed_same_day == 1
+
+
+@pytest.mark.parametrize(
+    ("household_pairs", "siblings", "ruled_out"),
+    [(18, 0, False), (19, 0, True), (2712, 39, True), (2322, 53, True), (11801, 9593, False), (28024, 4101, False)],
+)
+def test_a_family_in_one_household_is_one_person_when_siblings_are_few_among_its_pairs(
+    household_pairs: int, siblings: int, ruled_out: bool
+) -> None:
+    assert HouseholdCensus(siblings=siblings, household_pairs=household_pairs).rules_out_other_members is ruled_out
+
+
+@pytest.mark.parametrize(
+    ("twins_pattern", "same_day", "other_day", "ruled_out"),
+    [
+        (40, 17, 2, True),  # names are replaced here, and 17 pairs beside two other-day co-residents
+        (40, 17, 400, False),  # co-residents enough to hold them by chance (400/365 ≈ 1.1 of 17)
+        (40, 0, 0, False),  # nothing to judge
+        (10, 17, 2, False),  # the twins' pattern not shown to be one person: names are not replaced here
+    ],
+)
+def test_renamed_pairs_are_one_person_where_names_are_replaced_and_chance_cannot_explain_them(
+    twins_pattern: int, same_day: int, other_day: int, ruled_out: bool
+) -> None:
+    census = HouseholdCensus(twins_pattern, 0, 0, same_day, other_day)
+    assert census.rules_out_strangers is ruled_out
+
+
+def test_a_released_pattern_counts_as_individual_evidence_and_nothing_else_does() -> None:
+    family_only = levels(4, MISSING, MISSING, address=3)
+    renamed = levels(0, 0, 6, address=3)
+    assert not individual_evidence(family_only)[0] and not individual_evidence(renamed)[0]
+    assert individual_evidence(family_only, Release(family_household=True))[0]
+    assert not individual_evidence(family_only, Release(twins=True, renamed=True))[0]
+    assert individual_evidence(renamed, Release(renamed=True))[0]
+    assert not individual_evidence(levels(0, 0, 6, address=2), Release(renamed=True))[0]  # the postcode alone
+    assert not individual_evidence(levels(0, MISSING, MISSING, address=3), Release(family_household=True))[0]
+    census = HouseholdCensus(40, 0, 100, 17, 2)
+    assert census.release() == Release(twins=True, family_household=True, renamed=True)
+    assert HouseholdCensus().release(decided_twins=True) == Release(twins=True)
+
+
+def test_pairs_sharing_a_key_are_all_taken_when_few_and_drawn_evenly_when_many() -> None:
+    keys = np.array([5, 5, 5, 1, 1, 9, 7, 7, 7, 7])
+    a, b = sample_pairs_sharing(keys, np.arange(10), 10, 100, seed=0)
+    assert sorted(zip(a.tolist(), b.tolist())) == [(0, 1), (0, 2), (1, 2), (3, 4), (6, 7), (6, 8), (6, 9), (7, 8), (7, 9), (8, 9)]
+    # a shelter of 400 residents beside 2,000 households of two: 79,800 pairs against 2,000
+    keys = np.concatenate([np.zeros(400, np.int64), np.repeat(np.arange(1, 2001), 2)])
+    a, b = sample_pairs_sharing(keys, np.arange(len(keys)), len(keys), 20_000, seed=1)
+    assert len(a) == 20_000 and bool(np.all(keys[a] == keys[b])) and bool(np.all(a != b))
+    in_shelter = np.count_nonzero(keys[a] == 0) / len(a)
+    assert abs(in_shelter - 79_800 / 81_800) < 0.01
 
 
 @pytest.mark.parametrize(
@@ -83,6 +159,7 @@ def deliver_households(hub: Hub, siblings: int) -> None:
     caritas only, each a sibling of one of the first: same family name and address, born in
     another year and on another day, another given name."""
     rng = random.Random(7)
+    renamed = [_family(random.Random(n)) for n in RENAMED]  # another family name for each
     rows: dict[str, list[str]] = {"caritas": [], "awo": []}
     people = []
     for n in range(PERSONS):
@@ -93,7 +170,14 @@ def deliver_households(hub: Hub, siblings: int) -> None:
         people.append((family, given, born, street, nationality))
         other_given = rng.choice(OTHER_NAMES) if n < PATTERN else given
         rows["caritas"].append(f"C-{n},{family},{given},{born},{sex},{nationality},{street},active,kim")
-        rows["awo"].append(f"A-{n},{family},{other_given},{born},{sex},{nationality},{street},active,kim")
+        if n in FAMILY_ONLY:
+            rows["awo"].append(f"A-{n},{family},,,{sex},{nationality},{street},active,kim")
+        elif n in RENAMED:
+            rows["awo"].append(
+                f"A-{n},{renamed.pop()},{OTHER_NAMES[n % len(OTHER_NAMES)]},{born},{sex},{nationality},{street},active,kim"
+            )
+        else:
+            rows["awo"].append(f"A-{n},{family},{other_given},{born},{sex},{nationality},{street},active,kim")
     for k in range(siblings):
         family, given, born, street, nationality = people[PATTERN + k]
         sibling_born = f"{int(born[:4]) + rng.choice((-4, -3, -2, 2, 3, 4))}-{rng.randint(2, 12):02d}-{rng.randint(2, 28):02d}"
@@ -105,9 +189,9 @@ def deliver_households(hub: Hub, siblings: int) -> None:
     hub.sync()
 
 
-def _linked_pattern_pairs(hub: Hub) -> int:
+def _linked_pattern_pairs(hub: Hub, persons: range = range(PATTERN)) -> int:
     pseudonyms = hub.pseudonyms()
-    return sum(pseudonyms[("caritas", f"C-{n}")] == pseudonyms[("awo", f"A-{n}")] for n in range(PATTERN))
+    return sum(pseudonyms[("caritas", f"C-{n}")] == pseudonyms[("awo", f"A-{n}")] for n in persons)
 
 
 def _census(hub: Hub) -> HouseholdCensus:
@@ -118,8 +202,11 @@ def _census(hub: Hub) -> HouseholdCensus:
 
 def test_an_index_without_siblings_to_hold_its_pattern_pairs_links_them_without_a_decision(hub: Hub) -> None:
     deliver_households(hub, siblings=0)
-    assert _census(hub).rules_out_twins
+    census = _census(hub)
+    assert census.rules_out_twins and census.rules_out_other_members and census.rules_out_strangers
     assert _linked_pattern_pairs(hub) >= PATTERN - 5
+    assert _linked_pattern_pairs(hub, FAMILY_ONLY) >= len(FAMILY_ONLY) - 2
+    assert _linked_pattern_pairs(hub, RENAMED) >= len(RENAMED) - 2
     with hub.sessions() as session:
         assert session.execute(select(ReviewItem).where(ReviewItem.status == "open")).first() is None
 
@@ -128,7 +215,8 @@ def test_an_index_whose_siblings_could_hold_them_as_twins_keeps_them_for_review(
     deliver_households(hub, siblings=120)
     census = _census(hub)
     assert census.siblings > 0 and not census.rules_out_twins
-    assert _linked_pattern_pairs(hub) == 0
+    assert not census.rules_out_other_members and not census.rules_out_strangers
+    assert _linked_pattern_pairs(hub) == _linked_pattern_pairs(hub, FAMILY_ONLY) == _linked_pattern_pairs(hub, RENAMED) == 0
     with hub.sessions() as session:
         assert len(session.execute(select(ReviewItem.id).where(ReviewItem.status == "open")).all()) >= 0.8 * PATTERN
 
