@@ -18,11 +18,14 @@ import pytest
 from sqlalchemy import select
 
 from kim_hub.hub_db.models import ModelVersion, ReviewItem
+from kim_hub.hub_db.online import OnlineIndex
 from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, MISSING
 from kim_hub.linkage.compare_arrays import individual_evidence
+from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.estimate import sample_pairs_sharing
 from kim_hub.linkage.household import HouseholdCensus, Release, household_census, renamed_counts
 from kim_hub.linkage.model import MatchModel
+from kim_hub.mappings.case_summary import Identity, PersonName
 from tests.support import Hub
 
 ADDRESS, PLACE = FIELDS.index("address"), FIELDS.index("birth_place")
@@ -153,11 +156,12 @@ def _family(rng: random.Random) -> str:
     return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3)).capitalize() + "ov"
 
 
-def deliver_households(hub: Hub, siblings: int) -> None:
+def deliver_households(hub: Hub, siblings: int) -> list[tuple[str, str, str, str, str, str]]:
     """PERSONS persons with a record at caritas and one at awo, each at its own address; the
     first PATTERN of them under another given name at awo; then ``siblings`` more persons at
     caritas only, each a sibling of one of the first: same family name and address, born in
-    another year and on another day, another given name."""
+    another year and on another day, another given name. Returns every person's (family name,
+    given name, birth date, street and postcode, nationality, sex)."""
     rng = random.Random(7)
     renamed = [_family(random.Random(n)) for n in RENAMED]  # another family name for each
     rows: dict[str, list[str]] = {"caritas": [], "awo": []}
@@ -167,7 +171,7 @@ def deliver_households(hub: Hub, siblings: int) -> None:
         born = f"{rng.randint(1960, 2005)}-{rng.randint(2, 12):02d}-{rng.randint(2, 28):02d}"
         street = f"Teststraße {n + 1},{rng.randint(40000, 53999)}"  # street and postcode
         sex, nationality = rng.choice("MF"), rng.choice(("SYR", "AFG", "UKR", "IRQ", "TUR"))
-        people.append((family, given, born, street, nationality))
+        people.append((family, given, born, street, nationality, sex))
         other_given = rng.choice(OTHER_NAMES) if n < PATTERN else given
         rows["caritas"].append(f"C-{n},{family},{given},{born},{sex},{nationality},{street},active,kim")
         if n in FAMILY_ONLY:
@@ -179,7 +183,7 @@ def deliver_households(hub: Hub, siblings: int) -> None:
         else:
             rows["awo"].append(f"A-{n},{family},{other_given},{born},{sex},{nationality},{street},active,kim")
     for k in range(siblings):
-        family, given, born, street, nationality = people[PATTERN + k]
+        family, given, born, street, nationality, _sex = people[PATTERN + k]
         sibling_born = f"{int(born[:4]) + rng.choice((-4, -3, -2, 2, 3, 4))}-{rng.randint(2, 12):02d}-{rng.randint(2, 28):02d}"
         sibling_given = rng.choice(OTHER_NAMES)
         sex = rng.choice("MF")
@@ -187,6 +191,25 @@ def deliver_households(hub: Hub, siblings: int) -> None:
     for source, lines in rows.items():
         hub.drop_rows(source, f"{source}.csv", lines, header=HEADER)
     hub.sync()
+    return people
+
+
+@pytest.mark.parametrize(("siblings", "answer"), [(0, "auto"), (120, "review")])
+def test_the_online_index_lets_go_what_the_batch_run_lets_go(hub: Hub, siblings: int, answer: str) -> None:
+    """A third record of a family-only person, asked online: one person where the census let the
+    pattern go, a question for review where siblings keep the rule."""
+    people = deliver_households(hub, siblings)
+    n = FAMILY_ONLY[0]
+    family, _given, _born, address, nationality, sex = people[n]
+    street, postcode = address.split(",")
+    asked = encode_identity(
+        Identity(name=PersonName(family_name=family), sex=sex, nationalities=(nationality,), street=street, postcode=postcode),
+        hub.keys,
+    )
+    with hub.sessions() as session:
+        found = OnlineIndex(session).link(asked, source="diakonie")
+    assert found.status == answer
+    assert found.pseudonym == hub.pseudonyms()[("caritas", f"C-{n}")]
 
 
 def _linked_pattern_pairs(hub: Hub, persons: range = range(PATTERN)) -> int:
