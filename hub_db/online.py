@@ -7,9 +7,10 @@ batch run: candidates from the blocking keys (a key shared by more than ``max_bl
 dropped), Fellegi–Sunter weights with the index's value frequencies, and the clustering's rule
 that a record joins a person only when the *average* weight over all of that person's records
 clears the automatic threshold, the best pair carries individual evidence (or shows a pattern the
-installation let go, ``linkage.household.Release``) and no AZR conflict stands in the way. (A record the batch run would join below the automatic threshold as the
-person's clearly best candidate, ``linkage.cluster``, is answered ``review`` here: that needs
-the person's other candidates.) It only answers: storing the record and linking it for good
+installation let go, ``linkage.household.Release``) and no AZR conflict stands in the way. (A
+record the batch run would join below the automatic threshold as the person's clearly best
+candidate, ``linkage.cluster``, is answered ``review`` here: that needs the person's other
+candidates.) It only answers: storing the record and linking it for good
 stays with the regular (incremental) link run, which may still revise the answer with the
 full picture.
 A question may name the source the record comes from: its pairs then get the prior the batch

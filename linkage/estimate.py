@@ -147,8 +147,8 @@ def sample_pairs_sharing(keys: np.ndarray, rows: np.ndarray, n_rows: int, count:
 
 
 def household_u(levels: np.ndarray) -> dict[str, list[float]]:
-    """u of the household fields among different people who share a family name (the pairs
-    ``household_levels`` selected).
+    """u of the household fields among different people who share a family name (the pairs of
+    ``family_levels`` whose given names differ outright).
 
     Fellegi–Sunter multiplies evidence as if fields were independent. Within a family they are
     not: siblings and cousins share the family name *and* the address, birth place, nationality

@@ -43,16 +43,17 @@ kind of count (``Release``):
   among them (given names differing outright, born on another day) and the twins they could hold
   are other people; if those are at most 1 - ``SAME_SHARE`` of all, a family's records in one
   household are one person here, and the weight decides (FEBRL3 39 siblings in 2,712 household
-  pairs: the rule goes; FEBRL4 53 in 2,322; the held-out sample 9,593 in 11,801: it stays). The
+  pairs: the rule goes; FEBRL4 52 in 2,322; the held-out sample 9,587 in 11,801: it stays). The
   household's u, learnt on the premise that such pairs are different people, then does not apply.
-* **both names differing under the same precise birth date at one address** (street, number and
-  postcode): one person whose names were both replaced, or strangers living together born the
-  same day. The calendar bounds the strangers: of co-residents with other names born on another
-  day, at most one in ``DAYS_IN_YEAR`` would share the day even if all were born the same year. So
-  where the census rules out twins (names are replaced here) and the pattern's pairs far exceed
-  what the co-residents' count allows, the weight decides (FEBRL3 37 pattern pairs beside 2 other-
-  day co-residents, FEBRL4 17 beside 2; the held-out sample 1 beside 1,028, and a shelter of a few
-  hundred residents holds tens of thousands of such pairs).
+* **both names differing under the same precise birth date at one address** (the same street and
+  number, the postcode not differing): one person whose names were both replaced, or strangers
+  living together born the same day. The calendar bounds the strangers: of co-residents with other
+  names born on another day, at most one in ``DAYS_IN_YEAR`` would share the day even if all were
+  born the same year. So where the census rules out twins (names are replaced here) and the
+  pattern's pairs far exceed what the co-residents' count allows, the weight decides (FEBRL3 39
+  pattern pairs beside 0 other-day co-residents, FEBRL4 17 beside 1; the held-out sample 1 beside
+  1,017, and a shelter of a few hundred residents holds tens of thousands of such pairs). The
+  co-residents are drawn evenly over every address's pairs (``linkage.estimate.address_levels``).
 """
 
 from __future__ import annotations
