@@ -29,6 +29,7 @@ from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.home import check_source_name
 
 if TYPE_CHECKING:
+    from kim_hub.hub_db.master_index import HouseholdRules
     from kim_hub.pipeline.review import LinkOutcome, Pending
 
 
@@ -132,6 +133,12 @@ def register(commands: CommandGroup) -> None:
     )
     preview.add_argument("item", type=int, help="review item id")
     add_access_options(preview, "review.preview")
+    review.command(
+        "rules",
+        cmd_review_rules,
+        "Which patterns of household evidence alone link automatically here, and the counts that decided it.",
+        "kim-hub review rules --home /srv/kim-hub",
+    )
 
     erase = commands.command(
         "erase",
@@ -318,6 +325,42 @@ def cmd_review_preview(args: argparse.Namespace) -> int:
         for effect in effects:
             print(f"    {effect.kind:10} to {effect.body:12} person {effect.pseudonym}")
     return EXIT_OK
+
+
+def cmd_review_rules(args: argparse.Namespace) -> int:
+    from kim_hub.pipeline.review import household_rules_of
+
+    for line in household_rules_lines(household_rules_of(home_of(args))):
+        print(line)
+    return EXIT_OK
+
+
+def household_rules_lines(rules: HouseholdRules) -> list[str]:
+    """The three patterns, each let go (the weight decides) or held for review, with its counts."""
+    from kim_hub.linkage.household import SAME_SHARE
+
+    census, decisions, release = rules.census, rules.decisions, rules.release
+
+    def verdict(let_go: bool) -> str:
+        return "links when the weight says so" if let_go else "held for review"
+
+    return [
+        "Household evidence alone (no given name, identifier or, without a given name, precise birth date agreeing)",
+        "links automatically only where this installation's records or reviewers show it is one person",
+        f"(one-person share at least {SAME_SHARE}; docs/operations.md).",
+        f"  twins' pattern (one family name and birth date, other given names): {verdict(release.twins)}",
+        f"    census: {census.twins_pattern} pattern pairs beside {census.siblings} siblings, share {census.one_person_share:.3f}; "
+        f"decisions: {decisions.same} same, {decisions.different} different, share {decisions.one_person_share:.3f}",
+        f"  a family name in one household, no given name agreeing: {verdict(release.family_household)}",
+        f"    census: {census.siblings} siblings in {census.household_pairs} household pairs, share {census.one_member_share:.3f}",
+        f"  both names replaced at one address, the same birth date: {verdict(release.renamed)}",
+        f"    census: {census.renamed_same_day} same-day beside {census.renamed_other_day} other-day co-residents, "
+        f"share {census.renamed_share:.3f}"
+        + ("" if census.rules_out_twins else " (and only where the census lets the twins' pattern go)"),
+        "model version "
+        + ("none yet (the shipped default: every rule holds)" if rules.model_version is None else str(rules.model_version))
+        + "; `kim-hub reestimate` counts again",
+    ]
 
 
 def cmd_erase(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.default_model import MIN_RECORDS_TO_ESTIMATE, default_model
 from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.estimate import estimate
-from kim_hub.linkage.household import NOTHING_RELEASED, HouseholdDecisions, Release, household_decisions
+from kim_hub.linkage.household import NOTHING_RELEASED, HouseholdCensus, HouseholdDecisions, Release, household_decisions
 from kim_hub.linkage.incremental import recluster_scope
 from kim_hub.linkage.learnt_names import MIN_PERSONS, Evidence, LearntNames, identifier_evidence, records_holding
 from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
@@ -275,6 +275,31 @@ def _cluster_scope(
         must_link=same,
         cannot_link=(lambda a, b: (min(a, b), max(a, b)) in different) if different else None,  # none: not asked per pair
     )
+
+
+@dataclass(frozen=True)
+class HouseholdRules:
+    """What the model in force counted in the index's households and what the reviewers decided:
+    which patterns of household evidence alone link automatically here (``linkage.household``).
+    Counts only: a data-protection officer can see why the hub links such pairs, or does not."""
+
+    model_version: int | None
+    census: HouseholdCensus
+    decisions: HouseholdDecisions
+
+    @property
+    def release(self) -> Release:
+        return self.census.release(decided_twins=self.decisions.rules_out_twins)
+
+
+def household_rules(session: Session) -> HouseholdRules:
+    """The latest model's census and the decisions on the twins' pattern (the index is read only
+    when there are decisions to compare)."""
+    latest = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
+    census = HouseholdCensus() if latest is None else MatchModel.from_dict(latest.parameters).household_census
+    decided = session.execute(select(ReviewItem.id).where(ReviewItem.status != "open").limit(1)).first()
+    decisions = household_decisions_of(session, load_index(session)) if decided else HouseholdDecisions()
+    return HouseholdRules(None if latest is None else latest.id, census, decisions)
 
 
 def household_decisions_of(session: Session, arr: EncodingArrays) -> HouseholdDecisions:

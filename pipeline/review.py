@@ -36,7 +36,7 @@ from kim_hub.exchange.decision_effects import Effect
 from kim_hub.hub_db.audit_log import person_objects, record_objects, review_object
 from kim_hub.hub_db.decision_preview import preview
 from kim_hub.hub_db.legal_basis import HeldPersons
-from kim_hub.hub_db.master_index import LinkOutcome
+from kim_hub.hub_db.master_index import HouseholdRules, LinkOutcome, household_rules
 from kim_hub.hub_db.review import DECISIONS, REASONS, UNDO, WITHHELD, ItemScope, Pending, ReviewEntry, list_items
 from kim_hub.hub_db.review_pending import SecondReviewerError, confirm, item_touches_sent, pending_decisions, reject, submit
 from kim_hub.pipeline.audit import record_read
@@ -291,6 +291,13 @@ def preview_review(
             detail = {**(context or {}), "choices": list(choices), "effects": sum(len(e) for e in effects.values())}
             record_read(sessions, config, "review.preview", objects, access, detail)
     return DecisionPreview(four_eyes, effects)
+
+
+def household_rules_of(home: HubHome) -> HouseholdRules:
+    """Which patterns of household evidence alone link automatically in this home, with the
+    counts that decided it (``hub_db.master_index.household_rules``; no person-level data)."""
+    with open_sessions(home) as sessions, sessions() as session:
+        return household_rules(session)
 
 
 def _choices(entry: ReviewEntry) -> tuple[str, ...]:

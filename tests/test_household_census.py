@@ -27,6 +27,7 @@ from kim_hub.linkage.household import HouseholdCensus, Release, household_census
 from kim_hub.linkage.model import MatchModel
 from kim_hub.mappings.case_summary import Identity, PersonName
 from tests.support import Hub
+from tests.support.cli import run_cli
 
 ADDRESS, PLACE = FIELDS.index("address"), FIELDS.index("birth_place")
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,consent_recipients\n"
@@ -230,6 +231,8 @@ def test_an_index_without_siblings_to_hold_its_pattern_pairs_links_them_without_
     assert _linked_pattern_pairs(hub) >= PATTERN - 5
     assert _linked_pattern_pairs(hub, FAMILY_ONLY) >= len(FAMILY_ONLY) - 2
     assert _linked_pattern_pairs(hub, RENAMED) >= len(RENAMED) - 2
+    shown = run_cli("review", "rules", home=hub.path).stdout
+    assert shown.count("links when the weight says so") == 3 and "held for review" not in shown
     with hub.sessions() as session:
         assert session.execute(select(ReviewItem).where(ReviewItem.status == "open")).first() is None
 
@@ -240,6 +243,8 @@ def test_an_index_whose_siblings_could_hold_them_as_twins_keeps_them_for_review(
     assert census.siblings > 0 and not census.rules_out_twins
     assert not census.rules_out_other_members and not census.rules_out_strangers
     assert _linked_pattern_pairs(hub) == _linked_pattern_pairs(hub, FAMILY_ONLY) == _linked_pattern_pairs(hub, RENAMED) == 0
+    shown = run_cli("review", "rules", home=hub.path).stdout
+    assert shown.count("held for review") == 3 and f"{census.siblings} siblings in {census.household_pairs} household pairs" in shown
     with hub.sessions() as session:
         assert len(session.execute(select(ReviewItem.id).where(ReviewItem.status == "open")).all()) >= 0.8 * PATTERN
 
