@@ -244,7 +244,9 @@ def test_an_index_whose_siblings_could_hold_them_as_twins_keeps_them_for_review(
     assert not census.rules_out_other_members and not census.rules_out_strangers
     assert _linked_pattern_pairs(hub) == _linked_pattern_pairs(hub, FAMILY_ONLY) == _linked_pattern_pairs(hub, RENAMED) == 0
     shown = run_cli("review", "rules", home=hub.path).stdout
-    assert shown.count("held for review") == 3 and f"{census.siblings} siblings in {census.household_pairs} household pairs" in shown
+    assert (
+        shown.count("held for review") == 3 and f"{census.siblings} siblings in {census.household_pairs} household pairs" in shown
+    )
     with hub.sessions() as session:
         assert len(session.execute(select(ReviewItem.id).where(ReviewItem.status == "open")).all()) >= 0.8 * PATTERN
 
