@@ -158,11 +158,12 @@ def _family(rng: random.Random) -> str:
 
 
 def deliver_households(hub: Hub, siblings: int) -> list[tuple[str, str, str, str, str, str]]:
-    """PERSONS persons with a record at caritas and one at awo, each at its own address; the
-    first PATTERN of them under another given name at awo; then ``siblings`` more persons at
-    caritas only, each a sibling of one of the first: same family name and address, born in
-    another year and on another day, another given name. Returns every person's (family name,
-    given name, birth date, street and postcode, nationality, sex)."""
+    """PERSONS persons with a record at caritas and one at awo, each at its own address; at awo
+    the first PATTERN of them under another given name, those of FAMILY_ONLY without given name
+    and birth date, those of RENAMED under other given and family names; then ``siblings`` more
+    persons at caritas only, each a sibling of one of the first: same family name and address,
+    born in another year and on another day, another given name. Returns every person's (family
+    name, given name, birth date, street and postcode, nationality, sex)."""
     rng = random.Random(7)
     renamed = [_family(random.Random(n)) for n in RENAMED]  # another family name for each
     rows: dict[str, list[str]] = {"caritas": [], "awo": []}
