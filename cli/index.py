@@ -29,8 +29,7 @@ from kim_hub.core.errors import ConfigError
 from kim_hub.pipeline.home import check_source_name
 
 if TYPE_CHECKING:
-    from kim_hub.hub_db.master_index import HouseholdRules
-    from kim_hub.pipeline.review import LinkOutcome, Pending
+    from kim_hub.pipeline.review import HouseholdRules, LinkOutcome, Pending
 
 
 def register(commands: CommandGroup) -> None:
