@@ -346,7 +346,8 @@ def household_rules_lines(rules: HouseholdRules) -> list[str]:
     return [
         "Household evidence alone (no given name, identifier or, without a given name, precise birth date agreeing)",
         "links automatically only where this installation's records or reviewers show it is one person",
-        f"(one-person share at least {SAME_SHARE}; docs/operations.md).",
+        f"(one-person share at least {SAME_SHARE}; docs/operations.md)."
+        + ("" if rules.census_decides else " The census decides nothing here: [linkage] household_census = false."),
         f"  twins' pattern (one family name and birth date, other given names): {verdict(release.twins)}",
         f"    census: {census.twins_pattern} pattern pairs beside {census.siblings} siblings, share {census.one_person_share:.3f}; "
         f"decisions: {decisions.same} same, {decisions.different} different, share {decisions.one_person_share:.3f}",

@@ -51,6 +51,7 @@ class LinkPolicy:
     review_probability: float = DEFAULT_REVIEW_PROBABILITY
     reestimate_growth: float = 0.2
     name_equivalence_persons: int = MIN_PERSONS  # linkage.learnt_names; 0: nothing is learnt
+    household_census: bool = True  # may the model's census let household evidence alone go (linkage.household)?
 
     def thresholds(self) -> Thresholds:
         return Thresholds.from_probabilities(self.auto_link_probability, self.review_probability)
@@ -96,7 +97,9 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
         params, version = _store_new_model(session, arr, _new_parameters(session, arr))
     # the reviewers' decisions or the index's own households (the model's census) may show that
     # a pattern of household evidence alone is one person here (linkage.household)
-    released = params.household_census.release(decided_twins=household_decisions_of(session, arr).rules_out_twins)
+    released = HouseholdRules(
+        version, params.household_census, household_decisions_of(session, arr), policy.household_census
+    ).release
     if released:  # pairs a rule held back and the model would link: their records again
         pending = pending | _held_back_by_released_rules(session, arr, policy, released)
         records = f"{len(pending)} records"
@@ -286,20 +289,23 @@ class HouseholdRules:
     model_version: int | None
     census: HouseholdCensus
     decisions: HouseholdDecisions
+    census_decides: bool = True  # hub.toml's [linkage] household_census
 
     @property
     def release(self) -> Release:
+        if not self.census_decides:
+            return Release(twins=self.decisions.rules_out_twins)
         return self.census.release(decided_twins=self.decisions.rules_out_twins)
 
 
-def household_rules(session: Session) -> HouseholdRules:
+def household_rules(session: Session, policy: LinkPolicy = LinkPolicy()) -> HouseholdRules:
     """The latest model's census and the decisions on the twins' pattern (the index is read only
     when there are decisions to compare)."""
     latest = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
     census = HouseholdCensus() if latest is None else MatchModel.from_dict(latest.parameters).household_census
     decided = session.execute(select(ReviewItem.id).where(ReviewItem.status != "open").limit(1)).first()
     decisions = household_decisions_of(session, load_index(session)) if decided else HouseholdDecisions()
-    return HouseholdRules(None if latest is None else latest.id, census, decisions)
+    return HouseholdRules(None if latest is None else latest.id, census, decisions, policy.household_census)
 
 
 def household_decisions_of(session: Session, arr: EncodingArrays) -> HouseholdDecisions:

@@ -300,6 +300,11 @@ class LinkageConfig(BaseModel):
         ge=0,
         description="learn two given names as one (a call name) once pairs of this many persons confirm it; 0: never",
     )
+    household_census: bool = Field(
+        default=True,
+        description="let household evidence alone link where the index's own census shows it is one person "
+        "(linkage.household); false: only reviewers' decisions on the twins' pattern let anything go",
+    )
 
 
 class SchedulesConfig(BaseModel):
@@ -731,6 +736,11 @@ def render_config(config: HubConfig) -> str:
         "# reviewers' decisions or AZR numbers with family name and birth date confirm them for this",
         "# many persons, and no pair shows them as two persons; 0 never learns.",
         f"name_equivalence_persons = {config.linkage.name_equivalence_persons}",
+        "# Household evidence alone (a family name in one household, the twins' pattern, both names",
+        "# replaced at one address) links when the weight says so only where the index's own",
+        "# households show such pairs are one person (`kim-hub review rules`); false never lets the",
+        "# census decide (reviewers' decisions on the twins' pattern still can).",
+        f"household_census = {str(config.linkage.household_census).lower()}",
         "",
         "[exchange]",
         "# The foreigners authority is inbound only unless this route is opened here AND a",

@@ -298,8 +298,9 @@ def preview_review(
 def household_rules_of(home: HubHome) -> HouseholdRules:
     """Which patterns of household evidence alone link automatically in this home, with the
     counts that decided it (``hub_db.master_index.household_rules``; no person-level data)."""
-    with open_sessions(home) as sessions, sessions() as session:
-        return household_rules(session)
+    config = home.load_config()
+    with open_sessions(home, config) as sessions, sessions() as session:
+        return household_rules(session, link_policy(config))
 
 
 def _choices(entry: ReviewEntry) -> tuple[str, ...]:

@@ -238,6 +238,20 @@ def test_an_index_without_siblings_to_hold_its_pattern_pairs_links_them_without_
         assert session.execute(select(ReviewItem).where(ReviewItem.status == "open")).first() is None
 
 
+def test_an_installation_that_switched_the_census_off_keeps_every_rule(hub: Hub) -> None:
+    """[linkage] household_census = false: the same households as above, counted as before, but
+    nothing links on household evidence alone; the reviewers' decisions are all that can."""
+    linkage = hub.config.linkage.model_copy(update={"household_census": False})
+    hub.config = hub.config.model_copy(update={"linkage": linkage})
+    hub.home.save_config(hub.config)
+    assert "household_census = false" in (hub.path / "hub.toml").read_text(encoding="utf-8")
+    deliver_households(hub, siblings=0)
+    assert _census(hub).rules_out_twins  # counted, not used
+    assert _linked_pattern_pairs(hub) == _linked_pattern_pairs(hub, FAMILY_ONLY) == _linked_pattern_pairs(hub, RENAMED) == 0
+    shown = run_cli("review", "rules", home=hub.path).stdout
+    assert shown.count("held for review") == 3 and "household_census = false" in shown
+
+
 def test_an_index_whose_siblings_could_hold_them_as_twins_keeps_them_for_review(hub: Hub) -> None:
     deliver_households(hub, siblings=120)
     census = _census(hub)
