@@ -358,7 +358,11 @@ def household_rules_lines(rules: HouseholdRules) -> list[str]:
         f"share {census.renamed_share:.3f}"
         + ("" if census.rules_out_twins else " (and only where the census lets the twins' pattern go)"),
         "model version "
-        + ("none yet (the shipped default: every rule holds)" if rules.model_version is None else str(rules.model_version))
+        + (
+            "none of its own yet (the shipped default: the census decides nothing)"
+            if rules.model_version is None
+            else str(rules.model_version)
+        )
         + "; `kim-hub reestimate` counts again",
     ]
 

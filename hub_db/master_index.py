@@ -300,12 +300,14 @@ class HouseholdRules:
 
 def household_rules(session: Session, policy: LinkPolicy = LinkPolicy()) -> HouseholdRules:
     """The latest model's census and the decisions on the twins' pattern (the index is read only
-    when there are decisions to compare)."""
+    when there are decisions to compare). A small index runs on the shipped default model, whose
+    counts are of the data it was made from, not of this index: no model of its own, no census."""
     latest = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
-    census = HouseholdCensus() if latest is None else MatchModel.from_dict(latest.parameters).household_census
+    own = latest if latest is not None and latest.record_count > 0 else None
+    census = HouseholdCensus() if own is None else MatchModel.from_dict(own.parameters).household_census
     decided = session.execute(select(ReviewItem.id).where(ReviewItem.status != "open").limit(1)).first()
     decisions = household_decisions_of(session, load_index(session)) if decided else HouseholdDecisions()
-    return HouseholdRules(None if latest is None else latest.id, census, decisions, policy.household_census)
+    return HouseholdRules(None if own is None else own.id, census, decisions, policy.household_census)
 
 
 def household_decisions_of(session: Session, arr: EncodingArrays) -> HouseholdDecisions:

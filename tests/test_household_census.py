@@ -26,8 +26,10 @@ from kim_hub.linkage.estimate import sample_pairs_sharing
 from kim_hub.linkage.household import HouseholdCensus, Release, household_census, renamed_counts
 from kim_hub.linkage.model import MatchModel
 from kim_hub.mappings.case_summary import Identity, PersonName
+from kim_hub.pipeline.web_users import add_user
 from tests.support import Hub
 from tests.support.cli import run_cli
+from tests.support.web import PASSWORD, main_of, signed_in
 
 ADDRESS, PLACE = FIELDS.index("address"), FIELDS.index("birth_place")
 HEADER = "record_id,family_name,given_names,birth_date,sex,nationality,street,postcode,case_status,consent_recipients\n"
@@ -234,6 +236,11 @@ def test_an_index_without_siblings_to_hold_its_pattern_pairs_links_them_without_
     assert _linked_pattern_pairs(hub, RENAMED) >= len(RENAMED) - 2
     shown = run_cli("review", "rules", home=hub.path).stdout
     assert shown.count("links when the weight says so") == 3 and "held for review" not in shown
+    for name, role in (("anna", "reviewer"), ("cora", "coordinator"), ("aron", "auditor")):
+        add_user(hub.home, name, role, PASSWORD)
+        page = main_of(signed_in(hub, name).get("/linkage-rules").text)
+        assert page.count("verknüpft, wenn das Gewicht es sagt") == 3 and "zur Prüfung zurückgehalten" not in page
+    assert f"{census.siblings} Geschwisterpaare unter {census.household_pairs} Haushaltspaaren" in page
     with hub.sessions() as session:
         assert session.execute(select(ReviewItem).where(ReviewItem.status == "open")).first() is None
 
@@ -250,6 +257,9 @@ def test_an_installation_that_switched_the_census_off_keeps_every_rule(hub: Hub)
     assert _linked_pattern_pairs(hub) == _linked_pattern_pairs(hub, FAMILY_ONLY) == _linked_pattern_pairs(hub, RENAMED) == 0
     shown = run_cli("review", "rules", home=hub.path).stdout
     assert shown.count("held for review") == 3 and "household_census = false" in shown
+    add_user(hub.home, "aron", "auditor", PASSWORD)
+    page = main_of(signed_in(hub, "aron").get("/linkage-rules", params={"lang": "en"}).text)
+    assert page.count("held for review") == 3 and "household_census = false" in page
 
 
 def test_an_index_whose_siblings_could_hold_them_as_twins_keeps_them_for_review(hub: Hub) -> None:

@@ -188,6 +188,8 @@ def test_a_page_outside_the_role_or_the_body_answers_like_a_page_that_does_not_e
         (operator, "/review"),
         (operator, f"/review/{items['caritas']}"),
         (operator, "/receipts/caritas"),
+        (operator, "/linkage-rules"),  # the household rules: reviewers, coordinators, the auditor
+        (provider, "/linkage-rules"),
         (signed_in(hub, "ben"), f"/review/{items['across']}"),  # ben is granted caritas only
     ):
         answer = client.get(path)
@@ -197,6 +199,16 @@ def test_a_page_outside_the_role_or_the_body_answers_like_a_page_that_does_not_e
     for path in ("/review", "/no-such-page", "/receipts/caritas"):  # not signed in: sent to sign in, existing or not
         answer = stranger.get(path)
         assert (answer.status_code, answer.headers["location"]) == (303, "/sign-in")
+
+
+def test_a_small_index_shows_its_household_rules_held_and_no_census_of_its_own(hub: Hub) -> None:
+    """Under MIN_RECORDS_TO_ESTIMATE records the hub runs on the shipped default model, whose
+    counts are not this index's: the page says so and shows every rule held (the counts at zero)."""
+    review_home(hub)
+    accounts(hub)
+    page = main_of(signed_in(hub, "anna").get("/linkage-rules").text)
+    assert page.count("zur Prüfung zurückgehalten") == 3 and "Noch kein eigenes Modell" in page
+    assert "0 Geschwisterpaare unter 0 Haushaltspaaren" in page
 
 
 def test_a_provider_sees_its_own_receipts_and_the_view_is_audited_by_id(hub: Hub) -> None:

@@ -4,7 +4,8 @@ page that does not exist or is not the user's.
 Routes: sign-in and start (``routes_account``), the reviewer's queue and pairs (``routes_review``),
 the reviewer's worklist: take, release, postpone (``routes_worklist``), a provider's receipts and the
 operator's sources (``routes_bodies``), a provider's upload page (``routes_upload``), the coordinator's worklists, report and monitoring export
-(``routes_coordinator``), the auditor's audit log (``routes_audit``), and mounted under ``/api/v1``
+(``routes_coordinator``), the auditor's audit log (``routes_audit``), the household rules for
+reviewers, coordinators and the auditor (``routes_linkage``), and mounted under ``/api/v1``
 the providers' HTTP API (``web.api``), which answers in JSON, never with a page. A 404 and a 405 (a page
 asked for by the wrong method) get the same not-found page, and the view is logged; a visitor
 who is not signed in is sent to sign in instead, from any address, existing or not.
@@ -37,6 +38,7 @@ from kim_hub.web import (
     routes_audit,
     routes_bodies,
     routes_coordinator,
+    routes_linkage,
     routes_oidc,
     routes_review,
     routes_upload,
@@ -83,6 +85,7 @@ def create_app(home: HubHome) -> FastAPI:
         routes_upload,
         routes_coordinator,
         routes_audit,
+        routes_linkage,
     ):
         app.include_router(routes.router)
     app.mount(API_PREFIX, create_api(home))  # the providers' API: its own application and OpenAPI document

@@ -1,8 +1,8 @@
 """Accessibility of the web application's pages, checked by axe-core in a real browser (issue 21:
 "accessible, checked automatically"): one walk through every kind of page (sign-in, the second
-factor's code step, start, review queue, pair, postponed items, receipts, the upload page and the
-receipt of an upload, sources, the coordinator's gaps and transitions with a district's list,
-the monitoring export, the audit log, not found), axe-core
+factor's code step, start, review queue, pair, postponed items, the household rules, receipts,
+the upload page and the receipt of an upload, sources, the coordinator's gaps and transitions with
+a district's list, the monitoring export, the audit log, not found), axe-core
 injected into each (tests/support/accessibility.py), and no violation of impact serious or
 critical allowed. Moderate and minor findings are printed.
 
@@ -79,6 +79,9 @@ def test_every_page_of_the_walk_has_no_serious_accessibility_violation(
     check(page, "pair")
     page.goto(f"{base}/review/postponed")
     check(page, "postponed")
+    page.goto(f"{base}/linkage-rules")
+    expect(page.get_by_role("heading", name="Haushaltsregeln")).to_be_visible()
+    check(page, "linkage-rules")
     page.goto(f"{base}/no-such-page")
     check(page, "not-found")
     # the check can fail: an image without a text alternative and a field without a label, added
@@ -128,5 +131,5 @@ def test_every_page_of_the_walk_has_no_serious_accessibility_violation(
         for name, violations in found.items()
         for line in summary(name, [v for v in violations if v["impact"] in FAILING_IMPACTS])
     ]
-    assert len(found) == 18
+    assert len(found) == 19
     assert serious == []
