@@ -126,6 +126,17 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     return LoadedIndex(arrays, digests, ~usable, segments, set_aside)
 
 
+def load_records(session: Session, record_pks: np.ndarray) -> EncodingArrays:
+    """Just these records' encodings as columns, opened from what is stored (the snapshot is not
+    read): for a question about a few records, where loading the whole index would cost seconds
+    and gigabytes at a million. A sealed encoding that does not open counts as one without identity,
+    as in ``load``."""
+    wanted = np.unique(record_pks)
+    rows = list(_stored_rows(session, wanted, total=4 * len(wanted) + 4))  # by IN lists: few rows
+    arrays, _unopened = _open_and_parse(_with_keys(session, rows))
+    return arrays
+
+
 def body_numbers(sources: Iterable[str]) -> dict[str, int]:
     """Each source's body number: its position among the sorted source names."""
     return {name: code for code, name in enumerate(sorted(set(sources)))}

@@ -97,9 +97,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
         params, version = _store_new_model(session, arr, _new_parameters(session, arr))
     # the reviewers' decisions or the index's own households (the model's census) may show that
     # a pattern of household evidence alone is one person here (linkage.household)
-    released = HouseholdRules(
-        version, params.household_census, household_decisions_of(session, arr), policy.household_census
-    ).release
+    released = household_release(session, arr, params.household_census, policy)
     if released:  # pairs a rule held back and the model would link: their records again
         pending = pending | _held_back_by_released_rules(session, arr, policy, released)
         records = f"{len(pending)} records"
@@ -305,9 +303,19 @@ def household_rules(session: Session, policy: LinkPolicy = LinkPolicy()) -> Hous
     latest = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
     own = latest if latest is not None and latest.record_count > 0 else None
     census = HouseholdCensus() if own is None else MatchModel.from_dict(own.parameters).household_census
-    decided = session.execute(select(ReviewItem.id).where(ReviewItem.status != "open").limit(1)).first()
-    decisions = household_decisions_of(session, load_index(session)) if decided else HouseholdDecisions()
+    decided = session.execute(select(ReviewItem.record_a, ReviewItem.record_b).where(ReviewItem.status != "open")).all()
+    decisions = HouseholdDecisions()
+    if decided:  # the decided pairs' records only: the whole index would cost seconds and gigabytes
+        records = np.array([record for pair in decided for record in pair], dtype=np.int64)
+        arr = learnt_names.stored(session).applied(index_snapshot.load_records(session, records))
+        decisions = household_decisions_of(session, arr)
     return HouseholdRules(None if own is None else own.id, census, decisions, policy.household_census)
+
+
+def household_release(session: Session, arr: EncodingArrays, census: HouseholdCensus, policy: LinkPolicy) -> Release:
+    """What the model's census and the reviewers' decisions let go here, as hub.toml allows: what
+    the batch run and the online index both go by."""
+    return HouseholdRules(None, census, household_decisions_of(session, arr), policy.household_census).release
 
 
 def household_decisions_of(session: Session, arr: EncodingArrays) -> HouseholdDecisions:

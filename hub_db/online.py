@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from kim_hub.hub_db import learnt_names
 from kim_hub.hub_db.index_snapshot import body_numbers
-from kim_hub.hub_db.master_index import HouseholdRules, LinkPolicy, current_model, household_decisions_of, load_index
+from kim_hub.hub_db.master_index import LinkPolicy, current_model, household_release, load_index
 from kim_hub.hub_db.models import Link, Person, SourceRecord
 from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK
 from kim_hub.linkage.blocking_arrays import block_keys
@@ -53,11 +53,10 @@ class OnlineIndex:
     def __init__(self, session: Session, policy: LinkPolicy = LinkPolicy(), max_block: int = DEFAULT_MAX_BLOCK) -> None:
         self.learnt = learnt_names.stored(session)  # applied to the index by load_index, and to each asked record
         self.arr = load_index(session, self.learnt)
-        model, version = current_model(session, self.arr, policy)
+        model, _version = current_model(session, self.arr, policy)
         self.model = model
         # the patterns of household evidence alone let go here, as the batch run lets them go
-        decisions = household_decisions_of(session, self.arr)
-        self.released = HouseholdRules(version, model.household_census, decisions, policy.household_census).release
+        self.released = household_release(session, self.arr, model.household_census, policy)
         self.thresholds = policy.thresholds()
         self.max_block = max_block
         self.keys, self.rows = block_keys(self.arr)

@@ -14,7 +14,7 @@ from kim_hub.hub_db.models import ReviewItem
 from kim_hub.linkage.compare import DATE, FAMILY, FIELDS, GIVEN, MISSING
 from kim_hub.linkage.compare_arrays import individual_evidence
 from kim_hub.linkage.household import HouseholdDecisions, Release, household_decisions, household_pattern
-from kim_hub.pipeline.review import decide_review
+from kim_hub.pipeline.review import decide_review, household_rules_of
 from tests.support import Hub
 
 FAMILIES = "Haddad Testova Rahimi Okafor Bondarenko Nasser Kovalenko Hussaini Yilmaz Mansour Petrenko Darwish".split()
@@ -95,6 +95,8 @@ def test_after_eighteen_same_decisions_the_pairs_the_rule_held_back_link(hub: Hu
     assert open_items(hub) == []  # the 18th: the four still waiting link without a decision
     pseudonyms = hub.pseudonyms()
     assert all(pseudonyms[("caritas", f"C-{n}")] == pseudonyms[("awo", f"A-{n}")] for n in range(22))
+    rules = household_rules_of(hub.home)  # the decided pairs' records read alone, not the whole index
+    assert rules.decisions == HouseholdDecisions(18, 0) and rules.release.twins
 
 
 def test_twins_decided_as_different_keep_the_rule(hub: Hub) -> None:
@@ -104,3 +106,4 @@ def test_twins_decided_as_different_keep_the_rule(hub: Hub) -> None:
     for item in waiting[1:19]:
         decide_review(hub.home, item, "same", "fields_agree")
     assert open_items(hub) == waiting[19:]  # 18 same beside 1 different: (18+1)/(19+2) < 0.95
+    assert household_rules_of(hub.home).decisions == HouseholdDecisions(18, 1)
