@@ -5,8 +5,8 @@
 A generated population (every source's export, read and mapped by the hub's own code) is encoded
 under one master key with scheme 1 (plain Bloom filters) and scheme 2 (diffused,
 ``linkage.keyed``), alternately, ``--repeat`` times: the encoding with cold caches (as a fresh
-worker process starts), the stored JSON read into columns (``linkage.columnar.from_json_rows``,
-what a link run does with records it has no snapshot of), and every candidate pair of blocking
+worker process starts), the stored form read into columns (``linkage.columnar.from_opened_rows``
+of ``linkage.encoding_bytes.pack``, what a link run does with records it has no snapshot of), and every candidate pair of blocking
 compared (``linkage.compare_arrays.compare_pairs``). The same code runs both schemes, so the
 difference is the scheme's. Beside them, what sealing at rest costs (``linkage.sealed``): each
 stored encoding sealed and opened again, and its sealed size. Medians and maxima go to stdout and to
@@ -27,9 +27,10 @@ from pathlib import Path
 
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays
-from kim_hub.linkage.columnar import from_json_rows
+from kim_hub.linkage.columnar import from_opened_rows
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.encode import encode_identity, forget_cached_encodings
+from kim_hub.linkage.encoding_bytes import forget_cached_packing, pack
 from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, EncodingKeys
 from kim_hub.mappings.case_summary import CaseSummary, Identity
 from kim_hub.mappings.provider_csv import map_provider_row
@@ -52,10 +53,12 @@ def identities(persons: int, seed: int) -> list[Identity]:
 
 def measure(people: list[Identity], keys: EncodingKeys) -> dict[str, float]:
     forget_cached_encodings()
+    forget_cached_packing()
     started = time.perf_counter()
     encodings = [encode_identity(identity, keys) for identity in people]
     encode = time.perf_counter() - started
-    texts = [(i, e.to_json()) for i, e in enumerate(encodings)]
+    json_bytes = sum(len(e.to_json()) for e in encodings) / len(encodings)  # the form earlier releases stored
+    texts = [(i, pack(e)) for i, e in enumerate(encodings)]
     started = time.perf_counter()
     sealed = [keys.seal_encoding(text, "bench", f"{i:016x}") for i, text in texts]
     seal = time.perf_counter() - started
@@ -64,7 +67,7 @@ def measure(people: list[Identity], keys: EncodingKeys) -> dict[str, float]:
     open_ = time.perf_counter() - started
     assert opened == texts
     started = time.perf_counter()
-    arrays = from_json_rows(texts)
+    arrays = from_opened_rows(texts)
     load = time.perf_counter() - started
     a, b = candidate_pair_arrays(arrays)
     started = time.perf_counter()
@@ -75,7 +78,8 @@ def measure(people: list[Identity], keys: EncodingKeys) -> dict[str, float]:
         "load_us_per_record": load / len(people) * 1e6,
         "compare_ns_per_pair": compare / max(len(a), 1) * 1e9,
         "pairs": float(len(a)),
-        "json_bytes_per_record": sum(len(t) for _i, t in texts) / len(texts),
+        "json_bytes_per_record": json_bytes,
+        "packed_bytes_per_record": sum(len(t) for _i, t in texts) / len(texts),
         "seal_us_per_record": seal / len(people) * 1e6,
         "open_us_per_record": open_ / len(people) * 1e6,
         "sealed_bytes_per_record": sum(len(s) for s in sealed) / len(sealed),
@@ -119,7 +123,8 @@ def main() -> int:
             f"scheme {scheme}: encode {summary['encode_us_per_record']['median']:.1f} µs/record, "
             f"load {summary['load_us_per_record']['median']:.1f} µs/record, "
             f"compare {summary['compare_ns_per_pair']['median']:.0f} ns/pair ({summary['pairs']['median']:.0f} pairs), "
-            f"JSON {summary['json_bytes_per_record']['median']:.0f} B/record; sealing at rest "
+            f"stored {summary['packed_bytes_per_record']['median']:.0f} B/record (as JSON: "
+            f"{summary['json_bytes_per_record']['median']:.0f}); sealing at rest "
             f"{summary['seal_us_per_record']['median']:.1f} µs/record, opening {summary['open_us_per_record']['median']:.1f} "
             f"µs/record, sealed {summary['sealed_bytes_per_record']['median']:.0f} B/record (medians of {args.repeat})"
         )

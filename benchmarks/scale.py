@@ -51,6 +51,9 @@ from kim_hub.synth import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 DELTA_SHARE = 0.01
+# The exports lay in the inbox for ten minutes before the sync, so they are taken at the first look
+# (a file that settled only just gets a second look a second later, per source: connectors.drop_folder).
+DELIVERED_AGO_S = 600
 
 
 def peak_rss_mb() -> float:
@@ -100,7 +103,7 @@ def _rss_kb(pid: int) -> int:
 
 
 def deliver_all(drops: Path, home: HubHome) -> None:
-    past = time.time() - 60
+    past = time.time() - DELIVERED_AGO_S
     for path in (drops / "inbox").rglob("*.csv"):
         target = home.inbox(path.parent.name) / path.name
         target.write_bytes(path.read_bytes())
@@ -112,7 +115,7 @@ def make_delta(drops: Path, home: HubHome, seed: int) -> int:
     rng = random.Random(seed)
     fresh = Path(tempfile.mkdtemp(prefix="delta-", dir=drops.parent))  # removed with the work dir
     generate(fresh, max(1, int(count_persons(drops) * DELTA_SHARE)), seed + 1000, day=None)
-    past = time.time() - 60
+    past = time.time() - DELIVERED_AGO_S
     rows = 0
     for path in sorted((drops / "inbox").rglob("*.csv")):
         raw = path.read_bytes()

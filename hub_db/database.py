@@ -19,12 +19,13 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the hub database; SQLite gets WAL, foreign keys, a busy timeout and secure delete."""
+    """An engine for the hub database; SQLite gets 16 KB pages (when new), WAL, foreign keys, a busy timeout and secure delete."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            sqlite_page_size(dbapi_connection, _record)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -35,6 +36,15 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def sqlite_page_size(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """A new SQLite database gets 16 KB pages (an existing one keeps its own): a record's row is
+    about 2.3 KB, so a 4 KB page holds one and leaves 1.7 KB empty; a 16 KB page holds seven.
+    Also set by the migrations' engine (``migrations/env.py``), which makes the database file."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA page_size=16384")
+    cursor.close()
 
 
 def checkpoint(engine: Engine) -> None:

@@ -41,8 +41,9 @@ from kim_hub.core.errors import ConfigError, FatalError
 from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of
-from kim_hub.linkage.columnar import NONE, EncodingArrays, from_json_rows
+from kim_hub.linkage.columnar import NONE, EncodingArrays, from_opened_rows
 from kim_hub.linkage.encode import RecordEncoding
+from kim_hub.linkage.encoding_bytes import pack
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.sealed import SealBrokenError, is_sealed
 from kim_hub.runtime.memory import return_freed_memory
@@ -254,7 +255,7 @@ def _assemble(ids: np.ndarray, sources: list[tuple[EncodingArrays, np.ndarray, n
     """One array set for ``ids`` filled column by column from (arrays, rows, positions) sources;
     each source column is released once copied, so the peak is the result plus one column."""
     if not sources:
-        sources = [(from_json_rows([]), np.empty(0, np.int64), np.empty(0, np.int64))]
+        sources = [(from_opened_rows([]), np.empty(0, np.int64), np.empty(0, np.int64))]
     out: dict[str, np.ndarray] = {}
     for name in _COLUMNS:
         columns = [getattr(arrays, name) for arrays, _rows, _pos in sources]
@@ -314,7 +315,7 @@ def _open_and_parse(chunk: Chunk) -> tuple[EncodingArrays, list[int]]:
     rows, keys = chunk
     unopened: list[int] = []
 
-    def opened(pk: int, stored: str, key_id: str, source: str, content_hash: str) -> str:
+    def opened(pk: int, stored: str, key_id: str, source: str, content_hash: str) -> bytes | str:
         if not is_sealed(stored):
             return stored
         try:
@@ -323,13 +324,13 @@ def _open_and_parse(chunk: Chunk) -> tuple[EncodingArrays, list[int]]:
             unopened.append(pk)
             return _without_identity(key_id)
 
-    arrays = from_json_rows((pk, opened(pk, *rest)) for pk, *rest in rows)
+    arrays = from_opened_rows((pk, opened(pk, *rest)) for pk, *rest in rows)
     return arrays, unopened
 
 
-def _without_identity(key_id: str) -> str:
+def _without_identity(key_id: str) -> bytes:
     """The encoding of a record the index knows nothing of: no name, date, place or identifier."""
-    return RecordEncoding(key_id, (), None, None, (), None, None, None, None, (), None).to_json()
+    return pack(RecordEncoding(key_id, (), None, None, (), None, None, None, None, (), None))
 
 
 def _read_segments(session: Session) -> list[Segment]:

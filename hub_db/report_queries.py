@@ -10,7 +10,6 @@ the birth date's precision and placeholder flag, and sex — never a token.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from kim_hub.hub_db.models import IngestFile, Link, Person, RecordEvent, RejectedRow, ReviewItem, SourceRecord
 from kim_hub.hub_db.review import list_items
 from kim_hub.hub_db.sealed_encodings import opener
+from kim_hub.linkage.encoding_bytes import as_dict
 from kim_hub.linkage.sealed import SealBrokenError
 from kim_hub.reporting.facts import DeliveryFact, EventFact, HubFacts, RecordFact, RejectionFact, ReviewFact
 
@@ -77,15 +77,17 @@ def record_facts(session: Session) -> list[RecordFact]:
     return facts
 
 
-def _opened(open_stored: Callable[[str, str, str, str], str], stored: str, key_id: str, source: str, content_hash: str) -> str:
-    """A record's encoding as JSON; empty when it has none or it does not open (the link run sets
-    such a record aside: the report counts it without fields)."""
+def _opened(
+    open_stored: Callable[[str, str, str, str], bytes], stored: str, key_id: str, source: str, content_hash: str
+) -> dict[str, Any]:
+    """A record's encoding as plain data (``encoding_bytes.as_dict``); empty when it has none or
+    it does not open (the link run sets such a record aside: the report counts it without fields)."""
     if not stored:
-        return ""
+        return {}
     try:
-        return open_stored(stored, key_id, source, content_hash)
+        return as_dict(open_stored(stored, key_id, source, content_hash))
     except SealBrokenError:
-        return ""
+        return {}
 
 
 def _date(value: object) -> dt.date | None:
@@ -100,12 +102,11 @@ def _date(value: object) -> dt.date | None:
 def _record_fact(
     source: str,
     case: dict[str, Any],
-    encoding_json: str,
+    encoding: dict[str, Any],
     pseudonym: str | None,
     link_status: str | None,
     events: tuple[EventFact, ...],
 ) -> RecordFact:
-    encoding = json.loads(encoding_json) if encoding_json else {}
     present = set()
     names = encoding.get("names") or []
     if any(n.get("family") for n in names):

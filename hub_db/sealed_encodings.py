@@ -73,11 +73,11 @@ class KeyRing:
         """Drop the versions held (after a key rotation destroyed one)."""
         self._held.clear()
 
-    def open(self, stored: str, key_id: str, source: str, content_hash: str) -> str:
-        """A record's encoding as JSON: a sealed one opened with its key version, a clear one
-        (stored before sealing) as it is."""
+    def open(self, stored: str, key_id: str, source: str, content_hash: str) -> bytes:
+        """A record's encoding as opened bytes (``encoding_bytes.as_dict`` reads them): a sealed one
+        opened with its key version, a clear one (JSON stored before sealing) as it is."""
         if not is_sealed(stored):
-            return stored
+            return stored.encode("utf-8")
         return self.keys(key_id).open_encoding(stored, source, content_hash)
 
 
@@ -100,12 +100,14 @@ def keyring_of_sessions(sessions: sessionmaker[Session]) -> KeyRing | None:
     return found if isinstance(found, KeyRing) else None
 
 
-def opener(session: Session) -> Callable[[str, str, str, str], str]:
+def opener(session: Session) -> Callable[[str, str, str, str], bytes]:
     """``KeyRing.open`` of the session's ring, asked for only when a sealed encoding is met, so a
     session without keys still reads clear ones."""
 
-    def open_stored(stored: str, key_id: str, source: str, content_hash: str) -> str:
-        return stored if not is_sealed(stored) else keyring_of(session).open(stored, key_id, source, content_hash)
+    def open_stored(stored: str, key_id: str, source: str, content_hash: str) -> bytes:
+        if not is_sealed(stored):
+            return stored.encode("utf-8")
+        return keyring_of(session).open(stored, key_id, source, content_hash)
 
     return open_stored
 
@@ -121,7 +123,7 @@ def seal_clear_encodings(session: Session, ring: KeyRing) -> int:
         chunk = pks[start : start + SEAL_CHUNK]
         rows = session.execute(select(*columns).where(SourceRecord.id.in_(chunk), clear)).all()
         sealed = [
-            {"id": pk, "encoding": ring.keys(key_id).seal_encoding(text, source, content_hash)}
+            {"id": pk, "encoding": ring.keys(key_id).seal_encoding(text.encode("utf-8"), source, content_hash)}
             for pk, text, key_id, source, content_hash in rows
         ]
         session.execute(update(SourceRecord), sealed)

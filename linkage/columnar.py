@@ -15,7 +15,6 @@ multi-valued fields are padded with ``NONE`` to the widest record.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from kim_hub.linkage.encode import DateCode, NameCode, RecordEncoding
+from kim_hub.linkage.encoding_bytes import as_dict
 from kim_hub.linkage.keyed import BLOOM_BITS, PLAIN_BLOOM
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
@@ -208,10 +208,10 @@ def from_encodings(encodings: Mapping[int, RecordEncoding]) -> EncodingArrays:
 
 
 @cyclic_gc_paused()  # a chunk's parsed dicts only pile up until the arrays are built (runtime.gc_pause)
-def from_json_rows(rows: Iterable[tuple[int, str]]) -> EncodingArrays:
-    """Columns straight from stored JSON encodings, without building objects first."""
-    # stdlib json: Bloom filters are 1024-bit integers, which faster parsers turn into floats
-    return _build(sorted(((rid, json.loads(text)) for rid, text in rows), key=lambda item: item[0]))
+def from_opened_rows(rows: Iterable[tuple[int, bytes | str]]) -> EncodingArrays:
+    """Columns straight from opened encodings (binary, or JSON stored by an earlier release:
+    ``linkage.encoding_bytes``), without building objects first."""
+    return _build(sorted(((rid, as_dict(plain)) for rid, plain in rows), key=lambda item: item[0]))
 
 
 def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:

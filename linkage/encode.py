@@ -183,7 +183,11 @@ class RecordEncoding:
 
     @classmethod
     def from_json(cls, text: str) -> RecordEncoding:
-        data = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RecordEncoding:
+        """The object of ``as_dict``'s plain data (also of stored JSON, where the newer fields may be missing)."""
         names = tuple(
             NameCode(
                 family=tuple(tuple(t) for t in n["family"]),

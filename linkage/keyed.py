@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kim_hub.core.errors import ConfigError
 from kim_hub.linkage.record_ids import open_record_id, seal_record_id
-from kim_hub.linkage.sealed import encoding_context, open_bytes, open_text, seal_bytes, seal_text
+from kim_hub.linkage.sealed import encoding_context, open_bytes, open_value, seal_bytes, seal_value
 
 PURPOSES = ("name", "date", "identifier", "place", "address", "bloom", "content", "diffusion", "at-rest")
 BLOOM_BITS = 1024
@@ -109,14 +109,15 @@ class EncodingKeys:
         """The record id in a token of ``source`` made with this key version, else None."""
         return open_record_id(self._record_id_key(), source, token)
 
-    def seal_encoding(self, text: str, source: str, content_hash: str) -> str:
-        """A record's encoding (JSON) sealed for storage (``linkage.sealed``; purpose ``at-rest``),
-        bound to its row's source and content hash."""
-        return seal_text(self.keys["at-rest"], text, encoding_context(source, content_hash))
+    def seal_encoding(self, plain: bytes, source: str, content_hash: str) -> str:
+        """A record's encoding (``linkage.encoding_bytes``; JSON from an earlier release) sealed
+        for storage (``linkage.sealed``; purpose ``at-rest``), bound to its row's source and content hash."""
+        return seal_value(self.keys["at-rest"], plain, encoding_context(source, content_hash))
 
-    def open_encoding(self, stored: str, source: str, content_hash: str) -> str:
-        """The JSON a sealed encoding of this key version holds (SealBrokenError if it is not one)."""
-        return open_text(self.keys["at-rest"], stored, encoding_context(source, content_hash))
+    def open_encoding(self, stored: str, source: str, content_hash: str) -> bytes:
+        """The encoding a sealed value of this key version holds, binary or JSON
+        (``encoding_bytes.as_dict`` reads both; SealBrokenError if it is not one)."""
+        return open_value(self.keys["at-rest"], stored, encoding_context(source, content_hash))
 
     def seal_piece(self, data: bytes, place: bytes) -> bytes:
         """Stored bytes other than one record's (the index snapshot's columns) sealed, bound to ``place``."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from kim_hub.core.rows import Note
 from kim_hub.linkage.encode import encode_identity
+from kim_hub.linkage.encoding_bytes import pack
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import HUB_KEYED_ID, KEYED_RECORD_ID_PREFIX, SEALED_RECORD_ID_PREFIX, CaseSummary
 
@@ -50,7 +51,7 @@ def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bo
         record_id=stored_record_id(summary.case.record_id, keys, summary.case.source),
         case_data=case_data,
         encoding=keys.seal_encoding(
-            encode_identity(summary.identity, keys, azr_authoritative).to_json(), summary.case.source, content_hash
+            pack(encode_identity(summary.identity, keys, azr_authoritative)), summary.case.source, content_hash
         ),
         key_id=keys.key_id,
         content_hash=content_hash,

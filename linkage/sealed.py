@@ -14,11 +14,14 @@ new version, re-seals them too. Whoever holds the key file can also make the key
 name: nothing about the encoding protects against that holder, who is the hub itself.
 
 What a ciphertext still shows is its length. The plaintext is padded (ISO/IEC 7816-4: a 0x80
-byte, then zeros) to a multiple of ``PAD_BLOCK`` bytes and at least ``PAD_FLOOR``: measured on
-4,000 generated persons per source, a stored encoding is 1.2–2.7 KB of JSON, so every one of them
-seals to the same length (at a floor of 2,560 bytes, 5 of 8,732 stood out, and the attack suite
-guessed 2 of them); only encodings beyond the floor (many variant spellings) stand out, in steps
-of ``PAD_BLOCK``. Associated data binds a sealed value to where it belongs (its row's
+byte, then zeros) to a multiple of a block and at least a floor, both set per form of the
+encoding so that nearly every record seals to the same length: the binary form
+(``linkage.encoding_bytes``) to ``PACKED_PAD_BLOCK`` and ``PACKED_PAD_FLOOR`` (measured on the
+generated population: 715 bytes median, 983 the largest of 10,864 records; the floor leaves room
+for a second spelling of a short name), the JSON an earlier release stored to ``PAD_BLOCK`` and
+``PAD_FLOOR`` (1.2–2.7 KB measured; at a floor of 2,560 bytes, 5 of 8,732 stood out, and the
+attack suite guessed 2 of them). Only encodings beyond the floor (many variant spellings) stand
+out, in steps of the block. Associated data binds a sealed value to where it belongs (its row's
 source and keyed content hash; a snapshot piece's place), so a value copied elsewhere does not
 open.
 
@@ -41,8 +44,10 @@ from kim_hub.core.errors import FatalError
 
 SEALED_PREFIX = "gcm1:"
 NONCE_BYTES = 12
-PAD_BLOCK = 512
-PAD_FLOOR = 3072  # above the largest encoding measured (2,673 bytes), so nearly all seal alike
+PAD_BLOCK = 512  # JSON encodings (stored by earlier releases, or left clear and sealed by `kim-hub init`)
+PAD_FLOOR = 3072  # above the largest JSON encoding measured (2,673 bytes), so nearly all seal alike
+PACKED_PAD_BLOCK = 256  # binary encodings (linkage.encoding_bytes)
+PACKED_PAD_FLOOR = 1280  # a third above the largest binary encoding measured (983 bytes)
 _CONTEXT = b"kim-hub/at-rest/v1\x00"
 
 
@@ -61,22 +66,23 @@ def encoding_context(source: str, content_hash: str) -> bytes:
     return b"encoding\x00" + source.encode("utf-8") + b"\x00" + content_hash.encode("ascii")
 
 
-def seal_text(key: bytes, text: str, context: bytes) -> str:
-    """``text`` padded and sealed under ``key``, bound to ``context``: a new nonce each time."""
-    plain = _pad(text.encode("utf-8"))
+def seal_value(key: bytes, plain: bytes, context: bytes) -> str:
+    """A record's encoding (binary, or JSON when it starts with ``{``) padded and sealed under
+    ``key``, bound to ``context``: a new nonce each time."""
+    padded = _pad(plain, *((PAD_FLOOR, PAD_BLOCK) if plain[:1] == b"{" else (PACKED_PAD_FLOOR, PACKED_PAD_BLOCK)))
     nonce = os.urandom(NONCE_BYTES)
-    sealed = _cipher(key).encrypt(nonce, plain, _CONTEXT + context)
+    sealed = _cipher(key).encrypt(nonce, padded, _CONTEXT + context)
     return SEALED_PREFIX + binascii.b2a_base64(nonce + sealed, newline=False).decode("ascii")
 
 
-def open_text(key: bytes, stored: str, context: bytes) -> str:
-    """The text a sealed value holds; SealBrokenError when it does not open here."""
+def open_value(key: bytes, stored: str, context: bytes) -> bytes:
+    """The bytes a sealed value holds; SealBrokenError when it does not open here."""
     try:
         raw = binascii.a2b_base64(stored[len(SEALED_PREFIX) :])  # not strict: a stray character fails the tag anyway
         plain = _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _CONTEXT + context)
     except (binascii.Error, ValueError, InvalidTag):
         raise SealBrokenError("a sealed encoding does not open with its key version") from None
-    return _unpad(plain).decode("utf-8")
+    return _unpad(plain)
 
 
 def seal_bytes(key: bytes, data: bytes, context: bytes) -> bytes:
@@ -100,13 +106,13 @@ def _cipher(key: bytes) -> AESGCM:
     return AESGCM(key)
 
 
-def padded_length(size: int) -> int:
+def padded_length(size: int, floor: int = PAD_FLOOR, block: int = PAD_BLOCK) -> int:
     """The length ``size`` plaintext bytes are padded to (the marker byte included)."""
-    return max(PAD_FLOOR, -(-(size + 1) // PAD_BLOCK) * PAD_BLOCK)
+    return max(floor, -(-(size + 1) // block) * block)
 
 
-def _pad(plain: bytes) -> bytes:
-    return plain + b"\x80" + b"\x00" * (padded_length(len(plain)) - len(plain) - 1)
+def _pad(plain: bytes, floor: int, block: int) -> bytes:
+    return plain + b"\x80" + b"\x00" * (padded_length(len(plain), floor, block) - len(plain) - 1)
 
 
 def _unpad(padded: bytes) -> bytes:

@@ -42,6 +42,7 @@ from kim_hub.hub_db.keystore import create_key, current_key_id, destroy_key, loa
 from kim_hub.hub_db.models import SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of_sessions
 from kim_hub.linkage.encode import forget_cached_encodings
+from kim_hub.linkage.encoding_bytes import forget_cached_packing
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import pseudonymise
 from kim_hub.linkage.record_ids import TOKEN_PREFIX
@@ -101,6 +102,7 @@ def rotate_keys(home: HubHome, config: HubConfig, sessions: sessionmaker[Session
         outcome.records_rekeyed = 0
         outcome.renamed = {}
     forget_cached_encodings()  # nothing derived from the destroyed key stays in this process
+    forget_cached_packing()
     ring = keyring_of_sessions(sessions)
     if ring is not None:
         ring.forget()

@@ -1,63 +1,20 @@
-"""A record's stored encoding is written directly (``RecordEncoding.to_json``) rather than by
-``json.dumps``: every byte must be what json.dumps wrote, or stored encodings and content would
-differ between versions of the hub. Checked on the shipped sample's records and on random ones."""
+"""A record's encoding as JSON (the form earlier releases stored; now stored in binary,
+``tests/test_encoding_bytes.py``) is written directly (``RecordEncoding.to_json``) rather than by
+``json.dumps``: every byte must be what json.dumps wrote, or encodings stored by one version would
+read differently in another. Checked on real records and on random ones."""
 
 from __future__ import annotations
 
 import json
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from kim_hub.linkage.encode import DateCode, NameCode, RecordEncoding, encode_identity
+from kim_hub.linkage.encode import RecordEncoding, encode_identity
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 from tests.support import random_keys
+from tests.support.encodings import encodings
 
-TOKEN = st.integers(min_value=0, max_value=2**63 - 1)
-MAYBE = st.none() | TOKEN
-BLOOM = st.integers(min_value=0, max_value=2**1024 - 1)
-TRIPLES = st.lists(st.tuples(TOKEN, TOKEN, TOKEN), max_size=4).map(tuple)
-NAMES = st.builds(
-    NameCode,
-    family=TRIPLES,
-    given=TRIPLES,
-    family_joined=MAYBE,
-    given_joined=MAYBE,
-    family_bloom=BLOOM,
-    given_bloom=BLOOM,
-    family_bloom_bits=st.none() | st.integers(0, 1024),
-    given_bloom_bits=st.none() | st.integers(0, 1024),
-)
-DATES = st.none() | st.builds(
-    DateCode,
-    ymd=MAYBE,
-    ydm=MAYBE,
-    ym=MAYBE,
-    md=MAYBE,
-    year=TOKEN,
-    precision=st.sampled_from(["day", "month", "year"]) | st.text(max_size=5),
-    placeholder=st.booleans(),
-)
-ENCODINGS = st.builds(
-    RecordEncoding,
-    key_id=st.text(max_size=8),
-    names=st.lists(NAMES, max_size=3).map(tuple),
-    birth_date=DATES,
-    sex=st.none() | st.sampled_from(["M", "F", "X"]) | st.text(max_size=2),
-    nationalities=st.lists(TOKEN, max_size=3).map(tuple),
-    birth_place=st.none() | st.tuples(TOKEN, TOKEN, BLOOM),
-    street=MAYBE,
-    postcode=MAYBE,
-    azr=MAYBE,
-    azr_neighbours=st.lists(TOKEN, max_size=23).map(tuple),
-    jobcenter_no=MAYBE,
-    azr_authoritative=st.booleans(),
-    household=MAYBE,
-    birth_place_bloom_bits=st.none() | st.integers(0, 1024),
-    scheme=st.sampled_from([1, 2]),
-    street_alike=MAYBE,
-    postcode_neighbours=st.lists(TOKEN, max_size=9).map(tuple),
-)
+ENCODINGS = encodings()
 
 
 def _dumped(encoding: RecordEncoding) -> str:

@@ -33,6 +33,7 @@ from kim_hub.linkage.compare import FIELDS, MISSING, compare, individual_evidenc
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.compare_arrays import individual_evidence as individual_evidence_arrays
 from kim_hub.linkage.encode import RecordEncoding, encode_identity
+from kim_hub.linkage.encoding_bytes import unpack
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import BirthDate, CaseData, CaseSummary, Identity, PersonName
 from kim_hub.mappings.identifier_policy import fence_summary, identifier_policy, parse_policy
@@ -91,7 +92,7 @@ def opened_bytes(hub: Hub) -> bytes:
     with hub.sessions() as session:
         ring = keyring_of(session)
         rows = session.execute(select(SourceRecord)).scalars()
-        texts = [ring.open(r.encoding, r.key_id, r.source, r.content_hash).encode() for r in rows]
+        texts = [ring.open(r.encoding, r.key_id, r.source, r.content_hash) for r in rows]
         columns = [
             np.ascontiguousarray(getattr(arrays, f.name)).tobytes()
             for arrays, _digests in index_snapshot._read_segments(session)
@@ -105,10 +106,7 @@ def encodings(hub: Hub, source: str) -> dict[str, RecordEncoding]:
     with hub.sessions() as session:
         ring = keyring_of(session)
         rows = session.execute(select(SourceRecord).where(SourceRecord.source == source)).scalars()
-        return {
-            row.record_id: RecordEncoding.from_json(ring.open(row.encoding, row.key_id, row.source, row.content_hash))
-            for row in rows
-        }
+        return {row.record_id: unpack(ring.open(row.encoding, row.key_id, row.source, row.content_hash)) for row in rows}
 
 
 def notes_by_field(receipt: dict) -> dict[str | None, list[dict]]:

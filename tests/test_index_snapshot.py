@@ -23,7 +23,8 @@ from kim_hub.hub_db.link_queue import enqueue
 from kim_hub.hub_db.master_index import link_pending
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of
-from kim_hub.linkage.columnar import EncodingArrays, from_json_rows
+from kim_hub.linkage.columnar import EncodingArrays, from_opened_rows
+from kim_hub.linkage.encoding_bytes import unpack
 from kim_hub.synth import generate
 from tests.support import Hub
 
@@ -56,7 +57,7 @@ def _truth(session: Session) -> EncodingArrays:
     columns = (SourceRecord.id, SourceRecord.encoding, SourceRecord.key_id, SourceRecord.content_hash, SourceRecord.source)
     rows = session.execute(select(*columns).order_by(SourceRecord.id)).all()
     ring = keyring_of(session)
-    arrays = from_json_rows((pk, ring.open(stored, key_id, source, digest)) for pk, stored, key_id, digest, source in rows)
+    arrays = from_opened_rows((pk, ring.open(stored, key_id, source, digest)) for pk, stored, key_id, digest, source in rows)
     names = sorted({source for *_, source in rows})
     arrays.body = np.array([names.index(source) for *_, source in rows], dtype=np.int16)
     return arrays
@@ -103,7 +104,7 @@ def test_a_record_changed_behind_the_queue_is_read_again(hub: Hub) -> None:
     hub.link()
     with hub.sessions() as session, session.begin():
         first, second = session.execute(select(SourceRecord).order_by(SourceRecord.id).limit(2)).scalars()
-        clear = hub.keys.open_encoding(second.encoding, second.source, second.content_hash)
+        clear = unpack(hub.keys.open_encoding(second.encoding, second.source, second.content_hash)).to_json()
         session.execute(
             update(SourceRecord)
             .where(SourceRecord.id == first.id)

@@ -26,6 +26,7 @@ from kim_hub.hub_db import index_snapshot
 from kim_hub.hub_db.kept_index import keeping
 from kim_hub.hub_db.models import Link, ReviewItem, SourceRecord
 from kim_hub.hub_db.review import decide
+from kim_hub.linkage.encoding_bytes import unpack
 from kim_hub.pipeline.linking import link_policy
 from kim_hub.synth import generate
 from tests.support import Hub
@@ -143,7 +144,8 @@ def test_a_record_changed_behind_the_kept_index_makes_the_next_run_load_afresh(l
             )
             changed = session.execute(others.limit(1)).scalar_one()  # not queued by the decision: a's person's, if any
             donor = session.execute(select(SourceRecord).where(SourceRecord.id == b)).scalar_one()
-            clear = linked.keys.open_encoding(donor.encoding, donor.source, donor.content_hash)  # clear, as stored before sealing
+            opened = linked.keys.open_encoding(donor.encoding, donor.source, donor.content_hash)
+            clear = unpack(opened).to_json()  # clear JSON, as stored before sealing
             session.execute(
                 update(SourceRecord)
                 .where(SourceRecord.id == changed)

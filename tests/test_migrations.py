@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -16,7 +17,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
-from kim_hub.hub_db.database import alembic_config, upgrade
+from kim_hub.hub_db.database import alembic_config, make_engine, upgrade
 from kim_hub.hub_db.models import Base
 
 _RECORD = (
@@ -118,3 +119,18 @@ def test_the_audit_log_migration_seals_the_old_entries_into_their_chains(databas
     assert report.intact, report
     assert [(c.channel, c.entries) for c in report.channels if c.entries] == [("change", 2), ("transfer", 3)]
     engine.dispose()
+
+
+def test_a_new_sqlite_database_gets_16_kb_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    new, old = f"sqlite:///{tmp_path / 'new.db'}", f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(new)  # the migrations make the file
+    engine = create_engine(old)
+    with engine.begin() as connection:  # a database made before, with SQLite's default pages
+        connection.execute(text("CREATE TABLE before_upgrade (id INTEGER)"))
+    engine.dispose()
+    upgrade(old)
+    for url, pages in ((new, 16384), (old, 4096)):
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA page_size").scalar_one() == pages
+        engine.dispose()

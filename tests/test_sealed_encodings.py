@@ -18,8 +18,18 @@ from kim_hub.hub_db.database import alembic_config, session_factory
 from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import AuditEntry, IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import KeyRing, keyring_of
+from kim_hub.linkage.encoding_bytes import as_dict, unpack
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.sealed import PAD_BLOCK, PAD_FLOOR, SealBrokenError, is_sealed, open_text, padded_length, seal_text
+from kim_hub.linkage.sealed import (
+    PACKED_PAD_FLOOR,
+    PAD_BLOCK,
+    PAD_FLOOR,
+    SealBrokenError,
+    is_sealed,
+    open_value,
+    padded_length,
+    seal_value,
+)
 from kim_hub.pipeline.setup import initialise_home
 from tests.support import Hub
 from tests.support.data import GOOD
@@ -27,19 +37,23 @@ from tests.support.data import GOOD
 
 def test_a_sealed_value_opens_only_with_its_key_and_place_and_hides_its_length() -> None:
     key, other = os.urandom(32), os.urandom(32)
-    short, long = '{"names":[]}', '{"names":[' + "1" * 2000 + "]}"
-    first, second = seal_text(key, short, b"here"), seal_text(key, short, b"here")
+    short, long = b'{"names":[]}', b'{"names":[' + b"1" * 2000 + b"]}"
+    first, second = seal_value(key, short, b"here"), seal_value(key, short, b"here")
     assert first != second, "a fresh nonce each time: equal encodings never look equal"
-    assert is_sealed(first) and not is_sealed(short)
-    assert open_text(key, first, b"here") == short and open_text(key, seal_text(key, long, b"here"), b"here") == long
-    assert len(first) == len(seal_text(key, long, b"here")), "both padded to the floor"
+    assert is_sealed(first) and not is_sealed(short.decode())
+    assert open_value(key, first, b"here") == short and open_value(key, seal_value(key, long, b"here"), b"here") == long
+    assert len(first) == len(seal_value(key, long, b"here")), "both padded to the floor"
     for wrong_key, place in ((other, b"here"), (key, b"elsewhere")):
         with pytest.raises(SealBrokenError):
-            open_text(wrong_key, first, place)
+            open_value(wrong_key, first, place)
     tampered = first[:-8] + ("A" if first[-8] != "A" else "B") + first[-7:]
     with pytest.raises(SealBrokenError):
-        open_text(key, tampered, b"here")
+        open_value(key, tampered, b"here")
     assert padded_length(0) == PAD_FLOOR and padded_length(PAD_FLOOR) == PAD_FLOOR + PAD_BLOCK
+    binary_short, binary_long = b"\x01" + b"\x00" * 10, b"\x01" + b"\x00" * (PACKED_PAD_FLOOR - 10)
+    assert len(seal_value(key, binary_short, b"here")) == len(seal_value(key, binary_long, b"here")) < len(first), (
+        "binary encodings pad to their own, lower floor"
+    )
 
 
 def test_the_stored_encodings_are_sealed_and_never_alike(hub: Hub) -> None:
@@ -52,7 +66,7 @@ def test_the_stored_encodings_are_sealed_and_never_alike(hub: Hub) -> None:
         stored = [r.encoding for r in rows]
         assert all(is_sealed(s) for s in stored) and len(set(stored)) == len(stored)
         assert len({len(s) for s in stored}) == 1, "padded alike"
-        opened = {r.record_id: json.loads(keyring_of(session).open(r.encoding, r.key_id, r.source, r.content_hash)) for r in rows}
+        opened = {r.record_id: as_dict(keyring_of(session).open(r.encoding, r.key_id, r.source, r.content_hash)) for r in rows}
         assert opened["C-1"]["names"] == opened["C-9"]["names"], "in memory the tokens are equal, as comparison needs"
         metas = session.execute(select(IndexSegment.data).where(IndexSegment.field == "_meta")).scalars().all()
         assert [json.loads(bytes(m))["sealed_with"] for m in metas] == [hub.keys.key_id]
@@ -127,7 +141,7 @@ def test_a_database_from_before_sealing_is_read_as_it_is_and_sealed_by_init(hub:
     before = hub.pseudonyms()
     with hub.sessions() as session, session.begin():  # as an older release stored them: clear JSON, a clear snapshot
         for record in session.execute(select(SourceRecord)).scalars():
-            record.encoding = hub.keys.open_encoding(record.encoding, record.source, record.content_hash)
+            record.encoding = unpack(hub.keys.open_encoding(record.encoding, record.source, record.content_hash)).to_json()
         session.execute(delete(IndexSegment))
     with hub.sessions() as session:
         arrays = index_snapshot.load(session).arrays  # read as it is: no key needed for clear JSON

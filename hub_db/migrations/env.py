@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config, event, pool
 
+from kim_hub.hub_db.database import sqlite_page_size
 from kim_hub.hub_db.models import Base
 
 config = context.config
@@ -21,6 +22,8 @@ def run_migrations_online() -> None:
     connectable = engine_from_config(
         config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
     )
+    if connectable.dialect.name == "sqlite":  # the first migration makes the file: with the hub's page size
+        event.listen(connectable, "connect", sqlite_page_size)  # (not its foreign keys: a batch migration copies tables)
     with connectable.connect() as connection:
         context.configure(
             connection=connection,

@@ -42,6 +42,7 @@ from typing import TypeVar
 
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
 from kim_hub.linkage.encode import RecordEncoding
+from kim_hub.linkage.encoding_bytes import unpack
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.pseudonymise import pseudonymise
 from kim_hub.linkage.sealed import is_sealed
@@ -146,7 +147,7 @@ def unseal_as_an_older_release(stored: StoredPopulation) -> None:
     db = sqlite3.connect(stored.database)
     try:
         rows = db.execute("SELECT id, source, encoding, content_hash FROM source_records").fetchall()
-        opened = [(stored.keys.open_encoding(text, source, digest), pk) for pk, source, text, digest in rows]
+        opened = [(unpack(stored.keys.open_encoding(text, source, digest)).to_json(), pk) for pk, source, text, digest in rows]
         db.executemany("UPDATE source_records SET encoding = ? WHERE id = ?", opened)
         db.commit()
     finally:

@@ -1,0 +1,89 @@
+"""The stored binary form of a record's encoding (``linkage.encoding_bytes``): everything the
+encoding holds comes back exactly, JSON stored by an earlier release reads the same, the columns
+built from either are the same, and the form holds no clear value."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import pytest
+from hypothesis import given, settings
+
+from kim_hub.linkage.columnar import from_encodings, from_opened_rows
+from kim_hub.linkage.encode import RecordEncoding, encode_identity
+from kim_hub.linkage.encoding_bytes import as_dict, is_packed, pack, unpack
+from kim_hub.linkage.keyed import EncodingKeys
+from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
+from tests.support import random_keys
+from tests.support.encodings import encodings
+
+IDENTITIES = [
+    Identity(name=PersonName(family_name="Al-Hassan", given_names="Mohammed Ali")),
+    Identity(
+        name=PersonName(family_name="Öztürk", given_names="Ayşe"),
+        variant_names=(PersonName(family_name="Oeztuerk", given_names="Ayse"), PersonName(family_name="Ozturk")),
+        birth_date=BirthDate(year=1990, month=1, day=1, precision="day", placeholder=True),
+        sex="F",
+        nationalities=("TUR", "DEU"),
+        birth_place="İzmir",
+        street="Kölner Straße 12",
+        postcode="51373",
+        azr_number="123456789012",
+        jobcenter_customer_no="962D104711",
+        household_no="96201BG0012345",
+    ),
+    Identity(name=PersonName(family_name="", given_names="Sasha"), birth_date=BirthDate(year=1985, month=6, precision="month")),
+    Identity(name=PersonName()),
+]
+
+
+@settings(max_examples=300)
+@given(encodings(stored_values_only=True))
+def test_every_encoding_comes_back_exactly(encoding: RecordEncoding) -> None:
+    packed = pack(encoding)
+    assert is_packed(packed) and unpack(packed) == encoding
+    assert json.loads(json.dumps(as_dict(packed))) == json.loads(encoding.to_json()), "the same plain data as the JSON"
+
+
+@pytest.mark.parametrize("scheme", [1, 2])
+def test_real_encodings_read_the_same_from_binary_and_from_json(scheme: int) -> None:
+    keys = EncodingKeys.from_master(os.urandom(32), "bytes", scheme=scheme)
+    encoded = {
+        i: encode_identity(identity, keys, authoritative)
+        for i, (identity, authoritative) in enumerate((identity, flag) for identity in IDENTITIES for flag in (False, True))
+    }
+    for encoding in encoded.values():
+        assert unpack(pack(encoding)) == encoding == unpack(encoding.to_json()) == unpack(encoding.to_json().encode())
+    expected = from_encodings(encoded)
+    for stored in (pack, RecordEncoding.to_json):  # binary, and JSON as an earlier release stored it
+        columns = from_opened_rows((i, stored(e)) for i, e in encoded.items())
+        assert all(columns.record(row) == expected.record(row) for row in range(len(encoded)))
+
+
+def test_the_binary_form_is_compact_and_holds_no_clear_value() -> None:
+    keys = random_keys("bytes")
+    encoding = encode_identity(IDENTITIES[1], keys)
+    packed = pack(encoding)
+    assert len(packed) < len(encoding.to_json()) / 2
+    # values of five bytes or more: a shorter one may turn up by chance among a kilobyte of keyed bytes
+    for clear in (
+        b"oztuerk",
+        b"\xc3\x96zt\xc3\xbcrk",
+        b"izmir",
+        b"1990-01",
+        b"51373",
+        b"123456789",
+        b"962d1",
+        b"koelner",
+        b"k\xc3\xb6lner",
+    ):
+        assert clear.lower() not in packed.lower()
+
+
+def test_a_damaged_binary_form_is_refused() -> None:
+    packed = pack(encode_identity(IDENTITIES[1], random_keys("bytes")))
+    for damaged in (packed[:-1], packed + b"\x00"):
+        with pytest.raises((ValueError, struct.error)):
+            as_dict(damaged)
