@@ -5,7 +5,7 @@
 A generated population (every source's export, read and mapped by the hub's own code) is encoded
 under one master key with scheme 1 (plain Bloom filters) and scheme 2 (diffused,
 ``linkage.keyed``), alternately, ``--repeat`` times: the encoding with cold caches (as a fresh
-worker process starts), the stored form read into columns (``linkage.columnar.from_opened_rows``
+worker process starts), the stored form read into columns (``linkage.columnar_packed.from_opened_rows``
 of ``linkage.encoding_bytes.pack``, what a link run does with records it has no snapshot of), and every candidate pair of blocking
 compared (``linkage.compare_arrays.compare_pairs``). The same code runs both schemes, so the
 difference is the scheme's. Beside them, what sealing at rest costs (``linkage.sealed``): each
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kim_hub.connectors.provider_csv import ProviderCsvConnector
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays
-from kim_hub.linkage.columnar import from_opened_rows
+from kim_hub.linkage.columnar_packed import from_opened_rows
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.encode import encode_identity, forget_cached_encodings
 from kim_hub.linkage.encoding_bytes import forget_cached_packing, pack

@@ -41,7 +41,8 @@ from kim_hub.core.errors import ConfigError, FatalError
 from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of
-from kim_hub.linkage.columnar import NONE, EncodingArrays, from_opened_rows
+from kim_hub.linkage.columnar import NONE, EncodingArrays
+from kim_hub.linkage.columnar_packed import from_opened_rows
 from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.encoding_bytes import pack
 from kim_hub.linkage.keyed import EncodingKeys

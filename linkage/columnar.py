@@ -22,9 +22,7 @@ from typing import Any
 import numpy as np
 
 from kim_hub.linkage.encode import DateCode, NameCode, RecordEncoding
-from kim_hub.linkage.encoding_bytes import as_dict
 from kim_hub.linkage.keyed import BLOOM_BITS, PLAIN_BLOOM
-from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 NONE = -1
 WORDS = BLOOM_BITS // 64
@@ -207,11 +205,10 @@ def from_encodings(encodings: Mapping[int, RecordEncoding]) -> EncodingArrays:
     return _build([(rid, encodings[rid].as_dict()) for rid in sorted(encodings)])
 
 
-@cyclic_gc_paused()  # a chunk's parsed dicts only pile up until the arrays are built (runtime.gc_pause)
-def from_opened_rows(rows: Iterable[tuple[int, bytes | str]]) -> EncodingArrays:
-    """Columns straight from opened encodings (binary, or JSON stored by an earlier release:
-    ``linkage.encoding_bytes``), without building objects first."""
-    return _build(sorted(((rid, as_dict(plain)) for rid, plain in rows), key=lambda item: item[0]))
+def from_dicts(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:
+    """Columns of encodings as plain data (``encoding_bytes.as_dict``), in ascending id order,
+    without building objects first (binary encodings: ``columnar_packed``, all at once)."""
+    return _build(sorted(items, key=lambda item: item[0]))
 
 
 def _build(items: list[tuple[int, dict[str, Any]]]) -> EncodingArrays:

@@ -6,12 +6,14 @@ records spent half its minute reading the JSON back (``json.loads`` alone 32 µs
 the ingest wrote 4 GB to the database. Here every token is 8 bytes, every filter 128, the small
 fields one byte each: about a third of the size, read back with ``struct`` in a few microseconds.
 
-Layout (little-endian): a head (``_HEAD``: marker byte 1, scheme, flags, the counts of names,
-nationalities and neighbour tokens, sex and date precision), the key version's id, the scalar
-tokens (``_SCALARS``, ``NONE`` for a missing one), the birth place's Bloom filter and set bits
-when there is a place, the token lists, then per spelling of the name ``_NAME`` and its tokens
-and two filters. JSON always starts with ``{``, so the first byte tells the two forms apart:
-encodings stored as JSON by an earlier release are read as they are (``as_dict``).
+Layout (little-endian): a head of fixed size (``HEAD``: marker byte 1, scheme, flags, the counts
+of names, nationalities and neighbour tokens, sex, date precision, the key id's length, the scalar
+tokens with ``NONE`` for a missing one, the birth place's set bits (-1: none kept) and its Bloom
+filter, zeros without a place), the token lists, per spelling of the name ``NAME`` and its tokens
+and two filters, and last the key version's id. The head's fixed size lets a whole chunk of
+records be read into columns at once (``linkage.columnar_packed``). JSON always starts with
+``{``, so the first byte tells the two forms apart: encodings stored as JSON by an earlier
+release are read as they are (``as_dict``).
 
 Nothing here is clear identity: the bytes hold exactly what the JSON held, keyed tokens and keyed
 filters, and they are stored only sealed (``linkage.sealed``).
@@ -33,13 +35,13 @@ PRECISIONS = ("day", "month", "year")
 UNSET = 255  # sex or precision not given
 BLOOM_BYTES = 128  # keyed.BLOOM_BITS // 8
 
-_HEAD = struct.Struct(
-    "<BBBHHHHBBB"
-)  # marker, scheme, flags, names, nationalities, azr nb, postcode nb, sex, precision, key id length
-_SCALARS = struct.Struct("<13q")  # ymd ydm ym md year place_c place_s street postcode street_alike azr jobcenter household
-_NAME = struct.Struct("<HHqqii")  # family tokens, given tokens, family joined, given joined, set bits of each filter (-1: plain)
-_BITS = struct.Struct("<i")
-_HAS_DATE, _PLACEHOLDER, _AZR_AUTHORITATIVE, _HAS_PLACE, _PLACE_BITS = 1, 2, 4, 8, 16
+# marker, scheme, flags, names, nationalities, azr nb, postcode nb, sex, precision, key id length;
+# ymd ydm ym md year place_c place_s street postcode street_alike azr jobcenter household;
+# the place's set bits (-1: a plain filter or none), the place's filter
+HEAD = struct.Struct("<BBBHHHHBBB13qi128s")
+NAME = struct.Struct("<HHqqii")  # family tokens, given tokens, family joined, given joined, set bits of each filter (-1: plain)
+HAS_DATE, PLACEHOLDER, AZR_AUTHORITATIVE, HAS_PLACE = 1, 2, 4, 8
+_NO_FILTER = bytes(BLOOM_BYTES)
 
 
 def is_packed(plain: bytes) -> bool:
@@ -51,15 +53,15 @@ def pack(encoding: RecordEncoding) -> bytes:
     """The encoding in its stored binary form."""
     date, place = encoding.birth_date, encoding.birth_place
     flags = (
-        (_HAS_DATE if date is not None else 0)
-        | (_PLACEHOLDER if date is not None and date.placeholder else 0)
-        | (_AZR_AUTHORITATIVE if encoding.azr_authoritative else 0)
-        | (_HAS_PLACE if place is not None else 0)
-        | (_PLACE_BITS if place is not None and encoding.birth_place_bloom_bits is not None else 0)
+        (HAS_DATE if date is not None else 0)
+        | (PLACEHOLDER if date is not None and date.placeholder else 0)
+        | (AZR_AUTHORITATIVE if encoding.azr_authoritative else 0)
+        | (HAS_PLACE if place is not None else 0)
     )
     key_id = encoding.key_id.encode("ascii")
+    place_bits = encoding.birth_place_bloom_bits if place is not None else None
     parts = [
-        _HEAD.pack(
+        HEAD.pack(
             MARKER,
             encoding.scheme,
             flags,
@@ -70,9 +72,6 @@ def pack(encoding: RecordEncoding) -> bytes:
             SEXES.index(encoding.sex) if encoding.sex is not None else UNSET,
             PRECISIONS.index(date.precision) if date is not None else UNSET,
             len(key_id),
-        ),
-        key_id,
-        _SCALARS.pack(
             _opt(date.ymd) if date else NONE,
             _opt(date.ydm) if date else NONE,
             _opt(date.ym) if date else NONE,
@@ -86,16 +85,15 @@ def pack(encoding: RecordEncoding) -> bytes:
             _opt(encoding.azr),
             _opt(encoding.jobcenter_no),
             _opt(encoding.household),
+            -1 if place_bits is None else place_bits,
+            _NO_FILTER if place is None else _bloom_bytes(place[2]),
         ),
+        _tokens(encoding.nationalities),
+        _tokens(encoding.azr_neighbours),
+        _tokens(encoding.postcode_neighbours),
+        *(_name_bytes(name) for name in encoding.names),
+        key_id,
     ]
-    if place is not None:
-        parts.append(_bloom_bytes(place[2]))
-        if encoding.birth_place_bloom_bits is not None:
-            parts.append(_BITS.pack(encoding.birth_place_bloom_bits))
-    parts.append(_tokens(encoding.nationalities))
-    parts.append(_tokens(encoding.azr_neighbours))
-    parts.append(_tokens(encoding.postcode_neighbours))
-    parts.extend(_name_bytes(name) for name in encoding.names)
     return b"".join(parts)
 
 
@@ -115,20 +113,11 @@ def unpack(plain: bytes | str) -> RecordEncoding:
 
 
 def _unpack(data: bytes) -> dict[str, Any]:
-    _marker, scheme, flags, n_names, n_nat, n_azr, n_postcode, sex, precision, key_length = _HEAD.unpack_from(data, 0)
-    at = _HEAD.size
-    key_id = data[at : at + key_length].decode("ascii")
-    at += key_length
-    ymd, ydm, ym, md, year, place_c, place_s, street, postcode, alike, azr, jobcenter, household = _SCALARS.unpack_from(data, at)
-    at += _SCALARS.size
-    place: tuple[int, int, int] | None = None
-    place_bits = None
-    if flags & _HAS_PLACE:
-        place = (place_c, place_s, int.from_bytes(data[at : at + BLOOM_BYTES], "little"))
-        at += BLOOM_BYTES
-        if flags & _PLACE_BITS:
-            (place_bits,) = _BITS.unpack_from(data, at)
-            at += _BITS.size
+    head = HEAD.unpack_from(data, 0)
+    _marker, scheme, flags, n_names, n_nat, n_azr, n_postcode, sex, precision, key_length = head[:10]
+    ymd, ydm, ym, md, year, place_c, place_s, street, postcode, alike, azr, jobcenter, household = head[10:23]
+    place_bits, place_filter = head[23:]
+    at = HEAD.size
     nationalities = _struct(n_nat).unpack_from(data, at)
     at += 8 * n_nat
     azr_neighbours = _struct(n_azr).unpack_from(data, at)
@@ -137,8 +126,8 @@ def _unpack(data: bytes) -> dict[str, Any]:
     at += 8 * n_postcode
     names = []
     for _ in range(n_names):
-        n_family, n_given, family_joined, given_joined, family_bits, given_bits = _NAME.unpack_from(data, at)
-        at += _NAME.size
+        n_family, n_given, family_joined, given_joined, family_bits, given_bits = NAME.unpack_from(data, at)
+        at += NAME.size
         family = _struct(3 * n_family).unpack_from(data, at)
         at += 24 * n_family
         given = _struct(3 * n_given).unpack_from(data, at)
@@ -156,10 +145,11 @@ def _unpack(data: bytes) -> dict[str, Any]:
             }
         )
         at += 2 * BLOOM_BYTES
-    if at != len(data):
+    if at + key_length != len(data):
         raise ValueError("a stored encoding is longer or shorter than its layout")
+    has_place = bool(flags & HAS_PLACE)
     return {
-        "key_id": key_id,
+        "key_id": data[at:].decode("ascii"),
         "names": names,
         "birth_date": {
             "ymd": _none(ymd),
@@ -168,21 +158,21 @@ def _unpack(data: bytes) -> dict[str, Any]:
             "md": _none(md),
             "year": year,
             "precision": PRECISIONS[precision],
-            "placeholder": bool(flags & _PLACEHOLDER),
+            "placeholder": bool(flags & PLACEHOLDER),
         }
-        if flags & _HAS_DATE
+        if flags & HAS_DATE
         else None,
         "sex": None if sex == UNSET else SEXES[sex],
         "nationalities": nationalities,
-        "birth_place": place,
+        "birth_place": (place_c, place_s, int.from_bytes(place_filter, "little")) if has_place else None,
         "street": _none(street),
         "postcode": _none(postcode),
         "azr": _none(azr),
         "azr_neighbours": azr_neighbours,
         "jobcenter_no": _none(jobcenter),
-        "azr_authoritative": bool(flags & _AZR_AUTHORITATIVE),
+        "azr_authoritative": bool(flags & AZR_AUTHORITATIVE),
         "household": _none(household),
-        "birth_place_bloom_bits": place_bits,
+        "birth_place_bloom_bits": None if place_bits < 0 or not has_place else place_bits,
         "scheme": scheme,
         "street_alike": _none(alike),
         "postcode_neighbours": postcode_neighbours,
@@ -192,7 +182,7 @@ def _unpack(data: bytes) -> dict[str, Any]:
 def _name_bytes(name: NameCode) -> bytes:
     return b"".join(
         (
-            _NAME.pack(
+            NAME.pack(
                 len(name.family),
                 len(name.given),
                 _opt(name.family_joined),

@@ -16,7 +16,8 @@ import pytest
 
 from kim_hub.linkage.blocking import candidate_pairs
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays, candidate_pair_pieces
-from kim_hub.linkage.columnar import EncodingArrays, from_encodings, from_opened_rows
+from kim_hub.linkage.columnar import EncodingArrays, from_encodings
+from kim_hub.linkage.columnar_packed import from_opened_rows
 from kim_hub.linkage.compare import compare, identifiers_conflict, individual_evidence
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.compare_arrays import identifiers_conflict as conflicts

@@ -1,17 +1,23 @@
 """The stored binary form of a record's encoding (``linkage.encoding_bytes``): everything the
 encoding holds comes back exactly, JSON stored by an earlier release reads the same, the columns
-built from either are the same, and the form holds no clear value."""
+read from binary encodings in bulk (``linkage.columnar_packed``) are cell for cell those built
+record by record from the same data, and the form holds no clear value."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import struct
+from dataclasses import fields
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kim_hub.linkage.columnar import from_encodings, from_opened_rows
+from kim_hub.linkage.columnar import EncodingArrays, from_dicts, from_encodings
+from kim_hub.linkage.columnar_packed import from_opened_rows
 from kim_hub.linkage.encode import RecordEncoding, encode_identity
 from kim_hub.linkage.encoding_bytes import as_dict, is_packed, pack, unpack
 from kim_hub.linkage.keyed import EncodingKeys
@@ -87,3 +93,19 @@ def test_a_damaged_binary_form_is_refused() -> None:
     for damaged in (packed[:-1], packed + b"\x00"):
         with pytest.raises((ValueError, struct.error)):
             as_dict(damaged)
+
+
+@settings(max_examples=60)
+@given(st.lists(encodings(stored_values_only=True), min_size=1, max_size=6), st.randoms())
+def test_columns_of_binary_encodings_are_cell_for_cell_those_of_their_plain_data(
+    drawn: list[RecordEncoding], rnd: random.Random
+) -> None:
+    ids = rnd.sample(range(1000), len(drawn))
+    expected = from_dicts([(i, e.as_dict()) for i, e in zip(ids, drawn, strict=True)])
+    binary = from_opened_rows((i, pack(e)) for i, e in zip(ids, drawn, strict=True))
+    mixed = from_opened_rows((i, pack(e) if i % 2 else e.to_json()) for i, e in zip(ids, drawn, strict=True))
+    for columns in (binary, mixed):
+        for field in fields(EncodingArrays):
+            got, want = getattr(columns, field.name), getattr(expected, field.name)
+            assert got.dtype == want.dtype and got.shape == want.shape, field.name
+            np.testing.assert_array_equal(got, want, err_msg=field.name)

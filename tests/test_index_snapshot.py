@@ -23,7 +23,8 @@ from kim_hub.hub_db.link_queue import enqueue
 from kim_hub.hub_db.master_index import link_pending
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of
-from kim_hub.linkage.columnar import EncodingArrays, from_opened_rows
+from kim_hub.linkage.columnar import EncodingArrays
+from kim_hub.linkage.columnar_packed import from_opened_rows
 from kim_hub.linkage.encoding_bytes import unpack
 from kim_hub.synth import generate
 from tests.support import Hub
