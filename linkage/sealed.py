@@ -17,8 +17,8 @@ What a ciphertext still shows is its length. The plaintext is padded (ISO/IEC 78
 byte, then zeros) to a multiple of a block and at least a floor, both set per form of the
 encoding so that nearly every record seals to the same length: the binary form
 (``linkage.encoding_bytes``) to ``PACKED_PAD_BLOCK`` and ``PACKED_PAD_FLOOR`` (measured on the
-generated population: 715 bytes median, 983 the largest of 10,864 records; the floor leaves room
-for a second spelling of a short name), the JSON an earlier release stored to ``PAD_BLOCK`` and
+generated population: 839 bytes median, 983 the largest of 10,864 records; a second spelling of
+the name adds about 330), the JSON an earlier release stored to ``PAD_BLOCK`` and
 ``PAD_FLOOR`` (1.2–2.7 KB measured; at a floor of 2,560 bytes, 5 of 8,732 stood out, and the
 attack suite guessed 2 of them). Only encodings beyond the floor (many variant spellings) stand
 out, in steps of the block. Associated data binds a sealed value to where it belongs (its row's
@@ -47,7 +47,7 @@ NONCE_BYTES = 12
 PAD_BLOCK = 512  # JSON encodings (stored by earlier releases, or left clear and sealed by `kim-hub init`)
 PAD_FLOOR = 3072  # above the largest JSON encoding measured (2,673 bytes), so nearly all seal alike
 PACKED_PAD_BLOCK = 256  # binary encodings (linkage.encoding_bytes)
-PACKED_PAD_FLOOR = 1280  # a third above the largest binary encoding measured (983 bytes)
+PACKED_PAD_FLOOR = 1280  # about 30 % above the largest binary encoding measured (983 bytes)
 _CONTEXT = b"kim-hub/at-rest/v1\x00"
 
 
