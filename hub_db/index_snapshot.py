@@ -1,7 +1,8 @@
 """The index kept in columnar form between link runs, so a run does not re-parse every encoding.
 
-Reading a stored encoding back from JSON is slow (1024-bit Bloom integers parse slowly): about a
-minute per million records on every link run and every online index load. The
+Opening and reading every stored encoding again would cost every link run and every online index
+load (a minute per million records when they were JSON; still seconds now that they are binary
+and read in bulk, ``linkage.columnar_packed``). The
 snapshot keeps the columns of ``linkage.columnar.EncodingArrays`` as raw array bytes in the
 database (table ``index_segments``), written inside the link run's own transaction: it commits or
 rolls back with the links it describes, on SQLite and PostgreSQL alike, so a crash cannot leave a
@@ -10,7 +11,7 @@ snapshot newer than the records.
 It is a cache, never the record of truth. Every load checks it row by row against
 ``source_records`` (id, key id, a digest of the keyed content hash, the link queue): rows of
 records that are gone are dropped; rows whose record changed (re-delivered, re-keyed after a key
-rotation, queued for linking) or that the snapshot lacks are read from JSON again. A snapshot that
+rotation, queued for linking) or that the snapshot lacks are read from their stored encodings again. A snapshot that
 cannot be read (other format, missing or short piece) is ignored and rewritten whole.
 
 The pieces are sealed (``linkage.sealed``) under the current key version, named in each
@@ -54,7 +55,7 @@ FORMAT = 2  # 2: every piece sealed (1, clear pieces, is read as unusable and re
 PIECE_BYTES = 32 * 2**20  # one stored piece of a column: well below SQLite's and PostgreSQL's value limits
 IN_CHUNK = 1000
 UNOPENED_DIGEST = NONE  # kept for a row whose encoding did not open: no content hash's digest (``digest``)
-PARSE_CHUNK = 20_000  # records parsed from JSON at once (their dicts, not the arrays, dominate memory)
+PARSE_CHUNK = 20_000  # stored encodings opened and read into columns at once
 REWRITE_SHARE = 0.2
 MAX_SEGMENTS = 12
 _COLUMNS = [f.name for f in fields(EncodingArrays) if f.name != "body"]  # the body comes from the records' rows
@@ -73,7 +74,7 @@ class LoadedIndex:
 
     arrays: EncodingArrays
     digests: np.ndarray  # int64 per row: digest of the record's content hash when it was read
-    reread: np.ndarray  # bool per row: read from JSON this time (not from the snapshot)
+    reread: np.ndarray  # bool per row: read from its stored encoding this time (not from the snapshot)
     segments: int  # segments the snapshot had (0: none usable)
     # ids of the records whose sealed encoding did not open (a row moved or damaged): in the index
     # without identity, so nothing links to them, and tried again by the next load
@@ -81,7 +82,7 @@ class LoadedIndex:
 
 
 def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
-    """Every stored encoding as columns: the snapshot's rows that are still current, the rest from JSON.
+    """Every stored encoding as columns: the snapshot's rows that are still current, the rest from the records.
 
     ``queued``: the link queue, when the caller has just read it (else it is read here)."""
     current = (  # through the connection: the ORM's row handling doubles a million rows' reading
@@ -113,7 +114,7 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     del parts, winners  # the segments' columns are released one by one while assembling
     stale = ids[~usable]
     rows = _stored_rows(session, stale, n)
-    chunks = iter(lambda: _with_keys(session, list(islice(rows, PARSE_CHUNK))), ([], {}))  # parsed dicts are ~5 KB a record
+    chunks = iter(lambda: _with_keys(session, list(islice(rows, PARSE_CHUNK))), ([], {}))
     workers = worker_processes() if len(stale) >= 2 * PARSE_CHUNK else 1  # a first run parses everything
     unopened: list[int] = []
     for fresh, broken in map_in_processes(_open_and_parse, chunks, workers):
@@ -165,8 +166,8 @@ def save(session: Session, loaded: LoadedIndex) -> None:
     _write_segment(session, last + 1, loaded.arrays.take(rows), loaded.digests[rows])
 
 
-def json_rows_equal(session: Session, arrays: EncodingArrays, record_pks: set[int]) -> bool:
-    """Do these records read from their stored JSON exactly as their rows of ``arrays`` (each
+def stored_rows_equal(session: Session, arrays: EncodingArrays, record_pks: set[int]) -> bool:
+    """Do these records read from their stored encodings exactly as their rows of ``arrays`` (each
     present there)? What ``load`` would read again for queued records, checked against a kept index."""
     if not record_pks:
         return True

@@ -13,7 +13,7 @@ if and only if it is still what a load would give:
   and every link run, of any process, prunes the tokens it saw and adds its own. The kept index
   remembers the tokens as its run left them; other tokens mean another process changed records or
   linked, and the index is loaded afresh;
-* the records waiting for the run, which a load reads again from their JSON, read the same: they
+* the records waiting for the run, which a load reads again from their stored encodings, read the same: they
   are read and compared (a decision queues its two records unchanged).
 
 The kept index is handed over only when the run's transaction commits (a decision's preview runs
@@ -34,7 +34,7 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db.in_lists import chunked
-from kim_hub.hub_db.index_snapshot import LoadedIndex, json_rows_equal
+from kim_hub.hub_db.index_snapshot import LoadedIndex, stored_rows_equal
 from kim_hub.hub_db.models import IndexChange
 from kim_hub.runtime.kept_while_used import KeptWhileUsed
 
@@ -85,7 +85,7 @@ class RunStart:
 
 def begin(session: Session, queued: set[int]) -> RunStart:
     """At the start of a link run (the linking lock held): the marks, and the kept index when it is
-    what ``index_snapshot.load`` would give now, with ``queued`` read again from their JSON."""
+    what ``index_snapshot.load`` would give now, with ``queued`` read again from their stored encodings."""
     marks = read_marks(session)
     if not _KEEPER.active():
         return RunStart(marks, None)
@@ -94,7 +94,7 @@ def begin(session: Session, queued: set[int]) -> RunStart:
     if kept is None or kept.marks != marks:
         _KEEPER.drop(database)  # another process changed records or linked: load afresh
         return RunStart(marks, None)
-    if not json_rows_equal(session, kept.index.loaded.arrays, queued):
+    if not stored_rows_equal(session, kept.index.loaded.arrays, queued):
         return RunStart(marks, None)
     return RunStart(marks, kept.index)
 

@@ -15,6 +15,7 @@ The result is cell for cell what ``columnar._build`` gives from the same encodin
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -67,14 +68,17 @@ assert _HEAD.itemsize == HEAD.size and _NAME.itemsize == NAME.size, "the layout 
 def from_opened_rows(rows: Iterable[tuple[int, bytes | str]]) -> EncodingArrays:
     """Columns straight from opened encodings, in ascending id order: the binary ones all at once
     (``from_packed``), JSON stored by an earlier release record by record (``columnar``)."""
-    ordered = sorted(rows, key=lambda row: row[0])
-    binary = [(rid, plain) for rid, plain in ordered if isinstance(plain, bytes) and is_packed(plain)]
-    if len(binary) == len(ordered):
-        return from_packed([rid for rid, _ in binary], [plain for _, plain in binary])
-    parts = [from_dicts([(rid, as_dict(plain)) for rid, plain in ordered if not (isinstance(plain, bytes) and is_packed(plain))])]
-    if binary:
-        parts.append(from_packed([rid for rid, _ in binary], [plain for _, plain in binary]))
-    joined = concat(parts)
+    binary: list[tuple[int, bytes]] = []
+    plain_data: list[tuple[int, dict[str, Any]]] = []
+    for rid, plain in sorted(rows, key=lambda row: row[0]):
+        if isinstance(plain, bytes) and is_packed(plain):
+            binary.append((rid, plain))
+        else:
+            plain_data.append((rid, as_dict(plain)))
+    packed = from_packed([rid for rid, _ in binary], [plain for _, plain in binary])
+    if not plain_data:
+        return packed
+    joined = concat([from_dicts(plain_data), packed])
     return joined.take(np.argsort(joined.ids, kind="stable"))
 
 
