@@ -353,7 +353,8 @@ class LearntGivenNames(Base):
 
 class IndexChange(Base):
     """A mark that what the index is loaded from changed: written by triggers on ``source_records``
-    (migration 0013), pruned by link runs. Its rows' count and tokens tell a process that keeps the
+    (migration 0013) and, for inserts on SQLite, by the code storing records (``hub_db.index_changes``),
+    pruned by link runs. Its rows' count and tokens tell a process that keeps the
     index loaded (``hub_db.kept_index``) whether it is still current."""
 
     __tablename__ = "index_changes"

@@ -13,12 +13,13 @@ import secrets
 from collections.abc import Set
 from typing import Any
 
-from sqlalchemy import Executable, func, select, update
+from sqlalchemy import Executable, select, update
 from sqlalchemy.orm import Session
 
 from kim_hub.hub_db.bulk_insert import WRITE_CHUNK, DriverInsert, insert_rows
 from kim_hub.hub_db.in_lists import IN_CHUNK, chunked
 from kim_hub.hub_db.models import Link, LinkEvent, Person, table_of
+from kim_hub.hub_db.row_ids import reserve_ids
 from kim_hub.linkage.cluster import Clustering
 from kim_hub.linkage.incremental import AssignmentPlan, plan_assignment
 
@@ -73,26 +74,11 @@ def _pseudonyms_of(session: Session, person_ids: list[int]) -> dict[int, str]:
 
 
 def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
-    """Insert persons; their ids in the order given.
-
-    One executemany, then the ids looked up by their (unique) pseudonyms: INSERT … RETURNING
-    in parameter order runs row by row on SQLite, several times slower for a first run's
-    hundreds of thousands of persons. Many new persons are read back in one scan of the ids
-    above the highest before the insert; any not found there, by their pseudonyms."""
-    if not pseudonyms:
-        return []
+    """Insert persons; their ids in the order given (taken before the insert: ``hub_db.row_ids``)."""
+    ids = reserve_ids(session, table_of(Person), len(pseudonyms))
     now = _utcnow()
-    highest_before = session.execute(select(func.max(Person.id))).scalar() or 0
-    insert_rows(session, table_of(Person), ({"pseudonym": p, "created_at": now} for p in pseudonyms))
-    id_of: dict[str, int] = {}
-    if len(pseudonyms) > 50 * IN_CHUNK:
-        wanted = set(pseudonyms)
-        scan = session.connection().execute(select(Person.id, Person.pseudonym).where(Person.id > highest_before))
-        id_of.update((p, i) for i, p in scan if p in wanted)
-    for chunk in chunked([p for p in pseudonyms if p not in id_of]):
-        found = session.execute(select(Person.id, Person.pseudonym).where(Person.pseudonym.in_(chunk)))
-        id_of.update((p, i) for i, p in found)
-    return [id_of[p] for p in pseudonyms]
+    insert_rows(session, table_of(Person), ({"id": i, "pseudonym": p, "created_at": now} for i, p in zip(ids, pseudonyms)))
+    return list(ids)
 
 
 def _write_links(session: Session, plan: AssignmentPlan, person_of_cluster: dict[int, int]) -> None:

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from kim_hub.core.rows import FileBatch, Located, Note, Rejection
 from kim_hub.hub_db.bulk_insert import insert_rows
+from kim_hub.hub_db.index_changes import mark_inserted
 from kim_hub.hub_db.link_queue import enqueue, enqueue_new
 from kim_hub.hub_db.models import IngestFile, RecordEvent, RejectedRow, RowNote, SourceRecord, table_of
+from kim_hub.hub_db.row_ids import reserve_ids
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord
 
 LOOKUP_CHUNK = 500
@@ -174,27 +176,18 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     if changed:
         session.execute(update(SourceRecord), changed)
     rows = list(fresh.values())
-    insert_rows(session, table_of(SourceRecord), rows)  # INSERT … RETURNING in order would go row by row on SQLite
-    new_ids = _ids_of(session, [(row["source"], row["record_id"]) for row in rows])
+    new_ids = reserve_ids(session, table_of(SourceRecord), len(rows))
+    for pk, row in zip(new_ids, rows):
+        row["id"] = pk
+    insert_rows(session, table_of(SourceRecord), rows)
+    if rows:
+        mark_inserted(session)  # what a trigger per row did (migration 0018)
     enqueue_new(session, new_ids)
     enqueue(session, [row["id"] for row in changed])
     _add_events(session, [(pk, row["case_data"]) for pk, row in zip(new_ids, rows)], new=True)
     _add_events(session, [(row["id"], row["case_data"]) for row in changed], new=False)
     _add_events(session, late, new=False)  # a death reported late is still a death
     return accepted, unchanged
-
-
-def _ids_of(session: Session, keys: list[tuple[str, str]]) -> list[int]:
-    """Primary keys of stored records by (source, record id), in the order given."""
-    found: dict[tuple[str, str], int] = {}
-    for source in {source for source, _record_id in keys}:
-        wanted = [record_id for s, record_id in keys if s == source]
-        for start in range(0, len(wanted), LOOKUP_CHUNK):
-            query = select(SourceRecord.id, SourceRecord.record_id).where(
-                SourceRecord.source == source, SourceRecord.record_id.in_(wanted[start : start + LOOKUP_CHUNK])
-            )
-            found.update(((source, record_id), pk) for pk, record_id in session.execute(query).all())
-    return [found[key] for key in keys]
 
 
 def _add_events(session: Session, stored: list[tuple[int, dict[str, Any]]], new: bool) -> None:

@@ -13,7 +13,8 @@ one indexed read to see:
   elsewhere (a key rotation in the records' marks, a source added in hub.toml, a restore in all
   of them);
 * ``index_changes``: the triggers on ``source_records`` write a random token on every change of a
-  stored record, whoever writes it (migration 0013); a link run replaces the tokens with its own;
+  stored record, whoever writes it (migration 0013; inserts on SQLite mark once per batch,
+  ``hub_db.index_changes``); a link run replaces the tokens with its own;
 * how many records wait for linking (``link_queue``), how far the database follows the erasure
   ledger (``erasure_state``), the newest linkage model (a re-estimation is not audited: it
   changes no person until records are linked under it) and the schema's revision (an upgrade).
