@@ -27,7 +27,7 @@ def enqueue(session: Session, record_pks: Iterable[int]) -> None:
         session.execute(statement, rows)
 
 
-def enqueue_new(session: Session, record_pks: list[int]) -> None:
+def enqueue_new(session: Session, record_pks: Iterable[int]) -> None:
     """Queue records that were just inserted (none of them can be waiting yet): a plain insert."""
     insert_rows(session, _QUEUE, ({"record_id": pk} for pk in record_pks))
 
