@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Set
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Executable, select, update
@@ -82,11 +83,14 @@ def _insert_persons(session: Session, pseudonyms: list[str]) -> list[int]:
 
 
 def _write_links(session: Session, plan: AssignmentPlan, person_of_cluster: dict[int, int]) -> None:
-    """One link per record: new ones inserted, those of records linked before updated."""
+    """One link per record: new ones inserted, those of records linked before updated.
+
+    In the order of the records: the links table is stored by record, so rows in cluster order
+    landed all over it (a first run's million links took 16 s to write instead of 6)."""
     now = _utcnow()
     new = DriverInsert(session, table_of(Link)).prepare(["record_id", "person_id", "status", "score", "updated_at"])
     changed = _BatchedRows(session, update(Link))  # ORM bulk update by primary key
-    for link in plan.links:
+    for link in sorted(plan.links, key=attrgetter("record")):
         person = person_of_cluster[link.cluster]
         if link.relinked:
             changed.append(

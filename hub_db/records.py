@@ -88,9 +88,12 @@ def store_file(
     session.add(ledger)
     session.flush()
     accepted = unchanged = 0
+    # a source's first delivery (every source of a first import): its rows can only meet rows of
+    # this same file, so only those are looked up (2,000 lookups of 500 found nothing in a million)
+    stored_by_this_file: set[str] | None = set() if _holds_nothing(session, source) else None
     for chunk in records:
         if chunk and not rejected_whole:
-            added, same = _upsert(session, chunk, ledger.id)
+            added, same = _upsert(session, chunk, ledger.id, stored_by_this_file)
             accepted, unchanged = accepted + added, unchanged + same
     rows_total = batch.rows_total  # complete only now: the batch's rows may have been a stream
     ledger.unknown_columns = list(batch.unknown_columns)
@@ -130,8 +133,17 @@ def _store_located(
         session.execute(insert(table), chunk)
 
 
-def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: int) -> tuple[int, int]:
+def _holds_nothing(session: Session, source: str) -> bool:
+    """No record of ``source`` is stored."""
+    return session.execute(select(SourceRecord.id).where(SourceRecord.source == source).limit(1)).first() is None
+
+
+def _upsert(
+    session: Session, records: Sequence[PseudonymisedRecord], file_id: int, stored_by_this_file: set[str] | None = None
+) -> tuple[int, int]:
     """Insert new records, replace changed ones; returns (accepted incl. changed, unchanged).
+    ``stored_by_this_file``: when the source held nothing before this file, the record ids its
+    earlier chunks stored (the only ones stored already; kept up to date here), else None.
 
     A row older than the one held changes nothing of the record, but the dated events it carries
     are history and are kept (a death message delivered after a later correction).
@@ -141,8 +153,9 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     """
     existing: dict[tuple[str, str], tuple[int, str, dict[str, Any]]] = {}
     columns = (SourceRecord.id, SourceRecord.source, SourceRecord.record_id, SourceRecord.content_hash, SourceRecord.case_data)
-    for start in range(0, len(records), LOOKUP_CHUNK):
-        chunk = records[start : start + LOOKUP_CHUNK]
+    stored_before = records if stored_by_this_file is None else [r for r in records if r.record_id in stored_by_this_file]
+    for start in range(0, len(stored_before), LOOKUP_CHUNK):
+        chunk = stored_before[start : start + LOOKUP_CHUNK]
         ids = [r.record_id for r in chunk]
         query = select(*columns).where(SourceRecord.source == chunk[0].source, SourceRecord.record_id.in_(ids))
         for pk, source, record_id, content_hash, case_data in session.execute(query).all():
@@ -182,6 +195,8 @@ def _upsert(session: Session, records: Sequence[PseudonymisedRecord], file_id: i
     insert_rows(session, table_of(SourceRecord), rows)
     if rows:
         mark_inserted(session)  # what a trigger per row did (migration 0018)
+    if stored_by_this_file is not None:
+        stored_by_this_file.update(row["record_id"] for row in rows)
     enqueue_new(session, new_ids)
     enqueue(session, [row["id"] for row in changed])
     _add_events(session, [(pk, row["case_data"]) for pk, row in zip(new_ids, rows)], new=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from kim_hub.connectors.drop_folder import DropFolder
 from kim_hub.hub_db.link_queue import dequeue, waiting
 from kim_hub.hub_db.models import IngestFile, RejectedRow, SourceRecord
+from kim_hub.pipeline.encode_pool import CHUNK_ROWS
 from kim_hub.pipeline.links import link_rows
 from tests.support import Hub, csv_text, samira_in_two_sources
 from tests.support.data import FLAWED, GOOD, HEADER, SAMIRA_AT_JOBCENTRE, UNATTRIBUTABLE
@@ -242,3 +243,28 @@ def test_dequeue_takes_off_exactly_the_records_given(hub: Hub) -> None:
         dequeue(session, queued[1:])
     with hub.sessions() as session:
         assert waiting(session) == set()
+
+
+def test_a_first_delivery_lands_as_it_does_where_the_source_held_records(hub: Hub) -> None:
+    """A source's first file is looked up only against its own earlier chunks (hub_db.records):
+    it must come out as the same file does where the source held records before, repeats of a
+    record id chunks apart included (refused as such, whichever way)."""
+    far = 2 * CHUNK_ROWS + 7  # the repeats land in later chunks than the first rows
+    rows = [f"R-{i},Testname{i},Anna,1990-01-{1 + i % 28:02d},F,SYR,Testweg {i},51373,,active" for i in range(far)]
+    rows.append(rows[1])  # the same row again
+    rows.append(rows[2].replace("active", "closed"))  # the same record changed
+    hub.drop_rows("awo", "old.csv", ["X-1,Held,Before,1980-05-05,M,SYR,Testweg 9,51373,,active"])
+    hub.ingest("awo")
+    outcomes = {}
+    for source in ("caritas", "awo"):  # caritas: its first delivery; awo: held a record before
+        hub.drop_rows(source, "export.csv", rows)
+        outcome = hub.ingest(source)
+        outcomes[source] = (outcome.records_in, outcome.records_accepted, outcome.records_unchanged, outcome.records_rejected)
+    assert outcomes["caritas"] == outcomes["awo"] == (far + 2, far, 0, 2)
+    with hub.sessions() as session:
+        stored = session.execute(select(SourceRecord.source, SourceRecord.record_id, SourceRecord.case_data)).all()
+    per_source = {
+        source: sorted((r, json.dumps(c, sort_keys=True)) for s, r, c in stored if s == source) for source in ("caritas", "awo")
+    }
+    assert len(per_source["caritas"]) == far
+    assert per_source["caritas"] == [row for row in per_source["awo"] if row[0] != "X-1"]
