@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -38,7 +37,6 @@ from kim_hub.hub_db.in_lists import chunked
 from kim_hub.hub_db.index_snapshot import LoadedIndex, stored_rows_equal
 from kim_hub.hub_db.models import IndexChange
 from kim_hub.runtime.kept_while_used import KeptWhileUsed
-from kim_hub.runtime.parallel import in_background
 
 Marks = tuple[tuple[int, int], ...]  # the rows of index_changes: (id, token), by id
 T = TypeVar("T")
@@ -50,22 +48,13 @@ class KeptIndex:
 
     loaded: LoadedIndex
     _derived: dict[Any, Any] = field(default_factory=dict)
-    _ahead: dict[Any, Future[Any]] = field(default_factory=dict)  # being derived in a thread (``ahead``)
 
     def derived(self, key: Any, make: Callable[[], T]) -> T:
         """What ``make`` derives from the index (blocking keys, the applied model), made once."""
         if key not in self._derived:
-            started = self._ahead.pop(key, None)
-            self._derived[key] = started.result() if started is not None else make()
+            self._derived[key] = make()
         found: T = self._derived[key]
         return found
-
-    def ahead(self, key: Any, make: Callable[[], T]) -> None:
-        """Start deriving ``key`` in a thread (``runtime.parallel.in_background``) unless it is
-        derived already; ``derived`` takes the result. For numpy work the run needs later, done
-        while it does something else."""
-        if key not in self._derived and key not in self._ahead:
-            self._ahead[key] = in_background(make)
 
 
 @dataclass(frozen=True)

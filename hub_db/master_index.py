@@ -91,9 +91,6 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     learnt, changed = _learnt_given_names(session, loaded.arrays, policy, by_identifier)
     pending = pending | changed
     arr = derived(("arrays", learnt.fingerprint), lambda: learnt.applied(loaded.arrays))
-    # the blocking keys (numpy, which lets the GIL go) are made in a thread meanwhile: a first run
-    # learns the model (EM, much of it in Python) in this one
-    index.ahead(("block_keys", learnt.fingerprint), lambda: block_keys(arr))
     params, version = _stored_model(session, len(arr), policy)
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
         progress.note("link", f"{records}: learning the model")

@@ -59,23 +59,6 @@ def map_in_threads(task: Callable[[int], T], count: int) -> list[T]:
     return results
 
 
-def in_background(task: Callable[[], T]) -> Future[T]:
-    """``task()`` started in a thread of its own, for numpy work that lets the GIL go while the
-    caller does other work; its result (or its exception) comes from the future. With one link
-    thread (``KIM_HUB_LINK_THREADS=1``) it runs here, at once."""
-    if link_threads() <= 1:
-        done: Future[T] = Future()
-        try:
-            done.set_result(task())
-        except Exception as error:  # noqa: BLE001 - handed to whoever asks for the result, as a thread's would be
-            done.set_exception(error)
-        return done
-    executor = ThreadPoolExecutor(1, thread_name_prefix="kim-hub-ahead")
-    started = executor.submit(task)
-    executor.shutdown(wait=False)  # the thread ends with the task
-    return started
-
-
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import threading
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from kim_hub.hub_db.kept_index import KeptIndex
 from kim_hub.runtime import parallel
 
 
@@ -65,33 +63,3 @@ def test_an_item_whose_submit_finds_the_pool_broken_is_not_lost(monkeypatch: pyt
 def test_threads_give_results_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIM_HUB_LINK_THREADS", "3")
     assert parallel.map_in_threads(lambda i: i * i, 10) == [i * i for i in range(10)]
-
-
-@pytest.mark.parametrize("threads", ["1", "2"])
-def test_work_in_background_gives_its_result_or_its_error(monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
-    monkeypatch.setenv("KIM_HUB_LINK_THREADS", threads)
-    caller = threading.get_ident()
-    ran_in = parallel.in_background(threading.get_ident).result(timeout=10)
-    assert (ran_in == caller) == (threads == "1")  # one link thread: here, at once
-
-    def fails() -> int:
-        raise ValueError("the kind of problem")
-
-    with pytest.raises(ValueError, match="the kind of problem"):
-        parallel.in_background(fails).result(timeout=10)
-
-
-def test_an_index_derives_ahead_once_and_hands_the_result_over() -> None:
-    made: list[str] = []
-    index = KeptIndex(loaded=None)  # type: ignore[arg-type] - what is derived here needs no loaded index
-
-    def make() -> str:
-        made.append("keys")
-        return "keys"
-
-    index.ahead("k", make)
-    index.ahead("k", make)  # already on its way: not started twice
-    assert index.derived("k", lambda: "made again") == "keys"
-    index.ahead("k", make)  # derived already: nothing to do
-    assert index.derived("k", lambda: "made again") == "keys"
-    assert made == ["keys"]
