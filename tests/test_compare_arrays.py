@@ -9,6 +9,7 @@ same levels, tokens and score from both, and the same candidate pairs must come 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from kim_hub.linkage.blocking import candidate_pairs
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays, candidate_pair_pieces
 from kim_hub.linkage.columnar import EncodingArrays, from_encodings
 from kim_hub.linkage.columnar_packed import from_opened_rows
-from kim_hub.linkage.compare import compare, identifiers_conflict, individual_evidence
+from kim_hub.linkage.compare import FIELDS, MISSING, compare, identifiers_conflict, individual_evidence
 from kim_hub.linkage.compare_arrays import compare_pairs
 from kim_hub.linkage.compare_arrays import identifiers_conflict as conflicts
 from kim_hub.linkage.compare_arrays import individual_evidence as evidence
@@ -29,6 +30,8 @@ from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM
 from kim_hub.mappings.case_summary import Identity, PersonName
 from kim_hub.synth.default_model_training import encode_population
 from tests.support import seeded_keys
+
+_ADDRESS = FIELDS.index("address")
 
 
 @pytest.fixture(scope="module", params=[PLAIN_BLOOM, DIFFUSED_BLOOM], ids=["plain-bloom", "diffused-bloom"])
@@ -166,3 +169,22 @@ def test_name_levels_match_the_reference_on_every_pair_of_dense_name_variants() 
             -1 if t is None else t for t in (want.family_token, want.given_token)
         )
         assert bool(got.swapped[k]) == want.swapped
+
+
+def test_address_levels_match_the_reference_in_every_state_of_street_and_postcode(population) -> None:
+    """Every combination of street, street spelled alike and postcode (absent, equal, different,
+    one typo apart) on both sides: the array path's table of states gives the reference's level."""
+    encodings, _arrays = population
+    base = next(iter(encodings.values()))
+    variants = [
+        replace(base, street=street, street_alike=alike, postcode=postcode, postcode_neighbours=neighbours)
+        for street in (None, 11, 12)
+        for alike in (None, 21, 22)
+        for postcode, neighbours in ((None, ()), (31, (301, 302)), (32, (302, 303)), (33, (304,)))
+    ]
+    arrays = from_encodings(dict(enumerate(variants, start=1)))
+    a, b = (pairs.ravel() for pairs in np.meshgrid(np.arange(len(variants)), np.arange(len(variants))))
+    got = compare_pairs(arrays, a, b).levels[:, _ADDRESS]
+    want = [compare(variants[i], variants[j]).levels[_ADDRESS] for i, j in zip(a.tolist(), b.tolist())]
+    assert got.tolist() == want
+    assert set(want) == {MISSING, 0, 1, 2, 3}
