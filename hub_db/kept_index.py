@@ -9,8 +9,9 @@ what was derived from it, and the next run of the same process uses it instead o
 if and only if it is still what a load would give:
 
 * nothing the index is loaded from changed since: the database's triggers on ``source_records``
-  (migration 0013; on SQLite an insert is marked by the code storing records, ``hub_db.index_changes``)
-  write a random token into ``index_changes`` on every change, by any process, and every link run, of any process, prunes the tokens it saw and adds its own. The kept index
+  (migration 0013; on SQLite an insert is marked by the code storing records,
+  ``hub_db.index_changes``) write a random token into ``index_changes`` on every change, by any
+  process, and every link run, of any process, prunes the tokens it saw and adds its own. The kept index
   remembers the tokens as its run left them; other tokens mean another process changed records or
   linked, and the index is loaded afresh;
 * the records waiting for the run, which a load reads again from their stored encodings, read the same: they

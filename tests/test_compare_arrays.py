@@ -173,7 +173,7 @@ def test_name_levels_match_the_reference_on_every_pair_of_dense_name_variants() 
 
 def test_address_levels_match_the_reference_in_every_state_of_street_and_postcode(population) -> None:
     """Every combination of street, street spelled alike and postcode (absent, equal, different,
-    one typo apart) on both sides: the array path's table of states gives the reference's level."""
+    one typo apart) on both sides: the array path gives the reference's level."""
     encodings, _arrays = population
     base = next(iter(encodings.values()))
     variants = [
