@@ -32,7 +32,13 @@ def hold(session: Session, name: str, shared: bool = False) -> None:
         function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         session.execute(text(f"SELECT {function}(:key)"), {"key": _key(name)})
     elif dialect == "sqlite" and not shared:
-        session.execute(text("UPDATE source_states SET source = source WHERE 0"))  # BEGIN + the write lock
+        sqlite_write_lock(session)
+
+
+def sqlite_write_lock(session: Session) -> None:
+    """SQLite: begin the transaction with the database's write lock, by a write that changes nothing
+    (other writers wait until it ends: busy_timeout)."""
+    session.execute(text("UPDATE source_states SET source = source WHERE 0"))
 
 
 def _key(name: str) -> int:

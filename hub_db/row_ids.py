@@ -5,8 +5,8 @@ record, to link to the person). INSERT … RETURNING in parameter order goes row
 and reading the ids back afterwards by the rows' unique keys cost a first import of a million
 records about 8 s. Taking the ids first costs one statement:
 
-* SQLite: one writer at a time, so once a transaction holds the write lock (taken here, as
-  ``hub_db.locks`` takes it), the ids above the highest stored one are its own until it ends;
+* SQLite: one writer at a time, so once a transaction holds the write lock (taken here:
+  ``hub_db.locks.sqlite_write_lock``), the ids above the highest stored one are its own until it ends;
 * PostgreSQL: the column's own sequence hands out the ids (also to writers running side by
   side), so the rows inserted later with these ids never meet another writer's.
 """
@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
+
+from kim_hub.hub_db.locks import sqlite_write_lock
 
 
 def reserve_ids(session: Session, table: Table, count: int) -> Sequence[int]:
@@ -29,6 +31,6 @@ def reserve_ids(session: Session, table: Table, count: int) -> Sequence[int]:
             {"table": table.name, "count": count},
         ).scalars()
         return sorted(int(i) for i in taken)
-    session.execute(text(f"UPDATE {table.name} SET id = id WHERE 0"))  # BEGIN + the write lock (changes nothing)
+    sqlite_write_lock(session)
     highest = session.execute(select(func.max(table.c.id))).scalar() or 0
     return range(highest + 1, highest + 1 + count)

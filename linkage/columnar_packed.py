@@ -31,6 +31,7 @@ from kim_hub.linkage.encoding_bytes import (
     as_dict,
     is_packed,
 )
+from kim_hub.linkage.encoding_bytes import NONE as STORED_NONE
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
 _HEAD = np.dtype(
@@ -62,6 +63,7 @@ _NAME = np.dtype(
     ]
 )
 assert _HEAD.itemsize == HEAD.size and _NAME.itemsize == NAME.size, "the layout of linkage.encoding_bytes"
+assert STORED_NONE == NONE, "a missing token is stored as the columns hold it: fields are taken over as they are"
 
 
 @cyclic_gc_paused()  # a chunk's parsed dicts (JSON) only pile up until the arrays are built (runtime.gc_pause)

@@ -27,13 +27,14 @@ from functools import lru_cache
 from typing import Any
 
 from kim_hub.linkage.encode import NameCode, RecordEncoding
+from kim_hub.linkage.keyed import BLOOM_BITS
 
 MARKER = 1
 NONE = -1
 SEXES = ("M", "F", "X")
 PRECISIONS = ("day", "month", "year")
 UNSET = 255  # sex or precision not given
-BLOOM_BYTES = 128  # keyed.BLOOM_BITS // 8
+BLOOM_BYTES = BLOOM_BITS // 8
 
 # marker, scheme, flags, names, nationalities, azr nb, postcode nb, sex, precision, key id length;
 # ymd ydm ym md year place_c place_s street postcode street_alike azr jobcenter household;
