@@ -9,10 +9,11 @@ to the driver as tuples: what is stored is exactly what SQLAlchemy would have st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, ClassVar
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
 
 WRITE_CHUNK = 20_000  # rows per executemany: a million rows are never all held at once
@@ -21,13 +22,19 @@ _UNSET = object()
 
 class DriverInsert:
     """Rows for one table (dicts with the same keys), handed to the driver every ``chunk`` rows;
-    ``flush`` sends the rest."""
+    ``flush`` sends the rest.
+
+    ``json_text``: JSON columns whose values come as the text ``json.dumps`` makes of them
+    (made where the rows were made, in a worker process): on a dialect whose JSON columns store
+    exactly that text (SQLite) it goes to the driver as it is, elsewhere it is read back and
+    converted like any value (PostgreSQL's driver takes JSON as an object of its own)."""
 
     _MARKS: ClassVar[Mapping[str, str]] = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
-    def __init__(self, session: Session, table: Table, chunk: int = WRITE_CHUNK) -> None:
+    def __init__(self, session: Session, table: Table, chunk: int = WRITE_CHUNK, json_text: Collection[str] = ()) -> None:
         dialect = session.get_bind().dialect
         self.session, self.table, self.dialect, self.chunk = session, table, dialect, chunk
+        self.json_text = json_text
         self.rows: list[tuple[Any, ...]] = []
         self.columns: list[str] = []
         self.sql = ""
@@ -64,9 +71,20 @@ class DriverInsert:
         mark = self._MARKS[self.dialect.paramstyle]
         self.columns = columns
         self.sql = f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([mark] * len(columns))})"
-        processors = [self.table.c[c].type.dialect_impl(self.dialect).bind_processor(self.dialect) for c in columns]
+        processors = [self._processor(c) for c in columns]
         self.converting = [(index, processor) for index, processor in enumerate(processors) if processor is not None]
         self.last = [(_UNSET, None)] * len(columns)
+
+    def _processor(self, column: str) -> Callable[[Any], Any] | None:
+        """What turns a value of ``column`` into the driver's form (None: nothing)."""
+        processor: Callable[[Any], Any] | None = self.table.c[column].type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        if column not in self.json_text:
+            return processor
+        assert isinstance(self.table.c[column].type, JSON), f"{column} is not a JSON column"
+        if self.dialect.name == "sqlite" and getattr(self.dialect, "_json_serializer", None) is None:
+            return None  # SQLite's conversion is json.dumps: the text is what it would write
+        assert processor is not None
+        return lambda text: processor(json.loads(text))
 
     def flush(self) -> None:
         if self.rows:
@@ -74,9 +92,10 @@ class DriverInsert:
             self.rows = []
 
 
-def insert_rows(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
-    """All ``rows`` (dicts with the same keys) into ``table``, a chunk at a time."""
-    inserter = DriverInsert(session, table)
+def insert_rows(session: Session, table: Table, rows: Iterable[dict[str, Any]], json_text: Collection[str] = ()) -> None:
+    """All ``rows`` (dicts with the same keys) into ``table``, a chunk at a time (``json_text``:
+    see ``DriverInsert``)."""
+    inserter = DriverInsert(session, table, json_text=json_text)
     for row in rows:
         inserter.append(row)
     inserter.flush()

@@ -162,8 +162,9 @@ def _upsert(
             existing[(source, record_id)] = (pk, content_hash, case_data)
     accepted = unchanged = 0
     fresh: dict[tuple[str, str], dict[str, Any]] = {}
+    fresh_events: dict[tuple[str, str], tuple[dict[str, Any], ...]] = {}
     changed: list[dict[str, Any]] = []
-    late: list[tuple[int, dict[str, Any]]] = []  # older rows: their state is not taken, their events are
+    events: list[tuple[int, tuple[dict[str, Any], ...]]] = []  # of changed rows, and of older rows (their state is not taken)
     now = dt.datetime.now(dt.UTC)
     for record in records:
         key = (record.source, record.record_id)
@@ -171,10 +172,9 @@ def _upsert(
         if stored is not None and (stored[1] == record.content_hash or _is_stale(stored[2], record)):
             unchanged += 1  # the same row again, or an older state replayed after a newer one
             if stored[1] != record.content_hash:
-                late.append((stored[0], record.case_data))
+                events.append((stored[0], record.events))
             continue
         values = {
-            "case_data": record.case_data,
             "encoding": record.encoding,
             "key_id": record.key_id,
             "content_hash": record.content_hash,
@@ -182,35 +182,42 @@ def _upsert(
             "updated_at": now,
         }
         accepted += 1
-        if stored is None:
-            fresh[key] = {"source": record.source, "record_id": record.record_id, "created_at": now, **values}
+        if stored is None:  # the case data as the text its column stores (DriverInsert's json_text)
+            fresh[key] = {
+                "source": record.source,
+                "record_id": record.record_id,
+                "created_at": now,
+                "case_data": record.case_json,
+                **values,
+            }
+            fresh_events[key] = record.events
         else:
-            changed.append({"id": stored[0], **values})
+            changed.append({"id": stored[0], "case_data": record.case_data, **values})
+            events.append((stored[0], record.events))
     if changed:
         session.execute(update(SourceRecord), changed)
-    rows = list(fresh.values())
+    rows, rows_events = list(fresh.values()), list(fresh_events.values())
     new_ids = reserve_ids(session, table_of(SourceRecord), len(rows))
     for pk, row in zip(new_ids, rows):
         row["id"] = pk
-    insert_rows(session, table_of(SourceRecord), rows)
+    insert_rows(session, table_of(SourceRecord), rows, json_text=("case_data",))
     if rows:
         mark_inserted(session)  # what a trigger per row did (migration 0018)
     if stored_by_this_file is not None:
         stored_by_this_file.update(row["record_id"] for row in rows)
     enqueue_new(session, new_ids)
     enqueue(session, [row["id"] for row in changed])
-    _add_events(session, [(pk, row["case_data"]) for pk, row in zip(new_ids, rows)], new=True)
-    _add_events(session, [(row["id"], row["case_data"]) for row in changed], new=False)
-    _add_events(session, late, new=False)  # a death reported late is still a death
+    _add_events(session, list(zip(new_ids, rows_events)), new=True)
+    _add_events(session, events, new=False)  # a death reported late is still a death
     return accepted, unchanged
 
 
-def _add_events(session: Session, stored: list[tuple[int, dict[str, Any]]], new: bool) -> None:
-    """The dated events a stored row carries, each (record, kind, day) once; ``new``: the
-    records were just inserted, so none of their events can be in the table yet."""
+def _add_events(session: Session, stored: list[tuple[int, tuple[dict[str, Any], ...]]], new: bool) -> None:
+    """The dated events stored rows carry (record, its case data's events), each (record, kind,
+    day) once; ``new``: the records were just inserted, so none of their events can be in the table yet."""
     wanted: dict[tuple[int, str, dt.date], dict[str, Any]] = {}
-    for pk, case_data in stored:
-        for event in case_data.get("events", ()):
+    for pk, events in stored:
+        for event in events:
             key = (pk, event["kind"], dt.date.fromisoformat(event["on"]))
             wanted.setdefault(key, _event_detail(event))
     if not wanted:
@@ -273,7 +280,7 @@ def apply_snapshot(session: Session, source: str, present: set[str], on: dt.date
 
 def _is_stale(held_case: dict[str, Any], record: PseudonymisedRecord) -> bool:
     """A row older than what the hub holds (a replayed message, an old file) changes nothing."""
-    held, offered = held_case.get("updated_at"), record.case_data.get("updated_at")
+    held, offered = held_case.get("updated_at"), record.updated_at
     return bool(held and offered and offered < held)
 
 

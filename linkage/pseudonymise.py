@@ -13,7 +13,7 @@ the hub must still address the source by: ``linkage.record_ids``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from kim_hub.core.rows import Note
@@ -26,15 +26,34 @@ from kim_hub.mappings.case_summary import HUB_KEYED_ID, KEYED_RECORD_ID_PREFIX, 
 @dataclass(frozen=True)
 class PseudonymisedRecord:
     """A record as the hub may keep it: case data in clear, identity only as encodings, sealed
-    (``encoding``: ``EncodingKeys.open_encoding`` with ``source`` and ``content_hash`` opens it)."""
+    (``encoding``: ``EncodingKeys.open_encoding`` with ``source`` and ``content_hash`` opens it).
+
+    The case data comes as the JSON text its column stores (``json.dumps`` of the dict, what
+    the column's own conversion writes), with the two values storing reads from it beside it:
+    a big file's records are made in worker processes, and a dict per record to pickle, unpickle
+    and serialise again in the storing process cost that process a fifth of its time
+    (benchmarks/README.md). ``__reduce__`` sends the fields as a plain tuple for the same reason."""
 
     source: str
     record_id: str
-    case_data: dict[str, Any]
+    case_json: str
     encoding: str
     key_id: str
     content_hash: str
     notes: tuple[Note, ...] = ()  # what the field contract did to the row's values (for its receipt)
+    updated_at: str | None = None  # the case data's updated_at (ISO date), or None
+    events: tuple[dict[str, Any], ...] = ()  # the case data's events
+
+    @property
+    def case_data(self) -> dict[str, Any]:
+        """The case data as a dict (parsed from ``case_json`` on each call)."""
+        parsed: dict[str, Any] = json.loads(self.case_json)
+        return parsed
+
+    def __reduce__(self) -> tuple[type[PseudonymisedRecord], tuple[Any, ...]]:
+        # a frozen dataclass pickles its __dict__ and unpickles through object.__setattr__: 18 µs
+        # a record where the constructor's arguments take 2
+        return (PseudonymisedRecord, tuple(getattr(self, name) for name in _FIELDS))
 
 
 def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bool = False) -> PseudonymisedRecord:
@@ -49,14 +68,19 @@ def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bo
     return PseudonymisedRecord(
         source=summary.case.source,
         record_id=stored_record_id(summary.case.record_id, keys, summary.case.source),
-        case_data=case_data,
+        case_json=json.dumps(case_data),
         encoding=keys.seal_encoding(
             pack(encode_identity(summary.identity, keys, azr_authoritative)), summary.case.source, content_hash
         ),
         key_id=keys.key_id,
         content_hash=content_hash,
         notes=summary.notes,
+        updated_at=case_data["updated_at"],
+        events=tuple(case_data["events"]),
     )
+
+
+_FIELDS = tuple(field.name for field in fields(PseudonymisedRecord))
 
 
 def stored_record_id(record_id: str, keys: EncodingKeys, source: str) -> str:

@@ -64,7 +64,7 @@ class EncodedFile:
                     self.accepted.add(encoded.record_id)
                     self._take_notes(encoded.notes)
                     records.append(encoded)
-                    updated = encoded.case_data.get("updated_at")
+                    updated = encoded.updated_at
                     if updated and (self._newest is None or updated > self._newest):
                         self._newest = updated
             yield records

@@ -1,0 +1,70 @@
+"""Case data made as JSON text in the encode workers is stored exactly as the ORM stores the dict.
+
+The workers send each record's case data as the text ``json.dumps`` makes of it
+(``linkage.pseudonymise``), and the bulk insert hands that text to SQLite as it is, or reads it
+back for PostgreSQL's driver (``hub_db.bulk_insert.DriverInsert``'s ``json_text``). Either way the
+column must hold what it held when the storing process converted the dict itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+from typing import Any
+
+from sqlalchemy import insert, select, text
+
+from kim_hub.core.rows import RawRow
+from kim_hub.hub_db.bulk_insert import insert_rows
+from kim_hub.hub_db.models import SourceRecord, table_of
+from kim_hub.linkage.pseudonymise import PseudonymisedRecord, pseudonymise
+from kim_hub.mappings.provider_csv import map_provider_row
+from tests.support.data import GOOD, HEADER
+from tests.support.hub import Hub
+
+CASE: dict[str, Any] = {
+    "residence_status": "Aufenthaltserlaubnis § 25",  # beyond ASCII: json.dumps escapes it
+    "goals": {"sprache": "active", "arbeit": "planned"},
+    "referrals": [{"to": "awo", "status": "open"}],
+    "consent": {"recipients": ["kim"], "valid_until": None},
+    "events": [{"kind": "wegzug", "on": "2026-01-02", "residence_status": None, "rechtskreis": None}],
+    "updated_at": "2026-03-01",
+    "flag": True,
+    "count": 3,
+}
+
+
+def _row(record_id: str, case_data: Any) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        **{"source": "caritas", "record_id": record_id, "case_data": case_data, "encoding": "x", "key_id": "k"},
+        **{"content_hash": "0", "created_at": now, "updated_at": now},
+    }
+
+
+def test_json_text_is_stored_as_the_orm_stores_the_dict(hub: Hub) -> None:
+    table = table_of(SourceRecord)
+    with hub.sessions() as session, session.begin():
+        session.execute(insert(table), [_row("by-orm", CASE)])
+        insert_rows(session, table, [_row("as-text", json.dumps(CASE))], json_text=("case_data",))
+    with hub.engine.connect() as connection:
+        stored = dict(connection.execute(text("SELECT record_id, CAST(case_data AS TEXT) FROM source_records")).all())
+    assert stored["as-text"] == stored["by-orm"]
+    with hub.sessions() as session:
+        loaded = dict(session.execute(select(SourceRecord.record_id, SourceRecord.case_data)).all())
+    assert loaded["as-text"] == loaded["by-orm"] == CASE
+
+
+def test_a_record_crosses_to_the_storing_process_whole(keys) -> None:  # noqa: ANN001
+    """What the workers pickle is what the storing process reads: the same record, its case data
+    the text of the summary's case half, the updated date and events beside it taken from it."""
+    fields = dict(zip(HEADER.strip().split(","), GOOD[0].split(","), strict=True))
+    summary = map_provider_row("caritas", RawRow("export.csv", 2, {**fields, "updated_at": "2026-03-01"}))
+    assert not isinstance(summary, list)
+    record = pseudonymise(summary, keys)
+    again = pickle.loads(pickle.dumps(record))
+    assert isinstance(again, PseudonymisedRecord) and again == record
+    assert record.case_data == json.loads(record.case_json)
+    assert record.updated_at == record.case_data["updated_at"]
+    assert list(record.events) == record.case_data["events"]
