@@ -15,7 +15,6 @@ import numpy as np
 
 from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK, KIND_MAX_BLOCK
 from kim_hub.linkage.columnar import NONE, EncodingArrays
-from kim_hub.runtime.parallel import link_threads, map_in_threads
 
 _KINDS = {
     kind: i + 1
@@ -40,7 +39,6 @@ _KINDS = {
         )
     )
 }
-PARALLEL_SORT_MIN = 1_000_000  # (key, row) entries worth sorting in threads (a 100,000-record index holds 1.5 million)
 PAIR_BATCH = 4_000_000  # raw (not yet de-duplicated) pairs generated at a time: bounds memory
 _NO_KIND_LIMIT = np.iinfo(np.int16).max  # a kind without its own limit: only the caller's max_block applies
 
@@ -263,25 +261,6 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def _key_row_order(h: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """``np.lexsort((r, h))``, the keys split by their hash's leading bits into one range per
-    link thread, each range sorted in its own (numpy sorts without the GIL).
-
-    A first run's million records hold some fifteen million (key, row) entries, whose one sort
-    was most of the blocking keys' nine seconds; the ranges follow one another in key order, so
-    their orders joined are the whole order."""
-    parts = 1 << (min(link_threads(), 4).bit_length() - 1)  # a power of two: one leading bit per halving
-    if parts == 1 or len(h) < PARALLEL_SORT_MIN:
-        return np.lexsort((r, h))
-    leading = (h >> np.uint64(64 - parts.bit_length() + 1)).astype(np.int64)
-
-    def sort_range(part: int) -> np.ndarray:
-        at = np.flatnonzero(leading == part)
-        return at[np.lexsort((r[at], h[at]))]
-
-    return np.concatenate(map_in_threads(sort_range, parts))
-
-
 def unique_keys(h: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(key, row) sorted, each once: a record with a key twice is still one member of its block."""
     at = _distinct(h, r)
@@ -290,7 +269,7 @@ def unique_keys(h: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _distinct(h: np.ndarray, r: np.ndarray) -> np.ndarray:
     """The positions of the (key, row) pairs in sorted order, each pair once."""
-    order = _key_row_order(h, r)
+    order = np.lexsort((r, h))
     h, r = h[order], r[order]
     keep = np.ones(len(h), dtype=bool)
     keep[1:] = (h[1:] != h[:-1]) | (r[1:] != r[:-1])

@@ -7,9 +7,7 @@ import itertools
 from collections.abc import Callable
 
 import numpy as np
-import pytest
 
-from kim_hub.linkage import blocking_arrays
 from kim_hub.linkage.blocking import candidate_pairs
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays, same_day_name_pieces
 from kim_hub.linkage.calibrate import agrees_exactly, count_agreeing_pairs
@@ -197,16 +195,3 @@ def test_a_name_part_with_the_birth_year_is_no_key_where_the_index_holds_too_man
     assert (0, 1) not in by_objects and (0, 1000) in by_objects
     fewer = {i: crowd[i] for i in range(min(KIND_MAX_BLOCK["skel+year"], KIND_MAX_BLOCK["joined+year"]) - 1)}
     assert _pairs_both_ways(fewer)[1] >= {(0, 1)}
-
-
-@pytest.mark.parametrize("threads", ["2", "3", "4"])
-def test_the_keys_sorted_in_threads_are_in_one_sorts_order(threads: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A big index's (key, row) entries are sorted in ranges of their hashes, one per thread: the
-    joined ranges are exactly the order of one sort (ties on the key by row, hashes at both ends)."""
-    monkeypatch.setenv("KIM_HUB_LINK_THREADS", threads)
-    monkeypatch.setattr(blocking_arrays, "PARALLEL_SORT_MIN", 1)
-    rng = np.random.default_rng(7)
-    distinct = np.r_[rng.integers(0, 2**63, 500, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1), 0, 2**64 - 1]
-    h = distinct.astype(np.uint64)[rng.integers(0, len(distinct), 20_000)]  # many keys held by several rows
-    r = rng.integers(0, 3_000, len(h), dtype=np.int64)
-    np.testing.assert_array_equal(blocking_arrays._key_row_order(h, r), np.lexsort((r, h)))
