@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from kim_hub.core.errors import ConfigError
-from kim_hub.core.rows import RawRow
-from kim_hub.mappings.case_summary import BirthDate, CaseSummary
+from kim_hub.core.rows import Note, RawRow
+from kim_hub.mappings.case_summary import BirthDate, CaseData, CaseSummary, Identity, PersonName
 from kim_hub.mappings.contract import Action, FieldContract, contract_for
 from kim_hub.mappings.dates import ImplausibleDateError, parse_birth_date
 from kim_hub.mappings.provider_csv import map_provider_row
@@ -259,3 +259,20 @@ def test_an_export_shaped_like_a_public_benchmark_lands_every_record(tmp_path: P
     fields = {note["field"] for note in receipt["notes"]}
     assert {"postcode", "birth_date"} <= fields
     assert not [note for note in receipt["notes"] if any(str(value) in note["reason"] for value in ("SW1A", "Paris"))]
+
+
+def test_a_summarys_notes_go_with_its_copies_and_nowhere_else() -> None:
+    """Notes ride along with the summary (and a copy of it: the record-id guard and the identifier
+    policy copy summaries), but are no part of its data: not dumped, not in its schema, not
+    compared."""
+    summary = CaseSummary(
+        identity=Identity(name=PersonName(family_name="Test")), case=CaseData(source="caritas", record_id="C-1")
+    )
+    assert summary.notes == ()
+    note = Note("export.csv", 2, "postcode", "not a German five-digit postcode; left out")
+    noted = summary.model_copy().with_notes([note])
+    assert noted.notes == (note,) and summary.notes == ()
+    assert noted.model_copy(update={"case": noted.case.model_copy(update={"record_id": "C-2"})}).notes == (note,)
+    assert noted == summary and noted.model_dump() == summary.model_dump()
+    assert set(CaseSummary.model_json_schema()["properties"]) == {"identity", "case"}
+    assert "notes" not in noted.model_dump_json()
