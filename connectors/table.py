@@ -12,16 +12,16 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from kim_hub.connectors.column_map import ColumnMap
 from kim_hub.connectors.csv_dialect import separator_hint
 from kim_hub.core.rows import FileBatch, RawRow, Rejection
 
 
-@dataclass(frozen=True)
-class Record:
-    """One CSV record with the physical lines it occupies."""
+class Record(NamedTuple):
+    """One CSV record with the physical lines it occupies (a tuple: a big delivery makes one
+    per row, and a frozen dataclass costs a microsecond more to make)."""
 
     first_line: int
     last_line: int
@@ -29,7 +29,7 @@ class Record:
 
     @property
     def blank(self) -> bool:
-        return all(not cell.strip() for cell in self.cells)
+        return not "".join(self.cells).strip()  # every cell empty or white space
 
 
 class CsvSyntaxError(Exception):

@@ -323,3 +323,11 @@ def test_normalise_header() -> None:
     assert normalise_header("  Staatsangehörigkeit ") == "staatsangehoerigkeit"
     assert normalise_header("AZR-Nummer") == "azr_nummer"
     assert normalise_header("Fall  ID") == "fall_id"
+
+
+def test_rows_of_only_separators_or_white_space_are_passed_over_a_single_character_is_not(tmp_path: Path) -> None:
+    """A record is blank when every cell is empty or white space (tabs, no-break spaces): such rows
+    between data rows are no rows; one with a single visible character is a (ragged or short) row."""
+    text = f"{HEADER}\nT-1,Test,Anna,1990-01-02,Weg 1\n,,,,\n \t,\u00a0,,,\nT-2,Probe,Otto,,Weg 2\n,,x,,\n"
+    batch = read_provider_csv(write(tmp_path, text))
+    assert [row.row_number for row in batch.rows] == [2, 5, 6]
