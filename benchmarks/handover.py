@@ -8,8 +8,10 @@ unpickles the records and converts each one's case data for its JSON column. The
 shares the two cores with the workers, so its time per record counts twice. This script makes one
 source's generated delivery (``kim-hub generate``'s generator, seed 1), maps and pseudonymises its
 rows in this process, and times, per row, medians of ``--repeat`` passes with the cyclic garbage
-collector on, as it is where these steps run (the workers pause it only while they encode; a
-dict per record unpickled sets it off often):
+collector on, as it is where these steps run (the workers pause it only while they encode), and
+with the whole file's rows and records held, as a worker holds its caches of tokens: each
+collection then has a big heap to walk, and a dict per record unpickled sets collections off
+(``--small-heap``: only the chunk held):
 
 * ``rows dumps`` / ``rows loads``: a chunk of rows (2,000, ``encode_pool.CHUNK_ROWS``) pickled as
   the pool pickles it, and unpickled;
@@ -63,6 +65,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=20000)
     parser.add_argument("--source", default="abh")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--small-heap", action="store_true", help="hold only the chunk measured")
     parser.add_argument("--out")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kim-handover-"))
@@ -77,8 +80,10 @@ def main() -> None:
     reader = reader_for(path, file_readers([load_connector(name) for name in settings.connectors]))
     assert reader is not None, "no connector of the source reads its generated file"
     mapper = _mapper(reader, settings, vocabulary(home, config))
-    rows = list(reader.stream_file(path).all_rows())[: encode_pool.CHUNK_ROWS]
+    every_row = list(reader.stream_file(path).all_rows())
+    rows = every_row[: encode_pool.CHUNK_ROWS]
     records = [r for r in encode_pool.encode_chunk(args.source, rows, mapper, keys, False) if not isinstance(r, list)]
+    held = [] if args.small_heap else encode_pool.encode_chunk(args.source, every_row, mapper, keys, False)
     dialect = sqlite.dialect()
     convert = table_of(SourceRecord).c["case_data"].type.dialect_impl(dialect).bind_processor(dialect)
     case_form = [getattr(r, "case_json", None) or r.case_data for r in records]  # the text, or the dict before it
@@ -103,7 +108,14 @@ def main() -> None:
         f"  {'storing process':22s} {sum(results[n][0] for n in ('rows dumps', 'records loads', 'case data to column')):6.2f} µs a row"
     )
     if args.out:
-        out = {"persons": args.persons, "source": args.source, "rows": len(rows), "commit": commit, "results": results}
+        out = {
+            "persons": args.persons,
+            "source": args.source,
+            "rows": len(rows),
+            "held": len(held),
+            "commit": commit,
+            "results": results,
+        }
         Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
 

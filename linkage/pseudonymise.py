@@ -30,9 +30,9 @@ class PseudonymisedRecord:
 
     The case data comes as the JSON text its column stores (``json.dumps`` of the dict, what
     the column's own conversion writes), with the two values storing reads from it beside it:
-    a big file's records are made in worker processes, and a dict per record to pickle, unpickle
-    and serialise again in the storing process cost that process a fifth of its time
-    (benchmarks/README.md). ``__reduce__`` sends the fields as a plain tuple for the same reason."""
+    a big file's records are made in worker processes, and the storing process, which shares the
+    cores with them, spent 10 µs a record unpickling dicts and serialising them again, now 4
+    (``benchmarks/handover.py``). ``__reduce__`` sends the fields as a plain tuple for the same reason."""
 
     source: str
     record_id: str
@@ -51,8 +51,8 @@ class PseudonymisedRecord:
         return parsed
 
     def __reduce__(self) -> tuple[type[PseudonymisedRecord], tuple[Any, ...]]:
-        # a frozen dataclass pickles its __dict__ and unpickles through object.__setattr__: 18 µs
-        # a record where the constructor's arguments take 2
+        # a frozen dataclass pickles its __dict__ and unpickles it through object.__setattr__;
+        # the constructor's arguments unpickle faster
         return (PseudonymisedRecord, tuple(getattr(self, name) for name in _FIELDS))
 
 
