@@ -1,6 +1,6 @@
 """What a big file's rows and records cost on their way between the storing process and the encode workers.
 
-    .venv/bin/python benchmarks/handover.py [--persons 20000] [--source abh] [--repeat 5] [--out FILE]
+    .venv/bin/python benchmarks/handover.py [--persons 20000] [--source abh] [--repeat 5] [--small-heap] [--out FILE]
 
 A delivery of 5,000 rows or more is encoded in worker processes (``pipeline.encode_pool``): the
 storing process pickles the rows to them, they pickle the records back, and the storing process

@@ -15,12 +15,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 
-from kim_hub.core.rows import RawRow
 from kim_hub.hub_db.bulk_insert import insert_rows
 from kim_hub.hub_db.models import SourceRecord, table_of
 from kim_hub.linkage.pseudonymise import PseudonymisedRecord, pseudonymise
-from kim_hub.mappings.provider_csv import map_provider_row
-from tests.support.data import GOOD, HEADER
+from kim_hub.mappings.case_summary import CaseData, CaseEvent, CaseSummary, Identity, PersonName
 from tests.support.hub import Hub
 
 CASE: dict[str, Any] = {
@@ -38,8 +36,14 @@ CASE: dict[str, Any] = {
 def _row(record_id: str, case_data: Any) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
     return {
-        **{"source": "caritas", "record_id": record_id, "case_data": case_data, "encoding": "x", "key_id": "k"},
-        **{"content_hash": "0", "created_at": now, "updated_at": now},
+        "source": "caritas",
+        "record_id": record_id,
+        "case_data": case_data,
+        "encoding": "x",
+        "key_id": "k",
+        "content_hash": "0",
+        "created_at": now,
+        "updated_at": now,
     }
 
 
@@ -57,14 +61,15 @@ def test_json_text_is_stored_as_the_orm_stores_the_dict(hub: Hub) -> None:
 
 
 def test_a_record_crosses_to_the_storing_process_whole(keys) -> None:  # noqa: ANN001
-    """What the workers pickle is what the storing process reads: the same record, its case data
-    the text of the summary's case half, the updated date and events beside it taken from it."""
-    fields = dict(zip(HEADER.strip().split(","), GOOD[0].split(","), strict=True))
-    summary = map_provider_row("caritas", RawRow("export.csv", 2, {**fields, "updated_at": "2026-03-01"}))
-    assert not isinstance(summary, list)
-    record = pseudonymise(summary, keys)
+    """What the workers pickle is what the storing process reads: the same record; its case data
+    the JSON of the summary's case half (without the source and record id its columns hold), and
+    the updated date and events, which storing reads, beside it."""
+    moved = CaseEvent(kind="wegzug", on=dt.date(2026, 1, 2))
+    case = CaseData(source="caritas", record_id="C-1", case_status="active", updated_at=dt.date(2026, 3, 1), events=(moved,))
+    record = pseudonymise(CaseSummary(identity=Identity(name=PersonName(family_name="Test")), case=case), keys)
     again = pickle.loads(pickle.dumps(record))
     assert isinstance(again, PseudonymisedRecord) and again == record
-    assert record.case_data == json.loads(record.case_json)
-    assert record.updated_at == record.case_data["updated_at"]
-    assert list(record.events) == record.case_data["events"]
+    expected = {k: v for k, v in case.model_dump(mode="json").items() if k not in ("source", "record_id")}
+    assert json.loads(record.case_json) == expected and record.case_json == json.dumps(expected)
+    assert record.updated_at == "2026-03-01"
+    assert record.events == ({"kind": "wegzug", "on": "2026-01-02", "residence_status": None, "rechtskreis": None},)
