@@ -97,26 +97,26 @@ class LearntNames:
         at = np.minimum(np.searchsorted(keys, c), len(keys) - 1)
         mapped = np.where((keys[at] == c) & (c != NONE), values[at], NONE)
         rows, spellings = np.nonzero((mapped != NONE).any(axis=2))
-        additions: list[tuple[int, int, list[tuple[int, int]]]] = []
-        width = c.shape[2]
-        for i, v in zip(rows.tolist(), spellings.tolist()):
-            held = set(c[i, v].tolist())
-            new: dict[int, int] = {}  # class token → the slot of the name it stands for
-            for slot, token in enumerate(mapped[i, v].tolist()):
-                if token != NONE and token not in held:
-                    new.setdefault(token, slot)
-            if new:
-                additions.append((i, v, sorted(new.items())))
-                width = max(width, int((c[i, v] != NONE).sum()) + len(new))
-        if not additions:
+        held, classed = c[rows, spellings], mapped[rows, spellings]  # [k, T] each
+        new = _new_class_tokens(held, classed)
+        added = new.sum(axis=1)
+        if not added.any():
             return arr
+        free = (held != NONE).sum(axis=1)  # tokens fill a spelling's slots from the left
+        width = max(c.shape[2], int((free + added).max()))
         giv_c, giv_s, giv_p = (_widened(column, width) for column in (arr.giv_c, arr.giv_s, arr.giv_p))
-        for i, v, new_tokens in additions:
-            free = int((giv_c[i, v] != NONE).sum())  # tokens fill a spelling's slots from the left
-            for offset, (token, slot) in enumerate(new_tokens):
-                giv_c[i, v, free + offset] = token
-                giv_s[i, v, free + offset] = giv_s[i, v, slot]
-                giv_p[i, v, free + offset] = giv_p[i, v, slot]
+        # per spelling, its new class tokens in ascending order, each after the ones before it,
+        # with the skeleton and sound of the name it stands for (the first slot that holds it)
+        order = np.lexsort((classed, ~new), axis=1)  # the new ones first, by token
+        for rank in range(held.shape[1]):
+            take = np.flatnonzero(rank < added)
+            if len(take) == 0:
+                break
+            slot = order[take, rank]
+            i, v, target = rows[take], spellings[take], free[take] + rank
+            giv_c[i, v, target] = classed[take, slot]
+            giv_s[i, v, target] = arr.giv_s[i, v, slot]
+            giv_p[i, v, target] = arr.giv_p[i, v, slot]
         return dataclasses.replace(arr, giv_c=giv_c, giv_s=giv_s, giv_p=giv_p)
 
 
@@ -126,6 +126,17 @@ def class_token(representative: int) -> int:
     frequency weighs the agreement (``compare``: ``min(shared)``) — is the name's own: Bogdan and
     Bogdan agree with Bogdan's frequency, Bogdan and Bohdan with the class's."""
     return _TOP_TOKEN - (representative >> 23)  # 40 bits of the representative: classes stay apart
+
+
+def _new_class_tokens(held: np.ndarray, classed: np.ndarray) -> np.ndarray:
+    """Per spelling (rows) and slot: does the slot's class token (``classed``, NONE for a name of
+    no class) join the spelling? Not when the spelling holds it already, nor when an earlier slot
+    brings the same class (two names of one class add its token once)."""
+    new = classed != NONE
+    for slot in range(classed.shape[1]):
+        token = classed[:, slot : slot + 1]
+        new[:, slot] &= ~(held == token).any(axis=1) & ~(classed[:, :slot] == token).any(axis=1)
+    return new
 
 
 def _widened(column: np.ndarray, width: int) -> np.ndarray:

@@ -4,6 +4,8 @@ column-wise comparison, the one-pair reference and blocking alike."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from kim_hub.linkage.blocking_arrays import candidate_pair_arrays
@@ -150,3 +152,53 @@ def test_the_azr_number_confirms_with_family_name_and_birth_date_and_twins_contr
     twins = tuple(sorted((_token(arr, 2), _token(arr, 3))))
     assert [pair for pair, _person in confirmed] == [mysha]
     assert contradicted == [twins]
+
+
+def _applied_one_spelling_at_a_time(learnt: LearntNames, arr: EncodingArrays) -> EncodingArrays:
+    """``LearntNames.applied`` as it was written before it worked on all spellings at once: the reference."""
+    classes = {token: class_token(rep) for token, rep in learnt.representatives().items()}
+    c = arr.giv_c
+    additions, width = [], c.shape[2]
+    for i in range(c.shape[0]):
+        for v in range(c.shape[1]):
+            held, new = set(c[i, v].tolist()), {}
+            for slot, token in enumerate(c[i, v].tolist()):
+                if token != NONE and token in classes and classes[token] not in held:
+                    new.setdefault(classes[token], slot)
+            if new:
+                additions.append((i, v, sorted(new.items())))
+                width = max(width, int((c[i, v] != NONE).sum()) + len(new))
+    columns = {name: np.full((*c.shape[:2], width), NONE, dtype=np.int64) for name in ("giv_c", "giv_s", "giv_p")}
+    for name, column in columns.items():
+        column[:, :, : c.shape[2]] = getattr(arr, name)
+    for i, v, new_tokens in additions:
+        free = int((c[i, v] != NONE).sum())
+        for offset, (token, slot) in enumerate(new_tokens):
+            columns["giv_c"][i, v, free + offset] = token
+            columns["giv_s"][i, v, free + offset] = arr.giv_s[i, v, slot]
+            columns["giv_p"][i, v, free + offset] = arr.giv_p[i, v, slot]
+    return dataclasses.replace(arr, **columns)
+
+
+def test_class_tokens_are_added_as_one_spelling_at_a_time_adds_them() -> None:
+    """Random spellings of up to four names from a small vocabulary, classes that join names
+    transitively, spellings that already hold a class's token, two names of one class in one
+    spelling, full spellings that widen the columns: the same columns as the reference."""
+    draw = np.random.default_rng(3)
+    arr = _arrays(*[("Anna", "Test", (1990, 1, 2), None)] * 300)
+    names = np.sort(draw.integers(1 << 40, 1 << 62, size=30))  # 63-bit tokens, as keyed ones are: classes stay apart
+    n = names.tolist()
+    learnt = LearntNames(frozenset({(n[0], n[1]), (n[1], n[2]), (n[3], n[4]), (n[5], n[20]), (n[6], n[29]), (n[7], n[8])}))
+    tokens = np.full((300, 2, 4), NONE, dtype=np.int64)
+    filled = draw.integers(0, 5, size=(300, 2))  # names in each spelling, from the left
+    for (i, v), count in np.ndenumerate(filled):
+        tokens[i, v, :count] = draw.choice(names, size=count)
+    holding = np.flatnonzero(filled[:, 0] == 3)[:20]
+    tokens[holding, 0, 3] = class_token(n[0])  # spellings that hold a class's token already
+    arr = dataclasses.replace(
+        arr, giv_c=tokens, giv_s=np.where(tokens != NONE, tokens * 7, NONE), giv_p=np.where(tokens != NONE, tokens * 11, NONE)
+    )
+    expected, applied = _applied_one_spelling_at_a_time(learnt, arr), learnt.applied(arr)
+    assert applied.giv_c.shape[2] > 4, "full spellings widened the columns"
+    for name in ("giv_c", "giv_s", "giv_p"):
+        np.testing.assert_array_equal(getattr(applied, name), getattr(expected, name))
