@@ -132,7 +132,7 @@ def _new_class_tokens(held: np.ndarray, classed: np.ndarray) -> np.ndarray:
     """Per spelling (rows) and slot: does the slot's class token (``classed``, NONE for a name of
     no class) join the spelling? Not when the spelling holds it already, nor when an earlier slot
     brings the same class (two names of one class add its token once)."""
-    new = classed != NONE
+    new: np.ndarray = classed != NONE
     for slot in range(classed.shape[1]):
         token = classed[:, slot : slot + 1]
         new[:, slot] &= ~(held == token).any(axis=1) & ~(classed[:, :slot] == token).any(axis=1)
