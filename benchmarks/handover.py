@@ -44,7 +44,7 @@ from kim_hub.connectors.registry import load_connector
 from kim_hub.hub_db.models import SourceRecord, table_of
 from kim_hub.pipeline import encode_pool
 from kim_hub.pipeline.home import HubHome, default_config
-from kim_hub.pipeline.ingest import _mapper, file_readers, reader_for
+from kim_hub.pipeline.ingest import file_readers, reader_for, source_mapper
 from kim_hub.pipeline.setup import encoding_keys, initialise
 from kim_hub.pipeline.vocabulary import vocabulary
 from kim_hub.synth import generate
@@ -79,7 +79,7 @@ def main() -> None:
     path = next((work / "drops" / "inbox" / args.source).glob("*"))
     reader = reader_for(path, file_readers([load_connector(name) for name in settings.connectors]))
     assert reader is not None, "no connector of the source reads its generated file"
-    mapper = _mapper(reader, settings, vocabulary(home, config))
+    mapper = source_mapper(reader.row_format, settings, vocabulary(home, config))
     every_row = list(reader.stream_file(path).all_rows())
     rows = every_row[: encode_pool.CHUNK_ROWS]
     records = [r for r in encode_pool.encode_chunk(args.source, rows, mapper, keys, False) if not isinstance(r, list)]

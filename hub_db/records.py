@@ -161,8 +161,7 @@ def _upsert(
         for pk, source, record_id, content_hash, case_data in session.execute(query).all():
             existing[(source, record_id)] = (pk, content_hash, case_data)
     accepted = unchanged = 0
-    fresh: dict[tuple[str, str], dict[str, Any]] = {}
-    fresh_events: dict[tuple[str, str], tuple[dict[str, Any], ...]] = {}
+    fresh: dict[tuple[str, str], tuple[dict[str, Any], tuple[dict[str, Any], ...]]] = {}  # the row, its events
     changed: list[dict[str, Any]] = []
     events: list[tuple[int, tuple[dict[str, Any], ...]]] = []  # of changed rows, and of older rows (their state is not taken)
     now = dt.datetime.now(dt.UTC)
@@ -183,20 +182,14 @@ def _upsert(
         }
         accepted += 1
         if stored is None:  # the case data as the text its column stores (DriverInsert's json_text)
-            fresh[key] = {
-                "source": record.source,
-                "record_id": record.record_id,
-                "created_at": now,
-                "case_data": record.case_json,
-                **values,
-            }
-            fresh_events[key] = record.events
+            row = {"source": record.source, "record_id": record.record_id, "created_at": now, "case_data": record.case_json}
+            fresh[key] = ({**row, **values}, record.events)
         else:
             changed.append({"id": stored[0], "case_data": record.case_data, **values})
             events.append((stored[0], record.events))
     if changed:
         session.execute(update(SourceRecord), changed)
-    rows, rows_events = list(fresh.values()), list(fresh_events.values())
+    rows = [row for row, _events in fresh.values()]
     new_ids = reserve_ids(session, table_of(SourceRecord), len(rows))
     for pk, row in zip(new_ids, rows):
         row["id"] = pk
@@ -207,7 +200,7 @@ def _upsert(
         stored_by_this_file.update(row["record_id"] for row in rows)
     enqueue_new(session, new_ids)
     enqueue(session, [row["id"] for row in changed])
-    _add_events(session, list(zip(new_ids, rows_events)), new=True)
+    _add_events(session, [(pk, events) for pk, (_row, events) in zip(new_ids, fresh.values())], new=True)
     _add_events(session, events, new=False)  # a death reported late is still a death
     return accepted, unchanged
 

@@ -84,4 +84,4 @@ def _guarded(mapper: RowMapper, sealed: bool, source: str, row: RawRow) -> CaseS
     if not sealed:
         return result
     case = result.case.model_copy(update={"record_id": sealed_record_id(record_id)})
-    return result.model_copy(update={"case": case}).with_notes(result.notes)
+    return result.model_copy(update={"case": case})  # a summary's copy keeps its notes
