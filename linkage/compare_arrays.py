@@ -10,7 +10,7 @@ tokens on every candidate pair of a generated population.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from kim_hub.linkage.compare import (
 )
 from kim_hub.linkage.household import NOTHING_RELEASED, Release
 from kim_hub.linkage.keyed import PLAIN_BLOOM, PLAIN_DISTANCE
+from kim_hub.linkage.value_classes import ClassTable, TablesPerArrays, class_table
 
 _PLAIN_DISTANCE = np.array(PLAIN_DISTANCE)  # keyed.bloom_similarity's table, for lookups in bulk
 BATCH = 200_000  # pairs compared at a time: bounds each batch's temporaries
@@ -416,8 +417,14 @@ def _nationality_level(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _place_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Birth places; the Bloom filters are gathered only for pairs whose tokens differ (most
-    records have no birth place, and gathering 128 bytes for every pair was most of this pass)."""
+    """Birth places: looked up by class of place in a large index (``linkage.value_classes``)."""
+    table = _PLACE_CLASSES.of(arr)
+    return table.levels(a, b) if table is not None else _compared_places(arr, a, b)
+
+
+def _compared_places(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Birth places pair by pair; the Bloom filters are gathered only for pairs whose tokens differ
+    (most records have no birth place, and gathering 128 bytes for every pair was most of this pass)."""
     place_a, place_b = arr.place_c[a], arr.place_c[b]
     missing = (place_a == NONE) | (place_b == NONE)
     same = (place_a == place_b) | (arr.place_s[a] == arr.place_s[b])
@@ -434,6 +441,14 @@ def _place_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarra
     )
     level[open_] = np.where(dice >= PLACE_BLOOM_SIMILAR, 1, 0)
     return level
+
+
+def _place_classes(arr: EncodingArrays) -> ClassTable | None:
+    columns = [arr.place_s, arr.place_bloom, arr.place_pop, arr.scheme]
+    return class_table(arr.place_c, columns, partial(_compared_places, arr), irrelevant=arr.place_c == NONE)
+
+
+_PLACE_CLASSES = TablesPerArrays(_place_classes)
 
 
 def _address_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -462,8 +477,22 @@ def _address_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndar
     )
     open_ = np.flatnonzero(level == 0)
     if len(open_):
-        level[open_] = _shares_token(arr.postcode_nb[a[open_]], arr.postcode_nb[b[open_]])
+        level[open_] = _postcodes_a_typo_apart(arr, a[open_], b[open_])
     return level
+
+
+def _postcodes_a_typo_apart(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair: do the postcodes share a one-typo neighbour? Looked up by class of postcode in a
+    large index (``linkage.value_classes``)."""
+    table = _POSTCODE_CLASSES.of(arr)
+    return table.levels(a, b) if table is not None else _neighbours_shared(arr, a, b)
+
+
+def _neighbours_shared(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _shares_token(arr.postcode_nb[a], arr.postcode_nb[b])
+
+
+_POSTCODE_CLASSES = TablesPerArrays(lambda arr: class_table(arr.postcode, [arr.postcode_nb], partial(_neighbours_shared, arr)))
 
 
 def _shares_token(x: np.ndarray, y: np.ndarray) -> np.ndarray:
