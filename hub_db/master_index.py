@@ -41,6 +41,7 @@ from kim_hub.linkage.model import MatchModel, probability
 from kim_hub.linkage.weight_bound import BayesFactorBound
 from kim_hub.runtime import progress
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
+from kim_hub.runtime.parallel import in_background
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     learnt, changed = _learnt_given_names(session, loaded.arrays, policy, by_identifier)
     pending = pending | changed
     arr = derived(("arrays", learnt.fingerprint), lambda: learnt.applied(loaded.arrays))
+    # the blocking keys (a sort of tens of millions of keys at a million records) are made
+    # meanwhile in a thread of their own: on a first run the model is learnt on the other core
+    keys_made = in_background(lambda: derived(("block_keys", learnt.fingerprint), lambda: block_keys(arr)))
     params, version = _stored_model(session, len(arr), policy)
     if params is None:  # learnt (and its prior settled) before scoring: the prior sets the floor
         progress.note("link", f"{records}: learning the model")
@@ -107,8 +111,7 @@ def link_pending(session: Session, policy: LinkPolicy = LinkPolicy()) -> LinkOut
     model = derived(("model", version, learnt.fingerprint), lambda: params.applied_to(arr))
     # the pairs touching new records (on a first run, all pairs) are compared once and serve
     # the scope search and, on a first run, the clustering
-    keys = derived(("block_keys", learnt.fingerprint), lambda: block_keys(arr))
-    pieces = candidate_pair_pieces(arr, focus=None if everything else focus, keys=keys)
+    pieces = candidate_pair_pieces(arr, focus=None if everything else focus, keys=keys_made.result())
     bound = derived(("bound", version, learnt.fingerprint), lambda: BayesFactorBound(arr, model))
     progress.begin("link", len(pieces), f"{records}: scoring candidate pairs")
     scored = score_candidates(arr, model, pieces, thresholds.review, released, partial(progress.advance, "link", 1), bound=bound)

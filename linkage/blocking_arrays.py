@@ -9,7 +9,7 @@ index arrays. A pair comes back once, as (lower row, higher row) — rows are in
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -69,11 +69,18 @@ def block_keys(arr: EncodingArrays, kinds: Collection[str] | None = None) -> tup
     rows = np.arange(n, dtype=np.int64)
     year = np.where(arr.d_has, arr.d_year, 0)
     ymd = np.where(arr.d_ymd != NONE, arr.d_ymd, 0)
-    found: list[tuple[np.ndarray, np.ndarray, int]] = []  # (key hashes, rows, their kind's limit)
+    found: list[tuple[np.ndarray, np.ndarray]] = []  # per kind: its (key hash, row), sorted, within its limit
 
     def add(kind: str, first: np.ndarray, second: np.ndarray, mask: np.ndarray, who: np.ndarray) -> None:
+        add_parts(kind, [(first, second, mask, who)])
+
+    def add_parts(kind: str, parts: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        """One kind's keys, from one or several parts (its limit counts them all)."""
         if kinds is None or kind in kinds:
-            found.append((key_hash(kind, first[mask], second[mask]), who[mask], KIND_MAX_BLOCK.get(kind, _NO_KIND_LIMIT)))
+            hashed = [(key_hash(kind, first[mask], second[mask]), who[mask]) for first, second, mask, who in parts]
+            if hashed:
+                h, r = hashed[0] if len(hashed) == 1 else _joined(hashed)
+                found.append(_within_kind_limit(h, r, KIND_MAX_BLOCK.get(kind, _NO_KIND_LIMIT)))
 
     canon = np.concatenate([arr.fam_c, arr.giv_c], axis=2)  # [n, V, 2T]: family and given tokens
     skel = np.concatenate([arr.fam_s, arr.giv_s], axis=2)
@@ -89,11 +96,15 @@ def block_keys(arr: EncodingArrays, kinds: Collection[str] | None = None) -> tup
     add("phonetic-name+year", whole_name, np.broadcast_to(year[:, None], both.shape), both, who[:, :, 0])
     sound = np.concatenate([arr.fam_p, arr.giv_p], axis=2)
     width = canon.shape[2]
-    for p in range(width):
-        for q in range(p + 1, width):
-            sp, sq = skel[:, :, p], skel[:, :, q]
-            mask = present[:, :, p] & present[:, :, q] & (sp != sq) & (sound[:, :, p] != sound[:, :, q])
-            add("skel+skel", np.minimum(sp, sq), np.maximum(sp, sq), mask, who[:, :, 0])
+
+    def name_part_pairs() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        for p in range(width):
+            for q in range(p + 1, width):
+                sp, sq = skel[:, :, p], skel[:, :, q]
+                mask = present[:, :, p] & present[:, :, q] & (sp != sq) & (sound[:, :, p] != sound[:, :, q])
+                yield np.minimum(sp, sq), np.maximum(sp, sq), mask, who[:, :, 0]
+
+    add_parts("skel+skel", name_part_pairs())
     add("joined+year", arr.fam_j, np.broadcast_to(year[:, None], arr.fam_j.shape), arr.fam_j != NONE, who[:, :, 0])
     zero = np.zeros(n, dtype=np.int64)
     add("azr", arr.azr, zero, arr.azr != NONE, rows)
@@ -115,23 +126,29 @@ def block_keys(arr: EncodingArrays, kinds: Collection[str] | None = None) -> tup
     add("day+sex", ymd, sex, stateless, rows)
     if not found:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
-    return _within_kind_limits(
-        np.concatenate([h for h, _r, _l in found]),
-        np.concatenate([r for _h, r, _l in found]),
-        np.concatenate([np.full(len(h), limit, dtype=np.int16) for h, _r, limit in found]),
-    )
+    return _merged(found)
 
 
-def _within_kind_limits(h: np.ndarray, r: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``unique_keys(h, r)`` without the keys held by more records than their kind's ``limit``
-    (``blocking.KIND_MAX_BLOCK``): one sort for every kind. A hash holds its kind, so all of a
-    key's entries carry the same limit, and a record holding a key twice counts once."""
-    at = _distinct(h, r)
-    h, r, limit = h[at], r[at], limit[at]
+def _within_kind_limit(h: np.ndarray, r: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """One kind's ``unique_keys(h, r)`` without the keys held by more records than the kind's
+    ``limit`` (``blocking.KIND_MAX_BLOCK``); a record holding a key twice counts once."""
+    h, r = unique_keys(h, r)
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
     sizes = np.diff(np.r_[starts, len(h)])
-    small = np.repeat(sizes, sizes) <= limit  # each key's rows are consecutive
+    small = np.repeat(sizes <= limit, sizes)  # each key's rows are consecutive
     return h[small], r[small]
+
+
+def _merged(kinds: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The kinds' sorted (key, row) runs as one sorted run. A hash holds its kind, so no key is in
+    two runs, and a stable sort by key keeps each key's rows in order: merging sorted runs, it
+    costs a fraction of sorting everything anew (and each kind's temporaries were gone before the
+    next kind's were made)."""
+    h = np.concatenate([h for h, _r in kinds])
+    r = np.concatenate([r for _h, r in kinds])
+    kinds.clear()
+    order = np.argsort(h, kind="stable")
+    return h[order], r[order]
 
 
 def candidate_pair_arrays(

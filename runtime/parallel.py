@@ -59,6 +59,23 @@ def map_in_threads(task: Callable[[int], T], count: int) -> list[T]:
     return results
 
 
+def in_background(task: Callable[[], T]) -> Future[T]:
+    """``task()`` started in a thread of its own, for numpy work that overlaps what the caller
+    does meanwhile (``.result()`` waits for it); in the calling thread, done, when
+    ``link_threads()`` is 1."""
+    if link_threads() <= 1:
+        done: Future[T] = Future()
+        try:
+            done.set_result(task())
+        except Exception as error:  # noqa: BLE001 - handed to the caller, as a thread's would be
+            done.set_exception(error)
+        return done
+    executor = ThreadPoolExecutor(1, thread_name_prefix="kim-hub-background")
+    started = executor.submit(task)
+    executor.shutdown(wait=False)  # the thread ends with the task
+    return started
+
+
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 

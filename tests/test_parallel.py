@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
@@ -63,3 +64,25 @@ def test_an_item_whose_submit_finds_the_pool_broken_is_not_lost(monkeypatch: pyt
 def test_threads_give_results_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIM_HUB_LINK_THREADS", "3")
     assert parallel.map_in_threads(lambda i: i * i, 10) == [i * i for i in range(10)]
+
+
+@pytest.mark.parametrize("threads", ["2", "1"])
+def test_background_work_gives_its_result_or_its_error(monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
+    """In a thread of its own (or, with one link thread, at once in the caller's), and an
+    error reaches the caller when it asks for the result."""
+    monkeypatch.setenv("KIM_HUB_LINK_THREADS", threads)
+    ran_in: list[str] = []
+
+    def task() -> int:
+        ran_in.append(threading.current_thread().name)
+        return 42
+
+    assert parallel.in_background(task).result(timeout=10) == 42
+    assert ran_in[0].startswith("kim-hub-background") == (threads != "1")
+
+    def failing() -> int:
+        raise ValueError("a kind of problem")
+
+    failed = parallel.in_background(failing)
+    with pytest.raises(ValueError, match="a kind of problem"):
+        failed.result(timeout=10)
