@@ -98,6 +98,7 @@ def link_once(home_path: Path, profile: Path | None) -> dict[str, float | int]:
         "cpu_s": round(cpu, 2),
         "workers_cpu_s": round(workers, 2),
         "records_linked": outcome.records_linked,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),  # the linking process
     }
 
 

@@ -259,6 +259,8 @@ def _assemble(ids: np.ndarray, sources: list[tuple[EncodingArrays, np.ndarray, n
     if not sources:
         sources = [(from_opened_rows([]), np.empty(0, np.int64), np.empty(0, np.int64))]
     out: dict[str, np.ndarray] = {}
+    # a first run's parsed chunks are whole and fill one run of positions each: copied as blocks
+    spans = [(_as_span(rows), _as_span(pos)) for _arrays, rows, pos in sources]
     for name in _COLUMNS:
         columns = [getattr(arrays, name) for arrays, _rows, _pos in sources]
         first = columns[0]
@@ -268,7 +270,7 @@ def _assemble(ids: np.ndarray, sources: list[tuple[EncodingArrays, np.ndarray, n
             column = np.full((len(ids), *shape), fill, dtype=first.dtype)
         else:
             column = np.empty(len(ids), dtype=first.dtype)
-        for (arrays, rows, pos), source in zip(sources, columns):
+        for (arrays, _rows, _pos), (rows, pos), source in zip(sources, spans, columns):
             cells: tuple[np.ndarray | slice, ...] = (pos, *(slice(0, s) for s in source.shape[1:]))
             column[cells] = source[rows]
             setattr(arrays, name, None)
@@ -277,6 +279,14 @@ def _assemble(ids: np.ndarray, sources: list[tuple[EncodingArrays, np.ndarray, n
     out["ids"] = ids.copy()
     out["body"] = np.full(len(ids), NONE, dtype=np.int16)
     return EncodingArrays(**out)
+
+
+def _as_span(positions: np.ndarray) -> np.ndarray | slice:
+    """``positions`` as a slice when they are one ascending run (a view to copy, not a gather)."""
+    count = len(positions)
+    if count == 0 or positions[-1] - positions[0] != count - 1 or not bool((positions[1:] > positions[:-1]).all()):
+        return positions
+    return slice(int(positions[0]), int(positions[0]) + count)
 
 
 _STORED = (SourceRecord.id, SourceRecord.encoding, SourceRecord.key_id, SourceRecord.source, SourceRecord.content_hash)
