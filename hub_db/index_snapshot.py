@@ -39,6 +39,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from kim_hub.core.errors import ConfigError, FatalError
+from kim_hub.hub_db.database import make_engine
 from kim_hub.hub_db.link_queue import waiting
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of
@@ -113,11 +114,15 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     segments = len(parts)
     del parts, winners  # the segments' columns are released one by one while assembling
     stale = ids[~usable]
-    rows = _stored_rows(session, stale, n)
-    chunks = iter(lambda: _with_keys(session, list(islice(rows, PARSE_CHUNK))), ([], {}))
     workers = worker_processes() if len(stale) >= 2 * PARSE_CHUNK else 1  # a first run parses everything
     unopened: list[int] = []
-    for fresh, broken in map_in_processes(_open_and_parse, chunks, workers):
+    database = _file_database(session)
+    if workers > 1 and database is not None:  # the workers read the rows themselves
+        read = _read_by_workers(session, database, (ids, digests, key_ids, ~usable), workers, sources, unopened)
+        stale = ids[~usable & ~read]  # changed by another process meanwhile: read in this transaction
+    stored = _stored_rows(session, stale, n)
+    chunks = iter(lambda: _with_keys(session, list(islice(stored, PARSE_CHUNK))), ([], {}))
+    for fresh, broken in map_in_processes(_open_and_parse, chunks, workers if len(stale) >= 2 * PARSE_CHUNK else 1):
         sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
         unopened += broken
     arrays = _assemble(ids, sources)
@@ -317,6 +322,91 @@ def _with_keys(session: Session, rows: list[StoredRow]) -> Chunk:
     """A chunk of rows with the key versions its sealed encodings need (from the session's key ring)."""
     needed = {key_id for _id, stored, key_id, _source, _hash in rows if is_sealed(stored)}
     return rows, {key_id: keyring_of(session).keys(key_id) for key_id in needed}
+
+
+def _file_database(session: Session) -> str | None:
+    """The URL of the SQLite file the session reads, which worker processes can open as well
+    (None for another database: its rows go through this process)."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+Wanted = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # every id, its digest and key version, and which to read
+
+
+def _read_by_workers(
+    session: Session,
+    database: str,
+    wanted: Wanted,
+    workers: int,
+    sources: list[tuple[EncodingArrays, np.ndarray, np.ndarray]],
+    unopened: list[int],
+) -> np.ndarray:
+    """The wanted rows read, opened and parsed by the worker processes, range by range (a first
+    run's million rows never pass through this process), added to ``sources`` and ``unopened``;
+    which rows they gave as this transaction reads them (the rest is this process's to read).
+    Workers are told every key version of the index with each range: a range may hold any."""
+    ids, _digests, key_ids, to_read = wanted
+    ring = keyring_of(session)
+    keys = {key_id: ring.keys(key_id) for key_id in set(key_ids[to_read].tolist())}
+    stale = ids[to_read]
+    ranges = [
+        (database, int(stale[start]), int(stale[min(start + PARSE_CHUNK, len(stale)) - 1]), keys)
+        for start in range(0, len(stale), PARSE_CHUNK)
+    ]
+    read = np.zeros(len(ids), dtype=bool)
+    for fresh, broken, fresh_digests, fresh_key_ids in map_in_processes(_read_open_and_parse, ranges, workers):
+        rows, pos = _as_read(fresh, fresh_digests, fresh_key_ids, wanted)
+        sources.append((fresh, rows, pos))
+        read[pos] = True
+        unopened += sorted(set(broken) & set(ids[pos].tolist()))
+    return read
+
+
+def _read_open_and_parse(
+    task: tuple[str, int, int, dict[str, EncodingKeys]],
+) -> tuple[EncodingArrays, list[int], np.ndarray, np.ndarray]:
+    """In a worker: the records with ids from ``first`` to ``last`` read from the database file
+    (committed rows, through a connection of its own, closed after), opened and read into
+    columns, with each row's content digest and key version, by which the caller keeps only
+    rows that are what its own transaction reads (``_as_read``). A row of a key version the
+    caller did not send is new to it: left out."""
+    database, first, last, keys = task
+    engine = make_engine(database)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(select(*_STORED).where(SourceRecord.id.between(first, last)).order_by(SourceRecord.id))
+            rows: list[StoredRow] = [
+                (pk, stored, key_id, source, content_hash)
+                for pk, stored, key_id, source, content_hash in found
+                if key_id in keys or not is_sealed(stored)
+            ]
+    finally:
+        engine.dispose()
+    arrays, unopened = _open_and_parse((rows, keys))
+    by_id = {pk: (digest(content_hash), key_id) for pk, _stored, key_id, _source, content_hash in rows}
+    read = [by_id[pk] for pk in arrays.ids.tolist()]
+    return (
+        arrays,
+        unopened,
+        np.fromiter((d for d, _k in read), dtype=np.int64, count=len(read)),
+        np.array([k for _d, k in read], dtype=object),
+    )
+
+
+def _as_read(
+    fresh: EncodingArrays, fresh_digests: np.ndarray, fresh_key_ids: np.ndarray, wanted: Wanted
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows of ``fresh``, their positions in ``ids``) of the rows a worker read that are wanted
+    and read as this transaction reads them: same content digest, same key version. A row
+    another process changed, added or removed since is left to this process to read."""
+    ids, digests, key_ids, to_read = wanted
+    pos = np.minimum(np.searchsorted(ids, fresh.ids), max(len(ids) - 1, 0))
+    same = (ids[pos] == fresh.ids) & (digests[pos] == fresh_digests) & (key_ids[pos] == fresh_key_ids) & to_read[pos]
+    rows = np.flatnonzero(same)
+    return rows, pos[rows]
 
 
 def _open_and_parse(chunk: Chunk) -> tuple[EncodingArrays, list[int]]:

@@ -187,3 +187,62 @@ def test_a_first_load_parsed_in_worker_processes_gives_the_json_arrays(hub: Hub,
         assert parallel._pool is not None, "the chunks went to worker processes"
         assert loaded.reread.all()
         _same(loaded.arrays, _truth(session))
+
+
+def _wanted_by_this_process(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The ids each call of ``_stored_rows`` asked for: the rows this process reads itself."""
+    asked: list[list[int]] = []
+    read_here = index_snapshot._stored_rows
+
+    def recording(session: Session, wanted: np.ndarray, total: int):
+        asked.append(wanted.tolist())
+        return read_here(session, wanted, total)
+
+    monkeypatch.setattr(index_snapshot, "_stored_rows", recording)
+    return asked
+
+
+@pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # a database file only: other rows go through this process
+def test_a_first_load_from_a_database_file_is_read_by_the_workers(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite: each worker reads its range of records itself; none goes through this process."""
+    from kim_hub.runtime import parallel
+
+    _deliver(hub, 60, seed=9)
+    monkeypatch.setattr(index_snapshot, "PARSE_CHUNK", 17)
+    monkeypatch.setenv("KIM_HUB_WORKERS", "2")
+    parallel.release_workers()
+    asked = _wanted_by_this_process(monkeypatch)
+    with hub.sessions() as session:
+        loaded = index_snapshot.load(session)
+        assert asked == [[]]
+        _same(loaded.arrays, _truth(session))
+
+
+@pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # a database file only: other rows go through this process
+def test_a_row_the_workers_read_otherwise_than_this_transaction_is_read_here(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record changed in the loading transaction (as another process's commit would make it
+    differ): the workers read the committed row, whose content and digest differ, so this
+    process reads it again, and the index is what the transaction sees."""
+    from kim_hub.runtime import parallel
+
+    _deliver(hub, 60, seed=9)
+    monkeypatch.setattr(index_snapshot, "PARSE_CHUNK", 17)
+    monkeypatch.setenv("KIM_HUB_WORKERS", "2")
+    parallel.release_workers()
+    asked = _wanted_by_this_process(monkeypatch)
+    with hub.sessions() as session:
+        records = session.execute(select(SourceRecord.id, SourceRecord.source).order_by(SourceRecord.id)).all()
+        changed, source = records[40]
+        model = next(pk for pk, other in records[41:] if other == source)
+        other = session.get(SourceRecord, model)
+        assert other is not None
+        session.execute(
+            update(SourceRecord)
+            .where(SourceRecord.id == changed)
+            .values(encoding=other.encoding, content_hash=other.content_hash, key_id=other.key_id)
+        )
+        loaded = index_snapshot.load(session)
+        assert asked == [[changed]]
+        _same(loaded.arrays, _truth(session))
+        row = int(np.searchsorted(loaded.arrays.ids, changed))
+        assert loaded.arrays.record(row) == loaded.arrays.record(int(np.searchsorted(loaded.arrays.ids, model)))
