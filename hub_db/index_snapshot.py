@@ -29,6 +29,7 @@ rewrites it without the erased records (``forget``): no encoding of an erased re
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from itertools import islice
@@ -36,6 +37,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kim_hub.core.errors import ConfigError, FatalError
@@ -57,6 +59,7 @@ PIECE_BYTES = 32 * 2**20  # one stored piece of a column: well below SQLite's an
 IN_CHUNK = 1000
 UNOPENED_DIGEST = NONE  # kept for a row whose encoding did not open: no content hash's digest (``digest``)
 PARSE_CHUNK = 20_000  # stored encodings opened and read into columns at once
+log = logging.getLogger(__name__)
 REWRITE_SHARE = 0.2
 MAX_SEGMENTS = 12
 _COLUMNS = [f.name for f in fields(EncodingArrays) if f.name != "body"]  # the body comes from the records' rows
@@ -357,11 +360,16 @@ def _read_by_workers(
         for start in range(0, len(stale), PARSE_CHUNK)
     ]
     read = np.zeros(len(ids), dtype=bool)
-    for fresh, broken, fresh_digests, fresh_key_ids in map_in_processes(_read_open_and_parse, ranges, workers):
-        rows, pos = _as_read(fresh, fresh_digests, fresh_key_ids, wanted)
-        sources.append((fresh, rows, pos))
-        read[pos] = True
-        unopened += sorted(set(broken) & set(ids[pos].tolist()))
+    try:
+        for fresh, broken, fresh_digests, fresh_key_ids in map_in_processes(_read_open_and_parse, ranges, workers):
+            rows, pos = _as_read(fresh, fresh_digests, fresh_key_ids, wanted)
+            sources.append((fresh, rows, pos))
+            read[pos] = True
+            unopened += sorted(set(broken) & set(ids[pos].tolist()))
+    except (SQLAlchemyError, OSError) as error:  # the file not readable from another connection: the rest read here
+        log.warning(
+            "index load: the workers could not read the database file (%s); reading it in this process", type(error).__name__
+        )
     return read
 
 

@@ -246,3 +246,19 @@ def test_a_row_the_workers_read_otherwise_than_this_transaction_is_read_here(hub
         _same(loaded.arrays, _truth(session))
         row = int(np.searchsorted(loaded.arrays.ids, changed))
         assert loaded.arrays.record(row) == loaded.arrays.record(int(np.searchsorted(loaded.arrays.ids, model)))
+
+
+@pytest.mark.parametrize("hub", ["sqlite"], indirect=True)
+def test_when_the_workers_cannot_read_the_file_this_process_reads_it(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database file another connection cannot open (here: a path that is not the file) stops
+    nobody: the rows are read through this process, and the index is whole."""
+    _deliver(hub, 60, seed=9)
+    monkeypatch.setattr(index_snapshot, "PARSE_CHUNK", 17)
+    monkeypatch.setattr(index_snapshot, "worker_processes", lambda: 2)
+    monkeypatch.setattr(index_snapshot, "map_in_processes", lambda task, items, workers: map(task, items))
+    monkeypatch.setattr(index_snapshot, "_file_database", lambda session: f"sqlite:///{hub.path}/no-such-folder/hub.db")
+    asked = _wanted_by_this_process(monkeypatch)
+    with hub.sessions() as session:
+        loaded = index_snapshot.load(session)
+        assert len(asked) == 1 and len(asked[0]) == len(loaded.arrays)
+        _same(loaded.arrays, _truth(session))
