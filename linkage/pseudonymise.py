@@ -56,10 +56,16 @@ class PseudonymisedRecord:
         return (PseudonymisedRecord, tuple(getattr(self, name) for name in _FIELDS))
 
 
+# what ``json.dumps(value, sort_keys=True, separators=(",", ":"))`` writes, made once: ``dumps``
+# with arguments builds an encoder per call and tracks every container against cycles (a
+# model's dump has none), half of the canonical text's cost, some 8 µs a row
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False)
+
+
 def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bool = False) -> PseudonymisedRecord:
     """Encode a summary's identity and drop it (``azr_authoritative``: see encode_identity)."""
     dumped = summary.model_dump(mode="json")
-    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
+    canonical = _CANONICAL_JSON.encode(dumped)
     content_hash = format(keys.unique_token("content", canonical), "016x")
     # the case half of the dump just made (not a second one), without what the record's columns hold
     case_data = {field: value for field, value in dumped["case"].items() if field not in ("source", "record_id")}

@@ -73,3 +73,16 @@ def test_a_record_crosses_to_the_storing_process_whole(keys) -> None:  # noqa: A
     assert json.loads(record.case_json) == expected and record.case_json == json.dumps(expected)
     assert record.updated_at == "2026-03-01"
     assert record.events == ({"kind": "wegzug", "on": "2026-01-02", "residence_status": None, "rechtskreis": None},)
+
+
+def test_the_content_hash_is_the_keyed_token_of_the_summary_s_canonical_json(keys) -> None:  # noqa: ANN001
+    """The content hash, by which an unchanged row is known again and a key rotation compares,
+    is the keyed token of ``json.dumps`` of the summary's dump with sorted keys and no spaces, also
+    for values beyond ASCII (escaped) and nested ones: the same as every earlier release stored."""
+    moved = CaseEvent(kind="wegzug", on=dt.date(2026, 1, 2))
+    case = CaseData(source="caritas", record_id="C-1", case_status="active", updated_at=dt.date(2026, 3, 1), events=(moved,))
+    name = PersonName(family_name="Öztürk-Şahin", given_names="Zoë Ἀθηνᾶ")
+    summary = CaseSummary(identity=Identity(name=name, nationalities=("TUR", "GRC")), case=case)
+    canonical = json.dumps(summary.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    assert "\\u" in canonical  # the letters beyond ASCII were escaped, as json.dumps does by default
+    assert pseudonymise(summary, keys).content_hash == format(keys.unique_token("content", canonical), "016x")
