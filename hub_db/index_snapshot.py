@@ -119,13 +119,14 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     stale = ids[~usable]
     workers = worker_processes() if len(stale) >= 2 * PARSE_CHUNK else 1  # a first run parses everything
     unopened: list[int] = []
+    here = stale  # the rows this process reads
     database = _file_database(session)
     if workers > 1 and database is not None:  # the workers read the rows themselves
         read = _read_by_workers(session, database, (ids, digests, key_ids, ~usable), workers, sources, unopened)
-        stale = ids[~usable & ~read]  # changed by another process meanwhile: read in this transaction
-    stored = _stored_rows(session, stale, n)
+        here = ids[~usable & ~read]  # changed by another process meanwhile: read in this transaction
+    stored = _stored_rows(session, here, n)
     chunks = iter(lambda: _with_keys(session, list(islice(stored, PARSE_CHUNK))), ([], {}))
-    for fresh, broken in map_in_processes(_open_and_parse, chunks, workers if len(stale) >= 2 * PARSE_CHUNK else 1):
+    for fresh, broken in map_in_processes(_open_and_parse, chunks, workers if len(here) >= 2 * PARSE_CHUNK else 1):
         sources.append((fresh, np.arange(len(fresh)), np.searchsorted(ids, fresh.ids)))
         unopened += broken
     arrays = _assemble(ids, sources)

@@ -202,19 +202,28 @@ def _wanted_by_this_process(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
     return asked
 
 
-@pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # a database file only: other rows go through this process
-def test_a_first_load_from_a_database_file_is_read_by_the_workers(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
-    """SQLite: each worker reads its range of records itself; none goes through this process."""
+def _delivered_for_two_workers(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """60 persons ingested, loaded in chunks of 17 by two fresh worker processes; what this
+    process reads itself is recorded (``_wanted_by_this_process``)."""
     from kim_hub.runtime import parallel
 
     _deliver(hub, 60, seed=9)
     monkeypatch.setattr(index_snapshot, "PARSE_CHUNK", 17)
     monkeypatch.setenv("KIM_HUB_WORKERS", "2")
     parallel.release_workers()
-    asked = _wanted_by_this_process(monkeypatch)
+    return _wanted_by_this_process(monkeypatch)
+
+
+@pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # a database file only: other rows go through this process
+def test_a_first_load_from_a_database_file_is_read_by_the_workers(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite: each worker reads its range of records itself; none goes through this process,
+    which still gives the parsed chunks' heap back once they are assembled."""
+    asked = _delivered_for_two_workers(hub, monkeypatch)
+    trims: list[None] = []
+    monkeypatch.setattr(index_snapshot, "return_freed_memory", lambda: trims.append(None))
     with hub.sessions() as session:
         loaded = index_snapshot.load(session)
-        assert asked == [[]]
+        assert asked == [[]] and trims
         _same(loaded.arrays, _truth(session))
 
 
@@ -223,13 +232,7 @@ def test_a_row_the_workers_read_otherwise_than_this_transaction_is_read_here(hub
     """A record changed in the loading transaction (as another process's commit would make it
     differ): the workers read the committed row, whose content and digest differ, so this
     process reads it again, and the index is what the transaction sees."""
-    from kim_hub.runtime import parallel
-
-    _deliver(hub, 60, seed=9)
-    monkeypatch.setattr(index_snapshot, "PARSE_CHUNK", 17)
-    monkeypatch.setenv("KIM_HUB_WORKERS", "2")
-    parallel.release_workers()
-    asked = _wanted_by_this_process(monkeypatch)
+    asked = _delivered_for_two_workers(hub, monkeypatch)
     with hub.sessions() as session:
         records = session.execute(select(SourceRecord.id, SourceRecord.source).order_by(SourceRecord.id)).all()
         changed, source = records[40]
