@@ -29,11 +29,11 @@ import numpy as np
 
 from kim_hub.linkage.columnar import EncodingArrays
 
-MAX_CLASSES = 4096  # a table of at most 16.8 million levels (16 MB), computed in about a second
+MAX_CLASSES = 4096  # a table of at most 16.8 million levels (16 MB)
 CLASSES_PER_ROOT_ROW = 4
 MIN_ROWS = 20_000  # below, the tables would cost about what they save
 _CHECK_ROWS = 65_536  # rows checked at a time (a Bloom column gathered whole would double its memory)
-_TABLE_PAIRS = 1 << 20  # class pairs compared at a time
+_TABLE_PAIRS = 1 << 18  # class pairs compared at a time (two Bloom filters each: 64 MB at most)
 
 PairLevel = Callable[[np.ndarray, np.ndarray], np.ndarray]  # rows a, rows b -> a level per pair
 

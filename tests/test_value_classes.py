@@ -44,9 +44,11 @@ def _pairs(arrays: EncodingArrays) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _force_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables for any array set with any number of classes up to ``MAX_CLASSES``."""
+    """Tables for any array set with any number of classes up to ``MAX_CLASSES``, made a few
+    classes at a time (as a table of thousands of classes is)."""
     monkeypatch.setattr(value_classes, "MIN_ROWS", 0)
     monkeypatch.setattr(value_classes, "CLASSES_PER_ROOT_ROW", 10**6)
+    monkeypatch.setattr(value_classes, "_TABLE_PAIRS", 1000)
 
 
 def _levels_both_ways(arrays: EncodingArrays, monkeypatch: pytest.MonkeyPatch) -> tuple[np.ndarray, np.ndarray, bool]:
