@@ -108,11 +108,13 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
         parts = _read_segments(session)
     except SnapshotUnusableError:
         parts = []
-    winners, usable = _winners(
-        parts,
-        ids,
-        lambda part, rows, pos: (part[1][rows] == digests[pos]) & (part[0].key_id[rows] == key_ids[pos]) & ~pending[pos],
-    )
+
+    def read_as_here(part: Segment, rows: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """Which of the part's rows are the records as this transaction reads them."""
+        same: np.ndarray = (part[1][rows] == digests[pos]) & (part[0].key_id[rows] == key_ids[pos])
+        return same
+
+    winners, usable = _winners(parts, ids, lambda part, rows, pos: read_as_here(part, rows, pos) & ~pending[pos])
     sources = [(part[0], rows, pos) for part, rows, pos in winners]
     segments = len(parts)
     del parts, winners  # the segments' columns are released one by one while assembling
@@ -122,7 +124,8 @@ def load(session: Session, queued: set[int] | None = None) -> LoadedIndex:
     here = stale  # the rows this process reads
     database = _file_database(session)
     if workers > 1 and database is not None:  # the workers read the rows themselves
-        read = _read_by_workers(session, database, (ids, digests, key_ids, ~usable), workers, sources, unopened)
+        read_there, read, unopened = _read_by_workers(session, database, ids, key_ids[~usable], ~usable, read_as_here, workers)
+        sources += read_there
         here = ids[~usable & ~read]  # changed by another process meanwhile: read in this transaction
     stored = _stored_rows(session, here, n)
     chunks = iter(lambda: _with_keys(session, list(islice(stored, PARSE_CHUNK))), ([], {}))
@@ -337,51 +340,49 @@ def _file_database(session: Session) -> str | None:
     return url.render_as_string(hide_password=False)
 
 
-Wanted = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # every id, its digest and key version, and which to read
-
-
 def _read_by_workers(
     session: Session,
     database: str,
-    wanted: Wanted,
+    ids: np.ndarray,
+    key_ids: np.ndarray,
+    wanted: np.ndarray,
+    read_as_here: Callable[[Segment, np.ndarray, np.ndarray], np.ndarray],
     workers: int,
-    sources: list[tuple[EncodingArrays, np.ndarray, np.ndarray]],
-    unopened: list[int],
-) -> np.ndarray:
-    """The wanted rows read, opened and parsed by the worker processes, range by range (a first
-    run's million rows never pass through this process), added to ``sources`` and ``unopened``;
-    which rows they gave as this transaction reads them (the rest is this process's to read).
-    Workers are told every key version of the index with each range: a range may hold any."""
-    ids, _digests, key_ids, to_read = wanted
+) -> tuple[list[tuple[EncodingArrays, np.ndarray, np.ndarray]], np.ndarray, list[int]]:
+    """The ``wanted`` rows read, opened and parsed by the worker processes, range by range (a
+    first run's million rows never pass through this process), kept as the snapshot's segments
+    are kept (``_winners``) where they are ``read_as_here``: as this transaction reads them.
+    Returns the sources, which ids they hold (the rest, changed by another process meanwhile, is
+    this process's to read), and those of the rows whose sealed encoding did not open. Workers
+    are told every key version the wanted rows have (``key_ids``) with each range."""
     ring = keyring_of(session)
-    keys = {key_id: ring.keys(key_id) for key_id in set(key_ids[to_read].tolist())}
-    stale = ids[to_read]
+    keys = {key_id: ring.keys(key_id) for key_id in set(key_ids.tolist())}
+    stale = ids[wanted]
     ranges = [
         (database, int(stale[start]), int(stale[min(start + PARSE_CHUNK, len(stale)) - 1]), keys)
         for start in range(0, len(stale), PARSE_CHUNK)
     ]
-    read = np.zeros(len(ids), dtype=bool)
+    parts: list[Segment] = []
+    broken: list[int] = []
     try:
-        for fresh, broken, fresh_digests, fresh_key_ids in map_in_processes(_read_open_and_parse, ranges, workers):
-            rows, pos = _as_read(fresh, fresh_digests, fresh_key_ids, wanted)
-            sources.append((fresh, rows, pos))
-            read[pos] = True
-            unopened += sorted(set(broken) & set(ids[pos].tolist()))
+        for arrays, digests, unopened in map_in_processes(_read_open_and_parse, ranges, workers):
+            parts.append((arrays, digests))
+            broken += unopened
     except (SQLAlchemyError, OSError) as error:  # the file not readable from another connection: the rest read here
         log.warning(
             "index load: the workers could not read the database file (%s); reading it in this process", type(error).__name__
         )
-    return read
+    winners, read = _winners(parts, ids, lambda part, rows, pos: read_as_here(part, rows, pos) & wanted[pos])
+    kept = set(ids[read].tolist())
+    return [(part[0], rows, pos) for part, rows, pos in winners], read, [pk for pk in broken if pk in kept]
 
 
-def _read_open_and_parse(
-    task: tuple[str, int, int, dict[str, EncodingKeys]],
-) -> tuple[EncodingArrays, list[int], np.ndarray, np.ndarray]:
+def _read_open_and_parse(task: tuple[str, int, int, dict[str, EncodingKeys]]) -> tuple[EncodingArrays, np.ndarray, list[int]]:
     """In a worker: the records with ids from ``first`` to ``last`` read from the database file
     (committed rows, through a connection of its own, closed after), opened and read into
-    columns, with each row's content digest and key version, by which the caller keeps only
-    rows that are what its own transaction reads (``_as_read``). A row of a key version the
-    caller did not send is new to it: left out."""
+    columns, with each row's content digest (a segment, as the snapshot stores them) and the ids
+    of the rows whose encoding did not open. A row of a key version the caller did not send is
+    new to it: left out."""
     database, first, last, keys = task
     engine = make_engine(database)
     try:
@@ -395,27 +396,9 @@ def _read_open_and_parse(
     finally:
         engine.dispose()
     arrays, unopened = _open_and_parse((rows, keys))
-    by_id = {pk: (digest(content_hash), key_id) for pk, _stored, key_id, _source, content_hash in rows}
-    read = [by_id[pk] for pk in arrays.ids.tolist()]
-    return (
-        arrays,
-        unopened,
-        np.fromiter((d for d, _k in read), dtype=np.int64, count=len(read)),
-        np.array([k for _d, k in read], dtype=object),
-    )
-
-
-def _as_read(
-    fresh: EncodingArrays, fresh_digests: np.ndarray, fresh_key_ids: np.ndarray, wanted: Wanted
-) -> tuple[np.ndarray, np.ndarray]:
-    """(rows of ``fresh``, their positions in ``ids``) of the rows a worker read that are wanted
-    and read as this transaction reads them: same content digest, same key version. A row
-    another process changed, added or removed since is left to this process to read."""
-    ids, digests, key_ids, to_read = wanted
-    pos = np.minimum(np.searchsorted(ids, fresh.ids), max(len(ids) - 1, 0))
-    same = (ids[pos] == fresh.ids) & (digests[pos] == fresh_digests) & (key_ids[pos] == fresh_key_ids) & to_read[pos]
-    rows = np.flatnonzero(same)
-    return rows, pos[rows]
+    # the arrays are in id order, as the rows are read
+    digests = np.fromiter((digest(content_hash) for *_row, content_hash in rows), dtype=np.int64, count=len(rows))
+    return arrays, digests, unopened
 
 
 def _open_and_parse(chunk: Chunk) -> tuple[EncodingArrays, list[int]]:

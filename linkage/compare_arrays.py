@@ -492,7 +492,11 @@ def _neighbours_shared(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.
     return _shares_token(arr.postcode_nb[a], arr.postcode_nb[b])
 
 
-_POSTCODE_CLASSES = TablesPerArrays(lambda arr: class_table(arr.postcode, [arr.postcode_nb], partial(_neighbours_shared, arr)))
+def _postcode_classes(arr: EncodingArrays) -> ClassTable | None:
+    return class_table(arr.postcode, [arr.postcode_nb], partial(_neighbours_shared, arr))
+
+
+_POSTCODE_CLASSES = TablesPerArrays(_postcode_classes)
 
 
 def _shares_token(x: np.ndarray, y: np.ndarray) -> np.ndarray:
