@@ -27,17 +27,16 @@ from kim_hub.linkage.compare import (
 )
 from kim_hub.linkage.household import NOTHING_RELEASED, Release
 from kim_hub.linkage.keyed import PLAIN_BLOOM, PLAIN_DISTANCE
+from kim_hub.linkage.rule_tables import apply_rule, rule_table
 from kim_hub.linkage.value_classes import ClassTable, TablesPerArrays, class_table
 
 _PLAIN_DISTANCE = np.array(PLAIN_DISTANCE)  # keyed.bloom_similarity's table, for lookups in bulk
 BATCH = 200_000  # pairs compared at a time: bounds each batch's temporaries
 _BIG = np.iinfo(np.int64).max
 _BEST_SWAPPED = 7  # the best total a swapped comparison can reach (4 + 4 - 1)
-_AZR, _JC, _GIVEN, _DATE = (
-    FIELDS.index("azr"),
-    FIELDS.index("jobcenter_no"),
-    FIELDS.index("given_names"),
-    FIELDS.index("birth_date"),
+_AZR, _JC, _GIVEN, _DATE, _SEX, _NATIONALITY, _PLACE, _ADDRESS = (
+    FIELDS.index(name)
+    for name in ("azr", "jobcenter_no", "given_names", "birth_date", "sex", "nationality", "birth_place", "address")
 )
 
 
@@ -111,21 +110,18 @@ def cheap_levels(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> tuple[np.
     ``linkage.weight_bound``)."""
     date, date_token = _compare_dates(arr, a, b)
     azr_a, azr_b = arr.azr[a], arr.azr[b]
-    missing = np.full(len(a), MISSING)
-    levels = np.stack(
-        [
-            missing,
-            missing,
-            date,
-            _equal_level(arr.sex[a], arr.sex[b]),
-            _nationality_level(arr.nat[a], arr.nat[b]),
-            _place_level(arr, a, b),
-            _address_level(arr, a, b),
-            np.where((azr_a == NONE) | (azr_b == NONE), MISSING, np.where(azr_a == azr_b, 2, 0)),
-            _equal_level(arr.jobcenter[a], arr.jobcenter[b]),
-        ],
-        axis=1,
-    ).astype(np.int8)
+    # int8 columns written in place: stacking nine int64 columns and narrowing them cost as much
+    # as comparing the birth dates
+    levels = np.empty((len(a), len(FIELDS)), dtype=np.int8)
+    levels[:, FAMILY] = MISSING
+    levels[:, _GIVEN] = MISSING
+    levels[:, _DATE] = date
+    levels[:, _SEX] = _equal_level(arr.sex[a], arr.sex[b])
+    levels[:, _NATIONALITY] = _nationality_level(arr.nat[a], arr.nat[b])
+    levels[:, _PLACE] = _place_level(arr, a, b)
+    levels[:, _ADDRESS] = _address_level(arr, a, b)
+    levels[:, _AZR] = np.where((azr_a == NONE) | (azr_b == NONE), MISSING, np.where(azr_a == azr_b, 2, 0))
+    levels[:, _JC] = _equal_level(arr.jobcenter[a], arr.jobcenter[b])
     return levels, date_token
 
 
@@ -370,33 +366,55 @@ def _given_level(g: _Agreement) -> tuple[np.ndarray, np.ndarray]:
     return level, token
 
 
+def _date_rule(facts: tuple[bool, ...]) -> int:
+    """``linkage.compare._compare_dates``'s level from the facts of one pair (first rule that holds),
+    in the order ``_compare_dates`` gives them."""
+    missing, same_day, placeholder_a, placeholder_b, same_year, no_day_a, no_day_b, swapped, same_month, same_month_day = facts
+    imprecise = placeholder_a or placeholder_b or no_day_a or no_day_b
+    rules = (
+        (missing, MISSING),
+        (same_day and (placeholder_a or placeholder_b), 5),
+        (same_day, 6),
+        (placeholder_a and placeholder_b and same_year, 5),
+        (same_year and imprecise, 2),
+        (same_year and swapped, 4),
+        (same_year and same_month, 3),
+        (same_year, 1),
+        (not imprecise and same_month_day, 3),
+    )
+    return next((level for holds, level in rules if holds), 0)
+
+
+_DATE_LEVELS = rule_table(_date_rule, 10)
+
+
 def _compare_dates(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ymd_a, ymd_b = arr.d_ymd[a], arr.d_ymd[b]
     ph_a, ph_b = arr.d_placeholder[a], arr.d_placeholder[b]
     same_year = arr.d_year[a] == arr.d_year[b]
-    missing = ~arr.d_has[a] | ~arr.d_has[b]
-    same_day = (ymd_a != NONE) & (ymd_a == ymd_b)
-    both_placeholder = ph_a & ph_b & same_year
-    imprecise = ph_a | ph_b | (ymd_a == NONE) | (ymd_b == NONE)
-    swapped = (arr.d_ydm[a] != NONE) & (arr.d_ydm[a] == ymd_b)
-    md_a = arr.d_md[a]
-    level = np.select(
-        [
-            missing,
-            same_day & (ph_a | ph_b),
-            same_day,
-            both_placeholder,
-            same_year & imprecise,
-            same_year & swapped,
-            same_year & (arr.d_ym[a] == arr.d_ym[b]),
-            same_year,
-            ~imprecise & (md_a != NONE) & (md_a == arr.d_md[b]),
-        ],
-        [MISSING, 5, 6, 5, 2, 4, 3, 1, 3],
-        0,
+    missing = ~(arr.d_has[a] & arr.d_has[b])
+    no_day_a, no_day_b = ymd_a == NONE, ymd_b == NONE
+    same_day = ~no_day_a & (ymd_a == ymd_b)
+    ydm_a, md_a = arr.d_ydm[a], arr.d_md[a]
+    level = apply_rule(
+        _DATE_LEVELS,
+        missing,
+        same_day,
+        ph_a,
+        ph_b,
+        same_year,
+        no_day_a,
+        no_day_b,
+        (ydm_a != NONE) & (ydm_a == ymd_b),
+        arr.d_ym[a] == arr.d_ym[b],
+        (md_a != NONE) & (md_a == arr.d_md[b]),
     )
-    either = np.where(ymd_a == NONE, ymd_b, np.where(ymd_b == NONE, ymd_a, np.minimum(ymd_a, ymd_b)))
-    token = np.select([missing, same_day, both_placeholder], [NONE, ymd_a, either], NONE)
+    # the token frequency adjustment reads: the day both share, or the placeholder date's
+    token = np.where(same_day & ~missing, ymd_a, NONE)
+    shared_placeholder = np.flatnonzero(ph_a & ph_b & same_year & ~same_day & ~missing)
+    if len(shared_placeholder):
+        x, y = ymd_a[shared_placeholder], ymd_b[shared_placeholder]
+        token[shared_placeholder] = np.where(x == NONE, y, np.where(y == NONE, x, np.minimum(x, y)))
     return level, token
 
 
@@ -451,29 +469,40 @@ def _place_classes(arr: EncodingArrays) -> ClassTable | None:
 _PLACE_CLASSES = TablesPerArrays(_place_classes)
 
 
+def _address_rule(facts: tuple[bool, ...]) -> int:
+    """``linkage.compare._address_level``'s level from the facts of one pair before the postcodes'
+    one-typo neighbours are looked at (first rule that holds; 0 leaves them to decide), in the
+    order ``_address_level`` gives them."""
+    same_street, no_postcode, same_postcode, alike, no_street = facts
+    rules = (
+        (same_street and (no_postcode or same_postcode), 3),
+        (same_street, 2),
+        (alike and same_postcode, 3),
+        (alike and no_postcode, 2),
+        (alike, 1),
+        (no_postcode and no_street, MISSING),
+        (no_postcode, 0),
+        (same_postcode, 2),
+    )
+    return next((level for holds, level in rules if holds), 0)
+
+
+_ADDRESS_LEVELS = rule_table(_address_rule, 5)
+
+
 def _address_level(arr: EncodingArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``linkage.compare._address_level`` for arrays of row pairs; the postcodes' one-typo
     neighbours are compared only where nothing stronger agrees."""
     street_a, street_b, post_a, post_b = arr.street[a], arr.street[b], arr.postcode[a], arr.postcode[b]
     no_postcode = (post_a == NONE) | (post_b == NONE)
-    no_street = (street_a == NONE) | (street_b == NONE)
-    same_street = (street_a != NONE) & (street_a == street_b)
     alike_a = arr.street_alike[a]
-    alike = (alike_a != NONE) & (alike_a == arr.street_alike[b])
-    same_postcode = ~no_postcode & (post_a == post_b)
-    level = np.select(
-        [
-            same_street & (no_postcode | same_postcode),
-            same_street,
-            alike & same_postcode,
-            alike & no_postcode,
-            alike,
-            no_postcode & no_street,
-            no_postcode,
-            same_postcode,
-        ],
-        [3, 2, 3, 2, 1, MISSING, 0, 2],
-        0,
+    level = apply_rule(
+        _ADDRESS_LEVELS,
+        (street_a != NONE) & (street_a == street_b),
+        no_postcode,
+        ~no_postcode & (post_a == post_b),
+        (alike_a != NONE) & (alike_a == arr.street_alike[b]),
+        (street_a == NONE) | (street_b == NONE),
     )
     open_ = np.flatnonzero(level == 0)
     if len(open_):

@@ -119,22 +119,37 @@ class MatchModel:
             plain = np.asarray(self.level_weights[False][index])[column]
             household = np.asarray(self.level_weights[True][index])[column]
             weight = np.where(same_family, household, plain)
-            if index <= DATE:
-                top = column == TOP_LEVEL[index]
-                adjustment = self.frequency_adjustments(index, tokens[index], as_one_pair)
-                weight = np.where(top, weight + adjustment, weight)
+            if index <= DATE:  # looked up only for the pairs agreeing on a token
+                top = np.flatnonzero(column == TOP_LEVEL[index])
+                weight[top] += self.frequency_adjustments(index, tokens[index][top], as_one_pair)
             total += weight
         return total
 
     @cached_property
     def _frequency_arrays(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """The value-frequency tables as sorted arrays (token, count), for lookups in bulk."""
+        """Per token field: its tokens sorted, and beside each the ratio whose logarithm the
+        frequency adjustment adds (u of the top level over the token's u): made once per model, so
+        that a batch of pairs looks each adjustment up instead of working it out pair by pair."""
         out = {}
         for index, table in ((FAMILY, self.family_freq), (GIVEN, self.given_freq), (DATE, self.date_freq)):
             keys = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
             counts = np.fromiter(table.values(), dtype=np.float64, count=len(table))
             order = np.argsort(keys)
-            out[index] = (keys[order], counts[order])
+            u_value = np.maximum(counts[order] / max(self.record_count, 1), TF_MIN_U)
+            u_level = self.u_random[FIELDS[index]][len(LEVELS[FIELDS[index]]) - 1]
+            out[index] = (keys[order], u_level / u_value)
+        return out
+
+    @cached_property
+    def _adjustment_logs(self) -> dict[tuple[int, bool], np.ndarray]:
+        """The adjustment of each sorted token (``_frequency_arrays``): by numpy's ``log2``, and
+        (``True``) by ``math.log2`` once per distinct ratio, as ``_frequency_adjusted`` takes it."""
+        out = {}
+        for index, (_keys, ratios) in self._frequency_arrays.items():
+            out[(index, False)] = np.log2(ratios)
+            distinct, inverse = np.unique(ratios, return_inverse=True)
+            logs = np.array([math.log2(ratio) for ratio in distinct.tolist()], dtype=np.float64)
+            out[(index, True)] = logs[inverse.reshape(-1)]
         return out
 
     def frequency_adjustments(self, index: int, tokens: np.ndarray, as_one_pair: bool = False) -> np.ndarray:
@@ -143,18 +158,12 @@ class MatchModel:
         ``as_one_pair``: the logarithm by ``math.log2`` (once per distinct ratio), as
         ``_frequency_adjusted`` takes it: numpy's ``log2`` differs from it in the last bit for
         about one value in two thousand."""
-        keys, counts = self._frequency_arrays[index]
+        keys, _ratios = self._frequency_arrays[index]
         if len(keys) == 0:
             return np.zeros(len(tokens))
         at = np.minimum(np.searchsorted(keys, tokens), len(keys) - 1)
         known = (tokens != NONE) & (keys[at] == tokens)
-        u_value = np.maximum(counts[at] / max(self.record_count, 1), TF_MIN_U)
-        u_level = self.u_random[FIELDS[index]][len(LEVELS[FIELDS[index]]) - 1]
-        if not as_one_pair:
-            return np.where(known, np.log2(u_level / u_value), 0.0)
-        ratios, inverse = np.unique(u_level / u_value, return_inverse=True)
-        logs = np.array([math.log2(ratio) for ratio in ratios.tolist()], dtype=np.float64)
-        return np.where(known, logs[inverse.reshape(-1)], 0.0)
+        return np.where(known, self._adjustment_logs[(index, as_one_pair)][at], 0.0)
 
     def _frequency_adjusted(self, index: int, comparison: Comparison, weight: float) -> float:
         """Replace u of an exact agreement by the frequency of the agreeing value (Splink's TF)."""

@@ -55,9 +55,9 @@ class BayesFactorBound:
                 continue
             column = levels[:, index].astype(np.intp)
             weight = self.best[index][column]
-            if index == DATE:
-                at_top = column == len(LEVELS[FIELDS[DATE]]) - 1
-                weight = np.where(at_top, weight + self.model.frequency_adjustments(DATE, date_token), weight)
+            if index == DATE:  # the adjustment looked up only where the dates agree
+                at_top = np.flatnonzero(column == len(LEVELS[FIELDS[DATE]]) - 1)
+                weight[at_top] += self.model.frequency_adjustments(DATE, date_token[at_top])
             elif index == _AZR:
                 weight = np.where(column == 0, self.best[_AZR][:2].max(), weight)  # maybe one typo apart
             total += weight
