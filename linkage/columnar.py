@@ -105,57 +105,62 @@ class EncodingArrays:
         return EncodingArrays(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
     def record(self, i: int) -> RecordEncoding:
-        """Row ``i`` as the object the one-pair code (``linkage.compare``) works on."""
-        names = tuple(self._name(i, v) for v in range(int(self.n_names[i])))
+        """Row ``i`` as the object the one-pair code (``linkage.compare``) works on.
+
+        Values are read as Python ints (``item``) and token lists as lists (``tolist``): element
+        by element, numpy scalars made and compared cost most of a decode, which the clustering
+        does for tens of thousands of records at a million."""
+        names = tuple(self._name(i, v) for v in range(self.n_names.item(i)))
         date = None
-        if self.d_has[i]:
+        if self.d_has.item(i):
             date = DateCode(
-                ymd=_opt(self.d_ymd[i]),
-                ydm=_opt(self.d_ydm[i]),
-                ym=_opt(self.d_ym[i]),
-                md=_opt(self.d_md[i]),
-                year=int(self.d_year[i]),
-                precision=PRECISIONS[self.d_precision[i]],
-                placeholder=bool(self.d_placeholder[i]),
+                ymd=_opt(self.d_ymd.item(i)),
+                ydm=_opt(self.d_ydm.item(i)),
+                ym=_opt(self.d_ym.item(i)),
+                md=_opt(self.d_md.item(i)),
+                year=self.d_year.item(i),
+                precision=PRECISIONS[self.d_precision.item(i)],
+                placeholder=self.d_placeholder.item(i),
             )
         place = None
-        diffused = self.scheme[i] != PLAIN_BLOOM
-        if self.place_c[i] != NONE:
-            place = (int(self.place_c[i]), int(self.place_s[i]), _bloom_int(self.place_bloom[i]))
+        diffused = self.scheme.item(i) != PLAIN_BLOOM
+        if self.place_c.item(i) != NONE:
+            place = (self.place_c.item(i), self.place_s.item(i), _bloom_int(self.place_bloom[i]))
+        sex = self.sex.item(i)
         return RecordEncoding(
             key_id=str(self.key_id[i]),
             names=names,
             birth_date=date,
-            sex=SEXES[self.sex[i]] if self.sex[i] != NONE else None,
-            nationalities=tuple(int(t) for t in self.nat[i] if t != NONE),
+            sex=SEXES[sex] if sex != NONE else None,
+            nationalities=_tokens(self.nat[i]),
             birth_place=place,
-            street=_opt(self.street[i]),
-            postcode=_opt(self.postcode[i]),
-            street_alike=_opt(self.street_alike[i]),
-            postcode_neighbours=tuple(int(t) for t in self.postcode_nb[i] if t != NONE),
-            azr=_opt(self.azr[i]),
-            azr_neighbours=tuple(int(t) for t in self.azr_nb[i] if t != NONE),
-            jobcenter_no=_opt(self.jobcenter[i]),
-            azr_authoritative=bool(self.azr_auth[i]),
-            household=_opt(self.household[i]),
-            birth_place_bloom_bits=int(self.place_pop[i]) if diffused and place is not None else None,
-            scheme=int(self.scheme[i]),
+            street=_opt(self.street.item(i)),
+            postcode=_opt(self.postcode.item(i)),
+            street_alike=_opt(self.street_alike.item(i)),
+            postcode_neighbours=_tokens(self.postcode_nb[i]),
+            azr=_opt(self.azr.item(i)),
+            azr_neighbours=_tokens(self.azr_nb[i]),
+            jobcenter_no=_opt(self.jobcenter.item(i)),
+            azr_authoritative=self.azr_auth.item(i),
+            household=_opt(self.household.item(i)),
+            birth_place_bloom_bits=self.place_pop.item(i) if diffused and place is not None else None,
+            scheme=self.scheme.item(i),
         )
 
     def _name(self, i: int, v: int) -> NameCode:
         def tokens(c: np.ndarray, s: np.ndarray, p: np.ndarray) -> tuple[tuple[int, int, int], ...]:
-            return tuple((int(x), int(y), int(z)) for x, y, z in zip(c[i, v], s[i, v], p[i, v]) if x != NONE)
+            return tuple((x, y, z) for x, y, z in zip(c[i, v].tolist(), s[i, v].tolist(), p[i, v].tolist()) if x != NONE)
 
-        diffused = self.scheme[i] != PLAIN_BLOOM
+        diffused = self.scheme.item(i) != PLAIN_BLOOM
         return NameCode(
             family=tokens(self.fam_c, self.fam_s, self.fam_p),
             given=tokens(self.giv_c, self.giv_s, self.giv_p),
-            family_joined=_opt(self.fam_j[i, v]),
-            given_joined=_opt(self.giv_j[i, v]),
+            family_joined=_opt(self.fam_j.item(i, v)),
+            given_joined=_opt(self.giv_j.item(i, v)),
             family_bloom=_bloom_int(self.fam_bloom[i, v]),
             given_bloom=_bloom_int(self.giv_bloom[i, v]),
-            family_bloom_bits=int(self.fam_pop[i, v]) if diffused else None,
-            given_bloom_bits=int(self.giv_pop[i, v]) if diffused else None,
+            family_bloom_bits=self.fam_pop.item(i, v) if diffused else None,
+            given_bloom_bits=self.giv_pop.item(i, v) if diffused else None,
         )
 
     def to_bytes(self) -> bytes:
@@ -394,5 +399,10 @@ def _bloom_int(words: np.ndarray) -> int:
     return int.from_bytes(np.ascontiguousarray(words, dtype="<u8").tobytes(), "little")
 
 
-def _opt(value: np.integer) -> int | None:
-    return None if value == NONE else int(value)
+def _opt(value: int) -> int | None:
+    return None if value == NONE else value
+
+
+def _tokens(row: np.ndarray) -> tuple[int, ...]:
+    """A record's token list without its padding."""
+    return tuple(token for token in row.tolist() if token != NONE)
