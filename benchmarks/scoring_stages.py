@@ -27,8 +27,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -126,11 +124,13 @@ def report(passes: list[dict[str, float]], counts: dict[str, int], records: int,
     total = sum(medians.values())
     print(f"{'total':14} {total / pairs * 1e9:8.1f} {total:7.2f}")
     if args.out:
-        commit = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
-        )
+        import kim_hub  # the checkout measured: PYTHONPATH may name another one than this script's
+
+        checkout = Path(kim_hub.__file__).resolve().parent
+        git = ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"]
         result = {
-            "commit": commit.stdout.strip(),
+            "checkout": str(checkout),
+            "commit": subprocess.run(git, check=False, capture_output=True, text=True).stdout.strip(),
             "records": records,
             "counts": dict(counts),
             "every": args.every,
