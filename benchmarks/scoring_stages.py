@@ -49,20 +49,14 @@ def load(path: Path) -> tuple[Any, Any]:
     from sqlalchemy import select
 
     from kim_hub.hub_db import index_snapshot
-    from kim_hub.hub_db.database import make_engine, session_factory
     from kim_hub.hub_db.models import ModelVersion
     from kim_hub.linkage.model import MatchModel
-    from kim_hub.pipeline.database import auditor_for, keyring_for
+    from kim_hub.pipeline.database import open_sessions
     from kim_hub.pipeline.home import HubHome
 
-    home = HubHome(path)
-    config = home.load_config()
-    engine = make_engine(home.database_url(config))
-    sessions = session_factory(engine, auditor_for(home, config), keyring_for(home, config))
-    with sessions() as session:
+    with open_sessions(HubHome(path)) as sessions, sessions() as session:
         arr = index_snapshot.load(session).arrays
         stored = session.execute(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
-    engine.dispose()
     if stored is None:
         raise SystemExit("the home holds no model version: link it once (relink.py does)")
     return arr, MatchModel.from_dict(stored.parameters).applied_to(arr)
