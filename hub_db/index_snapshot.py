@@ -54,12 +54,12 @@ from kim_hub.linkage.sealed import SealBrokenError, is_sealed
 from kim_hub.runtime.memory import return_freed_memory
 from kim_hub.runtime.parallel import map_in_processes, worker_processes
 
-log = logging.getLogger(__name__)
 FORMAT = 2  # 2: every piece sealed (1, clear pieces, is read as unusable and rewritten)
 PIECE_BYTES = 32 * 2**20  # one stored piece of a column: well below SQLite's and PostgreSQL's value limits
 IN_CHUNK = 1000
 UNOPENED_DIGEST = NONE  # kept for a row whose encoding did not open: no content hash's digest (``digest``)
 PARSE_CHUNK = 20_000  # stored encodings opened and read into columns at once
+log = logging.getLogger(__name__)
 REWRITE_SHARE = 0.2
 MAX_SEGMENTS = 12
 _COLUMNS = [f.name for f in fields(EncodingArrays) if f.name != "body"]  # the body comes from the records' rows
@@ -327,13 +327,8 @@ def _stored_rows(session: Session, wanted: np.ndarray, total: int) -> Iterator[S
 
 def _with_keys(session: Session, rows: list[StoredRow]) -> Chunk:
     """A chunk of rows with the key versions its sealed encodings need (from the session's key ring)."""
-    return rows, _keys(session, {key_id for _id, stored, key_id, _source, _hash in rows if is_sealed(stored)})
-
-
-def _keys(session: Session, key_ids: Iterable[str]) -> dict[str, EncodingKeys]:
-    """These key versions from the session's key ring."""
-    ring = keyring_of(session)
-    return {key_id: ring.keys(key_id) for key_id in key_ids}
+    needed = {key_id for _id, stored, key_id, _source, _hash in rows if is_sealed(stored)}
+    return rows, {key_id: keyring_of(session).keys(key_id) for key_id in needed}
 
 
 def _file_database(session: Session) -> str | None:
@@ -360,7 +355,8 @@ def _read_by_workers(
     Returns the sources, which ids they hold (the rest, changed by another process meanwhile, is
     this process's to read), and those of the rows whose sealed encoding did not open. Workers
     are told every key version the wanted rows have (``key_ids``) with each range."""
-    keys = _keys(session, set(key_ids.tolist()))
+    ring = keyring_of(session)
+    keys = {key_id: ring.keys(key_id) for key_id in set(key_ids.tolist())}
     stale = ids[wanted]
     ranges = [
         (database, int(stale[start]), int(stale[min(start + PARSE_CHUNK, len(stale)) - 1]), keys)
