@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from kim_hub.core.rows import Note
+from kim_hub.linkage.canonical_json import canonical_json
 from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.encoding_bytes import pack
 from kim_hub.linkage.keyed import EncodingKeys
@@ -56,17 +57,10 @@ class PseudonymisedRecord:
         return (PseudonymisedRecord, tuple(getattr(self, name) for name in _FIELDS))
 
 
-# what ``json.dumps(value, sort_keys=True, separators=(",", ":"))`` writes, made once: ``dumps``
-# with arguments builds an encoder per call and tracks every container against cycles (a
-# model's dump has none), half of the canonical text's cost, some 8 µs a row
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False)
-
-
 def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bool = False) -> PseudonymisedRecord:
     """Encode a summary's identity and drop it (``azr_authoritative``: see encode_identity)."""
     dumped = summary.model_dump(mode="json")
-    canonical = _CANONICAL_JSON.encode(dumped)
-    content_hash = format(keys.unique_token("content", canonical), "016x")
+    content_hash = format(keys.unique_token("content", canonical_json(dumped)), "016x")
     # the case half of the dump just made (not a second one), without what the record's columns hold
     case_data = {field: value for field, value in dumped["case"].items() if field not in ("source", "record_id")}
     if summary.case.record_id.startswith(KEYED_RECORD_ID_PREFIX):
