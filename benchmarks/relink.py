@@ -228,11 +228,9 @@ def main() -> None:
         base.mkdir(parents=True, exist_ok=True)
         prepare(base, args.persons, args.seed)
     work = Path(tempfile.mkdtemp(prefix="kimhub-relink-run-", dir=base.parent))
-    import kim_hub
+    from measured_checkout import measured_checkout  # beside this script
 
-    checkout = Path(next(iter(kim_hub.__path__))).resolve()  # the checkout this interpreter's venv installed
-    git = ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"]
-    commit = subprocess.run(git, capture_output=True, text=True, check=False).stdout.strip()
+    checkout, commit = measured_checkout()
     runs = []
     try:
         for index in range(args.repeat):

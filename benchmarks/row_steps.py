@@ -25,7 +25,6 @@ import argparse
 import json
 import pickle
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,8 @@ sys.path.insert(0, str(_HERE.parent))  # `tests.support`, as pytest finds it fro
 
 
 def main() -> None:
+    from measured_checkout import measured_checkout  # beside this script
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=30_000)
     parser.add_argument("--source", action="append", help="a source to measure (default: abh and jobcenter)")
@@ -54,7 +55,7 @@ def main() -> None:
             for step, value in steps.items():
                 print(f"  {step:34s} {value:7.1f}")
     if args.out:
-        document = {"persons": args.persons, "repeat": args.repeat, "commit": _commit(), "sources": results}
+        document = {"persons": args.persons, "repeat": args.repeat, "commit": measured_checkout()[1], "sources": results}
         args.out.write_text(json.dumps(document, indent=2) + "\n")
 
 
@@ -142,18 +143,6 @@ def _canonical_text() -> Callable[[Any], str]:
     except ImportError:
         return json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False).encode
     return canonical_json
-
-
-def _commit() -> str:
-    """The checkout of the ``kim_hub`` measured (which may not be this script's)."""
-    import kim_hub
-
-    checkout = Path(kim_hub.__file__).resolve().parent
-    found = subprocess.run(
-        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    )
-    changed = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain"], capture_output=True, text=True, check=False)
-    return (found.stdout.strip() or "unknown") + ("+changes" if changed.stdout.strip() else "")
 
 
 if __name__ == "__main__":

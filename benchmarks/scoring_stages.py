@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -118,13 +117,12 @@ def report(passes: list[dict[str, float]], counts: dict[str, int], records: int,
     total = sum(medians.values())
     print(f"{'total':14} {total / pairs * 1e9:8.1f} {total:7.2f}")
     if args.out:
-        import kim_hub  # the checkout measured: PYTHONPATH may name another one than this script's
+        from measured_checkout import measured_checkout  # beside this script
 
-        checkout = Path(kim_hub.__file__).resolve().parent
-        git = ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"]
+        checkout, commit = measured_checkout()
         result = {
             "checkout": str(checkout),
-            "commit": subprocess.run(git, check=False, capture_output=True, text=True).stdout.strip(),
+            "commit": commit,
             "records": records,
             "counts": dict(counts),
             "every": args.every,
