@@ -9,7 +9,8 @@ under the source's settings, as ``pipeline.ingest`` does (``file_readers``, ``so
 Then each step of the ingest's row path runs over the whole file, ``--repeat`` times, and the
 median is given in µs a row: reading, mapping, the summary's dump, its canonical text and keyed
 content hash, the case JSON, encoding the identity and its parts (names, birth date, street,
-the AZR number's digit neighbours …), packing, sealing, the whole of ``pseudonymise``, and the
+the AZR number's digit neighbours …), packing, sealing, the whole of ``pseudonymise``, a worker's
+chunks of 2,000 rows as ``pipeline.encode_pool.encode_chunk`` maps and pseudonymises them, and the
 pickling a chunk's rows and records cost on their way to and from an encode worker. Every row
 is mapped and encoded once before the timed passes, which fills the caches a long ingest has
 warm (tokens, name parts, code spellings): the mapping and encoding are those of a warm worker;
@@ -80,6 +81,7 @@ def measure(drops: Path, config: Any, keys: Any, source: str, repeat: int) -> tu
     from kim_hub.linkage import encode
     from kim_hub.linkage.encoding_bytes import pack
     from kim_hub.linkage.pseudonymise import pseudonymise, stored_record_id
+    from kim_hub.pipeline.encode_pool import encode_chunk
     from kim_hub.pipeline.ingest import file_readers, reader_for, source_mapper
     from kim_hub.runtime.gc_pause import cyclic_gc_paused
 
@@ -119,6 +121,9 @@ def measure(drops: Path, config: Any, keys: Any, source: str, repeat: int) -> tu
         "seal": lambda: [keys.seal_encoding(p, source, r.content_hash) for p, r in zip(packed, records, strict=True)],
         "stored record id": lambda: [stored_record_id(s.case.record_id, keys, source) for s in summaries],
         "pseudonymise (all of the above from the summary)": lambda: [pseudonymise(s, keys, authoritative) for s in summaries],
+        "a worker's chunks (encode_pool.encode_chunk)": lambda: [
+            encode_chunk(source, chunk, mapper, keys, authoritative) for chunk in chunks
+        ],
         "rows to a worker (pickle + unpickle)": lambda: [pickle.loads(pickle.dumps(c, pickle.HIGHEST_PROTOCOL)) for c in chunks],
         "records back (pickle + unpickle)": lambda: [
             pickle.loads(pickle.dumps(c, pickle.HIGHEST_PROTOCOL)) for c in record_chunks

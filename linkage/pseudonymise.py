@@ -13,6 +13,7 @@ the hub must still address the source by: ``linkage.record_ids``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -59,25 +60,50 @@ class PseudonymisedRecord:
 
 def pseudonymise(summary: CaseSummary, keys: EncodingKeys, azr_authoritative: bool = False) -> PseudonymisedRecord:
     """Encode a summary's identity and drop it (``azr_authoritative``: see encode_identity)."""
-    dumped = summary.model_dump(mode="json")
-    content_hash = format(keys.unique_token("content", canonical_json(dumped)), "016x")
+    return pseudonymise_many([summary], keys, azr_authoritative)[0]
+
+
+def pseudonymise_many(
+    summaries: Sequence[CaseSummary], keys: EncodingKeys, azr_authoritative: bool = False
+) -> list[PseudonymisedRecord]:
+    """``pseudonymise`` of each summary, in order, one step at a time over all of them.
+
+    Each step (the dump, the keyed content hash, the case JSON, the encoding, its seal) runs over
+    the whole batch before the next begins, instead of every step for one row after the other:
+    a step's code and caches (pydantic's serialiser, the token cache, the Bloom positions) then
+    stay warm in the processor's caches. A chunk of 2,000 rows, mapped first and then
+    pseudonymised so, cost a quarter less than row by row (benchmarks/README.md); the records are
+    the same."""
+    dumps = [summary.model_dump(mode="json") for summary in summaries]
+    content_hashes = [format(keys.unique_token("content", canonical_json(dumped)), "016x") for dumped in dumps]
     # the case half of the dump just made (not a second one), without what the record's columns hold
-    case_data = {field: value for field, value in dumped["case"].items() if field not in ("source", "record_id")}
+    cases = [_stored_case(summary, dumped["case"]) for summary, dumped in zip(summaries, dumps, strict=True)]
+    case_texts = [json.dumps(case) for case in cases]
+    packed = [pack(encode_identity(summary.identity, keys, azr_authoritative)) for summary in summaries]
+    return [
+        PseudonymisedRecord(
+            source=summary.case.source,
+            record_id=stored_record_id(summary.case.record_id, keys, summary.case.source),
+            case_json=case_text,
+            encoding=keys.seal_encoding(encoding, summary.case.source, content_hash),
+            key_id=keys.key_id,
+            content_hash=content_hash,
+            notes=summary.notes,
+            updated_at=case["updated_at"],
+            events=tuple(case["events"]),
+        )
+        for summary, content_hash, case, case_text, encoding in zip(
+            summaries, content_hashes, cases, case_texts, packed, strict=True
+        )
+    ]
+
+
+def _stored_case(summary: CaseSummary, dumped_case: dict[str, Any]) -> dict[str, Any]:
+    """The case data as its column keeps it: without the source and record id (columns of their own)."""
+    case = {field: value for field, value in dumped_case.items() if field not in ("source", "record_id")}
     if summary.case.record_id.startswith(KEYED_RECORD_ID_PREFIX):
-        case_data[HUB_KEYED_ID] = True  # the source does not know this id: nothing can be addressed to it
-    return PseudonymisedRecord(
-        source=summary.case.source,
-        record_id=stored_record_id(summary.case.record_id, keys, summary.case.source),
-        case_json=json.dumps(case_data),
-        encoding=keys.seal_encoding(
-            pack(encode_identity(summary.identity, keys, azr_authoritative)), summary.case.source, content_hash
-        ),
-        key_id=keys.key_id,
-        content_hash=content_hash,
-        notes=summary.notes,
-        updated_at=case_data["updated_at"],
-        events=tuple(case_data["events"]),
-    )
+        case[HUB_KEYED_ID] = True  # the source does not know this id: nothing can be addressed to it
+    return case
 
 
 _FIELDS = tuple(field.name for field in fields(PseudonymisedRecord))

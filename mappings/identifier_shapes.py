@@ -40,6 +40,11 @@ LOCAL_REFERENCES: frozenset[IdentifierKind] = frozenset({"Kundennummer", "BG-Num
 
 PLAUSIBLE_YEARS = (1900, 2099)
 _WHITESPACE = re.compile(r"\s+")
+_NOT_DIGITS = re.compile(r"\D+")
+# every shape holds at least this many digits (the Kundennummer nine, a compact date eight), and a
+# written date at least four (D.M.YY): a value with fewer cannot have a shape, whatever its letters
+SHAPE_MIN_DIGITS = 8
+WRITTEN_DATE_MIN_DIGITS = 4
 _LABEL = re.compile(r"[A-ZÄÖÜ]{1,12}[-_:#./]*(?=\d)")  # AZR, KDNR, IDNR, SVNR, BG … before the number
 _SEPARATORS = re.compile(r"[\s\-_:#|,;+]+")
 # a written date anywhere (digits not part of a longer number): D.M.YYYY, DD-MM-YYYY, YYYY-MM-DD,
@@ -103,14 +108,16 @@ SHAPES: tuple[IdentifierShape, ...] = (
 def identifier_kind(value: str) -> IdentifierKind | None:
     """The kind of identifier ``value`` looks like, or None. See the module docstring."""
     text = value.strip()
-    if not text:
+    digits = len(_NOT_DIGITS.sub("", text))  # most case numbers are told apart here, without the patterns
+    if digits < WRITTEN_DATE_MIN_DIGITS:
         return None
-    candidates = list(dict.fromkeys(_candidates(text)))
-    for shape in SHAPES:
-        for candidate in candidates:
-            match = shape.pattern.fullmatch(candidate)
-            if match and shape.plausible(match):
-                return shape.kind
+    if digits >= SHAPE_MIN_DIGITS:
+        candidates = list(dict.fromkeys(_candidates(text)))
+        for shape in SHAPES:
+            for candidate in candidates:
+                match = shape.pattern.fullmatch(candidate)
+                if match and shape.plausible(match):
+                    return shape.kind
     if _written_date(text):
         return "birth date"
     return None

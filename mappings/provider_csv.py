@@ -229,11 +229,25 @@ def _record_id(reader: RowReader) -> str | None:
     return None
 
 
+NO_CONSENT = Consent()
+CONSENT_COLUMNS = (
+    "consent_recipients",
+    "consent_categories",
+    "consent_purpose",
+    "consent_valid_from",
+    "consent_valid_until",
+    "consent_withdrawn",
+    "consent_evidence",
+)
+
+
 def _consent(reader: RowReader, vocabulary: Vocabulary) -> Consent:
     """The row's consent, or none at all when any of its fields could not be used: a consent
     missing its end or its categories would share more than the person agreed to. A recipient
     outside the vocabulary is only left out (noted before the count): without it the consent
     reaches fewer bodies, never more."""
+    if not any(reader.text(column) for column in CONSENT_COLUMNS):
+        return NO_CONSENT  # most rows: nothing to read (the model is frozen, so one serves them all)
     recipients = reader.parse("consent_recipients", _recipients(vocabulary)) or ()
     noted = len(reader.notes)
     consent = Consent(
@@ -249,9 +263,9 @@ def _consent(reader: RowReader, vocabulary: Vocabulary) -> Consent:
     if consent.valid_from and consent.valid_until and consent.valid_until < consent.valid_from:
         reader.note("consent_valid_until", "consent ends before it begins")
         flawed = True
-    if flawed and consent != Consent():
+    if flawed and consent != NO_CONSENT:
         reader.note("consent_recipients", "consent not used: one of its fields cannot be read; nothing is shared on it")
-        return Consent()
+        return NO_CONSENT
     return consent
 
 

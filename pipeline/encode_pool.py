@@ -27,7 +27,7 @@ from itertools import chain, islice
 
 from kim_hub.core.rows import RawRow, Rejection
 from kim_hub.linkage.keyed import EncodingKeys
-from kim_hub.linkage.pseudonymise import PseudonymisedRecord, pseudonymise
+from kim_hub.linkage.pseudonymise import PseudonymisedRecord, pseudonymise_many
 from kim_hub.mappings.registry import RowMapper
 from kim_hub.runtime.gc_pause import cyclic_gc_paused
 from kim_hub.runtime.parallel import map_in_processes, worker_processes
@@ -70,10 +70,9 @@ def encode_rows(
 def encode_chunk(
     source: str, rows: Sequence[RawRow], mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool
 ) -> list[Encoded]:
-    """One chunk in this process (what each worker runs)."""
-    out: list[Encoded] = []
+    """One chunk in this process (what each worker runs): every row mapped, then the summaries
+    pseudonymised together (``pseudonymise_many``: a step at a time is faster than a row at a time)."""
     with cyclic_gc_paused():
-        for row in rows:
-            mapped = mapper(source, row)
-            out.append(mapped if isinstance(mapped, list) else pseudonymise(mapped, keys, azr_authoritative))
-    return out
+        mapped = [mapper(source, row) for row in rows]
+        records = iter(pseudonymise_many([m for m in mapped if not isinstance(m, list)], keys, azr_authoritative))
+        return [m if isinstance(m, list) else next(records) for m in mapped]

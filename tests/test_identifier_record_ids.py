@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 
 from kim_hub.core.errors import ConfigError, FatalError
@@ -24,7 +26,8 @@ from kim_hub.hub_db.keystore import load_audit_key, load_keys, record_id_key_pat
 from kim_hub.hub_db.models import AuditEntry, ReviewItem, SourceRecord
 from kim_hub.hub_db.review import list_items
 from kim_hub.linkage.record_ids import open_record_id, seal_record_id
-from kim_hub.mappings.identifier_shapes import identifier_kind
+from kim_hub.mappings.identifier_shapes import SHAPES as KNOWN_SHAPES
+from kim_hub.mappings.identifier_shapes import _candidates, _written_date, identifier_kind
 from kim_hub.mappings.record_ids import record_id_refusal
 from kim_hub.pipeline.audit import verify_log
 from kim_hub.pipeline.erasure import erase
@@ -73,6 +76,7 @@ SHAPES = [
     ("1988-03-14", "birth date"),
     ("14/03/1988", "birth date"),
     ("14.03.88", "birth date"),
+    ("1.3.88", "birth date"),  # four digits: the fewest a date is written with
     ("19880314", "birth date"),
     ("14031988", "birth date"),
     ("K-14.03.1988-3", "birth date"),  # a written date anywhere in the id
@@ -92,6 +96,39 @@ SHAPES = [
 @pytest.mark.parametrize(("value", "kind"), SHAPES)
 def test_identifier_shapes(value: str, kind: str | None) -> None:
     assert identifier_kind(value) == kind
+
+
+def every_shape_tried(value: str) -> str | None:
+    """``identifier_kind`` without its shortcut on the count of digits: every candidate against
+    every shape, then the written dates."""
+    text = value.strip()
+    candidates = list(dict.fromkeys(_candidates(text))) if text else []
+    for shape in KNOWN_SHAPES:
+        for candidate in candidates:
+            if (match := shape.pattern.fullmatch(candidate)) and shape.plausible(match):
+                return shape.kind
+    return "birth date" if text and _written_date(text) else None
+
+
+# ids built from the pieces the shapes are made of: digit runs (also another script's digit), dates
+# written compact and with separators, capitals, labels and separators
+ID_PIECES = st.one_of(
+    st.text("0123456789", min_size=1, max_size=12),
+    st.dates().map(lambda day: day.strftime(FORMATS[day.toordinal() % len(FORMATS)])),
+    st.sampled_from(["٣", "A", "D", "J", "x", "ä", "AZR", "KD", " ", "-", ".", "/", "//", ":", "|"]),
+)
+FORMATS = ["%d%m%Y", "%Y%m%d", "%d.%m.%y", "%d/%m/%Y", "%Y-%m-%d"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(ID_PIECES, max_size=6).map("".join))
+def test_the_shortcut_on_few_digits_gives_the_same_kind_as_trying_every_shape(value: str) -> None:
+    assert identifier_kind(value) == every_shape_tried(value)
+
+
+@pytest.mark.parametrize(("value", "kind"), SHAPES)
+def test_the_examples_hold_without_the_shortcut_too(value: str, kind: str | None) -> None:
+    assert every_shape_tried(value) == kind
 
 
 def test_the_refusal_names_the_kind_never_the_value() -> None:
