@@ -108,6 +108,40 @@ def as_dict(plain: bytes | str) -> dict[str, Any]:
     return _unpack(plain)
 
 
+def present_fields(plain: bytes | str) -> dict[str, Any]:
+    """Which identity fields an opened encoding carries, read from its head and name headers only
+    (what the report counts: ``hub_db.report_queries``). The keys are ``as_dict``'s and are
+    truthy where ``as_dict``'s values are: ``names`` (each with ``family`` and ``given`` counts of
+    tokens), ``nationalities`` (their count), ``birth_place``, ``street``, ``postcode``, ``azr``,
+    ``birth_date`` (only its ``precision`` and ``placeholder``) and ``sex``. No token or filter is
+    built: a tenth of the time of the whole decode, which the report paid for each record."""
+    if isinstance(plain, str) or not is_packed(plain):
+        return as_dict(plain)
+    head = HEAD.unpack_from(plain, 0)
+    _marker, _scheme, flags, n_names, n_nat, n_azr, n_postcode, sex, precision, key_length = head[:10]
+    street, postcode, azr = head[17], head[18], head[20]
+    at = HEAD.size + 8 * (n_nat + n_azr + n_postcode)
+    names = []
+    for _ in range(n_names):
+        n_family, n_given = NAME.unpack_from(plain, at)[:2]
+        names.append({"family": n_family, "given": n_given})
+        at += NAME.size + 24 * (n_family + n_given) + 2 * BLOOM_BYTES
+    if at + key_length != len(plain):
+        raise ValueError("a stored encoding is longer or shorter than its layout")
+    return {
+        "names": names,
+        "birth_date": {"precision": PRECISIONS[precision], "placeholder": bool(flags & PLACEHOLDER)}
+        if flags & HAS_DATE
+        else None,
+        "sex": None if sex == UNSET else SEXES[sex],
+        "nationalities": n_nat,
+        "birth_place": bool(flags & HAS_PLACE),
+        "street": street != NONE,
+        "postcode": postcode != NONE,
+        "azr": azr != NONE,
+    }
+
+
 def unpack(plain: bytes | str) -> RecordEncoding:
     """An opened encoding, binary or JSON, as the object."""
     return RecordEncoding.from_dict(as_dict(plain))

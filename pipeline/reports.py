@@ -24,7 +24,7 @@ import json
 import os
 import secrets
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ from kim_hub.core.errors import ConfigError
 from kim_hub.hub_db.audit_log import person_objects
 from kim_hub.hub_db.legal_basis import held_pseudonyms
 from kim_hub.hub_db.report_queries import collect_facts
-from kim_hub.mappings.vocabulary import CodeList
 from kim_hub.pipeline.audit import record_read
 from kim_hub.pipeline.database import open_sessions
 from kim_hub.pipeline.home import HubHome
@@ -56,21 +55,15 @@ def now() -> dt.datetime:
 
 def collect(home: HubHome, review_limit: int = 200) -> HubFacts:
     """The facts of a home's database (see hub_db.report_queries), each district shown by its
-    label from the installation's list (``district_labels``); persons listed by pseudonym only
-    when the hub may hold them for KIM (``exchange.legal_basis``)."""
+    label from the installation's list, and one that stands for no entry (free text stored before
+    the list was closed) by none: the report, the monitoring export and their charts publish
+    labels of the list only. Persons are listed by pseudonym only when the hub may hold them for
+    KIM (``exchange.legal_basis``)."""
     config = home.load_config()
+    districts = vocabulary(home, config).districts
     with open_sessions(home, config) as sessions, sessions() as session:
         held = frozenset(held_pseudonyms(session, source_bases(config), kim_policy(config)))
-        facts = collect_facts(session, review_limit, held)
-    return district_labels(facts, vocabulary(home, config).districts)
-
-
-def district_labels(facts: HubFacts, districts: CodeList) -> HubFacts:
-    """The facts with each record's district replaced by its label from ``districts``, and one
-    that stands for no entry (free text stored before the list was closed) by none: the report,
-    the monitoring export and their charts publish labels of the list only."""
-    records = tuple(replace(record, district=districts.label_of(record.district)) for record in facts.records)
-    return replace(facts, records=records)
+        return collect_facts(session, review_limit, held, districts.label_of)
 
 
 def _previous(home: HubHome) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from kim_hub.linkage.columnar import EncodingArrays, from_dicts, from_encodings
 from kim_hub.linkage.columnar_packed import from_opened_rows
 from kim_hub.linkage.encode import RecordEncoding, encode_identity
-from kim_hub.linkage.encoding_bytes import as_dict, is_packed, pack, unpack
+from kim_hub.linkage.encoding_bytes import as_dict, is_packed, pack, present_fields, unpack
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 from tests.support import random_keys
@@ -51,6 +51,32 @@ def test_every_encoding_comes_back_exactly(encoding: RecordEncoding) -> None:
     packed = pack(encoding)
     assert is_packed(packed) and unpack(packed) == encoding
     assert json.loads(json.dumps(as_dict(packed))) == json.loads(encoding.to_json()), "the same plain data as the JSON"
+
+
+def presence(data: dict[str, object]) -> dict[str, object]:
+    """What the report reads of an encoding: which fields it has, a date's precision and placeholder, sex."""
+    names = data["names"]
+    date = data["birth_date"]
+    assert isinstance(names, list)
+    return {
+        "family": [bool(n["family"]) for n in names],
+        "given": [bool(n["given"]) for n in names],
+        "date": None if not isinstance(date, dict) else (date["precision"], date["placeholder"]),
+        "nationalities": bool(data["nationalities"]),
+        "sex": data["sex"],
+        # a token is present when it is there at all (the head keeps -1 for none; 0 is a token too)
+        **{key: data[key] is not None and data[key] is not False for key in ("birth_place", "street", "postcode", "azr")},
+    }
+
+
+@settings(max_examples=300)
+@given(encodings(stored_values_only=True))
+def test_the_fields_present_are_read_from_the_head_as_the_whole_decode_has_them(encoding: RecordEncoding) -> None:
+    packed = pack(encoding)
+    assert presence(present_fields(packed)) == presence(as_dict(packed))
+    assert presence(present_fields(encoding.to_json())) == presence(as_dict(packed)), "JSON of an earlier release"
+    with pytest.raises(ValueError):
+        present_fields(packed + b"x")
 
 
 @pytest.mark.parametrize("scheme", [1, 2])
