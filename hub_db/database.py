@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from kim_hub.hub_db.audit_log import Auditor, session_info
+from kim_hub.hub_db.json_columns import read_json
 from kim_hub.hub_db.sealed_encodings import KeyRing, keyring_info
 
 if TYPE_CHECKING:  # Alembic is imported by what migrates, not by every command that opens the database
@@ -26,9 +27,9 @@ SQLITE_CACHE_KIB = 64 * 1024
 
 def make_engine(url: str) -> Engine:
     """An engine for the hub database; SQLite gets 16 KB pages (when new), WAL, foreign keys, a busy
-    timeout, a larger page cache and secure delete."""
+    timeout, a larger page cache and secure delete. JSON columns are read with orjson (``json_columns``)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, json_deserializer=read_json)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -43,7 +44,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_deserializer=read_json)
 
 
 def sqlite_page_size(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
