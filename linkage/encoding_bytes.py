@@ -119,7 +119,7 @@ def present_fields(plain: bytes | str) -> dict[str, Any]:
         return as_dict(plain)
     head = HEAD.unpack_from(plain, 0)
     _marker, _scheme, flags, n_names, n_nat, n_azr, n_postcode, sex, precision, key_length = head[:10]
-    street, postcode, azr = head[17], head[18], head[20]
+    _ymd, _ydm, _ym, _md, _year, _place_c, _place_s, street, postcode, _alike, azr = head[10:21]  # as _unpack names them
     at = HEAD.size + 8 * (n_nat + n_azr + n_postcode)
     names = []
     for _ in range(n_names):
