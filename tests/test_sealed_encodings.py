@@ -4,12 +4,15 @@ before sealing keeps working and is sealed by the upgrade (`kim-hub init`)."""
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 
 import numpy as np
 import pytest
 from alembic import command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, delete, select, text, update
 
 from kim_hub.core.errors import ConfigError
@@ -24,6 +27,7 @@ from kim_hub.linkage.sealed import (
     PACKED_PAD_FLOOR,
     PAD_BLOCK,
     PAD_FLOOR,
+    SEALED_PREFIX,
     SealBrokenError,
     is_sealed,
     open_value,
@@ -54,6 +58,27 @@ def test_a_sealed_value_opens_only_with_its_key_and_place_and_hides_its_length()
     assert len(seal_value(key, binary_short, b"here")) == len(seal_value(key, binary_long, b"here")) < len(first), (
         "binary encodings pad to their own, lower floor"
     )
+
+
+_KEY = os.urandom(32)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain=st.binary(min_size=1, max_size=1500), damage=st.text(max_size=6), at=st.integers(min_value=0))
+def test_sealed_base64_is_the_standard_librarys_and_damage_only_fails_to_open(plain: bytes, damage: str, at: int) -> None:
+    """The sealed text is written and read by pybase64: the same text as the standard library's
+    base64 (what earlier releases stored opens), and a damaged value, whatever characters it
+    gained, is a value that does not open (``SealBrokenError``), never another error."""
+    sealed = seal_value(_KEY, plain, b"here")
+    body = sealed[len(SEALED_PREFIX) :]
+    assert binascii.b2a_base64(binascii.a2b_base64(body), newline=False).decode("ascii") == body
+    assert open_value(_KEY, sealed, b"here") == plain
+    position = len(SEALED_PREFIX) + at % (len(body) + 1)
+    damaged = sealed[:position] + damage + sealed[position:]
+    try:
+        assert open_value(_KEY, damaged, b"here") == plain, "only characters base64 skips may leave it opening"
+    except SealBrokenError:
+        pass
 
 
 def test_the_stored_encodings_are_sealed_and_never_alike(hub: Hub) -> None:
