@@ -423,9 +423,9 @@ def _equal_level(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _any_shared(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per pair: do the two wide token lists (23 AZR digit neighbours) share one? One broadcast:
-    column by column (``_members``) would be 529 passes, and only the few pairs whose numbers
-    differ come here."""
+    """Per pair: do the two wide token lists (the AZR number's 11 digit neighbours, 23 as stored
+    by releases up to 2026-12-07) share one? One broadcast: column by column (``_members``) would
+    be 121 passes (529 for stored ones), and only the few pairs whose numbers differ come here."""
     return ((x[:, :, None] == y[:, None, :]) & (x[:, :, None] != NONE)).any(axis=(1, 2))
 
 

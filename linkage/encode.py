@@ -4,8 +4,8 @@ This is the only place where clear identity meets the keys. What comes out can b
 (equal tokens, Bloom-filter similarity) but not read: names become keyed tokens of their
 canonical and skeleton forms plus a keyed Bloom filter (diffused under scheme 2:
 ``linkage.keyed``), dates become keyed tokens of their parts,
-identifiers keyed tokens of themselves and of their one-digit-deleted neighbours (so a single
-mistyped digit is still noticed without storing the number).
+identifiers keyed tokens of themselves and of their neighbours with two neighbouring digits
+blanked (so a mistyped digit or two swapped ones are still noticed without storing the number).
 """
 
 from __future__ import annotations
@@ -467,13 +467,20 @@ def _optional_token(keys: EncodingKeys, purpose: str, value: str | None) -> int 
 
 
 def _digit_neighbours(number: str | None, keys: EncodingKeys) -> tuple[int, ...]:
-    """Tokens of the number with one digit, or two neighbouring digits, blanked.
+    """Tokens of the number with two neighbouring digits blanked, at each position (11 for an
+    AZR number).
 
-    Two numbers one typo apart share one of them: a mistyped digit shares the one-blank token at
-    its position, two swapped neighbours share the two-blank token at theirs.
+    Two numbers of one length share one exactly when they differ in at most two neighbouring
+    digits: a mistyped digit is blanked together with its neighbour, two swapped neighbours at
+    their position. Releases up to 2026-12-07 also stored the tokens with one digit blanked (23 in
+    all); two numbers sharing one of those share a two-blank token as well, so they never added a
+    match, and records stored with them compare with records stored without them as before. Each
+    token is an HMAC the ingest computes for every numbered row: leaving out the twelve that
+    added nothing halves the AZR number's share of encoding a row.
     """
     if not number:
         return ()
-    singles = [f"azr~{i}:{number[:i]}_{number[i + 1 :]}" for i in range(len(number))]
+    if len(number) < 2:
+        return tuple(keys.unique_tokens("identifier", ["azr~0:_"]))  # a one-digit number: itself blanked
     pairs = [f"azr~~{i}:{number[:i]}__{number[i + 2 :]}" for i in range(len(number) - 1)]
-    return tuple(sorted(set(keys.unique_tokens("identifier", singles + pairs))))
+    return tuple(sorted(set(keys.unique_tokens("identifier", pairs))))

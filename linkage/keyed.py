@@ -138,12 +138,12 @@ class EncodingKeys:
         return _token(self.keys[purpose], value)
 
     def unique_token(self, purpose: str, value: str) -> int:
-        """``token`` for values that hardly repeat (a row's content, an AZR number and its 23
+        """``token`` for values that hardly repeat (a row's content, an AZR number and its 11
         digit neighbours): caching them would only push the repeating values out of the cache."""
         return _token.__wrapped__(self.keys[purpose], value)
 
     def unique_tokens(self, purpose: str, values: list[str]) -> list[int]:
-        """``unique_token`` of each value, in order (the AZR number's 23 digit neighbours at once:
+        """``unique_token`` of each value, in order (the AZR number's 11 digit neighbours at once:
         the key's pads are looked up once, not per value)."""
         inner_pad, outer_pad = _hmac_pads(self.keys[purpose])
         tokens = []
@@ -179,8 +179,8 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
 
     The one-shot ``hmac.digest`` keys a fresh HMAC (and, under OpenSSL 3, looks the digest up by
     name) for every message: 1.9 µs, where copying the key's two hashed pads, made once per key,
-    costs 0.5 µs. A row is some twenty uncached tokens (its content, the AZR number and its 23
-    digit neighbours, names first seen), so this is about a tenth of pseudonymising it."""
+    costs 0.5 µs. A row is up to some fifteen uncached tokens (its content, the AZR number and its
+    11 digit neighbours, names first seen), so this is about a tenth of pseudonymising it."""
     inner_pad, outer_pad = _hmac_pads(key)
     inner = inner_pad.copy()
     inner.update(message)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare import FIELDS, LEVELS, MISSING, compare, identifiers_conflict
@@ -151,6 +154,37 @@ def test_azr_numbers_equal_mistyped_or_conflicting(keys) -> None:
     for x in records:
         for y in records:
             assert by_id(x, y) == identifiers_conflict(records[x], records[y]), (x, y)
+
+
+def _stored_before_2026_12_07(enc: RecordEncoding, number: str, keys) -> RecordEncoding:
+    """``enc`` as earlier releases stored it: the tokens with one digit blanked beside those with two."""
+    singles = [f"azr~{i}:{number[:i]}_{number[i + 1 :]}" for i in range(len(number))]
+    added = keys.unique_tokens("identifier", singles)
+    return dataclasses.replace(enc, azr_neighbours=tuple(sorted({*enc.azr_neighbours, *added})))
+
+
+@given(
+    number=st.text("0123456789", min_size=12, max_size=12),
+    edits=st.lists(st.tuples(st.integers(0, 11), st.sampled_from("0123456789")), max_size=3),
+    swap_at=st.none() | st.integers(0, 10),
+)
+@settings(max_examples=150, deadline=None)
+def test_azr_numbers_near_exactly_when_at_most_two_neighbouring_digits_differ(keys, number, edits, swap_at) -> None:
+    other = list(number)
+    for position, digit in edits:
+        other[position] = digit
+    if swap_at is not None:
+        other[swap_at], other[swap_at + 1] = other[swap_at + 1], other[swap_at]
+    typed = "".join(other)
+    differing = [i for i in range(12) if number[i] != typed[i]]
+    near = 0 < len(differing) <= 2 and differing[-1] - differing[0] <= 1
+    want = 2 if not differing else (1 if near else 0)
+    a = encode_identity(person("X", "Y", azr_number=number), keys)
+    b = encode_identity(person("X", "Y", azr_number=typed), keys)
+    assert len(a.azr_neighbours) == 11
+    stored_a, stored_b = _stored_before_2026_12_07(a, number, keys), _stored_before_2026_12_07(b, typed, keys)
+    for x, y in ((a, b), (stored_a, b), (a, stored_b), (stored_a, stored_b)):
+        assert compare(x, y).levels[FIELDS.index("azr")] == want
 
 
 def test_encoding_round_trips_through_json_and_carries_key_id(keys) -> None:
