@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kim_hub.connectors.json_documents import document_bytes
 from kim_hub.connectors.outbox_folder import TEMPORARY_PREFIX, NotAFolderError, OutboxFolder
 from kim_hub.connectors.receipts import safe_file_name
 from kim_hub.core.cells import spreadsheet_safe
@@ -162,7 +163,7 @@ def _files(documents: Sequence[Mapping[str, Any]]) -> list[tuple[str, bytes]]:
     files = [
         (
             f"{safe_file_name(_target(d)[0])}.{d['kind']}.json",
-            (json.dumps(_written(d), indent=2, ensure_ascii=False) + "\n").encode(),
+            document_bytes(_written(d)),
         )
         for d in documents
     ]

@@ -13,7 +13,6 @@ They are the sender's to read: files 0640 in the group of the receipts folder (t
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from kim_hub.connectors.drop_folder import kept_since
+from kim_hub.connectors.json_documents import document_bytes
 from kim_hub.connectors.outbox_folder import share_with_group
 from kim_hub.core.cells import spreadsheet_safe
 from kim_hub.core.rows import Note, Rejection
@@ -63,7 +63,7 @@ class Receipt:
         data["status"] = self.shown_status
         data["rejections"] = [{"row": r.row, "field": r.field, "reason": r.reason} for r in self.rejections]
         data["notes"] = [{"row": n.row, "field": n.field, "reason": n.reason} for n in self.notes]
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return document_bytes(data).decode()
 
     def as_text(self) -> str:
         german, english = STATUS_TEXT.get(self.shown_status, (self.shown_status, self.shown_status))
