@@ -10,7 +10,7 @@ from sqlalchemy import select
 from kim_hub.hub_db.keystore import current_key_id, load_keys, scheme_path
 from kim_hub.hub_db.models import IndexSegment, SourceRecord
 from kim_hub.hub_db.sealed_encodings import keyring_of
-from kim_hub.linkage.encode import _big_int, _encode_place, _encoded_part, _token_list
+from kim_hub.linkage.encode import _big_int, _date_code, _encode_place, _encoded_part, _postcode_neighbours, _token_list
 from kim_hub.linkage.encoding_bytes import _bloom_bytes, _triples, is_packed, unpack
 from kim_hub.linkage.keyed import DIFFUSED_BLOOM, PLAIN_BLOOM, _bloom_positions, _diffusion_masks, _hmac_pads, _token
 from kim_hub.pipeline.home import HubHome
@@ -52,6 +52,7 @@ def test_rotation_rekeys_everything_and_keeps_every_link(hub: Hub) -> None:
     assert _token.cache_info().currsize == _bloom_positions.cache_info().currsize == _encoded_part.cache_info().currsize == 0
     assert _diffusion_masks.cache_info().currsize == _encode_place.cache_info().currsize == _hmac_pads.cache_info().currsize == 0
     assert _token_list.cache_info().currsize == _big_int.cache_info().currsize == 0
+    assert _date_code.cache_info().currsize == _postcode_neighbours.cache_info().currsize == 0
     assert _triples.cache_info().currsize == _bloom_bytes.cache_info().currsize == 0
     with hub.sessions() as session:
         records = session.execute(select(SourceRecord)).scalars().all()
