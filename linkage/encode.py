@@ -398,9 +398,7 @@ def _encode_date(date: BirthDate | None, keys: EncodingKeys) -> DateCode | None:
 
 
 @lru_cache(maxsize=50_000)
-def _date_code(
-    year: int, month: int | None, day: int | None, precision: str, placeholder: bool, keys: EncodingKeys
-) -> DateCode:
+def _date_code(year: int, month: int | None, day: int | None, precision: str, placeholder: bool, keys: EncodingKeys) -> DateCode:
     """A birth date's tokens, cached by its parts: a population shares its birth dates (a century
     has 36,525 days, and 1 January of each year stands for many unknown ones), and building its
     five tokens as text and looking each up in the token cache was a tenth of encoding a row."""
