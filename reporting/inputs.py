@@ -29,7 +29,7 @@ from kim_hub.reporting.model import SCHEMA_VERSION
 
 def inputs_digest(facts: HubFacts, run: Mapping[str, Any] | None, lang: str, day: dt.date) -> str:
     """SHA-256 over the report's inputs in a form that is the same in every process (sets sorted,
-    mappings by key), fed record by record so a big index is never one string."""
+    mappings by key), fed a piece of facts at a time so a big index is never one string."""
     return inputs_digests(facts, (run,), lang, day)[0]
 
 
@@ -58,9 +58,9 @@ def _pieces(items: tuple[Any, ...]) -> Iterator[bytes]:
 
     orjson writes a dataclass field by field, a date as ISO text, an enumeration as its value,
     in one call per piece: 216,979 records' facts in 0.7 s, where taking each apart in Python
-    (``_plain``) took 3.2–4.0 s (benchmarks/README.md). A set has no order of its
-    own, so it is written sorted (``_sorted``); a piece orjson cannot write (a key that is no text,
-    an integer beyond 64 bits) is taken apart by ``_plain`` instead, the same in every process."""
+    (``_plain``) took 3.2–4.0 s (benchmarks/README.md). A set has no order of its own, so it is
+    written sorted (``_sorted``); a piece orjson cannot write (a key that is no text, an integer
+    beyond 64 bits) is taken apart by ``_plain`` instead, the same in every process."""
     for start in range(0, len(items), PIECE):
         piece = items[start : start + PIECE]
         try:
