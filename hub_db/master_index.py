@@ -36,7 +36,7 @@ from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.household import NOTHING_RELEASED, HouseholdCensus, HouseholdDecisions, Release, household_decisions
 from kim_hub.linkage.incremental import recluster_scope
 from kim_hub.linkage.learnt_names import MIN_PERSONS, Evidence, LearntNames, identifier_evidence, records_holding
-from kim_hub.linkage.link import LazyEncodings, ScoredPairs, cluster_scored, score_candidates
+from kim_hub.linkage.link import DecidedDifferent, LazyEncodings, ScoredPairs, cluster_scored, score_candidates
 from kim_hub.linkage.model import MatchModel, probability
 from kim_hub.linkage.weight_bound import BayesFactorBound
 from kim_hub.runtime import progress
@@ -277,7 +277,7 @@ def _cluster_scope(
         model,
         thresholds,
         must_link=same,
-        cannot_link=(lambda a, b: (min(a, b), max(a, b)) in different) if different else None,  # none: not asked per pair
+        cannot_link=DecidedDifferent(frozenset(different)) if different else None,  # none: not asked per pair
     )
 
 

@@ -40,7 +40,7 @@ from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.household import NOTHING_RELEASED, Release
 from kim_hub.linkage.model import MatchModel
 from kim_hub.linkage.weight_bound import BayesFactorBound
-from kim_hub.runtime.parallel import map_in_threads
+from kim_hub.runtime.parallel import map_in_processes, map_in_threads, worker_processes
 
 _AZR = FIELDS.index("azr")
 CLUSTER_BATCH_PAIRS = 100_000  # scored pairs clustered at once (whole components; see cluster_scored)
@@ -190,13 +190,20 @@ def cluster_scored(
     must_link: list[tuple[int, int]] = (),  # type: ignore[assignment]
     cannot_link: Callable[[int, int], bool] | None = None,
     encodings: Mapping[int, RecordEncoding] | None = None,
+    workers: int | None = None,
 ) -> Clustering:
     """Cluster the records (ids) of ``arr`` from their scored pairs (see ``linkage.cluster``).
 
     A batch of whole components at a time (``linkage.components``: the same result as all at
     once); a record without any pair reaching review is a cluster of its own and never enters
-    the clustering's tables, which at a million records would otherwise hold gigabytes."""
-    encodings = encodings if encodings is not None else LazyEncodings(arr)
+    the clustering's tables, which at a million records would otherwise hold gigabytes.
+
+    The greedy clustering is pure Python, and a first run's million records kept one core busy
+    for 25 s while the other idled. Batches never share a record, so when there are several
+    they go to worker processes (``runtime.parallel.map_in_processes``), each with only its own
+    records' rows, and come back in order: the result is the one of one process, cluster for
+    cluster. That needs a ``cannot_link`` that travels to a process (None or ``DecidedDifferent``)
+    and no ``encodings`` given; ``workers`` (default: ``worker_processes()``) 1 keeps it here."""
     weights = scored.weights(model)
     strong = np.flatnonzero(weights >= thresholds.review)
     decided = np.array(list(must_link), dtype=np.int64).reshape(-1, 2)
@@ -205,9 +212,80 @@ def cluster_scored(
     edge_a = np.concatenate([scored.a[strong], must_rows[:, 0]])
     edge_b = np.concatenate([scored.b[strong], must_rows[:, 1]])
     labels = component_labels(len(arr), edge_a, edge_b)
-    conflict = authoritative_conflict(arr)
 
-    within: dict[tuple[int, int], float] = {}  # the batch's small components: every pair weighed in bulk
+    def batches() -> Iterator[ComponentWork]:
+        for batch in component_batches(labels, edge_a, CLUSTER_BATCH_PAIRS):
+            pairs = strong[batch.edges[batch.edges < len(strong)]]
+            forced = batch.edges[batch.edges >= len(strong)] - len(strong)
+            in_id_order = np.sort(batch.rows)
+            yield ComponentWork(
+                arr=arr.take(in_id_order),
+                label_order=np.searchsorted(in_id_order, batch.rows),
+                labels=labels[batch.rows],
+                a=arr.ids[scored.a[pairs]],
+                b=arr.ids[scored.b[pairs]],
+                weights=weights[pairs],
+                evidence=scored.evidence[pairs],
+                must_link=[(int(a), int(b)) for a, b in decided[forced]],
+                model=model,
+                thresholds=thresholds,
+                cannot_link=cannot_link,
+            )
+
+    parallel = encodings is None and (cannot_link is None or isinstance(cannot_link, DecidedDifferent))
+    workers = (worker_processes() if len(strong) > 2 * CLUSTER_BATCH_PAIRS else 1) if workers is None else workers
+    parts = (
+        map_in_processes(cluster_components, batches(), workers)
+        if parallel and workers > 1
+        else (cluster_components(work, encodings) for work in batches())
+    )
+    result = Clustering(clusters=[], join_weight={})
+    for part in parts:
+        result.clusters += part.clusters
+        result.join_weight.update(part.join_weight)
+        result.review_pairs += part.review_pairs
+    alone = np.bincount(labels, minlength=len(arr))[labels] == 1
+    result.clusters += [[record] for record in arr.ids[alone].tolist()]
+    return result
+
+
+@dataclass(frozen=True)
+class DecidedDifferent:
+    """A ``cannot_link`` of the pairs (smaller id first) reviewers decided are two persons: a
+    value, not a closure, so that it travels with a batch to a worker process."""
+
+    pairs: frozenset[tuple[int, int]]
+
+    def __call__(self, a: int, b: int) -> bool:
+        return (min(a, b), max(a, b)) in self.pairs
+
+
+@dataclass(frozen=True)
+class ComponentWork:
+    """A batch of whole components as ``cluster_components`` clusters it, in this process or in
+    a worker: its records' rows only (id order), its pairs reaching review by record id."""
+
+    arr: EncodingArrays
+    label_order: np.ndarray  # rows of ``arr`` by component (smallest global row first), id order within
+    labels: np.ndarray  # each of those rows' component
+    a: np.ndarray  # record ids of the pairs reaching review
+    b: np.ndarray
+    weights: np.ndarray  # their match weights
+    evidence: np.ndarray  # may they link automatically?
+    must_link: list[tuple[int, int]]
+    model: MatchModel
+    thresholds: Thresholds
+    cannot_link: Callable[[int, int], bool] | None
+
+
+def cluster_components(work: ComponentWork, encodings: Mapping[int, RecordEncoding] | None = None) -> Clustering:
+    """``cluster`` over one batch of components; pairs below review that a cluster average asks
+    for are weighed in bulk within small components, else one at a time from ``encodings``
+    (default: decoded from the batch's rows)."""
+    arr, model = work.arr, work.model
+    within = _small_component_weights(arr, model, work.label_order, work.labels)
+    encodings = encodings if encodings is not None else LazyEncodings(arr)
+    conflict = authoritative_conflict(arr)
 
     def pair_weight(a: int, b: int) -> float:  # a pair below review, weighed for a cluster average (a < b)
         known = within.get((a, b))
@@ -216,29 +294,19 @@ def cluster_scored(
         body_a, body_b = arr.body[np.searchsorted(arr.ids, (a, b))]
         return model.score(compare(encodings[a], encodings[b])) + model.prior_shift(int(body_a), int(body_b))
 
+    cannot_link = work.cannot_link
     rule_out = (lambda a, b: cannot_link(a, b) or conflict(a, b)) if cannot_link else conflict
-    result = Clustering(clusters=[], join_weight={})
-    for batch in component_batches(labels, edge_a, CLUSTER_BATCH_PAIRS):
-        within = _small_component_weights(arr, model, batch.rows, labels[batch.rows])
-        pairs = batch.edges[batch.edges < len(strong)]
-        forced = batch.edges[batch.edges >= len(strong)] - len(strong)
-        ids_a, ids_b = arr.ids[scored.a[strong[pairs]]].tolist(), arr.ids[scored.b[strong[pairs]]].tolist()
-        may_link = dict(zip(zip(ids_a, ids_b), scored.evidence[strong[pairs]].tolist()))
-        part = cluster(
-            arr.ids[batch.rows].tolist(),
-            zip(ids_a, ids_b, weights[strong[pairs]].tolist()),
-            pair_weight=pair_weight,
-            cannot_link=rule_out,
-            thresholds=thresholds,
-            must_link=[(int(a), int(b)) for a, b in decided[forced]],
-            may_link_automatically=lambda a, b: may_link[(a, b)],  # noqa: B023 - called within this batch's cluster()
-        )
-        result.clusters += part.clusters
-        result.join_weight.update(part.join_weight)
-        result.review_pairs += part.review_pairs
-    alone = np.bincount(labels, minlength=len(arr))[labels] == 1
-    result.clusters += [[record] for record in arr.ids[alone].tolist()]
-    return result
+    ids_a, ids_b = work.a.tolist(), work.b.tolist()
+    may_link = dict(zip(zip(ids_a, ids_b), work.evidence.tolist()))
+    return cluster(
+        arr.ids[work.label_order].tolist(),
+        zip(ids_a, ids_b, work.weights.tolist()),
+        pair_weight=pair_weight,
+        cannot_link=rule_out,
+        thresholds=work.thresholds,
+        must_link=work.must_link,
+        may_link_automatically=lambda a, b: may_link[(a, b)],
+    )
 
 
 def _small_component_weights(

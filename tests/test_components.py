@@ -125,3 +125,28 @@ def test_clustering_by_batches_equals_clustering_everything_at_once(monkeypatch)
     assert sum(len(c) for c in batched.clusters) == len(arr)
     assert sum(1 for c in batched.clusters if len(c) > 1) > 100  # real clusters, not only singletons
     assert batched.review_pairs  # and pairs left for review
+    # the batches in worker processes, each with only its own records' rows: the same clusters,
+    # in the same order (persons are made in this order), the same weights and review pairs
+    decided = link.DecidedDifferent(frozenset(different))
+    in_workers = cluster_scored(arr, scored, model, thresholds, must_link=same, cannot_link=decided, workers=2)
+    here = cluster_scored(arr, scored, model, thresholds, must_link=same, cannot_link=decided, workers=1)
+    assert in_workers.clusters == here.clusters == batched.clusters
+    assert in_workers.join_weight == here.join_weight == batched.join_weight
+    assert in_workers.review_pairs == here.review_pairs == batched.review_pairs
+
+
+def test_clustering_in_workers_needs_what_travels(monkeypatch) -> None:
+    """A closure cannot go to a worker process: with one, or with encodings given, the batches
+    are clustered here (nothing is pickled)."""
+    keys = seeded_keys("components")
+    with tempfile.TemporaryDirectory() as scratch:
+        encodings = encode_population(Path(scratch), 300, 4, keys)
+    arr = from_encodings(encodings)
+    model = calibrate_priors(estimate(arr), arr).applied_to(arr)
+    scored = score_candidates(arr, model, candidate_pair_pieces(arr), Thresholds().review)
+    monkeypatch.setattr(link, "CLUSTER_BATCH_PAIRS", 10)
+    monkeypatch.setattr(link, "map_in_processes", lambda *args: pytest.fail("sent to workers"))
+    cannot = lambda a, b: False  # noqa: E731
+    alone = cluster_scored(arr, scored, model, Thresholds(), cannot_link=cannot, workers=2)
+    given = cluster_scored(arr, scored, model, Thresholds(), encodings=encodings, workers=2)
+    assert alone.clusters == given.clusters and sum(len(c) for c in given.clusters) == len(arr)

@@ -19,9 +19,12 @@ from kim_hub.linkage.calibrate import agrees_exactly, calibrate_priors, count_ag
 from kim_hub.linkage.cluster import Thresholds
 from kim_hub.linkage.columnar import from_encodings
 from kim_hub.linkage.compare_arrays import cheap_levels, compare_pairs
+from kim_hub.linkage.default_model import default_model
+from kim_hub.linkage.encode import encode_identity
 from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.link import score_candidates
 from kim_hub.linkage.weight_bound import BayesFactorBound
+from kim_hub.mappings.case_summary import BirthDate, Identity, PersonName
 from kim_hub.synth.default_model_training import encode_population
 from tests.support import seeded_keys
 
@@ -62,3 +65,51 @@ def test_scoring_keeps_exactly_the_pairs_that_reach_review(scored_population) ->
 def test_agreeing_pairs_are_counted_from_same_day_pairs_alone(scored_population) -> None:
     arr, _model, a, b, full = scored_population
     assert count_agreeing_pairs(arr).total == count_agreeing_pairs(arr, [(a, b)]).total == int(agrees_exactly(full).sum()) > 0
+
+
+def _identity(family: str, given: str, *, variants: tuple[tuple[str, str], ...] = (), year: int = 1990) -> Identity:
+    return Identity(
+        name=PersonName(family_name=family, given_names=given),
+        variant_names=tuple(PersonName(family_name=f, given_names=g) for f, g in variants),
+        birth_date=BirthDate(year=year, month=3, day=14, precision="day"),
+        sex="F",
+    )
+
+
+# names that meet in every way a name comparison knows: the same, one given name of two, swapped
+# at intake, a recorded variant, a transliteration, a joined spelling, a close typo, nothing alike
+_NAMES = [
+    _identity("Ahmadi", "Karim"),
+    _identity("Ahmadi", "Karim Ali"),
+    _identity("Karim", "Ahmadi"),
+    _identity("Ahmadi", "Leyla"),
+    _identity("Achmadi", "Kareem"),
+    _identity("Nasser", "Omar", variants=(("Ahmadi", "Karim"),)),
+    _identity("Abu Bakr", "Sara"),
+    _identity("Abubakr", "Sarah"),
+    _identity("Ahmady", "Karin"),
+    _identity("Kowalczyk", "Oleksandr"),
+    _identity("Ahmadi", ""),
+    _identity("", "Karim"),
+    _identity("Ali", "Karim Ahmadi"),
+]
+
+
+def test_the_name_signatures_never_lower_the_bound_below_any_orientation_or_spelling() -> None:
+    """Every pair of records whose names meet in one of the ways a comparison grades: the bound
+    with the name signatures is at least the exact Bayes factor, and below the bound that
+    credits every name its top level wherever names are alike only in part."""
+    keys = seeded_keys("bound-names")
+    arr = from_encodings({i + 1: encode_identity(identity, keys) for i, identity in enumerate(_NAMES)})
+    model = default_model().applied_to(arr)
+    a, b = (x.astype(np.int64) for x in np.triu_indices(len(arr), 1))
+    levels, date_token = cheap_levels(arr, a, b)
+    bound = BayesFactorBound(arr, model)
+    tight = bound.upper(a, b, levels, date_token)
+    exact = model.score_levels(compare_pairs(arr, a, b), with_prior=False)
+    assert (tight >= exact).all()
+    blind = BayesFactorBound(arr, model)
+    blind.tokens = blind.skeletons = (np.full(len(arr), ~np.uint64(0)), np.full(len(arr), ~np.uint64(0)))
+    loose = blind.upper(a, b, levels, date_token)
+    assert (loose >= tight).all()
+    assert (loose > tight + 1).sum() >= 10  # Ahmadi Karim against Ahmadi Leyla and the like
