@@ -59,8 +59,14 @@ class BayesFactorBound:
             FAMILY: (self._best_below(FAMILY, _FAMILY_SKELETON_LEVEL), self._best_below(FAMILY, _FAMILY_SKELETON_LEVEL - 1)),
             GIVEN: (self._best_below(GIVEN, _GIVEN_SKELETON_LEVEL), self._best_below(GIVEN, _GIVEN_SKELETON_LEVEL - 1)),
         }
-        self.tokens = (_signature(arr.fam_c, arr.fam_j), _signature(arr.giv_c, arr.giv_j))
-        self.skeletons = (_signature(arr.fam_s), _signature(arr.giv_s))
+        # [n, 4] per record: family tokens, given tokens, family skeletons, given skeletons (one
+        # row, so that a pair's four come in one cache line each side)
+        self.signatures = np.stack(
+            [_signature(arr.fam_c, arr.fam_j), _signature(arr.giv_c, arr.giv_j), _signature(arr.fam_s), _signature(arr.giv_s)],
+            axis=1,
+        )
+        # [n, 2] the largest frequency adjustment of a record's family and given tokens, side by side likewise
+        self.adjustments = np.stack([self.name_best[FAMILY][0], self.name_best[GIVEN][0]], axis=1)
 
     def _best_name_weight(self, index: int, tokens: np.ndarray) -> tuple[np.ndarray, float, float]:
         """(per record: the largest frequency adjustment of its tokens, top weight, best other level)."""
@@ -76,16 +82,17 @@ class BayesFactorBound:
     def upper(self, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray) -> np.ndarray:
         """The bound for the pairs (rows a[k], b[k]) with ``levels`` from ``cheap_levels``."""
         total = np.zeros(len(a))
-        may_share = self._may_share(self.tokens, a, b)
-        may_share_skeleton = self._may_share(self.skeletons, a, b)
+        may_share = _may_share(self.signatures[a], self.signatures[b])
+        adjustment = np.minimum(self.adjustments[a], self.adjustments[b])
         for index in range(len(FIELDS)):
             if index in (FAMILY, GIVEN):
-                adjustment, top, other = self.name_best[index]
+                _adjustment, top, other = self.name_best[index]
                 with_skeleton, without = self.name_without[index]
+                column = 0 if index == FAMILY else 1
                 total += np.where(
-                    may_share[index],
-                    np.maximum(top + np.minimum(adjustment[a], adjustment[b]), other),
-                    np.where(may_share_skeleton[index], with_skeleton, without),
+                    may_share[:, column],
+                    np.maximum(top + adjustment[:, column], other),
+                    np.where(may_share[:, 2 + column], with_skeleton, without),
                 )
                 continue
             column = levels[:, index].astype(np.intp)
@@ -98,15 +105,16 @@ class BayesFactorBound:
             total += weight
         return total + _SLACK
 
-    @staticmethod
-    def _may_share(signatures: tuple[np.ndarray, np.ndarray], a: np.ndarray, b: np.ndarray) -> dict[int, np.ndarray]:
-        """Per name field and pair: may a part pair that some orientation grades on this field
-        share a token of this kind? (family: a's family with b's family, a's family with b's
-        given names, a's given names with b's family; given names: the same with the roles turned.)"""
-        family, given = signatures
-        fa, fb, ga, gb = family[a], family[b], given[a], given[b]
-        crossed = ((fa & gb) | (ga & fb)) != 0
-        return {FAMILY: crossed | ((fa & fb) != 0), GIVEN: crossed | ((ga & gb) != 0)}
+
+def _may_share(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """[p, 4] per pair of signature rows (``BayesFactorBound.signatures``): may a part pair that
+    some orientation grades on the family (column 0) or the given names (1) share a token, or a
+    skeleton (2, 3)? Family: x's family with y's family, x's family with y's given names, x's given
+    names with y's family; given names: the same with the roles turned."""
+    direct = (x & y) != 0
+    crossed = (x & y[:, [1, 0, 3, 2]]) != 0  # family against given names, both ways
+    either = crossed[:, [0, 0, 2, 2]] | crossed[:, [1, 1, 3, 3]]
+    return direct | either
 
 
 def _signature(*columns: np.ndarray) -> np.ndarray:
