@@ -82,17 +82,18 @@ class BayesFactorBound:
     def upper(self, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray) -> np.ndarray:
         """The bound for the pairs (rows a[k], b[k]) with ``levels`` from ``cheap_levels``."""
         total = np.zeros(len(a))
-        may_share = _may_share(self.signatures[a], self.signatures[b])
-        adjustment = np.minimum(self.adjustments[a], self.adjustments[b])
+        # row gathers by ``np.take``: several times faster than indexing [n, k] with an index array
+        may_share = _may_share(np.take(self.signatures, a, axis=0), np.take(self.signatures, b, axis=0))
+        adjustment = np.minimum(np.take(self.adjustments, a, axis=0), np.take(self.adjustments, b, axis=0))
         for index in range(len(FIELDS)):
             if index in (FAMILY, GIVEN):
                 _adjustment, top, other = self.name_best[index]
                 with_skeleton, without = self.name_without[index]
                 column = 0 if index == FAMILY else 1
                 total += np.where(
-                    may_share[:, column],
+                    may_share[column],
                     np.maximum(top + adjustment[:, column], other),
-                    np.where(may_share[:, 2 + column], with_skeleton, without),
+                    np.where(may_share[2 + column], with_skeleton, without),
                 )
                 continue
             column = levels[:, index].astype(np.intp)
@@ -106,15 +107,21 @@ class BayesFactorBound:
         return total + _SLACK
 
 
-def _may_share(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """[p, 4] per pair of signature rows (``BayesFactorBound.signatures``): may a part pair that
-    some orientation grades on the family (column 0) or the given names (1) share a token, or a
-    skeleton (2, 3)? Family: x's family with y's family, x's family with y's given names, x's given
-    names with y's family; given names: the same with the roles turned."""
-    direct = (x & y) != 0
-    crossed = (x & y[:, [1, 0, 3, 2]]) != 0  # family against given names, both ways
-    either = crossed[:, [0, 0, 2, 2]] | crossed[:, [1, 1, 3, 3]]
-    return direct | either
+def _may_share(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Per pair of signature rows (``BayesFactorBound.signatures``): may a part pair that some
+    orientation grades on the family (0) or the given names (1) share a token, or a skeleton
+    (2, 3)? Family: x's family with y's family, x's family with y's given names, x's given names
+    with y's family; given names: the same with the roles turned. Column by column: numpy's
+    passes over whole columns cost less than over [p, 4] blocks with their columns reordered."""
+    both = x & y
+    tokens_crossed = ((x[:, 0] & y[:, 1]) | (x[:, 1] & y[:, 0])) != 0
+    skeletons_crossed = ((x[:, 2] & y[:, 3]) | (x[:, 3] & y[:, 2])) != 0
+    return [
+        tokens_crossed | (both[:, 0] != 0),
+        tokens_crossed | (both[:, 1] != 0),
+        skeletons_crossed | (both[:, 2] != 0),
+        skeletons_crossed | (both[:, 3] != 0),
+    ]
 
 
 def _signature(*columns: np.ndarray) -> np.ndarray:
