@@ -63,7 +63,6 @@ def load(path: Path) -> tuple[Any, Any]:
 
 def score_in_stages(arr: Any, model: Any, every: int, counts: dict[str, int]) -> dict[str, float]:
     """Seconds per stage of scoring every ``every``-th piece (``score_candidates``' steps, one thread)."""
-    import numpy as np
 
     from kim_hub.linkage.blocking_arrays import block_keys, candidate_pair_pieces
     from kim_hub.linkage.cluster import Thresholds
@@ -92,7 +91,7 @@ def score_in_stages(arr: Any, model: Any, every: int, counts: dict[str, int]) ->
             with stage("prior shifts"):
                 shift = model.prior_shifts(arr.body[pa], arr.body[pb])
             with stage("bound"):
-                hopeful = np.flatnonzero(bound.upper(pa, pb, levels, date_token) + shift >= floor)
+                hopeful = bound.hopeful(pa, pb, levels, date_token, floor - shift)
             qa, qb, qshift = pa[hopeful], pb[hopeful], shift[hopeful]
             with stage("names"):
                 full = with_names(arr, qa, qb, levels[hopeful], date_token[hopeful])

@@ -30,6 +30,13 @@ def new_pseudonym() -> str:
     return "P-" + secrets.token_hex(6).upper()
 
 
+def new_pseudonyms(count: int) -> list[str]:
+    """``count`` pseudonyms as ``new_pseudonym`` makes them, their random digits drawn in one call
+    (a first run over a million records makes half a million: 2 µs each, one by one)."""
+    digits = secrets.token_hex(6 * count).upper()
+    return ["P-" + digits[start : start + 12] for start in range(0, 12 * count, 12)]
+
+
 def assign_persons(
     session: Session, result: Clustering, links: dict[int, int], model_version: int, still_linked: Set[int] = frozenset()
 ) -> tuple[int, int, int]:
@@ -40,7 +47,7 @@ def assign_persons(
     pseudonyms = _pseudonyms_of(
         session, sorted({person for event in plan.events for person in event.before} | set(plan.kept.values()))
     )
-    fresh = [new_pseudonym() for _ in plan.new]
+    fresh = new_pseudonyms(len(plan.new))
     new_ids = _insert_persons(session, fresh)
     person_of_cluster = dict(plan.kept) | dict(zip(plan.new, new_ids, strict=True))
     pseudonyms.update(zip(new_ids, fresh, strict=True))

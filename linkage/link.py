@@ -88,7 +88,7 @@ def score_candidates(
             pa, pb = a[start : start + BATCH], b[start : start + BATCH]
             levels, date_token = cheap_levels(arr, pa, pb)
             shift = model.prior_shifts(arr.body[pa], arr.body[pb])
-            hopeful = np.flatnonzero(bound.upper(pa, pb, levels, date_token) + shift >= floor)
+            hopeful = bound.hopeful(pa, pb, levels, date_token, floor - shift)
             pa, pb, shift = pa[hopeful], pb[hopeful], shift[hopeful]
             full = with_names(arr, pa, pb, levels[hopeful], date_token[hopeful])
             bayes = _with_azr_typos(arr, model, pa, pb, full, floor - shift) + shift

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from kim_hub.hub_db import person_assignment
 from kim_hub.hub_db.models import Person
-from kim_hub.hub_db.person_assignment import _insert_persons, new_pseudonym
+from kim_hub.hub_db.person_assignment import _insert_persons, new_pseudonym, new_pseudonyms
 from tests.support import Hub
 
 
@@ -21,3 +23,12 @@ def test_new_persons_get_their_own_ids_in_order(hub: Hub, monkeypatch: pytest.Mo
         stored = dict(session.execute(select(Person.id, Person.pseudonym)).all())
     assert len(set(ids)) == len(fresh) and not set(ids) & set(earlier)
     assert [stored[i] for i in ids] == fresh
+
+
+def test_pseudonyms_made_together_look_like_those_made_one_by_one() -> None:
+    made = new_pseudonyms(2000)
+    alone = new_pseudonym()
+    assert len(made) == len(set(made)) == 2000
+    assert all(re.fullmatch(r"P-[0-9A-F]{12}", p) for p in [*made, alone])
+    assert len({p[2] for p in made}) == 16 and len({p[-1] for p in made}) == 16  # every digit, first and last
+    assert new_pseudonyms(0) == []

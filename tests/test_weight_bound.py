@@ -115,3 +115,6 @@ def test_the_name_signatures_never_lower_the_bound_below_any_orientation_or_spel
     loose = blind.upper(a, b, levels, date_token)
     assert (loose >= tight).all()
     assert (loose > tight + 1).sum() >= 10  # Ahmadi Karim against Ahmadi Leyla and the like
+    # ``hopeful``, as scoring asks: exactly the pairs whose bound reaches their floor
+    floors = tight + np.where(np.arange(len(a)) % 3 == 0, 0.5, -0.5)
+    assert bound.hopeful(a, b, levels, date_token, floors).tolist() == np.flatnonzero(tight >= floors).tolist()
