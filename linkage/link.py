@@ -40,6 +40,7 @@ from kim_hub.linkage.estimate import estimate
 from kim_hub.linkage.household import NOTHING_RELEASED, Release
 from kim_hub.linkage.model import MatchModel
 from kim_hub.linkage.weight_bound import BayesFactorBound
+from kim_hub.runtime.gc_pause import cyclic_gc_paused
 from kim_hub.runtime.parallel import map_in_processes, map_in_threads, worker_processes
 
 _AZR = FIELDS.index("azr")
@@ -278,6 +279,7 @@ class ComponentWork:
     cannot_link: Callable[[int, int], bool] | None
 
 
+@cyclic_gc_paused()  # a worker's collector would traverse the batch's tables again and again (runtime.gc_pause)
 def cluster_components(work: ComponentWork, encodings: Mapping[int, RecordEncoding] | None = None) -> Clustering:
     """``cluster`` over one batch of components; pairs below review that a cluster average asks
     for are weighed in bulk within small components, else one at a time from ``encodings``
