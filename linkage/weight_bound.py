@@ -80,7 +80,8 @@ class BayesFactorBound:
     def upper(self, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray) -> np.ndarray:
         """The bound for the pairs (rows a[k], b[k]) with ``levels`` from ``cheap_levels``."""
         blind, family, given = self._blind(a, b, levels, date_token)
-        return blind - (family + given) + self._names(a, b, family, given)
+        bound: np.ndarray = blind - (family + given) + self._names(a, b, family, given)
+        return bound
 
     def hopeful(self, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray, floor: np.ndarray) -> np.ndarray:
         """Positions of the pairs whose bound (``upper``) reaches their ``floor``. The bound that
@@ -91,7 +92,8 @@ class BayesFactorBound:
         rows = np.flatnonzero(blind >= floor)
         family, given = family[rows], given[rows]
         narrowed = blind[rows] - (family + given) + self._names(a[rows], b[rows], family, given)
-        return rows[narrowed >= floor[rows]]
+        reaching: np.ndarray = rows[narrowed >= floor[rows]]
+        return reaching
 
     def _blind(
         self, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray
