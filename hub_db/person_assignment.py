@@ -27,12 +27,12 @@ from kim_hub.linkage.incremental import AssignmentPlan, plan_assignment
 
 def new_pseudonym() -> str:
     """A random person pseudonym: carries nothing of the person, so it can be shown anywhere."""
-    return "P-" + secrets.token_hex(6).upper()
+    return new_pseudonyms(1)[0]
 
 
 def new_pseudonyms(count: int) -> list[str]:
-    """``count`` pseudonyms as ``new_pseudonym`` makes them, their random digits drawn in one call
-    (a first run over a million records makes half a million: 2 µs each, one by one)."""
+    """``count`` pseudonyms (``new_pseudonym``), their random digits drawn in one call (a first
+    run over a million records makes half a million: 2 µs each, one by one)."""
     digits = secrets.token_hex(6 * count).upper()
     return ["P-" + digits[start : start + 12] for start in range(0, 12 * count, 12)]
 

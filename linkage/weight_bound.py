@@ -39,9 +39,8 @@ from kim_hub.linkage.model import MatchModel
 _AZR = FIELDS.index("azr")
 _SLACK = 1e-9  # float sums in another order: never drop a pair on a rounding difference
 _SPREAD = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / the golden ratio: a multiplicative hash
-# the levels a shared skeleton gives where no canonical or joined token is shared (compare_arrays)
-_FAMILY_SKELETON_LEVEL = LEVELS[FIELDS[FAMILY]].index("transliteration variant")
-_GIVEN_SKELETON_LEVEL = LEVELS[FIELDS[GIVEN]].index("transliteration variant")
+# per name field the level a shared skeleton gives where no canonical or joined token is shared (compare_arrays)
+_SKELETON_LEVEL = {index: LEVELS[FIELDS[index]].index("transliteration variant") for index in (FAMILY, GIVEN)}
 
 
 class BayesFactorBound:
@@ -56,8 +55,8 @@ class BayesFactorBound:
         self.name_best = {index: self._best_name_weight(index, tokens) for index in (FAMILY, GIVEN)}
         # per field the best weight without a shared token: with a shared skeleton, and with none
         self.name_without = {
-            FAMILY: (self._best_below(FAMILY, _FAMILY_SKELETON_LEVEL), self._best_below(FAMILY, _FAMILY_SKELETON_LEVEL - 1)),
-            GIVEN: (self._best_below(GIVEN, _GIVEN_SKELETON_LEVEL), self._best_below(GIVEN, _GIVEN_SKELETON_LEVEL - 1)),
+            index: (self._best_below(index, level), self._best_below(index, level - 1))
+            for index, level in _SKELETON_LEVEL.items()
         }
         # [n, 4] per record: family tokens, given tokens, family skeletons, given skeletons (one
         # row, so that a pair's four come in one cache line each side)
@@ -79,9 +78,7 @@ class BayesFactorBound:
 
     def upper(self, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray) -> np.ndarray:
         """The bound for the pairs (rows a[k], b[k]) with ``levels`` from ``cheap_levels``."""
-        blind, family, given = self._blind(a, b, levels, date_token)
-        bound: np.ndarray = blind - (family + given) + self._names(a, b, family, given)
-        return bound
+        return self._narrowed(a, b, *self._blind(a, b, levels, date_token))
 
     def hopeful(self, a: np.ndarray, b: np.ndarray, levels: np.ndarray, date_token: np.ndarray, floor: np.ndarray) -> np.ndarray:
         """Positions of the pairs whose bound (``upper``) reaches their ``floor``. The bound that
@@ -90,9 +87,7 @@ class BayesFactorBound:
         (asked for all, they cost about as much as they spared)."""
         blind, family, given = self._blind(a, b, levels, date_token)
         rows = np.flatnonzero(blind >= floor)
-        family, given = family[rows], given[rows]
-        narrowed = blind[rows] - (family + given) + self._names(a[rows], b[rows], family, given)
-        reaching: np.ndarray = rows[narrowed >= floor[rows]]
+        reaching: np.ndarray = rows[self._narrowed(a[rows], b[rows], blind[rows], family[rows], given[rows]) >= floor[rows]]
         return reaching
 
     def _blind(
@@ -117,6 +112,11 @@ class BayesFactorBound:
                 weight = np.where(column == 0, self.best[_AZR][:2].max(), weight)  # maybe one typo apart
             total += weight
         return total + _SLACK, credits[0], credits[1]
+
+    def _narrowed(self, a: np.ndarray, b: np.ndarray, blind: np.ndarray, family: np.ndarray, given: np.ndarray) -> np.ndarray:
+        """``_blind``'s bound with the names' credit replaced by the signatures' (``_names``)."""
+        bound: np.ndarray = blind - (family + given) + self._names(a, b, family, given)
+        return bound
 
     def _names(self, a: np.ndarray, b: np.ndarray, family: np.ndarray, given: np.ndarray) -> np.ndarray:
         """The names' credit by the signatures: a field's best (``family``, ``given``: what
