@@ -19,7 +19,7 @@ from tests.support.cli import CLI_TIMEOUT, _environment, kim_hub_command
 
 pytestmark = pytest.mark.e2e
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-PERSONS, SEED = 300, 7
+PERSONS, SEED = 150, 7
 
 
 def _on_a_terminal(home: Path, api: str, *args: str) -> tuple[int, str]:

@@ -77,13 +77,13 @@ def _deliver_triggers(home: Path) -> dict[str, str]:
     }
 
 
-def test_every_trigger_at_once_beside_good_files(tmp_path: Path) -> None:
+def test_every_trigger_at_once_beside_good_files(tmp_path: Path, prefect_api: str) -> None:
     home = init_home(tmp_path / "home")  # the fixed test key
     good = sample("standard") / "inbox"
     copy_deliveries(sorted(p for source in ("caritas", "jobcenter", "awo") for p in (good / source).iterdir()), home)
     expected = _deliver_triggers(home)
 
-    first = run_cli("ingest", home=home, check=False)
+    first = run_cli("ingest", home=home, check=False, api=prefect_api)  # the session's Prefect server
     assert first.returncode == 4, first.stderr[-3000:]  # a file set aside: part of the run failed
     assert "Traceback" not in first.stderr and CANARY not in first.stdout + first.stderr
     links = list(csv.DictReader(io.StringIO(run_cli("links", home=home).stdout)))
@@ -100,7 +100,7 @@ def test_every_trigger_at_once_beside_good_files(tmp_path: Path) -> None:
     assert not [p for p in (home / "processing").rglob("*") if p.is_file()]
 
     receipts = {p: p.stat().st_mtime_ns for p in (home / "outbox").rglob("*.receipt.json")}
-    again = run_cli("ingest", home=home, check=False)
+    again = run_cli("ingest", home=home, check=False, api=prefect_api)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "0 records linked" in again.stdout
     assert {p: p.stat().st_mtime_ns for p in (home / "outbox").rglob("*.receipt.json")} == receipts

@@ -19,11 +19,11 @@ from tests.support import copy_deliveries, init_home, run_cli, sample
 pytestmark = pytest.mark.e2e
 
 
-def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    return run_cli(*args, home=home, check=False)
+def _cli(*args: str, home: Path, api: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, home=home, check=False, api=api)
 
 
-def test_a_failing_source_leaves_the_others_landed_linked_pushed_and_reported(tmp_path: Path) -> None:
+def test_a_failing_source_leaves_the_others_landed_linked_pushed_and_reported(tmp_path: Path, prefect_api: str) -> None:
     inbox = sample("standard") / "inbox"
     home = init_home(tmp_path / "home")  # the fixed test key
     with (home / "hub.toml").open("a", encoding="utf-8") as config:
@@ -31,7 +31,7 @@ def test_a_failing_source_leaves_the_others_landed_linked_pushed_and_reported(tm
     (home / "inbox" / "sozialamt").mkdir()
     copy_deliveries(sorted(p for source in ("caritas", "jobcenter", "abh") for p in (inbox / source).iterdir()), home)
 
-    first = _cli("ingest", home=home)
+    first = _cli("ingest", home=home, api=prefect_api)  # the session's Prefect server: a temporary one is not the point
     assert first.returncode == 4, first.stderr[-3000:]
     assert "source sozialamt failed (ConfigError)" in first.stderr
     assert "Traceback" not in first.stderr
@@ -41,5 +41,5 @@ def test_a_failing_source_leaves_the_others_landed_linked_pushed_and_reported(tm
     assert list((home / "outbox" / "caritas" / "summaries").glob("*.json")), "summaries were pushed"
     assert (home / "reports" / "report.html").exists()
 
-    again = _cli("ingest", home=home)
+    again = _cli("ingest", home=home, api=prefect_api)
     assert again.returncode == 4 and "0 records linked" in again.stdout

@@ -32,11 +32,11 @@ PERSONS = (
 PLUGIN_ON_PATH = {"PYTHONPATH": str(PLUGINS)}  # as if the plug-in package were installed
 
 
-def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    return run_cli(*args, home=home, check=False, env=PLUGIN_ON_PATH)
+def _cli(*args: str, home: Path, api: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, home=home, check=False, env=PLUGIN_ON_PATH, api=api)
 
 
-def test_a_plug_in_connector_lands_and_links_its_own_format(tmp_path: Path) -> None:
+def test_a_plug_in_connector_lands_and_links_its_own_format(tmp_path: Path, prefect_api: str) -> None:
     from kim_hub_sozialamt import SozialamtConnector  # on the path through pytest's pythonpath
 
     home = tmp_path / "home"
@@ -50,7 +50,7 @@ def test_a_plug_in_connector_lands_and_links_its_own_format(tmp_path: Path) -> N
     settle(SozialamtConnector.example_delivery(home / "inbox" / "sozialamt", PERSONS))
     caritas = [ExamplePerson(f"C-{p.record_id}", p.family_name, p.given_names, p.birth_date) for p in PERSONS]
     settle(ProviderCsvConnector.example_delivery(home / "inbox" / "caritas", caritas))
-    ingest = _cli("ingest", home=home)
+    ingest = _cli("ingest", home=home, api=prefect_api)  # the session's Prefect server
     assert ingest.returncode == 0, ingest.stderr[-3000:]
 
     rows = list(csv.DictReader(io.StringIO(_cli("links", home=home).stdout)))
