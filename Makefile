@@ -1,5 +1,8 @@
 # kim-hub: `make run` and `make test` do all set-up on a fresh machine.
-PYTHON ?= python3
+# the distribution's Python where it is 3.11 or newer and has venv: Debian builds it with profile-guided
+# optimisation, and the tests and the hub ran 10-25 % faster on it than on an unoptimised build such as
+# pyenv's default (CHANGELOG, "A shorter test run"); else python3 from PATH
+PYTHON ?= $(shell /usr/bin/python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo /usr/bin/python3 || echo python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOME_DIR ?= kim-home
