@@ -7,8 +7,9 @@ single clean run with the same key: no record doubled, none lost, every record l
 file taken, both processes exiting 0 or 1. Which process stored a record first must not matter
 (record ids, and so the order of a pair, follow the order of commits). Only when the two link
 runs split the records between them do persons and link statuses follow that split (see
-LINKED_IN_BATCHES). SQLite runs the way a single operator does (each process starts Prefect's
-temporary server); PostgreSQL the way production does (one Prefect server).
+LINKED_IN_BATCHES). On SQLite the shared home runs the way a single operator does (each process
+starts Prefect's temporary server); on PostgreSQL the way production does (one Prefect server).
+The clean reference run always uses the session's Prefect server.
 
 `kim-hub push` while `kim-hub ingest` runs (both backends): no summary sent twice, none lost,
 no deadlock; after one more ingest and push the home equals one that ran them one after the other.
