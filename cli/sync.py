@@ -17,6 +17,7 @@ from typing import Any
 
 from kim_hub.cli.commands import EXIT_OK, EXIT_PART_FAILED, EXIT_REJECTED, CommandGroup, home_of
 from kim_hub.core.errors import ConfigError
+from kim_hub.flows.nothing_to_do import COMPLETED_MESSAGE as NOTHING_NEW_LINE
 from kim_hub.pipeline.home import HubHome, check_source_name
 
 
@@ -133,7 +134,8 @@ def run_sync(
 ) -> dict[str, Any]:
     """Run the real Prefect sync flow for a home and return its summary; on a terminal (unless
     ``quiet``) with a progress bar per phase (``cli.progress``); ``full``: every step, whatever
-    the flow's first look finds (``flows.sync``)."""
+    the flow's first look finds (``flows.sync``). A sync with nothing to do against a configured
+    Prefect server is answered and recorded there without the flow (``flows.nothing_to_do``)."""
     from kim_hub.pipeline.keys import encoding_keys
 
     config = home.load_config()
@@ -143,6 +145,12 @@ def run_sync(
     if unknown:
         raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
     encoding_keys(home, config)  # refuse early, before Prefect starts, if the key is exposed
+    if not full:  # nothing to do, against a configured Prefect server: answered without importing Prefect
+        from kim_hub.flows.nothing_to_do import answer_quiet_sync
+
+        quiet_summary = answer_quiet_sync(home, config, sources, verbose)
+        if quiet_summary is not None:
+            return quiet_summary
     with _progress("running sync flow", quiet):
         summary: dict[str, Any] = prefect_flows(home, verbose).sync_flow(str(home.path), sources, full)
     return summary
@@ -169,7 +177,7 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{counts['records_rejected']:>8}"
         )
     if summary.get("nothing_new"):
-        print("nothing new: no delivery, and nothing to link, push or report since the last complete sync")
+        print(NOTHING_NEW_LINE)
     linking = summary["linking"]
     if linking is not None:
         print(

@@ -8,7 +8,6 @@ the kind of error, never a message that could quote a value. Only transient erro
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from prefect import flow, get_run_logger, task
 
 from kim_hub.core.errors import TransientError
 from kim_hub.flows.boundary import is_transient, step_boundary
+from kim_hub.flows.nothing_to_do import SYNC_FLOW_NAME, run_name
 from kim_hub.flows.prefect_setup import install_redaction
 from kim_hub.flows.redaction import kind_of
 from kim_hub.flows.report_task import report_task
@@ -105,11 +105,6 @@ def link_task(home_path: str) -> dict[str, Any]:
         return dict(outcome.__dict__)
 
 
-def _run_name() -> str:
-    """Run names that say when, instead of Prefect's random adjective-animal names."""
-    return "sync-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 @task(name="push-summaries", retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient, persist_result=False)
 def push_task(home_path: str) -> dict[str, Any]:
     """Send changed case summaries and due notices; returns counts (a body whose delivery failed is retried next run)."""
@@ -122,7 +117,7 @@ def push_task(home_path: str) -> dict[str, Any]:
         return dict(outcome.__dict__)
 
 
-@flow(name="kim-hub-push", flow_run_name=_run_name, persist_result=False, log_prints=False)
+@flow(name="kim-hub-push", flow_run_name=run_name, persist_result=False, log_prints=False)
 def push_flow(home_path: str) -> dict[str, Any]:
     """Only the push step (after a consent change, or on its own schedule)."""
     _guard_process()
@@ -130,7 +125,7 @@ def push_flow(home_path: str) -> dict[str, Any]:
         return push_task(home_path)
 
 
-@flow(name="kim-hub-report", flow_run_name=_run_name, persist_result=False, log_prints=False)
+@flow(name="kim-hub-report", flow_run_name=run_name, persist_result=False, log_prints=False)
 def report_flow(home_path: str) -> dict[str, Any]:
     """Only the report (on its own schedule: the index changes between syncs by review and retention)."""
     _guard_process()
@@ -152,7 +147,7 @@ def look_task(home_path: str, sources: list[str] | None = None, full: bool = Fal
         return {"sources": list(work.sources), "settled": work.settled, "state": work.state, "configuration": work.configuration}
 
 
-@flow(name="kim-hub-sync", flow_run_name=_run_name, persist_result=False, log_prints=False)
+@flow(name=SYNC_FLOW_NAME, flow_run_name=run_name, persist_result=False, log_prints=False)
 def sync_flow(home_path: str, sources: list[str] | None = None, full: bool = False) -> dict[str, Any]:
     """One sync cycle: all (or the named) sources, then linking, push and the report. Returns the
     run summary. Each step is isolated: a source that fails (after the retries of transient
@@ -168,7 +163,7 @@ def sync_flow(home_path: str, sources: list[str] | None = None, full: bool = Fal
 
 def _sync(home_path: str, sources: list[str] | None, full: bool = False) -> dict[str, Any]:
     """The sync flow's body: each step isolated, the run summary returned."""
-    from kim_hub.pipeline.sync_work import SyncWork
+    from kim_hub.pipeline.sync_work import SyncWork, nothing_new_summary
 
     home = HubHome(Path(home_path))
     config = home.load_config()
@@ -176,7 +171,7 @@ def _sync(home_path: str, sources: list[str] | None, full: bool = False) -> dict
     looked = _isolated("look for work", failed, look_task, home_path, sources, full)
     work = SyncWork(tuple(looked["sources"]), looked["settled"], looked["state"], looked["configuration"]) if looked else None
     if work is not None and work.nothing:
-        summary = _nothing_new(home)
+        summary = nothing_new_summary(home)
         get_run_logger().info("run summary: %s", summary)
         return summary
     per_source = {}
@@ -199,24 +194,6 @@ def _sync(home_path: str, sources: list[str] | None, full: bool = False) -> dict
         summary["report"] = {key: report[key] for key in ("written", "page", "generated_at")}
     _note_quiet(home, config, work, summary)
     return summary
-
-
-def _nothing_new(home: HubHome) -> dict[str, Any]:
-    """The summary of a sync that found nothing to do: no source pulled, no step run; the report
-    as the quiet sync before left it."""
-    from kim_hub.pipeline.sync_work import quiet_report
-
-    return {
-        "sources": {},
-        "linking": None,
-        "push": None,
-        "records_rejected": 0,
-        "files_rejected": 0,
-        "files_failed": 0,
-        "failed": {},
-        "nothing_new": True,
-        "report": quiet_report(home),
-    }
 
 
 def _note_quiet(home: HubHome, config: HubConfig, work: SyncWork | None, summary: dict[str, Any]) -> None:
@@ -249,7 +226,7 @@ def _isolated(step: str, failed: dict[str, str], task: Callable[..., dict[str, A
         return None
 
 
-@flow(name="kim-hub-reestimate", flow_run_name=_run_name, persist_result=False, log_prints=False)
+@flow(name="kim-hub-reestimate", flow_run_name=run_name, persist_result=False, log_prints=False)
 def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
     """Re-learn the linkage model from the whole index (scheduled, or after a large import)."""
     from kim_hub.pipeline.linking import link_index, reestimate_model
@@ -264,7 +241,7 @@ def reestimate_flow(home_path: str, relink: bool = False) -> dict[str, Any]:
         return summary
 
 
-@flow(name="kim-hub-retention", flow_run_name=_run_name, persist_result=False, log_prints=False)
+@flow(name="kim-hub-retention", flow_run_name=run_name, persist_result=False, log_prints=False)
 def retention_flow(home_path: str) -> dict[str, Any]:
     """Erase records held only for linkage past their period and records whose case closed longer
     ago than their source's retention period, purge the copies of deliveries (archive/, failed/,

@@ -123,6 +123,23 @@ def quiet_report(home: HubHome) -> dict[str, Any] | None:
     return dict(report) if isinstance(report, dict) else None
 
 
+def nothing_new_summary(home: HubHome) -> dict[str, Any]:
+    """The run summary of a sync that found nothing to do: no source pulled, no step run; the
+    report as the quiet sync before left it (``flows.sync``, and ``flows.nothing_to_do`` where
+    the run is answered before Prefect starts)."""
+    return {
+        "sources": {},
+        "linking": None,
+        "push": None,
+        "records_rejected": 0,
+        "files_rejected": 0,
+        "files_failed": 0,
+        "failed": {},
+        "nothing_new": True,
+        "report": quiet_report(home),
+    }
+
+
 def forget_quiet(home: HubHome) -> None:
     """No quiet mark: the next sync runs every step (after a failed step, or when asked)."""
     (home.var / QUIET_FILE).unlink(missing_ok=True)

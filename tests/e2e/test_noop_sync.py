@@ -1,13 +1,17 @@
-"""`kim-hub ingest` with nothing new: after a complete sync that changed nothing, the flow run is
-one task (look-for-work) and says so; a delivery or a change brings the steps back, for the
-source with work only. The real CLI against a running Prefect server (the ``prefect_api`` fixture)."""
+"""`kim-hub ingest` with nothing new: after a complete sync that changed nothing, the command
+answers without starting Prefect and records the completed run on the Prefect server; where it
+cannot (a Prefect client setting it does not apply) the flow runs as one task (look-for-work). A
+delivery or a change brings the steps back, for the source with work only. The real CLI against a
+running Prefect server (the ``prefect_api`` fixture)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from kim_hub.pipeline.sync_work import QUIET_FILE
 from tests.support import init_home, run_cli
@@ -19,9 +23,16 @@ ROW = "C-1,Neumann,Jakob,1969-07-21,M,DEU,51377,none,intake,2026-11-21,,Wiesdorf
 NOTHING_NEW = "nothing new: no delivery, and nothing to link, push or report since the last complete sync"
 
 
-def _ingest(home: Path, api: str, *args: str) -> str:
-    done = run_cli("ingest", "--verbose", *args, home=home, api=api)
+def _ingest(home: Path, api: str, *args: str, env: dict[str, str] | None = None) -> str:
+    done = run_cli("ingest", "--verbose", *args, home=home, api=api, env=env)
     return done.stdout + done.stderr
+
+
+def _recorded_run(api: str, name: str) -> dict[str, Any]:
+    """The flow run of that name, as the Prefect server holds it."""
+    found = requests.post(f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [name]}}}, timeout=30).json()
+    assert len(found) == 1, found
+    return dict(found[0])
 
 
 def test_a_sync_with_nothing_new_is_one_task_until_something_changes(tmp_path: Path, prefect_api: str) -> None:
@@ -35,10 +46,19 @@ def test_a_sync_with_nothing_new_is_one_task_until_something_changes(tmp_path: P
 
     quiet = _ingest(home, prefect_api)
     assert NOTHING_NEW in quiet and "report unchanged since" in quiet
-    assert "look-for-work" in quiet
+    recorded = re.search(r"flow run '(sync-\d{8}T\d{6}Z)' of kim-hub-sync recorded as Completed", quiet)
+    assert recorded, quiet[-3000:]
+    assert "look-for-work" not in quiet and "Finished in state" not in quiet  # no flow ran: Prefect was never started
+    run = _recorded_run(prefect_api, recorded.group(1))  # operators still see a completed run in Prefect
+    assert run["state_type"] == "COMPLETED" and run["parameters"] == {"home_path": str(home), "sources": None, "full": False}
+    assert NOTHING_NEW in run["state"]["message"]
+
+    # a Prefect client setting the command does not apply: the flow runs instead, and ends after its look
+    flowed = _ingest(home, prefect_api, env={"PREFECT_CLIENT_CUSTOM_HEADERS": '{"X-Proxy-Tenant": "kim"}'})
+    assert NOTHING_NEW in flowed and "look-for-work" in flowed and "recorded as Completed" not in flowed
     for step in ("ingest-", "link-master-index", "push-summaries", "write-report"):
-        assert step not in quiet, f"{step} ran in a sync with nothing to do:\n{quiet[-3000:]}"
-    assert re.search(r"Finished in state Completed", quiet)  # operators still see a completed run in Prefect
+        assert step not in flowed, f"{step} ran in a sync with nothing to do:\n{flowed[-3000:]}"
+    assert re.search(r"Finished in state Completed", flowed)
 
     deliver(home / "inbox" / "awo", "more.csv", csv_text([ROW.replace("C-1", "A-1")], REPORT_HEADER))
     busy = _ingest(home, prefect_api)
