@@ -18,6 +18,7 @@ from typing import Any
 from kim_hub.cli.commands import EXIT_OK, EXIT_PART_FAILED, EXIT_REJECTED, CommandGroup, home_of
 from kim_hub.core.errors import ConfigError
 from kim_hub.flows.nothing_to_do import COMPLETED_MESSAGE as NOTHING_NEW_LINE
+from kim_hub.flows.nothing_to_do import SYNC_FLOW_NAME, answer_quiet_sync
 from kim_hub.pipeline.home import HubHome, check_source_name
 
 
@@ -146,10 +147,12 @@ def run_sync(
         raise ConfigError(f"unknown source(s): {', '.join(unknown)} (configured: {', '.join(config.sources)})")
     encoding_keys(home, config)  # refuse early, before Prefect starts, if the key is exposed
     if not full:  # nothing to do, against a configured Prefect server: answered without importing Prefect
-        from kim_hub.flows.nothing_to_do import answer_quiet_sync
-
-        quiet_summary = answer_quiet_sync(home, config, sources, verbose)
+        quiet_summary = answer_quiet_sync(home, config, sources)
         if quiet_summary is not None:
+            if verbose:
+                print(
+                    f"flow run {quiet_summary['recorded_run']!r} of {SYNC_FLOW_NAME} recorded as Completed on the Prefect server"
+                )
             return quiet_summary
     with _progress("running sync flow", quiet):
         summary: dict[str, Any] = prefect_flows(home, verbose).sync_flow(str(home.path), sources, full)

@@ -25,7 +25,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from kim_hub.flows.prefect_setup import API_URL_OVERRIDE
 from kim_hub.pipeline.home import HubConfig, HubHome
 
 SYNC_FLOW_NAME = "kim-hub-sync"
@@ -40,12 +39,11 @@ def run_name() -> str:
     return "sync-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def answer_quiet_sync(
-    home: HubHome, config: HubConfig, sources: Sequence[str] | None, verbose: bool = False
-) -> dict[str, Any] | None:
+def answer_quiet_sync(home: HubHome, config: HubConfig, sources: Sequence[str] | None) -> dict[str, Any] | None:
     """The summary of a sync that has nothing to do, its run recorded on the configured Prefect
-    server; None when the real flow must run (work to do, no configured server, or anything
-    that did not go as planned)."""
+    server (``recorded_run``: the run's name); None when the real flow must run (work to do, no
+    configured server, or anything that did not go as planned)."""
+    from kim_hub.flows.prefect_setup import API_URL_OVERRIDE  # here: the CLI imports this module for every command
     from kim_hub.pipeline.sync_work import look_for_work, nothing_new_summary
 
     api_url = os.environ.get(API_URL_OVERRIDE, "").strip()
@@ -61,9 +59,7 @@ def answer_quiet_sync(
     name = record_completed_run(api_url, parameters, "look-for-work (before Prefect started): no source with work, state settled")
     if name is None:
         return None
-    if verbose:
-        print(f"flow run {name!r} of {SYNC_FLOW_NAME} recorded as Completed on the Prefect server (nothing to do)")
-    return nothing_new_summary(home)
+    return {**nothing_new_summary(home), "recorded_run": name}
 
 
 def record_completed_run(api_url: str, parameters: dict[str, Any], log_message: str) -> str | None:
