@@ -28,14 +28,16 @@ def _ingest(home: Path, api: str, *args: str, env: dict[str, str] | None = None)
     return done.stdout + done.stderr
 
 
-def _recorded_run(api: str, name: str) -> dict[str, Any]:
-    """The flow run of that name, as the Prefect server holds it."""
+def _recorded_run(api: str, name: str, home: Path) -> dict[str, Any]:
+    """The flow run of that name for this home, as the Prefect server holds it (run names say the
+    second they were made, and the server is the test session's)."""
     found = requests.post(f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [name]}}}, timeout=30).json()
-    assert len(found) == 1, found
-    return dict(found[0])
+    ours = [run for run in found if run["parameters"].get("home_path") == str(home)]
+    assert len(ours) == 1, found
+    return dict(ours[0])
 
 
-def test_a_sync_with_nothing_new_is_one_task_until_something_changes(tmp_path: Path, prefect_api: str) -> None:
+def test_a_sync_with_nothing_new_is_answered_and_recorded_until_something_changes(tmp_path: Path, prefect_api: str) -> None:
     home = init_home(tmp_path / "home", api=prefect_api)
     deliver(home / "inbox" / "caritas", "first.csv", csv_text([ROW], REPORT_HEADER))
     first = _ingest(home, prefect_api)
@@ -49,7 +51,7 @@ def test_a_sync_with_nothing_new_is_one_task_until_something_changes(tmp_path: P
     recorded = re.search(r"flow run '(sync-\d{8}T\d{6}Z)' of kim-hub-sync recorded as Completed", quiet)
     assert recorded, quiet[-3000:]
     assert "look-for-work" not in quiet and "Finished in state" not in quiet  # no flow ran: Prefect was never started
-    run = _recorded_run(prefect_api, recorded.group(1))  # operators still see a completed run in Prefect
+    run = _recorded_run(prefect_api, recorded.group(1), home)  # operators still see a completed run in Prefect
     assert run["state_type"] == "COMPLETED" and run["parameters"] == {"home_path": str(home), "sources": None, "full": False}
     assert NOTHING_NEW in run["state"]["message"]
 
