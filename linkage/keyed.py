@@ -245,8 +245,23 @@ def _expected_distance() -> tuple[float, ...]:
 PLAIN_DISTANCE = _expected_distance()
 
 
+_one_instance: dict[EncodingKeys, EncodingKeys] = {}
+
+
+def one_instance(keys: EncodingKeys) -> EncodingKeys:
+    """The first ``EncodingKeys`` equal to ``keys`` that this process was given.
+
+    The encoding caches look up the keys object with every name part, date and place. A lookup
+    whose stored keys are the very same object matches on identity; an equal copy is compared
+    field by field, key bytes and all. An encode worker unpickles a copy with every chunk, so
+    without this most of its cache hits paid that comparison (2 % of its time at a million
+    records, benchmarks/README.md)."""
+    return _one_instance.setdefault(keys, keys)
+
+
 def forget_cached_tokens() -> None:
     """Empty the token, Bloom and diffusion caches (their keys include the secret key bytes)."""
+    _one_instance.clear()
     _token.cache_clear()
     _hmac_pads.cache_clear()
     _bloom_positions.cache_clear()
