@@ -60,6 +60,21 @@ def test_a_sealed_value_opens_only_with_its_key_and_place_and_hides_its_length()
     )
 
 
+@pytest.mark.parametrize("padding", [b"\x00" * 40, b"\x80" + b"\x00" * 20 + b"\x01" + b"\x00" * 9])
+def test_a_value_whose_padding_is_not_a_marker_and_zeros_does_not_open(padding: bytes) -> None:
+    """Only a value sealed with the right padding opens, even when its tag holds (a value sealed
+    by a hub that padded otherwise, or a bug): no marker, or anything but zeros after it."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from kim_hub.linkage import sealed
+
+    key, nonce = os.urandom(32), os.urandom(sealed.NONCE_BYTES)
+    body = AESGCM(key).encrypt(nonce, b"\x01\x02" + padding, sealed._CONTEXT + b"here")
+    stored = SEALED_PREFIX + binascii.b2a_base64(nonce + body, newline=False).decode("ascii")
+    with pytest.raises(SealBrokenError, match="padding"):
+        open_value(key, stored, b"here")
+
+
 _KEY = os.urandom(32)
 
 
