@@ -80,7 +80,7 @@ def encode_chunk_pickled(
 
     The collector is paused while a chunk is made (``runtime.gc_pause``); when it resumed with the
     chunk's summaries and records still alive, its first collection traversed them all, and the
-    records pickled after it had it running again: 6 % of a worker's time at a million records.
+    records pickled after it had it running again: some 7 % of a worker's CPU at a million records.
     Pickled here, every object of the chunk is freed before the pause ends."""
     with cyclic_gc_paused():
         return pickle.dumps(encode_chunk(source, rows, mapper, keys, azr_authoritative), pickle.HIGHEST_PROTOCOL)

@@ -10,6 +10,7 @@ so they fail whenever the question is repeated per record again, whatever the ma
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_addressing_many_records_asks_each_source_once(monkeypatch: pytest.Monke
     assert len(asked) == 2  # once per source, however many records
 
 
-def test_an_encode_worker_compares_the_keys_of_a_chunk_once(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_an_encode_worker_compares_the_keys_of_a_chunk_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each chunk reaches a worker with its own unpickled copy of the keys, and the encoding
     caches look the keys up with every name part, date and place: compared field by field on
     each hit unless the copy is exchanged for the first one seen (``keyed.one_instance``)."""
