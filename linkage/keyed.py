@@ -246,6 +246,7 @@ PLAIN_DISTANCE = _expected_distance()
 
 
 _one_instance: dict[EncodingKeys, EncodingKeys] = {}
+_KEPT_KEYS = 8
 
 
 def one_instance(keys: EncodingKeys) -> EncodingKeys:
@@ -255,7 +256,10 @@ def one_instance(keys: EncodingKeys) -> EncodingKeys:
     whose stored keys are the very same object matches on identity; an equal copy is compared
     field by field, key bytes and all. An encode worker unpickles a copy with every chunk, so
     without this most of its cache hits paid that comparison (at a million records the workers'
-    CPU fell 8 % with it, benchmarks/README.md)."""
+    CPU fell 8 % with it, benchmarks/README.md). A process holds a few key versions at most
+    (rotation); more than ``_KEPT_KEYS`` (tests make a fresh set each) start the list anew."""
+    if len(_one_instance) >= _KEPT_KEYS and keys not in _one_instance:
+        _one_instance.clear()
     return _one_instance.setdefault(keys, keys)
 
 

@@ -75,3 +75,8 @@ def test_an_encode_worker_compares_the_keys_of_a_chunk_once(tmp_path: Path, monk
     compared.clear()
     encode_chunk("caritas", rows[:10], map_provider_row, keys, False)
     assert not compared  # in one process the keys are the very same object throughout
+    monkeypatch.setattr(EncodingKeys, "__eq__", real_eq)
+    for n in range(3 * keyed._KEPT_KEYS):  # a process that meets many key sets keeps only a few
+        other = EncodingKeys.from_master(bytes([n]) * 32, f"k{n}")
+        assert keyed.one_instance(other) is other and keyed.one_instance(pickle.loads(pickle.dumps(other))) is other
+    assert len(keyed._one_instance) <= keyed._KEPT_KEYS
