@@ -81,17 +81,19 @@ def encode_chunk_pickled(
     The collector is paused while a chunk is made (``runtime.gc_pause``); when it resumed with the
     chunk's summaries and records still alive, its first collection traversed them all, and the
     records pickled after it had it running again: some 7 % of a worker's CPU at a million records.
-    Pickled here, every object of the chunk is freed before the pause ends."""
+    Pickled here, every object of the chunk is freed before the pause ends. The chunk's keys are
+    an unpickled copy, swapped for this process's first equal ones (``linkage.keyed.one_instance``)."""
     with cyclic_gc_paused():
-        return pickle.dumps(encode_chunk(source, rows, mapper, keys, azr_authoritative), pickle.HIGHEST_PROTOCOL)
+        # one expression: the records are no one's once pickled, so they are freed inside the pause
+        return pickle.dumps(encode_chunk(source, rows, mapper, one_instance(keys), azr_authoritative), pickle.HIGHEST_PROTOCOL)
 
 
 def encode_chunk(
     source: str, rows: Sequence[RawRow], mapper: RowMapper, keys: EncodingKeys, azr_authoritative: bool
 ) -> list[Encoded]:
-    """One chunk in this process (what each worker runs): every row mapped, then the summaries
-    pseudonymised together (``pseudonymise_many``: a step at a time is faster than a row at a time)."""
-    keys = one_instance(keys)  # a worker's chunk brings a copy (linkage.keyed.one_instance)
+    """One chunk in this process (a worker runs it through ``encode_chunk_pickled``): every row
+    mapped, then the summaries pseudonymised together (``pseudonymise_many``: a step at a time is
+    faster than a row at a time)."""
     with cyclic_gc_paused():
         mapped = [mapper(source, row) for row in rows]
         records = iter(pseudonymise_many([m for m in mapped if not isinstance(m, list)], keys, azr_authoritative))
