@@ -49,6 +49,7 @@ from kim_hub.linkage.columnar import NONE, EncodingArrays
 from kim_hub.linkage.columnar_packed import from_opened_rows
 from kim_hub.linkage.encode import RecordEncoding
 from kim_hub.linkage.encoding_bytes import pack
+from kim_hub.linkage.int_sets import sorted_unique
 from kim_hub.linkage.keyed import EncodingKeys
 from kim_hub.linkage.sealed import SealBrokenError, is_sealed
 from kim_hub.runtime.memory import return_freed_memory
@@ -146,7 +147,7 @@ def load_records(session: Session, record_pks: np.ndarray) -> EncodingArrays:
     read): for a question about a few records, where loading the whole index would cost seconds
     and gigabytes at a million. A sealed encoding that does not open counts as one without identity,
     as in ``load``."""
-    wanted = np.unique(record_pks)
+    wanted = sorted_unique(record_pks)
     rows = list(_stored_rows(session, wanted, total=4 * len(wanted) + 4))  # by IN lists: few rows
     arrays, _unopened = _open_and_parse(_with_keys(session, rows))
     return arrays
@@ -220,7 +221,7 @@ def forget(session: Session, record_pks: list[int]) -> None:
     session.execute(delete(IndexSegment))
     if not parts:
         return
-    every = np.unique(np.concatenate([part[0].ids for part in parts]))
+    every = sorted_unique(np.concatenate([part[0].ids for part in parts]))
     keep = every[~np.isin(every, np.asarray(record_pks, dtype=np.int64))]
     winners, _ = _winners(parts, keep, lambda part, rows, pos: np.ones(len(rows), dtype=bool))
     stored_digest = np.zeros(len(keep), dtype=np.int64)

@@ -15,6 +15,7 @@ import numpy as np
 
 from kim_hub.linkage.blocking import DEFAULT_MAX_BLOCK, KIND_MAX_BLOCK
 from kim_hub.linkage.columnar import NONE, EncodingArrays
+from kim_hub.linkage.int_sets import sorted_unique
 
 _KINDS = {
     kind: i + 1
@@ -259,7 +260,7 @@ class PairPieces(Sequence[tuple[np.ndarray, np.ndarray]]):
         if self.focus is not None:
             inside = self.focus[a] | self.focus[b]
             a, b = a[inside], b[inside]
-        codes = _sorted_unique(a * self.n + b)
+        codes = sorted_unique(a * self.n + b)  # runs in order already: the stable sort merges them
         return codes // self.n, codes % self.n
 
 
@@ -268,18 +269,6 @@ def _joined(pieces: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray
     if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate([a for a, _b in parts]), np.concatenate([b for _a, b in parts])
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """np.unique by sorting: numpy 2's hash-based unique is several times slower on int64 codes.
-
-    A piece's codes come as runs already in order (by first row, then each block's members), which
-    the stable sort (a merge of runs) uses and the default one does not: on the million's pieces
-    12 against 64 ns a pair (benchmarks/README.md)."""
-    values = np.sort(values, kind="stable")
-    keep = np.ones(len(values), dtype=bool)
-    keep[1:] = values[1:] != values[:-1]
-    return values[keep]
 
 
 def unique_keys(h: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ import numpy as np
 from kim_hub.linkage.columnar import NONE, EncodingArrays
 from kim_hub.linkage.compare import FIELDS
 from kim_hub.linkage.compare_arrays import compare_pairs
+from kim_hub.linkage.int_sets import is_member
 
 MIN_PERSONS = 2  # confirmed persons a name pair needs before it is a rule for the whole index
 
@@ -235,6 +236,6 @@ def records_holding(arr: EncodingArrays, tokens: set[int]) -> np.ndarray:
     """Ids of the records whose given names hold any of ``tokens``."""
     if not tokens:
         return np.empty(0, dtype=np.int64)
-    held = np.isin(arr.giv_c, np.fromiter(tokens, dtype=np.int64, count=len(tokens))).any(axis=(1, 2))
+    held = is_member(arr.giv_c, np.fromiter(tokens, dtype=np.int64, count=len(tokens))).any(axis=(1, 2))
     ids: np.ndarray = arr.ids[held]
     return ids
