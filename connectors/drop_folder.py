@@ -166,7 +166,7 @@ class DropFolder:
             with contextlib.suppress(OSError):  # another account's file: made private when it moves on (finish)
                 os.fchmod(handle, PRIVATE_FILE_MODE)
             os.utime(handle)  # from now on the file's time is its claim: archive retention counts from it
-            with _descriptor_named(handle, target.name) as readable:
+            with _descriptor_named(handle, target.name, self.processing) as readable:
                 yield Claim(target, future_dated=future, readable=readable)
         finally:
             os.close(handle)  # releases the lock
@@ -305,25 +305,47 @@ def _lock(handle: int) -> bool:
     return True
 
 
+READER_PREFIX = ".reading-"  # hidden: never taken for a delivery (``_entries``)
+STALE_READER_SECONDS = 60.0
+
+
 @contextmanager
-def _descriptor_named(handle: int, name: str) -> Iterator[Path | None]:
-    """A path that opens the descriptor ``handle`` (Linux: ``/proc/self/fd/N``) under the file's
+def _descriptor_named(handle: int, name: str, folder: Path) -> Iterator[Path | None]:
+    """A path that opens the descriptor ``handle`` (Linux: ``/proc/<pid>/fd/N``) under the file's
     own name, for readers that take a path and look at its name and suffix: a symlink ``name``
-    in a fresh folder private to this process's user (``mkdtemp``: 0700). Opening it always
-    reaches the claimed inode, never what lies at the claimed path later. None where the
-    platform has no such names (the claimed path is then read, in the hub's own folder)."""
-    magic = Path(f"/proc/self/fd/{handle}")
+    in a fresh hidden folder in ``folder`` (the source's processing/, private to the hub's
+    account). Opening it always reaches the claimed inode, never what lies at the claimed path
+    later. None where the platform has no such names (the claimed path is then read, in the
+    hub's own folder).
+
+    A process killed while it read leaves its folder behind, with a link that leads nowhere once
+    the process is gone; the next claim in the folder removes such folders (``_sweep_readers``)."""
+    magic = Path(f"/proc/{os.getpid()}/fd/{handle}")
     if not magic.exists():
         yield None
         return
-    folder = Path(tempfile.mkdtemp(prefix="kim-hub-claim-"))
-    link = folder / name
+    _sweep_readers(folder)
+    reading = Path(tempfile.mkdtemp(prefix=READER_PREFIX, dir=folder))
+    link = reading / name
     try:
         link.symlink_to(magic)
         yield link
     finally:
         link.unlink(missing_ok=True)
-        folder.rmdir()
+        reading.rmdir()
+
+
+def _sweep_readers(folder: Path) -> None:
+    """Remove the reader folders of processes that died reading (every link in it dangling, and
+    older than a minute, so that a folder another process has just made is never taken)."""
+    for reading in folder.glob(f"{READER_PREFIX}*"):
+        with contextlib.suppress(OSError):  # another run swept it first, or it is not ours to remove
+            links = list(reading.iterdir())
+            if time.time() - reading.lstat().st_mtime < STALE_READER_SECONDS or any(link.exists() for link in links):
+                continue
+            for link in links:
+                link.unlink()
+            reading.rmdir()
 
 
 def _same_file(handle: int, path: Path) -> bool:

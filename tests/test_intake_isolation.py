@@ -212,6 +212,7 @@ def test_the_bytes_read_are_those_of_the_file_claimed(tmp_path: Path) -> None:
     with folder.claimed(delivery) as claim:
         assert claim is not None and claim.readable is not None
         assert claim.to_read.name == delivery.name and claim.to_read != claim.path
+        assert claim.to_read.parent.parent == folder.processing, "named in the hub's own folder, not in /tmp"
         claim.path.unlink()  # what lies at the path is swapped for something else
         claim.path.write_text(f"record_id,family_name,given_names\nX-1,{CANARY},Samira\n", encoding="utf-8")
         batch = ProviderCsvConnector.read_file(claim.to_read)
@@ -219,6 +220,28 @@ def test_the_bytes_read_are_those_of_the_file_claimed(tmp_path: Path) -> None:
         streamed = ProviderCsvConnector.stream_file(claim.to_read)
         assert [row.fields["record_id"] for row in streamed.all_rows()] == ["A-1", "A-2"]
     assert not claim.to_read.exists()  # the name for the descriptor goes with the claim
+
+
+def test_a_reader_name_left_by_a_killed_run_is_removed_by_the_next_claim(tmp_path: Path) -> None:
+    """A run killed while reading leaves its hidden reader folder in processing/, its link leading
+    to a descriptor of a process that is gone; the next claim removes it, but never a folder whose
+    link still leads somewhere, nor one made a moment ago (another run is about to use it)."""
+    folder = DropFolder.under(tmp_path, "caritas")
+    folder.inbox.mkdir(parents=True)
+    folder.processing.mkdir(parents=True)
+    dead, alive, fresh = (folder.processing / f".reading-{name}" for name in ("dead", "alive", "fresh"))
+    for reading in (dead, alive, fresh):
+        reading.mkdir()
+    (dead / "export.csv").symlink_to("/proc/999999999/fd/7")
+    (alive / "export.csv").symlink_to(tmp_path)
+    (fresh / "export.csv").symlink_to("/proc/999999999/fd/8")
+    an_hour_ago = time.time() - 3600
+    for reading in (dead, alive):
+        os.utime(reading, (an_hour_ago, an_hour_ago))
+    delivery = settle(ProviderCsvConnector.example_delivery(folder.inbox, PERSONS))
+    with folder.claimed(delivery) as claim:
+        assert claim is not None and claim.readable is not None
+    assert sorted(p.name for p in folder.processing.iterdir() if p.is_dir()) == [".reading-alive", ".reading-fresh"]
 
 
 def test_a_file_is_taken_only_once_it_stands_still(tmp_path: Path) -> None:
