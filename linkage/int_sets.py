@@ -3,9 +3,9 @@
 numpy 2 answers ``np.unique(values)`` without counts by hashing: 0.70 s for a million random
 int64, where sorting and comparing neighbours takes 0.06 s. ``np.isin(values, few)`` with a
 short list of tokens that are not small integers compares every value with each of them in
-turn: 3.2 s for the million records' 12 million given-name tokens against 300 tokens, where
+turn: 3.2–3.9 s for the million records' 12 million given-name tokens against 300 tokens, where
 a table of the members' low bits, and a binary search for the few values it lets through, take
-a fortieth of that (benchmarks/README.md).
+0.09–0.11 s (benchmarks/README.md).
 """
 
 from __future__ import annotations
