@@ -3,7 +3,9 @@ environment. Helpers and test data are in tests/support (tests never import this
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -21,6 +23,7 @@ for _variable in ("PREFECT_API_URL", "PREFECT_PROFILES_PATH", "KIM_HUB_HOME", "K
 # Prefect imported in this process (a few tests do) must not touch ~/.prefect or phone home;
 # tests.support imports no Prefect, so this still comes first.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="kimhub-test-prefect-")
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)  # each test process made its own: never left in /tmp
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_PROFILES_PATH"] = os.path.join(_PREFECT_HOME, "profiles.toml")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
